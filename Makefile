@@ -1,0 +1,142 @@
+# mpquic: one non-recursive Makefile for the library, tools, tests and fuzz harnesses.
+#
+#   make              build build/lib/libmpq.so (+ libmpq.a, libmpq.pc) and the tools
+#   make test         install missing packages (make deps), build, run every test
+#   make deps         install the Debian/Ubuntu packages the build and tests need
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make fuzz         build the libFuzzer harnesses (clang)
+#   SAN=1             build with ASan + UBSan;  WERROR=1  warnings are errors (CI)
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCDIR     ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+DESTDIR    ?=
+BUILD      ?= build
+
+CC         ?= cc
+CLANG      ?= clang
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-unused-parameter -Wformat=2
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
+ifeq ($(SAN),1)
+SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS)
+CPPFLAGS   += -Ilib/include -Ilib -D_GNU_SOURCE
+LIB_LIBS   := -lssl -lcrypto
+LDFLAGS    += $(SANFLAGS)
+
+LIB_SRCS   := $(sort $(wildcard lib/quic/*.c lib/quic/cc/*.c lib/quic/sched/*.c lib/io/*.c lib/app/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A      := $(BUILD)/lib/libmpq.a
+LIB_SO     := $(BUILD)/lib/libmpq.so
+LIB_SONAME := libmpq.so.$(SOVERSION)
+LIB_PC     := $(BUILD)/lib/libmpq.pc
+
+TOOLS      := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
+TOOL_BINS  := $(TOOLS:%=$(BUILD)/bin/%)
+TOOLCOMMON := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
+
+TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/common/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
+SIM_SRCS   := $(sort $(wildcard tests/sim/test_*.c))
+SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
+
+FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+.SECONDARY:
+.PHONY: all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
+all: lib tools
+
+lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
+tools: $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) $(LDFLAGS) -o $@.$(VERSION) $^ $(LIB_LIBS)
+	ln -sf libmpq.so.$(VERSION) $(BUILD)/lib/$(LIB_SONAME)
+	ln -sf libmpq.so.$(VERSION) $@
+
+$(LIB_PC): lib/libmpq.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Tools link the static archive so they run from the build tree without LD_LIBRARY_PATH.
+$(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_LIBS) -lpthread
+
+# Unit and simulation tests link the archive: they test internal modules too.
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+
+# Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers.
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIB_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+deps:
+	@sh ci/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh ci/run-tests.sh unit $(UNIT_BINS)
+
+sim: $(SIM_BINS)
+	@sh ci/run-tests.sh sim $(SIM_BINS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)
+
+# make test: everything a fresh machine can run. Each stage prints "N passed, N failed".
+test check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
+	@$(MAKE) --no-print-directory fuzz
+	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
+
+install: lib tools
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(BINDIR)
+	install -m 644 lib/include/mpq/*.h $(DESTDIR)$(INCDIR)/mpq/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libmpq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf libmpq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmpq.so
+	install -m 644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(if $(TOOL_BINS),install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/)
+
+uninstall:
+	rm -rf $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(LIBDIR)/libmpq.* $(DESTDIR)$(LIBDIR)/pkgconfig/libmpq.pc
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d)

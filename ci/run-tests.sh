@@ -1,0 +1,53 @@
+#!/bin/sh
+# Runs test binaries and reports one closing line "LABEL: N passed, N failed".
+#   run-tests.sh LABEL BIN... [-- FUZZBIN...]
+# cmocka binaries are counted by their test cases; a binary that dies without its
+# summary counts as one failure. Fuzz harnesses after "--" get a short smoke run
+# each (ci/fuzz-smoke.sh). Exit status is non-zero when anything failed.
+set -u
+label=$1
+shift
+passed=0
+failed=0
+fuzz=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+while [ $# -gt 0 ]; do
+	if [ "$1" = "--" ]; then
+		shift
+		fuzz="$*"
+		break
+	fi
+	bin=$1
+	shift
+	echo "== $bin"
+	"$bin" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
+	if [ -z "$p" ] && [ -z "$f" ]; then
+		echo "!! $bin exited $rc without a test summary"
+		failed=$((failed + 1))
+		continue
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" != 0 ] && [ -z "$f" ]; then
+		failed=$((failed + 1))
+	fi
+done
+
+if [ -n "$fuzz" ]; then
+	# shellcheck disable=SC2086
+	out=$(sh "$(dirname "$0")/fuzz-smoke.sh" $fuzz)
+	echo "$out"
+	fp=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	ff=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	passed=$((passed + ${fp:-0}))
+	failed=$((failed + ${ff:-1}))
+fi
+
+echo "$label: $passed passed, $failed failed"
+[ "$failed" = 0 ]

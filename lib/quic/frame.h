@@ -1,0 +1,172 @@
+/*
+ * Encode and decode every RFC 9000 §19 frame and every draft-ietf-quic-multipath-21
+ * frame. Decoding is bounded and zero-copy (data points into the packet);
+ * malformed input gives MPQ_ERR_FRAME_ENCODING, never a crash.
+ */
+#ifndef MPQ_FRAME_H
+#define MPQ_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpq/mpq.h"
+#include "quic/wire.h"
+
+/* Frame type codepoints. Multipath ones: research/multipath.md §1.2. */
+#define MPQ_FT_PADDING 0x00ULL
+#define MPQ_FT_PING 0x01ULL
+#define MPQ_FT_ACK 0x02ULL
+#define MPQ_FT_ACK_ECN 0x03ULL
+#define MPQ_FT_RESET_STREAM 0x04ULL
+#define MPQ_FT_STOP_SENDING 0x05ULL
+#define MPQ_FT_CRYPTO 0x06ULL
+#define MPQ_FT_NEW_TOKEN 0x07ULL
+#define MPQ_FT_STREAM 0x08ULL /* 0x08..0x0f: | OFF 0x04 | LEN 0x02 | FIN 0x01 */
+#define MPQ_FT_MAX_DATA 0x10ULL
+#define MPQ_FT_MAX_STREAM_DATA 0x11ULL
+#define MPQ_FT_MAX_STREAMS_BIDI 0x12ULL
+#define MPQ_FT_MAX_STREAMS_UNI 0x13ULL
+#define MPQ_FT_DATA_BLOCKED 0x14ULL
+#define MPQ_FT_STREAM_DATA_BLOCKED 0x15ULL
+#define MPQ_FT_STREAMS_BLOCKED_BIDI 0x16ULL
+#define MPQ_FT_STREAMS_BLOCKED_UNI 0x17ULL
+#define MPQ_FT_NEW_CONNECTION_ID 0x18ULL
+#define MPQ_FT_RETIRE_CONNECTION_ID 0x19ULL
+#define MPQ_FT_PATH_CHALLENGE 0x1aULL
+#define MPQ_FT_PATH_RESPONSE 0x1bULL
+#define MPQ_FT_CONNECTION_CLOSE 0x1cULL
+#define MPQ_FT_CONNECTION_CLOSE_APP 0x1dULL
+#define MPQ_FT_HANDSHAKE_DONE 0x1eULL
+#define MPQ_FT_PATH_ACK 0x3eULL
+#define MPQ_FT_PATH_ACK_ECN 0x3fULL
+#define MPQ_FT_PATH_ABANDON 0x3e75ULL
+#define MPQ_FT_PATH_STATUS_BACKUP 0x3e76ULL
+#define MPQ_FT_PATH_STATUS_AVAILABLE 0x3e77ULL
+#define MPQ_FT_PATH_NEW_CONNECTION_ID 0x3e78ULL
+#define MPQ_FT_PATH_RETIRE_CONNECTION_ID 0x3e79ULL
+#define MPQ_FT_MAX_PATH_ID 0x3e7aULL
+#define MPQ_FT_PATHS_BLOCKED 0x3e7bULL
+#define MPQ_FT_PATH_CIDS_BLOCKED 0x3e7cULL
+
+#define MPQ_STREAM_FLAG_FIN 0x01
+#define MPQ_STREAM_FLAG_LEN 0x02
+#define MPQ_STREAM_FLAG_OFF 0x04
+
+/* ACK ranges kept from one decoded ACK; further ranges are validated and
+ * dropped (acknowledging less is always safe). */
+#define MPQ_MAX_ACK_RANGES 32
+
+/* An acknowledged interval, inclusive. */
+typedef struct mpq_ack_range {
+	uint64_t smallest;
+	uint64_t largest;
+} mpq_ack_range;
+
+/* ACK, ACK_ECN, PATH_ACK, PATH_ACK_ECN. ranges[0] is the highest; descending. */
+typedef struct mpq_frame_ack {
+	uint64_t path_id;	/* PATH_ACK only; 0 for ACK */
+	uint64_t ack_delay;	/* raw, before ack_delay_exponent */
+	size_t nranges;
+	mpq_ack_range ranges[MPQ_MAX_ACK_RANGES];
+	bool ecn;
+	uint64_t ect0, ect1, ce;
+} mpq_frame_ack;
+
+typedef struct mpq_frame {
+	uint64_t type; /* MPQ_FT_*; STREAM keeps its flag bits here */
+	union {
+		size_t padding_len; /* PADDING: run of zero bytes, counted as one frame */
+		mpq_frame_ack ack;
+		struct {
+			uint64_t stream_id, error_code, final_size;
+		} reset_stream;
+		struct {
+			uint64_t stream_id, error_code;
+		} stop_sending;
+		struct {
+			uint64_t offset;
+			const uint8_t *data;
+			size_t len;
+		} crypto;
+		struct {
+			const uint8_t *token;
+			size_t len;
+		} new_token;
+		struct {
+			uint64_t stream_id, offset;
+			const uint8_t *data;
+			size_t len;
+			bool fin;
+		} stream;
+		struct {
+			uint64_t max; /* MAX_DATA, DATA_BLOCKED */
+		} max_data;
+		struct {
+			uint64_t stream_id, max; /* MAX_STREAM_DATA, STREAM_DATA_BLOCKED */
+		} max_stream_data;
+		struct {
+			uint64_t max; /* MAX_STREAMS_*, STREAMS_BLOCKED_*: ≤ 2^60 */
+		} max_streams;
+		struct {
+			uint64_t path_id; /* PATH_NEW_CONNECTION_ID only */
+			uint64_t seq, retire_prior_to;
+			mpq_cid cid;
+			uint8_t reset_token[16];
+		} new_cid;
+		struct {
+			uint64_t path_id; /* PATH_RETIRE_CONNECTION_ID only */
+			uint64_t seq;
+		} retire_cid;
+		struct {
+			uint8_t data[8]; /* PATH_CHALLENGE, PATH_RESPONSE */
+		} path_challenge;
+		struct {
+			uint64_t error_code;
+			uint64_t frame_type; /* transport close (0x1c) only */
+			const uint8_t *reason;
+			size_t reasonlen;
+		} close;
+		struct {
+			uint64_t path_id, error_code;
+		} path_abandon;
+		struct {
+			uint64_t path_id, seq; /* PATH_STATUS_BACKUP / _AVAILABLE */
+		} path_status;
+		struct {
+			uint64_t max; /* MAX_PATH_ID, PATHS_BLOCKED: ≤ 2^32-1 */
+		} max_path_id;
+		struct {
+			uint64_t path_id, next_seq;
+		} path_cids_blocked;
+	};
+} mpq_frame;
+
+/* Decodes one frame at |r|. Returns 0 or MPQ_ERR_FRAME_ENCODING (truncated,
+ * unknown type, non-minimal type encoding, out-of-range values such as an ACK
+ * range below zero, a CID length outside 1..20, STREAM offset+len ≥ 2^62,
+ * MAX_STREAMS above 2^60, retire_prior_to > seq). |r| is advanced only on success. */
+int mpq_frame_decode(mpq_frame *fr, mpq_reader *r);
+
+/* Encodes |fr| at |w|. A STREAM frame is written with its LEN bit when the
+ * type has it (set MPQ_STREAM_FLAG_LEN) and OFF when offset > 0.
+ * Returns 0, MPQ_ERR_NOBUF or MPQ_ERR_INVALID_ARGUMENT. */
+int mpq_frame_encode(mpq_writer *w, const mpq_frame *fr);
+
+/* Bytes mpq_frame_encode would write for |fr|. */
+size_t mpq_frame_encoded_len(const mpq_frame *fr);
+
+/* Overhead of a STREAM frame header with LEN for |stream_id|, |offset|, |len|. */
+size_t mpq_frame_stream_overhead(uint64_t stream_id, uint64_t offset, size_t len);
+
+/* RFC 9000 §13.2.1: all but ACK, PADDING, CONNECTION_CLOSE (and PATH_ACK). */
+bool mpq_frame_is_ack_eliciting(uint64_t type);
+
+/* RFC 9000 §12.4 Table 3 (+ multipath frames: 1-RTT only): may this frame type
+ * appear in a packet of |pkt_type| (enum mpq_pkt_type)? */
+bool mpq_frame_allowed_in(uint64_t type, int pkt_type);
+
+/* Name of a frame type for logs and qlog ("ack", "stream", "path_ack", ...). */
+const char *mpq_frame_name(uint64_t type);
+
+#endif
