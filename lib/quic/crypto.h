@@ -27,6 +27,7 @@ enum mpq_cipher {
 #define MPQ_MAX_SECRETLEN 48
 #define MPQ_HP_SAMPLELEN 16
 #define MPQ_HP_MASKLEN 5
+#define MPQ_INITIAL_SECRETLEN 32 /* SHA-256 */
 
 /* Keys of one direction at one epoch. */
 typedef struct mpq_crypto_keys {
@@ -45,13 +46,19 @@ typedef struct mpq_crypto_keys {
 /* Cipher for a TLS 1.3 cipher suite ID (0x1301..0x1303); MPQ_ERR_INVALID_ARGUMENT otherwise. */
 int mpq_crypto_cipher_from_tls(uint16_t suite);
 
+/* The HkdfLabel structure (RFC 8446 §7.1) with an empty context: length ‖
+ * "tls13 " + |label| ‖ 0. Returns its size, MPQ_ERR_NOBUF or MPQ_ERR_INVALID_ARGUMENT. */
+int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t outlen);
+
 /* TLS 1.3 HKDF-Expand-Label(secret, label, "", outlen) with the cipher's hash.
  * |label| is without the "tls13 " prefix. Returns 0 or MPQ_ERR_TLS. */
 int mpq_crypto_hkdf_expand_label(int cipher, const uint8_t *secret, size_t secretlen,
 				 const char *label, uint8_t *out, size_t outlen);
 
 /* Derives key, iv and hp from |secret| ("quic key"/"quic iv"/"quic hp", or the
- * "quicv2 " labels for v2) and creates the cipher contexts.
+ * "quicv2 " labels for v2) and creates the cipher contexts. |k| is overwritten
+ * (free it first if it held keys); |secretlen| must be the suite's hash length.
+ * On failure |k| is left zeroed.
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version,
 			 const uint8_t *secret, size_t secretlen);
@@ -60,8 +67,14 @@ int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version,
 void mpq_crypto_keys_free(mpq_crypto_keys *k);
 
 /* Next key phase (RFC 9001 §6): secret' = HKDF-Expand-Label(secret, "quic ku"),
- * new key and iv from it, the hp key carried over unchanged. */
+ * new key and iv from it, the hp key carried over unchanged. |next| is
+ * overwritten; next == cur updates in place. Returns 0 or as keys_init. */
 int mpq_crypto_keys_update(mpq_crypto_keys *next, const mpq_crypto_keys *cur);
+
+/* initial_secret = HKDF-Extract(version's initial salt, |dcid|).
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (unknown version) or MPQ_ERR_TLS. */
+int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
+			      uint8_t out[MPQ_INITIAL_SECRETLEN]);
 
 /* Initial keys (RFC 9001 §5.2, RFC 9369 §3.3.1) from the client's first DCID. */
 int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid,

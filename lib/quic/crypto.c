@@ -1,0 +1,379 @@
+/* QUIC packet protection on OpenSSL libcrypto: see crypto.h. */
+#include "crypto.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include "wire.h"
+
+/* What a cipher suite needs: its AEAD, header protection cipher and hash. */
+struct suite {
+	const EVP_CIPHER *(*aead)(void);
+	const EVP_CIPHER *(*hp)(void);
+	const EVP_MD *(*md)(void);
+	size_t keylen;
+};
+
+static const struct suite suites[] = {
+	[MPQ_CIPHER_AES_128_GCM] = {EVP_aes_128_gcm, EVP_aes_128_ecb, EVP_sha256, 16},
+	[MPQ_CIPHER_AES_256_GCM] = {EVP_aes_256_gcm, EVP_aes_256_ecb, EVP_sha384, 32},
+	[MPQ_CIPHER_CHACHA20_POLY1305] = {EVP_chacha20_poly1305, EVP_chacha20, EVP_sha256, 32},
+};
+
+/* What changes with the version: labels (RFC 9369 §3.3.2), the Initial salt
+ * and the Retry integrity key (RFC 9001 §5.2/§5.8, RFC 9369 §3.3). */
+struct version_params {
+	const char *key, *iv, *hp, *ku;
+	uint8_t salt[20];
+	uint8_t retry_key[16];
+	uint8_t retry_nonce[MPQ_AEAD_IVLEN];
+};
+
+static const struct version_params v1_params = {
+	.key = "quic key", .iv = "quic iv", .hp = "quic hp", .ku = "quic ku",
+	.salt = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a},
+	.retry_key = {0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a,
+		      0x1d, 0x76, 0x6b, 0x54, 0xe3, 0x68, 0xc8, 0x4e},
+	.retry_nonce = {0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63, 0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb},
+};
+
+static const struct version_params v2_params = {
+	.key = "quicv2 key", .iv = "quicv2 iv", .hp = "quicv2 hp", .ku = "quicv2 ku",
+	.salt = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+		 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
+	.retry_key = {0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2,
+		      0x60, 0xfb, 0xcb, 0xce, 0xad, 0x7c, 0xcc, 0x92},
+	.retry_nonce = {0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a},
+};
+
+static const struct suite *suite_of(int cipher)
+{
+	if (cipher < MPQ_CIPHER_AES_128_GCM || cipher > MPQ_CIPHER_CHACHA20_POLY1305)
+		return NULL;
+	return &suites[cipher];
+}
+
+static const struct version_params *version_of(uint32_t version)
+{
+	if (version == MPQ_VERSION_1)
+		return &v1_params;
+	if (version == MPQ_VERSION_2)
+		return &v2_params;
+	return NULL;
+}
+
+int mpq_crypto_cipher_from_tls(uint16_t suite)
+{
+	switch (suite) {
+	case 0x1301: return MPQ_CIPHER_AES_128_GCM;
+	case 0x1302: return MPQ_CIPHER_AES_256_GCM;
+	case 0x1303: return MPQ_CIPHER_CHACHA20_POLY1305;
+	default: return MPQ_ERR_INVALID_ARGUMENT;
+	}
+}
+
+/* One HKDF step through EVP_KDF: Extract (salt, ikm) or Expand (prk, info). */
+static int hkdf(const EVP_MD *md, int mode, const uint8_t *salt, size_t saltlen,
+		const uint8_t *key, size_t keylen, const uint8_t *info, size_t infolen,
+		uint8_t *out, size_t outlen)
+{
+	/* An empty key (zero-length CID) is legal HKDF input; OpenSSL wants a pointer. */
+	static const uint8_t empty[1];
+	OSSL_PARAM params[6], *p = params;
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)EVP_MD_get0_name(md), 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)(keylen ? key : empty), keylen);
+	if (salt)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+							 saltlen);
+	if (info)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+							 infolen);
+	*p = OSSL_PARAM_construct_end();
+
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int ok = ctx && EVP_KDF_derive(ctx, out, outlen, params) == 1;
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return ok ? 0 : MPQ_ERR_TLS;
+}
+
+int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t outlen)
+{
+	static const char prefix[] = "tls13 ";
+	size_t labellen = strlen(label);
+	size_t fulllen = sizeof(prefix) - 1 + labellen;
+	mpq_writer w;
+
+	if (outlen > UINT16_MAX || fulllen > UINT8_MAX)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_writer_init(&w, buf, cap);
+	if (mpq_write_u16(&w, (uint16_t)outlen) || mpq_write_u8(&w, (uint8_t)fulllen) ||
+	    mpq_write_bytes(&w, prefix, sizeof(prefix) - 1) ||
+	    mpq_write_bytes(&w, label, labellen) || mpq_write_u8(&w, 0))
+		return MPQ_ERR_NOBUF;
+	return (int)(cap - mpq_writer_left(&w));
+}
+
+int mpq_crypto_hkdf_expand_label(int cipher, const uint8_t *secret, size_t secretlen,
+				 const char *label, uint8_t *out, size_t outlen)
+{
+	const struct suite *s = suite_of(cipher);
+	uint8_t info[2 + 1 + 255 + 1];
+
+	if (!s)
+		return MPQ_ERR_TLS;
+	int infolen = mpq_crypto_hkdf_label(info, sizeof(info), label, outlen);
+	if (infolen < 0)
+		return MPQ_ERR_TLS;
+	return hkdf(s->md(), EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, secret, secretlen, info,
+		    (size_t)infolen, out, outlen);
+}
+
+/* A context with |cipher| and |key| set once; the IV comes per use. */
+static EVP_CIPHER_CTX *cipher_ctx_new(const EVP_CIPHER *cipher, const uint8_t *key)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (ctx && EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, 1) == 1)
+		return ctx;
+	EVP_CIPHER_CTX_free(ctx);
+	return NULL;
+}
+
+/* Fills |k| from |secret|: key and iv always, hp too unless |hp| is given. */
+static int keys_derive(mpq_crypto_keys *k, int cipher, uint32_t version, const uint8_t *secret,
+		       size_t secretlen, const uint8_t *hp)
+{
+	const struct suite *s = suite_of(cipher);
+	const struct version_params *vp = version_of(version);
+
+	memset(k, 0, sizeof(*k));
+	if (!s || !vp || !secret || secretlen != (size_t)EVP_MD_get_size(s->md()))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	k->cipher = cipher;
+	k->version = version;
+	memcpy(k->secret, secret, secretlen);
+	k->secretlen = secretlen;
+	k->keylen = s->keylen;
+	int rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->key, k->key,
+					      k->keylen);
+	if (rv == 0)
+		rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->iv, k->iv,
+						  MPQ_AEAD_IVLEN);
+	if (rv == 0 && hp)
+		memcpy(k->hp, hp, k->keylen);
+	else if (rv == 0)
+		rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->hp, k->hp,
+						  k->keylen);
+	if (rv == 0) {
+		k->aead = cipher_ctx_new(s->aead(), k->key);
+		k->hp_ctx = cipher_ctx_new(s->hp(), k->hp);
+		if (!k->aead || !k->hp_ctx)
+			rv = MPQ_ERR_NOMEM;
+		else if (cipher != MPQ_CIPHER_CHACHA20_POLY1305)
+			EVP_CIPHER_CTX_set_padding(k->hp_ctx, 0); /* one raw AES block */
+	}
+	if (rv)
+		mpq_crypto_keys_free(k);
+	return rv;
+}
+
+int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version,
+			 const uint8_t *secret, size_t secretlen)
+{
+	return keys_derive(k, cipher, version, secret, secretlen, NULL);
+}
+
+void mpq_crypto_keys_free(mpq_crypto_keys *k)
+{
+	EVP_CIPHER_CTX_free(k->aead);
+	EVP_CIPHER_CTX_free(k->hp_ctx);
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int mpq_crypto_keys_update(mpq_crypto_keys *next, const mpq_crypto_keys *cur)
+{
+	const struct version_params *vp = version_of(cur->version);
+	uint8_t secret[MPQ_MAX_SECRETLEN];
+	mpq_crypto_keys tmp;
+
+	if (!vp || !suite_of(cur->cipher))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	int rv = mpq_crypto_hkdf_expand_label(cur->cipher, cur->secret, cur->secretlen, vp->ku,
+					      secret, cur->secretlen);
+	if (rv == 0)
+		rv = keys_derive(&tmp, cur->cipher, cur->version, secret, cur->secretlen, cur->hp);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (rv)
+		return rv;
+	/* Built aside so that updating in place (next == cur) works too. */
+	if (next == cur)
+		mpq_crypto_keys_free(next);
+	*next = tmp;
+	return 0;
+}
+
+int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
+			      uint8_t out[MPQ_INITIAL_SECRETLEN])
+{
+	const struct version_params *vp = version_of(version);
+
+	if (!vp || dcid->len > MPQ_MAX_CIDLEN)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	return hkdf(EVP_sha256(), EVP_KDF_HKDF_MODE_EXTRACT_ONLY, vp->salt, sizeof(vp->salt),
+		    dcid->data, dcid->len, NULL, 0, out, MPQ_INITIAL_SECRETLEN);
+}
+
+/* One direction's Initial keys from the initial secret. */
+static int initial_side(mpq_crypto_keys *k, uint32_t version, const uint8_t *initial,
+			const char *label)
+{
+	uint8_t secret[MPQ_INITIAL_SECRETLEN];
+	int rv = mpq_crypto_hkdf_expand_label(MPQ_CIPHER_AES_128_GCM, initial,
+					      MPQ_INITIAL_SECRETLEN, label, secret,
+					      sizeof(secret));
+	if (rv == 0)
+		rv = mpq_crypto_keys_init(k, MPQ_CIPHER_AES_128_GCM, version, secret,
+					  sizeof(secret));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return rv;
+}
+
+int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid,
+			    mpq_crypto_keys *client, mpq_crypto_keys *server)
+{
+	uint8_t initial[MPQ_INITIAL_SECRETLEN];
+	int rv = mpq_crypto_initial_secret(version, dcid, initial);
+
+	if (rv == 0)
+		rv = initial_side(client, version, initial, "client in");
+	if (rv == 0) {
+		rv = initial_side(server, version, initial, "server in");
+		if (rv)
+			mpq_crypto_keys_free(client);
+	}
+	OPENSSL_cleanse(initial, sizeof(initial));
+	return rv;
+}
+
+void mpq_crypto_nonce(const mpq_crypto_keys *k, uint32_t path_id, uint64_t pn,
+		      uint8_t nonce[MPQ_AEAD_IVLEN])
+{
+	uint8_t ppn[MPQ_AEAD_IVLEN];
+
+	/* Path ID (32 bits) ‖ 0b00 ‖ packet number (62 bits). */
+	mpq_put_u32(ppn, path_id);
+	mpq_put_u32(ppn + 4, (uint32_t)((pn & MPQ_MAX_VARINT) >> 32));
+	mpq_put_u32(ppn + 8, (uint32_t)pn);
+	for (size_t i = 0; i < MPQ_AEAD_IVLEN; i++)
+		nonce[i] = k->iv[i] ^ ppn[i];
+}
+
+/* Sets the nonce for one packet and feeds the associated data. */
+static int aead_start(mpq_crypto_keys *k, int enc, uint32_t path_id, uint64_t pn,
+		      const uint8_t *ad, size_t adlen)
+{
+	uint8_t nonce[MPQ_AEAD_IVLEN];
+	int n;
+
+	if (!k->aead || adlen > INT_MAX)
+		return -1;
+	mpq_crypto_nonce(k, path_id, pn, nonce);
+	if (EVP_CipherInit_ex(k->aead, NULL, NULL, NULL, nonce, enc) != 1)
+		return -1;
+	if (adlen && EVP_CipherUpdate(k->aead, NULL, &n, ad, (int)adlen) != 1)
+		return -1;
+	return 0;
+}
+
+int mpq_crypto_seal(mpq_crypto_keys *k, uint32_t path_id, uint64_t pn, const uint8_t *ad,
+		    size_t adlen, const uint8_t *in, size_t len, uint8_t *out)
+{
+	int n, fin;
+
+	if (len > INT_MAX || aead_start(k, 1, path_id, pn, ad, adlen))
+		return MPQ_ERR_TLS;
+	if (len && EVP_EncryptUpdate(k->aead, out, &n, in, (int)len) != 1)
+		return MPQ_ERR_TLS;
+	if (EVP_EncryptFinal_ex(k->aead, out + len, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_GET_TAG, MPQ_AEAD_TAGLEN, out + len) != 1)
+		return MPQ_ERR_TLS;
+	return 0;
+}
+
+int mpq_crypto_open(mpq_crypto_keys *k, uint32_t path_id, uint64_t pn, const uint8_t *ad,
+		    size_t adlen, const uint8_t *in, size_t len, uint8_t *out)
+{
+	uint8_t tag[MPQ_AEAD_TAGLEN];
+	size_t ctlen = len - MPQ_AEAD_TAGLEN;
+	int n, fin;
+
+	if (len < MPQ_AEAD_TAGLEN || ctlen > INT_MAX || aead_start(k, 0, path_id, pn, ad, adlen))
+		return MPQ_ERR_DECRYPT;
+	/* Copied first: with out == in, the plaintext never reaches the tag anyway,
+	 * but OpenSSL wants the tag before the final step. */
+	memcpy(tag, in + ctlen, MPQ_AEAD_TAGLEN);
+	if (EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_SET_TAG, MPQ_AEAD_TAGLEN, tag) != 1)
+		return MPQ_ERR_DECRYPT;
+	if (ctlen && EVP_DecryptUpdate(k->aead, out, &n, in, (int)ctlen) != 1)
+		return MPQ_ERR_DECRYPT;
+	if (EVP_DecryptFinal_ex(k->aead, out + ctlen, &fin) != 1)
+		return MPQ_ERR_DECRYPT;
+	return 0;
+}
+
+int mpq_crypto_hp_mask(mpq_crypto_keys *k, const uint8_t sample[MPQ_HP_SAMPLELEN],
+		       uint8_t mask[MPQ_HP_MASKLEN])
+{
+	static const uint8_t zeros[MPQ_HP_MASKLEN];
+	uint8_t block[MPQ_HP_SAMPLELEN];
+	int n;
+
+	if (!k->hp_ctx)
+		return MPQ_ERR_TLS;
+	if (k->cipher == MPQ_CIPHER_CHACHA20_POLY1305) {
+		/* OpenSSL's ChaCha20 "IV" is counter (LE) ‖ nonce: exactly the sample. */
+		if (EVP_EncryptInit_ex(k->hp_ctx, NULL, NULL, NULL, sample) != 1 ||
+		    EVP_EncryptUpdate(k->hp_ctx, mask, &n, zeros, MPQ_HP_MASKLEN) != 1)
+			return MPQ_ERR_TLS;
+		return 0;
+	}
+	if (EVP_EncryptUpdate(k->hp_ctx, block, &n, sample, MPQ_HP_SAMPLELEN) != 1 ||
+	    n != MPQ_HP_SAMPLELEN)
+		return MPQ_ERR_TLS;
+	memcpy(mask, block, MPQ_HP_MASKLEN);
+	return 0;
+}
+
+int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry,
+			 size_t len, uint8_t tag[MPQ_AEAD_TAGLEN])
+{
+	const struct version_params *vp = version_of(version);
+	uint8_t odcidlen = odcid->len;
+	int n, fin, ok;
+
+	if (!vp || odcid->len > MPQ_MAX_CIDLEN || len > INT_MAX)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return MPQ_ERR_NOMEM;
+	/* AAD is the pseudo-packet ODCID Length ‖ ODCID ‖ Retry, fed in pieces. */
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key, vp->retry_nonce) == 1 &&
+	     EVP_EncryptUpdate(ctx, NULL, &n, &odcidlen, 1) == 1 &&
+	     (!odcid->len || EVP_EncryptUpdate(ctx, NULL, &n, odcid->data, odcid->len) == 1) &&
+	     (!len || EVP_EncryptUpdate(ctx, NULL, &n, retry, (int)len) == 1) &&
+	     EVP_EncryptFinal_ex(ctx, tag, &fin) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, MPQ_AEAD_TAGLEN, tag) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : MPQ_ERR_TLS;
+}
