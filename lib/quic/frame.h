@@ -149,12 +149,21 @@ typedef struct mpq_frame {
 int mpq_frame_decode(mpq_frame *fr, mpq_reader *r);
 
 /* Encodes |fr| at |w|. A STREAM frame is written with its LEN bit when the
- * type has it (set MPQ_STREAM_FLAG_LEN) and OFF when offset > 0.
- * Returns 0, MPQ_ERR_NOBUF or MPQ_ERR_INVALID_ARGUMENT. */
+ * type has it (set MPQ_STREAM_FLAG_LEN), OFF when offset > 0 and FIN when
+ * stream.fin is set. Fields the type does not carry (path_id of ACK,
+ * NEW_CONNECTION_ID and RETIRE_CONNECTION_ID, ECN counts of a non-ECN ACK,
+ * frame_type of an application close) must be 0. The frame is written whole
+ * or not at all. Returns 0, MPQ_ERR_NOBUF or MPQ_ERR_INVALID_ARGUMENT (what
+ * decode would reject: unknown type, no or misordered ACK ranges, CID length
+ * outside 1..20, padding_len 0, ...). */
 int mpq_frame_encode(mpq_writer *w, const mpq_frame *fr);
 
-/* Bytes mpq_frame_encode would write for |fr|. */
+/* Bytes mpq_frame_encode would write for |fr|; 0 when it would reject |fr|. */
 size_t mpq_frame_encoded_len(const mpq_frame *fr);
+
+/* Do |a| and |b| mean the same on the wire? Same type (STREAM: same LEN bit),
+ * same fields, data compared by content. */
+bool mpq_frame_equal(const mpq_frame *a, const mpq_frame *b);
 
 /* Overhead of a STREAM frame header with LEN for |stream_id|, |offset|, |len|. */
 size_t mpq_frame_stream_overhead(uint64_t stream_id, uint64_t offset, size_t len);
