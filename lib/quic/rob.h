@@ -1,0 +1,57 @@
+/*
+ * Reassembly buffer for CRYPTO and STREAM data: pieces arrive at any offset, in
+ * any order, duplicated or overlapping; the reader takes contiguous bytes from
+ * the read offset. Storage is a ring of max_buffered bytes (byte at offset o
+ * lives at o % max_buffered) plus the set of offsets present, both allocated
+ * once at init: nothing is allocated per packet.
+ */
+#ifndef MPQ_ROB_H
+#define MPQ_ROB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpq/mpq.h"
+#include "quic/ranges.h"
+
+/* How many separate runs of data the buffer tracks for a given size. Each run
+ * costs 16 bytes; a peer that fragments its data more finely than one hole
+ * per 256 bytes of window is refused rather than given unbounded bookkeeping. */
+#define MPQ_ROB_MAX_RUNS(max_buffered) ((max_buffered) / 256 + 64)
+
+typedef struct mpq_rob {
+	uint8_t *ring;
+	size_t size;		/* max_buffered */
+	uint64_t read_offset;	/* everything below has been consumed */
+	mpq_ranges have;	/* offsets present, all >= read_offset */
+} mpq_rob;
+
+/* Returns 0, MPQ_ERR_INVALID_ARGUMENT (max_buffered 0) or MPQ_ERR_NOMEM. */
+int mpq_rob_init(mpq_rob *rob, size_t max_buffered);
+void mpq_rob_free(mpq_rob *rob);
+
+/* Stores |len| bytes of |data| found at stream |offset|. Bytes below the read
+ * offset are ignored; bytes already present are overwritten with the same
+ * data (RFC 9000 §2.2: data at an offset never changes). Returns 0 or
+ * MPQ_ERR_NOBUF, with nothing stored, when the data would end past
+ * read_offset + max_buffered or would split the buffered data into more than
+ * MPQ_ROB_MAX_RUNS runs. The caller maps MPQ_ERR_NOBUF to the connection error
+ * that fits: MPQ_ERR_CRYPTO_BUFFER for CRYPTO, MPQ_ERR_FLOW_CONTROL for STREAM
+ * data past the advertised window. */
+int mpq_rob_push(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len);
+
+/* Points |*data| at the bytes readable from the read offset and returns how
+ * many; 0 when the next byte has not arrived. The span stops at the end of the
+ * ring, so after consuming it a second peek may return more. */
+size_t mpq_rob_peek(const mpq_rob *rob, const uint8_t **data);
+
+/* Moves the read offset on by |n| bytes, which must have arrived (they need not
+ * all have been returned by one peek). Returns 0 or MPQ_ERR_INVALID_ARGUMENT. */
+int mpq_rob_consume(mpq_rob *rob, size_t n);
+
+static inline uint64_t mpq_rob_read_offset(const mpq_rob *rob)
+{
+	return rob->read_offset;
+}
+
+#endif
