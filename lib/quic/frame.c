@@ -619,8 +619,9 @@ int mpq_frame_encode(mpq_writer *w, const mpq_frame *fr)
 
 bool mpq_frame_equal(const mpq_frame *a, const mpq_frame *b)
 {
-	const struct frame_desc *d = find_desc(a->type);
-	if (!d || d != find_desc(b->type))
+	const struct frame_desc *d = find_desc(a->type), *e = find_desc(b->type);
+	/* All STREAM types share one descriptor type (0x08). */
+	if (!d || !e || d->type != e->type)
 		return false;
 	return shapes[d->shape].equal(a, b, d);
 }
