@@ -1,0 +1,126 @@
+/*
+ * A QUIC connection, sans I/O (DESIGN.md rule 1). The caller feeds received
+ * datagrams with the path they arrived on and the time, asks for datagrams to
+ * send, and fires the timer at mpq_conn_get_expiry(). Times are monotonic
+ * nanoseconds chosen by the caller; randomness comes from callbacks.rand.
+ */
+#ifndef MPQ_CONN_H
+#define MPQ_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "mpq/mpq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mpq_conn mpq_conn;
+typedef struct mpq_tls_ctx mpq_tls_ctx;
+
+#define MPQ_TIME_NEVER UINT64_MAX
+#define MPQ_MS 1000000ULL
+#define MPQ_SEC 1000000000ULL
+
+/* One end of a path: an address and the interface it belongs to. */
+typedef struct mpq_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+} mpq_addr;
+
+/* The 4-tuple (and interface) a datagram arrived on or leaves by. */
+typedef struct mpq_path {
+	mpq_addr local;
+	mpq_addr remote;
+	uint32_t ifindex;
+	void *user_data;
+} mpq_path;
+
+/* What never goes on the wire. */
+typedef struct mpq_settings {
+	uint32_t version;		/* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
+	uint64_t initial_rtt;		/* ns, default 333 ms (RFC 9002) */
+	uint64_t handshake_timeout;	/* ns, default 10 s; 0 = none */
+	size_t max_tx_udp_payload;	/* largest datagram we send, default 1452 */
+	uint8_t worker_id;		/* carried in every CID we issue */
+	const char *server_name;	/* client: SNI and certificate name */
+	mpq_log_fn log;			/* NULL: silent */
+	void *log_user_data;
+} mpq_settings;
+
+typedef struct mpq_callbacks {
+	mpq_rand_fn rand;		/* required */
+	/* One NSS key log line (no newline) each time TLS learns a secret. */
+	void (*keylog)(void *user_data, const char *line);
+	/* The handshake completed (client: 1-RTT keys and server Finished checked). */
+	int (*handshake_completed)(mpq_conn *conn, void *user_data);
+	void *user_data;
+} mpq_callbacks;
+
+/* Defaults for every field. */
+MPQ_EXPORT void mpq_settings_default(mpq_settings *s);
+
+/* A client connection to |path|'s remote address. |tls| is a client context.
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
+MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
+				   const mpq_settings *settings, const mpq_tparams *tparams,
+				   const mpq_callbacks *cb, mpq_tls_ctx *tls, uint64_t ts);
+
+/* A server connection for the client Initial in |pkt| (the whole first
+ * datagram, which the caller then passes to mpq_conn_read_pkt). Returns 0,
+ * MPQ_ERR_INVALID_PACKET (not a client Initial we accept, too short),
+ * MPQ_ERR_UNKNOWN_VERSION, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
+MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
+				   size_t pktlen, const mpq_settings *settings,
+				   const mpq_tparams *tparams, const mpq_callbacks *cb,
+				   mpq_tls_ctx *tls, uint64_t ts);
+
+MPQ_EXPORT void mpq_conn_del(mpq_conn *conn);
+
+/* Processes one received datagram (decrypted in place, so |data| is modified).
+ * Returns 0; MPQ_ERR_DRAINING when the peer closed; a fatal error; or the
+ * error that made us close (then write_pkt sends CONNECTION_CLOSE). Packets
+ * that cannot be decrypted or parsed are dropped silently and return 0. */
+MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data,
+				 size_t len, uint64_t ts);
+
+/* Writes the next datagram to send into |buf| and sets |*path_out|. Returns
+ * its length, 0 when there is nothing to send now, MPQ_ERR_CLOSING or
+ * MPQ_ERR_DRAINING once nothing more will be sent, or a fatal error. */
+MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *buf,
+				  size_t buflen, uint64_t ts);
+
+/* The next time mpq_conn_handle_expiry must run (MPQ_TIME_NEVER: none). */
+MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn);
+
+/* Fires due timers (loss detection, PTO, idle, close). Returns 0,
+ * MPQ_ERR_IDLE_CLOSE, MPQ_ERR_HANDSHAKE_TIMEOUT, or MPQ_ERR_CLOSING /
+ * MPQ_ERR_DRAINING when the closing period is over. */
+MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts);
+
+MPQ_EXPORT bool mpq_conn_is_handshake_complete(const mpq_conn *conn);
+MPQ_EXPORT bool mpq_conn_is_server(const mpq_conn *conn);
+/* The peer's transport parameters (valid once the handshake has received them). */
+MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn);
+/* The negotiated ALPN, NULL before. */
+MPQ_EXPORT const uint8_t *mpq_conn_alpn(const mpq_conn *conn, size_t *len);
+
+/* Why the connection ended or is ending. */
+typedef struct mpq_conn_error {
+	bool set;
+	bool remote;		/* the peer sent it (else we did) */
+	bool app;		/* application close (0x1d) */
+	uint64_t code;		/* transport or application error code */
+	uint64_t frame_type;
+	char reason[128];
+} mpq_conn_error;
+
+MPQ_EXPORT const mpq_conn_error *mpq_conn_get_error(const mpq_conn *conn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,295 @@
+/*
+ * Connection life cycle: creation of client and server connections, timers,
+ * closing and draining, key discard, and the public getters.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quic/cid.h"
+#include "quic/conn.h"
+#include "quic/frame.h"
+#include "quic/packet.h"
+
+#define DEFAULT_INITIAL_RTT (333 * MPQ_MS)
+#define DEFAULT_HANDSHAKE_TIMEOUT (10 * MPQ_SEC)
+#define DEFAULT_MAX_TX_UDP_PAYLOAD 1452
+
+MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->version = MPQ_VERSION_1;
+	s->initial_rtt = DEFAULT_INITIAL_RTT;
+	s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+	s->max_tx_udp_payload = DEFAULT_MAX_TX_UDP_PAYLOAD;
+}
+
+void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
+{
+	if (!conn->settings.log)
+		return;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn->settings.log(conn->settings.log_user_data, level, msg);
+}
+
+static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
+		      const mpq_settings *settings, const mpq_tparams *tparams,
+		      const mpq_callbacks *cb, uint64_t ts)
+{
+	if (!cb || !cb->rand || !mpq_pkt_version_supported(settings->version) ||
+	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_conn *conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		return MPQ_ERR_NOMEM;
+	conn->is_server = is_server;
+	conn->state = MPQ_CONN_HANDSHAKE;
+	conn->version = settings->version;
+	conn->settings = *settings;
+	conn->cb = *cb;
+	conn->local_tp = *tparams;
+	mpq_tparams_default(&conn->peer_tp);
+	conn->path = *path;
+	conn->created = ts;
+	mpq_rtt_init(&conn->rtt, settings->initial_rtt);
+	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
+		int rv = mpq_pktns_init(&conn->ns[l], l);
+		if (rv != 0) {
+			mpq_conn_del(conn);
+			return rv;
+		}
+	}
+	mpq_cid_new(&conn->scid, settings->worker_id, cb->rand, cb->user_data);
+	conn->local_tp.has_initial_scid = 1;
+	conn->local_tp.initial_scid = conn->scid;
+	*out = conn;
+	return 0;
+}
+
+/* Initial keys from the client's first DCID; each side sends with its own. */
+static int install_initial_keys(mpq_conn *conn)
+{
+	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_INITIAL];
+	mpq_crypto_keys_free(&ns->tx);
+	mpq_crypto_keys_free(&ns->rx);
+	if (conn->is_server)
+		return mpq_crypto_initial_keys(conn->version, &conn->odcid, &ns->rx, &ns->tx);
+	return mpq_crypto_initial_keys(conn->version, &conn->odcid, &ns->tx, &ns->rx);
+}
+
+static int conn_start(mpq_conn *conn, mpq_tls_ctx *tls, uint64_t ts)
+{
+	int rv = install_initial_keys(conn);
+	if (rv == 0)
+		rv = mpq_handshake_init(conn, tls);
+	if (rv != 0)
+		return rv;
+	uint64_t idle = conn->local_tp.max_idle_timeout * MPQ_MS;
+	conn->idle_deadline = idle ? ts + idle : MPQ_TIME_NEVER;
+	return 0;
+}
+
+MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
+				   const mpq_settings *settings, const mpq_tparams *tparams,
+				   const mpq_callbacks *cb, mpq_tls_ctx *tls, uint64_t ts)
+{
+	mpq_conn *conn;
+	int rv = conn_alloc(&conn, false, path, settings, tparams, cb, ts);
+	if (rv != 0)
+		return rv;
+	/* RFC 9000 §7.2: an unpredictable DCID of at least 8 bytes. */
+	conn->odcid.len = 8;
+	cb->rand(conn->odcid.data, conn->odcid.len, cb->user_data);
+	conn->dcid = conn->odcid;
+	conn->local_tp.has_original_dcid = 0;
+	conn->local_tp.has_retry_scid = 0;
+	rv = conn_start(conn, tls, ts);
+	if (rv != 0) {
+		mpq_conn_del(conn);
+		return rv;
+	}
+	*out = conn;
+	return 0;
+}
+
+MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
+				   size_t pktlen, const mpq_settings *settings,
+				   const mpq_tparams *tparams, const mpq_callbacks *cb,
+				   mpq_tls_ctx *tls, uint64_t ts)
+{
+	mpq_pkt_hd hd;
+	int rv = mpq_pkt_decode_hd(&hd, pkt, pktlen, MPQ_CID_LEN);
+	if (rv != 0)
+		return rv;
+	/* RFC 9000 §14.1: a client Initial comes in a datagram of 1200 bytes or more. */
+	if (hd.type != MPQ_PKT_INITIAL || pktlen < MPQ_MIN_INITIAL_DATAGRAM || hd.dcid.len < 8)
+		return MPQ_ERR_INVALID_PACKET;
+	mpq_settings s = *settings;
+	s.version = hd.version;
+	mpq_conn *conn;
+	rv = conn_alloc(&conn, true, path, &s, tparams, cb, ts);
+	if (rv != 0)
+		return rv;
+	conn->odcid = hd.dcid;
+	conn->dcid = hd.scid;
+	conn->peer_scid = hd.scid;
+	conn->peer_scid_known = true;
+	conn->local_tp.has_original_dcid = 1;
+	conn->local_tp.original_dcid = hd.dcid;
+	rv = conn_start(conn, tls, ts);
+	if (rv != 0) {
+		mpq_conn_del(conn);
+		return rv;
+	}
+	*out = conn;
+	return 0;
+}
+
+MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
+{
+	if (!conn)
+		return;
+	for (int l = 0; l < MPQ_LEVEL_COUNT; l++)
+		mpq_pktns_free(&conn->ns[l]);
+	mpq_tls_free(conn->tls);
+	free(conn);
+}
+
+void mpq_conn_discard_level(mpq_conn *conn, int level)
+{
+	mpq_pktns *ns = &conn->ns[level];
+	if (ns->discarded)
+		return;
+	for (size_t i = 0; i < ns->sent.n; i++) {
+		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
+		if (!(p->flags & MPQ_SENT_DONE))
+			mpq_recovery_settle(conn, ns, p);
+	}
+	mpq_sent_clear(&ns->sent);
+	mpq_crypto_keys_free(&ns->tx);
+	mpq_crypto_keys_free(&ns->rx);
+	ns->discarded = true;
+	ns->loss_time = 0;
+	ns->ack_needed = false;
+	conn->probe_pending[level] = false;
+	/* RFC 9002 §6.2.2: discarding keys resets the backoff. */
+	conn->pto_count = 0;
+	mpq_conn_log(conn, 2, "discarded level %d keys", level);
+}
+
+static uint64_t largest_pto(const mpq_conn *conn)
+{
+	return mpq_conn_pto(conn, MPQ_LEVEL_APP);
+}
+
+void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
+			      const char *reason, uint64_t ts)
+{
+	if (conn->state >= MPQ_CONN_CLOSING)
+		return;
+	conn->err.set = true;
+	conn->err.remote = false;
+	conn->err.app = false;
+	conn->err.code = code;
+	conn->err.frame_type = frame_type;
+	snprintf(conn->err.reason, sizeof(conn->err.reason), "%s", reason ? reason : "");
+	conn->state = MPQ_CONN_CLOSING;
+	conn->close_pending = true;
+	conn->close_deadline = ts + 3 * largest_pto(conn);
+	mpq_conn_log(conn, 1, "closing: error 0x%llx %s", (unsigned long long)code,
+		     conn->err.reason);
+}
+
+int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason, uint64_t ts)
+{
+	mpq_conn_close_transport(conn, mpq_err_to_transport(err), frame_type, reason, ts);
+	return err;
+}
+
+void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts)
+{
+	if (conn->state == MPQ_CONN_DRAINING || conn->state == MPQ_CONN_CLOSED)
+		return;
+	conn->state = MPQ_CONN_DRAINING;
+	conn->close_pending = false;
+	conn->close_deadline = ts + 3 * largest_pto(conn);
+}
+
+MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
+{
+	if (conn->state == MPQ_CONN_CLOSED)
+		return MPQ_TIME_NEVER;
+	if (conn->state >= MPQ_CONN_CLOSING)
+		return conn->close_deadline;
+	uint64_t t = mpq_recovery_expiry(conn);
+	if (conn->idle_deadline < t)
+		t = conn->idle_deadline;
+	if (!conn->handshake_complete && conn->settings.handshake_timeout) {
+		uint64_t h = conn->created + conn->settings.handshake_timeout;
+		if (h < t)
+			t = h;
+	}
+	return t;
+}
+
+MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
+{
+	switch (conn->state) {
+	case MPQ_CONN_CLOSED:
+		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
+	case MPQ_CONN_CLOSING:
+	case MPQ_CONN_DRAINING:
+		if (ts < conn->close_deadline)
+			return 0;
+		conn->state = MPQ_CONN_CLOSED;
+		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
+	default:
+		break;
+	}
+	if (ts >= conn->idle_deadline) {
+		/* RFC 9000 §10.1: an idle connection is discarded silently. */
+		conn->state = MPQ_CONN_CLOSED;
+		conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR};
+		snprintf(conn->err.reason, sizeof(conn->err.reason), "idle timeout");
+		return MPQ_ERR_IDLE_CLOSE;
+	}
+	if (!conn->handshake_complete && conn->settings.handshake_timeout &&
+	    ts >= conn->created + conn->settings.handshake_timeout) {
+		conn->state = MPQ_CONN_CLOSED;
+		conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR};
+		snprintf(conn->err.reason, sizeof(conn->err.reason), "handshake timeout");
+		return MPQ_ERR_HANDSHAKE_TIMEOUT;
+	}
+	mpq_recovery_on_timeout(conn, ts);
+	return 0;
+}
+
+MPQ_EXPORT bool mpq_conn_is_handshake_complete(const mpq_conn *conn)
+{
+	return conn->handshake_complete;
+}
+
+MPQ_EXPORT bool mpq_conn_is_server(const mpq_conn *conn)
+{
+	return conn->is_server;
+}
+
+MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn)
+{
+	return conn->have_peer_tp ? &conn->peer_tp : NULL;
+}
+
+MPQ_EXPORT const uint8_t *mpq_conn_alpn(const mpq_conn *conn, size_t *len)
+{
+	return mpq_tls_alpn(conn->tls, len);
+}
+
+MPQ_EXPORT const mpq_conn_error *mpq_conn_get_error(const mpq_conn *conn)
+{
+	return &conn->err;
+}

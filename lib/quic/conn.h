@@ -1,0 +1,99 @@
+/*
+ * The connection object, shared by the files that make up the connection:
+ * conn.c (life cycle, timers, close), conn_recv.c (datagrams in),
+ * conn_send.c (datagrams out), handshake.c (TLS and CRYPTO streams) and
+ * recovery.c (acknowledgements, loss, probe timeouts).
+ */
+#ifndef MPQ_CONN_PRIV_H
+#define MPQ_CONN_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpq/conn.h"
+#include "quic/frame.h"
+#include "quic/pktns.h"
+#include "quic/rtt.h"
+#include "quic/tls.h"
+
+enum mpq_conn_state {
+	MPQ_CONN_HANDSHAKE,
+	MPQ_CONN_ESTABLISHED,
+	MPQ_CONN_CLOSING,	/* we closed: answer with CONNECTION_CLOSE */
+	MPQ_CONN_DRAINING,	/* the peer closed: stay silent */
+	MPQ_CONN_CLOSED,
+};
+
+struct mpq_conn {
+	bool is_server;
+	int state;
+	uint32_t version;
+	mpq_settings settings;
+	mpq_callbacks cb;
+	mpq_tparams local_tp;
+	mpq_tparams peer_tp;
+	bool have_peer_tp;
+
+	mpq_cid odcid;		/* the DCID of the client's first Initial */
+	mpq_cid scid;		/* ours */
+	mpq_cid dcid;		/* the peer's, that we send to */
+	mpq_cid peer_scid;	/* the SCID the peer used in its first long header */
+	bool peer_scid_known;
+	mpq_path path;
+
+	mpq_tls *tls;
+	mpq_pktns ns[MPQ_LEVEL_COUNT];
+	mpq_rtt rtt;
+	uint32_t pto_count;
+	size_t bytes_in_flight;
+	bool probe_pending[MPQ_LEVEL_COUNT]; /* a PTO asks for an ack-eliciting packet */
+
+	bool handshake_complete;
+	bool handshake_confirmed;
+	bool handshake_done_pending;	/* server: HANDSHAKE_DONE to send */
+	bool sent_handshake_pkt;
+	bool address_validated;		/* server: the client proved its address */
+	uint64_t bytes_rx;		/* before validation, for the 3x limit */
+	uint64_t bytes_tx;
+	int tparams_err;		/* transport parameter problem found in a TLS callback */
+
+	uint64_t created;
+	uint64_t idle_deadline;
+	uint64_t close_deadline;	/* end of closing or draining */
+	bool close_pending;		/* a CONNECTION_CLOSE to (re)send */
+	mpq_conn_error err;
+};
+
+/* conn.c: enter the closing state with a transport error (or an application
+ * one), and the draining state when the peer closed. */
+void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
+			      const char *reason, uint64_t ts);
+void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts);
+/* The current PTO duration, without backoff (largest of the spaces' needs). */
+uint64_t mpq_conn_pto(const mpq_conn *conn, int level);
+/* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
+void mpq_conn_discard_level(mpq_conn *conn, int level);
+/* Close on a library error: maps it to a transport error code. */
+int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason,
+		  uint64_t ts);
+/* conn_recv.c: restart the idle timer (a packet arrived or we sent one). */
+void mpq_conn_touch_idle(mpq_conn *conn, uint64_t ts);
+void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* handshake.c */
+int mpq_handshake_init(mpq_conn *conn, mpq_tls_ctx *tls_ctx);
+/* Stores CRYPTO frame data and feeds what is contiguous to TLS. */
+int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset,
+			      const uint8_t *data, size_t len, uint64_t ts);
+
+/* recovery.c */
+int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack,
+			uint64_t ts);
+void mpq_recovery_on_sent(mpq_conn *conn, int level, mpq_sent_pkt *p, uint64_t ts);
+uint64_t mpq_recovery_expiry(const mpq_conn *conn);
+void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts);
+/* Forget a packet's bytes in flight (acknowledged, lost or discarded). */
+void mpq_recovery_settle(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * Datagrams in: split coalesced packets, pick the keys, remove protection,
+ * dispatch the frames, and note what must be acknowledged.
+ */
+#include <stdio.h>
+
+#include "quic/cid.h"
+#include "quic/conn.h"
+#include "quic/frame.h"
+#include "quic/packet.h"
+
+static int level_of(int pkt_type)
+{
+	switch (pkt_type) {
+	case MPQ_PKT_INITIAL:
+		return MPQ_LEVEL_INITIAL;
+	case MPQ_PKT_HANDSHAKE:
+		return MPQ_LEVEL_HANDSHAKE;
+	case MPQ_PKT_1RTT:
+		return MPQ_LEVEL_APP;
+	default:
+		return -1; /* 0-RTT is not accepted; Retry and VN have no level */
+	}
+}
+
+static uint64_t idle_timeout(const mpq_conn *conn)
+{
+	uint64_t a = conn->local_tp.max_idle_timeout, b = conn->peer_tp.max_idle_timeout;
+	uint64_t ms = !conn->have_peer_tp || !b ? a : !a ? b : (a < b ? a : b);
+	if (!ms)
+		return 0;
+	/* RFC 9000 §10.1: never shorter than three probe timeouts. */
+	uint64_t t = ms * MPQ_MS, floor = 3 * mpq_conn_pto(conn, MPQ_LEVEL_APP);
+	return t > floor ? t : floor;
+}
+
+void mpq_conn_touch_idle(mpq_conn *conn, uint64_t ts)
+{
+	uint64_t t = idle_timeout(conn);
+	conn->idle_deadline = t ? ts + t : MPQ_TIME_NEVER;
+}
+
+static int on_handshake_done(mpq_conn *conn, uint64_t ts)
+{
+	if (conn->is_server)
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, MPQ_FT_HANDSHAKE_DONE,
+				     "HANDSHAKE_DONE from a client", ts);
+	if (!conn->handshake_confirmed) {
+		/* RFC 9001 §4.1.2: HANDSHAKE_DONE confirms the client's handshake. */
+		conn->handshake_confirmed = true;
+		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE);
+	}
+	return 0;
+}
+
+static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	conn->err.set = true;
+	conn->err.remote = true;
+	conn->err.app = fr->type == MPQ_FT_CONNECTION_CLOSE_APP;
+	conn->err.code = fr->close.error_code;
+	conn->err.frame_type = fr->close.frame_type;
+	size_t n = fr->close.reasonlen < sizeof(conn->err.reason) - 1 ? fr->close.reasonlen
+									: sizeof(conn->err.reason) - 1;
+	snprintf(conn->err.reason, n + 1, "%.*s", (int)n, (const char *)fr->close.reason);
+	mpq_conn_log(conn, 1, "peer closed: error 0x%llx %s", (unsigned long long)conn->err.code,
+		     conn->err.reason);
+	mpq_conn_enter_draining(conn, ts);
+	return MPQ_ERR_DRAINING;
+}
+
+static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
+{
+	switch (fr->type) {
+	case MPQ_FT_ACK:
+	case MPQ_FT_ACK_ECN:
+		if (mpq_recovery_on_ack(conn, level, &fr->ack, ts) != 0)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
+					     "ACK of an unsent packet", ts);
+		return 0;
+	case MPQ_FT_CRYPTO:
+		return mpq_handshake_recv_crypto(conn, level, fr->crypto.offset, fr->crypto.data,
+						 fr->crypto.len, ts);
+	case MPQ_FT_HANDSHAKE_DONE:
+		return on_handshake_done(conn, ts);
+	case MPQ_FT_CONNECTION_CLOSE:
+	case MPQ_FT_CONNECTION_CLOSE_APP:
+		return on_close(conn, fr, ts);
+	default:
+		/* PADDING, PING; stream and path frames are the transport's (not yet here). */
+		return 0;
+	}
+}
+
+static int on_payload(mpq_conn *conn, int level, int pkt_type, const uint8_t *payload,
+		      size_t len, bool *ack_eliciting, uint64_t ts)
+{
+	mpq_reader r;
+	mpq_reader_init(&r, payload, len);
+	if (len == 0)
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, 0, "packet without frames", ts);
+	while (mpq_reader_left(&r) > 0) {
+		mpq_frame fr;
+		if (mpq_frame_decode(&fr, &r) != 0)
+			return mpq_conn_fail(conn, MPQ_ERR_FRAME_ENCODING, 0, "malformed frame", ts);
+		if (!mpq_frame_allowed_in(fr.type, pkt_type))
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr.type,
+					     "frame not allowed in this packet type", ts);
+		if (mpq_frame_is_ack_eliciting(fr.type))
+			*ack_eliciting = true;
+		int rv = on_frame(conn, level, &fr, ts);
+		if (rv != 0)
+			return rv;
+		if (conn->state >= MPQ_CONN_CLOSING)
+			return 0;
+	}
+	return 0;
+}
+
+/* Is this packet addressed to us? A server also takes the client's chosen DCID
+ * on Initial packets until the client switches to ours. */
+static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
+{
+	if (mpq_cid_eq(&hd->dcid, &conn->scid))
+		return true;
+	return conn->is_server && hd->type == MPQ_PKT_INITIAL && mpq_cid_eq(&hd->dcid, &conn->odcid);
+}
+
+static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *hd,
+			       bool ack_eliciting, uint64_t ts)
+{
+	mpq_ranges_insert(&ns->rx_pns, hd->pn, hd->pn);
+	if ((int64_t)hd->pn > ns->largest_rx) {
+		ns->largest_rx = (int64_t)hd->pn;
+		ns->largest_rx_time = ts;
+	}
+	if (ack_eliciting)
+		ns->ack_needed = true;
+	mpq_conn_touch_idle(conn, ts);
+	if (conn->is_server && ns->level == MPQ_LEVEL_HANDSHAKE) {
+		/* RFC 9001 §4.9.1 and RFC 9000 §8.1: a Handshake packet proves the
+		 * client's address, and the Initial keys are no longer needed. */
+		conn->address_validated = true;
+		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);
+	}
+}
+
+/* One packet of a datagram. Sets |*consumed| to its length (0: drop the rest). */
+static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consumed, uint64_t ts)
+{
+	mpq_pkt_hd hd;
+	*consumed = 0;
+	if (mpq_pkt_decode_hd(&hd, pkt, left, MPQ_CID_LEN) != 0)
+		return 0;
+	*consumed = hd.pktlen;
+	int level = level_of(hd.type);
+	if (level < 0 || (hd.type != MPQ_PKT_1RTT && hd.version != conn->version) ||
+	    !dcid_ok(conn, &hd))
+		return 0;
+	mpq_pktns *ns = &conn->ns[level];
+	if (!mpq_pktns_can_recv(ns))
+		return 0;
+	uint8_t *payload;
+	size_t plen;
+	if (mpq_pkt_remove_hp(pkt, &hd, &ns->rx, ns->largest_rx) != 0 ||
+	    mpq_pkt_decrypt(pkt, &hd, &ns->rx, 0, &payload, &plen) != 0)
+		return 0; /* RFC 9000 §12.2: undecryptable packets are dropped */
+	if (mpq_pkt_reserved_bits_set(&hd))
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, 0, "reserved bits set", ts);
+	if (mpq_ranges_contains(&ns->rx_pns, hd.pn))
+		return 0; /* duplicate */
+	if (!conn->is_server && !conn->peer_scid_known && hd.type == MPQ_PKT_INITIAL) {
+		/* RFC 9000 §7.2: the client switches to the server's chosen CID. */
+		conn->dcid = hd.scid;
+		conn->peer_scid = hd.scid;
+		conn->peer_scid_known = true;
+	}
+	bool ack_eliciting = false;
+	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, ts);
+	if (conn->state == MPQ_CONN_DRAINING)
+		return rv;
+	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
+	return rv;
+}
+
+MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data, size_t len,
+				 uint64_t ts)
+{
+	(void)path; /* one path until the transport's migration support */
+	switch (conn->state) {
+	case MPQ_CONN_CLOSED:
+		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
+	case MPQ_CONN_DRAINING:
+		return MPQ_ERR_DRAINING;
+	case MPQ_CONN_CLOSING:
+		/* RFC 9000 §10.2.1: answer what still arrives with the close again. */
+		conn->close_pending = true;
+		return 0;
+	default:
+		break;
+	}
+	if (conn->is_server && !conn->address_validated)
+		conn->bytes_rx += len;
+	size_t off = 0;
+	while (off < len) {
+		size_t consumed;
+		int rv = read_packet(conn, data + off, len - off, &consumed, ts);
+		if (rv != 0)
+			return rv;
+		if (consumed == 0 || conn->state >= MPQ_CONN_CLOSING)
+			break;
+		off += consumed;
+	}
+	return 0;
+}

@@ -1,0 +1,313 @@
+/*
+ * Datagrams out: one packet per level that has something to send (ACK,
+ * CRYPTO, HANDSHAKE_DONE, a probe, CONNECTION_CLOSE), coalesced Initial →
+ * Handshake → 1-RTT in one datagram, padded to 1200 bytes when it carries an
+ * Initial packet (RFC 9000 §14.1), within the server's 3x anti-amplification
+ * limit (§8.1). Frames are written straight into the caller's buffer.
+ */
+#include <string.h>
+
+#include "quic/conn.h"
+#include "quic/frame.h"
+#include "quic/packet.h"
+
+/* The packet being written; sealed when the next one starts or the datagram ends. */
+typedef struct pkt_builder {
+	uint8_t *buf;
+	size_t cap;		/* room for the whole datagram */
+	size_t len;		/* bytes of packets sealed so far */
+	bool open;
+	int level;
+	mpq_pkt_hd hd;
+	size_t start;		/* the open packet's offset in buf */
+	mpq_writer w;		/* payload of the open packet; leaves room for the tag */
+	size_t payload_start;
+	bool ack_eliciting;
+	bool padded;
+	size_t nrecs;
+	mpq_frame_rec recs[MPQ_SENT_MAX_RECS];
+	bool has_initial;
+	bool initial_eliciting;
+	bool has_handshake;
+} pkt_builder;
+
+static int pkt_type_of(int level)
+{
+	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE, MPQ_PKT_1RTT};
+	return types[level];
+}
+
+/* Starts a packet at |level|. Returns false when there is no room for one. */
+static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
+{
+	mpq_pktns *ns = &conn->ns[level];
+	memset(&b->hd, 0, sizeof(b->hd));
+	b->hd.type = pkt_type_of(level);
+	b->hd.version = conn->version;
+	b->hd.dcid = conn->dcid;
+	b->hd.scid = conn->scid;
+	b->hd.pn = ns->next_pn;
+	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
+	b->start = b->len;
+	mpq_writer w;
+	mpq_writer_init(&w, b->buf + b->start, b->cap - b->start);
+	if (mpq_pkt_encode_hd(&w, &b->hd) != 0)
+		return false;
+	size_t hdlen = (size_t)(w.pos - (b->buf + b->start));
+	/* Room for the tag and at least a few bytes of frames. */
+	if (b->cap - b->start < hdlen + MPQ_AEAD_TAGLEN + 16)
+		return false;
+	mpq_writer_init(&b->w, w.pos, b->cap - b->start - hdlen - MPQ_AEAD_TAGLEN);
+	b->payload_start = b->start + hdlen;
+	b->open = true;
+	b->level = level;
+	b->ack_eliciting = false;
+	b->padded = false;
+	b->nrecs = 0;
+	return true;
+}
+
+static size_t payload_len(const pkt_builder *b)
+{
+	return (size_t)(b->w.pos - (b->buf + b->payload_start));
+}
+
+static int pad(pkt_builder *b, size_t n)
+{
+	if (n > mpq_writer_left(&b->w))
+		n = mpq_writer_left(&b->w);
+	memset(b->w.pos, 0, n);
+	b->w.pos += n;
+	if (n)
+		b->padded = true;
+	return 0;
+}
+
+/* Protects the open packet and records it as sent. */
+static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+{
+	mpq_pktns *ns = &conn->ns[b->level];
+	/* RFC 9001 §5.4.2: enough bytes after the packet number for the HP sample. */
+	if (payload_len(b) + b->hd.pn_len < 4)
+		pad(b, 4 - b->hd.pn_len - payload_len(b));
+	int n = mpq_pkt_protect(b->buf + b->start, b->cap - b->start, &b->hd, payload_len(b),
+				&ns->tx, 0);
+	if (n < 0)
+		return n;
+	mpq_sent_pkt *p = mpq_sent_add(&ns->sent, b->hd.pn);
+	if (!p)
+		return MPQ_ERR_NOMEM;
+	p->size = (uint32_t)n;
+	p->flags = (b->ack_eliciting ? MPQ_SENT_ACK_ELICITING : 0) |
+		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0);
+	p->nrecs = (uint8_t)b->nrecs;
+	memcpy(p->recs, b->recs, b->nrecs * sizeof(b->recs[0]));
+	mpq_recovery_on_sent(conn, b->level, p, ts);
+	if (!p->flags)
+		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
+	ns->next_pn++;
+	if (b->ack_eliciting)
+		mpq_conn_touch_idle(conn, ts);
+	if (b->level == MPQ_LEVEL_INITIAL) {
+		b->has_initial = true;
+		b->initial_eliciting |= b->ack_eliciting;
+	} else if (b->level == MPQ_LEVEL_HANDSHAKE) {
+		b->has_handshake = true;
+	}
+	b->len += (size_t)n;
+	b->open = false;
+	return 0;
+}
+
+static void add_rec(pkt_builder *b, const mpq_frame_rec *r)
+{
+	b->recs[b->nrecs++] = *r;
+}
+
+static int write_frame(pkt_builder *b, const mpq_frame *fr)
+{
+	int rv = mpq_frame_encode(&b->w, fr);
+	if (rv == 0 && mpq_frame_is_ack_eliciting(fr->type))
+		b->ack_eliciting = true;
+	return rv;
+}
+
+static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+{
+	mpq_pktns *ns = &conn->ns[b->level];
+	mpq_frame fr = {.type = MPQ_FT_ACK};
+	size_t n = mpq_ranges_count(&ns->rx_pns);
+	if (n > MPQ_MAX_ACK_RANGES)
+		n = MPQ_MAX_ACK_RANGES;
+	for (size_t i = 0; i < n; i++) {
+		const mpq_range *r = mpq_ranges_top(&ns->rx_pns, i);
+		fr.ack.ranges[i].smallest = r->lo;
+		fr.ack.ranges[i].largest = r->hi;
+	}
+	fr.ack.nranges = n;
+	uint64_t delay_us = ts > ns->largest_rx_time ? (ts - ns->largest_rx_time) / 1000 : 0;
+	fr.ack.ack_delay = b->level == MPQ_LEVEL_APP ? delay_us >> conn->local_tp.ack_delay_exponent
+						     : 0;
+	/* Fewer ranges when the packet is small: the newest matter most. */
+	while (fr.ack.nranges > 1 && mpq_frame_encoded_len(&fr) > mpq_writer_left(&b->w))
+		fr.ack.nranges--;
+	int rv = write_frame(b, &fr);
+	if (rv == 0)
+		ns->ack_needed = false;
+	return rv;
+}
+
+static void write_crypto(mpq_conn *conn, pkt_builder *b)
+{
+	mpq_crypto_tx *c = &conn->ns[b->level].crypto_tx;
+	while (mpq_ranges_count(&c->unsent) > 0 && b->nrecs < MPQ_SENT_MAX_RECS) {
+		const mpq_range *r = mpq_ranges_top(&c->unsent, mpq_ranges_count(&c->unsent) - 1);
+		uint64_t off = r->lo, want = r->hi - r->lo + 1;
+		size_t room = mpq_writer_left(&b->w);
+		size_t overhead = 1 + mpq_varint_len(off) + mpq_varint_len(want < room ? want : room);
+		if (room <= overhead)
+			return;
+		size_t n = room - overhead < want ? room - overhead : (size_t)want;
+		mpq_frame fr = {.type = MPQ_FT_CRYPTO};
+		fr.crypto.offset = off;
+		fr.crypto.data = c->buf + off;
+		fr.crypto.len = n;
+		if (write_frame(b, &fr) != 0)
+			return;
+		add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_CRYPTO, .id = (uint64_t)b->level,
+					    .offset = off, .len = (uint32_t)n});
+		mpq_ranges_remove_below(&c->unsent, off + n);
+	}
+}
+
+static bool has_data(const mpq_conn *conn, int level)
+{
+	const mpq_pktns *ns = &conn->ns[level];
+	if (!mpq_pktns_can_send(ns))
+		return false;
+	if (ns->ack_needed || conn->probe_pending[level] ||
+	    mpq_ranges_count(&ns->crypto_tx.unsent) > 0)
+		return true;
+	return level == MPQ_LEVEL_APP && conn->handshake_done_pending;
+}
+
+static int write_level(mpq_conn *conn, pkt_builder *b, int level, uint64_t ts)
+{
+	mpq_pktns *ns = &conn->ns[level];
+	if (b->open) {
+		int rv = pkt_seal(conn, b, ts);
+		if (rv != 0)
+			return rv;
+	}
+	if (!pkt_open(conn, b, level))
+		return 0;
+	int rv = 0;
+	if (mpq_ranges_count(&ns->rx_pns) > 0)
+		rv = write_ack(conn, b, ts);
+	if (rv == 0 && level == MPQ_LEVEL_APP && conn->handshake_done_pending &&
+	    b->nrecs < MPQ_SENT_MAX_RECS) {
+		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE});
+		if (rv == 0) {
+			add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_HANDSHAKE_DONE});
+			conn->handshake_done_pending = false;
+		}
+	}
+	if (rv == 0)
+		write_crypto(conn, b);
+	if (rv == 0 && conn->probe_pending[level] && !b->ack_eliciting)
+		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_PING});
+	if (rv == MPQ_ERR_NOBUF)
+		rv = 0;
+	conn->probe_pending[level] = false;
+	if (payload_len(b) == 0)
+		b->open = false; /* nothing fitted: forget the header */
+	return rv;
+}
+
+/* The datagram's last packet carries the padding it needs. */
+static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+{
+	if (!b->open)
+		return 0;
+	bool initial = b->has_initial || b->level == MPQ_LEVEL_INITIAL;
+	bool eliciting = b->initial_eliciting || (b->level == MPQ_LEVEL_INITIAL && b->ack_eliciting);
+	if (initial && (!conn->is_server || eliciting)) {
+		size_t sealed = b->payload_start + payload_len(b) + MPQ_AEAD_TAGLEN;
+		size_t target = MPQ_MIN_INITIAL_DATAGRAM < b->cap ? MPQ_MIN_INITIAL_DATAGRAM : b->cap;
+		if (sealed < target)
+			pad(b, target - sealed);
+	}
+	return pkt_seal(conn, b, ts);
+}
+
+static size_t send_limit(const mpq_conn *conn, size_t buflen)
+{
+	size_t limit = buflen < conn->settings.max_tx_udp_payload ? buflen
+								  : conn->settings.max_tx_udp_payload;
+	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < limit)
+		limit = (size_t)conn->peer_tp.max_udp_payload_size;
+	if (conn->is_server && !conn->address_validated) {
+		uint64_t allowed = 3 * conn->bytes_rx - conn->bytes_tx;
+		if (allowed < limit)
+			limit = (size_t)allowed;
+	}
+	return limit;
+}
+
+static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+{
+	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
+		if (!mpq_pktns_can_send(&conn->ns[l]) || (l == MPQ_LEVEL_APP && !conn->handshake_complete))
+			continue;
+		if (b->open) {
+			int rv = pkt_seal(conn, b, ts);
+			if (rv != 0)
+				return rv;
+		}
+		if (!pkt_open(conn, b, l))
+			break;
+		mpq_frame fr = {.type = MPQ_FT_CONNECTION_CLOSE};
+		fr.close.error_code = conn->err.code;
+		fr.close.frame_type = conn->err.frame_type;
+		/* The reason is for logs; it may not fit a small packet. */
+		fr.close.reason = (const uint8_t *)conn->err.reason;
+		fr.close.reasonlen = strlen(conn->err.reason);
+		if (write_frame(b, &fr) != 0) {
+			fr.close.reasonlen = 0;
+			if (write_frame(b, &fr) != 0)
+				b->open = false;
+		}
+	}
+	conn->close_pending = false;
+	return finish_datagram(conn, b, ts);
+}
+
+MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *buf,
+				  size_t buflen, uint64_t ts)
+{
+	if (conn->state == MPQ_CONN_CLOSED)
+		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
+	if (conn->state == MPQ_CONN_DRAINING)
+		return 0;
+	*path_out = conn->path;
+	pkt_builder b = {.buf = buf, .cap = send_limit(conn, buflen)};
+	int rv = 0;
+	if (conn->state == MPQ_CONN_CLOSING) {
+		if (conn->close_pending)
+			rv = write_close(conn, &b, ts);
+	} else {
+		for (int l = 0; l < MPQ_LEVEL_COUNT && rv == 0; l++)
+			if (has_data(conn, l))
+				rv = write_level(conn, &b, l, ts);
+		if (rv == 0)
+			rv = finish_datagram(conn, &b, ts);
+	}
+	if (rv != 0)
+		return rv;
+	if (conn->is_server && !conn->address_validated)
+		conn->bytes_tx += b.len;
+	/* RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet. */
+	if (!conn->is_server && b.has_handshake)
+		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);
+	return (int)b.len;
+}

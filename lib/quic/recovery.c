@@ -1,0 +1,239 @@
+/*
+ * Loss detection and probe timeouts (RFC 9002 §6 and Appendix A), per packet
+ * number space. Congestion control plugs in here later (cc/).
+ */
+#include "quic/conn.h"
+#include "quic/frame.h"
+
+#define PACKET_THRESHOLD 3
+#define TIME_THRESHOLD_NUM 9
+#define TIME_THRESHOLD_DEN 8
+
+void mpq_recovery_settle(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p)
+{
+	if (p->flags & MPQ_SENT_IN_FLIGHT)
+		conn->bytes_in_flight -= p->size;
+	if (p->flags & MPQ_SENT_ACK_ELICITING)
+		ns->ack_eliciting_in_flight--;
+	p->flags &= (uint8_t) ~(MPQ_SENT_IN_FLIGHT | MPQ_SENT_ACK_ELICITING);
+}
+
+void mpq_recovery_on_sent(mpq_conn *conn, int level, mpq_sent_pkt *p, uint64_t ts)
+{
+	mpq_pktns *ns = &conn->ns[level];
+	p->time_sent = ts;
+	if (p->flags & MPQ_SENT_ACK_ELICITING) {
+		ns->last_ack_eliciting_time = ts;
+		ns->ack_eliciting_in_flight++;
+	}
+	if (p->flags & MPQ_SENT_IN_FLIGHT)
+		conn->bytes_in_flight += p->size;
+}
+
+/* Puts what a lost packet carried back in line to be sent. */
+static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
+{
+	for (size_t i = 0; i < p->nrecs; i++) {
+		const mpq_frame_rec *r = &p->recs[i];
+		switch (r->kind) {
+		case MPQ_REC_CRYPTO:
+			if (r->id < MPQ_LEVEL_COUNT && !conn->ns[r->id].discarded)
+				mpq_crypto_tx_resend(&conn->ns[r->id].crypto_tx, r->offset, r->len);
+			break;
+		case MPQ_REC_HANDSHAKE_DONE:
+			conn->handshake_done_pending = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p)
+{
+	requeue(conn, p);
+	mpq_recovery_settle(conn, ns, p);
+	mpq_sent_done(&ns->sent, p);
+}
+
+static uint64_t loss_delay(const mpq_conn *conn)
+{
+	uint64_t rtt = conn->rtt.latest > conn->rtt.smoothed ? conn->rtt.latest
+							       : conn->rtt.smoothed;
+	uint64_t d = rtt * TIME_THRESHOLD_NUM / TIME_THRESHOLD_DEN;
+	return d > MPQ_GRANULARITY ? d : MPQ_GRANULARITY;
+}
+
+/* RFC 9002 §6.1: packet and time thresholds below the largest acknowledged. */
+static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
+{
+	uint64_t delay = loss_delay(conn);
+	uint64_t lost_before = ts > delay ? ts - delay : 0;
+	ns->loss_time = 0;
+	if (ns->largest_acked < 0)
+		return;
+	uint64_t largest = (uint64_t)ns->largest_acked;
+	for (size_t i = 0; i < ns->sent.n; i++) {
+		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
+		if (p->pn > largest)
+			break;
+		if (p->flags & MPQ_SENT_DONE)
+			continue;
+		if (p->time_sent <= lost_before || largest >= p->pn + PACKET_THRESHOLD) {
+			/* Settling may pop done packets off the ring's front; keep our place. */
+			uint64_t front = ns->sent.first_pn;
+			on_lost(conn, ns, p);
+			size_t shift = (size_t)(ns->sent.first_pn - front), next = i + 1;
+			i = (next > shift ? next - shift : 0) - 1;
+			continue;
+		}
+		uint64_t t = p->time_sent + delay;
+		if (ns->loss_time == 0 || t < ns->loss_time)
+			ns->loss_time = t;
+	}
+}
+
+int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uint64_t ts)
+{
+	mpq_pktns *ns = &conn->ns[level];
+	uint64_t largest = ack->ranges[0].largest;
+	if (largest >= ns->next_pn)
+		return MPQ_ERR_PROTO; /* acknowledges a packet we never sent */
+	if ((int64_t)largest > ns->largest_acked)
+		ns->largest_acked = (int64_t)largest;
+
+	bool eliciting_acked = false;
+	uint64_t largest_sent_time = 0;
+	for (size_t r = 0; r < ack->nranges; r++) {
+		if (ns->sent.n == 0)
+			break;
+		/* Walk only the packets still tracked, whatever the range claims. */
+		uint64_t lo = ack->ranges[r].smallest, hi = ack->ranges[r].largest;
+		uint64_t first = ns->sent.first_pn, last = first + ns->sent.n - 1;
+		if (hi < first || lo > last)
+			continue;
+		for (uint64_t pn = lo > first ? lo : first; pn <= (hi < last ? hi : last); pn++) {
+			mpq_sent_pkt *p = mpq_sent_find(&ns->sent, pn);
+			if (!p)
+				continue;
+			if (p->flags & MPQ_SENT_ACK_ELICITING)
+				eliciting_acked = true;
+			if (pn == largest)
+				largest_sent_time = p->time_sent;
+			mpq_recovery_settle(conn, ns, p);
+			mpq_sent_done(&ns->sent, p);
+		}
+	}
+
+	if (largest_sent_time && eliciting_acked && ts >= largest_sent_time) {
+		uint64_t delay = 0;
+		if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
+			delay = (ack->ack_delay << conn->peer_tp.ack_delay_exponent) * 1000;
+		mpq_rtt_update(&conn->rtt, ts - largest_sent_time, delay,
+			       conn->handshake_confirmed, conn->peer_tp.max_ack_delay * MPQ_MS);
+	}
+	detect_lost(conn, ns, ts);
+	/* A client keeps backing off until it knows the server validated it. */
+	if (conn->is_server || level != MPQ_LEVEL_INITIAL)
+		conn->pto_count = 0;
+	return 0;
+}
+
+uint64_t mpq_conn_pto(const mpq_conn *conn, int level)
+{
+	uint64_t pto = mpq_rtt_pto_base(&conn->rtt);
+	if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
+		pto += conn->peer_tp.max_ack_delay * MPQ_MS;
+	return pto;
+}
+
+static bool at_amplification_limit(const mpq_conn *conn)
+{
+	return conn->is_server && !conn->address_validated && conn->bytes_tx >= 3 * conn->bytes_rx;
+}
+
+/* RFC 9002 A.8: when and in which space the probe timeout fires. */
+static uint64_t pto_time(const mpq_conn *conn, int *level_out)
+{
+	uint64_t backoff = 1ULL << (conn->pto_count < 30 ? conn->pto_count : 30);
+	uint64_t best = MPQ_TIME_NEVER;
+	bool any_in_flight = false;
+	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
+		const mpq_pktns *ns = &conn->ns[l];
+		if (ns->discarded || ns->ack_eliciting_in_flight == 0)
+			continue;
+		any_in_flight = true;
+		if (l == MPQ_LEVEL_APP && !conn->handshake_confirmed)
+			continue;
+		uint64_t t = ns->last_ack_eliciting_time + mpq_conn_pto(conn, l) * backoff;
+		if (t < best) {
+			best = t;
+			*level_out = l;
+		}
+	}
+	if (!any_in_flight && !conn->is_server && !conn->handshake_confirmed) {
+		/* Anti-deadlock: the client probes so the server can send more. */
+		int l = mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) ? MPQ_LEVEL_HANDSHAKE
+									    : MPQ_LEVEL_INITIAL;
+		uint64_t since = conn->ns[l].last_ack_eliciting_time;
+		if (since == 0)
+			since = conn->created;
+		best = since + mpq_conn_pto(conn, l) * backoff;
+		*level_out = l;
+	}
+	return best;
+}
+
+static int earliest_loss_level(const mpq_conn *conn)
+{
+	int level = -1;
+	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
+		uint64_t t = conn->ns[l].loss_time;
+		if (t && !conn->ns[l].discarded && (level < 0 || t < conn->ns[level].loss_time))
+			level = l;
+	}
+	return level;
+}
+
+uint64_t mpq_recovery_expiry(const mpq_conn *conn)
+{
+	int l = earliest_loss_level(conn);
+	if (l >= 0)
+		return conn->ns[l].loss_time;
+	if (at_amplification_limit(conn))
+		return MPQ_TIME_NEVER;
+	int level;
+	return pto_time(conn, &level);
+}
+
+/* A probe resends what is still unacknowledged rather than a bare PING. */
+static void requeue_in_flight(mpq_conn *conn, mpq_pktns *ns)
+{
+	for (size_t i = 0; i < ns->sent.n; i++) {
+		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
+		if (!(p->flags & MPQ_SENT_DONE))
+			requeue(conn, p);
+	}
+}
+
+void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
+{
+	int l = earliest_loss_level(conn);
+	if (l >= 0) {
+		if (conn->ns[l].loss_time <= ts)
+			detect_lost(conn, &conn->ns[l], ts);
+		return;
+	}
+	int level = -1;
+	if (at_amplification_limit(conn) || pto_time(conn, &level) > ts || level < 0)
+		return;
+	conn->pto_count++;
+	requeue_in_flight(conn, &conn->ns[level]);
+	conn->probe_pending[level] = true;
+	/* A client with Initial data in flight probes Handshake too, and vice versa. */
+	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) &&
+	    conn->ns[MPQ_LEVEL_HANDSHAKE].ack_eliciting_in_flight) {
+		requeue_in_flight(conn, &conn->ns[MPQ_LEVEL_HANDSHAKE]);
+		conn->probe_pending[MPQ_LEVEL_HANDSHAKE] = true;
+	}
+}
