@@ -368,7 +368,8 @@ int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *
 	if (!ctx)
 		return MPQ_ERR_NOMEM;
 	/* AAD is the pseudo-packet ODCID Length ‖ ODCID ‖ Retry, fed in pieces. */
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key, vp->retry_nonce) == 1 &&
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key,
+				vp->retry_nonce) == 1 &&
 	     EVP_EncryptUpdate(ctx, NULL, &n, &odcidlen, 1) == 1 &&
 	     (!odcid->len || EVP_EncryptUpdate(ctx, NULL, &n, odcid->data, odcid->len) == 1) &&
 	     (!len || EVP_EncryptUpdate(ctx, NULL, &n, retry, (int)len) == 1) &&

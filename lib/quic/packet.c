@@ -236,8 +236,11 @@ static int encode_long(mpq_writer *w, const mpq_pkt_hd *hd)
 
 static int encode_short(mpq_writer *w, const mpq_pkt_hd *hd)
 {
-	uint8_t first = (uint8_t)(HDR_FIXED | (hd->key_phase ? HDR_KEY_PHASE : 0) | (hd->pn_len - 1));
+	/* Spin bit left 0: we do not take part in latency spinning. */
+	uint8_t first = (uint8_t)(HDR_FIXED | (hd->pn_len - 1));
 
+	if (hd->key_phase)
+		first |= HDR_KEY_PHASE;
 	if (hd->dcid.len > MPQ_MAX_CIDLEN)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (mpq_write_u8(w, first) || mpq_write_bytes(w, hd->dcid.data, hd->dcid.len))
