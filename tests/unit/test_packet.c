@@ -11,8 +11,10 @@
 #include "quic/packet.h"
 #include "../common/hex.h"
 
-static const mpq_cid rfc_dcid = {8, {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}};
-static const mpq_cid server_cid = {8, {0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}};
+#define RFC_DCID {8, {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}}
+#define SERVER_CID {8, {0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}}
+static const mpq_cid rfc_dcid = RFC_DCID;
+static const mpq_cid server_cid = SERVER_CID;
 
 /* The CRYPTO frame of both RFCs' A.2 client Initial (padded to 1162 bytes). */
 static const char *client_crypto =
@@ -187,6 +189,7 @@ static void open_and_compare(uint8_t *pkt, size_t len, size_t short_dcidlen,
 	assert_memory_equal(hd.dcid.data, want->dcid.data, want->dcid.len);
 	assert_int_equal(hd.scid.len, want->scid.len);
 	assert_memory_equal(hd.scid.data, want->scid.data, want->scid.len);
+	assert_int_equal(hd.tokenlen, want->tokenlen);
 	assert_int_equal(hd.pktlen, len);
 	assert_int_equal(mpq_pkt_remove_hp(pkt, &hd, k, largest), 0);
 	assert_int_equal(hd.first, want->first);
@@ -198,66 +201,66 @@ static void open_and_compare(uint8_t *pkt, size_t len, size_t short_dcidlen,
 	assert_memory_equal(plain, payload, payloadlen);
 }
 
-/* A.2: the client's first Initial, PN 2 in 4 bytes, CRYPTO padded to 1162 bytes. */
-static void client_initial(uint32_t version, const char *want_hex, uint8_t first)
+/* Builds an Initial of either RFC's A.2 or A.3 and compares it byte for byte,
+ * then opens the RFC's packet with the sender's keys (as the peer would). */
+static void initial_exact(uint32_t version, bool client, const char *payload_hex,
+			  size_t payloadlen, const char *want_hex, size_t wantlen,
+			  const mpq_pkt_hd *hd, int64_t largest)
 {
 	uint8_t payload[1162] = {0}, want[1200];
+	mpq_pkt_hd h = *hd;
 	mpq_crypto_keys k;
-	mpq_pkt_hd hd = {
-		.type = MPQ_PKT_INITIAL, .version = version, .dcid = rfc_dcid,
-		.pn = 2, .pn_len = 4, .first = first,
-	};
 
-	test_unhex(client_crypto, payload, sizeof(payload));
-	assert_int_equal(test_unhex(want_hex, want, sizeof(want)), 1200);
-	initial_keys(version, true, &k);
-	build_and_compare(&hd, payload, sizeof(payload), &k, want, sizeof(want));
-	/* The server opens it with the client's keys. */
-	open_and_compare(want, sizeof(want), 0, &k, -1, &hd, payload, sizeof(payload));
-	assert_null(hd.token);
+	/* The client's CRYPTO frame is padded with zeros (PADDING) to payloadlen. */
+	assert_true(test_unhex(payload_hex, payload, sizeof(payload)) <= payloadlen);
+	assert_int_equal(test_unhex(want_hex, want, sizeof(want)), wantlen);
+	h.version = version;
+	initial_keys(version, client, &k);
+	build_and_compare(&h, payload, payloadlen, &k, want, wantlen);
+	open_and_compare(want, wantlen, 0, &k, largest, &h, payload, payloadlen);
 	mpq_crypto_keys_free(&k);
 }
+
+/* A.2: the client's first Initial, PN 2 in 4 bytes, CRYPTO padded to 1162 bytes. */
+static const mpq_pkt_hd client_hd = {
+	.type = MPQ_PKT_INITIAL, .dcid = RFC_DCID, .pn = 2, .pn_len = 4, .first = 0xc3,
+};
+
+/* A.3: the server's Initial, new SCID, PN 1 in 2 bytes, ACK + CRYPTO (99 bytes). */
+static const mpq_pkt_hd server_hd = {
+	.type = MPQ_PKT_INITIAL, .scid = SERVER_CID, .pn = 1, .pn_len = 2, .first = 0xc1,
+};
 
 static void rfc9001_client_initial_exact(void **state)
 {
 	(void)state;
-	client_initial(MPQ_VERSION_1, rfc9001_client_initial, 0xc3);
+	initial_exact(MPQ_VERSION_1, true, client_crypto, 1162, rfc9001_client_initial, 1200,
+		      &client_hd, -1);
 }
 
 static void rfc9369_client_initial_exact(void **state)
 {
 	(void)state;
-	client_initial(MPQ_VERSION_2, rfc9369_client_initial, 0xd3);
-}
-
-/* A.3: the server's Initial, new SCID, PN 1 in 2 bytes, ACK + CRYPTO. */
-static void server_initial(uint32_t version, const char *want_hex, uint8_t first)
-{
-	uint8_t payload[99], want[135];
-	mpq_crypto_keys k;
-	mpq_pkt_hd hd = {
-		.type = MPQ_PKT_INITIAL, .version = version, .scid = server_cid,
-		.pn = 1, .pn_len = 2, .first = first,
-	};
-
-	assert_int_equal(test_unhex(server_payload, payload, sizeof(payload)), sizeof(payload));
-	assert_int_equal(test_unhex(want_hex, want, sizeof(want)), sizeof(want));
-	initial_keys(version, false, &k);
-	build_and_compare(&hd, payload, sizeof(payload), &k, want, sizeof(want));
-	open_and_compare(want, sizeof(want), 0, &k, 0, &hd, payload, sizeof(payload));
-	mpq_crypto_keys_free(&k);
+	mpq_pkt_hd hd = client_hd;
+	hd.first = 0xd3; /* v2 Initial type bits 0b01 */
+	initial_exact(MPQ_VERSION_2, true, client_crypto, 1162, rfc9369_client_initial, 1200,
+		      &hd, -1);
 }
 
 static void rfc9001_server_initial_exact(void **state)
 {
 	(void)state;
-	server_initial(MPQ_VERSION_1, rfc9001_server_initial, 0xc1);
+	initial_exact(MPQ_VERSION_1, false, server_payload, 99, rfc9001_server_initial, 135,
+		      &server_hd, 0);
 }
 
 static void rfc9369_server_initial_exact(void **state)
 {
 	(void)state;
-	server_initial(MPQ_VERSION_2, rfc9369_server_initial, 0xd1);
+	mpq_pkt_hd hd = server_hd;
+	hd.first = 0xd1;
+	initial_exact(MPQ_VERSION_2, false, server_payload, 99, rfc9369_server_initial, 135,
+		      &hd, 0);
 }
 
 /* A.4: Retry with token "token" from the server's CID, bound to the client's DCID. */
