@@ -86,6 +86,7 @@ $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_LIBS) -lpthread
 
 # Unit and simulation tests link the archive: they test internal modules too.
+$(BUILD)/tests/%.o: CPPFLAGS += -Itests/common
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
