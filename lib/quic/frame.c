@@ -12,7 +12,7 @@
 
 #define LIM_VARINT MPQ_MAX_VARINT
 #define LIM_STREAMS (1ULL << 60)	/* RFC 9000 §19.11 */
-#define LIM_PATH_ID 0xffffffffULL	/* multipath §4: path IDs are 32 bits */
+#define LIM_PATH_ID 0xffffffffULL	/* multipath draft-21: path IDs are 32 bits */
 /* A field this type does not carry (RETIRE_CONNECTION_ID's path ID):
  * decodes as 0, and must be 0 to encode. */
 #define NOT_SENT 0
@@ -95,7 +95,7 @@ static const struct frame_desc rfc_frames[] = {
 	[0x1e] = VARINTS(0x1e, "handshake_done", "___1"),
 };
 
-/* draft-ietf-quic-multipath-21 §4: 1-RTT only. */
+/* draft-ietf-quic-multipath-21 "New Frames": 1-RTT only. */
 static const struct frame_desc mp_frames[] = {
 	FRAME(MPQ_FT_PATH_ACK, "path_ack", "___1", SH_ACK, F_NOT_ELICITING | F_PATH_ID),
 	FRAME(MPQ_FT_PATH_ACK_ECN, "path_ack", "___1", SH_ACK, F_NOT_ELICITING | F_PATH_ID | F_ECN),

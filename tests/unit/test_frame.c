@@ -1,5 +1,5 @@
 /* Frame codec: round trips of every type, hand-written encodings from RFC 9000 §19
- * and multipath draft-21 §4, truncation, every range rule, Table 3. */
+ * and multipath draft-21, truncation, every range rule, Table 3. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,8 +85,10 @@ static size_t sample_frames(mpq_frame *fr)
 	fr[n++] = (mpq_frame){.type = MPQ_FT_STREAMS_BLOCKED_UNI, .max_streams = {64}};
 	fr[n++] = new_cid_frame(MPQ_FT_NEW_CONNECTION_ID, 0);
 	fr[n++] = (mpq_frame){.type = MPQ_FT_RETIRE_CONNECTION_ID, .retire_cid = {0, 12}};
-	fr[n++] = (mpq_frame){.type = MPQ_FT_PATH_CHALLENGE, .path_challenge = {{1, 2, 3, 4, 5, 6, 7, 8}}};
-	fr[n++] = (mpq_frame){.type = MPQ_FT_PATH_RESPONSE, .path_challenge = {{8, 7, 6, 5, 4, 3, 2, 1}}};
+	fr[n++] = (mpq_frame){.type = MPQ_FT_PATH_CHALLENGE,
+			      .path_challenge = {{1, 2, 3, 4, 5, 6, 7, 8}}};
+	fr[n++] = (mpq_frame){.type = MPQ_FT_PATH_RESPONSE,
+			      .path_challenge = {{8, 7, 6, 5, 4, 3, 2, 1}}};
 	fr[n++] = (mpq_frame){.type = MPQ_FT_CONNECTION_CLOSE, .close = {0x0a, 0x08, payload, 5}};
 	fr[n++] = (mpq_frame){.type = MPQ_FT_CONNECTION_CLOSE_APP, .close = {0x1234, 0, NULL, 0}};
 	fr[n++] = (mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE};
