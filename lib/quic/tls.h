@@ -43,6 +43,8 @@ typedef struct mpq_tls_ctx_config {
 	/* Client: CA file to trust (NULL: the system store); insecure skips checks. */
 	const char *ca_file;
 	bool insecure;
+	/* TLS 1.3 suites in OpenSSL's syntax; NULL: AES-128-GCM, AES-256-GCM, ChaCha20. */
+	const char *ciphersuites;
 } mpq_tls_ctx_config;
 
 typedef struct mpq_tls_callbacks {
@@ -68,7 +70,8 @@ void mpq_tls_ctx_free(mpq_tls_ctx *ctx);
 
 /* One TLS session. |server_name| (client) is sent as SNI and checked against the
  * certificate unless the context is insecure. |tparams| are our encoded transport
- * parameters, copied. Returns 0, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
+ * parameters, copied (NULL sends no extension at all: only for testing the
+ * peer's check). Returns 0, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 int mpq_tls_new(mpq_tls **out, mpq_tls_ctx *ctx, const char *server_name,
 		const uint8_t *tparams, size_t tparamslen, const mpq_tls_callbacks *cb);
 void mpq_tls_free(mpq_tls *tls);
