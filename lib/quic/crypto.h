@@ -101,7 +101,8 @@ int mpq_crypto_hp_mask(mpq_crypto_keys *k, const uint8_t sample[MPQ_HP_SAMPLELEN
 		       uint8_t mask[MPQ_HP_MASKLEN]);
 
 /* Retry integrity tag (RFC 9001 §5.8, RFC 9369 §3.3.3) over the pseudo-packet
- * ODCID length ‖ ODCID ‖ |retry| (the Retry packet without its tag). */
+ * ODCID length ‖ ODCID ‖ |retry| (the Retry packet without its tag).
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (version), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry,
 			 size_t len, uint8_t tag[MPQ_AEAD_TAGLEN]);
 

@@ -51,23 +51,27 @@ uint64_t mpq_pkt_decode_pn(int64_t largest_pn, uint64_t truncated, size_t nbits)
 
 /* Parses a header up to the packet number. Short headers need the DCID length
  * the endpoint uses. Sets pktlen (a short header packet takes the rest of the
- * datagram). Returns 0; MPQ_ERR_INVALID_PACKET for anything malformed (fixed bit
- * clear, lengths past the end, CID over 20 bytes in v1/v2); MPQ_ERR_UNKNOWN_VERSION
+ * datagram; its len is then pktlen - pn_offset). Returns 0; MPQ_ERR_INVALID_PACKET
+ * for anything malformed (fixed bit clear, lengths past the end, CID over 20
+ * bytes, a Length below 20, the least that holds a packet number and the header
+ * protection sample); MPQ_ERR_UNKNOWN_VERSION
  * for a long header of a version we do not speak (version, dcid and scid are
  * filled so Version Negotiation can answer). Version Negotiation packets decode
  * with type MPQ_PKT_VERSION_NEGOTIATION and pktlen = len. */
 int mpq_pkt_decode_hd(mpq_pkt_hd *hd, const uint8_t *data, size_t len, size_t short_dcidlen);
 
 /* Writes the header of |hd| (type, version, cids, token, key_phase, pn, pn_len)
- * with a 2-byte Length placeholder on long headers. Sets hd->pn_offset.
- * Returns 0 or MPQ_ERR_NOBUF. */
+ * with a 2-byte Length placeholder on long headers. Sets hd->pn_offset. The spin
+ * bit is 0. Returns 0, MPQ_ERR_NOBUF (writer unchanged) or MPQ_ERR_INVALID_ARGUMENT
+ * (Retry or VN type, unsupported version, pn_len outside 1..4, CID over 20 bytes). */
 int mpq_pkt_encode_hd(mpq_writer *w, mpq_pkt_hd *hd);
 
 /* Seals the packet that starts at |pkt|: header (hd->pn_offset + hd->pn_len
  * bytes) then |payloadlen| bytes of frames. Fills the Length field, encrypts,
  * appends the tag and applies header protection. |cap| is the room from |pkt|.
  * The payload must be at least 4 - pn_len bytes long (HP sample, RFC 9001 §5.4.2).
- * Returns the packet's length, MPQ_ERR_NOBUF or MPQ_ERR_TLS. */
+ * Returns the packet's length, MPQ_ERR_NOBUF, MPQ_ERR_TLS, or
+ * MPQ_ERR_INVALID_ARGUMENT (payload too short; long packet over 16383 bytes). */
 int mpq_pkt_protect(uint8_t *pkt, size_t cap, const mpq_pkt_hd *hd, size_t payloadlen,
 		    mpq_crypto_keys *k, uint32_t path_id);
 
@@ -91,10 +95,12 @@ int mpq_pkt_encode_vn(uint8_t *buf, size_t cap, const mpq_cid *dcid, const mpq_c
 		      const uint32_t *versions, size_t nversions, uint8_t unused);
 
 /* The versions listed in a Version Negotiation packet. Returns the count
- * written to |out| (at most |max|), or MPQ_ERR_INVALID_PACKET. */
+ * written to |out| (at most |max|), or MPQ_ERR_INVALID_PACKET (also for an
+ * empty list or one that is not a whole number of versions). */
 int mpq_pkt_decode_vn(const uint8_t *pkt, size_t len, uint32_t *out, size_t max);
 
-/* Retry (RFC 9000 §17.2.5) with its integrity tag. Returns bytes or MPQ_ERR_NOBUF. */
+/* Retry (RFC 9000 §17.2.5) with its integrity tag; |unused| fills the 4 low bits.
+ * Returns bytes, MPQ_ERR_NOBUF, MPQ_ERR_INVALID_ARGUMENT (version) or MPQ_ERR_TLS. */
 int mpq_pkt_encode_retry(uint8_t *buf, size_t cap, uint32_t version, const mpq_cid *dcid,
 			 const mpq_cid *scid, const mpq_cid *odcid, const uint8_t *token,
 			 size_t tokenlen, uint8_t unused);
