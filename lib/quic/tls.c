@@ -554,20 +554,27 @@ static int setup_client(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 	return 0;
 }
 
+static int setup_ctx(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf, size_t len)
+{
+	ERR_clear_error();
+	int rv = setup_common(ctx, cfg, errbuf, len);
+	if (rv == 0)
+		rv = cfg->is_server ? setup_server(ctx, cfg, errbuf, len)
+				    : setup_client(ctx, cfg, errbuf, len);
+	ERR_clear_error();
+	return rv;
+}
+
 mpq_tls_ctx *mpq_tls_ctx_new(const mpq_tls_ctx_config *cfg, int *err, char *errbuf,
 			     size_t errbuflen)
 {
+	mpq_tls_ctx *ctx = NULL;
+	int rv = MPQ_ERR_INVALID_ARGUMENT;
 	set_text(errbuf, errbuflen, "%s", "");
-	mpq_tls_ctx *ctx = calloc(1, sizeof(*ctx));
-	int rv = ctx ? 0 : MPQ_ERR_NOMEM;
-	ERR_clear_error();
-	if (rv == 0)
-		rv = setup_common(ctx, cfg, errbuf, errbuflen);
-	if (rv == 0 && cfg->is_server)
-		rv = setup_server(ctx, cfg, errbuf, errbuflen);
-	else if (rv == 0)
-		rv = setup_client(ctx, cfg, errbuf, errbuflen);
-	ERR_clear_error();
+	if (cfg) {
+		ctx = calloc(1, sizeof(*ctx));
+		rv = ctx ? setup_ctx(ctx, cfg, errbuf, errbuflen) : MPQ_ERR_NOMEM;
+	}
 	if (rv < 0) {
 		if (errbuf && errbuflen && !errbuf[0])
 			set_text(errbuf, errbuflen, "%s", mpq_strerror(rv));

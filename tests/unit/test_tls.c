@@ -646,6 +646,9 @@ static void bad_configuration_is_refused(void **state)
 	c = client_config(tc);
 	c.ciphersuites = "TLS_NO_SUCH_SUITE";
 	ctx_refused(&c, "cipher suite");
+	int err = 0;
+	assert_null(mpq_tls_ctx_new(NULL, &err, NULL, 0));
+	assert_int_equal(err, MPQ_ERR_INVALID_ARGUMENT);
 }
 
 static void missing_transport_parameters(void **state)
