@@ -14,12 +14,12 @@
 #define SHORT_RESERVED 0x18
 
 /* The HP sample assumes a 4-byte packet number (RFC 9001 §5.4.2), so a packet
- * needs this many bytes after pn_offset to be processed at all. */
-#define PN_SAMPLE_END (4 + MPQ_HP_SAMPLELEN)
+ * needs PN_SAMPLE_END bytes after pn_offset to be processed at all. */
+#define SAMPLE_OFFSET 4
+#define PN_SAMPLE_END (SAMPLE_OFFSET + MPQ_HP_SAMPLELEN)
 
 /* The Length placeholder is a 2-byte varint: packets up to 16383 bytes. */
 #define LENGTH_FIELD_LEN 2
-#define LENGTH_FIELD_MAX 0x3fff
 
 /* Long header type bits per version, indexed by (first >> 4) & 3 (RFC 9369 §3.2). */
 static const uint8_t v1_types[4] = {MPQ_PKT_INITIAL, MPQ_PKT_0RTT, MPQ_PKT_HANDSHAKE,
@@ -265,9 +265,10 @@ int mpq_pkt_encode_hd(mpq_writer *w, mpq_pkt_hd *hd)
 	return rv;
 }
 
-/* XORs the mask into the first byte's protected bits and the packet number. */
-static void apply_hp(uint8_t *pkt, const mpq_pkt_hd *hd, const uint8_t mask[MPQ_HP_MASKLEN],
-		     size_t pn_len)
+/* XORs mask[1..pn_len] into the packet number bytes (the first byte is done apart:
+ * on receipt it must be unmasked first to learn pn_len). */
+static void mask_pn(uint8_t *pkt, const mpq_pkt_hd *hd, const uint8_t mask[MPQ_HP_MASKLEN],
+		    size_t pn_len)
 {
 	for (size_t i = 0; i < pn_len; i++)
 		pkt[hd->pn_offset + i] ^= mask[1 + i];
@@ -290,20 +291,21 @@ int mpq_pkt_protect(uint8_t *pkt, size_t cap, const mpq_pkt_hd *hd, size_t paylo
 	if (payloadlen > cap || total > cap)
 		return MPQ_ERR_NOBUF;
 	if (is_long(hd)) {
-		size_t length = total - hd->pn_offset;
-		if (length > LENGTH_FIELD_MAX || hd->pn_offset < 1 + LENGTH_FIELD_LEN)
+		mpq_writer w;
+		if (hd->pn_offset < 1 + LENGTH_FIELD_LEN)
 			return MPQ_ERR_INVALID_ARGUMENT;
-		pkt[hd->pn_offset - 2] = (uint8_t)(0x40 | length >> 8);
-		pkt[hd->pn_offset - 1] = (uint8_t)length;
+		mpq_writer_init(&w, pkt + hd->pn_offset - LENGTH_FIELD_LEN, LENGTH_FIELD_LEN);
+		if (mpq_write_varint_len(&w, total - hd->pn_offset, LENGTH_FIELD_LEN))
+			return MPQ_ERR_INVALID_ARGUMENT; /* over 16383 bytes */
 	}
 	int rv = mpq_crypto_seal(k, path_id, hd->pn, pkt, hdrlen, pkt + hdrlen, payloadlen,
 				 pkt + hdrlen);
 	if (rv == 0)
-		rv = mpq_crypto_hp_mask(k, pkt + hd->pn_offset + 4, mask);
+		rv = mpq_crypto_hp_mask(k, pkt + hd->pn_offset + SAMPLE_OFFSET, mask);
 	if (rv)
 		return rv;
 	pkt[0] ^= mask[0] & first_byte_mask(hd);
-	apply_hp(pkt, hd, mask, hd->pn_len);
+	mask_pn(pkt, hd, mask, hd->pn_len);
 	return (int)total;
 }
 
@@ -315,12 +317,12 @@ int mpq_pkt_remove_hp(uint8_t *pkt, mpq_pkt_hd *hd, mpq_crypto_keys *k, int64_t 
 	if (hd->type == MPQ_PKT_RETRY || hd->type == MPQ_PKT_VERSION_NEGOTIATION ||
 	    hd->pn_offset == 0 || hd->pn_offset + PN_SAMPLE_END > hd->pktlen)
 		return MPQ_ERR_INVALID_PACKET;
-	if (mpq_crypto_hp_mask(k, pkt + hd->pn_offset + 4, mask))
+	if (mpq_crypto_hp_mask(k, pkt + hd->pn_offset + SAMPLE_OFFSET, mask))
 		return MPQ_ERR_INVALID_PACKET;
 	pkt[0] ^= mask[0] & first_byte_mask(hd);
 	hd->first = pkt[0];
 	hd->pn_len = (size_t)(hd->first & 3) + 1;
-	apply_hp(pkt, hd, mask, hd->pn_len);
+	mask_pn(pkt, hd, mask, hd->pn_len);
 	for (size_t i = 0; i < hd->pn_len; i++)
 		truncated = truncated << 8 | pkt[hd->pn_offset + i];
 	hd->pn = mpq_pkt_decode_pn(largest_pn, truncated, 8 * hd->pn_len);

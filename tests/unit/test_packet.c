@@ -544,6 +544,14 @@ static void encode_errors(void **state)
 	memset(buf + hdrlen, 0, 3);
 	assert_int_equal(mpq_pkt_protect(buf, hdrlen + 3 + 16, &hd, 3, &k, 0),
 			 (int)(hdrlen + 3 + 16));
+
+	/* The 2-byte Length holds at most 16383: pn + payload + tag. */
+	static uint8_t big[16500];
+	memcpy(big, buf, hdrlen);
+	assert_int_equal(mpq_pkt_protect(big, sizeof(big), &hd, 16383 - 16, &k, 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_pkt_protect(big, sizeof(big), &hd, 16383 - 17, &k, 0),
+			 (int)(hd.pn_offset + 16383));
 	mpq_crypto_keys_free(&k);
 }
 
