@@ -89,8 +89,8 @@ static const struct {
 	{"SERVER_TRAFFIC_SECRET_0", MPQ_LEVEL_APP, false},
 };
 
-__attribute__((format(printf, 3, 4))) static void set_text(char *buf, size_t len,
-							   const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void set_text(char *buf, size_t len, const char *fmt, ...)
 {
 	if (!buf || len == 0)
 		return;
