@@ -94,3 +94,12 @@ int mpq_rob_consume(mpq_rob *rob, size_t n)
 	mpq_ranges_remove_below(&rob->have, rob->read_offset);
 	return 0;
 }
+
+int mpq_rob_skip_to(mpq_rob *rob, uint64_t offset)
+{
+	if (offset < rob->read_offset)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	rob->read_offset = offset;
+	mpq_ranges_remove_below(&rob->have, offset);
+	return 0;
+}

@@ -8,6 +8,7 @@
 #ifndef MPQ_ROB_H
 #define MPQ_ROB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,17 @@ size_t mpq_rob_peek(const mpq_rob *rob, const uint8_t **data);
 /* Moves the read offset on by |n| bytes, which must have arrived (they need not
  * all have been returned by one peek). Returns 0 or MPQ_ERR_INVALID_ARGUMENT. */
 int mpq_rob_consume(mpq_rob *rob, size_t n);
+
+/* Moves the read offset to |offset| for bytes the caller took straight from a
+ * packet (in-order data needs no copy), dropping any buffered below it.
+ * Returns 0 or MPQ_ERR_INVALID_ARGUMENT (|offset| behind the read offset). */
+int mpq_rob_skip_to(mpq_rob *rob, uint64_t offset);
+
+/* Bytes stored ahead of the read offset, waiting for a hole to fill. */
+static inline bool mpq_rob_empty(const mpq_rob *rob)
+{
+	return mpq_ranges_count(&rob->have) == 0;
+}
 
 static inline uint64_t mpq_rob_read_offset(const mpq_rob *rob)
 {

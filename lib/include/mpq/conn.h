@@ -57,6 +57,25 @@ typedef struct mpq_callbacks {
 	void (*keylog)(void *user_data, const char *line);
 	/* The handshake completed (client: 1-RTT keys and server Finished checked). */
 	int (*handshake_completed)(mpq_conn *conn, void *user_data);
+	/* Stream callbacks; each may be NULL. A non-zero return closes the
+	 * connection with INTERNAL_ERROR. */
+	/* The peer opened |stream_id| (its first frame arrived). */
+	int (*stream_open)(mpq_conn *conn, int64_t stream_id, void *user_data);
+	/* In-order data of |stream_id| starting at |offset|; |fin| when it is the end. */
+	int (*stream_data)(mpq_conn *conn, int64_t stream_id, uint64_t offset, const uint8_t *data,
+			   size_t len, bool fin, void *user_data);
+	/* Room came free in the stream's send buffer or its flow control window. */
+	int (*stream_writable)(mpq_conn *conn, int64_t stream_id, void *user_data);
+	/* The peer abandoned its sending side (RESET_STREAM) with |app_error|. */
+	int (*stream_reset)(mpq_conn *conn, int64_t stream_id, uint64_t app_error, void *user_data);
+	/* The peer asked us to stop sending (STOP_SENDING); the library resets
+	 * our sending side with the same code after this returns. */
+	int (*stream_stop_sending)(mpq_conn *conn, int64_t stream_id, uint64_t app_error,
+				   void *user_data);
+	/* Both directions are finished; the stream's state is freed after this. */
+	int (*stream_closed)(mpq_conn *conn, int64_t stream_id, void *user_data);
+	/* The peer raised MAX_STREAMS: mpq_conn_open_stream may succeed again. */
+	int (*streams_available)(mpq_conn *conn, bool bidi, void *user_data);
 	void *user_data;
 } mpq_callbacks;
 
@@ -107,6 +126,37 @@ MPQ_EXPORT bool mpq_conn_is_server(const mpq_conn *conn);
 MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn);
 /* The negotiated ALPN, NULL before. */
 MPQ_EXPORT const uint8_t *mpq_conn_alpn(const mpq_conn *conn, size_t *len);
+
+/* Streams (RFC 9000 §2-4). Stream IDs follow RFC 9000 §2.1: the low two bits
+ * say who opened it (0x1 server) and whether it is unidirectional (0x2). */
+
+/* Opens a stream of ours. Returns 0, or MPQ_ERR_STREAM_LIMIT while the peer's
+ * MAX_STREAMS forbids it (streams_available says when to retry), or
+ * MPQ_ERR_CLOSING / MPQ_ERR_NOMEM. */
+MPQ_EXPORT int mpq_conn_open_stream(mpq_conn *conn, bool bidi, int64_t *stream_id);
+
+/* Copies up to |len| bytes into the stream's send buffer. Returns how many were
+ * taken (0 when the buffer is full: wait for stream_writable). |fin| ends the
+ * stream once every byte was taken. Errors: MPQ_ERR_NOT_FOUND (no such stream),
+ * MPQ_ERR_STREAM_STATE (not ours to send on, or already finished or reset). */
+MPQ_EXPORT int64_t mpq_conn_stream_write(mpq_conn *conn, int64_t stream_id, const uint8_t *data,
+					 size_t len, bool fin);
+
+/* Bytes mpq_conn_stream_write would take now. */
+MPQ_EXPORT size_t mpq_conn_stream_write_room(const mpq_conn *conn, int64_t stream_id);
+
+/* Abandons our sending side (RESET_STREAM) / asks the peer to stop (STOP_SENDING). */
+MPQ_EXPORT int mpq_conn_stream_reset(mpq_conn *conn, int64_t stream_id, uint64_t app_error);
+MPQ_EXPORT int mpq_conn_stream_stop_sending(mpq_conn *conn, int64_t stream_id,
+					    uint64_t app_error);
+
+/* Per-stream user data for the application. */
+MPQ_EXPORT int mpq_conn_stream_set_user_data(mpq_conn *conn, int64_t stream_id, void *data);
+MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t stream_id);
+
+/* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
+MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
+			       uint64_t ts);
 
 /* Why the connection ended or is ending. */
 typedef struct mpq_conn_error {
