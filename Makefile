@@ -94,7 +94,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
 # Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers.
 $(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -c $< -o $@
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
@@ -140,4 +140,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d)
+-include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(TEST_HELPERS:.o=.d) $(TOOLCOMMON:.o=.d) \
+	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(TOOLS:%=$(BUILD)/tools/%/main.d)
