@@ -23,6 +23,8 @@ MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 	s->initial_rtt = DEFAULT_INITIAL_RTT;
 	s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
 	s->max_tx_udp_payload = DEFAULT_MAX_TX_UDP_PAYLOAD;
+	s->cc = "cubic";
+	s->stream_sched = "rr";
 }
 
 void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
@@ -41,8 +43,11 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 		      const mpq_settings *settings, const mpq_tparams *tparams,
 		      const mpq_callbacks *cb, uint64_t ts)
 {
+	const struct mpq_cc_ops *cc = mpq_cc_find(settings->cc ? settings->cc : "cubic");
+	const struct mpq_stream_sched_ops *sched =
+		mpq_stream_sched_find(settings->stream_sched ? settings->stream_sched : "rr");
 	if (!cb || !cb->rand || !mpq_pkt_version_supported(settings->version) ||
-	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM)
+	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM || !cc || !sched)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
@@ -57,13 +62,18 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	conn->path = *path;
 	conn->created = ts;
 	mpq_rtt_init(&conn->rtt, settings->initial_rtt);
-	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
-		int rv = mpq_pktns_init(&conn->ns[l], l);
-		if (rv != 0) {
-			mpq_conn_del(conn);
-			return rv;
-		}
+	int rv = mpq_cc_init(&conn->cc, cc, settings->max_tx_udp_payload,
+			     settings->initial_cwnd_packets, ts);
+	for (int l = 0; l < MPQ_LEVEL_COUNT && rv == 0; l++)
+		rv = mpq_pktns_init(&conn->ns[l], l);
+	if (rv == 0)
+		rv = mpq_conn_streams_init(conn);
+	if (rv != 0) {
+		mpq_conn_del(conn);
+		return rv;
 	}
+	conn->sched.ops = sched;
+	mpq_pacer_init(&conn->pacer, conn->cc.cc.cwnd, ts);
 	mpq_cid_new(&conn->scid, settings->worker_id, cb->rand, cb->user_data);
 	conn->local_tp.has_initial_scid = 1;
 	conn->local_tp.initial_scid = conn->scid;
@@ -156,6 +166,8 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 		return;
 	for (int l = 0; l < MPQ_LEVEL_COUNT; l++)
 		mpq_pktns_free(&conn->ns[l]);
+	if (conn->streams.buckets)
+		mpq_streams_free(&conn->streams);
 	mpq_tls_free(conn->tls);
 	free(conn);
 }
@@ -227,6 +239,11 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 	if (conn->state >= MPQ_CONN_CLOSING)
 		return conn->close_deadline;
 	uint64_t t = mpq_recovery_expiry(conn);
+	uint64_t ack = conn->ns[MPQ_LEVEL_APP].ack_deadline;
+	if (ack && ack < t)
+		t = ack;
+	if (conn->next_send_time && conn->next_send_time < t)
+		t = conn->next_send_time;
 	if (conn->idle_deadline < t)
 		t = conn->idle_deadline;
 	if (!conn->handshake_complete && conn->settings.handshake_timeout) {
@@ -265,8 +282,24 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 		snprintf(conn->err.reason, sizeof(conn->err.reason), "handshake timeout");
 		return MPQ_ERR_HANDSHAKE_TIMEOUT;
 	}
+	mpq_pktns *app = &conn->ns[MPQ_LEVEL_APP];
+	if (app->ack_deadline && app->ack_deadline <= ts) {
+		app->ack_deadline = 0;
+		app->ack_needed = true;
+	}
+	if (conn->next_send_time && conn->next_send_time <= ts)
+		conn->next_send_time = 0; /* the pacer allows the next packet: write again */
 	mpq_recovery_on_timeout(conn, ts);
 	return 0;
+}
+
+MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
+			       uint64_t ts)
+{
+	if (conn->state >= MPQ_CONN_CLOSING)
+		return;
+	mpq_conn_close_transport(conn, app_error, 0, reason, ts);
+	conn->err.app = true;
 }
 
 MPQ_EXPORT bool mpq_conn_is_handshake_complete(const mpq_conn *conn)

@@ -11,9 +11,13 @@
 #include <stdint.h>
 
 #include "mpq/conn.h"
+#include "quic/cc/cc.h"
 #include "quic/frame.h"
+#include "quic/pacer.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
+#include "quic/sched/stream_sched.h"
+#include "quic/stream.h"
 #include "quic/tls.h"
 
 enum mpq_conn_state {
@@ -44,9 +48,13 @@ struct mpq_conn {
 	mpq_tls *tls;
 	mpq_pktns ns[MPQ_LEVEL_COUNT];
 	mpq_rtt rtt;
+	mpq_cc_any cc;
+	uint64_t first_rtt_sample_time;
+	mpq_pacer pacer;
 	uint32_t pto_count;
 	size_t bytes_in_flight;
 	bool probe_pending[MPQ_LEVEL_COUNT]; /* a PTO asks for an ack-eliciting packet */
+	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
 
 	bool handshake_complete;
 	bool handshake_confirmed;
@@ -56,6 +64,25 @@ struct mpq_conn {
 	uint64_t bytes_rx;		/* before validation, for the 3x limit */
 	uint64_t bytes_tx;
 	int tparams_err;		/* transport parameter problem found in a TLS callback */
+
+	/* Streams and flow control (conn_stream.c). Index 0: bidirectional, 1: uni. */
+	mpq_streams streams;
+	mpq_stream_sched sched;
+	uint64_t next_stream_idx[2];	/* our next stream, counted per type */
+	uint64_t peer_max_streams[2];	/* how many of ours the peer allows */
+	bool streams_blocked_pending[2];
+	uint64_t peer_streams_opened[2];/* how many the peer has opened */
+	uint64_t local_max_streams[2];	/* how many we allow the peer */
+	bool max_streams_pending[2];
+	uint64_t tx_max_data;		/* the peer's MAX_DATA */
+	uint64_t tx_data;		/* stream bytes sent, each byte once */
+	bool data_blocked_pending;
+	uint64_t rx_max_data;		/* our MAX_DATA */
+	uint64_t rx_data;		/* highest received offsets, summed */
+	uint64_t rx_delivered;
+	uint64_t rx_window;
+	uint64_t rx_window_update_time;
+	bool max_data_pending;
 
 	uint64_t created;
 	uint64_t idle_deadline;
@@ -86,6 +113,23 @@ int mpq_handshake_init(mpq_conn *conn, mpq_tls_ctx *tls_ctx);
 /* Stores CRYPTO frame data and feeds what is contiguous to TLS. */
 int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset,
 			      const uint8_t *data, size_t len, uint64_t ts);
+
+/* conn_stream.c */
+int mpq_conn_streams_init(mpq_conn *conn);
+/* Flow control limits and stream counts once the peer's parameters are known. */
+void mpq_conn_streams_on_peer_tparams(mpq_conn *conn);
+/* STREAM, RESET_STREAM, STOP_SENDING, MAX_*, *_BLOCKED frames. */
+int mpq_conn_on_stream_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
+/* Anything of the streams' to send: control frames or data with credit. */
+bool mpq_conn_streams_want_send(mpq_conn *conn);
+/* Writes stream control frames and stream data into the packet at |w|,
+ * recording what was sent in |recs| (up to |maxrecs|). Returns the number of
+ * records used. */
+size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+			      size_t maxrecs, bool *ack_eliciting, uint64_t ts);
+/* A packet carrying these records was acknowledged / lost. */
+void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
+void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 
 /* recovery.c */
 int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack,

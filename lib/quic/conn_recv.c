@@ -86,8 +86,21 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_CONNECTION_CLOSE:
 	case MPQ_FT_CONNECTION_CLOSE_APP:
 		return on_close(conn, fr, ts);
+	case MPQ_FT_RESET_STREAM:
+	case MPQ_FT_STOP_SENDING:
+	case MPQ_FT_MAX_DATA:
+	case MPQ_FT_MAX_STREAM_DATA:
+	case MPQ_FT_MAX_STREAMS_BIDI:
+	case MPQ_FT_MAX_STREAMS_UNI:
+	case MPQ_FT_DATA_BLOCKED:
+	case MPQ_FT_STREAM_DATA_BLOCKED:
+	case MPQ_FT_STREAMS_BLOCKED_BIDI:
+	case MPQ_FT_STREAMS_BLOCKED_UNI:
+		return mpq_conn_on_stream_frame(conn, fr, ts);
 	default:
-		/* PADDING, PING; stream and path frames are the transport's (not yet here). */
+		if (fr->type >= MPQ_FT_STREAM && fr->type <= (MPQ_FT_STREAM | 0x07))
+			return mpq_conn_on_stream_frame(conn, fr, ts);
+		/* PADDING, PING; CID, token and path frames come with migration. */
 		return 0;
 	}
 }
@@ -126,16 +139,29 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 	return conn->is_server && hd->type == MPQ_PKT_INITIAL && mpq_cid_eq(&hd->dcid, &conn->odcid);
 }
 
+/* RFC 9000 §13.2.1-2: Initial and Handshake packets are acknowledged at once;
+ * 1-RTT ones every second ack-eliciting packet, on a gap, or after max_ack_delay. */
+static void schedule_ack(mpq_conn *conn, mpq_pktns *ns, bool in_order, uint64_t ts)
+{
+	if (ns->level != MPQ_LEVEL_APP || !in_order || ++ns->eliciting_since_ack >= 2) {
+		ns->ack_needed = true;
+		return;
+	}
+	if (!ns->ack_deadline)
+		ns->ack_deadline = ts + conn->local_tp.max_ack_delay * MPQ_MS;
+}
+
 static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *hd,
 			       bool ack_eliciting, uint64_t ts)
 {
+	bool in_order = (int64_t)hd->pn == ns->largest_rx + 1;
 	mpq_ranges_insert(&ns->rx_pns, hd->pn, hd->pn);
 	if ((int64_t)hd->pn > ns->largest_rx) {
 		ns->largest_rx = (int64_t)hd->pn;
 		ns->largest_rx_time = ts;
 	}
 	if (ack_eliciting)
-		ns->ack_needed = true;
+		schedule_ack(conn, ns, in_order, ts);
 	mpq_conn_touch_idle(conn, ts);
 	if (conn->is_server && ns->level == MPQ_LEVEL_HANDSHAKE) {
 		/* RFC 9001 §4.9.1 and RFC 9000 §8.1: a Handshake packet proves the

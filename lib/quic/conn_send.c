@@ -152,8 +152,11 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	while (fr.ack.nranges > 1 && mpq_frame_encoded_len(&fr) > mpq_writer_left(&b->w))
 		fr.ack.nranges--;
 	int rv = write_frame(b, &fr);
-	if (rv == 0)
+	if (rv == 0) {
 		ns->ack_needed = false;
+		ns->eliciting_since_ack = 0;
+		ns->ack_deadline = 0;
+	}
 	return rv;
 }
 
@@ -180,7 +183,26 @@ static void write_crypto(mpq_conn *conn, pkt_builder *b)
 	}
 }
 
-static bool has_data(const mpq_conn *conn, int level)
+/* May stream data and other ack-eliciting frames go out now? Probes may
+ * always; otherwise the congestion window and the pacer decide. */
+static bool may_send_data(mpq_conn *conn, uint64_t ts)
+{
+	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
+		return false;
+	uint64_t mds = conn->settings.max_tx_udp_payload;
+	if (conn->bytes_in_flight + mds > mpq_cc_cwnd(&conn->cc.cc)) {
+		mpq_cc_set_app_limited(&conn->cc.cc, false);
+		return false;
+	}
+	uint64_t t = mpq_pacer_next_send_time(&conn->pacer, mds, ts);
+	if (t > ts) {
+		conn->next_send_time = t;
+		return false;
+	}
+	return true;
+}
+
+static bool has_data(mpq_conn *conn, int level, bool data_ok)
 {
 	const mpq_pktns *ns = &conn->ns[level];
 	if (!mpq_pktns_can_send(ns))
@@ -188,10 +210,10 @@ static bool has_data(const mpq_conn *conn, int level)
 	if (ns->ack_needed || conn->probe_pending[level] ||
 	    mpq_ranges_count(&ns->crypto_tx.unsent) > 0)
 		return true;
-	return level == MPQ_LEVEL_APP && conn->handshake_done_pending;
+	return level == MPQ_LEVEL_APP && (conn->handshake_done_pending || data_ok);
 }
 
-static int write_level(mpq_conn *conn, pkt_builder *b, int level, uint64_t ts)
+static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
 {
 	mpq_pktns *ns = &conn->ns[level];
 	if (b->open) {
@@ -214,6 +236,9 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, uint64_t ts)
 	}
 	if (rv == 0)
 		write_crypto(conn, b);
+	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || conn->probe_pending[level]))
+		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
+						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting, ts);
 	if (rv == 0 && conn->probe_pending[level] && !b->ack_eliciting)
 		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_PING});
 	if (rv == MPQ_ERR_NOBUF)
@@ -296,11 +321,15 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 		if (conn->close_pending)
 			rv = write_close(conn, &b, ts);
 	} else {
+		bool data_ok = may_send_data(conn, ts);
 		for (int l = 0; l < MPQ_LEVEL_COUNT && rv == 0; l++)
-			if (has_data(conn, l))
-				rv = write_level(conn, &b, l, ts);
+			if (has_data(conn, l, data_ok))
+				rv = write_level(conn, &b, l, data_ok, ts);
 		if (rv == 0)
 			rv = finish_datagram(conn, &b, ts);
+		/* Nothing to send while the window has room: don't grow it (RFC 9002 §7.8). */
+		if (rv == 0 && !mpq_conn_streams_want_send(conn))
+			mpq_cc_set_app_limited(&conn->cc.cc, true);
 	}
 	if (rv != 0)
 		return rv;

@@ -65,6 +65,7 @@ static int on_recv_tparams(void *ud, const uint8_t *data, size_t len)
 	}
 	conn->peer_tp = tp;
 	conn->have_peer_tp = true;
+	mpq_conn_streams_on_peer_tparams(conn);
 	return 0;
 }
 

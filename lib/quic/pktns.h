@@ -38,7 +38,9 @@ typedef struct mpq_pktns {
 	int64_t largest_rx;		/* largest packet number received, -1 */
 	uint64_t largest_rx_time;
 	mpq_ranges rx_pns;		/* received packet numbers to acknowledge */
-	bool ack_needed;		/* an ack-eliciting packet awaits our ACK */
+	bool ack_needed;		/* send an ACK now */
+	uint32_t eliciting_since_ack;	/* ack-eliciting packets not yet acknowledged */
+	uint64_t ack_deadline;		/* delayed ACK timer (1-RTT), 0 = none */
 
 	mpq_sent sent;
 	uint64_t loss_time;		/* time-threshold loss deadline, 0 = none */

@@ -26,8 +26,11 @@ void mpq_recovery_on_sent(mpq_conn *conn, int level, mpq_sent_pkt *p, uint64_t t
 		ns->last_ack_eliciting_time = ts;
 		ns->ack_eliciting_in_flight++;
 	}
-	if (p->flags & MPQ_SENT_IN_FLIGHT)
+	if (p->flags & MPQ_SENT_IN_FLIGHT) {
 		conn->bytes_in_flight += p->size;
+		mpq_cc_on_packet_sent(&conn->cc.cc, p->size, ts);
+		mpq_pacer_on_sent(&conn->pacer, p->size, ts);
+	}
 }
 
 /* Puts what a lost packet carried back in line to be sent. */
@@ -44,16 +47,44 @@ static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 			conn->handshake_done_pending = true;
 			break;
 		default:
+			mpq_conn_streams_on_lost(conn, r);
 			break;
 		}
 	}
 }
 
-static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p)
+/* What one round of loss detection found, for the congestion controller. */
+struct lost_batch {
+	uint64_t first_sent;	/* earliest send time of a lost ack-eliciting packet */
+	uint64_t last_sent;	/* latest */
+	bool any;
+};
+
+static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p, struct lost_batch *lb)
 {
+	if (p->flags & MPQ_SENT_IN_FLIGHT) {
+		if (!lb->any || p->time_sent < lb->first_sent)
+			lb->first_sent = p->time_sent;
+		if (!lb->any || p->time_sent > lb->last_sent)
+			lb->last_sent = p->time_sent;
+		lb->any = true;
+	}
 	requeue(conn, p);
 	mpq_recovery_settle(conn, ns, p);
 	mpq_sent_done(&ns->sent, p);
+}
+
+/* RFC 9002 §7.6: losses spanning longer than three PTOs, with an RTT sample
+ * taken before them, mean persistent congestion. */
+static void on_losses(mpq_conn *conn, const struct lost_batch *lb, uint64_t ts)
+{
+	if (!lb->any)
+		return;
+	mpq_cc_on_congestion_event(&conn->cc.cc, lb->last_sent, ts);
+	uint64_t span = 3 * mpq_conn_pto(conn, MPQ_LEVEL_APP);
+	if (conn->rtt.has_sample && conn->first_rtt_sample_time < lb->first_sent &&
+	    lb->last_sent - lb->first_sent > span)
+		mpq_cc_on_persistent_congestion(&conn->cc.cc, ts);
 }
 
 static uint64_t loss_delay(const mpq_conn *conn)
@@ -73,6 +104,7 @@ static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
 	if (ns->largest_acked < 0)
 		return;
 	uint64_t largest = (uint64_t)ns->largest_acked;
+	struct lost_batch lb = {0};
 	for (size_t i = 0; i < ns->sent.n; i++) {
 		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
 		if (p->pn > largest)
@@ -82,7 +114,7 @@ static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
 		if (p->time_sent <= lost_before || largest >= p->pn + PACKET_THRESHOLD) {
 			/* Settling may pop done packets off the ring's front; keep our place. */
 			uint64_t front = ns->sent.first_pn;
-			on_lost(conn, ns, p);
+			on_lost(conn, ns, p, &lb);
 			size_t shift = (size_t)(ns->sent.first_pn - front), next = i + 1;
 			i = (next > shift ? next - shift : 0) - 1;
 			continue;
@@ -91,6 +123,7 @@ static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
 		if (ns->loss_time == 0 || t < ns->loss_time)
 			ns->loss_time = t;
 	}
+	on_losses(conn, &lb, ts);
 }
 
 int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uint64_t ts)
@@ -103,7 +136,7 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 		ns->largest_acked = (int64_t)largest;
 
 	bool eliciting_acked = false;
-	uint64_t largest_sent_time = 0;
+	uint64_t largest_sent_time = 0, newest_acked_sent = 0, bytes_acked = 0;
 	for (size_t r = 0; r < ack->nranges; r++) {
 		if (ns->sent.n == 0)
 			break;
@@ -120,8 +153,17 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 				eliciting_acked = true;
 			if (pn == largest)
 				largest_sent_time = p->time_sent;
+			if (p->flags & MPQ_SENT_IN_FLIGHT) {
+				bytes_acked += p->size;
+				if (p->time_sent > newest_acked_sent)
+					newest_acked_sent = p->time_sent;
+			}
+			/* Settle first: the records' handlers may free streams and send more. */
 			mpq_recovery_settle(conn, ns, p);
+			mpq_sent_pkt copy = *p;
 			mpq_sent_done(&ns->sent, p);
+			for (size_t i = 0; i < copy.nrecs; i++)
+				mpq_conn_streams_on_acked(conn, &copy.recs[i]);
 		}
 	}
 
@@ -129,8 +171,14 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 		uint64_t delay = 0;
 		if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
 			delay = (ack->ack_delay << conn->peer_tp.ack_delay_exponent) * 1000;
+		if (!conn->rtt.has_sample)
+			conn->first_rtt_sample_time = ts;
 		mpq_rtt_update(&conn->rtt, ts - largest_sent_time, delay,
 			       conn->handshake_confirmed, conn->peer_tp.max_ack_delay * MPQ_MS);
+	}
+	if (bytes_acked) {
+		mpq_cc_on_packets_acked(&conn->cc.cc, bytes_acked, newest_acked_sent, &conn->rtt, ts);
+		mpq_pacer_update_rate(&conn->pacer, mpq_cc_cwnd(&conn->cc.cc), conn->rtt.smoothed);
 	}
 	detect_lost(conn, ns, ts);
 	/* A client keeps backing off until it knows the server validated it. */
@@ -228,7 +276,10 @@ void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 	if (at_amplification_limit(conn) || pto_time(conn, &level) > ts || level < 0)
 		return;
 	conn->pto_count++;
-	requeue_in_flight(conn, &conn->ns[level]);
+	/* Handshake data is small: resend all of it. 1-RTT probes carry new data
+	 * or a PING, and the ACK they draw out lets loss detection do the rest. */
+	if (level != MPQ_LEVEL_APP)
+		requeue_in_flight(conn, &conn->ns[level]);
 	conn->probe_pending[level] = true;
 	/* A client with Initial data in flight probes Handshake too, and vice versa. */
 	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) &&

@@ -16,7 +16,12 @@ enum mpq_rec_kind {
 	MPQ_REC_CRYPTO = 1,	/* id: level, offset, len */
 	MPQ_REC_HANDSHAKE_DONE,
 	MPQ_REC_STREAM,		/* id: stream ID, offset, len, fin */
-	MPQ_REC_CONTROL,	/* id: an index into the connection's control frames */
+	MPQ_REC_MAX_DATA,
+	MPQ_REC_MAX_STREAMS,	/* id: 0 bidirectional, 1 unidirectional */
+	MPQ_REC_MAX_STREAM_DATA,/* id: stream ID */
+	MPQ_REC_RESET_STREAM,	/* id: stream ID */
+	MPQ_REC_STOP_SENDING,	/* id: stream ID */
+	MPQ_REC_BLOCKED,	/* DATA/STREAMS/STREAM_DATA_BLOCKED: informational, not resent */
 };
 
 typedef struct mpq_frame_rec {

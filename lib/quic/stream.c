@@ -6,7 +6,7 @@
 #include "quic/stream.h"
 
 #define INITIAL_BUCKETS 64
-#define SEND_RANGES 64
+#define SEND_RANGES 256
 
 static size_t bucket_of(const mpq_streams *t, int64_t id)
 {
@@ -154,8 +154,13 @@ bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len)
 {
 	if (len == 0 || offset + len <= s->s_acked)
 		return false;
-	if (mpq_ranges_add(&s->s_acked_ranges, offset, offset + len - 1) != 0)
-		return false; /* forgetting an ack only costs a resend */
+	if (mpq_ranges_add(&s->s_acked_ranges, offset, offset + len - 1) != 0) {
+		/* Too many holes to remember this ack: send the bytes again and
+		 * count them when that copy is acknowledged. */
+		if (mpq_ranges_add(&s->s_pending, offset, offset + len - 1) != 0)
+			mpq_ranges_insert(&s->s_pending, s->s_acked, s->s_sent_max - 1);
+		return false;
+	}
 	size_t n = mpq_ranges_count(&s->s_acked_ranges);
 	const mpq_range *low = mpq_ranges_top(&s->s_acked_ranges, n - 1);
 	if (low->lo > s->s_acked)

@@ -78,6 +78,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 	p->delay = 10 * MPQ_MS;
 	p->rand_state = 42;
 	p->drop = o->drop;
+	p->app = o->app_state;
 	for (int i = 0; i < 2; i++) {
 		p->queue[i] = calloc(PAIR_MAX_QUEUED, sizeof(struct pair_dgram));
 		if (!p->queue[i])
@@ -99,7 +100,31 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		p->tparams[i].initial_max_streams_bidi = i == 0 ? 10 : 100;
 		p->cb[i].rand = pair_rand;
 		p->cb[i].keylog = i == 0 ? keylog_client : keylog_server;
+		if (o->app[i]) {
+			const mpq_callbacks *a = o->app[i];
+			p->cb[i].handshake_completed = a->handshake_completed;
+			p->cb[i].stream_open = a->stream_open;
+			p->cb[i].stream_data = a->stream_data;
+			p->cb[i].stream_writable = a->stream_writable;
+			p->cb[i].stream_reset = a->stream_reset;
+			p->cb[i].stream_stop_sending = a->stream_stop_sending;
+			p->cb[i].stream_closed = a->stream_closed;
+			p->cb[i].streams_available = a->streams_available;
+		}
 		p->cb[i].user_data = p;
+		p->tparams[i].initial_max_stream_data_bidi_local = 256 * 1024;
+		p->tparams[i].initial_max_stream_data_bidi_remote = 256 * 1024;
+		p->tparams[i].initial_max_stream_data_uni = 256 * 1024;
+		p->tparams[i].initial_max_streams_uni = 10;
+		if (o->max_data)
+			p->tparams[i].initial_max_data = o->max_data;
+		if (o->max_stream_data) {
+			p->tparams[i].initial_max_stream_data_bidi_local = o->max_stream_data;
+			p->tparams[i].initial_max_stream_data_bidi_remote = o->max_stream_data;
+			p->tparams[i].initial_max_stream_data_uni = o->max_stream_data;
+		}
+		if (o->cc)
+			p->settings[i].cc = o->cc;
 	}
 	p->settings[0].server_name = o->server_name ? o->server_name : "localhost";
 	mpq_path path = path_of(PAIR_CLIENT);

@@ -39,6 +39,12 @@ struct pair_opts {
 	const char *server_alpn;	/* default "hq-interop" */
 	uint32_t version;		/* default v1 */
 	pair_drop_fn drop;
+	/* Stream callbacks for each side (user_data is the pair; see p->app). */
+	const mpq_callbacks *app[2];
+	void *app_state;
+	/* Transport parameter overrides, applied when non-zero. */
+	uint64_t max_data, max_stream_data;
+	const char *cc;
 };
 
 struct conn_pair {
@@ -49,6 +55,7 @@ struct conn_pair {
 	mpq_tparams tparams[2];
 	mpq_callbacks cb[2];
 	pair_drop_fn drop;
+	void *app;
 	uint64_t now;
 	uint64_t delay;
 	uint64_t rand_state;

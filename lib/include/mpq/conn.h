@@ -46,6 +46,9 @@ typedef struct mpq_settings {
 	uint64_t handshake_timeout;	/* ns, default 10 s; 0 = none */
 	size_t max_tx_udp_payload;	/* largest datagram we send, default 1452 */
 	uint8_t worker_id;		/* carried in every CID we issue */
+	const char *cc;			/* congestion controller: "cubic" (default), "newreno" */
+	uint32_t initial_cwnd_packets;	/* 0: RFC 9002's initial window */
+	const char *stream_sched;	/* stream scheduler: "rr" (default) */
 	const char *server_name;	/* client: SNI and certificate name */
 	mpq_log_fn log;			/* NULL: silent */
 	void *log_user_data;

@@ -1,0 +1,275 @@
+/*
+ * Stream data over an in-memory client/server pair: byte-exact transfers both
+ * ways, flow control blocking and unblocking, loss, stream reset and
+ * STOP_SENDING, and stream limits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conn_pair.h"
+#include "quic/conn.h"
+
+#define LIMIT (120 * MPQ_SEC)
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 31 + (i >> 8));
+}
+
+/* One side's sender and receiver of a single stream each way. */
+struct side {
+	int64_t send_id;
+	uint64_t to_send;
+	uint64_t written;
+	bool fin_written;
+	uint64_t received;
+	bool fin_received;
+	bool corrupt;
+	bool out_of_order;
+	uint64_t reply;		/* server: bytes to answer with once the request ends */
+	uint64_t reset_code;
+	bool got_reset, got_stop, closed;
+	uint64_t stop_after;	/* receiver asks the peer to stop after this many bytes */
+};
+
+struct app {
+	struct side side[2];
+};
+
+static int side_of(struct conn_pair *p, mpq_conn *c)
+{
+	return c == p->conn[PAIR_SERVER] ? PAIR_SERVER : PAIR_CLIENT;
+}
+
+static void pump(mpq_conn *c, struct side *s)
+{
+	while (s->send_id >= 0 && !s->fin_written) {
+		uint8_t buf[16384];
+		size_t n = sizeof(buf);
+		if (n > s->to_send - s->written)
+			n = (size_t)(s->to_send - s->written);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(s->written + i);
+		bool fin = s->written + n == s->to_send;
+		int64_t took = mpq_conn_stream_write(c, s->send_id, buf, n, fin);
+		if (took < 0)
+			return;
+		s->written += (uint64_t)took;
+		if ((size_t)took == n && fin)
+			s->fin_written = true;
+		if ((size_t)took < n || took == 0)
+			return;
+	}
+}
+
+static int on_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len, bool fin,
+		   void *ud)
+{
+	struct conn_pair *p = ud;
+	struct app *a = p->app;
+	int me = side_of(p, c);
+	struct side *s = &a->side[me];
+	if (off != s->received)
+		s->out_of_order = true;
+	for (size_t i = 0; i < len; i++)
+		if (d[i] != pattern(off + i))
+			s->corrupt = true;
+	s->received = off + len;
+	if (s->stop_after && s->received >= s->stop_after && !s->fin_received) {
+		mpq_conn_stream_stop_sending(c, id, 77);
+		s->stop_after = 0;
+	}
+	if (fin) {
+		s->fin_received = true;
+		if (me == PAIR_SERVER && s->reply) {
+			s->send_id = id;
+			s->to_send = s->reply;
+			pump(c, s);
+		}
+	}
+	return 0;
+}
+
+static int on_writable(mpq_conn *c, int64_t id, void *ud)
+{
+	struct conn_pair *p = ud;
+	struct app *a = p->app;
+	pump(c, &a->side[side_of(p, c)]);
+	return 0;
+}
+
+static int on_reset(mpq_conn *c, int64_t id, uint64_t code, void *ud)
+{
+	struct conn_pair *p = ud;
+	struct side *s = &((struct app *)p->app)->side[side_of(p, c)];
+	s->got_reset = true;
+	s->reset_code = code;
+	return 0;
+}
+
+static int on_stop(mpq_conn *c, int64_t id, uint64_t code, void *ud)
+{
+	struct conn_pair *p = ud;
+	struct side *s = &((struct app *)p->app)->side[side_of(p, c)];
+	s->got_stop = true;
+	s->reset_code = code;
+	return 0;
+}
+
+static int on_closed(mpq_conn *c, int64_t id, void *ud)
+{
+	struct conn_pair *p = ud;
+	((struct app *)p->app)->side[side_of(p, c)].closed = true;
+	return 0;
+}
+
+static const mpq_callbacks app_cb = {
+	.stream_data = on_data,
+	.stream_writable = on_writable,
+	.stream_reset = on_reset,
+	.stream_stop_sending = on_stop,
+	.stream_closed = on_closed,
+};
+
+static bool transfer_done(struct conn_pair *p)
+{
+	struct app *a = p->app;
+	return a->side[PAIR_SERVER].fin_received &&
+	       (!a->side[PAIR_SERVER].reply || a->side[PAIR_CLIENT].fin_received);
+}
+
+/* Client sends |up| bytes on a new stream; the server answers |down| bytes. */
+static void run_transfer(struct pair_opts *o, uint64_t up, uint64_t down)
+{
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	a.side[PAIR_SERVER].reply = down;
+	o->app[0] = o->app[1] = &app_cb;
+	o->app_state = &a;
+	assert_int_equal(pair_init(&p, o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	struct side *c = &a.side[PAIR_CLIENT];
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], true, &c->send_id), 0);
+	assert_int_equal(c->send_id, 0);
+	c->to_send = up;
+	pump(p.conn[0], c);
+	assert_true(pair_run(&p, transfer_done, LIMIT));
+	assert_int_equal(a.side[PAIR_SERVER].received, up);
+	assert_false(a.side[PAIR_SERVER].corrupt);
+	assert_false(a.side[PAIR_SERVER].out_of_order);
+	assert_int_equal(a.side[PAIR_CLIENT].received, down);
+	assert_false(a.side[PAIR_CLIENT].corrupt);
+	assert_false(a.side[PAIR_CLIENT].out_of_order);
+	/* Let the last ACKs through: both ends then forget the stream. */
+	pair_run(&p, NULL, 2 * MPQ_SEC);
+	assert_true(a.side[PAIR_CLIENT].closed);
+	assert_true(a.side[PAIR_SERVER].closed);
+	pair_free(&p);
+}
+
+static void transfer_both_ways(void **state)
+{
+	(void)state;
+	run_transfer(&(struct pair_opts){0}, 1000000, 3000000);
+}
+
+static void transfer_flow_control_limited(void **state)
+{
+	(void)state;
+	/* Windows far below the transfer size: the sender blocks and is unblocked
+	 * by MAX_DATA / MAX_STREAM_DATA many times. */
+	run_transfer(&(struct pair_opts){.max_data = 20000, .max_stream_data = 10000}, 300000,
+		     500000);
+}
+
+static bool drop_random(struct conn_pair *p, int from, size_t index, size_t flight,
+			const uint8_t *d, size_t len)
+{
+	(void)p;
+	(void)flight;
+	(void)d;
+	(void)len;
+	/* Deterministic 10 % loss, both ways, after the handshake's first datagrams. */
+	uint64_t h = (index * 2 + (uint64_t)from + 1) * 0x9e3779b97f4a7c15ULL;
+	return index > 4 && (h >> 56) < 26;
+}
+
+static void transfer_with_loss(void **state)
+{
+	(void)state;
+	run_transfer(&(struct pair_opts){.drop = drop_random}, 500000, 2000000);
+	run_transfer(&(struct pair_opts){.drop = drop_random, .cc = "newreno"}, 200000, 1000000);
+}
+
+static void stop_sending_resets_stream(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	a.side[PAIR_SERVER].stop_after = 100000;
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	struct side *c = &a.side[PAIR_CLIENT];
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], true, &c->send_id), 0);
+	c->to_send = 10000000;
+	pump(p.conn[0], c);
+	pair_run(&p, NULL, 5 * MPQ_SEC);
+	/* The client was asked to stop with code 77 and reset its side with it. */
+	assert_true(c->got_stop);
+	assert_int_equal(c->reset_code, 77);
+	assert_true(a.side[PAIR_SERVER].got_reset);
+	assert_int_equal(a.side[PAIR_SERVER].reset_code, 77);
+	assert_false(a.side[PAIR_SERVER].fin_received);
+	assert_true(a.side[PAIR_SERVER].received < 10000000);
+	assert_false(a.side[PAIR_SERVER].corrupt);
+	assert_null(mpq_conn_get_error(p.conn[0])->set ? "closed" : NULL);
+	pair_free(&p);
+}
+
+static void stream_limit_enforced_and_raised(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	/* The server allows the client 10 unidirectional streams. */
+	int64_t id;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(mpq_conn_open_stream(p.conn[0], false, &id), 0);
+		assert_int_equal(mpq_conn_stream_write(p.conn[0], id, (const uint8_t *)"x", 1, true),
+				 1);
+	}
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], false, &id), MPQ_ERR_STREAM_LIMIT);
+	/* Once the server has read them all, it grants more with MAX_STREAMS. */
+	pair_run(&p, NULL, 2 * MPQ_SEC);
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], false, &id), 0);
+	assert_int_equal(id, 2 + 4 * 10);
+	/* A stream the client may not send on is refused. */
+	assert_int_equal(mpq_conn_stream_write(p.conn[0], 3, (const uint8_t *)"x", 1, false),
+			 MPQ_ERR_NOT_FOUND);
+	pair_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(transfer_both_ways),
+		cmocka_unit_test(transfer_flow_control_limited),
+		cmocka_unit_test(transfer_with_loss),
+		cmocka_unit_test(stop_sending_resets_stream),
+		cmocka_unit_test(stream_limit_enforced_and_raised),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
