@@ -112,6 +112,10 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 			p->cb[i].streams_available = a->streams_available;
 		}
 		p->cb[i].user_data = p;
+		if (o->app_user_data[i]) {
+			p->cb[i].user_data = o->app_user_data[i];
+			p->cb[i].keylog = NULL;
+		}
 		p->tparams[i].initial_max_stream_data_bidi_local = 256 * 1024;
 		p->tparams[i].initial_max_stream_data_bidi_remote = 256 * 1024;
 		p->tparams[i].initial_max_stream_data_uni = 256 * 1024;

@@ -42,6 +42,9 @@ struct pair_opts {
 	/* Stream callbacks for each side (user_data is the pair; see p->app). */
 	const mpq_callbacks *app[2];
 	void *app_state;
+	/* When set, side i's callbacks get this user_data instead of the pair
+	 * (and that side's key log lines are not collected). */
+	void *app_user_data[2];
 	/* Transport parameter overrides, applied when non-zero. */
 	uint64_t max_data, max_stream_data;
 	const char *cc;
