@@ -34,6 +34,21 @@ static void burst(mpq_pacer *p, int n, uint64_t bytes, uint64_t ts)
 	}
 }
 
+/* Sends |n| packets of |bytes|, each at the time the pacer names, and checks
+ * packet k leaves exactly ceil(k * bytes / rate) after |t0|. */
+static void check_train(mpq_pacer *p, uint64_t n, uint64_t bytes, uint64_t cwnd, uint64_t srtt,
+			uint64_t t0)
+{
+	uint64_t ts = t0;
+
+	for (uint64_t k = 1; k <= n; k++) {
+		uint64_t next = mpq_pacer_next_send_time(p, bytes, ts);
+		assert_int_equal(next, t0 + time_for(k * bytes, cwnd, srtt));
+		mpq_pacer_on_sent(p, bytes, next);
+		ts = next;
+	}
+}
+
 static void burst_then_paced(void **state)
 {
 	(void)state;
@@ -49,13 +64,8 @@ static void burst_then_paced(void **state)
 	/* A smaller packet needs fewer tokens. */
 	assert_int_equal(mpq_pacer_next_send_time(&p, 600, T0), T0 + 400000);
 
-	uint64_t ts = T0;
-	for (int i = 1; i <= 100; i++) {
-		uint64_t next = mpq_pacer_next_send_time(&p, 1200, ts);
-		assert_int_equal(next, T0 + i * 800000ULL);
-		mpq_pacer_on_sent(&p, 1200, next);
-		ts = next;
-	}
+	assert_int_equal(time_for(100 * 1200, CWND, SRTT), 100 * 800000);
+	check_train(&p, 100, 1200, CWND, SRTT, T0);
 }
 
 static void spacing_never_drifts(void **state)
@@ -68,24 +78,12 @@ static void spacing_never_drifts(void **state)
 	mpq_pacer_init(&p, 12000, T0);
 	mpq_pacer_update_rate(&p, CWND, SRTT);
 	burst(&p, 12, 1000, T0);
-	uint64_t ts = T0;
-	for (uint64_t k = 1; k <= 5000; k++) {
-		uint64_t next = mpq_pacer_next_send_time(&p, 1000, ts);
-		assert_int_equal(next, T0 + time_for(k * 1000, CWND, SRTT));
-		mpq_pacer_on_sent(&p, 1000, next);
-		ts = next;
-	}
+	check_train(&p, 5000, 1000, CWND, SRTT, T0);
 	/* Odd rates too: 1350-byte packets, cwnd 77777, srtt 33.3 ms. */
 	mpq_pacer_init(&p, 2700, T0);
 	mpq_pacer_update_rate(&p, 77777, 33333333);
 	burst(&p, 2, 1350, T0);
-	ts = T0;
-	for (uint64_t k = 1; k <= 5000; k++) {
-		uint64_t next = mpq_pacer_next_send_time(&p, 1350, ts);
-		assert_int_equal(next, T0 + time_for(k * 1350, 77777, 33333333));
-		mpq_pacer_on_sent(&p, 1350, next);
-		ts = next;
-	}
+	check_train(&p, 5000, 1350, 77777, 33333333, T0);
 }
 
 static void rate_updates_take_effect(void **state)
