@@ -21,6 +21,15 @@
 /* A fresh CID for |worker_id| with random bytes from |rand|. */
 void mpq_cid_new(mpq_cid *cid, uint8_t worker_id, mpq_rand_fn rand, void *rand_ud);
 
+#define MPQ_RESET_SECRET_LEN 32
+#define MPQ_RESET_TOKEN_LEN 16
+
+/* The stateless reset token of |cid| (RFC 9000 §10.3.2): HMAC-SHA256 of the
+ * CID under the endpoint's secret, cut to 16 bytes, so any process holding the
+ * secret can reset a connection it has lost. */
+void mpq_cid_reset_token(const uint8_t secret[MPQ_RESET_SECRET_LEN], const mpq_cid *cid,
+			 uint8_t token[MPQ_RESET_TOKEN_LEN]);
+
 /* The worker ID a CID of ours carries. */
 static inline uint8_t mpq_cid_worker(const mpq_cid *cid)
 {

@@ -88,8 +88,8 @@ static int install_initial_keys(mpq_conn *conn)
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
 	if (conn->is_server)
-		return mpq_crypto_initial_keys(conn->version, &conn->odcid, &ns->rx, &ns->tx);
-	return mpq_crypto_initial_keys(conn->version, &conn->odcid, &ns->tx, &ns->rx);
+		return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->rx, &ns->tx);
+	return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->tx, &ns->rx);
 }
 
 static int conn_start(mpq_conn *conn, mpq_tls_ctx *tls, uint64_t ts)
@@ -116,6 +116,7 @@ MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
 	conn->odcid.len = 8;
 	cb->rand(conn->odcid.data, conn->odcid.len, cb->user_data);
 	conn->dcid = conn->odcid;
+	conn->initial_dcid = conn->odcid;
 	conn->local_tp.has_original_dcid = 0;
 	conn->local_tp.has_retry_scid = 0;
 	rv = conn_start(conn, tls, ts);
@@ -132,6 +133,14 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 				   const mpq_tparams *tparams, const mpq_callbacks *cb,
 				   mpq_tls_ctx *tls, uint64_t ts)
 {
+	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, NULL, ts);
+}
+
+int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
+			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
+			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
+			   uint64_t ts)
+{
 	mpq_pkt_hd hd;
 	int rv = mpq_pkt_decode_hd(&hd, pkt, pktlen, MPQ_CID_LEN);
 	if (rv != 0)
@@ -145,12 +154,27 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 	rv = conn_alloc(&conn, true, path, &s, tparams, cb, ts);
 	if (rv != 0)
 		return rv;
-	conn->odcid = hd.dcid;
+	conn->initial_dcid = hd.dcid;
+	conn->odcid = odcid ? *odcid : hd.dcid;
 	conn->dcid = hd.scid;
 	conn->peer_scid = hd.scid;
 	conn->peer_scid_known = true;
 	conn->local_tp.has_original_dcid = 1;
-	conn->local_tp.original_dcid = hd.dcid;
+	conn->local_tp.original_dcid = conn->odcid;
+	if (odcid) {
+		/* RFC 9000 §7.3: the client's new DCID is the SCID of our Retry, and
+		 * the token proved its address (§8.1.2). */
+		conn->retried = true;
+		conn->retry_scid = hd.dcid;
+		conn->local_tp.has_retry_scid = 1;
+		conn->local_tp.retry_scid = hd.dcid;
+		conn->address_validated = true;
+	}
+	if (settings->reset_secret) {
+		conn->local_tp.has_stateless_reset_token = 1;
+		mpq_cid_reset_token(settings->reset_secret, &conn->scid,
+				    conn->local_tp.stateless_reset_token);
+	}
 	rv = conn_start(conn, tls, ts);
 	if (rv != 0) {
 		mpq_conn_del(conn);
@@ -168,8 +192,40 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 		mpq_pktns_free(&conn->ns[l]);
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
+	free(conn->token);
 	mpq_tls_free(conn->tls);
 	free(conn);
+}
+
+int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid)
+{
+	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_INITIAL];
+	/* What was sent under the old keys will never be acknowledged; packet
+	 * numbers go on (RFC 9000 §17.2.5.3). */
+	for (size_t i = 0; i < ns->sent.n; i++) {
+		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
+		if (!(p->flags & MPQ_SENT_DONE))
+			mpq_recovery_settle(conn, ns, p);
+	}
+	mpq_sent_clear(&ns->sent);
+	ns->loss_time = 0;
+	conn->pto_count = 0;
+	conn->version = version;
+	conn->dcid = *dcid;
+	conn->initial_dcid = *dcid;
+	if (ns->crypto_tx.len)
+		mpq_crypto_tx_resend(&ns->crypto_tx, 0, ns->crypto_tx.len);
+	return install_initial_keys(conn);
+}
+
+MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
+{
+	*stats = conn->stats;
+	stats->srtt = conn->rtt.smoothed;
+	stats->min_rtt = conn->rtt.min;
+	stats->rttvar = conn->rtt.rttvar;
+	stats->cwnd = mpq_cc_cwnd(&conn->cc.cc);
+	stats->bytes_in_flight = conn->bytes_in_flight;
 }
 
 void mpq_conn_discard_level(mpq_conn *conn, int level)

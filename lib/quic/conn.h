@@ -38,7 +38,13 @@ struct mpq_conn {
 	mpq_tparams peer_tp;
 	bool have_peer_tp;
 
-	mpq_cid odcid;		/* the DCID of the client's first Initial */
+	mpq_cid odcid;		/* the DCID of the client's first Initial (before any Retry) */
+	mpq_cid initial_dcid;	/* the DCID the Initial keys come from (after Retry: its SCID) */
+	mpq_cid retry_scid;	/* the SCID of the Retry we took (client) or sent (server) */
+	bool retried;
+	bool version_negotiated;	/* client: restarted after Version Negotiation */
+	uint8_t *token;		/* client: Retry token carried in our Initials */
+	size_t tokenlen;
 	mpq_cid scid;		/* ours */
 	mpq_cid dcid;		/* the peer's, that we send to */
 	mpq_cid peer_scid;	/* the SCID the peer used in its first long header */
@@ -63,6 +69,7 @@ struct mpq_conn {
 	bool address_validated;		/* server: the client proved its address */
 	uint64_t bytes_rx;		/* before validation, for the 3x limit */
 	uint64_t bytes_tx;
+	mpq_conn_stats stats;
 	int tparams_err;		/* transport parameter problem found in a TLS callback */
 
 	/* Streams and flow control (conn_stream.c). Index 0: bidirectional, 1: uni. */
@@ -100,6 +107,14 @@ void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts);
 uint64_t mpq_conn_pto(const mpq_conn *conn, int level);
 /* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
 void mpq_conn_discard_level(mpq_conn *conn, int level);
+/* Server connection behind a Retry: |odcid| came from the token, and the
+ * client's address is already validated. NULL: no Retry (mpq_conn_server_new). */
+int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
+			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
+			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
+			   uint64_t ts);
+/* Client: start over after Retry or Version Negotiation (new keys, CRYPTO resent). */
+int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid);
 /* Close on a library error: maps it to a transport error code. */
 int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason,
 		  uint64_t ts);

@@ -3,6 +3,8 @@
  * dispatch the frames, and note what must be acknowledged.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "quic/cid.h"
 #include "quic/conn.h"
@@ -136,7 +138,8 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 {
 	if (mpq_cid_eq(&hd->dcid, &conn->scid))
 		return true;
-	return conn->is_server && hd->type == MPQ_PKT_INITIAL && mpq_cid_eq(&hd->dcid, &conn->odcid);
+	return conn->is_server && hd->type == MPQ_PKT_INITIAL &&
+	       mpq_cid_eq(&hd->dcid, &conn->initial_dcid);
 }
 
 /* RFC 9000 §13.2.1-2: Initial and Handshake packets are acknowledged at once;
@@ -171,14 +174,69 @@ static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *
 	}
 }
 
-/* One packet of a datagram. Sets |*consumed| to its length (0: drop the rest). */
-static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consumed, uint64_t ts)
+/* RFC 9000 §6.2: a client abandons the attempt, or starts over with a version
+ * both speak, when the server lists others than the one it chose. */
+static int on_version_negotiation(mpq_conn *conn, const uint8_t *pkt, size_t len,
+				  const mpq_pkt_hd *hd, uint64_t ts)
+{
+	uint32_t versions[32];
+	if (conn->is_server || conn->peer_scid_known || conn->version_negotiated ||
+	    !mpq_cid_eq(&hd->dcid, &conn->scid) || !mpq_cid_eq(&hd->scid, &conn->dcid))
+		return 0;
+	int n = mpq_pkt_decode_vn(pkt, len, versions, 32);
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (versions[i] == conn->version)
+			return 0; /* a VN listing our version is to be ignored */
+	for (int i = 0; i < n; i++) {
+		if (mpq_pkt_version_supported(versions[i])) {
+			conn->version_negotiated = true;
+			mpq_conn_log(conn, 1, "server wants version 0x%08x", versions[i]);
+			return mpq_conn_client_restart(conn, versions[i], &conn->dcid);
+		}
+	}
+	conn->state = MPQ_CONN_CLOSED;
+	conn->err = (mpq_conn_error){.set = true, .remote = true};
+	snprintf(conn->err.reason, sizeof(conn->err.reason), "no common QUIC version");
+	(void)ts;
+	return MPQ_ERR_VERSION_NEGOTIATION;
+}
+
+/* RFC 9000 §17.2.5.2: one Retry is taken, if its tag proves it answers us. */
+static int on_retry(mpq_conn *conn, const uint8_t *pkt, size_t len, const mpq_pkt_hd *hd)
+{
+	if (conn->is_server || conn->peer_scid_known || conn->retried || hd->tokenlen == 0 ||
+	    hd->version != conn->version || !mpq_cid_eq(&hd->dcid, &conn->scid) ||
+	    !mpq_pkt_verify_retry(hd->version, &conn->odcid, pkt, len))
+		return 0;
+	uint8_t *token = malloc(hd->tokenlen);
+	if (!token)
+		return MPQ_ERR_NOMEM;
+	memcpy(token, hd->token, hd->tokenlen);
+	free(conn->token);
+	conn->token = token;
+	conn->tokenlen = hd->tokenlen;
+	conn->retried = true;
+	conn->retry_scid = hd->scid;
+	mpq_conn_log(conn, 1, "retry: token of %zu bytes", hd->tokenlen);
+	return mpq_conn_client_restart(conn, conn->version, &hd->scid);
+}
+
+/* One packet of a datagram. Sets |*consumed| to its length (0: drop the rest)
+ * and |*processed| when it was decrypted and taken. */
+static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consumed,
+		       bool *processed, uint64_t ts)
 {
 	mpq_pkt_hd hd;
 	*consumed = 0;
 	if (mpq_pkt_decode_hd(&hd, pkt, left, MPQ_CID_LEN) != 0)
 		return 0;
 	*consumed = hd.pktlen;
+	if (hd.type == MPQ_PKT_VERSION_NEGOTIATION)
+		return on_version_negotiation(conn, pkt, hd.pktlen, &hd, ts);
+	if (hd.type == MPQ_PKT_RETRY)
+		return on_retry(conn, pkt, hd.pktlen, &hd);
 	int level = level_of(hd.type);
 	if (level < 0 || (hd.type != MPQ_PKT_1RTT && hd.version != conn->version) ||
 	    !dcid_ok(conn, &hd))
@@ -202,11 +260,26 @@ static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consum
 		conn->peer_scid_known = true;
 	}
 	bool ack_eliciting = false;
+	*processed = true;
+	conn->stats.packets_received++;
 	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, ts);
 	if (conn->state == MPQ_CONN_DRAINING)
 		return rv;
 	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
 	return rv;
+}
+
+/* RFC 9000 §10.3.1: a datagram we could not use whose last 16 bytes are the
+ * peer's stateless reset token ends the connection. */
+static bool is_stateless_reset(const mpq_conn *conn, const uint8_t *data, size_t len)
+{
+	if (!conn->have_peer_tp || !conn->peer_tp.has_stateless_reset_token || len < 21)
+		return false;
+	/* Constant time: the token is a secret of the peer's. */
+	uint8_t diff = 0;
+	for (size_t i = 0; i < 16; i++)
+		diff |= data[len - 16 + i] ^ conn->peer_tp.stateless_reset_token[i];
+	return diff == 0;
 }
 
 MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data, size_t len,
@@ -227,15 +300,23 @@ MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *
 	}
 	if (conn->is_server && !conn->address_validated)
 		conn->bytes_rx += len;
+	conn->stats.bytes_received += len;
 	size_t off = 0;
+	bool any = false;
 	while (off < len) {
 		size_t consumed;
-		int rv = read_packet(conn, data + off, len - off, &consumed, ts);
+		int rv = read_packet(conn, data + off, len - off, &consumed, &any, ts);
 		if (rv != 0)
 			return rv;
 		if (consumed == 0 || conn->state >= MPQ_CONN_CLOSING)
 			break;
 		off += consumed;
+	}
+	if (!any && is_stateless_reset(conn, data, len)) {
+		conn->err = (mpq_conn_error){.set = true, .remote = true};
+		snprintf(conn->err.reason, sizeof(conn->err.reason), "stateless reset");
+		mpq_conn_enter_draining(conn, ts);
+		return MPQ_ERR_STATELESS_RESET;
 	}
 	return 0;
 }

@@ -48,6 +48,10 @@ static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 	b->hd.scid = conn->scid;
 	b->hd.pn = ns->next_pn;
 	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
+	if (level == MPQ_LEVEL_INITIAL && !conn->is_server) {
+		b->hd.token = conn->token;
+		b->hd.tokenlen = conn->tokenlen;
+	}
 	b->start = b->len;
 	mpq_writer w;
 	mpq_writer_init(&w, b->buf + b->start, b->cap - b->start);
@@ -335,6 +339,10 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 		return rv;
 	if (conn->is_server && !conn->address_validated)
 		conn->bytes_tx += b.len;
+	if (b.len) {
+		conn->stats.bytes_sent += b.len;
+		conn->stats.packets_sent++;
+	}
 	/* RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet. */
 	if (!conn->is_server && b.has_handshake)
 		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);

@@ -48,6 +48,10 @@ static int check_cids(mpq_conn *conn, const mpq_tparams *tp)
 		return 0;
 	if (!tp->has_original_dcid || !mpq_cid_eq(&tp->original_dcid, &conn->odcid))
 		return MPQ_ERR_TRANSPORT_PARAM;
+	/* A Retry's SCID must come back, and only after a Retry. */
+	if (conn->retried != (bool)tp->has_retry_scid ||
+	    (conn->retried && !mpq_cid_eq(&tp->retry_scid, &conn->retry_scid)))
+		return MPQ_ERR_TRANSPORT_PARAM;
 	return 0;
 }
 
@@ -93,6 +97,7 @@ static void on_complete(mpq_conn *conn, uint64_t ts)
 {
 	conn->handshake_complete = true;
 	conn->state = MPQ_CONN_ESTABLISHED;
+	conn->stats.handshake_time = ts - conn->created;
 	if (conn->is_server) {
 		/* RFC 9001 §4.1.2: the server's handshake is confirmed on completion. */
 		conn->handshake_confirmed = true;

@@ -69,6 +69,7 @@ static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p, struct lost_
 			lb->last_sent = p->time_sent;
 		lb->any = true;
 	}
+	conn->stats.packets_lost++;
 	requeue(conn, p);
 	mpq_recovery_settle(conn, ns, p);
 	mpq_sent_done(&ns->sent, p);

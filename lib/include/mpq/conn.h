@@ -49,6 +49,9 @@ typedef struct mpq_settings {
 	const char *cc;			/* congestion controller: "cubic" (default), "newreno" */
 	uint32_t initial_cwnd_packets;	/* 0: RFC 9002's initial window */
 	const char *stream_sched;	/* stream scheduler: "rr" (default) */
+	/* Server: 32-byte key for stateless reset tokens (RFC 9000 §10.3.2);
+	 * NULL: none are offered. The endpoint sets it. */
+	const uint8_t *reset_secret;
 	const char *server_name;	/* client: SNI and certificate name */
 	mpq_log_fn log;			/* NULL: silent */
 	void *log_user_data;
@@ -160,6 +163,19 @@ MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t str
 /* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts);
+
+/* Counters of the connection (single path until multipath). Bytes are UDP
+ * payload bytes, as in the tools' --json output. */
+typedef struct mpq_conn_stats {
+	uint64_t bytes_sent, bytes_received;
+	uint64_t packets_sent, packets_received, packets_lost;
+	uint64_t stream_bytes_retransmitted;
+	uint64_t srtt, min_rtt, rttvar;		/* ns */
+	uint64_t cwnd, bytes_in_flight;
+	uint64_t handshake_time;		/* ns from creation to completion, 0 before */
+} mpq_conn_stats;
+
+MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats);
 
 /* Why the connection ended or is ending. */
 typedef struct mpq_conn_error {

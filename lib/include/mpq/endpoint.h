@@ -1,0 +1,98 @@
+/*
+ * An endpoint: one per listening (or dialling) set of sockets. It routes each
+ * received datagram to its connection by destination CID, creates server
+ * connections for new client Initials, and answers on its own what needs no
+ * connection: Version Negotiation, Retry (when address validation is on) and
+ * stateless resets (RFC 9000 §5.2, §8.1.2, §10.3). Sans I/O like the
+ * connection: the caller moves the datagrams and keeps the time.
+ */
+#ifndef MPQ_ENDPOINT_H
+#define MPQ_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpq/conn.h"
+#include "mpq/mpq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mpq_endpoint mpq_endpoint;
+
+#define MPQ_ENDPOINT_SECRET_LEN 32
+
+typedef struct mpq_endpoint_config {
+	/* What every server connection starts with; callbacks.user_data is shared. */
+	mpq_settings settings;
+	mpq_tparams tparams;
+	mpq_callbacks callbacks;
+	mpq_tls_ctx *tls;
+	/* Versions offered, in preference order (default: v1, v2). */
+	uint32_t versions[4];
+	size_t nversions;
+	bool retry;			/* validate client addresses with Retry first */
+	uint64_t token_lifetime;	/* ns a Retry token stays valid (default 10 s) */
+	size_t max_conns;		/* 0: 1024 */
+	/* Key for Retry tokens and stateless reset tokens: random per run is fine. */
+	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN];
+} mpq_endpoint_config;
+
+/* Fills |cfg| with defaults (settings and tparams defaults, v1 and v2, no
+ * Retry); the caller still sets tls, callbacks and the secret. */
+MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg);
+
+/* Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
+MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *cfg);
+/* Deletes the endpoint and every connection it still holds. */
+MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep);
+
+/* Takes one received datagram (modified in place). |*conn| is set to the
+ * connection that took it, or NULL when the endpoint answered or dropped it.
+ * Returns 0 or what mpq_conn_read_pkt returned for that connection (the
+ * connection is then closing or draining; remove it once its timer says so). */
+MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
+				 size_t len, uint64_t ts, mpq_conn **conn);
+
+/* The next stateless answer to send (Version Negotiation, Retry, stateless
+ * reset): its length, or 0 when none is waiting. */
+MPQ_EXPORT int mpq_endpoint_write_stateless(mpq_endpoint *ep, mpq_path *path_out, uint8_t *buf,
+					    size_t buflen);
+
+/* The connections, for the caller's send and timer loop: index 0 .. count-1.
+ * Removing a connection may reorder them. */
+MPQ_EXPORT size_t mpq_endpoint_conn_count(const mpq_endpoint *ep);
+MPQ_EXPORT mpq_conn *mpq_endpoint_conn_at(const mpq_endpoint *ep, size_t i);
+
+/* Forgets and deletes |conn| (once it has closed). */
+MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn);
+
+/* The earliest expiry over every connection (MPQ_TIME_NEVER: none). */
+MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep);
+
+/* Public TLS context creation for the tools (lib/quic/tls.c does the work). */
+typedef struct mpq_tls_config {
+	bool is_server;
+	const char *alpn;		/* comma-separated; "hq-interop" */
+	const char *cert_file, *key_file;	/* server: PEM files, or */
+	const char *cert_pem, *key_pem;		/* PEM text in memory */
+	const char *ca_file;		/* client: NULL = system store */
+	bool insecure;			/* client: skip certificate checks */
+} mpq_tls_config;
+
+/* Returns the context, or NULL with |*err| set and a reason in |errbuf|. */
+MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err, char *errbuf,
+					    size_t errbuflen);
+MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx);
+
+/* A self-signed certificate for |names| (PEM text, malloc'd; free() them) and
+ * its SHA-256 fingerprint, for a server given no certificate. */
+MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
+				    char **key_pem, uint8_t fingerprint[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
