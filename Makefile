@@ -29,7 +29,7 @@ SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS)
 CPPFLAGS   += -Ilib/include -Ilib -D_GNU_SOURCE
-LIB_LIBS   := -lssl -lcrypto
+LIB_LIBS   := -lssl -lcrypto -lzstd
 LDFLAGS    += $(SANFLAGS)
 
 LIB_SRCS   := $(sort $(wildcard lib/quic/*.c lib/quic/cc/*.c lib/quic/sched/*.c lib/io/*.c lib/app/*.c))
