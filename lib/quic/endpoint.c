@@ -1,0 +1,460 @@
+/*
+ * The endpoint: routes datagrams to connections by destination CID, accepts
+ * new client Initials, and answers on its own with Version Negotiation, Retry
+ * (address validation with tokens) and stateless resets. See endpoint.h.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpq/endpoint.h"
+#include "quic/cert.h"
+#include "quic/cid.h"
+#include "quic/conn.h"
+#include "quic/crypto.h"
+#include "quic/packet.h"
+#include "quic/tls.h"
+
+#define DEFAULT_MAX_CONNS 1024
+#define DEFAULT_TOKEN_LIFETIME (10 * MPQ_SEC)
+#define STATELESS_QUEUE 16
+#define STATELESS_MAX 1200
+#define TOKEN_MAGIC 0x52 /* 'R': a Retry token */
+
+/* A CID → connection entry; the table is open-addressed with linear probing. */
+struct cid_slot {
+	mpq_cid cid;
+	mpq_conn *conn; /* NULL: empty; TOMBSTONE: removed */
+};
+
+static mpq_conn *const TOMBSTONE = (mpq_conn *)&TOMBSTONE;
+
+struct stateless {
+	mpq_path path;
+	size_t len;
+	uint8_t data[STATELESS_MAX];
+};
+
+struct mpq_endpoint {
+	mpq_endpoint_config cfg;
+	mpq_conn **conns;
+	size_t nconns, capconns;
+	struct cid_slot *slots;
+	size_t nslots, used;
+	struct stateless queue[STATELESS_QUEUE];
+	size_t qhead, qlen;
+	mpq_crypto_keys token_keys;
+	uint64_t token_seq;
+};
+
+MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	mpq_settings_default(&cfg->settings);
+	mpq_tparams_default(&cfg->tparams);
+	cfg->versions[0] = MPQ_VERSION_1;
+	cfg->versions[1] = MPQ_VERSION_2;
+	cfg->nversions = 2;
+	cfg->token_lifetime = DEFAULT_TOKEN_LIFETIME;
+	cfg->max_conns = DEFAULT_MAX_CONNS;
+}
+
+/* FNV-1a keyed with the secret, so a peer cannot aim CIDs at one bucket. */
+static size_t cid_hash(const mpq_endpoint *ep, const mpq_cid *cid)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < 8; i++)
+		h = (h ^ ep->cfg.secret[i]) * 1099511628211ULL;
+	for (size_t i = 0; i < cid->len; i++)
+		h = (h ^ cid->data[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29)) & (ep->nslots - 1);
+}
+
+static struct cid_slot *cid_lookup(const mpq_endpoint *ep, const mpq_cid *cid)
+{
+	for (size_t i = cid_hash(ep, cid), n = 0; n < ep->nslots; n++, i = (i + 1) & (ep->nslots - 1)) {
+		struct cid_slot *s = &ep->slots[i];
+		if (!s->conn)
+			return NULL;
+		if (s->conn != TOMBSTONE && mpq_cid_eq(&s->cid, cid))
+			return s;
+	}
+	return NULL;
+}
+
+static int cid_insert(mpq_endpoint *ep, const mpq_cid *cid, mpq_conn *conn)
+{
+	if (cid->len == 0 || cid_lookup(ep, cid))
+		return 0;
+	if ((ep->used + 1) * 2 > ep->nslots)
+		return MPQ_ERR_NOBUF; /* sized from max_conns: only a full endpoint gets here */
+	for (size_t i = cid_hash(ep, cid);; i = (i + 1) & (ep->nslots - 1)) {
+		struct cid_slot *s = &ep->slots[i];
+		if (!s->conn || s->conn == TOMBSTONE) {
+			s->cid = *cid;
+			s->conn = conn;
+			ep->used++;
+			return 0;
+		}
+	}
+}
+
+static void cid_remove_conn(mpq_endpoint *ep, const mpq_conn *conn)
+{
+	for (size_t i = 0; i < ep->nslots; i++) {
+		if (ep->slots[i].conn == conn) {
+			ep->slots[i].conn = TOMBSTONE;
+			ep->used--;
+		}
+	}
+}
+
+MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *cfg)
+{
+	if (!cfg->tls || !cfg->callbacks.rand || cfg->nversions == 0 || cfg->nversions > 4)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_endpoint *ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return MPQ_ERR_NOMEM;
+	ep->cfg = *cfg;
+	if (!ep->cfg.max_conns)
+		ep->cfg.max_conns = DEFAULT_MAX_CONNS;
+	if (!ep->cfg.token_lifetime)
+		ep->cfg.token_lifetime = DEFAULT_TOKEN_LIFETIME;
+	ep->cfg.settings.reset_secret = ep->cfg.secret;
+	/* Room for each connection's CIDs at half load. */
+	size_t want = ep->cfg.max_conns * 8;
+	ep->nslots = 64;
+	while (ep->nslots < want)
+		ep->nslots <<= 1;
+	ep->slots = calloc(ep->nslots, sizeof(*ep->slots));
+	ep->capconns = 16;
+	ep->conns = calloc(ep->capconns, sizeof(*ep->conns));
+	/* Tokens are sealed with AES-128-GCM under a key drawn from the secret. */
+	int rv = ep->slots && ep->conns ? mpq_crypto_keys_init(&ep->token_keys,
+							       MPQ_CIPHER_AES_128_GCM, MPQ_VERSION_1,
+							       ep->cfg.secret, 32)
+					: MPQ_ERR_NOMEM;
+	if (rv != 0) {
+		mpq_endpoint_del(ep);
+		return rv;
+	}
+	*out = ep;
+	return 0;
+}
+
+MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep)
+{
+	if (!ep)
+		return;
+	for (size_t i = 0; i < ep->nconns; i++)
+		mpq_conn_del(ep->conns[i]);
+	free(ep->conns);
+	free(ep->slots);
+	mpq_crypto_keys_free(&ep->token_keys);
+	free(ep);
+}
+
+static struct stateless *queue_slot(mpq_endpoint *ep, const mpq_path *path)
+{
+	if (ep->qlen == STATELESS_QUEUE)
+		return NULL; /* answering is best effort: a flood gets no more than this */
+	struct stateless *s = &ep->queue[(ep->qhead + ep->qlen++) % STATELESS_QUEUE];
+	s->path = *path;
+	s->len = 0;
+	return s;
+}
+
+MPQ_EXPORT int mpq_endpoint_write_stateless(mpq_endpoint *ep, mpq_path *path_out, uint8_t *buf,
+					    size_t buflen)
+{
+	if (ep->qlen == 0)
+		return 0;
+	struct stateless *s = &ep->queue[ep->qhead];
+	ep->qhead = (ep->qhead + 1) % STATELESS_QUEUE;
+	ep->qlen--;
+	if (s->len > buflen)
+		return MPQ_ERR_NOBUF;
+	memcpy(buf, s->data, s->len);
+	*path_out = s->path;
+	return (int)s->len;
+}
+
+static uint8_t random_byte(mpq_endpoint *ep)
+{
+	uint8_t b;
+	ep->cfg.callbacks.rand(&b, 1, ep->cfg.callbacks.user_data);
+	return b;
+}
+
+static void send_version_negotiation(mpq_endpoint *ep, const mpq_path *path,
+				     const mpq_pkt_hd *hd)
+{
+	struct stateless *s = queue_slot(ep, path);
+	if (!s)
+		return;
+	int n = mpq_pkt_encode_vn(s->data, sizeof(s->data), &hd->scid, &hd->dcid,
+				  ep->cfg.versions, ep->cfg.nversions, random_byte(ep));
+	if (n > 0)
+		s->len = (size_t)n;
+	else
+		ep->qlen--;
+}
+
+/* RFC 9000 §10.3: smaller than what triggered it, so two endpoints cannot
+ * reset each other forever, and indistinguishable from a short header packet. */
+static void send_stateless_reset(mpq_endpoint *ep, const mpq_path *path, const mpq_cid *dcid,
+				 size_t trigger_len)
+{
+	size_t len = trigger_len - 1 < 43 ? trigger_len - 1 : 43;
+	if (trigger_len < 22 || len < 21)
+		return;
+	struct stateless *s = queue_slot(ep, path);
+	if (!s)
+		return;
+	ep->cfg.callbacks.rand(s->data, len - 16, ep->cfg.callbacks.user_data);
+	s->data[0] = (uint8_t)((s->data[0] & 0x3f) | 0x40);
+	mpq_cid_reset_token(ep->cfg.secret, dcid, s->data + len - 16);
+	s->len = len;
+}
+
+/* The address bytes a token is bound to. */
+static size_t addr_bytes(const mpq_addr *a, uint8_t out[18])
+{
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+		memcpy(out, &in->sin_addr, 4);
+		memcpy(out + 4, &in->sin_port, 2);
+		return 6;
+	}
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+	memcpy(out, &in6->sin6_addr, 16);
+	memcpy(out + 16, &in6->sin6_port, 2);
+	return 18;
+}
+
+/* Token: sequence (8) ‖ AEAD(magic ‖ time (8) ‖ odcid len ‖ odcid), bound to
+ * the client's address as associated data. */
+static size_t make_token(mpq_endpoint *ep, const mpq_addr *client, const mpq_cid *odcid,
+			 uint64_t ts, uint8_t *out)
+{
+	uint8_t ad[18], plain[1 + 8 + 1 + MPQ_MAX_CIDLEN];
+	size_t adlen = addr_bytes(client, ad);
+	uint64_t seq = ep->token_seq++;
+	plain[0] = TOKEN_MAGIC;
+	for (int i = 0; i < 8; i++)
+		plain[1 + i] = (uint8_t)(ts >> (56 - 8 * i));
+	plain[9] = odcid->len;
+	memcpy(plain + 10, odcid->data, odcid->len);
+	size_t plen = 10 + odcid->len;
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(seq >> (56 - 8 * i));
+	if (mpq_crypto_seal(&ep->token_keys, 0, seq, ad, adlen, plain, plen, out + 8) != 0)
+		return 0;
+	return 8 + plen + MPQ_AEAD_TAGLEN;
+}
+
+/* Returns true and the original DCID when the token is ours, fresh and was
+ * given to this address. */
+static bool check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok,
+			size_t len, uint64_t ts, mpq_cid *odcid)
+{
+	uint8_t ad[18], plain[64];
+	if (len < 8 + 10 + MPQ_AEAD_TAGLEN || len > 8 + sizeof(plain) + MPQ_AEAD_TAGLEN)
+		return false;
+	uint64_t seq = 0;
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | tok[i];
+	size_t adlen = addr_bytes(client, ad);
+	if (mpq_crypto_open(&ep->token_keys, 0, seq, ad, adlen, tok + 8, len - 8, plain) != 0)
+		return false;
+	size_t plen = len - 8 - MPQ_AEAD_TAGLEN;
+	uint64_t t = 0;
+	for (int i = 0; i < 8; i++)
+		t = t << 8 | plain[1 + i];
+	if (plain[0] != TOKEN_MAGIC || plain[9] > MPQ_MAX_CIDLEN || plen != 10u + plain[9] ||
+	    t > ts || ts - t > ep->cfg.token_lifetime)
+		return false;
+	odcid->len = plain[9];
+	memcpy(odcid->data, plain + 10, odcid->len);
+	return true;
+}
+
+static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd,
+		       uint64_t ts)
+{
+	struct stateless *s = queue_slot(ep, path);
+	if (!s)
+		return;
+	uint8_t token[128];
+	mpq_cid scid;
+	mpq_cid_new(&scid, ep->cfg.settings.worker_id, ep->cfg.callbacks.rand,
+		    ep->cfg.callbacks.user_data);
+	size_t tlen = make_token(ep, &path->remote, &hd->dcid, ts, token);
+	int n = tlen ? mpq_pkt_encode_retry(s->data, sizeof(s->data), hd->version, &hd->scid,
+					    &scid, &hd->dcid, token, tlen, random_byte(ep))
+		     : -1;
+	if (n > 0)
+		s->len = (size_t)n;
+	else
+		ep->qlen--;
+}
+
+static bool version_offered(const mpq_endpoint *ep, uint32_t v)
+{
+	for (size_t i = 0; i < ep->cfg.nversions; i++)
+		if (ep->cfg.versions[i] == v)
+			return true;
+	return false;
+}
+
+static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
+{
+	if (ep->nconns == ep->capconns) {
+		mpq_conn **c = realloc(ep->conns, 2 * ep->capconns * sizeof(*c));
+		if (!c)
+			return MPQ_ERR_NOMEM;
+		ep->conns = c;
+		ep->capconns *= 2;
+	}
+	int rv = cid_insert(ep, &conn->scid, conn);
+	if (rv == 0)
+		rv = cid_insert(ep, &conn->initial_dcid, conn);
+	if (rv != 0) {
+		cid_remove_conn(ep, conn);
+		return rv;
+	}
+	ep->conns[ep->nconns++] = conn;
+	return 0;
+}
+
+/* A client Initial for no connection we know: accept it, or ask for a Retry. */
+static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data, size_t len,
+			  const mpq_pkt_hd *hd, uint64_t ts, mpq_conn **out)
+{
+	/* RFC 9000 §14.1: Initial datagrams under 1200 bytes are dropped. */
+	if (len < MPQ_MIN_INITIAL_DATAGRAM || ep->nconns >= ep->cfg.max_conns)
+		return 0;
+	mpq_cid odcid;
+	const mpq_cid *validated = NULL;
+	if (ep->cfg.retry) {
+		if (hd->tokenlen == 0 || !check_token(ep, &path->remote, hd->token, hd->tokenlen, ts,
+						      &odcid)) {
+			send_retry(ep, path, hd, ts);
+			return 0;
+		}
+		validated = &odcid;
+	}
+	mpq_conn *conn;
+	int rv = mpq_conn_server_accept(&conn, path, data, len, &ep->cfg.settings,
+					&ep->cfg.tparams, &ep->cfg.callbacks, ep->cfg.tls,
+					validated, ts);
+	if (rv != 0)
+		return rv == MPQ_ERR_NOMEM ? rv : 0;
+	rv = add_conn(ep, conn);
+	if (rv != 0) {
+		mpq_conn_del(conn);
+		return rv;
+	}
+	*out = conn;
+	return mpq_conn_read_pkt(conn, path, data, len, ts);
+}
+
+MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
+				 size_t len, uint64_t ts, mpq_conn **conn)
+{
+	mpq_pkt_hd hd;
+	*conn = NULL;
+	int rv = mpq_pkt_decode_hd(&hd, data, len, MPQ_CID_LEN);
+	if (rv == MPQ_ERR_UNKNOWN_VERSION) {
+		/* Only for datagrams big enough to be an Initial (RFC 9000 §6.1). */
+		if (len >= MPQ_MIN_INITIAL_DATAGRAM)
+			send_version_negotiation(ep, path, &hd);
+		return 0;
+	}
+	if (rv != 0) {
+		/* A short header we cannot even parse may still name a lost connection. */
+		if (len > MPQ_CID_LEN && !(data[0] & 0x80)) {
+			mpq_cid dcid = {.len = MPQ_CID_LEN};
+			memcpy(dcid.data, data + 1, MPQ_CID_LEN);
+			if (!cid_lookup(ep, &dcid))
+				send_stateless_reset(ep, path, &dcid, len);
+		}
+		return 0;
+	}
+	struct cid_slot *slot = cid_lookup(ep, &hd.dcid);
+	if (slot) {
+		*conn = slot->conn;
+		return mpq_conn_read_pkt(slot->conn, path, data, len, ts);
+	}
+	if (hd.type == MPQ_PKT_INITIAL && version_offered(ep, hd.version))
+		return accept_initial(ep, path, data, len, &hd, ts, conn);
+	if (hd.type == MPQ_PKT_INITIAL) {
+		if (len >= MPQ_MIN_INITIAL_DATAGRAM)
+			send_version_negotiation(ep, path, &hd);
+		return 0;
+	}
+	if (hd.type == MPQ_PKT_1RTT)
+		send_stateless_reset(ep, path, &hd.dcid, len);
+	return 0;
+}
+
+MPQ_EXPORT size_t mpq_endpoint_conn_count(const mpq_endpoint *ep)
+{
+	return ep->nconns;
+}
+
+MPQ_EXPORT mpq_conn *mpq_endpoint_conn_at(const mpq_endpoint *ep, size_t i)
+{
+	return i < ep->nconns ? ep->conns[i] : NULL;
+}
+
+MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn)
+{
+	for (size_t i = 0; i < ep->nconns; i++) {
+		if (ep->conns[i] == conn) {
+			ep->conns[i] = ep->conns[--ep->nconns];
+			cid_remove_conn(ep, conn);
+			mpq_conn_del(conn);
+			return;
+		}
+	}
+}
+
+MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep)
+{
+	uint64_t t = MPQ_TIME_NEVER;
+	for (size_t i = 0; i < ep->nconns; i++) {
+		uint64_t e = mpq_conn_get_expiry(ep->conns[i]);
+		if (e < t)
+			t = e;
+	}
+	return t;
+}
+
+MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err, char *errbuf,
+					    size_t errbuflen)
+{
+	mpq_tls_ctx_config c = {
+		.is_server = cfg->is_server,
+		.alpn = cfg->alpn,
+		.cert_file = cfg->cert_file,
+		.key_file = cfg->key_file,
+		.cert_pem = cfg->cert_pem,
+		.key_pem = cfg->key_pem,
+		.ca_file = cfg->ca_file,
+		.insecure = cfg->insecure,
+	};
+	return mpq_tls_ctx_new(&c, err, errbuf, errbuflen);
+}
+
+MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx)
+{
+	mpq_tls_ctx_free(ctx);
+}
+
+MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
+				    char **key_pem, uint8_t fingerprint[32])
+{
+	return mpq_cert_self_signed(names, nnames, cert_pem, key_pem, fingerprint);
+}

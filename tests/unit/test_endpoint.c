@@ -1,0 +1,340 @@
+/*
+ * The endpoint between a client connection and its server connections:
+ * routing, Retry with tokens, Version Negotiation (restart and failure),
+ * stateless resets, and refusal of what it must not accept.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "certs.h"
+#include "mpq/endpoint.h"
+#include "quic/cid.h"
+#include "quic/conn.h"
+#include "quic/packet.h"
+
+struct world {
+	struct test_certs certs;
+	mpq_tls_ctx *cctx, *sctx;
+	mpq_endpoint *ep;
+	mpq_endpoint_config cfg;
+	mpq_conn *client;
+	mpq_path cpath, spath;
+	uint64_t now;
+	uint64_t seed;
+	int client_rv;		/* first error the client's read returned */
+	size_t vn_seen, retry_seen, reset_seen;
+};
+
+static void rnd(uint8_t *d, size_t n, void *ud)
+{
+	struct world *w = ud;
+	for (size_t i = 0; i < n; i++) {
+		w->seed = w->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		d[i] = (uint8_t)(w->seed >> 56);
+	}
+}
+
+static void addr(mpq_addr *a, uint8_t last, uint16_t port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+	memset(a, 0, sizeof(*a));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(0x7f000000u | last);
+	in->sin_port = htons(port);
+	a->len = sizeof(*in);
+}
+
+static void make_endpoint(struct world *w)
+{
+	assert_int_equal(mpq_endpoint_new(&w->ep, &w->cfg), 0);
+}
+
+static void setup_world(struct world *w, uint32_t client_version, bool retry)
+{
+	memset(w, 0, sizeof(*w));
+	w->seed = 99;
+	assert_int_equal(test_certs_create(&w->certs), 0);
+	char err[256];
+	int rv;
+	mpq_tls_config sc = {.is_server = true, .alpn = "hq-interop",
+			     .cert_file = w->certs.cert_file, .key_file = w->certs.key_file};
+	mpq_tls_config cc = {.alpn = "hq-interop", .ca_file = w->certs.ca_file};
+	w->sctx = mpq_tls_context_new(&sc, &rv, err, sizeof(err));
+	w->cctx = mpq_tls_context_new(&cc, &rv, err, sizeof(err));
+	assert_non_null(w->sctx);
+	assert_non_null(w->cctx);
+	mpq_endpoint_config_default(&w->cfg);
+	w->cfg.tls = w->sctx;
+	w->cfg.callbacks.rand = rnd;
+	w->cfg.callbacks.user_data = w;
+	w->cfg.retry = retry;
+	w->cfg.tparams.max_idle_timeout = 30000;
+	w->cfg.tparams.initial_max_streams_bidi = 10;
+	w->cfg.tparams.initial_max_data = 100000;
+	w->cfg.tparams.initial_max_stream_data_bidi_remote = 100000;
+	memset(w->cfg.secret, 0x5a, sizeof(w->cfg.secret));
+	make_endpoint(w);
+
+	addr(&w->cpath.local, 1, 40000);
+	addr(&w->cpath.remote, 2, 6121);
+	w->spath.local = w->cpath.remote;
+	w->spath.remote = w->cpath.local;
+	mpq_settings s;
+	mpq_tparams tp;
+	mpq_settings_default(&s);
+	s.version = client_version;
+	s.server_name = "localhost";
+	mpq_tparams_default(&tp);
+	tp.max_idle_timeout = 30000;
+	mpq_callbacks cb = {.rand = rnd, .user_data = w};
+	assert_int_equal(mpq_conn_client_new(&w->client, &w->cpath, &s, &tp, &cb, w->cctx, 0), 0);
+}
+
+static void teardown_world(struct world *w)
+{
+	mpq_conn_del(w->client);
+	mpq_endpoint_del(w->ep);
+	mpq_tls_context_free(w->cctx);
+	mpq_tls_context_free(w->sctx);
+	test_certs_cleanup(&w->certs);
+}
+
+static int packet_kind(const uint8_t *d, size_t len)
+{
+	mpq_pkt_hd hd;
+	if (mpq_pkt_decode_hd(&hd, d, len, MPQ_CID_LEN) != 0)
+		return 0;
+	return hd.type;
+}
+
+/* Moves every datagram both ways until neither side has any, then fires timers. */
+static void step(struct world *w)
+{
+	uint8_t buf[1500];
+	mpq_path path;
+	int n;
+	while ((n = mpq_conn_write_pkt(w->client, &path, buf, sizeof(buf), w->now)) > 0) {
+		mpq_conn *c;
+		mpq_endpoint_read(w->ep, &w->spath, buf, (size_t)n, w->now, &c);
+	}
+	for (int round = 0; round < 64; round++) {
+		bool any = false;
+		while ((n = mpq_endpoint_write_stateless(w->ep, &path, buf, sizeof(buf))) > 0) {
+			int kind = packet_kind(buf, (size_t)n);
+			w->vn_seen += kind == MPQ_PKT_VERSION_NEGOTIATION;
+			w->retry_seen += kind == MPQ_PKT_RETRY;
+			w->reset_seen += kind == 0 || kind == MPQ_PKT_1RTT;
+			int rv = mpq_conn_read_pkt(w->client, &w->cpath, buf, (size_t)n, w->now);
+			if (rv && !w->client_rv)
+				w->client_rv = rv;
+			any = true;
+		}
+		for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
+			mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
+			while ((n = mpq_conn_write_pkt(c, &path, buf, sizeof(buf), w->now)) > 0) {
+				int rv = mpq_conn_read_pkt(w->client, &w->cpath, buf, (size_t)n, w->now);
+				if (rv && !w->client_rv)
+					w->client_rv = rv;
+				any = true;
+			}
+		}
+		while ((n = mpq_conn_write_pkt(w->client, &path, buf, sizeof(buf), w->now)) > 0) {
+			mpq_conn *c;
+			mpq_endpoint_read(w->ep, &w->spath, buf, (size_t)n, w->now, &c);
+			any = true;
+		}
+		if (!any)
+			break;
+	}
+	uint64_t t = mpq_conn_get_expiry(w->client);
+	uint64_t e = mpq_endpoint_get_expiry(w->ep);
+	w->now = (t < e ? t : e) > w->now + MPQ_MS ? w->now + MPQ_MS : (t < e ? t : e);
+	if (mpq_conn_get_expiry(w->client) <= w->now)
+		mpq_conn_handle_expiry(w->client, w->now);
+	for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
+		mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
+		if (mpq_conn_get_expiry(c) <= w->now)
+			mpq_conn_handle_expiry(c, w->now);
+	}
+}
+
+static bool run_until_complete(struct world *w)
+{
+	for (int i = 0; i < 5000; i++) {
+		step(w);
+		if (mpq_conn_is_handshake_complete(w->client) && w->client->handshake_confirmed &&
+		    mpq_endpoint_conn_count(w->ep) == 1)
+			return true;
+		if (w->client_rv)
+			return false;
+	}
+	return false;
+}
+
+static void routes_and_accepts(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	assert_true(run_until_complete(&w));
+	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
+	assert_true(mpq_conn_is_handshake_complete(s));
+	assert_int_equal(w.retry_seen, 0);
+	/* The server offered a stateless reset token derived from the secret. */
+	const mpq_tparams *tp = mpq_conn_peer_tparams(w.client);
+	uint8_t want[16];
+	mpq_cid_reset_token(w.cfg.secret, &s->scid, want);
+	assert_true(tp->has_stateless_reset_token);
+	assert_memory_equal(tp->stateless_reset_token, want, 16);
+	teardown_world(&w);
+}
+
+static void retry_validates_address(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, true);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(w.retry_seen, 1);
+	assert_true(w.client->retried);
+	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
+	assert_true(s->address_validated);
+	/* Both sides agree on the original and the Retry's CIDs (RFC 9000 §7.3). */
+	const mpq_tparams *tp = mpq_conn_peer_tparams(w.client);
+	assert_true(tp->has_retry_scid);
+	assert_true(mpq_cid_eq(&tp->retry_scid, &w.client->retry_scid));
+	assert_true(mpq_cid_eq(&tp->original_dcid, &w.client->odcid));
+	teardown_world(&w);
+}
+
+static void retry_token_bound_to_address(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, true);
+	/* The first flight draws a Retry... */
+	uint8_t buf[1500];
+	mpq_path path;
+	mpq_conn *c;
+	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, w.now, &c), 0);
+	assert_null(c);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
+	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
+	assert_int_equal(packet_kind(buf, (size_t)n), MPQ_PKT_RETRY);
+	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, buf, (size_t)n, w.now), 0);
+	assert_true(w.client->retried);
+	/* ...and the client's token is refused from another address. */
+	n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
+	assert_true(n >= 1200);
+	mpq_path other = w.spath;
+	addr(&other.remote, 9, 40000);
+	assert_int_equal(mpq_endpoint_read(w.ep, &other, buf, (size_t)n, w.now, &c), 0);
+	assert_null(c);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
+	assert_int_equal(packet_kind(buf, 0), 0);
+	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(packet_kind(buf, (size_t)n), MPQ_PKT_RETRY);
+	teardown_world(&w);
+}
+
+static void version_negotiation_restarts_client(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_2, false);
+	/* The server only speaks v1. */
+	mpq_endpoint_del(w.ep);
+	w.cfg.versions[0] = MPQ_VERSION_1;
+	w.cfg.nversions = 1;
+	make_endpoint(&w);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(w.vn_seen, 1);
+	assert_int_equal(w.client->version, MPQ_VERSION_1);
+	assert_int_equal(mpq_endpoint_conn_at(w.ep, 0)->version, MPQ_VERSION_1);
+	teardown_world(&w);
+}
+
+static void version_negotiation_without_common_version(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	uint8_t buf[1500];
+	mpq_path path;
+	assert_true(mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 0) > 0);
+	uint32_t only = 0x1a2a3a4a;
+	int n = mpq_pkt_encode_vn(buf, sizeof(buf), &w.client->scid, &w.client->dcid, &only, 1, 0x40);
+	assert_true(n > 0);
+	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, buf, (size_t)n, 1),
+			 MPQ_ERR_VERSION_NEGOTIATION);
+	assert_true(mpq_conn_get_error(w.client)->set);
+	/* Nothing more is sent. */
+	assert_true(mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 2) < 0);
+	teardown_world(&w);
+}
+
+static void unknown_version_gets_version_negotiation(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	uint8_t buf[1500];
+	mpq_path path;
+	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 0);
+	assert_true(n >= 1200);
+	buf[1] = 0x0a, buf[2] = 0x1a, buf[3] = 0x2a, buf[4] = 0x3a; /* a version nobody speaks */
+	mpq_conn *c;
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, 0, &c), 0);
+	assert_null(c);
+	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
+	assert_true(n > 0);
+	uint32_t v[8];
+	assert_int_equal(mpq_pkt_decode_vn(buf, (size_t)n, v, 8), 2);
+	assert_int_equal(v[0], MPQ_VERSION_1);
+	assert_int_equal(v[1], MPQ_VERSION_2);
+	/* A short datagram of an unknown version gets nothing (RFC 9000 §6.1). */
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, 100, 0, &c), 0);
+	assert_int_equal(mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf)), 0);
+	teardown_world(&w);
+}
+
+static void stateless_reset_after_server_restart(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	assert_true(run_until_complete(&w));
+	/* The server process "restarts" with the same secret and no connections. */
+	mpq_endpoint_del(w.ep);
+	make_endpoint(&w);
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hello", 5, true), 5);
+	for (int i = 0; i < 50 && !w.client_rv; i++)
+		step(&w);
+	assert_true(w.reset_seen >= 1);
+	assert_int_equal(w.client_rv, MPQ_ERR_STATELESS_RESET);
+	assert_string_equal(mpq_conn_get_error(w.client)->reason, "stateless reset");
+	teardown_world(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(routes_and_accepts),
+		cmocka_unit_test(retry_validates_address),
+		cmocka_unit_test(retry_token_bound_to_address),
+		cmocka_unit_test(version_negotiation_restarts_client),
+		cmocka_unit_test(version_negotiation_without_common_version),
+		cmocka_unit_test(unknown_version_gets_version_negotiation),
+		cmocka_unit_test(stateless_reset_after_server_restart),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
