@@ -788,6 +788,8 @@ static int packet_event(mpq_qlog *q, uint64_t ts, const char *name, const mpq_ql
 int mpq_qlog_packet_sent(mpq_qlog *q, uint64_t ts, const mpq_qlog_hdr *hdr, int64_t path_id,
 			 const mpq_frame *frames, size_t nframes, const char *trigger)
 {
+	if (q && !hdr)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	return packet_event(q, ts, "quic:packet_sent", hdr, path_id, frames, nframes,
 			    q ? q->ack_delay_exp_local : 0, trigger);
 }
@@ -795,6 +797,8 @@ int mpq_qlog_packet_sent(mpq_qlog *q, uint64_t ts, const mpq_qlog_hdr *hdr, int6
 int mpq_qlog_packet_received(mpq_qlog *q, uint64_t ts, const mpq_qlog_hdr *hdr, int64_t path_id,
 			     const mpq_frame *frames, size_t nframes, const char *trigger)
 {
+	if (q && !hdr)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	return packet_event(q, ts, "quic:packet_received", hdr, path_id, frames, nframes,
 			    q ? q->ack_delay_exp_remote : 0, trigger);
 }

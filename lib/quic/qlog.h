@@ -173,6 +173,7 @@ int mpq_qlog_parameters_set(mpq_qlog *q, uint64_t ts, enum mpq_qlog_initiator in
  * never its bytes; ACK ack_delay in ms from the ack_delay_exponent noted by
  * mpq_qlog_parameters_set); multipath frames use their mpq_frame_name and
  * path_id, sequence_number, maximum_path_id, next_sequence_number.
+ * |hdr| is required (MPQ_ERR_INVALID_ARGUMENT when NULL).
  */
 int mpq_qlog_packet_sent(mpq_qlog *q, uint64_t ts, const mpq_qlog_hdr *hdr, int64_t path_id,
 			 const mpq_frame *frames, size_t nframes, const char *trigger);

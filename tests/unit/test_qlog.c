@@ -1054,6 +1054,10 @@ static void arguments_and_null_trace(void **state)
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_recovery_metrics_updated(q, 0, 0, NULL),
 			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_qlog_packet_sent(q, 0, NULL, 0, NULL, 0, NULL),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_qlog_packet_received(q, 0, NULL, 0, NULL, 0, NULL),
+			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(m.writes, 1);	/* the header only */
 	/* the trace still works after refused arguments */
 	assert_int_equal(mpq_qlog_flush(q), 0);
