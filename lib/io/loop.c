@@ -50,7 +50,8 @@ uint64_t mpq_loop_now(void)
 
 static uint32_t to_epoll(unsigned int events)
 {
-	return ((events & MPQ_LOOP_READ) ? EPOLLIN : 0) | ((events & MPQ_LOOP_WRITE) ? EPOLLOUT : 0);
+	return ((events & MPQ_LOOP_READ) ? EPOLLIN : 0) |
+	       ((events & MPQ_LOOP_WRITE) ? EPOLLOUT : 0);
 }
 
 static unsigned int from_epoll(uint32_t ev)
@@ -183,7 +184,8 @@ static void sift_down(mpq_loop *loop, size_t i)
 
 		if (child >= loop->heap_len)
 			break;
-		if (child + 1 < loop->heap_len && fires_before(loop->heap[child + 1], loop->heap[child]))
+		if (child + 1 < loop->heap_len &&
+		    fires_before(loop->heap[child + 1], loop->heap[child]))
 			child++;
 		if (!fires_before(loop->heap[child], t))
 			break;

@@ -1,0 +1,659 @@
+/* The udp path I/O backend on loopback (127.0.0.1 and ::1): batches both
+ * ways with addresses, interface and bytes checked, source address choice on
+ * wildcard sockets, GSO sends (kernel and user-space split), GRO receives,
+ * ECN, and the errors a tool has to explain. */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "io/loop.h"
+#include "io/netaddr.h"
+#include "io/udp.h"
+
+#define MAXGOT 128
+
+/* A test that takes the address to bind as its state, run on both families. */
+#define ON_BOTH(f) \
+	{#f "_v4", f, NULL, NULL, (void *)"127.0.0.1:0"}, \
+	{#f "_v6", f, NULL, NULL, (void *)"[::1]:0"}
+
+/* What arrived, copied out of the socket's buffers. */
+struct got {
+	size_t n;
+	mpq_dgram d[MAXGOT];
+	uint8_t buf[MAXGOT][2048];
+	int calls;		/* recv_batch calls that returned datagrams */
+	size_t most;		/* most datagrams one call returned */
+};
+
+static void fill(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 8));
+}
+
+static int open_udp(mpq_pathio **io, const char *addr, const mpq_pathio_config *base,
+		    mpq_oserr *err)
+{
+	mpq_pathio_config cfg;
+
+	if (base)
+		cfg = *base;
+	else
+		mpq_pathio_config_default(&cfg);
+	assert_int_equal(mpq_addr_parse(&cfg.local, addr), 0);
+	return mpq_pathio_udp.open(io, &cfg, err);
+}
+
+/* Opens two sockets on |addr| (port 0), or skips when the host has no such
+ * address (IPv6 disabled). */
+static void open_pair(mpq_pathio **a, mpq_pathio **b, const char *addr,
+		      const mpq_pathio_config *cfg_a, const mpq_pathio_config *cfg_b)
+{
+	mpq_oserr err;
+	int rv = open_udp(a, addr, cfg_a, &err);
+
+	if (rv < 0 && (err.errnum == EADDRNOTAVAIL || err.errnum == EAFNOSUPPORT)) {
+		print_message("skip: no %s on this host (%s: %s)\n", addr, err.call,
+			      strerror(err.errnum));
+		skip();
+	}
+	assert_int_equal(rv, 0);
+	assert_int_equal(open_udp(b, addr, cfg_b, NULL), 0);
+	assert_int_not_equal(mpq_addr_port(&(*a)->local), 0);
+	assert_int_not_equal(mpq_addr_port(&(*a)->local), mpq_addr_port(&(*b)->local));
+}
+
+/* Receives until |want| datagrams arrived or nothing comes for 2 s. */
+static void collect(mpq_pathio *io, struct got *g, size_t want, size_t per_call)
+{
+	mpq_dgram d[MAXGOT];
+
+	memset(g, 0, sizeof(*g));
+	while (g->n < want) {
+		int n = mpq_pathio_recv(io, d, per_call);
+
+		assert_true(n >= 0);
+		if (n == 0) {
+			struct pollfd p = {.fd = mpq_pathio_fd(io), .events = POLLIN};
+
+			if (poll(&p, 1, 2000) <= 0)
+				break;
+			continue;
+		}
+		assert_true((size_t)n <= per_call);
+		g->calls++;
+		if ((size_t)n > g->most)
+			g->most = (size_t)n;
+		for (int i = 0; i < n; i++) {
+			assert_true(g->n < MAXGOT);
+			assert_true(d[i].len <= sizeof(g->buf[0]));
+			assert_int_equal(d[i].gso_size, 0);
+			g->d[g->n] = d[i];
+			memcpy(g->buf[g->n], d[i].data, d[i].len);
+			g->d[g->n].data = g->buf[g->n];
+			g->n++;
+		}
+	}
+}
+
+/* A descriptor for |len| bytes at |data| to |to|, everything else 0. */
+static mpq_dgram dgram_to(uint8_t *data, size_t len, const mpq_addr *to)
+{
+	mpq_dgram d;
+
+	memset(&d, 0, sizeof(d));
+	d.data = data;
+	d.len = len;
+	d.remote = *to;
+	return d;
+}
+
+/* Nothing more is waiting. */
+static void assert_quiet(mpq_pathio *io)
+{
+	mpq_dgram d[4];
+
+	assert_int_equal(mpq_pathio_recv(io, d, 4), 0);
+}
+
+static uint32_t lo_index(void)
+{
+	uint32_t i = 0;
+
+	assert_int_equal(mpq_if_index("lo", &i), 0);
+	return i;
+}
+
+static void batch_round_trip(void **state)
+{
+	const char *addr = *state;
+	static const size_t sizes[] = {1, 100, 1200, 1500, 0, 1452, 2048, 7};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	static uint8_t data[N][2048];
+	mpq_pathio *a, *b;
+	mpq_dgram out[N];
+	struct got g;
+
+	open_pair(&a, &b, addr, NULL, NULL);
+	for (size_t i = 0; i < N; i++) {
+		fill(data[i], sizes[i], (unsigned int)i);
+		out[i] = dgram_to(data[i], sizes[i], &b->local);
+	}
+	assert_int_equal(mpq_pathio_send(a, out, N), N);
+	collect(b, &g, N, MAXGOT);
+	assert_int_equal(g.n, N);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(g.d[i].len, sizes[i]);
+		assert_memory_equal(g.d[i].data, data[i], sizes[i]);
+		assert_true(mpq_addr_equal(&g.d[i].remote, &a->local));
+		assert_true(mpq_addr_equal(&g.d[i].local, &b->local));
+		assert_int_equal(g.d[i].ifindex, lo_index());
+		assert_int_equal(g.d[i].ecn, MPQ_ECN_NOT_ECT);
+	}
+	assert_quiet(b);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, N);
+	assert_int_equal(mpq_udp_get_stats(b)->rx_dgrams, N);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+/* More datagrams than the sockets' batch: sent and received in rounds. */
+static void more_than_one_batch(void **state)
+{
+	enum { N = 50 };
+	static uint8_t data[N][64];
+	mpq_pathio_config cfg;
+	mpq_pathio *a, *b;
+	mpq_dgram out[N];
+	struct got g;
+
+	mpq_pathio_config_default(&cfg);
+	cfg.batch = 4;
+	open_pair(&a, &b, "127.0.0.1:0", &cfg, &cfg);
+	for (size_t i = 0; i < N; i++) {
+		fill(data[i], sizeof(data[i]), (unsigned int)i + 100);
+		out[i] = dgram_to(data[i], sizeof(data[i]), &b->local);
+	}
+	assert_int_equal(mpq_pathio_send(a, out, N), N);
+	collect(b, &g, N, MAXGOT);
+	assert_int_equal(g.n, N);
+	assert_int_equal(g.most, 4);
+	for (size_t i = 0; i < N; i++)
+		assert_memory_equal(g.d[i].data, data[i], sizeof(data[i]));
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+/* A socket on the wildcard learns the address each datagram was sent to and
+ * answers from the address it is told. 127.0.0.2 is on lo too. */
+static void wildcard_local_and_source(void **state)
+{
+	mpq_pathio *a, *w;
+	mpq_dgram d;
+	struct got g;
+	mpq_addr want;
+	uint8_t msg[32];
+
+	open_pair(&a, &w, "127.0.0.1:0", NULL, NULL);
+	mpq_pathio_close(w);
+	assert_int_equal(open_udp(&w, "0.0.0.0:0", NULL, NULL), 0);
+	assert_true(mpq_addr_is_any(&w->local));
+
+	fill(msg, sizeof(msg), 1);
+	assert_int_equal(mpq_addr_parse_ip(&want, "127.0.0.1", mpq_addr_port(&w->local)), 0);
+	d = dgram_to(msg, sizeof(msg), &want);
+	assert_int_equal(mpq_pathio_send(a, &d, 1), 1);
+	collect(w, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	assert_true(mpq_addr_equal(&g.d[0].local, &d.remote));
+	assert_true(mpq_addr_equal(&g.d[0].remote, &a->local));
+
+	/* Reply from 127.0.0.2, then from what the kernel picks. */
+	d = dgram_to(msg, sizeof(msg), &a->local);
+	assert_int_equal(mpq_addr_parse_ip(&d.local, "127.0.0.2", 0), 0);
+	assert_int_equal(mpq_pathio_send(w, &d, 1), 1);
+	memset(&d.local, 0, sizeof(d.local));
+	assert_int_equal(mpq_pathio_send(w, &d, 1), 1);
+	collect(a, &g, 2, 8);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(mpq_addr_parse_ip(&want, "127.0.0.2", mpq_addr_port(&w->local)), 0);
+	assert_true(mpq_addr_equal(&g.d[0].remote, &want));
+	assert_int_equal(mpq_addr_parse_ip(&want, "127.0.0.1", mpq_addr_port(&w->local)), 0);
+	assert_true(mpq_addr_equal(&g.d[1].remote, &want));
+
+	/* A socket bound to one address cannot send from another. */
+	d.remote = w->local;
+	assert_int_equal(mpq_addr_parse_ip(&d.local, "127.0.0.2", 0), 0);
+	assert_int_equal(mpq_pathio_send(a, &d, 1), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_addr_parse_ip(&d.local, "127.0.0.1", 0), 0);
+	assert_int_equal(mpq_addr_parse_ip(&d.remote, "127.0.0.1", mpq_addr_port(&w->local)), 0);
+	assert_int_equal(mpq_pathio_send(a, &d, 1), 1); /* its own address is fine */
+	collect(w, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	mpq_pathio_close(a);
+	mpq_pathio_close(w);
+}
+
+static void wildcard_v6(void **state)
+{
+	mpq_pathio *a, *w;
+	mpq_dgram d;
+	struct got g;
+	mpq_addr to;
+	uint8_t msg[16] = "over v6";
+
+	open_pair(&a, &w, "[::1]:0", NULL, NULL);
+	mpq_pathio_close(w);
+	assert_int_equal(open_udp(&w, "[::]:0", NULL, NULL), 0);
+	assert_int_equal(mpq_addr_parse_ip(&to, "::1", mpq_addr_port(&w->local)), 0);
+	d = dgram_to(msg, sizeof(msg), &to);
+	assert_int_equal(mpq_pathio_send(a, &d, 1), 1);
+	collect(w, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	assert_true(mpq_addr_equal(&g.d[0].local, &d.remote));
+	assert_int_equal(g.d[0].ifindex, lo_index());
+
+	/* Answer with the local address and interface it arrived on. */
+	d = g.d[0];
+	d.remote = g.d[0].remote;
+	assert_int_equal(mpq_pathio_send(w, &d, 1), 1);
+	collect(a, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	assert_true(mpq_addr_equal(&g.d[0].remote, &d.local));
+	assert_memory_equal(g.d[0].data, msg, sizeof(msg));
+	mpq_pathio_close(a);
+	mpq_pathio_close(w);
+}
+
+/* One descriptor of 9 × 1200 + 500 bytes with gso_size 1200. */
+#define SEG 1200
+#define SUPER (9 * SEG + 500)
+
+static void send_super(mpq_pathio *a, mpq_pathio *b, uint8_t *data)
+{
+	mpq_dgram d;
+
+	fill(data, SUPER, 77);
+	d = dgram_to(data, SUPER, &b->local);
+	d.gso_size = SEG;
+	assert_int_equal(mpq_pathio_send(a, &d, 1), 1);
+}
+
+static void assert_segments(const struct got *g, const uint8_t *data, const mpq_pathio *a)
+{
+	assert_int_equal(g->n, 10);
+	for (size_t i = 0; i < 10; i++) {
+		assert_int_equal(g->d[i].len, i < 9 ? SEG : 500);
+		assert_memory_equal(g->d[i].data, data + i * SEG, g->d[i].len);
+		assert_true(mpq_addr_equal(&g->d[i].remote, &a->local));
+	}
+}
+
+static void gso_send(void **state)
+{
+	const char *addr = *state;
+	static uint8_t data[SUPER];
+	mpq_pathio_config rx;
+	mpq_pathio *a, *b;
+	struct got g;
+
+	mpq_pathio_config_default(&rx);
+	rx.gro = false;
+	open_pair(&a, &b, addr, NULL, &rx);
+	assert_false(b->caps & MPQ_PATHIO_GRO);
+	if (!(a->caps & MPQ_PATHIO_GSO)) {
+		print_message("skip: this kernel has no UDP_SEGMENT (GSO)\n");
+		mpq_pathio_close(a);
+		mpq_pathio_close(b);
+		skip();
+	}
+	send_super(a, b, data);
+	collect(b, &g, 10, MAXGOT);
+	assert_segments(&g, data, a);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, 10);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_split, 0);
+	assert_quiet(b);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+/* Without GSO the same descriptor is split in user space. */
+static void gso_fallback_splits(void **state)
+{
+	static uint8_t data[SUPER];
+	mpq_pathio_config tx, rx;
+	mpq_pathio *a, *b;
+	struct got g;
+
+	mpq_pathio_config_default(&tx);
+	tx.no_gso = true;
+	mpq_pathio_config_default(&rx);
+	rx.gro = false;
+	open_pair(&a, &b, "127.0.0.1:0", &tx, &rx);
+	assert_false(a->caps & MPQ_PATHIO_GSO);
+	send_super(a, b, data);
+	send_super(a, b, data);
+	collect(b, &g, 20, MAXGOT);
+	assert_int_equal(g.n, 20);
+	g.n = 10;
+	assert_segments(&g, data, a);
+	memmove(g.d, g.d + 10, 10 * sizeof(g.d[0]));
+	assert_segments(&g, data, a);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, 20);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_split, 2);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+/* A GRO socket gets the GSO send in one piece and hands out its segments,
+ * four at a time here: 4 + 4 + 2. */
+static void gro_receive(void **state)
+{
+	const char *addr = *state;
+	static uint8_t data[SUPER];
+	mpq_pathio *a, *b;
+	struct got g;
+
+	open_pair(&a, &b, addr, NULL, NULL);
+	if (!(a->caps & MPQ_PATHIO_GSO) || !(b->caps & MPQ_PATHIO_GRO)) {
+		print_message("skip: this kernel lacks UDP_SEGMENT or UDP_GRO\n");
+		mpq_pathio_close(a);
+		mpq_pathio_close(b);
+		skip();
+	}
+	send_super(a, b, data);
+	collect(b, &g, 10, 4);
+	assert_segments(&g, data, a);
+	assert_int_equal(g.calls, 3);
+	assert_int_equal(g.most, 4);
+	assert_int_equal(mpq_udp_get_stats(b)->rx_coalesced, 1);
+	assert_int_equal(mpq_udp_get_stats(b)->rx_dgrams, 10);
+	for (size_t i = 0; i < 10; i++) {
+		assert_int_equal(g.d[i].ifindex, lo_index());
+		assert_true(mpq_addr_equal(&g.d[i].local, &b->local));
+	}
+	assert_quiet(b);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+static void ecn_round_trip(void **state)
+{
+	const char *addr = *state;
+	static const uint8_t marks[] = {MPQ_ECN_ECT0, MPQ_ECN_ECT1, MPQ_ECN_CE, MPQ_ECN_NOT_ECT,
+					MPQ_ECN_ECT0};
+	enum { N = sizeof(marks) };
+	uint8_t msg[N][40];
+	mpq_pathio *a, *b;
+	mpq_dgram d[N];
+	struct got g;
+
+	open_pair(&a, &b, addr, NULL, NULL);
+	for (size_t i = 0; i < N; i++) {
+		fill(msg[i], sizeof(msg[i]), (unsigned int)i);
+		d[i] = dgram_to(msg[i], sizeof(msg[i]), &b->local);
+		d[i].ecn = marks[i];
+	}
+	assert_int_equal(mpq_pathio_send(a, d, N), N);
+	collect(b, &g, N, MAXGOT);
+	assert_int_equal(g.n, N);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(g.d[i].ecn, marks[i]);
+		assert_memory_equal(g.d[i].data, msg[i], sizeof(msg[i]));
+	}
+	d[0].ecn = 4;
+	assert_int_equal(mpq_pathio_send(a, d, 1), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+static void address_in_use(void **state)
+{
+	const char *addr = *state;
+	static mpq_pathio dummy;
+	char text[MPQ_ADDR_STRLEN];
+	mpq_pathio *a, *b;
+	mpq_oserr err;
+
+	open_pair(&a, &b, addr, NULL, NULL);
+	mpq_pathio_close(b);
+	assert_true(mpq_addr_format(&a->local, text, sizeof(text)) > 0);
+	b = &dummy; /* must be reset to NULL */
+	assert_int_equal(open_udp(&b, text, NULL, &err), MPQ_ERR_INTERNAL);
+	assert_null(b);
+	assert_int_equal(err.errnum, EADDRINUSE);
+	assert_string_equal(err.call, "bind");
+	mpq_pathio_close(a);
+}
+
+static void unknown_interface(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *io = NULL;
+	mpq_oserr err;
+
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "nosuchif0";
+	assert_int_equal(open_udp(&io, "0.0.0.0:0", &cfg, &err), MPQ_ERR_NOT_FOUND);
+	assert_null(io);
+	assert_int_equal(err.errnum, ENODEV);
+	/* An address no interface has. */
+	assert_int_equal(open_udp(&io, "192.0.2.1:0", NULL, &err), MPQ_ERR_NOT_FOUND);
+	assert_int_equal(err.errnum, EADDRNOTAVAIL);
+	assert_string_equal(err.call, "bind");
+}
+
+/* SO_BINDTODEVICE to lo (may need CAP_NET_RAW: then the error says so). */
+static void bind_to_device(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *a, *b;
+	mpq_oserr err;
+	mpq_dgram d;
+	struct got g;
+	mpq_addr to;
+	uint8_t msg[8] = "on lo";
+	int rv;
+
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "lo";
+	rv = open_udp(&b, "0.0.0.0:0", &cfg, &err);
+	if (rv < 0 && err.errnum == EPERM) {
+		assert_string_equal(err.call, "SO_BINDTODEVICE");
+		print_message("skip: SO_BINDTODEVICE needs CAP_NET_RAW here\n");
+		skip();
+	}
+	assert_int_equal(rv, 0);
+	assert_int_equal(b->ifindex, lo_index());
+	assert_int_equal(open_udp(&a, "127.0.0.1:0", NULL, NULL), 0);
+	assert_int_equal(mpq_addr_parse_ip(&to, "127.0.0.1", mpq_addr_port(&b->local)), 0);
+	d = dgram_to(msg, sizeof(msg), &to);
+	assert_int_equal(mpq_pathio_send(a, &d, 1), 1);
+	collect(b, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.d[0].ifindex, lo_index());
+	assert_memory_equal(g.d[0].data, msg, sizeof(msg));
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+/* Datagrams larger than max_dgram are dropped and counted; the rest arrive. */
+static void oversized_dropped(void **state)
+{
+	static uint8_t big[1000], small[100];
+	mpq_pathio_config rx;
+	mpq_pathio *a, *b;
+	mpq_dgram d[2];
+	struct got g;
+
+	mpq_pathio_config_default(&rx);
+	rx.gro = false;
+	rx.max_dgram = 512;
+	open_pair(&a, &b, "127.0.0.1:0", NULL, &rx);
+	fill(big, sizeof(big), 1);
+	fill(small, sizeof(small), 2);
+	d[0] = dgram_to(big, sizeof(big), &b->local);
+	d[1] = dgram_to(small, sizeof(small), &b->local);
+	assert_int_equal(mpq_pathio_send(a, d, 2), 2);
+	collect(b, &g, 1, 8);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.d[0].len, sizeof(small));
+	assert_memory_equal(g.d[0].data, small, sizeof(small));
+	assert_int_equal(mpq_udp_get_stats(b)->rx_dropped, 1);
+	assert_quiet(b);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
+static void bad_sends_and_configs(void **state)
+{
+	static uint8_t data[70000];
+	mpq_pathio_config cfg;
+	mpq_pathio *a, *b, *io;
+	mpq_dgram d[2];
+	mpq_oserr err;
+
+	open_pair(&a, &b, "127.0.0.1:0", NULL, NULL);
+	d[0] = dgram_to(data, 10, &b->local);
+	d[1] = d[0];
+
+	/* Malformed descriptors: nothing is sent. */
+	assert_int_equal(mpq_addr_parse(&d[1].remote, "[::1]:9"), 0);
+	assert_int_equal(mpq_pathio_send(a, d, 2), MPQ_ERR_INVALID_ARGUMENT);
+	d[1] = d[0];
+	d[1].len = 65 * 100;
+	d[1].gso_size = 100; /* 65 segments */
+	assert_int_equal(mpq_pathio_send(a, d, 2), MPQ_ERR_INVALID_ARGUMENT);
+	d[1].len = MPQ_PATHIO_MAX_GSO_BYTES + 1;
+	d[1].gso_size = 1500;
+	assert_int_equal(mpq_pathio_send(a, d, 2), MPQ_ERR_INVALID_ARGUMENT);
+	d[1] = d[0];
+	d[1].data = NULL;
+	assert_int_equal(mpq_pathio_send(a, d, 2), MPQ_ERR_INVALID_ARGUMENT);
+	assert_quiet(b);
+
+	/* Too big for UDP: the kernel says EMSGSIZE. After a good one the count
+	 * says where it stopped; first in the batch, the error is returned. */
+	d[1] = d[0];
+	d[1].len = sizeof(data);
+	assert_int_equal(mpq_pathio_send(a, d, 2), 1);
+	assert_int_equal(mpq_pathio_send(a, &d[1], 1), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(a->err.errnum, EMSGSIZE);
+	assert_string_equal(a->err.call, "sendmmsg");
+	assert_int_equal(mpq_pathio_send(a, d, 0), 0);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+
+	mpq_pathio_config_default(&cfg);
+	assert_int_equal(mpq_pathio_udp.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_addr_parse(&cfg.local, "127.0.0.1:0"), 0);
+	cfg.batch = 0;
+	assert_int_equal(mpq_pathio_udp.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
+	cfg.batch = 8;
+	cfg.max_dgram = 70000;
+	assert_int_equal(mpq_pathio_udp.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_pathio_close(NULL);
+}
+
+struct echo {
+	mpq_pathio *a;
+	mpq_pathio *b;
+	mpq_loop_timer sender;
+	uint8_t msg[64];
+	int got;
+};
+
+static int send_later(mpq_loop *loop, mpq_loop_timer *t, void *user_data)
+{
+	struct echo *e = user_data;
+	mpq_dgram d = dgram_to(e->msg, sizeof(e->msg), &e->b->local);
+
+	return mpq_pathio_send(e->a, &d, 1) == 1 ? 0 : MPQ_ERR_INTERNAL;
+}
+
+static int on_readable(mpq_loop *loop, int fd, unsigned int events, void *user_data)
+{
+	struct echo *e = user_data;
+	mpq_dgram d[8];
+	int n;
+
+	while ((n = mpq_pathio_recv(e->b, d, 8)) > 0) {
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(d[i].len, sizeof(e->msg));
+			assert_memory_equal(d[i].data, e->msg, sizeof(e->msg));
+			e->got++;
+		}
+	}
+	if (n < 0)
+		return n;
+	mpq_loop_stop(loop);
+	return 0;
+}
+
+static int too_late(mpq_loop *loop, mpq_loop_timer *t, void *user_data)
+{
+	return MPQ_ERR_INTERNAL;
+}
+
+/* The glue the tools write: the socket's descriptor in the loop. */
+static void loop_drives_socket(void **state)
+{
+	struct echo e = {.got = 0};
+	mpq_loop_timer guard;
+	mpq_loop *loop;
+
+	open_pair(&e.a, &e.b, "127.0.0.1:0", NULL, NULL);
+	fill(e.msg, sizeof(e.msg), 9);
+	assert_int_equal(mpq_loop_new(&loop, NULL), 0);
+	assert_int_equal(mpq_loop_add_fd(loop, mpq_pathio_fd(e.b), MPQ_LOOP_READ, on_readable, &e),
+			 0);
+	mpq_loop_timer_init(&e.sender, send_later, &e);
+	mpq_loop_timer_init(&guard, too_late, NULL);
+	assert_int_equal(mpq_loop_timer_set(loop, &e.sender, mpq_loop_now() + MPQ_MS, 0), 0);
+	assert_int_equal(mpq_loop_timer_set(loop, &guard, mpq_loop_now() + 5 * MPQ_SEC, 0), 0);
+	assert_int_equal(mpq_loop_run(loop), 0);
+	assert_int_equal(e.got, 1);
+	mpq_loop_del(loop);
+	mpq_pathio_close(e.a);
+	mpq_pathio_close(e.b);
+}
+
+static void backend_by_name(void **state)
+{
+	assert_ptr_equal(mpq_pathio_find("udp"), &mpq_pathio_udp);
+	assert_string_equal(mpq_pathio_udp.name, "udp");
+	assert_null(mpq_pathio_find("no-such-backend"));
+	assert_null(mpq_pathio_find(NULL));
+	assert_null(mpq_udp_get_stats(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ON_BOTH(batch_round_trip),
+		cmocka_unit_test(more_than_one_batch),
+		cmocka_unit_test(wildcard_local_and_source),
+		cmocka_unit_test(wildcard_v6),
+		ON_BOTH(gso_send),
+		cmocka_unit_test(gso_fallback_splits),
+		ON_BOTH(gro_receive),
+		cmocka_unit_test(loop_drives_socket),
+		ON_BOTH(ecn_round_trip),
+		ON_BOTH(address_in_use),
+		cmocka_unit_test(unknown_interface),
+		cmocka_unit_test(bind_to_device),
+		cmocka_unit_test(oversized_dropped),
+		cmocka_unit_test(bad_sends_and_configs),
+		cmocka_unit_test(backend_by_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
