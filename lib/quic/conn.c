@@ -193,6 +193,7 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
+	mpq_key_phase_free(&conn->kp);
 	mpq_tls_free(conn->tls);
 	free(conn);
 }
@@ -226,6 +227,7 @@ MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
 	stats->rttvar = conn->rtt.rttvar;
 	stats->cwnd = mpq_cc_cwnd(&conn->cc.cc);
 	stats->bytes_in_flight = conn->bytes_in_flight;
+	stats->key_updates = conn->kp.updates;
 }
 
 void mpq_conn_discard_level(mpq_conn *conn, int level)

@@ -13,6 +13,7 @@
 #include "mpq/conn.h"
 #include "quic/cc/cc.h"
 #include "quic/frame.h"
+#include "quic/key_update.h"
 #include "quic/pacer.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
@@ -53,6 +54,7 @@ struct mpq_conn {
 
 	mpq_tls *tls;
 	mpq_pktns ns[MPQ_LEVEL_COUNT];
+	mpq_key_phase kp;
 	mpq_rtt rtt;
 	mpq_cc_any cc;
 	uint64_t first_rtt_sample_time;

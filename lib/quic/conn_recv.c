@@ -246,9 +246,19 @@ static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consum
 		return 0;
 	uint8_t *payload;
 	size_t plen;
-	if (mpq_pkt_remove_hp(pkt, &hd, &ns->rx, ns->largest_rx) != 0 ||
-	    mpq_pkt_decrypt(pkt, &hd, &ns->rx, 0, &payload, &plen) != 0)
+	if (mpq_pkt_remove_hp(pkt, &hd, &ns->rx, ns->largest_rx) != 0)
+		return 0;
+	bool next_phase = false;
+	mpq_crypto_keys *k = &ns->rx;
+	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, &next_phase)))
+		return 0;
+	if (mpq_pkt_decrypt(pkt, &hd, k, 0, &payload, &plen) != 0)
 		return 0; /* RFC 9000 §12.2: undecryptable packets are dropped */
+	if (next_phase) {
+		int rv = mpq_key_update_on_next_phase(conn, hd.pn);
+		if (rv != 0)
+			return mpq_conn_fail(conn, rv, 0, "key update failed", ts);
+	}
 	if (mpq_pkt_reserved_bits_set(&hd))
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, 0, "reserved bits set", ts);
 	if (mpq_ranges_contains(&ns->rx_pns, hd.pn))

@@ -48,6 +48,7 @@ static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 	b->hd.scid = conn->scid;
 	b->hd.pn = ns->next_pn;
 	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
+	b->hd.key_phase = conn->kp.tx_phase;
 	if (level == MPQ_LEVEL_INITIAL && !conn->is_server) {
 		b->hd.token = conn->token;
 		b->hd.tokenlen = conn->tokenlen;
@@ -109,6 +110,8 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	mpq_recovery_on_sent(conn, b->level, p, ts);
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
+	if (b->level == MPQ_LEVEL_APP)
+		mpq_key_update_on_sent(conn, b->hd.pn);
 	ns->next_pn++;
 	if (b->ack_eliciting)
 		mpq_conn_touch_idle(conn, ts);

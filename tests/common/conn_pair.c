@@ -129,6 +129,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		}
 		if (o->cc)
 			p->settings[i].cc = o->cc;
+		p->settings[i].key_update_interval = o->key_update_interval[i];
 	}
 	p->settings[0].server_name = o->server_name ? o->server_name : "localhost";
 	mpq_path path = path_of(PAIR_CLIENT);

@@ -48,6 +48,7 @@ struct pair_opts {
 	/* Transport parameter overrides, applied when non-zero. */
 	uint64_t max_data, max_stream_data;
 	const char *cc;
+	uint64_t key_update_interval[2];
 };
 
 struct conn_pair {

@@ -142,8 +142,9 @@ static bool transfer_done(struct conn_pair *p)
 	       (!a->side[PAIR_SERVER].reply || a->side[PAIR_CLIENT].fin_received);
 }
 
-/* Client sends |up| bytes on a new stream; the server answers |down| bytes. */
-static void run_transfer(struct pair_opts *o, uint64_t up, uint64_t down)
+/* Client sends |up| bytes on a new stream; the server answers |down| bytes.
+ * Returns the server's key updates. */
+static uint64_t run_transfer(struct pair_opts *o, uint64_t up, uint64_t down)
 {
 	struct conn_pair p;
 	struct app a;
@@ -170,7 +171,10 @@ static void run_transfer(struct pair_opts *o, uint64_t up, uint64_t down)
 	pair_run(&p, NULL, 2 * MPQ_SEC);
 	assert_true(a.side[PAIR_CLIENT].closed);
 	assert_true(a.side[PAIR_SERVER].closed);
+	mpq_conn_stats st;
+	mpq_conn_get_stats(p.conn[1], &st);
 	pair_free(&p);
+	return st.key_updates;
 }
 
 static void transfer_both_ways(void **state)
@@ -205,6 +209,19 @@ static void transfer_with_loss(void **state)
 	(void)state;
 	run_transfer(&(struct pair_opts){.drop = drop_random}, 500000, 2000000);
 	run_transfer(&(struct pair_opts){.drop = drop_random, .cc = "newreno"}, 200000, 1000000);
+}
+
+static void transfer_with_key_updates(void **state)
+{
+	(void)state;
+	/* The server starts a key update every 300 packets; the client follows each. */
+	uint64_t n = run_transfer(&(struct pair_opts){.key_update_interval = {0, 300}}, 200000,
+				  4000000);
+	assert_true(n >= 5);
+	/* And with loss, so packets of the old phase arrive late. */
+	n = run_transfer(&(struct pair_opts){.drop = drop_random, .key_update_interval = {200, 300}},
+			 500000, 2000000);
+	assert_true(n >= 3);
 }
 
 static void stop_sending_resets_stream(void **state)
@@ -268,6 +285,7 @@ int main(void)
 		cmocka_unit_test(transfer_both_ways),
 		cmocka_unit_test(transfer_flow_control_limited),
 		cmocka_unit_test(transfer_with_loss),
+		cmocka_unit_test(transfer_with_key_updates),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 	};

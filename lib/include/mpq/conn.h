@@ -52,6 +52,8 @@ typedef struct mpq_settings {
 	/* Server: 32-byte key for stateless reset tokens (RFC 9000 §10.3.2);
 	 * NULL: none are offered. The endpoint sets it. */
 	const uint8_t *reset_secret;
+	/* Start a 1-RTT key update every this many packets sent (0: never on our own). */
+	uint64_t key_update_interval;
 	const char *server_name;	/* client: SNI and certificate name */
 	mpq_log_fn log;			/* NULL: silent */
 	void *log_user_data;
@@ -160,6 +162,11 @@ MPQ_EXPORT int mpq_conn_stream_stop_sending(mpq_conn *conn, int64_t stream_id,
 MPQ_EXPORT int mpq_conn_stream_set_user_data(mpq_conn *conn, int64_t stream_id, void *data);
 MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t stream_id);
 
+/* Starts a 1-RTT key update (RFC 9001 §6). Returns 0, or MPQ_ERR_INVALID_ARGUMENT
+ * when one may not start yet (handshake not confirmed, or the last update not
+ * yet acknowledged). */
+MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
+
 /* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts);
@@ -173,6 +180,7 @@ typedef struct mpq_conn_stats {
 	uint64_t srtt, min_rtt, rttvar;		/* ns */
 	uint64_t cwnd, bytes_in_flight;
 	uint64_t handshake_time;		/* ns from creation to completion, 0 before */
+	uint64_t key_updates;
 } mpq_conn_stats;
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats);

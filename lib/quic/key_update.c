@@ -1,0 +1,102 @@
+/* 1-RTT key updates: see key_update.h. */
+#include <string.h>
+
+#include "quic/conn.h"
+#include "quic/key_update.h"
+#include "quic/packet.h"
+
+void mpq_key_phase_free(mpq_key_phase *kp)
+{
+	mpq_crypto_keys_free(&kp->rx_next);
+	mpq_crypto_keys_free(&kp->rx_prev);
+}
+
+mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, bool *next)
+{
+	mpq_key_phase *kp = &conn->kp;
+	mpq_crypto_keys *cur = &conn->ns[MPQ_LEVEL_APP].rx;
+	*next = false;
+	if (hd->key_phase == kp->rx_phase)
+		return cur;
+	/* The other phase: an older packet of the previous phase, or the peer's
+	 * first packets of the next one (RFC 9001 §6.3, §6.5). */
+	if (kp->rx_prev.cipher && hd->pn < kp->rx_phase_first_pn)
+		return &kp->rx_prev;
+	if (!conn->handshake_confirmed)
+		return NULL; /* no key update before confirmation (RFC 9001 §6.1) */
+	if (!kp->rx_next.cipher && mpq_crypto_keys_update(&kp->rx_next, cur) != 0) {
+		memset(&kp->rx_next, 0, sizeof(kp->rx_next));
+		return NULL;
+	}
+	*next = true;
+	return &kp->rx_next;
+}
+
+static int update_tx(mpq_conn *conn)
+{
+	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	mpq_crypto_keys fresh;
+	int rv = mpq_crypto_keys_update(&fresh, &ns->tx);
+	if (rv != 0)
+		return rv;
+	mpq_crypto_keys_free(&ns->tx);
+	ns->tx = fresh;
+	conn->kp.tx_phase = !conn->kp.tx_phase;
+	conn->kp.tx_phase_started = false;
+	conn->kp.packets_since_update = 0;
+	return 0;
+}
+
+int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
+{
+	mpq_key_phase *kp = &conn->kp;
+	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	mpq_crypto_keys_free(&kp->rx_prev);
+	kp->rx_prev = ns->rx;
+	ns->rx = kp->rx_next;
+	memset(&kp->rx_next, 0, sizeof(kp->rx_next));
+	kp->rx_phase = !kp->rx_phase;
+	kp->rx_phase_first_pn = pn;
+	/* The peer started it: answer with our own new keys (RFC 9001 §6.2). */
+	if (kp->tx_phase != kp->rx_phase) {
+		int rv = update_tx(conn);
+		if (rv != 0)
+			return rv;
+		kp->updates++;
+	}
+	mpq_conn_log(conn, 2, "key phase %d", kp->rx_phase);
+	return 0;
+}
+
+/* RFC 9001 §6.1: only with the handshake confirmed, both directions in the
+ * same phase, and a packet of the current phase acknowledged. */
+static bool may_initiate(const mpq_conn *conn)
+{
+	const mpq_key_phase *kp = &conn->kp;
+	const mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	return conn->handshake_confirmed && kp->tx_phase == kp->rx_phase && kp->tx_phase_started &&
+	       ns->largest_acked >= 0 && (uint64_t)ns->largest_acked >= kp->tx_phase_first_pn;
+}
+
+MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
+{
+	if (!may_initiate(conn))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	int rv = update_tx(conn);
+	if (rv == 0)
+		conn->kp.updates++;
+	return rv;
+}
+
+void mpq_key_update_on_sent(mpq_conn *conn, uint64_t pn)
+{
+	mpq_key_phase *kp = &conn->kp;
+	if (!kp->tx_phase_started) {
+		kp->tx_phase_started = true;
+		kp->tx_phase_first_pn = pn;
+	}
+	kp->packets_since_update++;
+	uint64_t every = conn->settings.key_update_interval;
+	if (every && kp->packets_since_update >= every && may_initiate(conn))
+		mpq_conn_initiate_key_update(conn);
+}

@@ -1,0 +1,45 @@
+/*
+ * 1-RTT key updates (RFC 9001 §6): which keys open a received short header
+ * packet (current, next phase, or the previous phase for late packets), the
+ * switch when the peer moves to the next phase, and starting an update of our
+ * own (on request, or every N packets when the settings ask for it). Key
+ * phases belong to the connection, not a path: all paths share the keys.
+ */
+#ifndef MPQ_KEY_UPDATE_H
+#define MPQ_KEY_UPDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "quic/crypto.h"
+
+struct mpq_conn;
+struct mpq_pkt_hd;
+
+typedef struct mpq_key_phase {
+	bool tx_phase;			/* key phase bit we send */
+	bool rx_phase;			/* key phase bit of the current receive keys */
+	uint64_t tx_phase_first_pn;	/* first packet sent in the current tx phase */
+	uint64_t rx_phase_first_pn;	/* first packet received in the current rx phase */
+	bool tx_phase_started;
+	mpq_crypto_keys rx_next;	/* the next phase's receive keys, made when needed */
+	mpq_crypto_keys rx_prev;	/* the previous phase's, for reordered packets */
+	uint64_t packets_since_update;
+	uint64_t updates;		/* key updates done, both directions counted once */
+} mpq_key_phase;
+
+void mpq_key_phase_free(mpq_key_phase *kp);
+
+/* The keys for a received 1-RTT packet whose header protection is removed;
+ * |*next| is set when they are the next phase's. NULL: drop the packet. */
+mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
+					bool *next);
+
+/* A packet opened with the next phase's keys: the peer moved on. Switches the
+ * receive keys and, when the peer started the update, ours too. */
+int mpq_key_update_on_next_phase(struct mpq_conn *conn, uint64_t pn);
+
+/* Counts a 1-RTT packet we sent; starts an update when the interval is reached. */
+void mpq_key_update_on_sent(struct mpq_conn *conn, uint64_t pn);
+
+#endif
