@@ -1,0 +1,1063 @@
+/*
+ * HTTP/0.9 over QUIC ("hq-interop"): a server that answers "GET /path" from a
+ * www directory without ever leaving it, and a client that fetches paths into
+ * sinks, counting and hashing every body. See mpq/hq.h for the protocol and
+ * the error codes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#ifdef __has_include
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2_H 1
+#endif
+#endif
+
+#include "app/hq.h"
+
+/* Body bytes moved per pread / stream write. */
+#define CHUNK 16384
+
+MPQ_EXPORT void mpq_hq_pattern_fill(uint8_t *buf, uint64_t offset, size_t len)
+{
+	unsigned v = (unsigned)(offset % 251);
+	for (size_t i = 0; i < len; i++) {
+		buf[i] = (uint8_t)v;
+		if (++v == 251)
+			v = 0;
+	}
+}
+
+static void vlog(mpq_log_fn log, void *ud, int level, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log(ud, level, msg);
+}
+
+/* ---- Request line ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Is there a ".." segment in the NUL-free |rel|? */
+static bool has_dotdot(const char *rel)
+{
+	const char *seg = rel;
+	for (;;) {
+		const char *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 2 && seg[0] == '.' && seg[1] == '.')
+			return true;
+		if (!end)
+			return false;
+		seg = end + 1;
+	}
+}
+
+uint64_t mpq_hq_parse_request(const char *line, size_t len, char *rel, size_t relsize)
+{
+	if (len < 5 || memcmp(line, "GET /", 5) != 0)
+		return MPQ_HQ_ERR_BAD_REQUEST;
+	/* The path runs to the first space; only spaces may follow it. */
+	size_t start = 5, end = start;
+	while (end < len && line[end] != ' ')
+		end++;
+	for (size_t i = end; i < len; i++)
+		if (line[i] != ' ')
+			return MPQ_HQ_ERR_BAD_REQUEST;
+	size_t o = 0;
+	bool nul = false;
+	for (size_t i = start; i < end; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f)
+			return c == 0 ? MPQ_HQ_ERR_FORBIDDEN : MPQ_HQ_ERR_BAD_REQUEST;
+		if (c == '%') {
+			int hi = i + 2 < end ? hexval(line[i + 1]) : -1;
+			int lo = i + 2 < end ? hexval(line[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return MPQ_HQ_ERR_BAD_REQUEST;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == 0)
+			nul = true;
+		if (o + 1 >= relsize)
+			return MPQ_HQ_ERR_BAD_REQUEST;
+		rel[o++] = (char)c;
+	}
+	rel[o] = '\0';
+	if (nul || rel[0] == '/' || has_dotdot(rel))
+		return MPQ_HQ_ERR_FORBIDDEN;
+	return 0;
+}
+
+/* ---- Server ---- */
+
+/* One request on a stream of some connection. */
+struct hq_sreq {
+	mpq_hq_server *srv;
+	mpq_conn *conn;
+	int64_t id;
+	struct hq_sreq *prev, *next;	/* the server's list */
+	char *line;			/* request bytes so far (when split over frames) */
+	size_t line_len;
+	bool parsed;			/* the request line is complete */
+	bool fin_received;		/* the client's side ended (FIN or reset) */
+	bool done;			/* answered whole, or refused */
+	int fd;				/* the file being sent, -1 when none */
+	bool generated;
+	uint64_t size, offset;
+};
+
+struct mpq_hq_server {
+	int root_fd;			/* O_PATH directory */
+	char *root_real;		/* realpath() of the root, for the fallback */
+	bool no_openat2;
+	mpq_log_fn log;
+	void *log_user_data;
+	struct hq_sreq *head;
+	size_t active;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void srv_log(const mpq_hq_server *srv, int level, const char *fmt, ...)
+{
+	if (!srv->log)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(srv->log, srv->log_user_data, level, fmt, ap);
+	va_end(ap);
+}
+
+MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config *cfg)
+{
+	*out = NULL;
+	if (!cfg || !cfg->root || !cfg->root[0])
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_hq_server *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return MPQ_ERR_NOMEM;
+	srv->log = cfg->log;
+	srv->log_user_data = cfg->log_user_data;
+	srv->no_openat2 = cfg->force_realpath;
+	srv->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (srv->root_fd < 0) {
+		free(srv);
+		return MPQ_ERR_INVALID_ARGUMENT;
+	}
+	srv->root_real = realpath(cfg->root, NULL);
+	if (!srv->root_real) {
+		int rv = errno == ENOMEM ? MPQ_ERR_NOMEM : MPQ_ERR_INVALID_ARGUMENT;
+		close(srv->root_fd);
+		free(srv);
+		return rv;
+	}
+	*out = srv;
+	return 0;
+}
+
+static void sreq_release(struct hq_sreq *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	free(r->line);
+	r->line = NULL;
+}
+
+static void sreq_free(struct hq_sreq *r)
+{
+	mpq_hq_server *srv = r->srv;
+	sreq_release(r);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		srv->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	srv->active--;
+	free(r);
+}
+
+MPQ_EXPORT void mpq_hq_server_free(mpq_hq_server *srv)
+{
+	if (!srv)
+		return;
+	while (srv->head)
+		sreq_free(srv->head);
+	close(srv->root_fd);
+	free(srv->root_real);
+	free(srv);
+}
+
+MPQ_EXPORT size_t mpq_hq_server_active(const mpq_hq_server *srv)
+{
+	return srv->active;
+}
+
+MPQ_EXPORT void mpq_hq_server_conn_closed(mpq_hq_server *srv, mpq_conn *conn)
+{
+	struct hq_sreq *r = srv->head;
+	while (r) {
+		struct hq_sreq *next = r->next;
+		if (r->conn == conn) {
+			mpq_conn_stream_set_user_data(conn, r->id, NULL);
+			sreq_free(r);
+		}
+		r = next;
+	}
+}
+
+/* Ends the answer with RESET_STREAM |code| (and STOP_SENDING while the
+ * request may still be coming). */
+static void sreq_refuse(struct hq_sreq *r, uint64_t code)
+{
+	mpq_conn_stream_reset(r->conn, r->id, code);
+	if (!r->fin_received)
+		mpq_conn_stream_stop_sending(r->conn, r->id, code);
+	r->done = true;
+	sreq_release(r);
+}
+
+static const char *code_name(uint64_t code)
+{
+	switch (code) {
+	case MPQ_HQ_ERR_NOT_FOUND:
+		return "not found";
+	case MPQ_HQ_ERR_FORBIDDEN:
+		return "forbidden";
+	case MPQ_HQ_ERR_BAD_REQUEST:
+		return "bad request";
+	default:
+		return "internal error";
+	}
+}
+
+static uint64_t errno_code(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case ENAMETOOLONG:
+	case ENXIO:
+		return MPQ_HQ_ERR_NOT_FOUND;
+	case EXDEV:
+	case EACCES:
+	case EPERM:
+		return MPQ_HQ_ERR_FORBIDDEN;
+	default:
+		return MPQ_HQ_ERR_INTERNAL;
+	}
+}
+
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* openat2 with RESOLVE_BENEATH: no "..", absolute symlink or magic link may
+ * take the lookup out of the root. Returns the fd, or -errno (-ENOSYS when
+ * the kernel or a seccomp filter lacks openat2). */
+static int open_beneath(int root_fd, const char *rel)
+{
+#if defined(HAVE_OPENAT2_H) && defined(SYS_openat2)
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = OPEN_FLAGS;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	long fd;
+	do
+		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : (int)fd;
+#else
+	(void)root_fd;
+	(void)rel;
+	return -ENOSYS;
+#endif
+}
+
+/* Without openat2: resolve every symlink with realpath() and require the
+ * result to lie below the root's own real path. */
+static int open_realpath(const mpq_hq_server *srv, const char *rel)
+{
+	char full[PATH_MAX], resolved[PATH_MAX];
+	int n = snprintf(full, sizeof(full), "%s/%s", srv->root_real, rel);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return -ENAMETOOLONG;
+	if (!realpath(full, resolved))
+		return -errno;
+	size_t rl = strlen(srv->root_real);
+	bool root_is_slash = rl == 1;
+	if (!root_is_slash && (strncmp(resolved, srv->root_real, rl) != 0 ||
+			       (resolved[rl] != '/' && resolved[rl] != '\0')))
+		return -EXDEV;
+	int fd;
+	do
+		fd = open(resolved, OPEN_FLAGS | O_NOFOLLOW);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Opens |rel| below the root as a regular file. Returns 0 (|*fd|, |*size|
+ * set) or the code to refuse with. */
+static uint64_t srv_open(mpq_hq_server *srv, const char *rel, int *fd, uint64_t *size)
+{
+	if (!rel[0])
+		return MPQ_HQ_ERR_NOT_FOUND;
+	int rv = srv->no_openat2 ? -ENOSYS : open_beneath(srv->root_fd, rel);
+	if (rv == -ENOSYS)
+		srv->no_openat2 = true;
+	if (rv == -ENOSYS || rv == -EPERM)
+		rv = open_realpath(srv, rel);
+	if (rv < 0)
+		return errno_code(-rv);
+	struct stat st;
+	if (fstat(rv, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(rv);
+		return MPQ_HQ_ERR_NOT_FOUND;
+	}
+	/* O_NONBLOCK only kept a FIFO from blocking the open. */
+	fcntl(rv, F_SETFL, 0);
+	*fd = rv;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* "123" → 123 when it is all digits and at most MPQ_HQ_MAX_GENERATED. */
+static bool generated_size(const char *rel, uint64_t *size)
+{
+	uint64_t v = 0;
+	if (!rel[0])
+		return false;
+	for (const char *p = rel; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > MPQ_HQ_MAX_GENERATED)
+			return false;
+	}
+	*size = v;
+	return true;
+}
+
+/* Moves body bytes into the stream's send buffer until it is full or the
+ * body ends (then FIN). */
+static void sreq_pump(struct hq_sreq *r)
+{
+	uint8_t buf[CHUNK];
+	while (!r->done) {
+		uint64_t left = r->size - r->offset;
+		size_t n = mpq_conn_stream_write_room(r->conn, r->id);
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (n > left)
+			n = (size_t)left;
+		if (n == 0 && left > 0)
+			return; /* wait for stream_writable */
+		if (r->generated) {
+			mpq_hq_pattern_fill(buf, r->offset, n);
+		} else if (n > 0) {
+			ssize_t got;
+			do
+				got = pread(r->fd, buf, n, (off_t)r->offset);
+			while (got < 0 && errno == EINTR);
+			if (got <= 0) {
+				/* A read error, or the file shrank under us. */
+				srv_log(r->srv, 0, "stream %lld: read failed at %llu: %s",
+					(long long)r->id, (unsigned long long)r->offset,
+					got < 0 ? strerror(errno) : "file truncated");
+				sreq_refuse(r, MPQ_HQ_ERR_INTERNAL);
+				return;
+			}
+			n = (size_t)got;
+		}
+		bool fin = r->offset + n == r->size;
+		int64_t took = mpq_conn_stream_write(r->conn, r->id, buf, n, fin);
+		if (took < 0) {
+			/* Our side was reset (STOP_SENDING): nothing more to send. */
+			r->done = true;
+			sreq_release(r);
+			return;
+		}
+		r->offset += (uint64_t)took;
+		if (fin && (size_t)took == n) {
+			r->done = true;
+			sreq_release(r);
+			return;
+		}
+		if ((size_t)took < n)
+			return;
+	}
+}
+
+/* The request line (line end removed) is complete: answer it. */
+static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
+{
+	mpq_hq_server *srv = r->srv;
+	char rel[MPQ_HQ_MAX_REQUEST + 1];
+	r->parsed = true;
+	uint64_t code = mpq_hq_parse_request(line, len, rel, sizeof(rel));
+	if (code == 0) {
+		code = srv_open(srv, rel, &r->fd, &r->size);
+		if (code == MPQ_HQ_ERR_NOT_FOUND && generated_size(rel, &r->size)) {
+			r->generated = true;
+			code = 0;
+		}
+	}
+	free(r->line);
+	r->line = NULL;
+	if (code != 0) {
+		if (code == MPQ_HQ_ERR_BAD_REQUEST)
+			srv_log(srv, 1, "stream %lld: bad request", (long long)r->id);
+		else
+			srv_log(srv, 1, "stream %lld: GET /%.200s: %s", (long long)r->id, rel,
+				code_name(code));
+		sreq_refuse(r, code);
+		return;
+	}
+	srv_log(srv, 1, "stream %lld: GET /%.200s: %llu bytes%s", (long long)r->id, rel,
+		(unsigned long long)r->size, r->generated ? " (generated)" : "");
+	sreq_pump(r);
+}
+
+static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
+{
+	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (mpq_conn_stream_set_user_data(conn, id, r) != 0) {
+		free(r);
+		return NULL;
+	}
+	r->srv = srv;
+	r->conn = conn;
+	r->id = id;
+	r->fd = -1;
+	r->next = srv->head;
+	if (srv->head)
+		srv->head->prev = r;
+	srv->head = r;
+	srv->active++;
+	return r;
+}
+
+static bool is_client_bidi(int64_t id)
+{
+	return (id & 3) == 0;
+}
+
+static int srv_on_open(mpq_conn *conn, int64_t id, void *ud)
+{
+	(void)ud;
+	/* hq-interop requests use bidirectional streams only. */
+	if (!is_client_bidi(id))
+		mpq_conn_stream_stop_sending(conn, id, MPQ_HQ_ERR_BAD_REQUEST);
+	return 0;
+}
+
+static int srv_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_t *data,
+		       size_t len, bool fin, void *ud)
+{
+	(void)offset;
+	if (!is_client_bidi(id))
+		return 0;
+	struct hq_sreq *r = sreq_get(ud, conn, id);
+	if (!r)
+		return MPQ_ERR_NOMEM; /* closes the connection: we cannot answer */
+	if (fin)
+		r->fin_received = true;
+	if (r->parsed)
+		return 0; /* bytes after the request line are ignored */
+	const uint8_t *nl = len ? memchr(data, '\n', len) : NULL;
+	size_t take = nl ? (size_t)(nl - data) + 1 : len;
+	if (r->line_len + take > MPQ_HQ_MAX_REQUEST) {
+		r->parsed = true;
+		srv_log(r->srv, 1, "stream %lld: request too long", (long long)id);
+		sreq_refuse(r, MPQ_HQ_ERR_BAD_REQUEST);
+		return 0;
+	}
+	const char *line = (const char *)data;
+	if (r->line_len || !(nl || fin)) {
+		/* The line is split over frames: collect it. */
+		if (!r->line && !(r->line = malloc(MPQ_HQ_MAX_REQUEST)))
+			return MPQ_ERR_NOMEM;
+		if (take)
+			memcpy(r->line + r->line_len, data, take);
+		r->line_len += take;
+		line = r->line;
+		take = r->line_len;
+	}
+	if (!nl && !fin)
+		return 0;
+	if (nl)
+		take--;
+	if (nl && take && line[take - 1] == '\r')
+		take--;
+	sreq_answer(r, line, take);
+	return 0;
+}
+
+static int srv_on_writable(mpq_conn *conn, int64_t id, void *ud)
+{
+	(void)ud;
+	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	if (r && r->parsed && !r->done)
+		sreq_pump(r);
+	return 0;
+}
+
+static int srv_on_reset(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
+{
+	(void)ud;
+	(void)app_error;
+	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	if (!r)
+		return 0;
+	r->fin_received = true;
+	/* The client gave up before its request was whole. */
+	if (!r->parsed) {
+		r->parsed = true;
+		sreq_refuse(r, MPQ_HQ_ERR_BAD_REQUEST);
+	}
+	return 0;
+}
+
+static int srv_on_stop_sending(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
+{
+	(void)ud;
+	(void)app_error;
+	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	if (!r)
+		return 0;
+	/* The library answers with RESET_STREAM; the file is no longer needed. */
+	r->parsed = true;
+	r->done = true;
+	sreq_release(r);
+	return 0;
+}
+
+static int srv_on_closed(mpq_conn *conn, int64_t id, void *ud)
+{
+	(void)ud;
+	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	if (r)
+		sreq_free(r);
+	return 0;
+}
+
+MPQ_EXPORT void mpq_hq_server_callbacks(mpq_callbacks *cb, mpq_hq_server *srv)
+{
+	cb->stream_open = srv_on_open;
+	cb->stream_data = srv_on_data;
+	cb->stream_writable = srv_on_writable;
+	cb->stream_reset = srv_on_reset;
+	cb->stream_stop_sending = srv_on_stop_sending;
+	cb->stream_closed = srv_on_closed;
+	cb->user_data = srv;
+}
+
+/* ---- Client ---- */
+
+struct mpq_hq_request {
+	mpq_hq_client *cli;
+	mpq_conn *conn;
+	char *path;
+	size_t path_len;
+	int64_t id;
+	enum mpq_hq_status status;
+	mpq_hq_sink sink;
+	size_t line_sent;		/* bytes of "GET path\r\n" written */
+	uint64_t bytes;
+	uint64_t code;
+	int error;
+	int sys_errno;
+	EVP_MD_CTX *md;
+	char sha256[65];
+	uint64_t t_sent, t_first, t_last;
+	bool got_first;			/* t_first is set */
+	struct mpq_hq_request *wait_next;
+};
+
+struct mpq_hq_client {
+	mpq_hq_client_config cfg;
+	mpq_hq_request **reqs;
+	size_t n, cap;
+	size_t unfinished;
+	mpq_hq_request *wait_head, *wait_tail;	/* WAITING, in order */
+	bool issuing;
+};
+
+static uint64_t cli_now(const mpq_hq_client *cli)
+{
+	if (cli->cfg.now)
+		return cli->cfg.now(cli->cfg.user_data);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * MPQ_SEC + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void cli_log(const mpq_hq_client *cli, int level, const char *fmt, ...)
+{
+	if (!cli->cfg.log)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(cli->cfg.log, cli->cfg.log_user_data, level, fmt, ap);
+	va_end(ap);
+}
+
+MPQ_EXPORT int mpq_hq_client_new(mpq_hq_client **out, const mpq_hq_client_config *cfg)
+{
+	mpq_hq_client *cli = calloc(1, sizeof(*cli));
+	*out = cli;
+	if (!cli)
+		return MPQ_ERR_NOMEM;
+	if (cfg)
+		cli->cfg = *cfg;
+	return 0;
+}
+
+MPQ_EXPORT void mpq_hq_client_free(mpq_hq_client *cli)
+{
+	if (!cli)
+		return;
+	for (size_t i = 0; i < cli->n; i++) {
+		EVP_MD_CTX_free(cli->reqs[i]->md);
+		free(cli->reqs[i]->path);
+		free(cli->reqs[i]);
+	}
+	free(cli->reqs);
+	free(cli);
+}
+
+static void finish(mpq_hq_request *r, enum mpq_hq_status status)
+{
+	mpq_hq_client *cli = r->cli;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	r->status = status;
+	if (EVP_DigestFinal_ex(r->md, md, &mdlen) == 1 && mdlen == 32) {
+		for (unsigned i = 0; i < 32; i++) {
+			r->sha256[2 * i] = hex[md[i] >> 4];
+			r->sha256[2 * i + 1] = hex[md[i] & 15];
+		}
+		r->sha256[64] = '\0';
+	}
+	EVP_MD_CTX_free(r->md);
+	r->md = NULL;
+	cli->unfinished--;
+	if (status == MPQ_HQ_RESET)
+		cli_log(cli, 1, "GET %.200s: reset with code 0x%llx after %llu bytes", r->path,
+			(unsigned long long)r->code, (unsigned long long)r->bytes);
+	else
+		cli_log(cli, 1, "GET %.200s: %s, %llu bytes", r->path, mpq_hq_status_name(status),
+			(unsigned long long)r->bytes);
+	if (cli->cfg.request_done)
+		cli->cfg.request_done(r, cli->cfg.user_data);
+}
+
+/* Writes what is left of the request line, FIN with its last byte. */
+static int send_line(mpq_hq_request *r)
+{
+	char line[MPQ_HQ_MAX_REQUEST];
+	size_t len = r->path_len + 6;
+	memcpy(line, "GET ", 4);
+	memcpy(line + 4, r->path, r->path_len);
+	memcpy(line + 4 + r->path_len, "\r\n", 2);
+	int64_t took = mpq_conn_stream_write(r->conn, r->id, (const uint8_t *)line + r->line_sent,
+					     len - r->line_sent, true);
+	if (took < 0)
+		return (int)took;
+	r->line_sent += (size_t)took;
+	return 0;
+}
+
+/* Opens a stream for |r| and sends its line. Returns 0, MPQ_ERR_STREAM_LIMIT
+ * (|r| keeps waiting), or another error that ended |r|. */
+static int start(mpq_hq_request *r)
+{
+	int rv = mpq_conn_open_stream(r->conn, true, &r->id);
+	if (rv == MPQ_ERR_STREAM_LIMIT)
+		return rv;
+	if (rv == 0) {
+		rv = mpq_conn_stream_set_user_data(r->conn, r->id, r);
+		r->status = MPQ_HQ_ACTIVE;
+		r->t_sent = cli_now(r->cli);
+	}
+	if (rv == 0)
+		rv = send_line(r);
+	if (rv != 0) {
+		if (r->id >= 0) {
+			mpq_conn_stream_set_user_data(r->conn, r->id, NULL);
+			mpq_conn_stream_reset(r->conn, r->id, MPQ_HQ_ERR_INTERNAL);
+		}
+		r->error = rv;
+		finish(r, MPQ_HQ_INCOMPLETE);
+	}
+	return rv;
+}
+
+MPQ_EXPORT int mpq_hq_client_issue(mpq_hq_client *cli, mpq_conn *conn)
+{
+	/* A request_done callback that calls mpq_hq_client_get lands here
+	 * again: the running loop picks the new request up. */
+	if (cli->issuing || !mpq_conn_is_handshake_complete(conn))
+		return 0;
+	cli->issuing = true;
+	int err = 0;
+	mpq_hq_request *prev = NULL, *r = cli->wait_head;
+	while (r) {
+		if (r->conn != conn) {
+			prev = r;
+			r = r->wait_next;
+			continue;
+		}
+		int rv = start(r);
+		if (rv == MPQ_ERR_STREAM_LIMIT)
+			break;
+		if (rv != 0 && err == 0)
+			err = rv;
+		/* Unlink |r|; finish() may have appended to the list. */
+		if (prev)
+			prev->wait_next = r->wait_next;
+		else
+			cli->wait_head = r->wait_next;
+		if (cli->wait_tail == r)
+			cli->wait_tail = prev;
+		r->wait_next = NULL;
+		r = prev ? prev->wait_next : cli->wait_head;
+	}
+	cli->issuing = false;
+	return err;
+}
+
+MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char *path,
+				 const mpq_hq_sink *sink, mpq_hq_request **out)
+{
+	if (out)
+		*out = NULL;
+	if (!cli || !conn || !path || path[0] != '/')
+		return MPQ_ERR_INVALID_ARGUMENT;
+	size_t len = strlen(path);
+	if (len + 6 > MPQ_HQ_MAX_REQUEST || strpbrk(path, "\r\n"))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (sink && ((sink->kind == MPQ_HQ_SINK_FILE && !sink->file) ||
+		     (sink->kind == MPQ_HQ_SINK_FD && sink->fd < 0) ||
+		     (sink->kind != MPQ_HQ_SINK_DISCARD && sink->kind != MPQ_HQ_SINK_FILE &&
+		      sink->kind != MPQ_HQ_SINK_FD)))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (cli->n == cli->cap) {
+		size_t cap = cli->cap ? 2 * cli->cap : 16;
+		mpq_hq_request **reqs = realloc(cli->reqs, cap * sizeof(*reqs));
+		if (!reqs)
+			return MPQ_ERR_NOMEM;
+		cli->reqs = reqs;
+		cli->cap = cap;
+	}
+	mpq_hq_request *r = calloc(1, sizeof(*r));
+	if (!r)
+		return MPQ_ERR_NOMEM;
+	r->path = strdup(path);
+	r->md = EVP_MD_CTX_new();
+	if (!r->path || !r->md || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(r->md);
+		free(r->path);
+		free(r);
+		return MPQ_ERR_NOMEM;
+	}
+	r->cli = cli;
+	r->conn = conn;
+	r->path_len = len;
+	r->id = -1;
+	r->status = MPQ_HQ_WAITING;
+	if (sink)
+		r->sink = *sink;
+	else
+		r->sink.kind = MPQ_HQ_SINK_DISCARD;
+	cli->reqs[cli->n++] = r;
+	cli->unfinished++;
+	if (cli->wait_tail)
+		cli->wait_tail->wait_next = r;
+	else
+		cli->wait_head = r;
+	cli->wait_tail = r;
+	if (out)
+		*out = r;
+	mpq_hq_client_issue(cli, conn);
+	return 0;
+}
+
+MPQ_EXPORT void mpq_hq_client_conn_closed(mpq_hq_client *cli, mpq_conn *conn)
+{
+	mpq_hq_request *prev = NULL;
+	for (mpq_hq_request *r = cli->wait_head; r; r = r->wait_next) {
+		if (r->conn != conn) {
+			prev = r;
+			continue;
+		}
+		if (prev)
+			prev->wait_next = r->wait_next;
+		else
+			cli->wait_head = r->wait_next;
+		if (cli->wait_tail == r)
+			cli->wait_tail = prev;
+	}
+	/* By index: a request_done callback may add requests. */
+	for (size_t i = 0; i < cli->n; i++) {
+		mpq_hq_request *r = cli->reqs[i];
+		if (r->conn != conn || (r->status != MPQ_HQ_WAITING && r->status != MPQ_HQ_ACTIVE))
+			continue;
+		if (r->status == MPQ_HQ_ACTIVE)
+			mpq_conn_stream_set_user_data(conn, r->id, NULL);
+		r->wait_next = NULL;
+		r->error = MPQ_ERR_CLOSING;
+		finish(r, MPQ_HQ_INCOMPLETE);
+	}
+}
+
+/* Writes a body chunk to the sink. Returns 0 or an errno. */
+static int sink_write(const mpq_hq_sink *sink, const uint8_t *data, size_t len)
+{
+	switch (sink->kind) {
+	case MPQ_HQ_SINK_FILE:
+		if (len && fwrite(data, 1, len, sink->file) != len)
+			return errno ? errno : EIO;
+		return 0;
+	case MPQ_HQ_SINK_FD:
+		while (len) {
+			ssize_t n = write(sink->fd, data, len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? errno : EIO;
+			data += n;
+			len -= (size_t)n;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Something arrived for |r|: the first and last byte times. */
+static void stamp(mpq_hq_request *r)
+{
+	r->t_last = cli_now(r->cli);
+	if (!r->got_first) {
+		r->t_first = r->t_last;
+		r->got_first = true;
+	}
+}
+
+static mpq_hq_request *active_req(mpq_conn *conn, int64_t id)
+{
+	mpq_hq_request *r = mpq_conn_stream_get_user_data(conn, id);
+	return r && r->status == MPQ_HQ_ACTIVE ? r : NULL;
+}
+
+static int cli_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_t *data,
+		       size_t len, bool fin, void *ud)
+{
+	(void)offset;
+	(void)ud;
+	mpq_hq_request *r = active_req(conn, id);
+	if (!r)
+		return 0;
+	stamp(r);
+	errno = 0;
+	int err = sink_write(&r->sink, data, len);
+	if (err) {
+		r->sys_errno = err;
+		mpq_conn_stream_stop_sending(conn, id, MPQ_HQ_ERR_INTERNAL);
+		finish(r, MPQ_HQ_INCOMPLETE);
+		return 0;
+	}
+	if (len)
+		EVP_DigestUpdate(r->md, data, len);
+	r->bytes += len;
+	if (fin)
+		finish(r, MPQ_HQ_OK);
+	return 0;
+}
+
+static int cli_on_writable(mpq_conn *conn, int64_t id, void *ud)
+{
+	(void)ud;
+	mpq_hq_request *r = active_req(conn, id);
+	if (r && r->line_sent < r->path_len + 6) {
+		int rv = send_line(r);
+		if (rv != 0) {
+			r->error = rv;
+			finish(r, MPQ_HQ_INCOMPLETE);
+		}
+	}
+	return 0;
+}
+
+static int cli_on_reset(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
+{
+	(void)ud;
+	mpq_hq_request *r = active_req(conn, id);
+	if (!r)
+		return 0;
+	stamp(r);
+	r->code = app_error;
+	finish(r, MPQ_HQ_RESET);
+	return 0;
+}
+
+static int cli_on_closed(mpq_conn *conn, int64_t id, void *ud)
+{
+	(void)ud;
+	/* Closing needs FIN or a reset first, so this is only a safety net. */
+	mpq_hq_request *r = active_req(conn, id);
+	if (r) {
+		r->error = MPQ_ERR_STREAM_STATE;
+		finish(r, MPQ_HQ_INCOMPLETE);
+	}
+	return 0;
+}
+
+static int cli_on_handshake(mpq_conn *conn, void *ud)
+{
+	mpq_hq_client_issue(ud, conn);
+	return 0;
+}
+
+static int cli_on_streams(mpq_conn *conn, bool bidi, void *ud)
+{
+	if (bidi)
+		mpq_hq_client_issue(ud, conn);
+	return 0;
+}
+
+MPQ_EXPORT void mpq_hq_client_callbacks(mpq_callbacks *cb, mpq_hq_client *cli)
+{
+	cb->handshake_completed = cli_on_handshake;
+	cb->stream_data = cli_on_data;
+	cb->stream_writable = cli_on_writable;
+	cb->stream_reset = cli_on_reset;
+	cb->stream_closed = cli_on_closed;
+	cb->streams_available = cli_on_streams;
+	cb->user_data = cli;
+}
+
+MPQ_EXPORT bool mpq_hq_client_done(const mpq_hq_client *cli)
+{
+	return cli->unfinished == 0;
+}
+
+MPQ_EXPORT size_t mpq_hq_client_count(const mpq_hq_client *cli)
+{
+	return cli->n;
+}
+
+MPQ_EXPORT mpq_hq_request *mpq_hq_client_request(const mpq_hq_client *cli, size_t i)
+{
+	return i < cli->n ? cli->reqs[i] : NULL;
+}
+
+MPQ_EXPORT const char *mpq_hq_request_path(const mpq_hq_request *req)
+{
+	return req->path;
+}
+
+MPQ_EXPORT mpq_conn *mpq_hq_request_conn(const mpq_hq_request *req)
+{
+	return req->conn;
+}
+
+MPQ_EXPORT enum mpq_hq_status mpq_hq_request_status(const mpq_hq_request *req)
+{
+	return req->status;
+}
+
+MPQ_EXPORT const char *mpq_hq_status_name(enum mpq_hq_status status)
+{
+	switch (status) {
+	case MPQ_HQ_WAITING:
+		return "waiting";
+	case MPQ_HQ_ACTIVE:
+		return "active";
+	case MPQ_HQ_OK:
+		return "ok";
+	case MPQ_HQ_RESET:
+		return "reset";
+	case MPQ_HQ_INCOMPLETE:
+		return "incomplete";
+	}
+	return "unknown";
+}
+
+MPQ_EXPORT int64_t mpq_hq_request_stream(const mpq_hq_request *req)
+{
+	return req->id;
+}
+
+MPQ_EXPORT uint64_t mpq_hq_request_bytes(const mpq_hq_request *req)
+{
+	return req->bytes;
+}
+
+MPQ_EXPORT uint64_t mpq_hq_request_code(const mpq_hq_request *req)
+{
+	return req->code;
+}
+
+MPQ_EXPORT int mpq_hq_request_error(const mpq_hq_request *req)
+{
+	return req->error;
+}
+
+MPQ_EXPORT int mpq_hq_request_errno(const mpq_hq_request *req)
+{
+	return req->sys_errno;
+}
+
+MPQ_EXPORT const char *mpq_hq_request_sha256(const mpq_hq_request *req)
+{
+	return req->sha256[0] ? req->sha256 : NULL;
+}
+
+MPQ_EXPORT void mpq_hq_request_times(const mpq_hq_request *req, uint64_t *sent,
+				     uint64_t *first_byte, uint64_t *last_byte)
+{
+	if (sent)
+		*sent = req->t_sent;
+	if (first_byte)
+		*first_byte = req->t_first;
+	if (last_byte)
+		*last_byte = req->t_last;
+}
+
+MPQ_EXPORT double mpq_hq_request_seconds(const mpq_hq_request *req)
+{
+	if (!req->got_first || req->t_last <= req->t_first)
+		return 0;
+	return (double)(req->t_last - req->t_first) / 1e9;
+}
