@@ -54,7 +54,8 @@ uint64_t mpq_loop_now(void);
 int mpq_loop_new(mpq_loop **out, mpq_oserr *err);
 
 /* Closes the loop's own descriptors (not the registered ones) and unblocks
- * the signals mpq_loop_stop_on_signal blocked. NULL is a no-op. */
+ * the signals mpq_loop_stop_on_signal blocked; one that arrived since the
+ * loop last read them is then delivered as usual. NULL is a no-op. */
 void mpq_loop_del(mpq_loop *loop);
 
 /* Watches |fd| for |events| (MPQ_LOOP_READ and/or MPQ_LOOP_WRITE; 0 to

@@ -464,7 +464,8 @@ static void map_message(struct udp_sock *s, size_t m, size_t desc, size_t end, b
 }
 
 /* Builds messages from byte |off| of descriptor |i| on, whole descriptors
- * while they fit. Returns how many. */
+ * while they fit (a split one starts a round of its own when it does not:
+ * tx_cap holds MPQ_PATHIO_MAX_SEGMENTS). Returns how many. */
 static size_t build_messages(struct udp_sock *s, const mpq_dgram *d, size_t n, size_t i,
 			     size_t off)
 {
@@ -490,8 +491,6 @@ static size_t build_messages(struct udp_sock *s, const mpq_dgram *d, size_t n, s
 			off += len;
 			map_message(s, m++, i, off, off >= g->len, false, first);
 		}
-		if (off < g->len)
-			break;
 	}
 	return m;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "io/loop.h"
@@ -288,13 +290,13 @@ static void send_super(mpq_pathio *a, mpq_pathio *b, uint8_t *data)
 	assert_int_equal(mpq_pathio_send(a, &d, 1), 1);
 }
 
-static void assert_segments(const struct got *g, const uint8_t *data, const mpq_pathio *a)
+/* |d| holds the 10 segments of |data|, sent by |a|. */
+static void assert_segments(const mpq_dgram *d, const uint8_t *data, const mpq_pathio *a)
 {
-	assert_int_equal(g->n, 10);
 	for (size_t i = 0; i < 10; i++) {
-		assert_int_equal(g->d[i].len, i < 9 ? SEG : 500);
-		assert_memory_equal(g->d[i].data, data + i * SEG, g->d[i].len);
-		assert_true(mpq_addr_equal(&g->d[i].remote, &a->local));
+		assert_int_equal(d[i].len, i < 9 ? SEG : 500);
+		assert_memory_equal(d[i].data, data + i * SEG, d[i].len);
+		assert_true(mpq_addr_equal(&d[i].remote, &a->local));
 	}
 }
 
@@ -318,7 +320,8 @@ static void gso_send(void **state)
 	}
 	send_super(a, b, data);
 	collect(b, &g, 10, MAXGOT);
-	assert_segments(&g, data, a);
+	assert_int_equal(g.n, 10);
+	assert_segments(g.d, data, a);
 	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, 10);
 	assert_int_equal(mpq_udp_get_stats(a)->tx_split, 0);
 	assert_quiet(b);
@@ -326,12 +329,15 @@ static void gso_send(void **state)
 	mpq_pathio_close(b);
 }
 
-/* Without GSO the same descriptor is split in user space. */
+/* Without GSO the descriptors are split in user space: 8 of 10 segments
+ * need two sendmmsg rounds of at most 64 messages. */
 static void gso_fallback_splits(void **state)
 {
-	static uint8_t data[SUPER];
+	enum { N = 8 };
+	static uint8_t data[N][SUPER];
 	mpq_pathio_config tx, rx;
 	mpq_pathio *a, *b;
+	mpq_dgram d[N];
 	struct got g;
 
 	mpq_pathio_config_default(&tx);
@@ -340,16 +346,19 @@ static void gso_fallback_splits(void **state)
 	rx.gro = false;
 	open_pair(&a, &b, "127.0.0.1:0", &tx, &rx);
 	assert_false(a->caps & MPQ_PATHIO_GSO);
-	send_super(a, b, data);
-	send_super(a, b, data);
-	collect(b, &g, 20, MAXGOT);
-	assert_int_equal(g.n, 20);
-	g.n = 10;
-	assert_segments(&g, data, a);
-	memmove(g.d, g.d + 10, 10 * sizeof(g.d[0]));
-	assert_segments(&g, data, a);
-	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, 20);
-	assert_int_equal(mpq_udp_get_stats(a)->tx_split, 2);
+	for (size_t i = 0; i < N; i++) {
+		fill(data[i], SUPER, (unsigned int)i);
+		d[i] = dgram_to(data[i], SUPER, &b->local);
+		d[i].gso_size = SEG;
+	}
+	assert_int_equal(mpq_pathio_send(a, d, N), N);
+	collect(b, &g, 10 * N, MAXGOT);
+	assert_int_equal(g.n, 10 * N);
+	for (size_t i = 0; i < N; i++)
+		assert_segments(&g.d[10 * i], data[i], a);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_dgrams, 10 * N);
+	assert_int_equal(mpq_udp_get_stats(a)->tx_split, N);
+	assert_quiet(b);
 	mpq_pathio_close(a);
 	mpq_pathio_close(b);
 }
@@ -372,7 +381,8 @@ static void gro_receive(void **state)
 	}
 	send_super(a, b, data);
 	collect(b, &g, 10, 4);
-	assert_segments(&g, data, a);
+	assert_int_equal(g.n, 10);
+	assert_segments(g.d, data, a);
 	assert_int_equal(g.calls, 3);
 	assert_int_equal(g.most, 4);
 	assert_int_equal(mpq_udp_get_stats(b)->rx_coalesced, 1);
@@ -420,6 +430,7 @@ static void address_in_use(void **state)
 {
 	const char *addr = *state;
 	static mpq_pathio dummy;
+	mpq_pathio_config cfg;
 	char text[MPQ_ADDR_STRLEN];
 	mpq_pathio *a, *b;
 	mpq_oserr err;
@@ -433,6 +444,16 @@ static void address_in_use(void **state)
 	assert_int_equal(err.errnum, EADDRINUSE);
 	assert_string_equal(err.call, "bind");
 	mpq_pathio_close(a);
+
+	/* Sharing a port has to be asked for, by both sockets. */
+	mpq_pathio_config_default(&cfg);
+	cfg.reuseaddr = true;
+	assert_int_equal(open_udp(&a, addr, &cfg, NULL), 0);
+	assert_int_equal(mpq_addr_format(&a->local, text, sizeof(text)), (int)strlen(text));
+	assert_int_equal(open_udp(&b, text, &cfg, NULL), 0);
+	assert_true(mpq_addr_equal(&a->local, &b->local));
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
 }
 
 static void unknown_interface(void **state)
@@ -627,6 +648,38 @@ static void loop_drives_socket(void **state)
 	mpq_pathio_close(e.b);
 }
 
+static int sockopt_int(const mpq_pathio *io, int name)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(getsockopt(mpq_pathio_fd(io), SOL_SOCKET, name, &v, &len), 0);
+	return v;
+}
+
+/* Large buffers: as root past net.core.rmem_max/wmem_max (the kernel reports
+ * twice what was set); otherwise up to those limits. */
+static void socket_buffers(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *io;
+
+	mpq_pathio_config_default(&cfg);
+	assert_int_equal(cfg.sockbuf, 4 << 20);
+	assert_int_equal(open_udp(&io, "127.0.0.1:0", &cfg, NULL), 0);
+	if (geteuid() == 0) {
+		assert_true(sockopt_int(io, SO_RCVBUF) >= cfg.sockbuf);
+		assert_true(sockopt_int(io, SO_SNDBUF) >= cfg.sockbuf);
+	} else {
+		print_message("note: not root, buffers capped at net.core.[rw]mem_max\n");
+	}
+	mpq_pathio_close(io);
+	cfg.sockbuf = 0; /* the kernel's defaults */
+	assert_int_equal(open_udp(&io, "127.0.0.1:0", &cfg, NULL), 0);
+	assert_true(sockopt_int(io, SO_RCVBUF) < 4 << 20);
+	mpq_pathio_close(io);
+}
+
 static void backend_by_name(void **state)
 {
 	assert_ptr_equal(mpq_pathio_find("udp"), &mpq_pathio_udp);
@@ -653,6 +706,7 @@ int main(void)
 		cmocka_unit_test(bind_to_device),
 		cmocka_unit_test(oversized_dropped),
 		cmocka_unit_test(bad_sends_and_configs),
+		cmocka_unit_test(socket_buffers),
 		cmocka_unit_test(backend_by_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
