@@ -11,6 +11,7 @@
 #include "quic/conn.h"
 #include "quic/frame.h"
 #include "quic/packet.h"
+#include "quic/qlog.h"
 
 #define DEFAULT_INITIAL_RTT (333 * MPQ_MS)
 #define DEFAULT_HANDSHAKE_TIMEOUT (10 * MPQ_SEC)
@@ -193,6 +194,7 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
+	mpq_conn_qlog_close(conn);
 	mpq_key_phase_free(&conn->kp);
 	mpq_tls_free(conn->tls);
 	free(conn);
@@ -244,6 +246,8 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
 	ns->discarded = true;
+	mpq_conn_qlog_key(conn, level, true, true, MPQ_QLOG_KEY_TRIGGER_NONE, conn->created);
+	mpq_conn_qlog_key(conn, level, false, true, MPQ_QLOG_KEY_TRIGGER_NONE, conn->created);
 	ns->loss_time = 0;
 	ns->ack_needed = false;
 	conn->probe_pending[level] = false;
@@ -273,6 +277,7 @@ void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type
 	conn->close_deadline = ts + 3 * largest_pto(conn);
 	mpq_conn_log(conn, 1, "closing: error 0x%llx %s", (unsigned long long)code,
 		     conn->err.reason);
+	mpq_conn_qlog_closed(conn, "error", ts);
 }
 
 int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason, uint64_t ts)
@@ -288,6 +293,7 @@ void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts)
 	conn->state = MPQ_CONN_DRAINING;
 	conn->close_pending = false;
 	conn->close_deadline = ts + 3 * largest_pto(conn);
+	mpq_conn_qlog_closed(conn, conn->err.reason[0] == 's' ? "stateless_reset" : "error", ts);
 }
 
 MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
@@ -331,6 +337,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 		conn->state = MPQ_CONN_CLOSED;
 		conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR};
 		snprintf(conn->err.reason, sizeof(conn->err.reason), "idle timeout");
+		mpq_conn_qlog_closed(conn, "idle_timeout", ts);
 		return MPQ_ERR_IDLE_CLOSE;
 	}
 	if (!conn->handshake_complete && conn->settings.handshake_timeout &&
@@ -356,6 +363,7 @@ MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *r
 {
 	if (conn->state >= MPQ_CONN_CLOSING)
 		return;
+	conn->err.app = true; /* before the close is logged */
 	mpq_conn_close_transport(conn, app_error, 0, reason, ts);
 	conn->err.app = true;
 }

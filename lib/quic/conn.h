@@ -15,6 +15,7 @@
 #include "quic/frame.h"
 #include "quic/key_update.h"
 #include "quic/pacer.h"
+#include "quic/packet.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
 #include "quic/sched/stream_sched.h"
@@ -93,6 +94,10 @@ struct mpq_conn {
 	uint64_t rx_window_update_time;
 	bool max_data_pending;
 
+	struct mpq_qlog *qlog;		/* NULL: no trace */
+	mpq_frame *qlog_frames;		/* scratch for logging a packet's frames */
+	int qlog_cc_state;
+
 	uint64_t created;
 	uint64_t idle_deadline;
 	uint64_t close_deadline;	/* end of closing or draining */
@@ -147,6 +152,23 @@ size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs
 /* A packet carrying these records was acknowledged / lost. */
 void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
+
+/* conn_qlog.c: trace events, each a no-op without a trace. */
+void mpq_conn_qlog_close(mpq_conn *conn);
+/* Decodes a plaintext payload into the scratch frames; returns how many. */
+size_t mpq_conn_qlog_decode(mpq_conn *conn, const uint8_t *payload, size_t len);
+void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, size_t size,
+			  size_t nframes, uint64_t ts);
+void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
+			   uint64_t ts);
+void mpq_conn_qlog_lost(mpq_conn *conn, int level, const mpq_sent_pkt *p, const char *trigger,
+			uint64_t ts);
+void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts);
+/* |trigger| is an enum mpq_qlog_key_trigger. */
+void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,
+		       uint64_t ts);
+void mpq_conn_qlog_params(mpq_conn *conn, uint64_t ts);
+void mpq_conn_qlog_closed(mpq_conn *conn, const char *trigger, uint64_t ts);
 
 /* recovery.c */
 int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack,

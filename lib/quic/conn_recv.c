@@ -67,6 +67,7 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	snprintf(conn->err.reason, n + 1, "%.*s", (int)n, (const char *)fr->close.reason);
 	mpq_conn_log(conn, 1, "peer closed: error 0x%llx %s", (unsigned long long)conn->err.code,
 		     conn->err.reason);
+	conn->err.remote = true;
 	mpq_conn_enter_draining(conn, ts);
 	return MPQ_ERR_DRAINING;
 }
@@ -199,6 +200,7 @@ static int on_version_negotiation(mpq_conn *conn, const uint8_t *pkt, size_t len
 	conn->state = MPQ_CONN_CLOSED;
 	conn->err = (mpq_conn_error){.set = true, .remote = true};
 	snprintf(conn->err.reason, sizeof(conn->err.reason), "no common QUIC version");
+	mpq_conn_qlog_closed(conn, "version_mismatch", ts);
 	(void)ts;
 	return MPQ_ERR_VERSION_NEGOTIATION;
 }
@@ -252,8 +254,13 @@ static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consum
 	mpq_crypto_keys *k = &ns->rx;
 	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, &next_phase)))
 		return 0;
-	if (mpq_pkt_decrypt(pkt, &hd, k, 0, &payload, &plen) != 0)
-		return 0; /* RFC 9000 §12.2: undecryptable packets are dropped */
+	if (mpq_pkt_decrypt(pkt, &hd, k, 0, &payload, &plen) != 0) {
+		/* RFC 9000 §12.2: undecryptable packets are dropped */
+		mpq_conn_qlog_dropped(conn, &hd, "decryption_failure", ts);
+		return 0;
+	}
+	mpq_conn_qlog_packet(conn, false, &hd, hd.pktlen, mpq_conn_qlog_decode(conn, payload, plen),
+			     ts);
 	if (next_phase) {
 		int rv = mpq_key_update_on_next_phase(conn, hd.pn);
 		if (rv != 0)

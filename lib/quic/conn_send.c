@@ -95,10 +95,13 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	/* RFC 9001 §5.4.2: enough bytes after the packet number for the HP sample. */
 	if (payload_len(b) + b->hd.pn_len < 4)
 		pad(b, 4 - b->hd.pn_len - payload_len(b));
+	size_t nframes = mpq_conn_qlog_decode(conn, b->buf + b->payload_start, payload_len(b));
 	int n = mpq_pkt_protect(b->buf + b->start, b->cap - b->start, &b->hd, payload_len(b),
 				&ns->tx, 0);
 	if (n < 0)
 		return n;
+	b->hd.pktlen = (size_t)n;
+	mpq_conn_qlog_packet(conn, true, &b->hd, (size_t)n, nframes, ts);
 	mpq_sent_pkt *p = mpq_sent_add(&ns->sent, b->hd.pn);
 	if (!p)
 		return MPQ_ERR_NOMEM;

@@ -8,6 +8,7 @@
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/frame.h"
+#include "quic/qlog.h"
 #include "quic/tparams.h"
 
 #define TPARAMS_MAX 512
@@ -29,7 +30,10 @@ static int on_set_secret(void *ud, int level, bool is_tx, int cipher, const uint
 	mpq_pktns *ns = &conn->ns[level];
 	mpq_crypto_keys *k = is_tx ? &ns->tx : &ns->rx;
 	mpq_crypto_keys_free(k);
-	return mpq_crypto_keys_init(k, cipher, conn->version, secret, secretlen);
+	int rv = mpq_crypto_keys_init(k, cipher, conn->version, secret, secretlen);
+	if (rv == 0)
+		mpq_conn_qlog_key(conn, level, is_tx, false, MPQ_QLOG_KEY_TRIGGER_TLS, conn->created);
+	return rv;
 }
 
 static void on_keylog(void *ud, const char *line)
@@ -70,6 +74,7 @@ static int on_recv_tparams(void *ud, const uint8_t *data, size_t len)
 	conn->peer_tp = tp;
 	conn->have_peer_tp = true;
 	mpq_conn_streams_on_peer_tparams(conn);
+	mpq_conn_qlog_params(conn, conn->created);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "quic/conn.h"
 #include "quic/key_update.h"
 #include "quic/packet.h"
+#include "quic/qlog.h"
 
 void mpq_key_phase_free(mpq_key_phase *kp)
 {
@@ -63,7 +64,11 @@ int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
 		if (rv != 0)
 			return rv;
 		kp->updates++;
+		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
+				  conn->created);
 	}
+	mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, false, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
+			  conn->created);
 	mpq_conn_log(conn, 2, "key phase %d", kp->rx_phase);
 	return 0;
 }
@@ -83,8 +88,11 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 	if (!may_initiate(conn))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	int rv = update_tx(conn);
-	if (rv == 0)
+	if (rv == 0) {
 		conn->kp.updates++;
+		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE,
+				  conn->created);
+	}
 	return rv;
 }
 

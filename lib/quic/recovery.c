@@ -70,6 +70,7 @@ static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p, struct lost_
 		lb->any = true;
 	}
 	conn->stats.packets_lost++;
+	mpq_conn_qlog_lost(conn, ns->level, p, "reordering_threshold", conn->qlog ? p->time_sent : 0);
 	requeue(conn, p);
 	mpq_recovery_settle(conn, ns, p);
 	mpq_sent_done(&ns->sent, p);
@@ -182,6 +183,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 		mpq_pacer_update_rate(&conn->pacer, mpq_cc_cwnd(&conn->cc.cc), conn->rtt.smoothed);
 	}
 	detect_lost(conn, ns, ts);
+	if (bytes_acked)
+		mpq_conn_qlog_metrics(conn, ts);
 	/* A client keeps backing off until it knows the server validated it. */
 	if (conn->is_server || level != MPQ_LEVEL_INITIAL)
 		conn->pto_count = 0;

@@ -79,6 +79,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 	p->rand_state = 42;
 	p->drop = o->drop;
 	p->app = o->app_state;
+	p->qlog_dir = o->qlog_dir;
 	for (int i = 0; i < 2; i++) {
 		p->queue[i] = calloc(PAIR_MAX_QUEUED, sizeof(struct pair_dgram));
 		if (!p->queue[i])
@@ -133,8 +134,12 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 	}
 	p->settings[0].server_name = o->server_name ? o->server_name : "localhost";
 	mpq_path path = path_of(PAIR_CLIENT);
-	return mpq_conn_client_new(&p->conn[0], &path, &p->settings[0], &p->tparams[0], &p->cb[0],
-				   p->tls[0], p->now) == 0 ? 0 : -1;
+	if (mpq_conn_client_new(&p->conn[0], &path, &p->settings[0], &p->tparams[0], &p->cb[0],
+				p->tls[0], p->now) != 0)
+		return -1;
+	if (p->qlog_dir && mpq_conn_set_qlog_dir(p->conn[0], p->qlog_dir, false) != 0)
+		return -1;
+	return 0;
 }
 
 void pair_free(struct conn_pair *p)
@@ -202,6 +207,8 @@ static void deliver(struct conn_pair *p, int to, struct pair_dgram *g)
 		if (mpq_conn_server_new(&p->conn[1], &path, g->data, g->len, &p->settings[1],
 					&p->tparams[1], &p->cb[1], p->tls[1], p->now) != 0)
 			return;
+		if (p->qlog_dir)
+			mpq_conn_set_qlog_dir(p->conn[1], p->qlog_dir, true);
 	}
 	if (to == PAIR_SERVER && !p->conn[1]->address_validated)
 		p->client_bytes_before_validation += g->len;

@@ -49,6 +49,7 @@ struct pair_opts {
 	uint64_t max_data, max_stream_data;
 	const char *cc;
 	uint64_t key_update_interval[2];
+	const char *qlog_dir;		/* both sides write a qlog trace there */
 };
 
 struct conn_pair {
@@ -60,6 +61,7 @@ struct conn_pair {
 	mpq_callbacks cb[2];
 	pair_drop_fn drop;
 	void *app;
+	const char *qlog_dir;
 	uint64_t now;
 	uint64_t delay;
 	uint64_t rand_state;

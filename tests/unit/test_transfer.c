@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conn_pair.h"
@@ -224,6 +227,64 @@ static void transfer_with_key_updates(void **state)
 	assert_true(n >= 3);
 }
 
+/* Runs python3 over every record of a qlog file (zstd-compressed when the name
+ * says so) and returns what the checker printed: "OK <records> <events...>". */
+static void check_qlog(const char *path, bool zstd, const char *must_have)
+{
+	char cmd[4096], out[512] = "";
+	snprintf(cmd, sizeof(cmd),
+		 "%s '%s' | python3 -c '"
+		 "import sys, json\n"
+		 "data = sys.stdin.buffer.read().split(b\"\\x1e\")\n"
+		 "assert data[0] == b\"\"\n"
+		 "recs = [json.loads(r) for r in data[1:]]\n"
+		 "assert all(r.endswith(b\"\\n\") for r in data[1:])\n"
+		 "assert recs[0][\"file_schema\"] == \"urn:ietf:params:qlog:file:sequential\"\n"
+		 "names = set(r[\"name\"] for r in recs[1:])\n"
+		 "need = set(sys.argv[1].split(\",\"))\n"
+		 "print(\"OK\", len(recs), sorted(need - names))\n"
+		 "' %s",
+		 zstd ? "zstd -dc" : "cat", path, must_have);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(out, sizeof(out), f));
+	assert_int_equal(pclose(f), 0);
+	/* Every required event name was present: the missing list is empty. */
+	assert_non_null(strstr(out, "OK "));
+	assert_non_null(strstr(out, " []"));
+}
+
+static void qlog_traces_parse(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mpq-qlog-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	run_transfer(&(struct pair_opts){.drop = drop_random, .qlog_dir = dir,
+					 .key_update_interval = {0, 300}},
+		     100000, 1000000);
+	char cmd[256], line[512];
+	snprintf(cmd, sizeof(cmd), "ls %s", dir);
+	FILE *ls = popen(cmd, "r");
+	int client = 0, server = 0;
+	const char *events = "quic:connection_started,quic:parameters_set,quic:packet_sent,"
+			     "quic:packet_received,quic:packet_lost,quic:recovery_metrics_updated,"
+			     "quic:congestion_state_updated,quic:key_updated,quic:key_discarded";
+	while (fgets(line, sizeof(line), ls)) {
+		line[strcspn(line, "\n")] = 0;
+		char path[600];
+		snprintf(path, sizeof(path), "%s/%s", dir, line);
+		bool zstd = strstr(line, ".zst") != NULL;
+		client += strstr(line, "_client.sqlog") != NULL;
+		server += strstr(line, "_server.sqlog.zst") != NULL;
+		check_qlog(path, zstd, events);
+		unlink(path);
+	}
+	pclose(ls);
+	rmdir(dir);
+	assert_int_equal(client, 1);
+	assert_int_equal(server, 1);
+}
+
 static void stop_sending_resets_stream(void **state)
 {
 	(void)state;
@@ -286,6 +347,7 @@ int main(void)
 		cmocka_unit_test(transfer_flow_control_limited),
 		cmocka_unit_test(transfer_with_loss),
 		cmocka_unit_test(transfer_with_key_updates),
+		cmocka_unit_test(qlog_traces_parse),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 	};

@@ -167,6 +167,13 @@ MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t str
  * yet acknowledged). */
 MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
 
+/* Writes a qlog trace (JSON-SEQ, draft quic-events-13) of this connection to
+ * DIR/<original DCID in hex>_<client|server>.sqlog, zstd-compressed with a
+ * .zst suffix when |zstd|. Call it right after creating the connection.
+ * Returns 0, MPQ_ERR_NOT_FOUND (no such directory), MPQ_ERR_NOMEM or
+ * MPQ_ERR_INTERNAL (the file could not be written). */
+MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd);
+
 /* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts);

@@ -1,0 +1,196 @@
+/*
+ * The connection's qlog trace (DESIGN.md "Trace output"): one JSON-SEQ file per
+ * connection, named by the original destination CID and the vantage point,
+ * with packets and their frames, losses, recovery metrics, congestion states,
+ * keys and the close. Every function here is a no-op without a trace.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quic/conn.h"
+#include "quic/qlog.h"
+
+#define QLOG_MAX_FRAMES 64
+
+static int key_type(const mpq_conn *conn, int level, bool tx)
+{
+	static const int client[MPQ_LEVEL_COUNT] = {MPQ_QLOG_KEY_CLIENT_INITIAL,
+						    MPQ_QLOG_KEY_CLIENT_HANDSHAKE,
+						    MPQ_QLOG_KEY_CLIENT_1RTT};
+	static const int server[MPQ_LEVEL_COUNT] = {MPQ_QLOG_KEY_SERVER_INITIAL,
+						    MPQ_QLOG_KEY_SERVER_HANDSHAKE,
+						    MPQ_QLOG_KEY_SERVER_1RTT};
+	/* Our tx keys are the client's when we are the client. */
+	bool clients = tx != conn->is_server;
+	return clients ? client[level] : server[level];
+}
+
+static void endpoint_of(const mpq_addr *a, mpq_qlog_endpoint *ep, char *buf)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (a->len)
+		mpq_qlog_endpoint_addr(ep, buf, MPQ_QLOG_ADDRSTRLEN, (const struct sockaddr *)&a->ss);
+}
+
+MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd)
+{
+	char path[4096], hex[2 * MPQ_MAX_CIDLEN + 1];
+	for (size_t i = 0; i < conn->odcid.len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", conn->odcid.data[i]);
+	hex[2 * conn->odcid.len] = 0;
+	int n = snprintf(path, sizeof(path), "%s/%s_%s.sqlog%s", dir, hex,
+			 conn->is_server ? "server" : "client", zstd ? ".zst" : "");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_qlog_sink sink;
+	int rv = mpq_qlog_sink_path(&sink, path, zstd);
+	if (rv != 0)
+		return rv;
+	conn->qlog_frames = calloc(QLOG_MAX_FRAMES, sizeof(mpq_frame));
+	if (!conn->qlog_frames) {
+		mpq_qlog_sink_close(&sink);
+		return MPQ_ERR_NOMEM;
+	}
+	rv = mpq_qlog_open(&conn->qlog, &sink, conn->is_server ? MPQ_QLOG_VP_SERVER
+								: MPQ_QLOG_VP_CLIENT,
+			   &conn->odcid, "mpquic", conn->created);
+	if (rv != 0)
+		return rv;
+	char lbuf[MPQ_QLOG_ADDRSTRLEN], rbuf[MPQ_QLOG_ADDRSTRLEN];
+	mpq_qlog_endpoint local, remote;
+	endpoint_of(&conn->path.local, &local, lbuf);
+	endpoint_of(&conn->path.remote, &remote, rbuf);
+	local.cids = &conn->scid;
+	local.ncids = 1;
+	remote.cids = &conn->dcid;
+	remote.ncids = 1;
+	mpq_qlog_connection_started(conn->qlog, conn->created, &local, &remote);
+	mpq_qlog_parameters_set(conn->qlog, conn->created, MPQ_QLOG_LOCAL, &conn->local_tp);
+	mpq_qlog_tuple_assigned(conn->qlog, conn->created, "", &local, &remote);
+	return 0;
+}
+
+void mpq_conn_qlog_close(mpq_conn *conn)
+{
+	if (!conn->qlog)
+		return;
+	mpq_qlog_close(conn->qlog);
+	conn->qlog = NULL;
+	free(conn->qlog_frames);
+	conn->qlog_frames = NULL;
+}
+
+size_t mpq_conn_qlog_decode(mpq_conn *conn, const uint8_t *payload, size_t len)
+{
+	if (!conn->qlog)
+		return 0;
+	mpq_reader r;
+	size_t n = 0;
+	mpq_reader_init(&r, payload, len);
+	while (n < QLOG_MAX_FRAMES && mpq_reader_left(&r) > 0 &&
+	       mpq_frame_decode(&conn->qlog_frames[n], &r) == 0)
+		n++;
+	return n;
+}
+
+void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, size_t size,
+			  size_t nframes, uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	mpq_qlog_hdr h;
+	mpq_qlog_hdr_from_pkt(&h, hd);
+	h.size = size;
+	if (sent)
+		mpq_qlog_packet_sent(conn->qlog, ts, &h, -1, conn->qlog_frames, nframes, NULL);
+	else
+		mpq_qlog_packet_received(conn->qlog, ts, &h, -1, conn->qlog_frames, nframes, NULL);
+}
+
+void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
+			   uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	mpq_qlog_hdr h;
+	mpq_qlog_hdr_from_pkt(&h, hd);
+	mpq_qlog_packet_dropped(conn->qlog, ts, &h, -1, trigger);
+}
+
+void mpq_conn_qlog_lost(mpq_conn *conn, int level, const mpq_sent_pkt *p, const char *trigger,
+			uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE, MPQ_PKT_1RTT};
+	mpq_qlog_hdr h = {.type = types[level], .pn = p->pn, .size = p->size, .key_phase_bit = -1};
+	mpq_qlog_packet_lost(conn->qlog, ts, &h, -1, NULL, 0, trigger);
+}
+
+static int cc_state(const mpq_conn *conn)
+{
+	const mpq_cc *cc = &conn->cc.cc;
+	if (mpq_cc_in_recovery(cc))
+		return MPQ_QLOG_CC_RECOVERY;
+	if (mpq_cc_app_limited(cc))
+		return MPQ_QLOG_CC_APPLICATION_LIMITED;
+	return mpq_cc_in_slow_start(cc) ? MPQ_QLOG_CC_SLOW_START : MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
+}
+
+void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	mpq_qlog_metrics m;
+	mpq_qlog_metrics_init(&m);
+	m.min_rtt = conn->rtt.min;
+	m.smoothed_rtt = conn->rtt.smoothed;
+	m.latest_rtt = conn->rtt.latest;
+	m.rtt_variance = conn->rtt.rttvar;
+	m.pto_count = conn->pto_count;
+	m.congestion_window = mpq_cc_cwnd(&conn->cc.cc);
+	m.bytes_in_flight = conn->bytes_in_flight;
+	if (mpq_cc_ssthresh(&conn->cc.cc) != UINT64_MAX)
+		m.ssthresh = mpq_cc_ssthresh(&conn->cc.cc);
+	mpq_qlog_recovery_metrics_updated(conn->qlog, ts, -1, &m);
+	int state = cc_state(conn);
+	if (state != conn->qlog_cc_state) {
+		mpq_qlog_congestion_state_updated(conn->qlog, ts, -1, conn->qlog_cc_state, state,
+						  NULL);
+		conn->qlog_cc_state = state;
+	}
+}
+
+void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,
+		       uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	int64_t phase = level == MPQ_LEVEL_APP ? (int64_t)conn->kp.updates : -1;
+	if (discarded)
+		mpq_qlog_key_discarded(conn->qlog, ts, key_type(conn, level, tx), phase, trigger);
+	else
+		mpq_qlog_key_updated(conn->qlog, ts, key_type(conn, level, tx), phase, trigger);
+}
+
+void mpq_conn_qlog_params(mpq_conn *conn, uint64_t ts)
+{
+	if (conn->qlog)
+		mpq_qlog_parameters_set(conn->qlog, ts, MPQ_QLOG_REMOTE, &conn->peer_tp);
+}
+
+void mpq_conn_qlog_closed(mpq_conn *conn, const char *trigger, uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	const mpq_conn_error *e = &conn->err;
+	int space = !e->set || !strcmp(trigger, "idle_timeout") || !strcmp(trigger, "stateless_reset")
+			    ? MPQ_QLOG_ERROR_NONE
+		    : e->app ? MPQ_QLOG_ERROR_APPLICATION
+			     : MPQ_QLOG_ERROR_TRANSPORT;
+	mpq_qlog_connection_closed(conn->qlog, ts, e->remote ? MPQ_QLOG_REMOTE : MPQ_QLOG_LOCAL,
+				   space, e->code, (const uint8_t *)e->reason, strlen(e->reason),
+				   trigger);
+	mpq_qlog_flush(conn->qlog);
+}
