@@ -356,6 +356,9 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 		mpq_conn_del(conn);
 		return rv;
 	}
+	/* A trace that cannot be written does not stop the connection. */
+	if (ep->cfg.qlog_dir)
+		mpq_conn_set_qlog_dir(conn, ep->cfg.qlog_dir, ep->cfg.qlog_zstd);
 	*out = conn;
 	return mpq_conn_read_pkt(conn, path, data, len, ts);
 }

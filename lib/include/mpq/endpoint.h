@@ -36,6 +36,8 @@ typedef struct mpq_endpoint_config {
 	bool retry;			/* validate client addresses with Retry first */
 	uint64_t token_lifetime;	/* ns a Retry token stays valid (default 10 s) */
 	size_t max_conns;		/* 0: 1024 */
+	const char *qlog_dir;		/* a qlog trace per connection there (NULL: none) */
+	bool qlog_zstd;
 	/* Key for Retry tokens and stateless reset tokens: random per run is fine. */
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN];
 } mpq_endpoint_config;
