@@ -100,6 +100,7 @@ static int conn_start(mpq_conn *conn, mpq_tls_ctx *tls, uint64_t ts)
 		rv = mpq_handshake_init(conn, tls);
 	if (rv != 0)
 		return rv;
+	mpq_conn_cids_init(conn);
 	uint64_t idle = conn->local_tp.max_idle_timeout * MPQ_MS;
 	conn->idle_deadline = idle ? ts + idle : MPQ_TIME_NEVER;
 	return 0;
@@ -118,6 +119,15 @@ MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
 	cb->rand(conn->odcid.data, conn->odcid.len, cb->user_data);
 	conn->dcid = conn->odcid;
 	conn->initial_dcid = conn->odcid;
+	if (settings->token && settings->tokenlen) {
+		conn->token = malloc(settings->tokenlen);
+		if (!conn->token) {
+			mpq_conn_del(conn);
+			return MPQ_ERR_NOMEM;
+		}
+		memcpy(conn->token, settings->token, settings->tokenlen);
+		conn->tokenlen = settings->tokenlen;
+	}
 	conn->local_tp.has_original_dcid = 0;
 	conn->local_tp.has_retry_scid = 0;
 	rv = conn_start(conn, tls, ts);
@@ -134,13 +144,14 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 				   const mpq_tparams *tparams, const mpq_callbacks *cb,
 				   mpq_tls_ctx *tls, uint64_t ts)
 {
-	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, NULL, ts);
+	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, NULL, false,
+				      ts);
 }
 
 int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
 			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
 			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
-			   uint64_t ts)
+			   bool validated, uint64_t ts)
 {
 	mpq_pkt_hd hd;
 	int rv = mpq_pkt_decode_hd(&hd, pkt, pktlen, MPQ_CID_LEN);
@@ -171,6 +182,7 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 		conn->local_tp.retry_scid = hd.dcid;
 		conn->address_validated = true;
 	}
+	conn->address_validated |= validated;
 	if (settings->reset_secret) {
 		conn->local_tp.has_stateless_reset_token = 1;
 		mpq_cid_reset_token(settings->reset_secret, &conn->scid,
@@ -194,6 +206,7 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
+	free(conn->new_token);
 	mpq_conn_qlog_close(conn);
 	mpq_key_phase_free(&conn->kp);
 	mpq_tls_free(conn->tls);
@@ -230,6 +243,7 @@ MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
 	stats->cwnd = mpq_cc_cwnd(&conn->cc.cc);
 	stats->bytes_in_flight = conn->bytes_in_flight;
 	stats->key_updates = conn->kp.updates;
+	stats->migrations = conn->migrations;
 }
 
 void mpq_conn_discard_level(mpq_conn *conn, int level)
@@ -308,6 +322,9 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 		t = ack;
 	if (conn->next_send_time && conn->next_send_time < t)
 		t = conn->next_send_time;
+	uint64_t p = mpq_conn_path_expiry(conn);
+	if (p < t)
+		t = p;
 	if (conn->idle_deadline < t)
 		t = conn->idle_deadline;
 	if (!conn->handshake_complete && conn->settings.handshake_timeout) {
@@ -354,6 +371,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 	}
 	if (conn->next_send_time && conn->next_send_time <= ts)
 		conn->next_send_time = 0; /* the pacer allows the next packet: write again */
+	mpq_conn_path_on_timeout(conn, ts);
 	mpq_recovery_on_timeout(conn, ts);
 	return 0;
 }

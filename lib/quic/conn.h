@@ -12,6 +12,7 @@
 
 #include "mpq/conn.h"
 #include "quic/cc/cc.h"
+#include "quic/cids.h"
 #include "quic/frame.h"
 #include "quic/key_update.h"
 #include "quic/pacer.h"
@@ -94,6 +95,30 @@ struct mpq_conn {
 	uint64_t rx_window_update_time;
 	bool max_data_pending;
 
+	/* CIDs and tokens (conn_cid.c). */
+	mpq_cidset local_cids;
+	mpq_cidset peer_cids;
+	void (*cid_hook)(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add);
+	void *cid_hook_ud;		/* the endpoint, which routes by our CIDs */
+	uint8_t *new_token;		/* server: to send in NEW_TOKEN; client: received */
+	size_t new_token_len;
+	bool new_token_pending;
+	mpq_cid rx_dcid;		/* DCID of the packet being processed */
+	const mpq_path *rx_path;	/* and the path it came by */
+
+	/* Path validation and migration (conn_path.c). */
+	mpq_path prev_path;
+	bool migrating;
+	uint64_t migrations;
+	uint8_t challenge[8];
+	bool challenge_pending;
+	unsigned challenge_sends;
+	uint64_t challenge_deadline;
+	uint64_t validation_deadline;
+	uint8_t response[8];
+	bool response_pending;
+	mpq_path response_path;
+
 	struct mpq_qlog *qlog;		/* NULL: no trace */
 	mpq_frame *qlog_frames;		/* scratch for logging a packet's frames */
 	int qlog_cc_state;
@@ -119,7 +144,7 @@ void mpq_conn_discard_level(mpq_conn *conn, int level);
 int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
 			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
 			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
-			   uint64_t ts);
+			   bool validated, uint64_t ts);
 /* Client: start over after Retry or Version Negotiation (new keys, CRYPTO resent). */
 int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid);
 /* Close on a library error: maps it to a transport error code. */
@@ -152,6 +177,30 @@ size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs
 /* A packet carrying these records was acknowledged / lost. */
 void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
+
+/* conn_cid.c */
+void mpq_conn_cids_init(mpq_conn *conn);
+void mpq_conn_cids_replenish(mpq_conn *conn);
+void mpq_conn_cids_on_peer_tparams(mpq_conn *conn);
+void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid);
+int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
+			  uint64_t ts);
+bool mpq_conn_cids_want_send(const mpq_conn *conn);
+size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				 size_t maxrecs, bool *ack_eliciting);
+void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
+void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
+
+/* conn_path.c */
+void mpq_conn_path_on_packet(mpq_conn *conn, const mpq_path *path, bool non_probing,
+			     bool largest, uint64_t ts);
+int mpq_conn_on_path_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_path *path,
+			   uint64_t ts);
+uint64_t mpq_conn_path_expiry(const mpq_conn *conn);
+void mpq_conn_path_on_timeout(mpq_conn *conn, uint64_t ts);
+bool mpq_conn_path_want_send(const mpq_conn *conn);
+size_t mpq_conn_write_path_frames(mpq_conn *conn, mpq_writer *w, bool *pad, bool *ack_eliciting);
+bool mpq_conn_path_response_elsewhere(const mpq_conn *conn, mpq_path *path);
 
 /* conn_qlog.c: trace events, each a no-op without a trace. */
 void mpq_conn_qlog_close(mpq_conn *conn);

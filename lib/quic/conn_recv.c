@@ -89,6 +89,13 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_CONNECTION_CLOSE:
 	case MPQ_FT_CONNECTION_CLOSE_APP:
 		return on_close(conn, fr, ts);
+	case MPQ_FT_NEW_CONNECTION_ID:
+	case MPQ_FT_RETIRE_CONNECTION_ID:
+	case MPQ_FT_NEW_TOKEN:
+		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
+	case MPQ_FT_PATH_CHALLENGE:
+	case MPQ_FT_PATH_RESPONSE:
+		return mpq_conn_on_path_frame(conn, fr, conn->rx_path, ts);
 	case MPQ_FT_RESET_STREAM:
 	case MPQ_FT_STOP_SENDING:
 	case MPQ_FT_MAX_DATA:
@@ -108,8 +115,15 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	}
 }
 
+/* RFC 9000 §9.1: packets of only these frames are probing packets. */
+static bool is_probing(uint64_t type)
+{
+	return type == MPQ_FT_PATH_CHALLENGE || type == MPQ_FT_PATH_RESPONSE ||
+	       type == MPQ_FT_NEW_CONNECTION_ID || type == MPQ_FT_PADDING;
+}
+
 static int on_payload(mpq_conn *conn, int level, int pkt_type, const uint8_t *payload,
-		      size_t len, bool *ack_eliciting, uint64_t ts)
+		      size_t len, bool *ack_eliciting, bool *non_probing, uint64_t ts)
 {
 	mpq_reader r;
 	mpq_reader_init(&r, payload, len);
@@ -124,6 +138,8 @@ static int on_payload(mpq_conn *conn, int level, int pkt_type, const uint8_t *pa
 					     "frame not allowed in this packet type", ts);
 		if (mpq_frame_is_ack_eliciting(fr.type))
 			*ack_eliciting = true;
+		if (!is_probing(fr.type))
+			*non_probing = true;
 		int rv = on_frame(conn, level, &fr, ts);
 		if (rv != 0)
 			return rv;
@@ -139,6 +155,9 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 {
 	if (mpq_cid_eq(&hd->dcid, &conn->scid))
 		return true;
+	for (size_t i = 0; i < conn->local_cids.n; i++)
+		if (mpq_cid_eq(&hd->dcid, &conn->local_cids.v[i].cid))
+			return true;
 	return conn->is_server && hd->type == MPQ_PKT_INITIAL &&
 	       mpq_cid_eq(&hd->dcid, &conn->initial_dcid);
 }
@@ -227,8 +246,8 @@ static int on_retry(mpq_conn *conn, const uint8_t *pkt, size_t len, const mpq_pk
 
 /* One packet of a datagram. Sets |*consumed| to its length (0: drop the rest)
  * and |*processed| when it was decrypted and taken. */
-static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consumed,
-		       bool *processed, uint64_t ts)
+static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_t left,
+		       size_t *consumed, bool *processed, uint64_t ts)
 {
 	mpq_pkt_hd hd;
 	*consumed = 0;
@@ -275,14 +294,20 @@ static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consum
 		conn->dcid = hd.scid;
 		conn->peer_scid = hd.scid;
 		conn->peer_scid_known = true;
+		mpq_conn_cids_set_peer_first(conn, &hd.scid);
 	}
-	bool ack_eliciting = false;
+	bool ack_eliciting = false, non_probing = false;
 	*processed = true;
 	conn->stats.packets_received++;
-	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, ts);
+	conn->rx_dcid = hd.dcid;
+	conn->rx_path = path;
+	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, &non_probing, ts);
 	if (conn->state == MPQ_CONN_DRAINING)
 		return rv;
+	bool largest = (int64_t)hd.pn > ns->largest_rx;
 	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
+	if (rv == 0 && level == MPQ_LEVEL_APP)
+		mpq_conn_path_on_packet(conn, path, non_probing, largest, ts);
 	return rv;
 }
 
@@ -290,19 +315,14 @@ static int read_packet(mpq_conn *conn, uint8_t *pkt, size_t left, size_t *consum
  * peer's stateless reset token ends the connection. */
 static bool is_stateless_reset(const mpq_conn *conn, const uint8_t *data, size_t len)
 {
-	if (!conn->have_peer_tp || !conn->peer_tp.has_stateless_reset_token || len < 21)
+	if (conn->is_server || len < 21)
 		return false;
-	/* Constant time: the token is a secret of the peer's. */
-	uint8_t diff = 0;
-	for (size_t i = 0; i < 16; i++)
-		diff |= data[len - 16 + i] ^ conn->peer_tp.stateless_reset_token[i];
-	return diff == 0;
+	return mpq_cidset_is_reset_token(&conn->peer_cids, data + len - 16);
 }
 
 MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data, size_t len,
 				 uint64_t ts)
 {
-	(void)path; /* one path until the transport's migration support */
 	switch (conn->state) {
 	case MPQ_CONN_CLOSED:
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
@@ -322,7 +342,7 @@ MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *
 	bool any = false;
 	while (off < len) {
 		size_t consumed;
-		int rv = read_packet(conn, data + off, len - off, &consumed, &any, ts);
+		int rv = read_packet(conn, path, data + off, len - off, &consumed, &any, ts);
 		if (rv != 0)
 			return rv;
 		if (consumed == 0 || conn->state >= MPQ_CONN_CLOSING)

@@ -28,6 +28,7 @@ typedef struct pkt_builder {
 	mpq_frame_rec recs[MPQ_SENT_MAX_RECS];
 	bool has_initial;
 	bool initial_eliciting;
+	bool pad_full;		/* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
 	bool has_handshake;
 } pkt_builder;
 
@@ -220,7 +221,10 @@ static bool has_data(mpq_conn *conn, int level, bool data_ok)
 	if (ns->ack_needed || conn->probe_pending[level] ||
 	    mpq_ranges_count(&ns->crypto_tx.unsent) > 0)
 		return true;
-	return level == MPQ_LEVEL_APP && (conn->handshake_done_pending || data_ok);
+	if (level != MPQ_LEVEL_APP)
+		return false;
+	return conn->handshake_done_pending || data_ok || mpq_conn_path_want_send(conn) ||
+	       (conn->handshake_complete && mpq_conn_cids_want_send(conn));
 }
 
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
@@ -244,6 +248,13 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 			conn->handshake_done_pending = false;
 		}
 	}
+	if (rv == 0 && level == MPQ_LEVEL_APP) {
+		mpq_conn_write_path_frames(conn, &b->w, &b->pad_full, &b->ack_eliciting);
+		if (conn->handshake_complete)
+			b->nrecs += mpq_conn_write_cid_frames(conn, &b->w, b->recs + b->nrecs,
+							      MPQ_SENT_MAX_RECS - b->nrecs,
+							      &b->ack_eliciting);
+	}
 	if (rv == 0)
 		write_crypto(conn, b);
 	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || conn->probe_pending[level]))
@@ -266,7 +277,7 @@ static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		return 0;
 	bool initial = b->has_initial || b->level == MPQ_LEVEL_INITIAL;
 	bool eliciting = b->initial_eliciting || (b->level == MPQ_LEVEL_INITIAL && b->ack_eliciting);
-	if (initial && (!conn->is_server || eliciting)) {
+	if ((initial && (!conn->is_server || eliciting)) || b->pad_full) {
 		size_t sealed = b->payload_start + payload_len(b) + MPQ_AEAD_TAGLEN;
 		size_t target = MPQ_MIN_INITIAL_DATAGRAM < b->cap ? MPQ_MIN_INITIAL_DATAGRAM : b->cap;
 		if (sealed < target)
@@ -327,6 +338,20 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 	*path_out = conn->path;
 	pkt_builder b = {.buf = buf, .cap = send_limit(conn, buflen)};
 	int rv = 0;
+	mpq_path elsewhere;
+	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(conn, &elsewhere)) {
+		/* A probe from another address: answer it there, alone. */
+		mpq_path cur = conn->path;
+		conn->path = elsewhere;
+		*path_out = elsewhere;
+		if (pkt_open(conn, &b, MPQ_LEVEL_APP)) {
+			mpq_conn_write_path_frames(conn, &b.w, &b.pad_full, &b.ack_eliciting);
+			rv = finish_datagram(conn, &b, ts);
+		}
+		conn->response_pending = false;
+		conn->path = cur;
+		return rv != 0 ? rv : (int)b.len;
+	}
 	if (conn->state == MPQ_CONN_CLOSING) {
 		if (conn->close_pending)
 			rv = write_close(conn, &b, ts);

@@ -19,7 +19,9 @@
 #define DEFAULT_TOKEN_LIFETIME (10 * MPQ_SEC)
 #define STATELESS_QUEUE 16
 #define STATELESS_MAX 1200
-#define TOKEN_MAGIC 0x52 /* 'R': a Retry token */
+#define TOKEN_RETRY 0x52 /* 'R': from a Retry, carries the original DCID */
+#define TOKEN_NEW 0x4e	 /* 'N': from NEW_TOKEN, for a later connection */
+#define NEW_TOKEN_LIFETIME (24ULL * 3600 * MPQ_SEC)
 
 /* A CID → connection entry; the table is open-addressed with linear probing. */
 struct cid_slot {
@@ -235,13 +237,13 @@ static size_t addr_bytes(const mpq_addr *a, uint8_t out[18])
 
 /* Token: sequence (8) ‖ AEAD(magic ‖ time (8) ‖ odcid len ‖ odcid), bound to
  * the client's address as associated data. */
-static size_t make_token(mpq_endpoint *ep, const mpq_addr *client, const mpq_cid *odcid,
-			 uint64_t ts, uint8_t *out)
+static size_t make_token(mpq_endpoint *ep, uint8_t kind, const mpq_addr *client,
+			 const mpq_cid *odcid, uint64_t ts, uint8_t *out)
 {
 	uint8_t ad[18], plain[1 + 8 + 1 + MPQ_MAX_CIDLEN];
 	size_t adlen = addr_bytes(client, ad);
 	uint64_t seq = ep->token_seq++;
-	plain[0] = TOKEN_MAGIC;
+	plain[0] = kind;
 	for (int i = 0; i < 8; i++)
 		plain[1 + i] = (uint8_t)(ts >> (56 - 8 * i));
 	plain[9] = odcid->len;
@@ -254,30 +256,31 @@ static size_t make_token(mpq_endpoint *ep, const mpq_addr *client, const mpq_cid
 	return 8 + plen + MPQ_AEAD_TAGLEN;
 }
 
-/* Returns true and the original DCID when the token is ours, fresh and was
- * given to this address. */
-static bool check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok,
-			size_t len, uint64_t ts, mpq_cid *odcid)
+/* Returns the token's kind (TOKEN_RETRY with the original DCID, or TOKEN_NEW)
+ * when it is ours, fresh and was given to this address; 0 otherwise. */
+static int check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok,
+		       size_t len, uint64_t ts, mpq_cid *odcid)
 {
 	uint8_t ad[18], plain[64];
 	if (len < 8 + 10 + MPQ_AEAD_TAGLEN || len > 8 + sizeof(plain) + MPQ_AEAD_TAGLEN)
-		return false;
+		return 0;
 	uint64_t seq = 0;
 	for (int i = 0; i < 8; i++)
 		seq = seq << 8 | tok[i];
 	size_t adlen = addr_bytes(client, ad);
 	if (mpq_crypto_open(&ep->token_keys, 0, seq, ad, adlen, tok + 8, len - 8, plain) != 0)
-		return false;
+		return 0;
 	size_t plen = len - 8 - MPQ_AEAD_TAGLEN;
 	uint64_t t = 0;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | plain[1 + i];
-	if (plain[0] != TOKEN_MAGIC || plain[9] > MPQ_MAX_CIDLEN || plen != 10u + plain[9] ||
-	    t > ts || ts - t > ep->cfg.token_lifetime)
-		return false;
+	uint64_t life = plain[0] == TOKEN_NEW ? NEW_TOKEN_LIFETIME : ep->cfg.token_lifetime;
+	if ((plain[0] != TOKEN_RETRY && plain[0] != TOKEN_NEW) || plain[9] > MPQ_MAX_CIDLEN ||
+	    plen != 10u + plain[9] || t > ts || ts - t > life)
+		return 0;
 	odcid->len = plain[9];
 	memcpy(odcid->data, plain + 10, odcid->len);
-	return true;
+	return plain[0];
 }
 
 static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd,
@@ -290,7 +293,7 @@ static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd 
 	mpq_cid scid;
 	mpq_cid_new(&scid, ep->cfg.settings.worker_id, ep->cfg.callbacks.rand,
 		    ep->cfg.callbacks.user_data);
-	size_t tlen = make_token(ep, &path->remote, &hd->dcid, ts, token);
+	size_t tlen = make_token(ep, TOKEN_RETRY, &path->remote, &hd->dcid, ts, token);
 	int n = tlen ? mpq_pkt_encode_retry(s->data, sizeof(s->data), hd->version, &hd->scid,
 					    &scid, &hd->dcid, token, tlen, random_byte(ep))
 		     : -1;
@@ -306,6 +309,35 @@ static bool version_offered(const mpq_endpoint *ep, uint32_t v)
 		if (ep->cfg.versions[i] == v)
 			return true;
 	return false;
+}
+
+/* The connection issued or retired a CID: route it, or stop routing it. */
+static void on_cid(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add)
+{
+	mpq_endpoint *ep = ud;
+	if (add) {
+		cid_insert(ep, cid, conn);
+		return;
+	}
+	struct cid_slot *s = cid_lookup(ep, cid);
+	if (s && s->conn == conn) {
+		s->conn = TOMBSTONE;
+		ep->used--;
+	}
+}
+
+/* A token for the client's next connection (RFC 9000 §8.1.3). */
+static void give_new_token(mpq_endpoint *ep, mpq_conn *conn, const mpq_path *path, uint64_t ts)
+{
+	uint8_t token[128];
+	mpq_cid none = {0};
+	size_t n = make_token(ep, TOKEN_NEW, &path->remote, &none, ts, token);
+	uint8_t *t = n ? malloc(n) : NULL;
+	if (!t)
+		return;
+	memcpy(t, token, n);
+	conn->new_token = t;
+	conn->new_token_len = n;
 }
 
 static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
@@ -325,6 +357,8 @@ static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
 		return rv;
 	}
 	ep->conns[ep->nconns++] = conn;
+	conn->cid_hook = on_cid;
+	conn->cid_hook_ud = ep;
 	return 0;
 }
 
@@ -336,19 +370,16 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 	if (len < MPQ_MIN_INITIAL_DATAGRAM || ep->nconns >= ep->cfg.max_conns)
 		return 0;
 	mpq_cid odcid;
-	const mpq_cid *validated = NULL;
-	if (ep->cfg.retry) {
-		if (hd->tokenlen == 0 || !check_token(ep, &path->remote, hd->token, hd->tokenlen, ts,
-						      &odcid)) {
-			send_retry(ep, path, hd, ts);
-			return 0;
-		}
-		validated = &odcid;
+	int kind = hd->tokenlen ? check_token(ep, &path->remote, hd->token, hd->tokenlen, ts, &odcid)
+				: 0;
+	if (ep->cfg.retry && !kind) {
+		send_retry(ep, path, hd, ts);
+		return 0;
 	}
 	mpq_conn *conn;
 	int rv = mpq_conn_server_accept(&conn, path, data, len, &ep->cfg.settings,
 					&ep->cfg.tparams, &ep->cfg.callbacks, ep->cfg.tls,
-					validated, ts);
+					kind == TOKEN_RETRY ? &odcid : NULL, kind == TOKEN_NEW, ts);
 	if (rv != 0)
 		return rv == MPQ_ERR_NOMEM ? rv : 0;
 	rv = add_conn(ep, conn);
@@ -356,6 +387,7 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 		mpq_conn_del(conn);
 		return rv;
 	}
+	give_new_token(ep, conn, path, ts);
 	/* A trace that cannot be written does not stop the connection. */
 	if (ep->cfg.qlog_dir)
 		mpq_conn_set_qlog_dir(conn, ep->cfg.qlog_dir, ep->cfg.qlog_zstd);

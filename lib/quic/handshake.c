@@ -74,6 +74,7 @@ static int on_recv_tparams(void *ud, const uint8_t *data, size_t len)
 	conn->peer_tp = tp;
 	conn->have_peer_tp = true;
 	mpq_conn_streams_on_peer_tparams(conn);
+	mpq_conn_cids_on_peer_tparams(conn);
 	mpq_conn_qlog_params(conn, conn->created);
 	return 0;
 }
@@ -109,6 +110,9 @@ static void on_complete(mpq_conn *conn, uint64_t ts)
 		conn->handshake_done_pending = true;
 		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE);
 	}
+	mpq_conn_cids_replenish(conn);
+	if (conn->is_server && conn->new_token)
+		conn->new_token_pending = true;
 	mpq_conn_log(conn, 1, "handshake complete");
 	if (conn->cb.handshake_completed &&
 	    conn->cb.handshake_completed(conn, conn->cb.user_data) != 0)

@@ -46,6 +46,11 @@ static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 		case MPQ_REC_HANDSHAKE_DONE:
 			conn->handshake_done_pending = true;
 			break;
+		case MPQ_REC_NEW_CID:
+		case MPQ_REC_RETIRE_CID:
+		case MPQ_REC_NEW_TOKEN:
+			mpq_conn_cids_on_lost(conn, r);
+			break;
 		default:
 			mpq_conn_streams_on_lost(conn, r);
 			break;
@@ -164,8 +169,10 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 			mpq_recovery_settle(conn, ns, p);
 			mpq_sent_pkt copy = *p;
 			mpq_sent_done(&ns->sent, p);
-			for (size_t i = 0; i < copy.nrecs; i++)
+			for (size_t i = 0; i < copy.nrecs; i++) {
 				mpq_conn_streams_on_acked(conn, &copy.recs[i]);
+				mpq_conn_cids_on_acked(conn, &copy.recs[i]);
+			}
 		}
 	}
 

@@ -22,6 +22,9 @@ enum mpq_rec_kind {
 	MPQ_REC_RESET_STREAM,	/* id: stream ID */
 	MPQ_REC_STOP_SENDING,	/* id: stream ID */
 	MPQ_REC_BLOCKED,	/* DATA/STREAMS/STREAM_DATA_BLOCKED: informational, not resent */
+	MPQ_REC_NEW_CID,	/* id: sequence number */
+	MPQ_REC_RETIRE_CID,	/* id: sequence number */
+	MPQ_REC_NEW_TOKEN,
 };
 
 typedef struct mpq_frame_rec {

@@ -14,6 +14,7 @@
 #include "certs.h"
 #include "mpq/endpoint.h"
 #include "quic/cid.h"
+#include "quic/cids.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
 
@@ -54,6 +55,23 @@ static void make_endpoint(struct world *w)
 	assert_int_equal(mpq_endpoint_new(&w->ep, &w->cfg), 0);
 }
 
+static void new_client(struct world *w, uint32_t version, const uint8_t *token, size_t tokenlen)
+{
+	mpq_settings s;
+	mpq_tparams tp;
+	mpq_settings_default(&s);
+	s.version = version;
+	s.server_name = "localhost";
+	s.token = token;
+	s.tokenlen = tokenlen;
+	mpq_tparams_default(&tp);
+	tp.max_idle_timeout = 30000;
+	tp.initial_max_streams_bidi = 10;
+	mpq_callbacks cb = {.rand = rnd, .user_data = w};
+	assert_int_equal(mpq_conn_client_new(&w->client, &w->cpath, &s, &tp, &cb, w->cctx, w->now),
+			 0);
+}
+
 static void setup_world(struct world *w, uint32_t client_version, bool retry)
 {
 	memset(w, 0, sizeof(*w));
@@ -84,15 +102,7 @@ static void setup_world(struct world *w, uint32_t client_version, bool retry)
 	addr(&w->cpath.remote, 2, 6121);
 	w->spath.local = w->cpath.remote;
 	w->spath.remote = w->cpath.local;
-	mpq_settings s;
-	mpq_tparams tp;
-	mpq_settings_default(&s);
-	s.version = client_version;
-	s.server_name = "localhost";
-	mpq_tparams_default(&tp);
-	tp.max_idle_timeout = 30000;
-	mpq_callbacks cb = {.rand = rnd, .user_data = w};
-	assert_int_equal(mpq_conn_client_new(&w->client, &w->cpath, &s, &tp, &cb, w->cctx, 0), 0);
+	new_client(w, client_version, NULL, 0);
 }
 
 static void teardown_world(struct world *w)
@@ -325,6 +335,61 @@ static void stateless_reset_after_server_restart(void **state)
 	teardown_world(&w);
 }
 
+static void new_token_skips_retry(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, true);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(w.retry_seen, 1);
+	for (int i = 0; i < 20; i++)
+		step(&w); /* NEW_TOKEN follows the handshake */
+	size_t len = 0;
+	const uint8_t *tok = mpq_conn_new_token(w.client, &len);
+	assert_non_null(tok);
+	uint8_t saved[256];
+	assert_true(len <= sizeof(saved));
+	memcpy(saved, tok, len);
+	/* A second connection from the same address presents it: no Retry. */
+	mpq_conn_del(w.client);
+	mpq_endpoint_remove(w.ep, mpq_endpoint_conn_at(w.ep, 0));
+	new_client(&w, MPQ_VERSION_1, saved, len);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(w.retry_seen, 1);
+	assert_false(w.client->retried);
+	assert_true(mpq_endpoint_conn_at(w.ep, 0)->address_validated);
+	teardown_world(&w);
+}
+
+static void new_cids_are_routed_and_retired(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	assert_true(run_until_complete(&w));
+	for (int i = 0; i < 20; i++)
+		step(&w);
+	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
+	/* The client allows 2 active CIDs: the server issued one more. */
+	assert_int_equal(w.client->peer_cids.n, 2);
+	assert_int_equal(s->local_cids.n, 2);
+	/* The client moves to the new CID; the endpoint still finds the server... */
+	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids), 0);
+	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids);
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hi", 2, true), 2);
+	for (int i = 0; i < 50; i++)
+		step(&w);
+	assert_int_equal(w.client_rv, 0);
+	assert_true(mpq_endpoint_conn_count(w.ep) == 1);
+	/* ...which retired sequence 0 and issued sequence 2 in its place. */
+	assert_null(mpq_cidset_find(&s->local_cids, 0));
+	assert_non_null(mpq_cidset_find(&s->local_cids, 2));
+	assert_int_equal(w.client->peer_cids.n, 2);
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +400,8 @@ int main(void)
 		cmocka_unit_test(version_negotiation_without_common_version),
 		cmocka_unit_test(unknown_version_gets_version_negotiation),
 		cmocka_unit_test(stateless_reset_after_server_restart),
+		cmocka_unit_test(new_token_skips_retry),
+		cmocka_unit_test(new_cids_are_routed_and_retired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

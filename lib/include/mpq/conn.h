@@ -54,6 +54,9 @@ typedef struct mpq_settings {
 	const uint8_t *reset_secret;
 	/* Start a 1-RTT key update every this many packets sent (0: never on our own). */
 	uint64_t key_update_interval;
+	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
+	const uint8_t *token;
+	size_t tokenlen;
 	const char *server_name;	/* client: SNI and certificate name */
 	mpq_log_fn log;			/* NULL: silent */
 	void *log_user_data;
@@ -174,6 +177,10 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
  * MPQ_ERR_INTERNAL (the file could not be written). */
 MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd);
 
+/* Client: the address validation token the server gave in NEW_TOKEN, to put
+ * in mpq_settings.token of a later connection to it; NULL if none. */
+MPQ_EXPORT const uint8_t *mpq_conn_new_token(const mpq_conn *conn, size_t *len);
+
 /* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts);
@@ -188,6 +195,7 @@ typedef struct mpq_conn_stats {
 	uint64_t cwnd, bytes_in_flight;
 	uint64_t handshake_time;		/* ns from creation to completion, 0 before */
 	uint64_t key_updates;
+	uint64_t migrations;			/* times the peer's address changed */
 } mpq_conn_stats;
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats);

@@ -1,0 +1,214 @@
+/*
+ * The connection's CIDs (RFC 9000 §5.1, §19.15-16) and address validation
+ * tokens (§8.1.3, NEW_TOKEN): issuing CIDs ahead of need and registering
+ * them with the endpoint, following the peer's NEW_CONNECTION_ID and Retire
+ * Prior To, answering RETIRE_CONNECTION_ID, and the frames that carry them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "quic/cid.h"
+#include "quic/conn.h"
+
+static void reset_token_for(mpq_conn *conn, const mpq_cid *cid, uint8_t token[16])
+{
+	if (conn->settings.reset_secret)
+		mpq_cid_reset_token(conn->settings.reset_secret, cid, token);
+	else
+		conn->cb.rand(token, 16, conn->cb.user_data); /* no secret: unguessable, unused */
+}
+
+static void announce(mpq_conn *conn, const mpq_cid *cid, bool add)
+{
+	if (conn->cid_hook)
+		conn->cid_hook(conn->cid_hook_ud, conn, cid, add);
+}
+
+void mpq_conn_cids_init(mpq_conn *conn)
+{
+	const uint8_t *token = conn->local_tp.has_stateless_reset_token
+				       ? conn->local_tp.stateless_reset_token
+				       : NULL;
+	mpq_cidset_init_local(&conn->local_cids, &conn->scid, token);
+	mpq_cidset_init_peer(&conn->peer_cids, &conn->dcid);
+}
+
+/* Keeps as many CIDs with the peer as it allows, up to our own cap. */
+void mpq_conn_cids_replenish(mpq_conn *conn)
+{
+	if (!conn->handshake_complete || !conn->have_peer_tp)
+		return;
+	uint64_t want = conn->peer_tp.active_connection_id_limit;
+	if (want > MPQ_CIDS_MAX)
+		want = MPQ_CIDS_MAX;
+	while (conn->local_cids.n < want) {
+		mpq_cid cid;
+		uint8_t token[16];
+		mpq_cid_new(&cid, conn->settings.worker_id, conn->cb.rand, conn->cb.user_data);
+		reset_token_for(conn, &cid, token);
+		if (!mpq_cidset_issue(&conn->local_cids, &cid, token))
+			return;
+		announce(conn, &cid, true);
+	}
+}
+
+void mpq_conn_cids_on_peer_tparams(mpq_conn *conn)
+{
+	/* The server's handshake CID carries the reset token of its parameters. */
+	if (conn->peer_tp.has_stateless_reset_token) {
+		memcpy(conn->peer_cids.v[0].token, conn->peer_tp.stateless_reset_token, 16);
+		conn->peer_cids.v[0].has_token = true;
+	}
+}
+
+/* The peer's first CID is only known after its first long header packet. */
+void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid)
+{
+	conn->peer_cids.v[0].cid = *cid;
+}
+
+static int on_new_cid(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	if (conn->dcid.len == 0)
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "NEW_CONNECTION_ID with empty CIDs", ts);
+	int rv = mpq_cidset_on_new(&conn->peer_cids, fr->new_cid.seq, fr->new_cid.retire_prior_to,
+				   &fr->new_cid.cid, fr->new_cid.reset_token,
+				   (size_t)conn->local_tp.active_connection_id_limit);
+	if (rv != 0)
+		return mpq_conn_fail(conn, rv, fr->type, "bad NEW_CONNECTION_ID", ts);
+	conn->dcid = *mpq_cidset_current(&conn->peer_cids);
+	return 0;
+}
+
+static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
+			 uint64_t ts)
+{
+	mpq_cid gone;
+	int rv = mpq_cidset_retire_local(&conn->local_cids, fr->retire_cid.seq, &gone);
+	if (rv == MPQ_ERR_NOT_FOUND)
+		return 0;
+	/* RFC 9000 §19.16: not the CID the packet itself was sent to. */
+	if (rv == 0 && mpq_cid_eq(&gone, pkt_dcid))
+		rv = MPQ_ERR_PROTO;
+	if (rv != 0)
+		return mpq_conn_fail(conn, rv, fr->type, "bad RETIRE_CONNECTION_ID", ts);
+	announce(conn, &gone, false);
+	mpq_conn_cids_replenish(conn);
+	return 0;
+}
+
+static int on_new_token(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	if (conn->is_server)
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "NEW_TOKEN from a client", ts);
+	uint8_t *t = malloc(fr->new_token.len);
+	if (!t)
+		return MPQ_ERR_NOMEM;
+	memcpy(t, fr->new_token.token, fr->new_token.len);
+	free(conn->new_token);
+	conn->new_token = t;
+	conn->new_token_len = fr->new_token.len;
+	return 0;
+}
+
+int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
+			  uint64_t ts)
+{
+	switch (fr->type) {
+	case MPQ_FT_NEW_CONNECTION_ID:
+		return on_new_cid(conn, fr, ts);
+	case MPQ_FT_RETIRE_CONNECTION_ID:
+		return on_retire_cid(conn, fr, pkt_dcid, ts);
+	case MPQ_FT_NEW_TOKEN:
+		return on_new_token(conn, fr, ts);
+	default:
+		return 0;
+	}
+}
+
+bool mpq_conn_cids_want_send(const mpq_conn *conn)
+{
+	for (size_t i = 0; i < conn->local_cids.n; i++)
+		if (conn->local_cids.v[i].pending)
+			return true;
+	for (size_t i = 0; i < conn->peer_cids.n; i++)
+		if (conn->peer_cids.v[i].pending)
+			return true;
+	return conn->new_token_pending;
+}
+
+size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				 size_t maxrecs, bool *ack_eliciting)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < conn->local_cids.n && n < maxrecs; i++) {
+		mpq_cid_entry *e = &conn->local_cids.v[i];
+		if (!e->pending)
+			continue;
+		mpq_frame fr = {.type = MPQ_FT_NEW_CONNECTION_ID};
+		fr.new_cid.seq = e->seq;
+		fr.new_cid.cid = e->cid;
+		memcpy(fr.new_cid.reset_token, e->token, 16);
+		if (mpq_frame_encode(w, &fr) != 0)
+			return n;
+		e->pending = false;
+		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_NEW_CID, .id = e->seq};
+	}
+	for (size_t i = 0; i < conn->peer_cids.n && n < maxrecs; i++) {
+		mpq_cid_entry *e = &conn->peer_cids.v[i];
+		if (!e->pending)
+			continue;
+		mpq_frame fr = {.type = MPQ_FT_RETIRE_CONNECTION_ID};
+		fr.retire_cid.seq = e->seq;
+		if (mpq_frame_encode(w, &fr) != 0)
+			return n;
+		e->pending = false;
+		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_RETIRE_CID, .id = e->seq};
+	}
+	if (conn->new_token_pending && n < maxrecs) {
+		mpq_frame fr = {.type = MPQ_FT_NEW_TOKEN};
+		fr.new_token.token = conn->new_token;
+		fr.new_token.len = conn->new_token_len;
+		if (mpq_frame_encode(w, &fr) == 0) {
+			conn->new_token_pending = false;
+			recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_NEW_TOKEN};
+		}
+	}
+	if (n)
+		*ack_eliciting = true;
+	return n;
+}
+
+void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
+{
+	if (r->kind == MPQ_REC_RETIRE_CID)
+		mpq_cidset_forget_peer(&conn->peer_cids, r->id);
+}
+
+void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
+{
+	mpq_cid_entry *e;
+	switch (r->kind) {
+	case MPQ_REC_NEW_CID:
+		if ((e = mpq_cidset_find(&conn->local_cids, r->id)))
+			e->pending = true;
+		break;
+	case MPQ_REC_RETIRE_CID:
+		if ((e = mpq_cidset_find(&conn->peer_cids, r->id)) && e->retired)
+			e->pending = true;
+		break;
+	case MPQ_REC_NEW_TOKEN:
+		conn->new_token_pending = conn->new_token != NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+MPQ_EXPORT const uint8_t *mpq_conn_new_token(const mpq_conn *conn, size_t *len)
+{
+	if (conn->is_server || !conn->new_token)
+		return NULL;
+	*len = conn->new_token_len;
+	return conn->new_token;
+}
