@@ -80,6 +80,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 	p->drop = o->drop;
 	p->app = o->app_state;
 	p->qlog_dir = o->qlog_dir;
+	p->rebind_after = o->rebind_after;
 	for (int i = 0; i < 2; i++) {
 		p->queue[i] = calloc(PAIR_MAX_QUEUED, sizeof(struct pair_dgram));
 		if (!p->queue[i])
@@ -213,6 +214,8 @@ static void deliver(struct conn_pair *p, int to, struct pair_dgram *g)
 	if (to == PAIR_SERVER && !p->conn[1]->address_validated)
 		p->client_bytes_before_validation += g->len;
 	mpq_path path = path_of(to);
+	if (to == PAIR_SERVER && p->rebind_after && ++p->delivered_to_server > p->rebind_after)
+		fake_addr(&path.remote, 1, 40001); /* the NAT gave the client a new port */
 	rv = mpq_conn_read_pkt(p->conn[to], &path, g->data, g->len, p->now);
 	if (rv != 0 && p->last_read_rv[to] == 0)
 		p->last_read_rv[to] = rv;

@@ -50,6 +50,9 @@ struct pair_opts {
 	const char *cc;
 	uint64_t key_update_interval[2];
 	const char *qlog_dir;		/* both sides write a qlog trace there */
+	/* NAT rebinding: after this many client datagrams, the server sees the
+	 * client's packets come from another port (0: never). */
+	size_t rebind_after;
 };
 
 struct conn_pair {
@@ -62,6 +65,8 @@ struct conn_pair {
 	pair_drop_fn drop;
 	void *app;
 	const char *qlog_dir;
+	size_t rebind_after;
+	size_t delivered_to_server;
 	uint64_t now;
 	uint64_t delay;
 	uint64_t rand_state;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,36 @@ static void transfer_with_loss(void **state)
 	run_transfer(&(struct pair_opts){.drop = drop_random, .cc = "newreno"}, 200000, 1000000);
 }
 
+static void nat_rebinding_mid_transfer(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	a.side[PAIR_SERVER].reply = 3000000;
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a, .rebind_after = 40};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	struct side *c = &a.side[PAIR_CLIENT];
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], true, &c->send_id), 0);
+	c->to_send = 1000;
+	pump(p.conn[0], c);
+	assert_true(pair_run(&p, transfer_done, LIMIT));
+	assert_int_equal(a.side[PAIR_CLIENT].received, 3000000);
+	assert_false(a.side[PAIR_CLIENT].corrupt);
+	/* The server followed the client to its new port and validated it. */
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	mpq_conn_stats st;
+	mpq_conn_get_stats(s, &st);
+	assert_int_equal(st.migrations, 1);
+	assert_true(s->address_validated);
+	assert_false(s->migrating);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->path.remote.ss;
+	assert_int_equal(ntohs(in->sin_port), 40001);
+	pair_free(&p);
+}
+
 static void transfer_with_key_updates(void **state)
 {
 	(void)state;
@@ -348,6 +379,7 @@ int main(void)
 		cmocka_unit_test(transfer_with_loss),
 		cmocka_unit_test(transfer_with_key_updates),
 		cmocka_unit_test(qlog_traces_parse),
+		cmocka_unit_test(nat_rebinding_mid_transfer),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 	};
