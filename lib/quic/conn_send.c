@@ -318,6 +318,16 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		/* The reason is for logs; it may not fit a small packet. */
 		fr.close.reason = (const uint8_t *)conn->err.reason;
 		fr.close.reasonlen = strlen(conn->err.reason);
+		if (conn->err.app && l == MPQ_LEVEL_APP) {
+			fr.type = MPQ_FT_CONNECTION_CLOSE_APP;
+			fr.close.frame_type = 0;
+		} else if (conn->err.app) {
+			/* RFC 9000 §10.2.3: before 1-RTT, an application close
+			 * becomes APPLICATION_ERROR and says nothing more. */
+			fr.close.error_code = MPQ_TE_APPLICATION_ERROR;
+			fr.close.frame_type = 0;
+			fr.close.reasonlen = 0;
+		}
 		if (write_frame(b, &fr) != 0) {
 			fr.close.reasonlen = 0;
 			if (write_frame(b, &fr) != 0)

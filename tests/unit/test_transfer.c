@@ -344,6 +344,27 @@ static void stop_sending_resets_stream(void **state)
 	pair_free(&p);
 }
 
+static void application_close_reaches_peer(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	mpq_conn_close(p.conn[0], 0x42, "done here", p.now);
+	pair_run(&p, NULL, 5 * MPQ_SEC);
+	const mpq_conn_error *e = mpq_conn_get_error(p.conn[1]);
+	assert_true(e->set);
+	assert_true(e->remote);
+	assert_true(e->app);
+	assert_int_equal(e->code, 0x42);
+	assert_string_equal(e->reason, "done here");
+	assert_int_equal(p.last_read_rv[1], MPQ_ERR_DRAINING);
+	/* Both ends end their closing and draining periods. */
+	assert_int_equal(p.last_expiry_rv[0], MPQ_ERR_CLOSING);
+	assert_int_equal(p.last_expiry_rv[1], MPQ_ERR_DRAINING);
+	pair_free(&p);
+}
+
 static void stream_limit_enforced_and_raised(void **state)
 {
 	(void)state;
@@ -382,6 +403,7 @@ int main(void)
 		cmocka_unit_test(nat_rebinding_mid_transfer),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
+		cmocka_unit_test(application_close_reaches_peer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
