@@ -49,13 +49,16 @@ UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 SIM_SRCS   := $(sort $(wildcard tests/sim/test_*.c))
 SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
 
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
+
 FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
+.PHONY: bench all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
 all: lib tools
 
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
@@ -80,6 +83,9 @@ $(LIB_PC): lib/libmpq.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 
+# Tools include their shared helpers as "common/...", and print the version.
+$(BUILD)/tools/%.o: CPPFLAGS += -Itools -DMPQ_VERSION_STR='"$(VERSION)"'
+
 # Tools link the static archive so they run from the build tree without LD_LIBRARY_PATH.
 $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -90,6 +96,15 @@ $(BUILD)/tests/%.o: CPPFLAGS += -Itests/common
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+
+# Benchmarks use the test helpers (in-memory pair, certificates).
+$(BUILD)/bench/%.o: CPPFLAGS += -Itests/common
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPERS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+
+bench: $(BENCH_BINS) tools
+	@sh bench/run.sh $(BENCH_BINS)
 
 # Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers.
 $(BUILD)/fuzz-obj/%.o: %.c
