@@ -1,0 +1,208 @@
+/* Datagram queues and receive loop over path I/O: see dgramio.h. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dgramio.h"
+#include "io/netaddr.h"
+#include "io/udp.h"
+#include "tool.h"
+
+#define RX_BATCH 32
+
+int tool_loop_new(mpq_loop **loop)
+{
+	mpq_oserr err = {0};
+	int rv = mpq_loop_new(loop, &err);
+
+	if (rv == 0)
+		rv = mpq_loop_stop_on_signal(*loop, SIGINT);
+	if (rv == 0)
+		rv = mpq_loop_stop_on_signal(*loop, SIGTERM);
+	if (rv < 0) {
+		char text[160];
+
+		tool_oserr_text(text, sizeof(text), rv, *loop ? mpq_loop_oserr(*loop) : &err);
+		tool_err("cannot set up the event loop: %s", text);
+		return TOOL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
+		   mpq_oserr *err)
+{
+	mpq_pathio_config cfg;
+	int rv;
+
+	memset(s, 0, sizeof(*s));
+	mpq_pathio_config_default(&cfg);
+	cfg.local = *local;
+	cfg.ifname = ifname;
+	cfg.batch = RX_BATCH;
+	cfg.max_dgram = TOOL_MAX_DGRAM;
+	s->tx_buf = malloc(TOOL_TX_BUF);
+	if (!s->tx_buf)
+		return MPQ_ERR_NOMEM;
+	rv = mpq_pathio_udp.open(&s->io, &cfg, err);
+	if (rv < 0) {
+		free(s->tx_buf);
+		s->tx_buf = NULL;
+		return rv;
+	}
+	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
+	return 0;
+}
+
+void tool_sock_close(struct tool_sock *s)
+{
+	mpq_pathio_close(s->io);
+	s->io = NULL;
+	free(s->tx_buf);
+	s->tx_buf = NULL;
+}
+
+void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err)
+{
+	if (err && err->errnum)
+		snprintf(buf, len, "%s: %s", err->call ? err->call : "system call",
+			 strerror(err->errnum));
+	else
+		snprintf(buf, len, "%s", mpq_strerror(rv));
+}
+
+uint8_t *tool_tx_space(struct tool_sock *s, size_t *room)
+{
+	if (s->tx_blocked || s->tx_n == TOOL_TX_DESCS || TOOL_TX_BUF - s->tx_used < TOOL_MAX_DGRAM)
+		return NULL;
+	*room = TOOL_MAX_DGRAM;
+	return s->tx_buf + s->tx_used;
+}
+
+/* Can a datagram of |len| bytes for |path| join descriptor |d| as one more
+ * GSO segment? Only after full segments, to the same place. */
+static bool joins(const mpq_dgram *d, const mpq_path *path, size_t len)
+{
+	size_t seg = d->gso_size ? d->gso_size : d->len;
+
+	return len <= seg && d->len % seg == 0 && d->len + len <= MPQ_PATHIO_MAX_GSO_BYTES &&
+	       d->len / seg < MPQ_PATHIO_MAX_SEGMENTS && d->ifindex == path->ifindex &&
+	       mpq_addr_equal(&d->remote, &path->remote) &&
+	       mpq_addr_equal_ip(&d->local, &path->local);
+}
+
+void tool_tx_commit(struct tool_sock *s, const mpq_path *path, size_t len)
+{
+	mpq_dgram *d = s->tx_n > s->tx_sent ? &s->tx[s->tx_n - 1] : NULL;
+
+	if (d && joins(d, path, len)) {
+		d->gso_size = (uint16_t)(d->gso_size ? d->gso_size : d->len);
+		d->len += len;
+	} else {
+		d = &s->tx[s->tx_n++];
+		memset(d, 0, sizeof(*d));
+		d->data = s->tx_buf + s->tx_used;
+		d->len = len;
+		d->local = path->local;
+		d->remote = path->remote;
+		d->ifindex = path->ifindex;
+	}
+	s->tx_used += len;
+}
+
+int tool_tx_flush(struct tool_sock *s)
+{
+	while (s->tx_sent < s->tx_n) {
+		int k;
+
+		mpq_oserr_clear(&s->io->err);
+		k = mpq_pathio_send(s->io, s->tx + s->tx_sent, s->tx_n - s->tx_sent);
+
+		if (k == MPQ_ERR_INVALID_ARGUMENT && !s->io->err.errnum)
+			return MPQ_ERR_INTERNAL; /* a descriptor we built is malformed */
+		if (k < 0) {
+			/* The first descriptor failed: drop it and go on. */
+			s->tx_errnum = s->io->err.errnum;
+			k = 1;
+		} else if (k == 0) {
+			s->tx_blocked = true;
+			return 1;
+		} else {
+			for (int i = 0; i < k; i++) {
+				const mpq_dgram *d = &s->tx[s->tx_sent + (size_t)i];
+
+				s->bytes_sent += d->len;
+				s->dgrams_sent +=
+					d->gso_size ? (d->len + d->gso_size - 1) / d->gso_size : 1;
+			}
+		}
+		s->tx_sent += (size_t)k;
+	}
+	s->tx_n = s->tx_sent = s->tx_used = 0;
+	s->tx_blocked = false;
+	return 0;
+}
+
+int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
+{
+	struct tool_sock *cur = s;
+
+	for (;;) {
+		mpq_path path;
+		struct tool_sock *to;
+		size_t room;
+		uint8_t *buf = tool_tx_space(cur, &room);
+		int n;
+
+		if (!buf) {
+			int rv = tool_tx_flush(cur);
+
+			if (rv != 0)
+				return rv < 0 ? rv : 0;
+			buf = tool_tx_space(cur, &room);
+		}
+		n = mpq_conn_write_pkt(conn, &path, buf, room, now);
+		if (n <= 0)
+			return n;
+		to = path.user_data ? path.user_data : s;
+		if (to != cur) {
+			/* Written into the wrong queue: move it (rare, several sockets). */
+			size_t troom;
+			uint8_t *tbuf = tool_tx_space(to, &troom);
+
+			if (!tbuf && tool_tx_flush(to) == 0)
+				tbuf = tool_tx_space(to, &troom);
+			if (!tbuf)
+				return 0; /* lost, as in a full network queue; recovery resends */
+			memcpy(tbuf, buf, (size_t)n);
+			cur = to;
+		}
+		tool_tx_commit(cur, &path, (size_t)n);
+	}
+}
+
+int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud,
+		  int rounds)
+{
+	mpq_dgram d[RX_BATCH];
+
+	for (int r = 0; r < rounds; r++) {
+		int n = mpq_pathio_recv(s->io, d, RX_BATCH);
+
+		if (n <= 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			int rv;
+
+			s->bytes_received += d[i].len;
+			s->dgrams_received++;
+			rv = fn(ud, &d[i]);
+			if (rv < 0)
+				return rv;
+		}
+		if (n < RX_BATCH)
+			break;
+	}
+	return 0;
+}

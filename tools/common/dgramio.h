@@ -1,0 +1,85 @@
+/*
+ * Moving a connection's datagrams through a path I/O object (lib/io/pathio.h)
+ * for the tools: a send queue that packs what mpq_conn_write_pkt produces
+ * into GSO runs (same path, same segment size, the last one may be shorter)
+ * and hands them to the kernel in one send_batch, keeping what the kernel
+ * could not take until the socket is writable again; and a receive loop.
+ * Both count UDP payload bytes and datagrams for the --json summaries.
+ */
+#ifndef MPQ_TOOL_DGRAMIO_H
+#define MPQ_TOOL_DGRAMIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/loop.h"
+#include "io/oserr.h"
+#include "io/pathio.h"
+#include "mpq/conn.h"
+
+#define TOOL_TX_DESCS 64
+#define TOOL_TX_BUF (512 * 1024)
+/* The largest datagram the tools send or receive whole. */
+#define TOOL_MAX_DGRAM 1500
+
+struct tool_sock {
+	mpq_pathio *io;
+	char name[80];		/* the bound address, for messages */
+
+	/* Send queue: descriptors [tx_sent, tx_n) point into tx_buf[0, tx_used). */
+	mpq_dgram tx[TOOL_TX_DESCS];
+	size_t tx_n;
+	size_t tx_sent;
+	size_t tx_used;
+	uint8_t *tx_buf;
+	bool tx_blocked;	/* the kernel's buffer is full: wait for writability */
+	int tx_errnum;		/* errno of the last datagram the kernel refused, 0 if none */
+
+	uint64_t bytes_sent, dgrams_sent;
+	uint64_t bytes_received, dgrams_received;
+};
+
+/* A new event loop that stops on SIGINT and SIGTERM. Returns 0, or
+ * TOOL_EXIT_FAIL after one line on stderr. */
+int tool_loop_new(mpq_loop **loop);
+
+/* Opens a UDP path I/O object bound to |local| (and interface |ifname| when
+ * not NULL). Returns 0, or the MPQ_ERR_* of the open with the failing call
+ * and errno in |err|. */
+int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
+		   mpq_oserr *err);
+void tool_sock_close(struct tool_sock *s);
+
+/* "bind: Address already in use" for an open that returned |rv|. */
+void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err);
+
+/* Room for the next datagram (at least TOOL_MAX_DGRAM bytes), or NULL when
+ * the queue is full or blocked: flush first. */
+uint8_t *tool_tx_space(struct tool_sock *s, size_t *room);
+
+/* Queues the |len| bytes written at tool_tx_space() for |path|. */
+void tool_tx_commit(struct tool_sock *s, const mpq_path *path, size_t len);
+
+/* Hands the queue to the kernel. Returns 0 when it is empty afterwards, 1
+ * when the kernel's buffer filled (tx_blocked: wait for MPQ_LOOP_WRITE and
+ * call again), or a fatal MPQ_ERR_*. A datagram the kernel refuses (no route,
+ * ICMP error pending, too large) is dropped, as the network might have, and
+ * its errno kept in tx_errnum. */
+int tool_tx_flush(struct tool_sock *s);
+
+/* Writes every datagram |conn| has now, each into the queue of the socket
+ * its path names (mpq_path.user_data is the struct tool_sock; NULL means
+ * |s|), flushing queues as they fill. Returns 0 (done, or stopped because a
+ * queue is blocked: see tx_blocked), what mpq_conn_write_pkt returned when it
+ * failed (MPQ_ERR_CLOSING / MPQ_ERR_DRAINING: nothing more will be sent), or
+ * a fatal error from a socket. */
+int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now);
+
+/* Receives datagrams and hands each to |fn| (which may modify the bytes), for
+ * at most |rounds| batches so that timers and other sockets get their turn.
+ * Returns 0, the first negative value |fn| returned, or the socket's error. */
+int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud,
+		  int rounds);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * The transport options mpq-server and mpq-client share (CLI.md: "-c -f --cc
+ * -sc -ssc --io --max-paths --qlog-dir --keylog -v ... as for the server"),
+ * their table entries, and how they become connection settings and
+ * transport parameters.
+ */
+#ifndef MPQ_TOOL_TRANSPORT_H
+#define MPQ_TOOL_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keylog.h"
+#include "mpq/conn.h"
+#include "opts.h"
+
+extern const char *const tool_cc_names[];
+extern const char *const tool_sched_names[];
+extern const char *const tool_stream_sched_names[];
+extern const char *const tool_io_names[];
+
+/* The shared rows of an option table; |type| is the tool's options struct,
+ * whose member |t| is a struct tool_transport. */
+#define TOOL_TRANSPORT_OPTIONS(type) \
+	{"init-cwnd", NULL, 'c', "N", TOOL_O_UINT(type, t.init_cwnd, 1, 100000), \
+	 .help = "initial congestion window, in packets (default 10)"}, \
+	{"flow-window", NULL, 'f', "KB", TOOL_O_UINT(type, t.flow_kb, 1, 1024 * 1024), \
+	 .help = "initial flow-control window of each stream and of the\n" \
+		 "connection, in kB (default 1024; grows as the transfer needs)"}, \
+	{"cc", NULL, 0, "NAME", TOOL_O_CHOICE(type, t.cc, tool_cc_names), \
+	 .help = "congestion control: cubic (default) | newreno;\n" \
+		 "lia | olia need multipath"}, \
+	{"sched", "sc", 0, "NAME", TOOL_O_CHOICE(type, t.sched, tool_sched_names), \
+	 .help = "path scheduler: rr | minrtt (mrtt) | redundant | backup\n" \
+		 "(needs multipath)"}, \
+	{"stream-sched", "ssc", 0, "NAME", \
+	 TOOL_O_CHOICE(type, t.stream_sched, tool_stream_sched_names), \
+	 .help = "stream scheduler: rr (default); prio | sprio: not yet"}, \
+	{"io", NULL, 0, "MODE", TOOL_O_CHOICE(type, t.io, tool_io_names), \
+	 .help = "path I/O: auto (default) | udp | xdp; auto is udp\n" \
+		 "until AF_XDP is available"}, \
+	{"max-paths", NULL, 0, "N", TOOL_O_UINT(type, t.max_paths, 1, 1ULL << 32), \
+	 .help = "paths per connection (initial_max_path_id); above 1\n" \
+		 "needs multipath"}, \
+	{"qlog-dir", NULL, 0, "DIR", TOOL_O_STR(type, t.qlog_flag), \
+	 .help = "one qlog per connection in DIR (QLOGDIR does the same)"}, \
+	{"keylog", NULL, 0, "FILE", TOOL_O_STR(type, t.keylog_flag), \
+	 .help = "append TLS secrets in NSS key log format\n" \
+		 "(SSLKEYLOGFILE does the same)"}, \
+	{"idle-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.idle_ms, 1, 3600000), \
+	 .help = "close a connection silent for MS ms (default 30000)"}, \
+	{"handshake-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
+	 .help = "give up a handshake not done after MS ms (default 10000)"}, \
+	{"verbose", NULL, 'v', NULL, TOOL_O_COUNT(type, t.verbose), \
+	 .help = "more output on stderr; repeat for more"}
+
+struct tool_transport {
+	uint64_t init_cwnd;	/* packets, 0: the library's default */
+	uint64_t flow_kb;
+	const char *cc;
+	const char *sched;	/* path scheduler: multipath only */
+	const char *stream_sched;
+	const char *io;
+	uint64_t max_paths;	/* 0: not given */
+	const char *qlog_flag;	/* --qlog-dir as given */
+	const char *keylog_flag;
+	uint64_t idle_ms;
+	uint64_t handshake_ms;
+	int verbose;
+
+	/* Filled by tool_transport_start. */
+	const char *qlog_dir;	/* the flag or QLOGDIR, checked; NULL: none */
+	struct tool_keylog keylog;
+};
+
+void tool_transport_init(struct tool_transport *t);
+
+/* Refuses what is parsed but not available yet (multipath, AF_XDP, ...),
+ * checks the qlog directory and opens the key log. Returns 0 or
+ * TOOL_EXIT_USAGE after one line. */
+int tool_transport_start(struct tool_transport *t);
+
+void tool_transport_stop(struct tool_transport *t);
+
+/* Settings and transport parameters for a connection; |server| allows the
+ * peer to open bidirectional streams (requests). */
+void tool_transport_apply(const struct tool_transport *t, bool server, mpq_settings *s,
+			  mpq_tparams *tp);
+
+/* mpq_log_fn writing "prog: msg" on stderr when |level| <= the int
+ * pointed to by |user_data| (the verbosity). */
+void tool_log(void *user_data, int level, const char *msg);
+
+/* "multipath is not available yet" for |what|, as one line; TOOL_EXIT_USAGE. */
+int tool_no_multipath(const char *what);
+
+#endif

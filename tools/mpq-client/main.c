@@ -1,0 +1,1025 @@
+/*
+ * mpq-client: fetches URLs over one QUIC connection with HTTP/0.9
+ * ("hq-interop"), over kernel UDP, single path (CLI.md "mpq-client").
+ *
+ * One event loop: datagrams in go to mpq_conn_read_pkt; after every event
+ * the connection's datagrams go out in GSO batches; one timer follows
+ * mpq_conn_get_expiry and another delays the second URL (-d).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <linux/errqueue.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/callbacks.h"
+#include "common/dgramio.h"
+#include "common/jsonout.h"
+#include "common/opts.h"
+#include "common/progress.h"
+#include "common/tool.h"
+#include "common/transport.h"
+#include "common/url.h"
+#include "io/loop.h"
+#include "io/netaddr.h"
+#include "mpq/endpoint.h"
+#include "mpq/hq.h"
+
+#define RX_ROUNDS 16	/* receive batches per readable event before the timers run */
+
+/* Options that need more than storing a value (the others are in the table). */
+enum {
+	OPT_MULTIPATH,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
+struct client_opts {
+	struct tool_transport t;
+	const char *ifaces;
+	const struct tool_option *multipath; /* -mip, -fmp or --path-delay was given */
+	uint64_t delay_ms;
+	const char *output;
+	bool discard;
+	const char *ca;
+	bool insecure;
+	bool json;
+	enum tool_progress_mode progress;
+	const char *alpn;
+	bool tcp, mptcp;
+};
+
+static const char *const alpn_names[] = {"hq-interop", "h3", NULL};
+
+#define O struct client_opts
+static const struct tool_option client_options[] = {
+	{"ifaces", NULL, 'n', "LIST", TOOL_O_STR(O, ifaces),
+	 .help = "local interfaces, one per path: the first reaches the URL's\n"
+		 "address (more than one needs multipath)"},
+	{"more-remotes", "mip", 0, "LIST", TOOL_O_SET(OPT_MULTIPATH),
+	 .help = "more server address:port pairs, comma-separated (multipath)"},
+	{"fake-multipath", "fmp", 0, NULL, TOOL_O_SET(OPT_MULTIPATH),
+	 .help = "a second path over the same interface (multipath)"},
+	{"delay", NULL, 'd', "MS", TOOL_O_UINT(O, delay_ms, 0, 3600000),
+	 .help = "request the second and later URLs MS milliseconds after\n"
+		 "the first"},
+	{"path-delay", NULL, 0, "MS", TOOL_O_SET(OPT_MULTIPATH),
+	 .help = "open the extra paths MS ms after the handshake (multipath)"},
+	{"output", NULL, 'o', "PATH", TOOL_O_STR(O, output),
+	 .help = "a file (one URL) or directory (several); '-' writes the\n"
+		 "body to stdout. Default: the URL's file name in the current\n"
+		 "directory"},
+	{"discard", NULL, 0, NULL, TOOL_O_TRUE(O, discard),
+	 .help = "do not store the bodies (they are still counted and hashed)"},
+	{"ca", NULL, 0, "FILE", TOOL_O_STR(O, ca),
+	 .help = "trust this CA (default: the system store)"},
+	{"insecure", NULL, 'k', NULL, TOOL_O_TRUE(O, insecure),
+	 .help = "do not verify the server's certificate (warns on stderr)"},
+	{"json", NULL, 0, NULL, TOOL_O_TRUE(O, json),
+	 .help = "print a JSON summary on stdout at the end"},
+	{"progress", NULL, 0, NULL, TOOL_O_SET(OPT_PROGRESS),
+	 .help = "show a progress line on stderr"},
+	{"no-progress", NULL, 0, NULL, TOOL_O_SET(OPT_NO_PROGRESS),
+	 .help = "do not (default: shown when stderr is a terminal)"},
+	{"alpn", NULL, 0, "NAME", TOOL_O_CHOICE(O, alpn, alpn_names),
+	 .help = "hq-interop (default); h3 is not available yet"},
+	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
+	 .help = "fetch over HTTPS on TCP instead (not available yet)"},
+	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),
+	 .help = "with --tcp: use MPTCP (not available yet)"},
+	TOOL_TRANSPORT_OPTIONS(O),
+	TOOL_OPTION_HELP,
+	TOOL_OPTION_VERSION,
+	TOOL_OPTION_END,
+};
+#undef O
+
+/* One URL to fetch and where its body goes. */
+struct fetch {
+	struct tool_url url;
+	char file[4096];	/* output path, "" when discarded or stdout */
+	int fd;			/* -1: discard */
+	int open_errno;		/* the output file could not be created */
+	mpq_hq_request *req;
+};
+
+struct client {
+	struct client_opts o;
+	struct fetch *fetches;
+	size_t nfetches;
+	size_t issued;		/* fetches handed to the hq client */
+
+	mpq_loop *loop;
+	mpq_loop_timer conn_timer;
+	mpq_loop_timer delay_timer;
+	struct tool_sock sock;
+	mpq_tls_ctx *tls;
+	mpq_hq_client *hq;
+	mpq_conn *conn;
+	struct tool_callbacks cbw;
+	struct tool_progress progress;
+	char server[MPQ_ADDR_STRLEN];
+
+	uint64_t start;		/* ns, the connection was created */
+	uint64_t end;		/* ns, the last request ended */
+	bool handshake_done;
+	bool closing;		/* we closed the connection after the last request */
+	bool ended;		/* the connection is over: stop the loop */
+	int conn_err;		/* what ended it (MPQ_ERR_*), 0 while it lives */
+	char reason[256];	/* why it failed, for the error line */
+	mpq_addr seen_local;	/* where the server's datagrams arrived */
+	uint32_t seen_ifindex;
+	mpq_conn_stats stats;	/* taken before the connection is deleted */
+	char alpn[32];
+};
+
+static int set_option(void *ctx, const struct tool_option *opt, const char *arg)
+{
+	struct client_opts *o = ctx;
+
+	switch (opt->id) {
+	case OPT_MULTIPATH:
+		o->multipath = opt;
+		return 0;
+	case OPT_PROGRESS:
+		o->progress = TOOL_PROGRESS_ON;
+		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = TOOL_PROGRESS_OFF;
+		return 0;
+	}
+	return TOOL_EXIT_USAGE;
+}
+
+static const struct tool_command client_command = {
+	.usage = "[options] URL...",
+	.summary = "Fetch every URL (https://HOST:PORT/PATH) over one QUIC connection with\n"
+		   "HTTP/0.9 (ALPN hq-interop), over UDP on a single path.",
+	.options = client_options,
+	.epilogue = "Exit status: 0 every URL fetched whole; 1 some URL failed (not found, stream\n"
+		    "reset, output not writable); 2 usage error; 3 connection failed (no route,\n"
+		    "handshake, certificate, idle timeout).\n"
+		    "Environment: SSLKEYLOGFILE (as --keylog), QLOGDIR (as --qlog-dir).",
+	.set = set_option,
+};
+
+/* Refuses what is parsed but cannot work yet. */
+static int check_available(const struct client_opts *o)
+{
+	if (o->multipath) {
+		char what[40];
+
+		snprintf(what, sizeof(what), "%s%s", o->multipath->alias ? "-" : "--",
+			 o->multipath->alias ? o->multipath->alias : o->multipath->name);
+		return tool_no_multipath(what);
+	}
+	if (o->ifaces && strchr(o->ifaces, ','))
+		return tool_no_multipath("-n with more than one interface");
+	if (o->alpn && strcmp(o->alpn, "h3") == 0) {
+		tool_err("--alpn h3: HTTP/3 is not available yet (use hq-interop)");
+		return TOOL_EXIT_USAGE;
+	}
+	if (o->tcp || o->mptcp) {
+		tool_err("--tcp/--mptcp: fetching over TCP is not available yet");
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- URLs and outputs ---- */
+
+static int parse_urls(struct client *c, int argc, char **argv, int first)
+{
+	c->nfetches = (size_t)(argc - first);
+	if (c->nfetches == 0) {
+		tool_err("no URL given (see --help)");
+		return TOOL_EXIT_USAGE;
+	}
+	c->fetches = calloc(c->nfetches, sizeof(*c->fetches));
+	if (!c->fetches) {
+		tool_err("out of memory");
+		return TOOL_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < c->nfetches; i++) {
+		struct fetch *f = &c->fetches[i];
+		int rv = tool_url_parse(&f->url, argv[first + (int)i]);
+
+		f->fd = -1;
+		if (rv != 0)
+			return rv;
+		if (i > 0 && (strcmp(f->url.host, c->fetches[0].url.host) != 0 ||
+			      f->url.port != c->fetches[0].url.port)) {
+			tool_err("%s: every URL must name the same server as %s (one connection)",
+				 f->url.text, c->fetches[0].url.text);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where fetch |f| goes: |dir|/name, or |path| itself when |dir| is NULL. */
+static int output_name(struct fetch *f, const char *dir, const char *path)
+{
+	const char *name = tool_url_file_name(&f->url);
+	int n;
+
+	if (!dir) {
+		n = snprintf(f->file, sizeof(f->file), "%s", path);
+	} else if (!name) {
+		tool_err("%s: no file name in the URL to save it under (use -o FILE or --discard)",
+			 f->url.text);
+		return TOOL_EXIT_USAGE;
+	} else {
+		n = snprintf(f->file, sizeof(f->file), "%s/%s", dir, name);
+	}
+	if (n < 0 || (size_t)n >= sizeof(f->file)) {
+		tool_err("%s: output path too long", f->url.text);
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Chooses every fetch's output file per -o / --discard (CLI.md). */
+static int plan_outputs(struct client *c)
+{
+	const struct client_opts *o = &c->o;
+	const char *dir = ".";
+	int rv;
+
+	if (o->discard) {
+		if (o->output) {
+			tool_err("-o and --discard exclude each other");
+			return TOOL_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (o->output && strcmp(o->output, "-") == 0) {
+		if (c->nfetches > 1) {
+			tool_err("-o -: only one URL's body can go to stdout");
+			return TOOL_EXIT_USAGE;
+		}
+		if (o->json) {
+			tool_err("-o - and --json would both write to stdout");
+			return TOOL_EXIT_USAGE;
+		}
+		c->fetches[0].fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (o->output && c->nfetches == 1 && !is_dir(o->output))
+		return output_name(&c->fetches[0], NULL, o->output);
+	if (o->output) {
+		dir = o->output;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			tool_err("cannot create output directory %s: %s", dir, strerror(errno));
+			return TOOL_EXIT_FAIL;
+		}
+		if (!is_dir(dir)) {
+			tool_err("-o %s: not a directory (needed for several URLs)", dir);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < c->nfetches; i++) {
+		rv = output_name(&c->fetches[i], dir, NULL);
+		if (rv != 0)
+			return rv;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(c->fetches[i].file, c->fetches[j].file) == 0) {
+				tool_err("%s and %s would both be saved as %s (use -o DIR per URL "
+					 "or --discard)",
+					 c->fetches[j].url.text, c->fetches[i].url.text,
+					 c->fetches[i].file);
+				return TOOL_EXIT_USAGE;
+			}
+		}
+	}
+	return 0;
+}
+
+static void close_outputs(struct client *c)
+{
+	for (size_t i = 0; i < c->nfetches; i++) {
+		struct fetch *f = &c->fetches[i];
+
+		if (f->fd >= 0 && f->fd != STDOUT_FILENO && close(f->fd) < 0)
+			tool_err("%s: %s", f->file, strerror(errno));
+		f->fd = -1;
+	}
+}
+
+/* When every URL asks for generated bytes ("/<digits>"), their total: the
+ * progress bar's length. 0 otherwise. */
+static uint64_t expected_total(const struct client *c)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < c->nfetches; i++) {
+		const char *p = c->fetches[i].url.path + 1;
+
+		if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 15)
+			return 0;
+		total += strtoull(p, NULL, 10);
+	}
+	return total;
+}
+
+/* ---- The connection ---- */
+
+static void fail(struct client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct client *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->conn_err)
+		return;
+	c->conn_err = err;
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* The reason a connection error gives, from mpq_conn_get_error. */
+static void describe_conn_error(struct client *c, int err)
+{
+	const mpq_conn_error *e = mpq_conn_get_error(c->conn);
+	const char *why = e->set && e->reason[0] ? e->reason : mpq_strerror(err);
+
+	if (err == MPQ_ERR_HANDSHAKE_TIMEOUT || err == MPQ_ERR_IDLE_CLOSE)
+		fail(c, err, "%s", mpq_strerror(err));
+	else if (!e->set)
+		fail(c, err, "%s", mpq_strerror(err));
+	else if (e->remote && !e->app && e->code == MPQ_TE_CONNECTION_REFUSED)
+		fail(c, err, "refused by the server%s%s", e->reason[0] ? ": " : "", e->reason);
+	else if (!e->app && e->code >= MPQ_TE_CRYPTO_ERROR &&
+		 e->code <= MPQ_TE_CRYPTO_ERROR + 0xff)
+		fail(c, err, "%sTLS handshake failed: %s", e->remote ? "the server says: " : "",
+		     why);
+	else if (e->remote && e->app)
+		fail(c, err, "closed by the server with application error 0x%llx%s%s",
+		     (unsigned long long)e->code, e->reason[0] ? ": " : "", e->reason);
+	else if (e->remote)
+		fail(c, err, "closed by the server with error 0x%llx%s%s",
+		     (unsigned long long)e->code, e->reason[0] ? ": " : "", e->reason);
+	else
+		fail(c, err, "%s (error 0x%llx)", why, (unsigned long long)e->code);
+}
+
+static bool all_done(const struct client *c)
+{
+	return c->issued == c->nfetches && mpq_hq_client_done(c->hq);
+}
+
+/* Opens fetch |f|'s output file; a failure fails that URL only. */
+static void open_output(struct fetch *f)
+{
+	if (!f->file[0])
+		return;
+	f->fd = open(f->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (f->fd < 0)
+		f->open_errno = errno;
+}
+
+/* Hands fetches up to |upto| to the hq client, which sends them as soon as
+ * the connection allows. */
+static int issue(struct client *c, size_t upto)
+{
+	for (; c->issued < upto; c->issued++) {
+		struct fetch *f = &c->fetches[c->issued];
+		mpq_hq_sink sink = {.kind = MPQ_HQ_SINK_DISCARD};
+		int rv;
+
+		open_output(f);
+		if (f->open_errno)
+			continue;
+		if (f->fd >= 0)
+			sink = (mpq_hq_sink){.kind = MPQ_HQ_SINK_FD, .fd = f->fd};
+		rv = mpq_hq_client_get(c->hq, c->conn, f->url.path, &sink, &f->req);
+		if (rv < 0) {
+			tool_err("%s: cannot request it: %s", f->url.text, mpq_strerror(rv));
+			return rv;
+		}
+	}
+	return 0;
+}
+
+static int after_event(struct client *c);
+
+static int on_delay(mpq_loop *loop, mpq_loop_timer *t, void *ud)
+{
+	struct client *c = ud;
+	int rv = issue(c, c->nfetches);
+
+	return rv < 0 ? rv : after_event(c);
+}
+
+static int on_handshake(mpq_conn *conn, void *ud)
+{
+	struct client *c = ud;
+	size_t alen = 0;
+	const uint8_t *alpn = mpq_conn_alpn(conn, &alen);
+	int rv;
+
+	c->handshake_done = true;
+	if (alpn && alen < sizeof(c->alpn)) {
+		memcpy(c->alpn, alpn, alen);
+		c->alpn[alen] = '\0';
+	}
+	if (c->o.t.verbose)
+		tool_err("connected to %s (%s)", c->server, c->alpn);
+	/* Requests (and output files) wait for the handshake, so that a failed
+	 * connection leaves no empty files behind. The hq client's own hook,
+	 * called next, sends them. With -d the others follow on a timer. */
+	if (!c->o.delay_ms || c->nfetches == 1)
+		return issue(c, c->nfetches);
+	rv = issue(c, 1);
+	if (rv == 0)
+		rv = mpq_loop_timer_set(c->loop, &c->delay_timer,
+					mpq_loop_now() + c->o.delay_ms * MPQ_MS, 0);
+	return rv;
+}
+
+static void on_request_done(mpq_hq_request *req, void *ud)
+{
+	struct client *c = ud;
+
+	/* A refused request has no body: leave no file for it. (The hq client
+	 * logs the request's end itself.) */
+	for (size_t i = 0; i < c->issued; i++) {
+		struct fetch *f = &c->fetches[i];
+
+		if (f->req == req && f->file[0] && mpq_hq_request_status(req) == MPQ_HQ_RESET) {
+			close(f->fd);
+			f->fd = -1;
+			unlink(f->file);
+		}
+	}
+}
+
+static int on_dgram(void *ud, mpq_dgram *d)
+{
+	struct client *c = ud;
+	mpq_path path = {.local = d->local, .remote = d->remote, .ifindex = d->ifindex,
+			 .user_data = &c->sock};
+	int rv;
+
+	if (!mpq_addr_equal(&d->remote, &c->fetches[0].url.addr))
+		return 0; /* not from the server */
+	if (!c->seen_local.len) {
+		c->seen_local = d->local;
+		c->seen_ifindex = d->ifindex;
+	}
+	rv = mpq_conn_read_pkt(c->conn, &path, d->data, d->len, mpq_loop_now());
+	if (rv < 0)
+		describe_conn_error(c, rv);
+	return 0;
+}
+
+/* An ICMP error about a datagram we sent (IP_RECVERR): before the handshake
+ * completes, the server is unreachable or not listening. Later ones are
+ * ignored, as QUIC does. */
+static void on_icmp_error(struct client *c, int errnum)
+{
+	if (c->handshake_done)
+		return;
+	if (errnum == ECONNREFUSED)
+		fail(c, MPQ_ERR_INTERNAL, "connection refused (nothing listens on that port)");
+	else
+		fail(c, MPQ_ERR_INTERNAL, "%s", strerror(errnum));
+}
+
+static bool is_icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == ENONET || e == EPROTO;
+}
+
+/* Reads the socket's error queue (IP_RECVERR) so that epoll stops reporting it. */
+static void drain_errqueue(struct client *c)
+{
+	int fd = mpq_pathio_fd(c->sock.io);
+
+	for (int i = 0; i < 64; i++) {
+		uint8_t data[64], control[512];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				   .msg_controllen = sizeof(control)};
+
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
+
+			if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR))
+				if (is_icmp_errno((int)ee->ee_errno))
+					on_icmp_error(c, (int)ee->ee_errno);
+		}
+	}
+}
+
+static int on_readable(mpq_loop *loop, int fd, unsigned int events, void *ud)
+{
+	struct client *c = ud;
+	int rv;
+
+	if (events & MPQ_LOOP_ERROR)
+		drain_errqueue(c);
+	if (events & MPQ_LOOP_WRITE) {
+		rv = tool_tx_flush(&c->sock);
+		if (rv < 0)
+			return rv;
+	}
+	if (events & MPQ_LOOP_READ) {
+		rv = tool_rx_drain(&c->sock, on_dgram, c, RX_ROUNDS);
+		if (rv < 0 && is_icmp_errno(c->sock.io->err.errnum)) {
+			drain_errqueue(c);
+			on_icmp_error(c, c->sock.io->err.errnum);
+		} else if (rv < 0) {
+			char text[160];
+
+			tool_oserr_text(text, sizeof(text), rv, &c->sock.io->err);
+			fail(c, rv, "receive failed: %s", text);
+		}
+	}
+	return after_event(c);
+}
+
+static int on_conn_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
+{
+	struct client *c = ud;
+	int rv = mpq_conn_handle_expiry(c->conn, mpq_loop_now());
+
+	if (rv < 0)
+		describe_conn_error(c, rv);
+	return after_event(c);
+}
+
+static void show_progress(struct client *c, uint64_t now)
+{
+	uint64_t bytes = 0;
+	size_t done = 0;
+
+	if (!tool_progress_due(&c->progress, now))
+		return;
+	for (size_t i = 0; i < c->issued; i++) {
+		const mpq_hq_request *req = c->fetches[i].req;
+
+		if (!req)
+			continue;
+		bytes += mpq_hq_request_bytes(req);
+		done += mpq_hq_request_status(req) >= MPQ_HQ_OK;
+	}
+	tool_progress_update(&c->progress, now, bytes, done, c->nfetches);
+}
+
+/* After every event: send, close when done, re-arm the timer. */
+static int after_event(struct client *c)
+{
+	uint64_t now = mpq_loop_now();
+	int rv;
+
+	if (!c->closing && !c->conn_err && all_done(c)) {
+		c->end = now;
+		mpq_conn_close(c->conn, 0, "", now);
+		c->closing = true;
+	}
+	rv = tool_conn_send(&c->sock, c->conn, now);
+	if (rv < 0 && rv != MPQ_ERR_CLOSING && rv != MPQ_ERR_DRAINING)
+		return rv;
+	if (rv < 0)
+		describe_conn_error(c, rv);
+	rv = tool_tx_flush(&c->sock);
+	if (rv < 0)
+		return rv;
+	if (c->sock.tx_errnum && is_icmp_errno(c->sock.tx_errnum))
+		on_icmp_error(c, c->sock.tx_errnum);
+	c->sock.tx_errnum = 0;
+	rv = mpq_loop_mod_fd(c->loop, mpq_pathio_fd(c->sock.io),
+			     MPQ_LOOP_READ | (c->sock.tx_blocked ? MPQ_LOOP_WRITE : 0));
+	if (rv < 0)
+		return rv;
+	if (c->closing || c->conn_err) {
+		/* The close (ours or the peer's) is out: no need to linger. */
+		c->ended = true;
+		mpq_loop_stop(c->loop);
+		return 0;
+	}
+	show_progress(c, now);
+	return mpq_loop_timer_set(c->loop, &c->conn_timer, mpq_conn_get_expiry(c->conn), 0);
+}
+
+/* ---- Setting up ---- */
+
+static int open_socket(struct client *c)
+{
+	const mpq_addr *server = &c->fetches[0].url.addr;
+	int fam = server->ss.ss_family;
+	int on = 1;
+	mpq_oserr err;
+	mpq_addr local;
+	char text[160];
+	int rv;
+
+	mpq_addr_any(&local, fam, 0);
+	rv = tool_sock_open(&c->sock, &local, c->o.ifaces, &err);
+	if (rv == MPQ_ERR_NOT_FOUND && c->o.ifaces) {
+		tool_err("-n %s: no such interface", c->o.ifaces);
+		return TOOL_EXIT_USAGE;
+	}
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		tool_err("cannot connect to %s: cannot open a UDP socket%s%s: %s", c->server,
+			 c->o.ifaces ? " on " : "", c->o.ifaces ? c->o.ifaces : "", text);
+		return TOOL_EXIT_CONN;
+	}
+	/* ICMP errors (port unreachable) reach an unconnected socket only with
+	 * IP_RECVERR; without it a closed port means waiting for the timeout. */
+	if (fam == AF_INET)
+		setsockopt(mpq_pathio_fd(c->sock.io), IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	else
+		setsockopt(mpq_pathio_fd(c->sock.io), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	return 0;
+}
+
+static int make_tls(struct client *c)
+{
+	mpq_tls_config cfg = {.is_server = false, .alpn = MPQ_HQ_ALPN, .ca_file = c->o.ca,
+			      .insecure = c->o.insecure};
+	char why[256] = "";
+	int err = 0;
+
+	if (c->o.insecure)
+		tool_err("WARNING: --insecure: the server's certificate is NOT verified; "
+			 "anyone on the path can pose as the server");
+	c->tls = mpq_tls_context_new(&cfg, &err, why, sizeof(why));
+	if (!c->tls) {
+		if (c->o.ca && err == MPQ_ERR_INVALID_ARGUMENT) {
+			tool_err("--ca %s: %s", c->o.ca, why[0] ? why : mpq_strerror(err));
+			return TOOL_EXIT_USAGE;
+		}
+		tool_err("cannot set up TLS: %s", why[0] ? why : mpq_strerror(err));
+		return TOOL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int make_conn(struct client *c)
+{
+	mpq_hq_client_config hcfg = {.request_done = on_request_done, .user_data = c,
+				     .log = tool_log, .log_user_data = &c->o.t.verbose};
+	mpq_path path = {.local = c->sock.io->local, .remote = c->fetches[0].url.addr,
+			 .user_data = &c->sock};
+	mpq_settings settings;
+	mpq_tparams tparams;
+	mpq_callbacks cb = {0};
+	int rv;
+
+	rv = mpq_hq_client_new(&c->hq, &hcfg);
+	if (rv < 0) {
+		tool_err("cannot start the hq client: %s", mpq_strerror(rv));
+		return TOOL_EXIT_FAIL;
+	}
+	mpq_settings_default(&settings);
+	mpq_tparams_default(&tparams);
+	tool_transport_apply(&c->o.t, false, &settings, &tparams);
+	settings.server_name = c->fetches[0].url.host;
+	mpq_hq_client_callbacks(&cb, c->hq);
+	c->cbw.keylog = &c->o.t.keylog;
+	c->cbw.handshake_completed = on_handshake;
+	c->cbw.tool = c;
+	tool_callbacks_wrap(&cb, &c->cbw);
+
+	c->start = mpq_loop_now();
+	rv = mpq_conn_client_new(&c->conn, &path, &settings, &tparams, &cb, c->tls, c->start);
+	if (rv < 0) {
+		tool_err("cannot connect to %s: %s", c->server, mpq_strerror(rv));
+		return TOOL_EXIT_CONN;
+	}
+	if (c->o.t.qlog_dir) {
+		rv = mpq_conn_set_qlog_dir(c->conn, c->o.t.qlog_dir, false);
+		if (rv < 0)
+			tool_warn("no qlog in %s: %s", c->o.t.qlog_dir, mpq_strerror(rv));
+	}
+	return 0;
+}
+
+static int make_loop(struct client *c)
+{
+	int rv = tool_loop_new(&c->loop);
+
+	if (rv != 0)
+		return rv;
+	rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(c->sock.io), MPQ_LOOP_READ, on_readable, c);
+	if (rv < 0) {
+		tool_err("cannot watch the socket: %s", mpq_strerror(rv));
+		return TOOL_EXIT_FAIL;
+	}
+	mpq_loop_timer_init(&c->conn_timer, on_conn_timer, c);
+	mpq_loop_timer_init(&c->delay_timer, on_delay, c);
+	return 0;
+}
+
+/* ---- Running and reporting ---- */
+
+static int run(struct client *c)
+{
+	int rv;
+
+	rv = after_event(c);
+	if (rv == 0 && !c->ended)
+		rv = mpq_loop_run(c->loop);
+	if (rv == 0 && !c->ended && mpq_loop_signal(c->loop)) {
+		uint64_t now = mpq_loop_now();
+
+		mpq_conn_close(c->conn, 0, "interrupted", now);
+		tool_conn_send(&c->sock, c->conn, now);
+		tool_tx_flush(&c->sock);
+		fail(c, MPQ_ERR_CLOSING, "interrupted");
+	}
+	tool_progress_end(&c->progress);
+	if (rv < 0) {
+		const mpq_oserr *e = mpq_loop_oserr(c->loop);
+		char text[160];
+
+		tool_oserr_text(text, sizeof(text), rv, e->errnum ? e : &c->sock.io->err);
+		fail(c, rv, "%s", text);
+	}
+	if (!c->end)
+		c->end = mpq_loop_now();
+	mpq_conn_get_stats(c->conn, &c->stats);
+	mpq_hq_client_conn_closed(c->hq, c->conn);
+	return 0;
+}
+
+static void json_path(struct client *c, struct tool_json *j)
+{
+	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN], ifname[IF_NAMESIZE] = "";
+	mpq_addr l = c->seen_local.len ? c->seen_local : c->sock.io->local;
+	const char *state = c->conn_err && !c->closing ? "failed" :
+			    c->handshake_done ? "active" : "validating";
+
+	mpq_addr_set_port(&l, mpq_addr_port(&c->sock.io->local));
+	mpq_addr_format(&l, local, sizeof(local));
+	mpq_addr_format(&c->fetches[0].url.addr, remote, sizeof(remote));
+	if (c->o.ifaces)
+		snprintf(ifname, sizeof(ifname), "%s", c->o.ifaces);
+	else if (c->seen_ifindex)
+		if_indextoname(c->seen_ifindex, ifname);
+
+	tool_json_obj_begin(j);
+	tool_json_key(j, "path_id");
+	tool_json_u64(j, 0);
+	tool_json_key(j, "iface");
+	if (ifname[0])
+		tool_json_str(j, ifname);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "local");
+	tool_json_str(j, local);
+	tool_json_key(j, "remote");
+	tool_json_str(j, remote);
+	tool_json_key(j, "state");
+	tool_json_str(j, state);
+	tool_json_key(j, "bytes_sent");
+	tool_json_u64(j, c->stats.bytes_sent);
+	tool_json_key(j, "bytes_received");
+	tool_json_u64(j, c->stats.bytes_received);
+	tool_json_key(j, "packets_sent");
+	tool_json_u64(j, c->stats.packets_sent);
+	tool_json_key(j, "packets_received");
+	tool_json_u64(j, c->stats.packets_received);
+	tool_json_key(j, "packets_lost");
+	tool_json_u64(j, c->stats.packets_lost);
+	tool_json_key(j, "srtt_ms");
+	if (c->stats.min_rtt) /* 0: no RTT sample yet */
+		tool_json_num(j, (double)c->stats.srtt / 1e6, 3);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "cwnd");
+	tool_json_u64(j, c->stats.cwnd);
+	tool_json_obj_end(j);
+}
+
+static void json_url(struct tool_json *j, const struct fetch *f)
+{
+	const mpq_hq_request *req = f->req;
+	enum mpq_hq_status st = req ? mpq_hq_request_status(req) : MPQ_HQ_WAITING;
+	const char *sha = req ? mpq_hq_request_sha256(req) : NULL;
+	uint64_t sent = 0, first = 0, last = 0;
+	int errnum;
+
+	if (req)
+		mpq_hq_request_times(req, &sent, &first, &last);
+	tool_json_obj_begin(j);
+	tool_json_key(j, "url");
+	tool_json_str(j, f->url.text);
+	tool_json_key(j, "status");
+	/* A request never sent ended with the connection: incomplete. */
+	tool_json_str(j, mpq_hq_status_name(st < MPQ_HQ_OK ? MPQ_HQ_INCOMPLETE : st));
+	tool_json_key(j, "bytes");
+	tool_json_u64(j, req ? mpq_hq_request_bytes(req) : 0);
+	tool_json_key(j, "sha256");
+	if (sha)
+		tool_json_str(j, sha);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "seconds");
+	tool_json_num(j, sent && last > sent ? (double)(last - sent) / 1e9 : 0, 3);
+	if (st == MPQ_HQ_RESET) {
+		tool_json_key(j, "code");
+		tool_json_u64(j, mpq_hq_request_code(req));
+	}
+	errnum = f->open_errno ? f->open_errno : req ? mpq_hq_request_errno(req) : 0;
+	if (errnum) {
+		tool_json_key(j, "error");
+		tool_json_str(j, strerror(errnum));
+	}
+	if (f->file[0]) {
+		tool_json_key(j, "file");
+		tool_json_str(j, f->file);
+	}
+	tool_json_obj_end(j);
+}
+
+static void print_json(struct client *c)
+{
+	struct tool_json j;
+	uint64_t total = 0;
+	double secs = (double)(c->end - c->start) / 1e9;
+
+	for (size_t i = 0; i < c->nfetches; i++)
+		if (c->fetches[i].req)
+			total += mpq_hq_request_bytes(c->fetches[i].req);
+	tool_json_init(&j, stdout);
+	tool_json_obj_begin(&j);
+	tool_json_key(&j, "alpn");
+	tool_json_str(&j, c->alpn[0] ? c->alpn : MPQ_HQ_ALPN);
+	tool_json_key(&j, "multipath");
+	tool_json_bool(&j, false);
+	tool_json_key(&j, "handshake_ms");
+	if (c->stats.handshake_time)
+		tool_json_num(&j, (double)c->stats.handshake_time / 1e6, 3);
+	else
+		tool_json_null(&j);
+	tool_json_key(&j, "seconds");
+	tool_json_num(&j, secs, 3);
+	tool_json_key(&j, "bytes_total");
+	tool_json_u64(&j, total);
+	tool_json_key(&j, "goodput_mbps");
+	tool_json_num(&j, secs > 0 ? (double)total * 8 / secs / 1e6 : 0, 3);
+	if (c->conn_err && !c->closing) {
+		tool_json_key(&j, "error");
+		tool_json_str(&j, c->reason);
+	}
+	tool_json_key(&j, "urls");
+	tool_json_arr_begin(&j);
+	for (size_t i = 0; i < c->nfetches; i++)
+		json_url(&j, &c->fetches[i]);
+	tool_json_arr_end(&j);
+	tool_json_key(&j, "paths");
+	tool_json_arr_begin(&j);
+	json_path(c, &j);
+	tool_json_arr_end(&j);
+	tool_json_obj_end(&j);
+	fflush(stdout);
+}
+
+/* One line per URL that did not arrive whole. */
+static void report_failed_urls(const struct client *c)
+{
+	for (size_t i = 0; i < c->nfetches; i++) {
+		const struct fetch *f = &c->fetches[i];
+		enum mpq_hq_status st = f->req ? mpq_hq_request_status(f->req) : MPQ_HQ_WAITING;
+		uint64_t code = f->req ? mpq_hq_request_code(f->req) : 0;
+		int errnum = f->req ? mpq_hq_request_errno(f->req) : 0;
+
+		if (st == MPQ_HQ_OK)
+			continue;
+		if (f->open_errno)
+			tool_err("%s: cannot create %s: %s", f->url.text, f->file,
+				 strerror(f->open_errno));
+		else if (st == MPQ_HQ_RESET)
+			tool_err("%s: %s (stream reset with code 0x%llx)", f->url.text,
+				 code == MPQ_HQ_ERR_NOT_FOUND    ? "not found" :
+				 code == MPQ_HQ_ERR_FORBIDDEN    ? "forbidden" :
+				 code == MPQ_HQ_ERR_BAD_REQUEST  ? "bad request" :
+				 code == MPQ_HQ_ERR_INTERNAL     ? "server error" :
+								   "refused",
+				 (unsigned long long)code);
+		else if (errnum)
+			tool_err("%s: cannot write %s: %s", f->url.text,
+				 f->file[0] ? f->file : "the body", strerror(errnum));
+		else
+			tool_err("%s: incomplete", f->url.text);
+	}
+}
+
+/* The exit status of CLI.md, with one line saying why when it is not 0. */
+static int verdict(struct client *c)
+{
+	bool all_ok = true;
+
+	for (size_t i = 0; i < c->nfetches; i++)
+		if (!c->fetches[i].req || mpq_hq_request_status(c->fetches[i].req) != MPQ_HQ_OK)
+			all_ok = false;
+	if (c->conn_err && !c->closing && !c->handshake_done) {
+		tool_err("cannot connect to %s: %s", c->server, c->reason);
+		return TOOL_EXIT_CONN;
+	}
+	if (c->conn_err && !c->closing && !all_ok) {
+		if (strcmp(c->reason, "interrupted") == 0) {
+			tool_err("interrupted");
+			return TOOL_EXIT_FAIL;
+		}
+		tool_err("connection to %s failed: %s", c->server, c->reason);
+		return TOOL_EXIT_CONN;
+	}
+	if (!all_ok) {
+		report_failed_urls(c);
+		return TOOL_EXIT_FAIL;
+	}
+	return TOOL_EXIT_OK;
+}
+
+static void cleanup(struct client *c)
+{
+	if (c->loop && c->sock.io)
+		mpq_loop_del_fd(c->loop, mpq_pathio_fd(c->sock.io));
+	if (c->loop) {
+		mpq_loop_timer_cancel(c->loop, &c->conn_timer);
+		mpq_loop_timer_cancel(c->loop, &c->delay_timer);
+	}
+	mpq_conn_del(c->conn);
+	mpq_hq_client_free(c->hq);
+	mpq_tls_context_free(c->tls);
+	tool_sock_close(&c->sock);
+	mpq_loop_del(c->loop);
+	close_outputs(c);
+	tool_transport_stop(&c->o.t);
+	free(c->fetches);
+}
+
+static int client_main(struct client *c, int argc, char **argv)
+{
+	int first, rv;
+
+	tool_transport_init(&c->o.t);
+	rv = tool_parse(&client_command, &c->o, argc, argv, &first);
+	if (rv != TOOL_PARSE_OK)
+		return rv;
+	rv = check_available(&c->o);
+	if (rv == 0)
+		rv = parse_urls(c, argc, argv, first);
+	if (rv == 0)
+		rv = plan_outputs(c);
+	if (rv == 0)
+		rv = tool_transport_start(&c->o.t);
+	if (rv == 0)
+		rv = tool_url_resolve(&c->fetches[0].url);
+	if (rv != 0)
+		return rv;
+	for (size_t i = 1; i < c->nfetches; i++)
+		c->fetches[i].url.addr = c->fetches[0].url.addr;
+	mpq_addr_format(&c->fetches[0].url.addr, c->server, sizeof(c->server));
+	rv = make_tls(c);
+	if (rv == 0)
+		rv = open_socket(c);
+	if (rv == 0)
+		rv = make_loop(c);
+	if (rv == 0)
+		rv = make_conn(c);
+	if (rv != 0)
+		return rv;
+	tool_progress_init(&c->progress, c->o.progress, c->start, expected_total(c));
+	run(c);
+	if (c->o.json)
+		print_json(c);
+	return verdict(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct client c;
+	int rv;
+
+	memset(&c, 0, sizeof(c));
+	rv = client_main(&c, argc, argv);
+	cleanup(&c);
+	return rv;
+}
