@@ -98,6 +98,9 @@ uint64_t mpq_hq_parse_request(const char *line, size_t len, char *rel, size_t re
 				return MPQ_HQ_ERR_BAD_REQUEST;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
+			/* Encoded control characters are refused as plain ones are. */
+			if (c != 0 && (c < 0x20 || c == 0x7f))
+				return MPQ_HQ_ERR_BAD_REQUEST;
 		}
 		if (c == 0)
 			nul = true;
@@ -119,6 +122,7 @@ struct hq_sreq {
 	mpq_conn *conn;
 	int64_t id;
 	struct hq_sreq *prev, *next;	/* the server's list */
+	struct hq_sreq *hnext;		/* chain in the server's index */
 	char *line;			/* request bytes so far (when split over frames) */
 	size_t line_len;
 	bool parsed;			/* the request line is complete */
@@ -137,6 +141,10 @@ struct mpq_hq_server {
 	void *log_user_data;
 	struct hq_sreq *head;
 	size_t active;
+	/* Requests by (connection, stream): stream_closed comes after the
+	 * library forgot the stream, so its user data cannot be read there. */
+	struct hq_sreq **index;
+	size_t nbuckets;		/* power of two */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -177,6 +185,56 @@ MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config
 	return 0;
 }
 
+static size_t bucket_of(const mpq_hq_server *srv, const mpq_conn *conn, int64_t id)
+{
+	uint64_t h = (uint64_t)(uintptr_t)conn * 0x9e3779b97f4a7c15ULL ^ (uint64_t)id;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (size_t)(h ^ h >> 31) & (srv->nbuckets - 1);
+}
+
+/* Doubles the index once it holds as many requests as buckets. */
+static int index_grow(mpq_hq_server *srv)
+{
+	size_t old = srv->nbuckets, nb = old ? 2 * old : 64;
+	struct hq_sreq **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return MPQ_ERR_NOMEM;
+	struct hq_sreq **prev = srv->index;
+	srv->index = b;
+	srv->nbuckets = nb;
+	for (size_t i = 0; i < old; i++) {
+		struct hq_sreq *r = prev[i];
+		while (r) {
+			struct hq_sreq *next = r->hnext;
+			size_t k = bucket_of(srv, r->conn, r->id);
+			r->hnext = b[k];
+			b[k] = r;
+			r = next;
+		}
+	}
+	free(prev);
+	return 0;
+}
+
+static struct hq_sreq *index_find(const mpq_hq_server *srv, const mpq_conn *conn, int64_t id)
+{
+	if (!srv->nbuckets)
+		return NULL;
+	struct hq_sreq *r = srv->index[bucket_of(srv, conn, id)];
+	while (r && (r->conn != conn || r->id != id))
+		r = r->hnext;
+	return r;
+}
+
+static void index_remove(mpq_hq_server *srv, struct hq_sreq *r)
+{
+	struct hq_sreq **pp = &srv->index[bucket_of(srv, r->conn, r->id)];
+	while (*pp && *pp != r)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = r->hnext;
+}
+
 static void sreq_release(struct hq_sreq *r)
 {
 	if (r->fd >= 0)
@@ -190,6 +248,7 @@ static void sreq_free(struct hq_sreq *r)
 {
 	mpq_hq_server *srv = r->srv;
 	sreq_release(r);
+	index_remove(srv, r);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -208,6 +267,7 @@ MPQ_EXPORT void mpq_hq_server_free(mpq_hq_server *srv)
 		sreq_free(srv->head);
 	close(srv->root_fd);
 	free(srv->root_real);
+	free(srv->index);
 	free(srv);
 }
 
@@ -383,9 +443,12 @@ static void sreq_pump(struct hq_sreq *r)
 			while (got < 0 && errno == EINTR);
 			if (got <= 0) {
 				/* A read error, or the file shrank under us. */
+				char eb[64];
+				const char *why = "file truncated";
+				if (got < 0)
+					why = strerror_r(errno, eb, sizeof(eb));
 				srv_log(r->srv, 0, "stream %lld: read failed at %llu: %s",
-					(long long)r->id, (unsigned long long)r->offset,
-					got < 0 ? strerror(errno) : "file truncated");
+					(long long)r->id, (unsigned long long)r->offset, why);
 				sreq_refuse(r, MPQ_HQ_ERR_INTERNAL);
 				return;
 			}
@@ -445,6 +508,8 @@ static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
 	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
 	if (r)
 		return r;
+	if (srv->active >= srv->nbuckets && index_grow(srv) != 0)
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -452,6 +517,9 @@ static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
 		free(r);
 		return NULL;
 	}
+	size_t k = bucket_of(srv, conn, id);
+	r->hnext = srv->index[k];
+	srv->index[k] = r;
 	r->srv = srv;
 	r->conn = conn;
 	r->id = id;
@@ -561,8 +629,7 @@ static int srv_on_stop_sending(mpq_conn *conn, int64_t id, uint64_t app_error, v
 
 static int srv_on_closed(mpq_conn *conn, int64_t id, void *ud)
 {
-	(void)ud;
-	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
+	struct hq_sreq *r = index_find(ud, conn, id);
 	if (r)
 		sreq_free(r);
 	return 0;
@@ -601,13 +668,22 @@ struct mpq_hq_request {
 	struct mpq_hq_request *wait_next;
 };
 
+/* The requests waiting for a stream of one connection, in order. Kept until
+ * the client is freed, so a callback that makes requests on another
+ * connection never frees a queue being walked. */
+struct wait_queue {
+	mpq_conn *conn;
+	mpq_hq_request *head, *tail;
+	bool issuing;
+	struct wait_queue *next;
+};
+
 struct mpq_hq_client {
 	mpq_hq_client_config cfg;
 	mpq_hq_request **reqs;
 	size_t n, cap;
 	size_t unfinished;
-	mpq_hq_request *wait_head, *wait_tail;	/* WAITING, in order */
-	bool issuing;
+	struct wait_queue *queues;
 };
 
 static uint64_t cli_now(const mpq_hq_client *cli)
@@ -651,7 +727,20 @@ MPQ_EXPORT void mpq_hq_client_free(mpq_hq_client *cli)
 		free(cli->reqs[i]);
 	}
 	free(cli->reqs);
+	while (cli->queues) {
+		struct wait_queue *q = cli->queues;
+		cli->queues = q->next;
+		free(q);
+	}
 	free(cli);
+}
+
+static struct wait_queue *queue_of(const mpq_hq_client *cli, const mpq_conn *conn)
+{
+	struct wait_queue *q = cli->queues;
+	while (q && q->conn != conn)
+		q = q->next;
+	return q;
 }
 
 static void finish(mpq_hq_request *r, enum mpq_hq_status status)
@@ -724,35 +813,27 @@ static int start(mpq_hq_request *r)
 
 MPQ_EXPORT int mpq_hq_client_issue(mpq_hq_client *cli, mpq_conn *conn)
 {
-	/* A request_done callback that calls mpq_hq_client_get lands here
+	struct wait_queue *q = queue_of(cli, conn);
+	/* A request_done callback that makes a request on |conn| lands here
 	 * again: the running loop picks the new request up. */
-	if (cli->issuing || !mpq_conn_is_handshake_complete(conn))
+	if (!q || q->issuing || !mpq_conn_is_handshake_complete(conn))
 		return 0;
-	cli->issuing = true;
+	q->issuing = true;
 	int err = 0;
-	mpq_hq_request *prev = NULL, *r = cli->wait_head;
-	while (r) {
-		if (r->conn != conn) {
-			prev = r;
-			r = r->wait_next;
-			continue;
-		}
-		int rv = start(r);
+	while (q->head) {
+		mpq_hq_request *r = q->head;
+		int rv = r->status == MPQ_HQ_WAITING ? start(r) : 0;
 		if (rv == MPQ_ERR_STREAM_LIMIT)
 			break;
 		if (rv != 0 && err == 0)
 			err = rv;
-		/* Unlink |r|; finish() may have appended to the list. */
-		if (prev)
-			prev->wait_next = r->wait_next;
-		else
-			cli->wait_head = r->wait_next;
-		if (cli->wait_tail == r)
-			cli->wait_tail = prev;
+		/* start() may have appended to the queue (through request_done). */
+		q->head = r->wait_next;
+		if (!q->head)
+			q->tail = NULL;
 		r->wait_next = NULL;
-		r = prev ? prev->wait_next : cli->wait_head;
 	}
-	cli->issuing = false;
+	q->issuing = false;
 	return err;
 }
 
@@ -771,6 +852,15 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 		     (sink->kind != MPQ_HQ_SINK_DISCARD && sink->kind != MPQ_HQ_SINK_FILE &&
 		      sink->kind != MPQ_HQ_SINK_FD)))
 		return MPQ_ERR_INVALID_ARGUMENT;
+	struct wait_queue *q = queue_of(cli, conn);
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MPQ_ERR_NOMEM;
+		q->conn = conn;
+		q->next = cli->queues;
+		cli->queues = q;
+	}
 	if (cli->n == cli->cap) {
 		size_t cap = cli->cap ? 2 * cli->cap : 16;
 		mpq_hq_request **reqs = realloc(cli->reqs, cap * sizeof(*reqs));
@@ -801,11 +891,11 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 		r->sink.kind = MPQ_HQ_SINK_DISCARD;
 	cli->reqs[cli->n++] = r;
 	cli->unfinished++;
-	if (cli->wait_tail)
-		cli->wait_tail->wait_next = r;
+	if (q->tail)
+		q->tail->wait_next = r;
 	else
-		cli->wait_head = r;
-	cli->wait_tail = r;
+		q->head = r;
+	q->tail = r;
 	if (out)
 		*out = r;
 	mpq_hq_client_issue(cli, conn);
@@ -814,18 +904,11 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 
 MPQ_EXPORT void mpq_hq_client_conn_closed(mpq_hq_client *cli, mpq_conn *conn)
 {
-	mpq_hq_request *prev = NULL;
-	for (mpq_hq_request *r = cli->wait_head; r; r = r->wait_next) {
-		if (r->conn != conn) {
-			prev = r;
-			continue;
-		}
-		if (prev)
-			prev->wait_next = r->wait_next;
-		else
-			cli->wait_head = r->wait_next;
-		if (cli->wait_tail == r)
-			cli->wait_tail = prev;
+	struct wait_queue *q = queue_of(cli, conn);
+	if (q) {
+		/* A new connection may later get the same address. */
+		q->head = q->tail = NULL;
+		q->conn = NULL;
 	}
 	/* By index: a request_done callback may add requests. */
 	for (size_t i = 0; i < cli->n; i++) {
