@@ -1,0 +1,170 @@
+/*
+ * A discrete-event simulated network between a client and a server mpq_conn
+ * (DESIGN.md rule 1). Each direction is a link with a one-way delay, jitter, a
+ * rate limit behind a drop-tail queue, Bernoulli loss, reordering and
+ * duplication. Every draw comes from the link's own PRNG, seeded from the run's
+ * seed, and the endpoints' rand callback from theirs, so a run repeats by seed.
+ *
+ * The loop advances simulated time to the next event (a datagram arriving or
+ * either side's mpq_conn_get_expiry), delivers what arrived, fires due timers,
+ * then lets both sides write until mpq_conn_write_pkt returns 0. The server
+ * connection is created from the first datagram that reaches it. A run stops at
+ * a simulated-time bound and an iteration bound, so a hang fails instead of
+ * spinning.
+ *
+ * Use: simnet_tls_init once; then per run simnet_init, adjust n->end[i].settings
+ * and .tparams if needed, simnet_start, simnet_run (as often as needed),
+ * simnet_free.
+ */
+#ifndef MPQ_TEST_SIMNET_H
+#define MPQ_TEST_SIMNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mpq/conn.h"
+
+enum { SIMNET_CLIENT = 0, SIMNET_SERVER = 1 };
+
+#define SIMNET_DGRAM_MAX 2048
+#define SIMNET_DEFAULT_TIME_LIMIT (600 * MPQ_SEC)
+#define SIMNET_DEFAULT_ITER_LIMIT 4000000ULL
+
+/* One direction of the network. Bytes are UDP payload bytes. */
+struct simnet_link {
+	uint64_t delay;		/* one-way propagation delay, ns */
+	uint64_t jitter;	/* up to this much more per datagram, uniform, ns; order kept */
+	uint64_t rate;		/* bytes/s; 0: no rate limit and no queue */
+	uint64_t queue_bytes;	/* drop-tail queue in front of the rate limit; 0: unbounded */
+	double loss;		/* probability a datagram is lost */
+	double reorder;		/* probability a datagram is held back by reorder_delay */
+	uint64_t reorder_delay; /* ns */
+	double dup;		/* probability a datagram is sent twice */
+};
+
+struct simnet_link_stats {
+	uint64_t sent, bytes_sent;	/* datagrams the sender wrote */
+	uint64_t digest;		/* FNV-1a over their lengths and bytes, in order */
+	uint64_t filtered;		/* dropped by the filter hook */
+	uint64_t duplicated;		/* extra copies made */
+	uint64_t lost;			/* copies lost at random */
+	uint64_t queue_drops;		/* copies that found the queue full */
+	uint64_t reordered;		/* copies held back */
+	uint64_t delivered;		/* copies handed to the receiver */
+	uint64_t last_delivered_at;	/* when the last one was, ns */
+	uint64_t max_queue_bytes;	/* deepest the queue got */
+};
+
+struct simnet;
+
+/* Called for every datagram side |from| writes, before the link sees it;
+ * |index| counts that side's datagrams from 0. Return true to drop it. */
+typedef bool (*simnet_filter_fn)(struct simnet *n, int from, uint64_t index, const uint8_t *data,
+				 size_t len);
+
+struct simnet_config {
+	uint64_t seed;
+	struct simnet_link link[2];	/* link[SIMNET_CLIENT] carries client to server */
+	const char *cc;			/* congestion controller; NULL: the library's default */
+	/* Handshake and stream callbacks per side (rand and user_data are replaced:
+	 * each callback gets that side's struct simnet_end, see ->app). */
+	const mpq_callbacks *app[2];
+	void *app_state[2];
+	simnet_filter_fn filter;
+	void *filter_state;
+	FILE *trace;			/* a line per datagram and its fate; NULL: none */
+	uint64_t time_limit;		/* simulated ns per simnet_run; 0: the default */
+	uint64_t iter_limit;		/* loop turns per simnet_run; 0: the default */
+};
+
+/* Both TLS contexts (fixed certificates), made once and shared by many runs. */
+struct simnet_tls {
+	mpq_tls_ctx *ctx[2];
+};
+
+/* One endpoint: the user_data of its callbacks. */
+struct simnet_end {
+	struct simnet *net;
+	int side;
+	void *app;			/* config app_state[side] */
+	mpq_conn *conn;			/* the server's is NULL until its first datagram */
+	mpq_settings settings;
+	mpq_tparams tparams;
+	mpq_callbacks cb;
+	uint64_t rand_state;
+	int create_err;			/* mpq_conn_*_new failed with this */
+	int read_err;			/* first non-zero mpq_conn_read_pkt result */
+	uint64_t read_err_at;
+	int expiry_err;			/* first non-zero mpq_conn_handle_expiry result */
+	uint64_t expiry_err_at;
+	int write_err;			/* first negative mpq_conn_write_pkt result */
+	uint64_t write_err_at;
+};
+
+struct simnet_dgram;
+
+struct simnet_link_state {
+	struct simnet_link p;
+	uint64_t rng[4];		/* xoshiro256** */
+	uint64_t busy_until;		/* the rate limiter is sending until then */
+	uint64_t tx_frac;		/* serialisation time carried below 1 ns, x rate */
+	uint64_t last_arrival;		/* for keeping order under jitter */
+	struct simnet_link_stats st;
+};
+
+/* Why simnet_run returned. */
+enum simnet_result {
+	SIMNET_DONE,		/* |until| became true */
+	SIMNET_QUIET,		/* nothing in flight and no timer set */
+	SIMNET_TIME_LIMIT,	/* the simulated-time bound passed */
+	SIMNET_ITER_LIMIT,	/* the iteration bound passed */
+	SIMNET_STUCK,		/* a timer stayed due while time could not advance */
+	SIMNET_WRITE_LOOP,	/* a side never stopped writing at one instant */
+};
+
+struct simnet {
+	struct simnet_config cfg;
+	struct simnet_tls *tls;
+	struct simnet_end end[2];
+	struct simnet_link_state link[2]; /* link[i] carries datagrams written by side i */
+	uint64_t now;
+	uint64_t iters;			/* loop turns over all runs */
+	uint64_t seq;			/* ties between equal arrival times go by send order */
+	struct simnet_dgram **heap;	/* datagrams in flight, earliest arrival first */
+	size_t nheap, capheap;
+	struct simnet_dgram *free_list;
+	int stuck_side;			/* for SIMNET_STUCK: whose timer */
+	uint64_t stuck_expiry;
+};
+
+/* Creates both contexts and replaces OpenSSL's randomness in this process with
+ * a seeded generator (simnet_start reseeds it), so that TLS bytes repeat too.
+ * Returns 0 or -1. */
+int simnet_tls_init(struct simnet_tls *t);
+/* Frees the contexts and gives OpenSSL its own randomness back. */
+void simnet_tls_free(struct simnet_tls *t);
+
+/* Prepares a run: links, PRNGs, and each side's default settings, transport
+ * parameters and callbacks, which the caller may change before simnet_start.
+ * Returns 0 or -1. */
+int simnet_init(struct simnet *n, const struct simnet_config *cfg, struct simnet_tls *tls);
+/* Creates the client at time 0. Returns 0 or the mpq_conn_client_new error. */
+int simnet_start(struct simnet *n);
+void simnet_free(struct simnet *n);
+
+/* Runs until |until| (may be NULL) is true or one of the other enum
+ * simnet_result reasons, for at most cfg.time_limit more simulated time. */
+enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n));
+
+bool simnet_handshake_done(struct simnet *n);
+const char *simnet_result_str(enum simnet_result r);
+
+/* The link parameters, one line, for failure messages. */
+void simnet_link_format(const struct simnet_link *l, char *buf, size_t len);
+/* Time, both sides' state and errors, and the link counters, for failure
+ * messages. Returns |buf|. */
+const char *simnet_describe(const struct simnet *n, char *buf, size_t len);
+
+#endif
