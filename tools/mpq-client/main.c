@@ -354,6 +354,14 @@ static void fail(struct client *c, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* CRYPTO_ERROR with a TLS alert about the certificate (RFC 8446 §6.2:
+ * bad_certificate 42 to certificate_unknown 46, unknown_ca 48). */
+static bool is_cert_alert(uint64_t code)
+{
+	return code == MPQ_TE_CRYPTO_ERROR + 48 ||
+	       (code >= MPQ_TE_CRYPTO_ERROR + 42 && code <= MPQ_TE_CRYPTO_ERROR + 46);
+}
+
 /* The reason a connection error gives, from mpq_conn_get_error. */
 static void describe_conn_error(struct client *c, int err)
 {
@@ -366,6 +374,8 @@ static void describe_conn_error(struct client *c, int err)
 		fail(c, err, "%s", mpq_strerror(err));
 	else if (e->remote && !e->app && e->code == MPQ_TE_CONNECTION_REFUSED)
 		fail(c, err, "refused by the server%s%s", e->reason[0] ? ": " : "", e->reason);
+	else if (!e->app && is_cert_alert(e->code) && !e->remote)
+		fail(c, err, "certificate error: %s (use --ca FILE, or -k to skip checking)", why);
 	else if (!e->app && e->code >= MPQ_TE_CRYPTO_ERROR &&
 		 e->code <= MPQ_TE_CRYPTO_ERROR + 0xff)
 		fail(c, err, "%sTLS handshake failed: %s", e->remote ? "the server says: " : "",

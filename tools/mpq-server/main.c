@@ -188,6 +188,8 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	mpq_addr_set_port(&na, (uint16_t)s->o.port);
 	rv = tool_sock_open(&l->sock, &na, NULL, &err);
 	if (rv == 0) {
+		/* -port 0: the kernel's choice for the first address, then the same for all. */
+		s->o.port = mpq_addr_port(&l->sock.io->local);
 		s->nlisten++;
 		return 0;
 	}
@@ -198,6 +200,10 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	if (s->listen_all && err.errnum == EADDRNOTAVAIL) {
 		tool_warn("not listening on %s: %s", where, text);
 		return 0;
+	}
+	if (err.errnum == EADDRNOTAVAIL) {
+		tool_err("cannot listen on %s: not an address of this host", where);
+		return TOOL_EXIT_USAGE;
 	}
 	tool_err("cannot listen on %s: %s", where, text);
 	return TOOL_EXIT_FAIL;
@@ -398,23 +404,22 @@ static int make_tls(struct server *s)
 
 /* ---- Connections ---- */
 
-static void conn_log(const struct server *s, mpq_conn *conn, const char *what)
+static void log_closed(const struct server *s, mpq_conn *conn)
 {
 	const mpq_conn_error *e = mpq_conn_get_error(conn);
+	char code[40] = "";
 
 	if (s->o.t.verbose < 1)
 		return;
-	if (e->set)
-		tool_err("connection %p %s: %s%s (0x%llx)", (void *)conn, what,
-			 e->remote ? "peer: " : "", e->reason[0] ? e->reason : "no reason",
-			 (unsigned long long)e->code);
-	else
-		tool_err("connection %p %s", (void *)conn, what);
+	if (e->code)
+		snprintf(code, sizeof(code), " with error 0x%llx", (unsigned long long)e->code);
+	tool_err("connection %p closed%s%s%s%s", (void *)conn, e->remote ? " by the client" : "",
+		 code, e->reason[0] ? ": " : "", e->reason);
 }
 
 static void remove_conn(struct server *s, mpq_conn *conn)
 {
-	conn_log(s, conn, "closed");
+	log_closed(s, conn);
 	mpq_hq_server_conn_closed(s->hq, conn);
 	mpq_endpoint_remove(s->ep, conn);
 }
@@ -599,19 +604,23 @@ static int make_loop(struct server *s)
 static void shut_down(struct server *s)
 {
 	uint64_t now = mpq_loop_now();
-	size_t n = mpq_endpoint_conn_count(s->ep);
+	size_t n = mpq_endpoint_conn_count(s->ep), open = 0;
 
-	for (size_t i = 0; i < n; i++)
-		mpq_conn_close(mpq_endpoint_conn_at(s->ep, i), 0, "server shutting down", now);
-	for (size_t i = 0; i < n; i++)
-		tool_conn_send(&s->listen[0].sock, mpq_endpoint_conn_at(s->ep, i), now);
+	for (size_t i = 0; i < n; i++) {
+		mpq_conn *conn = mpq_endpoint_conn_at(s->ep, i);
+
+		if (!mpq_conn_get_error(conn)->set)
+			open++; /* not already closing or draining */
+		mpq_conn_close(conn, 0, "server shutting down", now);
+		tool_conn_send(&s->listen[0].sock, conn, now);
+	}
 	for (size_t i = 0; i < s->nlisten; i++)
 		tool_tx_flush(&s->listen[i].sock);
 	for (size_t i = n; i-- > 0;)
 		remove_conn(s, mpq_endpoint_conn_at(s->ep, i));
-	if (s->o.t.verbose || n)
-		tool_err("stopped by %s; closed %zu connection%s",
-			 strsignal(mpq_loop_signal(s->loop)), n, n == 1 ? "" : "s");
+	if (s->o.t.verbose || open)
+		tool_err("stopped by %s; closed %zu open connection%s",
+			 strsignal(mpq_loop_signal(s->loop)), open, open == 1 ? "" : "s");
 }
 
 static int run(struct server *s)
