@@ -48,6 +48,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 SIM_SRCS   := $(sort $(wildcard tests/sim/test_*.c))
 SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
+NET_TESTS  := $(sort $(wildcard tests/net/test-*.sh))
 
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
@@ -126,6 +127,10 @@ unit: $(UNIT_BINS)
 sim: $(SIM_BINS)
 	@sh ci/run-tests.sh sim $(SIM_BINS)
 
+# End-to-end tests of the tools (loopback; netns/veth ones skip without root).
+net: tools
+	@sh ci/run-tests.sh net $(NET_TESTS)
+
 fuzz-smoke: $(FUZZ_BINS)
 	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)
 
@@ -133,7 +138,7 @@ fuzz-smoke: $(FUZZ_BINS)
 test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
 	@$(MAKE) --no-print-directory fuzz
-	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
+	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) $(NET_TESTS) -- $(FUZZ_BINS)
 
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(BINDIR)

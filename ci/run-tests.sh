@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs test binaries and reports one closing line "LABEL: N passed, N failed".
 #   run-tests.sh LABEL BIN... [-- FUZZBIN...]
-# cmocka binaries are counted by their test cases; a binary that dies without its
-# summary counts as one failure. Fuzz harnesses after "--" get a short smoke run
+# cmocka binaries are counted by their test cases, shell tests by their last line
+# "N passed, N failed"; a binary that dies without its summary counts as one
+# failure. Fuzz harnesses after "--" get a short smoke run
 # each (ci/fuzz-smoke.sh). Exit status is non-zero when anything failed.
 set -u
 label=$1
@@ -27,6 +28,11 @@ while [ $# -gt 0 ]; do
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
+	if [ -z "$p" ] && [ -z "$f" ]; then
+		# Shell tests (tests/net) end with "N passed, N failed".
+		p=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p')
+		f=$(tail -n 1 "$log" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+	fi
 	if [ -z "$p" ] && [ -z "$f" ]; then
 		echo "!! $bin exited $rc without a test summary"
 		failed=$((failed + 1))

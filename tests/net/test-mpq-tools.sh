@@ -1,0 +1,213 @@
+#!/bin/sh
+# mpq-server and mpq-client end to end on loopback (no privileges needed):
+# a 20 MB file fetched whole and hashed, the --json summary, output modes,
+# the key log, and each kind of bad input with its exit status and one line
+# on stderr (CLI.md). Prints "N passed, N failed" last; exits 1 on a failure.
+#   tests/net/test-mpq-tools.sh [BINDIR]      (default: build/bin)
+set -u
+
+BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+SERVER=$BIN/mpq-server
+CLIENT=$BIN/mpq-client
+passed=0
+failed=0
+tmp=$(mktemp -d)
+server_pid=""
+
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok   $1"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "FAIL $1"
+	shift
+	for line in "$@"; do
+		echo "     $line"
+	done
+}
+
+# check NAME WANT_STATUS PATTERN -- CMD...: runs CMD with a time limit, wants
+# exit status WANT_STATUS and exactly one line on stderr matching PATTERN
+# (besides the warning -k always prints).
+check() {
+	name=$1 want=$2 pattern=$3
+	shift 4
+	timeout 20 "$@" >"$tmp/out" 2>"$tmp/all"
+	rc=$?
+	grep -v "WARNING: --insecure" "$tmp/all" >"$tmp/err"
+	lines=$(wc -l <"$tmp/err")
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep -q -- "$pattern" "$tmp/err"; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc (want $want), $lines line(s) on stderr (want 1 matching" \
+			"'$pattern'):" "$(head -c 600 "$tmp/err")"
+	fi
+}
+
+if [ ! -x "$SERVER" ] || [ ! -x "$CLIENT" ]; then
+	not_ok "tools built" "$SERVER or $CLIENT missing: run make"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+
+# ---- a server on a kernel-chosen port of 127.0.0.1 ----
+mkdir "$tmp/www"
+head -c 20000000 /dev/urandom >"$tmp/www/file20m"
+echo hello >"$tmp/www/small.txt"
+want_sha=$(sha256sum "$tmp/www/file20m" | cut -d' ' -f1)
+
+"$SERVER" --addr 127.0.0.1 -port 0 -www "$tmp/www" --keylog "$tmp/server.keys" \
+	>"$tmp/server.out" 2>"$tmp/server.err" &
+server_pid=$!
+port=""
+for _ in $(seq 50); do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+if [ -n "$port" ] && grep -q "^SHA-256 fingerprint \([0-9A-F][0-9A-F]:\)\{31\}[0-9A-F][0-9A-F]$" \
+	"$tmp/server.out"; then
+	ok "server prints its address and the self-signed certificate's fingerprint"
+else
+	not_ok "server starts" "$(cat "$tmp/server.out" "$tmp/server.err")"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+url=https://127.0.0.1:$port
+
+# ---- 20 MB fetched whole, with --json ----
+start=$(date +%s)
+timeout 60 "$CLIENT" -k --json --no-progress --keylog "$tmp/client.keys" -o "$tmp/got20m" \
+	"$url/file20m" >"$tmp/json" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 0 ] && cmp -s "$tmp/www/file20m" "$tmp/got20m"; then
+	ok "20 MB file fetched whole (exit 0, $(($(date +%s) - start)) s)"
+else
+	not_ok "20 MB file fetched whole" "exit $rc" "$(head -c 600 "$tmp/err")"
+fi
+if python3 - "$tmp/json" "$want_sha" "$url/file20m" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+want_sha, want_url = sys.argv[2], sys.argv[3]
+top = ["alpn", "multipath", "handshake_ms", "seconds", "bytes_total", "goodput_mbps", "urls",
+       "paths"]
+url = ["url", "status", "bytes", "sha256", "seconds"]
+path = ["path_id", "iface", "local", "remote", "state", "bytes_sent", "bytes_received",
+        "packets_sent", "packets_received", "packets_lost", "srtt_ms", "cwnd"]
+missing = [k for k in top if k not in j]
+missing += ["urls[0]." + k for k in url if k not in j["urls"][0]]
+missing += ["paths[0]." + k for k in path if k not in j["paths"][0]]
+assert not missing, "missing: %s" % missing
+u, p = j["urls"][0], j["paths"][0]
+assert j["alpn"] == "hq-interop" and j["multipath"] is False, (j["alpn"], j["multipath"])
+assert u["url"] == want_url and u["status"] == "ok", u
+assert u["bytes"] == 20000000 == j["bytes_total"], (u["bytes"], j["bytes_total"])
+assert u["sha256"] == want_sha, "sha256 %s, want %s" % (u["sha256"], want_sha)
+assert p["state"] == "active" and p["remote"].endswith(":" + want_url.split(":")[2].split("/")[0])
+assert p["bytes_received"] > 20000000 and p["packets_received"] > 0, p
+assert j["handshake_ms"] > 0 and j["seconds"] > 0 and j["goodput_mbps"] > 0, j
+EOF
+then
+	ok "--json has every CLI.md field; sha256 equals sha256sum of the file"
+else
+	not_ok "--json summary" "$(cat "$tmp/json")"
+fi
+
+# ---- key logs: created 0600, NSS lines, flushed as they come ----
+mode=$(stat -c %a "$tmp/client.keys" 2>/dev/null)
+if [ "$mode" = 600 ] && grep -q "^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]* [0-9a-f]*$" \
+	"$tmp/client.keys" && grep -q "^SERVER_HANDSHAKE_TRAFFIC_SECRET " "$tmp/server.keys"; then
+	ok "key logs written in NSS format, mode 0600"
+else
+	not_ok "key logs" "client mode $mode" "$(head -n 3 "$tmp/client.keys" 2>&1)"
+fi
+
+# ---- several URLs on one connection, -d, -o DIR, -o -, --discard ----
+if timeout 20 "$CLIENT" -k -d 100 -o "$tmp/dir" "$url/small.txt" "$url/12345" \
+	2>"$tmp/err" && cmp -s "$tmp/dir/small.txt" "$tmp/www/small.txt" &&
+	[ "$(stat -c %s "$tmp/dir/12345")" = 12345 ]; then
+	ok "two URLs with -d 100 into -o DIR"
+else
+	not_ok "two URLs with -d 100 into -o DIR" "$(cat "$tmp/err")"
+fi
+got=$(timeout 20 "$CLIENT" -k -o - "$url/small.txt" 2>"$tmp/err")
+if [ "$got" = hello ]; then
+	ok "-o - writes the body to stdout"
+else
+	not_ok "-o - writes the body to stdout" "got '$got'" "$(cat "$tmp/err")"
+fi
+if (cd "$tmp" && timeout 20 "$CLIENT" -k --discard "$url/small.txt" 2>"$tmp/err") &&
+	[ ! -e "$tmp/small.txt" ]; then
+	ok "--discard stores nothing"
+else
+	not_ok "--discard stores nothing" "$(cat "$tmp/err")"
+fi
+
+# ---- a URL that fails, a certificate that does not verify ----
+check "missing file: exit 1" 1 "not found" -- "$CLIENT" -k --discard "$url/no-such-file"
+check "self-signed certificate without -k: exit 3" 3 "certificate" -- \
+	"$CLIENT" --discard "$url/small.txt"
+
+# ---- connection failures within a bounded time ----
+closed=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+check "closed port: exit 3" 3 "cannot connect to 127.0.0.1:$closed" -- \
+	"$CLIENT" --handshake-timeout 2000 --discard "https://127.0.0.1:$closed/x"
+# A socket that takes datagrams and never answers: only the timeout ends it.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(15)' >"$tmp/silent" &
+silent_pid=$!
+for _ in $(seq 50); do
+	[ -s "$tmp/silent" ] && break
+	sleep 0.1
+done
+check "silent server: handshake timeout, exit 3" 3 "handshake timeout" -- \
+	"$CLIENT" --handshake-timeout 500 --discard "https://127.0.0.1:$(cat "$tmp/silent")/x"
+kill "$silent_pid" 2>/dev/null
+wait "$silent_pid" 2>/dev/null
+
+# ---- client usage errors: exit 2 ----
+check "malformed URL: exit 2" 2 "bad URL" -- "$CLIENT" "http//127.0.0.1/x"
+check "no URL: exit 2" 2 "no URL" -- "$CLIENT" -k
+check "multipath flag: exit 2" 2 "multipath is not available yet" -- \
+	"$CLIENT" -k -mip 127.0.0.1:1 "$url/x"
+check "--io xdp: exit 2" 2 "AF_XDP" -- "$CLIENT" --io xdp "$url/x"
+if "$CLIENT" --help | grep -q -- "--more-remotes" && "$CLIENT" -version | grep -q mpquic; then
+	ok "client --help and -version"
+else
+	not_ok "client --help and -version"
+fi
+
+# ---- server bad input: one line each ----
+check "server: unknown interface: exit 2" 2 "no such interface" -- \
+	"$SERVER" -n no-such-if0 -port 0
+check "server: port in use: exit 1" 1 "Address already in use" -- \
+	"$SERVER" --addr 127.0.0.1 -port "$port"
+check "server: missing certificate: exit 2" 2 "cannot read certificate" -- \
+	"$SERVER" --addr 127.0.0.1 -port 0 -certpath "$tmp/no-certs"
+check "server: www not a directory: exit 2" 2 "not a directory" -- \
+	"$SERVER" --addr 127.0.0.1 -port 0 -www "$tmp/www/small.txt"
+check "server: bad flag value: exit 2" 2 "port" -- "$SERVER" -port 70000
+
+# ---- SIGINT: the server closes its connections and exits 0 ----
+kill -INT "$server_pid"
+wait "$server_pid"
+rc=$?
+server_pid=""
+if [ "$rc" = 0 ]; then
+	ok "server exits 0 on SIGINT"
+else
+	not_ok "server exits 0 on SIGINT" "exit $rc" "$(cat "$tmp/server.err")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
