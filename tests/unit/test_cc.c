@@ -58,6 +58,8 @@ static uint64_t drive(mpq_cc *cc, uint64_t ts, uint64_t until, uint64_t rtt)
 
 	while (ts < until) {
 		mpq_cc_on_packets_acked(cc, MDS, ts - rtt, &r, ts);
+		/* A runaway window fails here instead of stalling the clock. */
+		assert_true(mpq_cc_cwnd(cc) < rtt * MDS / 1000);
 		ts += rtt * MDS / mpq_cc_cwnd(cc);
 	}
 	return ts;
