@@ -113,7 +113,7 @@ typedef struct mpq_cc_newreno {
 struct mpq_cc_cubic_vars {
 	uint64_t w_max;	      /* bytes: window before the last reduction (after fast convergence) */
 	uint64_t cwnd_prior;  /* bytes: cwnd when ssthresh was last set */
-	uint64_t epoch_start; /* ts the current congestion avoidance stage began, or MPQ_CC_NO_TIME */
+	uint64_t epoch_start; /* start of this congestion avoidance stage, or MPQ_CC_NO_TIME */
 	double k;	      /* seconds from epoch_start until W_cubic reaches w_max */
 	double w_est;	      /* bytes: the Reno-friendly estimate */
 	double frac;	      /* sub-byte cwnd growth carried to the next ack */

@@ -123,7 +123,8 @@ static void cubic_on_packet_sent(mpq_cc *cc, uint64_t bytes, uint64_t ts)
 }
 
 static void cubic_on_packets_acked(mpq_cc *cc, uint64_t bytes_acked,
-				   uint64_t largest_acked_sent_time, const mpq_rtt *rtt, uint64_t ts)
+				   uint64_t largest_acked_sent_time, const mpq_rtt *rtt,
+				   uint64_t ts)
 {
 	mpq_cc_cubic *cu = cubic_of(cc);
 	struct mpq_cc_cubic_vars *v = &cu->v;
