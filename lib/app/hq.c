@@ -854,12 +854,18 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 		return MPQ_ERR_INVALID_ARGUMENT;
 	struct wait_queue *q = queue_of(cli, conn);
 	if (!q) {
-		q = calloc(1, sizeof(*q));
-		if (!q)
-			return MPQ_ERR_NOMEM;
+		/* The queue of a closed connection, or a new one. */
+		q = cli->queues;
+		while (q && (q->conn || q->issuing))
+			q = q->next;
+		if (!q) {
+			q = calloc(1, sizeof(*q));
+			if (!q)
+				return MPQ_ERR_NOMEM;
+			q->next = cli->queues;
+			cli->queues = q;
+		}
 		q->conn = conn;
-		q->next = cli->queues;
-		cli->queues = q;
 	}
 	if (cli->n == cli->cap) {
 		size_t cap = cli->cap ? 2 * cli->cap : 16;

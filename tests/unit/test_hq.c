@@ -749,6 +749,84 @@ static void requests_from_request_done(void **state)
 	free(ch);
 }
 
+static bool req_done(const mpq_hq_request *r)
+{
+	return mpq_hq_request_status(r) >= MPQ_HQ_OK;
+}
+
+static mpq_hq_request *wait_for;
+
+static bool request_finished(struct conn_pair *p)
+{
+	(void)p;
+	return req_done(wait_for);
+}
+
+static void run_until_done(struct conn_pair *p, mpq_hq_request *r)
+{
+	wait_for = r;
+	assert_true(pair_run(p, request_finished, LIMIT));
+}
+
+/* One server and one client context serve two connections, one after the
+ * other and side by side; a closed connection's requests are forgotten. */
+static void contexts_shared_by_connections(void **state)
+{
+	(void)state;
+	struct hq_test a, b;
+	char hex[65];
+	hq_start(&a, false);
+	mpq_hq_request *ra = get(&a, "/small.txt", NULL);
+	run_until_done(&a.p, ra);
+	expect_body(ra, small_body, strlen(small_body));
+	/* A second connection to the same server context, from the same client
+	 * (b's requests are timed by a's clock, which stands still meanwhile). */
+	memset(&b, 0, sizeof(b));
+	b.srv = a.srv;
+	b.cli = a.cli;
+	b.scb = a.scb;
+	b.ccb = a.ccb;
+	struct pair_opts o = {.app = {&fwd_cb, &fwd_cb}, .app_state = &b};
+	assert_int_equal(pair_init(&b.p, &o), 0);
+	assert_true(pair_run(&b.p, pair_both_complete, LIMIT));
+	mpq_hq_request *rb = mpq_hq_client_request(a.cli, 0);
+	assert_int_equal(mpq_hq_client_get(a.cli, b.p.conn[PAIR_CLIENT], "/dir/inner.txt", NULL,
+					   &rb), 0);
+	mpq_hq_request *missing;
+	assert_int_equal(mpq_hq_client_get(a.cli, b.p.conn[PAIR_CLIENT], "/missing", NULL,
+					   &missing), 0);
+	assert_int_equal(mpq_hq_request_stream(rb), 0);
+	run_until_done(&b.p, missing);
+	run_until_done(&b.p, rb);
+	sha256_hex(inner_body, strlen(inner_body), hex);
+	assert_int_equal(mpq_hq_request_status(rb), MPQ_HQ_OK);
+	assert_string_equal(mpq_hq_request_sha256(rb), hex);
+	expect_reset(missing, MPQ_HQ_ERR_NOT_FOUND);
+	/* Back to the first connection, still open. */
+	ra = get(&a, "/123", NULL);
+	assert_int_equal(mpq_hq_request_stream(ra), 4);
+	run_until_done(&a.p, ra);
+	expect_body(ra, file123_body, strlen(file123_body));
+	assert_true(mpq_hq_client_done(a.cli));
+	/* b goes away with a request under way; a goes on. */
+	pair_run(&b.p, NULL, MPQ_SEC);	/* b's finished streams close */
+	size_t active = mpq_hq_server_active(a.srv);
+	assert_int_equal(active, 1);	/* a's last one, not acknowledged yet */
+	rb = get(&b, "/big.bin", NULL);
+	pair_run(&b.p, NULL, 60 * MPQ_MS);
+	assert_int_equal(mpq_hq_server_active(a.srv), active + 1);
+	mpq_hq_client_conn_closed(b.cli, b.p.conn[PAIR_CLIENT]);
+	mpq_hq_server_conn_closed(b.srv, b.p.conn[PAIR_SERVER]);
+	pair_free(&b.p);
+	assert_int_equal(mpq_hq_request_status(rb), MPQ_HQ_INCOMPLETE);
+	assert_int_equal(mpq_hq_server_active(a.srv), active);
+	ra = get(&a, "/big.bin", NULL);
+	hq_run(&a);
+	expect_body(ra, tree.big, BIG_SIZE);
+	assert_int_equal(mpq_hq_client_count(a.cli), 6);
+	hq_finish(&a);
+}
+
 static void requests_beyond_stream_limit_wait(void **state)
 {
 	(void)state;
@@ -1159,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(lost_reset_is_sent_again),
 		cmocka_unit_test(requests_from_request_done),
 		cmocka_unit_test(requests_beyond_stream_limit_wait),
+		cmocka_unit_test(contexts_shared_by_connections),
 		cmocka_unit_test(refusals_openat2),
 		cmocka_unit_test(refusals_realpath),
 		cmocka_unit_test(malformed_requests),
