@@ -11,7 +11,8 @@
  * 200 runs draw their links from the seed; a few are picked by hand. A failure
  * names the seed and the link parameters; rerun one with
  *   build/tests/sim/test_sim 'seed_017'   (a cmocka test filter; * works too)
- * SIMNET_VERBOSE=1 prints a line per run, SIMNET_TRACE=1 a line per datagram.
+ * SIMNET_VERBOSE=1 prints a line per run, SIMNET_TRACE=1 a line per datagram,
+ * SIMNET_SEEDS=201-5000 runs other seeds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,8 +28,7 @@
 
 #define BIG_SIZE (1024 * 1024)
 #define SMALL_SIZE 40
-#define NSEEDS 200
-#define NPICKED 7
+#define NSEEDS 200		/* seeds 1..200 unless SIMNET_SEEDS=FIRST-LAST */
 #define CHUNK 16384
 #define DRAIN_LIMIT (60 * MPQ_SEC)	/* to free the stream, then to close */
 #define CLOSE_LIMIT (120 * MPQ_SEC)
@@ -286,7 +286,7 @@ struct run_out {
 			run_fail(r, what, #cond);                                              \
 	} while (0)
 
-static void run_fail(const struct run *r, const char *what, const char *cond)
+static void run_fail(struct run *r, const char *what, const char *cond)
 {
 	const struct xfer *x = &r->x;
 	char params[512], state[2048];
@@ -302,6 +302,7 @@ static void run_fail(const struct run *r, const char *what, const char *cond)
 		(unsigned long long)x->flow[1].size, x->flow[1].fin, x->closed[0], x->closed[1],
 		state);
 	fflush(stderr);
+	simnet_free(&r->n); /* fail_msg does not return */
 	fail_msg("seed %llu: %s", (unsigned long long)r->rp->seed, what);
 }
 
@@ -651,8 +652,7 @@ static int group_teardown(void **state)
 
 int main(int argc, char **argv)
 {
-	static char names[NSEEDS][16];
-	static struct CMUnitTest tests[NPICKED + NSEEDS] = {
+	static const struct CMUnitTest picked_tests[] = {
 		cmocka_unit_test(sanity_fast_lossless),
 		cmocka_unit_test(loss_20_both_ways),
 		cmocka_unit_test(tail_loss),
@@ -661,15 +661,32 @@ int main(int argc, char **argv)
 		cmocka_unit_test(idle_timeout_peer_vanished),
 		cmocka_unit_test(repeatable_by_seed),
 	};
-	for (size_t i = 0; i < NSEEDS; i++) {
-		snprintf(names[i], sizeof(names[i]), "seed_%03zu", i + 1);
-		tests[NPICKED + i] = (struct CMUnitTest){
+	size_t npicked = sizeof(picked_tests) / sizeof(picked_tests[0]);
+	unsigned long long first = 1, last = NSEEDS;
+	const char *range = getenv("SIMNET_SEEDS");
+	if (range && (sscanf(range, "%llu-%llu", &first, &last) != 2 || first < 1 || last < first)) {
+		fprintf(stderr, "SIMNET_SEEDS: want FIRST-LAST, e.g. 1-200\n");
+		return 2;
+	}
+	size_t nseeds = (size_t)(last - first + 1);
+	struct CMUnitTest *tests = calloc(npicked + nseeds, sizeof(*tests));
+	char (*names)[24] = calloc(nseeds, sizeof(*names));
+	if (!tests || !names)
+		return 2;
+	memcpy(tests, picked_tests, sizeof(picked_tests));
+	for (size_t i = 0; i < nseeds; i++) {
+		snprintf(names[i], sizeof(names[i]), "seed_%03llu", first + i);
+		tests[npicked + i] = (struct CMUnitTest){
 			.name = names[i],
 			.test_func = seeded_transfer,
-			.initial_state = (void *)(uintptr_t)(i + 1),
+			.initial_state = (void *)(uintptr_t)(first + i),
 		};
 	}
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests_name("sim", tests, group_setup, group_teardown);
+	int rv = _cmocka_run_group_tests("sim", tests, npicked + nseeds, group_setup,
+					 group_teardown);
+	free(names);
+	free(tests);
+	return rv;
 }
