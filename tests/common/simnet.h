@@ -3,7 +3,16 @@
  * (DESIGN.md rule 1). Each direction is a link with a one-way delay, jitter, a
  * rate limit behind a drop-tail queue, Bernoulli loss, reordering and
  * duplication. Every draw comes from the link's own PRNG, seeded from the run's
- * seed, and the endpoints' rand callback from theirs, so a run repeats by seed.
+ * seed, and the endpoints' rand callback from theirs; OpenSSL's randomness is
+ * replaced by a seeded generator and the certificates are fixed, so a run
+ * repeats by seed: the same datagrams at the same nanoseconds. One exception:
+ * OpenSSL stamps the session in the server's NewSessionTicket with time(NULL),
+ * so that ticket's bytes (not its length) follow the wall clock.
+ *
+ * Per datagram: the filter hook, then duplication (the copy makes its own way);
+ * per copy: loss, then the drop-tail queue and the rate limit (serialisation),
+ * then delay plus jitter (never overtaking the previous copy), then with
+ * probability |reorder| reorder_delay more, which lets later copies overtake.
  *
  * The loop advances simulated time to the next event (a datagram arriving or
  * either side's mpq_conn_get_expiry), delivers what arrived, fires due timers,
