@@ -26,7 +26,7 @@ bool tool_progress_due(const struct tool_progress *p, uint64_t now)
 void tool_progress_update(struct tool_progress *p, uint64_t now, uint64_t bytes, size_t done,
 			  size_t count)
 {
-	char got[32], bar[BAR_WIDTH + 3] = "";
+	char got[32], bar[BAR_WIDTH + 8] = "";
 	double secs = (double)(now - p->start) / 1e9;
 	double mbps = secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0;
 
@@ -41,8 +41,8 @@ void tool_progress_update(struct tool_progress *p, uint64_t now, uint64_t bytes,
 		bar[0] = '[';
 		for (size_t i = 0; i < BAR_WIDTH; i++)
 			bar[i + 1] = i < fill ? '#' : '.';
-		bar[BAR_WIDTH + 1] = ']';
-		bar[BAR_WIDTH + 2] = '\0';
+		snprintf(bar + BAR_WIDTH + 1, sizeof(bar) - BAR_WIDTH - 1, "] %3u%%",
+			 (unsigned int)(fill == BAR_WIDTH ? 100 : bytes * 100 / p->total));
 	}
 	/* \033[K clears what a longer previous line left. */
 	fprintf(stderr, "\r%s %s  %.1f Mbit/s  %zu/%zu done  %.1f s\033[K", bar, got, mbps, done,
