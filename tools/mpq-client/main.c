@@ -299,8 +299,8 @@ static int plan_outputs(struct client *c)
 			return rv;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->fetches[i].file, c->fetches[j].file) == 0) {
-				tool_err("%s and %s would both be saved as %s (use -o DIR per URL "
-					 "or --discard)",
+				tool_err("%s and %s would both be saved as %s (fetch them "
+					 "separately, or use --discard)",
 					 c->fetches[j].url.text, c->fetches[i].url.text,
 					 c->fetches[i].file);
 				return TOOL_EXIT_USAGE;
