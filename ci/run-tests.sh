@@ -3,13 +3,14 @@
 #   run-tests.sh LABEL BIN... [-- FUZZBIN...]
 # cmocka binaries are counted by their test cases, shell tests by their last line
 # "N passed, N failed"; a binary that dies without its summary counts as one
-# failure. Fuzz harnesses after "--" get a short smoke run
+# failure, one that exits 77 as skipped. Fuzz harnesses after "--" get a short smoke run
 # each (ci/fuzz-smoke.sh). Exit status is non-zero when anything failed.
 set -u
 label=$1
 shift
 passed=0
 failed=0
+skipped=0
 fuzz=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -26,6 +27,12 @@ while [ $# -gt 0 ]; do
 	"$bin" >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	if [ "$rc" = 77 ]; then
+		# The documented skip code: the test cannot run here (tests/net
+		# without root) and its output said why.
+		skipped=$((skipped + 1))
+		continue
+	fi
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
 	if [ -z "$p" ] && [ -z "$f" ]; then
@@ -55,5 +62,6 @@ if [ -n "$fuzz" ]; then
 	failed=$((failed + ${ff:-1}))
 fi
 
+[ "$skipped" = 0 ] || echo "$label: $skipped skipped (exit 77)"
 echo "$label: $passed passed, $failed failed"
 [ "$failed" = 0 ]
