@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs test binaries and reports one closing line "LABEL: N passed, N failed".
-#   run-tests.sh LABEL BIN... [-- FUZZBIN...]
+#   run-tests.sh LABEL BIN... [-- FUZZBIN...]      (LABEL "all" adds tests/net, NET=0 skips them)
 # cmocka binaries are counted by their test cases, shell tests by their last line
 # "N passed, N failed"; a binary that dies without its summary counts as one
 # failure, one that exits 77 as skipped. Fuzz harnesses after "--" get a short smoke run
@@ -52,16 +52,25 @@ while [ $# -gt 0 ]; do
 	fi
 done
 
+# Runs a stage script and adds its closing "NAME: N passed, N failed" line.
+stage() {
+	out=$(sh "$@" 2>&1)
+	echo "$out"
+	last=$(echo "$out" | tail -n 1)
+	sp=$(echo "$last" | sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	sf=$(echo "$last" | sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	passed=$((passed + ${sp:-0}))
+	failed=$((failed + ${sf:-1}))
+}
+
 if [ -n "$fuzz" ]; then
 	# shellcheck disable=SC2086
-	out=$(sh "$(dirname "$0")/fuzz-smoke.sh" $fuzz)
-	echo "$out"
-	fp=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-	ff=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-	passed=$((passed + ${fp:-0}))
-	failed=$((failed + ${ff:-1}))
+	stage "$(dirname "$0")/fuzz-smoke.sh" $fuzz
+fi
+# End-to-end tests over network namespaces (they skip themselves without root).
+if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
+	stage "$(dirname "$0")/run-net.sh"
 fi
 
-[ "$skipped" = 0 ] || echo "$label: $skipped skipped (exit 77)"
 echo "$label: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs every tests/net/test-*.sh and adds up their closing "N passed, N failed"
+# lines. A script that exits 77 was skipped (it says why: no root, a missing
+# tool). Prints "net: N passed, N failed" and fails when anything failed.
+set -u
+passed=0
+failed=0
+for t in tests/net/test-*.sh; do
+	echo "== $t"
+	out=$(sh "$t" 2>&1)
+	rc=$?
+	echo "$out"
+	if [ "$rc" = 77 ]; then
+		continue
+	fi
+	line=$(echo "$out" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	if [ -z "$p" ]; then
+		echo "!! $t exited $rc without a summary"
+		failed=$((failed + 1))
+		continue
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && failed=$((failed + 1))
+done
+echo "net: $passed passed, $failed failed"
+[ "$failed" = 0 ]

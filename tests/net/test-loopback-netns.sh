@@ -1,0 +1,119 @@
+#!/bin/sh
+# End to end on the loopback of a network namespace of our own, as root:
+# a 200 MB file moved byte-exact (sha256); a capture of a transfer decrypted
+# completely by tshark with the key log the client wrote (UDP segmentation
+# offload off on that loopback, so every QUIC packet is its own datagram,
+# DESIGN.md "GSO and captures"); every qlog record of both ends parses as JSON
+# and the first declares the file_schema; a generated body of the asked size.
+# Exit 77 (skipped) without root or tshark. Prints "N passed, N failed" last.
+#   tests/net/test-loopback-netns.sh [BINDIR]     (default: build/bin)
+set -u
+
+BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root for a network namespace"
+	exit 77
+fi
+for tool in ip tshark ethtool python3 sha256sum; do
+	if ! command -v $tool >/dev/null; then
+		echo "skipped: needs $tool (make deps)"
+		exit 77
+	fi
+done
+
+ns=mpqlo$$
+tmp=$(mktemp -d)
+passed=0
+failed=0
+spid=""
+cleanup() {
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
+in_ns() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns"
+in_ns ip link set lo up
+in_ns ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1
+
+mkdir -p "$tmp/www" "$tmp/qlog"
+head -c 200000000 /dev/urandom >"$tmp/www/big"
+head -c 5000000 /dev/urandom >"$tmp/www/small"
+in_ns "$BIN/mpq-server" --addr 127.0.0.1 -port 4433 -www "$tmp/www" --qlog-dir "$tmp/qlog" \
+	>"$tmp/server.log" 2>&1 &
+spid=$!
+sleep 0.5
+
+# ---- 200 MB byte-exact ----
+if in_ns timeout 120 "$BIN/mpq-client" -k --no-progress --json -o "$tmp/big.out" \
+	https://127.0.0.1:4433/big >"$tmp/big.json" 2>"$tmp/big.err" &&
+	[ "$(sha256sum <"$tmp/www/big")" = "$(sha256sum <"$tmp/big.out")" ]; then
+	ok "200 MB byte-exact ($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["goodput_mbps"])' "$tmp/big.json") Mbit/s)"
+else
+	not_ok "200 MB byte-exact" "$(cat "$tmp/big.err")"
+fi
+rm -f "$tmp/big.out"
+
+# ---- a capture decrypts completely with the client's key log ----
+# tshark stops on its own: signals are no way to stop its dumpcap from a
+# non-interactive shell, where background jobs ignore SIGINT.
+in_ns tshark -B 256 -a duration:10 -i lo -f "udp port 4433" -w "$tmp/cap.pcapng" -q \
+	2>"$tmp/tshark.err" &
+tpid=$!
+sleep 2
+in_ns env SSLKEYLOGFILE="$tmp/keys.log" QLOGDIR="$tmp/qlog" timeout 60 "$BIN/mpq-client" -k \
+	--no-progress -o "$tmp/small.out" https://127.0.0.1:4433/small 2>"$tmp/small.err"
+crc=$?
+wait "$tpid" 2>/dev/null
+tsh() { tshark -r "$tmp/cap.pcapng" -o "tls.keylog_file:$tmp/keys.log" "$@" 2>/dev/null; }
+total=$(tsh -Y quic | wc -l)
+undecrypted=$(tsh -Y "quic.decryption_failed || (quic && !quic.frame)" | wc -l)
+stream_bytes=$(tsh -Y quic.stream_data -T fields -e quic.stream.length |
+	tr ',' '\n' | awk '{s += $1} END {print s + 0}')
+if [ "$crc" = 0 ] && [ "$total" -gt 1000 ] && [ "$undecrypted" = 0 ] &&
+	[ "$stream_bytes" -ge 5000000 ] && cmp -s "$tmp/www/small" "$tmp/small.out"; then
+	ok "capture decrypts in tshark: $total QUIC packets, 0 undecrypted, $stream_bytes stream bytes"
+else
+	not_ok "capture decrypts in tshark" "client exit $crc, $total packets, $undecrypted undecrypted, $stream_bytes stream bytes" "$(cat "$tmp/small.err" "$tmp/tshark.err")"
+fi
+
+# ---- generated body ----
+n=$(in_ns timeout 30 "$BIN/mpq-client" -k --no-progress --discard --json \
+	https://127.0.0.1:4433/12345 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["urls"][0]["bytes"])')
+if [ "$n" = 12345 ]; then ok "GET /12345 gives 12345 bytes"; else not_ok "GET /12345" "got $n"; fi
+
+# ---- qlog: both ends, every record JSON, file_schema first ----
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null
+spid=""
+if out=$(python3 - "$tmp/qlog" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+names = sorted(os.listdir(d))
+sides = set()
+for n in names:
+    raw = open(os.path.join(d, n), "rb").read()
+    recs = raw.split(b"\x1e")
+    assert recs[0] == b"", n
+    parsed = [json.loads(r) for r in recs[1:]]
+    assert all(r.endswith(b"\n") for r in recs[1:]), n
+    assert parsed[0]["file_schema"] == "urn:ietf:params:qlog:file:sequential", n
+    assert any(e.get("name") == "quic:packet_received" for e in parsed[1:]), n
+    sides.add(parsed[0]["trace"]["vantage_point"]["type"])
+assert sides == {"client", "server"}, sides
+print(len(names), "files")
+PY
+); then
+	ok "qlog traces of both ends parse ($out)"
+else
+	not_ok "qlog traces parse" "$(ls "$tmp/qlog")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
