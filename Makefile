@@ -48,7 +48,6 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 SIM_SRCS   := $(sort $(wildcard tests/sim/test_*.c))
 SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
-NET_TESTS  := $(sort $(wildcard tests/net/test-*.sh))
 
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
@@ -129,7 +128,7 @@ sim: $(SIM_BINS)
 
 # End-to-end tests of the tools (loopback; netns/veth ones skip without root).
 net: tools
-	@sh ci/run-tests.sh net $(NET_TESTS)
+	@sh ci/run-net.sh
 
 fuzz-smoke: $(FUZZ_BINS)
 	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)
@@ -138,7 +137,7 @@ fuzz-smoke: $(FUZZ_BINS)
 test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
 	@$(MAKE) --no-print-directory fuzz
-	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) $(NET_TESTS) -- $(FUZZ_BINS)
+	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
 
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(BINDIR)
