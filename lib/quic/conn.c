@@ -264,7 +264,7 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	mpq_conn_qlog_key(conn, level, false, true, MPQ_QLOG_KEY_TRIGGER_NONE, conn->created);
 	ns->loss_time = 0;
 	ns->ack_needed = false;
-	conn->probe_pending[level] = false;
+	conn->probe_pending[level] = 0;
 	/* RFC 9002 §6.2.2: discarding keys resets the backoff. */
 	conn->pto_count = 0;
 	mpq_conn_log(conn, 2, "discarded level %d keys", level);

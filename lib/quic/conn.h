@@ -63,7 +63,7 @@ struct mpq_conn {
 	mpq_pacer pacer;
 	uint32_t pto_count;
 	size_t bytes_in_flight;
-	bool probe_pending[MPQ_LEVEL_COUNT]; /* a PTO asks for an ack-eliciting packet */
+	uint8_t probe_pending[MPQ_LEVEL_COUNT]; /* ack-eliciting packets a PTO asks for */
 	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
 
 	bool handshake_complete;
@@ -125,6 +125,7 @@ struct mpq_conn {
 
 	uint64_t created;
 	uint64_t idle_deadline;
+	bool eliciting_sent_since_rx;	/* for the idle timer (RFC 9000 §10.1) */
 	uint64_t close_deadline;	/* end of closing or draining */
 	bool close_pending;		/* a CONNECTION_CLOSE to (re)send */
 	mpq_conn_error err;

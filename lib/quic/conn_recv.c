@@ -186,6 +186,7 @@ static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *
 	if (ack_eliciting)
 		schedule_ack(conn, ns, in_order, ts);
 	mpq_conn_touch_idle(conn, ts);
+	conn->eliciting_sent_since_rx = false;
 	if (conn->is_server && ns->level == MPQ_LEVEL_HANDSHAKE) {
 		/* RFC 9001 §4.9.1 and RFC 9000 §8.1: a Handshake packet proves the
 		 * client's address, and the Initial keys are no longer needed. */

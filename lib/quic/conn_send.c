@@ -117,8 +117,12 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (b->level == MPQ_LEVEL_APP)
 		mpq_key_update_on_sent(conn, b->hd.pn);
 	ns->next_pn++;
-	if (b->ack_eliciting)
+	/* RFC 9000 §10.1: only the first ack-eliciting packet after a receipt
+	 * restarts the idle timer, or probes would keep a dead peer alive. */
+	if (b->ack_eliciting && !conn->eliciting_sent_since_rx) {
 		mpq_conn_touch_idle(conn, ts);
+		conn->eliciting_sent_since_rx = true;
+	}
 	if (b->level == MPQ_LEVEL_INITIAL) {
 		b->has_initial = true;
 		b->initial_eliciting |= b->ack_eliciting;
@@ -264,7 +268,8 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_PING});
 	if (rv == MPQ_ERR_NOBUF)
 		rv = 0;
-	conn->probe_pending[level] = false;
+	if (conn->probe_pending[level] && b->ack_eliciting)
+		conn->probe_pending[level]--;
 	if (payload_len(b) == 0)
 		b->open = false; /* nothing fitted: forget the header */
 	return rv;

@@ -191,9 +191,10 @@ static void maybe_retire(mpq_conn *conn, mpq_stream *s)
 		conn->max_streams_pending[kind_of(id)] = true;
 	}
 	mpq_stream_sched_remove(&conn->sched, s);
-	mpq_streams_remove(&conn->streams, s);
+	/* The application may still read its user data in the callback. */
 	if (conn->cb.stream_closed)
 		conn->cb.stream_closed(conn, id, conn->cb.user_data);
+	mpq_streams_remove(&conn->streams, s);
 }
 
 /* Finds the stream a frame names, opening peer streams (and every lower one
@@ -615,13 +616,17 @@ size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs
 		if (!s)
 			break;
 		write_stream_control(s, &c);
+		bool control_left = s->reset_pending || s->stop_pending || s->max_data_pending ||
+				    s->blocked_pending;
 		int r = write_stream_data(conn, s, &c);
+		/* A control frame that did not fit keeps the stream in line for the
+		 * next packet; so does data that did not. */
+		if (control_left)
+			break;
 		if (!mpq_stream_wants_send(s) || r == DATA_NONE)
 			mpq_stream_sched_remove(&conn->sched, s);
 		if (r == DATA_NO_ROOM || r == DATA_CONN_BLOCKED)
 			break;
-		if (r == DATA_NONE && s->send_state == MPQ_SEND_RESET && !s->reset_pending)
-			maybe_retire(conn, s);
 	}
 	return c.nrecs;
 }
@@ -648,6 +653,7 @@ void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 		}
 		maybe_retire(conn, s);
 	} else if (r->kind == MPQ_REC_RESET_STREAM) {
+		s->reset_acked = true;
 		maybe_retire(conn, s);
 	}
 }
@@ -671,6 +677,7 @@ void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 			return;
 		if (r->len && r->offset + r->len > s->s_acked) {
 			uint64_t lo = r->offset > s->s_acked ? r->offset : s->s_acked;
+			conn->stats.stream_bytes_retransmitted += r->offset + r->len - lo;
 			if (mpq_ranges_add(&s->s_pending, lo, r->offset + r->len - 1) != 0)
 				mpq_ranges_insert(&s->s_pending, s->s_acked, s->s_sent_max - 1);
 		}

@@ -291,11 +291,13 @@ void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 	 * or a PING, and the ACK they draw out lets loss detection do the rest. */
 	if (level != MPQ_LEVEL_APP)
 		requeue_in_flight(conn, &conn->ns[level]);
-	conn->probe_pending[level] = true;
+	/* RFC 9002 §6.2.4: two probes, so one lost datagram does not cost
+	 * another, doubled, timeout. */
+	conn->probe_pending[level] = 2;
 	/* A client with Initial data in flight probes Handshake too, and vice versa. */
 	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) &&
 	    conn->ns[MPQ_LEVEL_HANDSHAKE].ack_eliciting_in_flight) {
 		requeue_in_flight(conn, &conn->ns[MPQ_LEVEL_HANDSHAKE]);
-		conn->probe_pending[MPQ_LEVEL_HANDSHAKE] = true;
+		conn->probe_pending[MPQ_LEVEL_HANDSHAKE] = 1;
 	}
 }

@@ -184,7 +184,7 @@ bool mpq_stream_wants_send(const mpq_stream *s)
 bool mpq_stream_is_done(const mpq_stream *s)
 {
 	bool send_done = s->send_state == MPQ_SEND_NONE || s->send_state == MPQ_SEND_ALL_ACKED ||
-			 (s->send_state == MPQ_SEND_RESET && !s->reset_pending);
+			 (s->send_state == MPQ_SEND_RESET && s->reset_acked);
 	bool recv_done = s->recv_state != MPQ_RECV_OPEN;
 	return send_done && recv_done && !s->stop_pending && !s->max_data_pending;
 }

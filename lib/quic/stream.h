@@ -53,6 +53,7 @@ typedef struct mpq_stream {
 	bool fin_acked;
 	uint64_t reset_code;
 	bool reset_pending;		/* RESET_STREAM to (re)send */
+	bool reset_acked;		/* the peer has it: the send side is over */
 	bool blocked_pending;		/* STREAM_DATA_BLOCKED to send */
 
 	/* Receive side. */

@@ -8,10 +8,14 @@
 #include "quic/conn.h"
 #include "quic/tls.h"
 
+/* The pair being run: the application may own callbacks' user_data. */
+static struct conn_pair *current_pair;
+
 /* Deterministic randomness (splitmix64) so runs repeat exactly. */
 static void pair_rand(uint8_t *dest, size_t len, void *ud)
 {
-	struct conn_pair *p = ud;
+	(void)ud;
+	struct conn_pair *p = current_pair;
 	for (size_t i = 0; i < len; i++) {
 		uint64_t z = (p->rand_state += 0x9e3779b97f4a7c15ULL);
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -75,6 +79,7 @@ static mpq_tls_ctx *make_ctx(struct conn_pair *p, bool server, const struct pair
 int pair_init(struct conn_pair *p, const struct pair_opts *o)
 {
 	memset(p, 0, sizeof(*p));
+	current_pair = p;
 	p->delay = 10 * MPQ_MS;
 	p->rand_state = 42;
 	p->drop = o->drop;
@@ -261,6 +266,7 @@ static void step(struct conn_pair *p)
 
 bool pair_run(struct conn_pair *p, bool (*until)(struct conn_pair *p), uint64_t limit)
 {
+	current_pair = p;
 	uint64_t end = p->now + limit;
 	for (int iter = 0; iter < 100000; iter++) {
 		flush(p, PAIR_CLIENT);

@@ -644,13 +644,11 @@ static void parallel_requests(void **state)
  * RESET_STREAM here: when a stream's RESET_STREAM (or STOP_SENDING) does not
  * fit in the packet being written, mpq_conn_write_streams takes the stream off
  * the schedule anyway and nothing puts it back, so the frame is never sent and
- * the client waits until the idle timeout. Run with MPQ_TEST_KNOWN_BUGS=1.
+ * the client waits until the idle timeout. (Fixed; kept as a regression test.)
  */
 static void refusal_among_busy_streams(void **state)
 {
 	(void)state;
-	if (!getenv("MPQ_TEST_KNOWN_BUGS"))
-		skip();
 	struct hq_test t;
 	hq_start(&t, false);
 	mpq_hq_request *big[4];
@@ -670,7 +668,7 @@ static void refusal_among_busy_streams(void **state)
  * RESET_STREAM is sent (mpq_stream_is_done counts a sent reset as done, and
  * mpq_conn_write_streams retires the stream right after writing it), so
  * mpq_conn_streams_on_lost finds no stream and never sends it again (RFC 9000
- * §13.3 wants it repeated until acknowledged). Run with MPQ_TEST_KNOWN_BUGS=1.
+ * §13.3 wants it repeated until acknowledged). (Fixed; kept as a regression test.)
  */
 static int drop_server_dgrams;
 
@@ -691,8 +689,6 @@ static bool drop_next_from_server(struct conn_pair *p, int from, size_t index, s
 static void lost_reset_is_sent_again(void **state)
 {
 	(void)state;
-	if (!getenv("MPQ_TEST_KNOWN_BUGS"))
-		skip();
 	struct hq_test t;
 	struct pair_opts o = {.drop = drop_next_from_server};
 	hq_start_opts(&t, &o, false, NULL);
