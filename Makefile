@@ -58,7 +58,7 @@ FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: bench all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
+.PHONY: demo bench all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
 all: lib tools
 
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
@@ -102,6 +102,10 @@ $(BUILD)/bench/%.o: CPPFLAGS += -Itests/common
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+
+# The main job on a built-in default (testbed/demo.sh).
+demo: tools
+	@sh testbed/demo.sh
 
 bench: $(BENCH_BINS) tools
 	@sh bench/run.sh $(BENCH_BINS)
