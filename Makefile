@@ -104,7 +104,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPERS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
 
 # The main job on a built-in default (testbed/demo.sh).
-demo: tools
+demo: deps
+	@$(MAKE) --no-print-directory tools
 	@sh testbed/demo.sh
 
 bench: $(BENCH_BINS) tools
