@@ -396,6 +396,21 @@ MPQ_EXPORT bool mpq_conn_is_server(const mpq_conn *conn)
 	return conn->is_server;
 }
 
+MPQ_EXPORT const mpq_cid *mpq_conn_odcid(const mpq_conn *conn)
+{
+	return &conn->odcid;
+}
+
+MPQ_EXPORT bool mpq_cc_available(const char *name)
+{
+	return name && mpq_cc_find(name) != NULL;
+}
+
+MPQ_EXPORT bool mpq_stream_sched_available(const char *name)
+{
+	return name && mpq_stream_sched_find(name) != NULL;
+}
+
 MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn)
 {
 	return conn->have_peer_tp ? &conn->peer_tp : NULL;

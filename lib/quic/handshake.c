@@ -40,7 +40,9 @@ static void on_keylog(void *ud, const char *line)
 {
 	mpq_conn *conn = ud;
 	if (conn->cb.keylog)
-		conn->cb.keylog(conn->cb.user_data, line);
+		conn->cb.keylog(conn->cb.keylog_user_data ? conn->cb.keylog_user_data
+							  : conn->cb.user_data,
+				line);
 }
 
 /* RFC 9000 §7.3: the CIDs each side saw must be the ones the other claims. */

@@ -64,8 +64,10 @@ typedef struct mpq_settings {
 
 typedef struct mpq_callbacks {
 	mpq_rand_fn rand;		/* required */
-	/* One NSS key log line (no newline) each time TLS learns a secret. */
+	/* One NSS key log line (no newline) each time TLS learns a secret; it
+	 * gets keylog_user_data when that is set, user_data otherwise. */
 	void (*keylog)(void *user_data, const char *line);
+	void *keylog_user_data;
 	/* The handshake completed (client: 1-RTT keys and server Finished checked). */
 	int (*handshake_completed)(mpq_conn *conn, void *user_data);
 	/* Stream callbacks; each may be NULL. A non-zero return closes the
@@ -92,6 +94,10 @@ typedef struct mpq_callbacks {
 
 /* Defaults for every field. */
 MPQ_EXPORT void mpq_settings_default(mpq_settings *s);
+
+/* Is there a congestion controller / stream scheduler of this name? */
+MPQ_EXPORT bool mpq_cc_available(const char *name);
+MPQ_EXPORT bool mpq_stream_sched_available(const char *name);
 
 /* A client connection to |path|'s remote address. |tls| is a client context.
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
@@ -133,6 +139,8 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts);
 
 MPQ_EXPORT bool mpq_conn_is_handshake_complete(const mpq_conn *conn);
 MPQ_EXPORT bool mpq_conn_is_server(const mpq_conn *conn);
+/* The DCID of the client's first Initial: names the connection in qlog files. */
+MPQ_EXPORT const mpq_cid *mpq_conn_odcid(const mpq_conn *conn);
 /* The peer's transport parameters (valid once the handshake has received them). */
 MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn);
 /* The negotiated ALPN, NULL before. */
