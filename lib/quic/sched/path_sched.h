@@ -1,0 +1,58 @@
+/*
+ * Path schedulers: which path carries the next packet of stream data. One ops
+ * table, chosen by name (CLI.md -sc: rr | minrtt (alias mrtt) | redundant |
+ * backup | ecf). The connection describes its paths in a small array of
+ * mpq_path_info each time it asks; schedulers keep only their own state.
+ */
+#ifndef MPQ_PATH_SCHED_H
+#define MPQ_PATH_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mpq_path_use {
+	MPQ_PATH_USE_AVAILABLE = 0,	/* validated, PATH_STATUS_AVAILABLE (default) */
+	MPQ_PATH_USE_BACKUP,		/* validated, PATH_STATUS_BACKUP */
+	MPQ_PATH_USE_NONE,		/* validating, failed or abandoned: never picked */
+};
+
+/* What a scheduler may know of one path. Times in ns, sizes in bytes. */
+typedef struct mpq_path_info {
+	uint32_t path_id;
+	int use;			/* enum mpq_path_use */
+	bool has_rtt_sample;
+	uint64_t srtt, rttvar, min_rtt;
+	uint64_t cwnd;
+	uint64_t bytes_in_flight;
+	uint64_t pacing_ready;		/* earliest time the pacer lets a packet out */
+} mpq_path_info;
+
+typedef struct mpq_path_sched {
+	const struct mpq_path_sched_ops *ops;
+	uint32_t last_path_id;		/* rr: the path used last */
+	bool ecf_waiting;		/* ecf: hysteresis state */
+} mpq_path_sched;
+
+struct mpq_path_sched_ops {
+	const char *name;
+	/* Stream data is sent on every usable path, not one (redundant). */
+	bool duplicate;
+	/* The index in |paths| for the next packet of |bytes| new stream data,
+	 * or -1 when no path should send now (every suitable one is congestion
+	 * limited, or, for ecf, waiting for the fast path is better). |queued| is
+	 * the stream data waiting to be sent, for schedulers that weigh it. */
+	int (*select)(mpq_path_sched *s, const mpq_path_info *paths, size_t n, size_t bytes,
+		      uint64_t queued, uint64_t ts);
+};
+
+/* The scheduler called |name| (aliases included), or NULL. */
+const struct mpq_path_sched_ops *mpq_path_sched_find(const char *name);
+
+/* A path with room in its congestion window for |bytes| more. */
+static inline bool mpq_path_info_has_room(const mpq_path_info *p, size_t bytes)
+{
+	return p->bytes_in_flight + bytes <= p->cwnd;
+}
+
+#endif
