@@ -46,8 +46,35 @@ struct mpq_path_sched_ops {
 		      uint64_t queued, uint64_t ts);
 };
 
+extern const struct mpq_path_sched_ops mpq_path_sched_rr;
+extern const struct mpq_path_sched_ops mpq_path_sched_minrtt;
+extern const struct mpq_path_sched_ops mpq_path_sched_redundant;
+extern const struct mpq_path_sched_ops mpq_path_sched_backup;
+extern const struct mpq_path_sched_ops mpq_path_sched_ecf;
+
 /* The scheduler called |name| (aliases included), or NULL. */
 const struct mpq_path_sched_ops *mpq_path_sched_find(const char *name);
+
+/* Sets |s| up to run |ops|; rr then starts with the lowest path ID. */
+static inline void mpq_path_sched_init(mpq_path_sched *s, const struct mpq_path_sched_ops *ops)
+{
+	s->ops = ops;
+	s->last_path_id = UINT32_MAX;
+	s->ecf_waiting = false;
+}
+
+/* Helpers the schedulers share. */
+
+/* The paths that may carry data: MPQ_PATH_USE_AVAILABLE when any path is
+ * AVAILABLE (full or not), else MPQ_PATH_USE_BACKUP when any is BACKUP, else
+ * -1 (no usable path). */
+int mpq_path_sched_tier(const mpq_path_info *paths, size_t n);
+
+/* The index of the fastest path whose use is |use|: paths with an RTT sample
+ * before those without, then the lowest srtt, then the lowest path_id. With
+ * |need_room| only paths with window room for |bytes| count. -1 if none. */
+int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_room,
+			   size_t bytes);
 
 /* A path with room in its congestion window for |bytes| more. */
 static inline bool mpq_path_info_has_room(const mpq_path_info *p, size_t bytes)
