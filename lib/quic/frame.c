@@ -27,6 +27,7 @@ enum shape {
 	SH_NEW_CID,
 	SH_PATH_CHALLENGE,
 	SH_CLOSE,
+	SH_ADD_ADDRESS,
 };
 
 /* Per-type variations of a shape. */
@@ -116,14 +117,39 @@ static const struct frame_desc mp_frames[] = {
 		FLD(path_cids_blocked.next_seq, LIM_VARINT)),
 };
 
+/* The ADD_ADDRESS extension (docs/add_address.md): 1-RTT only, ack-eliciting. */
+static const struct frame_desc ext_frames[] = {
+	FRAME(MPQ_FT_ADD_ADDRESS, "add_address", "___1", SH_ADD_ADDRESS, 0),
+	VARINTS(MPQ_FT_REMOVE_ADDRESS, "remove_address", "___1",
+		FLD(remove_address.seq, LIM_VARINT)),
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct frame_desc *search(const struct frame_desc *t, size_t n, uint64_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].type == type)
+			return &t[i];
+	return NULL;
+}
+
 static const struct frame_desc *find_desc(uint64_t type)
 {
-	if (type < sizeof(rfc_frames) / sizeof(rfc_frames[0]))
+	if (type < COUNT(rfc_frames))
 		return &rfc_frames[type];
-	for (size_t i = 0; i < sizeof(mp_frames) / sizeof(mp_frames[0]); i++)
-		if (mp_frames[i].type == type)
-			return &mp_frames[i];
-	return NULL;
+	const struct frame_desc *d = search(mp_frames, COUNT(mp_frames), type);
+	return d ? d : search(ext_frames, COUNT(ext_frames), type);
+}
+
+/* Bytes of an ADD_ADDRESS address; 0 for an IP version that is neither 4 nor 6. */
+static size_t add_address_len(uint8_t ip_version)
+{
+	switch (ip_version) {
+	case MPQ_ADD_ADDRESS_IPV4: return 4;
+	case MPQ_ADD_ADDRESS_IPV6: return 16;
+	default: return 0;
+	}
 }
 
 static uint64_t *field_at(mpq_frame *fr, const struct field *f)
@@ -166,6 +192,14 @@ static uint8_t in_u8(struct in *in)
 	if (in->err == 0)
 		in_check(in, mpq_read_u8(&in->r, &v) == 0);
 	return v;
+}
+
+static uint16_t in_u16(struct in *in)
+{
+	uint16_t v = 0;
+	if (in->err == 0)
+		in_check(in, mpq_read_u16(&in->r, &v) == 0);
+	return in->err ? 0 : v;
 }
 
 static void in_bytes(struct in *in, uint8_t *dst, size_t len)
@@ -301,6 +335,19 @@ static void dec_close(struct in *in, mpq_frame *fr, const struct frame_desc *d)
 	fr->close.error_code = in_varint(in, LIM_VARINT);
 	fr->close.frame_type = d->flags & F_FRAME_TYPE ? in_varint(in, LIM_VARINT) : 0;
 	fr->close.reason = in_lenspan(in, &fr->close.reasonlen);
+}
+
+/* Unused address bytes are zeroed, so decoded frames compare equal with memcmp too. */
+static void dec_add_address(struct in *in, mpq_frame *fr, const struct frame_desc *d)
+{
+	fr->add_address.seq = in_varint(in, LIM_VARINT);
+	fr->add_address.ip_version = in_u8(in);
+	size_t alen = add_address_len(fr->add_address.ip_version);
+	in_check(in, alen > 0);
+	memset(fr->add_address.addr, 0, sizeof(fr->add_address.addr));
+	in_bytes(in, fr->add_address.addr, alen);
+	fr->add_address.port = in_u16(in);
+	in_check(in, fr->add_address.port != 0);
 }
 
 /*
@@ -477,6 +524,19 @@ static void enc_close(struct out *o, const mpq_frame *fr, const struct frame_des
 	out_lenspan(o, fr->close.reason, fr->close.reasonlen);
 }
 
+static void enc_add_address(struct out *o, const mpq_frame *fr, const struct frame_desc *d)
+{
+	uint16_t port = fr->add_address.port;
+	const uint8_t port_be[2] = {(uint8_t)(port >> 8), (uint8_t)port};
+	size_t alen = add_address_len(fr->add_address.ip_version);
+
+	out_varint(o, fr->add_address.seq, LIM_VARINT);
+	out_check(o, alen > 0 && port != 0);
+	out_bytes(o, &fr->add_address.ip_version, 1);
+	out_bytes(o, fr->add_address.addr, alen);
+	out_bytes(o, port_be, sizeof(port_be));
+}
+
 /*
  * Comparison: same wire meaning. Data is compared by content, not pointer.
  */
@@ -551,6 +611,16 @@ static bool eq_close(const mpq_frame *a, const mpq_frame *b, const struct frame_
 	       bytes_eq(a->close.reason, a->close.reasonlen, b->close.reason, b->close.reasonlen);
 }
 
+/* Only the bytes the IP version puts on the wire count. */
+static bool eq_add_address(const mpq_frame *a, const mpq_frame *b, const struct frame_desc *d)
+{
+	return a->add_address.seq == b->add_address.seq &&
+	       a->add_address.ip_version == b->add_address.ip_version &&
+	       a->add_address.port == b->add_address.port &&
+	       memcmp(a->add_address.addr, b->add_address.addr,
+		      add_address_len(a->add_address.ip_version)) == 0;
+}
+
 struct shape_ops {
 	void (*decode)(struct in *in, mpq_frame *fr, const struct frame_desc *d);
 	void (*encode)(struct out *o, const mpq_frame *fr, const struct frame_desc *d);
@@ -567,6 +637,7 @@ static const struct shape_ops shapes[] = {
 	[SH_NEW_CID] = {dec_new_cid, enc_new_cid, eq_new_cid},
 	[SH_PATH_CHALLENGE] = {dec_path_challenge, enc_path_challenge, eq_path_challenge},
 	[SH_CLOSE] = {dec_close, enc_close, eq_close},
+	[SH_ADD_ADDRESS] = {dec_add_address, enc_add_address, eq_add_address},
 };
 
 int mpq_frame_decode(mpq_frame *fr, mpq_reader *r)

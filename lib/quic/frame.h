@@ -1,7 +1,8 @@
 /*
- * Encode and decode every RFC 9000 §19 frame and every draft-ietf-quic-multipath-21
- * frame. Decoding is bounded and zero-copy (data points into the packet);
- * malformed input gives MPQ_ERR_FRAME_ENCODING, never a crash.
+ * Encode and decode every RFC 9000 §19 frame, every draft-ietf-quic-multipath-21
+ * frame and the ADD_ADDRESS extension's two (docs/add_address.md). Decoding
+ * is bounded and zero-copy (data points into the packet); malformed input
+ * gives MPQ_ERR_FRAME_ENCODING, never a crash.
  */
 #ifndef MPQ_FRAME_H
 #define MPQ_FRAME_H
@@ -48,6 +49,13 @@
 #define MPQ_FT_MAX_PATH_ID 0x3e7aULL
 #define MPQ_FT_PATHS_BLOCKED 0x3e7bULL
 #define MPQ_FT_PATH_CIDS_BLOCKED 0x3e7cULL
+/* ADD_ADDRESS extension, unregistered codepoints: docs/add_address.md. */
+#define MPQ_FT_ADD_ADDRESS 0x0addad01ULL
+#define MPQ_FT_REMOVE_ADDRESS 0x0addad02ULL
+
+/* ADD_ADDRESS IP Version field. */
+#define MPQ_ADD_ADDRESS_IPV4 4
+#define MPQ_ADD_ADDRESS_IPV6 6
 
 #define MPQ_STREAM_FLAG_FIN 0x01
 #define MPQ_STREAM_FLAG_LEN 0x02
@@ -139,20 +147,31 @@ typedef struct mpq_frame {
 		struct {
 			uint64_t path_id, next_seq;
 		} path_cids_blocked;
+		struct {
+			uint64_t seq;
+			uint8_t ip_version; /* MPQ_ADD_ADDRESS_IPV4 or _IPV6 */
+			uint8_t addr[16];   /* network order; IPv4 in addr[0..3], rest 0 */
+			uint16_t port;	    /* host order, not 0 */
+		} add_address;
+		struct {
+			uint64_t seq;
+		} remove_address;
 	};
 } mpq_frame;
 
 /* Decodes one frame at |r|. Returns 0 or MPQ_ERR_FRAME_ENCODING (truncated,
  * unknown type, non-minimal type encoding, out-of-range values such as an ACK
  * range below zero, a CID length outside 1..20, STREAM offset+len ≥ 2^62,
- * MAX_STREAMS above 2^60, retire_prior_to > seq). |r| is advanced only on success. */
+ * MAX_STREAMS above 2^60, retire_prior_to > seq, an ADD_ADDRESS IP version
+ * other than 4 or 6 or port 0). |r| is advanced only on success. */
 int mpq_frame_decode(mpq_frame *fr, mpq_reader *r);
 
 /* Encodes |fr| at |w|. A STREAM frame is written with its LEN bit when the
  * type has it (set MPQ_STREAM_FLAG_LEN), OFF when offset > 0 and FIN when
  * stream.fin is set. Fields the type does not carry (path_id of ACK,
  * NEW_CONNECTION_ID and RETIRE_CONNECTION_ID, ECN counts of a non-ECN ACK,
- * frame_type of an application close) must be 0. The frame is written whole
+ * frame_type of an application close) must be 0; ADD_ADDRESS writes 4 bytes of
+ * addr for IPv4 and ignores the rest. The frame is written whole
  * or not at all. Returns 0, MPQ_ERR_NOBUF or MPQ_ERR_INVALID_ARGUMENT (what
  * decode would reject: unknown type, no or misordered ACK ranges, CID length
  * outside 1..20, padding_len 0, ...). */
@@ -171,8 +190,8 @@ size_t mpq_frame_stream_overhead(uint64_t stream_id, uint64_t offset, size_t len
 /* RFC 9000 §13.2.1: all but ACK, PADDING, CONNECTION_CLOSE (and PATH_ACK). */
 bool mpq_frame_is_ack_eliciting(uint64_t type);
 
-/* RFC 9000 §12.4 Table 3 (+ multipath frames: 1-RTT only): may this frame type
- * appear in a packet of |pkt_type| (enum mpq_pkt_type)? */
+/* RFC 9000 §12.4 Table 3 (+ multipath and ADD_ADDRESS frames: 1-RTT only): may
+ * this frame type appear in a packet of |pkt_type| (enum mpq_pkt_type)? */
 bool mpq_frame_allowed_in(uint64_t type, int pkt_type);
 
 /* Name of a frame type for logs and qlog ("ack", "stream", "path_ack", ...). */

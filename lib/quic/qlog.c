@@ -550,6 +550,26 @@ static void write_close(mpq_json *j, const mpq_frame *fr)
 	}
 }
 
+/* ADD_ADDRESS (docs/add_address.md): the address as qlog writes a preferred
+ * address (ip_v4/port_v4 or ip_v6/port_v6). */
+static void write_add_address(mpq_json *j, const mpq_frame *fr)
+{
+	uint8_t version = fr->add_address.ip_version;
+	bool v6 = version == MPQ_ADD_ADDRESS_IPV6;
+	char ip[INET6_ADDRSTRLEN];
+
+	mpq_json_kv_u64(j, "sequence_number", fr->add_address.seq);
+	if (!v6 && version != MPQ_ADD_ADDRESS_IPV4) {
+		/* not encodable, so never on the wire; say what it holds */
+		mpq_json_kv_u64(j, "ip_version", version);
+		return;
+	}
+	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, fr->add_address.addr, ip, sizeof(ip)))
+		ip[0] = '\0';
+	mpq_json_kv_str(j, v6 ? "ip_v6" : "ip_v4", ip);
+	mpq_json_kv_u64(j, v6 ? "port_v6" : "port_v4", fr->add_address.port);
+}
+
 /* Fields of |fr| after frame_type; false for a type this file does not know. */
 static bool write_frame_fields(mpq_json *j, const mpq_frame *fr, unsigned ack_delay_exp)
 {
@@ -657,6 +677,12 @@ static bool write_frame_fields(mpq_json *j, const mpq_frame *fr, unsigned ack_de
 	case MPQ_FT_PATH_CIDS_BLOCKED:
 		mpq_json_kv_u64(j, "path_id", fr->path_cids_blocked.path_id);
 		mpq_json_kv_u64(j, "next_sequence_number", fr->path_cids_blocked.next_seq);
+		return true;
+	case MPQ_FT_ADD_ADDRESS:
+		write_add_address(j, fr);
+		return true;
+	case MPQ_FT_REMOVE_ADDRESS:
+		mpq_json_kv_u64(j, "sequence_number", fr->remove_address.seq);
 		return true;
 	}
 	return false;

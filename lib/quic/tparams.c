@@ -1,4 +1,5 @@
-/* Transport parameters (RFC 9000 §18, multipath draft-21 §2.1): see tparams.h. */
+/* Transport parameters (RFC 9000 §18, multipath draft-21 §2.1, docs/add_address.md):
+ * see tparams.h. */
 #include <string.h>
 
 #include "tparams.h"
@@ -10,6 +11,11 @@
 
 /* Ids below 64 this file understands, as a bit mask; others are skipped. */
 #define KNOWN_IDS (((1ULL << (MPQ_TP_RETRY_SCID + 1)) - 1) | 1ULL << MPQ_TP_INITIAL_MAX_PATH_ID)
+
+/* Known ids of 64 and above: in the duplicate check, large_ids[i] has bit 64 + i. */
+static const uint64_t large_ids[] = {MPQ_TP_ADD_ADDRESS};
+
+#define SEEN_BITS (64 + sizeof(large_ids) / sizeof(large_ids[0]))
 
 MPQ_EXPORT void mpq_tparams_default(mpq_tparams *tp)
 {
@@ -166,6 +172,8 @@ static int put_common(mpq_writer *w, const mpq_tparams *tp)
 		rv = put_cid(w, MPQ_TP_INITIAL_SCID, &tp->initial_scid);
 	if (rv == 0 && tp->has_initial_max_path_id)
 		rv = put_int(w, MPQ_TP_INITIAL_MAX_PATH_ID, tp->initial_max_path_id);
+	if (rv == 0 && tp->has_add_address)
+		rv = put_param(w, MPQ_TP_ADD_ADDRESS, NULL, 0);
 	return rv;
 }
 
@@ -219,6 +227,13 @@ static int read_preferred_address(const uint8_t *v, size_t len, mpq_preferred_ad
 	return 0;
 }
 
+/* A parameter whose presence is its meaning: the value must be empty. */
+static int read_flag(size_t len, int *flag)
+{
+	*flag = 1;
+	return len == 0 ? 0 : MPQ_ERR_TRANSPORT_PARAM;
+}
+
 /* Stores one known parameter; range checks come after the whole list. */
 static int read_param(mpq_tparams *tp, uint64_t id, const uint8_t *v, size_t len)
 {
@@ -228,8 +243,7 @@ static int read_param(mpq_tparams *tp, uint64_t id, const uint8_t *v, size_t len
 		return read_int(v, len, field);
 	switch (id) {
 	case MPQ_TP_DISABLE_ACTIVE_MIGRATION:
-		tp->disable_active_migration = 1;
-		return len == 0 ? 0 : MPQ_ERR_TRANSPORT_PARAM;
+		return read_flag(len, &tp->disable_active_migration);
 	case MPQ_TP_STATELESS_RESET_TOKEN:
 		if (len != RESET_TOKEN_LEN)
 			return MPQ_ERR_TRANSPORT_PARAM;
@@ -248,14 +262,29 @@ static int read_param(mpq_tparams *tp, uint64_t id, const uint8_t *v, size_t len
 	case MPQ_TP_INITIAL_MAX_PATH_ID:
 		tp->has_initial_max_path_id = 1;
 		return read_int(v, len, &tp->initial_max_path_id);
+	case MPQ_TP_ADD_ADDRESS:
+		return read_flag(len, &tp->has_add_address);
 	default:
-		return MPQ_ERR_INTERNAL; /* KNOWN_IDS and this switch disagree */
+		return MPQ_ERR_INTERNAL; /* seen_bit and this switch disagree */
 	}
+}
+
+/* The bit of a known id in the duplicate check, below SEEN_BITS; -1 for an
+ * unknown or GREASE (31 * N + 27) id, which is skipped. Duplicates of those
+ * are not tracked: that would cost a scan per parameter, and they change nothing. */
+static int seen_bit(uint64_t id)
+{
+	if (id < 64)
+		return KNOWN_IDS >> id & 1 ? (int)id : -1;
+	for (size_t i = 0; i < sizeof(large_ids) / sizeof(large_ids[0]); i++)
+		if (large_ids[i] == id)
+			return 64 + (int)i;
+	return -1;
 }
 
 int mpq_tparams_decode(mpq_tparams *tp, const uint8_t *data, size_t len, bool from_server)
 {
-	uint64_t seen = 0;
+	uint64_t seen[(SEEN_BITS + 63) / 64] = {0};
 	mpq_reader r;
 
 	mpq_tparams_default(tp);
@@ -266,14 +295,12 @@ int mpq_tparams_decode(mpq_tparams *tp, const uint8_t *data, size_t len, bool fr
 		if (mpq_read_varint(&r, &id) || mpq_read_varint(&r, &vlen) ||
 		    vlen > mpq_reader_left(&r) || mpq_read_span(&r, &v, (size_t)vlen))
 			return MPQ_ERR_TRANSPORT_PARAM;
-		/* Unknown and GREASE (31 * N + 27) ids are skipped. Their duplicates
-		 * are not tracked: that would cost a scan per parameter, and they
-		 * change nothing. */
-		if (id >= 64 || !(KNOWN_IDS >> id & 1))
+		int bit = seen_bit(id);
+		if (bit < 0)
 			continue;
-		if ((seen >> id & 1) || (!from_server && server_only(id)))
+		if ((seen[bit / 64] >> bit % 64 & 1) || (!from_server && server_only(id)))
 			return MPQ_ERR_TRANSPORT_PARAM;
-		seen |= 1ULL << id;
+		seen[bit / 64] |= 1ULL << bit % 64;
 		int rv = read_param(tp, id, v, (size_t)vlen);
 		if (rv)
 			return rv;

@@ -29,6 +29,8 @@
 #define MPQ_TP_INITIAL_SCID 0x0f
 #define MPQ_TP_RETRY_SCID 0x10
 #define MPQ_TP_INITIAL_MAX_PATH_ID 0x3e
+/* ADD_ADDRESS extension (docs/add_address.md): unregistered, empty value. */
+#define MPQ_TP_ADD_ADDRESS 0x0addad00ULL
 
 /* Encodes the parameters an endpoint sends; server-only ones are written only
  * when |is_server|, and defaults are omitted. Returns bytes written,
@@ -42,7 +44,7 @@ int mpq_tparams_encode(uint8_t *buf, size_t cap, const mpq_tparams *tp, bool is_
  * ack_delay_exponent > 20, max_ack_delay ≥ 2^14, active_connection_id_limit < 2,
  * initial_max_streams_* > 2^60, initial_max_path_id > 2^32-1, a CID over 20 bytes,
  * a bad preferred_address (zero-length CID)), or a value whose length does not
- * match its encoding. */
+ * match its encoding (add_address and disable_active_migration: not empty). */
 int mpq_tparams_decode(mpq_tparams *tp, const uint8_t *data, size_t len, bool from_server);
 
 #endif

@@ -128,6 +128,7 @@ typedef struct mpq_tparams {
 	mpq_preferred_address preferred_address;
 	int has_initial_max_path_id;		/* multipath negotiated when both send it */
 	uint64_t initial_max_path_id;		/* ≤ 2^32-1 */
+	int has_add_address;			/* ADD_ADDRESS extension: docs/add_address.md */
 } mpq_tparams;
 
 /* RFC 9000 defaults for every field; nothing optional present. */
