@@ -346,9 +346,17 @@ static void test_ecf_waits_for_fast_path(void **state)
 		{2999, 0, false}, {1200, 0, false}, {12000, -1, true}, {1200, 0, true},
 	};
 
+	mpq_path_sched s = start("ecf");
+	mpq_path_info p[2];
+
 	ecf_run(small, N(small), false);
 	ecf_run(edge, N(edge), false);
 	ecf_run(tiny, N(tiny), false);
+	/* f over its window (cwnd cut after a loss) is still the one to wait for. */
+	ecf_paths(p);
+	p[1].bytes_in_flight = p[1].cwnd + 5000;
+	assert_int_equal(pick(&s, p, 2, 12000), -1);
+	assert_true(s.ecf_waiting);
 }
 
 static void test_ecf_uses_slow_path_for_large_queue(void **state)
