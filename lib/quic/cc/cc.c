@@ -12,6 +12,8 @@ static const struct {
 	{"newreno", &mpq_cc_newreno_ops},
 	{"reno", &mpq_cc_newreno_ops},
 	{"cubic", &mpq_cc_cubic_ops},
+	{"lia", &mpq_cc_lia_ops},
+	{"olia", &mpq_cc_olia_ops},
 };
 
 const struct mpq_cc_ops *mpq_cc_find(const char *name)
@@ -136,6 +138,68 @@ bool mpq_cc_undo_reduction(mpq_cc *cc)
 	cc->in_recovery = cc->undo.in_recovery;
 	cc->undo.valid = false;
 	return true;
+}
+
+bool mpq_cc_ack_in_ca(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_sent_time)
+{
+	if (!mpq_cc_ack_may_grow(cc, largest_acked_sent_time))
+		return false;
+	if (cc->cwnd < cc->ssthresh) {
+		cc->cwnd += bytes_acked;
+		return false;
+	}
+	return true;
+}
+
+void mpq_cc_reno_increase(mpq_cc *cc, uint64_t *acked_in_ca, uint64_t bytes_acked)
+{
+	*acked_in_ca += bytes_acked;
+	while (*acked_in_ca >= cc->cwnd) {
+		*acked_in_ca -= cc->cwnd;
+		cc->cwnd += cc->max_datagram_size;
+	}
+}
+
+void mpq_cc_reno_halve(mpq_cc *cc)
+{
+	cc->ssthresh = cc->cwnd / 2; /* kLossReductionFactor = 0.5 */
+	cc->cwnd = cc->ssthresh > cc->min_window ? cc->ssthresh : cc->min_window;
+}
+
+void mpq_cc_add_fraction(mpq_cc *cc, double *frac, double bytes)
+{
+	double v = bytes + *frac;
+	uint64_t whole;
+
+	if (v >= 0) {
+		whole = (uint64_t)v;
+		*frac = v - (double)whole;
+		cc->cwnd += whole;
+		return;
+	}
+	whole = (uint64_t)-v;
+	*frac = v + (double)whole;
+	if (cc->cwnd >= cc->min_window + whole) {
+		cc->cwnd -= whole;
+		return;
+	}
+	cc->cwnd = cc->min_window;
+	*frac = 0;
+}
+
+size_t mpq_cc_group_coupled(const mpq_cc *cc, const mpq_cc **out)
+{
+	const mpq_cc_group *g = cc->group;
+	size_t n = 0;
+
+	if (!g || cc->srtt == 0)
+		return 0;
+	for (size_t i = 0; i < g->count; i++) {
+		const mpq_cc *m = g->members[i];
+		if (m->ops == cc->ops && m->srtt != 0)
+			out[n++] = m;
+	}
+	return n >= 2 ? n : 0;
 }
 
 int mpq_cc_group_add(mpq_cc_group *g, mpq_cc *cc)

@@ -90,13 +90,15 @@ struct mpq_cc_ops {
  * starts sending and removes it when the path is abandoned. Every member uses
  * the same ops.
  *
- * Uncoupled algorithms (newreno, cubic) never read it. LIA (RFC 6356 §3) will
- * read, for each member, cwnd and srtt from the base struct: alpha from the
+ * Uncoupled algorithms (newreno, cubic) never read it. LIA (RFC 6356 §3)
+ * reads, for each member, cwnd and srtt from the base struct: alpha from the
  * max over paths of cwnd_i / srtt_i^2 against (sum of cwnd_i / srtt_i)^2, and
  * the increase on its own path bounded by the total cwnd. OLIA (Khalili et
  * al., CoNEXT 2012) reads the same two values and, from each sibling's own
  * state (same ops, so container_of is safe), the bytes acked between its last
- * two losses to find the best and the max-window paths.
+ * two losses and since the last one, to find the best and the max-window
+ * paths. Members without an RTT yet (srtt 0) are left out of the sums; a path
+ * that is then alone runs plain NewReno.
  */
 struct mpq_cc_group {
 	mpq_cc *members[MPQ_CC_GROUP_MAX];
@@ -127,17 +129,39 @@ typedef struct mpq_cc_cubic {
 	uint64_t app_limited_since; /* first event seen app-limited, or MPQ_CC_NO_TIME */
 } mpq_cc_cubic;
 
+/* LIA, the linked increases algorithm (RFC 6356), cc/lia.c. */
+typedef struct mpq_cc_lia {
+	mpq_cc cc;
+	uint64_t acked_in_ca; /* NewReno's counter, for a path alone */
+	double frac;	      /* sub-byte coupled growth carried to the next ack */
+} mpq_cc_lia;
+
+/* OLIA, the opportunistic linked increases algorithm (Khalili et al.), cc/olia.c. */
+typedef struct mpq_cc_olia {
+	mpq_cc cc;
+	uint64_t acked_in_ca; /* NewReno's counter, for a path alone */
+	double frac;	      /* sub-byte coupled change (either sign) carried to the next ack */
+	uint64_t l1r;	      /* bytes acked between the last two losses */
+	uint64_t l2r;	      /* bytes acked since the last loss */
+	uint64_t undo_l1r;    /* l1r before the last loss, for a spurious-congestion undo */
+} mpq_cc_olia;
+
 /* Room for any algorithm: embed one per path, no allocation. */
 typedef union mpq_cc_any {
 	mpq_cc cc;
 	mpq_cc_newreno newreno;
 	mpq_cc_cubic cubic;
+	mpq_cc_lia lia;
+	mpq_cc_olia olia;
 } mpq_cc_any;
 
 extern const struct mpq_cc_ops mpq_cc_newreno_ops;
 extern const struct mpq_cc_ops mpq_cc_cubic_ops;
+extern const struct mpq_cc_ops mpq_cc_lia_ops;
+extern const struct mpq_cc_ops mpq_cc_olia_ops;
 
-/* The algorithm called |name| ("newreno", its alias "reno", "cubic"), or NULL. */
+/* The algorithm called |name| ("newreno", its alias "reno", "cubic", "lia",
+ * "olia"), or NULL. */
 const struct mpq_cc_ops *mpq_cc_find(const char *name);
 
 /*
@@ -174,6 +198,15 @@ int mpq_cc_on_spurious_congestion(mpq_cc *cc, uint64_t ts);
 int mpq_cc_group_add(mpq_cc_group *g, mpq_cc *cc);
 /* Returns 0 or MPQ_ERR_NOT_FOUND. */
 int mpq_cc_group_remove(mpq_cc_group *g, mpq_cc *cc);
+
+/* LIA's alpha (RFC 6356 eq. 2) for |cc|'s group as it stands:
+ * cwnd_total * max_i(cwnd_i / rtt_i^2) / (sum_i cwnd_i / rtt_i)^2 over the
+ * members with an RTT; 1 (Reno's increase) when |cc| is not coupled. */
+double mpq_cc_lia_alpha(const mpq_cc *cc);
+/* OLIA's alpha_r for |cc|'s path as the group stands: 1 / (|P| * |B\M|) on a
+ * best path without the largest window, -1 / (|P| * |M|) on a largest-window
+ * path while B\M is not empty, else 0 (also when |cc| is not coupled). */
+double mpq_cc_olia_alpha(const mpq_cc *cc);
 
 static inline uint64_t mpq_cc_cwnd(const mpq_cc *cc)
 {
@@ -223,5 +256,25 @@ bool mpq_cc_begin_reduction(mpq_cc *cc, uint64_t sent_time, uint64_t ts);
 void mpq_cc_collapse(mpq_cc *cc);
 /* Restores the snapshot (cwnd never shrinks); false when none is valid. */
 bool mpq_cc_undo_reduction(mpq_cc *cc);
+/* Ends recovery and applies slow start like NewReno (RFC 9002 §7.3.1); true
+ * when the ack falls in congestion avoidance and may grow cwnd, for the
+ * algorithm to apply its own increase. */
+bool mpq_cc_ack_in_ca(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_sent_time);
+/* NewReno's congestion avoidance: one max_datagram_size per cwnd of bytes
+ * acked, counted in *|acked_in_ca| (byte counting, RFC 3465). */
+void mpq_cc_reno_increase(mpq_cc *cc, uint64_t *acked_in_ca, uint64_t bytes_acked);
+/* NewReno's reduction, after mpq_cc_begin_reduction said yes: ssthresh to
+ * half the window, cwnd to that, never below the minimum window. */
+void mpq_cc_reno_halve(mpq_cc *cc);
+/* Adds |bytes| (either sign, fractional) to cwnd: whole bytes now, the rest
+ * carried in *|frac|; cwnd never drops below the minimum window. */
+void mpq_cc_add_fraction(mpq_cc *cc, double *frac, double bytes);
+/*
+ * The members of |cc|'s group that take part in coupling: those with the same
+ * ops and an RTT (srtt, set at their first ack). Fills |out| (room for
+ * MPQ_CC_GROUP_MAX) and returns how many; 0 when |cc| is in no group, has no
+ * RTT itself, or is the only one, so that the algorithm runs plain NewReno.
+ */
+size_t mpq_cc_group_coupled(const mpq_cc *cc, const mpq_cc **out);
 
 #endif

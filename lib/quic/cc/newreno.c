@@ -23,27 +23,15 @@ static void newreno_on_packets_acked(mpq_cc *cc, uint64_t bytes_acked,
 				     uint64_t largest_acked_sent_time, const mpq_rtt *rtt,
 				     uint64_t ts)
 {
-	mpq_cc_newreno *nr = newreno_of(cc);
-
-	if (!mpq_cc_ack_may_grow(cc, largest_acked_sent_time))
-		return;
-	if (cc->cwnd < cc->ssthresh) {
-		cc->cwnd += bytes_acked;
-		return;
-	}
-	nr->acked_in_ca += bytes_acked;
-	while (nr->acked_in_ca >= cc->cwnd) {
-		nr->acked_in_ca -= cc->cwnd;
-		cc->cwnd += cc->max_datagram_size;
-	}
+	if (mpq_cc_ack_in_ca(cc, bytes_acked, largest_acked_sent_time))
+		mpq_cc_reno_increase(cc, &newreno_of(cc)->acked_in_ca, bytes_acked);
 }
 
 static void newreno_on_congestion_event(mpq_cc *cc, uint64_t sent_time, uint64_t ts)
 {
 	if (!mpq_cc_begin_reduction(cc, sent_time, ts))
 		return;
-	cc->ssthresh = cc->cwnd / 2; /* kLossReductionFactor = 0.5 */
-	cc->cwnd = cc->ssthresh > cc->min_window ? cc->ssthresh : cc->min_window;
+	mpq_cc_reno_halve(cc);
 	newreno_of(cc)->acked_in_ca = 0;
 }
 
