@@ -1,5 +1,5 @@
-/* Frame codec: round trips of every type, hand-written encodings from RFC 9000 §19
- * and multipath draft-21, truncation, every range rule, Table 3. */
+/* Frame codec: round trips of every type, hand-written encodings from RFC 9000 §19,
+ * multipath draft-21 and docs/add_address.md, truncation, every range rule, Table 3. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,25 @@ static const uint64_t mp_types[] = {
 	MPQ_FT_PATH_RETIRE_CONNECTION_ID, MPQ_FT_MAX_PATH_ID, MPQ_FT_PATHS_BLOCKED,
 	MPQ_FT_PATH_CIDS_BLOCKED,
 };
+
+/* The ADD_ADDRESS extension's frames (docs/add_address.md). */
+static const uint64_t ext_types[] = {MPQ_FT_ADD_ADDRESS, MPQ_FT_REMOVE_ADDRESS};
+
+static const uint8_t v4_addr[4] = {192, 0, 2, 1};
+static const uint8_t v6_addr[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+static mpq_frame add_address_frame(uint64_t seq, uint8_t ip_version, uint16_t port)
+{
+	mpq_frame f = {.type = MPQ_FT_ADD_ADDRESS};
+	f.add_address.seq = seq;
+	f.add_address.ip_version = ip_version;
+	if (ip_version == MPQ_ADD_ADDRESS_IPV6)
+		memcpy(f.add_address.addr, v6_addr, sizeof(v6_addr));
+	else
+		memcpy(f.add_address.addr, v4_addr, sizeof(v4_addr));
+	f.add_address.port = port;
+	return f;
+}
 
 static mpq_frame ack_frame(uint64_t type, uint64_t path_id)
 {
@@ -102,6 +121,9 @@ static size_t sample_frames(mpq_frame *fr)
 	fr[n++] = (mpq_frame){.type = MPQ_FT_MAX_PATH_ID, .max_path_id = {PATH_MAX_ID}};
 	fr[n++] = (mpq_frame){.type = MPQ_FT_PATHS_BLOCKED, .max_path_id = {4}};
 	fr[n++] = (mpq_frame){.type = MPQ_FT_PATH_CIDS_BLOCKED, .path_cids_blocked = {4, 2}};
+	fr[n++] = add_address_frame(0, MPQ_ADD_ADDRESS_IPV4, 4433);
+	fr[n++] = add_address_frame(MAXV, MPQ_ADD_ADDRESS_IPV6, 65535);
+	fr[n++] = (mpq_frame){.type = MPQ_FT_REMOVE_ADDRESS, .remove_address = {70000}};
 	return n;
 }
 
@@ -150,6 +172,7 @@ static void every_type_round_trips(void **state)
 	size_t n = sample_frames(fr);
 	bool seen[0x1f] = {0};
 	bool mp_seen[N(mp_types)] = {0};
+	bool ext_seen[N(ext_types)] = {0};
 	for (size_t i = 0; i < n; i++) {
 		uint8_t buf[128];
 		size_t len = encode(&fr[i], buf, sizeof(buf));
@@ -162,11 +185,15 @@ static void every_type_round_trips(void **state)
 			seen[d.type] = true;
 		for (size_t t = 0; t < N(mp_types); t++)
 			mp_seen[t] |= d.type == mp_types[t];
+		for (size_t t = 0; t < N(ext_types); t++)
+			ext_seen[t] |= d.type == ext_types[t];
 	}
 	for (size_t t = 0; t < N(seen); t++)
 		assert_true(seen[t]);
 	for (size_t t = 0; t < N(mp_types); t++)
 		assert_true(mp_seen[t]);
+	for (size_t t = 0; t < N(ext_types); t++)
+		assert_true(ext_seen[t]);
 }
 
 static void every_truncation_is_rejected(void **state)
@@ -251,6 +278,82 @@ static void known_encodings(void **state)
 	KNOWN(&f, "\x1c\x0a\x08\x03" "bad");
 	f = (mpq_frame){.type = MPQ_FT_PADDING, .padding_len = 3};
 	KNOWN(&f, "\x00\x00\x00");
+
+	/* ADD_ADDRESS: 4-byte type 0x0addad01, seq 1, IPv4 192.0.2.1, port 4433 (0x1151). */
+	f = add_address_frame(1, MPQ_ADD_ADDRESS_IPV4, 4433);
+	KNOWN(&f, "\x8a\xdd\xad\x01\x01\x04\xc0\x00\x02\x01\x11\x51");
+	/* seq 64 (2-byte varint), IPv6 2001:db8::1, port 443 (0x01bb). */
+	f = add_address_frame(64, MPQ_ADD_ADDRESS_IPV6, 443);
+	KNOWN(&f, "\x8a\xdd\xad\x01\x40\x40\x06"
+		  "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"
+		  "\x01\xbb");
+	f = (mpq_frame){.type = MPQ_FT_REMOVE_ADDRESS, .remove_address = {1}};
+	KNOWN(&f, "\x8a\xdd\xad\x02\x01");
+}
+
+/* A string literal as bytes and length, without its NUL. */
+#define BYTES(lit) (const uint8_t *)(lit), sizeof(lit) - 1
+
+static void add_address_rules(void **state)
+{
+	(void)state;
+	/* IP version 4 or 6 only, whatever follows (0x11 bytes: a valid address
+	 * and port for either length). */
+	static const uint8_t versions[] = {0, 1, 5, 7, 41, 0xff};
+	for (size_t i = 0; i < N(versions); i++) {
+		uint8_t buf[4 + 1 + 1 + 16 + 2];
+		memcpy(buf, "\x8a\xdd\xad\x01\x00", 5);
+		buf[5] = versions[i];
+		memset(buf + 6, 0x11, sizeof(buf) - 6);
+		expect_reject(buf, sizeof(buf));
+		expect_reject(buf, 4 + 1 + 1 + 4 + 2);
+		buf[5] = i % 2 ? MPQ_ADD_ADDRESS_IPV4 : MPQ_ADD_ADDRESS_IPV6;
+		(void)decode_all(buf, buf[5] == MPQ_ADD_ADDRESS_IPV4 ? 12 : sizeof(buf));
+	}
+	/* Port 0, for both versions; port 1 is fine. */
+	expect_reject(BYTES("\x8a\xdd\xad\x01\x00\x04\xc0\x00\x02\x01\x00\x00"));
+	(void)decode_all(BYTES("\x8a\xdd\xad\x01\x00\x04\xc0\x00\x02\x01\x00\x01"));
+	expect_reject(BYTES("\x8a\xdd\xad\x01\x00\x06\x00\x00\x00\x00\x00\x00\x00\x00"
+			    "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00"));
+	/* An IPv4 frame read as if it were IPv6 runs out of bytes. */
+	expect_reject(BYTES("\x8a\xdd\xad\x01\x00\x06\xc0\x00\x02\x01\x11\x51"));
+	/* The highest sequence number. */
+	mpq_frame f = decode_all(BYTES("\x8a\xdd\xad\x02\xff\xff\xff\xff\xff\xff\xff\xff"));
+	assert_int_equal(f.remove_address.seq, MAXV);
+
+	/* IPv4 leaves the rest of addr zero, whatever it held before. */
+	static const uint8_t v4[] = "\x8a\xdd\xad\x01\x07\x04\xc0\x00\x02\x01\x11\x51";
+	mpq_reader r;
+	mpq_reader_init(&r, v4, sizeof(v4) - 1);
+	memset(&f, 0xaa, sizeof(f));
+	assert_int_equal(mpq_frame_decode(&f, &r), 0);
+	assert_int_equal(f.type, MPQ_FT_ADD_ADDRESS);
+	assert_int_equal(f.add_address.seq, 7);
+	assert_int_equal(f.add_address.ip_version, MPQ_ADD_ADDRESS_IPV4);
+	assert_memory_equal(f.add_address.addr, v4_addr, 4);
+	static const uint8_t zeros[12] = {0};
+	assert_memory_equal(f.add_address.addr + 4, zeros, sizeof(zeros));
+	assert_int_equal(f.add_address.port, 4433);
+
+	/* Several in one packet: each decodes on its own, in order (what the
+	 * receiver does with repeated sequence numbers is the connection's). */
+	uint8_t pkt[128];
+	mpq_writer w;
+	mpq_writer_init(&w, pkt, sizeof(pkt));
+	const mpq_frame sent[] = {
+		add_address_frame(0, MPQ_ADD_ADDRESS_IPV4, 4433),
+		add_address_frame(1, MPQ_ADD_ADDRESS_IPV6, 4433),
+		add_address_frame(1, MPQ_ADD_ADDRESS_IPV6, 4433),
+		{.type = MPQ_FT_REMOVE_ADDRESS, .remove_address = {0}},
+	};
+	for (size_t i = 0; i < N(sent); i++)
+		assert_int_equal(mpq_frame_encode(&w, &sent[i]), 0);
+	mpq_reader_init(&r, pkt, (size_t)(w.pos - pkt));
+	for (size_t i = 0; i < N(sent); i++) {
+		assert_int_equal(mpq_frame_decode(&f, &r), 0);
+		assert_true(mpq_frame_equal(&sent[i], &f));
+	}
+	assert_int_equal(mpq_reader_left(&r), 0);
 }
 
 /* Writes each value as a minimal varint (values below 64 are one byte, so CID
@@ -336,12 +439,16 @@ static void frame_types_must_be_minimal_and_known(void **state)
 	expect_reject((const uint8_t *)"\x40\x3e\x00\x00\x00\x00\x00", 7);
 	expect_reject((const uint8_t *)"\x80\x00\x3e\x75\x03\x00", 6); /* PATH_ABANDON in 4 */
 	(void)decode_all((const uint8_t *)"\x7e\x75\x03\x00", 4);
+	/* REMOVE_ADDRESS in 8 bytes instead of 4. */
+	expect_reject((const uint8_t *)"\xc0\x00\x00\x00\x0a\xdd\xad\x02\x00", 9);
+	(void)decode_all((const uint8_t *)"\x8a\xdd\xad\x02\x00", 5);
 	/* Inside a frame a non-minimal varint is legal. */
 	mpq_frame f = decode_all((const uint8_t *)"\x10\x40\x05", 3);
 	assert_int_equal(f.max_data.max, 5);
 
 	static const uint64_t unknown[] = {0x1f, 0x20, 0x21, 0x3d, 0x40, 0x3e74, 0x3e7d,
-					   0x15228c00};
+					   0x15228c00, 0x0addad00, 0x0addad03,
+					   0x0addad01 | 1ULL << 32};
 	for (size_t i = 0; i < N(unknown); i++) {
 		uint8_t buf[512];
 		size_t len = wire(buf, VALS(unknown[i], 0, 0, 0, 0, 0));
@@ -489,6 +596,18 @@ static void encode_rejects_what_decode_rejects(void **state)
 	f = new_cid_frame(MPQ_FT_NEW_CONNECTION_ID, 1);
 	expect_encode_reject(&f);
 
+	static const uint8_t versions[] = {0, 5, 44, 0xff};
+	for (size_t i = 0; i < N(versions); i++) {
+		f = add_address_frame(1, versions[i], 443);
+		expect_encode_reject(&f);
+	}
+	f = add_address_frame(1, MPQ_ADD_ADDRESS_IPV4, 0);
+	expect_encode_reject(&f);
+	f = add_address_frame(1, MPQ_ADD_ADDRESS_IPV6, 0);
+	expect_encode_reject(&f);
+	f = add_address_frame(MAXV + 1, MPQ_ADD_ADDRESS_IPV4, 443);
+	expect_encode_reject(&f);
+
 	static const mpq_frame bad[] = {
 		{.type = MPQ_FT_NEW_TOKEN, .new_token = {payload, 0}},
 		{.type = MPQ_FT_MAX_STREAMS_UNI, .max_streams = {(1ULL << 60) + 1}},
@@ -502,6 +621,7 @@ static void encode_rejects_what_decode_rejects(void **state)
 		{.type = MPQ_FT_CRYPTO, .crypto = {0, NULL, 3}},
 		{.type = MPQ_FT_STREAM, .stream = {0, MAXV, payload, 1, false}},
 		{.type = MPQ_FT_PADDING, .padding_len = 0},
+		{.type = MPQ_FT_REMOVE_ADDRESS, .remove_address = {MAXV + 1}},
 		{.type = 0x1f},
 	};
 	for (size_t i = 0; i < N(bad); i++)
@@ -558,6 +678,14 @@ static void allowed_in_follows_table_3(void **state)
 		assert_true(mpq_frame_allowed_in(mp_types[i], MPQ_PKT_1RTT));
 		assert_false(mpq_frame_allowed_in(mp_types[i], MPQ_PKT_0RTT));
 	}
+	/* ADD_ADDRESS and REMOVE_ADDRESS: 1-RTT only. */
+	for (size_t i = 0; i < N(ext_types); i++) {
+		for (size_t p = 0; p < N(pkts); p++)
+			assert_int_equal(mpq_frame_allowed_in(ext_types[i], pkts[p]),
+					 pkts[p] == MPQ_PKT_1RTT);
+		assert_false(mpq_frame_allowed_in(ext_types[i], MPQ_PKT_RETRY));
+		assert_false(mpq_frame_allowed_in(ext_types[i], MPQ_PKT_VERSION_NEGOTIATION));
+	}
 }
 
 static void names_and_ack_eliciting(void **state)
@@ -570,6 +698,8 @@ static void names_and_ack_eliciting(void **state)
 	assert_string_equal(mpq_frame_name(MPQ_FT_PATH_ACK_ECN), "path_ack");
 	assert_string_equal(mpq_frame_name(MPQ_FT_PATH_STATUS_BACKUP), "path_status_backup");
 	assert_string_equal(mpq_frame_name(MPQ_FT_PATH_CIDS_BLOCKED), "path_cids_blocked");
+	assert_string_equal(mpq_frame_name(MPQ_FT_ADD_ADDRESS), "add_address");
+	assert_string_equal(mpq_frame_name(MPQ_FT_REMOVE_ADDRESS), "remove_address");
 	static const uint64_t quiet[] = {MPQ_FT_PADDING, MPQ_FT_ACK, MPQ_FT_ACK_ECN,
 					 MPQ_FT_CONNECTION_CLOSE, MPQ_FT_CONNECTION_CLOSE_APP,
 					 MPQ_FT_PATH_ACK, MPQ_FT_PATH_ACK_ECN};
@@ -579,6 +709,8 @@ static void names_and_ack_eliciting(void **state)
 	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_STREAM | 3));
 	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_PATH_ABANDON));
 	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_MAX_PATH_ID));
+	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_ADD_ADDRESS));
+	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_REMOVE_ADDRESS));
 }
 
 static void equal_sees_every_difference(void **state)
@@ -613,6 +745,33 @@ static void equal_sees_every_difference(void **state)
 	b = a;
 	b.path_status.seq = 3;
 	assert_false(mpq_frame_equal(&a, &b));
+
+	a = add_address_frame(5, MPQ_ADD_ADDRESS_IPV4, 4433);
+	b = a;
+	b.add_address.addr[15] = 9; /* not on the wire for IPv4 */
+	assert_true(mpq_frame_equal(&a, &b));
+	b.add_address.addr[3] ^= 1;
+	assert_false(mpq_frame_equal(&a, &b));
+	b = a;
+	b.add_address.seq = 6;
+	assert_false(mpq_frame_equal(&a, &b));
+	b = a;
+	b.add_address.port = 4434;
+	assert_false(mpq_frame_equal(&a, &b));
+	b = a;
+	b.add_address.ip_version = MPQ_ADD_ADDRESS_IPV6;
+	assert_false(mpq_frame_equal(&a, &b));
+	a = add_address_frame(5, MPQ_ADD_ADDRESS_IPV6, 4433);
+	b = a;
+	b.add_address.addr[15] ^= 1;
+	assert_false(mpq_frame_equal(&a, &b));
+	b = a;
+	b.type = MPQ_FT_REMOVE_ADDRESS;
+	assert_false(mpq_frame_equal(&a, &b));
+	a = (mpq_frame){.type = MPQ_FT_REMOVE_ADDRESS, .remove_address = {1}};
+	b = a;
+	b.remove_address.seq = 2;
+	assert_false(mpq_frame_equal(&a, &b));
 }
 
 int main(void)
@@ -622,6 +781,7 @@ int main(void)
 		cmocka_unit_test(every_truncation_is_rejected),
 		cmocka_unit_test(known_encodings),
 		cmocka_unit_test(range_rules),
+		cmocka_unit_test(add_address_rules),
 		cmocka_unit_test(frame_types_must_be_minimal_and_known),
 		cmocka_unit_test(ack_ranges_past_the_limit_are_checked_and_dropped),
 		cmocka_unit_test(padding_runs_and_zero_copy_data),

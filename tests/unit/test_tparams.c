@@ -39,6 +39,7 @@ static void client_set(mpq_tparams *tp)
 	set_cid(&tp->initial_scid, MPQ_MAX_CIDLEN, 0x20);
 	tp->has_initial_max_path_id = 1;
 	tp->initial_max_path_id = 7;
+	tp->has_add_address = 1;
 }
 
 /* The same plus every server-only parameter. */
@@ -114,6 +115,47 @@ static void defaults_are_omitted(void **state)
 	tp.has_initial_max_path_id = 1;
 	assert_int_equal(mpq_tparams_encode(buf, sizeof(buf), &tp, false), 7);
 	assert_memory_equal(buf, "\x03\x02\x44\xb0\x3e\x01\x00", 7);
+}
+
+/* docs/add_address.md: id 0x0addad00 (4-byte varint 8a dd ad 00), empty value,
+ * sent by either role, absent unless enabled. */
+static void add_address_parameter(void **state)
+{
+	(void)state;
+	mpq_tparams tp, out;
+	uint8_t buf[64];
+
+	/* Not a GREASE id, and not 0x00..0x3f (IETF Review/Standards Action). */
+	assert_int_not_equal(MPQ_TP_ADD_ADDRESS % 31, 27);
+	assert_int_equal(mpq_varint_len(MPQ_TP_ADD_ADDRESS), 4);
+
+	mpq_tparams_default(&tp);
+	assert_int_equal(tp.has_add_address, 0);
+	tp.has_add_address = 1;
+	for (int server = 0; server < 2; server++) {
+		assert_int_equal(mpq_tparams_encode(buf, sizeof(buf), &tp, server), 5);
+		assert_memory_equal(buf, "\x8a\xdd\xad\x00\x00", 5);
+		for (int from_server = 0; from_server < 2; from_server++) {
+			memset(&out, 0xee, sizeof(out));
+			assert_int_equal(mpq_tparams_decode(&out, buf, 5, from_server), 0);
+			assert_memory_equal(&tp, &out, sizeof(tp));
+		}
+	}
+	/* Absent: not announced, and the rest of the list decodes the same. */
+	assert_int_equal(mpq_tparams_decode(&out, (const uint8_t *)"\x04\x01\x05", 3, true), 0);
+	assert_int_equal(out.has_add_address, 0);
+	assert_int_equal(out.initial_max_data, 5);
+	/* The id in a non-minimal 8-byte varint is still the same parameter. */
+	assert_int_equal(mpq_tparams_decode(&out,
+					    (const uint8_t *)"\xc0\x00\x00\x00\x0a\xdd\xad\x00\x00",
+					    9, false),
+			 0);
+	assert_int_equal(out.has_add_address, 1);
+	/* Neighbouring ids are unknown, skipped whatever they hold. */
+	assert_int_equal(mpq_tparams_decode(&out, (const uint8_t *)"\x8a\xdd\xad\x01\x01\x07",
+					    6, false),
+			 0);
+	assert_int_equal(out.has_add_address, 0);
 }
 
 static void encode_errors(void **state)
@@ -255,6 +297,28 @@ static void duplicates_rejected(void **state)
 	int_param(&w, MPQ_TP_INITIAL_MAX_PATH_ID, 1, 1, 0);
 	int_param(&w, MPQ_TP_INITIAL_MAX_PATH_ID, 2, 1, 0);
 	assert_int_equal(decode_built(buf, &w, false, &out), BAD);
+
+	/* add_address twice, from either role, with other parameters between. */
+	for (int from_server = 0; from_server < 2; from_server++) {
+		mpq_writer_init(&w, buf, sizeof(buf));
+		raw(&w, MPQ_TP_ADD_ADDRESS, NULL, 0);
+		assert_int_equal(decode_built(buf, &w, from_server, &out), 0);
+		int_param(&w, MPQ_TP_INITIAL_MAX_PATH_ID, 1, 1, 0);
+		raw(&w, 31 * 5 + 27, NULL, 0);
+		assert_int_equal(decode_built(buf, &w, from_server, &out), 0);
+		raw(&w, MPQ_TP_ADD_ADDRESS, NULL, 0);
+		assert_int_equal(decode_built(buf, &w, from_server, &out), BAD);
+	}
+	/* Its duplicate bit is its own: one each of add_address and every id
+	 * below 64 it could share a bit with is fine. */
+	mpq_writer_init(&w, buf, sizeof(buf));
+	raw(&w, MPQ_TP_ADD_ADDRESS, NULL, 0);
+	raw(&w, MPQ_TP_DISABLE_ACTIVE_MIGRATION, NULL, 0);
+	int_param(&w, MPQ_TP_INITIAL_MAX_PATH_ID, 1, 1, 0);
+	raw(&w, MPQ_TP_ORIGINAL_DCID, NULL, 0);
+	assert_int_equal(decode_built(buf, &w, true, &out), 0);
+	assert_int_equal(out.has_add_address, 1);
+	assert_int_equal(out.disable_active_migration, 1);
 }
 
 /* Decodes a list holding only one raw parameter and expects |want|. */
@@ -299,9 +363,15 @@ static void fixed_layouts(void **state)
 	(void)state;
 	uint8_t zeros[32] = {0};
 
-	/* disable_active_migration carries nothing. */
+	/* disable_active_migration and add_address carry nothing. */
 	expect_raw(MPQ_TP_DISABLE_ACTIVE_MIGRATION, zeros, 0, false, 0);
 	expect_raw(MPQ_TP_DISABLE_ACTIVE_MIGRATION, zeros, 1, false, BAD);
+	for (int from_server = 0; from_server < 2; from_server++) {
+		expect_raw(MPQ_TP_ADD_ADDRESS, zeros, 0, from_server, 0);
+		expect_raw(MPQ_TP_ADD_ADDRESS, zeros, 1, from_server, BAD);
+		expect_raw(MPQ_TP_ADD_ADDRESS, "\x01", 1, from_server, BAD);
+		expect_raw(MPQ_TP_ADD_ADDRESS, zeros, 16, from_server, BAD);
+	}
 	/* stateless_reset_token is exactly 16 bytes. */
 	expect_raw(MPQ_TP_STATELESS_RESET_TOKEN, zeros, 15, true, BAD);
 	expect_raw(MPQ_TP_STATELESS_RESET_TOKEN, zeros, 17, true, BAD);
@@ -395,6 +465,7 @@ int main(void)
 		cmocka_unit_test(round_trip_as_server),
 		cmocka_unit_test(round_trip_as_client),
 		cmocka_unit_test(defaults_are_omitted),
+		cmocka_unit_test(add_address_parameter),
 		cmocka_unit_test(encode_errors),
 		cmocka_unit_test(integer_ranges),
 		cmocka_unit_test(integer_must_fill_length),
