@@ -699,3 +699,15 @@ void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 	if (mpq_stream_wants_send(s))
 		mpq_stream_sched_add(&conn->sched, s);
 }
+
+MPQ_EXPORT int mpq_conn_stream_set_priority(mpq_conn *conn, int64_t id, uint8_t urgency,
+					    uint8_t weight)
+{
+	if (urgency >= MPQ_STREAM_URGENCY_LEVELS || weight == 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_stream *s = find(conn, id);
+	if (!s)
+		return MPQ_ERR_NOT_FOUND;
+	mpq_stream_sched_set_priority(&conn->sched, s, urgency, weight);
+	return 0;
+}

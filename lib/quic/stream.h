@@ -67,6 +67,11 @@ typedef struct mpq_stream {
 	bool max_data_pending;		/* MAX_STREAM_DATA to send */
 	uint64_t stop_code;
 	bool stop_pending;		/* STOP_SENDING to (re)send */
+
+	/* Stream schedulers (quic/sched/stream_sched.h). */
+	struct mpq_stream *sched_prev;	/* the schedule is doubly linked */
+	uint8_t weight;			/* prio: share, 1..255; 0 means the default, 16 */
+	uint64_t sched_vstart;		/* prio: virtual time of its next send */
 } mpq_stream;
 
 typedef struct mpq_streams {

@@ -136,6 +136,8 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		}
 		if (o->cc)
 			p->settings[i].cc = o->cc;
+		if (o->stream_sched)
+			p->settings[i].stream_sched = o->stream_sched;
 		p->settings[i].key_update_interval = o->key_update_interval[i];
 	}
 	p->settings[0].server_name = o->server_name ? o->server_name : "localhost";

@@ -48,6 +48,7 @@ struct pair_opts {
 	/* Transport parameter overrides, applied when non-zero. */
 	uint64_t max_data, max_stream_data;
 	const char *cc;
+	const char *stream_sched;	/* both sides; default "rr" */
 	uint64_t key_update_interval[2];
 	const char *qlog_dir;		/* both sides write a qlog trace there */
 	/* NAT rebinding: after this many client datagrams, the server sees the

@@ -169,6 +169,17 @@ MPQ_EXPORT int mpq_conn_stream_reset(mpq_conn *conn, int64_t stream_id, uint64_t
 MPQ_EXPORT int mpq_conn_stream_stop_sending(mpq_conn *conn, int64_t stream_id,
 					    uint64_t app_error);
 
+/* Sets a stream's priority for the stream scheduler (mpq_settings.stream_sched):
+ * |urgency| 0 (most urgent) to 7, as in RFC 9218, for "sprio", which always
+ * sends from the most urgent streams and takes equal ones in turn; |weight|
+ * 1 to 255 for "prio", which shares the bytes sent among streams in
+ * proportion to their weights. Streams start at urgency 3 and weight 16; "rr"
+ * ignores both. Takes effect at once, also for data already written.
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (urgency above 7 or weight 0) or
+ * MPQ_ERR_NOT_FOUND (no such stream). */
+MPQ_EXPORT int mpq_conn_stream_set_priority(mpq_conn *conn, int64_t stream_id, uint8_t urgency,
+					    uint8_t weight);
+
 /* Per-stream user data for the application. */
 MPQ_EXPORT int mpq_conn_stream_set_user_data(mpq_conn *conn, int64_t stream_id, void *data);
 MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t stream_id);

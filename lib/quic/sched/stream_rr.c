@@ -1,52 +1,28 @@
-/* Round-robin stream scheduler: each stream fills one packet's worth in turn. */
-#include <string.h>
-
+/* Round-robin stream scheduler: each stream sends one frame in turn. */
 #include "quic/sched/stream_sched.h"
 
 static void rr_add(mpq_stream_sched *sc, mpq_stream *s)
 {
-	s->sched_next = NULL;
-	if (sc->tail)
-		sc->tail->sched_next = s;
-	else
-		sc->head = s;
-	sc->tail = s;
+	mpq_stream_list_append(&sc->rr, s);
 	s->scheduled = true;
 }
 
 static void rr_remove(mpq_stream_sched *sc, mpq_stream *s)
 {
-	mpq_stream *prev = NULL;
-	for (mpq_stream *it = sc->head; it; prev = it, it = it->sched_next) {
-		if (it != s)
-			continue;
-		if (prev)
-			prev->sched_next = s->sched_next;
-		else
-			sc->head = s->sched_next;
-		if (sc->tail == s)
-			sc->tail = prev;
-		break;
-	}
-	s->sched_next = NULL;
+	mpq_stream_list_unlink(&sc->rr, s);
 	s->scheduled = false;
 }
 
 static mpq_stream *rr_peek(mpq_stream_sched *sc)
 {
-	return sc->head;
+	return sc->rr.head;
 }
 
 static void rr_sent(mpq_stream_sched *sc, mpq_stream *s, size_t bytes)
 {
 	(void)bytes;
-	/* The stream that just sent goes to the back of the line. */
-	if (sc->head == s && sc->tail != s) {
-		sc->head = s->sched_next;
-		s->sched_next = NULL;
-		sc->tail->sched_next = s;
-		sc->tail = s;
-	}
+	if (s->scheduled)
+		mpq_stream_list_rotate(&sc->rr, s);
 }
 
 const struct mpq_stream_sched_ops mpq_stream_sched_rr = {
@@ -56,13 +32,3 @@ const struct mpq_stream_sched_ops mpq_stream_sched_rr = {
 	.peek = rr_peek,
 	.sent = rr_sent,
 };
-
-static const struct mpq_stream_sched_ops *const all[] = {&mpq_stream_sched_rr};
-
-const struct mpq_stream_sched_ops *mpq_stream_sched_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(all[i]->name, name) == 0)
-			return all[i];
-	return NULL;
-}
