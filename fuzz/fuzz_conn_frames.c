@@ -78,7 +78,7 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 static size_t client_packet(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out,
 			    size_t cap)
 {
-	mpq_pktns *ns = &c->ns[MPQ_LEVEL_APP];
+	mpq_pktns *ns = &c->paths[0].ns;
 	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT, .dcid = c->dcid, .pn = ns->next_pn++, .pn_len = 4,
 			 .key_phase = c->kp.tx_phase};
 	mpq_writer w;

@@ -60,13 +60,12 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	conn->cb = *cb;
 	conn->local_tp = *tparams;
 	mpq_tparams_default(&conn->peer_tp);
-	conn->path = *path;
 	conn->created = ts;
-	mpq_rtt_init(&conn->rtt, settings->initial_rtt);
-	int rv = mpq_cc_init(&conn->cc, cc, settings->max_tx_udp_payload,
-			     settings->initial_cwnd_packets, ts);
-	for (int l = 0; l < MPQ_LEVEL_COUNT && rv == 0; l++)
-		rv = mpq_pktns_init(&conn->ns[l], l);
+	int rv = mpq_conn_path_init(&conn->paths[0], 0, path, settings, cc, ts);
+	if (rv == 0)
+		conn->npaths = 1;
+	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP && rv == 0; l++)
+		rv = mpq_pktns_init(&conn->hs_ns[l], l);
 	if (rv == 0)
 		rv = mpq_conn_streams_init(conn);
 	if (rv != 0) {
@@ -74,7 +73,6 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 		return rv;
 	}
 	conn->sched.ops = sched;
-	mpq_pacer_init(&conn->pacer, conn->cc.cc.cwnd, ts);
 	mpq_cid_new(&conn->scid, settings->worker_id, cb->rand, cb->user_data);
 	conn->local_tp.has_initial_scid = 1;
 	conn->local_tp.initial_scid = conn->scid;
@@ -85,7 +83,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 /* Initial keys from the client's first DCID; each side sends with its own. */
 static int install_initial_keys(mpq_conn *conn)
 {
-	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_INITIAL];
+	mpq_pktns *ns = &conn->hs_ns[MPQ_LEVEL_INITIAL];
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
 	if (conn->is_server)
@@ -180,9 +178,9 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 		conn->retry_scid = hd.dcid;
 		conn->local_tp.has_retry_scid = 1;
 		conn->local_tp.retry_scid = hd.dcid;
-		conn->address_validated = true;
+		conn->paths[0].validated = true;
 	}
-	conn->address_validated |= validated;
+	conn->paths[0].validated |= validated;
 	if (settings->reset_secret) {
 		conn->local_tp.has_stateless_reset_token = 1;
 		mpq_cid_reset_token(settings->reset_secret, &conn->scid,
@@ -201,8 +199,10 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 {
 	if (!conn)
 		return;
-	for (int l = 0; l < MPQ_LEVEL_COUNT; l++)
-		mpq_pktns_free(&conn->ns[l]);
+	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP; l++)
+		mpq_pktns_free(&conn->hs_ns[l]);
+	for (size_t i = 0; i < conn->npaths; i++)
+		mpq_conn_path_free(&conn->paths[i]);
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
@@ -215,17 +215,17 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 
 int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid)
 {
-	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_INITIAL];
+	mpq_pktns *ns = &conn->hs_ns[MPQ_LEVEL_INITIAL];
 	/* What was sent under the old keys will never be acknowledged; packet
 	 * numbers go on (RFC 9000 §17.2.5.3). */
 	for (size_t i = 0; i < ns->sent.n; i++) {
 		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
 		if (!(p->flags & MPQ_SENT_DONE))
-			mpq_recovery_settle(conn, ns, p);
+			mpq_recovery_settle(mpq_conn_path0(conn), ns, p);
 	}
 	mpq_sent_clear(&ns->sent);
 	ns->loss_time = 0;
-	conn->pto_count = 0;
+	mpq_conn_path0(conn)->pto_count = 0;
 	conn->version = version;
 	conn->dcid = *dcid;
 	conn->initial_dcid = *dcid;
@@ -236,25 +236,26 @@ int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dci
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
 {
+	const mpq_conn_path *p = &conn->paths[0];
 	*stats = conn->stats;
-	stats->srtt = conn->rtt.smoothed;
-	stats->min_rtt = conn->rtt.min;
-	stats->rttvar = conn->rtt.rttvar;
-	stats->cwnd = mpq_cc_cwnd(&conn->cc.cc);
-	stats->bytes_in_flight = conn->bytes_in_flight;
+	stats->srtt = p->rtt.smoothed;
+	stats->min_rtt = p->rtt.min;
+	stats->rttvar = p->rtt.rttvar;
+	stats->cwnd = mpq_cc_cwnd(&p->cc.cc);
+	stats->bytes_in_flight = p->bytes_in_flight;
 	stats->key_updates = conn->kp.updates;
 	stats->migrations = conn->migrations;
 }
 
 void mpq_conn_discard_level(mpq_conn *conn, int level)
 {
-	mpq_pktns *ns = &conn->ns[level];
+	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	if (ns->discarded)
 		return;
 	for (size_t i = 0; i < ns->sent.n; i++) {
 		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
 		if (!(p->flags & MPQ_SENT_DONE))
-			mpq_recovery_settle(conn, ns, p);
+			mpq_recovery_settle(mpq_conn_path0(conn), ns, p);
 	}
 	mpq_sent_clear(&ns->sent);
 	mpq_crypto_keys_free(&ns->tx);
@@ -266,13 +267,20 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	ns->ack_needed = false;
 	conn->probe_pending[level] = 0;
 	/* RFC 9002 §6.2.2: discarding keys resets the backoff. */
-	conn->pto_count = 0;
+	mpq_conn_path0(conn)->pto_count = 0;
 	mpq_conn_log(conn, 2, "discarded level %d keys", level);
 }
 
+/* The closing and draining periods use the largest PTO of any path. */
 static uint64_t largest_pto(const mpq_conn *conn)
 {
-	return mpq_conn_pto(conn, MPQ_LEVEL_APP);
+	uint64_t max = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		uint64_t p = mpq_conn_pto(conn, &conn->paths[i], MPQ_LEVEL_APP);
+		if (conn->paths[i].state != MPQ_PATH_UNUSED && p > max)
+			max = p;
+	}
+	return max;
 }
 
 void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
@@ -317,14 +325,18 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 	if (conn->state >= MPQ_CONN_CLOSING)
 		return conn->close_deadline;
 	uint64_t t = mpq_recovery_expiry(conn);
-	uint64_t ack = conn->ns[MPQ_LEVEL_APP].ack_deadline;
-	if (ack && ack < t)
-		t = ack;
-	if (conn->next_send_time && conn->next_send_time < t)
-		t = conn->next_send_time;
-	uint64_t p = mpq_conn_path_expiry(conn);
-	if (p < t)
-		t = p;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		if (p->ns.ack_deadline && p->ns.ack_deadline < t)
+			t = p->ns.ack_deadline;
+		if (p->next_send_time && p->next_send_time < t)
+			t = p->next_send_time;
+	}
+	for (size_t i = 0; i < conn->npaths; i++) {
+		uint64_t p = mpq_conn_path_expiry(&conn->paths[i]);
+		if (p < t)
+			t = p;
+	}
 	if (conn->idle_deadline < t)
 		t = conn->idle_deadline;
 	if (!conn->handshake_complete && conn->settings.handshake_timeout) {
@@ -364,14 +376,17 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 		snprintf(conn->err.reason, sizeof(conn->err.reason), "handshake timeout");
 		return MPQ_ERR_HANDSHAKE_TIMEOUT;
 	}
-	mpq_pktns *app = &conn->ns[MPQ_LEVEL_APP];
-	if (app->ack_deadline && app->ack_deadline <= ts) {
-		app->ack_deadline = 0;
-		app->ack_needed = true;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->ns.ack_deadline && p->ns.ack_deadline <= ts) {
+			p->ns.ack_deadline = 0;
+			p->ns.ack_needed = true;
+		}
+		if (p->next_send_time && p->next_send_time <= ts)
+			p->next_send_time = 0; /* the pacer allows the next packet: write again */
 	}
-	if (conn->next_send_time && conn->next_send_time <= ts)
-		conn->next_send_time = 0; /* the pacer allows the next packet: write again */
-	mpq_conn_path_on_timeout(conn, ts);
+	for (size_t i = 0; i < conn->npaths; i++)
+		mpq_conn_path_on_timeout(conn, &conn->paths[i], ts);
 	mpq_recovery_on_timeout(conn, ts);
 	return 0;
 }

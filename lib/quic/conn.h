@@ -17,6 +17,7 @@
 #include "quic/key_update.h"
 #include "quic/pacer.h"
 #include "quic/packet.h"
+#include "quic/path.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
 #include "quic/sched/stream_sched.h"
@@ -52,27 +53,18 @@ struct mpq_conn {
 	mpq_cid dcid;		/* the peer's, that we send to */
 	mpq_cid peer_scid;	/* the SCID the peer used in its first long header */
 	bool peer_scid_known;
-	mpq_path path;
 
 	mpq_tls *tls;
-	mpq_pktns ns[MPQ_LEVEL_COUNT];
+	mpq_pktns hs_ns[2];		/* Initial and Handshake spaces (1-RTT: per path) */
+	mpq_conn_path paths[MPQ_MAX_PATHS];
+	size_t npaths;
 	mpq_key_phase kp;
-	mpq_rtt rtt;
-	mpq_cc_any cc;
-	uint64_t first_rtt_sample_time;
-	mpq_pacer pacer;
-	uint32_t pto_count;
-	size_t bytes_in_flight;
 	uint8_t probe_pending[MPQ_LEVEL_COUNT]; /* ack-eliciting packets a PTO asks for */
-	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
 
 	bool handshake_complete;
 	bool handshake_confirmed;
 	bool handshake_done_pending;	/* server: HANDSHAKE_DONE to send */
 	bool sent_handshake_pkt;
-	bool address_validated;		/* server: the client proved its address */
-	uint64_t bytes_rx;		/* before validation, for the 3x limit */
-	uint64_t bytes_tx;
 	mpq_conn_stats stats;
 	int tparams_err;		/* transport parameter problem found in a TLS callback */
 
@@ -106,18 +98,7 @@ struct mpq_conn {
 	mpq_cid rx_dcid;		/* DCID of the packet being processed */
 	const mpq_path *rx_path;	/* and the path it came by */
 
-	/* Path validation and migration (conn_path.c). */
-	mpq_path prev_path;
-	bool migrating;
-	uint64_t migrations;
-	uint8_t challenge[8];
-	bool challenge_pending;
-	unsigned challenge_sends;
-	uint64_t challenge_deadline;
-	uint64_t validation_deadline;
-	uint8_t response[8];
-	bool response_pending;
-	mpq_path response_path;
+	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
 
 	struct mpq_qlog *qlog;		/* NULL: no trace */
 	mpq_frame *qlog_frames;		/* scratch for logging a packet's frames */
@@ -131,13 +112,30 @@ struct mpq_conn {
 	mpq_conn_error err;
 };
 
+/* The path the handshake ran on; the only one without multipath. */
+static inline mpq_conn_path *mpq_conn_path0(mpq_conn *conn)
+{
+	return &conn->paths[0];
+}
+
+/* The packet number space of |level| on path 0. */
+static inline mpq_pktns *mpq_conn_ns(mpq_conn *conn, int level)
+{
+	return level == MPQ_LEVEL_APP ? &conn->paths[0].ns : &conn->hs_ns[level];
+}
+
+static inline const mpq_pktns *mpq_conn_ns_c(const mpq_conn *conn, int level)
+{
+	return level == MPQ_LEVEL_APP ? &conn->paths[0].ns : &conn->hs_ns[level];
+}
+
 /* conn.c: enter the closing state with a transport error (or an application
  * one), and the draining state when the peer closed. */
 void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
 			      const char *reason, uint64_t ts);
 void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts);
-/* The current PTO duration, without backoff (largest of the spaces' needs). */
-uint64_t mpq_conn_pto(const mpq_conn *conn, int level);
+/* recovery.c: the PTO of |path| for |level|, without backoff. */
+uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level);
 /* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
 void mpq_conn_discard_level(mpq_conn *conn, int level);
 /* Server connection behind a Retry: |odcid| came from the token, and the
@@ -192,16 +190,16 @@ size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *r
 void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 
-/* conn_path.c */
-void mpq_conn_path_on_packet(mpq_conn *conn, const mpq_path *path, bool non_probing,
-			     bool largest, uint64_t ts);
-int mpq_conn_on_path_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_path *path,
-			   uint64_t ts);
-uint64_t mpq_conn_path_expiry(const mpq_conn *conn);
-void mpq_conn_path_on_timeout(mpq_conn *conn, uint64_t ts);
-bool mpq_conn_path_want_send(const mpq_conn *conn);
-size_t mpq_conn_write_path_frames(mpq_conn *conn, mpq_writer *w, bool *pad, bool *ack_eliciting);
-bool mpq_conn_path_response_elsewhere(const mpq_conn *conn, mpq_path *path);
+/* conn_path.c: validation and migration of path |p|. */
+void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *from,
+			     bool non_probing, bool largest, uint64_t ts);
+int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr,
+			   const mpq_path *from, uint64_t ts);
+uint64_t mpq_conn_path_expiry(const mpq_conn_path *p);
+void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+bool mpq_conn_path_want_send(const mpq_conn_path *p);
+size_t mpq_conn_write_path_frames(mpq_conn_path *p, mpq_writer *w, bool *pad, bool *ack_eliciting);
+bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to);
 
 /* conn_qlog.c: trace events, each a no-op without a trace. */
 void mpq_conn_qlog_close(mpq_conn *conn);
@@ -221,12 +219,12 @@ void mpq_conn_qlog_params(mpq_conn *conn, uint64_t ts);
 void mpq_conn_qlog_closed(mpq_conn *conn, const char *trigger, uint64_t ts);
 
 /* recovery.c */
-int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack,
-			uint64_t ts);
-void mpq_recovery_on_sent(mpq_conn *conn, int level, mpq_sent_pkt *p, uint64_t ts);
+int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
+			const mpq_frame_ack *ack, uint64_t ts);
+void mpq_recovery_on_sent(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p, uint64_t ts);
 uint64_t mpq_recovery_expiry(const mpq_conn *conn);
 void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts);
 /* Forget a packet's bytes in flight (acknowledged, lost or discarded). */
-void mpq_recovery_settle(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p);
+void mpq_recovery_settle(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p);
 
 #endif

@@ -59,8 +59,8 @@ MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd)
 		return rv;
 	char lbuf[MPQ_QLOG_ADDRSTRLEN], rbuf[MPQ_QLOG_ADDRSTRLEN];
 	mpq_qlog_endpoint local, remote;
-	endpoint_of(&conn->path.local, &local, lbuf);
-	endpoint_of(&conn->path.remote, &remote, rbuf);
+	endpoint_of(&conn->paths[0].tuple.local, &local, lbuf);
+	endpoint_of(&conn->paths[0].tuple.remote, &remote, rbuf);
 	local.cids = &conn->scid;
 	local.ncids = 1;
 	remote.cids = &conn->dcid;
@@ -130,7 +130,7 @@ void mpq_conn_qlog_lost(mpq_conn *conn, int level, const mpq_sent_pkt *p, const 
 
 static int cc_state(const mpq_conn *conn)
 {
-	const mpq_cc *cc = &conn->cc.cc;
+	const mpq_cc *cc = &conn->paths[0].cc.cc;
 	if (mpq_cc_in_recovery(cc))
 		return MPQ_QLOG_CC_RECOVERY;
 	if (mpq_cc_app_limited(cc))
@@ -144,15 +144,16 @@ void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts)
 		return;
 	mpq_qlog_metrics m;
 	mpq_qlog_metrics_init(&m);
-	m.min_rtt = conn->rtt.min;
-	m.smoothed_rtt = conn->rtt.smoothed;
-	m.latest_rtt = conn->rtt.latest;
-	m.rtt_variance = conn->rtt.rttvar;
-	m.pto_count = conn->pto_count;
-	m.congestion_window = mpq_cc_cwnd(&conn->cc.cc);
-	m.bytes_in_flight = conn->bytes_in_flight;
-	if (mpq_cc_ssthresh(&conn->cc.cc) != UINT64_MAX)
-		m.ssthresh = mpq_cc_ssthresh(&conn->cc.cc);
+	const mpq_conn_path *p = &conn->paths[0];
+	m.min_rtt = p->rtt.min;
+	m.smoothed_rtt = p->rtt.smoothed;
+	m.latest_rtt = p->rtt.latest;
+	m.rtt_variance = p->rtt.rttvar;
+	m.pto_count = p->pto_count;
+	m.congestion_window = mpq_cc_cwnd(&p->cc.cc);
+	m.bytes_in_flight = p->bytes_in_flight;
+	if (mpq_cc_ssthresh(&p->cc.cc) != UINT64_MAX)
+		m.ssthresh = mpq_cc_ssthresh(&p->cc.cc);
 	mpq_qlog_recovery_metrics_updated(conn->qlog, ts, -1, &m);
 	int state = cc_state(conn);
 	if (state != conn->qlog_cc_state) {

@@ -32,7 +32,7 @@ static uint64_t idle_timeout(const mpq_conn *conn)
 	if (!ms)
 		return 0;
 	/* RFC 9000 §10.1: never shorter than three probe timeouts. */
-	uint64_t t = ms * MPQ_MS, floor = 3 * mpq_conn_pto(conn, MPQ_LEVEL_APP);
+	uint64_t t = ms * MPQ_MS, floor = 3 * mpq_conn_pto(conn, mpq_conn_path0((mpq_conn *)conn), MPQ_LEVEL_APP);
 	return t > floor ? t : floor;
 }
 
@@ -77,7 +77,8 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	switch (fr->type) {
 	case MPQ_FT_ACK:
 	case MPQ_FT_ACK_ECN:
-		if (mpq_recovery_on_ack(conn, level, &fr->ack, ts) != 0)
+		if (mpq_recovery_on_ack(conn, mpq_conn_path0(conn), mpq_conn_ns(conn, level), &fr->ack,
+					ts) != 0)
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
 					     "ACK of an unsent packet", ts);
 		return 0;
@@ -95,7 +96,7 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
 	case MPQ_FT_PATH_CHALLENGE:
 	case MPQ_FT_PATH_RESPONSE:
-		return mpq_conn_on_path_frame(conn, fr, conn->rx_path, ts);
+		return mpq_conn_on_path_frame(conn, mpq_conn_path0(conn), fr, conn->rx_path, ts);
 	case MPQ_FT_RESET_STREAM:
 	case MPQ_FT_STOP_SENDING:
 	case MPQ_FT_MAX_DATA:
@@ -190,7 +191,7 @@ static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *
 	if (conn->is_server && ns->level == MPQ_LEVEL_HANDSHAKE) {
 		/* RFC 9001 §4.9.1 and RFC 9000 §8.1: a Handshake packet proves the
 		 * client's address, and the Initial keys are no longer needed. */
-		conn->address_validated = true;
+		mpq_conn_path0(conn)->validated = true;
 		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);
 	}
 }
@@ -263,7 +264,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	if (level < 0 || (hd.type != MPQ_PKT_1RTT && hd.version != conn->version) ||
 	    !dcid_ok(conn, &hd))
 		return 0;
-	mpq_pktns *ns = &conn->ns[level];
+	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	if (!mpq_pktns_can_recv(ns))
 		return 0;
 	uint8_t *payload;
@@ -308,7 +309,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	bool largest = (int64_t)hd.pn > ns->largest_rx;
 	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
 	if (rv == 0 && level == MPQ_LEVEL_APP)
-		mpq_conn_path_on_packet(conn, path, non_probing, largest, ts);
+		mpq_conn_path_on_packet(conn, mpq_conn_path0(conn), path, non_probing, largest, ts);
 	return rv;
 }
 
@@ -336,8 +337,9 @@ MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *
 	default:
 		break;
 	}
-	if (conn->is_server && !conn->address_validated)
-		conn->bytes_rx += len;
+	mpq_conn_path *p0 = mpq_conn_path0(conn);
+	if (conn->is_server && !p0->validated)
+		p0->bytes_rx += len;
 	conn->stats.bytes_received += len;
 	size_t off = 0;
 	bool any = false;

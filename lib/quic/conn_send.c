@@ -41,7 +41,7 @@ static int pkt_type_of(int level)
 /* Starts a packet at |level|. Returns false when there is no room for one. */
 static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 {
-	mpq_pktns *ns = &conn->ns[level];
+	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	memset(&b->hd, 0, sizeof(b->hd));
 	b->hd.type = pkt_type_of(level);
 	b->hd.version = conn->version;
@@ -92,7 +92,7 @@ static int pad(pkt_builder *b, size_t n)
 /* Protects the open packet and records it as sent. */
 static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
-	mpq_pktns *ns = &conn->ns[b->level];
+	mpq_pktns *ns = mpq_conn_ns(conn, b->level);
 	/* RFC 9001 §5.4.2: enough bytes after the packet number for the HP sample. */
 	if (payload_len(b) + b->hd.pn_len < 4)
 		pad(b, 4 - b->hd.pn_len - payload_len(b));
@@ -111,7 +111,7 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0);
 	p->nrecs = (uint8_t)b->nrecs;
 	memcpy(p->recs, b->recs, b->nrecs * sizeof(b->recs[0]));
-	mpq_recovery_on_sent(conn, b->level, p, ts);
+	mpq_recovery_on_sent(mpq_conn_path0(conn), ns, p, ts);
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
 	if (b->level == MPQ_LEVEL_APP)
@@ -149,7 +149,7 @@ static int write_frame(pkt_builder *b, const mpq_frame *fr)
 
 static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
-	mpq_pktns *ns = &conn->ns[b->level];
+	mpq_pktns *ns = mpq_conn_ns(conn, b->level);
 	mpq_frame fr = {.type = MPQ_FT_ACK};
 	size_t n = mpq_ranges_count(&ns->rx_pns);
 	if (n > MPQ_MAX_ACK_RANGES)
@@ -177,7 +177,7 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 
 static void write_crypto(mpq_conn *conn, pkt_builder *b)
 {
-	mpq_crypto_tx *c = &conn->ns[b->level].crypto_tx;
+	mpq_crypto_tx *c = &mpq_conn_ns(conn, b->level)->crypto_tx;
 	while (mpq_ranges_count(&c->unsent) > 0 && b->nrecs < MPQ_SENT_MAX_RECS) {
 		const mpq_range *r = mpq_ranges_top(&c->unsent, mpq_ranges_count(&c->unsent) - 1);
 		uint64_t off = r->lo, want = r->hi - r->lo + 1;
@@ -205,13 +205,14 @@ static bool may_send_data(mpq_conn *conn, uint64_t ts)
 	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
 		return false;
 	uint64_t mds = conn->settings.max_tx_udp_payload;
-	if (conn->bytes_in_flight + mds > mpq_cc_cwnd(&conn->cc.cc)) {
-		mpq_cc_set_app_limited(&conn->cc.cc, false);
+	mpq_conn_path *p = mpq_conn_path0(conn);
+	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc)) {
+		mpq_cc_set_app_limited(&p->cc.cc, false);
 		return false;
 	}
-	uint64_t t = mpq_pacer_next_send_time(&conn->pacer, mds, ts);
+	uint64_t t = mpq_pacer_next_send_time(&p->pacer, mds, ts);
 	if (t > ts) {
-		conn->next_send_time = t;
+		p->next_send_time = t;
 		return false;
 	}
 	return true;
@@ -219,7 +220,7 @@ static bool may_send_data(mpq_conn *conn, uint64_t ts)
 
 static bool has_data(mpq_conn *conn, int level, bool data_ok)
 {
-	const mpq_pktns *ns = &conn->ns[level];
+	const mpq_pktns *ns = mpq_conn_ns(conn, level);
 	if (!mpq_pktns_can_send(ns))
 		return false;
 	if (ns->ack_needed || conn->probe_pending[level] ||
@@ -227,13 +228,14 @@ static bool has_data(mpq_conn *conn, int level, bool data_ok)
 		return true;
 	if (level != MPQ_LEVEL_APP)
 		return false;
-	return conn->handshake_done_pending || data_ok || mpq_conn_path_want_send(conn) ||
+	return conn->handshake_done_pending || data_ok ||
+	       mpq_conn_path_want_send(mpq_conn_path0(conn)) ||
 	       (conn->handshake_complete && mpq_conn_cids_want_send(conn));
 }
 
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
 {
-	mpq_pktns *ns = &conn->ns[level];
+	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	if (b->open) {
 		int rv = pkt_seal(conn, b, ts);
 		if (rv != 0)
@@ -253,7 +255,8 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 		}
 	}
 	if (rv == 0 && level == MPQ_LEVEL_APP) {
-		mpq_conn_write_path_frames(conn, &b->w, &b->pad_full, &b->ack_eliciting);
+		mpq_conn_write_path_frames(mpq_conn_path0(conn), &b->w, &b->pad_full,
+					   &b->ack_eliciting);
 		if (conn->handshake_complete)
 			b->nrecs += mpq_conn_write_cid_frames(conn, &b->w, b->recs + b->nrecs,
 							      MPQ_SENT_MAX_RECS - b->nrecs,
@@ -297,8 +300,9 @@ static size_t send_limit(const mpq_conn *conn, size_t buflen)
 								  : conn->settings.max_tx_udp_payload;
 	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < limit)
 		limit = (size_t)conn->peer_tp.max_udp_payload_size;
-	if (conn->is_server && !conn->address_validated) {
-		uint64_t allowed = 3 * conn->bytes_rx - conn->bytes_tx;
+	const mpq_conn_path *p = &conn->paths[0];
+	if (conn->is_server && !p->validated) {
+		uint64_t allowed = 3 * p->bytes_rx - p->bytes_tx;
 		if (allowed < limit)
 			limit = (size_t)allowed;
 	}
@@ -308,7 +312,8 @@ static size_t send_limit(const mpq_conn *conn, size_t buflen)
 static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
 	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
-		if (!mpq_pktns_can_send(&conn->ns[l]) || (l == MPQ_LEVEL_APP && !conn->handshake_complete))
+		if (!mpq_pktns_can_send(mpq_conn_ns(conn, l)) ||
+		    (l == MPQ_LEVEL_APP && !conn->handshake_complete))
 			continue;
 		if (b->open) {
 			int rv = pkt_seal(conn, b, ts);
@@ -350,21 +355,22 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
 	if (conn->state == MPQ_CONN_DRAINING)
 		return 0;
-	*path_out = conn->path;
+	mpq_conn_path *p0 = mpq_conn_path0(conn);
+	*path_out = p0->tuple;
 	pkt_builder b = {.buf = buf, .cap = send_limit(conn, buflen)};
 	int rv = 0;
 	mpq_path elsewhere;
-	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(conn, &elsewhere)) {
+	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(p0, &elsewhere)) {
 		/* A probe from another address: answer it there, alone. */
-		mpq_path cur = conn->path;
-		conn->path = elsewhere;
+		mpq_path cur = p0->tuple;
+		p0->tuple = elsewhere;
 		*path_out = elsewhere;
 		if (pkt_open(conn, &b, MPQ_LEVEL_APP)) {
-			mpq_conn_write_path_frames(conn, &b.w, &b.pad_full, &b.ack_eliciting);
+			mpq_conn_write_path_frames(p0, &b.w, &b.pad_full, &b.ack_eliciting);
 			rv = finish_datagram(conn, &b, ts);
 		}
-		conn->response_pending = false;
-		conn->path = cur;
+		p0->response_pending = false;
+		p0->tuple = cur;
 		return rv != 0 ? rv : (int)b.len;
 	}
 	if (conn->state == MPQ_CONN_CLOSING) {
@@ -379,12 +385,12 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 			rv = finish_datagram(conn, &b, ts);
 		/* Nothing to send while the window has room: don't grow it (RFC 9002 §7.8). */
 		if (rv == 0 && !mpq_conn_streams_want_send(conn))
-			mpq_cc_set_app_limited(&conn->cc.cc, true);
+			mpq_cc_set_app_limited(&p0->cc.cc, true);
 	}
 	if (rv != 0)
 		return rv;
-	if (conn->is_server && !conn->address_validated)
-		conn->bytes_tx += b.len;
+	if (conn->is_server && !p0->validated)
+		p0->bytes_tx += b.len;
 	if (b.len) {
 		conn->stats.bytes_sent += b.len;
 		conn->stats.packets_sent++;

@@ -236,7 +236,7 @@ static int get_stream(mpq_conn *conn, int64_t id, bool for_send, mpq_stream **ou
  * doubling a window that is used up within two round trips. */
 static void update_rx_windows(mpq_conn *conn, mpq_stream *s, uint64_t ts)
 {
-	uint64_t rtt2 = 2 * conn->rtt.smoothed;
+	uint64_t rtt2 = 2 * conn->paths[0].rtt.smoothed;
 	if (s && s->recv_state == MPQ_RECV_OPEN && s->r_final == UINT64_MAX &&
 	    s->r_max_data - s->r_delivered < s->r_window / 2) {
 		if (s->r_window < MAX_RX_WINDOW)

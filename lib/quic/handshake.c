@@ -18,7 +18,7 @@ static int on_send_crypto(void *ud, int level, const uint8_t *data, size_t len)
 	mpq_conn *conn = ud;
 	if (level < 0 || level >= MPQ_LEVEL_COUNT)
 		return MPQ_ERR_INTERNAL;
-	return mpq_crypto_tx_append(&conn->ns[level].crypto_tx, data, len);
+	return mpq_crypto_tx_append(&mpq_conn_ns(conn, level)->crypto_tx, data, len);
 }
 
 static int on_set_secret(void *ud, int level, bool is_tx, int cipher, const uint8_t *secret,
@@ -27,7 +27,7 @@ static int on_set_secret(void *ud, int level, bool is_tx, int cipher, const uint
 	mpq_conn *conn = ud;
 	if (level <= MPQ_LEVEL_INITIAL || level >= MPQ_LEVEL_COUNT)
 		return MPQ_ERR_INTERNAL;
-	mpq_pktns *ns = &conn->ns[level];
+	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	mpq_crypto_keys *k = is_tx ? &ns->tx : &ns->rx;
 	mpq_crypto_keys_free(k);
 	int rv = mpq_crypto_keys_init(k, cipher, conn->version, secret, secretlen);
@@ -124,7 +124,7 @@ static void on_complete(mpq_conn *conn, uint64_t ts)
 /* Feeds what is contiguous at |level| to TLS. */
 static int feed_tls(mpq_conn *conn, int level, uint64_t ts)
 {
-	mpq_rob *rob = &conn->ns[level].crypto_rx;
+	mpq_rob *rob = &mpq_conn_ns(conn, level)->crypto_rx;
 	const uint8_t *data;
 	size_t n;
 	while ((n = mpq_rob_peek(rob, &data)) > 0) {
@@ -152,7 +152,7 @@ static int feed_tls(mpq_conn *conn, int level, uint64_t ts)
 int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset, const uint8_t *data,
 			      size_t len, uint64_t ts)
 {
-	int rv = mpq_rob_push(&conn->ns[level].crypto_rx, offset, data, len);
+	int rv = mpq_rob_push(&mpq_conn_ns(conn, level)->crypto_rx, offset, data, len);
 	if (rv == MPQ_ERR_NOBUF)
 		return mpq_conn_fail(conn, MPQ_ERR_CRYPTO_BUFFER, MPQ_FT_CRYPTO,
 				     "too much handshake data buffered", ts);

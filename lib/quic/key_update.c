@@ -15,7 +15,7 @@ void mpq_key_phase_free(mpq_key_phase *kp)
 mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, bool *next)
 {
 	mpq_key_phase *kp = &conn->kp;
-	mpq_crypto_keys *cur = &conn->ns[MPQ_LEVEL_APP].rx;
+	mpq_crypto_keys *cur = &mpq_conn_ns(conn, MPQ_LEVEL_APP)->rx;
 	*next = false;
 	if (hd->key_phase == kp->rx_phase)
 		return cur;
@@ -35,7 +35,7 @@ mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, bo
 
 static int update_tx(mpq_conn *conn)
 {
-	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	mpq_pktns *ns = mpq_conn_ns(conn, MPQ_LEVEL_APP);
 	mpq_crypto_keys fresh;
 	int rv = mpq_crypto_keys_update(&fresh, &ns->tx);
 	if (rv != 0)
@@ -51,7 +51,7 @@ static int update_tx(mpq_conn *conn)
 int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
 {
 	mpq_key_phase *kp = &conn->kp;
-	mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	mpq_pktns *ns = mpq_conn_ns(conn, MPQ_LEVEL_APP);
 	mpq_crypto_keys_free(&kp->rx_prev);
 	kp->rx_prev = ns->rx;
 	ns->rx = kp->rx_next;
@@ -78,7 +78,7 @@ int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
 static bool may_initiate(const mpq_conn *conn)
 {
 	const mpq_key_phase *kp = &conn->kp;
-	const mpq_pktns *ns = &conn->ns[MPQ_LEVEL_APP];
+	const mpq_pktns *ns = mpq_conn_ns_c(conn, MPQ_LEVEL_APP);
 	return conn->handshake_confirmed && kp->tx_phase == kp->rx_phase && kp->tx_phase_started &&
 	       ns->largest_acked >= 0 && (uint64_t)ns->largest_acked >= kp->tx_phase_first_pn;
 }

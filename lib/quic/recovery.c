@@ -1,6 +1,9 @@
 /*
- * Loss detection and probe timeouts (RFC 9002 §6 and Appendix A), per packet
- * number space. Congestion control plugs in here later (cc/).
+ * Loss detection and probe timeouts (RFC 9002 §6 and Appendix A). Every packet
+ * number space is recovered on its own; the RTT estimator, congestion
+ * controller, pacer and bytes in flight belong to the path the space's packets
+ * travel: the Initial and Handshake spaces to path 0, each 1-RTT space to its
+ * own path (multipath draft-21 §5).
  */
 #include "quic/conn.h"
 #include "quic/frame.h"
@@ -9,27 +12,26 @@
 #define TIME_THRESHOLD_NUM 9
 #define TIME_THRESHOLD_DEN 8
 
-void mpq_recovery_settle(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p)
+void mpq_recovery_settle(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p)
 {
 	if (p->flags & MPQ_SENT_IN_FLIGHT)
-		conn->bytes_in_flight -= p->size;
+		path->bytes_in_flight -= p->size;
 	if (p->flags & MPQ_SENT_ACK_ELICITING)
 		ns->ack_eliciting_in_flight--;
 	p->flags &= (uint8_t) ~(MPQ_SENT_IN_FLIGHT | MPQ_SENT_ACK_ELICITING);
 }
 
-void mpq_recovery_on_sent(mpq_conn *conn, int level, mpq_sent_pkt *p, uint64_t ts)
+void mpq_recovery_on_sent(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p, uint64_t ts)
 {
-	mpq_pktns *ns = &conn->ns[level];
 	p->time_sent = ts;
 	if (p->flags & MPQ_SENT_ACK_ELICITING) {
 		ns->last_ack_eliciting_time = ts;
 		ns->ack_eliciting_in_flight++;
 	}
 	if (p->flags & MPQ_SENT_IN_FLIGHT) {
-		conn->bytes_in_flight += p->size;
-		mpq_cc_on_packet_sent(&conn->cc.cc, p->size, ts);
-		mpq_pacer_on_sent(&conn->pacer, p->size, ts);
+		path->bytes_in_flight += p->size;
+		mpq_cc_on_packet_sent(&path->cc.cc, p->size, ts);
+		mpq_pacer_on_sent(&path->pacer, p->size, ts);
 	}
 }
 
@@ -40,8 +42,9 @@ static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 		const mpq_frame_rec *r = &p->recs[i];
 		switch (r->kind) {
 		case MPQ_REC_CRYPTO:
-			if (r->id < MPQ_LEVEL_COUNT && !conn->ns[r->id].discarded)
-				mpq_crypto_tx_resend(&conn->ns[r->id].crypto_tx, r->offset, r->len);
+			if (r->id < MPQ_LEVEL_COUNT && !mpq_conn_ns(conn, (int)r->id)->discarded)
+				mpq_crypto_tx_resend(&mpq_conn_ns(conn, (int)r->id)->crypto_tx,
+						     r->offset, r->len);
 			break;
 		case MPQ_REC_HANDSHAKE_DONE:
 			conn->handshake_done_pending = true;
@@ -60,12 +63,13 @@ static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 
 /* What one round of loss detection found, for the congestion controller. */
 struct lost_batch {
-	uint64_t first_sent;	/* earliest send time of a lost ack-eliciting packet */
+	uint64_t first_sent;	/* earliest send time of a lost in-flight packet */
 	uint64_t last_sent;	/* latest */
 	bool any;
 };
 
-static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p, struct lost_batch *lb)
+static void on_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p,
+		    struct lost_batch *lb)
 {
 	if (p->flags & MPQ_SENT_IN_FLIGHT) {
 		if (!lb->any || p->time_sent < lb->first_sent)
@@ -75,37 +79,47 @@ static void on_lost(mpq_conn *conn, mpq_pktns *ns, mpq_sent_pkt *p, struct lost_
 		lb->any = true;
 	}
 	conn->stats.packets_lost++;
+	path->packets_lost++;
 	mpq_conn_qlog_lost(conn, ns->level, p, "reordering_threshold", conn->qlog ? p->time_sent : 0);
 	requeue(conn, p);
-	mpq_recovery_settle(conn, ns, p);
+	mpq_recovery_settle(path, ns, p);
 	mpq_sent_done(&ns->sent, p);
+}
+
+uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level)
+{
+	uint64_t pto = mpq_rtt_pto_base(&path->rtt);
+	if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
+		pto += conn->peer_tp.max_ack_delay * MPQ_MS;
+	return pto;
 }
 
 /* RFC 9002 §7.6: losses spanning longer than three PTOs, with an RTT sample
  * taken before them, mean persistent congestion. */
-static void on_losses(mpq_conn *conn, const struct lost_batch *lb, uint64_t ts)
+static void on_losses(mpq_conn *conn, mpq_conn_path *path, const struct lost_batch *lb,
+		      uint64_t ts)
 {
 	if (!lb->any)
 		return;
-	mpq_cc_on_congestion_event(&conn->cc.cc, lb->last_sent, ts);
-	uint64_t span = 3 * mpq_conn_pto(conn, MPQ_LEVEL_APP);
-	if (conn->rtt.has_sample && conn->first_rtt_sample_time < lb->first_sent &&
+	mpq_cc_on_congestion_event(&path->cc.cc, lb->last_sent, ts);
+	uint64_t span = 3 * mpq_conn_pto(conn, path, MPQ_LEVEL_APP);
+	if (path->rtt.has_sample && path->first_rtt_sample_time < lb->first_sent &&
 	    lb->last_sent - lb->first_sent > span)
-		mpq_cc_on_persistent_congestion(&conn->cc.cc, ts);
+		mpq_cc_on_persistent_congestion(&path->cc.cc, ts);
 }
 
-static uint64_t loss_delay(const mpq_conn *conn)
+static uint64_t loss_delay(const mpq_conn_path *path)
 {
-	uint64_t rtt = conn->rtt.latest > conn->rtt.smoothed ? conn->rtt.latest
-							       : conn->rtt.smoothed;
+	uint64_t rtt = path->rtt.latest > path->rtt.smoothed ? path->rtt.latest
+							     : path->rtt.smoothed;
 	uint64_t d = rtt * TIME_THRESHOLD_NUM / TIME_THRESHOLD_DEN;
 	return d > MPQ_GRANULARITY ? d : MPQ_GRANULARITY;
 }
 
 /* RFC 9002 §6.1: packet and time thresholds below the largest acknowledged. */
-static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
+static void detect_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, uint64_t ts)
 {
-	uint64_t delay = loss_delay(conn);
+	uint64_t delay = loss_delay(path);
 	uint64_t lost_before = ts > delay ? ts - delay : 0;
 	ns->loss_time = 0;
 	if (ns->largest_acked < 0)
@@ -121,7 +135,7 @@ static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
 		if (p->time_sent <= lost_before || largest >= p->pn + PACKET_THRESHOLD) {
 			/* Settling may pop done packets off the ring's front; keep our place. */
 			uint64_t front = ns->sent.first_pn;
-			on_lost(conn, ns, p, &lb);
+			on_lost(conn, path, ns, p, &lb);
 			size_t shift = (size_t)(ns->sent.first_pn - front), next = i + 1;
 			i = (next > shift ? next - shift : 0) - 1;
 			continue;
@@ -130,12 +144,12 @@ static void detect_lost(mpq_conn *conn, mpq_pktns *ns, uint64_t ts)
 		if (ns->loss_time == 0 || t < ns->loss_time)
 			ns->loss_time = t;
 	}
-	on_losses(conn, &lb, ts);
+	on_losses(conn, path, &lb, ts);
 }
 
-int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uint64_t ts)
+int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
+			const mpq_frame_ack *ack, uint64_t ts)
 {
-	mpq_pktns *ns = &conn->ns[level];
 	uint64_t largest = ack->ranges[0].largest;
 	if (largest >= ns->next_pn)
 		return MPQ_ERR_PROTO; /* acknowledges a packet we never sent */
@@ -166,7 +180,7 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 					newest_acked_sent = p->time_sent;
 			}
 			/* Settle first: the records' handlers may free streams and send more. */
-			mpq_recovery_settle(conn, ns, p);
+			mpq_recovery_settle(path, ns, p);
 			mpq_sent_pkt copy = *p;
 			mpq_sent_done(&ns->sent, p);
 			for (size_t i = 0; i < copy.nrecs; i++) {
@@ -178,91 +192,114 @@ int mpq_recovery_on_ack(mpq_conn *conn, int level, const mpq_frame_ack *ack, uin
 
 	if (largest_sent_time && eliciting_acked && ts >= largest_sent_time) {
 		uint64_t delay = 0;
-		if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
+		if (ns->level == MPQ_LEVEL_APP && conn->have_peer_tp)
 			delay = (ack->ack_delay << conn->peer_tp.ack_delay_exponent) * 1000;
-		if (!conn->rtt.has_sample)
-			conn->first_rtt_sample_time = ts;
-		mpq_rtt_update(&conn->rtt, ts - largest_sent_time, delay,
+		if (!path->rtt.has_sample)
+			path->first_rtt_sample_time = ts;
+		mpq_rtt_update(&path->rtt, ts - largest_sent_time, delay,
 			       conn->handshake_confirmed, conn->peer_tp.max_ack_delay * MPQ_MS);
 	}
 	if (bytes_acked) {
-		mpq_cc_on_packets_acked(&conn->cc.cc, bytes_acked, newest_acked_sent, &conn->rtt, ts);
-		mpq_pacer_update_rate(&conn->pacer, mpq_cc_cwnd(&conn->cc.cc), conn->rtt.smoothed);
+		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt, ts);
+		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);
 	}
-	detect_lost(conn, ns, ts);
+	detect_lost(conn, path, ns, ts);
 	if (bytes_acked)
 		mpq_conn_qlog_metrics(conn, ts);
 	/* A client keeps backing off until it knows the server validated it. */
-	if (conn->is_server || level != MPQ_LEVEL_INITIAL)
-		conn->pto_count = 0;
+	if (conn->is_server || ns->level != MPQ_LEVEL_INITIAL)
+		path->pto_count = 0;
 	return 0;
 }
 
-uint64_t mpq_conn_pto(const mpq_conn *conn, int level)
+/* A packet number space with the path whose recovery state it uses. */
+struct space {
+	mpq_conn_path *path;
+	mpq_pktns *ns;
+};
+
+/* Every space that may have packets in flight: Initial and Handshake (on path
+ * 0), then each path's 1-RTT space. Returns how many were written. */
+static size_t spaces(const mpq_conn *cconn, struct space *out)
 {
-	uint64_t pto = mpq_rtt_pto_base(&conn->rtt);
-	if (level == MPQ_LEVEL_APP && conn->have_peer_tp)
-		pto += conn->peer_tp.max_ack_delay * MPQ_MS;
-	return pto;
+	mpq_conn *conn = (mpq_conn *)cconn;
+	size_t n = 0;
+	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP; l++)
+		out[n++] = (struct space){mpq_conn_path0(conn), &conn->hs_ns[l]};
+	for (size_t i = 0; i < conn->npaths; i++)
+		if (conn->paths[i].state != MPQ_PATH_UNUSED)
+			out[n++] = (struct space){&conn->paths[i], &conn->paths[i].ns};
+	return n;
 }
 
 static bool at_amplification_limit(const mpq_conn *conn)
 {
-	return conn->is_server && !conn->address_validated && conn->bytes_tx >= 3 * conn->bytes_rx;
+	const mpq_conn_path *p = &conn->paths[0];
+	return conn->is_server && !p->validated && p->bytes_tx >= 3 * p->bytes_rx;
 }
 
 /* RFC 9002 A.8: when and in which space the probe timeout fires. */
-static uint64_t pto_time(const mpq_conn *conn, int *level_out)
+static uint64_t pto_time(const mpq_conn *conn, struct space *which)
 {
-	uint64_t backoff = 1ULL << (conn->pto_count < 30 ? conn->pto_count : 30);
+	struct space sp[2 + MPQ_MAX_PATHS];
+	size_t n = spaces(conn, sp);
 	uint64_t best = MPQ_TIME_NEVER;
 	bool any_in_flight = false;
-	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
-		const mpq_pktns *ns = &conn->ns[l];
+	for (size_t i = 0; i < n; i++) {
+		const mpq_pktns *ns = sp[i].ns;
 		if (ns->discarded || ns->ack_eliciting_in_flight == 0)
 			continue;
 		any_in_flight = true;
-		if (l == MPQ_LEVEL_APP && !conn->handshake_confirmed)
+		if (ns->level == MPQ_LEVEL_APP && !conn->handshake_confirmed)
 			continue;
-		uint64_t t = ns->last_ack_eliciting_time + mpq_conn_pto(conn, l) * backoff;
+		uint32_t count = sp[i].path->pto_count;
+		uint64_t backoff = 1ULL << (count < 30 ? count : 30);
+		uint64_t t = ns->last_ack_eliciting_time +
+			     mpq_conn_pto(conn, sp[i].path, ns->level) * backoff;
 		if (t < best) {
 			best = t;
-			*level_out = l;
+			*which = sp[i];
 		}
 	}
 	if (!any_in_flight && !conn->is_server && !conn->handshake_confirmed) {
 		/* Anti-deadlock: the client probes so the server can send more. */
-		int l = mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) ? MPQ_LEVEL_HANDSHAKE
-									    : MPQ_LEVEL_INITIAL;
-		uint64_t since = conn->ns[l].last_ack_eliciting_time;
+		mpq_conn *c = (mpq_conn *)conn;
+		mpq_conn_path *p0 = mpq_conn_path0(c);
+		int l = mpq_pktns_can_send(&c->hs_ns[MPQ_LEVEL_HANDSHAKE]) ? MPQ_LEVEL_HANDSHAKE
+									  : MPQ_LEVEL_INITIAL;
+		uint64_t since = c->hs_ns[l].last_ack_eliciting_time;
 		if (since == 0)
 			since = conn->created;
-		best = since + mpq_conn_pto(conn, l) * backoff;
-		*level_out = l;
+		uint64_t backoff = 1ULL << (p0->pto_count < 30 ? p0->pto_count : 30);
+		best = since + mpq_conn_pto(conn, p0, l) * backoff;
+		*which = (struct space){p0, &c->hs_ns[l]};
 	}
 	return best;
 }
 
-static int earliest_loss_level(const mpq_conn *conn)
+static bool earliest_loss(const mpq_conn *conn, struct space *which)
 {
-	int level = -1;
-	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
-		uint64_t t = conn->ns[l].loss_time;
-		if (t && !conn->ns[l].discarded && (level < 0 || t < conn->ns[level].loss_time))
-			level = l;
+	struct space sp[2 + MPQ_MAX_PATHS];
+	size_t n = spaces(conn, sp);
+	bool found = false;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = sp[i].ns->loss_time;
+		if (t && !sp[i].ns->discarded && (!found || t < which->ns->loss_time)) {
+			*which = sp[i];
+			found = true;
+		}
 	}
-	return level;
+	return found;
 }
 
 uint64_t mpq_recovery_expiry(const mpq_conn *conn)
 {
-	int l = earliest_loss_level(conn);
-	if (l >= 0)
-		return conn->ns[l].loss_time;
+	struct space s;
+	if (earliest_loss(conn, &s))
+		return s.ns->loss_time;
 	if (at_amplification_limit(conn))
 		return MPQ_TIME_NEVER;
-	int level;
-	return pto_time(conn, &level);
+	return pto_time(conn, &s);
 }
 
 /* A probe resends what is still unacknowledged rather than a bare PING. */
@@ -277,27 +314,27 @@ static void requeue_in_flight(mpq_conn *conn, mpq_pktns *ns)
 
 void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 {
-	int l = earliest_loss_level(conn);
-	if (l >= 0) {
-		if (conn->ns[l].loss_time <= ts)
-			detect_lost(conn, &conn->ns[l], ts);
+	struct space s;
+	if (earliest_loss(conn, &s)) {
+		if (s.ns->loss_time <= ts)
+			detect_lost(conn, s.path, s.ns, ts);
 		return;
 	}
-	int level = -1;
-	if (at_amplification_limit(conn) || pto_time(conn, &level) > ts || level < 0)
+	if (at_amplification_limit(conn) || pto_time(conn, &s) > ts)
 		return;
-	conn->pto_count++;
+	int level = s.ns->level;
+	s.path->pto_count++;
 	/* Handshake data is small: resend all of it. 1-RTT probes carry new data
 	 * or a PING, and the ACK they draw out lets loss detection do the rest. */
 	if (level != MPQ_LEVEL_APP)
-		requeue_in_flight(conn, &conn->ns[level]);
+		requeue_in_flight(conn, s.ns);
 	/* RFC 9002 §6.2.4: two probes, so one lost datagram does not cost
 	 * another, doubled, timeout. */
 	conn->probe_pending[level] = 2;
 	/* A client with Initial data in flight probes Handshake too, and vice versa. */
-	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(&conn->ns[MPQ_LEVEL_HANDSHAKE]) &&
-	    conn->ns[MPQ_LEVEL_HANDSHAKE].ack_eliciting_in_flight) {
-		requeue_in_flight(conn, &conn->ns[MPQ_LEVEL_HANDSHAKE]);
+	mpq_pktns *hs = &conn->hs_ns[MPQ_LEVEL_HANDSHAKE];
+	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(hs) && hs->ack_eliciting_in_flight) {
+		requeue_in_flight(conn, hs);
 		conn->probe_pending[MPQ_LEVEL_HANDSHAKE] = 1;
 	}
 }

@@ -213,7 +213,7 @@ static void retry_validates_address(void **state)
 	assert_int_equal(w.retry_seen, 1);
 	assert_true(w.client->retried);
 	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
-	assert_true(s->address_validated);
+	assert_true(s->paths[0].validated);
 	/* Both sides agree on the original and the Retry's CIDs (RFC 9000 §7.3). */
 	const mpq_tparams *tp = mpq_conn_peer_tparams(w.client);
 	assert_true(tp->has_retry_scid);
@@ -357,7 +357,7 @@ static void new_token_skips_retry(void **state)
 	assert_true(run_until_complete(&w));
 	assert_int_equal(w.retry_seen, 1);
 	assert_false(w.client->retried);
-	assert_true(mpq_endpoint_conn_at(w.ep, 0)->address_validated);
+	assert_true(mpq_endpoint_conn_at(w.ep, 0)->paths[0].validated);
 	teardown_world(&w);
 }
 

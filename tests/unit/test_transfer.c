@@ -238,9 +238,9 @@ static void nat_rebinding_mid_transfer(void **state)
 	mpq_conn_stats st;
 	mpq_conn_get_stats(s, &st);
 	assert_int_equal(st.migrations, 1);
-	assert_true(s->address_validated);
-	assert_false(s->migrating);
-	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->path.remote.ss;
+	assert_true(s->paths[0].validated);
+	assert_false(s->paths[0].migrating);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->paths[0].tuple.remote.ss;
 	assert_int_equal(ntohs(in->sin_port), 40001);
 	pair_free(&p);
 }

@@ -1,0 +1,74 @@
+/*
+ * One path of a connection (multipath draft-21 §3): its path ID, 4-tuple,
+ * its own 1-RTT packet number space, RTT estimator, congestion controller and
+ * pacer, the CIDs of its path ID in both directions, its validation state and
+ * counters. Path 0 is the path of the handshake; without multipath it is the
+ * only one (RFC 9000 behaviour, migration included).
+ */
+#ifndef MPQ_PATH_H
+#define MPQ_PATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpq/conn.h"
+#include "quic/cc/cc.h"
+#include "quic/cids.h"
+#include "quic/pacer.h"
+#include "quic/pktns.h"
+#include "quic/rtt.h"
+
+#define MPQ_MAX_PATHS 8
+
+enum mpq_path_state {
+	MPQ_PATH_UNUSED = 0,
+	MPQ_PATH_VALIDATING,	/* opened, PATH_CHALLENGE not yet answered */
+	MPQ_PATH_ACTIVE,
+	MPQ_PATH_ABANDONED,	/* PATH_ABANDON sent or received: kept 3 PTO for late packets */
+	MPQ_PATH_FAILED,	/* validation or delivery failed */
+};
+
+typedef struct mpq_conn_path {
+	uint32_t id;
+	int state;
+	bool backup;			/* PATH_STATUS_BACKUP in force */
+	mpq_path tuple;
+
+	mpq_pktns ns;			/* 1-RTT packet number space */
+	mpq_rtt rtt;
+	mpq_cc_any cc;
+	uint64_t first_rtt_sample_time;
+	mpq_pacer pacer;
+	uint32_t pto_count;
+	size_t bytes_in_flight;
+	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
+
+	/* Address validation (RFC 9000 §8): the 3x limit until proven. */
+	bool validated;
+	uint64_t bytes_rx;
+	uint64_t bytes_tx;
+
+	/* Path validation and migration (conn_path.c). */
+	mpq_path prev_tuple;
+	bool migrating;
+	uint8_t challenge[8];
+	bool challenge_pending;
+	unsigned challenge_sends;
+	uint64_t challenge_deadline;
+	uint64_t validation_deadline;
+	uint8_t response[8];
+	bool response_pending;
+	mpq_path response_tuple;
+
+	/* Counters for the API, --json and qlog. */
+	uint64_t bytes_sent, bytes_received;
+	uint64_t packets_sent, packets_received, packets_lost;
+} mpq_conn_path;
+
+/* A path of |id| on |tuple|, active, with fresh recovery state. Returns 0,
+ * MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
+int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple,
+		       const mpq_settings *s, const struct mpq_cc_ops *cc, uint64_t ts);
+void mpq_conn_path_free(mpq_conn_path *p);
+
+#endif
