@@ -181,10 +181,14 @@ void mpq_cc_add_fraction(mpq_cc *cc, double *frac, double bytes)
 	*frac = v + (double)whole;
 	if (cc->cwnd >= cc->min_window + whole) {
 		cc->cwnd -= whole;
-		return;
+	} else {
+		cc->cwnd = cc->min_window;
+		*frac = 0;
 	}
-	cc->cwnd = cc->min_window;
-	*frac = 0;
+	/* Window given up to siblings is not to be probed for again: stay in
+	 * congestion avoidance rather than slow-start back to ssthresh. */
+	if (cc->ssthresh > cc->cwnd)
+		cc->ssthresh = cc->cwnd;
 }
 
 size_t mpq_cc_group_coupled(const mpq_cc *cc, const mpq_cc **out)

@@ -140,7 +140,7 @@ typedef struct mpq_cc_lia {
 typedef struct mpq_cc_olia {
 	mpq_cc cc;
 	uint64_t acked_in_ca; /* NewReno's counter, for a path alone */
-	double frac;	      /* sub-byte coupled change (either sign) carried to the next ack */
+	double frac;	      /* sub-byte coupled change (either sign) for the next ack */
 	uint64_t l1r;	      /* bytes acked between the last two losses */
 	uint64_t l2r;	      /* bytes acked since the last loss */
 	uint64_t undo_l1r;    /* l1r before the last loss, for a spurious-congestion undo */
@@ -267,7 +267,8 @@ void mpq_cc_reno_increase(mpq_cc *cc, uint64_t *acked_in_ca, uint64_t bytes_acke
  * half the window, cwnd to that, never below the minimum window. */
 void mpq_cc_reno_halve(mpq_cc *cc);
 /* Adds |bytes| (either sign, fractional) to cwnd: whole bytes now, the rest
- * carried in *|frac|; cwnd never drops below the minimum window. */
+ * carried in *|frac|. cwnd never drops below the minimum window, and a
+ * decrease takes ssthresh down with it (no slow start back up). */
 void mpq_cc_add_fraction(mpq_cc *cc, double *frac, double bytes);
 /*
  * The members of |cc|'s group that take part in coupling: those with the same

@@ -22,13 +22,18 @@
  * alphas sum to 0: they move window from the largest paths to the best ones
  * without changing the total, and the first term summed over a round is at
  * most one packet, so the aggregate is no more aggressive than one Reno flow.
- * A path in M can shrink by this; never below the minimum window.
+ *
+ * M compares windows in whole datagrams, as the paper's (and TCP's) packet
+ * windows are: in bytes, two equal windows would trade places in M with every
+ * ack, each ack landing on the smaller one with a positive alpha, and the
+ * alphas would no longer cancel. B compares l / rtt^2 exactly. A path in M can
+ * shrink; never below the minimum window, and ssthresh follows it down so that
+ * it stays in congestion avoidance (cc.c, mpq_cc_add_fraction).
  *
  * A loss halves w_r (NewReno's reduction, once per recovery period) and
- * shifts l2r into l1r. Slow start, the recovery period, persistent congestion
- * and undo are NewReno's; a path that is not coupled runs NewReno exactly.
- * Comparisons of w and l / rtt^2 for M and B are exact (ties are paths in the
- * same state).
+ * shifts l2r into l1r; an undo puts them back. Slow start, the recovery
+ * period and persistent congestion are NewReno's; a path that is not coupled
+ * runs NewReno exactly.
  */
 #include "quic/cc/cc.h"
 
@@ -48,6 +53,12 @@ static double packets(const mpq_cc *cc)
 	return (double)cc->cwnd / (double)cc->max_datagram_size;
 }
 
+/* The window in whole datagrams, as TCP counts it, for the set M. */
+static uint64_t whole_packets(const mpq_cc *cc)
+{
+	return cc->cwnd / cc->max_datagram_size;
+}
+
 /* l_r / rtt_r^2, the measure of a best path. */
 static double best_measure(const mpq_cc *cc)
 {
@@ -61,11 +72,13 @@ static double best_measure(const mpq_cc *cc)
 /* alpha_r for |cc| among the |n| coupled paths |m| (|cc| is one of them). */
 static double alpha_r(const mpq_cc *cc, const mpq_cc *const *m, size_t n)
 {
-	double w_max = 0, best = 0;
+	uint64_t w_max = 0;
+	double best = 0;
 	size_t in_m = 0, in_b_not_m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		double w = packets(m[i]), b = best_measure(m[i]);
+		uint64_t w = whole_packets(m[i]);
+		double b = best_measure(m[i]);
 
 		if (w > w_max)
 			w_max = w;
@@ -73,14 +86,14 @@ static double alpha_r(const mpq_cc *cc, const mpq_cc *const *m, size_t n)
 			best = b;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (packets(m[i]) == w_max)
+		if (whole_packets(m[i]) == w_max)
 			in_m++;
 		else if (best_measure(m[i]) == best)
 			in_b_not_m++;
 	}
 	if (in_b_not_m == 0)
 		return 0;
-	if (packets(cc) == w_max)
+	if (whole_packets(cc) == w_max)
 		return -1.0 / (double)(n * in_m);
 	if (best_measure(cc) == best)
 		return 1.0 / (double)(n * in_b_not_m);
