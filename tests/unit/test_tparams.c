@@ -125,7 +125,7 @@ static void add_address_parameter(void **state)
 	mpq_tparams tp, out;
 	uint8_t buf[64];
 
-	/* Not a GREASE id, and not 0x00..0x3f (IETF Review/Standards Action). */
+	/* Not a GREASE id, and above 0x3f (Standards Action or IESG Approval only). */
 	assert_int_not_equal(MPQ_TP_ADD_ADDRESS % 31, 27);
 	assert_int_equal(mpq_varint_len(MPQ_TP_ADD_ADDRESS), 4);
 
