@@ -26,6 +26,8 @@ MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 	s->max_tx_udp_payload = DEFAULT_MAX_TX_UDP_PAYLOAD;
 	s->cc = "cubic";
 	s->stream_sched = "rr";
+	s->path_sched = "minrtt";
+	s->max_path_id = 3;
 }
 
 void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
@@ -47,8 +49,10 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	const struct mpq_cc_ops *cc = mpq_cc_find(settings->cc ? settings->cc : "cubic");
 	const struct mpq_stream_sched_ops *sched =
 		mpq_stream_sched_find(settings->stream_sched ? settings->stream_sched : "rr");
+	const struct mpq_path_sched_ops *psched =
+		mpq_path_sched_find(settings->path_sched ? settings->path_sched : "minrtt");
 	if (!cb || !cb->rand || !mpq_pkt_version_supported(settings->version) ||
-	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM || !cc || !sched)
+	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM || !cc || !sched || !psched)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
@@ -59,6 +63,13 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	conn->settings = *settings;
 	conn->cb = *cb;
 	conn->local_tp = *tparams;
+	if (settings->multipath) {
+		/* Path IDs beyond our table could never be used: do not offer them. */
+		conn->local_tp.has_initial_max_path_id = 1;
+		conn->local_tp.initial_max_path_id = settings->max_path_id < MPQ_MAX_PATHS - 1
+							     ? settings->max_path_id
+							     : MPQ_MAX_PATHS - 1;
+	}
 	mpq_tparams_default(&conn->peer_tp);
 	conn->created = ts;
 	int rv = mpq_conn_path_init(&conn->paths[0], 0, path, settings, cc, ts);
@@ -73,6 +84,8 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 		return rv;
 	}
 	conn->sched.ops = sched;
+	mpq_path_sched_init(&conn->psched, psched);
+	mpq_cc_group_add(&conn->cc_group, &conn->paths[0].cc.cc);
 	mpq_cid_new(&conn->scid, settings->worker_id, cb->rand, cb->user_data);
 	conn->local_tp.has_initial_scid = 1;
 	conn->local_tp.initial_scid = conn->scid;
@@ -337,6 +350,9 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 		if (p < t)
 			t = p;
 	}
+	uint64_t m = mpq_conn_mp_expiry(conn);
+	if (m < t)
+		t = m;
 	if (conn->idle_deadline < t)
 		t = conn->idle_deadline;
 	if (!conn->handshake_complete && conn->settings.handshake_timeout) {
@@ -349,6 +365,7 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 
 MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 {
+	conn->now = ts;
 	switch (conn->state) {
 	case MPQ_CONN_CLOSED:
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
@@ -387,6 +404,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 	}
 	for (size_t i = 0; i < conn->npaths; i++)
 		mpq_conn_path_on_timeout(conn, &conn->paths[i], ts);
+	mpq_conn_mp_on_timeout(conn, ts);
 	mpq_recovery_on_timeout(conn, ts);
 	return 0;
 }

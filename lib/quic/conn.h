@@ -20,6 +20,7 @@
 #include "quic/path.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
+#include "quic/sched/path_sched.h"
 #include "quic/sched/stream_sched.h"
 #include "quic/stream.h"
 #include "quic/tls.h"
@@ -56,8 +57,11 @@ struct mpq_conn {
 
 	mpq_tls *tls;
 	mpq_pktns hs_ns[2];		/* Initial and Handshake spaces (1-RTT: per path) */
-	mpq_conn_path paths[MPQ_MAX_PATHS];
-	size_t npaths;
+	mpq_conn_path paths[MPQ_MAX_PATHS];	/* indexed by path ID */
+	size_t npaths;			/* highest path ID in use + 1 */
+	mpq_path_sched psched;
+	mpq_cc_group cc_group;		/* coupled congestion control over the paths */
+	uint64_t now;			/* the last time the caller gave us */
 	mpq_key_phase kp;
 	uint8_t probe_pending[MPQ_LEVEL_COUNT]; /* ack-eliciting packets a PTO asks for */
 
@@ -88,15 +92,17 @@ struct mpq_conn {
 	bool max_data_pending;
 
 	/* CIDs and tokens (conn_cid.c). */
-	mpq_cidset local_cids;
-	mpq_cidset peer_cids;
+	mpq_cidset local_cids[MPQ_MAX_PATHS];	/* by path ID */
+	mpq_cidset peer_cids[MPQ_MAX_PATHS];
+	uint64_t peer_max_path_id;	/* initial_max_path_id or MAX_PATH_ID from the peer */
 	void (*cid_hook)(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add);
 	void *cid_hook_ud;		/* the endpoint, which routes by our CIDs */
 	uint8_t *new_token;		/* server: to send in NEW_TOKEN; client: received */
 	size_t new_token_len;
 	bool new_token_pending;
 	mpq_cid rx_dcid;		/* DCID of the packet being processed */
-	const mpq_path *rx_path;	/* and the path it came by */
+	const mpq_path *rx_path;	/* and the 4-tuple it came by */
+	mpq_conn_path *rx_cpath;	/* and the path it belongs to */
 
 	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
 
@@ -185,12 +191,24 @@ void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid);
 int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
 			  uint64_t ts);
 bool mpq_conn_cids_want_send(const mpq_conn *conn);
+/* Multipath negotiated (both sent initial_max_path_id), and the largest path ID
+ * both allow (capped at MPQ_MAX_PATHS - 1); 0 without multipath. */
+bool mpq_conn_multipath(const mpq_conn *conn);
+uint32_t mpq_conn_max_path_id(const mpq_conn *conn);
+/* The path ID a DCID of ours belongs to, or -1. */
+int mpq_conn_path_id_of(const mpq_conn *conn, const mpq_cid *dcid);
+/* Checks the path ID of a multipath frame: returns it, -1 to ignore the frame,
+ * or an error (the connection then closes). */
+int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, uint64_t ts);
+bool mpq_conn_is_peer_reset_token(const mpq_conn *conn, const uint8_t token[16]);
 size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 				 size_t maxrecs, bool *ack_eliciting);
 void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 
 /* conn_path.c: validation and migration of path |p|. */
+/* Starts (or repeats) a PATH_CHALLENGE on |p|. */
+void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *from,
 			     bool non_probing, bool largest, uint64_t ts);
 int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr,
@@ -200,6 +218,31 @@ void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_path_want_send(const mpq_conn_path *p);
 size_t mpq_conn_write_path_frames(mpq_conn_path *p, mpq_writer *w, bool *pad, bool *ack_eliciting);
 bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to);
+
+/* conn_mpath.c: multipath life cycle and the choice of path per datagram. */
+/* The server side of a path the client opened: a packet arrived for path ID
+ * |pid| from |from|. Returns the path, or NULL when it cannot be accepted. */
+mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t pid, const mpq_path *from,
+				    uint64_t ts);
+int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
+/* The path the next datagram leaves by; |data_ok| says whether stream data may
+ * go in it (congestion window and pacer of that path permitting). */
+mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok);
+/* May stream data go out on |p| now? Sets p->next_send_time when paced. */
+bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+bool mpq_conn_mp_want_send(const mpq_conn *conn);
+size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				size_t maxrecs, bool *ack_eliciting);
+void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
+uint64_t mpq_conn_mp_expiry(const mpq_conn *conn);
+void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts);
+/* A path stopped delivering: abandon it and move its data elsewhere. */
+void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+/* Is |p| one that may carry packets (validating or active, not released)? */
+static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
+{
+	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
+}
 
 /* conn_qlog.c: trace events, each a no-op without a trace. */
 void mpq_conn_qlog_close(mpq_conn *conn);

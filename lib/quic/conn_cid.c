@@ -1,8 +1,10 @@
 /*
- * The connection's CIDs (RFC 9000 §5.1, §19.15-16) and address validation
- * tokens (§8.1.3, NEW_TOKEN): issuing CIDs ahead of need and registering
- * them with the endpoint, following the peer's NEW_CONNECTION_ID and Retire
- * Prior To, answering RETIRE_CONNECTION_ID, and the frames that carry them.
+ * The connection's CIDs (RFC 9000 §5.1, §19.15-16; multipath draft-21 §4 and
+ * §8.7-8.8: one CID sequence space per path ID) and address validation tokens
+ * (§8.1.3, NEW_TOKEN): issuing CIDs for every path ID ahead of need and
+ * registering them with the endpoint, following the peer's
+ * (PATH_)NEW_CONNECTION_ID and Retire Prior To, answering
+ * (PATH_)RETIRE_CONNECTION_ID, and the frames that carry them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,26 +31,57 @@ void mpq_conn_cids_init(mpq_conn *conn)
 	const uint8_t *token = conn->local_tp.has_stateless_reset_token
 				       ? conn->local_tp.stateless_reset_token
 				       : NULL;
-	mpq_cidset_init_local(&conn->local_cids, &conn->scid, token);
-	mpq_cidset_init_peer(&conn->peer_cids, &conn->dcid);
+	memset(conn->local_cids, 0, sizeof(conn->local_cids));
+	memset(conn->peer_cids, 0, sizeof(conn->peer_cids));
+	mpq_cidset_init_local(&conn->local_cids[0], &conn->scid, token);
+	mpq_cidset_init_peer(&conn->peer_cids[0], &conn->dcid);
 }
 
-/* Keeps as many CIDs with the peer as it allows, up to our own cap. */
-void mpq_conn_cids_replenish(mpq_conn *conn)
+bool mpq_conn_multipath(const mpq_conn *conn)
 {
-	if (!conn->handshake_complete || !conn->have_peer_tp)
-		return;
+	return conn->have_peer_tp && conn->local_tp.has_initial_max_path_id &&
+	       conn->peer_tp.has_initial_max_path_id;
+}
+
+uint32_t mpq_conn_max_path_id(const mpq_conn *conn)
+{
+	if (!mpq_conn_multipath(conn))
+		return 0;
+	uint64_t m = conn->local_tp.initial_max_path_id;
+	if (conn->peer_max_path_id < m)
+		m = conn->peer_max_path_id;
+	return m < MPQ_MAX_PATHS - 1 ? (uint32_t)m : MPQ_MAX_PATHS - 1;
+}
+
+/* Issues CIDs of |pid| until the peer holds as many as it allows. */
+static void replenish_path(mpq_conn *conn, uint32_t pid)
+{
+	mpq_cidset *s = &conn->local_cids[pid];
 	uint64_t want = conn->peer_tp.active_connection_id_limit;
 	if (want > MPQ_CIDS_MAX)
 		want = MPQ_CIDS_MAX;
-	while (conn->local_cids.n < want) {
+	while (s->n < want) {
 		mpq_cid cid;
 		uint8_t token[16];
 		mpq_cid_new(&cid, conn->settings.worker_id, conn->cb.rand, conn->cb.user_data);
 		reset_token_for(conn, &cid, token);
-		if (!mpq_cidset_issue(&conn->local_cids, &cid, token))
+		if (!mpq_cidset_issue(s, &cid, token))
 			return;
 		announce(conn, &cid, true);
+	}
+}
+
+/* Keeps CIDs for path 0 and, with multipath, for every path ID both ends allow
+ * (draft-21 §4: issue for unused path IDs ahead of need, without gaps). */
+void mpq_conn_cids_replenish(mpq_conn *conn)
+{
+	if (!conn->handshake_complete || !conn->have_peer_tp)
+		return;
+	uint32_t max = mpq_conn_max_path_id(conn);
+	for (uint32_t pid = 0; pid <= max; pid++) {
+		int st = conn->paths[pid].state;
+		if (pid == 0 || (st != MPQ_PATH_ABANDONED && st != MPQ_PATH_FAILED))
+			replenish_path(conn, pid);
 	}
 }
 
@@ -56,35 +89,76 @@ void mpq_conn_cids_on_peer_tparams(mpq_conn *conn)
 {
 	/* The server's handshake CID carries the reset token of its parameters. */
 	if (conn->peer_tp.has_stateless_reset_token) {
-		memcpy(conn->peer_cids.v[0].token, conn->peer_tp.stateless_reset_token, 16);
-		conn->peer_cids.v[0].has_token = true;
+		memcpy(conn->peer_cids[0].v[0].token, conn->peer_tp.stateless_reset_token, 16);
+		conn->peer_cids[0].v[0].has_token = true;
 	}
+	conn->peer_max_path_id = conn->peer_tp.initial_max_path_id;
 }
 
 /* The peer's first CID is only known after its first long header packet. */
 void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid)
 {
-	conn->peer_cids.v[0].cid = *cid;
+	conn->peer_cids[0].v[0].cid = *cid;
+}
+
+int mpq_conn_path_id_of(const mpq_conn *conn, const mpq_cid *dcid)
+{
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++) {
+		const mpq_cidset *s = &conn->local_cids[pid];
+		for (size_t i = 0; i < s->n; i++)
+			if (mpq_cid_eq(dcid, &s->v[i].cid))
+				return (int)pid;
+	}
+	return -1;
+}
+
+/* The path ID an MP frame names: above our limit is a violation, a path we no
+ * longer keep is ignored (draft-21 §8). Returns the ID, -1 to ignore, or an
+ * error after closing. */
+int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, uint64_t ts)
+{
+	if (!mpq_conn_multipath(conn))
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated", ts);
+	if (pid > conn->local_tp.initial_max_path_id)
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "path ID above the limit", ts);
+	if (pid >= MPQ_MAX_PATHS)
+		return -1;
+	return (int)pid;
 }
 
 static int on_new_cid(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 {
-	if (conn->dcid.len == 0)
-		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "NEW_CONNECTION_ID with empty CIDs", ts);
-	int rv = mpq_cidset_on_new(&conn->peer_cids, fr->new_cid.seq, fr->new_cid.retire_prior_to,
-				   &fr->new_cid.cid, fr->new_cid.reset_token,
+	int pid = 0;
+	if (fr->type == MPQ_FT_PATH_NEW_CONNECTION_ID) {
+		pid = mpq_conn_frame_path_id(conn, fr, fr->new_cid.path_id, ts);
+		if (pid < 0)
+			return pid == -1 ? 0 : pid;
+		int st = conn->paths[pid].state;
+		if (st == MPQ_PATH_ABANDONED || st == MPQ_PATH_FAILED)
+			return 0;
+	}
+	int rv = mpq_cidset_on_new(&conn->peer_cids[pid], fr->new_cid.seq,
+				   fr->new_cid.retire_prior_to, &fr->new_cid.cid,
+				   fr->new_cid.reset_token,
 				   (size_t)conn->local_tp.active_connection_id_limit);
 	if (rv != 0)
 		return mpq_conn_fail(conn, rv, fr->type, "bad NEW_CONNECTION_ID", ts);
-	conn->dcid = *mpq_cidset_current(&conn->peer_cids);
+	if (pid == 0)
+		conn->dcid = *mpq_cidset_current(&conn->peer_cids[0]);
 	return 0;
 }
 
 static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
 			 uint64_t ts)
 {
+	int pid = 0;
+	if (fr->type == MPQ_FT_PATH_RETIRE_CONNECTION_ID) {
+		pid = mpq_conn_frame_path_id(conn, fr, fr->retire_cid.path_id, ts);
+		if (pid < 0)
+			return pid == -1 ? 0 : pid;
+	}
 	mpq_cid gone;
-	int rv = mpq_cidset_retire_local(&conn->local_cids, fr->retire_cid.seq, &gone);
+	int rv = mpq_cidset_retire_local(&conn->local_cids[pid], fr->retire_cid.seq, &gone);
 	if (rv == MPQ_ERR_NOT_FOUND)
 		return 0;
 	/* RFC 9000 §19.16: not the CID the packet itself was sent to. */
@@ -116,8 +190,10 @@ int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pk
 {
 	switch (fr->type) {
 	case MPQ_FT_NEW_CONNECTION_ID:
+	case MPQ_FT_PATH_NEW_CONNECTION_ID:
 		return on_new_cid(conn, fr, ts);
 	case MPQ_FT_RETIRE_CONNECTION_ID:
+	case MPQ_FT_PATH_RETIRE_CONNECTION_ID:
 		return on_retire_cid(conn, fr, pkt_dcid, ts);
 	case MPQ_FT_NEW_TOKEN:
 		return on_new_token(conn, fr, ts);
@@ -128,43 +204,60 @@ int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pk
 
 bool mpq_conn_cids_want_send(const mpq_conn *conn)
 {
-	for (size_t i = 0; i < conn->local_cids.n; i++)
-		if (conn->local_cids.v[i].pending)
-			return true;
-	for (size_t i = 0; i < conn->peer_cids.n; i++)
-		if (conn->peer_cids.v[i].pending)
-			return true;
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++) {
+		const mpq_cidset *l = &conn->local_cids[pid], *p = &conn->peer_cids[pid];
+		for (size_t i = 0; i < l->n; i++)
+			if (l->v[i].pending)
+				return true;
+		for (size_t i = 0; i < p->n; i++)
+			if (p->v[i].pending)
+				return true;
+	}
 	return conn->new_token_pending;
 }
 
-size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
-				 size_t maxrecs, bool *ack_eliciting)
+/* Path 0 keeps the RFC 9000 frames, which every peer understands. */
+static size_t write_path_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *recs,
+			      size_t maxrecs)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < conn->local_cids.n && n < maxrecs; i++) {
-		mpq_cid_entry *e = &conn->local_cids.v[i];
+	mpq_cidset *l = &conn->local_cids[pid], *p = &conn->peer_cids[pid];
+	for (size_t i = 0; i < l->n && n < maxrecs; i++) {
+		mpq_cid_entry *e = &l->v[i];
 		if (!e->pending)
 			continue;
-		mpq_frame fr = {.type = MPQ_FT_NEW_CONNECTION_ID};
+		mpq_frame fr = {.type = pid ? MPQ_FT_PATH_NEW_CONNECTION_ID : MPQ_FT_NEW_CONNECTION_ID};
+		fr.new_cid.path_id = pid;
 		fr.new_cid.seq = e->seq;
 		fr.new_cid.cid = e->cid;
 		memcpy(fr.new_cid.reset_token, e->token, 16);
 		if (mpq_frame_encode(w, &fr) != 0)
 			return n;
 		e->pending = false;
-		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_NEW_CID, .id = e->seq};
+		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_NEW_CID, .id = e->seq, .offset = pid};
 	}
-	for (size_t i = 0; i < conn->peer_cids.n && n < maxrecs; i++) {
-		mpq_cid_entry *e = &conn->peer_cids.v[i];
+	for (size_t i = 0; i < p->n && n < maxrecs; i++) {
+		mpq_cid_entry *e = &p->v[i];
 		if (!e->pending)
 			continue;
-		mpq_frame fr = {.type = MPQ_FT_RETIRE_CONNECTION_ID};
+		mpq_frame fr = {.type = pid ? MPQ_FT_PATH_RETIRE_CONNECTION_ID
+					    : MPQ_FT_RETIRE_CONNECTION_ID};
+		fr.retire_cid.path_id = pid;
 		fr.retire_cid.seq = e->seq;
 		if (mpq_frame_encode(w, &fr) != 0)
 			return n;
 		e->pending = false;
-		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_RETIRE_CID, .id = e->seq};
+		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_RETIRE_CID, .id = e->seq, .offset = pid};
 	}
+	return n;
+}
+
+size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				 size_t maxrecs, bool *ack_eliciting)
+{
+	size_t n = 0;
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS && n < maxrecs; pid++)
+		n += write_path_cids(conn, pid, w, recs + n, maxrecs - n);
 	if (conn->new_token_pending && n < maxrecs) {
 		mpq_frame fr = {.type = MPQ_FT_NEW_TOKEN};
 		fr.new_token.token = conn->new_token;
@@ -181,20 +274,22 @@ size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *r
 
 void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 {
-	if (r->kind == MPQ_REC_RETIRE_CID)
-		mpq_cidset_forget_peer(&conn->peer_cids, r->id);
+	if (r->kind == MPQ_REC_RETIRE_CID && r->offset < MPQ_MAX_PATHS)
+		mpq_cidset_forget_peer(&conn->peer_cids[r->offset], r->id);
 }
 
 void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 {
 	mpq_cid_entry *e;
+	if (r->kind != MPQ_REC_NEW_TOKEN && r->offset >= MPQ_MAX_PATHS)
+		return;
 	switch (r->kind) {
 	case MPQ_REC_NEW_CID:
-		if ((e = mpq_cidset_find(&conn->local_cids, r->id)))
+		if ((e = mpq_cidset_find(&conn->local_cids[r->offset], r->id)))
 			e->pending = true;
 		break;
 	case MPQ_REC_RETIRE_CID:
-		if ((e = mpq_cidset_find(&conn->peer_cids, r->id)) && e->retired)
+		if ((e = mpq_cidset_find(&conn->peer_cids[r->offset], r->id)) && e->retired)
 			e->pending = true;
 		break;
 	case MPQ_REC_NEW_TOKEN:
@@ -203,6 +298,14 @@ void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 	default:
 		break;
 	}
+}
+
+bool mpq_conn_is_peer_reset_token(const mpq_conn *conn, const uint8_t token[16])
+{
+	bool hit = false;
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
+		hit |= mpq_cidset_is_reset_token(&conn->peer_cids[pid], token);
+	return hit;
 }
 
 MPQ_EXPORT const uint8_t *mpq_conn_new_token(const mpq_conn *conn, size_t *len)

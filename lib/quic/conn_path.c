@@ -15,7 +15,7 @@ static bool same_addr(const mpq_addr *a, const mpq_addr *b)
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
-static void new_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	conn->cb.rand(p->challenge, sizeof(p->challenge), conn->cb.user_data);
 	p->challenge_pending = true;
@@ -47,7 +47,7 @@ void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *f
 	p->bytes_rx = 0;
 	p->bytes_tx = 0;
 	p->challenge_sends = 0;
-	new_challenge(conn, p, ts);
+	mpq_conn_path_challenge(conn, p, ts);
 	mpq_conn_log(conn, 1, "peer address changed: validating the new path");
 }
 
@@ -66,7 +66,9 @@ int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr
 		p->migrating = false;
 		p->validated = true;
 		p->challenge_pending = false;
-		mpq_conn_log(conn, 1, "new path validated");
+		if (p->state == MPQ_PATH_VALIDATING)
+			p->state = MPQ_PATH_ACTIVE;
+		mpq_conn_log(conn, 1, "path %u validated", p->id);
 	}
 	(void)ts;
 	return 0;
@@ -84,6 +86,11 @@ void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	if (!p->migrating)
 		return;
+	if (ts >= p->validation_deadline && p->state == MPQ_PATH_VALIDATING) {
+		/* A new path that never answered is failed and abandoned (draft-21 §3.1). */
+		mpq_conn_path_failed(conn, p, ts);
+		return;
+	}
 	if (ts >= p->validation_deadline) {
 		/* RFC 9000 §9.3.2: no answer: back to the last validated address. */
 		p->tuple = p->prev_tuple;
@@ -94,7 +101,7 @@ void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 		return;
 	}
 	if (ts >= p->challenge_deadline && p->challenge_sends < CHALLENGE_TRIES)
-		new_challenge(conn, p, ts);
+		mpq_conn_path_challenge(conn, p, ts);
 	else if (ts >= p->challenge_deadline)
 		p->challenge_deadline = p->validation_deadline;
 }

@@ -77,11 +77,36 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	switch (fr->type) {
 	case MPQ_FT_ACK:
 	case MPQ_FT_ACK_ECN:
+		/* Without a path ID, an ACK is for path 0 (draft-21 §7.1). */
 		if (mpq_recovery_on_ack(conn, mpq_conn_path0(conn), mpq_conn_ns(conn, level), &fr->ack,
 					ts) != 0)
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
 					     "ACK of an unsent packet", ts);
 		return 0;
+	case MPQ_FT_PATH_ACK:
+	case MPQ_FT_PATH_ACK_ECN: {
+		int pid = mpq_conn_frame_path_id(conn, fr, fr->ack.path_id, ts);
+		if (pid < 0)
+			return pid == -1 ? 0 : pid;
+		mpq_conn_path *p = &conn->paths[pid];
+		/* ACKs for a path we no longer keep are ignored (draft-21 §7.1). */
+		if (p->state == MPQ_PATH_UNUSED || p->released)
+			return 0;
+		if (mpq_recovery_on_ack(conn, p, &p->ns, &fr->ack, ts) != 0)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
+					     "PATH_ACK of an unsent packet", ts);
+		return 0;
+	}
+	case MPQ_FT_PATH_NEW_CONNECTION_ID:
+	case MPQ_FT_PATH_RETIRE_CONNECTION_ID:
+		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
+	case MPQ_FT_PATH_ABANDON:
+	case MPQ_FT_PATH_STATUS_BACKUP:
+	case MPQ_FT_PATH_STATUS_AVAILABLE:
+	case MPQ_FT_MAX_PATH_ID:
+	case MPQ_FT_PATHS_BLOCKED:
+	case MPQ_FT_PATH_CIDS_BLOCKED:
+		return mpq_conn_on_mp_frame(conn, fr, ts);
 	case MPQ_FT_CRYPTO:
 		return mpq_handshake_recv_crypto(conn, level, fr->crypto.offset, fr->crypto.data,
 						 fr->crypto.len, ts);
@@ -96,7 +121,7 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
 	case MPQ_FT_PATH_CHALLENGE:
 	case MPQ_FT_PATH_RESPONSE:
-		return mpq_conn_on_path_frame(conn, mpq_conn_path0(conn), fr, conn->rx_path, ts);
+		return mpq_conn_on_path_frame(conn, conn->rx_cpath, fr, conn->rx_path, ts);
 	case MPQ_FT_RESET_STREAM:
 	case MPQ_FT_STOP_SENDING:
 	case MPQ_FT_MAX_DATA:
@@ -156,9 +181,8 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 {
 	if (mpq_cid_eq(&hd->dcid, &conn->scid))
 		return true;
-	for (size_t i = 0; i < conn->local_cids.n; i++)
-		if (mpq_cid_eq(&hd->dcid, &conn->local_cids.v[i].cid))
-			return true;
+	if (mpq_conn_path_id_of(conn, &hd->dcid) >= 0)
+		return true;
 	return conn->is_server && hd->type == MPQ_PKT_INITIAL &&
 	       mpq_cid_eq(&hd->dcid, &conn->initial_dcid);
 }
@@ -264,18 +288,34 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	if (level < 0 || (hd.type != MPQ_PKT_1RTT && hd.version != conn->version) ||
 	    !dcid_ok(conn, &hd))
 		return 0;
-	mpq_pktns *ns = mpq_conn_ns(conn, level);
-	if (!mpq_pktns_can_recv(ns))
+	/* A 1-RTT packet's DCID names its path, and so its packet number space
+	 * and nonce (draft-21 §4, §5). */
+	mpq_conn_path *cp = mpq_conn_path0(conn);
+	if (level == MPQ_LEVEL_APP && mpq_conn_multipath(conn)) {
+		int pid = mpq_conn_path_id_of(conn, &hd.dcid);
+		if (pid < 0)
+			return 0;
+		cp = &conn->paths[pid];
+		if (cp->state == MPQ_PATH_UNUSED && !(cp = mpq_conn_accept_path(conn, (uint32_t)pid,
+										   path, ts)))
+			return 0;
+		if (cp->released)
+			return 0;
+	}
+	mpq_pktns *ns = level == MPQ_LEVEL_APP ? &cp->ns : mpq_conn_ns(conn, level);
+	if (!mpq_pktns_can_recv(level == MPQ_LEVEL_APP ? mpq_conn_ns(conn, level) : ns))
 		return 0;
 	uint8_t *payload;
 	size_t plen;
-	if (mpq_pkt_remove_hp(pkt, &hd, &ns->rx, ns->largest_rx) != 0)
+	/* All paths share the 1-RTT keys, held by path 0's space. */
+	mpq_pktns *keys = mpq_conn_ns(conn, level);
+	if (mpq_pkt_remove_hp(pkt, &hd, &keys->rx, ns->largest_rx) != 0)
 		return 0;
 	bool next_phase = false;
-	mpq_crypto_keys *k = &ns->rx;
+	mpq_crypto_keys *k = &keys->rx;
 	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, &next_phase)))
 		return 0;
-	if (mpq_pkt_decrypt(pkt, &hd, k, 0, &payload, &plen) != 0) {
+	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) != 0) {
 		/* RFC 9000 §12.2: undecryptable packets are dropped */
 		mpq_conn_qlog_dropped(conn, &hd, "decryption_failure", ts);
 		return 0;
@@ -303,13 +343,18 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	conn->stats.packets_received++;
 	conn->rx_dcid = hd.dcid;
 	conn->rx_path = path;
+	conn->rx_cpath = cp;
+	cp->packets_received++;
+	cp->bytes_received += hd.pktlen;
+	if (cp != mpq_conn_path0(conn) && !cp->validated)
+		cp->bytes_rx += hd.pktlen;
 	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, &non_probing, ts);
 	if (conn->state == MPQ_CONN_DRAINING)
 		return rv;
 	bool largest = (int64_t)hd.pn > ns->largest_rx;
 	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
 	if (rv == 0 && level == MPQ_LEVEL_APP)
-		mpq_conn_path_on_packet(conn, mpq_conn_path0(conn), path, non_probing, largest, ts);
+		mpq_conn_path_on_packet(conn, cp, path, non_probing, largest, ts);
 	return rv;
 }
 
@@ -319,12 +364,13 @@ static bool is_stateless_reset(const mpq_conn *conn, const uint8_t *data, size_t
 {
 	if (conn->is_server || len < 21)
 		return false;
-	return mpq_cidset_is_reset_token(&conn->peer_cids, data + len - 16);
+	return mpq_conn_is_peer_reset_token(conn, data + len - 16);
 }
 
 MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data, size_t len,
 				 uint64_t ts)
 {
+	conn->now = ts;
 	switch (conn->state) {
 	case MPQ_CONN_CLOSED:
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;

@@ -13,6 +13,7 @@
 
 /* The packet being written; sealed when the next one starts or the datagram ends. */
 typedef struct pkt_builder {
+	mpq_conn_path *path;	/* the path the datagram leaves by (1-RTT: its space) */
 	uint8_t *buf;
 	size_t cap;		/* room for the whole datagram */
 	size_t len;		/* bytes of packets sealed so far */
@@ -39,13 +40,21 @@ static int pkt_type_of(int level)
 }
 
 /* Starts a packet at |level|. Returns false when there is no room for one. */
+/* The space a packet of |level| goes in: 1-RTT ones in the path's own. */
+static mpq_pktns *space_of(mpq_conn *conn, pkt_builder *b, int level)
+{
+	return level == MPQ_LEVEL_APP ? &b->path->ns : mpq_conn_ns(conn, level);
+}
+
 static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 {
-	mpq_pktns *ns = mpq_conn_ns(conn, level);
+	mpq_pktns *ns = space_of(conn, b, level);
 	memset(&b->hd, 0, sizeof(b->hd));
 	b->hd.type = pkt_type_of(level);
 	b->hd.version = conn->version;
 	b->hd.dcid = conn->dcid;
+	if (level == MPQ_LEVEL_APP && b->path->id != 0)
+		b->hd.dcid = *mpq_cidset_current(&conn->peer_cids[b->path->id]);
 	b->hd.scid = conn->scid;
 	b->hd.pn = ns->next_pn;
 	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
@@ -92,13 +101,15 @@ static int pad(pkt_builder *b, size_t n)
 /* Protects the open packet and records it as sent. */
 static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
-	mpq_pktns *ns = mpq_conn_ns(conn, b->level);
+	mpq_pktns *ns = space_of(conn, b, b->level);
+	mpq_conn_path *path = b->level == MPQ_LEVEL_APP ? b->path : mpq_conn_path0(conn);
 	/* RFC 9001 §5.4.2: enough bytes after the packet number for the HP sample. */
 	if (payload_len(b) + b->hd.pn_len < 4)
 		pad(b, 4 - b->hd.pn_len - payload_len(b));
 	size_t nframes = mpq_conn_qlog_decode(conn, b->buf + b->payload_start, payload_len(b));
+	/* 1-RTT keys live in path 0's space; the path ID goes in the nonce. */
 	int n = mpq_pkt_protect(b->buf + b->start, b->cap - b->start, &b->hd, payload_len(b),
-				&ns->tx, 0);
+				&mpq_conn_ns(conn, b->level)->tx, b->level == MPQ_LEVEL_APP ? path->id : 0);
 	if (n < 0)
 		return n;
 	b->hd.pktlen = (size_t)n;
@@ -111,7 +122,9 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0);
 	p->nrecs = (uint8_t)b->nrecs;
 	memcpy(p->recs, b->recs, b->nrecs * sizeof(b->recs[0]));
-	mpq_recovery_on_sent(mpq_conn_path0(conn), ns, p, ts);
+	mpq_recovery_on_sent(path, ns, p, ts);
+	path->packets_sent++;
+	path->bytes_sent += (uint64_t)n;
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
 	if (b->level == MPQ_LEVEL_APP)
@@ -147,10 +160,11 @@ static int write_frame(pkt_builder *b, const mpq_frame *fr)
 	return rv;
 }
 
-static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+/* An ACK (or, for path |pid| with multipath, a PATH_ACK) of |ns|. */
+static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid, uint64_t ts)
 {
-	mpq_pktns *ns = mpq_conn_ns(conn, b->level);
-	mpq_frame fr = {.type = MPQ_FT_ACK};
+	mpq_frame fr = {.type = pid < 0 ? MPQ_FT_ACK : MPQ_FT_PATH_ACK};
+	fr.ack.path_id = pid < 0 ? 0 : (uint64_t)pid;
 	size_t n = mpq_ranges_count(&ns->rx_pns);
 	if (n > MPQ_MAX_ACK_RANGES)
 		n = MPQ_MAX_ACK_RANGES;
@@ -173,6 +187,31 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		ns->ack_deadline = 0;
 	}
 	return rv;
+}
+
+/* The ACKs a packet carries: its own space's, and with multipath a PATH_ACK
+ * for every other path that owes one (they may travel on any path). */
+static int write_acks(mpq_conn *conn, pkt_builder *b, uint64_t ts)
+{
+	if (b->level != MPQ_LEVEL_APP) {
+		mpq_pktns *ns = mpq_conn_ns(conn, b->level);
+		return mpq_ranges_count(&ns->rx_pns) ? write_ack(conn, b, ns, -1, ts) : 0;
+	}
+	if (!mpq_conn_multipath(conn)) {
+		mpq_pktns *ns = &b->path->ns;
+		return mpq_ranges_count(&ns->rx_pns) ? write_ack(conn, b, ns, -1, ts) : 0;
+	}
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->state == MPQ_PATH_UNUSED || p->released || !mpq_ranges_count(&p->ns.rx_pns))
+			continue;
+		if (p != b->path && !p->ns.ack_needed)
+			continue;
+		int rv = write_ack(conn, b, &p->ns, (int64_t)p->id, ts);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
 }
 
 static void write_crypto(mpq_conn *conn, pkt_builder *b)
@@ -198,44 +237,34 @@ static void write_crypto(mpq_conn *conn, pkt_builder *b)
 	}
 }
 
-/* May stream data and other ack-eliciting frames go out now? Probes may
- * always; otherwise the congestion window and the pacer decide. */
-static bool may_send_data(mpq_conn *conn, uint64_t ts)
+static bool any_ack_needed(const mpq_conn *conn)
 {
-	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
-		return false;
-	uint64_t mds = conn->settings.max_tx_udp_payload;
-	mpq_conn_path *p = mpq_conn_path0(conn);
-	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc)) {
-		mpq_cc_set_app_limited(&p->cc.cc, false);
-		return false;
-	}
-	uint64_t t = mpq_pacer_next_send_time(&p->pacer, mds, ts);
-	if (t > ts) {
-		p->next_send_time = t;
-		return false;
-	}
-	return true;
+	for (size_t i = 0; i < conn->npaths; i++)
+		if (conn->paths[i].state != MPQ_PATH_UNUSED && !conn->paths[i].released &&
+		    conn->paths[i].ns.ack_needed)
+			return true;
+	return false;
 }
 
-static bool has_data(mpq_conn *conn, int level, bool data_ok)
+static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 {
-	const mpq_pktns *ns = mpq_conn_ns(conn, level);
-	if (!mpq_pktns_can_send(ns))
+	if (!mpq_pktns_can_send(mpq_conn_ns(conn, level)))
 		return false;
-	if (ns->ack_needed || conn->probe_pending[level] ||
-	    mpq_ranges_count(&ns->crypto_tx.unsent) > 0)
-		return true;
-	if (level != MPQ_LEVEL_APP)
-		return false;
-	return conn->handshake_done_pending || data_ok ||
-	       mpq_conn_path_want_send(mpq_conn_path0(conn)) ||
-	       (conn->handshake_complete && mpq_conn_cids_want_send(conn));
+	if (level != MPQ_LEVEL_APP) {
+		const mpq_pktns *ns = mpq_conn_ns(conn, level);
+		return ns->ack_needed || conn->probe_pending[level] ||
+		       mpq_ranges_count(&ns->crypto_tx.unsent) > 0;
+	}
+	return any_ack_needed(conn) || b->path->probe || conn->handshake_done_pending ||
+	       data_ok || mpq_conn_path_want_send(b->path) ||
+	       mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
+	       (conn->handshake_complete &&
+		(mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn)));
 }
 
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
 {
-	mpq_pktns *ns = mpq_conn_ns(conn, level);
+	uint8_t *probe = level == MPQ_LEVEL_APP ? &b->path->probe : &conn->probe_pending[level];
 	if (b->open) {
 		int rv = pkt_seal(conn, b, ts);
 		if (rv != 0)
@@ -243,9 +272,7 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	}
 	if (!pkt_open(conn, b, level))
 		return 0;
-	int rv = 0;
-	if (mpq_ranges_count(&ns->rx_pns) > 0)
-		rv = write_ack(conn, b, ts);
+	int rv = write_acks(conn, b, ts);
 	if (rv == 0 && level == MPQ_LEVEL_APP && conn->handshake_done_pending &&
 	    b->nrecs < MPQ_SENT_MAX_RECS) {
 		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE});
@@ -255,24 +282,27 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 		}
 	}
 	if (rv == 0 && level == MPQ_LEVEL_APP) {
-		mpq_conn_write_path_frames(mpq_conn_path0(conn), &b->w, &b->pad_full,
-					   &b->ack_eliciting);
-		if (conn->handshake_complete)
+		mpq_conn_write_path_frames(b->path, &b->w, &b->pad_full, &b->ack_eliciting);
+		if (conn->handshake_complete) {
 			b->nrecs += mpq_conn_write_cid_frames(conn, &b->w, b->recs + b->nrecs,
 							      MPQ_SENT_MAX_RECS - b->nrecs,
 							      &b->ack_eliciting);
+			b->nrecs += mpq_conn_write_mp_frames(conn, &b->w, b->recs + b->nrecs,
+							     MPQ_SENT_MAX_RECS - b->nrecs,
+							     &b->ack_eliciting);
+		}
 	}
 	if (rv == 0)
 		write_crypto(conn, b);
-	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || conn->probe_pending[level]))
+	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || *probe))
 		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
 						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting, ts);
-	if (rv == 0 && conn->probe_pending[level] && !b->ack_eliciting)
+	if (rv == 0 && *probe && !b->ack_eliciting)
 		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_PING});
 	if (rv == MPQ_ERR_NOBUF)
 		rv = 0;
-	if (conn->probe_pending[level] && b->ack_eliciting)
-		conn->probe_pending[level]--;
+	if (*probe && b->ack_eliciting)
+		(*probe)--;
 	if (payload_len(b) == 0)
 		b->open = false; /* nothing fitted: forget the header */
 	return rv;
@@ -294,13 +324,13 @@ static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	return pkt_seal(conn, b, ts);
 }
 
-static size_t send_limit(const mpq_conn *conn, size_t buflen)
+static size_t send_limit(const mpq_conn *conn, const mpq_conn_path *p, size_t buflen)
 {
 	size_t limit = buflen < conn->settings.max_tx_udp_payload ? buflen
 								  : conn->settings.max_tx_udp_payload;
 	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < limit)
 		limit = (size_t)conn->peer_tp.max_udp_payload_size;
-	const mpq_conn_path *p = &conn->paths[0];
+	/* RFC 9000 §8.1 and draft-21 §3.1: 3x what the path received until it is validated. */
 	if (conn->is_server && !p->validated) {
 		uint64_t allowed = 3 * p->bytes_rx - p->bytes_tx;
 		if (allowed < limit)
@@ -351,46 +381,50 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *buf,
 				  size_t buflen, uint64_t ts)
 {
+	conn->now = ts;
 	if (conn->state == MPQ_CONN_CLOSED)
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
 	if (conn->state == MPQ_CONN_DRAINING)
 		return 0;
-	mpq_conn_path *p0 = mpq_conn_path0(conn);
-	*path_out = p0->tuple;
-	pkt_builder b = {.buf = buf, .cap = send_limit(conn, buflen)};
+	bool data_ok = false;
+	mpq_conn_path *p = conn->state == MPQ_CONN_CLOSING ? mpq_conn_path0(conn)
+							    : mpq_conn_choose_path(conn, ts, &data_ok);
+	if (conn->state == MPQ_CONN_CLOSING && !mpq_conn_path_usable(p))
+		p = mpq_conn_choose_path(conn, ts, &data_ok), data_ok = false;
+	*path_out = p->tuple;
+	pkt_builder b = {.path = p, .buf = buf, .cap = send_limit(conn, p, buflen)};
 	int rv = 0;
 	mpq_path elsewhere;
-	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(p0, &elsewhere)) {
+	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(p, &elsewhere)) {
 		/* A probe from another address: answer it there, alone. */
-		mpq_path cur = p0->tuple;
-		p0->tuple = elsewhere;
+		mpq_path cur = p->tuple;
+		p->tuple = elsewhere;
 		*path_out = elsewhere;
 		if (pkt_open(conn, &b, MPQ_LEVEL_APP)) {
-			mpq_conn_write_path_frames(p0, &b.w, &b.pad_full, &b.ack_eliciting);
+			mpq_conn_write_path_frames(p, &b.w, &b.pad_full, &b.ack_eliciting);
 			rv = finish_datagram(conn, &b, ts);
 		}
-		p0->response_pending = false;
-		p0->tuple = cur;
+		p->response_pending = false;
+		p->tuple = cur;
 		return rv != 0 ? rv : (int)b.len;
 	}
 	if (conn->state == MPQ_CONN_CLOSING) {
 		if (conn->close_pending)
 			rv = write_close(conn, &b, ts);
 	} else {
-		bool data_ok = may_send_data(conn, ts);
 		for (int l = 0; l < MPQ_LEVEL_COUNT && rv == 0; l++)
-			if (has_data(conn, l, data_ok))
+			if (has_data(conn, &b, l, data_ok))
 				rv = write_level(conn, &b, l, data_ok, ts);
 		if (rv == 0)
 			rv = finish_datagram(conn, &b, ts);
 		/* Nothing to send while the window has room: don't grow it (RFC 9002 §7.8). */
 		if (rv == 0 && !mpq_conn_streams_want_send(conn))
-			mpq_cc_set_app_limited(&p0->cc.cc, true);
+			mpq_cc_set_app_limited(&p->cc.cc, true);
 	}
 	if (rv != 0)
 		return rv;
-	if (conn->is_server && !p0->validated)
-		p0->bytes_tx += b.len;
+	if (conn->is_server && !p->validated)
+		p->bytes_tx += b.len;
 	if (b.len) {
 		conn->stats.bytes_sent += b.len;
 		conn->stats.packets_sent++;

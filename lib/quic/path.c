@@ -23,7 +23,7 @@ int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple,
 
 void mpq_conn_path_free(mpq_conn_path *p)
 {
-	if (p->state != MPQ_PATH_UNUSED)
+	if (p->state != MPQ_PATH_UNUSED && !p->released)
 		mpq_pktns_free(&p->ns);
 	p->state = MPQ_PATH_UNUSED;
 }

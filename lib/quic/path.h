@@ -42,6 +42,17 @@ typedef struct mpq_conn_path {
 	uint32_t pto_count;
 	size_t bytes_in_flight;
 	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
+	uint8_t probe;			/* ack-eliciting packets a PTO asks for on this path */
+
+	/* Multipath life cycle (conn_mpath.c). */
+	bool abandon_pending;		/* PATH_ABANDON to (re)send */
+	bool abandon_sent;
+	uint64_t abandon_code;
+	uint64_t abandon_deadline;	/* state released 3 PTO after abandoning */
+	bool released;			/* packet number space freed; the ID stays used */
+	bool status_pending;		/* PATH_STATUS_* to (re)send */
+	uint64_t status_seq_tx;
+	uint64_t status_seq_rx;	/* highest PATH_STATUS sequence seen + 1 */
 
 	/* Address validation (RFC 9000 §8): the 3x limit until proven. */
 	bool validated;

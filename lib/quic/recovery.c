@@ -227,7 +227,7 @@ static size_t spaces(const mpq_conn *cconn, struct space *out)
 	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP; l++)
 		out[n++] = (struct space){mpq_conn_path0(conn), &conn->hs_ns[l]};
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].state != MPQ_PATH_UNUSED)
+		if (conn->paths[i].state != MPQ_PATH_UNUSED && !conn->paths[i].released)
 			out[n++] = (struct space){&conn->paths[i], &conn->paths[i].ns};
 	return n;
 }
@@ -330,7 +330,10 @@ void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 		requeue_in_flight(conn, s.ns);
 	/* RFC 9002 §6.2.4: two probes, so one lost datagram does not cost
 	 * another, doubled, timeout. */
-	conn->probe_pending[level] = 2;
+	if (level == MPQ_LEVEL_APP)
+		s.path->probe = 2;
+	else
+		conn->probe_pending[level] = 2;
 	/* A client with Initial data in flight probes Handshake too, and vice versa. */
 	mpq_pktns *hs = &conn->hs_ns[MPQ_LEVEL_HANDSHAKE];
 	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(hs) && hs->ack_eliciting_in_flight) {

@@ -25,6 +25,8 @@ enum mpq_rec_kind {
 	MPQ_REC_NEW_CID,	/* id: sequence number */
 	MPQ_REC_RETIRE_CID,	/* id: sequence number */
 	MPQ_REC_NEW_TOKEN,
+	MPQ_REC_PATH_ABANDON,	/* id: path ID */
+	MPQ_REC_PATH_STATUS,	/* id: path ID, offset: status sequence number */
 };
 
 typedef struct mpq_frame_rec {

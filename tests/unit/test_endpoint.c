@@ -371,11 +371,11 @@ static void new_cids_are_routed_and_retired(void **state)
 		step(&w);
 	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
 	/* The client allows 2 active CIDs: the server issued one more. */
-	assert_int_equal(w.client->peer_cids.n, 2);
-	assert_int_equal(s->local_cids.n, 2);
+	assert_int_equal(w.client->peer_cids[0].n, 2);
+	assert_int_equal(s->local_cids[0].n, 2);
 	/* The client moves to the new CID; the endpoint still finds the server... */
-	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids), 0);
-	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids);
+	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids[0]), 0);
+	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids[0]);
 	int64_t id;
 	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
 	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hi", 2, true), 2);
@@ -384,9 +384,9 @@ static void new_cids_are_routed_and_retired(void **state)
 	assert_int_equal(w.client_rv, 0);
 	assert_true(mpq_endpoint_conn_count(w.ep) == 1);
 	/* ...which retired sequence 0 and issued sequence 2 in its place. */
-	assert_null(mpq_cidset_find(&s->local_cids, 0));
-	assert_non_null(mpq_cidset_find(&s->local_cids, 2));
-	assert_int_equal(w.client->peer_cids.n, 2);
+	assert_null(mpq_cidset_find(&s->local_cids[0], 0));
+	assert_non_null(mpq_cidset_find(&s->local_cids[0], 2));
+	assert_int_equal(w.client->peer_cids[0].n, 2);
 	teardown_world(&w);
 }
 

@@ -54,6 +54,13 @@ typedef struct mpq_settings {
 	const uint8_t *reset_secret;
 	/* Start a 1-RTT key update every this many packets sent (0: never on our own). */
 	uint64_t key_update_interval;
+	/* Multipath (draft-21): offer initial_max_path_id = max_path_id. */
+	bool multipath;
+	uint32_t max_path_id;
+	const char *path_sched;		/* path scheduler: "minrtt" (default), "rr", ... */
+	/* A path that goes this many PTOs without an acknowledgement while another
+	 * path works is declared failed (0: the default, 4). */
+	uint32_t path_fail_ptos;
 	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
 	const uint8_t *token;
 	size_t tokenlen;
@@ -195,6 +202,46 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
  * Returns 0, MPQ_ERR_NOT_FOUND (no such directory), MPQ_ERR_NOMEM or
  * MPQ_ERR_INTERNAL (the file could not be written). */
 MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd);
+
+/* Multipath (draft-21). Paths are numbered by their path ID; path 0 is the
+ * path of the handshake. */
+enum mpq_path_state_public {
+	MPQ_PATH_STATE_VALIDATING = 1,
+	MPQ_PATH_STATE_ACTIVE,
+	MPQ_PATH_STATE_ABANDONED,
+	MPQ_PATH_STATE_FAILED,
+};
+
+/* True once both ends negotiated multipath. */
+MPQ_EXPORT bool mpq_conn_is_multipath(const mpq_conn *conn);
+
+/* Client: opens a new path on |tuple| (its local address and interface, and a
+ * server address) with the next free path ID, and validates it. Returns 0 and
+ * the ID, MPQ_ERR_INVALID_ARGUMENT (not a client, or multipath not
+ * negotiated), or MPQ_ERR_NOT_FOUND (no path ID with CIDs from both ends yet:
+ * try again after the next packets arrive, or the limit is reached). */
+MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_t *path_id);
+
+/* Closes a path with PATH_ABANDON (draft-21 §3.3); its data moves to others. */
+MPQ_EXPORT int mpq_conn_abandon_path(mpq_conn *conn, uint32_t path_id, uint64_t error);
+
+/* Marks a path backup (carries data only when no available path works) or available. */
+MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool backup);
+
+typedef struct mpq_path_stats {
+	uint32_t path_id;
+	int state;			/* enum mpq_path_state_public */
+	bool backup;
+	mpq_path tuple;
+	uint64_t bytes_sent, bytes_received;	/* UDP payload bytes */
+	uint64_t packets_sent, packets_received, packets_lost;
+	uint64_t srtt;			/* ns, 0 before a sample */
+	uint64_t cwnd;
+} mpq_path_stats;
+
+/* How many paths the connection has had (index 0 .. count-1), and one's counters. */
+MPQ_EXPORT size_t mpq_conn_path_count(const mpq_conn *conn);
+MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_stats *out);
 
 /* Client: the address validation token the server gave in NEW_TOKEN, to put
  * in mpq_settings.token of a later connection to it; NULL if none. */

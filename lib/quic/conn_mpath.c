@@ -1,0 +1,426 @@
+/*
+ * Multipath (draft-ietf-quic-multipath-21): opening paths (client), accepting
+ * them (server), PATH_ABANDON with state kept 3 PTO, PATH_STATUS_BACKUP /
+ * AVAILABLE, MAX_PATH_ID and the *_BLOCKED frames, declaring a silent path
+ * failed, and choosing the path of each datagram with the path scheduler.
+ */
+#include <string.h>
+
+#include "quic/conn.h"
+
+#define DEFAULT_FAIL_PTOS 4
+#define ERR_PATH_UNSTABLE 0x3e76ULL /* PATH_UNSTABLE_OR_POOR */
+
+MPQ_EXPORT bool mpq_conn_is_multipath(const mpq_conn *conn)
+{
+	return mpq_conn_multipath(conn);
+}
+
+static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64_t ts)
+{
+	mpq_conn_path *p = &conn->paths[pid];
+	int rv = mpq_conn_path_init(p, pid, tuple, &conn->settings, conn->paths[0].cc.cc.ops, ts);
+	if (rv != 0) {
+		p->state = MPQ_PATH_UNUSED;
+		return rv;
+	}
+	p->state = MPQ_PATH_VALIDATING;
+	if (conn->npaths < pid + 1)
+		conn->npaths = pid + 1;
+	mpq_cc_group_add(&conn->cc_group, &p->cc.cc);
+	p->migrating = true; /* a challenge is outstanding */
+	mpq_conn_path_challenge(conn, p, ts);
+	mpq_conn_log(conn, 1, "path %u opening", pid);
+	return 0;
+}
+
+MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_t *path_id)
+{
+	if (conn->is_server || !mpq_conn_multipath(conn) || !conn->handshake_confirmed ||
+	    conn->state >= MPQ_CONN_CLOSING)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	uint32_t max = mpq_conn_max_path_id(conn);
+	/* Path IDs are used in order and never twice (draft-21 §4). */
+	for (uint32_t pid = 1; pid <= max; pid++) {
+		if (conn->paths[pid].state != MPQ_PATH_UNUSED)
+			continue;
+		if (conn->peer_cids[pid].n == 0 || conn->local_cids[pid].n == 0)
+			return MPQ_ERR_NOT_FOUND;
+		int rv = open_path(conn, pid, tuple, conn->now);
+		if (rv == 0)
+			*path_id = pid;
+		return rv;
+	}
+	return MPQ_ERR_NOT_FOUND;
+}
+
+mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t pid, const mpq_path *from,
+				    uint64_t ts)
+{
+	if (!conn->is_server || !conn->handshake_confirmed || pid >= MPQ_MAX_PATHS || !from)
+		return NULL;
+	if (conn->peer_cids[pid].n == 0)
+		return NULL; /* we could not answer: the client sent no CID for it */
+	if (open_path(conn, pid, from, ts) != 0)
+		return NULL;
+	return &conn->paths[pid];
+}
+
+/* Stream data sent on a path that is going away goes to the others. */
+static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
+{
+	mpq_pktns *ns = &p->ns;
+	for (size_t i = 0; i < ns->sent.n; i++) {
+		mpq_sent_pkt *s = mpq_sent_at(&ns->sent, i);
+		if (s->flags & MPQ_SENT_DONE)
+			continue;
+		for (size_t k = 0; k < s->nrecs; k++)
+			mpq_conn_streams_on_lost(conn, &s->recs[k]);
+		mpq_recovery_settle(p, ns, s);
+	}
+	mpq_sent_clear(&ns->sent);
+	ns->loss_time = 0;
+	p->probe = 0;
+}
+
+static uint64_t largest_pto(const mpq_conn *conn)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
+		if (p->state != MPQ_PATH_UNUSED && t > max)
+			max = t;
+	}
+	return max;
+}
+
+static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool send, uint64_t ts)
+{
+	if (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_UNUSED)
+		return;
+	p->state = MPQ_PATH_ABANDONED;
+	p->abandon_code = code;
+	p->abandon_pending = send && !p->abandon_sent;
+	p->abandon_deadline = ts + 3 * largest_pto(conn);
+	p->challenge_pending = false;
+	p->migrating = false;
+	move_in_flight(conn, p);
+	mpq_cc_group_remove(&conn->cc_group, &p->cc.cc);
+	mpq_conn_log(conn, 1, "path %u abandoned (0x%llx)", p->id, (unsigned long long)code);
+}
+
+MPQ_EXPORT int mpq_conn_abandon_path(mpq_conn *conn, uint32_t path_id, uint64_t error)
+{
+	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
+		return MPQ_ERR_NOT_FOUND;
+	abandon(conn, &conn->paths[path_id], error, true, conn->now);
+	return 0;
+}
+
+void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+{
+	if (!mpq_conn_path_usable(p))
+		return;
+	mpq_conn_log(conn, 1, "path %u failed", p->id);
+	abandon(conn, p, ERR_PATH_UNSTABLE, true, ts);
+	p->state = MPQ_PATH_FAILED;
+}
+
+MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool backup)
+{
+	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
+		return MPQ_ERR_NOT_FOUND;
+	mpq_conn_path *p = &conn->paths[path_id];
+	p->backup = backup;
+	if (mpq_conn_multipath(conn)) {
+		p->status_seq_tx++;
+		p->status_pending = true;
+	}
+	return 0;
+}
+
+/* The path an MP frame names, or NULL to ignore it (*rv set on a violation). */
+static mpq_conn_path *named_path(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, int *rv,
+				 uint64_t ts)
+{
+	int id = mpq_conn_frame_path_id(conn, fr, pid, ts);
+	*rv = id < -1 ? id : 0;
+	if (id < 0 || conn->paths[id].state == MPQ_PATH_UNUSED)
+		return NULL;
+	return &conn->paths[id];
+}
+
+static int on_abandon(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	int rv;
+	mpq_conn_path *p = named_path(conn, fr, fr->path_abandon.path_id, &rv, ts);
+	if (!p)
+		return rv;
+	/* Answer with our own PATH_ABANDON unless we sent one (draft-21 §3.3). */
+	if (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) {
+		p->abandon_sent = true;
+		return 0;
+	}
+	abandon(conn, p, fr->path_abandon.error_code, true, ts);
+	return 0;
+}
+
+static int on_status(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	int rv;
+	mpq_conn_path *p = named_path(conn, fr, fr->path_status.path_id, &rv, ts);
+	if (!p)
+		return rv;
+	/* Statuses share one sequence per path; older ones are ignored. */
+	if (fr->path_status.seq + 1 <= p->status_seq_rx)
+		return 0;
+	p->status_seq_rx = fr->path_status.seq + 1;
+	p->backup = fr->type == MPQ_FT_PATH_STATUS_BACKUP;
+	return 0;
+}
+
+int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
+{
+	if (!mpq_conn_multipath(conn))
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated", ts);
+	switch (fr->type) {
+	case MPQ_FT_PATH_ABANDON:
+		return on_abandon(conn, fr, ts);
+	case MPQ_FT_PATH_STATUS_BACKUP:
+	case MPQ_FT_PATH_STATUS_AVAILABLE:
+		return on_status(conn, fr, ts);
+	case MPQ_FT_MAX_PATH_ID:
+		if (fr->max_path_id.max < conn->peer_tp.initial_max_path_id)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "MAX_PATH_ID decreased", ts);
+		if (fr->max_path_id.max > conn->peer_max_path_id) {
+			conn->peer_max_path_id = fr->max_path_id.max;
+			mpq_conn_cids_replenish(conn);
+		}
+		return 0;
+	case MPQ_FT_PATHS_BLOCKED:
+		if (fr->max_path_id.max > conn->local_tp.initial_max_path_id)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "PATHS_BLOCKED above ours", ts);
+		return 0;
+	case MPQ_FT_PATH_CIDS_BLOCKED: {
+		int rv;
+		named_path(conn, fr, fr->path_cids_blocked.path_id, &rv, ts);
+		if (rv != 0)
+			return rv;
+		uint64_t pid = fr->path_cids_blocked.path_id;
+		if (pid < MPQ_MAX_PATHS && fr->path_cids_blocked.next_seq > conn->local_cids[pid].next_seq)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "CIDs we never issued", ts);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+bool mpq_conn_mp_want_send(const mpq_conn *conn)
+{
+	for (size_t i = 0; i < conn->npaths; i++)
+		if (conn->paths[i].abandon_pending || conn->paths[i].status_pending)
+			return true;
+	return false;
+}
+
+size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				size_t maxrecs, bool *ack_eliciting)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < conn->npaths && n < maxrecs; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->abandon_pending) {
+			mpq_frame fr = {.type = MPQ_FT_PATH_ABANDON};
+			fr.path_abandon.path_id = p->id;
+			fr.path_abandon.error_code = p->abandon_code;
+			if (mpq_frame_encode(w, &fr) != 0)
+				break;
+			p->abandon_pending = false;
+			p->abandon_sent = true;
+			recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_PATH_ABANDON, .id = p->id};
+		}
+		if (p->status_pending && n < maxrecs) {
+			mpq_frame fr = {.type = p->backup ? MPQ_FT_PATH_STATUS_BACKUP
+							  : MPQ_FT_PATH_STATUS_AVAILABLE};
+			fr.path_status.path_id = p->id;
+			fr.path_status.seq = p->status_seq_tx;
+			if (mpq_frame_encode(w, &fr) != 0)
+				break;
+			p->status_pending = false;
+			recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_PATH_STATUS, .id = p->id,
+						    .offset = p->status_seq_tx};
+		}
+	}
+	if (n)
+		*ack_eliciting = true;
+	return n;
+}
+
+void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
+{
+	if (r->id >= conn->npaths)
+		return;
+	mpq_conn_path *p = &conn->paths[r->id];
+	if (r->kind == MPQ_REC_PATH_ABANDON && !p->released)
+		p->abandon_pending = true;
+	/* A status is resent only while it is still the latest (draft-21 §8.3). */
+	if (r->kind == MPQ_REC_PATH_STATUS && r->offset == p->status_seq_tx)
+		p->status_pending = true;
+}
+
+uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
+{
+	uint64_t t = MPQ_TIME_NEVER;
+	for (size_t i = 1; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&
+		    p->abandon_deadline < t)
+			t = p->abandon_deadline;
+	}
+	return t;
+}
+
+void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
+{
+	for (size_t i = 1; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&
+		    ts >= p->abandon_deadline && !p->abandon_pending) {
+			/* 3 PTO are over: late packets of this path are now dropped. */
+			mpq_pktns_free(&p->ns);
+			p->released = true;
+		}
+	}
+	/* A path silent for several PTOs while another works has failed. */
+	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
+						       : DEFAULT_FAIL_PTOS;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (!mpq_conn_path_usable(p) || p->pto_count < limit)
+			continue;
+		for (size_t k = 0; k < conn->npaths; k++) {
+			mpq_conn_path *o = &conn->paths[k];
+			if (k != i && o->state == MPQ_PATH_ACTIVE && o->pto_count == 0) {
+				mpq_conn_path_failed(conn, p, ts);
+				break;
+			}
+		}
+	}
+}
+
+bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+{
+	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
+		return false;
+	uint64_t mds = conn->settings.max_tx_udp_payload;
+	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc)) {
+		mpq_cc_set_app_limited(&p->cc.cc, false);
+		return false;
+	}
+	uint64_t t = mpq_pacer_next_send_time(&p->pacer, mds, ts);
+	if (t > ts) {
+		p->next_send_time = t;
+		return false;
+	}
+	return true;
+}
+
+static mpq_conn_path *lowest_rtt_path(mpq_conn *conn)
+{
+	mpq_conn_path *best = NULL;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->state == MPQ_PATH_ACTIVE && (!best || p->rtt.smoothed < best->rtt.smoothed))
+			best = p;
+	}
+	return best ? best : mpq_conn_path0(conn);
+}
+
+/* Asks the path scheduler for the path of the next stream data. */
+static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
+{
+	mpq_path_info info[MPQ_MAX_PATHS];
+	mpq_conn_path *which[MPQ_MAX_PATHS];
+	size_t n = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->state == MPQ_PATH_UNUSED)
+			continue;
+		mpq_path_info *in = &info[n];
+		in->path_id = p->id;
+		in->use = p->state != MPQ_PATH_ACTIVE ? MPQ_PATH_USE_NONE
+			  : p->backup		     ? MPQ_PATH_USE_BACKUP
+						     : MPQ_PATH_USE_AVAILABLE;
+		in->has_rtt_sample = p->rtt.has_sample;
+		in->srtt = p->rtt.smoothed;
+		in->rttvar = p->rtt.rttvar;
+		in->min_rtt = p->rtt.min;
+		in->cwnd = mpq_cc_cwnd(&p->cc.cc);
+		in->bytes_in_flight = p->bytes_in_flight;
+		in->pacing_ready = p->next_send_time;
+		which[n++] = p;
+	}
+	uint64_t queued = conn->tx_max_data > conn->tx_data ? conn->tx_max_data - conn->tx_data : 0;
+	int k = conn->psched.ops->select(&conn->psched, info, n, conn->settings.max_tx_udp_payload,
+					 queued, ts);
+	return k >= 0 ? which[k] : NULL;
+}
+
+mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok)
+{
+	mpq_conn_path *p0 = mpq_conn_path0(conn);
+	*data_ok = false;
+	if (!mpq_conn_multipath(conn) || conn->npaths == 1 || !conn->handshake_complete) {
+		*data_ok = mpq_conn_path_may_send_data(conn, p0, ts);
+		return p0;
+	}
+	/* A path's own business first: validation and probes go on that path. */
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (mpq_conn_path_usable(p) && (mpq_conn_path_want_send(p) || p->probe))
+			return p;
+	}
+	if (mpq_conn_streams_want_send(conn)) {
+		mpq_conn_path *p = scheduled_path(conn, ts);
+		if (p && mpq_conn_path_may_send_data(conn, p, ts)) {
+			*data_ok = true;
+			return p;
+		}
+	}
+	/* ACKs and control frames: the path with the lowest RTT (draft-21 §7). */
+	return lowest_rtt_path(conn);
+}
+
+MPQ_EXPORT size_t mpq_conn_path_count(const mpq_conn *conn)
+{
+	return conn->npaths;
+}
+
+MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_stats *out)
+{
+	if (i >= conn->npaths)
+		return MPQ_ERR_NOT_FOUND;
+	const mpq_conn_path *p = &conn->paths[i];
+	static const int states[] = {
+		[MPQ_PATH_UNUSED] = 0,
+		[MPQ_PATH_VALIDATING] = MPQ_PATH_STATE_VALIDATING,
+		[MPQ_PATH_ACTIVE] = MPQ_PATH_STATE_ACTIVE,
+		[MPQ_PATH_ABANDONED] = MPQ_PATH_STATE_ABANDONED,
+		[MPQ_PATH_FAILED] = MPQ_PATH_STATE_FAILED,
+	};
+	memset(out, 0, sizeof(*out));
+	out->path_id = p->id;
+	out->state = states[p->state];
+	out->backup = p->backup;
+	out->tuple = p->tuple;
+	out->bytes_sent = p->bytes_sent;
+	out->bytes_received = p->bytes_received;
+	out->packets_sent = p->packets_sent;
+	out->packets_received = p->packets_received;
+	out->packets_lost = p->packets_lost;
+	out->srtt = p->rtt.has_sample ? p->rtt.smoothed : 0;
+	out->cwnd = mpq_cc_cwnd(&p->cc.cc);
+	return 0;
+}
