@@ -85,6 +85,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 	p->drop = o->drop;
 	p->app = o->app_state;
 	p->qlog_dir = o->qlog_dir;
+	p->drop_path = o->drop_path;
 	p->rebind_after = o->rebind_after;
 	for (int i = 0; i < 2; i++) {
 		p->queue[i] = calloc(PAIR_MAX_QUEUED, sizeof(struct pair_dgram));
@@ -139,6 +140,9 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		if (o->stream_sched)
 			p->settings[i].stream_sched = o->stream_sched;
 		p->settings[i].key_update_interval = o->key_update_interval[i];
+		p->settings[i].multipath = o->multipath;
+		if (o->path_sched)
+			p->settings[i].path_sched = o->path_sched;
 	}
 	p->settings[0].server_name = o->server_name ? o->server_name : "localhost";
 	mpq_path path = path_of(PAIR_CLIENT);
@@ -168,7 +172,8 @@ static bool is_initial(const uint8_t *d, size_t len, uint32_t version)
 	return version == MPQ_VERSION_2 ? type == 1 : type == 0;
 }
 
-static void enqueue(struct conn_pair *p, int from, const uint8_t *d, size_t len, size_t flight)
+static void enqueue(struct conn_pair *p, int from, const mpq_path *out, const uint8_t *d,
+		    size_t len, size_t flight)
 {
 	size_t index = p->sent[from]++;
 	p->bytes_sent[from] += len;
@@ -180,11 +185,17 @@ static void enqueue(struct conn_pair *p, int from, const uint8_t *d, size_t len,
 	}
 	if (p->drop && p->drop(p, from, index, flight, d, len))
 		return;
+	if (p->drop_path && p->drop_path(p, from, out))
+		return;
 	int to = !from;
 	if (p->queued[to] == PAIR_MAX_QUEUED)
 		return; /* a full link drops, as a real one would */
 	struct pair_dgram *g = &p->queue[to][p->queued[to]++];
 	g->arrival = p->now + p->delay;
+	g->path.local = out->remote;
+	g->path.remote = out->local;
+	g->path.ifindex = 0;
+	g->path.user_data = NULL;
 	g->len = len;
 	memcpy(g->data, d, len);
 }
@@ -200,7 +211,7 @@ static void flush(struct conn_pair *p, int side)
 		int n = mpq_conn_write_pkt(p->conn[side], &path, buf, sizeof(buf), p->now);
 		if (n <= 0)
 			break;
-		enqueue(p, side, buf, (size_t)n, p->flights[side]);
+		enqueue(p, side, &path, buf, (size_t)n, p->flights[side]);
 		any = true;
 	}
 	if (any)
@@ -220,7 +231,7 @@ static void deliver(struct conn_pair *p, int to, struct pair_dgram *g)
 	}
 	if (to == PAIR_SERVER && !p->conn[1]->paths[0].validated)
 		p->client_bytes_before_validation += g->len;
-	mpq_path path = path_of(to);
+	mpq_path path = g->path.local.len ? g->path : path_of(to);
 	if (to == PAIR_SERVER && p->rebind_after && ++p->delivered_to_server > p->rebind_after)
 		fake_addr(&path.remote, 1, 40001); /* the NAT gave the client a new port */
 	rv = mpq_conn_read_pkt(p->conn[to], &path, g->data, g->len, p->now);

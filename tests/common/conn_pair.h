@@ -22,6 +22,7 @@ enum { PAIR_CLIENT = 0, PAIR_SERVER = 1 };
 
 struct pair_dgram {
 	uint64_t arrival;
+	mpq_path path;		/* as the receiver sees it: the sender's, reversed */
 	size_t len;
 	uint8_t data[PAIR_DGRAM_MAX];
 };
@@ -51,6 +52,11 @@ struct pair_opts {
 	const char *stream_sched;	/* both sides; default "rr" */
 	uint64_t key_update_interval[2];
 	const char *qlog_dir;		/* both sides write a qlog trace there */
+	/* Multipath on both ends, and the path scheduler (NULL: the default). */
+	bool multipath;
+	const char *path_sched;
+	/* Return true to drop a datagram |from| a side leaving by |out|. */
+	bool (*drop_path)(struct conn_pair *p, int from, const mpq_path *out);
 	/* NAT rebinding: after this many client datagrams, the server sees the
 	 * client's packets come from another port (0: never). */
 	size_t rebind_after;
@@ -65,6 +71,7 @@ struct conn_pair {
 	mpq_callbacks cb[2];
 	pair_drop_fn drop;
 	void *app;
+	bool (*drop_path)(struct conn_pair *p, int from, const mpq_path *out);
 	const char *qlog_dir;
 	size_t rebind_after;
 	size_t delivered_to_server;

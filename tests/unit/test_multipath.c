@@ -1,0 +1,388 @@
+/*
+ * Multipath (draft-21) over the in-memory pair: negotiation and fallback,
+ * CIDs for every path ID, a second path opened and validated, data spread
+ * over both by the scheduler, a path killed mid-transfer, PATH_ABANDON both
+ * ways with state released after 3 PTO, backup paths, and path ID limits.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conn_pair.h"
+#include "quic/cid.h"
+#include "quic/conn.h"
+#include "quic/packet.h"
+
+#define LIMIT (120 * MPQ_SEC)
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 10));
+}
+
+struct app {
+	uint64_t reply;		/* bytes the server answers with */
+	int64_t reply_id;
+	uint64_t written;
+	uint64_t received;
+	bool fin, corrupt;
+};
+
+static void pump(mpq_conn *c, struct app *a)
+{
+	uint8_t buf[16384];
+	while (a->reply_id >= 0 && a->written < a->reply) {
+		size_t n = sizeof(buf);
+		if (n > a->reply - a->written)
+			n = (size_t)(a->reply - a->written);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(a->written + i);
+		int64_t took = mpq_conn_stream_write(c, a->reply_id, buf, n,
+						     a->written + n == a->reply);
+		if (took <= 0)
+			return;
+		a->written += (uint64_t)took;
+	}
+}
+
+static int on_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len, bool fin,
+		   void *ud)
+{
+	struct conn_pair *p = ud;
+	struct app *a = p->app;
+	if (c == p->conn[PAIR_SERVER]) {
+		if (fin) {
+			a->reply_id = id;
+			pump(c, a);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (d[i] != pattern(off + i))
+			a->corrupt = true;
+	a->received = off + len;
+	a->fin |= fin;
+	return 0;
+}
+
+static int on_writable(mpq_conn *c, int64_t id, void *ud)
+{
+	struct conn_pair *p = ud;
+	if (c == p->conn[PAIR_SERVER])
+		pump(c, p->app);
+	return 0;
+}
+
+static const mpq_callbacks app_cb = {.stream_data = on_data, .stream_writable = on_writable};
+
+static bool done(struct conn_pair *p)
+{
+	return ((struct app *)p->app)->fin;
+}
+
+/* A second client address: another port on another loopback address. */
+static mpq_path second_tuple(const struct conn_pair *p)
+{
+	mpq_path t = p->conn[PAIR_CLIENT]->paths[0].tuple;
+	struct sockaddr_in *in = (struct sockaddr_in *)&t.local.ss;
+	in->sin_addr.s_addr = htonl(0x7f000003u);
+	in->sin_port = htons(40002);
+	return t;
+}
+
+static bool is_second(const mpq_path *out, int from)
+{
+	const mpq_addr *client = from == PAIR_CLIENT ? &out->local : &out->remote;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&client->ss;
+	return ntohs(in->sin_port) == 40002;
+}
+
+static void start(struct conn_pair *p, struct app *a, struct pair_opts *o)
+{
+	memset(a, 0, sizeof(*a));
+	a->reply_id = -1;
+	o->app[0] = o->app[1] = &app_cb;
+	o->app_state = a;
+	o->max_data = 8 << 20;
+	o->max_stream_data = 8 << 20;
+	assert_int_equal(pair_init(p, o), 0);
+	assert_true(pair_run(p, pair_both_complete, LIMIT));
+	pair_run(p, NULL, 50 * MPQ_MS); /* let the CIDs of every path ID arrive */
+}
+
+static void request(struct conn_pair *p, struct app *a, uint64_t bytes)
+{
+	int64_t id;
+	a->reply = bytes;
+	assert_int_equal(mpq_conn_open_stream(p->conn[PAIR_CLIENT], true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(p->conn[PAIR_CLIENT], id, (const uint8_t *)"GET", 3,
+					       true), 3);
+}
+
+static uint32_t open_second(struct conn_pair *p)
+{
+	mpq_path t = second_tuple(p);
+	uint32_t pid = 0;
+	assert_int_equal(mpq_conn_open_path(p->conn[PAIR_CLIENT], &t, &pid), 0);
+	assert_int_equal(pid, 1);
+	return pid;
+}
+
+static void negotiation_and_cids(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	for (int s = 0; s < 2; s++) {
+		assert_true(mpq_conn_is_multipath(p.conn[s]));
+		/* CIDs for every path ID both allow (3 by default), ahead of need. */
+		for (uint32_t pid = 1; pid <= 3; pid++)
+			assert_true(p.conn[s]->peer_cids[pid].n >= 1);
+	}
+	pair_free(&p);
+}
+
+static void one_side_without_multipath_is_single_path(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	struct pair_opts o = {.multipath = true};
+	memset(&a, 0, sizeof(a));
+	a.reply_id = -1;
+	o.app[0] = o.app[1] = &app_cb;
+	o.app_state = &a;
+	assert_int_equal(pair_init(&p, &o), 0);
+	p.settings[1].multipath = false; /* the server does not offer it */
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	assert_false(mpq_conn_is_multipath(p.conn[0]));
+	assert_false(mpq_conn_is_multipath(p.conn[1]));
+	mpq_path t = second_tuple(&p);
+	uint32_t pid;
+	assert_int_equal(mpq_conn_open_path(p.conn[0], &t, &pid), MPQ_ERR_INVALID_ARGUMENT);
+	request(&p, &a, 300000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 300000);
+	assert_false(a.corrupt);
+	pair_free(&p);
+}
+
+static void second_path_validated_and_used(const char *sched)
+{
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = sched});
+	uint32_t pid = open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	mpq_path_stats st;
+	for (int s = 0; s < 2; s++) {
+		assert_int_equal(mpq_conn_path_count(p.conn[s]), 2);
+		assert_int_equal(mpq_conn_get_path_stats(p.conn[s], pid, &st), 0);
+		assert_int_equal(st.state, MPQ_PATH_STATE_ACTIVE);
+	}
+	request(&p, &a, 4000000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 4000000);
+	assert_false(a.corrupt);
+	/* Both paths carried a real share of the download. */
+	mpq_path_stats s0, s1;
+	mpq_conn_get_stats(p.conn[0], &(mpq_conn_stats){0});
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 0, &s0), 0);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 1, &s1), 0);
+	uint64_t total = s0.bytes_received + s1.bytes_received;
+	print_message("%s: path 0 %llu bytes, path 1 %llu bytes\n", sched,
+		      (unsigned long long)s0.bytes_received, (unsigned long long)s1.bytes_received);
+	assert_true(s0.bytes_received * 5 >= total);
+	assert_true(s1.bytes_received * 5 >= total);
+	pair_free(&p);
+}
+
+static void two_paths_rr(void **state)
+{
+	(void)state;
+	second_path_validated_and_used("rr");
+}
+
+static void two_paths_minrtt(void **state)
+{
+	(void)state;
+	second_path_validated_and_used("minrtt");
+}
+
+static bool kill_second = false;
+
+static bool drop_second(struct conn_pair *p, int from, const mpq_path *out)
+{
+	(void)p;
+	return kill_second && is_second(out, from);
+}
+
+static void path_killed_mid_transfer(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	kill_second = false;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
+					   .drop_path = drop_second});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	request(&p, &a, 6000000);
+	/* Run until some data has arrived, then cut path 1 both ways. */
+	for (int i = 0; i < 1000 && a.received < 1000000; i++)
+		pair_run(&p, NULL, 5 * MPQ_MS);
+	kill_second = true;
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 6000000);
+	assert_false(a.corrupt);
+	mpq_path_stats st;
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	assert_true(st.state == MPQ_PATH_STATE_FAILED || st.state == MPQ_PATH_STATE_ABANDONED);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 0, &st), 0);
+	assert_int_equal(st.state, MPQ_PATH_STATE_ACTIVE);
+	pair_free(&p);
+}
+
+static void abandon_both_ways_releases_state(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	assert_int_equal(mpq_conn_abandon_path(p.conn[PAIR_CLIENT], 1, 0), 0);
+	pair_run(&p, NULL, 20 * MPQ_MS);
+	/* The server answered with its own PATH_ABANDON; both keep state a while... */
+	for (int s = 0; s < 2; s++) {
+		assert_int_equal(p.conn[s]->paths[1].state, MPQ_PATH_ABANDONED);
+		assert_true(p.conn[s]->paths[1].abandon_sent);
+		assert_false(p.conn[s]->paths[1].released);
+	}
+	/* ...and release it after 3 PTO, while the connection goes on. */
+	pair_run(&p, NULL, 5 * MPQ_SEC);
+	for (int s = 0; s < 2; s++)
+		assert_true(p.conn[s]->paths[1].released);
+	request(&p, &a, 200000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 200000);
+	/* Path IDs are never reused: the next path is 2. */
+	mpq_path t = second_tuple(&p);
+	uint32_t pid;
+	assert_int_equal(mpq_conn_open_path(p.conn[PAIR_CLIENT], &t, &pid), 0);
+	assert_int_equal(pid, 2);
+	pair_free(&p);
+}
+
+static bool kill_first = false;
+
+static bool drop_first(struct conn_pair *p, int from, const mpq_path *out)
+{
+	(void)p;
+	return kill_first && !is_second(out, from);
+}
+
+static void backup_path_only_when_needed(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	kill_first = false;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "backup",
+					   .drop_path = drop_first});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	/* The client marks path 1 backup; the server learns it by PATH_STATUS_BACKUP. */
+	assert_int_equal(mpq_conn_set_path_status(p.conn[PAIR_CLIENT], 1, true), 0);
+	pair_run(&p, NULL, 50 * MPQ_MS);
+	assert_true(p.conn[PAIR_SERVER]->paths[1].backup);
+	request(&p, &a, 1000000);
+	assert_true(pair_run(&p, done, LIMIT));
+	mpq_path_stats st;
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	uint64_t before = st.bytes_sent;
+	/* No stream data went on the backup path: only small control packets. */
+	assert_true(before < 20000);
+	/* Path 0 dies: the next download goes on the backup path. */
+	struct app *ap = p.app;
+	ap->fin = false;
+	ap->received = 0;
+	ap->written = 0;
+	ap->reply_id = -1;
+	kill_first = true;
+	request(&p, &a, 500000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 500000);
+	assert_false(a.corrupt);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	assert_true(st.bytes_sent - before >= 500000);
+	pair_free(&p);
+}
+
+/* The path ID is in the nonce (draft-21 §5.1): a packet of path 1 opens only
+ * as path 1, and the same packet number on two paths seals differently. */
+static void nonce_carries_the_path_id(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	mpq_conn *c = p.conn[PAIR_CLIENT];
+	c->paths[1].probe = 1; /* makes the next datagram go on path 1 */
+	uint8_t dgram[1500], copy[1500];
+	mpq_path out;
+	int n = mpq_conn_write_pkt(c, &out, dgram, sizeof(dgram), p.now);
+	assert_true(n > 0);
+	assert_true(is_second(&out, PAIR_CLIENT));
+	mpq_crypto_keys *k = &c->paths[0].ns.tx;
+	int opened[2];
+	for (uint32_t pid = 0; pid < 2; pid++) {
+		memcpy(copy, dgram, (size_t)n);
+		mpq_pkt_hd hd;
+		uint8_t *payload;
+		size_t plen;
+		assert_int_equal(mpq_pkt_decode_hd(&hd, copy, (size_t)n, 8), 0);
+		assert_true(mpq_cid_eq(&hd.dcid, mpq_cidset_current(&c->peer_cids[1])));
+		assert_int_equal(mpq_pkt_remove_hp(copy, &hd, k, -1), 0);
+		opened[pid] = mpq_pkt_decrypt(copy, &hd, k, pid, &payload, &plen);
+	}
+	assert_int_equal(opened[0], MPQ_ERR_DECRYPT);
+	assert_int_equal(opened[1], 0);
+	pair_free(&p);
+}
+
+static void path_id_above_limit_is_a_violation(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	mpq_frame fr = {.type = MPQ_FT_PATH_ABANDON};
+	fr.path_abandon.path_id = 99;
+	assert_true(mpq_conn_on_mp_frame(p.conn[PAIR_SERVER], &fr, p.now) < 0);
+	assert_int_equal(mpq_conn_get_error(p.conn[PAIR_SERVER])->code, MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(negotiation_and_cids),
+		cmocka_unit_test(one_side_without_multipath_is_single_path),
+		cmocka_unit_test(two_paths_rr),
+		cmocka_unit_test(two_paths_minrtt),
+		cmocka_unit_test(path_killed_mid_transfer),
+		cmocka_unit_test(abandon_both_ways_releases_state),
+		cmocka_unit_test(backup_path_only_when_needed),
+		cmocka_unit_test(path_id_above_limit_is_a_violation),
+		cmocka_unit_test(nonce_carries_the_path_id),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
