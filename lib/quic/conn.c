@@ -63,6 +63,8 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	conn->settings = *settings;
 	conn->cb = *cb;
 	conn->local_tp = *tparams;
+	if (settings->add_address)
+		conn->local_tp.has_add_address = 1;
 	if (settings->multipath) {
 		/* Path IDs beyond our table could never be used: do not offer them. */
 		conn->local_tp.has_initial_max_path_id = 1;
@@ -442,6 +444,11 @@ MPQ_EXPORT bool mpq_cc_available(const char *name)
 MPQ_EXPORT bool mpq_stream_sched_available(const char *name)
 {
 	return name && mpq_stream_sched_find(name) != NULL;
+}
+
+MPQ_EXPORT bool mpq_path_sched_available(const char *name)
+{
+	return name && mpq_path_sched_find(name) != NULL;
 }
 
 MPQ_EXPORT const mpq_tparams *mpq_conn_peer_tparams(const mpq_conn *conn)

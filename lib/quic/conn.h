@@ -106,6 +106,14 @@ struct mpq_conn {
 
 	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
 
+	/* ADD_ADDRESS extension (conn_addr.c): ours to announce, or the server's. */
+	struct mpq_conn_addr {
+		mpq_addr addr;
+		uint64_t seq;
+		bool pending;
+	} addrs[8];
+	size_t naddrs;
+
 	struct mpq_qlog *qlog;		/* NULL: no trace */
 	mpq_frame *qlog_frames;		/* scratch for logging a packet's frames */
 	int qlog_cc_state;
@@ -243,6 +251,13 @@ static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 {
 	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
 }
+
+/* conn_addr.c: the ADD_ADDRESS extension. */
+int mpq_conn_on_addr_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
+bool mpq_conn_addr_want_send(const mpq_conn *conn);
+size_t mpq_conn_write_addr_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				  size_t maxrecs, bool *ack_eliciting);
+void mpq_conn_addr_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 
 /* conn_qlog.c: trace events, each a no-op without a trace. */
 void mpq_conn_qlog_close(mpq_conn *conn);

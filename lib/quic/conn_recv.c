@@ -100,6 +100,9 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_PATH_NEW_CONNECTION_ID:
 	case MPQ_FT_PATH_RETIRE_CONNECTION_ID:
 		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
+	case MPQ_FT_ADD_ADDRESS:
+	case MPQ_FT_REMOVE_ADDRESS:
+		return mpq_conn_on_addr_frame(conn, fr, ts);
 	case MPQ_FT_PATH_ABANDON:
 	case MPQ_FT_PATH_STATUS_BACKUP:
 	case MPQ_FT_PATH_STATUS_AVAILABLE:

@@ -259,7 +259,8 @@ static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 	       data_ok || mpq_conn_path_want_send(b->path) ||
 	       mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
 	       (conn->handshake_complete &&
-		(mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn)));
+		(mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn) ||
+		 mpq_conn_addr_want_send(conn)));
 }
 
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
@@ -290,6 +291,9 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 			b->nrecs += mpq_conn_write_mp_frames(conn, &b->w, b->recs + b->nrecs,
 							     MPQ_SENT_MAX_RECS - b->nrecs,
 							     &b->ack_eliciting);
+			b->nrecs += mpq_conn_write_addr_frames(conn, &b->w, b->recs + b->nrecs,
+							       MPQ_SENT_MAX_RECS - b->nrecs,
+							       &b->ack_eliciting);
 		}
 	}
 	if (rv == 0)

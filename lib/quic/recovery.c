@@ -54,6 +54,13 @@ static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 		case MPQ_REC_NEW_TOKEN:
 			mpq_conn_cids_on_lost(conn, r);
 			break;
+		case MPQ_REC_PATH_ABANDON:
+		case MPQ_REC_PATH_STATUS:
+			mpq_conn_mp_on_lost(conn, r);
+			break;
+		case MPQ_REC_ADD_ADDRESS:
+			mpq_conn_addr_on_lost(conn, r);
+			break;
 		default:
 			mpq_conn_streams_on_lost(conn, r);
 			break;

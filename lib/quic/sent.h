@@ -27,6 +27,7 @@ enum mpq_rec_kind {
 	MPQ_REC_NEW_TOKEN,
 	MPQ_REC_PATH_ABANDON,	/* id: path ID */
 	MPQ_REC_PATH_STATUS,	/* id: path ID, offset: status sequence number */
+	MPQ_REC_ADD_ADDRESS,	/* id: sequence number */
 };
 
 typedef struct mpq_frame_rec {

@@ -118,6 +118,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 			p->cb[i].stream_stop_sending = a->stream_stop_sending;
 			p->cb[i].stream_closed = a->stream_closed;
 			p->cb[i].streams_available = a->streams_available;
+			p->cb[i].address_added = a->address_added;
 		}
 		p->cb[i].user_data = p;
 		if (o->app_user_data[i]) {
@@ -141,6 +142,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 			p->settings[i].stream_sched = o->stream_sched;
 		p->settings[i].key_update_interval = o->key_update_interval[i];
 		p->settings[i].multipath = o->multipath;
+		p->settings[i].add_address = o->add_address;
 		if (o->path_sched)
 			p->settings[i].path_sched = o->path_sched;
 	}

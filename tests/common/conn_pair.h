@@ -54,6 +54,7 @@ struct pair_opts {
 	const char *qlog_dir;		/* both sides write a qlog trace there */
 	/* Multipath on both ends, and the path scheduler (NULL: the default). */
 	bool multipath;
+	bool add_address;
 	const char *path_sched;
 	/* Return true to drop a datagram |from| a side leaving by |out|. */
 	bool (*drop_path)(struct conn_pair *p, int from, const mpq_path *out);

@@ -77,7 +77,20 @@ static int on_writable(mpq_conn *c, int64_t id, void *ud)
 	return 0;
 }
 
-static const mpq_callbacks app_cb = {.stream_data = on_data, .stream_writable = on_writable};
+static mpq_addr announced;
+static int nannounced;
+
+static int on_address(mpq_conn *c, const mpq_addr *addr, void *ud)
+{
+	(void)c;
+	(void)ud;
+	announced = *addr;
+	nannounced++;
+	return 0;
+}
+
+static const mpq_callbacks app_cb = {.stream_data = on_data, .stream_writable = on_writable,
+				     .address_added = on_address};
 
 static bool done(struct conn_pair *p)
 {
@@ -111,7 +124,8 @@ static void start(struct conn_pair *p, struct app *a, struct pair_opts *o)
 	o->max_stream_data = 8 << 20;
 	assert_int_equal(pair_init(p, o), 0);
 	assert_true(pair_run(p, pair_both_complete, LIMIT));
-	pair_run(p, NULL, 50 * MPQ_MS); /* let the CIDs of every path ID arrive */
+	pair_run(p, NULL, 50 * MPQ_MS);
+ /* let the CIDs of every path ID arrive */
 }
 
 static void request(struct conn_pair *p, struct app *a, uint64_t bytes)
@@ -324,6 +338,64 @@ static void backup_path_only_when_needed(void **state)
 	pair_free(&p);
 }
 
+/* The server announces a second address; the client opens a path to it
+ * without being told on its command line (ADD_ADDRESS extension). */
+static void advertised_address_gets_a_path(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	nannounced = 0;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .add_address = true,
+					   .path_sched = "rr"});
+	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0].tuple.local;
+	((struct sockaddr_in *)&extra.ss)->sin_addr.s_addr = htonl(0x7f000009u);
+	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_SERVER], &extra), 0);
+	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_CLIENT], &extra),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	pair_run(&p, NULL, 100 * MPQ_MS);
+	assert_int_equal(nannounced, 1);
+	assert_int_equal(announced.len, extra.len);
+	assert_memory_equal(&announced.ss, &extra.ss, extra.len);
+	mpq_path t = p.conn[PAIR_CLIENT]->paths[0].tuple;
+	t.remote = announced;
+	uint32_t pid;
+	assert_int_equal(mpq_conn_open_path(p.conn[PAIR_CLIENT], &t, &pid), 0);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	assert_int_equal(p.conn[PAIR_SERVER]->paths[pid].state, MPQ_PATH_ACTIVE);
+	/* The server's side of the new path has its announced address as local. */
+	assert_memory_equal(&p.conn[PAIR_SERVER]->paths[pid].tuple.local.ss, &extra.ss, extra.len);
+	pair_free(&p);
+}
+
+static void add_address_needs_both_ends(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	nannounced = 0;
+	struct pair_opts o = {.multipath = true, .add_address = true};
+	memset(&a, 0, sizeof(a));
+	a.reply_id = -1;
+	o.app[0] = o.app[1] = &app_cb;
+	o.app_state = &a;
+	assert_int_equal(pair_init(&p, &o), 0);
+	p.settings[1].add_address = false; /* the server does not offer it */
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0].tuple.local;
+	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_SERVER], &extra), 0);
+	pair_run(&p, NULL, 100 * MPQ_MS);
+	assert_int_equal(nannounced, 0); /* nothing was sent */
+	assert_false(mpq_conn_get_error(p.conn[PAIR_CLIENT])->set);
+	/* And one that comes anyway is a protocol violation. */
+	mpq_frame fr = {.type = MPQ_FT_ADD_ADDRESS};
+	fr.add_address.ip_version = MPQ_ADD_ADDRESS_IPV4;
+	fr.add_address.port = 443;
+	assert_true(mpq_conn_on_addr_frame(p.conn[PAIR_CLIENT], &fr, p.now) < 0);
+	assert_int_equal(mpq_conn_get_error(p.conn[PAIR_CLIENT])->code, MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
 /* The path ID is in the nonce (draft-21 §5.1): a packet of path 1 opens only
  * as path 1, and the same packet number on two paths seals differently. */
 static void nonce_carries_the_path_id(void **state)
@@ -383,6 +455,8 @@ int main(void)
 		cmocka_unit_test(backup_path_only_when_needed),
 		cmocka_unit_test(path_id_above_limit_is_a_violation),
 		cmocka_unit_test(nonce_carries_the_path_id),
+		cmocka_unit_test(advertised_address_gets_a_path),
+		cmocka_unit_test(add_address_needs_both_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

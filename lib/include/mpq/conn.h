@@ -58,6 +58,8 @@ typedef struct mpq_settings {
 	bool multipath;
 	uint32_t max_path_id;
 	const char *path_sched;		/* path scheduler: "minrtt" (default), "rr", ... */
+	/* Offer the ADD_ADDRESS extension (both ends must, docs/add_address.md). */
+	bool add_address;
 	/* A path that goes this many PTOs without an acknowledgement while another
 	 * path works is declared failed (0: the default, 4). */
 	uint32_t path_fail_ptos;
@@ -96,6 +98,9 @@ typedef struct mpq_callbacks {
 	int (*stream_closed)(mpq_conn *conn, int64_t stream_id, void *user_data);
 	/* The peer raised MAX_STREAMS: mpq_conn_open_stream may succeed again. */
 	int (*streams_available)(mpq_conn *conn, bool bidi, void *user_data);
+	/* Client: the server announced another address (ADD_ADDRESS extension,
+	 * docs/add_address.md); paths to it may be opened. */
+	int (*address_added)(mpq_conn *conn, const mpq_addr *addr, void *user_data);
 	void *user_data;
 } mpq_callbacks;
 
@@ -105,6 +110,7 @@ MPQ_EXPORT void mpq_settings_default(mpq_settings *s);
 /* Is there a congestion controller / stream scheduler of this name? */
 MPQ_EXPORT bool mpq_cc_available(const char *name);
 MPQ_EXPORT bool mpq_stream_sched_available(const char *name);
+MPQ_EXPORT bool mpq_path_sched_available(const char *name);
 
 /* A client connection to |path|'s remote address. |tls| is a client context.
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
@@ -224,6 +230,11 @@ MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_
 
 /* Closes a path with PATH_ABANDON (draft-21 §3.3); its data moves to others. */
 MPQ_EXPORT int mpq_conn_abandon_path(mpq_conn *conn, uint32_t path_id, uint64_t error);
+
+/* Server: announces |addr| to the client once the handshake is confirmed,
+ * when both ends negotiated ADD_ADDRESS. Returns 0, MPQ_ERR_NOBUF (too many)
+ * or MPQ_ERR_INVALID_ARGUMENT (not a server, not an IP address). */
+MPQ_EXPORT int mpq_conn_advertise_address(mpq_conn *conn, const mpq_addr *addr);
 
 /* Marks a path backup (carries data only when no available path works) or available. */
 MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool backup);

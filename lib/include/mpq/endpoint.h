@@ -37,6 +37,9 @@ typedef struct mpq_endpoint_config {
 	uint64_t token_lifetime;	/* ns a Retry token stays valid (default 10 s) */
 	size_t max_conns;		/* 0: 1024 */
 	const char *qlog_dir;		/* a qlog trace per connection there (NULL: none) */
+	/* Addresses every connection announces with ADD_ADDRESS (--advertise). */
+	mpq_addr advertise[8];
+	size_t nadvertise;
 	bool qlog_zstd;
 	/* Key for Retry tokens and stateless reset tokens: random per run is fine. */
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN];
