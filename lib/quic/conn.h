@@ -106,6 +106,15 @@ struct mpq_conn {
 
 	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
 
+	/* Redundant scheduling (conn_dup.c): STREAM frames other paths still owe. */
+#define MPQ_DUP_MAX 512
+	struct mpq_dup {
+		mpq_frame_rec rec;
+		uint32_t mask;		/* paths (by ID) still to carry a copy */
+	} dups[MPQ_DUP_MAX];
+	size_t dup_head, ndups;
+	mpq_conn_path *tx_path;		/* the path of the packet being written */
+
 	/* ADD_ADDRESS extension (conn_addr.c): ours to announce, or the server's. */
 	struct mpq_conn_addr {
 		mpq_addr addr;
@@ -238,6 +247,7 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
 mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok);
 /* May stream data go out on |p| now? Sets p->next_send_time when paced. */
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_mp_want_send(const mpq_conn *conn);
 size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 				size_t maxrecs, bool *ack_eliciting);
@@ -251,6 +261,13 @@ static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 {
 	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
 }
+
+/* conn_dup.c: copies for the redundant scheduler. */
+void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_frame_rec *r);
+bool mpq_conn_dup_owed(mpq_conn *conn, const mpq_conn_path *p);
+size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_frame_rec *recs,
+			   size_t maxrecs, bool *ack_eliciting);
+void mpq_conn_dup_forget_path(mpq_conn *conn, const mpq_conn_path *p);
 
 /* conn_addr.c: the ADD_ADDRESS extension. */
 int mpq_conn_on_addr_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);

@@ -106,6 +106,7 @@ static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool send, 
 	p->challenge_pending = false;
 	p->migrating = false;
 	move_in_flight(conn, p);
+	mpq_conn_dup_forget_path(conn, p);
 	mpq_cc_group_remove(&conn->cc_group, &p->cc.cc);
 	mpq_conn_log(conn, 1, "path %u abandoned (0x%llx)", p->id, (unsigned long long)code);
 }
@@ -310,6 +311,20 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 	}
 }
 
+/* The congestion window and the pacer of |p| allow a full packet now. */
+bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+{
+	uint64_t mds = conn->settings.max_tx_udp_payload;
+	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc))
+		return false;
+	uint64_t t = mpq_pacer_next_send_time(&p->pacer, mds, ts);
+	if (t > ts) {
+		p->next_send_time = t;
+		return false;
+	}
+	return true;
+}
+
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
@@ -381,6 +396,15 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok)
 		mpq_conn_path *p = &conn->paths[i];
 		if (mpq_conn_path_usable(p) && (mpq_conn_path_want_send(p) || p->probe))
 			return p;
+	}
+	/* Redundant: a path owed copies sends them when its window allows. */
+	for (size_t i = 0; conn->ndups && i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (p->state == MPQ_PATH_ACTIVE && mpq_conn_dup_owed(conn, p) &&
+		    mpq_conn_path_may_send_copy(conn, p, ts)) {
+			*data_ok = true;
+			return p;
+		}
 	}
 	if (mpq_conn_streams_want_send(conn)) {
 		mpq_conn_path *p = scheduled_path(conn, ts);

@@ -228,6 +228,29 @@ static void two_paths_minrtt(void **state)
 	second_path_validated_and_used("minrtt");
 }
 
+/* Redundant: every byte goes on both paths, and arrives once. */
+static void redundant_sends_everything_twice(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "redundant"});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	request(&p, &a, 2000000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 2000000);
+	assert_false(a.corrupt);
+	mpq_path_stats s0, s1;
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 0, &s0), 0);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 1, &s1), 0);
+	print_message("redundant: path 0 %llu bytes, path 1 %llu bytes\n",
+		      (unsigned long long)s0.bytes_received, (unsigned long long)s1.bytes_received);
+	assert_true(s0.bytes_received >= 1800000);
+	assert_true(s1.bytes_received >= 1800000);
+	pair_free(&p);
+}
+
 static bool kill_second = false;
 
 static bool drop_second(struct conn_pair *p, int from, const mpq_path *out)
@@ -450,6 +473,7 @@ int main(void)
 		cmocka_unit_test(one_side_without_multipath_is_single_path),
 		cmocka_unit_test(two_paths_rr),
 		cmocka_unit_test(two_paths_minrtt),
+		cmocka_unit_test(redundant_sends_everything_twice),
 		cmocka_unit_test(path_killed_mid_transfer),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
