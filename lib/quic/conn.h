@@ -280,12 +280,15 @@ void mpq_conn_addr_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_qlog_close(mpq_conn *conn);
 /* Decodes a plaintext payload into the scratch frames; returns how many. */
 size_t mpq_conn_qlog_decode(mpq_conn *conn, const uint8_t *payload, size_t len);
-void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, size_t size,
-			  size_t nframes, uint64_t ts);
+/* |path_id| of 1-RTT packets; the field is logged once multipath is on. */
+void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, uint32_t path_id,
+			  size_t size, size_t nframes, uint64_t ts);
 void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
 			   uint64_t ts);
-void mpq_conn_qlog_lost(mpq_conn *conn, int level, const mpq_sent_pkt *p, const char *trigger,
-			uint64_t ts);
+void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_sent_pkt *p,
+			const char *trigger, uint64_t ts);
+/* quic:tuple_assigned for path |p| (its 4-tuple bound). */
+void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts);
 void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts);
 /* |trigger| is an enum mpq_qlog_key_trigger. */
 void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,

@@ -31,6 +31,7 @@ static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64
 	p->migrating = true; /* a challenge is outstanding */
 	mpq_conn_path_challenge(conn, p, ts);
 	mpq_conn_log(conn, 1, "path %u opening", pid);
+	mpq_conn_qlog_tuple(conn, p, ts);
 	return 0;
 }
 

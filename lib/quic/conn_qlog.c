@@ -94,18 +94,39 @@ size_t mpq_conn_qlog_decode(mpq_conn *conn, const uint8_t *payload, size_t len)
 	return n;
 }
 
-void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, size_t size,
-			  size_t nframes, uint64_t ts)
+/* Packet events carry path_id once multipath is negotiated (DESIGN.md). */
+static int64_t logged_path(const mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id)
+{
+	if (!mpq_conn_multipath(conn))
+		return -1;
+	return hd && hd->type != MPQ_PKT_1RTT ? 0 : (int64_t)path_id;
+}
+
+void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, uint32_t path_id,
+			  size_t size, size_t nframes, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
 	mpq_qlog_hdr h;
 	mpq_qlog_hdr_from_pkt(&h, hd);
 	h.size = size;
+	int64_t pid = logged_path(conn, hd, path_id);
 	if (sent)
-		mpq_qlog_packet_sent(conn->qlog, ts, &h, -1, conn->qlog_frames, nframes, NULL);
+		mpq_qlog_packet_sent(conn->qlog, ts, &h, pid, conn->qlog_frames, nframes, NULL);
 	else
-		mpq_qlog_packet_received(conn->qlog, ts, &h, -1, conn->qlog_frames, nframes, NULL);
+		mpq_qlog_packet_received(conn->qlog, ts, &h, pid, conn->qlog_frames, nframes, NULL);
+}
+
+void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
+{
+	if (!conn->qlog)
+		return;
+	char lbuf[MPQ_QLOG_ADDRSTRLEN], rbuf[MPQ_QLOG_ADDRSTRLEN], id[16];
+	mpq_qlog_endpoint local, remote;
+	endpoint_of(&p->tuple.local, &local, lbuf);
+	endpoint_of(&p->tuple.remote, &remote, rbuf);
+	snprintf(id, sizeof(id), "%u", p->id);
+	mpq_qlog_tuple_assigned(conn->qlog, ts, id, &local, &remote);
 }
 
 void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
@@ -118,14 +139,15 @@ void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *tri
 	mpq_qlog_packet_dropped(conn->qlog, ts, &h, -1, trigger);
 }
 
-void mpq_conn_qlog_lost(mpq_conn *conn, int level, const mpq_sent_pkt *p, const char *trigger,
-			uint64_t ts)
+void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_sent_pkt *p,
+			const char *trigger, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
 	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE, MPQ_PKT_1RTT};
 	mpq_qlog_hdr h = {.type = types[level], .pn = p->pn, .size = p->size, .key_phase_bit = -1};
-	mpq_qlog_packet_lost(conn->qlog, ts, &h, -1, NULL, 0, trigger);
+	int64_t pid = mpq_conn_multipath(conn) ? (level == MPQ_LEVEL_APP ? (int64_t)path_id : 0) : -1;
+	mpq_qlog_packet_lost(conn->qlog, ts, &h, pid, NULL, 0, trigger);
 }
 
 static int cc_state(const mpq_conn *conn)

@@ -323,8 +323,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 		mpq_conn_qlog_dropped(conn, &hd, "decryption_failure", ts);
 		return 0;
 	}
-	mpq_conn_qlog_packet(conn, false, &hd, hd.pktlen, mpq_conn_qlog_decode(conn, payload, plen),
-			     ts);
+	mpq_conn_qlog_packet(conn, false, &hd, cp->id, hd.pktlen,
+			     mpq_conn_qlog_decode(conn, payload, plen), ts);
 	if (next_phase) {
 		int rv = mpq_key_update_on_next_phase(conn, hd.pn);
 		if (rv != 0)

@@ -113,7 +113,7 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (n < 0)
 		return n;
 	b->hd.pktlen = (size_t)n;
-	mpq_conn_qlog_packet(conn, true, &b->hd, (size_t)n, nframes, ts);
+	mpq_conn_qlog_packet(conn, true, &b->hd, path->id, (size_t)n, nframes, ts);
 	mpq_sent_pkt *p = mpq_sent_add(&ns->sent, b->hd.pn);
 	if (!p)
 		return MPQ_ERR_NOMEM;

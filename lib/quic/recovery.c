@@ -87,7 +87,7 @@ static void on_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, mpq_sent
 	}
 	conn->stats.packets_lost++;
 	path->packets_lost++;
-	mpq_conn_qlog_lost(conn, ns->level, p, "reordering_threshold", conn->qlog ? p->time_sent : 0);
+	mpq_conn_qlog_lost(conn, ns->level, path->id, p, "reordering_threshold", conn->now);
 	requeue(conn, p);
 	mpq_recovery_settle(path, ns, p);
 	mpq_sent_done(&ns->sent, p);

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -226,6 +228,35 @@ static void two_paths_minrtt(void **state)
 {
 	(void)state;
 	second_path_validated_and_used("minrtt");
+}
+
+/* qlog: packet events carry path_id, and the second path's tuple is assigned. */
+static void qlog_names_paths(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mpq-mpqlog-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr", .qlog_dir = dir});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	request(&p, &a, 300000);
+	assert_true(pair_run(&p, done, LIMIT));
+	pair_free(&p);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/*_client.sqlog; do python3 -c '"
+		 "import json,sys\n"
+		 "recs=[json.loads(r) for r in open(sys.argv[1],\"rb\").read().split(b\"\\x1e\")[1:]]\n"
+		 "ev=recs[1:]\n"
+		 "ids=set(e[\"data\"].get(\"path_id\") for e in ev if e[\"name\"]==\"quic:packet_received\")\n"
+		 "tup=[e for e in ev if e[\"name\"]==\"quic:tuple_assigned\"]\n"
+		 "assert {0,1} <= ids, ids\n"
+		 "assert any(e[\"data\"].get(\"tuple_id\")==\"1\" for e in tup), tup\n"
+		 "' $f || exit 1; done; rm -rf %s",
+		 dir, dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* Redundant: every byte goes on both paths, and arrives once. */
@@ -474,6 +505,7 @@ int main(void)
 		cmocka_unit_test(two_paths_rr),
 		cmocka_unit_test(two_paths_minrtt),
 		cmocka_unit_test(redundant_sends_everything_twice),
+		cmocka_unit_test(qlog_names_paths),
 		cmocka_unit_test(path_killed_mid_transfer),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
