@@ -128,7 +128,7 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
 	if (b->level == MPQ_LEVEL_APP)
-		mpq_key_update_on_sent(conn, b->hd.pn);
+		mpq_key_update_on_sent(conn, path->id, b->hd.pn);
 	ns->next_pn++;
 	/* RFC 9000 §10.1: only the first ack-eliciting packet after a receipt
 	 * restarts the idle timer, or probes would keep a dead peer alive. */

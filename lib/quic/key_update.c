@@ -44,6 +44,7 @@ static int update_tx(mpq_conn *conn)
 	ns->tx = fresh;
 	conn->kp.tx_phase = !conn->kp.tx_phase;
 	conn->kp.tx_phase_started = false;
+	conn->kp.phase_acked = false;
 	conn->kp.packets_since_update = 0;
 	return 0;
 }
@@ -73,14 +74,39 @@ int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
 	return 0;
 }
 
+void mpq_key_update_on_acked(mpq_conn *conn, uint64_t pn, uint64_t ts)
+{
+	mpq_key_phase *kp = &conn->kp;
+	if (!kp->phase_acked && kp->tx_phase_started && pn >= kp->tx_phase_first_pn) {
+		kp->phase_acked = true;
+		kp->phase_acked_at = ts;
+	}
+}
+
+/* The largest PTO over every path still in use. */
+static uint64_t largest_pto(const mpq_conn *conn)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
+		if (mpq_conn_path_usable(p) && t > max)
+			max = t;
+	}
+	return max;
+}
+
 /* RFC 9001 §6.1: only with the handshake confirmed, both directions in the
- * same phase, and a packet of the current phase acknowledged. */
+ * same phase, and a packet of the current phase acknowledged; with
+ * multipath, also 3 times the largest PTO of any path after that ACK
+ * (draft-21 §5.3), since the paths' packets of the old phase drain at
+ * different speeds. */
 static bool may_initiate(const mpq_conn *conn)
 {
 	const mpq_key_phase *kp = &conn->kp;
-	const mpq_pktns *ns = mpq_conn_ns_c(conn, MPQ_LEVEL_APP);
-	return conn->handshake_confirmed && kp->tx_phase == kp->rx_phase && kp->tx_phase_started &&
-	       ns->largest_acked >= 0 && (uint64_t)ns->largest_acked >= kp->tx_phase_first_pn;
+	if (!conn->handshake_confirmed || kp->tx_phase != kp->rx_phase || !kp->phase_acked)
+		return false;
+	return !mpq_conn_multipath(conn) || conn->now >= kp->phase_acked_at + 3 * largest_pto(conn);
 }
 
 MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
@@ -96,10 +122,10 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 	return rv;
 }
 
-void mpq_key_update_on_sent(mpq_conn *conn, uint64_t pn)
+void mpq_key_update_on_sent(mpq_conn *conn, uint32_t path_id, uint64_t pn)
 {
 	mpq_key_phase *kp = &conn->kp;
-	if (!kp->tx_phase_started) {
+	if (!kp->tx_phase_started && path_id == 0) {
 		kp->tx_phase_started = true;
 		kp->tx_phase_first_pn = pn;
 	}

@@ -25,6 +25,8 @@ typedef struct mpq_key_phase {
 	mpq_crypto_keys rx_next;	/* the next phase's receive keys, made when needed */
 	mpq_crypto_keys rx_prev;	/* the previous phase's, for reordered packets */
 	uint64_t packets_since_update;
+	bool phase_acked;		/* a packet of the current tx phase was acknowledged */
+	uint64_t phase_acked_at;
 	uint64_t updates;		/* key updates done, both directions counted once */
 } mpq_key_phase;
 
@@ -39,7 +41,10 @@ mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_
  * receive keys and, when the peer started the update, ours too. */
 int mpq_key_update_on_next_phase(struct mpq_conn *conn, uint64_t pn);
 
+/* A 1-RTT packet |pn| was acknowledged (on any path) at |ts|. */
+void mpq_key_update_on_acked(struct mpq_conn *conn, uint64_t pn, uint64_t ts);
+
 /* Counts a 1-RTT packet we sent; starts an update when the interval is reached. */
-void mpq_key_update_on_sent(struct mpq_conn *conn, uint64_t pn);
+void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t path_id, uint64_t pn);
 
 #endif

@@ -259,6 +259,27 @@ static void qlog_names_paths(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Key updates over two paths: one key phase for all, the nonce per path. */
+static void key_updates_across_paths(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
+					   .key_update_interval = {0, 400}});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	request(&p, &a, 8000000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 8000000);
+	assert_false(a.corrupt);
+	mpq_conn_stats st;
+	mpq_conn_get_stats(p.conn[PAIR_SERVER], &st);
+	print_message("key updates: %llu\n", (unsigned long long)st.key_updates);
+	assert_true(st.key_updates >= 2);
+	pair_free(&p);
+}
+
 /* Redundant: every byte goes on both paths, and arrives once. */
 static void redundant_sends_everything_twice(void **state)
 {
@@ -506,6 +527,7 @@ int main(void)
 		cmocka_unit_test(two_paths_minrtt),
 		cmocka_unit_test(redundant_sends_everything_twice),
 		cmocka_unit_test(qlog_names_paths),
+		cmocka_unit_test(key_updates_across_paths),
 		cmocka_unit_test(path_killed_mid_transfer),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
