@@ -17,6 +17,8 @@ struct simnet_dgram {
 	uint64_t arrival;
 	uint64_t seq;
 	int to;
+	unsigned path;
+	mpq_path tuple;			/* as the receiver sees it: the sender's, turned around */
 	size_t len;
 	struct simnet_dgram *next_free;
 	uint8_t data[SIMNET_DGRAM_MAX];
@@ -69,22 +71,69 @@ static void end_rand(uint8_t *dest, size_t len, void *ud)
 	}
 }
 
-/* Client 192.0.2.1:40000, server 198.51.100.1:4433 (documentation ranges). */
-static void end_addr(mpq_addr *a, int side)
+/* Path k: client 192.0.2.(1 + k):(40000 + k), server 198.51.100.(1 + k):4433
+ * (documentation ranges). */
+void simnet_path_addr(mpq_addr *a, int side, unsigned path)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
 	memset(a, 0, sizeof(*a));
 	in->sin_family = AF_INET;
-	in->sin_addr.s_addr = htonl(side == SIMNET_CLIENT ? 0xc0000201u : 0xc6336401u);
-	in->sin_port = htons(side == SIMNET_CLIENT ? 40000 : 4433);
+	in->sin_addr.s_addr = htonl((side == SIMNET_CLIENT ? 0xc0000201u : 0xc6336401u) + path);
+	in->sin_port = htons(side == SIMNET_CLIENT ? 40000 + path : 4433);
 	a->len = sizeof(*in);
 }
 
-static void end_path(mpq_path *path, int side)
+/* Path |path| as side |side| sees it. */
+static void end_path(mpq_path *tuple, int side, unsigned path)
 {
-	memset(path, 0, sizeof(*path));
-	end_addr(&path->local, side);
-	end_addr(&path->remote, !side);
+	memset(tuple, 0, sizeof(*tuple));
+	simnet_path_addr(&tuple->local, side, path);
+	simnet_path_addr(&tuple->remote, !side, path);
+}
+
+static bool addr_is(const mpq_addr *a, const mpq_addr *b)
+{
+	const struct sockaddr_in *x = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in *y = (const struct sockaddr_in *)&b->ss;
+	return x->sin_family == AF_INET && y->sin_family == AF_INET &&
+	       x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+}
+
+/* The path a datagram side |from| writes on |out| takes, by the client's
+ * address in it; -1 when that names no path. */
+static int route(const struct simnet *n, int from, const mpq_path *out)
+{
+	const mpq_addr *client = from == SIMNET_CLIENT ? &out->local : &out->remote;
+	mpq_addr a;
+	if (n->npaths == 1)
+		return 0;
+	for (unsigned k = 0; k < n->npaths; k++) {
+		simnet_path_addr(&a, SIMNET_CLIENT, k);
+		if (addr_is(client, &a))
+			return (int)k;
+	}
+	return -1;
+}
+
+struct simnet_link *simnet_config_link(struct simnet_config *cfg, unsigned path, int from)
+{
+	return path == 0 ? &cfg->link[from] : &cfg->path_link[path - 1][from];
+}
+
+struct simnet_link_state *simnet_link_of(struct simnet *n, unsigned path, int from)
+{
+	return path == 0 ? &n->link[from] : &n->path_link[path - 1][from];
+}
+
+void simnet_kill_path(struct simnet *n, unsigned path, uint64_t at)
+{
+	for (int i = 0; i < 2; i++)
+		simnet_link_of(n, path, i)->dead_from = at;
+}
+
+unsigned simnet_paths_opened(const struct simnet *n)
+{
+	return n->npaths > 1 ? n->next_path : 1;
 }
 
 /*
@@ -226,6 +275,13 @@ static void end_init(struct simnet *n, int side)
 	e->settings.handshake_timeout = 60 * MPQ_SEC;
 	if (side == SIMNET_CLIENT)
 		e->settings.server_name = "localhost";
+	if (n->npaths > 1) {
+		e->settings.multipath = true;
+		if (e->settings.max_path_id < n->npaths - 1)
+			e->settings.max_path_id = n->npaths - 1;
+	}
+	if (n->cfg.path_sched)
+		e->settings.path_sched = n->cfg.path_sched;
 	mpq_tparams_default(&e->tparams);
 	e->tparams.max_idle_timeout = 60000;
 	e->tparams.initial_max_data = side == SIMNET_CLIENT ? 1000000 : 2000000;
@@ -249,15 +305,25 @@ int simnet_init(struct simnet *n, const struct simnet_config *cfg, struct simnet
 		n->cfg.time_limit = SIMNET_DEFAULT_TIME_LIMIT;
 	if (!n->cfg.iter_limit)
 		n->cfg.iter_limit = SIMNET_DEFAULT_ITER_LIMIT;
-	for (int i = 0; i < 2; i++) {
-		struct simnet_link_state *l = &n->link[i];
-		uint64_t s = cfg->seed ^ (i ? 0xa5a5a5a5a5a5a5a5ULL : 0x0123456789abcdefULL);
-		l->p = cfg->link[i];
-		for (int k = 0; k < 4; k++)
-			l->rng[k] = splitmix64(&s);
-		l->st.digest = 0xcbf29ce484222325ULL;
-		end_init(n, i);
+	if (cfg->npaths > SIMNET_MAX_PATHS)
+		return -1;
+	n->npaths = cfg->npaths > 1 ? cfg->npaths : 1;
+	n->next_path = 1;
+	for (unsigned path = 0; path < SIMNET_MAX_PATHS; path++) {
+		for (int i = 0; i < 2; i++) {
+			struct simnet_link_state *l = simnet_link_of(n, path, i);
+			/* Path 0 draws as the single-path network always did. */
+			uint64_t s = cfg->seed ^ (i ? 0xa5a5a5a5a5a5a5a5ULL : 0x0123456789abcdefULL) ^
+				     (path * 0x9e3779b97f4a7c15ULL);
+			l->p = *simnet_config_link(&n->cfg, path, i);
+			for (int k = 0; k < 4; k++)
+				l->rng[k] = splitmix64(&s);
+			l->st.digest = 0xcbf29ce484222325ULL;
+			l->dead_from = cfg->kill_at[path] ? cfg->kill_at[path] : MPQ_TIME_NEVER;
+		}
 	}
+	for (int i = 0; i < 2; i++)
+		end_init(n, i);
 	n->stuck_side = -1;
 	return 0;
 }
@@ -267,7 +333,7 @@ int simnet_start(struct simnet *n)
 	struct simnet_end *e = &n->end[SIMNET_CLIENT];
 	mpq_path path;
 	ossl_rand_state = n->cfg.seed ^ 0x6f70656e73736cULL;
-	end_path(&path, SIMNET_CLIENT);
+	end_path(&path, SIMNET_CLIENT, 0);
 	e->create_err = mpq_conn_client_new(&e->conn, &path, &e->settings, &e->tparams, &e->cb,
 					    n->tls->ctx[SIMNET_CLIENT], n->now);
 	return e->create_err;
@@ -370,33 +436,44 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t len)
 	return h;
 }
 
-/* One line per copy: when, which way, the sender's datagram number, its
- * length and hash (to find where two traces part), its fate. */
-static void trace(const struct simnet *n, int from, const uint8_t *data, size_t len,
+/* One line per copy: when, which way (and with several paths, on which),
+ * the sender's datagram number, its length and hash (to find where two traces
+ * part), its fate. */
+static void trace(const struct simnet *n, int path, int from, const uint8_t *data, size_t len,
 		  const char *what, uint64_t at)
 {
+	char way[16];
 	if (!n->cfg.trace)
 		return;
-	fprintf(n->cfg.trace, "%.6f %s #%llu %zu B %08llx %s %.6f\n", (double)n->now / 1e9,
-		from == SIMNET_CLIENT ? "c->s" : "s->c",
-		(unsigned long long)n->link[from].st.sent - 1, len,
+	snprintf(way, sizeof(way), "%s", from == SIMNET_CLIENT ? "c->s" : "s->c");
+	if (n->npaths > 1)
+		snprintf(way + 4, sizeof(way) - 4, path < 0 ? "/?" : "/%d", path);
+	fprintf(n->cfg.trace, "%.6f %s #%llu %zu B %08llx %s %.6f\n", (double)n->now / 1e9, way,
+		(unsigned long long)n->written[from] - 1, len,
 		(unsigned long long)(fnv1a(0xcbf29ce484222325ULL, data, len) & 0xffffffff), what,
 		(double)at / 1e9);
 }
 
-/* One copy of a datagram through link |from|: loss, queue, rate, delay,
- * jitter, reordering. Every copy makes the same three draws, whatever happens
- * to it, so one outcome does not shift the next datagram's draws. */
-static void link_send(struct simnet *n, int from, const uint8_t *data, size_t len)
+/* One copy of a datagram through path |path|'s link |from|: kill, loss,
+ * queue, rate, delay, jitter, reordering. Every copy makes the same three
+ * draws, whatever happens to it, so one outcome does not shift the next
+ * datagram's draws. */
+static void link_send(struct simnet *n, unsigned path, int from, const mpq_path *out,
+		      const uint8_t *data, size_t len)
 {
-	struct simnet_link_state *l = &n->link[from];
+	struct simnet_link_state *l = simnet_link_of(n, path, from);
 	bool lost = link_unit(l) < l->p.loss;
 	uint64_t r = link_next(l);
 	uint64_t jitter = l->p.jitter ? r % (l->p.jitter + 1) : 0;
 	bool held = link_unit(l) < l->p.reorder;
+	if (n->now >= l->dead_from) {
+		l->st.killed++;
+		trace(n, (int)path, from, data, len, "killed", n->now);
+		return;
+	}
 	if (lost) {
 		l->st.lost++;
-		trace(n, from, data, len, "lost", n->now);
+		trace(n, (int)path, from, data, len, "lost", n->now);
 		return;
 	}
 	uint64_t depart = n->now;
@@ -404,7 +481,7 @@ static void link_send(struct simnet *n, int from, const uint8_t *data, size_t le
 		uint64_t backlog = link_backlog(l, n->now);
 		if (l->p.queue_bytes && backlog + len > l->p.queue_bytes) {
 			l->st.queue_drops++;
-			trace(n, from, data, len, "queue-full", n->now);
+			trace(n, (int)path, from, data, len, "queue-full", n->now);
 			return;
 		}
 		if (backlog + len > l->st.max_queue_bytes)
@@ -423,37 +500,49 @@ static void link_send(struct simnet *n, int from, const uint8_t *data, size_t le
 		arrival += l->p.reorder_delay;
 		l->st.reordered++;
 	}
-	trace(n, from, data, len, held ? "held, arrives" : "arrives", arrival);
+	trace(n, (int)path, from, data, len, held ? "held, arrives" : "arrives", arrival);
 	struct simnet_dgram *g = dgram_alloc(n);
 	if (!g)
 		return;
 	g->arrival = arrival;
 	g->seq = n->seq++;
 	g->to = !from;
+	g->path = path;
+	memset(&g->tuple, 0, sizeof(g->tuple));
+	g->tuple.local = out->remote;
+	g->tuple.remote = out->local;
 	g->len = len;
 	memcpy(g->data, data, len);
 	if (heap_push(n, g) != 0)
 		dgram_release(n, g);
 }
 
-static void net_send(struct simnet *n, int from, const uint8_t *data, size_t len)
+static void net_send(struct simnet *n, int from, const mpq_path *out, const uint8_t *data,
+		     size_t len)
 {
-	struct simnet_link_state *l = &n->link[from];
-	uint64_t index = l->st.sent++;
+	uint64_t index = n->written[from]++;
+	int path = route(n, from, out);
+	if (path < 0) {
+		n->unrouted++;
+		trace(n, path, from, data, len, "unrouted", n->now);
+		return;
+	}
+	struct simnet_link_state *l = simnet_link_of(n, (unsigned)path, from);
 	uint32_t len32 = (uint32_t)len;
+	l->st.sent++;
 	l->st.bytes_sent += len;
 	l->st.digest = fnv1a(l->st.digest, (const uint8_t *)&len32, sizeof(len32));
 	l->st.digest = fnv1a(l->st.digest, data, len);
 	bool twice = link_unit(l) < l->p.dup;
 	if (n->cfg.filter && n->cfg.filter(n, from, index, data, len)) {
 		l->st.filtered++;
-		trace(n, from, data, len, "filtered", n->now);
+		trace(n, path, from, data, len, "filtered", n->now);
 		return;
 	}
-	link_send(n, from, data, len);
+	link_send(n, (unsigned)path, from, out, data, len);
 	if (twice) {
 		l->st.duplicated++;
-		link_send(n, from, data, len);
+		link_send(n, (unsigned)path, from, out, data, len);
 	}
 }
 
@@ -476,7 +565,7 @@ static int flush(struct simnet *n, int side)
 			}
 			return 0;
 		}
-		net_send(n, side, buf, (size_t)rv);
+		net_send(n, side, &path, buf, (size_t)rv);
 	}
 	return -1;
 }
@@ -484,10 +573,15 @@ static int flush(struct simnet *n, int side)
 static void deliver(struct simnet *n, struct simnet_dgram *g)
 {
 	struct simnet_end *e = &n->end[g->to];
-	mpq_path path;
-	end_path(&path, g->to);
-	n->link[!g->to].st.delivered++;
-	n->link[!g->to].st.last_delivered_at = n->now;
+	struct simnet_link_state *l = simnet_link_of(n, g->path, !g->to);
+	mpq_path path = g->tuple;
+	if (n->now >= l->dead_from) {
+		l->st.killed++;
+		return;
+	}
+	l->st.delivered++;
+	l->st.bytes_delivered += g->len;
+	l->st.last_delivered_at = n->now;
 	if (!e->conn) {
 		int rv = mpq_conn_server_new(&e->conn, &path, g->data, g->len, &e->settings,
 					     &e->tparams, &e->cb, n->tls->ctx[SIMNET_SERVER],
@@ -533,6 +627,37 @@ static void fire_timers(struct simnet *n)
 	}
 }
 
+/* The client opens paths 1 .. npaths-1 in order once its handshake is
+ * complete, asking again at every turn while the library says "later". */
+static void open_paths(struct simnet *n)
+{
+	mpq_conn *c = n->end[SIMNET_CLIENT].conn;
+	if (!c || n->next_path >= n->npaths || !mpq_conn_is_handshake_complete(c) ||
+	    !mpq_conn_is_multipath(c))
+		return;
+	while (n->next_path < n->npaths) {
+		unsigned k = n->next_path;
+		mpq_path tuple;
+		uint32_t id;
+		end_path(&tuple, SIMNET_CLIENT, k);
+		int rv = mpq_conn_open_path(c, &tuple, &id);
+		if (rv == MPQ_ERR_NOT_FOUND || rv == MPQ_ERR_INVALID_ARGUMENT) {
+			n->open_tries++;
+			return;
+		}
+		if (rv != 0) {
+			n->open_err = rv;
+			n->next_path = n->npaths;
+			return;
+		}
+		n->path_id[k] = id;
+		n->opened_at[k] = n->now;
+		n->next_path++;
+		if (n->cfg.path_opened)
+			n->cfg.path_opened(n, k, id);
+	}
+}
+
 enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n))
 {
 	uint64_t end = n->now + n->cfg.time_limit;
@@ -541,6 +666,7 @@ enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n))
 		if (turns++ >= n->cfg.iter_limit)
 			return SIMNET_ITER_LIMIT;
 		n->iters++;
+		open_paths(n);
 		for (int s = 0; s < 2; s++)
 			if (flush(n, s) != 0)
 				return SIMNET_WRITE_LOOP;
@@ -594,6 +720,22 @@ const char *simnet_result_str(enum simnet_result r)
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
+const char *simnet_path_state_str(int state)
+{
+	switch (state) {
+	case MPQ_PATH_STATE_VALIDATING:
+		return "validating";
+	case MPQ_PATH_STATE_ACTIVE:
+		return "active";
+	case MPQ_PATH_STATE_ABANDONED:
+		return "abandoned";
+	case MPQ_PATH_STATE_FAILED:
+		return "failed";
+	default:
+		return "?";
+	}
+}
+
 void simnet_link_format(const struct simnet_link *l, char *buf, size_t len)
 {
 	snprintf(buf, len,
@@ -638,17 +780,56 @@ const char *simnet_describe(const struct simnet *n, char *buf, size_t len)
 				      (double)n->now / 1e9, (unsigned long long)n->iters, n->nheap);
 	for (int s = 0; s < 2 && off < len; s++)
 		off += describe_end(n, s, buf + off, len - off);
-	for (int s = 0; s < 2 && off < len; s++) {
-		const struct simnet_link_stats *st = &n->link[s].st;
-		off += (size_t)snprintf(
-			buf + off, len - off,
-			"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
-			"reordered %llu delivered %llu maxq %llu B\n",
-			s == SIMNET_CLIENT ? "c->s" : "s->c", (unsigned long long)st->sent,
-			(unsigned long long)st->bytes_sent, (unsigned long long)st->filtered,
-			(unsigned long long)st->duplicated, (unsigned long long)st->lost,
-			(unsigned long long)st->queue_drops, (unsigned long long)st->reordered,
-			(unsigned long long)st->delivered, (unsigned long long)st->max_queue_bytes);
+	for (unsigned k = 0; k < n->npaths && off < len; k++) {
+		for (int s = 0; s < 2 && off < len; s++) {
+			const struct simnet_link_state *l =
+				k ? &n->path_link[k - 1][s] : &n->link[s];
+			const struct simnet_link_stats *st = &l->st;
+			char way[16];
+			snprintf(way, sizeof(way), "%s", s == SIMNET_CLIENT ? "c->s" : "s->c");
+			if (n->npaths > 1)
+				snprintf(way + 4, sizeof(way) - 4, "/%u", k);
+			off += (size_t)snprintf(
+				buf + off, len - off,
+				"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
+				"reordered %llu killed %llu delivered %llu (%llu B) maxq %llu B\n",
+				way, (unsigned long long)st->sent,
+				(unsigned long long)st->bytes_sent, (unsigned long long)st->filtered,
+				(unsigned long long)st->duplicated, (unsigned long long)st->lost,
+				(unsigned long long)st->queue_drops,
+				(unsigned long long)st->reordered, (unsigned long long)st->killed,
+				(unsigned long long)st->delivered,
+				(unsigned long long)st->bytes_delivered,
+				(unsigned long long)st->max_queue_bytes);
+		}
+	}
+	if (n->npaths > 1 && off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+					"paths: %u of %u opened (%llu tries said later, error %s), "
+					"%llu datagrams unrouted\n",
+					n->next_path, n->npaths, (unsigned long long)n->open_tries,
+					n->open_err ? mpq_strerror(n->open_err) : "none",
+					(unsigned long long)n->unrouted);
+	for (int s = 0; n->npaths > 1 && s < 2 && off < len; s++) {
+		const mpq_conn *c = n->end[s].conn;
+		size_t count = c ? mpq_conn_path_count(c) : 0;
+		for (size_t i = 0; i < count && off < len; i++) {
+			mpq_path_stats ps;
+			if (mpq_conn_get_path_stats(c, i, &ps) != 0)
+				continue;
+			off += (size_t)snprintf(
+				buf + off, len - off,
+				"%s path %u: %s%s sent %llu B rcvd %llu B, pkts %llu/%llu lost %llu, "
+				"srtt %.3f ms cwnd %llu\n",
+				s == SIMNET_CLIENT ? "client" : "server", ps.path_id,
+				simnet_path_state_str(ps.state), ps.backup ? " backup" : "",
+				(unsigned long long)ps.bytes_sent,
+				(unsigned long long)ps.bytes_received,
+				(unsigned long long)ps.packets_sent,
+				(unsigned long long)ps.packets_received,
+				(unsigned long long)ps.packets_lost, (double)ps.srtt / 1e6,
+				(unsigned long long)ps.cwnd);
+		}
 	}
 	if (n->stuck_side >= 0 && off < len)
 		snprintf(buf + off, len - off, "stuck: %s expiry %.9f s <= now\n",

@@ -21,6 +21,25 @@
  * a simulated-time bound and an iteration bound, so a hang fails instead of
  * spinning.
  *
+ * Multipath: with cfg.npaths from 2 to SIMNET_MAX_PATHS, both ends offer
+ * multipath and path k is its own pair of links (cfg.link for path 0,
+ * cfg.path_link[k - 1] beyond; simnet_config_link finds either) between
+ * fake addresses of its own:
+ *
+ *   path k: client 192.0.2.(1 + k):(40000 + k)  <->  server 198.51.100.(1 + k):4433
+ *
+ * (path 0 is the single-path run's pair). A datagram takes the path of the
+ * client's address in the 4-tuple mpq_conn_write_pkt gave it (the local
+ * address for the client's, the remote one for the server's; one that names
+ * no path is counted as unrouted and dropped) and reaches the receiver with
+ * that 4-tuple turned around. Once the client's handshake is complete the
+ * loop opens paths 1 .. npaths-1 in order with mpq_conn_open_path, retrying
+ * at every turn while it answers MPQ_ERR_NOT_FOUND (no CIDs for the next path
+ * ID yet) or MPQ_ERR_INVALID_ARGUMENT (the handshake is not confirmed yet);
+ * cfg.path_opened hears of each. A path can be killed from a simulated time
+ * on (cfg.kill_at, simnet_kill_path): from then on every datagram sent on it,
+ * either way, is dropped, and so is every one still in flight on it.
+ *
  * Use: simnet_tls_init once; then per run simnet_init, adjust n->end[i].settings
  * and .tparams if needed, simnet_start, simnet_run (as often as needed),
  * simnet_free.
@@ -38,6 +57,7 @@
 enum { SIMNET_CLIENT = 0, SIMNET_SERVER = 1 };
 
 #define SIMNET_DGRAM_MAX 2048
+#define SIMNET_MAX_PATHS 4
 #define SIMNET_DEFAULT_TIME_LIMIT (600 * MPQ_SEC)
 #define SIMNET_DEFAULT_ITER_LIMIT 4000000ULL
 
@@ -61,7 +81,9 @@ struct simnet_link_stats {
 	uint64_t lost;			/* copies lost at random */
 	uint64_t queue_drops;		/* copies that found the queue full */
 	uint64_t reordered;		/* copies held back */
+	uint64_t killed;		/* copies dropped because the path was killed */
 	uint64_t delivered;		/* copies handed to the receiver */
+	uint64_t bytes_delivered;
 	uint64_t last_delivered_at;	/* when the last one was, ns */
 	uint64_t max_queue_bytes;	/* deepest the queue got */
 };
@@ -69,7 +91,8 @@ struct simnet_link_stats {
 struct simnet;
 
 /* Called for every datagram side |from| writes, before the link sees it;
- * |index| counts that side's datagrams from 0. Return true to drop it. */
+ * |index| counts that side's datagrams from 0 (on every path). Return true
+ * to drop it. */
 typedef bool (*simnet_filter_fn)(struct simnet *n, int from, uint64_t index, const uint8_t *data,
 				 size_t len);
 
@@ -83,6 +106,14 @@ struct simnet_config {
 	void *app_state[2];
 	simnet_filter_fn filter;
 	void *filter_state;
+	/* Multipath: 0 or 1 is one path (and multipath stays off unless the
+	 * caller turns it on in the settings), 2 to SIMNET_MAX_PATHS paths. */
+	unsigned npaths;
+	struct simnet_link path_link[SIMNET_MAX_PATHS - 1][2]; /* paths 1.., as link[] */
+	uint64_t kill_at[SIMNET_MAX_PATHS];	/* path k dies at this time; 0: never */
+	const char *path_sched;		/* both ends; NULL: the library's default */
+	/* The client opened path |path| (its path ID |id|); e.g. to mark it backup. */
+	void (*path_opened)(struct simnet *n, unsigned path, uint32_t id);
 	FILE *trace;			/* a line per datagram and its fate; NULL: none */
 	uint64_t time_limit;		/* simulated ns per simnet_run; 0: the default */
 	uint64_t iter_limit;		/* loop turns per simnet_run; 0: the default */
@@ -120,6 +151,7 @@ struct simnet_link_state {
 	uint64_t busy_until;		/* the rate limiter is sending until then */
 	uint64_t tx_frac;		/* serialisation time carried below 1 ns, x rate */
 	uint64_t last_arrival;		/* for keeping order under jitter */
+	uint64_t dead_from;		/* killed from then on; MPQ_TIME_NEVER: alive */
 	struct simnet_link_stats st;
 };
 
@@ -138,6 +170,15 @@ struct simnet {
 	struct simnet_tls *tls;
 	struct simnet_end end[2];
 	struct simnet_link_state link[2]; /* link[i] carries datagrams written by side i */
+	struct simnet_link_state path_link[SIMNET_MAX_PATHS - 1][2]; /* paths 1.., as link[] */
+	unsigned npaths;		/* at least 1 */
+	unsigned next_path;		/* the next path the client opens */
+	uint32_t path_id[SIMNET_MAX_PATHS];	/* path k's path ID at the client */
+	uint64_t opened_at[SIMNET_MAX_PATHS];	/* when mpq_conn_open_path took it */
+	uint64_t open_tries;		/* mpq_conn_open_path calls that said "later" */
+	int open_err;			/* the first other error it returned */
+	uint64_t unrouted;		/* datagrams whose 4-tuple names no path */
+	uint64_t written[2];		/* datagrams side i wrote, on every path */
 	uint64_t now;
 	uint64_t iters;			/* loop turns over all runs */
 	uint64_t seq;			/* ties between equal arrival times go by send order */
@@ -168,12 +209,24 @@ void simnet_free(struct simnet *n);
 enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n));
 
 bool simnet_handshake_done(struct simnet *n);
+
+/* Path |path|'s link that carries what side |from| writes (path 0: link[from]). */
+struct simnet_link *simnet_config_link(struct simnet_config *cfg, unsigned path, int from);
+struct simnet_link_state *simnet_link_of(struct simnet *n, unsigned path, int from);
+/* Path |path| (both directions) drops everything from time |at| on. */
+void simnet_kill_path(struct simnet *n, unsigned path, uint64_t at);
+/* Side |side|'s address on path |path|. */
+void simnet_path_addr(mpq_addr *a, int side, unsigned path);
+/* Paths the client has opened so far, path 0 included. */
+unsigned simnet_paths_opened(const struct simnet *n);
 const char *simnet_result_str(enum simnet_result r);
+/* An enum mpq_path_state_public value as a word. */
+const char *simnet_path_state_str(int state);
 
 /* The link parameters, one line, for failure messages. */
 void simnet_link_format(const struct simnet_link *l, char *buf, size_t len);
-/* Time, both sides' state and errors, and the link counters, for failure
- * messages. Returns |buf|. */
+/* Time, both sides' state and errors, the link counters, and with several
+ * paths each path's state at both ends, for failure messages. Returns |buf|. */
 const char *simnet_describe(const struct simnet *n, char *buf, size_t len);
 
 #endif
