@@ -107,6 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	mpq_settings_default(&cs);
 	mpq_settings_default(&ss);
 	cs.server_name = "localhost";
+	/* Multipath and ADD_ADDRESS on, so their frames reach their handlers too. */
+	cs.multipath = ss.multipath = true;
+	cs.add_address = ss.add_address = true;
 	mpq_tparams_default(&tp);
 	tp.initial_max_data = 1 << 20;
 	tp.initial_max_stream_data_bidi_local = 1 << 16;
