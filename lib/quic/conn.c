@@ -286,18 +286,6 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	mpq_conn_log(conn, 2, "discarded level %d keys", level);
 }
 
-/* The closing and draining periods use the largest PTO of any path. */
-static uint64_t largest_pto(const mpq_conn *conn)
-{
-	uint64_t max = 0;
-	for (size_t i = 0; i < conn->npaths; i++) {
-		uint64_t p = mpq_conn_pto(conn, &conn->paths[i], MPQ_LEVEL_APP);
-		if (conn->paths[i].state != MPQ_PATH_UNUSED && p > max)
-			max = p;
-	}
-	return max;
-}
-
 void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
 			      const char *reason, uint64_t ts)
 {
@@ -311,7 +299,7 @@ void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type
 	snprintf(conn->err.reason, sizeof(conn->err.reason), "%s", reason ? reason : "");
 	conn->state = MPQ_CONN_CLOSING;
 	conn->close_pending = true;
-	conn->close_deadline = ts + 3 * largest_pto(conn);
+	conn->close_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	mpq_conn_log(conn, 1, "closing: error 0x%llx %s", (unsigned long long)code,
 		     conn->err.reason);
 	mpq_conn_qlog_closed(conn, "error", ts);
@@ -329,7 +317,7 @@ void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts)
 		return;
 	conn->state = MPQ_CONN_DRAINING;
 	conn->close_pending = false;
-	conn->close_deadline = ts + 3 * largest_pto(conn);
+	conn->close_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	mpq_conn_qlog_closed(conn, conn->err.reason[0] == 's' ? "stateless_reset" : "error", ts);
 }
 

@@ -159,6 +159,7 @@ void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type
 void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts);
 /* recovery.c: the PTO of |path| for |level|, without backoff. */
 uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level);
+uint64_t mpq_conn_largest_pto(const mpq_conn *conn);
 /* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
 void mpq_conn_discard_level(mpq_conn *conn, int level);
 /* Server connection behind a Retry: |odcid| came from the token, and the

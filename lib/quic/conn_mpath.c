@@ -84,18 +84,6 @@ static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
 	p->probe = 0;
 }
 
-static uint64_t largest_pto(const mpq_conn *conn)
-{
-	uint64_t max = 0;
-	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
-		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
-		if (p->state != MPQ_PATH_UNUSED && t > max)
-			max = t;
-	}
-	return max;
-}
-
 static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool send, uint64_t ts)
 {
 	if (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_UNUSED)
@@ -103,7 +91,7 @@ static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool send, 
 	p->state = MPQ_PATH_ABANDONED;
 	p->abandon_code = code;
 	p->abandon_pending = send && !p->abandon_sent;
-	p->abandon_deadline = ts + 3 * largest_pto(conn);
+	p->abandon_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	p->challenge_pending = false;
 	p->migrating = false;
 	move_in_flight(conn, p);

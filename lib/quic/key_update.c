@@ -83,19 +83,6 @@ void mpq_key_update_on_acked(mpq_conn *conn, uint64_t pn, uint64_t ts)
 	}
 }
 
-/* The largest PTO over every path still in use. */
-static uint64_t largest_pto(const mpq_conn *conn)
-{
-	uint64_t max = 0;
-	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
-		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
-		if (mpq_conn_path_usable(p) && t > max)
-			max = t;
-	}
-	return max;
-}
-
 /* RFC 9001 §6.1: only with the handshake confirmed, both directions in the
  * same phase, and a packet of the current phase acknowledged; with
  * multipath, also 3 times the largest PTO of any path after that ACK
@@ -106,7 +93,8 @@ static bool may_initiate(const mpq_conn *conn)
 	const mpq_key_phase *kp = &conn->kp;
 	if (!conn->handshake_confirmed || kp->tx_phase != kp->rx_phase || !kp->phase_acked)
 		return false;
-	return !mpq_conn_multipath(conn) || conn->now >= kp->phase_acked_at + 3 * largest_pto(conn);
+	return !mpq_conn_multipath(conn) ||
+	       conn->now >= kp->phase_acked_at + 3 * mpq_conn_largest_pto(conn);
 }
 
 MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)

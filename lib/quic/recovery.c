@@ -101,6 +101,20 @@ uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level
 	return pto;
 }
 
+/* The largest PTO of the paths in use: closing, draining, abandoned paths and
+ * key updates wait a multiple of it (draft-21 §3.3, §5.3). */
+uint64_t mpq_conn_largest_pto(const mpq_conn *conn)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
+		if (p->state != MPQ_PATH_UNUSED && !p->released && t > max)
+			max = t;
+	}
+	return max;
+}
+
 /* RFC 9002 §7.6: losses spanning longer than three PTOs, with an RTT sample
  * taken before them, mean persistent congestion. */
 static void on_losses(mpq_conn *conn, mpq_conn_path *path, const struct lost_batch *lb,
