@@ -331,15 +331,27 @@ bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 	return true;
 }
 
-static mpq_conn_path *lowest_rtt_path(mpq_conn *conn)
+/* Where ACKs and control frames go: the lowest-RTT path among those that
+ * still deliver to us. A path silent for three PTOs while another is not may
+ * be dead, and a receiver that only sends ACKs would otherwise never find
+ * out (nothing of its own in flight to time out), leaving the sender without
+ * ACKs for every path. */
+static mpq_conn_path *lowest_rtt_path(mpq_conn *conn, uint64_t ts)
 {
-	mpq_conn_path *best = NULL;
+	mpq_conn_path *best = NULL, *recent = NULL;
 	for (size_t i = 0; i < conn->npaths; i++) {
 		mpq_conn_path *p = &conn->paths[i];
-		if (p->state == MPQ_PATH_ACTIVE && (!best || p->rtt.smoothed < best->rtt.smoothed))
+		if (p->state != MPQ_PATH_ACTIVE)
+			continue;
+		if (!recent || p->last_rx_time > recent->last_rx_time)
+			recent = p;
+		bool live = p->last_rx_time + 3 * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) >= ts;
+		if (live && (!best || p->rtt.smoothed < best->rtt.smoothed))
 			best = p;
 	}
-	return best ? best : mpq_conn_path0(conn);
+	if (best)
+		return best;
+	return recent ? recent : mpq_conn_path0(conn);
 }
 
 /* Asks the path scheduler for the path of the next stream data. */
@@ -403,7 +415,7 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok)
 		}
 	}
 	/* ACKs and control frames: the path with the lowest RTT (draft-21 §7). */
-	return lowest_rtt_path(conn);
+	return lowest_rtt_path(conn, ts);
 }
 
 MPQ_EXPORT size_t mpq_conn_path_count(const mpq_conn *conn)

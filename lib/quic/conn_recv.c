@@ -348,6 +348,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	conn->rx_path = path;
 	conn->rx_cpath = cp;
 	cp->packets_received++;
+	cp->last_rx_time = ts;
 	cp->bytes_received += hd.pktlen;
 	if (cp != mpq_conn_path0(conn) && !cp->validated)
 		cp->bytes_rx += hd.pktlen;

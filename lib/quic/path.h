@@ -71,6 +71,8 @@ typedef struct mpq_conn_path {
 	bool response_pending;
 	mpq_path response_tuple;
 
+	uint64_t last_rx_time;		/* when a packet last arrived on this path */
+
 	/* Counters for the API, --json and qlog. */
 	uint64_t bytes_sent, bytes_received;
 	uint64_t packets_sent, packets_received, packets_lost;
