@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpq/endpoint.h"
@@ -836,4 +837,85 @@ const char *simnet_describe(const struct simnet *n, char *buf, size_t len)
 			 n->stuck_side == SIMNET_CLIENT ? "client" : "server",
 			 (double)n->stuck_expiry / 1e9);
 	return buf;
+}
+
+uint8_t simnet_pattern(uint8_t salt, uint64_t off)
+{
+	return (uint8_t)(((uint32_t)off * 0x9e3779b1u) >> 24) ^ (uint8_t)(off >> 20) ^ salt;
+}
+
+int simnet_write_pattern(mpq_conn *c, int64_t id, uint8_t salt, uint64_t size, uint64_t *written,
+			 bool *fin_written)
+{
+	uint8_t buf[16384];
+	while (!*fin_written) {
+		size_t n = sizeof(buf);
+		if (n > size - *written)
+			n = (size_t)(size - *written);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = simnet_pattern(salt, *written + i);
+		bool fin = *written + n == size;
+		int64_t took = mpq_conn_stream_write(c, id, buf, n, fin);
+		if (took < 0)
+			return (int)took;
+		*written += (uint64_t)took;
+		if ((size_t)took == n && fin)
+			*fin_written = true;
+		else if ((size_t)took < n)
+			return 0;
+	}
+	return 0;
+}
+
+double simnet_draw(uint64_t *state, double lo, double hi)
+{
+	return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
+
+double simnet_wall_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool simnet_conns_closed(struct simnet *n)
+{
+	return mpq_conn_get_expiry(n->end[0].conn) == MPQ_TIME_NEVER &&
+	       mpq_conn_get_expiry(n->end[1].conn) == MPQ_TIME_NEVER;
+}
+
+int simnet_test_main(int argc, char **argv, const char *group, const struct CMUnitTest *picked,
+		     size_t npicked, CMUnitTestFunction seeded, unsigned long long nseeds,
+		     int digits, CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+	unsigned long long first = 1, last = nseeds;
+	const char *range = getenv("SIMNET_SEEDS");
+	if (range && (sscanf(range, "%llu-%llu", &first, &last) != 2 || first < 1 || last < first)) {
+		fprintf(stderr, "SIMNET_SEEDS: want FIRST-LAST, e.g. 1-%llu\n", nseeds);
+		return 2;
+	}
+	size_t n = (size_t)(last - first + 1);
+	struct CMUnitTest *tests = calloc(npicked + n, sizeof(*tests));
+	char (*names)[32] = calloc(n, sizeof(*names));
+	if (!tests || !names) {
+		free(tests);
+		free(names);
+		return 2;
+	}
+	memcpy(tests, picked, npicked * sizeof(*tests));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "seed_%0*llu", digits, first + i);
+		tests[npicked + i] = (struct CMUnitTest){
+			.name = names[i],
+			.test_func = seeded,
+			.initial_state = (void *)(uintptr_t)(first + i),
+		};
+	}
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	int rv = _cmocka_run_group_tests(group, tests, npicked + n, setup, teardown);
+	free(names);
+	free(tests);
+	return rv;
 }

@@ -47,10 +47,13 @@
 #ifndef MPQ_TEST_SIMNET_H
 #define MPQ_TEST_SIMNET_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <cmocka.h>
 
 #include "mpq/conn.h"
 
@@ -228,5 +231,28 @@ void simnet_link_format(const struct simnet_link *l, char *buf, size_t len);
 /* Time, both sides' state and errors, the link counters, and with several
  * paths each path's state at both ends, for failure messages. Returns |buf|. */
 const char *simnet_describe(const struct simnet *n, char *buf, size_t len);
+
+/* What the simulation tests share. */
+
+/* Byte |off| of a test stream salted with |salt|. */
+uint8_t simnet_pattern(uint8_t salt, uint64_t off);
+/* Writes bytes *|written| on of a |size|-byte simnet_pattern stream to
+ * stream |id|, with FIN at the end, until the stream takes no more or
+ * *|fin_written|. Returns 0 or the mpq_conn_stream_write error. */
+int simnet_write_pattern(mpq_conn *c, int64_t id, uint8_t salt, uint64_t size, uint64_t *written,
+			 bool *fin_written);
+/* Uniform in [lo, hi) from a splitmix64 |state|. */
+double simnet_draw(uint64_t *state, double lo, double hi);
+/* Monotonic wall-clock seconds, for reporting real time. */
+double simnet_wall_seconds(void);
+/* Both connections are gone (no timer left on either). */
+bool simnet_conns_closed(struct simnet *n);
+/* main() of a simulation test: the |picked| tests, then one |seeded| test per
+ * seed, 1..|nseeds| or SIMNET_SEEDS=FIRST-LAST, named seed_<seed> (zero-padded
+ * to |digits|) with the seed as its initial state; argv[1] is a cmocka test
+ * filter. Returns what cmocka does, or 2 on a bad SIMNET_SEEDS. */
+int simnet_test_main(int argc, char **argv, const char *group, const struct CMUnitTest *picked,
+		     size_t npicked, CMUnitTestFunction seeded, unsigned long long nseeds,
+		     int digits, CMFixtureFunction setup, CMFixtureFunction teardown);
 
 #endif

@@ -1,0 +1,613 @@
+/*
+ * Multipath downloads over the simulated network (tests/common/simnet.h) with
+ * 2 to 4 paths, each a pair of links of its own. The client opens paths
+ * 1..N-1 as soon as the library lets it (simnet does, retrying), opens a
+ * bidirectional stream and sends a short request with FIN; the server answers
+ * with 2 MiB and FIN. Every run checks that every byte arrived once, equal and
+ * in order (offsets checked in stream_data, so a byte delivered twice fails),
+ * that every path was opened, and that a graceful close ends both connections,
+ * all within a bound of simulated time. Then per case:
+ *
+ *   seed_NN            links drawn from the seed: 2-4 paths, 5-100 ms one way,
+ *                      5-50 Mbit/s, 0-5 % loss; minrtt and rr by turns
+ *   rr_every_path      rr puts at least 10 % of the bytes on each of 3 paths
+ *   minrtt_fast_path   minrtt, 10 ms against 80 ms RTT at equal rates: more
+ *                      than 60 % on the fast path
+ *   backup_until_kill  path 1 marked backup by the client, "backup" on the
+ *                      server: under 2 % of the bytes on it until path 0 dies,
+ *                      then the rest of the transfer on it
+ *   rr_path_killed     rr on 3 paths, one killed mid-transfer: the transfer
+ *                      completes on the others, the killed path ends failed
+ *                      or abandoned at both ends
+ *   redundant_two      redundant scheduler: byte-exact although most bytes
+ *                      come twice
+ *   repeatable_by_seed the same seed writes the same datagrams on every path
+ *
+ * Each case prints the bytes every path carried (client bytes received, from
+ * mpq_conn_get_path_stats). Rerun one with
+ *   build/tests/sim/test_sim_multipath 'seed_07'
+ * SIMNET_VERBOSE=1 prints the state of every run, SIMNET_TRACE=1 a line per
+ * datagram, SIMNET_SEEDS=41-400 runs other seeds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simnet.h"
+
+#define SIZE (2 * 1024 * 1024)	/* the download */
+#define NSEEDS 40
+#define TRANSFER_LIMIT (120 * MPQ_SEC)
+#define CLOSE_LIMIT (120 * MPQ_SEC)
+
+static struct simnet_tls tls;
+static struct {
+	unsigned runs;
+	double real_s, sim_s;
+} totals;
+
+/* What one run is given: every path's link, the same both ways. */
+struct mp_params {
+	uint64_t seed;
+	unsigned npaths;
+	const char *sched;
+	struct simnet_link link[SIMNET_MAX_PATHS];
+	int backup_path;	/* the client marks this path backup once open; -1: none */
+};
+
+/* The download, as both ends see it. */
+struct app {
+	uint8_t salt;
+	int64_t id[2];		/* the stream as each side knows it */
+	bool request_seen;	/* the server had the request's FIN */
+	uint64_t written;	/* by the server */
+	bool fin_written;
+	uint64_t received;	/* by the client, in order */
+	bool fin;
+	int backup_path;
+	char bad[256];		/* the first thing that went wrong, in the callbacks */
+};
+
+__attribute__((format(printf, 2, 3))) static void set_bad(struct app *a, const char *fmt, ...)
+{
+	va_list ap;
+	if (a->bad[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->bad, sizeof(a->bad), fmt, ap);
+	va_end(ap);
+}
+
+static void pump(struct app *a, mpq_conn *c)
+{
+	if (!a->request_seen)
+		return;
+	int rv = simnet_write_pattern(c, a->id[SIMNET_SERVER], a->salt, SIZE, &a->written,
+				      &a->fin_written);
+	if (rv != 0)
+		set_bad(a, "server: stream_write: %s", mpq_strerror(rv));
+}
+
+static int on_handshake(mpq_conn *c, void *ud)
+{
+	struct simnet_end *e = ud;
+	struct app *a = e->app;
+	static const uint8_t req[] = "GET /2MiB\r\n";
+	if (e->side != SIMNET_CLIENT)
+		return 0;
+	int rv = mpq_conn_open_stream(c, true, &a->id[SIMNET_CLIENT]);
+	if (rv != 0) {
+		set_bad(a, "client: open_stream: %s", mpq_strerror(rv));
+		return 0;
+	}
+	int64_t took = mpq_conn_stream_write(c, a->id[SIMNET_CLIENT], req, sizeof(req) - 1, true);
+	if (took != (int64_t)sizeof(req) - 1)
+		set_bad(a, "client: request: %lld", (long long)took);
+	return 0;
+}
+
+static int on_open(mpq_conn *c, int64_t id, void *ud)
+{
+	struct simnet_end *e = ud;
+	struct app *a = e->app;
+	if (e->side != SIMNET_SERVER || a->id[SIMNET_SERVER] >= 0)
+		set_bad(a, "side %d: unexpected stream %lld opened", e->side, (long long)id);
+	else
+		a->id[SIMNET_SERVER] = id;
+	return 0;
+}
+
+static int on_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len, bool fin,
+		   void *ud)
+{
+	struct simnet_end *e = ud;
+	struct app *a = e->app;
+	if (e->side == SIMNET_SERVER) {
+		if (id != a->id[SIMNET_SERVER])
+			set_bad(a, "server: data on stream %lld", (long long)id);
+		if (fin && !a->request_seen) {
+			a->request_seen = true;
+			pump(a, c);
+		}
+		return 0;
+	}
+	if (id != a->id[SIMNET_CLIENT])
+		set_bad(a, "client: data on stream %lld, not %lld", (long long)id,
+			(long long)a->id[SIMNET_CLIENT]);
+	else if (a->fin)
+		set_bad(a, "client: %zu bytes at %llu after FIN", len, (unsigned long long)off);
+	else if (off != a->received)
+		set_bad(a, "client: data at offset %llu, expected %llu (len %zu)",
+			(unsigned long long)off, (unsigned long long)a->received, len);
+	else if (off + len > SIZE)
+		set_bad(a, "client: data up to %llu, beyond the size", (unsigned long long)(off + len));
+	else if (fin && off + len != SIZE)
+		set_bad(a, "client: FIN at %llu", (unsigned long long)(off + len));
+	if (a->bad[0])
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (d[i] != simnet_pattern(a->salt, off + i)) {
+			set_bad(a, "client: byte at %llu is 0x%02x, expected 0x%02x",
+				(unsigned long long)(off + i), d[i], simnet_pattern(a->salt, off + i));
+			return 0;
+		}
+	}
+	a->received = off + len;
+	a->fin |= fin;
+	return 0;
+}
+
+static int on_writable(mpq_conn *c, int64_t id, void *ud)
+{
+	struct simnet_end *e = ud;
+	if (e->side == SIMNET_SERVER && id == ((struct app *)e->app)->id[SIMNET_SERVER])
+		pump(e->app, c);
+	return 0;
+}
+
+static int on_reset(mpq_conn *c, int64_t id, uint64_t code, void *ud)
+{
+	struct simnet_end *e = ud;
+	set_bad(e->app, "side %d: stream %lld reset (0x%llx)", e->side, (long long)id,
+		(unsigned long long)code);
+	return 0;
+}
+
+static const mpq_callbacks app_cb = {
+	.handshake_completed = on_handshake,
+	.stream_open = on_open,
+	.stream_data = on_data,
+	.stream_writable = on_writable,
+	.stream_reset = on_reset,
+};
+
+static void on_path_opened(struct simnet *n, unsigned path, uint32_t id)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	if ((int)path != a->backup_path)
+		return;
+	int rv = mpq_conn_set_path_status(n->end[SIMNET_CLIENT].conn, id, true);
+	if (rv != 0)
+		set_bad(a, "client: set_path_status(%u, backup): %s", id, mpq_strerror(rv));
+}
+
+/* One run and what its checks report. */
+struct mp_run {
+	const struct mp_params *p;
+	const char *name;
+	struct simnet n;
+	struct app a;
+	double t0;
+};
+
+/* Bytes path k carried: the client's bytes received on its path ID. */
+static uint64_t path_rcvd(const struct mp_run *r, unsigned k)
+{
+	const mpq_conn *c = r->n.end[SIMNET_CLIENT].conn;
+	mpq_path_stats st;
+	uint32_t id = k ? r->n.path_id[k] : 0;
+	if (!c || k >= simnet_paths_opened(&r->n) || mpq_conn_get_path_stats(c, id, &st) != 0)
+		return 0;
+	return st.bytes_received;
+}
+
+static int path_state(const struct mp_run *r, int side, unsigned k)
+{
+	const mpq_conn *c = r->n.end[side].conn;
+	mpq_path_stats st;
+	uint32_t id = k ? r->n.path_id[k] : 0;
+	if (!c || k >= simnet_paths_opened(&r->n) || mpq_conn_get_path_stats(c, id, &st) != 0)
+		return 0;
+	return st.state;
+}
+
+static void describe_params(const struct mp_params *p, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "seed %llu, %u paths, %s",
+				      (unsigned long long)p->seed, p->npaths, p->sched);
+	for (unsigned k = 0; k < p->npaths && off < len; k++) {
+		char l[200];
+		simnet_link_format(&p->link[k], l, sizeof(l));
+		off += (size_t)snprintf(buf + off, len - off, "\n  path %u%s: %s", k,
+					(int)k == p->backup_path ? " (backup)" : "", l);
+	}
+}
+
+#define mp_check(cond, r, what)                                                                \
+	do {                                                                                   \
+		if (!(cond))                                                                   \
+			mp_fail(r, what, #cond);                                               \
+	} while (0)
+
+static void mp_fail(struct mp_run *r, const char *what, const char *cond)
+{
+	char params[1024], state[8192];
+	describe_params(r->p, params, sizeof(params));
+	simnet_describe(&r->n, state, sizeof(state));
+	/* Straight to stderr: cmocka's print_error cuts messages at 1 KiB. */
+	fprintf(stderr, "FAILED %s: %s (%s)\n  %s\n  app: %s; received %llu/%u fin %d\n%s",
+		r->name, what, cond, params, r->a.bad[0] ? r->a.bad : "ok",
+		(unsigned long long)r->a.received, SIZE, r->a.fin, state);
+	fflush(stderr);
+	simnet_free(&r->n); /* fail_msg does not return */
+	fail_msg("%s, seed %llu: %s", r->name, (unsigned long long)r->p->seed, what);
+}
+
+static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->name = name;
+	r->a.id[0] = r->a.id[1] = -1;
+	r->a.salt = (uint8_t)(p->seed * 3 + 1);
+	r->a.backup_path = p->backup_path;
+	struct simnet_config cfg = {
+		.seed = p->seed,
+		.app = {&app_cb, &app_cb},
+		.app_state = {&r->a, &r->a},
+		.npaths = p->npaths,
+		.path_sched = p->sched,
+		.path_opened = on_path_opened,
+		.time_limit = TRANSFER_LIMIT,
+		.trace = getenv("SIMNET_TRACE") ? stdout : NULL,
+	};
+	for (unsigned k = 0; k < p->npaths; k++)
+		for (int i = 0; i < 2; i++)
+			*simnet_config_link(&cfg, k, i) = p->link[k];
+	r->t0 = simnet_wall_seconds();
+	assert_int_equal(simnet_init(&r->n, &cfg, &tls), 0);
+	/* Windows that let every path fill its pipe: the schedulers, not flow
+	 * control, decide where the bytes go. */
+	r->n.end[SIMNET_CLIENT].tparams.initial_max_data = 16 << 20;
+	r->n.end[SIMNET_CLIENT].tparams.initial_max_stream_data_bidi_local = 8 << 20;
+	assert_int_equal(simnet_start(&r->n), 0);
+}
+
+static bool downloaded(struct simnet *n)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	return a->bad[0] || a->fin;
+}
+
+/* Until FIN arrived (or |until| said stop earlier, when given): every byte
+ * once, equal, in order; every path opened. */
+static void mp_transfer(struct mp_run *r, bool (*until)(struct simnet *n))
+{
+	enum simnet_result res = simnet_run(&r->n, until ? until : downloaded);
+	mp_check(res == SIMNET_DONE, r, simnet_result_str(res));
+	mp_check(!r->a.bad[0], r, "stream data");
+	if (until)
+		return;
+	mp_check(r->a.received == SIZE && r->a.fin, r, "all bytes and FIN");
+	mp_check(simnet_paths_opened(&r->n) == r->p->npaths, r, "every path opened");
+	for (int s = 0; s < 2; s++)
+		mp_check(!mpq_conn_get_error(r->n.end[s].conn)->set, r,
+			 "connection error during transfer");
+}
+
+/* A graceful close ends both connections (the server by the close, or by
+ * idle timeout if every copy of it was lost). */
+static void mp_close(struct mp_run *r)
+{
+	mpq_conn_close(r->n.end[SIMNET_CLIENT].conn, 0, "done", r->n.now);
+	r->n.cfg.time_limit = CLOSE_LIMIT;
+	enum simnet_result res = simnet_run(&r->n, simnet_conns_closed);
+	mp_check(res == SIMNET_DONE || res == SIMNET_QUIET, r, "close");
+	mp_check(simnet_conns_closed(&r->n), r, "both closed");
+}
+
+/* One line per path: bytes the client received on it and their share. */
+static void print_paths(const struct mp_run *r, const char *what)
+{
+	char line[512];
+	uint64_t total = 0;
+	for (unsigned k = 0; k < r->p->npaths; k++)
+		total += path_rcvd(r, k);
+	size_t off = (size_t)snprintf(line, sizeof(line), "%s (%s, %u paths):", what,
+				      r->p->sched, r->p->npaths);
+	for (unsigned k = 0; k < r->p->npaths && off < sizeof(line); k++) {
+		uint64_t b = path_rcvd(r, k);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " path %u %llu B (%.1f%%)",
+					k, (unsigned long long)b,
+					total ? 100.0 * (double)b / (double)total : 0.0);
+	}
+	print_message("%s\n", line);
+}
+
+static void mp_end(struct mp_run *r)
+{
+	totals.runs++;
+	totals.real_s += simnet_wall_seconds() - r->t0;
+	totals.sim_s += (double)r->n.now / 1e9;
+	if (getenv("SIMNET_VERBOSE")) {
+		char params[1024], state[8192];
+		describe_params(r->p, params, sizeof(params));
+		/* stdout itself: cmocka's print_message cuts messages at 1 KiB. */
+		printf("%s\n%s", params, simnet_describe(&r->n, state, sizeof(state)));
+		fflush(stdout);
+	}
+	simnet_free(&r->n);
+}
+
+/* A link the same both ways: |delay_ms| one way, |mbit| Mbit/s behind a
+ * queue of one BDP plus 32 datagrams, |loss|. */
+static struct simnet_link link_of(double delay_ms, double mbit, double loss)
+{
+	uint64_t rate = (uint64_t)(mbit * 1e6 / 8);
+	uint64_t delay = (uint64_t)(delay_ms * (double)MPQ_MS);
+	return (struct simnet_link){
+		.delay = delay,
+		.rate = rate,
+		.queue_bytes = rate * 2 * delay / MPQ_SEC + 32 * 1500,
+		.loss = loss,
+	};
+}
+
+static void params_from_seed(uint64_t seed, struct mp_params *p)
+{
+	uint64_t s = seed * 0x2545f4914f6cdd1dULL + 11;
+	memset(p, 0, sizeof(*p));
+	p->seed = seed;
+	p->npaths = 2 + (unsigned)(seed % 3);
+	p->sched = seed % 2 ? "minrtt" : "rr";
+	p->backup_path = -1;
+	for (unsigned k = 0; k < p->npaths; k++)
+		p->link[k] = link_of(simnet_draw(&s, 5, 100), simnet_draw(&s, 5, 50),
+				    simnet_draw(&s, 0, 0.05));
+}
+
+static void seeded_download(void **state)
+{
+	struct mp_params p;
+	struct mp_run r;
+	char name[32];
+	params_from_seed((uint64_t)(uintptr_t)*state, &p);
+	snprintf(name, sizeof(name), "seed %llu", (unsigned long long)p.seed);
+	mp_begin(&r, &p, name);
+	mp_transfer(&r, NULL);
+	print_paths(&r, name);
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static void rr_every_path(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 100,
+		.npaths = 3,
+		.sched = "rr",
+		.link = {link_of(10, 20, 0), link_of(25, 10, 0.01), link_of(40, 30, 0)},
+		.backup_path = -1,
+	};
+	struct mp_run r;
+	mp_begin(&r, &p, "rr_every_path");
+	mp_transfer(&r, NULL);
+	print_paths(&r, "rr_every_path");
+	uint64_t total = 0;
+	for (unsigned k = 0; k < p.npaths; k++)
+		total += path_rcvd(&r, k);
+	for (unsigned k = 0; k < p.npaths; k++)
+		mp_check(path_rcvd(&r, k) * 10 >= total, &r, "at least 10 % on every path");
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static void minrtt_fast_path(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 200,
+		.npaths = 2,
+		.sched = "minrtt",
+		.link = {link_of(5, 20, 0), link_of(40, 20, 0)},
+		.backup_path = -1,
+	};
+	struct mp_run r;
+	mp_begin(&r, &p, "minrtt_fast_path");
+	mp_transfer(&r, NULL);
+	print_paths(&r, "minrtt_fast_path");
+	uint64_t fast = path_rcvd(&r, 0), slow = path_rcvd(&r, 1);
+	mp_check(fast * 10 > (fast + slow) * 6, &r, "more than 60 % on the 10 ms path");
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static bool half_downloaded(struct simnet *n)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	return a->bad[0] || a->fin || a->received >= SIZE / 2;
+}
+
+static void backup_until_kill(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 300,
+		.npaths = 2,
+		.sched = "backup",
+		.link = {link_of(20, 20, 0), link_of(10, 20, 0)},
+		.backup_path = 1,
+	};
+	struct mp_run r;
+	mp_begin(&r, &p, "backup_until_kill");
+	mp_transfer(&r, half_downloaded);
+	mp_check(simnet_paths_opened(&r.n) == 2, &r, "backup path opened");
+	mp_check(!r.a.fin, &r, "not done at half");
+	mpq_path_stats st;
+	mp_check(mpq_conn_get_path_stats(r.n.end[SIMNET_SERVER].conn, r.n.path_id[1], &st) == 0,
+		 &r, "server has the backup path");
+	mp_check(st.backup, &r, "the server knows path 1 is backup");
+	uint64_t before = path_rcvd(&r, 1), received = r.a.received;
+	print_message("backup_until_kill: %llu of %u B received, path 0 %llu B, backup path %llu B "
+		      "when path 0 dies\n",
+		      (unsigned long long)received, SIZE, (unsigned long long)path_rcvd(&r, 0),
+		      (unsigned long long)before);
+	mp_check(before * 50 < SIZE, &r, "under 2 % on the backup path while path 0 works");
+	simnet_kill_path(&r.n, 0, r.n.now);
+	mp_transfer(&r, NULL);
+	print_paths(&r, "backup_until_kill");
+	uint64_t after = path_rcvd(&r, 1) - before;
+	mp_check(after >= SIZE - received, &r, "the rest on the backup path");
+	for (int s = 0; s < 2; s++) {
+		int ps = path_state(&r, s, 0);
+		mp_check(ps == MPQ_PATH_STATE_FAILED || ps == MPQ_PATH_STATE_ABANDONED, &r,
+			 "path 0 failed or abandoned");
+	}
+	mp_close(&r);
+	mp_end(&r);
+}
+
+/* rr on 3 paths; path |victim| dies once a third of the bytes arrived. */
+static bool third_downloaded(struct simnet *n)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	return a->bad[0] || a->fin || a->received >= SIZE / 3;
+}
+
+static void path_killed(unsigned victim, uint64_t seed, const char *name)
+{
+	struct mp_params p = {
+		.seed = seed,
+		.npaths = 3,
+		.sched = "rr",
+		.link = {link_of(15, 20, 0), link_of(30, 20, 0.01), link_of(20, 10, 0)},
+		.backup_path = -1,
+	};
+	struct mp_run r;
+	mp_begin(&r, &p, name);
+	mp_transfer(&r, third_downloaded);
+	mp_check(!r.a.fin && simnet_paths_opened(&r.n) == 3, &r, "three paths before the kill");
+	uint64_t before = path_rcvd(&r, victim);
+	mp_check(before > 0, &r, "the victim carried data");
+	simnet_kill_path(&r.n, victim, r.n.now);
+	mp_transfer(&r, NULL);
+	print_paths(&r, name);
+	for (int s = 0; s < 2; s++) {
+		int ps = path_state(&r, s, victim);
+		mp_check(ps == MPQ_PATH_STATE_FAILED || ps == MPQ_PATH_STATE_ABANDONED, &r,
+			 "the killed path failed or abandoned");
+	}
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static void rr_path_killed(void **state)
+{
+	(void)state;
+	path_killed(1, 400, "rr_path1_killed");
+}
+
+static void rr_path0_killed(void **state)
+{
+	(void)state;
+	path_killed(0, 401, "rr_path0_killed");
+}
+
+static void redundant_two(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 500,
+		.npaths = 2,
+		.sched = "redundant",
+		.link = {link_of(10, 20, 0.01), link_of(30, 20, 0.01)},
+		.backup_path = -1,
+	};
+	struct mp_run r;
+	mp_begin(&r, &p, "redundant_two");
+	mp_transfer(&r, NULL);
+	print_paths(&r, "redundant_two");
+	/* Copies did go out: together the paths carried well over one download. */
+	mp_check(path_rcvd(&r, 0) + path_rcvd(&r, 1) > SIZE * 3 / 2, &r, "copies on both paths");
+	mp_close(&r);
+	mp_end(&r);
+}
+
+/* Runs |p| to the end of the download and keeps the per-path link counters. */
+static void digests(const struct mp_params *p, struct simnet_link_stats st[][2])
+{
+	struct mp_run r;
+	mp_begin(&r, p, "repeatable_by_seed");
+	mp_transfer(&r, NULL);
+	for (unsigned k = 0; k < p->npaths; k++)
+		for (int s = 0; s < 2; s++)
+			st[k][s] = simnet_link_of(&r.n, k, s)->st;
+	mp_end(&r);
+}
+
+/* The same seed, before and after another run, writes the same datagrams on
+ * every path: byte for byte client to server; server to client, where the
+ * NewSessionTicket follows the wall clock (see simnet.h), the same counts. */
+static void repeatable_by_seed(void **state)
+{
+	(void)state;
+	struct mp_params a, b;
+	struct simnet_link_stats first[SIMNET_MAX_PATHS][2], other[SIMNET_MAX_PATHS][2],
+		again[SIMNET_MAX_PATHS][2];
+	params_from_seed(4, &a); /* 3 paths, rr */
+	params_from_seed(5, &b);
+	digests(&a, first);
+	digests(&b, other);
+	digests(&a, again);
+	for (unsigned k = 0; k < a.npaths; k++) {
+		assert_int_equal(first[k][SIMNET_CLIENT].digest, again[k][SIMNET_CLIENT].digest);
+		for (int s = 0; s < 2; s++) {
+			assert_int_equal(first[k][s].sent, again[k][s].sent);
+			assert_int_equal(first[k][s].bytes_sent, again[k][s].bytes_sent);
+			assert_int_equal(first[k][s].lost, again[k][s].lost);
+		}
+	}
+	assert_int_not_equal(first[0][SIMNET_CLIENT].digest, other[0][SIMNET_CLIENT].digest);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return simnet_tls_init(&tls);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	simnet_tls_free(&tls);
+	if (totals.runs)
+		print_message("simnet multipath: %u runs; %.1f s simulated, %.2f s real\n",
+			      totals.runs, totals.sim_s, totals.real_s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct CMUnitTest picked[] = {
+		cmocka_unit_test(rr_every_path),
+		cmocka_unit_test(minrtt_fast_path),
+		cmocka_unit_test(backup_until_kill),
+		cmocka_unit_test(rr_path_killed),
+		cmocka_unit_test(rr_path0_killed),
+		cmocka_unit_test(redundant_two),
+		cmocka_unit_test(repeatable_by_seed),
+	};
+	return simnet_test_main(argc, argv, "sim_multipath", picked, sizeof(picked) / sizeof(picked[0]),
+				seeded_download, NSEEDS, 2, group_setup, group_teardown);
+}
