@@ -107,7 +107,9 @@ missing += ["urls[0]." + k for k in url if k not in j["urls"][0]]
 missing += ["paths[0]." + k for k in path if k not in j["paths"][0]]
 assert not missing, "missing: %s" % missing
 u, p = j["urls"][0], j["paths"][0]
-assert j["alpn"] == "hq-interop" and j["multipath"] is False, (j["alpn"], j["multipath"])
+# Both ends offer multipath by default: negotiated, but one path only.
+assert j["alpn"] == "hq-interop" and j["multipath"] is True, (j["alpn"], j["multipath"])
+assert len(j["paths"]) == 1, j["paths"]
 assert u["url"] == want_url and u["status"] == "ok", u
 assert u["bytes"] == 20000000 == j["bytes_total"], (u["bytes"], j["bytes_total"])
 assert u["sha256"] == want_sha, "sha256 %s, want %s" % (u["sha256"], want_sha)
@@ -178,8 +180,14 @@ wait "$silent_pid" 2>/dev/null
 # ---- client usage errors: exit 2 ----
 check "malformed URL: exit 2" 2 "bad URL" -- "$CLIENT" "http//127.0.0.1/x"
 check "no URL: exit 2" 2 "no URL" -- "$CLIENT" -k
-check "multipath flag: exit 2" 2 "multipath is not available yet" -- \
-	"$CLIENT" -k -mip 127.0.0.1:1 "$url/x"
+check "-mip with --max-paths 0: exit 2" 2 "needs multipath" -- \
+	"$CLIENT" -k --max-paths 0 -mip 127.0.0.1:1 "$url/x"
+check "-mip without a port: exit 2" 2 "not an address and port" -- \
+	"$CLIENT" -k -mip 127.0.0.1 "$url/x"
+check "unknown path scheduler: exit 2" 2 "unknown path scheduler 'fastest'" -- \
+	"$CLIENT" -k -sc fastest "$url/x"
+check "unknown -n interface: exit 2" 2 "no such interface" -- \
+	"$CLIENT" -k -n no-such-if0 "$url/x"
 check "--io xdp: exit 2" 2 "AF_XDP" -- "$CLIENT" --io xdp "$url/x"
 if "$CLIENT" --help | grep -q -- "--more-remotes" && "$CLIENT" -version | grep -q mpquic; then
 	ok "client --help and -version"

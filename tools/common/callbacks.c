@@ -69,12 +69,23 @@ static int fwd_streams_available(mpq_conn *conn, bool bidi, void *ud)
 	return w->app.streams_available(conn, bidi, w->app.user_data);
 }
 
+static int fwd_address_added(mpq_conn *conn, const mpq_addr *addr, void *ud)
+{
+	struct tool_callbacks *w = ud;
+	int rv = w->address_added ? w->address_added(conn, addr, w->tool) : 0;
+
+	if (rv == 0 && w->app.address_added)
+		rv = w->app.address_added(conn, addr, w->app.user_data);
+	return rv;
+}
+
 void tool_callbacks_wrap(mpq_callbacks *cb, struct tool_callbacks *w)
 {
 	w->app = *cb;
 	cb->rand = tool_rand;
 	cb->keylog = fwd_keylog;
 	cb->handshake_completed = fwd_handshake_completed;
+	cb->address_added = fwd_address_added;
 	/* A callback the application left NULL stays NULL. */
 	cb->stream_open = w->app.stream_open ? fwd_stream_open : NULL;
 	cb->stream_data = w->app.stream_data ? fwd_stream_data : NULL;

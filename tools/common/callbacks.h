@@ -5,7 +5,8 @@
  * get its own data into the keylog callback. tool_callbacks_wrap moves the
  * application's callbacks aside and installs forwarders whose user_data is a
  * struct tool_callbacks: the key log and an optional handshake hook go to
- * the tool, everything else to the application as before.
+ * the tool (and announced addresses, to both), everything else to the
+ * application as before.
  */
 #ifndef MPQ_TOOL_CALLBACKS_H
 #define MPQ_TOOL_CALLBACKS_H
@@ -18,6 +19,8 @@ struct tool_callbacks {
 	struct tool_keylog *keylog;	/* may be NULL */
 	/* Called when the handshake completes, before the application's hook. */
 	int (*handshake_completed)(mpq_conn *conn, void *tool);
+	/* Client: the server announced |addr| (ADD_ADDRESS); may be NULL. */
+	int (*address_added)(mpq_conn *conn, const mpq_addr *addr, void *tool);
 	void *tool;
 };
 

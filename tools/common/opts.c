@@ -122,20 +122,28 @@ static int parse_uint(const struct tool_option *opt, const char *arg, uint64_t *
 	return 0;
 }
 
-static int check_choice(const struct tool_option *opt, const char *arg)
+int tool_unknown_name(const char *flag, const char *what, const char *name,
+		      const char *const *names)
 {
-	const char *const *names = opt->choices;
 	char list[256] = "";
 	size_t n = 0;
 
-	for (const char *const *s = names; *s; s++) {
-		if (strcmp(arg, *s) == 0)
-			return 0;
+	for (const char *const *s = names; *s; s++)
 		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
 				      s == names ? "" : ", ", *s);
-	}
-	tool_err("--%s: unknown name '%s' (one of: %s)", opt->name, arg, list);
+	tool_err("%s: unknown %s '%s' (one of: %s)", flag, what, name, list);
 	return TOOL_EXIT_USAGE;
+}
+
+static int check_choice(const struct tool_option *opt, const char *arg)
+{
+	char flag[64];
+
+	for (const char *const *s = opt->choices; *s; s++)
+		if (strcmp(arg, *s) == 0)
+			return 0;
+	snprintf(flag, sizeof(flag), "--%s", opt->name);
+	return tool_unknown_name(flag, "name", arg, opt->choices);
 }
 
 /* Does what |o|'s row says with |arg|. Returns TOOL_PARSE_OK or an exit status. */

@@ -74,6 +74,11 @@ struct tool_command {
 int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
 	       int *first_arg);
 
+/* "FLAG: unknown WHAT 'NAME' (one of: a, b, c)" from the NULL-terminated
+ * |names|, as one line on stderr; returns TOOL_EXIT_USAGE. */
+int tool_unknown_name(const char *flag, const char *what, const char *name,
+		      const char *const *names);
+
 /* Splits comma-separated |arg| into |items| (at most |max|, each non-empty).
  * The strings point into |buf| (|buflen| bytes). Returns the count, or -1
  * after a line on stderr naming |what| (the option). */

@@ -10,9 +10,12 @@
 #define DEFAULT_IDLE_MS 30000
 #define DEFAULT_HANDSHAKE_MS 10000
 #define SERVER_MAX_STREAMS 1000
+#define DEFAULT_MAX_PATHS 4
 
+/* The names --help and error lines show; the library decides what exists. */
 const char *const tool_cc_names[] = {"cubic", "newreno", "reno", "lia", "olia", NULL};
-const char *const tool_sched_names[] = {"rr", "minrtt", "mrtt", "redundant", "backup", NULL};
+const char *const tool_sched_names[] = {"minrtt", "mrtt", "rr", "redundant", "backup", "ecf",
+					NULL};
 const char *const tool_stream_sched_names[] = {"rr", "prio", "sprio", NULL};
 const char *const tool_io_names[] = {"auto", "udp", "xdp", NULL};
 
@@ -23,15 +26,28 @@ void tool_transport_init(struct tool_transport *t)
 	t->cc = "cubic";
 	t->stream_sched = "rr";
 	t->io = "auto";
+	t->max_paths = DEFAULT_MAX_PATHS;
 	t->idle_ms = DEFAULT_IDLE_MS;
 	t->handshake_ms = DEFAULT_HANDSHAKE_MS;
 	t->keylog.fd = -1;
 }
 
-int tool_no_multipath(const char *what)
+bool tool_multipath(const struct tool_transport *t)
 {
-	tool_err("%s: multipath is not available yet", what);
-	return TOOL_EXIT_USAGE;
+	return t->max_paths > 0;
+}
+
+/* "reno" is the seed's name for NewReno. */
+static const char *cc_name(const char *name)
+{
+	return strcmp(name, "reno") == 0 ? "newreno" : name;
+}
+
+/* TOOL_EXIT_USAGE after one line when the library has no |what| |name|. */
+static int check_name(bool ok, const char *flag, const char *what, const char *name,
+		      const char *const *names)
+{
+	return ok ? 0 : tool_unknown_name(flag, what, name, names);
 }
 
 int tool_transport_start(struct tool_transport *t)
@@ -42,17 +58,16 @@ int tool_transport_start(struct tool_transport *t)
 		tool_err("--io xdp: AF_XDP path I/O is not available yet (use --io udp)");
 		return TOOL_EXIT_USAGE;
 	}
-	if (strcmp(t->cc, "lia") == 0 || strcmp(t->cc, "olia") == 0)
-		return tool_no_multipath("--cc lia/olia (coupled congestion control)");
-	if (strcmp(t->stream_sched, "rr") != 0) {
-		tool_err("--stream-sched %s: not available yet (only rr)", t->stream_sched);
-		return TOOL_EXIT_USAGE;
-	}
-	if (t->sched)
-		return tool_no_multipath("-sc (path scheduler)");
-	if (t->max_paths > 1)
-		return tool_no_multipath("--max-paths above 1");
-	rv = tool_qlog_dir(t->qlog_flag, &t->qlog_dir);
+	rv = check_name(mpq_cc_available(cc_name(t->cc)), "--cc", "congestion controller", t->cc,
+			tool_cc_names);
+	if (rv == 0 && t->sched)
+		rv = check_name(mpq_path_sched_available(t->sched), "-sc", "path scheduler",
+				t->sched, tool_sched_names);
+	if (rv == 0)
+		rv = check_name(mpq_stream_sched_available(t->stream_sched), "-ssc",
+				"stream scheduler", t->stream_sched, tool_stream_sched_names);
+	if (rv == 0)
+		rv = tool_qlog_dir(t->qlog_flag, &t->qlog_dir);
 	if (rv == 0)
 		rv = tool_keylog_open(&t->keylog, t->keylog_flag);
 	return rv;
@@ -68,9 +83,13 @@ void tool_transport_apply(const struct tool_transport *t, bool server, mpq_setti
 {
 	uint64_t window = t->flow_kb * 1024;
 
-	s->cc = strcmp(t->cc, "reno") == 0 ? "newreno" : t->cc;
+	s->cc = cc_name(t->cc);
 	s->initial_cwnd_packets = (uint32_t)t->init_cwnd;
 	s->stream_sched = t->stream_sched;
+	if (t->sched)
+		s->path_sched = t->sched;
+	s->multipath = tool_multipath(t);
+	s->max_path_id = (uint32_t)t->max_paths;
 	s->handshake_timeout = t->handshake_ms * MPQ_MS;
 	s->log = tool_log;
 	s->log_user_data = (void *)&t->verbose;

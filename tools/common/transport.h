@@ -27,21 +27,20 @@ extern const char *const tool_io_names[];
 	{"flow-window", NULL, 'f', "KB", TOOL_O_UINT(type, t.flow_kb, 1, 1024 * 1024), \
 	 .help = "initial flow-control window of each stream and of the\n" \
 		 "connection, in kB (default 1024; grows as the transfer needs)"}, \
-	{"cc", NULL, 0, "NAME", TOOL_O_CHOICE(type, t.cc, tool_cc_names), \
-	 .help = "congestion control: cubic (default) | newreno;\n" \
-		 "lia | olia need multipath"}, \
-	{"sched", "sc", 0, "NAME", TOOL_O_CHOICE(type, t.sched, tool_sched_names), \
-	 .help = "path scheduler: rr | minrtt (mrtt) | redundant | backup\n" \
-		 "(needs multipath)"}, \
-	{"stream-sched", "ssc", 0, "NAME", \
-	 TOOL_O_CHOICE(type, t.stream_sched, tool_stream_sched_names), \
-	 .help = "stream scheduler: rr (default); prio | sprio: not yet"}, \
+	{"cc", NULL, 0, "NAME", TOOL_O_STR(type, t.cc), \
+	 .help = "congestion control: cubic (default) | newreno (reno) |\n" \
+		 "lia | olia (coupled over the paths)"}, \
+	{"sched", "sc", 0, "NAME", TOOL_O_STR(type, t.sched), \
+	 .help = "path scheduler: minrtt (default; alias mrtt) | rr |\n" \
+		 "redundant | backup | ecf"}, \
+	{"stream-sched", "ssc", 0, "NAME", TOOL_O_STR(type, t.stream_sched), \
+	 .help = "stream scheduler: rr (default) | prio | sprio"}, \
 	{"io", NULL, 0, "MODE", TOOL_O_CHOICE(type, t.io, tool_io_names), \
 	 .help = "path I/O: auto (default) | udp | xdp; auto is udp\n" \
 		 "until AF_XDP is available"}, \
-	{"max-paths", NULL, 0, "N", TOOL_O_UINT(type, t.max_paths, 1, 1ULL << 32), \
-	 .help = "paths per connection (initial_max_path_id); above 1\n" \
-		 "needs multipath"}, \
+	{"max-paths", NULL, 0, "N", TOOL_O_UINT(type, t.max_paths, 0, UINT32_MAX), \
+	 .help = "paths a client may open besides the first\n" \
+		 "(initial_max_path_id; default 4; 0: no multipath)"}, \
 	{"qlog-dir", NULL, 0, "DIR", TOOL_O_STR(type, t.qlog_flag), \
 	 .help = "one qlog per connection in DIR (QLOGDIR does the same)"}, \
 	{"keylog", NULL, 0, "FILE", TOOL_O_STR(type, t.keylog_flag), \
@@ -58,10 +57,10 @@ struct tool_transport {
 	uint64_t init_cwnd;	/* packets, 0: the library's default */
 	uint64_t flow_kb;
 	const char *cc;
-	const char *sched;	/* path scheduler: multipath only */
+	const char *sched;	/* path scheduler, NULL: the library's default */
 	const char *stream_sched;
 	const char *io;
-	uint64_t max_paths;	/* 0: not given */
+	uint64_t max_paths;	/* initial_max_path_id; 0: multipath off */
 	const char *qlog_flag;	/* --qlog-dir as given */
 	const char *keylog_flag;
 	uint64_t idle_ms;
@@ -75,15 +74,17 @@ struct tool_transport {
 
 void tool_transport_init(struct tool_transport *t);
 
-/* Refuses what is parsed but not available yet (multipath, AF_XDP, ...),
- * checks the qlog directory and opens the key log. Returns 0 or
- * TOOL_EXIT_USAGE after one line. */
+/* Checks the scheduler and congestion controller names with the library,
+ * refuses what is parsed but not available yet (AF_XDP), checks the qlog
+ * directory and opens the key log. Returns 0 or TOOL_EXIT_USAGE after one
+ * line. */
 int tool_transport_start(struct tool_transport *t);
 
 void tool_transport_stop(struct tool_transport *t);
 
 /* Settings and transport parameters for a connection; |server| allows the
- * peer to open bidirectional streams (requests). */
+ * peer to open bidirectional streams (requests). Multipath is offered unless
+ * --max-paths is 0; the ADD_ADDRESS extension is left to the tool. */
 void tool_transport_apply(const struct tool_transport *t, bool server, mpq_settings *s,
 			  mpq_tparams *tp);
 
@@ -91,7 +92,7 @@ void tool_transport_apply(const struct tool_transport *t, bool server, mpq_setti
  * pointed to by |user_data| (the verbosity). */
 void tool_log(void *user_data, int level, const char *msg);
 
-/* "multipath is not available yet" for |what|, as one line; TOOL_EXIT_USAGE. */
-int tool_no_multipath(const char *what);
+/* Is multipath offered (--max-paths above 0)? */
+bool tool_multipath(const struct tool_transport *t);
 
 #endif

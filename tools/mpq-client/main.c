@@ -1,10 +1,21 @@
 /*
  * mpq-client: fetches URLs over one QUIC connection with HTTP/0.9
- * ("hq-interop"), over kernel UDP, single path (CLI.md "mpq-client").
+ * ("hq-interop"), over kernel UDP, on one path or several (CLI.md
+ * "mpq-client").
+ *
+ * Every path has its own UDP socket (bound to its -n interface and an
+ * address of the right family on it, or to the wildcard), so a datagram
+ * leaves by the socket its path names (mpq_path.user_data) and arrives with
+ * its real 4-tuple. The paths come from the command line (seed mapping:
+ * interface 0 reaches the URL's address, interface k+1 the k-th -mip
+ * address; -fmp a second port on interface 0) or, without -mip, from the
+ * addresses the server announces. They are opened once the handshake is
+ * done (or --path-delay later), retried after each event while the server's
+ * connection IDs for the next path ID are still on their way.
  *
  * One event loop: datagrams in go to mpq_conn_read_pkt; after every event
  * the connection's datagrams go out in GSO batches; one timer follows
- * mpq_conn_get_expiry and another delays the second URL (-d).
+ * mpq_conn_get_expiry, one delays the second URL (-d), one the paths.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +34,7 @@
 #include "common/callbacks.h"
 #include "common/dgramio.h"
 #include "common/jsonout.h"
+#include "common/localaddr.h"
 #include "common/opts.h"
 #include "common/progress.h"
 #include "common/tool.h"
@@ -34,10 +46,11 @@
 #include "mpq/hq.h"
 
 #define RX_ROUNDS 16	/* receive batches per readable event before the timers run */
+#define MAX_PATHS 16	/* paths (and sockets) of one connection */
+#define OPEN_TRIES 1000	/* events to wait for the CIDs of the next path ID */
 
 /* Options that need more than storing a value (the others are in the table). */
 enum {
-	OPT_MULTIPATH,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 };
@@ -45,7 +58,9 @@ enum {
 struct client_opts {
 	struct tool_transport t;
 	const char *ifaces;
-	const struct tool_option *multipath; /* -mip, -fmp or --path-delay was given */
+	const char *more_remotes;
+	bool fake_multipath;
+	uint64_t path_delay_ms;
 	uint64_t delay_ms;
 	const char *output;
 	bool discard;
@@ -63,16 +78,19 @@ static const char *const alpn_names[] = {"hq-interop", "h3", NULL};
 static const struct tool_option client_options[] = {
 	{"ifaces", NULL, 'n', "LIST", TOOL_O_STR(O, ifaces),
 	 .help = "local interfaces, one per path: the first reaches the URL's\n"
-		 "address (more than one needs multipath)"},
-	{"more-remotes", "mip", 0, "LIST", TOOL_O_SET(OPT_MULTIPATH),
-	 .help = "more server address:port pairs, comma-separated (multipath)"},
-	{"fake-multipath", "fmp", 0, NULL, TOOL_O_SET(OPT_MULTIPATH),
-	 .help = "a second path over the same interface (multipath)"},
+		 "address, interface k+1 the k-th -mip address (the URL's\n"
+		 "when there are fewer -mip addresses)"},
+	{"more-remotes", "mip", 0, "LIST", TOOL_O_STR(O, more_remotes),
+	 .help = "more server addresses (A.B.C.D:PORT or [V6]:PORT),\n"
+		 "comma-separated: one more path to each"},
+	{"fake-multipath", "fmp", 0, NULL, TOOL_O_TRUE(O, fake_multipath),
+	 .help = "a second path over the first interface (another source port)"},
 	{"delay", NULL, 'd', "MS", TOOL_O_UINT(O, delay_ms, 0, 3600000),
 	 .help = "request the second and later URLs MS milliseconds after\n"
 		 "the first"},
-	{"path-delay", NULL, 0, "MS", TOOL_O_SET(OPT_MULTIPATH),
-	 .help = "open the extra paths MS ms after the handshake (multipath)"},
+	{"path-delay", NULL, 0, "MS", TOOL_O_UINT(O, path_delay_ms, 0, 3600000),
+	 .help = "open the extra paths MS ms after the handshake (default 0:\n"
+		 "as soon as the server allows)"},
 	{"output", NULL, 'o', "PATH", TOOL_O_STR(O, output),
 	 .help = "a file (one URL) or directory (several); '-' writes the\n"
 		 "body to stdout. Default: the URL's file name in the current\n"
@@ -102,6 +120,28 @@ static const struct tool_option client_options[] = {
 };
 #undef O
 
+enum cpath_state {
+	CPATH_WAITING,		/* to be opened once the connection allows */
+	CPATH_OPEN,		/* mpq_conn_open_path took it (path 0: from the start) */
+	CPATH_GAVE_UP,		/* never opened */
+};
+
+/* A path of ours: its socket, interface and server address. */
+struct cpath {
+	struct tool_sock sock;	/* first: mpq_path.user_data points here */
+	struct client *c;
+	const char *ifname;	/* -n interface, NULL: the kernel's choice */
+	mpq_addr remote;
+	enum cpath_state state;
+	uint32_t path_id;
+	unsigned int tries;	/* mpq_conn_open_path found no path ID yet */
+	int last_errnum;	/* the last send or ICMP error seen (said once with -v) */
+	bool write_watched;	/* the loop watches the socket for writability */
+	mpq_addr seen_local;	/* where the server's first datagram arrived */
+	uint32_t seen_ifindex;
+	bool watched;		/* the socket is in the loop */
+};
+
 /* One URL to fetch and where its body goes. */
 struct fetch {
 	struct tool_url url;
@@ -120,7 +160,13 @@ struct client {
 	mpq_loop *loop;
 	mpq_loop_timer conn_timer;
 	mpq_loop_timer delay_timer;
-	struct tool_sock sock;
+	mpq_loop_timer path_timer;	/* --path-delay */
+	struct cpath paths[MAX_PATHS];	/* [0]: the URL's path */
+	size_t npaths;
+	char ifbuf[1024];		/* -n, split */
+	const char *ifs[MAX_PATHS];
+	int nifs;
+	bool paths_due;			/* the extra paths may be opened now */
 	mpq_tls_ctx *tls;
 	mpq_hq_client *hq;
 	mpq_conn *conn;
@@ -135,8 +181,6 @@ struct client {
 	bool ended;		/* the connection is over: stop the loop */
 	int conn_err;		/* what ended it (MPQ_ERR_*), 0 while it lives */
 	char reason[256];	/* why it failed, for the error line */
-	mpq_addr seen_local;	/* where the server's datagrams arrived */
-	uint32_t seen_ifindex;
 	mpq_conn_stats stats;	/* taken before the connection is deleted */
 	char alpn[32];
 };
@@ -146,9 +190,6 @@ static int set_option(void *ctx, const struct tool_option *opt, const char *arg)
 	struct client_opts *o = ctx;
 
 	switch (opt->id) {
-	case OPT_MULTIPATH:
-		o->multipath = opt;
-		return 0;
 	case OPT_PROGRESS:
 		o->progress = TOOL_PROGRESS_ON;
 		return 0;
@@ -162,7 +203,8 @@ static int set_option(void *ctx, const struct tool_option *opt, const char *arg)
 static const struct tool_command client_command = {
 	.usage = "[options] URL...",
 	.summary = "Fetch every URL (https://HOST:PORT/PATH) over one QUIC connection with\n"
-		   "HTTP/0.9 (ALPN hq-interop), over UDP on a single path.",
+		   "HTTP/0.9 (ALPN hq-interop), over UDP, with a path for each -n interface,\n"
+		   "-mip address and announced server address (multipath QUIC).",
 	.options = client_options,
 	.epilogue = "Exit status: 0 every URL fetched whole; 1 some URL failed (not found, stream\n"
 		    "reset, output not writable); 2 usage error; 3 connection failed (no route,\n"
@@ -171,18 +213,21 @@ static const struct tool_command client_command = {
 	.set = set_option,
 };
 
-/* Refuses what is parsed but cannot work yet. */
+/* Refuses what is parsed but cannot work (yet). */
 static int check_available(const struct client_opts *o)
 {
-	if (o->multipath) {
-		char what[40];
+	const char *mp = NULL;
 
-		snprintf(what, sizeof(what), "%s%s", o->multipath->alias ? "-" : "--",
-			 o->multipath->alias ? o->multipath->alias : o->multipath->name);
-		return tool_no_multipath(what);
+	if (o->more_remotes)
+		mp = "-mip";
+	else if (o->fake_multipath)
+		mp = "-fmp";
+	else if (o->ifaces && strchr(o->ifaces, ','))
+		mp = "-n with several interfaces";
+	if (mp && !tool_multipath(&o->t)) {
+		tool_err("%s: needs multipath (--max-paths 0 turns it off)", mp);
+		return TOOL_EXIT_USAGE;
 	}
-	if (o->ifaces && strchr(o->ifaces, ','))
-		return tool_no_multipath("-n with more than one interface");
 	if (o->alpn && strcmp(o->alpn, "h3") == 0) {
 		tool_err("--alpn h3: HTTP/3 is not available yet (use hq-interop)");
 		return TOOL_EXIT_USAGE;
@@ -438,6 +483,14 @@ static int on_delay(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 	return rv < 0 ? rv : after_event(c);
 }
 
+static int on_path_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
+{
+	struct client *c = ud;
+
+	c->paths_due = true;
+	return after_event(c);
+}
+
 static int on_handshake(mpq_conn *conn, void *ud)
 {
 	struct client *c = ud;
@@ -451,7 +504,17 @@ static int on_handshake(mpq_conn *conn, void *ud)
 		c->alpn[alen] = '\0';
 	}
 	if (c->o.t.verbose)
-		tool_err("connected to %s (%s)", c->server, c->alpn);
+		tool_err("connected to %s (%s%s)", c->server, c->alpn,
+			 mpq_conn_is_multipath(conn) ? ", multipath" : "");
+	/* The extra paths: from the next event on, or --path-delay later. */
+	if (!c->o.path_delay_ms) {
+		c->paths_due = true;
+	} else {
+		rv = mpq_loop_timer_set(c->loop, &c->path_timer,
+					mpq_loop_now() + c->o.path_delay_ms * MPQ_MS, 0);
+		if (rv < 0)
+			return rv;
+	}
 	/* Requests (and output files) wait for the handshake, so that a failed
 	 * connection leaves no empty files behind. The hq client's own hook,
 	 * called next, sends them. With -d the others follow on a timer. */
@@ -481,18 +544,307 @@ static void on_request_done(mpq_hq_request *req, void *ud)
 	}
 }
 
-static int on_dgram(void *ud, mpq_dgram *d)
+/* ---- Paths ---- */
+
+/* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages. */
+static void path_text(const struct cpath *p, char *buf, size_t len)
+{
+	char remote[MPQ_ADDR_STRLEN];
+
+	mpq_addr_format(&p->remote, remote, sizeof(remote));
+	snprintf(buf, len, "%s%s%s to %s", p->sock.name, p->ifname ? " on " : "",
+		 p->ifname ? p->ifname : "", remote);
+}
+
+/* The path socket a connection's path uses (mpq_path.user_data), or NULL. */
+static struct cpath *path_of(struct client *c, const void *user_data)
+{
+	for (size_t i = 0; i < c->npaths; i++)
+		if (user_data == &c->paths[i].sock)
+			return &c->paths[i];
+	return NULL;
+}
+
+/* A new path to |remote| from |ifname|; the caller checked there is room. */
+static struct cpath *add_path(struct client *c, const char *ifname, const mpq_addr *remote)
+{
+	struct cpath *p = &c->paths[c->npaths];
+
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->ifname = ifname;
+	p->remote = *remote;
+	p->state = c->npaths == 0 ? CPATH_OPEN : CPATH_WAITING;
+	c->npaths++;
+	return p;
+}
+
+/* The paths of the command line (CLI.md seed mapping): interface 0 reaches
+ * the URL's address, interface k+1 the k-th -mip address (the URL's address
+ * when -mip has fewer; the kernel's choice of interface when -n has fewer);
+ * -fmp one more from interface 0. Returns 0 or TOOL_EXIT_USAGE after one line. */
+static int plan_paths(struct client *c)
+{
+	const struct client_opts *o = &c->o;
+	const mpq_addr *url = &c->fetches[0].url.addr;
+	const char *mips[MAX_PATHS];
+	char mipbuf[1024];
+	int nmip = 0, nextra;
+
+	if (o->ifaces) {
+		c->nifs = tool_split_list("-n", o->ifaces, c->ifbuf, sizeof(c->ifbuf), c->ifs,
+					  MAX_PATHS);
+		if (c->nifs < 0)
+			return TOOL_EXIT_USAGE;
+	}
+	if (o->more_remotes) {
+		nmip = tool_split_list("-mip", o->more_remotes, mipbuf, sizeof(mipbuf), mips,
+				       MAX_PATHS - 1);
+		if (nmip < 0)
+			return TOOL_EXIT_USAGE;
+	}
+	nextra = nmip > c->nifs - 1 ? nmip : c->nifs - 1;
+	if (1 + nextra + o->fake_multipath > MAX_PATHS) {
+		tool_err("-n, -mip and -fmp ask for more than %d paths", MAX_PATHS);
+		return TOOL_EXIT_USAGE;
+	}
+	add_path(c, c->nifs ? c->ifs[0] : NULL, url);
+	for (int k = 0; k < nextra; k++) {
+		mpq_addr a = *url;
+
+		if (k < nmip && mpq_addr_parse(&a, mips[k]) < 0) {
+			tool_err("-mip: '%s' is not an address and port (A.B.C.D:PORT or [V6]:PORT)",
+				 mips[k]);
+			return TOOL_EXIT_USAGE;
+		}
+		add_path(c, k + 1 < c->nifs ? c->ifs[k + 1] : NULL, &a);
+	}
+	if (o->fake_multipath)
+		add_path(c, c->nifs ? c->ifs[0] : NULL, url);
+	return 0;
+}
+
+static int on_readable(mpq_loop *loop, int fd, unsigned int events, void *ud);
+
+/* Opens |p|'s socket, on its interface with an address of the remote's
+ * family there (or on the wildcard), and watches it once the loop exists.
+ * Returns 0, or an exit status after one line: an error, or only a warning
+ * for a path to an |announced| address. */
+static int open_path_socket(struct client *c, struct cpath *p, bool announced)
+{
+	int fam = p->remote.ss.ss_family;
+	int on = 1, status = TOOL_EXIT_USAGE, rv = 0;
+	char why[512], text[160], remote[MPQ_ADDR_STRLEN];
+	mpq_oserr err = {0};
+	mpq_addr local;
+
+	mpq_addr_format(&p->remote, remote, sizeof(remote));
+	mpq_addr_any(&local, fam, 0);
+	if (p->ifname)
+		rv = tool_iface_local(p->ifname, &p->remote, &local);
+	if (rv == MPQ_ERR_NOT_FOUND) {
+		snprintf(why, sizeof(why), "-n %s: no such interface", p->ifname);
+	} else if (rv < 0) {
+		snprintf(why, sizeof(why), "-n %s: the interface has no %s%s address to reach %s",
+			 p->ifname, tool_addr_is_link_local(&p->remote) ? "link-local " : "",
+			 fam == AF_INET ? "IPv4" : "IPv6", remote);
+	} else {
+		rv = tool_sock_open(&p->sock, &local, p->ifname, &err);
+		status = TOOL_EXIT_CONN;
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		snprintf(why, sizeof(why), "cannot connect to %s: cannot open a UDP socket%s%s: %s",
+			 remote, p->ifname ? " on " : "", p->ifname ? p->ifname : "", text);
+	}
+	if (rv == 0) {
+		/* ICMP errors (port unreachable) reach an unconnected socket only
+		 * with IP_RECVERR; without it a closed port means waiting for the
+		 * timeout. */
+		if (fam == AF_INET)
+			setsockopt(mpq_pathio_fd(p->sock.io), IPPROTO_IP, IP_RECVERR, &on,
+				   sizeof(on));
+		else
+			setsockopt(mpq_pathio_fd(p->sock.io), IPPROTO_IPV6, IPV6_RECVERR, &on,
+				   sizeof(on));
+		if (!c->loop)
+			return 0;
+		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
+				     p);
+		status = TOOL_EXIT_FAIL;
+		snprintf(why, sizeof(why), "cannot watch the socket of %s: %s", p->sock.name,
+			 mpq_strerror(rv));
+		p->watched = rv == 0;
+	}
+	if (rv == 0)
+		return 0;
+	if (announced)
+		tool_warn("no path to the announced %s: %s", remote, why);
+	else
+		tool_err("%s", why);
+	return status;
+}
+
+static int open_path_sockets(struct client *c)
+{
+	for (size_t i = 0; i < c->npaths; i++) {
+		int rv = open_path_socket(c, &c->paths[i], false);
+
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+static bool iface_used(const struct client *c, const char *ifname)
+{
+	for (size_t i = 0; i < c->npaths; i++)
+		if (c->paths[i].ifname && strcmp(c->paths[i].ifname, ifname) == 0)
+			return true;
+	return false;
+}
+
+/* The -n interface for a path to announced |addr|: the one the routes
+ * choose for it, else the next unused one, else the first (unused first
+ * among equals). NULL without -n: the kernel's choice. */
+static const char *announced_iface(const struct client *c, const mpq_addr *addr)
+{
+	mpq_addr src;
+	bool routed = tool_route_source(addr, &src) == 0;
+	int best = 0, best_score = -1;
+
+	for (int i = 0; i < c->nifs; i++) {
+		int score = 2 * (routed && tool_iface_has(c->ifs[i], &src)) +
+			    !iface_used(c, c->ifs[i]);
+
+		if (score > best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	return c->nifs ? c->ifs[best] : NULL;
+}
+
+/* Why no path goes to announced |addr|, or NULL: -mip names the paths
+ * itself; the URL's address family only; nothing this host cannot reach
+ * (link-local, another host's loopback); one path per address. */
+static const char *announced_skip(const struct client *c, const mpq_addr *addr)
+{
+	const mpq_addr *url = &c->fetches[0].url.addr;
+
+	if (c->o.more_remotes)
+		return "-mip names the paths";
+	if (addr->ss.ss_family != url->ss.ss_family)
+		return "not the address family of the URL";
+	if (tool_addr_is_link_local(addr) ||
+	    (tool_addr_is_loopback(addr) && !tool_addr_is_loopback(url)))
+		return "not reachable from here";
+	for (size_t i = 0; i < c->npaths; i++)
+		if (mpq_addr_equal(&c->paths[i].remote, addr))
+			return "a path goes there already";
+	if (c->npaths == MAX_PATHS)
+		return "too many paths";
+	return NULL;
+}
+
+/* The server announced |addr| (ADD_ADDRESS): one more path to it. It is
+ * opened with the others, after this event. */
+static int on_address(mpq_conn *conn, const mpq_addr *addr, void *ud)
 {
 	struct client *c = ud;
+	const char *skip = announced_skip(c, addr);
+	char text[MPQ_ADDR_STRLEN];
+	struct cpath *p;
+
+	mpq_addr_format(addr, text, sizeof(text));
+	if (skip) {
+		if (c->o.t.verbose)
+			tool_err("the server announced %s: no path to it (%s)", text, skip);
+		return 0;
+	}
+	p = add_path(c, announced_iface(c, addr), addr);
+	if (open_path_socket(c, p, true) != 0) {
+		c->npaths--;
+		return 0;
+	}
+	if (c->o.t.verbose)
+		tool_err("the server announced %s: a path to it from %s", text,
+			 p->ifname ? p->ifname : "the interface the routes choose");
+	return 0;
+}
+
+/* Paths |from| on will not be opened: one warning saying why. */
+static void give_up_paths(struct client *c, size_t from, const char *why)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < c->npaths; i++) {
+		if (c->paths[i].state == CPATH_WAITING) {
+			c->paths[i].state = CPATH_GAVE_UP;
+			n++;
+		}
+	}
+	tool_warn("%zu path%s not opened: %s", n, n == 1 ? "" : "s", why);
+}
+
+/* Opens the waiting paths in order, as far as the connection allows now;
+ * after every event, so a path waiting for the CIDs of its path ID is tried
+ * again when packets have come (OPEN_TRIES times). */
+static void open_paths(struct client *c)
+{
+	char why[256];
+
+	if (!c->paths_due || c->closing || c->conn_err)
+		return;
+	for (size_t i = 1; i < c->npaths; i++) {
+		struct cpath *p = &c->paths[i];
+		mpq_path tuple = {.local = p->sock.io->local, .remote = p->remote,
+				  .ifindex = p->sock.io->ifindex, .user_data = &p->sock};
+		const mpq_tparams *tp = mpq_conn_peer_tparams(c->conn);
+		int rv;
+
+		if (p->state != CPATH_WAITING)
+			continue;
+		if (!mpq_conn_is_multipath(c->conn)) {
+			give_up_paths(c, i, "the server does not offer multipath");
+			return;
+		}
+		rv = mpq_conn_open_path(c->conn, &tuple, &p->path_id);
+		if (rv == 0) {
+			p->state = CPATH_OPEN;
+			if (c->o.t.verbose) {
+				path_text(p, why, sizeof(why));
+				tool_err("path %u: %s", p->path_id, why);
+			}
+			continue;
+		}
+		/* Not yet: the handshake is not confirmed, or the CIDs of the
+		 * next path ID have not arrived. */
+		if (rv == MPQ_ERR_INVALID_ARGUMENT ||
+		    (rv == MPQ_ERR_NOT_FOUND && ++p->tries < OPEN_TRIES))
+			return;
+		snprintf(why, sizeof(why),
+			 "no path ID left (the server allows IDs up to %llu, this client %llu)",
+			 (unsigned long long)tp->initial_max_path_id,
+			 (unsigned long long)c->o.t.max_paths);
+		give_up_paths(c, i, rv == MPQ_ERR_NOT_FOUND ? why : mpq_strerror(rv));
+		return;
+	}
+}
+
+/* ---- Datagrams ---- */
+
+static int on_dgram(void *ud, mpq_dgram *d)
+{
+	struct cpath *p = ud;
+	struct client *c = p->c;
 	mpq_path path = {.local = d->local, .remote = d->remote, .ifindex = d->ifindex,
-			 .user_data = &c->sock};
+			 .user_data = &p->sock};
 	int rv;
 
-	if (!mpq_addr_equal(&d->remote, &c->fetches[0].url.addr))
-		return 0; /* not from the server */
-	if (!c->seen_local.len) {
-		c->seen_local = d->local;
-		c->seen_ifindex = d->ifindex;
+	if (!mpq_addr_equal(&d->remote, &p->remote))
+		return 0; /* not from this path's server address */
+	if (!p->seen_local.len) {
+		p->seen_local = d->local;
+		p->seen_ifindex = d->ifindex;
 	}
 	rv = mpq_conn_read_pkt(c->conn, &path, d->data, d->len, mpq_loop_now());
 	if (rv < 0)
@@ -500,29 +852,38 @@ static int on_dgram(void *ud, mpq_dgram *d)
 	return 0;
 }
 
-/* An ICMP error about a datagram we sent (IP_RECVERR): before the handshake
- * completes, the server is unreachable or not listening. Later ones are
- * ignored, as QUIC does. */
-static void on_icmp_error(struct client *c, int errnum)
-{
-	if (c->handshake_done)
-		return;
-	if (errnum == ECONNREFUSED)
-		fail(c, MPQ_ERR_INTERNAL, "connection refused (nothing listens on that port)");
-	else
-		fail(c, MPQ_ERR_INTERNAL, "%s", strerror(errnum));
-}
-
 static bool is_icmp_errno(int e)
 {
 	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
-	       e == ENONET || e == EPROTO;
+	       e == ENONET || e == EPROTO || e == ENETDOWN;
+}
+
+/* An ICMP error about a datagram sent on |p| (IP_RECVERR), or a send the
+ * kernel refused: before the handshake completes, the server is unreachable
+ * or not listening. Later ones are ignored, as QUIC does: the connection
+ * finds out itself whether the path still works (said once with -v). */
+static void on_icmp_error(struct client *c, struct cpath *p, int errnum)
+{
+	char text[256];
+
+	if (p == c->paths && !c->handshake_done) {
+		if (errnum == ECONNREFUSED)
+			fail(c, MPQ_ERR_INTERNAL, "connection refused (nothing listens on that port)");
+		else
+			fail(c, MPQ_ERR_INTERNAL, "%s", strerror(errnum));
+		return;
+	}
+	if (c->o.t.verbose && errnum != p->last_errnum) {
+		path_text(p, text, sizeof(text));
+		tool_err("path %s: %s", text, strerror(errnum));
+	}
+	p->last_errnum = errnum;
 }
 
 /* Reads the socket's error queue (IP_RECVERR) so that epoll stops reporting it. */
-static void drain_errqueue(struct client *c)
+static void drain_errqueue(struct cpath *p)
 {
-	int fd = mpq_pathio_fd(c->sock.io);
+	int fd = mpq_pathio_fd(p->sock.io);
 
 	for (int i = 0; i < 64; i++) {
 		uint8_t data[64], control[512];
@@ -538,33 +899,34 @@ static void drain_errqueue(struct client *c)
 			if ((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
 			    (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR))
 				if (is_icmp_errno((int)ee->ee_errno))
-					on_icmp_error(c, (int)ee->ee_errno);
+					on_icmp_error(p->c, p, (int)ee->ee_errno);
 		}
 	}
 }
 
 static int on_readable(mpq_loop *loop, int fd, unsigned int events, void *ud)
 {
-	struct client *c = ud;
+	struct cpath *p = ud;
+	struct client *c = p->c;
 	int rv;
 
 	if (events & MPQ_LOOP_ERROR)
-		drain_errqueue(c);
+		drain_errqueue(p);
 	if (events & MPQ_LOOP_WRITE) {
-		rv = tool_tx_flush(&c->sock);
+		rv = tool_tx_flush(&p->sock);
 		if (rv < 0)
 			return rv;
 	}
 	if (events & MPQ_LOOP_READ) {
-		rv = tool_rx_drain(&c->sock, on_dgram, c, RX_ROUNDS);
-		if (rv < 0 && is_icmp_errno(c->sock.io->err.errnum)) {
-			drain_errqueue(c);
-			on_icmp_error(c, c->sock.io->err.errnum);
+		rv = tool_rx_drain(&p->sock, on_dgram, p, RX_ROUNDS);
+		if (rv < 0 && is_icmp_errno(p->sock.io->err.errnum)) {
+			drain_errqueue(p);
+			on_icmp_error(c, p, p->sock.io->err.errnum);
 		} else if (rv < 0) {
 			char text[160];
 
-			tool_oserr_text(text, sizeof(text), rv, &c->sock.io->err);
-			fail(c, rv, "receive failed: %s", text);
+			tool_oserr_text(text, sizeof(text), rv, &p->sock.io->err);
+			fail(c, rv, "receive failed on %s: %s", p->sock.name, text);
 		}
 	}
 	return after_event(c);
@@ -598,7 +960,26 @@ static void show_progress(struct client *c, uint64_t now)
 	tool_progress_update(&c->progress, now, bytes, done, c->nfetches);
 }
 
-/* After every event: send, close when done, re-arm the timer. */
+/* Hands |p|'s queue to the kernel and watches for writability while it is
+ * blocked. Returns 0 or a fatal MPQ_ERR_*. */
+static int flush_path(struct client *c, struct cpath *p)
+{
+	struct tool_sock *s = &p->sock;
+	int rv = tool_tx_flush(s);
+
+	if (rv < 0)
+		return rv;
+	if (s->tx_errnum && is_icmp_errno(s->tx_errnum))
+		on_icmp_error(c, p, s->tx_errnum);
+	s->tx_errnum = 0;
+	if (s->tx_blocked == p->write_watched)
+		return 0;
+	p->write_watched = s->tx_blocked;
+	return mpq_loop_mod_fd(c->loop, mpq_pathio_fd(s->io),
+			       MPQ_LOOP_READ | (s->tx_blocked ? MPQ_LOOP_WRITE : 0));
+}
+
+/* After every event: open paths, send, close when done, re-arm the timer. */
 static int after_event(struct client *c)
 {
 	uint64_t now = mpq_loop_now();
@@ -609,21 +990,17 @@ static int after_event(struct client *c)
 		mpq_conn_close(c->conn, 0, "", now);
 		c->closing = true;
 	}
-	rv = tool_conn_send(&c->sock, c->conn, now);
+	open_paths(c);
+	rv = tool_conn_send(&c->paths[0].sock, c->conn, now);
 	if (rv < 0 && rv != MPQ_ERR_CLOSING && rv != MPQ_ERR_DRAINING)
 		return rv;
 	if (rv < 0)
 		describe_conn_error(c, rv);
-	rv = tool_tx_flush(&c->sock);
-	if (rv < 0)
-		return rv;
-	if (c->sock.tx_errnum && is_icmp_errno(c->sock.tx_errnum))
-		on_icmp_error(c, c->sock.tx_errnum);
-	c->sock.tx_errnum = 0;
-	rv = mpq_loop_mod_fd(c->loop, mpq_pathio_fd(c->sock.io),
-			     MPQ_LOOP_READ | (c->sock.tx_blocked ? MPQ_LOOP_WRITE : 0));
-	if (rv < 0)
-		return rv;
+	for (size_t i = 0; i < c->npaths; i++) {
+		rv = flush_path(c, &c->paths[i]);
+		if (rv < 0)
+			return rv;
+	}
 	if (c->closing || c->conn_err) {
 		/* The close (ours or the peer's) is out: no need to linger. */
 		c->ended = true;
@@ -635,37 +1012,6 @@ static int after_event(struct client *c)
 }
 
 /* ---- Setting up ---- */
-
-static int open_socket(struct client *c)
-{
-	const mpq_addr *server = &c->fetches[0].url.addr;
-	int fam = server->ss.ss_family;
-	int on = 1;
-	mpq_oserr err;
-	mpq_addr local;
-	char text[160];
-	int rv;
-
-	mpq_addr_any(&local, fam, 0);
-	rv = tool_sock_open(&c->sock, &local, c->o.ifaces, &err);
-	if (rv == MPQ_ERR_NOT_FOUND && c->o.ifaces) {
-		tool_err("-n %s: no such interface", c->o.ifaces);
-		return TOOL_EXIT_USAGE;
-	}
-	if (rv < 0) {
-		tool_oserr_text(text, sizeof(text), rv, &err);
-		tool_err("cannot connect to %s: cannot open a UDP socket%s%s: %s", c->server,
-			 c->o.ifaces ? " on " : "", c->o.ifaces ? c->o.ifaces : "", text);
-		return TOOL_EXIT_CONN;
-	}
-	/* ICMP errors (port unreachable) reach an unconnected socket only with
-	 * IP_RECVERR; without it a closed port means waiting for the timeout. */
-	if (fam == AF_INET)
-		setsockopt(mpq_pathio_fd(c->sock.io), IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
-	else
-		setsockopt(mpq_pathio_fd(c->sock.io), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
-	return 0;
-}
 
 static int make_tls(struct client *c)
 {
@@ -693,8 +1039,9 @@ static int make_conn(struct client *c)
 {
 	mpq_hq_client_config hcfg = {.request_done = on_request_done, .user_data = c,
 				     .log = tool_log, .log_user_data = &c->o.t.verbose};
-	mpq_path path = {.local = c->sock.io->local, .remote = c->fetches[0].url.addr,
-			 .user_data = &c->sock};
+	struct tool_sock *s0 = &c->paths[0].sock;
+	mpq_path path = {.local = s0->io->local, .remote = c->paths[0].remote,
+			 .ifindex = s0->io->ifindex, .user_data = s0};
 	mpq_settings settings;
 	mpq_tparams tparams;
 	mpq_callbacks cb = {0};
@@ -708,10 +1055,13 @@ static int make_conn(struct client *c)
 	mpq_settings_default(&settings);
 	mpq_tparams_default(&tparams);
 	tool_transport_apply(&c->o.t, false, &settings, &tparams);
+	/* A client always listens to announced addresses (docs/add_address.md). */
+	settings.add_address = settings.multipath;
 	settings.server_name = c->fetches[0].url.host;
 	mpq_hq_client_callbacks(&cb, c->hq);
 	c->cbw.keylog = &c->o.t.keylog;
 	c->cbw.handshake_completed = on_handshake;
+	c->cbw.address_added = on_address;
 	c->cbw.tool = c;
 	tool_callbacks_wrap(&cb, &c->cbw);
 
@@ -735,13 +1085,21 @@ static int make_loop(struct client *c)
 
 	if (rv != 0)
 		return rv;
-	rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(c->sock.io), MPQ_LOOP_READ, on_readable, c);
-	if (rv < 0) {
-		tool_err("cannot watch the socket: %s", mpq_strerror(rv));
-		return TOOL_EXIT_FAIL;
-	}
 	mpq_loop_timer_init(&c->conn_timer, on_conn_timer, c);
 	mpq_loop_timer_init(&c->delay_timer, on_delay, c);
+	mpq_loop_timer_init(&c->path_timer, on_path_timer, c);
+	/* The sockets opened before the loop existed. */
+	for (size_t i = 0; i < c->npaths; i++) {
+		struct cpath *p = &c->paths[i];
+
+		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
+				     p);
+		if (rv < 0) {
+			tool_err("cannot watch the socket of %s: %s", p->sock.name, mpq_strerror(rv));
+			return TOOL_EXIT_FAIL;
+		}
+		p->watched = true;
+	}
 	return 0;
 }
 
@@ -758,8 +1116,9 @@ static int run(struct client *c)
 		uint64_t now = mpq_loop_now();
 
 		mpq_conn_close(c->conn, 0, "interrupted", now);
-		tool_conn_send(&c->sock, c->conn, now);
-		tool_tx_flush(&c->sock);
+		tool_conn_send(&c->paths[0].sock, c->conn, now);
+		for (size_t i = 0; i < c->npaths; i++)
+			tool_tx_flush(&c->paths[i].sock);
 		fail(c, MPQ_ERR_CLOSING, "interrupted");
 	}
 	tool_progress_end(&c->progress);
@@ -767,7 +1126,7 @@ static int run(struct client *c)
 		const mpq_oserr *e = mpq_loop_oserr(c->loop);
 		char text[160];
 
-		tool_oserr_text(text, sizeof(text), rv, e->errnum ? e : &c->sock.io->err);
+		tool_oserr_text(text, sizeof(text), rv, e->errnum ? e : &c->paths[0].sock.io->err);
 		fail(c, rv, "%s", text);
 	}
 	if (!c->end)
@@ -777,24 +1136,45 @@ static int run(struct client *c)
 	return 0;
 }
 
-static void json_path(struct client *c, struct tool_json *j)
+/* CLI.md's name for a path's state; a connection that failed takes its
+ * live paths with it. */
+static const char *path_state(const struct client *c, const mpq_path_stats *st)
 {
-	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN], ifname[IF_NAMESIZE] = "";
-	mpq_addr l = c->seen_local.len ? c->seen_local : c->sock.io->local;
-	const char *state = c->conn_err && !c->closing ? "failed" :
-			    c->handshake_done ? "active" : "validating";
+	bool conn_failed = c->conn_err && !c->closing;
 
-	mpq_addr_set_port(&l, mpq_addr_port(&c->sock.io->local));
+	switch (st->state) {
+	case MPQ_PATH_STATE_VALIDATING:
+		return conn_failed ? "failed" : "validating";
+	case MPQ_PATH_STATE_ACTIVE:
+		return conn_failed ? "failed" : st->backup ? "backup" : "active";
+	case MPQ_PATH_STATE_ABANDONED:
+		return "abandoned";
+	default:
+		return "failed";
+	}
+}
+
+static void json_path(struct client *c, struct tool_json *j, const mpq_path_stats *st)
+{
+	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN] = "", ifname[IF_NAMESIZE] = "";
+	const struct cpath *p = path_of(c, st->tuple.user_data);
+	mpq_addr l = st->tuple.local;
+
+	/* A socket on the wildcard: the address the server's datagrams came to. */
+	if (p && mpq_addr_is_any(&l) && p->seen_local.len) {
+		l = p->seen_local;
+		mpq_addr_set_port(&l, mpq_addr_port(&p->sock.io->local));
+	}
 	mpq_addr_format(&l, local, sizeof(local));
-	mpq_addr_format(&c->fetches[0].url.addr, remote, sizeof(remote));
-	if (c->o.ifaces)
-		snprintf(ifname, sizeof(ifname), "%s", c->o.ifaces);
-	else if (c->seen_ifindex)
-		if_indextoname(c->seen_ifindex, ifname);
+	mpq_addr_format(&st->tuple.remote, remote, sizeof(remote));
+	if (p && p->ifname)
+		snprintf(ifname, sizeof(ifname), "%s", p->ifname);
+	else if (p && p->seen_ifindex)
+		if_indextoname(p->seen_ifindex, ifname);
 
 	tool_json_obj_begin(j);
 	tool_json_key(j, "path_id");
-	tool_json_u64(j, 0);
+	tool_json_u64(j, st->path_id);
 	tool_json_key(j, "iface");
 	if (ifname[0])
 		tool_json_str(j, ifname);
@@ -805,24 +1185,24 @@ static void json_path(struct client *c, struct tool_json *j)
 	tool_json_key(j, "remote");
 	tool_json_str(j, remote);
 	tool_json_key(j, "state");
-	tool_json_str(j, state);
+	tool_json_str(j, path_state(c, st));
 	tool_json_key(j, "bytes_sent");
-	tool_json_u64(j, c->stats.bytes_sent);
+	tool_json_u64(j, st->bytes_sent);
 	tool_json_key(j, "bytes_received");
-	tool_json_u64(j, c->stats.bytes_received);
+	tool_json_u64(j, st->bytes_received);
 	tool_json_key(j, "packets_sent");
-	tool_json_u64(j, c->stats.packets_sent);
+	tool_json_u64(j, st->packets_sent);
 	tool_json_key(j, "packets_received");
-	tool_json_u64(j, c->stats.packets_received);
+	tool_json_u64(j, st->packets_received);
 	tool_json_key(j, "packets_lost");
-	tool_json_u64(j, c->stats.packets_lost);
+	tool_json_u64(j, st->packets_lost);
 	tool_json_key(j, "srtt_ms");
-	if (c->stats.min_rtt) /* 0: no RTT sample yet */
-		tool_json_num(j, (double)c->stats.srtt / 1e6, 3);
+	if (st->srtt) /* 0: no RTT sample yet */
+		tool_json_num(j, (double)st->srtt / 1e6, 3);
 	else
 		tool_json_null(j);
 	tool_json_key(j, "cwnd");
-	tool_json_u64(j, c->stats.cwnd);
+	tool_json_u64(j, st->cwnd);
 	tool_json_obj_end(j);
 }
 
@@ -881,7 +1261,7 @@ static void print_json(struct client *c)
 	tool_json_key(&j, "alpn");
 	tool_json_str(&j, c->alpn[0] ? c->alpn : MPQ_HQ_ALPN);
 	tool_json_key(&j, "multipath");
-	tool_json_bool(&j, false);
+	tool_json_bool(&j, mpq_conn_is_multipath(c->conn));
 	tool_json_key(&j, "handshake_ms");
 	if (c->stats.handshake_time)
 		tool_json_num(&j, (double)c->stats.handshake_time / 1e6, 3);
@@ -904,7 +1284,13 @@ static void print_json(struct client *c)
 	tool_json_arr_end(&j);
 	tool_json_key(&j, "paths");
 	tool_json_arr_begin(&j);
-	json_path(c, &j);
+	for (size_t i = 0; i < mpq_conn_path_count(c->conn); i++) {
+		mpq_path_stats st;
+
+		/* Path IDs are used in order, but a slot may never have been. */
+		if (mpq_conn_get_path_stats(c->conn, i, &st) == 0 && st.state)
+			json_path(c, &j, &st);
+	}
 	tool_json_arr_end(&j);
 	tool_json_obj_end(&j);
 	fflush(stdout);
@@ -969,16 +1355,19 @@ static int verdict(struct client *c)
 
 static void cleanup(struct client *c)
 {
-	if (c->loop && c->sock.io)
-		mpq_loop_del_fd(c->loop, mpq_pathio_fd(c->sock.io));
+	for (size_t i = 0; i < c->npaths; i++)
+		if (c->paths[i].watched)
+			mpq_loop_del_fd(c->loop, mpq_pathio_fd(c->paths[i].sock.io));
 	if (c->loop) {
 		mpq_loop_timer_cancel(c->loop, &c->conn_timer);
 		mpq_loop_timer_cancel(c->loop, &c->delay_timer);
+		mpq_loop_timer_cancel(c->loop, &c->path_timer);
 	}
 	mpq_conn_del(c->conn);
 	mpq_hq_client_free(c->hq);
 	mpq_tls_context_free(c->tls);
-	tool_sock_close(&c->sock);
+	for (size_t i = 0; i < c->npaths; i++)
+		tool_sock_close(&c->paths[i].sock);
 	mpq_loop_del(c->loop);
 	close_outputs(c);
 	tool_transport_stop(&c->o.t);
@@ -1007,9 +1396,11 @@ static int client_main(struct client *c, int argc, char **argv)
 	for (size_t i = 1; i < c->nfetches; i++)
 		c->fetches[i].url.addr = c->fetches[0].url.addr;
 	mpq_addr_format(&c->fetches[0].url.addr, c->server, sizeof(c->server));
-	rv = make_tls(c);
+	rv = plan_paths(c);
 	if (rv == 0)
-		rv = open_socket(c);
+		rv = make_tls(c);
+	if (rv == 0)
+		rv = open_path_sockets(c);
 	if (rv == 0)
 		rv = make_loop(c);
 	if (rv == 0)

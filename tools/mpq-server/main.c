@@ -1,10 +1,13 @@
 /*
  * mpq-server: serves a directory over QUIC with HTTP/0.9 ("hq-interop"),
- * over kernel UDP, single path (CLI.md "mpq-server").
+ * over kernel UDP, with multipath (CLI.md "mpq-server").
  *
  * One socket per listening address, one endpoint that routes their datagrams
  * to connections, the hq server on every connection's streams, one event
- * loop. After every event each connection's datagrams go out in GSO batches
+ * loop. A client's paths may arrive on any of the sockets; each path's
+ * datagrams leave by the socket they arrived on (mpq_path.user_data). With
+ * --advertise every connection announces the listening addresses. After
+ * every event each connection's datagrams go out in GSO batches
  * and one timer follows the endpoint's earliest expiry. SIGINT or SIGTERM
  * closes every connection and exits 0.
  */
@@ -21,6 +24,7 @@
 
 #include "common/callbacks.h"
 #include "common/dgramio.h"
+#include "common/localaddr.h"
 #include "common/opts.h"
 #include "common/tool.h"
 #include "common/transport.h"
@@ -32,6 +36,7 @@
 #define DEFAULT_PORT 6121
 #define MAX_LISTEN 64		/* listening addresses */
 #define RX_ROUNDS 16		/* receive batches per readable event before the timers run */
+#define MAX_ADVERTISE 8		/* mpq_endpoint_config.advertise */
 
 struct server_opts {
 	struct tool_transport t;
@@ -70,7 +75,8 @@ static const struct tool_option server_options[] = {
 	{"workers", NULL, 0, "N", TOOL_O_UINT(O, workers, 1, 256),
 	 .help = "worker threads (only 1 is available yet)"},
 	{"advertise", NULL, 0, NULL, TOOL_O_TRUE(O, advertise),
-	 .help = "announce the other listening addresses (multipath)"},
+	 .help = "announce the other listening addresses to clients\n"
+		 "(ADD_ADDRESS extension), so that they open paths to them"},
 	{"retry", NULL, 0, NULL, TOOL_O_TRUE(O, retry),
 	 .help = "validate client addresses with Retry"},
 	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
@@ -94,6 +100,9 @@ struct server {
 	struct listener *listen;	/* MAX_LISTEN of them */
 	size_t nlisten;
 	bool listen_all;		/* the default: skip addresses that cannot be bound */
+
+	mpq_addr advertise[MAX_ADVERTISE]; /* --advertise: what every connection announces */
+	size_t nadvertise;
 
 	char cert_file[4096], key_file[4096];
 	char *cert_pem, *key_pem;	/* self-signed, in memory */
@@ -121,8 +130,11 @@ static const struct tool_command server_command = {
 
 static int check_options(const struct server_opts *o)
 {
-	if (o->advertise)
-		return tool_no_multipath("--advertise");
+	if (o->advertise && !tool_multipath(&o->t)) {
+		tool_err("--advertise: announced addresses are for multipath (--max-paths 0 "
+			 "turns it off)");
+		return TOOL_EXIT_USAGE;
+	}
 	if (o->workers > 1) {
 		tool_err("--workers %llu: worker threads are not available yet (use 1)",
 			 (unsigned long long)o->workers);
@@ -302,6 +314,33 @@ static int listen_all(struct server *s)
 	return rv;
 }
 
+/* --advertise: the listening addresses a client can use from elsewhere. Not
+ * link-local ones (ADD_ADDRESS has no interface) nor the wildcard; loopback
+ * ones only when nothing else is listened on. A client skips the one it
+ * already uses. */
+static void plan_advertise(struct server *s)
+{
+	size_t max = MAX_ADVERTISE;
+	bool only_loopback = true;
+
+	for (size_t i = 0; i < s->nlisten; i++)
+		only_loopback &= tool_addr_is_loopback(&s->listen[i].sock.io->local);
+	for (size_t i = 0; i < s->nlisten; i++) {
+		const mpq_addr *a = &s->listen[i].sock.io->local;
+
+		if (mpq_addr_is_any(a) || tool_addr_is_link_local(a) ||
+		    (tool_addr_is_loopback(a) && !only_loopback))
+			continue;
+		if (s->nadvertise == max) {
+			tool_warn("--advertise: announcing only the first %zu addresses", max);
+			break;
+		}
+		s->advertise[s->nadvertise++] = *a;
+	}
+	if (s->nadvertise < 2)
+		tool_warn("--advertise: no other address to announce");
+}
+
 static void print_listening(const struct server *s)
 {
 	for (size_t i = 0; i < s->nlisten; i++) {
@@ -311,6 +350,12 @@ static void print_listening(const struct server *s)
 			printf("listening on %s (%s)\n", l->sock.name, l->ifname);
 		else
 			printf("listening on %s\n", l->sock.name);
+	}
+	for (size_t i = 0; i < s->nadvertise; i++) {
+		char text[MPQ_ADDR_STRLEN];
+
+		mpq_addr_format(&s->advertise[i], text, sizeof(text));
+		printf("announcing %s\n", text);
 	}
 	fflush(stdout);
 }
@@ -574,6 +619,10 @@ static int make_endpoint(struct server *s)
 	cfg.tls = s->tls;
 	cfg.retry = s->o.retry;
 	cfg.qlog_dir = s->o.t.qlog_dir;
+	cfg.settings.add_address = s->o.advertise;
+	_Static_assert(sizeof(cfg.advertise) == sizeof(s->advertise), "MAX_ADVERTISE");
+	memcpy(cfg.advertise, s->advertise, sizeof(s->advertise));
+	cfg.nadvertise = s->nadvertise;
 	tool_rand(cfg.secret, sizeof(cfg.secret), NULL);
 	rv = mpq_endpoint_new(&s->ep, &cfg);
 	if (rv < 0) {
@@ -688,6 +737,8 @@ static int server_main(struct server *s, int argc, char **argv)
 		rv = tool_transport_start(&s->o.t);
 	if (rv == 0)
 		rv = s->o.addrs ? listen_addrs(s) : s->o.ifaces ? listen_ifaces(s) : listen_all(s);
+	if (rv == 0 && s->o.advertise)
+		plan_advertise(s);
 	if (rv == 0)
 		rv = make_tls(s);
 	if (rv == 0)
