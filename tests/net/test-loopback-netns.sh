@@ -44,8 +44,10 @@ in_ns ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1
 mkdir -p "$tmp/www" "$tmp/qlog"
 head -c 200000000 /dev/urandom >"$tmp/www/big"
 head -c 5000000 /dev/urandom >"$tmp/www/small"
-in_ns "$BIN/mpq-server" --addr 127.0.0.1 -port 4433 -www "$tmp/www" --qlog-dir "$tmp/qlog" \
-	>"$tmp/server.log" 2>&1 &
+# Not through in_ns: a shell function in the background is a subshell, and
+# $! would be its PID, not the server's (which then outlives the test).
+ip netns exec "$ns" "$BIN/mpq-server" --addr 127.0.0.1 -port 4433 -www "$tmp/www" \
+	--qlog-dir "$tmp/qlog" >"$tmp/server.log" 2>&1 &
 spid=$!
 sleep 0.5
 

@@ -83,8 +83,10 @@ mkdir "$tmp/www"
 start_server() { # NAME PORT ARGS...
 	out=$1 port=$2
 	shift 2
-	in_s "$BIN/mpq-server" --addr "$addrs" -port "$port" -www "$tmp/www" "$@" \
-		>"$tmp/$out.out" 2>"$tmp/$out.err" &
+	# Not through in_s: $! of a shell function in the background is a
+	# subshell's, and killing that would leave the server running.
+	ip netns exec "$sns" "$BIN/mpq-server" --addr "$addrs" -port "$port" -www "$tmp/www" \
+		"$@" >"$tmp/$out.out" 2>"$tmp/$out.err" &
 	pids="$pids $!"
 }
 start_server rr 4433 -sc rr
@@ -180,7 +182,9 @@ fi
 
 # ---- (e) vc2 down once 25 MB of 100 MB have arrived ----
 name="(e) vc2 down mid-transfer"
-fetch e -n vc1,vc2 -mip 10.77.2.2:4433 -o "$tmp/e.body" https://10.77.1.2:4433/100000000 &
+ip netns exec "$cns" timeout 60 "$BIN/mpq-client" -k --no-progress --json -n vc1,vc2 \
+	-mip 10.77.2.2:4433 -o "$tmp/e.body" https://10.77.1.2:4433/100000000 >"$tmp/e.json" \
+	2>"$tmp/e.err" &
 cpid=$!
 pids="$pids $cpid"
 size=0

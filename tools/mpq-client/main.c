@@ -546,13 +546,18 @@ static void on_request_done(mpq_hq_request *req, void *ud)
 
 /* ---- Paths ---- */
 
-/* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages. */
+/* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages; a socket on
+ * the wildcard shows the source address the routes choose. */
 static void path_text(const struct cpath *p, char *buf, size_t len)
 {
-	char remote[MPQ_ADDR_STRLEN];
+	char local[MPQ_ADDR_STRLEN], remote[MPQ_ADDR_STRLEN];
+	mpq_addr src = p->sock.io->local;
 
+	if (mpq_addr_is_any(&src) && tool_route_source(&p->remote, &src) == 0)
+		mpq_addr_set_port(&src, mpq_addr_port(&p->sock.io->local));
+	mpq_addr_format(&src, local, sizeof(local));
 	mpq_addr_format(&p->remote, remote, sizeof(remote));
-	snprintf(buf, len, "%s%s%s to %s", p->sock.name, p->ifname ? " on " : "",
+	snprintf(buf, len, "%s%s%s to %s", local, p->ifname ? " on " : "",
 		 p->ifname ? p->ifname : "", remote);
 }
 
@@ -790,15 +795,22 @@ static void give_up_paths(struct client *c, size_t from, const char *why)
  * again when packets have come (OPEN_TRIES times). */
 static void open_paths(struct client *c)
 {
+	const mpq_tparams *tp = mpq_conn_peer_tparams(c->conn);
+	uint64_t max = c->o.t.max_paths;
 	char why[256];
 
 	if (!c->paths_due || c->closing || c->conn_err)
 		return;
+	if (tp->initial_max_path_id < max)
+		max = tp->initial_max_path_id;
+	snprintf(why, sizeof(why),
+		 "no path ID left (the server allows IDs up to %llu, this client %llu)",
+		 (unsigned long long)tp->initial_max_path_id,
+		 (unsigned long long)c->o.t.max_paths);
 	for (size_t i = 1; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
 		mpq_path tuple = {.local = p->sock.io->local, .remote = p->remote,
 				  .ifindex = p->sock.io->ifindex, .user_data = &p->sock};
-		const mpq_tparams *tp = mpq_conn_peer_tparams(c->conn);
 		int rv;
 
 		if (p->state != CPATH_WAITING)
@@ -807,12 +819,19 @@ static void open_paths(struct client *c)
 			give_up_paths(c, i, "the server does not offer multipath");
 			return;
 		}
+		/* Path IDs are used in order and never twice. */
+		if (mpq_conn_path_count(c->conn) > max) {
+			give_up_paths(c, i, why);
+			return;
+		}
 		rv = mpq_conn_open_path(c->conn, &tuple, &p->path_id);
 		if (rv == 0) {
 			p->state = CPATH_OPEN;
 			if (c->o.t.verbose) {
-				path_text(p, why, sizeof(why));
-				tool_err("path %u: %s", p->path_id, why);
+				char text[256];
+
+				path_text(p, text, sizeof(text));
+				tool_err("path %u: %s", p->path_id, text);
 			}
 			continue;
 		}
@@ -821,11 +840,9 @@ static void open_paths(struct client *c)
 		if (rv == MPQ_ERR_INVALID_ARGUMENT ||
 		    (rv == MPQ_ERR_NOT_FOUND && ++p->tries < OPEN_TRIES))
 			return;
-		snprintf(why, sizeof(why),
-			 "no path ID left (the server allows IDs up to %llu, this client %llu)",
-			 (unsigned long long)tp->initial_max_path_id,
-			 (unsigned long long)c->o.t.max_paths);
-		give_up_paths(c, i, rv == MPQ_ERR_NOT_FOUND ? why : mpq_strerror(rv));
+		give_up_paths(c, i, rv == MPQ_ERR_NOT_FOUND ?
+				     "the server sent no connection IDs for the next path ID" :
+				     mpq_strerror(rv));
 		return;
 	}
 }
