@@ -681,6 +681,7 @@ static int open_path_socket(struct client *c, struct cpath *p, bool announced)
 	}
 	if (rv == 0)
 		return 0;
+	tool_sock_close(&p->sock);
 	if (announced)
 		tool_warn("no path to the announced %s: %s", remote, why);
 	else
@@ -795,22 +796,17 @@ static void give_up_paths(struct client *c, size_t from, const char *why)
  * again when packets have come (OPEN_TRIES times). */
 static void open_paths(struct client *c)
 {
-	const mpq_tparams *tp = mpq_conn_peer_tparams(c->conn);
-	uint64_t max = c->o.t.max_paths;
-	char why[256];
+	const mpq_tparams *tp;
+	uint64_t max;
 
 	if (!c->paths_due || c->closing || c->conn_err)
 		return;
-	if (tp->initial_max_path_id < max)
-		max = tp->initial_max_path_id;
-	snprintf(why, sizeof(why),
-		 "no path ID left (the server allows IDs up to %llu, this client %llu)",
-		 (unsigned long long)tp->initial_max_path_id,
-		 (unsigned long long)c->o.t.max_paths);
+	tp = mpq_conn_peer_tparams(c->conn);
+	max = tp->initial_max_path_id < c->o.t.max_paths ? tp->initial_max_path_id :
+							   c->o.t.max_paths;
 	for (size_t i = 1; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
-		mpq_path tuple = {.local = p->sock.io->local, .remote = p->remote,
-				  .ifindex = p->sock.io->ifindex, .user_data = &p->sock};
+		mpq_path tuple;
 		int rv;
 
 		if (p->state != CPATH_WAITING)
@@ -821,9 +817,17 @@ static void open_paths(struct client *c)
 		}
 		/* Path IDs are used in order and never twice. */
 		if (mpq_conn_path_count(c->conn) > max) {
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "no path ID left (the server allows IDs up to %llu, this client %llu)",
+				 (unsigned long long)tp->initial_max_path_id,
+				 (unsigned long long)c->o.t.max_paths);
 			give_up_paths(c, i, why);
 			return;
 		}
+		tuple = (mpq_path){.local = p->sock.io->local, .remote = p->remote,
+				   .ifindex = p->sock.io->ifindex, .user_data = &p->sock};
 		rv = mpq_conn_open_path(c->conn, &tuple, &p->path_id);
 		if (rv == 0) {
 			p->state = CPATH_OPEN;
