@@ -31,8 +31,8 @@ endif
 # sockaddr_in/in6 everywhere (as in the kernel, which builds the same way):
 # GCC's type-based alias analysis drops such stores at -O2.
 ALL_CFLAGS := -std=gnu11 -fno-strict-aliasing $(WARN) $(CFLAGS) $(SANFLAGS)
-CPPFLAGS   += -Ilib/include -Ilib -D_GNU_SOURCE
-LIB_LIBS   := -lssl -lcrypto -lzstd
+CPPFLAGS   += -Ilib/include -Ilib -Ixdp -I$(BUILD)/xdp -D_GNU_SOURCE
+LIB_LIBS   := -lssl -lcrypto -lzstd -lxdp -lbpf
 LDFLAGS    += $(SANFLAGS)
 
 LIB_SRCS   := $(sort $(wildcard lib/quic/*.c lib/quic/cc/*.c lib/quic/sched/*.c lib/io/*.c lib/app/*.c))
@@ -70,6 +70,21 @@ tools: $(TOOL_BINS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+# XDP programs: built for BPF, turned into a skeleton (which embeds the object)
+# that lib/io/xdp_prog.c includes, so libmpq carries them.
+BPFTOOL    ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Ixdp \
+              -I/usr/include/$(shell $(CLANG) -print-multiarch)
+
+$(BUILD)/xdp/%.bpf.o: xdp/%.bpf.c xdp/mpq_steer.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xdp/%.skel.h: $(BUILD)/xdp/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/io/xdp_prog.o $(BUILD)/fuzz-obj/lib/io/xdp_prog.o: $(BUILD)/xdp/mpq_steer.skel.h
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

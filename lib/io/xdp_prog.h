@@ -1,0 +1,145 @@
+/*
+ * The steering program of xdp/ (DESIGN.md "steering (xdp/)"; layout in
+ * xdp/mpq_steer.h): loaded from the object embedded in libmpq, attached
+ * through libxdp, and its maps kept here: the XSKMAP (one AF_XDP socket per
+ * rx queue and worker), the CID map (CID → worker) and the per-CPU counters.
+ * One object per interface; objects on several interfaces may share one CID
+ * map (cfg.share_cids).
+ *
+ * Life: mpq_xdp_prog_new (configure) → mpq_xdp_prog_attach (load and attach)
+ * → mpq_xdp_prog_set_xsk / mpq_xdp_prog_cid_add as sockets and CIDs come and
+ * go → mpq_xdp_prog_del (detaches). mpq_xdp_prog_load instead of attach
+ * loads the program without attaching it, for BPF_PROG_TEST_RUN on
+ * mpq_xdp_prog_fd (tests, benchmarks).
+ *
+ * Attaching. libxdp puts the program behind its multi-program dispatcher when
+ * it can, so it coexists with other XDP programs; the dispatcher keeps its
+ * state pinned in a bpffs (LIBXDP_BPFFS, default /sys/fs/bpf). Network
+ * namespaces and containers often have none mounted: then libxdp attaches the
+ * program alone, as the interface's only XDP program (bpf_xdp_attach), which
+ * is what we keep (no bpffs is mounted for the caller; mounting one in the
+ * process's mount namespace would need unshare(CLONE_NEWNS), which a
+ * threaded process cannot do, and pins nobody else sees). Which way was used
+ * is said through the log callback and mpq_xdp_prog_info. A program named
+ * MPQ_STEER_PROG already on the interface (left by a run that crashed) is
+ * detached first, with a log line: there is one steering program per
+ * interface.
+ *
+ * Logging. Nothing is printed: this module's lines and libbpf's and libxdp's
+ * (verifier logs included) go to cfg.log while one of these calls runs on the
+ * thread (level 1 ours and libbpf/libxdp warnings, 2 their info, 3 their
+ * debug). Their messages at other times go to whatever print hook was set
+ * before the first mpq_xdp_prog_new.
+ */
+#ifndef MPQ_IO_XDP_PROG_H
+#define MPQ_IO_XDP_PROG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpq/mpq.h"
+#include "io/oserr.h"
+#include "mpq_steer.h"
+
+typedef struct mpq_xdp_prog mpq_xdp_prog;
+
+typedef enum mpq_xdp_mode {
+	MPQ_XDP_MODE_AUTO = 0,	/* native, else generic (skb) */
+	MPQ_XDP_MODE_NATIVE,	/* in the driver, or fail */
+	MPQ_XDP_MODE_SKB,	/* generic: works on every interface, slower */
+} mpq_xdp_mode;
+
+typedef struct mpq_xdp_prog_config {
+	uint16_t ports[MPQ_STEER_MAX_PORTS];	/* UDP ports steered, host order; 0 = unused */
+	uint32_t n_workers;	/* 1..MPQ_STEER_MAX_WORKERS; worker IDs are 0..n_workers-1 */
+	uint32_t hash_seed;	/* seed of the 4-tuple hash that places Initials */
+	uint32_t cid_map_size;	/* entries of the CID map; 0: MPQ_STEER_CID_MAP_SIZE */
+	/* NULL, or a loaded or attached object whose CID map this one uses too
+	 * (same n_workers): a CID added on one is known on all. */
+	const mpq_xdp_prog *share_cids;
+	mpq_log_fn log;		/* NULL: silent */
+	void *log_ud;
+} mpq_xdp_prog_config;
+
+typedef struct mpq_xdp_prog_info {
+	int ifindex;		/* attached to, 0 if not attached */
+	mpq_xdp_mode mode;	/* MPQ_XDP_MODE_NATIVE or _SKB once attached */
+	bool dispatcher;	/* behind libxdp's dispatcher (false: attached alone) */
+	bool replaced_stale;	/* a left-over MPQ_STEER_PROG was detached first */
+	uint32_t prog_id;	/* kernel ID of the program, 0 if not loaded */
+} mpq_xdp_prog_info;
+
+/* One port, one worker, seed 0, default CID map size, silent. */
+void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
+
+/* Opens the embedded object and writes |cfg| into its configuration; the
+ * kernel sees nothing yet. Returns 0; MPQ_ERR_INVALID_ARGUMENT (no port,
+ * n_workers out of range, share_cids not loaded or with another n_workers);
+ * MPQ_ERR_NOMEM; or, with the errno and the failing call in |err| (may be
+ * NULL), what mpq_oserr_set maps it to. */
+int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_oserr *err);
+
+/* Detaches (if attached) and frees. NULL is fine. */
+void mpq_xdp_prog_del(mpq_xdp_prog *p);
+
+/* Loads the program into the kernel without attaching it. Returns 0;
+ * MPQ_ERR_INVALID_ARGUMENT (already loaded); or the mapped errno ("load"),
+ * e.g. EPERM without CAP_BPF → MPQ_ERR_INTERNAL, EINVAL (verifier) →
+ * MPQ_ERR_INVALID_ARGUMENT with the verifier log sent to cfg.log. */
+int mpq_xdp_prog_load(mpq_xdp_prog *p);
+
+/* Loads the program and attaches it to |ifindex| in |mode| through libxdp;
+ * MPQ_XDP_MODE_AUTO tries native first, then generic, and logs why native
+ * failed. Returns 0; MPQ_ERR_INVALID_ARGUMENT (already loaded or attached);
+ * MPQ_ERR_NOT_FOUND (no such interface); or the mapped errno of the last
+ * attempt ("xdp attach"): EOPNOTSUPP (mode not supported),
+ * EEXIST/EBUSY (another program holds the interface alone) →
+ * MPQ_ERR_INTERNAL. */
+int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode);
+
+/* Detaches from the interface; the maps stay readable. Returns 0 (also when
+ * not attached) or the mapped errno ("xdp detach"). */
+int mpq_xdp_prog_detach(mpq_xdp_prog *p);
+
+void mpq_xdp_prog_info_get(const mpq_xdp_prog *p, mpq_xdp_prog_info *info);
+
+/* The program's file descriptor (for BPF_PROG_TEST_RUN after
+ * mpq_xdp_prog_load), or -1 if not loaded. */
+int mpq_xdp_prog_fd(const mpq_xdp_prog *p);
+
+/* Puts AF_XDP socket |xsk_fd| in the slot of (|queue|, |worker|), or empties
+ * that slot when |xsk_fd| < 0. The socket must be bound to this interface
+ * and queue (libxdp: xsk_socket__create with
+ * XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD). Returns 0;
+ * MPQ_ERR_INVALID_ARGUMENT (not loaded, worker ≥ n_workers, slot past
+ * MPQ_STEER_XSKMAP_SIZE, not an AF_XDP socket, or one not bound yet); or the
+ * mapped errno ("xskmap update"/"xskmap delete"). Emptying an empty slot is 0. */
+int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int xsk_fd);
+
+/* Steers |cid| to |worker| (replacing any earlier worker). Returns 0;
+ * MPQ_ERR_INVALID_ARGUMENT (not loaded, worker ≥ n_workers, CID longer than
+ * MPQ_STEER_MAX_CID_LEN); MPQ_ERR_NOMEM (map full, errno E2BIG); or the
+ * mapped errno ("cid map update"). */
+int mpq_xdp_prog_cid_add(mpq_xdp_prog *p, const mpq_cid *cid, uint32_t worker);
+
+/* Forgets |cid|. Returns 0; MPQ_ERR_INVALID_ARGUMENT (not loaded, too long);
+ * MPQ_ERR_NOT_FOUND (not in the map); or the mapped errno ("cid map delete"). */
+int mpq_xdp_prog_cid_del(mpq_xdp_prog *p, const mpq_cid *cid);
+
+/* Every counter, summed over CPUs, into |out| (indexed by MPQ_STEER_CNT_*).
+ * Returns 0; MPQ_ERR_INVALID_ARGUMENT (not loaded); or the mapped errno
+ * ("counters lookup"). */
+int mpq_xdp_prog_counters(mpq_xdp_prog *p, uint64_t out[MPQ_STEER_CNT__MAX]);
+
+/* One counter by its name (mpq_xdp_prog_counter_name), summed over CPUs.
+ * Returns 0; MPQ_ERR_NOT_FOUND (no such counter); or as
+ * mpq_xdp_prog_counters. */
+int mpq_xdp_prog_counter(mpq_xdp_prog *p, const char *name, uint64_t *value);
+
+/* "not_ip", "short_map_hit", ... for MPQ_STEER_CNT_*; NULL past the last. */
+const char *mpq_xdp_prog_counter_name(unsigned int idx);
+
+/* The system call that failed last. */
+const mpq_oserr *mpq_xdp_prog_oserr(const mpq_xdp_prog *p);
+
+#endif
