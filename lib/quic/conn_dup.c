@@ -73,8 +73,20 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		size_t overhead = mpq_frame_stream_overhead((uint64_t)s->id, off, len);
 		if (room <= overhead + 1 && len)
 			break;
-		if (len > room - overhead)
-			break; /* a copy is sent whole or waits for the next packet */
+		if (len > room - overhead) {
+			/* The rest of this copy is owed by this path alone. */
+			size_t fit = room - overhead;
+			if (conn->ndups < MPQ_DUP_MAX) {
+				struct mpq_dup *rest =
+					&conn->dups[(conn->dup_head + conn->ndups++) % MPQ_DUP_MAX];
+				rest->rec = d->rec;
+				rest->rec.offset = off + fit;
+				rest->rec.len = (uint32_t)(end - off - fit);
+				rest->mask = bit;
+			}
+			len = fit;
+			end = off + len;
+		}
 		mpq_frame fr = {.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
 		fr.stream.stream_id = (uint64_t)s->id;
 		fr.stream.offset = off;

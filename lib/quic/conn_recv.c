@@ -349,6 +349,14 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	conn->rx_cpath = cp;
 	cp->packets_received++;
 	cp->last_rx_time = ts;
+	/* The peer reaches us on a path we are still validating: our challenges
+	 * were lost, not the path. Keep asking instead of giving up on it. */
+	if (cp->state == MPQ_PATH_VALIDATING && cp->challenge_sends >= 2) {
+		cp->challenge_sends = 1;
+		uint64_t again = ts + 3 * mpq_conn_pto(conn, cp, MPQ_LEVEL_APP);
+		if (cp->validation_deadline < again)
+			cp->validation_deadline = again;
+	}
 	cp->bytes_received += hd.pktlen;
 	if (cp != mpq_conn_path0(conn) && !cp->validated)
 		cp->bytes_rx += hd.pktlen;

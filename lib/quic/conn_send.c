@@ -266,6 +266,13 @@ static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
 {
 	uint8_t *probe = level == MPQ_LEVEL_APP ? &b->path->probe : &conn->probe_pending[level];
+	/* Whether this packet has a reason beyond the stream data it may carry. */
+	bool owed = level != MPQ_LEVEL_APP || any_ack_needed(conn) || *probe ||
+		    conn->handshake_done_pending || mpq_conn_path_want_send(b->path) ||
+		    mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
+		    (conn->handshake_complete &&
+		     (mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn) ||
+		      mpq_conn_addr_want_send(conn)));
 	if (b->open) {
 		int rv = pkt_seal(conn, b, ts);
 		if (rv != 0)
@@ -310,8 +317,8 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 		rv = 0;
 	if (*probe && b->ack_eliciting)
 		(*probe)--;
-	if (payload_len(b) == 0)
-		b->open = false; /* nothing fitted: forget the header */
+	if (payload_len(b) == 0 || (!owed && !b->ack_eliciting))
+		b->open = false; /* nothing worth a packet: forget it */
 	return rv;
 }
 
