@@ -184,8 +184,9 @@ int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_ose
 		}
 	}
 	if (cfg->share_cids) {
-		ret = bpf_map__reuse_fd(p->skel->maps.MPQ_STEER_MAP_CIDS,
-					bpf_map__fd(cfg->share_cids->skel->maps.MPQ_STEER_MAP_CIDS));
+		int fd = bpf_map__fd(cfg->share_cids->skel->maps.MPQ_STEER_MAP_CIDS);
+
+		ret = bpf_map__reuse_fd(p->skel->maps.MPQ_STEER_MAP_CIDS, fd);
 		if (ret) {
 			ret = fail(p, "cid map reuse", ret);
 			goto err;
@@ -242,8 +243,8 @@ static void replace_stale(mpq_xdp_prog *p, int ifindex)
 	if (xdp_multiprog__is_legacy(mp)) {
 		prog = xdp_multiprog__main_prog(mp);
 		if (prog && !strcmp(xdp_program__name(prog), PROG_NAME)) {
-			xlog(p, 1, "ifindex %d: replacing %s (id %u) left attached by an earlier run",
-			     ifindex, PROG_NAME, xdp_program__id(prog));
+			xlog(p, 1, "ifindex %d: replacing %s (id %u) left attached by an "
+			     "earlier run", ifindex, PROG_NAME, xdp_program__id(prog));
 			ret = xdp_multiprog__detach(mp);
 			if (ret)
 				xlog(p, 1, "ifindex %d: detaching it failed: %s", ifindex,

@@ -90,11 +90,11 @@ int mpq_xdp_prog_load(mpq_xdp_prog *p);
 
 /* Loads the program and attaches it to |ifindex| in |mode| through libxdp;
  * MPQ_XDP_MODE_AUTO tries native first, then generic, and logs why native
- * failed. Returns 0; MPQ_ERR_INVALID_ARGUMENT (already loaded or attached);
- * MPQ_ERR_NOT_FOUND (no such interface); or the mapped errno of the last
- * attempt ("xdp attach"): EOPNOTSUPP (mode not supported),
- * EEXIST/EBUSY (another program holds the interface alone) →
- * MPQ_ERR_INTERNAL. */
+ * failed. One attach per object: after a failed attach or a detach, make a
+ * new object. Returns 0; MPQ_ERR_INVALID_ARGUMENT (loaded, attached or tried
+ * before); MPQ_ERR_NOT_FOUND (no such interface); or the mapped errno of the
+ * last attempt ("xdp attach"): EOPNOTSUPP (mode not supported), EEXIST/EBUSY
+ * (another program holds the interface alone) → MPQ_ERR_INTERNAL. */
 int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode);
 
 /* Detaches from the interface; the maps stay readable. Returns 0 (also when

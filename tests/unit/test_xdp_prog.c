@@ -1035,8 +1035,8 @@ static void live_redirect(void **state)
 	assert_int_equal(xsk_ring_cons__peek(&env.x.rx, 8, &idx), 0);
 
 	counters(p, after);
-	assert_int_equal(after[MPQ_STEER_CNT_SHORT_WORKER_ID] - before[MPQ_STEER_CNT_SHORT_WORKER_ID],
-			 1);
+	assert_int_equal(after[MPQ_STEER_CNT_SHORT_WORKER_ID] -
+			 before[MPQ_STEER_CNT_SHORT_WORKER_ID], 1);
 	assert_int_equal(after[MPQ_STEER_CNT_REDIRECTED] - before[MPQ_STEER_CNT_REDIRECTED], 1);
 	assert_true(after[MPQ_STEER_CNT_NOT_OUR_PORT] - before[MPQ_STEER_CNT_NOT_OUR_PORT] >= 1);
 	mpq_xdp_prog_del(p);
