@@ -283,16 +283,22 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 			p->released = true;
 		}
 	}
-	/* A path silent for several PTOs while another works has failed. */
+	/* A path has failed when what we send on it goes unacknowledged for
+	 * several PTOs AND nothing arrives on it either, while another path
+	 * still delivers. PTOs alone prove nothing: ACKs may travel on another
+	 * path, and that one may be the broken one. */
 	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
 						       : DEFAULT_FAIL_PTOS;
 	for (size_t i = 0; i < conn->npaths; i++) {
 		mpq_conn_path *p = &conn->paths[i];
-		if (!mpq_conn_path_usable(p) || p->pto_count < limit)
+		if (!mpq_conn_path_usable(p) || p->pto_count < limit ||
+		    p->last_rx_time + limit * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) > ts)
 			continue;
 		for (size_t k = 0; k < conn->npaths; k++) {
 			mpq_conn_path *o = &conn->paths[k];
-			if (k != i && o->state == MPQ_PATH_ACTIVE && o->pto_count == 0) {
+			bool alive = o->pto_count == 0 ||
+				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts;
+			if (k != i && o->state == MPQ_PATH_ACTIVE && alive) {
 				mpq_conn_path_failed(conn, p, ts);
 				break;
 			}
