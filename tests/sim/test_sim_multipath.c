@@ -25,8 +25,9 @@
  *                      failed or abandoned at both ends
  *   redundant_two      redundant scheduler: byte-exact although most bytes
  *                      come twice
- *   path0_killed_client_validation_lost, redundant_loss_on_fast_path
- *                      bugs the sweeps found, kept as they were found
+ *   path0_killed_client_validation_lost, redundant_loss_on_fast_path,
+ *   late_request_windows_grow
+ *                      bugs the sweeps found, on the links that showed them
  *   repeatable_by_seed the same seed writes the same datagrams on every path
  *
  * Each case prints the bytes every path carried (client bytes received, from
@@ -61,6 +62,7 @@ struct mp_params {
 	struct simnet_link link[SIMNET_MAX_PATHS];
 	int backup_path;	/* the client marks this path backup once open; -1: none */
 	int kill_path;		/* mp_download kills it a third of the way; -1: none */
+	bool late_request;	/* asked once every path is active, not at the handshake */
 };
 
 /* The download, as both ends see it. */
@@ -74,6 +76,7 @@ struct app {
 	bool fin;
 	int backup_path;
 	unsigned victim;	/* the path killed, if any */
+	bool late_request;	/* the test sends the request, not on_handshake */
 	char bad[256];		/* the first thing that went wrong, in the callbacks */
 };
 
@@ -97,21 +100,25 @@ static void pump(struct app *a, mpq_conn *c)
 		set_bad(a, "server: stream_write: %s", mpq_strerror(rv));
 }
 
-static int on_handshake(mpq_conn *c, void *ud)
+static void request(struct app *a, mpq_conn *c)
 {
-	struct simnet_end *e = ud;
-	struct app *a = e->app;
 	static const uint8_t req[] = "GET /2MiB\r\n";
-	if (e->side != SIMNET_CLIENT)
-		return 0;
 	int rv = mpq_conn_open_stream(c, true, &a->id[SIMNET_CLIENT]);
 	if (rv != 0) {
 		set_bad(a, "client: open_stream: %s", mpq_strerror(rv));
-		return 0;
+		return;
 	}
 	int64_t took = mpq_conn_stream_write(c, a->id[SIMNET_CLIENT], req, sizeof(req) - 1, true);
 	if (took != (int64_t)sizeof(req) - 1)
 		set_bad(a, "client: request: %lld", (long long)took);
+}
+
+static int on_handshake(mpq_conn *c, void *ud)
+{
+	struct simnet_end *e = ud;
+	struct app *a = e->app;
+	if (e->side == SIMNET_CLIENT && !a->late_request)
+		request(a, c);
 	return 0;
 }
 
@@ -277,6 +284,7 @@ static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *na
 	r->a.salt = (uint8_t)(p->seed * 3 + 1);
 	r->a.backup_path = p->backup_path;
 	r->a.victim = p->kill_path >= 0 ? (unsigned)p->kill_path : 0;
+	r->a.late_request = p->late_request;
 	struct simnet_config cfg = {
 		.seed = p->seed,
 		.app = {&app_cb, &app_cb},
@@ -585,14 +593,14 @@ static void rr_path0_killed(void **state)
 }
 
 /*
- * Found by seeded kills (seed 732; only the loss draws on path 1's client to
- * server link matter). Path 0 dies a third of the way. The client's three
- * PATH_CHALLENGEs on path 1 (at 0.02, 1.05 and 2.07 s) are all lost, but the
- * server validated path 1 by its own challenge and sends the download on it
- * from 1.15 s. At the client's validation deadline (~3 s) the client declares
- * path 1 failed although data has been arriving on it for two seconds; with
- * path 0 dead it has no path left, the server then fails path 0 as well, and
- * the connection idles out with the download unfinished.
+ * Regression, found by seeded kills (seed 732; only the loss draws on path
+ * 1's client to server link matter). Path 0 dies a third of the way. The
+ * client's three PATH_CHALLENGEs on path 1 (at 0.02, 1.05 and 2.07 s) are
+ * all lost, but the server validated path 1 by its own challenge and sends
+ * the download on it from 1.15 s. The client used to declare path 1 failed at
+ * its validation deadline (~3 s) although data had been arriving on it for
+ * two seconds; with path 0 dead it had no path left and the connection idled
+ * out (fixed by 3c6e4f0: a path fails only when it is also silent).
  */
 static void path0_killed_client_validation_lost(void **state)
 {
@@ -636,15 +644,14 @@ static void redundant_two(void **state)
 }
 
 /*
- * Found by sweeping redundant over the seeded links (a third of the seeds):
- * loss on the fast path only, seed 1 (99 seeds in 100 do the same). Path 1
- * is owed copies and has window room, so the server picks it for a copy;
- * each packet on it starts with a PATH_ACK of some 30 ranges, the copy is
- * "sent whole or waits for the next packet" and does not fit after it, so the
- * packet goes out with the PATH_ACK alone: not ack-eliciting, nothing in
- * flight, and the same choice comes again at once. The server writes the
- * same 100-byte ACK-only packet until simnet stops it (write loop: 20000
- * datagrams at one instant).
+ * Regression, found by sweeping redundant over the seeded links (a third of
+ * the seeds failed): loss on the fast path only, seed 1 (99 seeds in 100 did
+ * the same). Path 1 is owed copies and has window room, so the server picks it
+ * for a copy; each packet on it starts with a PATH_ACK of some 30 ranges, the
+ * copy was "sent whole or waits for the next packet" and did not fit after
+ * it, so the packet went out with the PATH_ACK alone: not ack-eliciting,
+ * nothing in flight, and the same choice came again at once, 20000 times at
+ * one instant (fixed by ce1d7bf: copies split, no packet of optional ACKs).
  */
 static void redundant_loss_on_fast_path(void **state)
 {
@@ -661,6 +668,65 @@ static void redundant_loss_on_fast_path(void **state)
 	mp_begin(&r, &p, "redundant_loss_on_fast_path");
 	mp_download(&r);
 	print_paths(&r, "redundant_loss_on_fast_path");
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static bool all_paths_active(struct simnet *n)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	if (a->bad[0])
+		return true;
+	if (simnet_paths_opened(n) < n->npaths)
+		return false;
+	for (unsigned k = 0; k < n->npaths; k++)
+		for (int s = 0; s < 2; s++)
+			if (path_state(n, s, k) != MPQ_PATH_STATE_ACTIVE)
+				return false;
+	return true;
+}
+
+/*
+ * Windows grow in slow start (RFC 9002 §7.3.1) however the application
+ * started: here the client asks for the download only once both paths are
+ * active, so every datagram the server wrote on them so far went out with no
+ * stream data waiting and marked the path application-limited. With no loss,
+ * each path's window must end above where it was when the request was sent.
+ * Fails: in a multipath connection only mpq_conn_path_may_send_data clears
+ * the mark, in the branch where the scheduled path has no window room, and
+ * the schedulers only ever pick paths with room; so the mark stays and the
+ * windows stay at their initial 10 packets (with loss, they only shrink, to
+ * the minimum: seed 40's links, where the request was late by a loss, ran
+ * 2 MiB over ~49 Mbit/s at two packets per RTT per path).
+ */
+static void late_request_windows_grow(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 600,
+		.npaths = 2,
+		.sched = "minrtt",
+		.link = {link_of(10, 20, 0), link_of(20, 20, 0)},
+		.backup_path = -1,
+		.kill_path = -1,
+		.late_request = true,
+	};
+	struct mp_run r;
+	uint64_t before[2];
+	mp_begin(&r, &p, "late_request_windows_grow");
+	mp_transfer(&r, all_paths_active);
+	for (unsigned k = 0; k < 2; k++)
+		before[k] = path_stats(&r.n, SIMNET_SERVER, k).cwnd;
+	request(&r.a, r.n.end[SIMNET_CLIENT].conn);
+	mp_download(&r);
+	print_paths(&r, "late_request_windows_grow");
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t after = path_stats(&r.n, SIMNET_SERVER, k).cwnd;
+		print_message("late_request_windows_grow: path %u cwnd %llu B at the request, %llu B "
+			      "after 2 MiB\n",
+			      k, (unsigned long long)before[k], (unsigned long long)after);
+		mp_check(after > before[k], &r, "the window grew on every path");
+	}
 	mp_close(&r);
 	mp_end(&r);
 }
@@ -729,6 +795,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(path0_killed_client_validation_lost),
 		cmocka_unit_test(redundant_two),
 		cmocka_unit_test(redundant_loss_on_fast_path),
+		cmocka_unit_test(late_request_windows_grow),
 		cmocka_unit_test(repeatable_by_seed),
 	};
 	return simnet_test_main(argc, argv, "sim_multipath", picked, sizeof(picked) / sizeof(picked[0]),
