@@ -19,7 +19,7 @@ struct simnet_dgram {
 	uint64_t seq;
 	int to;
 	unsigned path;
-	mpq_path tuple;			/* as the receiver sees it: the sender's, turned around */
+	mpq_path tuple;			/* as the receiver sees it: the sender's turned around */
 	size_t len;
 	struct simnet_dgram *next_free;
 	uint8_t data[SIMNET_DGRAM_MAX];
@@ -314,8 +314,8 @@ int simnet_init(struct simnet *n, const struct simnet_config *cfg, struct simnet
 		for (int i = 0; i < 2; i++) {
 			struct simnet_link_state *l = simnet_link_of(n, path, i);
 			/* Path 0 draws as the single-path network always did. */
-			uint64_t s = cfg->seed ^ (i ? 0xa5a5a5a5a5a5a5a5ULL : 0x0123456789abcdefULL) ^
-				     (path * 0x9e3779b97f4a7c15ULL);
+			uint64_t s = cfg->seed ^ (path * 0x9e3779b97f4a7c15ULL) ^
+				     (i ? 0xa5a5a5a5a5a5a5a5ULL : 0x0123456789abcdefULL);
 			l->p = *simnet_config_link(&n->cfg, path, i);
 			for (int k = 0; k < 4; k++)
 				l->rng[k] = splitmix64(&s);
@@ -437,6 +437,14 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t len)
 	return h;
 }
 
+/* "c->s" or "s->c", and with several paths "/k" ("/?": no path). */
+static void way_name(char *buf, size_t len, const struct simnet *n, int path, int from)
+{
+	snprintf(buf, len, "%s", from == SIMNET_CLIENT ? "c->s" : "s->c");
+	if (n->npaths > 1)
+		snprintf(buf + 4, len - 4, path < 0 ? "/?" : "/%d", path);
+}
+
 /* One line per copy: when, which way (and with several paths, on which),
  * the sender's datagram number, its length and hash (to find where two traces
  * part), its fate. */
@@ -446,9 +454,7 @@ static void trace(const struct simnet *n, int path, int from, const uint8_t *dat
 	char way[16];
 	if (!n->cfg.trace)
 		return;
-	snprintf(way, sizeof(way), "%s", from == SIMNET_CLIENT ? "c->s" : "s->c");
-	if (n->npaths > 1)
-		snprintf(way + 4, sizeof(way) - 4, path < 0 ? "/?" : "/%d", path);
+	way_name(way, sizeof(way), n, path, from);
 	fprintf(n->cfg.trace, "%.6f %s #%llu %zu B %08llx %s %.6f\n", (double)n->now / 1e9, way,
 		(unsigned long long)n->written[from] - 1, len,
 		(unsigned long long)(fnv1a(0xcbf29ce484222325ULL, data, len) & 0xffffffff), what,
@@ -775,35 +781,52 @@ static size_t describe_end(const struct simnet *n, int side, char *buf, size_t l
 		(unsigned long long)err->code, (unsigned long long)err->frame_type, err->reason);
 }
 
+static size_t describe_link(const struct simnet *n, unsigned path, int from, char *buf,
+			    size_t len)
+{
+	const struct simnet_link_stats *st =
+		path ? &n->path_link[path - 1][from].st : &n->link[from].st;
+	char way[16];
+	way_name(way, sizeof(way), n, (int)path, from);
+	return (size_t)snprintf(
+		buf, len,
+		"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu reordered %llu "
+		"killed %llu delivered %llu (%llu B) maxq %llu B\n",
+		way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
+		(unsigned long long)st->filtered, (unsigned long long)st->duplicated,
+		(unsigned long long)st->lost, (unsigned long long)st->queue_drops,
+		(unsigned long long)st->reordered, (unsigned long long)st->killed,
+		(unsigned long long)st->delivered, (unsigned long long)st->bytes_delivered,
+		(unsigned long long)st->max_queue_bytes);
+}
+
+/* Side |side|'s counters of its path ID |i|. */
+static size_t describe_path(const mpq_conn *c, int side, size_t i, char *buf, size_t len)
+{
+	mpq_path_stats ps;
+	if (mpq_conn_get_path_stats(c, i, &ps) != 0)
+		return 0;
+	return (size_t)snprintf(
+		buf, len,
+		"%s path %u: %s%s sent %llu B rcvd %llu B, pkts %llu/%llu lost %llu, srtt %.3f ms "
+		"cwnd %llu\n",
+		side == SIMNET_CLIENT ? "client" : "server", ps.path_id,
+		simnet_path_state_str(ps.state), ps.backup ? " backup" : "",
+		(unsigned long long)ps.bytes_sent, (unsigned long long)ps.bytes_received,
+		(unsigned long long)ps.packets_sent, (unsigned long long)ps.packets_received,
+		(unsigned long long)ps.packets_lost, (double)ps.srtt / 1e6,
+		(unsigned long long)ps.cwnd);
+}
+
 const char *simnet_describe(const struct simnet *n, char *buf, size_t len)
 {
 	size_t off = (size_t)snprintf(buf, len, "t %.6f s, %llu turns, %zu in flight\n",
 				      (double)n->now / 1e9, (unsigned long long)n->iters, n->nheap);
 	for (int s = 0; s < 2 && off < len; s++)
 		off += describe_end(n, s, buf + off, len - off);
-	for (unsigned k = 0; k < n->npaths && off < len; k++) {
-		for (int s = 0; s < 2 && off < len; s++) {
-			const struct simnet_link_state *l =
-				k ? &n->path_link[k - 1][s] : &n->link[s];
-			const struct simnet_link_stats *st = &l->st;
-			char way[16];
-			snprintf(way, sizeof(way), "%s", s == SIMNET_CLIENT ? "c->s" : "s->c");
-			if (n->npaths > 1)
-				snprintf(way + 4, sizeof(way) - 4, "/%u", k);
-			off += (size_t)snprintf(
-				buf + off, len - off,
-				"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
-				"reordered %llu killed %llu delivered %llu (%llu B) maxq %llu B\n",
-				way, (unsigned long long)st->sent,
-				(unsigned long long)st->bytes_sent, (unsigned long long)st->filtered,
-				(unsigned long long)st->duplicated, (unsigned long long)st->lost,
-				(unsigned long long)st->queue_drops,
-				(unsigned long long)st->reordered, (unsigned long long)st->killed,
-				(unsigned long long)st->delivered,
-				(unsigned long long)st->bytes_delivered,
-				(unsigned long long)st->max_queue_bytes);
-		}
-	}
+	for (unsigned k = 0; k < n->npaths; k++)
+		for (int s = 0; s < 2 && off < len; s++)
+			off += describe_link(n, k, s, buf + off, len - off);
 	if (n->npaths > 1 && off < len)
 		off += (size_t)snprintf(buf + off, len - off,
 					"paths: %u of %u opened (%llu tries said later, error %s), "
@@ -811,26 +834,10 @@ const char *simnet_describe(const struct simnet *n, char *buf, size_t len)
 					n->next_path, n->npaths, (unsigned long long)n->open_tries,
 					n->open_err ? mpq_strerror(n->open_err) : "none",
 					(unsigned long long)n->unrouted);
-	for (int s = 0; n->npaths > 1 && s < 2 && off < len; s++) {
+	for (int s = 0; n->npaths > 1 && s < 2; s++) {
 		const mpq_conn *c = n->end[s].conn;
-		size_t count = c ? mpq_conn_path_count(c) : 0;
-		for (size_t i = 0; i < count && off < len; i++) {
-			mpq_path_stats ps;
-			if (mpq_conn_get_path_stats(c, i, &ps) != 0)
-				continue;
-			off += (size_t)snprintf(
-				buf + off, len - off,
-				"%s path %u: %s%s sent %llu B rcvd %llu B, pkts %llu/%llu lost %llu, "
-				"srtt %.3f ms cwnd %llu\n",
-				s == SIMNET_CLIENT ? "client" : "server", ps.path_id,
-				simnet_path_state_str(ps.state), ps.backup ? " backup" : "",
-				(unsigned long long)ps.bytes_sent,
-				(unsigned long long)ps.bytes_received,
-				(unsigned long long)ps.packets_sent,
-				(unsigned long long)ps.packets_received,
-				(unsigned long long)ps.packets_lost, (double)ps.srtt / 1e6,
-				(unsigned long long)ps.cwnd);
-		}
+		for (size_t i = 0; c && i < mpq_conn_path_count(c) && off < len; i++)
+			off += describe_path(c, s, i, buf + off, len - off);
 	}
 	if (n->stuck_side >= 0 && off < len)
 		snprintf(buf + off, len - off, "stuck: %s expiry %.9f s <= now\n",
@@ -891,7 +898,8 @@ int simnet_test_main(int argc, char **argv, const char *group, const struct CMUn
 {
 	unsigned long long first = 1, last = nseeds;
 	const char *range = getenv("SIMNET_SEEDS");
-	if (range && (sscanf(range, "%llu-%llu", &first, &last) != 2 || first < 1 || last < first)) {
+	bool bad = range && sscanf(range, "%llu-%llu", &first, &last) != 2;
+	if (bad || first < 1 || last < first) {
 		fprintf(stderr, "SIMNET_SEEDS: want FIRST-LAST, e.g. 1-%llu\n", nseeds);
 		return 2;
 	}

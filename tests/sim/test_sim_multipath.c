@@ -156,15 +156,17 @@ static int on_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size
 		set_bad(a, "client: data at offset %llu, expected %llu (len %zu)",
 			(unsigned long long)off, (unsigned long long)a->received, len);
 	else if (off + len > SIZE)
-		set_bad(a, "client: data up to %llu, beyond the size", (unsigned long long)(off + len));
+		set_bad(a, "client: data up to %llu, beyond the size",
+			(unsigned long long)(off + len));
 	else if (fin && off + len != SIZE)
 		set_bad(a, "client: FIN at %llu", (unsigned long long)(off + len));
 	if (a->bad[0])
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		if (d[i] != simnet_pattern(a->salt, off + i)) {
+			uint8_t want = simnet_pattern(a->salt, off + i);
 			set_bad(a, "client: byte at %llu is 0x%02x, expected 0x%02x",
-				(unsigned long long)(off + i), d[i], simnet_pattern(a->salt, off + i));
+				(unsigned long long)(off + i), d[i], want);
 			return 0;
 		}
 	}
@@ -421,6 +423,17 @@ static void mp_end(struct mp_run *r)
 	simnet_free(&r->n);
 }
 
+/* A whole run: the download (and the kill p asks for), per-path bytes, close. */
+static void mp_case(const struct mp_params *p, const char *name)
+{
+	struct mp_run r;
+	mp_begin(&r, p, name);
+	mp_download(&r);
+	print_paths(&r, name);
+	mp_close(&r);
+	mp_end(&r);
+}
+
 /* A link the same both ways: |delay_ms| one way, |mbit| Mbit/s behind a
  * queue of one BDP plus 32 datagrams, |loss|. */
 static struct simnet_link link_of(double delay_ms, double mbit, double loss)
@@ -432,6 +445,20 @@ static struct simnet_link link_of(double delay_ms, double mbit, double loss)
 		.rate = rate,
 		.queue_bytes = rate * 2 * delay / MPQ_SEC + 32 * 1500,
 		.loss = loss,
+	};
+}
+
+/* Two paths, no backup, no kill. */
+static struct mp_params two_paths(uint64_t seed, const char *sched, struct simnet_link l0,
+				  struct simnet_link l1)
+{
+	return (struct mp_params){
+		.seed = seed,
+		.npaths = 2,
+		.sched = sched,
+		.link = {l0, l1},
+		.backup_path = -1,
+		.kill_path = -1,
 	};
 }
 
@@ -453,18 +480,13 @@ static void params_from_seed(uint64_t seed, struct mp_params *p)
 static void seeded_download(void **state)
 {
 	struct mp_params p;
-	struct mp_run r;
 	char name[32];
 	params_from_seed((uint64_t)(uintptr_t)*state, &p);
 	snprintf(name, sizeof(name), "seed %llu", (unsigned long long)p.seed);
 	if (p.kill_path >= 0)
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), ", path %d killed",
 			 p.kill_path);
-	mp_begin(&r, &p, name);
-	mp_download(&r);
-	print_paths(&r, name);
-	mp_close(&r);
-	mp_end(&r);
+	mp_case(&p, name);
 }
 
 static void rr_every_path(void **state)
@@ -494,14 +516,7 @@ static void rr_every_path(void **state)
 static void minrtt_fast_path(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 200,
-		.npaths = 2,
-		.sched = "minrtt",
-		.link = {link_of(5, 50, 0), link_of(40, 50, 0)},
-		.backup_path = -1,
-		.kill_path = -1,
-	};
+	struct mp_params p = two_paths(200, "minrtt", link_of(5, 50, 0), link_of(40, 50, 0));
 	struct mp_run r;
 	mp_begin(&r, &p, "minrtt_fast_path");
 	mp_transfer(&r, NULL);
@@ -521,14 +536,8 @@ static bool half_downloaded(struct simnet *n)
 static void backup_until_kill(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 300,
-		.npaths = 2,
-		.sched = "backup",
-		.link = {link_of(10, 20, 0), link_of(30, 10, 0)},
-		.backup_path = 1,
-		.kill_path = -1,
-	};
+	struct mp_params p = two_paths(300, "backup", link_of(10, 20, 0), link_of(30, 10, 0));
+	p.backup_path = 1;
 	struct mp_run r;
 	mp_begin(&r, &p, "backup_until_kill");
 	mp_transfer(&r, half_downloaded);
@@ -605,33 +614,16 @@ static void rr_path0_killed(void **state)
 static void path0_killed_client_validation_lost(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 732,
-		.npaths = 2,
-		.sched = "rr",
-		.link = {link_of(5, 20, 0), link_of(30, 20, 0.03)},
-		.backup_path = -1,
-		.kill_path = 0,
-	};
-	struct mp_run r;
-	mp_begin(&r, &p, "path0_killed_client_validation_lost");
-	mp_download(&r);
-	print_paths(&r, "path0_killed_client_validation_lost");
-	mp_close(&r);
-	mp_end(&r);
+	struct mp_params p = two_paths(732, "rr", link_of(5, 20, 0), link_of(30, 20, 0.03));
+	p.kill_path = 0;
+	mp_case(&p, "path0_killed_client_validation_lost");
 }
 
 static void redundant_two(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 500,
-		.npaths = 2,
-		.sched = "redundant",
-		.link = {link_of(10, 20, 0.01), link_of(30, 20, 0.01)},
-		.backup_path = -1,
-		.kill_path = -1,
-	};
+	struct mp_params p =
+		two_paths(500, "redundant", link_of(10, 20, 0.01), link_of(30, 20, 0.01));
 	struct mp_run r;
 	mp_begin(&r, &p, "redundant_two");
 	mp_transfer(&r, NULL);
@@ -656,20 +648,8 @@ static void redundant_two(void **state)
 static void redundant_loss_on_fast_path(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 1,
-		.npaths = 2,
-		.sched = "redundant",
-		.link = {link_of(10, 20, 0.02), link_of(30, 20, 0)},
-		.backup_path = -1,
-		.kill_path = -1,
-	};
-	struct mp_run r;
-	mp_begin(&r, &p, "redundant_loss_on_fast_path");
-	mp_download(&r);
-	print_paths(&r, "redundant_loss_on_fast_path");
-	mp_close(&r);
-	mp_end(&r);
+	struct mp_params p = two_paths(1, "redundant", link_of(10, 20, 0.02), link_of(30, 20, 0));
+	mp_case(&p, "redundant_loss_on_fast_path");
 }
 
 /*
@@ -684,20 +664,9 @@ static void redundant_loss_on_fast_path(void **state)
 static void redundant_split_copy_fin(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 56,
-		.npaths = 2,
-		.sched = "redundant",
-		.link = {link_of(10, 20, 0.01), link_of(30, 20, 0.01)},
-		.backup_path = -1,
-		.kill_path = -1,
-	};
-	struct mp_run r;
-	mp_begin(&r, &p, "redundant_split_copy_fin");
-	mp_download(&r);
-	print_paths(&r, "redundant_split_copy_fin");
-	mp_close(&r);
-	mp_end(&r);
+	struct mp_params p =
+		two_paths(56, "redundant", link_of(10, 20, 0.01), link_of(30, 20, 0.01));
+	mp_case(&p, "redundant_split_copy_fin");
 }
 
 static bool all_paths_active(struct simnet *n)
@@ -730,15 +699,8 @@ static bool all_paths_active(struct simnet *n)
 static void late_request_windows_grow(void **state)
 {
 	(void)state;
-	struct mp_params p = {
-		.seed = 600,
-		.npaths = 2,
-		.sched = "minrtt",
-		.link = {link_of(10, 20, 0), link_of(20, 20, 0)},
-		.backup_path = -1,
-		.kill_path = -1,
-		.late_request = true,
-	};
+	struct mp_params p = two_paths(600, "minrtt", link_of(10, 20, 0), link_of(20, 20, 0));
+	p.late_request = true;
 	struct mp_run r;
 	uint64_t before[2];
 	mp_begin(&r, &p, "late_request_windows_grow");
@@ -750,8 +712,8 @@ static void late_request_windows_grow(void **state)
 	print_paths(&r, "late_request_windows_grow");
 	for (unsigned k = 0; k < 2; k++) {
 		uint64_t after = path_stats(&r.n, SIMNET_SERVER, k).cwnd;
-		print_message("late_request_windows_grow: path %u cwnd %llu B at the request, %llu B "
-			      "after 2 MiB\n",
+		print_message("late_request_windows_grow: path %u cwnd %llu B at the request, "
+			      "%llu B after 2 MiB\n",
 			      k, (unsigned long long)before[k], (unsigned long long)after);
 		mp_check(after > before[k], &r, "the window grew on every path");
 	}
@@ -827,6 +789,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(redundant_split_copy_fin),
 		cmocka_unit_test(repeatable_by_seed),
 	};
-	return simnet_test_main(argc, argv, "sim_multipath", picked, sizeof(picked) / sizeof(picked[0]),
-				seeded_download, NSEEDS, 2, group_setup, group_teardown);
+	size_t npicked = sizeof(picked) / sizeof(picked[0]);
+	return simnet_test_main(argc, argv, "sim_multipath", picked, npicked, seeded_download,
+				NSEEDS, 2, group_setup, group_teardown);
 }
