@@ -128,7 +128,7 @@ enum cpath_state {
 
 /* A path of ours: its socket, interface and server address. */
 struct cpath {
-	struct tool_sock sock;	/* first: mpq_path.user_data points here */
+	struct tool_sock sock;	/* mpq_path.user_data of the path points here */
 	struct client *c;
 	const char *ifname;	/* -n interface, NULL: the kernel's choice */
 	mpq_addr remote;
@@ -618,8 +618,8 @@ static int plan_paths(struct client *c)
 		mpq_addr a = *url;
 
 		if (k < nmip && mpq_addr_parse(&a, mips[k]) < 0) {
-			tool_err("-mip: '%s' is not an address and port (A.B.C.D:PORT or [V6]:PORT)",
-				 mips[k]);
+			tool_err("-mip: '%s' is not an address and port "
+				 "(A.B.C.D:PORT or [V6]:PORT)", mips[k]);
 			return TOOL_EXIT_USAGE;
 		}
 		add_path(c, k + 1 < c->nifs ? c->ifs[k + 1] : NULL, &a);
@@ -820,8 +820,8 @@ static void open_paths(struct client *c)
 			char why[128];
 
 			snprintf(why, sizeof(why),
-				 "no path ID left (the server allows IDs up to %llu, this client %llu)",
-				 (unsigned long long)tp->initial_max_path_id,
+				 "no path ID left (the server allows IDs up to %llu, "
+				 "this client %llu)", (unsigned long long)tp->initial_max_path_id,
 				 (unsigned long long)c->o.t.max_paths);
 			give_up_paths(c, i, why);
 			return;
@@ -889,7 +889,8 @@ static void on_icmp_error(struct client *c, struct cpath *p, int errnum)
 
 	if (p == c->paths && !c->handshake_done) {
 		if (errnum == ECONNREFUSED)
-			fail(c, MPQ_ERR_INTERNAL, "connection refused (nothing listens on that port)");
+			fail(c, MPQ_ERR_INTERNAL,
+			     "connection refused (nothing listens on that port)");
 		else
 			fail(c, MPQ_ERR_INTERNAL, "%s", strerror(errnum));
 		return;
@@ -1116,7 +1117,8 @@ static int make_loop(struct client *c)
 		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
 				     p);
 		if (rv < 0) {
-			tool_err("cannot watch the socket of %s: %s", p->sock.name, mpq_strerror(rv));
+			tool_err("cannot watch the socket of %s: %s", p->sock.name,
+				 mpq_strerror(rv));
 			return TOOL_EXIT_FAIL;
 		}
 		p->watched = true;
