@@ -26,7 +26,7 @@
  *   redundant_two      redundant scheduler: byte-exact although most bytes
  *                      come twice
  *   path0_killed_client_validation_lost, redundant_loss_on_fast_path,
- *   late_request_windows_grow, redundant_split_copy_fin
+ *   late_request_windows_grow, redundant_split_copy_fin, path0_failed_cids_lost
  *                      bugs the sweeps found, on the links that showed them
  *   repeatable_by_seed the same seed writes the same datagrams on every path
  *
@@ -62,6 +62,7 @@ struct mp_params {
 	struct simnet_link link[SIMNET_MAX_PATHS];
 	int backup_path;	/* the client marks this path backup once open; -1: none */
 	int kill_path;		/* mp_download kills it a third of the way; -1: none */
+	uint64_t kill_after;	/* ... or once this many bytes arrived, when not 0 */
 	bool late_request;	/* asked once every path is active, not at the handshake */
 };
 
@@ -77,6 +78,7 @@ struct app {
 	int backup_path;
 	unsigned victim;	/* the path killed, if any */
 	bool late_request;	/* the test sends the request, not on_handshake */
+	uint64_t kill_after;	/* mp_download kills the victim once this much arrived */
 	char bad[256];		/* the first thing that went wrong, in the callbacks */
 };
 
@@ -287,6 +289,7 @@ static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *na
 	r->a.backup_path = p->backup_path;
 	r->a.victim = p->kill_path >= 0 ? (unsigned)p->kill_path : 0;
 	r->a.late_request = p->late_request;
+	r->a.kill_after = p->kill_after ? p->kill_after : SIZE / 3;
 	struct simnet_config cfg = {
 		.seed = p->seed,
 		.app = {&app_cb, &app_cb},
@@ -331,10 +334,10 @@ static void mp_transfer(struct mp_run *r, bool (*until)(struct simnet *n))
 			 "connection error during transfer");
 }
 
-static bool third_downloaded(struct simnet *n)
+static bool kill_time(struct simnet *n)
 {
 	struct app *a = n->end[SIMNET_CLIENT].app;
-	return a->bad[0] || a->fin || a->received >= SIZE / 3;
+	return a->bad[0] || a->fin || a->received >= a->kill_after;
 }
 
 static bool victim_given_up(struct simnet *n)
@@ -366,14 +369,14 @@ static void mp_check_given_up(struct mp_run *r, bool in_use)
 }
 
 /* The whole download; with p->kill_path set, that path dies once a third of
- * the bytes arrived. */
+ * the bytes (or p->kill_after) arrived. */
 static void mp_download(struct mp_run *r)
 {
 	if (r->p->kill_path < 0) {
 		mp_transfer(r, NULL);
 		return;
 	}
-	mp_transfer(r, third_downloaded);
+	mp_transfer(r, kill_time);
 	bool in_use = !r->a.fin && mp_kill(r, (unsigned)r->p->kill_path);
 	mp_transfer(r, NULL);
 	mp_check_given_up(r, in_use);
@@ -577,7 +580,7 @@ static void path_killed(unsigned victim, uint64_t seed, const char *name)
 	};
 	struct mp_run r;
 	mp_begin(&r, &p, name);
-	mp_transfer(&r, third_downloaded);
+	mp_transfer(&r, kill_time);
 	mp_check(!r.a.fin && simnet_paths_opened(&r.n) == 3, &r, "three paths before the kill");
 	mp_check(path_rcvd(&r, victim) > 0, &r, "the victim carried data");
 	bool in_use = mp_kill(&r, victim);
@@ -653,13 +656,41 @@ static void redundant_loss_on_fast_path(void **state)
 }
 
 /*
- * redundant_two's links with seed 56. Fails: the client is handed FIN at
- * 2096995, short of the 2 MiB, and the download ends there, truncated. A copy
- * of the last STREAM frame (the one with FIN) did not fit in its packet and
- * was split (mpq_conn_write_dups, since ce1d7bf); the first piece is sent
- * with FIN, because the FIN test (off + len == end) runs after end was moved
- * to the split point. The receiver rightly takes the first final size it
- * sees; the rest of the copy and the original then lie beyond it.
+ * Path 0 dies right after the first bytes of the download (seed 281). Fails
+ * with the library at 2526311: the client never opens its fourth path, although three paths work. The
+ * server's CIDs for path ID 3 went in one packet on path 0 (pn 1, at 31 ms),
+ * which was lost at random; path 0 died before the loss could be detected,
+ * and when the server declared path 0 failed, move_in_flight (conn_mpath.c)
+ * put back only the stream frames of its packets in flight: the
+ * PATH_NEW_CONNECTION_IDs were dropped for good (so would be NEW_TOKEN,
+ * HANDSHAKE_DONE, CRYPTO, PATH_STATUS, PATH_ABANDON, ADD_ADDRESS), unlike
+ * loss detection's requeue (recovery.c), which puts every kind back.
+ */
+static void path0_failed_cids_lost(void **state)
+{
+	(void)state;
+	struct mp_params p = {
+		.seed = 281,
+		.npaths = 4,
+		.sched = "minrtt",
+		.link = {link_of(10, 40, 0.04), link_of(20, 20, 0), link_of(20, 20, 0),
+			 link_of(20, 20, 0)},
+		.backup_path = -1,
+		.kill_path = 0,
+		.kill_after = 2000,
+	};
+	mp_case(&p, "path0_failed_cids_lost");
+}
+
+/*
+ * redundant_two's links with seed 56. Failed with the library at ec6698b:
+ * the client was handed FIN at 2096995, short of the 2 MiB, and the download
+ * ended there, truncated. A copy of the last STREAM frame (the one with FIN)
+ * did not fit in its packet and was split (mpq_conn_write_dups, since
+ * ce1d7bf); the first piece went with FIN, because the FIN test
+ * (off + len == end) ran after end was moved to the split point. The
+ * receiver rightly takes the first final size it sees; the rest of the copy
+ * and the original then lay beyond it.
  */
 static void redundant_split_copy_fin(void **state)
 {
@@ -689,7 +720,7 @@ static bool all_paths_active(struct simnet *n)
  * active, so every datagram the server wrote on them so far went out with no
  * stream data waiting and marked the path application-limited. With no loss,
  * each path's window must end above where it was when the request was sent.
- * Fails: in a multipath connection only mpq_conn_path_may_send_data clears
+ * Failed with the library at 2a16f26: in a multipath connection only mpq_conn_path_may_send_data clears
  * the mark, in the branch where the scheduled path has no window room, and
  * the schedulers only ever pick paths with room; so the mark stays and the
  * windows stay at their initial 10 packets (with loss, they only shrink, to
@@ -787,6 +818,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(redundant_loss_on_fast_path),
 		cmocka_unit_test(late_request_windows_grow),
 		cmocka_unit_test(redundant_split_copy_fin),
+		cmocka_unit_test(path0_failed_cids_lost),
 		cmocka_unit_test(repeatable_by_seed),
 	};
 	size_t npicked = sizeof(picked) / sizeof(picked[0]);
