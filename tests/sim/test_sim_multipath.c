@@ -657,14 +657,15 @@ static void redundant_loss_on_fast_path(void **state)
 
 /*
  * Path 0 dies right after the first bytes of the download (seed 281). Fails
- * with the library at 2526311: the client never opens its fourth path, although three paths work. The
- * server's CIDs for path ID 3 went in one packet on path 0 (pn 1, at 31 ms),
- * which was lost at random; path 0 died before the loss could be detected,
- * and when the server declared path 0 failed, move_in_flight (conn_mpath.c)
- * put back only the stream frames of its packets in flight: the
- * PATH_NEW_CONNECTION_IDs were dropped for good (so would be NEW_TOKEN,
- * HANDSHAKE_DONE, CRYPTO, PATH_STATUS, PATH_ABANDON, ADD_ADDRESS), unlike
- * loss detection's requeue (recovery.c), which puts every kind back.
+ * with the library at 2526311: the client never opens its fourth path,
+ * although three paths work. The server's CIDs for path ID 3 went in one
+ * packet on path 0 (pn 1, at 31 ms), which was lost at random; path 0 died
+ * before the loss could be detected, and when the server declared path 0
+ * failed, move_in_flight (conn_mpath.c) put back only the stream frames of
+ * its packets in flight: the PATH_NEW_CONNECTION_IDs were dropped for good
+ * (so would be NEW_TOKEN, HANDSHAKE_DONE, CRYPTO, PATH_STATUS, PATH_ABANDON,
+ * ADD_ADDRESS), unlike loss detection's requeue (recovery.c), which puts
+ * every kind back.
  */
 static void path0_failed_cids_lost(void **state)
 {
@@ -720,12 +721,13 @@ static bool all_paths_active(struct simnet *n)
  * active, so every datagram the server wrote on them so far went out with no
  * stream data waiting and marked the path application-limited. With no loss,
  * each path's window must end above where it was when the request was sent.
- * Failed with the library at 2a16f26: in a multipath connection only mpq_conn_path_may_send_data clears
- * the mark, in the branch where the scheduled path has no window room, and
- * the schedulers only ever pick paths with room; so the mark stays and the
- * windows stay at their initial 10 packets (with loss, they only shrink, to
- * the minimum: seed 40's links, where the request was late by a loss, ran
- * 2 MiB over ~49 Mbit/s at two packets per RTT per path).
+ * Failed with the library at 2a16f26: in a multipath connection only
+ * mpq_conn_path_may_send_data cleared the mark, in the branch where the
+ * scheduled path has no window room, and the schedulers only ever pick paths
+ * with room; so the mark stayed and the windows stayed at their initial 10
+ * packets (with loss, they only shrank, to the minimum: seed 40's links,
+ * where the request was late by a loss, ran 2 MiB over ~49 Mbit/s at two
+ * packets per RTT per path).
  */
 static void late_request_windows_grow(void **state)
 {
