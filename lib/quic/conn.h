@@ -84,6 +84,7 @@ struct mpq_conn {
 	uint64_t tx_max_data;		/* the peer's MAX_DATA */
 	uint64_t tx_data;		/* stream bytes sent, each byte once */
 	bool data_blocked_pending;
+	uint64_t data_blocked_at;	/* limit + 1 last announced blocked; 0 = none */
 	uint64_t rx_max_data;		/* our MAX_DATA */
 	uint64_t rx_data;		/* highest received offsets, summed */
 	uint64_t rx_delivered;
@@ -303,6 +304,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 void mpq_recovery_on_sent(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p, uint64_t ts);
 uint64_t mpq_recovery_expiry(const mpq_conn *conn);
 void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts);
+/* What a lost (or stranded) packet carried goes back in line, every kind. */
+void mpq_recovery_requeue(mpq_conn *conn, const mpq_sent_pkt *p);
 /* Forget a packet's bytes in flight (acknowledged, lost or discarded). */
 void mpq_recovery_settle(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p);
 

@@ -57,7 +57,7 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		if (!(d->mask & bit))
 			continue;
 		mpq_stream *s = mpq_streams_find(&conn->streams, (int64_t)d->rec.id);
-		uint64_t off = d->rec.offset, end = off + d->rec.len;
+		uint64_t off = d->rec.offset, end = off + d->rec.len, rec_end = end;
 		if (!s || (s->send_state != MPQ_SEND_OPEN && s->send_state != MPQ_SEND_FIN_WRITTEN) ||
 		    end < s->s_acked || (end == s->s_acked && !d->rec.fin)) {
 			d->mask &= ~bit; /* acknowledged or gone: nothing to copy */
@@ -92,7 +92,8 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		fr.stream.offset = off;
 		fr.stream.data = s->sbuf + at;
 		fr.stream.len = len;
-		fr.stream.fin = d->rec.fin && off + len == end;
+		/* FIN only on the piece that reaches the record's end. */
+		fr.stream.fin = d->rec.fin && off + len == rec_end;
 		if (mpq_frame_encode(w, &fr) != 0)
 			break;
 		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_STREAM, .id = (uint64_t)s->id, .offset = off,

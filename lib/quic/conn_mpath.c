@@ -67,7 +67,8 @@ mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t pid, const mpq_path
 	return &conn->paths[pid];
 }
 
-/* Stream data sent on a path that is going away goes to the others. */
+/* What was sent on a path that is going away goes to the others: stream
+ * data, CIDs, control frames, all of it (as loss detection would). */
 static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
 {
 	mpq_pktns *ns = &p->ns;
@@ -75,8 +76,7 @@ static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
 		mpq_sent_pkt *s = mpq_sent_at(&ns->sent, i);
 		if (s->flags & MPQ_SENT_DONE)
 			continue;
-		for (size_t k = 0; k < s->nrecs; k++)
-			mpq_conn_streams_on_lost(conn, &s->recs[k]);
+		mpq_recovery_requeue(conn, s);
 		mpq_recovery_settle(p, ns, s);
 	}
 	mpq_sent_clear(&ns->sent);

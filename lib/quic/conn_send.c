@@ -432,9 +432,11 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 				rv = write_level(conn, &b, l, data_ok, ts);
 		if (rv == 0)
 			rv = finish_datagram(conn, &b, ts);
-		/* Nothing to send while the window has room: don't grow it (RFC 9002 §7.8). */
-		if (rv == 0 && !mpq_conn_streams_want_send(conn))
-			mpq_cc_set_app_limited(&p->cc.cc, true);
+		/* Nothing to send while the window has room: don't grow it; data
+		 * waiting again lifts that (RFC 9002 §7.8). */
+		if (rv == 0)
+			mpq_cc_set_app_limited(&p->cc.cc, !mpq_conn_streams_want_send(conn) &&
+							   p->bytes_in_flight < mpq_cc_cwnd(&p->cc.cc));
 	}
 	if (rv != 0)
 		return rv;

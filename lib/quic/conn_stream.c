@@ -563,11 +563,19 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 		allowed = s->peer_max_data > s->s_sent_max ? s->peer_max_data : s->s_sent_max;
 	uint64_t end = hi_end < allowed ? hi_end : allowed;
 	if (end <= lo && npend) {
+		/* Each limit is announced blocked once (RFC 9000 §4.1), not on
+		 * every packet written while it holds. */
 		if (allowed >= s->peer_max_data) {
-			s->blocked_pending = true;
+			if (s->blocked_at != s->peer_max_data + 1) {
+				s->blocked_pending = true;
+				s->blocked_at = s->peer_max_data + 1;
+			}
 			return DATA_NONE;
 		}
-		conn->data_blocked_pending = true;
+		if (conn->data_blocked_at != conn->tx_max_data + 1) {
+			conn->data_blocked_pending = true;
+			conn->data_blocked_at = conn->tx_max_data + 1;
+		}
 		return DATA_CONN_BLOCKED;
 	}
 	size_t room = mpq_writer_left(c->w);
@@ -642,6 +650,9 @@ void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 		return;
 	if (r->kind == MPQ_REC_STREAM) {
 		bool freed = mpq_stream_on_acked(s, r->offset, r->len);
+		/* An ack that could not be recorded put its bytes back in line. */
+		if (mpq_stream_wants_send(s))
+			mpq_stream_sched_add(&conn->sched, s);
 		if (r->fin)
 			s->fin_acked = true;
 		if (s->send_state == MPQ_SEND_FIN_WRITTEN && s->fin_acked &&

@@ -36,7 +36,7 @@ void mpq_recovery_on_sent(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p, u
 }
 
 /* Puts what a lost packet carried back in line to be sent. */
-static void requeue(mpq_conn *conn, const mpq_sent_pkt *p)
+void mpq_recovery_requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 {
 	for (size_t i = 0; i < p->nrecs; i++) {
 		const mpq_frame_rec *r = &p->recs[i];
@@ -88,7 +88,7 @@ static void on_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, mpq_sent
 	conn->stats.packets_lost++;
 	path->packets_lost++;
 	mpq_conn_qlog_lost(conn, ns->level, path->id, p, "reordering_threshold", conn->now);
-	requeue(conn, p);
+	mpq_recovery_requeue(conn, p);
 	mpq_recovery_settle(path, ns, p);
 	mpq_sent_done(&ns->sent, p);
 }
@@ -333,7 +333,7 @@ static void requeue_in_flight(mpq_conn *conn, mpq_pktns *ns)
 	for (size_t i = 0; i < ns->sent.n; i++) {
 		mpq_sent_pkt *p = mpq_sent_at(&ns->sent, i);
 		if (!(p->flags & MPQ_SENT_DONE))
-			requeue(conn, p);
+			mpq_recovery_requeue(conn, p);
 	}
 }
 

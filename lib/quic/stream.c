@@ -6,7 +6,7 @@
 #include "quic/stream.h"
 
 #define INITIAL_BUCKETS 64
-#define SEND_RANGES 256
+#define SEND_RANGES 1024
 
 static size_t bucket_of(const mpq_streams *t, int64_t id)
 {

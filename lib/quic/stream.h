@@ -55,6 +55,7 @@ typedef struct mpq_stream {
 	bool reset_pending;		/* RESET_STREAM to (re)send */
 	bool reset_acked;		/* the peer has it: the send side is over */
 	bool blocked_pending;		/* STREAM_DATA_BLOCKED to send */
+	uint64_t blocked_at;		/* limit + 1 last announced blocked; 0 = none */
 
 	/* Receive side. */
 	int recv_state;

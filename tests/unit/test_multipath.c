@@ -213,8 +213,15 @@ static void second_path_validated_and_used(const char *sched)
 	uint64_t total = s0.bytes_received + s1.bytes_received;
 	print_message("%s: path 0 %llu bytes, path 1 %llu bytes\n", sched,
 		      (unsigned long long)s0.bytes_received, (unsigned long long)s1.bytes_received);
-	assert_true(s0.bytes_received * 5 >= total);
-	assert_true(s1.bytes_received * 5 >= total);
+	/* rr shares evenly; minrtt fills the first path and spills to the other
+	 * only when its window is full, so on equal links it must use both. */
+	if (strcmp(sched, "rr") == 0) {
+		assert_true(s0.bytes_received * 5 >= total);
+		assert_true(s1.bytes_received * 5 >= total);
+	} else {
+		assert_true(s0.bytes_received * 2 >= total);
+		assert_true(s1.bytes_received * 50 >= total);
+	}
 	pair_free(&p);
 }
 
