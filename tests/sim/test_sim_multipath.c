@@ -27,7 +27,8 @@
  *                      come twice
  *   path0_killed_client_validation_lost, redundant_loss_on_fast_path,
  *   late_request_windows_grow, redundant_split_copy_fin, path0_failed_cids_lost
- *                      bugs the sweeps found, on the links that showed them
+ *                      bugs the sweeps found (all fixed since), on the links
+ *                      that showed them
  *   repeatable_by_seed the same seed writes the same datagrams on every path
  *
  * Each case prints the bytes every path carried (client bytes received, from
@@ -656,16 +657,16 @@ static void redundant_loss_on_fast_path(void **state)
 }
 
 /*
- * Path 0 dies right after the first bytes of the download (seed 281). Fails
- * with the library at 2526311: the client never opens its fourth path,
- * although three paths work. The server's CIDs for path ID 3 went in one
+ * Regression: path 0 dies right after the first bytes of the download (seed
+ * 281). Failed with the library at 2526311: the client never opened its
+ * fourth path, although three paths worked. The server's CIDs for path ID 3 went in one
  * packet on path 0 (pn 1, at 31 ms), which was lost at random; path 0 died
  * before the loss could be detected, and when the server declared path 0
  * failed, move_in_flight (conn_mpath.c) put back only the stream frames of
  * its packets in flight: the PATH_NEW_CONNECTION_IDs were dropped for good
  * (so would be NEW_TOKEN, HANDSHAKE_DONE, CRYPTO, PATH_STATUS, PATH_ABANDON,
  * ADD_ADDRESS), unlike loss detection's requeue (recovery.c), which puts
- * every kind back.
+ * every kind back (fixed by 18add5e).
  */
 static void path0_failed_cids_lost(void **state)
 {
@@ -691,7 +692,7 @@ static void path0_failed_cids_lost(void **state)
  * ce1d7bf); the first piece went with FIN, because the FIN test
  * (off + len == end) ran after end was moved to the split point. The
  * receiver rightly takes the first final size it sees; the rest of the copy
- * and the original then lay beyond it.
+ * and the original then lay beyond it. Fixed by 18add5e.
  */
 static void redundant_split_copy_fin(void **state)
 {
@@ -727,7 +728,7 @@ static bool all_paths_active(struct simnet *n)
  * with room; so the mark stayed and the windows stayed at their initial 10
  * packets (with loss, they only shrank, to the minimum: seed 40's links,
  * where the request was late by a loss, ran 2 MiB over ~49 Mbit/s at two
- * packets per RTT per path).
+ * packets per RTT per path). Fixed by 18add5e.
  */
 static void late_request_windows_grow(void **state)
 {
