@@ -461,6 +461,13 @@ static void trace(const struct simnet *n, int path, int from, const uint8_t *dat
 		(double)at / 1e9);
 }
 
+static void link_killed(struct simnet_link_state *l, size_t len)
+{
+	l->st.killed++;
+	if (len > l->st.killed_max_len)
+		l->st.killed_max_len = len;
+}
+
 /* One copy of a datagram through path |path|'s link |from|: kill, loss,
  * queue, rate, delay, jitter, reordering. Every copy makes the same three
  * draws, whatever happens to it, so one outcome does not shift the next
@@ -474,7 +481,7 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 	uint64_t jitter = l->p.jitter ? r % (l->p.jitter + 1) : 0;
 	bool held = link_unit(l) < l->p.reorder;
 	if (n->now >= l->dead_from) {
-		l->st.killed++;
+		link_killed(l, len);
 		trace(n, (int)path, from, data, len, "killed", n->now);
 		return;
 	}
@@ -583,7 +590,7 @@ static void deliver(struct simnet *n, struct simnet_dgram *g)
 	struct simnet_link_state *l = simnet_link_of(n, g->path, !g->to);
 	mpq_path path = g->tuple;
 	if (n->now >= l->dead_from) {
-		l->st.killed++;
+		link_killed(l, g->len);
 		return;
 	}
 	l->st.delivered++;

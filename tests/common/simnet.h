@@ -85,6 +85,7 @@ struct simnet_link_stats {
 	uint64_t queue_drops;		/* copies that found the queue full */
 	uint64_t reordered;		/* copies held back */
 	uint64_t killed;		/* copies dropped because the path was killed */
+	uint64_t killed_max_len;	/* the longest of them, bytes */
 	uint64_t delivered;		/* copies handed to the receiver */
 	uint64_t bytes_delivered;
 	uint64_t last_delivered_at;	/* when the last one was, ns */

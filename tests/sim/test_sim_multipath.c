@@ -359,10 +359,13 @@ static bool mp_kill(struct mp_run *r, unsigned victim)
 
 /* After the download: a killed path the server had been sending on ends
  * failed or abandoned at both ends (the server finds out by its PTOs, the
- * client from the server's PATH_ABANDON, if not by itself). */
+ * client from the server's PATH_ABANDON, if not by itself). Sending on it
+ * means ack-eliciting datagrams, which only come full-size (data, probes,
+ * padded challenges): a path that carried nothing but ACKs since (an idle
+ * backup path, say) has nothing to time out, and may well stay active. */
 static void mp_check_given_up(struct mp_run *r, bool in_use)
 {
-	if (!in_use || !simnet_link_of(&r->n, r->a.victim, SIMNET_SERVER)->st.killed)
+	if (!in_use || simnet_link_of(&r->n, r->a.victim, SIMNET_SERVER)->st.killed_max_len < 1200)
 		return;
 	r->n.cfg.time_limit = GIVE_UP_LIMIT;
 	enum simnet_result res = simnet_run(&r->n, victim_given_up);
