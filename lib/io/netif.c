@@ -491,6 +491,20 @@ int mpq_netif_neigh_set(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
 	return transact(nl, &r, "RTM_NEWNEIGH", NULL, NULL);
 }
 
+/* The datagram after an unanswered NTF_USE. The incomplete entry would
+ * only solicit again at its next retransmission (1 s for ND): without it,
+ * the datagram makes a new entry that solicits at once, with the
+ * datagram's source. Failures leave the wait to end as it would. */
+static void escalate_resolution(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip)
+{
+	struct nl_req r;
+
+	if (neigh_req(&r, RTM_DELNEIGH, 0, ifindex, ip) == 0)
+		transact(nl, &r, "RTM_DELNEIGH", NULL, NULL);
+	poke_udp(nl, ifindex, ip);
+	mpq_oserr_clear(&nl->err);
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -565,8 +579,7 @@ int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
 		 * datagram gives it one. */
 		if (!poked && now >= escalate) {
 			poked = true;
-			if (poke_udp(nl, ifindex, ip) < 0)
-				mpq_oserr_clear(&nl->err);
+			escalate_resolution(nl, ifindex, ip);
 		}
 		sleep_ns(deadline - now < wait ? deadline - now : wait);
 		if (wait < POLL_MAX_NS)

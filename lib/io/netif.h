@@ -23,11 +23,13 @@
  * usable after min(100 ms, a quarter of the time given): the kernel sends no
  * IPv6 solicitation for NTF_USE while the interface has no usable link-local
  * address (tentative during DAD, or none at all), because the solicitation
- * needs a source and only a queued datagram offers one. The datagram is
- * zero-length, to the next hop's discard port (9), out of the interface by
- * IP_PKTINFO / IPV6_PKTINFO (no privilege needed); the kernel queues it
- * behind the resolution it starts. Either way the table is then asked again
- * until the entry is usable, failed, or the time given ran out.
+ * needs a source and only a queued datagram offers one (the incomplete entry
+ * is deleted first, so that the datagram's new entry solicits at once rather
+ * than at the next retransmission). The datagram is zero-length, to the next
+ * hop's discard port (9), out of the interface by IP_PKTINFO / IPV6_PKTINFO
+ * (no privilege needed); the kernel queues it behind the resolution it
+ * starts. Either way the table is then asked again until the entry is
+ * usable, failed, or the time given ran out.
  *
  * An mpq_netif is one NETLINK_ROUTE socket, in the network namespace of the
  * thread that opened it, used for request and reply only (blocking, with a

@@ -82,7 +82,8 @@ static bool configure(void)
 	    sh("ip link set lo up && ip link add xa address 02:88:00:00:00:01 type veth "
 	       "peer name xb address 02:88:00:00:00:02 netns /proc/%d/fd/%d && "
 	       "ip addr add 10.88.0.1/24 dev xa && ip addr add fd88::1/64 dev xa nodad && "
-	       "ip link set xa addrgenmode none && ip link set xa up && ip route add 10.99.0.0/24 via 10.88.0.2 && "
+	       "ip link set xa addrgenmode none && ip link set xa up && "
+	       "ip route add 10.99.0.0/24 via 10.88.0.2 && "
 	       "ip route add unreachable 10.77.0.0/24 && ip route add fd99::/64 via fd88::2 && "
 	       "sysctl -qw net.ipv4.neigh.xa.mcast_solicit=1 && "
 	       "sysctl -qw net.ipv4.neigh.xa.retrans_time_ms=100",
@@ -251,7 +252,8 @@ static void resolve_fresh(const char *ip, uint64_t pokes)
 	assert_int_equal(mpq_netif_neigh_get(&env.nl, env.xa, &a, &n), MPQ_ERR_NOT_FOUND);
 	rv = mpq_netif_resolve(&env.nl, env.xa, &a, 2000, count_pump, &pumped, mac);
 	if (rv < 0)
-		print_message("resolve %s: %s: %s\n", ip, env.nl.err.call, strerror(env.nl.err.errnum));
+		print_message("resolve %s: %s: %s\n", ip, env.nl.err.call,
+			      strerror(env.nl.err.errnum));
 	assert_int_equal(rv, 0);
 	assert_memory_equal(mac, mac_b, 6);
 	assert_true(pumped > 0);
