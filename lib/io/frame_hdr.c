@@ -199,8 +199,12 @@ uint16_t mpq_frame_hdr_ethertype(const uint8_t *frame, size_t len)
 	return parse_eth(frame, len, &type, &tci, &tagged) ? type : 0;
 }
 
-static void set_addr(mpq_addr *a, int fam, const uint8_t *ip, const uint8_t *port)
+void mpq_frame_hdr_addr(mpq_addr *a, int fam, const uint8_t *ip, const uint8_t *port)
 {
+	static const uint8_t zero[2];
+
+	if (!port)
+		port = zero;
 	memset(a, 0, sizeof(*a));
 	if (fam == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
@@ -295,13 +299,13 @@ int mpq_frame_hdr_parse_udp(const uint8_t *frame, size_t len, mpq_frame_udp *out
 	if (fam == AF_INET) {
 		out->ecn = frame[l3 + 1] & 3;
 		out->ttl = frame[l3 + 8];
-		set_addr(&out->src, fam, frame + l3 + 12, frame + l4);
-		set_addr(&out->dst, fam, frame + l3 + 16, frame + l4 + 2);
+		mpq_frame_hdr_addr(&out->src, fam, frame + l3 + 12, frame + l4);
+		mpq_frame_hdr_addr(&out->dst, fam, frame + l3 + 16, frame + l4 + 2);
 	} else {
 		out->ecn = (frame[l3 + 1] >> 4) & 3;
 		out->ttl = frame[l3 + 7];
-		set_addr(&out->src, fam, frame + l3 + 8, frame + l4);
-		set_addr(&out->dst, fam, frame + l3 + 24, frame + l4 + 2);
+		mpq_frame_hdr_addr(&out->src, fam, frame + l3 + 8, frame + l4);
+		mpq_frame_hdr_addr(&out->dst, fam, frame + l3 + 24, frame + l4 + 2);
 	}
 	out->vlan_tagged = tagged;
 	out->vlan_id = tci & 0x0fff;

@@ -115,6 +115,10 @@ int mpq_frame_hdr_parse_udp(const uint8_t *frame, size_t len, mpq_frame_udp *out
  * one). */
 bool mpq_frame_hdr_udp_csum_ok(const uint8_t *frame, const mpq_frame_udp *h);
 
+/* |out| from the 4 (AF_INET) or 16 (AF_INET6) address bytes at |ip| and
+ * the 2 port bytes (network order) at |port|, or port 0 when NULL. */
+void mpq_frame_hdr_addr(mpq_addr *out, int family, const uint8_t *ip, const uint8_t *port);
+
 /* The EtherType of a frame (after one VLAN tag, if any), 0 if too short. */
 uint16_t mpq_frame_hdr_ethertype(const uint8_t *frame, size_t len);
 

@@ -278,6 +278,7 @@ static void check_parsed(const uint8_t *f, const mpq_frame_udp *p, const char *s
 static void parse_known_frames(void **state)
 {
 	mpq_frame_udp p;
+	mpq_addr a, b;
 
 	assert_int_equal(mpq_frame_hdr_parse_udp(udp4_frame, sizeof(udp4_frame), &p), 0);
 	check_parsed(udp4_frame, &p, "10.88.0.1:4433", "10.88.0.2:5555", 2);
@@ -290,6 +291,15 @@ static void parse_known_frames(void **state)
 	assert_int_equal(p.l4_off, 54);
 	assert_int_equal(mpq_frame_hdr_ethertype(udp6_frame, sizeof(udp6_frame)), 0x86dd);
 	assert_int_equal(mpq_frame_hdr_ethertype(udp6_frame, 13), 0);
+
+	/* Addresses from header bytes, without a port. */
+	mpq_frame_hdr_addr(&a, AF_INET6, udp6_frame + 22, NULL);
+	addr(&b, "[fd88::1]:0");
+	assert_true(mpq_addr_equal(&a, &b));
+	assert_int_equal(a.len, sizeof(struct sockaddr_in6));
+	mpq_frame_hdr_addr(&a, AF_INET, udp4_frame + 26, udp4_frame + 34);
+	addr(&b, "10.88.0.1:4433");
+	assert_true(mpq_addr_equal(&a, &b));
 }
 
 /* Every prefix of a frame is refused, never read past. */
