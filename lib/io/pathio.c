@@ -3,9 +3,11 @@
 
 #include "io/pathio.h"
 #include "io/udp.h"
+#include "io/xsk.h"
 
 static const struct mpq_pathio_ops *const backends[] = {
 	&mpq_pathio_udp,
+	&mpq_pathio_xdp,
 };
 
 void mpq_pathio_config_default(mpq_pathio_config *cfg)

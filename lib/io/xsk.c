@@ -1,0 +1,1123 @@
+/* AF_XDP sockets behind the path I/O ops table: see xsk.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "io/frame_hdr.h"
+#include "io/netaddr.h"
+#include "io/netif.h"
+#include "io/xsk.h"
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define MAX_BATCH 1024
+#define MAX_OWN 16		/* addresses of the interface we answer for */
+#define NH_SLOTS 32		/* next hops remembered */
+#define NH_FAILED_NS 1000000000ull	/* a failed next hop fails sends this long */
+#define KICK_TRIES 64		/* sendto rounds per call while the kernel makes progress */
+#define PUMP_BATCH 64
+#define BUSY_TRIES 100		/* waits for a queue a closed socket still holds */
+#define BUSY_WAIT_NS 10000000L
+#define RX_HEADROOM XDP_PACKET_HEADROOM	/* where the kernel puts a received frame */
+
+enum { NH_FREE, NH_VALID, NH_FAILED };
+
+struct next_hop {
+	int state;
+	mpq_addr dst;		/* the remote address (port 0) */
+	mpq_addr src;		/* the route's preferred source */
+	uint8_t mac[MPQ_ETH_ALEN];
+	uint64_t expires;	/* monotonic ns */
+	int errnum;		/* why it failed */
+	const char *call;
+};
+
+struct xsk_sock {
+	mpq_pathio base;
+	mpq_xsk_info info;
+	mpq_xsk_stats stats;
+
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	uint8_t *area;
+	size_t area_len;
+	uint64_t frame_mask;	/* ~(frame_size - 1) */
+	int fd;			/* the AF_XDP socket */
+	int port_fd;		/* the kernel UDP socket holding our port */
+	int netns_fd;		/* the network namespace it was opened in */
+
+	int family;
+	bool wildcard;
+	bool verify_csum;
+	size_t batch;
+	size_t max_dgram;
+	uint64_t neigh_ttl_ns;
+	unsigned int resolve_ms;
+
+	uint64_t *tx_free;	/* send frames not in the kernel: a stack */
+	uint32_t n_tx_free;
+	uint64_t *held;		/* receive frames handed out by the last recv_batch */
+	uint32_t n_held;
+	struct xdp_desc *backlog;	/* ours, read while waiting for a neighbour: a FIFO */
+	uint32_t bl_cap, bl_head, bl_len;
+
+	struct next_hop hops[NH_SLOTS];
+	uint32_t hop_next;	/* the slot to reuse next */
+	const mpq_addr *resolving;	/* the next hop a resolution waits for */
+
+	mpq_addr own[MAX_OWN];	/* the interface's addresses */
+	size_t n_own;
+	mpq_netif nl;
+};
+
+static struct xsk_sock *xsk_of(mpq_pathio *io)
+{
+	return (struct xsk_sock *)io;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* libxdp and libbpf print through process-wide hooks; lib prints nothing. */
+struct quiet {
+	libxdp_print_fn_t xdp;
+	libbpf_print_fn_t bpf;
+};
+
+static void quiet_begin(struct quiet *q)
+{
+	q->xdp = libxdp_set_print(NULL);
+	q->bpf = libbpf_set_print(NULL);
+}
+
+static void quiet_end(const struct quiet *q)
+{
+	libxdp_set_print(q->xdp);
+	libbpf_set_print(q->bpf);
+}
+
+/* libxdp and libbpf name the interface by index in the calling thread's
+ * network namespace (detaching the program at close, querying the attach
+ * mode): when that is not the object's, the thread enters it for the call.
+ * Returns the descriptor to go back with, -1 when there is nothing to undo
+ * (the same namespace, or no way to enter it: then as it is). */
+static int enter_netns(const struct xsk_sock *s)
+{
+	struct stat here, there;
+	int cur;
+
+	if (s->netns_fd < 0)
+		return -1;
+	cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (cur < 0)
+		return -1;
+	if (fstat(cur, &here) < 0 || fstat(s->netns_fd, &there) < 0 ||
+	    (here.st_ino == there.st_ino && here.st_dev == there.st_dev) ||
+	    setns(s->netns_fd, CLONE_NEWNET) < 0) {
+		close(cur);
+		return -1;
+	}
+	return cur;
+}
+
+static void leave_netns(int prev)
+{
+	if (prev >= 0) {
+		setns(prev, CLONE_NEWNET);
+		close(prev);
+	}
+}
+
+void mpq_xsk_config_default(mpq_xsk_config *xcfg)
+{
+	memset(xcfg, 0, sizeof(*xcfg));
+	xcfg->frames = 4096;
+	xcfg->frame_size = 4096;
+	xcfg->resolve_ms = 1000;
+	xcfg->neigh_ttl_ms = 5000;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static const uint8_t *ip_of(const mpq_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return (const uint8_t *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+	return (const uint8_t *)&((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+}
+
+static size_t ip_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Is |ip| (|family|, raw bytes) one of the interface's addresses? */
+static bool owns(const struct xsk_sock *s, int family, const uint8_t *ip)
+{
+	for (size_t i = 0; i < s->n_own; i++)
+		if (s->own[i].ss.ss_family == family &&
+		    memcmp(ip_of(&s->own[i]), ip, ip_len(family)) == 0)
+			return true;
+	return false;
+}
+
+/* Whether |ip| is the address a resolution waits for. */
+static bool awaited(const struct xsk_sock *s, int family, const uint8_t *ip)
+{
+	return s->resolving && s->resolving->ss.ss_family == family &&
+	       memcmp(ip_of(s->resolving), ip, ip_len(family)) == 0;
+}
+
+/* A link-local IPv6 address of a received datagram names our interface. */
+static void scope_received(mpq_addr *a, uint32_t ifindex)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+		sin6->sin6_scope_id = ifindex;
+}
+
+/* An address from the bytes of an ARP or ND packet (port 0). */
+static void set_ip(mpq_addr *a, int family, const uint8_t *ip, uint32_t ifindex)
+{
+	mpq_frame_hdr_addr(a, family, ip, NULL);
+	scope_received(a, ifindex);
+}
+
+/* ---- rings -------------------------------------------------------------- */
+
+static uint8_t *frame_at(const struct xsk_sock *s, uint64_t addr)
+{
+	return s->area + addr;
+}
+
+/* Gives receive frames back to the kernel. The FILL ring holds every
+ * receive frame, so there is always room. */
+static void fill_return(struct xsk_sock *s, const uint64_t *addrs, uint32_t n)
+{
+	uint32_t idx;
+
+	if (n == 0 || xsk_ring_prod__reserve(&s->fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&s->fill, idx + i) = addrs[i] & s->frame_mask;
+	xsk_ring_prod__submit(&s->fill, n);
+}
+
+static void fill_return_one(struct xsk_sock *s, uint64_t addr)
+{
+	fill_return(s, &addr, 1);
+}
+
+/* Send frames the kernel is done with come back to the free stack. */
+static void complete_tx(struct xsk_sock *s)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&s->comp, s->comp.size, &idx);
+
+	for (uint32_t i = 0; i < n; i++)
+		s->tx_free[s->n_tx_free++] =
+			*xsk_ring_cons__comp_addr(&s->comp, idx + i) & s->frame_mask;
+	xsk_ring_cons__release(&s->comp, n);
+}
+
+/* Descriptors on the TX ring the kernel has not taken yet. */
+static uint32_t tx_pending(struct xsk_sock *s)
+{
+	return s->tx.size - xsk_prod_nb_free(&s->tx, s->tx.size);
+}
+
+/* Tells the kernel to transmit. In copy mode each sendto sends a bounded
+ * batch and says EAGAIN while more is waiting: go on while it makes
+ * progress. */
+static void kick_tx(struct xsk_sock *s)
+{
+	for (int i = 0; i < KICK_TRIES; i++) {
+		uint32_t before = tx_pending(s);
+		ssize_t rv;
+
+		if (before == 0)
+			return;
+		if (s->info.need_wakeup && !xsk_ring_prod__needs_wakeup(&s->tx))
+			return;
+		rv = sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		s->stats.tx_kicks++;
+		if (rv < 0 && errno != EAGAIN && errno != EBUSY && errno != ENOBUFS &&
+		    errno != EINTR) {
+			mpq_oserr_set(&s->base.err, "sendto (AF_XDP wakeup)", errno);
+			return;
+		}
+		if (s->info.zerocopy || tx_pending(s) >= before)
+			return;
+	}
+}
+
+/* Nothing received: a driver that ran out of FILL frames waits for a
+ * wakeup before it takes them again. */
+static void kick_rx(struct xsk_sock *s)
+{
+	if (xsk_ring_prod__needs_wakeup(&s->fill)) {
+		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		s->stats.rx_kicks++;
+	}
+}
+
+/* A free send frame reserved on the TX ring with |len| bytes from |addr|:
+ * false when either is exhausted. */
+static bool tx_put(struct xsk_sock *s, uint64_t addr, uint32_t len)
+{
+	struct xdp_desc *d;
+	uint32_t idx;
+
+	if (xsk_ring_prod__reserve(&s->tx, 1, &idx) != 1)
+		return false;
+	d = xsk_ring_prod__tx_desc(&s->tx, idx);
+	d->addr = addr;
+	d->len = len;
+	d->options = 0;
+	return true;
+}
+
+/* ---- neighbours on behalf of the kernel --------------------------------- */
+
+/* Sends one frame built by the caller into the frame at |addr| (taken from
+ * the free stack), right away. */
+static void send_now(struct xsk_sock *s, uint64_t addr, int len)
+{
+	if (len <= 0 || !tx_put(s, addr, (uint32_t)len)) {
+		s->tx_free[s->n_tx_free++] = addr;
+		return;
+	}
+	xsk_ring_prod__submit(&s->tx, 1);
+	kick_tx(s);
+}
+
+static bool take_tx_frame(struct xsk_sock *s, uint64_t *addr)
+{
+	complete_tx(s);
+	if (s->n_tx_free == 0)
+		return false;
+	*addr = s->tx_free[--s->n_tx_free];
+	return true;
+}
+
+static void on_arp(struct xsk_sock *s, const uint8_t *f, uint32_t len)
+{
+	mpq_frame_arp a, r;
+	mpq_addr ip;
+	uint64_t addr;
+
+	if (mpq_frame_hdr_parse_arp(f, len, &a) < 0)
+		return;
+	if (a.op == MPQ_ARP_REQUEST && owns(s, AF_INET, a.tpa) &&
+	    memcmp(a.spa, a.tpa, 4) != 0 && take_tx_frame(s, &addr)) {
+		r.op = MPQ_ARP_REPLY;
+		memcpy(r.sha, s->info.mac, MPQ_ETH_ALEN);
+		memcpy(r.spa, a.tpa, 4);
+		memcpy(r.tha, a.sha, MPQ_ETH_ALEN);
+		memcpy(r.tpa, a.spa, 4);
+		send_now(s, addr, mpq_frame_hdr_build_arp(frame_at(s, addr), s->info.frame_size,
+							  a.sha, s->info.mac, &r));
+		s->stats.arp_replies++;
+	} else if (a.op == MPQ_ARP_REPLY && awaited(s, AF_INET, a.spa)) {
+		set_ip(&ip, AF_INET, a.spa, s->base.ifindex);
+		if (mpq_netif_neigh_set(&s->nl, s->base.ifindex, &ip, a.sha) == 0)
+			s->stats.neigh_learned++;
+	}
+}
+
+static const uint8_t all_nodes_mac[MPQ_ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+static const uint8_t all_nodes_ip[16] = {0xff, 0x02, [15] = 1};
+
+static void on_nd(struct xsk_sock *s, const uint8_t *f, uint32_t len)
+{
+	static const uint8_t unspecified[16];
+	mpq_frame_nd nd, na;
+	mpq_addr ip;
+	uint64_t addr;
+
+	if (mpq_frame_hdr_parse_nd(f, len, &nd) < 0)
+		return;
+	if (nd.type == MPQ_ND_NS && owns(s, AF_INET6, nd.target) && take_tx_frame(s, &addr)) {
+		/* RFC 4861 §7.2.4: to the soliciting node, or to all nodes
+		 * when it has no address yet (DAD). */
+		bool dad = memcmp(nd.src, unspecified, 16) == 0;
+		const uint8_t *eth_dst = nd.has_lladdr ? nd.lladdr : nd.eth_src;
+
+		memset(&na, 0, sizeof(na));
+		na.type = MPQ_ND_NA;
+		na.flags = MPQ_ND_NA_OVERRIDE | (dad ? 0 : MPQ_ND_NA_SOLICITED);
+		memcpy(na.src, nd.target, 16);
+		memcpy(na.dst, dad ? all_nodes_ip : nd.src, 16);
+		memcpy(na.target, nd.target, 16);
+		na.has_lladdr = true;
+		memcpy(na.lladdr, s->info.mac, MPQ_ETH_ALEN);
+		send_now(s, addr, mpq_frame_hdr_build_nd(frame_at(s, addr), s->info.frame_size,
+							 dad ? all_nodes_mac : eth_dst, s->info.mac,
+							 &na));
+		s->stats.nd_adverts++;
+	} else if (nd.type == MPQ_ND_NA && awaited(s, AF_INET6, nd.target)) {
+		set_ip(&ip, AF_INET6, nd.target, s->base.ifindex);
+		if (mpq_netif_neigh_set(&s->nl, s->base.ifindex, &ip,
+					nd.has_lladdr ? nd.lladdr : nd.eth_src) == 0)
+			s->stats.neigh_learned++;
+	}
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+enum { NOT_OURS, OURS, DROPPED };
+
+/* Whether the frame at |addr| holds a datagram for us (our MAC, address
+ * and port, untagged); when |d| is given, fills it and checks what a
+ * receive checks (size, checksum): DROPPED if one fails. */
+static int ours(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d)
+{
+	const uint8_t *f = frame_at(s, addr);
+	mpq_frame_udp h;
+
+	if (mpq_frame_hdr_parse_udp(f, len, &h) < 0 || h.vlan_tagged ||
+	    h.dst.ss.ss_family != s->family ||
+	    mpq_addr_port(&h.dst) != mpq_addr_port(&s->base.local) ||
+	    memcmp(h.dst_mac, s->info.mac, MPQ_ETH_ALEN) != 0)
+		return NOT_OURS;
+	if (s->wildcard ? !owns(s, s->family, ip_of(&h.dst))
+			: memcmp(ip_of(&h.dst), ip_of(&s->base.local), ip_len(s->family)) != 0)
+		return NOT_OURS;
+	if (!d)
+		return OURS;
+	if (h.payload_len > s->max_dgram) {
+		s->stats.rx_dropped++;
+		return DROPPED;
+	}
+	if (s->verify_csum && !mpq_frame_hdr_udp_csum_ok(f, &h)) {
+		s->stats.rx_bad_csum++;
+		return DROPPED;
+	}
+	d->data = (uint8_t *)f + h.payload_off;
+	d->len = h.payload_len;
+	d->local = h.dst;
+	d->remote = h.src;
+	scope_received(&d->local, s->base.ifindex);
+	scope_received(&d->remote, s->base.ifindex);
+	d->ifindex = s->base.ifindex;
+	d->ecn = h.ecn;
+	d->gso_size = 0;
+	return OURS;
+}
+
+/* A frame that is not a datagram of ours: ARP and ND are looked at, then
+ * everything goes back to the FILL ring. */
+static void not_ours(struct xsk_sock *s, uint64_t addr, uint32_t len)
+{
+	const uint8_t *f = frame_at(s, addr);
+	uint16_t type = mpq_frame_hdr_ethertype(f, len);
+
+	if (type == MPQ_ETH_P_ARP)
+		on_arp(s, f, len);
+	else if (type == MPQ_ETH_P_IPV6)
+		on_nd(s, f, len);
+	s->stats.rx_not_ours++;
+	fill_return_one(s, addr);
+}
+
+/* While a resolution waits: answer and learn neighbours, keep our
+ * datagrams for the next recv_batch, let queued sends go. */
+static void pump(void *ctx)
+{
+	struct xsk_sock *s = ctx;
+	uint32_t idx, n = xsk_ring_cons__peek(&s->rx, PUMP_BATCH, &idx);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+		uint64_t addr = d->addr;
+		uint32_t len = d->len;
+
+		if (ours(s, addr, len, NULL) == NOT_OURS) {
+			not_ours(s, addr, len);
+		} else if (s->bl_len < s->bl_cap) {
+			s->backlog[(s->bl_head + s->bl_len++) % s->bl_cap] =
+				(struct xdp_desc){.addr = addr, .len = len};
+		} else {
+			s->stats.rx_dropped++;
+			fill_return_one(s, addr);
+		}
+	}
+	xsk_ring_cons__release(&s->rx, n);
+	if (n == 0)
+		kick_rx(s);
+	complete_tx(s);
+	kick_tx(s);
+}
+
+/* Hands out |addr| as d[*out] if it is ours; else it goes back. */
+static void deliver(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d, size_t *out)
+{
+	switch (ours(s, addr, len, &d[*out])) {
+	case OURS:
+		s->held[s->n_held++] = addr;
+		(*out)++;
+		break;
+	case DROPPED:
+		fill_return_one(s, addr);
+		break;
+	default:
+		not_ours(s, addr, len);
+		break;
+	}
+}
+
+static int xsk_recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
+{
+	struct xsk_sock *s = xsk_of(io);
+	size_t out = 0;
+	uint32_t idx, m;
+
+	if (!d && n)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (n > s->batch)
+		n = s->batch;
+	/* The frames of the last batch are the caller's no more. */
+	fill_return(s, s->held, s->n_held);
+	s->n_held = 0;
+	while (out < n && s->bl_len > 0) {
+		struct xdp_desc b = s->backlog[s->bl_head];
+
+		s->bl_head = (s->bl_head + 1) % s->bl_cap;
+		s->bl_len--;
+		deliver(s, b.addr, b.len, d, &out);
+	}
+	m = out < n ? xsk_ring_cons__peek(&s->rx, (uint32_t)(n - out), &idx) : 0;
+	for (uint32_t i = 0; i < m; i++) {
+		const struct xdp_desc *x = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+
+		deliver(s, x->addr, x->len, d, &out);
+	}
+	xsk_ring_cons__release(&s->rx, m);
+	if (m == 0)
+		kick_rx(s);
+	/* Sends left on the TX ring in copy mode go when someone kicks. */
+	complete_tx(s);
+	kick_tx(s);
+	s->stats.rx_dgrams += out;
+	return (int)out;
+}
+
+/* ---- send --------------------------------------------------------------- */
+
+static struct next_hop *find_hop(struct xsk_sock *s, const mpq_addr *ip)
+{
+	for (size_t i = 0; i < NH_SLOTS; i++)
+		if (s->hops[i].state != NH_FREE && mpq_addr_equal_ip(&s->hops[i].dst, ip))
+			return &s->hops[i];
+	return NULL;
+}
+
+static int hop_error(struct xsk_sock *s, const struct next_hop *h)
+{
+	mpq_oserr_set(&s->base.err, h->call, h->errnum);
+	return MPQ_ERR_NOT_FOUND;
+}
+
+/* Looks |remote|'s next hop up in the kernel's tables (waiting for its
+ * resolution if need be) into a cache slot. */
+static int resolve_hop(struct xsk_sock *s, const mpq_addr *remote, struct next_hop **out)
+{
+	struct next_hop *h = find_hop(s, remote);
+	uint64_t now;
+	mpq_route r;
+	int rv;
+
+	if (!h) {
+		h = &s->hops[s->hop_next];
+		s->hop_next = (s->hop_next + 1) % NH_SLOTS;
+	}
+	memset(h, 0, sizeof(*h));
+	h->dst = *remote;
+	mpq_addr_set_port(&h->dst, 0);
+	rv = mpq_netif_route(&s->nl, &h->dst, s->base.ifindex, &r);
+	if (rv == 0) {
+		s->resolving = &r.nexthop;
+		rv = mpq_netif_resolve(&s->nl, s->base.ifindex, &r.nexthop, s->resolve_ms, pump, s,
+				       h->mac);
+		s->resolving = NULL;
+	}
+	now = now_ns();
+	if (rv < 0) {
+		s->stats.neigh_failed++;
+		h->state = NH_FAILED;
+		h->expires = now + NH_FAILED_NS;
+		h->errnum = s->nl.err.errnum ? s->nl.err.errnum : EHOSTUNREACH;
+		h->call = s->nl.err.call ? s->nl.err.call : "neighbour resolution";
+		return hop_error(s, h);
+	}
+	s->stats.neigh_resolved++;
+	h->state = NH_VALID;
+	h->src = r.prefsrc;
+	h->expires = now + s->neigh_ttl_ns;
+	*out = h;
+	return 0;
+}
+
+/* |remote|'s next hop: remembered, or looked up when unknown or old.
+ * |queued| descriptors reserved on the TX ring are submitted first, as a
+ * resolution may send (ARP, ND) through the same ring. */
+static int next_hop(struct xsk_sock *s, const mpq_addr *remote, uint32_t *queued,
+		    struct next_hop **out)
+{
+	struct next_hop *h = find_hop(s, remote);
+
+	if (h && now_ns() < h->expires) {
+		if (h->state == NH_FAILED)
+			return hop_error(s, h);
+		*out = h;
+		return 0;
+	}
+	if (*queued) {
+		xsk_ring_prod__submit(&s->tx, *queued);
+		*queued = 0;
+	}
+	return resolve_hop(s, remote, out);
+}
+
+static int check_dgram(const struct xsk_sock *s, const mpq_dgram *d)
+{
+	socklen_t want = s->family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6);
+
+	if ((!d->data && d->len) || d->ecn > 3)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (d->remote.ss.ss_family != s->family || d->remote.len < want ||
+	    mpq_addr_port(&d->remote) == 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (d->local.ss.ss_family) {
+		if (d->local.ss.ss_family != s->family)
+			return MPQ_ERR_INVALID_ARGUMENT;
+		if (s->wildcard ? !owns(s, s->family, ip_of(&d->local))
+				: !mpq_addr_equal_ip(&d->local, &s->base.local))
+			return MPQ_ERR_INVALID_ARGUMENT;
+	}
+	if (d->ifindex && d->ifindex != s->base.ifindex)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (d->gso_size && d->len > d->gso_size &&
+	    (d->len > MPQ_PATHIO_MAX_GSO_BYTES ||
+	     (d->len + d->gso_size - 1) / d->gso_size > MPQ_PATHIO_MAX_SEGMENTS))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	return 0;
+}
+
+/* Writes one datagram of |len| bytes from |data| into a free frame and
+ * reserves its TX descriptor (the caller checked both are there). */
+static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data,
+		      size_t len)
+{
+	size_t hl = mpq_frame_hdr_udp_len(s->family);
+	uint64_t addr = s->tx_free[--s->n_tx_free];
+	uint8_t *f = frame_at(s, addr);
+	int flen;
+
+	memcpy(f + hl, data, len);
+	flen = mpq_frame_hdr_build_udp(f, s->info.frame_size, h, len);
+	tx_put(s, addr, (uint32_t)flen);
+	s->stats.tx_dgrams++;
+}
+
+/* Sends descriptor |d|, split into |segs| segments of |seg| bytes, through
+ * next hop |nh|. */
+static void put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh,
+		     size_t seg, size_t segs)
+{
+	mpq_frame_udp h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.dst_mac, nh->mac, MPQ_ETH_ALEN);
+	memcpy(h.src_mac, s->info.mac, MPQ_ETH_ALEN);
+	if (d->local.ss.ss_family)
+		h.src = d->local;
+	else if (s->wildcard)
+		h.src = nh->src;
+	else
+		h.src = s->base.local;
+	mpq_addr_set_port(&h.src, mpq_addr_port(&s->base.local));
+	h.dst = d->remote;
+	h.ecn = d->ecn;
+	for (size_t i = 0, off = 0; i < segs; i++, off += seg)
+		put_dgram(s, &h, d->data + off, d->len - off < seg ? d->len - off : seg);
+	if (segs > 1)
+		s->stats.tx_split++;
+}
+
+static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
+{
+	struct xsk_sock *s = xsk_of(io);
+	uint32_t queued = 0;
+	int rv = 0;
+	size_t i;
+
+	if ((!d && n) || n > INT32_MAX)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < n; i++)
+		if (check_dgram(s, &d[i]) < 0)
+			return MPQ_ERR_INVALID_ARGUMENT;
+	complete_tx(s);
+	for (i = 0; i < n; i++) {
+		const mpq_dgram *g = &d[i];
+		size_t seg = g->gso_size && g->len > g->gso_size ? g->gso_size : g->len;
+		size_t segs = seg ? (g->len + seg - 1) / seg : 1;
+		struct next_hop *nh;
+
+		if (seg > s->info.max_payload) {
+			rv = mpq_oserr_set(&io->err, "send (larger than the MTU allows)", EMSGSIZE);
+			break;
+		}
+		rv = next_hop(s, &g->remote, &queued, &nh);
+		if (rv < 0)
+			break;
+		if (!g->local.ss.ss_family && s->wildcard && !nh->src.ss.ss_family) {
+			rv = mpq_oserr_set(&io->err, "source address", EADDRNOTAVAIL);
+			break;
+		}
+		if (s->n_tx_free < segs || xsk_prod_nb_free(&s->tx, (uint32_t)segs) < segs)
+			break; /* full: the caller waits for writability */
+		put_desc(s, g, nh, seg ? seg : 1, segs);
+		queued += (uint32_t)segs;
+	}
+	if (queued)
+		xsk_ring_prod__submit(&s->tx, queued);
+	kick_tx(s);
+	if (i == 0 && rv < 0)
+		return rv;
+	return (int)i;
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+static void xsk_close(mpq_pathio *io)
+{
+	struct xsk_sock *s = xsk_of(io);
+	int back = enter_netns(s);
+	struct quiet q;
+
+	quiet_begin(&q);
+	if (s->xsk)
+		xsk_socket__delete(s->xsk);
+	if (s->umem)
+		xsk_umem__delete(s->umem);
+	quiet_end(&q);
+	leave_netns(back);
+	if (s->netns_fd >= 0)
+		close(s->netns_fd);
+	if (s->area)
+		munmap(s->area, s->area_len);
+	if (s->port_fd >= 0)
+		close(s->port_fd);
+	mpq_netif_close(&s->nl);
+	free(s->tx_free);
+	free(s->held);
+	free(s->backlog);
+	free(s);
+}
+
+static int xsk_fd(const mpq_pathio *io)
+{
+	return ((const struct xsk_sock *)io)->fd;
+}
+
+static uint32_t pow2_at_least(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+struct attempt {
+	uint32_t xdp_flags;
+	uint16_t bind_flags;
+};
+
+/* Native zero-copy, native copy, generic copy. */
+static const struct attempt attempts[] = {
+	{XDP_FLAGS_DRV_MODE, XDP_ZEROCOPY},
+	{XDP_FLAGS_DRV_MODE, XDP_COPY},
+	{XDP_FLAGS_SKB_MODE, XDP_COPY},
+};
+
+static bool attempt_allowed(const struct attempt *a, const mpq_xsk_config *x)
+{
+	if (x->bind == MPQ_XSK_BIND_ZEROCOPY && a->bind_flags != XDP_ZEROCOPY)
+		return false;
+	if (x->bind == MPQ_XSK_BIND_COPY && a->bind_flags != XDP_COPY)
+		return false;
+	/* Without a program of ours the attach mode is someone else's. */
+	if (x->inhibit_prog)
+		return a->xdp_flags == XDP_FLAGS_DRV_MODE;
+	if (x->attach == MPQ_XSK_ATTACH_NATIVE && a->xdp_flags != XDP_FLAGS_DRV_MODE)
+		return false;
+	if (x->attach == MPQ_XSK_ATTACH_GENERIC && a->xdp_flags != XDP_FLAGS_SKB_MODE)
+		return false;
+	return true;
+}
+
+/* One try: a fresh UMEM on the same memory, then the socket. */
+static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
+		      const struct attempt *a)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = pow2_at_least(x->frames / 2),
+		.comp_size = pow2_at_least(x->frames / 2),
+		.frame_size = x->frame_size,
+	};
+	struct xsk_socket_config scfg = {
+		.rx_size = ucfg.fill_size,
+		.tx_size = ucfg.comp_size,
+		.libxdp_flags = x->inhibit_prog ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0,
+		.xdp_flags = a->xdp_flags,
+		.bind_flags = (uint16_t)(a->bind_flags |
+					 (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP)),
+	};
+	int rv;
+
+	rv = xsk_umem__create(&s->umem, s->area, s->area_len, &s->fill, &s->comp, &ucfg);
+	if (rv) {
+		s->umem = NULL;
+		return rv;
+	}
+	rv = xsk_socket__create(&s->xsk, ifname, x->queue, s->umem, &s->rx, &s->tx, &scfg);
+	if (rv) {
+		s->xsk = NULL;
+		xsk_umem__delete(s->umem);
+		s->umem = NULL;
+	}
+	return rv;
+}
+
+/* The attach mode and binding the socket ended up with, as text. */
+static void describe_mode(struct xsk_sock *s)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct xdp_options opts;
+	socklen_t len = sizeof(opts);
+	const char *attach = "unknown";
+	struct quiet qt;
+	int rv, back;
+
+	if (getsockopt(s->fd, SOL_XDP, XDP_OPTIONS, &opts, &len) == 0)
+		s->info.zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+	back = enter_netns(s);
+	quiet_begin(&qt);
+	rv = bpf_xdp_query((int)s->base.ifindex, 0, &q);
+	quiet_end(&qt);
+	leave_netns(back);
+	if (rv == 0) {
+		switch (q.attach_mode) {
+		case XDP_ATTACHED_DRV:
+			attach = "native";
+			break;
+		case XDP_ATTACHED_SKB:
+			attach = "generic";
+			break;
+		case XDP_ATTACHED_HW:
+			attach = "offloaded";
+			break;
+		case XDP_ATTACHED_MULTI:
+			attach = "multi";
+			break;
+		default:
+			attach = "no program";
+			break;
+		}
+	}
+	strcpy(s->info.mode, attach);
+	strcat(s->info.mode, s->info.zerocopy ? " zero-copy" : " copy");
+}
+
+static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
+			 mpq_oserr *err)
+{
+	int rv = -EOPNOTSUPP, first = 0;
+	struct quiet q;
+
+	quiet_begin(&q);
+	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		if (!attempt_allowed(&attempts[i], x))
+			continue;
+		rv = try_socket(s, ifname, x, &attempts[i]);
+		/* A socket just closed on the queue lets go of it a little
+		 * later (the kernel releases its pool from a work queue). */
+		for (int k = 0; rv == -EBUSY && k < BUSY_TRIES; k++) {
+			nanosleep(&(struct timespec){.tv_nsec = BUSY_WAIT_NS}, NULL);
+			rv = try_socket(s, ifname, x, &attempts[i]);
+		}
+		if (rv == 0 || rv == -EBUSY)
+			break;
+		/* The first refusal says most (EPERM, ENOMEM, EBUSY) unless it is
+		 * only the mode that is unsupported. */
+		if (!first || first == -EOPNOTSUPP || first == -EINVAL)
+			first = rv;
+	}
+	if (rv == -EBUSY)
+		first = rv; /* the queue is someone else's */
+	quiet_end(&q);
+	if (rv)
+		return mpq_oserr_set(err, "xsk_socket__create", -(first ? first : rv));
+	s->fd = xsk_socket__fd(s->xsk);
+	s->info.need_wakeup = !x->no_need_wakeup;
+	s->info.own_prog = !x->inhibit_prog;
+	describe_mode(s);
+	return 0;
+}
+
+/* The receive frames into the FILL ring, the send frames onto the stack. */
+static void stock_frames(struct xsk_sock *s)
+{
+	uint32_t half = s->info.frames / 2, idx;
+
+	if (xsk_ring_prod__reserve(&s->fill, half, &idx) == half) {
+		for (uint32_t i = 0; i < half; i++)
+			*xsk_ring_prod__fill_addr(&s->fill, idx + i) =
+				(uint64_t)i * s->info.frame_size;
+		xsk_ring_prod__submit(&s->fill, half);
+	}
+	for (uint32_t i = 0; i < half; i++)
+		s->tx_free[s->n_tx_free++] = (uint64_t)(half + i) * s->info.frame_size;
+}
+
+/* Binds a kernel UDP socket to the local address: the port is ours. */
+static int hold_port(struct xsk_sock *s, const mpq_addr *local, mpq_oserr *err)
+{
+	int size = 1024;
+	socklen_t len = sizeof(s->base.local.ss);
+
+	s->port_fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (s->port_fd < 0)
+		return mpq_oserr_set(err, "socket", errno);
+	if (s->family == AF_INET6) {
+		int on = 1;
+
+		setsockopt(s->port_fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	}
+	setsockopt(s->port_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(s->port_fd, (const struct sockaddr *)&local->ss, local->len) < 0)
+		return mpq_oserr_set(err, "bind", errno);
+	if (getsockname(s->port_fd, (struct sockaddr *)&s->base.local.ss, &len) < 0)
+		return mpq_oserr_set(err, "getsockname", errno);
+	s->base.local.len = len;
+	return 0;
+}
+
+static int check_config(const mpq_pathio_config *cfg, const mpq_xsk_config *x)
+{
+	int fam = cfg->local.ss.ss_family;
+	socklen_t want = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+
+	if ((fam != AF_INET && fam != AF_INET6) || cfg->local.len < want || !cfg->ifname)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (cfg->batch == 0 || cfg->batch > MAX_BATCH || cfg->max_dgram == 0 ||
+	    cfg->max_dgram > UINT16_MAX)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (x->frames < 256 || x->frames > 65536 || (x->frames & (x->frames - 1)) ||
+	    (x->frame_size != 2048 && x->frame_size != 4096))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (x->attach < MPQ_XSK_ATTACH_AUTO || x->attach > MPQ_XSK_ATTACH_GENERIC ||
+	    x->bind < MPQ_XSK_BIND_AUTO || x->bind > MPQ_XSK_BIND_COPY)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	return 0;
+}
+
+/* The interface: an Ethernet one; its MTU, MAC and addresses. */
+static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, mpq_oserr *err)
+{
+	size_t hl = mpq_frame_hdr_udp_len(s->family) - MPQ_ETH_HLEN;
+	mpq_link l;
+	uint32_t l3;
+	int rv;
+
+	rv = mpq_netif_open(&s->nl, err);
+	if (rv < 0)
+		return rv;
+	rv = mpq_netif_link(&s->nl, 0, cfg->ifname, &l);
+	if (rv == MPQ_ERR_NOT_FOUND)
+		mpq_oserr_set(err, "if_nametoindex", ENODEV);
+	if (rv < 0)
+		return rv;
+	if (!l.ether)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	s->base.ifindex = l.ifindex;
+	s->info.mtu = l.mtu;
+	memcpy(s->info.mac, l.mac, MPQ_ETH_ALEN);
+	/* An IP packet fits the MTU and, after the kernel's headroom, a frame. */
+	l3 = s->info.frame_size - RX_HEADROOM - MPQ_ETH_HLEN;
+	if (l.mtu < l3)
+		l3 = l.mtu;
+	s->info.max_payload = l3 > hl ? (uint32_t)(l3 - hl) : 0;
+
+	rv = mpq_if_addrs(cfg->ifname, s->own, MAX_OWN);
+	if (rv < 0)
+		return rv;
+	s->n_own = (size_t)rv < MAX_OWN ? (size_t)rv : MAX_OWN;
+	s->wildcard = mpq_addr_is_any(&cfg->local);
+	if (!s->wildcard && !owns(s, s->family, ip_of(&cfg->local)))
+		return mpq_oserr_set(err, "local address", EADDRNOTAVAIL);
+	return 0;
+}
+
+static int setup(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk_config *x,
+		 mpq_oserr *err)
+{
+	uint32_t half = x->frames / 2;
+	int rv;
+
+	rv = setup_link(s, cfg, err);
+	if (rv < 0)
+		return rv;
+	rv = hold_port(s, &cfg->local, err);
+	if (rv < 0)
+		return rv;
+	s->area_len = (size_t)x->frames * x->frame_size;
+	s->area = mmap(NULL, s->area_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (s->area == MAP_FAILED) {
+		s->area = NULL;
+		return mpq_oserr_set(err, "mmap (UMEM)", errno);
+	}
+	s->tx_free = calloc(half, sizeof(*s->tx_free));
+	s->held = calloc(s->batch, sizeof(*s->held));
+	s->backlog = calloc(half, sizeof(*s->backlog));
+	if (!s->tx_free || !s->held || !s->backlog)
+		return MPQ_ERR_NOMEM;
+	s->bl_cap = half;
+	rv = create_socket(s, cfg->ifname, x, err);
+	if (rv < 0)
+		return rv;
+	stock_frames(s);
+	return 0;
+}
+
+int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
+		 mpq_oserr *err)
+{
+	mpq_xsk_config x;
+	struct xsk_sock *s;
+	int rv;
+
+	if (err)
+		mpq_oserr_clear(err);
+	if (!out || !cfg)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (xcfg)
+		x = *xcfg;
+	else
+		mpq_xsk_config_default(&x);
+	rv = check_config(cfg, &x);
+	if (rv < 0)
+		return rv;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return MPQ_ERR_NOMEM;
+	s->base.ops = &mpq_pathio_xdp;
+	s->fd = -1;
+	s->port_fd = -1;
+	s->nl.fd = -1;
+	s->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	s->family = cfg->local.ss.ss_family;
+	s->batch = cfg->batch;
+	s->max_dgram = cfg->max_dgram;
+	s->verify_csum = x.verify_csum;
+	s->resolve_ms = x.resolve_ms;
+	s->neigh_ttl_ns = (uint64_t)x.neigh_ttl_ms * 1000000ull;
+	s->frame_mask = ~(uint64_t)(x.frame_size - 1);
+	s->info.queue = x.queue;
+	s->info.frames = x.frames;
+	s->info.frame_size = x.frame_size;
+	rv = setup(s, cfg, &x, err);
+	if (rv < 0) {
+		xsk_close(&s->base);
+		return rv;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static int xsk_open_default(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_oserr *err)
+{
+	return mpq_xsk_open(out, cfg, NULL, err);
+}
+
+const struct mpq_pathio_ops mpq_pathio_xdp = {
+	.name = "xdp",
+	.open = xsk_open_default,
+	.recv_batch = xsk_recv_batch,
+	.send_batch = xsk_send_batch,
+	.fd = xsk_fd,
+	.close = xsk_close,
+};
+
+const mpq_xsk_info *mpq_xsk_get_info(mpq_pathio *io)
+{
+	if (!io || io->ops != &mpq_pathio_xdp)
+		return NULL;
+	describe_mode(xsk_of(io));
+	return &xsk_of(io)->info;
+}
+
+int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out)
+{
+	struct xdp_statistics k;
+	socklen_t len = sizeof(k);
+	struct xsk_sock *s;
+
+	if (!io || io->ops != &mpq_pathio_xdp || !out)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	s = xsk_of(io);
+	memset(&k, 0, sizeof(k));
+	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &k, &len) < 0)
+		return mpq_oserr_set(&io->err, "XDP_STATISTICS", errno);
+	s->stats.k_rx_dropped = k.rx_dropped;
+	s->stats.k_rx_invalid = k.rx_invalid_descs;
+	s->stats.k_tx_invalid = k.tx_invalid_descs;
+	s->stats.k_rx_ring_full = k.rx_ring_full;
+	s->stats.k_fill_empty = k.rx_fill_ring_empty_descs;
+	s->stats.k_tx_ring_empty = k.tx_ring_empty_descs;
+	*out = s->stats;
+	return 0;
+}
+
+int mpq_xsk_xskmap_update(mpq_pathio *io, int map_fd, uint32_t key)
+{
+	int fd;
+
+	if (!io || io->ops != &mpq_pathio_xdp || map_fd < 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	fd = xsk_of(io)->fd;
+	if (bpf_map_update_elem(map_fd, &key, &fd, 0) < 0)
+		return mpq_oserr_set(&io->err, "bpf_map_update_elem (XSKMAP)", errno);
+	return 0;
+}

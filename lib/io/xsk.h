@@ -1,0 +1,161 @@
+/*
+ * The AF_XDP backend of path I/O, "xdp" (DESIGN.md "Path I/O"): one AF_XDP
+ * socket and its UMEM per interface and queue, through libxdp's xsk API.
+ *
+ * - UMEM: cfg frames of cfg frame_size bytes, half stocked in the FILL ring
+ *   for receiving, half kept here for sending; every ring is sized to hold
+ *   all the frames of its half, so the FILL ring is never short of room and
+ *   the COMPLETION ring never overflows. Nothing is allocated per datagram:
+ *   received descriptors point into UMEM frames, which go back to the FILL
+ *   ring at the next recv_batch; sent datagrams are copied into free frames,
+ *   which come back through the COMPLETION ring (drained at every call).
+ * - Mode: native (driver) XDP and zero-copy first, then native copy, then
+ *   generic (skb) copy mode; on veth the result is native copy. What was
+ *   obtained is in mpq_xsk_get_info()->mode, e.g. "native copy".
+ * - Program: by default xsk_socket__create loads libxdp's own program,
+ *   which redirects every frame of the queue to this socket. With
+ *   inhibit_prog nothing is loaded: the caller attaches its own program
+ *   (the steering program of xdp/) and puts the socket in its XSKMAP
+ *   (mpq_xsk_xskmap_update).
+ * - Receive: Ethernet/IPv4/IPv6/UDP parsed here; datagrams to our MAC, one
+ *   of our addresses and our port are returned with local and remote address
+ *   and interface; other frames go straight back to the FILL ring and are
+ *   counted (rx_not_ours). While libxdp's program hands us every frame, ARP
+ *   and neighbour discovery would never reach the kernel, so this backend
+ *   stands in for it on its own interface: it answers ARP requests and
+ *   neighbour solicitations for the interface's addresses (known at open),
+ *   and hands the kernel's neighbour table the ARP reply or neighbour
+ *   advertisement that answers a resolution it is waiting for. With a
+ *   steering program that passes ARP and ND to the kernel, none of these
+ *   frames arrive and the kernel does both itself.
+ * - UDP checksums are computed on send; on receive they are only checked
+ *   with verify_csum: a datagram from a local sender over veth arrives with
+ *   only the pseudo-header sum in its checksum field (checksum offload,
+ *   CHECKSUM_PARTIAL), and QUIC's AEAD protects every packet anyway.
+ * - Send: headers built into a UMEM frame (frame_hdr.h), the next hop's MAC
+ *   from the kernel's route and neighbour tables (netif.h), kept for
+ *   neigh_ttl_ms. A next hop not yet known is resolved in send_batch,
+ *   waiting at most resolve_ms while serving the receive ring (datagrams of
+ *   ours that arrive meanwhile are kept for the next recv_batch); a failed one
+ *   fails the datagrams to it for a second (MPQ_ERR_NOT_FOUND, errno
+ *   EHOSTUNREACH or ETIMEDOUT). A datagram (or GSO segment) larger than the
+ *   interface MTU allows, or a frame, is refused with MPQ_ERR_INVALID_ARGUMENT
+ *   and errno EMSGSIZE. GSO descriptors are split into one frame per segment.
+ * - Wakeups: XDP_USE_NEED_WAKEUP; sendto() kicks transmission when the
+ *   kernel asks (copy mode: until the TX ring is empty or the kernel makes
+ *   no progress), recvfrom() when the FILL ring asks.
+ * - The port: a kernel UDP socket bound to the local address and port keeps
+ *   the port ours (port 0 chooses one) and checks the address exists.
+ *
+ * Opening needs CAP_NET_ADMIN and CAP_BPF (or root) and an Ethernet
+ * interface. The object belongs to the network namespace of the thread that
+ * opened it; a thread elsewhere may use and close it (with CAP_SYS_ADMIN it
+ * enters that namespace for libxdp's calls by interface index). libxdp and
+ * libbpf print warnings through process-wide hooks: they are silenced while
+ * this backend calls them and restored after.
+ */
+#ifndef MPQ_IO_XSK_H
+#define MPQ_IO_XSK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io/pathio.h"
+
+extern const struct mpq_pathio_ops mpq_pathio_xdp;
+
+/* Where libxdp's program is attached (ignored with inhibit_prog). */
+enum {
+	MPQ_XSK_ATTACH_AUTO,	/* native, else generic */
+	MPQ_XSK_ATTACH_NATIVE,
+	MPQ_XSK_ATTACH_GENERIC,
+};
+
+/* How the socket binds. */
+enum {
+	MPQ_XSK_BIND_AUTO,	/* zero-copy, else copy */
+	MPQ_XSK_BIND_ZEROCOPY,
+	MPQ_XSK_BIND_COPY,
+};
+
+typedef struct mpq_xsk_config {
+	uint32_t queue;		/* the interface queue, default 0 */
+	uint32_t frames;	/* UMEM frames, a power of two from 256 to 65536, default 4096 */
+	uint32_t frame_size;	/* 2048 or 4096 (default) */
+	int attach;		/* MPQ_XSK_ATTACH_* */
+	int bind;		/* MPQ_XSK_BIND_* */
+	bool inhibit_prog;	/* load no program: the caller's redirects to us */
+	bool no_need_wakeup;	/* do not ask for XDP_USE_NEED_WAKEUP (kernels < 5.4) */
+	bool verify_csum;	/* drop received datagrams whose UDP checksum fails */
+	unsigned int resolve_ms;	/* longest wait for a neighbour, default 1000 */
+	unsigned int neigh_ttl_ms;	/* a next hop is asked again after, default 5000 */
+} mpq_xsk_config;
+
+/* What the object got. */
+typedef struct mpq_xsk_info {
+	char mode[32];		/* "native copy", "generic copy", "native zero-copy", ... */
+	bool zerocopy;
+	bool need_wakeup;
+	bool own_prog;		/* libxdp's program was loaded for us (not inhibited) */
+	uint32_t queue;
+	uint32_t frames;
+	uint32_t frame_size;
+	uint32_t mtu;		/* the interface's, at open */
+	uint32_t max_payload;	/* largest UDP payload sent or received whole */
+	uint8_t mac[6];
+} mpq_xsk_info;
+
+typedef struct mpq_xsk_stats {
+	uint64_t rx_dgrams;	/* datagrams returned */
+	uint64_t rx_not_ours;	/* frames of the queue for another address, port or protocol */
+	uint64_t rx_dropped;	/* ours but larger than cfg.max_dgram, or kept too long */
+	uint64_t rx_bad_csum;	/* ours with a wrong UDP checksum (verify_csum) */
+	uint64_t rx_kicks;	/* recvfrom wakeups */
+	uint64_t tx_dgrams;	/* frames put on the TX ring (each GSO segment) */
+	uint64_t tx_split;	/* GSO descriptors split into frames */
+	uint64_t tx_kicks;	/* sendto wakeups */
+	uint64_t neigh_resolved;	/* next hops looked up in the kernel's tables */
+	uint64_t neigh_failed;
+	uint64_t neigh_learned;	/* ARP replies / advertisements handed to the kernel */
+	uint64_t arp_replies;	/* ARP requests for our addresses answered */
+	uint64_t nd_adverts;	/* neighbour solicitations for our addresses answered */
+	/* The kernel's counters for the socket (XDP_STATISTICS). */
+	uint64_t k_rx_dropped;
+	uint64_t k_rx_invalid;
+	uint64_t k_tx_invalid;
+	uint64_t k_rx_ring_full;
+	uint64_t k_fill_empty;
+	uint64_t k_tx_ring_empty;
+} mpq_xsk_stats;
+
+/* Defaults: queue 0, 4096 frames of 4096 bytes, auto attach and bind,
+ * libxdp's program, need_wakeup, no checksum check, 1000 ms, 5000 ms. */
+void mpq_xsk_config_default(mpq_xsk_config *xcfg);
+
+/* Opens an AF_XDP socket on cfg->ifname (required) for cfg->local (an
+ * address of that interface, or the wildcard of its family: then every
+ * address of the interface is ours, and a datagram sent without a source
+ * gets the route's preferred one), with |xcfg| (NULL: defaults). The generic
+ * mpq_pathio_xdp.open uses the defaults. Returns 0; MPQ_ERR_INVALID_ARGUMENT
+ * (bad configuration, no interface given, not an Ethernet interface);
+ * MPQ_ERR_NOT_FOUND (no such interface or local address); MPQ_ERR_NOMEM; or
+ * the error of the failing call with |err| set (EPERM without privileges:
+ * MPQ_ERR_INTERNAL; EADDRINUSE; EOPNOTSUPP when no mode works). */
+int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
+		 mpq_oserr *err);
+
+/* What an xdp object got, its attach mode looked up again; NULL for
+ * another backend's object. */
+const mpq_xsk_info *mpq_xsk_get_info(mpq_pathio *io);
+
+/* Copies the counters, the kernel's included. Returns 0,
+ * MPQ_ERR_INVALID_ARGUMENT (not an xdp object) or, with io->err,
+ * MPQ_ERR_INTERNAL. */
+int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out);
+
+/* Puts the socket at |key| of the XSKMAP |map_fd| (the caller's program,
+ * with inhibit_prog). Returns 0, MPQ_ERR_INVALID_ARGUMENT or, with io->err,
+ * the mapped errno. */
+int mpq_xsk_xskmap_update(mpq_pathio *io, int map_fd, uint32_t key);
+
+#endif
