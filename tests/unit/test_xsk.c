@@ -1090,7 +1090,7 @@ static void datagrams_per_second(void **state)
 			 ": B's socket dropped %llu (FILL ring empty %llu, RX ring full %llu)",
 			 (unsigned long long)b.k_rx_dropped, (unsigned long long)b.k_fill_empty,
 			 (unsigned long long)b.k_rx_ring_full);
-	print_message("     1200-byte datagrams over the veth pair, 1 s each, one core each side:\n"
+	print_message("     1200-byte datagrams over the veth pair, 1 s each, one thread each side:\n"
 		      "     xdp (native copy) -> xdp: sent %.0f/s, received %.0f/s "
 		      "(%.1f %% lost%s)\n"
 		      "     udp backend -> udp backend: sent %.0f/s, received %.0f/s "
