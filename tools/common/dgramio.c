@@ -1,13 +1,19 @@
 /* Datagram queues and receive loop over path I/O: see dgramio.h. */
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dgramio.h"
 #include "io/netaddr.h"
 #include "io/udp.h"
+#include "io/xsk.h"
+#include "localaddr.h"
 #include "tool.h"
+#include "transport.h"
 
 #define RX_BATCH 32
 
@@ -55,8 +61,133 @@ int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifnam
 	return 0;
 }
 
+enum tool_io tool_io_parse(const char *name)
+{
+	if (strcmp(name, "udp") == 0)
+		return TOOL_IO_UDP;
+	if (strcmp(name, "xdp") == 0)
+		return TOOL_IO_XDP;
+	return TOOL_IO_AUTO;
+}
+
+const char *tool_xdp_unusable(const char *ifname)
+{
+	if (tool_iface_is_loopback(ifname))
+		return "a loopback interface (AF_XDP is not useful there)";
+	if (geteuid() != 0)
+		return "not root (AF_XDP needs CAP_NET_ADMIN and CAP_BPF)";
+	return NULL;
+}
+
+static const char *prog_mode(const mpq_xdp_prog_info *pi)
+{
+	if (pi->mode == MPQ_XDP_MODE_NATIVE)
+		return pi->dispatcher ? "native, behind libxdp's dispatcher" : "native";
+	return pi->dispatcher ? "generic, behind libxdp's dispatcher" : "generic";
+}
+
+int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *ifname,
+		       bool refuse_other, int *verbose, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	mpq_pathio_config cfg;
+	mpq_xsk_config xcfg;
+	mpq_xdp_prog_config pcfg;
+	mpq_xdp_prog_info pi;
+	const mpq_xsk_info *xi;
+	mpq_oserr err = {0};
+	char text[160];
+	uint32_t ifindex;
+	int rv;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	if (mpq_if_index(ifname, &ifindex) < 0) {
+		snprintf(why, len, "no such interface");
+		return MPQ_ERR_NOT_FOUND;
+	}
+	if (refuse_other && bpf_xdp_query((int)ifindex, 0, &q) == 0 &&
+	    q.attach_mode != XDP_ATTACHED_NONE) {
+		snprintf(why, len, "another XDP program (id %u) is attached to it", q.prog_id);
+		return MPQ_ERR_INTERNAL;
+	}
+	mpq_pathio_config_default(&cfg);
+	cfg.local = *local;
+	cfg.ifname = ifname;
+	cfg.batch = RX_BATCH;
+	cfg.max_dgram = TOOL_MAX_DGRAM;
+	mpq_xsk_config_default(&xcfg);
+	xcfg.inhibit_prog = true; /* the steering program below redirects to us */
+	s->tx_buf = malloc(TOOL_TX_BUF);
+	if (!s->tx_buf) {
+		snprintf(why, len, "out of memory");
+		return MPQ_ERR_NOMEM;
+	}
+	rv = mpq_xsk_open(&s->io, &cfg, &xcfg, &err);
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		snprintf(why, len, "AF_XDP socket: %s", text);
+		goto fail;
+	}
+	mpq_xdp_prog_config_default(&pcfg);
+	pcfg.ports[0] = mpq_addr_port(&s->io->local);
+	pcfg.n_workers = 1;
+	pcfg.log = tool_log;
+	pcfg.log_ud = verbose;
+	mpq_oserr_clear(&err);
+	rv = mpq_xdp_prog_new(&s->prog, &pcfg, &err);
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		snprintf(why, len, "steering program: %s", text);
+		goto fail;
+	}
+	rv = mpq_xdp_prog_attach(s->prog, (int)ifindex, MPQ_XDP_MODE_AUTO);
+	if (rv == 0)
+		rv = mpq_xdp_prog_set_xsk(s->prog, 0, 0, mpq_pathio_fd(s->io));
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, mpq_xdp_prog_oserr(s->prog));
+		snprintf(why, len, "steering program: %s", text);
+		goto fail;
+	}
+	mpq_xdp_prog_info_get(s->prog, &pi);
+	if (pi.replaced_stale)
+		tool_warn("%s: detached a steering program left there by an earlier run", ifname);
+	xi = mpq_xsk_get_info(s->io);
+	snprintf(s->mode, sizeof(s->mode), "socket %s, program %s", xi ? xi->mode : "?",
+		 prog_mode(&pi));
+	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
+	return 0;
+fail:
+	tool_sock_close(s);
+	return rv;
+}
+
+void tool_sock_print_counters(struct tool_sock *s)
+{
+	uint64_t c[MPQ_STEER_CNT__MAX];
+	char line[1024];
+	size_t n = 0;
+
+	if (!s->prog || mpq_xdp_prog_counters(s->prog, c) < 0)
+		return;
+	n += (size_t)snprintf(line, sizeof(line), "%s: steering program: redirected %llu, "
+			      "passed %llu", s->ifname,
+			      (unsigned long long)c[MPQ_STEER_CNT_REDIRECTED],
+			      (unsigned long long)c[MPQ_STEER_CNT_PASSED]);
+	for (unsigned int i = 0; i < MPQ_STEER_CNT__MAX && n < sizeof(line); i++) {
+		if (!c[i] || i == MPQ_STEER_CNT_REDIRECTED || i == MPQ_STEER_CNT_PASSED)
+			continue;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ", %s %llu",
+				      mpq_xdp_prog_counter_name(i), (unsigned long long)c[i]);
+	}
+	tool_err("%s", line);
+}
+
 void tool_sock_close(struct tool_sock *s)
 {
+	/* The program first: nothing is redirected to a socket being closed. */
+	mpq_xdp_prog_del(s->prog);
+	s->prog = NULL;
 	mpq_pathio_close(s->io);
 	s->io = NULL;
 	free(s->tx_buf);

@@ -16,6 +16,7 @@
 #include "io/loop.h"
 #include "io/oserr.h"
 #include "io/pathio.h"
+#include "io/xdp_prog.h"
 #include "mpq/conn.h"
 
 #define TOOL_TX_DESCS 64
@@ -23,9 +24,22 @@
 /* The largest datagram the tools send or receive whole. */
 #define TOOL_MAX_DGRAM 1500
 
+/* --io, parsed. */
+enum tool_io {
+	TOOL_IO_AUTO,
+	TOOL_IO_UDP,
+	TOOL_IO_XDP,
+};
+
 struct tool_sock {
 	mpq_pathio *io;
 	char name[80];		/* the bound address, for messages */
+	/* xdp: the interface, the steering program attached there for this
+	 * socket's port (detached at close) and what the kernel gave, e.g.
+	 * "socket native copy, program native". NULL / "" for udp. */
+	mpq_xdp_prog *prog;
+	char ifname[16];
+	char mode[96];
 
 	/* Send queue: descriptors [tx_sent, tx_n) point into tx_buf[0, tx_used). */
 	mpq_dgram tx[TOOL_TX_DESCS];
@@ -50,6 +64,29 @@ int tool_loop_new(mpq_loop **loop);
 int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
 		   mpq_oserr *err);
 void tool_sock_close(struct tool_sock *s);
+
+/* "auto", "udp", "xdp" (as checked by the option table). */
+enum tool_io tool_io_parse(const char *name);
+
+/* Why AF_XDP cannot be used on |ifname| at all, or NULL: it is a loopback
+ * interface (not useful), or the process is not root. */
+const char *tool_xdp_unusable(const char *ifname);
+
+/* Opens an AF_XDP path I/O object (the "xdp" backend) on queue 0 of |ifname|
+ * for |local| (an address of the interface or the wildcard of a family,
+ * port 0 allowed), attaches the steering program of xdp/ to the interface for
+ * the object's port with one worker, and puts the socket in its slot: only
+ * QUIC to that port is taken from the kernel, which keeps answering ARP/ND,
+ * ping, TCP and other UDP ports. With |refuse_other|, an interface that
+ * already has an XDP program is refused instead (a client must not take the
+ * place of a server's program). |verbose| is the level the loader's messages
+ * are shown at. Returns 0, or an MPQ_ERR_* with one phrase in |why|. */
+int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *ifname,
+		       bool refuse_other, int *verbose, char *why, size_t len);
+
+/* With a steering program: "IF: steering program: redirected N, passed N,
+ * ..." (the counters that are not zero) on stderr. */
+void tool_sock_print_counters(struct tool_sock *s);
 
 /* "bind: Address already in use" for an open that returned |rv|. */
 void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err);

@@ -1,6 +1,9 @@
 /* Local addresses for paths: see localaddr.h. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,4 +84,43 @@ bool tool_iface_has(const char *ifname, const mpq_addr *a)
 		if (mpq_addr_equal_ip(&addrs[i], a))
 			return true;
 	return false;
+}
+
+int tool_addr_iface(const mpq_addr *a, char *name, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+	int rv = -1;
+
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i && rv < 0; i = i->ifa_next) {
+		mpq_addr b;
+		socklen_t sl;
+
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
+				     i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		sl = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+							  sizeof(struct sockaddr_in6);
+		if (mpq_addr_set(&b, i->ifa_addr, sl) == 0 && mpq_addr_equal_ip(&b, a)) {
+			snprintf(name, len, "%s", i->ifa_name);
+			rv = 0;
+		}
+	}
+	freeifaddrs(ifa);
+	return rv;
+}
+
+bool tool_iface_is_loopback(const char *ifname)
+{
+	struct ifaddrs *ifa, *i;
+	bool lo = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i; i = i->ifa_next)
+		if (strcmp(i->ifa_name, ifname) == 0 && (i->ifa_flags & IFF_LOOPBACK))
+			lo = true;
+	freeifaddrs(ifa);
+	return lo;
 }

@@ -8,6 +8,7 @@
 #define MPQ_TOOL_LOCALADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "mpq/conn.h"
 
@@ -29,5 +30,12 @@ bool tool_addr_is_loopback(const mpq_addr *a);
 
 /* fe80::/10: meaningless without the interface it belongs to. */
 bool tool_addr_is_link_local(const mpq_addr *a);
+
+/* The name of the interface that has address |a| (ports aside) into |name|.
+ * Returns 0, or -1 when no interface has it. */
+int tool_addr_iface(const mpq_addr *a, char *name, size_t len);
+
+/* Is |ifname| a loopback interface (IFF_LOOPBACK)? false when unknown. */
+bool tool_iface_is_loopback(const char *ifname);
 
 #endif

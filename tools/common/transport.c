@@ -54,10 +54,6 @@ int tool_transport_start(struct tool_transport *t)
 {
 	int rv;
 
-	if (strcmp(t->io, "xdp") == 0) {
-		tool_err("--io xdp: AF_XDP path I/O is not available yet (use --io udp)");
-		return TOOL_EXIT_USAGE;
-	}
 	rv = check_name(mpq_cc_available(cc_name(t->cc)), "--cc", "congestion controller", t->cc,
 			tool_cc_names);
 	if (rv == 0 && t->sched)

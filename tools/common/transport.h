@@ -36,8 +36,9 @@ extern const char *const tool_io_names[];
 	{"stream-sched", "ssc", 0, "NAME", TOOL_O_STR(type, t.stream_sched), \
 	 .help = "stream scheduler: rr (default) | prio | sprio"}, \
 	{"io", NULL, 0, "MODE", TOOL_O_CHOICE(type, t.io, tool_io_names), \
-	 .help = "path I/O: auto (default) | udp | xdp; auto is udp\n" \
-		 "until AF_XDP is available"}, \
+	 .help = "path I/O: auto (default) | udp | xdp (AF_XDP on queue 0\n" \
+		 "of each interface, with the steering program; needs root);\n" \
+		 "auto: xdp where it can run, else udp, saying why"}, \
 	{"max-paths", NULL, 0, "N", TOOL_O_UINT(type, t.max_paths, 0, UINT32_MAX), \
 	 .help = "paths a client may open besides the first\n" \
 		 "(initial_max_path_id; default 4; 0: no multipath)"}, \
@@ -75,7 +76,7 @@ struct tool_transport {
 void tool_transport_init(struct tool_transport *t);
 
 /* Checks the scheduler and congestion controller names with the library,
- * refuses what is parsed but not available yet (AF_XDP), checks the qlog
+ * checks the qlog
  * directory and opens the key log. Returns 0 or TOOL_EXIT_USAGE after one
  * line. */
 int tool_transport_start(struct tool_transport *t);

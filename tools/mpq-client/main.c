@@ -631,6 +631,74 @@ static int plan_paths(struct client *c)
 
 static int on_readable(mpq_loop *loop, int fd, unsigned int events, void *ud);
 
+/* Does a path other than |p| have the AF_XDP socket of |ifname|? */
+static bool xdp_iface_taken(const struct client *c, const struct cpath *p, const char *ifname)
+{
+	for (size_t i = 0; i < c->npaths; i++)
+		if (&c->paths[i] != p && c->paths[i].sock.prog &&
+		    strcmp(c->paths[i].sock.ifname, ifname) == 0)
+			return true;
+	return false;
+}
+
+/* Opens |p|'s path I/O object for |local| as --io says: xdp on the path's
+ * interface (-n, else the one the route to the server leaves by, from the
+ * route's source address), or udp; auto tries xdp and falls back to udp,
+ * saying why when an attempt failed (with -v also when it was not tried:
+ * not root, loopback). Returns 0, or an MPQ_ERR_* with |why| and |status|. */
+static int open_path_io(struct client *c, struct cpath *p, const mpq_addr *local, char *why,
+			size_t len, int *status)
+{
+	enum tool_io io = tool_io_parse(c->o.t.io);
+	char ifname[IF_NAMESIZE] = "", xwhy[256], text[160], remote[MPQ_ADDR_STRLEN];
+	const char *unusable = NULL;
+	bool tried = false;
+	mpq_oserr err = {0};
+	mpq_addr xlocal = *local;
+	int rv;
+
+	mpq_addr_format(&p->remote, remote, sizeof(remote));
+	if (io != TOOL_IO_UDP) {
+		if (p->ifname)
+			snprintf(ifname, sizeof(ifname), "%s", p->ifname);
+		else if (tool_route_source(&p->remote, &xlocal) < 0 ||
+			 tool_addr_iface(&xlocal, ifname, sizeof(ifname)) < 0)
+			unusable = "no route to the server";
+		if (!unusable)
+			unusable = tool_xdp_unusable(ifname);
+		if (!unusable && xdp_iface_taken(c, p, ifname))
+			unusable = "another path has the interface's AF_XDP socket";
+		if (!unusable) {
+			tried = true;
+			rv = tool_sock_open_xdp(&p->sock, &xlocal, ifname, true, &c->o.t.verbose,
+						xwhy, sizeof(xwhy));
+			if (rv == 0) {
+				if (io == TOOL_IO_XDP || c->o.t.verbose)
+					tool_err("path I/O: xdp on %s (%s) to %s", ifname,
+						 p->sock.mode, remote);
+				return 0;
+			}
+			unusable = xwhy;
+		}
+		if (io == TOOL_IO_XDP) {
+			snprintf(why, len, "--io xdp: %s: %s (use --io udp)",
+				 ifname[0] ? ifname : remote, unusable);
+			*status = ifname[0] && tool_iface_is_loopback(ifname) ? TOOL_EXIT_USAGE :
+										TOOL_EXIT_CONN;
+			return MPQ_ERR_INVALID_ARGUMENT;
+		}
+		if (tried || c->o.t.verbose)
+			tool_err("path I/O: udp to %s (auto: %s%s%s)", remote, ifname,
+				 ifname[0] ? ": " : "", unusable);
+	}
+	rv = tool_sock_open(&p->sock, local, p->ifname, &err);
+	*status = TOOL_EXIT_CONN;
+	tool_oserr_text(text, sizeof(text), rv, &err);
+	snprintf(why, len, "cannot connect to %s: cannot open a UDP socket%s%s: %s", remote,
+		 p->ifname ? " on " : "", p->ifname ? p->ifname : "", text);
+	return rv;
+}
+
 /* Opens |p|'s socket, on its interface with an address of the remote's
  * family there (or on the wildcard), and watches it once the loop exists.
  * Returns 0, or an exit status after one line: an error, or only a warning
@@ -639,8 +707,7 @@ static int open_path_socket(struct client *c, struct cpath *p, bool announced)
 {
 	int fam = p->remote.ss.ss_family;
 	int on = 1, status = TOOL_EXIT_USAGE, rv = 0;
-	char why[512], text[160], remote[MPQ_ADDR_STRLEN];
-	mpq_oserr err = {0};
+	char why[512], remote[MPQ_ADDR_STRLEN];
 	mpq_addr local;
 
 	mpq_addr_format(&p->remote, remote, sizeof(remote));
@@ -654,13 +721,9 @@ static int open_path_socket(struct client *c, struct cpath *p, bool announced)
 			 p->ifname, tool_addr_is_link_local(&p->remote) ? "link-local " : "",
 			 fam == AF_INET ? "IPv4" : "IPv6", remote);
 	} else {
-		rv = tool_sock_open(&p->sock, &local, p->ifname, &err);
-		status = TOOL_EXIT_CONN;
-		tool_oserr_text(text, sizeof(text), rv, &err);
-		snprintf(why, sizeof(why), "cannot connect to %s: cannot open a UDP socket%s%s: %s",
-			 remote, p->ifname ? " on " : "", p->ifname ? p->ifname : "", text);
+		rv = open_path_io(c, p, &local, why, sizeof(why), &status);
 	}
-	if (rv == 0) {
+	if (rv == 0 && !p->sock.prog) {
 		/* ICMP errors (port unreachable) reach an unconnected socket only
 		 * with IP_RECVERR; without it a closed port means waiting for the
 		 * timeout. */
@@ -670,6 +733,8 @@ static int open_path_socket(struct client *c, struct cpath *p, bool announced)
 		else
 			setsockopt(mpq_pathio_fd(p->sock.io), IPPROTO_IPV6, IPV6_RECVERR, &on,
 				   sizeof(on));
+	}
+	if (rv == 0) {
 		if (!c->loop)
 			return 0;
 		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
@@ -1389,8 +1454,11 @@ static void cleanup(struct client *c)
 	mpq_conn_del(c->conn);
 	mpq_hq_client_free(c->hq);
 	mpq_tls_context_free(c->tls);
-	for (size_t i = 0; i < c->npaths; i++)
-		tool_sock_close(&c->paths[i].sock);
+	for (size_t i = 0; i < c->npaths; i++) {
+		if (c->o.t.verbose)
+			tool_sock_print_counters(&c->paths[i].sock);
+		tool_sock_close(&c->paths[i].sock); /* detaches its steering program */
+	}
 	mpq_loop_del(c->loop);
 	close_outputs(c);
 	tool_transport_stop(&c->o.t);

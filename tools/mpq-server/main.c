@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #define MAX_LISTEN 64		/* listening addresses */
 #define RX_ROUNDS 16		/* receive batches per readable event before the timers run */
 #define MAX_ADVERTISE 8		/* mpq_endpoint_config.advertise */
+#define MAX_IF_ADDRS 16		/* addresses one AF_XDP listener serves */
 
 struct server_opts {
 	struct tool_transport t;
@@ -93,6 +95,17 @@ static const struct tool_option server_options[] = {
 struct listener {
 	struct tool_sock sock;
 	char ifname[IF_NAMESIZE];	/* "" when not known */
+	/* The addresses served: the bound one (udp), or those of the
+	 * interface in the socket's family (xdp, bound to the wildcard). */
+	mpq_addr addrs[MAX_IF_ADDRS];
+	size_t naddrs;
+};
+
+/* An address to listen on, before the sockets are opened. */
+struct candidate {
+	mpq_addr a;
+	char ifname[IF_NAMESIZE];	/* "" when no interface has it */
+	bool done;
 };
 
 struct server {
@@ -100,6 +113,9 @@ struct server {
 	struct listener *listen;	/* MAX_LISTEN of them */
 	size_t nlisten;
 	bool listen_all;		/* the default: skip addresses that cannot be bound */
+	struct candidate *cands;	/* MAX_LISTEN of them */
+	size_t ncands;
+	char iosum[512];		/* "xdp on veth0 (...); udp on lo (...)" */
 
 	mpq_addr advertise[MAX_ADVERTISE]; /* --advertise: what every connection announces */
 	size_t nadvertise;
@@ -189,8 +205,9 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	int rv;
 
 	for (size_t i = 0; i < s->nlisten; i++)
-		if (mpq_addr_equal_ip(&s->listen[i].sock.io->local, a))
-			return 0; /* listed twice */
+		for (size_t j = 0; j < s->listen[i].naddrs; j++)
+			if (mpq_addr_equal_ip(&s->listen[i].addrs[j], a))
+				return 0; /* listed twice */
 	if (s->nlisten == MAX_LISTEN) {
 		tool_err("more than %d addresses to listen on", MAX_LISTEN);
 		return TOOL_EXIT_USAGE;
@@ -202,6 +219,8 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	if (rv == 0) {
 		/* -port 0: the kernel's choice for the first address, then the same for all. */
 		s->o.port = mpq_addr_port(&l->sock.io->local);
+		l->addrs[0] = l->sock.io->local;
+		l->naddrs = 1;
 		s->nlisten++;
 		return 0;
 	}
@@ -221,6 +240,162 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	return TOOL_EXIT_FAIL;
 }
 
+/* Notes |a| (of interface |ifname|, NULL: look it up) for open_listeners. */
+static int plan_address(struct server *s, const mpq_addr *a, const char *ifname)
+{
+	struct candidate *c;
+
+	for (size_t i = 0; i < s->ncands; i++)
+		if (mpq_addr_equal_ip(&s->cands[i].a, a))
+			return 0; /* listed twice */
+	if (s->ncands == MAX_LISTEN) {
+		tool_err("more than %d addresses to listen on", MAX_LISTEN);
+		return TOOL_EXIT_USAGE;
+	}
+	c = &s->cands[s->ncands++];
+	c->a = *a;
+	c->done = false;
+	if (ifname)
+		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+	else if (tool_addr_iface(a, c->ifname, sizeof(c->ifname)) < 0)
+		c->ifname[0] = '\0';
+	return 0;
+}
+
+static void iosum_add(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void iosum_add(struct server *s, const char *fmt, ...)
+{
+	size_t n = strlen(s->iosum);
+	va_list ap;
+
+	if (n && n + 2 < sizeof(s->iosum)) {
+		memcpy(s->iosum + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->iosum + n, sizeof(s->iosum) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* One AF_XDP listener for the candidates of interface |ifname| from |first| on:
+ * IPv4 when it has some, else IPv6 (a socket serves one family); bound to the
+ * address when there is one, else to the family's wildcard. Returns 0 (opened,
+ * or -1 in |*failed| with |why| set when it could not be) or an exit status. */
+static int open_xdp_listener(struct server *s, size_t first, char *why, size_t len, bool *failed)
+{
+	const char *ifname = s->cands[first].ifname;
+	struct listener *l;
+	int fam = AF_INET6, n = 0, rv;
+	mpq_addr local;
+
+	*failed = false;
+	for (size_t i = first; i < s->ncands; i++)
+		if (strcmp(s->cands[i].ifname, ifname) == 0 && s->cands[i].a.ss.ss_family == AF_INET)
+			fam = AF_INET;
+	if (s->nlisten == MAX_LISTEN) {
+		tool_err("more than %d addresses to listen on", MAX_LISTEN);
+		return TOOL_EXIT_USAGE;
+	}
+	l = &s->listen[s->nlisten];
+	memset(l, 0, sizeof(*l));
+	for (size_t i = first; i < s->ncands; i++) {
+		struct candidate *c = &s->cands[i];
+
+		if (strcmp(c->ifname, ifname) != 0 || c->a.ss.ss_family != fam)
+			continue;
+		if (l->naddrs < MAX_IF_ADDRS) {
+			l->addrs[l->naddrs] = c->a;
+			mpq_addr_set_port(&l->addrs[l->naddrs++], (uint16_t)s->o.port);
+		}
+		n++;
+	}
+	if (n == 1)
+		local = l->addrs[0];
+	else
+		mpq_addr_any(&local, fam, (uint16_t)s->o.port);
+	rv = tool_sock_open_xdp(&l->sock, &local, ifname, false, &s->o.t.verbose, why, len);
+	if (rv < 0) {
+		*failed = true;
+		return 0;
+	}
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	s->o.port = mpq_addr_port(&l->sock.io->local);
+	for (size_t j = 0; j < l->naddrs; j++)
+		mpq_addr_set_port(&l->addrs[j], (uint16_t)s->o.port);
+	s->nlisten++;
+	for (size_t i = first; i < s->ncands; i++) {
+		struct candidate *c = &s->cands[i];
+		char text[MPQ_ADDR_STRLEN];
+
+		if (strcmp(c->ifname, ifname) != 0)
+			continue;
+		c->done = true;
+		if (c->a.ss.ss_family == fam)
+			continue;
+		/* The steering program takes the port from the kernel in both
+		 * families: a kernel socket beside it would receive nothing. */
+		mpq_addr_format_ip(&c->a, text, sizeof(text));
+		if (!tool_addr_is_link_local(&c->a) || s->o.t.verbose)
+			tool_warn("not listening on %s: the AF_XDP socket of %s serves %s only",
+				  text, ifname, fam == AF_INET ? "IPv4" : "IPv6");
+	}
+	iosum_add(s, "xdp on %s (%s)", ifname, l->sock.mode);
+	return 0;
+}
+
+/* Opens the sockets for the candidates (--io): per interface one AF_XDP
+ * listener, or one UDP socket per address. */
+static int open_listeners(struct server *s)
+{
+	enum tool_io io = tool_io_parse(s->o.t.io);
+	int rv = 0;
+
+	for (size_t i = 0; i < s->ncands && rv == 0; i++) {
+		struct candidate *c = &s->cands[i];
+		const char *ifname = c->ifname, *unusable;
+		char why[256] = "";
+		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0];
+
+		if (c->done)
+			continue;
+		unusable = udp ? NULL : tool_xdp_unusable(ifname);
+		if (unusable && io == TOOL_IO_XDP) {
+			if (s->listen_all && tool_iface_is_loopback(ifname)) {
+				c->done = true; /* the default set: only the others */
+				continue;
+			}
+			tool_err("--io xdp: %s: %s (use --io udp)", ifname, unusable);
+			return tool_iface_is_loopback(ifname) ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
+		}
+		if (!udp && !unusable) {
+			rv = open_xdp_listener(s, i, why, sizeof(why), &failed);
+			if (rv != 0)
+				return rv;
+			if (!failed)
+				continue;
+			if (io == TOOL_IO_XDP) {
+				tool_err("cannot listen on %s with AF_XDP: %s", ifname, why);
+				return TOOL_EXIT_FAIL;
+			}
+			unusable = why;
+		}
+		/* udp for every address of this interface. */
+		if (unusable && !strstr(s->iosum, ifname))
+			iosum_add(s, "udp on %s (auto: %s)", ifname, unusable);
+		for (size_t j = i; j < s->ncands && rv == 0; j++) {
+			struct candidate *d = &s->cands[j];
+
+			if (d->done || strcmp(d->ifname, ifname) != 0)
+				continue;
+			d->done = true;
+			rv = add_address(s, &d->a, d->ifname[0] ? d->ifname : NULL);
+		}
+	}
+	if (io == TOOL_IO_UDP)
+		snprintf(s->iosum, sizeof(s->iosum), "udp");
+	return rv;
+}
+
 static int listen_addrs(struct server *s)
 {
 	char buf[1024];
@@ -238,11 +413,11 @@ static int listen_addrs(struct server *s)
 				 "[brackets]", items[i]);
 			return TOOL_EXIT_USAGE;
 		}
-		rv = add_address(s, &a, NULL);
+		rv = plan_address(s, &a, NULL);
 		if (rv != 0)
 			return rv;
 	}
-	return 0;
+	return open_listeners(s);
 }
 
 static int listen_ifaces(struct server *s)
@@ -270,13 +445,13 @@ static int listen_ifaces(struct server *s)
 			return TOOL_EXIT_USAGE;
 		}
 		for (int j = 0; j < k && j < MAX_LISTEN; j++) {
-			int rv = add_address(s, &addrs[j], items[i]);
+			int rv = plan_address(s, &addrs[j], items[i]);
 
 			if (rv != 0)
 				return rv;
 		}
 	}
-	return 0;
+	return open_listeners(s);
 }
 
 /* Every address of every interface that is up. */
@@ -303,9 +478,11 @@ static int listen_all(struct server *s)
 		else
 			continue;
 		if (mpq_addr_set(&a, i->ifa_addr, len) == 0)
-			rv = add_address(s, &a, i->ifa_name);
+			rv = plan_address(s, &a, i->ifa_name);
 	}
 	freeifaddrs(ifa);
+	if (rv == 0)
+		rv = open_listeners(s);
 	s->listen_all = false;
 	if (rv == 0 && s->nlisten == 0) {
 		tool_err("no interface is up with an address to listen on");
@@ -324,19 +501,24 @@ static void plan_advertise(struct server *s)
 	bool only_loopback = true;
 
 	for (size_t i = 0; i < s->nlisten; i++)
-		only_loopback &= tool_addr_is_loopback(&s->listen[i].sock.io->local);
+		for (size_t j = 0; j < s->listen[i].naddrs; j++)
+			only_loopback &= tool_addr_is_loopback(&s->listen[i].addrs[j]);
 	for (size_t i = 0; i < s->nlisten; i++) {
-		const mpq_addr *a = &s->listen[i].sock.io->local;
+		for (size_t j = 0; j < s->listen[i].naddrs; j++) {
+			const mpq_addr *a = &s->listen[i].addrs[j];
 
-		if (mpq_addr_is_any(a) || tool_addr_is_link_local(a) ||
-		    (tool_addr_is_loopback(a) && !only_loopback))
-			continue;
-		if (s->nadvertise == max) {
-			tool_warn("--advertise: announcing only the first %zu addresses", max);
-			break;
+			if (mpq_addr_is_any(a) || tool_addr_is_link_local(a) ||
+			    (tool_addr_is_loopback(a) && !only_loopback))
+				continue;
+			if (s->nadvertise == max) {
+				tool_warn("--advertise: announcing only the first %zu addresses",
+					  max);
+				goto done;
+			}
+			s->advertise[s->nadvertise++] = *a;
 		}
-		s->advertise[s->nadvertise++] = *a;
 	}
+done:
 	if (s->nadvertise < 2)
 		tool_warn("--advertise: no other address to announce");
 }
@@ -346,10 +528,16 @@ static void print_listening(const struct server *s)
 	for (size_t i = 0; i < s->nlisten; i++) {
 		const struct listener *l = &s->listen[i];
 
-		if (l->ifname[0])
-			printf("listening on %s (%s)\n", l->sock.name, l->ifname);
-		else
-			printf("listening on %s\n", l->sock.name);
+		for (size_t j = 0; j < l->naddrs; j++) {
+			char text[MPQ_ADDR_STRLEN];
+
+			mpq_addr_format(&l->addrs[j], text, sizeof(text));
+			if (l->ifname[0])
+				printf("listening on %s (%s%s)\n", text, l->ifname,
+				       l->sock.prog ? ", xdp" : "");
+			else
+				printf("listening on %s\n", text);
+		}
 	}
 	for (size_t i = 0; i < s->nadvertise; i++) {
 		char text[MPQ_ADDR_STRLEN];
@@ -374,7 +562,7 @@ static int check_readable(const char *what, const char *path)
 static int self_signed(struct server *s)
 {
 	const char *names[MAX_LISTEN + 1];
-	char ips[MAX_LISTEN][MPQ_ADDR_STRLEN];
+	static char ips[MAX_LISTEN][MPQ_ADDR_STRLEN];
 	char list[1024] = "", fp[32 * 3];
 	uint8_t sha[32];
 	size_t n = 0, len = 0;
@@ -382,13 +570,18 @@ static int self_signed(struct server *s)
 
 	names[n++] = "localhost";
 	for (size_t i = 0; i < s->nlisten; i++) {
-		mpq_addr a = s->listen[i].sock.io->local;
+		for (size_t j = 0; j < s->listen[i].naddrs && n <= MAX_LISTEN; j++) {
+			mpq_addr a = s->listen[i].addrs[j];
 
-		/* Certificates carry IPv6 addresses without a scope. */
-		if (a.ss.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&a.ss)->sin6_scope_id = 0;
-		if (mpq_addr_format_ip(&a, ips[i], sizeof(ips[i])) > 0)
-			names[n++] = ips[i];
+			/* Certificates carry IPv6 addresses without a scope. */
+			if (a.ss.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&a.ss)->sin6_scope_id = 0;
+			if (!mpq_addr_is_any(&a) &&
+			    mpq_addr_format_ip(&a, ips[n - 1], sizeof(ips[n - 1])) > 0) {
+				names[n] = ips[n - 1];
+				n++;
+			}
+		}
 	}
 	rv = mpq_self_signed_cert(names, n, &s->cert_pem, &s->key_pem, sha);
 	if (rv < 0) {
@@ -702,10 +895,14 @@ static void cleanup(struct server *s)
 		for (size_t i = 0; s->listen && i < s->nlisten; i++)
 			mpq_loop_del_fd(s->loop, mpq_pathio_fd(s->listen[i].sock.io));
 	}
-	for (size_t i = 0; i < s->nlisten; i++)
-		tool_sock_close(&s->listen[i].sock);
+	for (size_t i = 0; i < s->nlisten; i++) {
+		if (s->o.t.verbose)
+			tool_sock_print_counters(&s->listen[i].sock);
+		tool_sock_close(&s->listen[i].sock); /* detaches the steering program */
+	}
 	mpq_loop_del(s->loop);
 	free(s->listen);
+	free(s->cands);
 	free(s->cert_pem);
 	free(s->key_pem);
 	tool_transport_stop(&s->o.t);
@@ -717,7 +914,8 @@ static int server_main(struct server *s, int argc, char **argv)
 
 	tool_transport_init(&s->o.t);
 	s->listen = calloc(MAX_LISTEN, sizeof(*s->listen));
-	if (!s->listen) {
+	s->cands = calloc(MAX_LISTEN, sizeof(*s->cands));
+	if (!s->listen || !s->cands) {
 		tool_err("out of memory");
 		return TOOL_EXIT_FAIL;
 	}
@@ -747,8 +945,7 @@ static int server_main(struct server *s, int argc, char **argv)
 		rv = make_loop(s);
 	if (rv != 0)
 		return rv;
-	if (strcmp(s->o.t.io, "auto") == 0)
-		printf("path I/O: udp (AF_XDP is not available yet)\n");
+	printf("path I/O: %s\n", s->iosum[0] ? s->iosum : "udp");
 	print_listening(s);
 	return run(s);
 }
