@@ -36,6 +36,15 @@ int tool_loop_new(mpq_loop **loop)
 	return 0;
 }
 
+void tool_loop_del(mpq_loop *loop)
+{
+	if (!loop)
+		return;
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	mpq_loop_del(loop);
+}
+
 int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
 		   mpq_oserr *err)
 {

@@ -58,6 +58,13 @@ struct tool_sock {
  * TOOL_EXIT_FAIL after one line on stderr. */
 int tool_loop_new(mpq_loop **loop);
 
+/* Deletes |loop| at exit: SIGINT and SIGTERM are ignored from here on, so
+ * that a second one (timeout(1) signals its whole process group, a user
+ * presses ^C twice) pending since the loop stopped does not kill the process
+ * when the loop unblocks them, after a clean teardown, with 128 + signal
+ * instead of the exit status CLI.md gives. NULL is a no-op. */
+void tool_loop_del(mpq_loop *loop);
+
 /* Opens a UDP path I/O object bound to |local| (and interface |ifname| when
  * not NULL). Returns 0, or the MPQ_ERR_* of the open with the failing call
  * and errno in |err|. */

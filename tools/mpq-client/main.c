@@ -1459,7 +1459,7 @@ static void cleanup(struct client *c)
 			tool_sock_print_counters(&c->paths[i].sock);
 		tool_sock_close(&c->paths[i].sock); /* detaches its steering program */
 	}
-	mpq_loop_del(c->loop);
+	tool_loop_del(c->loop);
 	close_outputs(c);
 	tool_transport_stop(&c->o.t);
 	free(c->fetches);

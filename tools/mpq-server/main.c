@@ -900,7 +900,7 @@ static void cleanup(struct server *s)
 			tool_sock_print_counters(&s->listen[i].sock);
 		tool_sock_close(&s->listen[i].sock); /* detaches the steering program */
 	}
-	mpq_loop_del(s->loop);
+	tool_loop_del(s->loop);
 	free(s->listen);
 	free(s->cands);
 	free(s->cert_pem);
