@@ -343,6 +343,23 @@ static int open_xdp_listener(struct server *s, size_t first, char *why, size_t l
 	return 0;
 }
 
+/* Do the candidates of |first|'s interface have addresses of both families
+ * (link-local ones aside)? */
+static bool dual_stack(const struct server *s, size_t first)
+{
+	bool v4 = false, v6 = false;
+
+	for (size_t i = first; i < s->ncands; i++) {
+		const struct candidate *c = &s->cands[i];
+
+		if (strcmp(c->ifname, s->cands[first].ifname) != 0 || tool_addr_is_link_local(&c->a))
+			continue;
+		v4 |= c->a.ss.ss_family == AF_INET;
+		v6 |= c->a.ss.ss_family == AF_INET6;
+	}
+	return v4 && v6;
+}
+
 /* Opens the sockets for the candidates (--io): per interface one AF_XDP
  * listener, or one UDP socket per address. */
 static int open_listeners(struct server *s)
@@ -367,6 +384,8 @@ static int open_listeners(struct server *s)
 			tool_err("--io xdp: %s: %s (use --io udp)", ifname, unusable);
 			return tool_iface_is_loopback(ifname) ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
 		}
+		if (!udp && !unusable && io == TOOL_IO_AUTO && dual_stack(s, i))
+			unusable = "IPv4 and IPv6 addresses, and an AF_XDP socket serves one family";
 		if (!udp && !unusable) {
 			rv = open_xdp_listener(s, i, why, sizeof(why), &failed);
 			if (rv != 0)
