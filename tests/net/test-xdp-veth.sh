@@ -271,8 +271,8 @@ EOF
 	fi
 	stop_server
 	left=$(xdp_left in_s)
-	[ "$left" = 0 ] && ok "(f) no XDP program left on xs1, xs2" ||
-		not_ok "(f) $left XDP program(s) left on xs1, xs2"
+	[ "$src" = 0 ] && [ "$left" = 0 ] && ok "(f) SIGTERM: exit 0, no XDP program left on xs1, xs2" ||
+		not_ok "(f) SIGTERM: exit $src, $left XDP program(s) left on xs1, xs2"
 else
 	not_ok "(d) xdp server on two interfaces starts" "$(cat "$tmp/d.out" "$tmp/d.err")"
 fi
