@@ -1,11 +1,15 @@
 /* The steering program: load through libxdp, fill its maps, read its counters.
  * See xdp_prog.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,8 +28,47 @@ struct mpq_xdp_prog {
 	bool loaded;
 	int ncpus;
 	uint64_t *percpu;		/* one counter's values, one per possible CPU */
+	int lock_fd;			/* held while we own the interface's program; -1 */
 	mpq_oserr err;
 };
+
+#define LOCK_DIR "/run/mpquic"
+
+/*
+ * Who owns the program on an interface: a process that attaches takes an
+ * exclusive lock named by its network namespace and the ifindex, and holds it
+ * until it detaches (or dies, when the kernel drops it). A program we find
+ * with the lock free was left by a crash and may be replaced; one whose lock
+ * is held belongs to a running process and is never touched.
+ */
+static int take_lock(mpq_xdp_prog *p, int ifindex)
+{
+	struct stat ns;
+	char path[128];
+	if (stat("/proc/self/ns/net", &ns) != 0)
+		return mpq_oserr_set(&p->err, "stat netns", errno);
+	if (mkdir(LOCK_DIR, 0700) != 0 && errno != EEXIST)
+		return mpq_oserr_set(&p->err, "mkdir " LOCK_DIR, errno);
+	snprintf(path, sizeof(path), LOCK_DIR "/xdp-%llu-%d.lock", (unsigned long long)ns.st_ino,
+		 ifindex);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return mpq_oserr_set(&p->err, "open lock", errno);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		return mpq_oserr_set(&p->err, "lock (interface served by a running process)", e);
+	}
+	p->lock_fd = fd;
+	return 0;
+}
+
+static void drop_lock(mpq_xdp_prog *p)
+{
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
+	p->lock_fd = -1;
+}
 
 static const char *const counter_names[] = {
 #define NAME_(id, name) [MPQ_STEER_CNT_##id] = #name,
@@ -155,6 +198,7 @@ int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_ose
 		return MPQ_ERR_NOMEM;
 	p->cfg = *cfg;
 	enter(p);
+	p->lock_fd = -1;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		ret = fail(p, "possible cpus", p->ncpus);
@@ -301,6 +345,12 @@ int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode)
 
 	if (p->loaded || p->xprog || ifindex <= 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
+	ret = take_lock(p, ifindex);
+	if (ret != 0) {
+		xlog(p, 0, "ifindex %d: an mpquic program there belongs to a running process",
+		     ifindex);
+		return ret;
+	}
 	enter(p);
 	replace_stale(p, ifindex);
 	p->xprog = xdp_program__create(&opts);
@@ -320,6 +370,7 @@ int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode)
 	if (ret) {
 		if (xdp_program__fd(p->xprog) >= 0)
 			p->loaded = true;
+		drop_lock(p);
 		return leave(fail(p, "xdp attach", ret));
 	}
 	loaded(p);
@@ -347,6 +398,7 @@ int mpq_xdp_prog_detach(mpq_xdp_prog *p)
 		return leave(fail(p, "xdp detach", ret));
 	xlog(p, 1, "ifindex %d: %s detached", p->info.ifindex, PROG_NAME);
 	p->info.ifindex = 0;
+	drop_lock(p);
 	return leave(0);
 }
 
@@ -360,6 +412,7 @@ void mpq_xdp_prog_del(mpq_xdp_prog *p)
 	mpq_steer_bpf__destroy(p->skel);
 	leave(0);
 	free(p->percpu);
+	drop_lock(p);
 	free(p);
 }
 
