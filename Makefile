@@ -85,6 +85,8 @@ $(BUILD)/xdp/%.skel.h: $(BUILD)/xdp/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/io/xdp_prog.o $(BUILD)/fuzz-obj/lib/io/xdp_prog.o: $(BUILD)/xdp/mpq_steer.skel.h
+$(BUILD)/xdp/mpq_reuseport.bpf.o: xdp/mpq_reuseport.h
+$(BUILD)/lib/io/reuseport.o $(BUILD)/fuzz-obj/lib/io/reuseport.o: $(BUILD)/xdp/mpq_reuseport.skel.h
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -62,6 +62,7 @@ typedef struct mpq_pathio_config {
 	bool gro;		/* let the kernel coalesce receives where it can */
 	bool no_gso;		/* never hand segments to the kernel (split here instead) */
 	bool reuseaddr;		/* SO_REUSEADDR (off: a port in use is an error) */
+	bool reuseport;		/* udp: SO_REUSEPORT, to join a group (io/reuseport.h) */
 } mpq_pathio_config;
 
 typedef struct mpq_pathio {

@@ -182,6 +182,11 @@ static int setup(struct udp_sock *s, const mpq_pathio_config *cfg, mpq_oserr *er
 		if (rv < 0)
 			return rv;
 	}
+	if (cfg->reuseport) {
+		rv = set_int(s, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", err);
+		if (rv < 0)
+			return rv;
+	}
 	if (cfg->ifname && setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname,
 				      (socklen_t)strlen(cfg->ifname) + 1) < 0)
 		return mpq_oserr_set(err, "SO_BINDTODEVICE", errno);

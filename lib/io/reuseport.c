@@ -1,0 +1,181 @@
+/* An SO_REUSEPORT group of udp objects steered by CID. See reuseport.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "io/reuseport.h"
+#include "io/udp.h"
+#include "mpq_reuseport.skel.h"
+
+struct mpq_reuseport {
+	struct mpq_reuseport_bpf *skel;
+	uint32_t n;
+	mpq_pathio **io;		/* n of them; NULL once taken */
+	int ncpus;
+	uint64_t *percpu;		/* one counter's values, one per possible CPU */
+	mpq_oserr err;
+};
+
+static const char *const counter_names[] = {
+#define NAME_(id, name) [MPQ_REUSEPORT_CNT_##id] = #name,
+	MPQ_REUSEPORT_COUNTERS(NAME_)
+#undef NAME_
+};
+
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == MPQ_REUSEPORT_CNT__MAX,
+	       "a name for every counter");
+
+/* Records |errnum| for |call| on |g| and in |err|. */
+static int fail(mpq_reuseport *g, mpq_oserr *err, const char *call, int errnum)
+{
+	if (errnum <= 0)
+		errnum = EINVAL;
+	if (err)
+		mpq_oserr_set(err, call, errnum);
+	return mpq_oserr_set(&g->err, call, errnum);
+}
+
+void mpq_reuseport_close(mpq_reuseport *g)
+{
+	if (!g)
+		return;
+	for (uint32_t i = 0; g->io && i < g->n; i++)
+		mpq_pathio_close(g->io[i]);
+	free(g->io);
+	mpq_reuseport_bpf__destroy(g->skel);
+	free(g->percpu);
+	free(g);
+}
+
+static int open_sockets(mpq_reuseport *g, const mpq_pathio_config *cfg, mpq_oserr *err)
+{
+	mpq_pathio_config c = *cfg;
+	int rv;
+
+	c.reuseport = true;
+	for (uint32_t i = 0; i < g->n; i++) {
+		rv = mpq_pathio_udp.open(&g->io[i], &c, err);
+		if (rv < 0) {
+			if (err)
+				g->err = *err;
+			return rv;
+		}
+		c.local = g->io[0]->local;	/* port 0: the one chosen for the first */
+	}
+	return 0;
+}
+
+static int load_and_attach(mpq_reuseport *g, mpq_oserr *err)
+{
+	int prog, map, fd, rv;
+
+	g->skel = mpq_reuseport_bpf__open();
+	if (!g->skel)
+		return fail(g, err, "bpf open", errno);
+	rv = mpq_reuseport_bpf__load(g->skel);
+	if (rv)
+		return fail(g, err, "bpf load", -rv);
+	prog = bpf_program__fd(g->skel->progs.MPQ_REUSEPORT_PROG);
+	map = bpf_map__fd(g->skel->maps.MPQ_REUSEPORT_MAP_SOCKS);
+	/* Slots first, so that no datagram finds the program without them. */
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint64_t v;
+
+		fd = mpq_pathio_fd(g->io[i]);
+		v = (uint64_t)fd;
+		if (bpf_map_update_elem(map, &i, &v, BPF_ANY) < 0)
+			return fail(g, err, "sockarray update", errno);
+	}
+	fd = mpq_pathio_fd(g->io[0]);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog, sizeof(prog)) < 0)
+		return fail(g, err, "SO_ATTACH_REUSEPORT_EBPF", errno);
+	return 0;
+}
+
+int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32_t n_workers,
+		       mpq_oserr *err)
+{
+	mpq_reuseport *g;
+	int rv;
+
+	if (err)
+		mpq_oserr_clear(err);
+	if (!out || !cfg)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (n_workers < 1 || n_workers > MPQ_REUSEPORT_MAX_WORKERS)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return MPQ_ERR_NOMEM;
+	g->n = n_workers;
+	g->io = calloc(n_workers, sizeof(*g->io));
+	g->ncpus = libbpf_num_possible_cpus();
+	if (g->ncpus > 0)
+		g->percpu = calloc((size_t)g->ncpus, sizeof(uint64_t));
+	if (!g->io || (g->ncpus > 0 && !g->percpu)) {
+		mpq_reuseport_close(g);
+		return MPQ_ERR_NOMEM;
+	}
+	if (g->ncpus <= 0)
+		rv = fail(g, err, "possible cpus", -g->ncpus);
+	else
+		rv = open_sockets(g, cfg, err);
+	if (rv == 0)
+		rv = load_and_attach(g, err);
+	if (rv < 0) {
+		mpq_reuseport_close(g);
+		return rv;
+	}
+	*out = g;
+	return 0;
+}
+
+uint32_t mpq_reuseport_workers(const mpq_reuseport *g)
+{
+	return g->n;
+}
+
+mpq_pathio *mpq_reuseport_io(const mpq_reuseport *g, uint32_t worker)
+{
+	return worker < g->n ? g->io[worker] : NULL;
+}
+
+mpq_pathio *mpq_reuseport_take(mpq_reuseport *g, uint32_t worker)
+{
+	mpq_pathio *io;
+
+	if (worker >= g->n)
+		return NULL;
+	io = g->io[worker];
+	g->io[worker] = NULL;
+	return io;
+}
+
+int mpq_reuseport_counters(mpq_reuseport *g, uint64_t out[MPQ_REUSEPORT_CNT__MAX])
+{
+	int map = bpf_map__fd(g->skel->maps.MPQ_REUSEPORT_MAP_COUNTERS);
+
+	for (uint32_t i = 0; i < MPQ_REUSEPORT_CNT__MAX; i++) {
+		if (bpf_map_lookup_elem(map, &i, g->percpu) < 0)
+			return fail(g, NULL, "counters lookup", errno);
+		out[i] = 0;
+		for (int c = 0; c < g->ncpus; c++)
+			out[i] += g->percpu[c];
+	}
+	return 0;
+}
+
+const char *mpq_reuseport_counter_name(unsigned int idx)
+{
+	return idx < MPQ_REUSEPORT_CNT__MAX ? counter_names[idx] : NULL;
+}
+
+const mpq_oserr *mpq_reuseport_oserr(const mpq_reuseport *g)
+{
+	return &g->err;
+}
