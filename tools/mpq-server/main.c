@@ -10,16 +10,26 @@
  * every event each connection's datagrams go out in GSO batches
  * and one timer follows the endpoint's earliest expiry. SIGINT or SIGTERM
  * closes every connection and exits 0.
+ *
+ * --workers N (udp): N threads, each with its own loop, endpoint and hq
+ * server, and its own socket on every listening address: the sockets of one
+ * address form an SO_REUSEPORT group whose sk_reuseport program
+ * (io/reuseport.h) hands a datagram to the worker whose ID its DCID carries
+ * (the endpoint of worker i issues CIDs with worker ID i). Initials go by
+ * the kernel's 4-tuple hash. Worker 0 runs on the main thread and takes the
+ * signals; it wakes the others through their eventfds when it stops.
  */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +41,7 @@
 #include "common/transport.h"
 #include "io/loop.h"
 #include "io/netaddr.h"
+#include "io/reuseport.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 
@@ -75,7 +86,8 @@ static const struct tool_option server_options[] = {
 		 "and its SHA-256 fingerprint printed"},
 	{"key", NULL, 0, "FILE", TOOL_O_STR(O, key), .help = "private key (PEM) of --cert"},
 	{"workers", NULL, 0, "N", TOOL_O_UINT(O, workers, 1, 256),
-	 .help = "worker threads (only 1 is available yet)"},
+	 .help = "worker threads, steered by connection ID (udp only;\n"
+		 "loads an SO_REUSEPORT program: needs CAP_BPF)"},
 	{"advertise", NULL, 0, NULL, TOOL_O_TRUE(O, advertise),
 	 .help = "announce the other listening addresses to clients\n"
 		 "(ADD_ADDRESS extension), so that they open paths to them"},
@@ -99,6 +111,7 @@ struct listener {
 	 * interface in the socket's family (xdp, bound to the wildcard). */
 	mpq_addr addrs[MAX_IF_ADDRS];
 	size_t naddrs;
+	mpq_reuseport *group;		/* --workers > 1, worker 0's: the workers' sockets */
 };
 
 /* An address to listen on, before the sockets are opened. */
@@ -129,6 +142,15 @@ struct server {
 	mpq_hq_server *hq;
 	mpq_endpoint *ep;
 	struct tool_callbacks cbw;
+
+	/* --workers: worker 0 (the main thread) has the others in |workers| */
+	unsigned int worker;
+	struct server **workers;	/* o.workers - 1 of them */
+	pthread_t thread;
+	int stop_fd;			/* eventfd that stops a worker's loop, -1 in worker 0 */
+	int stop_signal;		/* the signal that stopped worker 0 */
+	int result;			/* a worker's exit status */
+	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN]; /* shared: stateless resets, Retry */
 };
 
 static const struct tool_command server_command = {
@@ -151,8 +173,9 @@ static int check_options(const struct server_opts *o)
 			 "turns it off)");
 		return TOOL_EXIT_USAGE;
 	}
-	if (o->workers > 1) {
-		tool_err("--workers %llu: worker threads are not available yet (use 1)",
+	if (o->workers > 1 && tool_io_parse(o->t.io) == TOOL_IO_XDP) {
+		tool_err("--workers %llu: worker threads run over udp only (AF_XDP sockets "
+			 "sharing a UMEM are not available yet): use --io udp",
 			 (unsigned long long)o->workers);
 		return TOOL_EXIT_USAGE;
 	}
@@ -196,6 +219,41 @@ static int check_www(const char *www)
 
 /* ---- Listening addresses ---- */
 
+/* A tool_sock around |io| (which it closes). */
+static int sock_wrap(struct tool_sock *sock, mpq_pathio *io)
+{
+	memset(sock, 0, sizeof(*sock));
+	sock->tx_buf = malloc(TOOL_TX_BUF);
+	if (!sock->tx_buf) {
+		mpq_pathio_close(io);
+		return MPQ_ERR_NOMEM;
+	}
+	sock->io = io;
+	mpq_addr_format(&io->local, sock->name, sizeof(sock->name));
+	return 0;
+}
+
+/* --workers: an SO_REUSEPORT group on |a|; worker 0's socket goes to |l|. */
+static int open_group(struct listener *l, const mpq_addr *a, uint32_t n, mpq_oserr *err)
+{
+	mpq_pathio_config cfg;
+	int rv;
+
+	mpq_pathio_config_default(&cfg);
+	cfg.local = *a;
+	cfg.batch = 32;
+	cfg.max_dgram = TOOL_MAX_DGRAM;
+	rv = mpq_reuseport_open(&l->group, &cfg, n, err);
+	if (rv < 0)
+		return rv;
+	rv = sock_wrap(&l->sock, mpq_reuseport_take(l->group, 0));
+	if (rv < 0) {
+		mpq_reuseport_close(l->group);
+		l->group = NULL;
+	}
+	return rv;
+}
+
 static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 {
 	char text[160], where[MPQ_ADDR_STRLEN];
@@ -215,7 +273,10 @@ static int add_address(struct server *s, const mpq_addr *a, const char *ifname)
 	l = &s->listen[s->nlisten];
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname ? ifname : "");
 	mpq_addr_set_port(&na, (uint16_t)s->o.port);
-	rv = tool_sock_open(&l->sock, &na, NULL, &err);
+	if (s->o.workers > 1)
+		rv = open_group(l, &na, (uint32_t)s->o.workers, &err);
+	else
+		rv = tool_sock_open(&l->sock, &na, NULL, &err);
 	if (rv == 0) {
 		/* -port 0: the kernel's choice for the first address, then the same for all. */
 		s->o.port = mpq_addr_port(&l->sock.io->local);
@@ -371,7 +432,7 @@ static int open_listeners(struct server *s)
 		struct candidate *c = &s->cands[i];
 		const char *ifname = c->ifname, *unusable;
 		char why[256] = "";
-		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0];
+		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0] || s->o.workers > 1;
 
 		if (c->done)
 			continue;
@@ -761,7 +822,11 @@ static int on_dgram(void *ud, mpq_dgram *d)
 		char from[MPQ_ADDR_STRLEN];
 
 		mpq_addr_format(&d->remote, from, sizeof(from));
-		tool_err("connection %p from %s on %s", (void *)conn, from, x->sock->name);
+		if (x->s->o.workers > 1)
+			tool_err("connection %p from %s on %s (worker %u)", (void *)conn, from,
+				 x->sock->name, x->s->worker);
+		else
+			tool_err("connection %p from %s on %s", (void *)conn, from, x->sock->name);
 	}
 	/* A connection the datagram closed is removed once its timer says so. */
 	return 0;
@@ -825,6 +890,7 @@ static int make_endpoint(struct server *s)
 	}
 	mpq_endpoint_config_default(&cfg);
 	tool_transport_apply(&s->o.t, true, &cfg.settings, &cfg.tparams);
+	cfg.settings.worker_id = (uint8_t)s->worker;
 	mpq_hq_server_callbacks(&cfg.callbacks, s->hq);
 	s->cbw.keylog = &s->o.t.keylog;
 	tool_callbacks_wrap(&cfg.callbacks, &s->cbw);
@@ -835,7 +901,10 @@ static int make_endpoint(struct server *s)
 	_Static_assert(sizeof(cfg.advertise) == sizeof(s->advertise), "MAX_ADVERTISE");
 	memcpy(cfg.advertise, s->advertise, sizeof(s->advertise));
 	cfg.nadvertise = s->nadvertise;
-	tool_rand(cfg.secret, sizeof(cfg.secret), NULL);
+	_Static_assert(sizeof(cfg.secret) == sizeof(s->secret), "MPQ_ENDPOINT_SECRET_LEN");
+	if (s->worker == 0)
+		tool_rand(s->secret, sizeof(s->secret), NULL);
+	memcpy(cfg.secret, s->secret, sizeof(cfg.secret));
 	rv = mpq_endpoint_new(&s->ep, &cfg);
 	if (rv < 0) {
 		tool_err("cannot start the endpoint: %s", mpq_strerror(rv));
@@ -844,9 +913,41 @@ static int make_endpoint(struct server *s)
 	return 0;
 }
 
+static int on_stop(mpq_loop *loop, int fd, unsigned int events, void *ud)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		mpq_loop_stop(loop);
+	return 0;
+}
+
+/* The loop of worker 1.. : no signals (worker 0 takes them), an eventfd. */
+static int worker_loop_new(struct server *s)
+{
+	mpq_oserr err = {0};
+	int rv = mpq_loop_new(&s->loop, &err);
+
+	if (rv == 0) {
+		s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->stop_fd < 0)
+			rv = mpq_oserr_set(&err, "eventfd", errno);
+	}
+	if (rv == 0)
+		rv = mpq_loop_add_fd(s->loop, s->stop_fd, MPQ_LOOP_READ, on_stop, s);
+	if (rv < 0) {
+		char text[160];
+
+		tool_oserr_text(text, sizeof(text), rv, s->loop ? mpq_loop_oserr(s->loop) : &err);
+		tool_err("worker %u: cannot set up the event loop: %s", s->worker, text);
+		return TOOL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int make_loop(struct server *s)
 {
-	int rv = tool_loop_new(&s->loop);
+	int rv = s->worker ? worker_loop_new(s) : tool_loop_new(&s->loop);
 
 	for (size_t i = 0; i < s->nlisten && rv == 0; i++) {
 		rv = mpq_loop_add_fd(s->loop, mpq_pathio_fd(s->listen[i].sock.io), MPQ_LOOP_READ,
@@ -879,7 +980,11 @@ static void shut_down(struct server *s)
 		tool_tx_flush(&s->listen[i].sock);
 	for (size_t i = n; i-- > 0;)
 		remove_conn(s, mpq_endpoint_conn_at(s->ep, i));
-	if (s->o.t.verbose || open)
+	if ((s->o.t.verbose || open) && s->o.workers > 1)
+		tool_err("worker %u stopped by %s; closed %zu open connection%s", s->worker,
+			 strsignal(s->worker ? s->stop_signal : mpq_loop_signal(s->loop)), open,
+			 open == 1 ? "" : "s");
+	else if (s->o.t.verbose || open)
 		tool_err("stopped by %s; closed %zu open connection%s",
 			 strsignal(mpq_loop_signal(s->loop)), open, open == 1 ? "" : "s");
 }
@@ -900,6 +1005,20 @@ static int run(struct server *s)
 	return TOOL_EXIT_OK;
 }
 
+static void print_group_counters(struct listener *l)
+{
+	uint64_t c[MPQ_REUSEPORT_CNT__MAX];
+	char line[512];
+	size_t n = 0;
+
+	if (mpq_reuseport_counters(l->group, c) < 0)
+		return;
+	for (unsigned int i = 0; i < MPQ_REUSEPORT_CNT__MAX && n < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu",
+				      mpq_reuseport_counter_name(i), (unsigned long long)c[i]);
+	tool_err("%s: reuseport program:%s", l->sock.name, line);
+}
+
 static void cleanup(struct server *s)
 {
 	if (s->ep) {
@@ -908,7 +1027,8 @@ static void cleanup(struct server *s)
 		mpq_endpoint_del(s->ep);
 	}
 	mpq_hq_server_free(s->hq);
-	mpq_tls_context_free(s->tls);
+	if (s->worker == 0)
+		mpq_tls_context_free(s->tls);
 	if (s->loop) {
 		mpq_loop_timer_cancel(s->loop, &s->timer);
 		for (size_t i = 0; s->listen && i < s->nlisten; i++)
@@ -918,6 +1038,16 @@ static void cleanup(struct server *s)
 		if (s->o.t.verbose)
 			tool_sock_print_counters(&s->listen[i].sock);
 		tool_sock_close(&s->listen[i].sock); /* detaches the steering program */
+		if (s->o.t.verbose && s->listen[i].group)
+			print_group_counters(&s->listen[i]);
+		mpq_reuseport_close(s->listen[i].group);
+	}
+	if (s->worker) {
+		mpq_loop_del(s->loop);
+		if (s->stop_fd >= 0)
+			close(s->stop_fd);
+		free(s->listen);
+		return;
 	}
 	tool_loop_del(s->loop);
 	free(s->listen);
@@ -925,6 +1055,128 @@ static void cleanup(struct server *s)
 	free(s->cert_pem);
 	free(s->key_pem);
 	tool_transport_stop(&s->o.t);
+}
+
+/* ---- Worker threads (--workers) ---- */
+
+static void *worker_main(void *arg)
+{
+	struct server *w = arg;
+	int rv = mpq_loop_run(w->loop);
+
+	if (rv < 0) {
+		char text[160];
+
+		tool_oserr_text(text, sizeof(text), rv, mpq_loop_oserr(w->loop));
+		tool_err("worker %u stopped: %s", w->worker, text);
+		w->result = TOOL_EXIT_FAIL;
+		kill(getpid(), SIGTERM); /* worker 0 stops, and stops the others */
+		return NULL;
+	}
+	shut_down(w);
+	return NULL;
+}
+
+/* Worker |id|: socket |id| of every group, its own endpoint and loop. */
+static int make_worker(struct server *s, unsigned int id, struct server *w)
+{
+	int rv;
+
+	w->o = s->o;
+	w->worker = id;
+	w->stop_fd = -1;
+	w->tls = s->tls;
+	memcpy(w->advertise, s->advertise, sizeof(w->advertise));
+	w->nadvertise = s->nadvertise;
+	memcpy(w->secret, s->secret, sizeof(w->secret));
+	w->listen = calloc(MAX_LISTEN, sizeof(*w->listen));
+	if (!w->listen) {
+		tool_err("out of memory");
+		return TOOL_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < s->nlisten; i++) {
+		const struct listener *from = &s->listen[i];
+		struct listener *l = &w->listen[i];
+		mpq_pathio *io = from->group ? mpq_reuseport_take(from->group, id) : NULL;
+
+		if (!io || sock_wrap(&l->sock, io) < 0) {
+			tool_err("worker %u: no socket on %s", id, from->sock.name);
+			return TOOL_EXIT_FAIL;
+		}
+		memcpy(l->ifname, from->ifname, sizeof(l->ifname));
+		memcpy(l->addrs, from->addrs, sizeof(l->addrs));
+		l->naddrs = from->naddrs;
+		w->nlisten++;
+	}
+	rv = make_endpoint(w);
+	if (rv == 0)
+		rv = make_loop(w);
+	return rv;
+}
+
+/* Worker 0 is the caller; the others get a thread each. Called after
+ * make_loop(s), so that the threads start with SIGINT and SIGTERM blocked. */
+static int start_workers(struct server *s)
+{
+	size_t n = s->o.workers > 1 ? (size_t)s->o.workers - 1 : 0;
+	int rv;
+
+	if (n == 0)
+		return 0;
+	s->workers = calloc(n, sizeof(*s->workers));
+	if (!s->workers) {
+		tool_err("out of memory");
+		return TOOL_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct server *w = calloc(1, sizeof(*w));
+
+		if (!w) {
+			tool_err("out of memory");
+			return TOOL_EXIT_FAIL;
+		}
+		s->workers[i] = w;
+		rv = make_worker(s, (unsigned int)i + 1, w);
+		if (rv != 0)
+			return rv;
+		rv = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rv != 0) {
+			tool_err("cannot start worker %zu: %s", i + 1, strerror(rv));
+			return TOOL_EXIT_FAIL;
+		}
+		w->result = -1; /* running */
+	}
+	return 0;
+}
+
+/* Stops, joins and frees the other workers; returns |rv| or the exit status
+ * of a worker that failed. */
+static int stop_workers(struct server *s, int rv)
+{
+	int sig = s->loop ? mpq_loop_signal(s->loop) : 0;
+
+	for (size_t i = 0; s->workers && i < (size_t)s->o.workers - 1; i++) {
+		struct server *w = s->workers[i];
+		uint64_t one = 1;
+
+		if (!w)
+			continue;
+		if (w->result == -1) {
+			w->stop_signal = sig ? sig : SIGTERM;
+			if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+				tool_err("cannot stop worker %u: %s", w->worker, strerror(errno));
+			pthread_join(w->thread, NULL);
+			if (w->result == -1)
+				w->result = 0;
+		}
+		if (w->result > 0 && rv == 0)
+			rv = w->result;
+		cleanup(w);
+		free(w);
+	}
+	free(s->workers);
+	s->workers = NULL;
+	return rv;
 }
 
 static int server_main(struct server *s, int argc, char **argv)
@@ -940,6 +1192,7 @@ static int server_main(struct server *s, int argc, char **argv)
 	}
 	s->o.port = DEFAULT_PORT;
 	s->o.www = ".";
+	s->o.workers = 1;
 	rv = tool_parse(&server_command, &s->o, argc, argv, &first);
 	if (rv != TOOL_PARSE_OK)
 		return rv;
@@ -962,11 +1215,16 @@ static int server_main(struct server *s, int argc, char **argv)
 		rv = make_endpoint(s);
 	if (rv == 0)
 		rv = make_loop(s);
+	if (rv == 0)
+		rv = start_workers(s);
 	if (rv != 0)
-		return rv;
+		return stop_workers(s, rv);
 	printf("path I/O: %s\n", s->iosum[0] ? s->iosum : "udp");
+	if (s->o.workers > 1)
+		printf("workers: %llu, steered by connection ID (SO_REUSEPORT)\n",
+		       (unsigned long long)s->o.workers);
 	print_listening(s);
-	return run(s);
+	return stop_workers(s, run(s));
 }
 
 int main(int argc, char **argv)

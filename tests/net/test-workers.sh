@@ -1,0 +1,133 @@
+#!/bin/sh
+# mpq-server --workers 2 on loopback (needs root: the SO_REUSEPORT steering
+# program needs CAP_BPF; exits 77 without it): 20 mpq-client fetches, four at
+# a time, each byte-exact; both workers served some connections (the
+# server's -v "connection ... (worker N)" lines) and the program steered
+# datagrams by CID (its counters, printed at exit with -v); --io xdp with
+# --workers 2 is refused with one line. Prints "N passed, N failed" last.
+#   tests/net/test-workers.sh [BINDIR]      (default: build/bin)
+set -u
+
+BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+SERVER=$BIN/mpq-server
+CLIENT=$BIN/mpq-client
+passed=0
+failed=0
+tmp=$(mktemp -d)
+server_pid=""
+
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok   $1"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "FAIL $1"
+	shift
+	for line in "$@"; do
+		echo "     $line"
+	done
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root (the SO_REUSEPORT program needs CAP_BPF)"
+	exit 77
+fi
+if [ ! -x "$SERVER" ] || [ ! -x "$CLIENT" ]; then
+	not_ok "tools built" "$SERVER or $CLIENT missing: run make"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+
+# ---- --io xdp is refused ----
+timeout 10 "$SERVER" --io xdp --workers 2 --addr 127.0.0.1 -port 0 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q -- "--workers.*udp" "$tmp/err"; then
+	ok "--io xdp --workers 2 refused with one line"
+else
+	not_ok "--io xdp --workers 2 refused" "exit $rc (want 2):" "$(head -c 600 "$tmp/err")"
+fi
+
+# ---- two workers on a kernel-chosen port of 127.0.0.1 ----
+mkdir "$tmp/www" "$tmp/got"
+head -c 300000 /dev/urandom >"$tmp/www/file"
+want_sha=$(sha256sum "$tmp/www/file" | cut -d' ' -f1)
+
+"$SERVER" --workers 2 -v --addr 127.0.0.1 -port 0 -www "$tmp/www" \
+	>"$tmp/server.out" 2>"$tmp/server.err" &
+server_pid=$!
+port=""
+for _ in $(seq 50); do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+if [ -n "$port" ] && grep -q "^workers: 2" "$tmp/server.out"; then
+	ok "server starts with 2 workers"
+else
+	not_ok "server starts with 2 workers" "$(cat "$tmp/server.out" "$tmp/server.err")"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+
+url="https://127.0.0.1:$port/file"
+bad=0
+for batch in 0 1 2 3 4; do
+	pids=""
+	for k in 0 1 2 3; do
+		i=$((batch * 4 + k))
+		timeout 30 "$CLIENT" -k --no-progress -o "$tmp/got/$i" "$url" \
+			2>"$tmp/got/$i.err" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || bad=$((bad + 1))
+	done
+done
+same=0
+for i in $(seq 0 19); do
+	[ -f "$tmp/got/$i" ] &&
+		[ "$(sha256sum "$tmp/got/$i" | cut -d' ' -f1)" = "$want_sha" ] && same=$((same + 1))
+done
+if [ "$bad" = 0 ] && [ "$same" = 20 ]; then
+	ok "20 fetches, all byte-exact"
+else
+	not_ok "20 fetches, all byte-exact" "$bad client(s) failed, $same of 20 byte-exact" \
+		"$(cat "$tmp"/got/*.err | grep -v "WARNING: --insecure" | head -5)"
+fi
+
+kill -INT "$server_pid"
+wait "$server_pid"
+rc=$?
+server_pid=""
+if [ "$rc" = 0 ]; then
+	ok "server stops on SIGINT with exit status 0"
+else
+	not_ok "server stops on SIGINT" "exit $rc" "$(tail -5 "$tmp/server.err")"
+fi
+
+w0=$(grep -c "^.*connection .* (worker 0)$" "$tmp/server.err")
+w1=$(grep -c "^.*connection .* (worker 1)$" "$tmp/server.err")
+if [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] && [ $((w0 + w1)) = 20 ]; then
+	ok "both workers served connections (worker 0: $w0, worker 1: $w1)"
+else
+	not_ok "both workers served connections" "worker 0: $w0, worker 1: $w1 (want both > 0, 20 in all)"
+fi
+
+counters=$(grep "reuseport program:" "$tmp/server.err")
+hits=$(echo "$counters" | sed -n 's/.* short_hit \([0-9]*\) long_hit \([0-9]*\) .*/\1 \2/p')
+if [ -n "$hits" ] && [ "$(echo "$hits" | awk '{ print $1 + $2 }')" -gt 0 ]; then
+	ok "the program steered datagrams by CID ($counters)"
+else
+	not_ok "the program steered datagrams by CID" "${counters:-no counters line}"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
