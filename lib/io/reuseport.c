@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "io/reuseport.h"
+#include "io/xdp_prog.h"
 #include "io/udp.h"
 #include "mpq_reuseport.skel.h"
 
@@ -73,6 +74,7 @@ static int load_and_attach(mpq_reuseport *g, mpq_oserr *err)
 {
 	int prog, map, fd, rv;
 
+	mpq_bpf_quiet();
 	g->skel = mpq_reuseport_bpf__open();
 	if (!g->skel)
 		return fail(g, err, "bpf open", errno);

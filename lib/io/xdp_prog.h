@@ -142,4 +142,9 @@ const char *mpq_xdp_prog_counter_name(unsigned int idx);
 /* The system call that failed last. */
 const mpq_oserr *mpq_xdp_prog_oserr(const mpq_xdp_prog *p);
 
+/* Routes libbpf's and libxdp's messages to the calling module's log callback
+ * and drops them otherwise, so nothing in libmpq writes to stderr. Every module
+ * that calls into libbpf or libxdp calls this first (idempotent). */
+void mpq_bpf_quiet(void);
+
 #endif

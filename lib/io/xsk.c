@@ -21,6 +21,7 @@
 #include "io/frame_hdr.h"
 #include "io/netaddr.h"
 #include "io/netif.h"
+#include "io/xdp_prog.h"
 #include "io/xsk.h"
 
 #ifndef SOL_XDP
@@ -1026,6 +1027,8 @@ int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_c
 	mpq_xsk_config x;
 	struct xsk_sock *s;
 	int rv;
+
+	mpq_bpf_quiet(); /* libxdp's xsk calls print through its hook otherwise */
 
 	if (err)
 		mpq_oserr_clear(err);
