@@ -4,6 +4,7 @@
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -36,6 +37,7 @@
 #define PUMP_BATCH 64
 #define BUSY_TRIES 100		/* waits for a queue a closed socket still holds */
 #define BUSY_WAIT_NS 10000000L
+#define MIN_SEND_FRAMES 64	/* of each member of a shared UMEM */
 #define RX_HEADROOM XDP_PACKET_HEADROOM	/* where the kernel puts a received frame */
 
 enum { NH_FREE, NH_VALID, NH_FAILED };
@@ -50,22 +52,41 @@ struct next_hop {
 	const char *call;
 };
 
+/* What the sockets of one queue share (XDP_SHARED_UMEM): the UMEM, its
+ * FILL and COMPLETION rings, under |lock|. The receive frames are the first
+ * half of the UMEM; the send frames the second, |per| for each member, which
+ * keeps them on its own free stack (also under |lock|: a completion drained
+ * by one member goes back to the stack of the frame's owner). */
+struct xsk_shared {
+	pthread_mutex_t lock;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	uint8_t *area;
+	size_t area_len;
+	uint32_t frame_size;
+	uint32_t half;		/* receive frames */
+	uint32_t per;		/* send frames of each member */
+	uint32_t n;		/* members */
+	uint32_t live;		/* members not closed yet */
+	int port_fd;		/* the kernel UDP socket holding our port */
+	int how;		/* the attempt the first member succeeded with */
+	struct xsk_sock *member[MPQ_XSK_MAX_SHARED];
+};
+
 struct xsk_sock {
 	mpq_pathio base;
 	mpq_xsk_info info;
 	mpq_xsk_stats stats;
 
-	struct xsk_umem *umem;
+	struct xsk_shared *sh;
+	uint32_t index;		/* in sh->member */
 	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
-	uint8_t *area;
-	size_t area_len;
+	uint8_t *area;		/* sh->area */
 	uint64_t frame_mask;	/* ~(frame_size - 1) */
 	int fd;			/* the AF_XDP socket */
-	int port_fd;		/* the kernel UDP socket holding our port */
 	int netns_fd;		/* the network namespace it was opened in */
 
 	int family;
@@ -76,7 +97,7 @@ struct xsk_sock {
 	uint64_t neigh_ttl_ns;
 	unsigned int resolve_ms;
 
-	uint64_t *tx_free;	/* send frames not in the kernel: a stack */
+	uint64_t *tx_free;	/* send frames not in the kernel: a stack (sh->lock) */
 	uint32_t n_tx_free;
 	uint64_t *held;		/* receive frames handed out by the last recv_batch */
 	uint32_t n_held;
@@ -222,13 +243,18 @@ static uint8_t *frame_at(const struct xsk_sock *s, uint64_t addr)
  * receive frame, so there is always room. */
 static void fill_return(struct xsk_sock *s, const uint64_t *addrs, uint32_t n)
 {
+	struct xsk_shared *sh = s->sh;
 	uint32_t idx;
 
-	if (n == 0 || xsk_ring_prod__reserve(&s->fill, n, &idx) != n)
+	if (n == 0)
 		return;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&s->fill, idx + i) = addrs[i] & s->frame_mask;
-	xsk_ring_prod__submit(&s->fill, n);
+	pthread_mutex_lock(&sh->lock);
+	if (xsk_ring_prod__reserve(&sh->fill, n, &idx) == n) {
+		for (uint32_t i = 0; i < n; i++)
+			*xsk_ring_prod__fill_addr(&sh->fill, idx + i) = addrs[i] & s->frame_mask;
+		xsk_ring_prod__submit(&sh->fill, n);
+	}
+	pthread_mutex_unlock(&sh->lock);
 }
 
 static void fill_return_one(struct xsk_sock *s, uint64_t addr)
@@ -236,15 +262,59 @@ static void fill_return_one(struct xsk_sock *s, uint64_t addr)
 	fill_return(s, &addr, 1);
 }
 
-/* Send frames the kernel is done with come back to the free stack. */
+/* Send frames the kernel is done with come back to their owner's free
+ * stack (a closed owner's are not used again). */
 static void complete_tx(struct xsk_sock *s)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&s->comp, s->comp.size, &idx);
+	struct xsk_shared *sh = s->sh;
+	uint32_t idx, n;
 
-	for (uint32_t i = 0; i < n; i++)
-		s->tx_free[s->n_tx_free++] =
-			*xsk_ring_cons__comp_addr(&s->comp, idx + i) & s->frame_mask;
-	xsk_ring_cons__release(&s->comp, n);
+	pthread_mutex_lock(&sh->lock);
+	n = xsk_ring_cons__peek(&sh->comp, sh->comp.size, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(&sh->comp, idx + i) & s->frame_mask;
+		uint64_t frame = addr / sh->frame_size;
+		struct xsk_sock *o;
+
+		if (frame < sh->half || (frame - sh->half) / sh->per >= sh->n)
+			continue;
+		o = sh->member[(frame - sh->half) / sh->per];
+		if (o && o->n_tx_free < sh->per)
+			o->tx_free[o->n_tx_free++] = addr;
+	}
+	xsk_ring_cons__release(&sh->comp, n);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* A send frame back on our own stack. */
+static void tx_frame_put(struct xsk_sock *s, uint64_t addr)
+{
+	pthread_mutex_lock(&s->sh->lock);
+	s->tx_free[s->n_tx_free++] = addr;
+	pthread_mutex_unlock(&s->sh->lock);
+}
+
+/* A free send frame of ours, if there is one. */
+static bool tx_frame_get(struct xsk_sock *s, uint64_t *addr)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->sh->lock);
+	ok = s->n_tx_free > 0;
+	if (ok)
+		*addr = s->tx_free[--s->n_tx_free];
+	pthread_mutex_unlock(&s->sh->lock);
+	return ok;
+}
+
+static uint32_t tx_frames_free(struct xsk_sock *s)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&s->sh->lock);
+	n = s->n_tx_free;
+	pthread_mutex_unlock(&s->sh->lock);
+	return n;
 }
 
 /* Descriptors on the TX ring the kernel has not taken yet. */
@@ -282,7 +352,7 @@ static void kick_tx(struct xsk_sock *s)
  * wakeup before it takes them again. */
 static void kick_rx(struct xsk_sock *s)
 {
-	if (xsk_ring_prod__needs_wakeup(&s->fill)) {
+	if (xsk_ring_prod__needs_wakeup(&s->sh->fill)) {
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		s->stats.rx_kicks++;
 	}
@@ -311,7 +381,7 @@ static bool tx_put(struct xsk_sock *s, uint64_t addr, uint32_t len)
 static void send_now(struct xsk_sock *s, uint64_t addr, int len)
 {
 	if (len <= 0 || !tx_put(s, addr, (uint32_t)len)) {
-		s->tx_free[s->n_tx_free++] = addr;
+		tx_frame_put(s, addr);
 		return;
 	}
 	xsk_ring_prod__submit(&s->tx, 1);
@@ -321,10 +391,7 @@ static void send_now(struct xsk_sock *s, uint64_t addr, int len)
 static bool take_tx_frame(struct xsk_sock *s, uint64_t *addr)
 {
 	complete_tx(s);
-	if (s->n_tx_free == 0)
-		return false;
-	*addr = s->tx_free[--s->n_tx_free];
-	return true;
+	return tx_frame_get(s, addr);
 }
 
 static void on_arp(struct xsk_sock *s, const uint8_t *f, uint32_t len)
@@ -638,10 +705,13 @@ static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t 
 		      size_t len)
 {
 	size_t hl = mpq_frame_hdr_udp_len(s->family);
-	uint64_t addr = s->tx_free[--s->n_tx_free];
-	uint8_t *f = frame_at(s, addr);
+	uint8_t *f;
+	uint64_t addr;
 	int flen;
 
+	if (!tx_frame_get(s, &addr))
+		return; /* the caller checked: only we take from our stack */
+	f = frame_at(s, addr);
 	memcpy(f + hl, data, len);
 	flen = mpq_frame_hdr_build_udp(f, s->info.frame_size, h, len);
 	tx_put(s, addr, (uint32_t)flen);
@@ -703,7 +773,7 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 			rv = mpq_oserr_set(&io->err, "source address", EADDRNOTAVAIL);
 			break;
 		}
-		if (s->n_tx_free < segs || xsk_prod_nb_free(&s->tx, (uint32_t)segs) < segs)
+		if (tx_frames_free(s) < segs || xsk_prod_nb_free(&s->tx, (uint32_t)segs) < segs)
 			break; /* full: the caller waits for writability */
 		put_desc(s, g, nh, seg ? seg : 1, segs);
 		queued += (uint32_t)segs;
@@ -718,25 +788,40 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 
 /* ---- open and close ----------------------------------------------------- */
 
+static void shared_free(struct xsk_shared *sh)
+{
+	if (sh->umem)
+		xsk_umem__delete(sh->umem);
+	if (sh->area)
+		munmap(sh->area, sh->area_len);
+	if (sh->port_fd >= 0)
+		close(sh->port_fd);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+}
+
+/* The last member to go takes the UMEM, the memory and the port along. */
 static void xsk_close(mpq_pathio *io)
 {
 	struct xsk_sock *s = xsk_of(io);
+	struct xsk_shared *sh = s->sh;
 	int back = enter_netns(s);
+	bool last;
 	struct quiet q;
 
 	quiet_begin(&q);
+	pthread_mutex_lock(&sh->lock);
 	if (s->xsk)
 		xsk_socket__delete(s->xsk);
-	if (s->umem)
-		xsk_umem__delete(s->umem);
+	sh->member[s->index] = NULL;
+	last = --sh->live == 0;
+	pthread_mutex_unlock(&sh->lock);
+	if (last)
+		shared_free(sh);
 	quiet_end(&q);
 	leave_netns(back);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
-	if (s->area)
-		munmap(s->area, s->area_len);
-	if (s->port_fd >= 0)
-		close(s->port_fd);
 	mpq_netif_close(&s->nl);
 	free(s->tx_free);
 	free(s->held);
@@ -786,10 +871,13 @@ static bool attempt_allowed(const struct attempt *a, const mpq_xsk_config *x)
 	return true;
 }
 
-/* One try: a fresh UMEM on the same memory, then the socket. */
+/* One try: a fresh UMEM on the same memory, then the socket (the first
+ * member); or another socket on the UMEM, the queue's FILL and COMPLETION
+ * rings shared (the others). */
 static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
 		      const struct attempt *a)
 {
+	struct xsk_shared *sh = s->sh;
 	struct xsk_umem_config ucfg = {
 		.fill_size = pow2_at_least(x->frames / 2),
 		.comp_size = pow2_at_least(x->frames / 2),
@@ -805,16 +893,23 @@ static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_conf
 	};
 	int rv;
 
-	rv = xsk_umem__create(&s->umem, s->area, s->area_len, &s->fill, &s->comp, &ucfg);
-	if (rv) {
-		s->umem = NULL;
+	if (s->index > 0) {
+		rv = xsk_socket__create_shared(&s->xsk, ifname, x->queue, sh->umem, &s->rx, &s->tx,
+					       &sh->fill, &sh->comp, &scfg);
+		if (rv)
+			s->xsk = NULL;
 		return rv;
 	}
-	rv = xsk_socket__create(&s->xsk, ifname, x->queue, s->umem, &s->rx, &s->tx, &scfg);
+	rv = xsk_umem__create(&sh->umem, sh->area, sh->area_len, &sh->fill, &sh->comp, &ucfg);
+	if (rv) {
+		sh->umem = NULL;
+		return rv;
+	}
+	rv = xsk_socket__create(&s->xsk, ifname, x->queue, sh->umem, &s->rx, &s->tx, &scfg);
 	if (rv) {
 		s->xsk = NULL;
-		xsk_umem__delete(s->umem);
-		s->umem = NULL;
+		xsk_umem__delete(sh->umem);
+		sh->umem = NULL;
 	}
 	return rv;
 }
@@ -867,8 +962,10 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 
 	quiet_begin(&q);
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
-		if (!attempt_allowed(&attempts[i], x))
+		/* The other members bind as the first did. */
+		if (s->index > 0 ? (int)i != s->sh->how : !attempt_allowed(&attempts[i], x))
 			continue;
+		s->sh->how = (int)i;
 		rv = try_socket(s, ifname, x, &attempts[i]);
 		/* A socket just closed on the queue lets go of it a little
 		 * later (the kernel releases its pool from a work queue). */
@@ -895,39 +992,46 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 	return 0;
 }
 
-/* The receive frames into the FILL ring, the send frames onto the stack. */
+/* The receive frames into the FILL ring (the first member), our share of
+ * the send frames onto our stack. */
 static void stock_frames(struct xsk_sock *s)
 {
-	uint32_t half = s->info.frames / 2, idx;
+	struct xsk_shared *sh = s->sh;
+	uint32_t half = sh->half, first = half + s->index * sh->per, idx;
 
-	if (xsk_ring_prod__reserve(&s->fill, half, &idx) == half) {
+	if (s->index == 0 && xsk_ring_prod__reserve(&sh->fill, half, &idx) == half) {
 		for (uint32_t i = 0; i < half; i++)
-			*xsk_ring_prod__fill_addr(&s->fill, idx + i) =
+			*xsk_ring_prod__fill_addr(&sh->fill, idx + i) =
 				(uint64_t)i * s->info.frame_size;
-		xsk_ring_prod__submit(&s->fill, half);
+		xsk_ring_prod__submit(&sh->fill, half);
 	}
-	for (uint32_t i = 0; i < half; i++)
-		s->tx_free[s->n_tx_free++] = (uint64_t)(half + i) * s->info.frame_size;
+	for (uint32_t i = 0; i < sh->per; i++)
+		s->tx_free[s->n_tx_free++] = (uint64_t)(first + i) * s->info.frame_size;
 }
 
 /* Binds a kernel UDP socket to the local address: the port is ours. */
 static int hold_port(struct xsk_sock *s, const mpq_addr *local, mpq_oserr *err)
 {
-	int size = 1024;
+	struct xsk_shared *sh = s->sh;
+	int size = 1024, fd;
 	socklen_t len = sizeof(s->base.local.ss);
 
-	s->port_fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (s->port_fd < 0)
+	if (s->index > 0) {
+		s->base.local = sh->member[0]->base.local; /* the port the first one holds */
+		return 0;
+	}
+	fd = sh->port_fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
 		return mpq_oserr_set(err, "socket", errno);
 	if (s->family == AF_INET6) {
 		int on = 1;
 
-		setsockopt(s->port_fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	}
-	setsockopt(s->port_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(s->port_fd, (const struct sockaddr *)&local->ss, local->len) < 0)
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (const struct sockaddr *)&local->ss, local->len) < 0)
 		return mpq_oserr_set(err, "bind", errno);
-	if (getsockname(s->port_fd, (struct sockaddr *)&s->base.local.ss, &len) < 0)
+	if (getsockname(fd, (struct sockaddr *)&s->base.local.ss, &len) < 0)
 		return mpq_oserr_set(err, "getsockname", errno);
 	s->base.local.len = len;
 	return 0;
@@ -1001,40 +1105,60 @@ static int setup(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk
 	rv = hold_port(s, &cfg->local, err);
 	if (rv < 0)
 		return rv;
-	s->area_len = (size_t)x->frames * x->frame_size;
-	s->area = mmap(NULL, s->area_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (s->area == MAP_FAILED) {
-		s->area = NULL;
-		return mpq_oserr_set(err, "mmap (UMEM)", errno);
-	}
-	s->tx_free = calloc(half, sizeof(*s->tx_free));
+	s->tx_free = calloc(s->sh->per, sizeof(*s->tx_free));
 	s->held = calloc(s->batch, sizeof(*s->held));
 	s->backlog = calloc(half, sizeof(*s->backlog));
 	if (!s->tx_free || !s->held || !s->backlog)
 		return MPQ_ERR_NOMEM;
 	s->bl_cap = half;
-	rv = create_socket(s, cfg->ifname, x, err);
-	if (rv < 0)
-		return rv;
-	stock_frames(s);
-	return 0;
+	return create_socket(s, cfg->ifname, x, err);
 }
 
-int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
-		 mpq_oserr *err)
+/* Member |index| of |sh| (the caller closes every member on failure). */
+static int open_member(struct xsk_shared *sh, uint32_t index, const mpq_pathio_config *cfg,
+		       const mpq_xsk_config *x, mpq_oserr *err)
 {
+	struct xsk_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return MPQ_ERR_NOMEM;
+	s->base.ops = &mpq_pathio_xdp;
+	s->sh = sh;
+	s->index = index;
+	s->area = sh->area;
+	s->fd = -1;
+	s->nl.fd = -1;
+	s->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	s->family = cfg->local.ss.ss_family;
+	s->batch = cfg->batch;
+	s->max_dgram = cfg->max_dgram;
+	s->verify_csum = x->verify_csum;
+	s->resolve_ms = x->resolve_ms;
+	s->neigh_ttl_ns = (uint64_t)x->neigh_ttl_ms * 1000000ull;
+	s->frame_mask = ~(uint64_t)(x->frame_size - 1);
+	s->info.queue = x->queue;
+	s->info.frames = x->frames;
+	s->info.frame_size = x->frame_size;
+	sh->member[index] = s;
+	sh->live++;
+	return setup(s, cfg, x, err);
+}
+
+int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *cfg,
+			const mpq_xsk_config *xcfg, mpq_oserr *err)
+{
+	struct xsk_shared *sh;
 	mpq_xsk_config x;
-	struct xsk_sock *s;
-	int rv;
+	int rv = 0;
 
 	mpq_bpf_quiet(); /* libxdp's xsk calls print through its hook otherwise */
 
 	if (err)
 		mpq_oserr_clear(err);
-	if (!out || !cfg)
+	if (!out || !cfg || n == 0 || n > MPQ_XSK_MAX_SHARED)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	*out = NULL;
+	for (uint32_t k = 0; k < n; k++)
+		out[k] = NULL;
 	if (xcfg)
 		x = *xcfg;
 	else
@@ -1042,31 +1166,51 @@ int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_c
 	rv = check_config(cfg, &x);
 	if (rv < 0)
 		return rv;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (n > 1 && (!x.inhibit_prog || x.frames / 2 / n < MIN_SEND_FRAMES))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
 		return MPQ_ERR_NOMEM;
-	s->base.ops = &mpq_pathio_xdp;
-	s->fd = -1;
-	s->port_fd = -1;
-	s->nl.fd = -1;
-	s->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	s->family = cfg->local.ss.ss_family;
-	s->batch = cfg->batch;
-	s->max_dgram = cfg->max_dgram;
-	s->verify_csum = x.verify_csum;
-	s->resolve_ms = x.resolve_ms;
-	s->neigh_ttl_ns = (uint64_t)x.neigh_ttl_ms * 1000000ull;
-	s->frame_mask = ~(uint64_t)(x.frame_size - 1);
-	s->info.queue = x.queue;
-	s->info.frames = x.frames;
-	s->info.frame_size = x.frame_size;
-	rv = setup(s, cfg, &x, err);
-	if (rv < 0) {
-		xsk_close(&s->base);
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->port_fd = -1;
+	sh->frame_size = x.frame_size;
+	sh->half = x.frames / 2;
+	sh->per = sh->half / n;
+	sh->n = n;
+	sh->area_len = (size_t)x.frames * x.frame_size;
+	sh->area = mmap(NULL, sh->area_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (sh->area == MAP_FAILED) {
+		sh->area = NULL;
+		rv = mpq_oserr_set(err, "mmap (UMEM)", errno);
+	}
+	for (uint32_t k = 0; k < n && rv == 0; k++) {
+		rv = open_member(sh, k, cfg, &x, err);
+		if (rv == 0)
+			stock_frames(sh->member[k]);
+	}
+	if (rv == 0) {
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = &sh->member[k]->base;
+		return 0;
+	}
+	if (sh->live == 0) {
+		shared_free(sh);
 		return rv;
 	}
-	*out = &s->base;
-	return 0;
+	for (uint32_t k = n; k-- > 0;) {
+		struct xsk_sock *m = sh->member[k];
+
+		if (m)
+			xsk_close(&m->base); /* the last one frees |sh| */
+	}
+	return rv;
+}
+
+int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
+		 mpq_oserr *err)
+{
+	return mpq_xsk_open_shared(out, 1, cfg, xcfg, err);
 }
 
 static int xsk_open_default(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_oserr *err)

@@ -47,6 +47,9 @@
  * - The port: a kernel UDP socket bound to the local address and port keeps
  *   the port ours (port 0 chooses one) and checks the address exists.
  *
+ * - Several sockets on one queue (mpq_xsk_open_shared) share the UMEM and its
+ *   FILL and COMPLETION rings, under a mutex.
+ *
  * Opening needs CAP_NET_ADMIN and CAP_BPF (or root) and an Ethernet
  * interface. The object belongs to the network namespace of the thread that
  * opened it; a thread elsewhere may use and close it (with CAP_SYS_ADMIN it
@@ -143,6 +146,27 @@ void mpq_xsk_config_default(mpq_xsk_config *xcfg);
  * MPQ_ERR_INTERNAL; EADDRINUSE; EOPNOTSUPP when no mode works). */
 int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
 		 mpq_oserr *err);
+
+/* Up to this many sockets share one UMEM (mpq_xsk_open_shared). */
+#define MPQ_XSK_MAX_SHARED 64
+
+/* Opens |n| AF_XDP sockets on the same interface and queue that share one
+ * UMEM (XDP_SHARED_UMEM, libxdp's xsk_socket__create_shared), into
+ * out[0..n-1], for worker threads: each socket has its own RX and TX rings
+ * and belongs to one thread; the queue's one FILL and one COMPLETION ring are
+ * shared under a mutex. Half the frames are for receiving (in the FILL ring,
+ * whichever socket they arrive on), the other half are split evenly among the
+ * sockets for sending; a send frame drained from the COMPLETION ring by any
+ * socket goes back to its owner. The first socket holds the port and chooses
+ * the attach mode and binding, the others get the same. With n > 1, xcfg
+ * must set inhibit_prog (the caller's program picks the socket: put each in
+ * its XSKMAP slot) and give each socket at least 64 send frames. Every
+ * object is closed on its own with mpq_pathio_close, from any thread; the
+ * UMEM goes with the last. n = 1 is mpq_xsk_open. Returns as mpq_xsk_open
+ * (MPQ_ERR_INVALID_ARGUMENT also for n = 0, n > MPQ_XSK_MAX_SHARED or the
+ * conditions above); on failure no object is left open. */
+int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *cfg,
+			const mpq_xsk_config *xcfg, mpq_oserr *err);
 
 /* What an xdp object got, its attach mode looked up again; NULL for
  * another backend's object. */
