@@ -18,6 +18,11 @@
  * (the endpoint of worker i issues CIDs with worker ID i). Initials go by
  * the kernel's 4-tuple hash. Worker 0 runs on the main thread and takes the
  * signals; it wakes the others through their eventfds when it stops.
+ *
+ * --workers N --io xdp: on each interface N AF_XDP sockets on queue 0 share
+ * one UMEM (io/xsk.h mpq_xsk_open_shared), one per worker, and the steering
+ * program (configured for N workers, socket k in the slot of worker k) hands
+ * a frame to the worker whose ID its DCID carries, Initials by a 4-tuple hash.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -42,6 +47,7 @@
 #include "io/loop.h"
 #include "io/netaddr.h"
 #include "io/reuseport.h"
+#include "io/xsk.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 
@@ -112,6 +118,10 @@ struct listener {
 	mpq_addr addrs[MAX_IF_ADDRS];
 	size_t naddrs;
 	mpq_reuseport *group;		/* --workers > 1, worker 0's: the workers' sockets */
+	/* --workers > 1 with xdp, worker 0's: the AF_XDP sockets of the other
+	 * workers (sharing a UMEM with sock.io) until they take them. */
+	mpq_pathio **xsk;
+	uint32_t nxsk;
 };
 
 /* An address to listen on, before the sockets are opened. */
@@ -173,10 +183,9 @@ static int check_options(const struct server_opts *o)
 			 "turns it off)");
 		return TOOL_EXIT_USAGE;
 	}
-	if (o->workers > 1 && tool_io_parse(o->t.io) == TOOL_IO_XDP) {
-		tool_err("--workers %llu: worker threads run over udp only (AF_XDP sockets "
-			 "sharing a UMEM are not available yet): use --io udp",
-			 (unsigned long long)o->workers);
+	if (o->workers > MPQ_XSK_MAX_SHARED && tool_io_parse(o->t.io) == TOOL_IO_XDP) {
+		tool_err("--workers %llu: at most %d with --io xdp",
+			 (unsigned long long)o->workers, MPQ_XSK_MAX_SHARED);
 		return TOOL_EXIT_USAGE;
 	}
 	if (o->tcp || o->mptcp) {
@@ -338,6 +347,96 @@ static void iosum_add(struct server *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The AF_XDP sockets of the other workers that none took. */
+static void close_xsk_rest(struct listener *l)
+{
+	for (uint32_t k = 0; l->xsk && k < l->nxsk; k++)
+		mpq_pathio_close(l->xsk[k]);
+	free(l->xsk);
+	l->xsk = NULL;
+	l->nxsk = 0;
+}
+
+/* --workers N --io xdp: N AF_XDP sockets on queue 0 of |ifname| sharing one
+ * UMEM, and the steering program for N workers with socket k in the slot of
+ * worker k. Socket 0 goes to |l|, the others wait in l->xsk for their worker.
+ * Returns 0, or an MPQ_ERR_* with one phrase in |why| (nothing left open). */
+static int open_xdp_group(struct listener *l, const mpq_addr *local, const char *ifname,
+			  uint32_t n, int *verbose, char *why, size_t len)
+{
+	mpq_pathio_config cfg;
+	mpq_xsk_config xcfg;
+	mpq_xdp_prog_config pcfg;
+	mpq_xdp_prog_info pi;
+	const mpq_xsk_info *xi;
+	mpq_oserr err = {0};
+	char text[160];
+	uint32_t ifindex;
+	int rv;
+
+	if (mpq_if_index(ifname, &ifindex) < 0) {
+		snprintf(why, len, "no such interface");
+		return MPQ_ERR_NOT_FOUND;
+	}
+	l->xsk = calloc(n, sizeof(*l->xsk));
+	if (!l->xsk) {
+		snprintf(why, len, "out of memory");
+		return MPQ_ERR_NOMEM;
+	}
+	l->nxsk = n;
+	mpq_pathio_config_default(&cfg);
+	cfg.local = *local;
+	cfg.ifname = ifname;
+	cfg.batch = 32;
+	cfg.max_dgram = TOOL_MAX_DGRAM;
+	mpq_xsk_config_default(&xcfg);
+	xcfg.inhibit_prog = true; /* the steering program picks the socket */
+	rv = mpq_xsk_open_shared(l->xsk, n, &cfg, &xcfg, &err);
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		snprintf(why, len, "AF_XDP sockets sharing a UMEM: %s", text);
+		goto fail;
+	}
+	rv = sock_wrap(&l->sock, l->xsk[0]); /* closes it on failure */
+	l->xsk[0] = NULL;
+	if (rv < 0) {
+		snprintf(why, len, "out of memory");
+		goto fail;
+	}
+	snprintf(l->sock.ifname, sizeof(l->sock.ifname), "%s", ifname);
+	mpq_xdp_prog_config_default(&pcfg);
+	pcfg.ports[0] = mpq_addr_port(&l->sock.io->local);
+	pcfg.n_workers = n;
+	pcfg.log = tool_log;
+	pcfg.log_ud = verbose;
+	rv = mpq_xdp_prog_new(&l->sock.prog, &pcfg, &err);
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, &err);
+		snprintf(why, len, "steering program: %s", text);
+		goto fail;
+	}
+	rv = mpq_xdp_prog_attach(l->sock.prog, (int)ifindex, MPQ_XDP_MODE_AUTO);
+	for (uint32_t k = 0; k < n && rv == 0; k++)
+		rv = mpq_xdp_prog_set_xsk(l->sock.prog, 0, k,
+					  mpq_pathio_fd(k ? l->xsk[k] : l->sock.io));
+	if (rv < 0) {
+		tool_oserr_text(text, sizeof(text), rv, mpq_xdp_prog_oserr(l->sock.prog));
+		snprintf(why, len, "steering program: %s", text);
+		goto fail;
+	}
+	mpq_xdp_prog_info_get(l->sock.prog, &pi);
+	if (pi.replaced_stale)
+		tool_warn("%s: detached a steering program left there by an earlier run", ifname);
+	xi = mpq_xsk_get_info(l->sock.io);
+	snprintf(l->sock.mode, sizeof(l->sock.mode), "%u sockets %s sharing a UMEM, program %s",
+		 n, xi ? xi->mode : "?", pi.mode == MPQ_XDP_MODE_NATIVE ? "native" : "generic");
+	return 0;
+fail:
+	tool_sock_close(&l->sock); /* the program first */
+	close_xsk_rest(l);
+	return rv;
+}
+
 /* One AF_XDP listener for the candidates of interface |ifname| from |first| on:
  * IPv4 when it has some, else IPv6 (a socket serves one family); bound to the
  * address when there is one, else to the family's wildcard. Returns 0 (opened,
@@ -374,7 +473,12 @@ static int open_xdp_listener(struct server *s, size_t first, char *why, size_t l
 		local = l->addrs[0];
 	else
 		mpq_addr_any(&local, fam, (uint16_t)s->o.port);
-	rv = tool_sock_open_xdp(&l->sock, &local, ifname, false, &s->o.t.verbose, why, len);
+	if (s->o.workers > 1)
+		rv = open_xdp_group(l, &local, ifname, (uint32_t)s->o.workers, &s->o.t.verbose,
+				    why, len);
+	else
+		rv = tool_sock_open_xdp(&l->sock, &local, ifname, false, &s->o.t.verbose, why,
+					len);
 	if (rv < 0) {
 		*failed = true;
 		return 0;
@@ -432,7 +536,8 @@ static int open_listeners(struct server *s)
 		struct candidate *c = &s->cands[i];
 		const char *ifname = c->ifname, *unusable;
 		char why[256] = "";
-		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0] || s->o.workers > 1;
+		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0] ||
+						(s->o.workers > 1 && io != TOOL_IO_XDP);
 
 		if (c->done)
 			continue;
@@ -1038,6 +1143,7 @@ static void cleanup(struct server *s)
 		if (s->o.t.verbose)
 			tool_sock_print_counters(&s->listen[i].sock);
 		tool_sock_close(&s->listen[i].sock); /* detaches the steering program */
+		close_xsk_rest(&s->listen[i]);
 		if (s->o.t.verbose && s->listen[i].group)
 			print_group_counters(&s->listen[i]);
 		mpq_reuseport_close(s->listen[i].group);
@@ -1095,9 +1201,14 @@ static int make_worker(struct server *s, unsigned int id, struct server *w)
 		return TOOL_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < s->nlisten; i++) {
-		const struct listener *from = &s->listen[i];
+		struct listener *from = &s->listen[i];
 		struct listener *l = &w->listen[i];
 		mpq_pathio *io = from->group ? mpq_reuseport_take(from->group, id) : NULL;
+
+		if (!from->group && id < from->nxsk) {
+			io = from->xsk[id];
+			from->xsk[id] = NULL;
+		}
 
 		if (!io || sock_wrap(&l->sock, io) < 0) {
 			tool_err("worker %u: no socket on %s", id, from->sock.name);
@@ -1221,8 +1332,10 @@ static int server_main(struct server *s, int argc, char **argv)
 		return stop_workers(s, rv);
 	printf("path I/O: %s\n", s->iosum[0] ? s->iosum : "udp");
 	if (s->o.workers > 1)
-		printf("workers: %llu, steered by connection ID (SO_REUSEPORT)\n",
-		       (unsigned long long)s->o.workers);
+		printf("workers: %llu, steered by connection ID (%s)\n",
+		       (unsigned long long)s->o.workers,
+		       s->nlisten && s->listen[0].sock.prog ? "AF_XDP steering program"
+							     : "SO_REUSEPORT");
 	print_listening(s);
 	return stop_workers(s, run(s));
 }

@@ -1,0 +1,145 @@
+#!/bin/sh
+# mpq-server --io xdp --workers 2, as root: a client namespace and a server
+# namespace joined by one veth pair (10.67.1.0/24, addresses only inside the
+# namespaces). The server's two workers have an AF_XDP socket each on queue 0
+# of its interface, sharing one UMEM, and the steering program picks the
+# socket by the worker ID in the DCID. Checks: 20 fetches (4 at a time) all
+# byte-exact; both workers served connections (-v: "(worker K)"); the
+# program's counters (-v, at exit) show datagrams steered by CID and none to
+# a missing worker or socket; on SIGTERM the server exits 0 and leaves no XDP
+# program. Every command runs under a time limit; the namespaces are deleted
+# on any exit. Exit 77 (skipped) without root, ip or timeout. Prints
+# "N passed, N failed" last.
+#   tests/net/test-xdp-workers.sh [BINDIR]     (default: build/bin)
+set -u
+
+BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root for network namespaces and AF_XDP"
+	exit 77
+fi
+for tool in ip timeout sha256sum; do
+	if ! command -v $tool >/dev/null; then
+		echo "skipped: needs $tool (make deps)"
+		exit 77
+	fi
+done
+
+cns=mpqwc$$
+sns=mpqws$$
+tmp=$(mktemp -d)
+passed=0
+failed=0
+spid=""
+cleanup() {
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+	ip netns del "$cns" 2>/dev/null
+	ip netns del "$sns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+in_c() { ip netns exec "$cns" "$@"; }
+in_s() { ip netns exec "$sns" "$@"; }
+
+if [ ! -x "$BIN/mpq-server" ] || [ ! -x "$BIN/mpq-client" ]; then
+	not_ok "tools built" "$BIN/mpq-server or $BIN/mpq-client missing: run make"
+	finish
+fi
+setup() {
+	ip netns add "$cns" && ip netns add "$sns" || return 1
+	in_c ip link set lo up && in_s ip link set lo up || return 1
+	ip link add wc1 netns "$cns" type veth peer name ws1 netns "$sns" &&
+		in_c ip addr add 10.67.1.1/24 dev wc1 &&
+		in_s ip addr add 10.67.1.2/24 dev ws1 &&
+		in_c ip link set wc1 up && in_s ip link set ws1 up
+}
+if ! setup >"$tmp/setup.err" 2>&1; then
+	not_ok "a veth pair between $cns and $sns" "$(cat "$tmp/setup.err")"
+	finish
+fi
+mkdir "$tmp/www" "$tmp/got"
+head -c 300000 /dev/urandom >"$tmp/www/file"
+want_sha=$(sha256sum <"$tmp/www/file" | cut -d' ' -f1)
+
+# ip netns exec and timeout exec in place: $! is timeout, which passes
+# SIGTERM on and exits with the server's status.
+ip netns exec "$sns" timeout 120 "$BIN/mpq-server" --io xdp --workers 2 -v -n ws1 \
+	-port 6121 -www "$tmp/www" >"$tmp/server.out" 2>"$tmp/server.err" &
+spid=$!
+for _ in $(seq 50); do
+	grep -q "^listening on" "$tmp/server.out" 2>/dev/null && break
+	kill -0 "$spid" 2>/dev/null || break
+	sleep 0.1
+done
+if grep -q "^listening on 10.67.1.2:6121 (ws1, xdp)" "$tmp/server.out" &&
+	grep -q "^workers: 2, steered by connection ID (AF_XDP" "$tmp/server.out"; then
+	ok "server starts with 2 workers over AF_XDP ($(grep "^path I/O" "$tmp/server.out"))"
+else
+	not_ok "server starts with 2 workers over AF_XDP" "$(cat "$tmp/server.out" "$tmp/server.err")"
+	finish
+fi
+
+url="https://10.67.1.2:6121/file"
+bad=0
+for batch in 0 1 2 3 4; do
+	pids=""
+	for k in 0 1 2 3; do
+		i=$((batch * 4 + k))
+		in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io udp -o "$tmp/got/$i" \
+			"$url" 2>"$tmp/got/$i.err" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || bad=$((bad + 1))
+	done
+done
+same=0
+for i in $(seq 0 19); do
+	[ -f "$tmp/got/$i" ] &&
+		[ "$(sha256sum <"$tmp/got/$i" | cut -d' ' -f1)" = "$want_sha" ] && same=$((same + 1))
+done
+if [ "$bad" = 0 ] && [ "$same" = 20 ]; then
+	ok "20 fetches, all byte-exact"
+else
+	not_ok "20 fetches, all byte-exact" "$bad client(s) failed, $same of 20 byte-exact" \
+		"$(cat "$tmp"/got/*.err | grep -v "WARNING: --insecure" | head -5)"
+fi
+
+kill -TERM "$spid"
+wait "$spid"
+rc=$?
+spid=""
+left=$(in_s ip -o link show | grep -c " xdp\|prog/xdp")
+if [ "$rc" = 0 ] && [ "$left" = 0 ]; then
+	ok "SIGTERM: exit 0, no XDP program left on ws1"
+else
+	not_ok "SIGTERM: exit 0, no XDP program left" "exit $rc, $left program(s) left" \
+		"$(tail -5 "$tmp/server.err")"
+fi
+
+w0=$(grep -c "connection .* (worker 0)$" "$tmp/server.err")
+w1=$(grep -c "connection .* (worker 1)$" "$tmp/server.err")
+if [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] && [ $((w0 + w1)) = 20 ]; then
+	ok "both workers served connections (worker 0: $w0, worker 1: $w1)"
+else
+	not_ok "both workers served connections" "worker 0: $w0, worker 1: $w1 (want both > 0, 20 in all)"
+fi
+
+# Every packet of a connection after the Initial carries our CID, whose
+# worker ID (or the CID map) names the worker: redirected to its socket.
+counters=$(grep "ws1: steering program:" "$tmp/server.err")
+count() { echo "$counters" | sed -n "s/.*[ ,]$1 \([0-9]*\).*/\1/p"; }
+hits=$(( $(count short_worker_id || true)0 / 10 + $(count short_map_hit)0 / 10 ))
+misses=$(( $(count bad_worker)0 / 10 + $(count redirect_failed)0 / 10 + $(count no_route)0 / 10 ))
+if [ -n "$counters" ] && [ "$hits" -gt 0 ] && [ "$misses" = 0 ]; then
+	ok "the program steered by CID, none astray ($counters)"
+else
+	not_ok "the program steered by CID, none astray" "${counters:-no counters line}"
+fi
+
+finish
