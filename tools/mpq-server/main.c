@@ -92,8 +92,10 @@ static const struct tool_option server_options[] = {
 		 "and its SHA-256 fingerprint printed"},
 	{"key", NULL, 0, "FILE", TOOL_O_STR(O, key), .help = "private key (PEM) of --cert"},
 	{"workers", NULL, 0, "N", TOOL_O_UINT(O, workers, 1, 256),
-	 .help = "worker threads, steered by connection ID (udp only;\n"
-		 "loads an SO_REUSEPORT program: needs CAP_BPF)"},
+	 .help = "worker threads, steered by connection ID (an\n"
+		 "SO_REUSEPORT program with udp, the steering program and\n"
+		 "AF_XDP sockets sharing a UMEM with --io xdp: needs CAP_BPF;\n"
+		 "--io auto with N > 1 uses udp)"},
 	{"advertise", NULL, 0, NULL, TOOL_O_TRUE(O, advertise),
 	 .help = "announce the other listening addresses to clients\n"
 		 "(ADD_ADDRESS extension), so that they open paths to them"},
