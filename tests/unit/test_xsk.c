@@ -1017,6 +1017,58 @@ static void steering_program_takes_over(void **state)
 	close_a(a);
 }
 
+/* Shared sockets: the argument checks leave nothing open; two sockets on
+ * one UMEM open, close in either order (the first holds the port), and the
+ * port and queue are free again afterwards. */
+static void shared_sockets_open_and_close(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *s[MPQ_XSK_MAX_SHARED + 1];
+	mpq_xsk_config x;
+	mpq_oserr err;
+
+	need_env();
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "xa";
+	mpq_addr_parse(&cfg.local, "10.88.0.1:4433");
+	checked_config(&x);
+	x.frames = 4096;
+	x.inhibit_prog = true;
+	s[0] = s[1] = (mpq_pathio *)&cfg; /* must come back NULL */
+	assert_int_equal(mpq_xsk_open_shared(s, 0, &cfg, &x, &err), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_xsk_open_shared(s, MPQ_XSK_MAX_SHARED + 1, &cfg, &x, &err),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	/* 4096 frames: 2048 to send over 64 sockets is 32 each, under 64 */
+	assert_int_equal(mpq_xsk_open_shared(s, MPQ_XSK_MAX_SHARED, &cfg, &x, &err),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_null(s[0]);
+	x.inhibit_prog = false; /* libxdp's own program cannot pick among sockets */
+	assert_int_equal(mpq_xsk_open_shared(s, 2, &cfg, &x, &err), MPQ_ERR_INVALID_ARGUMENT);
+	assert_null(s[1]);
+
+	for (int first_closes_first = 1; first_closes_first >= 0; first_closes_first--) {
+		x.inhibit_prog = true;
+		assert_int_equal(mpq_xsk_open_shared(s, 2, &cfg, &x, &err), 0);
+		track(s[0]);
+		track(s[1]);
+		assert_ptr_not_equal(s[0], s[1]);
+		assert_true(mpq_pathio_fd(s[0]) >= 0);
+		assert_true(mpq_pathio_fd(s[1]) >= 0);
+		assert_int_not_equal(mpq_pathio_fd(s[0]), mpq_pathio_fd(s[1]));
+		assert_string_equal(mpq_xsk_get_info(s[0])->mode, mpq_xsk_get_info(s[1])->mode);
+		if (first_closes_first) {
+			close_a(s[0]);
+			close_a(s[1]);
+		} else {
+			close_a(s[1]);
+			close_a(s[0]);
+		}
+		/* everything went with the last socket: one socket opens again */
+		x.inhibit_prog = false;
+		close_a(open_a("10.88.0.1:4433", &x));
+	}
+}
+
 /* ---- numbers --------------------------------------------------------------- */
 
 /* Datagrams of 1200 bytes from A to B for |ms|: how many per second left
@@ -1119,6 +1171,7 @@ int main(void)
 		cmocka_unit_test_teardown(unreachable_next_hops, test_teardown),
 		cmocka_unit_test_teardown(bad_configs_and_sends, test_teardown),
 		cmocka_unit_test_teardown(steering_program_takes_over, test_teardown),
+		cmocka_unit_test_teardown(shared_sockets_open_and_close, test_teardown),
 		cmocka_unit_test_teardown(datagrams_per_second, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
