@@ -316,7 +316,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 		return 0;
 	bool next_phase = false;
 	mpq_crypto_keys *k = &keys->rx;
-	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, &next_phase)))
+	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, cp->id, &next_phase)))
 		return 0;
 	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) != 0) {
 		/* RFC 9000 §12.2: undecryptable packets are dropped */
@@ -325,8 +325,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	}
 	mpq_conn_qlog_packet(conn, false, &hd, cp->id, hd.pktlen,
 			     mpq_conn_qlog_decode(conn, payload, plen), ts);
-	if (next_phase) {
-		int rv = mpq_key_update_on_next_phase(conn, hd.pn);
+	if (level == MPQ_LEVEL_APP) {
+		int rv = mpq_key_update_on_opened(conn, &hd, cp->id, next_phase);
 		if (rv != 0)
 			return mpq_conn_fail(conn, rv, 0, "key update failed", ts);
 	}

@@ -12,7 +12,8 @@ void mpq_key_phase_free(mpq_key_phase *kp)
 	mpq_crypto_keys_free(&kp->rx_prev);
 }
 
-mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, bool *next)
+mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id,
+					bool *next)
 {
 	mpq_key_phase *kp = &conn->kp;
 	mpq_crypto_keys *cur = &mpq_conn_ns(conn, MPQ_LEVEL_APP)->rx;
@@ -20,8 +21,11 @@ mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, bo
 	if (hd->key_phase == kp->rx_phase)
 		return cur;
 	/* The other phase: an older packet of the previous phase, or the peer's
-	 * first packets of the next one (RFC 9001 §6.3, §6.5). */
-	if (kp->rx_prev.cipher && hd->pn < kp->rx_phase_first_pn)
+	 * first packets of the next one (RFC 9001 §6.3, §6.5), judged within
+	 * the path's own packet numbers. */
+	if (path_id >= MPQ_MAX_PATHS)
+		return NULL;
+	if (kp->rx_prev.cipher && hd->pn < kp->rx_phase_first_pn[path_id])
 		return &kp->rx_prev;
 	if (!conn->handshake_confirmed)
 		return NULL; /* no key update before confirmation (RFC 9001 §6.1) */
@@ -43,22 +47,33 @@ static int update_tx(mpq_conn *conn)
 	mpq_crypto_keys_free(&ns->tx);
 	ns->tx = fresh;
 	conn->kp.tx_phase = !conn->kp.tx_phase;
-	conn->kp.tx_phase_started = false;
+	conn->kp.tx_started = 0;
 	conn->kp.phase_acked = false;
 	conn->kp.packets_since_update = 0;
 	return 0;
 }
 
-int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
+int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id, bool next)
 {
+	uint64_t pn = hd->pn;
 	mpq_key_phase *kp = &conn->kp;
 	mpq_pktns *ns = mpq_conn_ns(conn, MPQ_LEVEL_APP);
+	if (path_id >= MPQ_MAX_PATHS)
+		return 0;
+	if (!next) {
+		/* a late packet of the previous phase leaves the start alone */
+		if (hd->key_phase == kp->rx_phase && pn < kp->rx_phase_first_pn[path_id])
+			kp->rx_phase_first_pn[path_id] = pn;
+		return 0;
+	}
 	mpq_crypto_keys_free(&kp->rx_prev);
 	kp->rx_prev = ns->rx;
 	ns->rx = kp->rx_next;
 	memset(&kp->rx_next, 0, sizeof(kp->rx_next));
 	kp->rx_phase = !kp->rx_phase;
-	kp->rx_phase_first_pn = pn;
+	for (size_t i = 0; i < MPQ_MAX_PATHS; i++)
+		kp->rx_phase_first_pn[i] = UINT64_MAX;
+	kp->rx_phase_first_pn[path_id] = pn;
 	/* The peer started it: answer with our own new keys (RFC 9001 §6.2). */
 	if (kp->tx_phase != kp->rx_phase) {
 		int rv = update_tx(conn);
@@ -74,10 +89,12 @@ int mpq_key_update_on_next_phase(mpq_conn *conn, uint64_t pn)
 	return 0;
 }
 
-void mpq_key_update_on_acked(mpq_conn *conn, uint64_t pn, uint64_t ts)
+void mpq_key_update_on_acked(mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts)
 {
 	mpq_key_phase *kp = &conn->kp;
-	if (!kp->phase_acked && kp->tx_phase_started && pn >= kp->tx_phase_first_pn) {
+	if (path_id >= MPQ_MAX_PATHS || !(kp->tx_started & (1u << path_id)))
+		return;
+	if (!kp->phase_acked && pn >= kp->tx_phase_first_pn[path_id]) {
 		kp->phase_acked = true;
 		kp->phase_acked_at = ts;
 	}
@@ -113,9 +130,9 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 void mpq_key_update_on_sent(mpq_conn *conn, uint32_t path_id, uint64_t pn)
 {
 	mpq_key_phase *kp = &conn->kp;
-	if (!kp->tx_phase_started && path_id == 0) {
-		kp->tx_phase_started = true;
-		kp->tx_phase_first_pn = pn;
+	if (path_id < MPQ_MAX_PATHS && !(kp->tx_started & (1u << path_id))) {
+		kp->tx_started |= 1u << path_id;
+		kp->tx_phase_first_pn[path_id] = pn;
 	}
 	kp->packets_since_update++;
 	uint64_t every = conn->settings.key_update_interval;

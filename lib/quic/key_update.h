@@ -3,7 +3,8 @@
  * packet (current, next phase, or the previous phase for late packets), the
  * switch when the peer moves to the next phase, and starting an update of our
  * own (on request, or every N packets when the settings ask for it). Key
- * phases belong to the connection, not a path: all paths share the keys.
+ * phases belong to the connection, not a path: all paths share the keys. But
+ * packet numbers are per path, so where a phase starts is kept per path ID.
  */
 #ifndef MPQ_KEY_UPDATE_H
 #define MPQ_KEY_UPDATE_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "quic/crypto.h"
+#include "quic/path.h"
 
 struct mpq_conn;
 struct mpq_pkt_hd;
@@ -19,9 +21,13 @@ struct mpq_pkt_hd;
 typedef struct mpq_key_phase {
 	bool tx_phase;			/* key phase bit we send */
 	bool rx_phase;			/* key phase bit of the current receive keys */
-	uint64_t tx_phase_first_pn;	/* first packet sent in the current tx phase */
-	uint64_t rx_phase_first_pn;	/* first packet received in the current rx phase */
-	bool tx_phase_started;
+	/* Per path ID: the first packet sent in the current tx phase (valid
+	 * where tx_started has the path's bit), the lowest received in the
+	 * current rx phase (UINT64_MAX: none yet, so the previous phase's keys
+	 * open that path's packets of the other phase). */
+	uint64_t tx_phase_first_pn[MPQ_MAX_PATHS];
+	uint64_t rx_phase_first_pn[MPQ_MAX_PATHS];
+	uint32_t tx_started;
 	mpq_crypto_keys rx_next;	/* the next phase's receive keys, made when needed */
 	mpq_crypto_keys rx_prev;	/* the previous phase's, for reordered packets */
 	uint64_t packets_since_update;
@@ -32,17 +38,21 @@ typedef struct mpq_key_phase {
 
 void mpq_key_phase_free(mpq_key_phase *kp);
 
-/* The keys for a received 1-RTT packet whose header protection is removed;
- * |*next| is set when they are the next phase's. NULL: drop the packet. */
+/* The keys for a received 1-RTT packet of path |path_id| whose header
+ * protection is removed; |*next| is set when they are the next phase's.
+ * NULL: drop the packet. */
 mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
-					bool *next);
+					uint32_t path_id, bool *next);
 
-/* A packet opened with the next phase's keys: the peer moved on. Switches the
- * receive keys and, when the peer started the update, ours too. */
-int mpq_key_update_on_next_phase(struct mpq_conn *conn, uint64_t pn);
+/* A 1-RTT packet of path |path_id| opened: with the next phase's keys
+ * (|next|) the peer moved on, so the receive keys switch and, when the peer
+ * started the update, ours too; with the current keys it may move back where
+ * the path's current phase starts. */
+int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
+			     uint32_t path_id, bool next);
 
-/* A 1-RTT packet |pn| was acknowledged (on any path) at |ts|. */
-void mpq_key_update_on_acked(struct mpq_conn *conn, uint64_t pn, uint64_t ts);
+/* The largest 1-RTT packet acknowledged on path |path_id| is |pn|, at |ts|. */
+void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
 
 /* Counts a 1-RTT packet we sent; starts an update when the interval is reached. */
 void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t path_id, uint64_t pn);

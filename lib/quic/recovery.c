@@ -211,10 +211,9 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 		}
 	}
 
-	/* Packet numbers are per path, so the key phase's own start is tracked on
-	 * path 0 and the largest acknowledgement of each path counts. */
-	if (ns->level == MPQ_LEVEL_APP && path->id == 0)
-		mpq_key_update_on_acked(conn, largest, ts);
+	/* Packet numbers are per path: the key phase's start is kept per path. */
+	if (ns->level == MPQ_LEVEL_APP)
+		mpq_key_update_on_acked(conn, path->id, largest, ts);
 	if (largest_sent_time && eliciting_acked && ts >= largest_sent_time) {
 		uint64_t delay = 0;
 		if (ns->level == MPQ_LEVEL_APP && conn->have_peer_tp)

@@ -266,24 +266,54 @@ static void qlog_names_paths(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Two paths in rr, the server updating its keys every 400 packets. */
+static void start_two_paths_updating_keys(struct conn_pair *p, struct app *a)
+{
+	start(p, a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
+					 .key_update_interval = {0, 400}});
+	open_second(p);
+	pair_run(p, NULL, 200 * MPQ_MS);
+}
+
+/* Downloads 8 MB intact; returns the server's key updates meanwhile. */
+static uint64_t key_updates_over_8mb(struct conn_pair *p, struct app *a)
+{
+	mpq_conn_stats before, after;
+	mpq_conn_get_stats(p->conn[PAIR_SERVER], &before);
+	request(p, a, 8000000);
+	assert_true(pair_run(p, done, LIMIT));
+	assert_int_equal(a->received, 8000000);
+	assert_false(a->corrupt);
+	mpq_conn_get_stats(p->conn[PAIR_SERVER], &after);
+	return after.key_updates - before.key_updates;
+}
+
 /* Key updates over two paths: one key phase for all, the nonce per path. */
 static void key_updates_across_paths(void **state)
 {
 	(void)state;
 	struct conn_pair p;
 	struct app a;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
-					   .key_update_interval = {0, 400}});
-	open_second(&p);
+	start_two_paths_updating_keys(&p, &a);
+	uint64_t updates = key_updates_over_8mb(&p, &a);
+	print_message("key updates: %llu\n", (unsigned long long)updates);
+	assert_true(updates >= 2);
+	pair_free(&p);
+}
+
+/* Key updates go on after path 0 is abandoned: where a phase starts is
+ * judged in each path's own packet numbers, not path 0's. */
+static void key_updates_without_path_zero(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start_two_paths_updating_keys(&p, &a);
+	assert_int_equal(mpq_conn_abandon_path(p.conn[PAIR_CLIENT], 0, 0), 0);
 	pair_run(&p, NULL, 200 * MPQ_MS);
-	request(&p, &a, 8000000);
-	assert_true(pair_run(&p, done, LIMIT));
-	assert_int_equal(a.received, 8000000);
-	assert_false(a.corrupt);
-	mpq_conn_stats st;
-	mpq_conn_get_stats(p.conn[PAIR_SERVER], &st);
-	print_message("key updates: %llu\n", (unsigned long long)st.key_updates);
-	assert_true(st.key_updates >= 2);
+	uint64_t updates = key_updates_over_8mb(&p, &a);
+	print_message("key updates on path 1 alone: %llu\n", (unsigned long long)updates);
+	assert_true(updates >= 2);
 	pair_free(&p);
 }
 
@@ -535,6 +565,7 @@ int main(void)
 		cmocka_unit_test(redundant_sends_everything_twice),
 		cmocka_unit_test(qlog_names_paths),
 		cmocka_unit_test(key_updates_across_paths),
+		cmocka_unit_test(key_updates_without_path_zero),
 		cmocka_unit_test(path_killed_mid_transfer),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
