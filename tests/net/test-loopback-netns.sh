@@ -9,7 +9,7 @@
 #   tests/net/test-loopback-netns.sh [BINDIR]     (default: build/bin)
 set -u
 
-BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+. "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root for a network namespace"
 	exit 77
@@ -23,8 +23,6 @@ done
 
 ns=mpqlo$$
 tmp=$(mktemp -d)
-passed=0
-failed=0
 spid=""
 cleanup() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
@@ -33,8 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
 in_ns() { ip netns exec "$ns" "$@"; }
 
 ip netns add "$ns"
@@ -119,5 +115,4 @@ else
 	not_ok "qlog traces parse" "$(ls "$tmp/qlog")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -6,11 +6,9 @@
 #   tests/net/test-mpq-tools.sh [BINDIR]      (default: build/bin)
 set -u
 
-BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+. "$(dirname "$0")/lib.sh"
 SERVER=$BIN/mpq-server
 CLIENT=$BIN/mpq-client
-passed=0
-failed=0
 tmp=$(mktemp -d)
 server_pid=""
 
@@ -20,19 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ok() {
-	passed=$((passed + 1))
-	echo "ok   $1"
-}
-
-not_ok() {
-	failed=$((failed + 1))
-	echo "FAIL $1"
-	shift
-	for line in "$@"; do
-		echo "     $line"
-	done
-}
 
 # check NAME WANT_STATUS PATTERN -- CMD...: runs CMD with a time limit, wants
 # exit status WANT_STATUS and exactly one line on stderr matching PATTERN
@@ -54,8 +39,7 @@ check() {
 
 if [ ! -x "$SERVER" ] || [ ! -x "$CLIENT" ]; then
 	not_ok "tools built" "$SERVER or $CLIENT missing: run make"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 # ---- a server on a kernel-chosen port of 127.0.0.1 ----
@@ -78,8 +62,7 @@ if [ -n "$port" ] && grep -q "^SHA-256 fingerprint \([0-9A-F][0-9A-F]:\)\{31\}[0
 	ok "server prints its address and the self-signed certificate's fingerprint"
 else
 	not_ok "server starts" "$(cat "$tmp/server.out" "$tmp/server.err")"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 url=https://127.0.0.1:$port
 
@@ -217,5 +200,4 @@ else
 	not_ok "server exits 0 on SIGINT" "exit $rc" "$(cat "$tmp/server.err")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

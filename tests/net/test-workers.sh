@@ -9,11 +9,9 @@
 #   tests/net/test-workers.sh [BINDIR]      (default: build/bin)
 set -u
 
-BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+. "$(dirname "$0")/lib.sh"
 SERVER=$BIN/mpq-server
 CLIENT=$BIN/mpq-client
-passed=0
-failed=0
 tmp=$(mktemp -d)
 server_pid=""
 
@@ -23,19 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ok() {
-	passed=$((passed + 1))
-	echo "ok   $1"
-}
-
-not_ok() {
-	failed=$((failed + 1))
-	echo "FAIL $1"
-	shift
-	for line in "$@"; do
-		echo "     $line"
-	done
-}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root (the SO_REUSEPORT program needs CAP_BPF)"
@@ -43,8 +28,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if [ ! -x "$SERVER" ] || [ ! -x "$CLIENT" ]; then
 	not_ok "tools built" "$SERVER or $CLIENT missing: run make"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 # ---- --io xdp --workers on loopback fails with one line ----
@@ -74,8 +58,7 @@ if [ -n "$port" ] && grep -q "^workers: 2" "$tmp/server.out"; then
 	ok "server starts with 2 workers"
 else
 	not_ok "server starts with 2 workers" "$(cat "$tmp/server.out" "$tmp/server.err")"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 url="https://127.0.0.1:$port/file"
@@ -130,5 +113,4 @@ else
 	not_ok "the program steered datagrams by CID" "${counters:-no counters line}"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

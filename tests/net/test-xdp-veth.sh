@@ -23,7 +23,7 @@
 #   tests/net/test-xdp-veth.sh [BINDIR]     (default: build/bin)
 set -u
 
-BIN=$(cd "${1:-${BIN:-build/bin}}" 2>/dev/null && pwd) || BIN=${1:-build/bin}
+. "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root for network namespaces and AF_XDP"
 	exit 77
@@ -38,8 +38,6 @@ done
 cns=mpqxc$$
 sns=mpqxs$$
 tmp=$(mktemp -d)
-passed=0
-failed=0
 pids=""
 cleanup() {
 	for pid in $pids; do
@@ -52,9 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
 in_c() { ip netns exec "$cns" "$@"; }
 in_s() { ip netns exec "$sns" "$@"; }
 
