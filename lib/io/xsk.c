@@ -234,6 +234,21 @@ static void set_ip(mpq_addr *a, int family, const uint8_t *ip, uint32_t ifindex)
 
 /* ---- rings -------------------------------------------------------------- */
 
+/* The FILL and COMPLETION rings and the send-frame stacks are shared by the
+ * sockets of one UMEM, each in its own thread; a lone socket has them to
+ * itself and skips the lock on its per-packet path. sh->n is fixed at open. */
+static void shared_lock(struct xsk_shared *sh)
+{
+	if (sh->n > 1)
+		shared_lock(sh);
+}
+
+static void shared_unlock(struct xsk_shared *sh)
+{
+	if (sh->n > 1)
+		shared_unlock(sh);
+}
+
 static uint8_t *frame_at(const struct xsk_sock *s, uint64_t addr)
 {
 	return s->area + addr;
@@ -248,13 +263,13 @@ static void fill_return(struct xsk_sock *s, const uint64_t *addrs, uint32_t n)
 
 	if (n == 0)
 		return;
-	pthread_mutex_lock(&sh->lock);
+	shared_lock(sh);
 	if (xsk_ring_prod__reserve(&sh->fill, n, &idx) == n) {
 		for (uint32_t i = 0; i < n; i++)
 			*xsk_ring_prod__fill_addr(&sh->fill, idx + i) = addrs[i] & s->frame_mask;
 		xsk_ring_prod__submit(&sh->fill, n);
 	}
-	pthread_mutex_unlock(&sh->lock);
+	shared_unlock(sh);
 }
 
 static void fill_return_one(struct xsk_sock *s, uint64_t addr)
@@ -269,7 +284,7 @@ static void complete_tx(struct xsk_sock *s)
 	struct xsk_shared *sh = s->sh;
 	uint32_t idx, n;
 
-	pthread_mutex_lock(&sh->lock);
+	shared_lock(sh);
 	n = xsk_ring_cons__peek(&sh->comp, sh->comp.size, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(&sh->comp, idx + i) & s->frame_mask;
@@ -283,15 +298,15 @@ static void complete_tx(struct xsk_sock *s)
 			o->tx_free[o->n_tx_free++] = addr;
 	}
 	xsk_ring_cons__release(&sh->comp, n);
-	pthread_mutex_unlock(&sh->lock);
+	shared_unlock(sh);
 }
 
 /* A send frame back on our own stack. */
 static void tx_frame_put(struct xsk_sock *s, uint64_t addr)
 {
-	pthread_mutex_lock(&s->sh->lock);
+	shared_lock(s->sh);
 	s->tx_free[s->n_tx_free++] = addr;
-	pthread_mutex_unlock(&s->sh->lock);
+	shared_unlock(s->sh);
 }
 
 /* A free send frame of ours, if there is one. */
@@ -299,11 +314,11 @@ static bool tx_frame_get(struct xsk_sock *s, uint64_t *addr)
 {
 	bool ok;
 
-	pthread_mutex_lock(&s->sh->lock);
+	shared_lock(s->sh);
 	ok = s->n_tx_free > 0;
 	if (ok)
 		*addr = s->tx_free[--s->n_tx_free];
-	pthread_mutex_unlock(&s->sh->lock);
+	shared_unlock(s->sh);
 	return ok;
 }
 
@@ -311,9 +326,9 @@ static uint32_t tx_frames_free(struct xsk_sock *s)
 {
 	uint32_t n;
 
-	pthread_mutex_lock(&s->sh->lock);
+	shared_lock(s->sh);
 	n = s->n_tx_free;
-	pthread_mutex_unlock(&s->sh->lock);
+	shared_unlock(s->sh);
 	return n;
 }
 
@@ -810,12 +825,12 @@ static void xsk_close(mpq_pathio *io)
 	struct quiet q;
 
 	quiet_begin(&q);
-	pthread_mutex_lock(&sh->lock);
+	shared_lock(sh);
 	if (s->xsk)
 		xsk_socket__delete(s->xsk);
 	sh->member[s->index] = NULL;
 	last = --sh->live == 0;
-	pthread_mutex_unlock(&sh->lock);
+	shared_unlock(sh);
 	if (last)
 		shared_free(sh);
 	quiet_end(&q);
