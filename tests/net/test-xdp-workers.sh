@@ -80,30 +80,8 @@ else
 fi
 
 url="https://10.67.1.2:6121/file"
-bad=0
-for batch in 0 1 2 3 4; do
-	pids=""
-	for k in 0 1 2 3; do
-		i=$((batch * 4 + k))
-		in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io udp -o "$tmp/got/$i" \
-			"$url" 2>"$tmp/got/$i.err" &
-		pids="$pids $!"
-	done
-	for p in $pids; do
-		wait "$p" || bad=$((bad + 1))
-	done
-done
-same=0
-for i in $(seq 0 19); do
-	[ -f "$tmp/got/$i" ] &&
-		[ "$(sha256sum <"$tmp/got/$i" | cut -d' ' -f1)" = "$want_sha" ] && same=$((same + 1))
-done
-if [ "$bad" = 0 ] && [ "$same" = 20 ]; then
-	ok "20 fetches, all byte-exact"
-else
-	not_ok "20 fetches, all byte-exact" "$bad client(s) failed, $same of 20 byte-exact" \
-		"$(cat "$tmp"/got/*.err | grep -v "WARNING: --insecure" | head -5)"
-fi
+twenty_fetches "$tmp/got" "$want_sha" "$url" \
+	in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io udp
 
 kill -TERM "$spid"
 wait "$spid"
@@ -117,13 +95,7 @@ else
 		"$(tail -5 "$tmp/server.err")"
 fi
 
-w0=$(grep -c "connection .* (worker 0)$" "$tmp/server.err")
-w1=$(grep -c "connection .* (worker 1)$" "$tmp/server.err")
-if [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] && [ $((w0 + w1)) = 20 ]; then
-	ok "both workers served connections (worker 0: $w0, worker 1: $w1)"
-else
-	not_ok "both workers served connections" "worker 0: $w0, worker 1: $w1 (want both > 0, 20 in all)"
-fi
+both_workers_served "$tmp/server.err"
 
 # Every packet of a connection after the Initial carries our CID, whose
 # worker ID (or the CID map) names the worker: redirected to its socket.
