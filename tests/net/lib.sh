@@ -22,6 +22,74 @@ not_ok() {
 	done
 }
 
+# need_root WHAT: skipped (exit 77) unless root, saying what needs it.
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "skipped: needs root for $1"
+		exit 77
+	fi
+}
+
+# need_tools TOOL...: skipped unless each is installed.
+need_tools() {
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "skipped: needs $tool (make deps)"
+			exit 77
+		fi
+	done
+}
+
+# two_namespaces PREFIX: names a client ($cns) and a server ($sns) network
+# namespace, makes a scratch directory $tmp, and at exit kills the processes
+# listed in $pids and removes all three.
+two_namespaces() {
+	cns=${1}c$$
+	sns=${1}s$$
+	tmp=$(mktemp -d)
+	pids=""
+	trap namespaces_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+namespaces_cleanup() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	ip netns del "$cns" 2>/dev/null
+	ip netns del "$sns" 2>/dev/null
+	rm -rf "$tmp"
+}
+
+in_c() { ip netns exec "$cns" "$@"; }
+in_s() { ip netns exec "$sns" "$@"; }
+
+# veth_pairs C S NET N [v6]: creates both namespaces and N veth pairs, CI in
+# the client's with 10.NET.I.1/24 and SI in the server's with 10.NET.I.2/24
+# (and fdNET:I::1 and ::2/64 with v6), all up; a failure is a failed check
+# and ends the test.
+veth_pairs() {
+	if ! make_veth_pairs "$@" >"$tmp/setup.err" 2>&1; then
+		not_ok "$4 veth pair(s) between $cns and $sns" "$(cat "$tmp/setup.err")"
+		finish
+	fi
+}
+
+make_veth_pairs() {
+	ip netns add "$cns" && ip netns add "$sns" || return 1
+	in_c ip link set lo up && in_s ip link set lo up || return 1
+	for i in $(seq "$4"); do
+		ip link add "$1$i" netns "$cns" type veth peer name "$2$i" netns "$sns" &&
+			in_c ip addr add "10.$3.$i.1/24" dev "$1$i" &&
+			in_s ip addr add "10.$3.$i.2/24" dev "$2$i" || return 1
+		if [ "${5:-}" = v6 ]; then
+			in_c ip addr add "fd$3:$i::1/64" dev "$1$i" nodad &&
+				in_s ip addr add "fd$3:$i::2/64" dev "$2$i" nodad || return 1
+		fi
+		in_c ip link set "$1$i" up && in_s ip link set "$2$i" up || return 1
+	done
+}
+
 # Prints the summary and exits, non-zero when anything failed.
 finish() {
 	echo "$passed passed, $failed failed"

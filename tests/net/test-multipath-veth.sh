@@ -20,52 +20,12 @@
 set -u
 
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
-	echo "skipped: needs root for network namespaces"
-	exit 77
-fi
-for tool in ip python3 timeout; do
-	if ! command -v $tool >/dev/null; then
-		echo "skipped: needs $tool (make deps)"
-		exit 77
-	fi
-done
-
-cns=mpqc$$
-sns=mpqs$$
-tmp=$(mktemp -d)
-pids=""
-cleanup() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	ip netns del "$cns" 2>/dev/null
-	ip netns del "$sns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-in_c() { ip netns exec "$cns" "$@"; }
-in_s() { ip netns exec "$sns" "$@"; }
+need_root "network namespaces"
+need_tools ip python3 timeout
+two_namespaces mpq
 
 # ---- topology ----
-setup() {
-	ip netns add "$cns" && ip netns add "$sns" || return 1
-	in_c ip link set lo up && in_s ip link set lo up || return 1
-	for i in 1 2; do
-		ip link add "vc$i" netns "$cns" type veth peer name "vs$i" netns "$sns" &&
-			in_c ip addr add "10.77.$i.1/24" dev "vc$i" &&
-			in_s ip addr add "10.77.$i.2/24" dev "vs$i" &&
-			in_c ip addr add "fd77:$i::1/64" dev "vc$i" nodad &&
-			in_s ip addr add "fd77:$i::2/64" dev "vs$i" nodad &&
-			in_c ip link set "vc$i" up && in_s ip link set "vs$i" up || return 1
-	done
-}
-if ! setup >"$tmp/setup.err" 2>&1; then
-	not_ok "two veth pairs between $cns and $sns" "$(cat "$tmp/setup.err")"
-	finish
-fi
+veth_pairs vc vs 77 2 v6
 shaped=no
 if in_s tc qdisc add dev vs1 root tbf rate 400mbit burst 256kb latency 20ms 2>/dev/null &&
 	in_s tc qdisc add dev vs2 root tbf rate 400mbit burst 256kb latency 20ms 2>/dev/null; then

@@ -24,51 +24,11 @@
 set -u
 
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
-	echo "skipped: needs root for network namespaces and AF_XDP"
-	exit 77
-fi
-for tool in ip python3 timeout sha256sum; do
-	if ! command -v $tool >/dev/null; then
-		echo "skipped: needs $tool (make deps)"
-		exit 77
-	fi
-done
+need_root "network namespaces and AF_XDP"
+need_tools ip python3 timeout sha256sum
+two_namespaces mpqx
 
-cns=mpqxc$$
-sns=mpqxs$$
-tmp=$(mktemp -d)
-pids=""
-cleanup() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	ip netns del "$cns" 2>/dev/null
-	ip netns del "$sns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-in_c() { ip netns exec "$cns" "$@"; }
-in_s() { ip netns exec "$sns" "$@"; }
-
-setup() {
-	ip netns add "$cns" && ip netns add "$sns" || return 1
-	in_c ip link set lo up && in_s ip link set lo up || return 1
-	for i in 1 2; do
-		ip link add "xc$i" netns "$cns" type veth peer name "xs$i" netns "$sns" &&
-			in_c ip addr add "10.66.$i.1/24" dev "xc$i" &&
-			in_s ip addr add "10.66.$i.2/24" dev "xs$i" &&
-			in_c ip addr add "fd66:$i::1/64" dev "xc$i" nodad &&
-			in_s ip addr add "fd66:$i::2/64" dev "xs$i" nodad &&
-			in_c ip link set "xc$i" up && in_s ip link set "xs$i" up || return 1
-	done
-}
-if ! setup >"$tmp/setup.err" 2>&1; then
-	not_ok "two veth pairs between $cns and $sns" "$(cat "$tmp/setup.err")"
-	finish
-fi
+veth_pairs xc xs 66 2 v6
 mkdir -p "$tmp/www"
 head -c 50000000 /dev/urandom >"$tmp/www/big" && head -c 1000000 /dev/urandom >"$tmp/www/small"
 sha_big=$(sha256sum <"$tmp/www/big" | cut -d' ' -f1)

@@ -14,49 +14,15 @@
 set -u
 
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
-	echo "skipped: needs root for network namespaces and AF_XDP"
-	exit 77
-fi
-for tool in ip timeout sha256sum; do
-	if ! command -v $tool >/dev/null; then
-		echo "skipped: needs $tool (make deps)"
-		exit 77
-	fi
-done
-
-cns=mpqwc$$
-sns=mpqws$$
-tmp=$(mktemp -d)
-spid=""
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-	ip netns del "$cns" 2>/dev/null
-	ip netns del "$sns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-in_c() { ip netns exec "$cns" "$@"; }
-in_s() { ip netns exec "$sns" "$@"; }
+need_root "network namespaces and AF_XDP"
+need_tools ip timeout sha256sum
+two_namespaces mpqw
 
 if [ ! -x "$BIN/mpq-server" ] || [ ! -x "$BIN/mpq-client" ]; then
 	not_ok "tools built" "$BIN/mpq-server or $BIN/mpq-client missing: run make"
 	finish
 fi
-setup() {
-	ip netns add "$cns" && ip netns add "$sns" || return 1
-	in_c ip link set lo up && in_s ip link set lo up || return 1
-	ip link add wc1 netns "$cns" type veth peer name ws1 netns "$sns" &&
-		in_c ip addr add 10.67.1.1/24 dev wc1 &&
-		in_s ip addr add 10.67.1.2/24 dev ws1 &&
-		in_c ip link set wc1 up && in_s ip link set ws1 up
-}
-if ! setup >"$tmp/setup.err" 2>&1; then
-	not_ok "a veth pair between $cns and $sns" "$(cat "$tmp/setup.err")"
-	finish
-fi
+veth_pairs wc ws 67 1
 mkdir "$tmp/www" "$tmp/got"
 head -c 300000 /dev/urandom >"$tmp/www/file"
 want_sha=$(sha256sum <"$tmp/www/file" | cut -d' ' -f1)
@@ -66,6 +32,7 @@ want_sha=$(sha256sum <"$tmp/www/file" | cut -d' ' -f1)
 ip netns exec "$sns" timeout 120 "$BIN/mpq-server" --io xdp --workers 2 -v -n ws1 \
 	-port 6121 -www "$tmp/www" >"$tmp/server.out" 2>"$tmp/server.err" &
 spid=$!
+pids=$spid
 for _ in $(seq 50); do
 	grep -q "^listening on" "$tmp/server.out" 2>/dev/null && break
 	kill -0 "$spid" 2>/dev/null || break
@@ -87,6 +54,7 @@ kill -TERM "$spid"
 wait "$spid"
 rc=$?
 spid=""
+pids=""
 left=$(in_s ip -o link show | grep -c " xdp\|prog/xdp")
 if [ "$rc" = 0 ] && [ "$left" = 0 ]; then
 	ok "SIGTERM: exit 0, no XDP program left on ws1"
