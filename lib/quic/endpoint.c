@@ -220,40 +220,50 @@ static void send_stateless_reset(mpq_endpoint *ep, const mpq_path *path, const m
 	s->len = len;
 }
 
-/* The address bytes a token is bound to. */
-static size_t addr_bytes(const mpq_addr *a, uint8_t out[18])
+/* The address bytes a token is bound to: a Retry token to the whole address
+ * it was sent to, a NEW_TOKEN token to the IP address alone, since the client's
+ * next connection may come from another port (RFC 9000 §8.1.3-8.1.4). */
+static size_t addr_bytes(const mpq_addr *a, bool with_port, uint8_t out[18])
 {
 	if (a->ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
 		memcpy(out, &in->sin_addr, 4);
 		memcpy(out + 4, &in->sin_port, 2);
-		return 6;
+		return with_port ? 6 : 4;
 	}
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
 	memcpy(out, &in6->sin6_addr, 16);
 	memcpy(out + 16, &in6->sin6_port, 2);
-	return 18;
+	return with_port ? 18 : 16;
 }
 
-/* Token: sequence (8) ‖ AEAD(magic ‖ time (8) ‖ odcid len ‖ odcid), bound to
- * the client's address as associated data. */
+/* The associated data of a token: its kind, then the address it is bound to. */
+static size_t token_ad(uint8_t kind, const mpq_addr *client, uint8_t ad[19])
+{
+	ad[0] = kind;
+	return 1 + addr_bytes(client, kind == TOKEN_RETRY, ad + 1);
+}
+
+/* Token: kind (1) ‖ sequence (8) ‖ AEAD(time (8) ‖ odcid len ‖ odcid), with the
+ * kind and the bound address as associated data. The kind is in the clear so
+ * that the address can be chosen before opening. */
 static size_t make_token(mpq_endpoint *ep, uint8_t kind, const mpq_addr *client,
 			 const mpq_cid *odcid, uint64_t ts, uint8_t *out)
 {
-	uint8_t ad[18], plain[1 + 8 + 1 + MPQ_MAX_CIDLEN];
-	size_t adlen = addr_bytes(client, ad);
+	uint8_t ad[19], plain[8 + 1 + MPQ_MAX_CIDLEN];
+	size_t adlen = token_ad(kind, client, ad);
 	uint64_t seq = ep->token_seq++;
-	plain[0] = kind;
 	for (int i = 0; i < 8; i++)
-		plain[1 + i] = (uint8_t)(ts >> (56 - 8 * i));
-	plain[9] = odcid->len;
-	memcpy(plain + 10, odcid->data, odcid->len);
-	size_t plen = 10 + odcid->len;
+		plain[i] = (uint8_t)(ts >> (56 - 8 * i));
+	plain[8] = odcid->len;
+	memcpy(plain + 9, odcid->data, odcid->len);
+	size_t plen = 9 + odcid->len;
+	out[0] = kind;
 	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(seq >> (56 - 8 * i));
-	if (mpq_crypto_seal(&ep->token_keys, 0, seq, ad, adlen, plain, plen, out + 8) != 0)
+		out[1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	if (mpq_crypto_seal(&ep->token_keys, 0, seq, ad, adlen, plain, plen, out + 9) != 0)
 		return 0;
-	return 8 + plen + MPQ_AEAD_TAGLEN;
+	return 9 + plen + MPQ_AEAD_TAGLEN;
 }
 
 /* Returns the token's kind (TOKEN_RETRY with the original DCID, or TOKEN_NEW)
@@ -261,26 +271,26 @@ static size_t make_token(mpq_endpoint *ep, uint8_t kind, const mpq_addr *client,
 static int check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok,
 		       size_t len, uint64_t ts, mpq_cid *odcid)
 {
-	uint8_t ad[18], plain[64];
-	if (len < 8 + 10 + MPQ_AEAD_TAGLEN || len > 8 + sizeof(plain) + MPQ_AEAD_TAGLEN)
+	uint8_t ad[19], plain[64];
+	if (len < 9 + 9 + MPQ_AEAD_TAGLEN || len > 9 + sizeof(plain) + MPQ_AEAD_TAGLEN ||
+	    (tok[0] != TOKEN_RETRY && tok[0] != TOKEN_NEW))
 		return 0;
 	uint64_t seq = 0;
 	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | tok[i];
-	size_t adlen = addr_bytes(client, ad);
-	if (mpq_crypto_open(&ep->token_keys, 0, seq, ad, adlen, tok + 8, len - 8, plain) != 0)
+		seq = seq << 8 | tok[1 + i];
+	size_t adlen = token_ad(tok[0], client, ad);
+	if (mpq_crypto_open(&ep->token_keys, 0, seq, ad, adlen, tok + 9, len - 9, plain) != 0)
 		return 0;
-	size_t plen = len - 8 - MPQ_AEAD_TAGLEN;
+	size_t plen = len - 9 - MPQ_AEAD_TAGLEN;
 	uint64_t t = 0;
 	for (int i = 0; i < 8; i++)
-		t = t << 8 | plain[1 + i];
-	uint64_t life = plain[0] == TOKEN_NEW ? NEW_TOKEN_LIFETIME : ep->cfg.token_lifetime;
-	if ((plain[0] != TOKEN_RETRY && plain[0] != TOKEN_NEW) || plain[9] > MPQ_MAX_CIDLEN ||
-	    plen != 10u + plain[9] || t > ts || ts - t > life)
+		t = t << 8 | plain[i];
+	uint64_t life = tok[0] == TOKEN_NEW ? NEW_TOKEN_LIFETIME : ep->cfg.token_lifetime;
+	if (plain[8] > MPQ_MAX_CIDLEN || plen != 9u + plain[8] || t > ts || ts - t > life)
 		return 0;
-	odcid->len = plain[9];
-	memcpy(odcid->data, plain + 10, odcid->len);
-	return plain[0];
+	odcid->len = plain[8];
+	memcpy(odcid->data, plain + 9, odcid->len);
+	return tok[0];
 }
 
 static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd,

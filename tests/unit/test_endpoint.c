@@ -239,18 +239,31 @@ static void retry_token_bound_to_address(void **state)
 	assert_int_equal(packet_kind(buf, (size_t)n), MPQ_PKT_RETRY);
 	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, buf, (size_t)n, w.now), 0);
 	assert_true(w.client->retried);
-	/* ...and the client's token is refused from another address. */
+	/* ...and the client's token is refused from another address, and from
+	 * another port of the same address (RFC 9000 §8.1.4). */
 	n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
 	assert_true(n >= 1200);
-	mpq_path other = w.spath;
-	addr(&other.remote, 9, 40000);
-	assert_int_equal(mpq_endpoint_read(w.ep, &other, buf, (size_t)n, w.now, &c), 0);
-	assert_null(c);
-	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
-	assert_int_equal(packet_kind(buf, 0), 0);
-	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
-	assert_true(n > 0);
-	assert_int_equal(packet_kind(buf, (size_t)n), MPQ_PKT_RETRY);
+	uint8_t first[1500];
+	memcpy(first, buf, (size_t)n);
+	const struct {
+		uint8_t last;
+		uint16_t port;
+	} others[] = {{9, 40000}, {1, 40001}};
+	for (size_t i = 0; i < 2; i++) {
+		mpq_path other = w.spath;
+		addr(&other.remote, others[i].last, others[i].port);
+		memcpy(buf, first, (size_t)n);
+		assert_int_equal(mpq_endpoint_read(w.ep, &other, buf, (size_t)n, w.now, &c), 0);
+		assert_null(c);
+		assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
+		int m = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
+		assert_true(m > 0);
+		assert_int_equal(packet_kind(buf, (size_t)m), MPQ_PKT_RETRY);
+	}
+	/* From where the Retry went, it is taken. */
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, first, (size_t)n, w.now, &c), 0);
+	assert_non_null(c);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 1);
 	teardown_world(&w);
 }
 
@@ -335,6 +348,19 @@ static void stateless_reset_after_server_restart(void **state)
 	teardown_world(&w);
 }
 
+/* The client and its server connection go; a new client connects from
+ * 127.0.0.|last|:|port| presenting |token|. */
+static void reconnect_from(struct world *w, uint8_t last, uint16_t port, const uint8_t *token,
+			   size_t tokenlen)
+{
+	mpq_conn_del(w->client);
+	mpq_endpoint_remove(w->ep, mpq_endpoint_conn_at(w->ep, 0));
+	addr(&w->cpath.local, last, port);
+	w->spath.remote = w->cpath.local;
+	new_client(w, MPQ_VERSION_1, token, tokenlen);
+	assert_true(run_until_complete(w));
+}
+
 static void new_token_skips_retry(void **state)
 {
 	(void)state;
@@ -350,14 +376,16 @@ static void new_token_skips_retry(void **state)
 	uint8_t saved[256];
 	assert_true(len <= sizeof(saved));
 	memcpy(saved, tok, len);
-	/* A second connection from the same address presents it: no Retry. */
-	mpq_conn_del(w.client);
-	mpq_endpoint_remove(w.ep, mpq_endpoint_conn_at(w.ep, 0));
-	new_client(&w, MPQ_VERSION_1, saved, len);
-	assert_true(run_until_complete(&w));
+	/* A second connection from another port of the same address presents
+	 * it: no Retry (the token is bound to the IP address, RFC 9000 §8.1.3). */
+	reconnect_from(&w, 1, 40001, saved, len);
 	assert_int_equal(w.retry_seen, 1);
 	assert_false(w.client->retried);
 	assert_true(mpq_endpoint_conn_at(w.ep, 0)->paths[0].validated);
+	/* From another address it is no proof: Retry. */
+	reconnect_from(&w, 3, 40000, saved, len);
+	assert_int_equal(w.retry_seen, 2);
+	assert_true(w.client->retried);
 	teardown_world(&w);
 }
 
