@@ -158,7 +158,8 @@ net: tools
 fuzz-smoke: $(FUZZ_BINS)
 	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)
 
-# make test: everything a fresh machine can run. Each stage prints "N passed, N failed".
+# make test: everything a fresh machine can run. Each stage prints
+# "N passed, N failed, N skipped" and lists what it skipped and why.
 test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
 	@$(MAKE) --no-print-directory fuzz

@@ -21,5 +21,5 @@ for bin in "$@"; do
 	fi
 	rm -rf "$work" "$work.log"
 done
-echo "fuzz: $passed passed, $failed failed"
+echo "fuzz: $passed passed, $failed failed, 0 skipped"
 [ "$failed" = 0 ]

@@ -1,16 +1,23 @@
 #!/bin/sh
 # Runs every tests/net/test-*.sh and adds up their closing "N passed, N failed"
-# lines. A script that exits 77 was skipped (it says why: no root, a missing
-# tool). Prints "net: N passed, N failed" and fails when anything failed.
+# lines. A script that exits 77 was skipped; its last line says why (no root, a
+# missing tool) and is listed at the end. Prints
+# "net: N passed, N failed, N skipped" and fails when anything failed.
 set -u
 passed=0
 failed=0
+skipped=0
+skips=""
 for t in tests/net/test-*.sh; do
 	echo "== $t"
 	out=$(sh "$t" 2>&1)
 	rc=$?
 	echo "$out"
 	if [ "$rc" = 77 ]; then
+		skipped=$((skipped + 1))
+		why=$(echo "$out" | grep . | tail -n 1 | sed 's/^ *skip\(ped\)\{0,1\}: *//')
+		skips="$skips
+  $t: ${why:-(no reason printed)}"
 		continue
 	fi
 	line=$(echo "$out" | tail -n 1)
@@ -25,5 +32,8 @@ for t in tests/net/test-*.sh; do
 	failed=$((failed + f))
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && failed=$((failed + 1))
 done
-echo "net: $passed passed, $failed failed"
+if [ -n "$skips" ]; then
+	echo "net: skipped here:$skips"
+fi
+echo "net: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

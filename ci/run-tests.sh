@@ -1,10 +1,15 @@
 #!/bin/sh
-# Runs test binaries and reports one closing line "LABEL: N passed, N failed".
+# Runs test binaries and reports one closing line
+# "LABEL: N passed, N failed, N skipped".
 #   run-tests.sh LABEL BIN... [-- FUZZBIN...]      (LABEL "all" adds tests/net, NET=0 skips them)
-# cmocka binaries are counted by their test cases, shell tests by their last line
-# "N passed, N failed"; a binary that dies without its summary counts as one
-# failure, one that exits 77 as skipped. Fuzz harnesses after "--" get a short smoke run
-# each (ci/fuzz-smoke.sh). Exit status is non-zero when anything failed.
+# cmocka binaries are counted by the test cases of every group they run, shell
+# tests by their last line "N passed, N failed"; a binary that dies without its
+# summaries counts as one failure, one that exits 77 as skipped. Skipped tests
+# are listed with the reason they printed before the closing line. Fuzz
+# harnesses after "--" get a short smoke run each (ci/fuzz-smoke.sh).
+#   TEST_TIMEOUT  seconds a binary may run before it is killed and counted as a
+#                 failure (default: no limit)
+# Exit status is non-zero when anything failed.
 set -u
 label=$1
 shift
@@ -13,7 +18,39 @@ failed=0
 skipped=0
 fuzz=""
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+skips=$(mktemp)
+trap 'rm -f "$log" "$skips"' EXIT
+
+# cmocka_counts LOG: "PASSED FAILED SKIPPED STARTED FINISHED", summed over the
+# groups in LOG (STARTED and FINISHED count the groups).
+cmocka_counts() {
+	awk '
+	/^\[==========\] Running [0-9]+ test/ { started++ }
+	/^\[==========\] [0-9]+ test\(s\) run\./ { finished++ }
+	/^\[  PASSED  \] [0-9]+ test/ { p += $4 }
+	/^\[  FAILED  \] [0-9]+ test\(s\), listed below/ { f += $4 }
+	/^\[  SKIPPED \] [0-9]+ test\(s\), listed below/ { s += $4 }
+	END { print p + 0, f + 0, s + 0, started + 0, finished + 0 }' "$1"
+}
+
+# cmocka_skips BIN LOG: one line "BIN TEST: REASON" per skipped test case, the
+# reason being what the test printed before skip() ("skip: " dropped).
+cmocka_skips() {
+	awk -v bin="$1" '
+	/^\[ RUN      \] / { name = substr($0, 14); why = ""; running = 1; next }
+	running && /^\[  SKIPPED \] / {
+		if (why == "")
+			why = "(no reason printed)"
+		print bin " " name ": " why
+		running = 0
+		next
+	}
+	running && /^\[       OK \] |^\[  FAILED  \] / { running = 0; next }
+	running && !/^\[/ && NF {
+		sub(/^ *skip(ped)?: */, "")
+		why = why == "" ? $0 : why "; " $0
+	}' "$2"
+}
 
 while [ $# -gt 0 ]; do
 	if [ "$1" = "--" ]; then
@@ -24,43 +61,70 @@ while [ $# -gt 0 ]; do
 	bin=$1
 	shift
 	echo "== $bin"
-	"$bin" >"$log" 2>&1
+	if [ -n "${TEST_TIMEOUT:-}" ]; then
+		timeout -k 10 "$TEST_TIMEOUT" "$bin" >"$log" 2>&1
+	else
+		"$bin" >"$log" 2>&1
+	fi
 	rc=$?
 	cat "$log"
 	if [ "$rc" = 77 ]; then
 		# The documented skip code: the test cannot run here (tests/net
 		# without root) and its output said why.
 		skipped=$((skipped + 1))
+		echo "$bin: $(grep . "$log" | tail -n 1 | sed 's/^ *skip\(ped\)\{0,1\}: *//')" >>"$skips"
 		continue
 	fi
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
-	if [ -z "$p" ] && [ -z "$f" ]; then
+	if [ -n "${TEST_TIMEOUT:-}" ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
+		echo "!! $bin killed after TEST_TIMEOUT=${TEST_TIMEOUT}s"
+	fi
+	read -r p f s started finished <<-EOF
+		$(cmocka_counts "$log")
+	EOF
+	if [ "$started" = 0 ]; then
 		# Shell tests (tests/net) end with "N passed, N failed".
-		p=$(tail -n 1 "$log" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p')
-		f=$(tail -n 1 "$log" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+		last=$(tail -n 1 "$log")
+		p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p')
+		f=$(echo "$last" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+		s=0
+		if [ -z "$p" ]; then
+			echo "!! $bin exited $rc without a test summary"
+			failed=$((failed + 1))
+			continue
+		fi
 	fi
-	if [ -z "$p" ] && [ -z "$f" ]; then
-		echo "!! $bin exited $rc without a test summary"
+	cmocka_skips "$bin" "$log" >>"$skips"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	if [ "$finished" -lt "$started" ]; then
+		echo "!! $bin exited $rc during a test group ($finished of $started groups finished)"
 		failed=$((failed + 1))
-		continue
-	fi
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0}))
-	if [ "$rc" != 0 ] && [ -z "$f" ]; then
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "!! $bin exited $rc with no failed test"
 		failed=$((failed + 1))
 	fi
 done
 
-# Runs a stage script and adds its closing "NAME: N passed, N failed" line.
+# Runs a stage script and adds its closing "NAME: N passed, N failed, N skipped"
+# line; a stage without one counts as a failure.
 stage() {
 	out=$(sh "$@" 2>&1)
 	echo "$out"
 	last=$(echo "$out" | tail -n 1)
-	sp=$(echo "$last" | sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-	sf=$(echo "$last" | sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-	passed=$((passed + ${sp:-0}))
-	failed=$((failed + ${sf:-1}))
+	counts=$(echo "$last" |
+		sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	if [ -z "$counts" ]; then
+		echo "!! $1 ended without its summary"
+		failed=$((failed + 1))
+		return
+	fi
+	read -r sp sf ss <<-EOF
+		$counts
+	EOF
+	passed=$((passed + sp))
+	failed=$((failed + sf))
+	skipped=$((skipped + ss))
 }
 
 if [ -n "$fuzz" ]; then
@@ -72,5 +136,9 @@ if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
 	stage "$(dirname "$0")/run-net.sh"
 fi
 
-echo "$label: $passed passed, $failed failed"
+if [ -s "$skips" ]; then
+	echo "$label: skipped here:"
+	sed 's/^/  /' "$skips"
+fi
+echo "$label: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
