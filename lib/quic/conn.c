@@ -106,11 +106,10 @@ static int install_initial_keys(mpq_conn *conn)
 	return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->tx, &ns->rx);
 }
 
+/* Starts TLS once the Initial keys are in place. */
 static int conn_start(mpq_conn *conn, mpq_tls_ctx *tls, uint64_t ts)
 {
-	int rv = install_initial_keys(conn);
-	if (rv == 0)
-		rv = mpq_handshake_init(conn, tls);
+	int rv = mpq_handshake_init(conn, tls);
 	if (rv != 0)
 		return rv;
 	mpq_conn_cids_init(conn);
@@ -143,7 +142,9 @@ MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
 	}
 	conn->local_tp.has_original_dcid = 0;
 	conn->local_tp.has_retry_scid = 0;
-	rv = conn_start(conn, tls, ts);
+	rv = install_initial_keys(conn);
+	if (rv == 0)
+		rv = conn_start(conn, tls, ts);
 	if (rv != 0) {
 		mpq_conn_del(conn);
 		return rv;
@@ -157,15 +158,16 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 				   const mpq_tparams *tparams, const mpq_callbacks *cb,
 				   mpq_tls_ctx *tls, uint64_t ts)
 {
-	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, NULL, false,
-				      ts);
+	mpq_accept_info none = {0};
+	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, &none, ts);
 }
 
 int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
 			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
-			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
-			   bool validated, uint64_t ts)
+			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_accept_info *info,
+			   uint64_t ts)
 {
+	const mpq_cid *odcid = info->odcid;
 	mpq_pkt_hd hd;
 	int rv = mpq_pkt_decode_hd(&hd, pkt, pktlen, MPQ_CID_LEN);
 	if (rv != 0)
@@ -195,13 +197,24 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 		conn->local_tp.retry_scid = hd.dcid;
 		conn->paths[0].validated = true;
 	}
-	conn->paths[0].validated |= validated;
+	conn->paths[0].validated |= info->validated;
 	if (settings->reset_secret) {
 		conn->local_tp.has_stateless_reset_token = 1;
 		mpq_cid_reset_token(settings->reset_secret, &conn->scid,
 				    conn->local_tp.stateless_reset_token);
 	}
-	rv = conn_start(conn, tls, ts);
+	if (info->initial) {
+		/* The endpoint derived them to open this Initial before accepting it. */
+		mpq_pktns *ns = &conn->hs_ns[MPQ_LEVEL_INITIAL];
+		ns->rx = info->initial[0];
+		ns->tx = info->initial[1];
+		memset(info->initial, 0, 2 * sizeof(*info->initial));
+		rv = 0;
+	} else {
+		rv = install_initial_keys(conn);
+	}
+	if (rv == 0)
+		rv = conn_start(conn, tls, ts);
 	if (rv != 0) {
 		mpq_conn_del(conn);
 		return rv;

@@ -163,12 +163,19 @@ uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level
 uint64_t mpq_conn_largest_pto(const mpq_conn *conn);
 /* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
 void mpq_conn_discard_level(mpq_conn *conn, int level);
-/* Server connection behind a Retry: |odcid| came from the token, and the
- * client's address is already validated. NULL: no Retry (mpq_conn_server_new). */
+/* What the endpoint knows of a client's first Initial when it accepts it. */
+typedef struct mpq_accept_info {
+	const mpq_cid *odcid;	  /* from a Retry token (the address is then validated); NULL: no Retry */
+	bool validated;		  /* a NEW_TOKEN token proved the client's address */
+	mpq_crypto_keys *initial; /* the client's and the server's Initial keys, which opened
+				   * the packet: moved into the connection; NULL: derive them */
+} mpq_accept_info;
+/* Server connection for a client's first Initial (mpq_conn_server_new takes no
+ * |info|). */
 int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
 			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
-			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_cid *odcid,
-			   bool validated, uint64_t ts);
+			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_accept_info *info,
+			   uint64_t ts);
 /* Client: start over after Retry or Version Negotiation (new keys, CRYPTO resent). */
 int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid);
 /* Close on a library error: maps it to a transport error code. */

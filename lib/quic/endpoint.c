@@ -47,6 +47,8 @@ struct mpq_endpoint {
 	size_t qhead, qlen;
 	mpq_crypto_keys token_keys;
 	uint64_t token_seq;
+	uint8_t *scratch; /* a copy of a new client's Initial, opened to check it */
+	size_t scratchcap;
 };
 
 MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
@@ -153,6 +155,7 @@ MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep)
 		mpq_conn_del(ep->conns[i]);
 	free(ep->conns);
 	free(ep->slots);
+	free(ep->scratch);
 	mpq_crypto_keys_free(&ep->token_keys);
 	free(ep);
 }
@@ -372,6 +375,39 @@ static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
 	return 0;
 }
 
+/* Whether the client Initial at |pkt| opens with the Initial keys of its DCID
+ * (RFC 9001 §5.2). It is opened in a copy: the connection reads the datagram
+ * as it came. On 0, |keys| holds the client's and the server's Initial keys;
+ * otherwise MPQ_ERR_DECRYPT, MPQ_ERR_INVALID_PACKET or MPQ_ERR_NOMEM. */
+static int initial_opens(mpq_endpoint *ep, const uint8_t *pkt, const mpq_pkt_hd *hd,
+			 mpq_crypto_keys keys[2])
+{
+	memset(keys, 0, 2 * sizeof(*keys));
+	if (hd->dcid.len < 8)
+		return MPQ_ERR_INVALID_PACKET; /* RFC 9000 §7.2 */
+	if (hd->pktlen > ep->scratchcap) {
+		uint8_t *b = realloc(ep->scratch, hd->pktlen);
+		if (!b)
+			return MPQ_ERR_NOMEM;
+		ep->scratch = b;
+		ep->scratchcap = hd->pktlen;
+	}
+	int rv = mpq_crypto_initial_keys(hd->version, &hd->dcid, &keys[0], &keys[1]);
+	if (rv != 0)
+		return rv;
+	memcpy(ep->scratch, pkt, hd->pktlen);
+	mpq_pkt_hd h = *hd;
+	uint8_t *payload;
+	size_t plen;
+	if (mpq_pkt_remove_hp(ep->scratch, &h, &keys[0], -1) != 0 ||
+	    mpq_pkt_decrypt(ep->scratch, &h, &keys[0], 0, &payload, &plen) != 0) {
+		mpq_crypto_keys_free(&keys[0]);
+		mpq_crypto_keys_free(&keys[1]);
+		return MPQ_ERR_DECRYPT;
+	}
+	return 0;
+}
+
 /* A client Initial for no connection we know: accept it, or ask for a Retry. */
 static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data, size_t len,
 			  const mpq_pkt_hd *hd, uint64_t ts, mpq_conn **out)
@@ -386,10 +422,19 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 		send_retry(ep, path, hd, ts);
 		return 0;
 	}
+	/* State only for what opens: anyone can fill a datagram with noise. */
+	mpq_crypto_keys initial[2];
+	int rv = initial_opens(ep, data, hd, initial);
+	if (rv != 0)
+		return rv == MPQ_ERR_NOMEM ? rv : 0;
+	mpq_accept_info info = {.odcid = kind == TOKEN_RETRY ? &odcid : NULL,
+				.validated = kind == TOKEN_NEW,
+				.initial = initial};
 	mpq_conn *conn;
-	int rv = mpq_conn_server_accept(&conn, path, data, len, &ep->cfg.settings,
-					&ep->cfg.tparams, &ep->cfg.callbacks, ep->cfg.tls,
-					kind == TOKEN_RETRY ? &odcid : NULL, kind == TOKEN_NEW, ts);
+	rv = mpq_conn_server_accept(&conn, path, data, len, &ep->cfg.settings, &ep->cfg.tparams,
+				    &ep->cfg.callbacks, ep->cfg.tls, &info, ts);
+	mpq_crypto_keys_free(&initial[0]); /* when the connection did not take them */
+	mpq_crypto_keys_free(&initial[1]);
 	if (rv != 0)
 		return rv == MPQ_ERR_NOMEM ? rv : 0;
 	rv = add_conn(ep, conn);

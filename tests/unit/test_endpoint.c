@@ -418,6 +418,55 @@ static void new_cids_are_routed_and_retired(void **state)
 	teardown_world(&w);
 }
 
+/* A 1200-byte datagram: a v1 Initial header, random CIDs, noise for payload. */
+static size_t garbage_initial(struct world *w, uint8_t *buf)
+{
+	size_t n = 0;
+	rnd(buf, 1200, w);
+	buf[n++] = (uint8_t)(0xc0 | (buf[0] & 0x0f)); /* long header, fixed bit, Initial */
+	buf[n++] = 0, buf[n++] = 0, buf[n++] = 0, buf[n++] = 1;
+	buf[n++] = 8;
+	n += 8; /* random DCID */
+	buf[n++] = 8;
+	n += 8;
+	buf[n++] = 0; /* no token */
+	size_t left = 1200 - n - 2;
+	buf[n++] = (uint8_t)(0x40 | left >> 8);
+	buf[n++] = (uint8_t)left;
+	return 1200;
+}
+
+static void garbage_initials_create_no_connection(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_endpoint_del(w.ep);
+	w.cfg.max_conns = 4;
+	make_endpoint(&w);
+	uint8_t buf[1500];
+	mpq_path from = w.spath;
+	mpq_conn *c;
+	for (uint16_t i = 0; i < 1000; i++) {
+		addr(&from.remote, 7, (uint16_t)(20000 + i));
+		size_t n = garbage_initial(&w, buf);
+		assert_int_equal(mpq_endpoint_read(w.ep, &from, buf, n, w.now, &c), 0);
+		assert_null(c);
+	}
+	/* The client's real Initial with one bit flipped in its payload. */
+	mpq_path path;
+	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
+	assert_true(n >= 1200);
+	buf[100] ^= 1;
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, w.now, &c), 0);
+	assert_null(c);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
+	assert_int_equal(mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf)), 0);
+	/* Every slot is still free: the client gets in (on its retransmission). */
+	assert_true(run_until_complete(&w));
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +479,7 @@ int main(void)
 		cmocka_unit_test(stateless_reset_after_server_restart),
 		cmocka_unit_test(new_token_skips_retry),
 		cmocka_unit_test(new_cids_are_routed_and_retired),
+		cmocka_unit_test(garbage_initials_create_no_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
