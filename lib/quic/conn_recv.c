@@ -67,7 +67,6 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	snprintf(conn->err.reason, n + 1, "%.*s", (int)n, (const char *)fr->close.reason);
 	mpq_conn_log(conn, 1, "peer closed: error 0x%llx %s", (unsigned long long)conn->err.code,
 		     conn->err.reason);
-	conn->err.remote = true;
 	mpq_conn_enter_draining(conn, ts);
 	return MPQ_ERR_DRAINING;
 }
@@ -139,7 +138,7 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	default:
 		if (fr->type >= MPQ_FT_STREAM && fr->type <= (MPQ_FT_STREAM | 0x07))
 			return mpq_conn_on_stream_frame(conn, fr, ts);
-		/* PADDING, PING; CID, token and path frames come with migration. */
+		/* PADDING and PING: only acknowledged. */
 		return 0;
 	}
 }
@@ -249,7 +248,6 @@ static int on_version_negotiation(mpq_conn *conn, const uint8_t *pkt, size_t len
 	conn->err = (mpq_conn_error){.set = true, .remote = true};
 	snprintf(conn->err.reason, sizeof(conn->err.reason), "no common QUIC version");
 	mpq_conn_qlog_closed(conn, "version_mismatch", ts);
-	(void)ts;
 	return MPQ_ERR_VERSION_NEGOTIATION;
 }
 
@@ -332,8 +330,9 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	}
 	if (mpq_pkt_reserved_bits_set(&hd))
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, 0, "reserved bits set", ts);
-	if (mpq_ranges_contains(&ns->rx_pns, hd.pn))
-		return 0; /* duplicate */
+	/* RFC 9000 §12.3: a packet number is processed once in its space. */
+	if (!mpq_pn_dedup_insert(&ns->rx_seen, hd.pn))
+		return 0;
 	if (!conn->is_server && !conn->peer_scid_known && hd.type == MPQ_PKT_INITIAL) {
 		/* RFC 9000 §7.2: the client switches to the server's chosen CID. */
 		conn->dcid = hd.scid;

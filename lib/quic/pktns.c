@@ -10,6 +10,7 @@ int mpq_pktns_init(mpq_pktns *ns, int level)
 	ns->level = level;
 	ns->largest_acked = -1;
 	ns->largest_rx = -1;
+	mpq_pn_dedup_init(&ns->rx_seen);
 	int rv = mpq_ranges_init(&ns->rx_pns, MPQ_ACK_RANGES_KEPT);
 	if (rv == 0)
 		rv = mpq_sent_init(&ns->sent, 64);

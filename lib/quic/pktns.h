@@ -1,7 +1,8 @@
 /*
  * One packet number space (RFC 9000 §12.3): its keys, the packet numbers
- * received and still to acknowledge, the packets sent and not yet settled,
- * and, for Initial and Handshake, the CRYPTO stream of that level.
+ * received and still to acknowledge, those already processed, the packets
+ * sent and not yet settled, and, for Initial and Handshake, the CRYPTO stream
+ * of that level.
  */
 #ifndef MPQ_PKTNS_H
 #define MPQ_PKTNS_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "quic/crypto.h"
+#include "quic/pn_dedup.h"
 #include "quic/ranges.h"
 #include "quic/rob.h"
 #include "quic/sent.h"
@@ -38,6 +40,7 @@ typedef struct mpq_pktns {
 	int64_t largest_rx;		/* largest packet number received, -1 */
 	uint64_t largest_rx_time;
 	mpq_ranges rx_pns;		/* received packet numbers to acknowledge */
+	mpq_pn_dedup rx_seen;		/* packet numbers already processed */
 	bool ack_needed;		/* send an ACK now */
 	uint32_t eliciting_since_ack;	/* ack-eliciting packets not yet acknowledged */
 	uint64_t ack_deadline;		/* delayed ACK timer (1-RTT), 0 = none */

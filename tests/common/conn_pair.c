@@ -303,3 +303,14 @@ bool pair_both_complete(struct conn_pair *p)
 	return p->conn[0] && p->conn[1] && mpq_conn_is_handshake_complete(p->conn[0]) &&
 	       mpq_conn_is_handshake_complete(p->conn[1]) && p->conn[0]->handshake_confirmed;
 }
+
+int pair_inject(struct conn_pair *p, int to, const uint8_t *data, size_t len)
+{
+	uint8_t copy[PAIR_DGRAM_MAX];
+	if (len > sizeof(copy))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	memcpy(copy, data, len);
+	current_pair = p;
+	mpq_path path = path_of(to);
+	return mpq_conn_read_pkt(p->conn[to], &path, copy, len, p->now);
+}

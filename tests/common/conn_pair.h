@@ -103,4 +103,9 @@ bool pair_run(struct conn_pair *p, bool (*until)(struct conn_pair *p), uint64_t 
 
 bool pair_both_complete(struct conn_pair *p);
 
+/* Hands a copy of datagram |data| to side |to| now, as if it had come from
+ * the other side's first address (a replay, a forgery). Returns what
+ * mpq_conn_read_pkt returned. */
+int pair_inject(struct conn_pair *p, int to, const uint8_t *data, size_t len);
+
 #endif

@@ -245,6 +245,79 @@ static void nat_rebinding_mid_transfer(void **state)
 	pair_free(&p);
 }
 
+/* Client datagrams kept for a replay once the handshake is done: the first
+ * short-header one with a packet number of two bytes or more (one byte only
+ * decodes within 128 of the largest received), and the latest. After the
+ * first, every other one is lost until the server's received packet numbers
+ * have more gaps than an ACK keeps ranges (64). */
+static struct {
+	bool armed;
+	uint8_t first[PAIR_DGRAM_MAX], last[PAIR_DGRAM_MAX];
+	size_t first_len, last_len;
+	size_t gaps;
+} replay;
+
+static bool drop_for_replay(struct conn_pair *p, int from, size_t index, size_t flight,
+			    const uint8_t *d, size_t len)
+{
+	(void)flight;
+	if (!replay.armed || from != PAIR_CLIENT || (d[0] & 0x80))
+		return false;
+	if (!replay.first_len) {
+		const mpq_pktns *ns = &p->conn[PAIR_CLIENT]->paths[0].ns;
+		if (mpq_pkt_pn_len(ns->next_pn - 1, ns->largest_acked) >= 2) {
+			memcpy(replay.first, d, len);
+			replay.first_len = len;
+		}
+		return false;
+	}
+	if (replay.gaps < 80 && index % 2 == 0) {
+		replay.gaps++;
+		return true;
+	}
+	memcpy(replay.last, d, len);
+	replay.last_len = len;
+	return false;
+}
+
+static uint64_t packets_received(mpq_conn *c)
+{
+	mpq_conn_stats st;
+	mpq_conn_get_stats(c, &st);
+	return st.packets_received;
+}
+
+/* RFC 9000 §12.3: a packet delivered again is not processed again, however
+ * many gaps came after it. */
+static void replayed_packet_not_processed_twice(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	memset(&replay, 0, sizeof(replay));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a, .drop = drop_for_replay};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	replay.armed = true;
+	struct side *c = &a.side[PAIR_CLIENT];
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], true, &c->send_id), 0);
+	c->to_send = 1000000;
+	pump(p.conn[0], c);
+	assert_true(pair_run(&p, transfer_done, LIMIT));
+	assert_int_equal(replay.gaps, 80);
+	assert_true(replay.first_len && replay.last_len);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	uint64_t before = packets_received(s);
+	assert_int_equal(pair_inject(&p, PAIR_SERVER, replay.first, replay.first_len), 0);
+	assert_int_equal(packets_received(s), before);
+	assert_int_equal(pair_inject(&p, PAIR_SERVER, replay.last, replay.last_len), 0);
+	assert_int_equal(packets_received(s), before);
+	assert_null(mpq_conn_get_error(s)->set ? "closed" : NULL);
+	pair_free(&p);
+}
+
 static void transfer_with_key_updates(void **state)
 {
 	(void)state;
@@ -399,6 +472,7 @@ int main(void)
 		cmocka_unit_test(transfer_flow_control_limited),
 		cmocka_unit_test(transfer_with_loss),
 		cmocka_unit_test(transfer_with_key_updates),
+		cmocka_unit_test(replayed_packet_not_processed_twice),
 		cmocka_unit_test(qlog_traces_parse),
 		cmocka_unit_test(nat_rebinding_mid_transfer),
 		cmocka_unit_test(stop_sending_resets_stream),
