@@ -81,13 +81,14 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 		rv = mpq_pktns_init(&conn->hs_ns[l], l);
 	if (rv == 0)
 		rv = mpq_conn_streams_init(conn);
+	if (rv == 0)
+		rv = mpq_cc_group_add(&conn->cc_group, &conn->paths[0].cc.cc);
 	if (rv != 0) {
 		mpq_conn_del(conn);
 		return rv;
 	}
 	conn->sched.ops = sched;
 	mpq_path_sched_init(&conn->psched, psched);
-	mpq_cc_group_add(&conn->cc_group, &conn->paths[0].cc.cc);
 	mpq_cid_new(&conn->scid, settings->worker_id, cb->rand, cb->user_data);
 	conn->local_tp.has_initial_scid = 1;
 	conn->local_tp.initial_scid = conn->scid;

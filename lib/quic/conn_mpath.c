@@ -20,6 +20,11 @@ static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64
 {
 	mpq_conn_path *p = &conn->paths[pid];
 	int rv = mpq_conn_path_init(p, pid, tuple, &conn->settings, conn->paths[0].cc.cc.ops, ts);
+	if (rv == 0) {
+		rv = mpq_cc_group_add(&conn->cc_group, &p->cc.cc);
+		if (rv != 0)
+			mpq_conn_path_free(p);
+	}
 	if (rv != 0) {
 		p->state = MPQ_PATH_UNUSED;
 		return rv;
@@ -27,7 +32,6 @@ static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64
 	p->state = MPQ_PATH_VALIDATING;
 	if (conn->npaths < pid + 1)
 		conn->npaths = pid + 1;
-	mpq_cc_group_add(&conn->cc_group, &p->cc.cc);
 	p->migrating = true; /* a challenge is outstanding */
 	mpq_conn_path_challenge(conn, p, ts);
 	mpq_conn_log(conn, 1, "path %u opening", pid);

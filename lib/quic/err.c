@@ -26,7 +26,6 @@ MPQ_EXPORT const char *mpq_strerror(int err)
 	case MPQ_ERR_DRAINING: return "connection draining";
 	case MPQ_ERR_IDLE_CLOSE: return "idle timeout";
 	case MPQ_ERR_HANDSHAKE_TIMEOUT: return "handshake timeout";
-	case MPQ_ERR_RETRY: return "retry";
 	case MPQ_ERR_VERSION_NEGOTIATION: return "no common QUIC version";
 	case MPQ_ERR_STATELESS_RESET: return "stateless reset";
 	case MPQ_ERR_NOT_FOUND: return "not found";

@@ -1,7 +1,7 @@
 /*
  * --qlog-dir DIR / $QLOGDIR: the directory that gets one qlog per connection.
- * Until the connection takes a qlog writer (lib/quic/qlog.h is not yet wired
- * into mpq_conn), the tools only check and create the directory.
+ * The tools check and create it up front, so that a bad directory is a usage
+ * error before any connection rather than a warning per connection.
  */
 #ifndef MPQ_TOOL_QLOGDIR_H
 #define MPQ_TOOL_QLOGDIR_H

@@ -195,7 +195,7 @@ int mpq_cc_on_spurious_congestion(mpq_cc *cc, uint64_t ts);
 /* Adds |cc| to |g| (idempotent) and points cc->group at it. Returns 0,
  * MPQ_ERR_NOBUF (full) or MPQ_ERR_INVALID_ARGUMENT (cc in another group, or
  * its ops differ from the members'). */
-int mpq_cc_group_add(mpq_cc_group *g, mpq_cc *cc);
+__attribute__((warn_unused_result)) int mpq_cc_group_add(mpq_cc_group *g, mpq_cc *cc);
 /* Returns 0 or MPQ_ERR_NOT_FOUND. */
 int mpq_cc_group_remove(mpq_cc_group *g, mpq_cc *cc);
 
