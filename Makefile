@@ -45,6 +45,7 @@ LIB_PC     := $(BUILD)/lib/libmpq.pc
 TOOLS      := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
 TOOL_BINS  := $(TOOLS:%=$(BUILD)/bin/%)
 TOOLCOMMON := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
+TOOL_SRCS  := $(wildcard $(TOOLS:%=tools/%/*.c))
 
 TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/common/*.c))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -110,6 +111,8 @@ $(BUILD)/tools/%.o: CPPFLAGS += -Itools -DMPQ_VERSION_STR='"$(VERSION)"'
 $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_LIBS) -lpthread
+# A tool's other source files beside its main.c.
+$(foreach t,$(TOOLS),$(eval $(BUILD)/bin/$(t): $(patsubst %.c,$(BUILD)/%.o,$(filter tools/$(t)/%,$(TOOL_SRCS)))))
 
 # Unit and simulation tests link the archive: they test internal modules too.
 $(BUILD)/tests/%.o: CPPFLAGS += -Itests/common
@@ -186,4 +189,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(TEST_HELPERS:.o=.d) $(TOOLCOMMON:.o=.d) \
-	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(TOOLS:%=$(BUILD)/tools/%/main.d)
+	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(TOOL_SRCS:%.c=$(BUILD)/%.d)

@@ -309,7 +309,7 @@ static void sreq_refuse(struct hq_sreq *r, uint64_t code)
 	sreq_release(r);
 }
 
-static const char *code_name(uint64_t code)
+const char *mpq_hq_code_name(uint64_t code)
 {
 	switch (code) {
 	case MPQ_HQ_ERR_NOT_FOUND:
@@ -318,8 +318,10 @@ static const char *code_name(uint64_t code)
 		return "forbidden";
 	case MPQ_HQ_ERR_BAD_REQUEST:
 		return "bad request";
-	default:
+	case MPQ_HQ_ERR_INTERNAL:
 		return "internal error";
+	default:
+		return "refused";
 	}
 }
 
@@ -503,7 +505,7 @@ static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
 			srv_log(srv, 1, "stream %lld: bad request", (long long)r->id);
 		else
 			srv_log(srv, 1, "stream %lld: GET /%.200s: %s", (long long)r->id, rel,
-				code_name(code));
+				mpq_hq_code_name(code));
 		sreq_refuse(r, code);
 		return;
 	}

@@ -143,3 +143,36 @@ both_workers_served() {
 			"worker 0: $w0, worker 1: $w1 (want both > 0, 20 in all)"
 	fi
 }
+
+# Loopback tests (no privileges): loopback_scratch makes a scratch directory
+# $tmp, removed at exit with the server $server_pid (loopback_server) if one
+# still runs.
+loopback_scratch() {
+	tmp=$(mktemp -d)
+	server_pid=""
+	trap loopback_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+loopback_cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+
+# loopback_server DIR ARG...: starts
+# "mpq-server --addr 127.0.0.1 -port 0 ARG..." with its output in DIR/server.out
+# and DIR/server.err, and waits for the port it prints: sets $server_pid and
+# $port, or leaves $port empty when it did not start.
+loopback_server() {
+	lsdir=$1
+	shift
+	"$BIN/mpq-server" --addr 127.0.0.1 -port 0 "$@" >"$lsdir/server.out" \
+		2>"$lsdir/server.err" &
+	server_pid=$!
+	port=""
+	for _ in $(seq 50); do
+		port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$lsdir/server.out")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+}

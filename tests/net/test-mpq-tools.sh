@@ -9,14 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 SERVER=$BIN/mpq-server
 CLIENT=$BIN/mpq-client
-tmp=$(mktemp -d)
-server_pid=""
-
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+loopback_scratch
 
 
 # check NAME WANT_STATUS PATTERN -- CMD...: runs CMD with a time limit, wants
@@ -48,15 +41,7 @@ head -c 20000000 /dev/urandom >"$tmp/www/file20m"
 echo hello >"$tmp/www/small.txt"
 want_sha=$(sha256sum "$tmp/www/file20m" | cut -d' ' -f1)
 
-"$SERVER" --addr 127.0.0.1 -port 0 -www "$tmp/www" --keylog "$tmp/server.keys" \
-	>"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-port=""
-for _ in $(seq 50); do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+loopback_server "$tmp" -www "$tmp/www" --keylog "$tmp/server.keys"
 if [ -n "$port" ] && grep -q "^SHA-256 fingerprint \([0-9A-F][0-9A-F]:\)\{31\}[0-9A-F][0-9A-F]$" \
 	"$tmp/server.out"; then
 	ok "server prints its address and the self-signed certificate's fingerprint"
@@ -116,7 +101,7 @@ else
 fi
 
 # ---- several URLs on one connection, -d, -o DIR, -o -, --discard ----
-if timeout 20 "$CLIENT" -k -d 100 -o "$tmp/dir" "$url/small.txt" "$url/12345" \
+if timeout 20 "$CLIENT" -k -d 100 -o "$tmp/dir/" "$url/small.txt" "$url/12345" \
 	2>"$tmp/err" && cmp -s "$tmp/dir/small.txt" "$tmp/www/small.txt" &&
 	[ "$(stat -c %s "$tmp/dir/12345")" = 12345 ]; then
 	ok "two URLs with -d 100 into -o DIR"

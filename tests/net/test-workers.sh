@@ -12,15 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 SERVER=$BIN/mpq-server
 CLIENT=$BIN/mpq-client
-tmp=$(mktemp -d)
-server_pid=""
-
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
+loopback_scratch
 
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root (the SO_REUSEPORT program needs CAP_BPF)"
@@ -45,15 +37,7 @@ mkdir "$tmp/www" "$tmp/got"
 head -c 300000 /dev/urandom >"$tmp/www/file"
 want_sha=$(sha256sum "$tmp/www/file" | cut -d' ' -f1)
 
-"$SERVER" --workers 2 -v --addr 127.0.0.1 -port 0 -www "$tmp/www" \
-	>"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-port=""
-for _ in $(seq 50); do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+loopback_server "$tmp" --workers 2 -v -www "$tmp/www"
 if [ -n "$port" ] && grep -q "^workers: 2" "$tmp/server.out"; then
 	ok "server starts with 2 workers"
 else

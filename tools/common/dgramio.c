@@ -26,6 +26,8 @@ int tool_loop_new(mpq_loop **loop)
 		rv = mpq_loop_stop_on_signal(*loop, SIGINT);
 	if (rv == 0)
 		rv = mpq_loop_stop_on_signal(*loop, SIGTERM);
+	if (rv == 0) /* a closed terminal: stop as cleanly (the client removes its temporaries) */
+		rv = mpq_loop_stop_on_signal(*loop, SIGHUP);
 	if (rv < 0) {
 		char text[160];
 

@@ -40,6 +40,7 @@
 #include "common/tool.h"
 #include "common/transport.h"
 #include "common/url.h"
+#include "output.h"
 #include "io/loop.h"
 #include "io/netaddr.h"
 #include "mpq/endpoint.h"
@@ -92,9 +93,10 @@ static const struct tool_option client_options[] = {
 	 .help = "open the extra paths MS ms after the handshake (default 0:\n"
 		 "as soon as the server allows)"},
 	{"output", NULL, 'o', "PATH", TOOL_O_STR(O, output),
-	 .help = "a file (one URL) or directory (several); '-' writes the\n"
-		 "body to stdout. Default: the URL's file name in the current\n"
-		 "directory"},
+	 .help = "a file (one URL) or an existing directory (DIR/: made if\n"
+		 "missing); '-' writes the body to stdout. Default: the URL's\n"
+		 "file name in the current directory. A file is replaced only\n"
+		 "by a whole body"},
 	{"discard", NULL, 0, NULL, TOOL_O_TRUE(O, discard),
 	 .help = "do not store the bodies (they are still counted and hashed)"},
 	{"ca", NULL, 0, "FILE", TOOL_O_STR(O, ca),
@@ -145,9 +147,7 @@ struct cpath {
 /* One URL to fetch and where its body goes. */
 struct fetch {
 	struct tool_url url;
-	char file[4096];	/* output path, "" when discarded or stdout */
-	int fd;			/* -1: discard */
-	int open_errno;		/* the output file could not be created */
+	struct output out;	/* where the body goes */
 	mpq_hq_request *req;
 };
 
@@ -257,7 +257,7 @@ static int parse_urls(struct client *c, int argc, char **argv, int first)
 		struct fetch *f = &c->fetches[i];
 		int rv = tool_url_parse(&f->url, argv[first + (int)i]);
 
-		f->fd = -1;
+		output_init(&f->out);
 		if (rv != 0)
 			return rv;
 		if (i > 0 && (strcmp(f->url.host, c->fetches[0].url.host) != 0 ||
@@ -277,22 +277,26 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Where fetch |f| goes: |dir|/name, or |path| itself when |dir| is NULL. */
+/* Where fetch |f| goes: |path| itself, or the URL's file name in |dir|
+ * (the current one when NULL). */
 static int output_name(struct fetch *f, const char *dir, const char *path)
 {
 	const char *name = tool_url_file_name(&f->url);
+	char file[sizeof(f->out.path)];
 	int n;
 
-	if (!dir) {
-		n = snprintf(f->file, sizeof(f->file), "%s", path);
+	if (path) {
+		n = snprintf(file, sizeof(file), "%s", path);
 	} else if (!name) {
 		tool_err("%s: no file name in the URL to save it under (use -o FILE or --discard)",
 			 f->url.text);
 		return TOOL_EXIT_USAGE;
 	} else {
-		n = snprintf(f->file, sizeof(f->file), "%s/%s", dir, name);
+		/* The current directory by default: the bare name in messages. */
+		n = snprintf(file, sizeof(file), "%s%s%s", dir ? dir : "",
+			     !dir || dir[strlen(dir) - 1] == '/' ? "" : "/", name);
 	}
-	if (n < 0 || (size_t)n >= sizeof(f->file)) {
+	if (n < 0 || (size_t)n >= sizeof(file) || output_set(&f->out, file) < 0) {
 		tool_err("%s: output path too long", f->url.text);
 		return TOOL_EXIT_USAGE;
 	}
@@ -303,7 +307,7 @@ static int output_name(struct fetch *f, const char *dir, const char *path)
 static int plan_outputs(struct client *c)
 {
 	const struct client_opts *o = &c->o;
-	const char *dir = ".";
+	const char *dir = NULL;
 	int rv;
 
 	if (o->discard) {
@@ -322,19 +326,23 @@ static int plan_outputs(struct client *c)
 			tool_err("-o - and --json would both write to stdout");
 			return TOOL_EXIT_USAGE;
 		}
-		c->fetches[0].fd = STDOUT_FILENO;
+		output_set_stdout(&c->fetches[0].out);
 		return 0;
 	}
-	if (o->output && c->nfetches == 1 && !is_dir(o->output))
-		return output_name(&c->fetches[0], NULL, o->output);
 	if (o->output) {
+		size_t len = strlen(o->output);
+
 		dir = o->output;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			tool_err("cannot create output directory %s: %s", dir, strerror(errno));
+		/* "-o DIR/" asks for a directory: made when missing. */
+		if (len && o->output[len - 1] == '/' && mkdir(dir, 0777) < 0 && errno != EEXIST) {
+			tool_err("-o %s: cannot create the directory: %s", dir, strerror(errno));
 			return TOOL_EXIT_FAIL;
 		}
+		if (!is_dir(dir) && c->nfetches == 1)
+			return output_name(&c->fetches[0], NULL, o->output);
 		if (!is_dir(dir)) {
-			tool_err("-o %s: not a directory (needed for several URLs)", dir);
+			tool_err("-o %s: with several URLs, -o names an existing directory "
+				 "(or DIR/ to create one)", dir);
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -343,11 +351,11 @@ static int plan_outputs(struct client *c)
 		if (rv != 0)
 			return rv;
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(c->fetches[i].file, c->fetches[j].file) == 0) {
+			if (strcmp(c->fetches[i].out.path, c->fetches[j].out.path) == 0) {
 				tool_err("%s and %s would both be saved as %s (fetch them "
 					 "separately, or use --discard)",
 					 c->fetches[j].url.text, c->fetches[i].url.text,
-					 c->fetches[i].file);
+					 c->fetches[i].out.path);
 				return TOOL_EXIT_USAGE;
 			}
 		}
@@ -355,15 +363,12 @@ static int plan_outputs(struct client *c)
 	return 0;
 }
 
+/* Removes the temporaries of the bodies that did not arrive whole (also
+ * after Ctrl-C). */
 static void close_outputs(struct client *c)
 {
-	for (size_t i = 0; i < c->nfetches; i++) {
-		struct fetch *f = &c->fetches[i];
-
-		if (f->fd >= 0 && f->fd != STDOUT_FILENO && close(f->fd) < 0)
-			tool_err("%s: %s", f->file, strerror(errno));
-		f->fd = -1;
-	}
+	for (size_t i = 0; c->fetches && i < c->nfetches; i++)
+		output_abandon(&c->fetches[i].out);
 }
 
 /* When every URL asks for generated bytes ("/<digits>"), their total: the
@@ -440,16 +445,6 @@ static bool all_done(const struct client *c)
 	return c->issued == c->nfetches && mpq_hq_client_done(c->hq);
 }
 
-/* Opens fetch |f|'s output file; a failure fails that URL only. */
-static void open_output(struct fetch *f)
-{
-	if (!f->file[0])
-		return;
-	f->fd = open(f->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (f->fd < 0)
-		f->open_errno = errno;
-}
-
 /* Hands fetches up to |upto| to the hq client, which sends them as soon as
  * the connection allows. */
 static int issue(struct client *c, size_t upto)
@@ -459,11 +454,11 @@ static int issue(struct client *c, size_t upto)
 		mpq_hq_sink sink = {.kind = MPQ_HQ_SINK_DISCARD};
 		int rv;
 
-		open_output(f);
-		if (f->open_errno)
+		/* A failure to create the file fails that URL only. */
+		if (output_open(&f->out) != 0)
 			continue;
-		if (f->fd >= 0)
-			sink = (mpq_hq_sink){.kind = MPQ_HQ_SINK_FD, .fd = f->fd};
+		if (f->out.fd >= 0)
+			sink = (mpq_hq_sink){.kind = MPQ_HQ_SINK_FD, .fd = f->out.fd};
 		rv = mpq_hq_client_get(c->hq, c->conn, f->url.path, &sink, &f->req);
 		if (rv < 0) {
 			tool_err("%s: cannot request it: %s", f->url.text, mpq_strerror(rv));
@@ -531,16 +526,17 @@ static void on_request_done(mpq_hq_request *req, void *ud)
 {
 	struct client *c = ud;
 
-	/* A refused request has no body: leave no file for it. (The hq client
-	 * logs the request's end itself.) */
+	/* A whole body goes into place; anything else leaves the file as it
+	 * was. (The hq client logs the request's end itself.) */
 	for (size_t i = 0; i < c->issued; i++) {
 		struct fetch *f = &c->fetches[i];
 
-		if (f->req == req && f->file[0] && mpq_hq_request_status(req) == MPQ_HQ_RESET) {
-			close(f->fd);
-			f->fd = -1;
-			unlink(f->file);
-		}
+		if (f->req != req)
+			continue;
+		if (mpq_hq_request_status(req) == MPQ_HQ_OK)
+			output_commit(&f->out);
+		else
+			output_abandon(&f->out);
 	}
 }
 
@@ -1323,14 +1319,14 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 		tool_json_key(j, "code");
 		tool_json_u64(j, mpq_hq_request_code(req));
 	}
-	errnum = f->open_errno ? f->open_errno : req ? mpq_hq_request_errno(req) : 0;
+	errnum = f->out.errnum ? f->out.errnum : req ? mpq_hq_request_errno(req) : 0;
 	if (errnum) {
 		tool_json_key(j, "error");
 		tool_json_str(j, strerror(errnum));
 	}
-	if (f->file[0]) {
+	if (f->out.kind == OUTPUT_FILE || f->out.kind == OUTPUT_DIRECT) {
 		tool_json_key(j, "file");
-		tool_json_str(j, f->file);
+		tool_json_str(j, f->out.path);
 	}
 	tool_json_obj_end(j);
 }
@@ -1384,58 +1380,69 @@ static void print_json(struct client *c)
 	fflush(stdout);
 }
 
-/* One line per URL that did not arrive whole. */
-static void report_failed_urls(const struct client *c)
+static bool fetch_ok(const struct fetch *f)
+{
+	return f->req && mpq_hq_request_status(f->req) == MPQ_HQ_OK && !f->out.errnum;
+}
+
+/* One line per URL that did not arrive whole, saying what became of its
+ * file. With |conn_failed| only those whose output was opened (the
+ * connection's own line said the rest). */
+static void report_failed_urls(const struct client *c, bool conn_failed)
 {
 	for (size_t i = 0; i < c->nfetches; i++) {
 		const struct fetch *f = &c->fetches[i];
 		enum mpq_hq_status st = f->req ? mpq_hq_request_status(f->req) : MPQ_HQ_WAITING;
-		uint64_t code = f->req ? mpq_hq_request_code(f->req) : 0;
+		uint64_t bytes = f->req ? mpq_hq_request_bytes(f->req) : 0;
 		int errnum = f->req ? mpq_hq_request_errno(f->req) : 0;
+		char note[sizeof(f->out.path) + 64], why[128];
 
-		if (st == MPQ_HQ_OK)
+		if (fetch_ok(f) || (conn_failed && (!f->req || f->out.kind == OUTPUT_NONE)))
 			continue;
-		if (f->open_errno)
-			tool_err("%s: cannot create %s: %s", f->url.text, f->file,
-				 strerror(f->open_errno));
+		output_note(&f->out, bytes, note, sizeof(note));
+		if (f->out.errnum && !f->req) {
+			tool_err("%s: cannot create %s: %s", f->url.text, f->out.path,
+				 strerror(f->out.errnum));
+			continue;
+		}
+		if (f->out.errnum)
+			snprintf(why, sizeof(why), "cannot save it: %s", strerror(f->out.errnum));
 		else if (st == MPQ_HQ_RESET)
-			tool_err("%s: %s (stream reset with code 0x%llx)", f->url.text,
-				 code == MPQ_HQ_ERR_NOT_FOUND    ? "not found" :
-				 code == MPQ_HQ_ERR_FORBIDDEN    ? "forbidden" :
-				 code == MPQ_HQ_ERR_BAD_REQUEST  ? "bad request" :
-				 code == MPQ_HQ_ERR_INTERNAL     ? "server error" :
-								   "refused",
-				 (unsigned long long)code);
+			snprintf(why, sizeof(why), "%s (stream reset with code 0x%llx)",
+				 mpq_hq_code_name(mpq_hq_request_code(f->req)),
+				 (unsigned long long)mpq_hq_request_code(f->req));
 		else if (errnum)
-			tool_err("%s: cannot write %s: %s", f->url.text,
-				 f->file[0] ? f->file : "the body", strerror(errnum));
+			snprintf(why, sizeof(why), "cannot write it: %s", strerror(errnum));
 		else
-			tool_err("%s: incomplete", f->url.text);
+			snprintf(why, sizeof(why), "incomplete");
+		tool_err("%s: %s%s%s", f->url.text, why, note[0] ? "; " : "", note);
 	}
 }
 
-/* The exit status of CLI.md, with one line saying why when it is not 0. */
+/* The exit status of CLI.md, with one line saying why when it is not 0
+ * (and one per URL whose file was left as it was). */
 static int verdict(struct client *c)
 {
 	bool all_ok = true;
 
 	for (size_t i = 0; i < c->nfetches; i++)
-		if (!c->fetches[i].req || mpq_hq_request_status(c->fetches[i].req) != MPQ_HQ_OK)
-			all_ok = false;
+		all_ok = all_ok && fetch_ok(&c->fetches[i]);
 	if (c->conn_err && !c->closing && !c->handshake_done) {
 		tool_err("cannot connect to %s: %s", c->server, c->reason);
 		return TOOL_EXIT_CONN;
 	}
 	if (c->conn_err && !c->closing && !all_ok) {
-		if (strcmp(c->reason, "interrupted") == 0) {
+		bool interrupted = strcmp(c->reason, "interrupted") == 0;
+
+		if (interrupted)
 			tool_err("interrupted");
-			return TOOL_EXIT_FAIL;
-		}
-		tool_err("connection to %s failed: %s", c->server, c->reason);
-		return TOOL_EXIT_CONN;
+		else
+			tool_err("connection to %s failed: %s", c->server, c->reason);
+		report_failed_urls(c, true);
+		return interrupted ? TOOL_EXIT_FAIL : TOOL_EXIT_CONN;
 	}
 	if (!all_ok) {
-		report_failed_urls(c);
+		report_failed_urls(c, false);
 		return TOOL_EXIT_FAIL;
 	}
 	return TOOL_EXIT_OK;

@@ -185,6 +185,9 @@ MPQ_EXPORT mpq_conn *mpq_hq_request_conn(const mpq_hq_request *req);
 MPQ_EXPORT enum mpq_hq_status mpq_hq_request_status(const mpq_hq_request *req);
 /* "waiting", "active", "ok", "reset", "incomplete". */
 MPQ_EXPORT const char *mpq_hq_status_name(enum mpq_hq_status status);
+/* A reset code for people: "not found", "forbidden", "bad request",
+ * "internal error"; "refused" for a code hq does not define. */
+MPQ_EXPORT const char *mpq_hq_code_name(uint64_t code);
 /* The stream ID, -1 before the request was sent. */
 MPQ_EXPORT int64_t mpq_hq_request_stream(const mpq_hq_request *req);
 /* Body bytes received (and written to the sink). */
