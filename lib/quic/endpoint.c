@@ -12,11 +12,14 @@
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/crypto.h"
+#include "quic/halfopen.h"
 #include "quic/packet.h"
 #include "quic/tls.h"
 
 #define DEFAULT_MAX_CONNS 1024
 #define DEFAULT_TOKEN_LIFETIME (10 * MPQ_SEC)
+#define DEFAULT_RETRY_THRESHOLD 128
+#define DEFAULT_HALF_OPEN_PER_ADDR 32
 #define STATELESS_QUEUE 16
 #define STATELESS_MAX 1200
 #define TOKEN_RETRY 0x52 /* 'R': from a Retry, carries the original DCID */
@@ -43,6 +46,7 @@ struct mpq_endpoint {
 	size_t nconns, capconns;
 	struct cid_slot *slots;
 	size_t nslots, used;
+	mpq_halfopen half; /* connections still in their handshake */
 	struct stateless queue[STATELESS_QUEUE];
 	size_t qhead, qlen;
 	mpq_crypto_keys token_keys;
@@ -61,6 +65,8 @@ MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
 	cfg->nversions = 2;
 	cfg->token_lifetime = DEFAULT_TOKEN_LIFETIME;
 	cfg->max_conns = DEFAULT_MAX_CONNS;
+	cfg->retry_threshold = DEFAULT_RETRY_THRESHOLD;
+	cfg->max_half_open_per_addr = DEFAULT_HALF_OPEN_PER_ADDR;
 }
 
 /* FNV-1a keyed with the secret, so a peer cannot aim CIDs at one bucket. */
@@ -125,6 +131,10 @@ MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *c
 		ep->cfg.max_conns = DEFAULT_MAX_CONNS;
 	if (!ep->cfg.token_lifetime)
 		ep->cfg.token_lifetime = DEFAULT_TOKEN_LIFETIME;
+	if (!ep->cfg.retry_threshold)
+		ep->cfg.retry_threshold = DEFAULT_RETRY_THRESHOLD;
+	if (!ep->cfg.max_half_open_per_addr)
+		ep->cfg.max_half_open_per_addr = DEFAULT_HALF_OPEN_PER_ADDR;
 	ep->cfg.settings.reset_secret = ep->cfg.secret;
 	/* Room for each connection's CIDs at half load. */
 	size_t want = ep->cfg.max_conns * 8;
@@ -134,11 +144,12 @@ MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *c
 	ep->slots = calloc(ep->nslots, sizeof(*ep->slots));
 	ep->capconns = 16;
 	ep->conns = calloc(ep->capconns, sizeof(*ep->conns));
-	/* Tokens are sealed with AES-128-GCM under a key drawn from the secret. */
-	int rv = ep->slots && ep->conns ? mpq_crypto_keys_init(&ep->token_keys,
-							       MPQ_CIPHER_AES_128_GCM, MPQ_VERSION_1,
-							       ep->cfg.secret, 32)
+	int rv = ep->slots && ep->conns ? mpq_halfopen_init(&ep->half, ep->cfg.max_conns)
 					: MPQ_ERR_NOMEM;
+	/* Tokens are sealed with AES-128-GCM under a key drawn from the secret. */
+	if (rv == 0)
+		rv = mpq_crypto_keys_init(&ep->token_keys, MPQ_CIPHER_AES_128_GCM, MPQ_VERSION_1,
+					  ep->cfg.secret, 32);
 	if (rv != 0) {
 		mpq_endpoint_del(ep);
 		return rv;
@@ -156,6 +167,7 @@ MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep)
 	free(ep->conns);
 	free(ep->slots);
 	free(ep->scratch);
+	mpq_halfopen_free(&ep->half);
 	mpq_crypto_keys_free(&ep->token_keys);
 	free(ep);
 }
@@ -408,6 +420,17 @@ static int initial_opens(mpq_endpoint *ep, const uint8_t *pkt, const mpq_pkt_hd 
 	return 0;
 }
 
+/* A datagram for |conn|; a handshake it completes stops counting as half-open. */
+static int conn_read(mpq_endpoint *ep, mpq_conn *conn, const mpq_path *path, uint8_t *data,
+		     size_t len, uint64_t ts)
+{
+	bool was_complete = conn->handshake_complete;
+	int rv = mpq_conn_read_pkt(conn, path, data, len, ts);
+	if (!was_complete && conn->handshake_complete)
+		mpq_halfopen_remove(&ep->half, conn);
+	return rv;
+}
+
 /* A client Initial for no connection we know: accept it, or ask for a Retry. */
 static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data, size_t len,
 			  const mpq_pkt_hd *hd, uint64_t ts, mpq_conn **out)
@@ -418,10 +441,15 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 	mpq_cid odcid;
 	int kind = hd->tokenlen ? check_token(ep, &path->remote, hd->token, hd->tokenlen, ts, &odcid)
 				: 0;
-	if (ep->cfg.retry && !kind) {
+	/* Past the threshold, only clients that prove their address get state:
+	 * Initials from addresses that never answer then cost a Retry each. */
+	if (!kind && (ep->cfg.retry || ep->half.n >= ep->cfg.retry_threshold)) {
 		send_retry(ep, path, hd, ts);
 		return 0;
 	}
+	/* An address that can answer Retries is still held to its share. */
+	if (mpq_halfopen_from(&ep->half, &path->remote) >= ep->cfg.max_half_open_per_addr)
+		return 0;
 	/* State only for what opens: anyone can fill a datagram with noise. */
 	mpq_crypto_keys initial[2];
 	int rv = initial_opens(ep, data, hd, initial);
@@ -442,6 +470,7 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 		mpq_conn_del(conn);
 		return rv;
 	}
+	mpq_halfopen_add(&ep->half, conn, &path->remote); /* room for max_conns */
 	give_new_token(ep, conn, path, ts);
 	for (size_t i = 0; i < ep->cfg.nadvertise; i++)
 		mpq_conn_advertise_address(conn, &ep->cfg.advertise[i]);
@@ -449,7 +478,7 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 	if (ep->cfg.qlog_dir)
 		mpq_conn_set_qlog_dir(conn, ep->cfg.qlog_dir, ep->cfg.qlog_zstd);
 	*out = conn;
-	return mpq_conn_read_pkt(conn, path, data, len, ts);
+	return conn_read(ep, conn, path, data, len, ts);
 }
 
 MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
@@ -477,7 +506,7 @@ MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t
 	struct cid_slot *slot = cid_lookup(ep, &hd.dcid);
 	if (slot) {
 		*conn = slot->conn;
-		return mpq_conn_read_pkt(slot->conn, path, data, len, ts);
+		return conn_read(ep, slot->conn, path, data, len, ts);
 	}
 	if (hd.type == MPQ_PKT_INITIAL && version_offered(ep, hd.version))
 		return accept_initial(ep, path, data, len, &hd, ts, conn);
@@ -507,6 +536,7 @@ MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn)
 		if (ep->conns[i] == conn) {
 			ep->conns[i] = ep->conns[--ep->nconns];
 			cid_remove_conn(ep, conn);
+			mpq_halfopen_remove(&ep->half, conn);
 			mpq_conn_del(conn);
 			return;
 		}

@@ -40,12 +40,13 @@ static void rnd(uint8_t *d, size_t n, void *ud)
 	}
 }
 
-static void addr(mpq_addr *a, uint8_t last, uint16_t port)
+/* 127.0.0.0 + |host| (below 2^24), port |port|. */
+static void addr(mpq_addr *a, uint32_t host, uint16_t port)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
 	memset(a, 0, sizeof(*a));
 	in->sin_family = AF_INET;
-	in->sin_addr.s_addr = htonl(0x7f000000u | last);
+	in->sin_addr.s_addr = htonl(0x7f000000u | host);
 	in->sin_port = htons(port);
 	a->len = sizeof(*in);
 }
@@ -55,8 +56,10 @@ static void make_endpoint(struct world *w)
 	assert_int_equal(mpq_endpoint_new(&w->ep, &w->cfg), 0);
 }
 
-static void new_client(struct world *w, uint32_t version, const uint8_t *token, size_t tokenlen)
+static mpq_conn *client_on(struct world *w, const mpq_path *path, uint32_t version,
+			   const uint8_t *token, size_t tokenlen)
 {
+	mpq_conn *c;
 	mpq_settings s;
 	mpq_tparams tp;
 	mpq_settings_default(&s);
@@ -68,8 +71,13 @@ static void new_client(struct world *w, uint32_t version, const uint8_t *token, 
 	tp.max_idle_timeout = 30000;
 	tp.initial_max_streams_bidi = 10;
 	mpq_callbacks cb = {.rand = rnd, .user_data = w};
-	assert_int_equal(mpq_conn_client_new(&w->client, &w->cpath, &s, &tp, &cb, w->cctx, w->now),
-			 0);
+	assert_int_equal(mpq_conn_client_new(&c, path, &s, &tp, &cb, w->cctx, w->now), 0);
+	return c;
+}
+
+static void new_client(struct world *w, uint32_t version, const uint8_t *token, size_t tokenlen)
+{
+	w->client = client_on(w, &w->cpath, version, token, tokenlen);
 }
 
 static void setup_world(struct world *w, uint32_t client_version, bool retry)
@@ -350,7 +358,7 @@ static void stateless_reset_after_server_restart(void **state)
 
 /* The client and its server connection go; a new client connects from
  * 127.0.0.|last|:|port| presenting |token|. */
-static void reconnect_from(struct world *w, uint8_t last, uint16_t port, const uint8_t *token,
+static void reconnect_from(struct world *w, uint32_t last, uint16_t port, const uint8_t *token,
 			   size_t tokenlen)
 {
 	mpq_conn_del(w->client);
@@ -467,6 +475,110 @@ static void garbage_initials_create_no_connection(void **state)
 	teardown_world(&w);
 }
 
+/* A client at 127.0.0.0 + |host|, port |port|, sends its first Initial and is
+ * never heard of again. Returns the connection the endpoint made, if any. */
+static mpq_conn *silent_client(struct world *w, uint32_t host, uint16_t port)
+{
+	mpq_path at = w->cpath, from = w->spath;
+	addr(&at.local, host, port);
+	from.remote = at.local;
+	mpq_conn *c = client_on(w, &at, MPQ_VERSION_1, NULL, 0), *s;
+	uint8_t buf[1500];
+	mpq_path path;
+	int n = mpq_conn_write_pkt(c, &path, buf, sizeof(buf), w->now);
+	assert_true(n >= 1200);
+	mpq_conn_del(c);
+	assert_int_equal(mpq_endpoint_read(w->ep, &from, buf, (size_t)n, w->now, &s), 0);
+	return s;
+}
+
+/* Drops what the endpoint queued for the silent clients; returns how many
+ * of those were Retries. */
+static size_t drain_stateless(struct world *w)
+{
+	uint8_t buf[1500];
+	mpq_path path;
+	size_t retries = 0;
+	int n;
+	while ((n = mpq_endpoint_write_stateless(w->ep, &path, buf, sizeof(buf))) > 0)
+		retries += packet_kind(buf, (size_t)n) == MPQ_PKT_RETRY;
+	return retries;
+}
+
+/* Like run_until_complete, with other connections at the endpoint. */
+static bool confirmed_among_others(struct world *w)
+{
+	for (int i = 0; i < 5000 && !w->client->handshake_confirmed; i++)
+		step(w);
+	return w->client->handshake_confirmed;
+}
+
+/* By default: past 128 half-open connections, new clients are sent a Retry,
+ * which a real client answers and one that never listens does not. */
+static void busy_endpoint_sends_retry(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	size_t retries = 0;
+	for (uint32_t i = 0; i < 200; i++) {
+		silent_client(&w, 0x10000 + i, 40000); /* 200 addresses */
+		retries += drain_stateless(&w);
+	}
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 128);
+	assert_int_equal(retries, 72);
+	/* The real client is asked for a Retry too, and gets in. */
+	assert_true(confirmed_among_others(&w));
+	assert_int_equal(w.retry_seen, 1);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 129);
+	teardown_world(&w);
+}
+
+/* The threshold counts handshakes in progress: a completed one leaves it. */
+static void retry_threshold_counts_half_open(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_endpoint_del(w.ep);
+	w.cfg.retry_threshold = 2;
+	make_endpoint(&w);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(w.retry_seen, 0);
+	assert_non_null(silent_client(&w, 3, 40000));
+	assert_non_null(silent_client(&w, 4, 40000));
+	assert_null(silent_client(&w, 5, 40000));
+	assert_int_equal(drain_stateless(&w), 1);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 3);
+	teardown_world(&w);
+}
+
+/* One address may hold 32 handshakes by default, whatever its ports; other
+ * addresses are served as usual, without Retry. */
+static void one_address_holds_few_handshakes(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	for (uint16_t i = 0; i < 300; i++)
+		silent_client(&w, 7, (uint16_t)(20000 + i));
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 32);
+	assert_int_equal(drain_stateless(&w), 0);
+	assert_null(silent_client(&w, 7, 30000));
+	/* The real client, at another address, gets in at once. */
+	assert_true(confirmed_among_others(&w));
+	assert_int_equal(w.retry_seen, 0);
+	/* Once the address's connections are gone, it may start again. */
+	while (mpq_endpoint_conn_count(w.ep) > 1) {
+		mpq_conn *c = mpq_endpoint_conn_at(w.ep, 0);
+		if (c->handshake_complete)
+			c = mpq_endpoint_conn_at(w.ep, 1);
+		mpq_endpoint_remove(w.ep, c);
+	}
+	assert_non_null(silent_client(&w, 7, 30000));
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +592,9 @@ int main(void)
 		cmocka_unit_test(new_token_skips_retry),
 		cmocka_unit_test(new_cids_are_routed_and_retired),
 		cmocka_unit_test(garbage_initials_create_no_connection),
+		cmocka_unit_test(busy_endpoint_sends_retry),
+		cmocka_unit_test(retry_threshold_counts_half_open),
+		cmocka_unit_test(one_address_holds_few_handshakes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,7 +100,8 @@ static const struct tool_option server_options[] = {
 	 .help = "announce the other listening addresses to clients\n"
 		 "(ADD_ADDRESS extension), so that they open paths to them"},
 	{"retry", NULL, 0, NULL, TOOL_O_TRUE(O, retry),
-	 .help = "validate client addresses with Retry"},
+	 .help = "validate every client address with Retry (without it, Retry is\n"
+		 "sent once 128 handshakes are pending, and one address may hold 32)"},
 	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
 	 .help = "also serve over HTTPS on TCP (not available yet)"},
 	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),

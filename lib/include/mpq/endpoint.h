@@ -2,8 +2,8 @@
  * An endpoint: one per listening (or dialling) set of sockets. It routes each
  * received datagram to its connection by destination CID, creates server
  * connections for new client Initials, and answers on its own what needs no
- * connection: Version Negotiation, Retry (when address validation is on) and
- * stateless resets (RFC 9000 §5.2, §8.1.2, §10.3). Sans I/O like the
+ * connection: Version Negotiation, Retry (when address validation is on, or
+ * when too many handshakes are pending) and stateless resets (RFC 9000 §5.2, §8.1.2, §10.3). Sans I/O like the
  * connection: the caller moves the datagrams and keeps the time.
  */
 #ifndef MPQ_ENDPOINT_H
@@ -33,9 +33,17 @@ typedef struct mpq_endpoint_config {
 	/* Versions offered, in preference order (default: v1, v2). */
 	uint32_t versions[4];
 	size_t nversions;
-	bool retry;			/* validate client addresses with Retry first */
+	bool retry;			/* validate every client address with Retry first */
 	uint64_t token_lifetime;	/* ns a Retry token stays valid (default 10 s) */
 	size_t max_conns;		/* 0: 1024 */
+	/* Half-open connections (handshake not complete) from which a new client
+	 * without a token is asked for a Retry even when |retry| is off, so that
+	 * Initials from addresses that never answer cannot fill the slots
+	 * (0: 128; SIZE_MAX: never). */
+	size_t retry_threshold;
+	/* Half-open connections one client address (IPv4 address, IPv6 /64) may
+	 * hold, tokens or not; beyond, its new Initials are dropped (0: 32). */
+	size_t max_half_open_per_addr;
 	const char *qlog_dir;		/* a qlog trace per connection there (NULL: none) */
 	/* Addresses every connection announces with ADD_ADDRESS (--advertise). */
 	mpq_addr advertise[8];
