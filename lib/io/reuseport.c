@@ -1,12 +1,17 @@
 /* An SO_REUSEPORT group of udp objects steered by CID. See reuseport.h. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "io/netaddr.h"
 #include "io/reuseport.h"
 #include "io/xdp_prog.h"
 #include "io/udp.h"
@@ -16,6 +21,7 @@ struct mpq_reuseport {
 	struct mpq_reuseport_bpf *skel;
 	uint32_t n;
 	mpq_pathio **io;		/* n of them; NULL once taken */
+	int lock;			/* the address is this group's (see take_address) */
 	int ncpus;
 	uint64_t *percpu;		/* one counter's values, one per possible CPU */
 	mpq_oserr err;
@@ -48,8 +54,69 @@ void mpq_reuseport_close(mpq_reuseport *g)
 		mpq_pathio_close(g->io[i]);
 	free(g->io);
 	mpq_reuseport_bpf__destroy(g->skel);
+	if (g->lock >= 0)
+		close(g->lock);
 	free(g->percpu);
 	free(g);
+}
+
+/*
+ * SO_REUSEPORT lets any socket of the same user join a group, and the kernel
+ * then spreads new clients over all of them: a second server on the address
+ * would take most of the first one's clients. So a group owns its address:
+ * an abstract unix socket named after address, port and device is bound
+ * while the group lives (a second group's bind of the name fails, also in
+ * another process, and the kernel frees it with the process); and before
+ * the group binds a given port, a plain bind of it must succeed (nothing
+ * else holds the port, e.g. a group on the wildcard address).
+ */
+static int lock_address(mpq_reuseport *g, const mpq_pathio_config *cfg, const mpq_addr *local,
+			mpq_oserr *err)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char addr[MPQ_ADDR_STRLEN] = "";
+	int n;
+
+	mpq_addr_format(local, addr, sizeof(addr));
+	/* sun_path[0] stays 0: the abstract namespace (per network namespace). */
+	n = snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "mpquic/reuseport/%s%%%s", addr,
+		     cfg->ifname ? cfg->ifname : "");
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) - 1)
+		return fail(g, err, "reuseport lock", ENAMETOOLONG);
+	g->lock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (g->lock < 0)
+		return fail(g, err, "socket", errno);
+	if (bind(g->lock, (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
+		return fail(g, err, "bind", errno); /* EADDRINUSE: another group has it */
+	return 0;
+}
+
+/* A plain bind of |cfg|'s port: fails (EADDRINUSE) while anything holds it. */
+static int probe_address(mpq_reuseport *g, const mpq_pathio_config *cfg, mpq_oserr *err)
+{
+	mpq_pathio_config c = *cfg;
+	mpq_pathio *io;
+	int rv;
+
+	c.reuseport = false;
+	c.reuseaddr = false;
+	rv = mpq_pathio_udp.open(&io, &c, err);
+	if (rv < 0) {
+		if (err)
+			g->err = *err;
+		return rv;
+	}
+	mpq_pathio_close(io);
+	return 0;
+}
+
+static void close_sockets(mpq_reuseport *g)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		mpq_pathio_close(g->io[i]);
+		g->io[i] = NULL;
+	}
 }
 
 static int open_sockets(mpq_reuseport *g, const mpq_pathio_config *cfg, mpq_oserr *err)
@@ -98,6 +165,35 @@ static int load_and_attach(mpq_reuseport *g, mpq_oserr *err)
 	return 0;
 }
 
+/* Opens the sockets on an address no other group or socket has (see
+ * lock_address). Port 0: the kernel may choose a port another group holds
+ * (it lets reuseport sockets of one user share), so then another try. */
+static int own_address(mpq_reuseport *g, const mpq_pathio_config *cfg, mpq_oserr *err)
+{
+	bool any_port = mpq_addr_port(&cfg->local) == 0;
+	int rv;
+
+	if (!any_port) {
+		rv = lock_address(g, cfg, &cfg->local, err);
+		if (rv == 0)
+			rv = probe_address(g, cfg, err);
+		return rv == 0 ? open_sockets(g, cfg, err) : rv;
+	}
+	for (int tries = 0;; tries++) {
+		rv = open_sockets(g, cfg, err);
+		if (rv < 0)
+			return rv;
+		rv = lock_address(g, cfg, &g->io[0]->local, err);
+		if (rv == 0 || g->err.errnum != EADDRINUSE || tries == 8)
+			return rv;
+		close_sockets(g);
+		close(g->lock);
+		g->lock = -1;
+		if (err)
+			mpq_oserr_clear(err);
+	}
+}
+
 int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32_t n_workers,
 		       mpq_oserr *err)
 {
@@ -115,6 +211,7 @@ int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32
 	if (!g)
 		return MPQ_ERR_NOMEM;
 	g->n = n_workers;
+	g->lock = -1;
 	g->io = calloc(n_workers, sizeof(*g->io));
 	g->ncpus = libbpf_num_possible_cpus();
 	if (g->ncpus > 0)
@@ -126,7 +223,7 @@ int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32
 	if (g->ncpus <= 0)
 		rv = fail(g, err, "possible cpus", -g->ncpus);
 	else
-		rv = open_sockets(g, cfg, err);
+		rv = own_address(g, cfg, err);
 	if (rv == 0)
 		rv = load_and_attach(g, err);
 	if (rv < 0) {
@@ -175,9 +272,4 @@ int mpq_reuseport_counters(mpq_reuseport *g, uint64_t out[MPQ_REUSEPORT_CNT__MAX
 const char *mpq_reuseport_counter_name(unsigned int idx)
 {
 	return idx < MPQ_REUSEPORT_CNT__MAX ? counter_names[idx] : NULL;
-}
-
-const mpq_oserr *mpq_reuseport_oserr(const mpq_reuseport *g)
-{
-	return &g->err;
 }

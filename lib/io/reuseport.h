@@ -35,7 +35,9 @@ typedef struct mpq_reuseport mpq_reuseport;
  * object i in slot i. Returns 0; MPQ_ERR_INVALID_ARGUMENT (n_workers out of
  * range, or as mpq_pathio_udp.open); MPQ_ERR_NOMEM; or, with the errno and
  * the failing call in |err| (may be NULL), what mpq_oserr_set maps it to:
- * "bind" (EADDRINUSE: the port is held by a socket outside the group),
+ * "bind" (EADDRINUSE: the address is held by a socket outside the group,
+ * or by another group, in this process or another: a group owns its
+ * address until mpq_reuseport_close),
  * "bpf load" (EPERM without CAP_BPF → MPQ_ERR_INTERNAL),
  * "SO_ATTACH_REUSEPORT_EBPF", "sockarray update". */
 int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32_t n_workers,
@@ -60,8 +62,5 @@ int mpq_reuseport_counters(mpq_reuseport *g, uint64_t out[MPQ_REUSEPORT_CNT__MAX
 
 /* "short_hit", ... for MPQ_REUSEPORT_CNT_*; NULL past the last. */
 const char *mpq_reuseport_counter_name(unsigned int idx);
-
-/* The system call that failed last. */
-const mpq_oserr *mpq_reuseport_oserr(const mpq_reuseport *g);
 
 #endif

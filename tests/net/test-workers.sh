@@ -3,7 +3,9 @@
 # program needs CAP_BPF; exits 77 without it): 20 mpq-client fetches, four at
 # a time, each byte-exact; both workers served some connections (the
 # server's -v "connection ... (worker N)" lines) and the program steered
-# datagrams by CID (its counters, printed at exit with -v); --io xdp with
+# datagrams by CID (its counters, printed at exit with -v); a second
+# --workers server on the same port is refused (it would take most of the
+# first one's clients) and the first still serves every fetch; --io xdp with
 # --workers 2 on loopback fails with one line (AF_XDP workers are tested
 # over veth by test-xdp-workers.sh). Prints "N passed, N failed" last.
 #   tests/net/test-workers.sh [BINDIR]      (default: build/bin)
@@ -44,6 +46,19 @@ else
 	not_ok "server starts with 2 workers" "$(cat "$tmp/server.out" "$tmp/server.err")"
 	finish
 fi
+
+# ---- a second group on the address, or on the wildcard, is refused ----
+for addr in 127.0.0.1 0.0.0.0; do
+	timeout 10 "$SERVER" --workers 2 --addr "$addr" -port "$port" >"$tmp/out2" 2>"$tmp/err2"
+	rc=$?
+	if [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/err2")" = 1 ] &&
+		grep -q "Address already in use" "$tmp/err2"; then
+		ok "a second --workers 2 server on $addr:$port: refused (exit 1, address in use)"
+	else
+		not_ok "a second --workers 2 server on $addr:$port is refused" "exit $rc (want 1):" \
+			"$(head -c 600 "$tmp/err2")"
+	fi
+done
 
 url="https://127.0.0.1:$port/file"
 twenty_fetches "$tmp/got" "$want_sha" "$url" timeout 30 "$CLIENT" -k --no-progress

@@ -233,6 +233,60 @@ static void take(void **state)
 	mpq_pathio_close(io);
 }
 
+/* A group owns its address: a second group on it, or on the wildcard
+ * address with the same port, fails with EADDRINUSE and leaves the first
+ * as it was; one on port 0 gets another port. */
+static void one_group_per_address(void **state)
+{
+	struct env *env = need_root(state);
+	mpq_pathio_config cfg;
+	mpq_reuseport *g2 = NULL;
+	mpq_oserr err;
+
+	config(&cfg);
+	cfg.local = mpq_reuseport_io(env->g, 0)->local;
+	assert_int_equal(mpq_reuseport_open(&g2, &cfg, WORKERS, &err), MPQ_ERR_INTERNAL);
+	assert_null(g2);
+	assert_int_equal(err.errnum, EADDRINUSE);
+	assert_string_equal(err.call, "bind");
+
+	assert_int_equal(mpq_addr_parse(&cfg.local, "0.0.0.0:0"), 0);
+	mpq_addr_set_port(&cfg.local, mpq_addr_port(&mpq_reuseport_io(env->g, 0)->local));
+	assert_int_equal(mpq_reuseport_open(&g2, &cfg, WORKERS, &err), MPQ_ERR_INTERNAL);
+	assert_int_equal(err.errnum, EADDRINUSE);
+
+	config(&cfg);
+	assert_int_equal(mpq_reuseport_open(&g2, &cfg, WORKERS, &err), 0);
+	assert_false(mpq_addr_equal(&mpq_reuseport_io(g2, 0)->local,
+				    &mpq_reuseport_io(env->g, 0)->local));
+	mpq_reuseport_close(g2);
+
+	/* The first group still steers by worker. */
+	for (int w = 0; w < WORKERS; w++) {
+		uint8_t pkt[40] = {0x40, 0x07, (uint8_t)w, 1, 2, 3, 4, 5, 6};
+
+		send_to(env, pkt, sizeof(pkt));
+		assert_int_equal(arrived_on(env, sizeof(pkt)), w);
+	}
+}
+
+/* Closing a group frees its address for the next. */
+static void address_freed_on_close(void **state)
+{
+	struct env *env = need_root(state);
+	mpq_pathio_config cfg;
+	mpq_reuseport *g2 = NULL;
+
+	config(&cfg);
+	cfg.local = mpq_reuseport_io(env->g, 0)->local;
+	mpq_pathio_close(env->client);
+	mpq_reuseport_close(env->g);
+	env->client = NULL;
+	env->g = NULL;
+	assert_int_equal(mpq_reuseport_open(&g2, &cfg, WORKERS, NULL), 0);
+	mpq_reuseport_close(g2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest plain[] = {
@@ -243,6 +297,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(short_header_by_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_header_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(take, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_group_per_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(address_freed_on_close, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("reuseport", plain, NULL, NULL);
 
