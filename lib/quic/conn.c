@@ -74,6 +74,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	}
 	mpq_tparams_default(&conn->peer_tp);
 	conn->created = ts;
+	conn->now = ts;
 	int rv = mpq_conn_path_init(&conn->paths[0], 0, path, settings, cc, ts);
 	if (rv == 0)
 		conn->npaths = 1;
@@ -276,7 +277,7 @@ MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
 	stats->migrations = conn->migrations;
 }
 
-void mpq_conn_discard_level(mpq_conn *conn, int level)
+void mpq_conn_discard_level(mpq_conn *conn, int level, uint64_t ts)
 {
 	mpq_pktns *ns = mpq_conn_ns(conn, level);
 	if (ns->discarded)
@@ -290,8 +291,8 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
 	ns->discarded = true;
-	mpq_conn_qlog_key(conn, level, true, true, MPQ_QLOG_KEY_TRIGGER_NONE, conn->created);
-	mpq_conn_qlog_key(conn, level, false, true, MPQ_QLOG_KEY_TRIGGER_NONE, conn->created);
+	mpq_conn_qlog_key(conn, level, true, true, MPQ_QLOG_KEY_TRIGGER_NONE, ts);
+	mpq_conn_qlog_key(conn, level, false, true, MPQ_QLOG_KEY_TRIGGER_NONE, ts);
 	ns->loss_time = 0;
 	ns->ack_needed = false;
 	conn->probe_pending[level] = 0;
@@ -300,23 +301,30 @@ void mpq_conn_discard_level(mpq_conn *conn, int level)
 	mpq_conn_log(conn, 2, "discarded level %d keys", level);
 }
 
-void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
-			      const char *reason, uint64_t ts)
+static void close_local(mpq_conn *conn, bool app, uint64_t code, uint64_t frame_type,
+			const char *reason, uint64_t ts)
 {
 	if (conn->state >= MPQ_CONN_CLOSING)
 		return;
 	conn->err.set = true;
 	conn->err.remote = false;
-	conn->err.app = false;
+	conn->err.app = app;
 	conn->err.code = code;
 	conn->err.frame_type = frame_type;
+	conn->err.cause = app ? MPQ_CLOSE_LOCAL_APP : MPQ_CLOSE_LOCAL_ERROR;
 	snprintf(conn->err.reason, sizeof(conn->err.reason), "%s", reason ? reason : "");
 	conn->state = MPQ_CONN_CLOSING;
 	conn->close_pending = true;
 	conn->close_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	mpq_conn_log(conn, 1, "closing: error 0x%llx %s", (unsigned long long)code,
 		     conn->err.reason);
-	mpq_conn_qlog_closed(conn, "error", ts);
+	mpq_conn_qlog_closed(conn, ts);
+}
+
+void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
+			      const char *reason, uint64_t ts)
+{
+	close_local(conn, false, code, frame_type, reason, ts);
 }
 
 int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason, uint64_t ts)
@@ -325,14 +333,24 @@ int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reas
 	return err;
 }
 
-void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts)
+void mpq_conn_enter_draining(mpq_conn *conn, int cause, uint64_t ts)
 {
 	if (conn->state == MPQ_CONN_DRAINING || conn->state == MPQ_CONN_CLOSED)
 		return;
 	conn->state = MPQ_CONN_DRAINING;
+	conn->err.cause = cause;
 	conn->close_pending = false;
 	conn->close_deadline = ts + 3 * mpq_conn_largest_pto(conn);
-	mpq_conn_qlog_closed(conn, conn->err.reason[0] == 's' ? "stateless_reset" : "error", ts);
+	mpq_conn_qlog_closed(conn, ts);
+}
+
+void mpq_conn_close_silently(mpq_conn *conn, int cause, const char *reason, uint64_t ts)
+{
+	conn->state = MPQ_CONN_CLOSED;
+	conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR, .cause = cause,
+				     .remote = cause == MPQ_CLOSE_VERSION_MISMATCH};
+	snprintf(conn->err.reason, sizeof(conn->err.reason), "%s", reason);
+	mpq_conn_qlog_closed(conn, ts);
 }
 
 MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
@@ -384,17 +402,12 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 	}
 	if (ts >= conn->idle_deadline) {
 		/* RFC 9000 §10.1: an idle connection is discarded silently. */
-		conn->state = MPQ_CONN_CLOSED;
-		conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR};
-		snprintf(conn->err.reason, sizeof(conn->err.reason), "idle timeout");
-		mpq_conn_qlog_closed(conn, "idle_timeout", ts);
+		mpq_conn_close_silently(conn, MPQ_CLOSE_IDLE_TIMEOUT, "idle timeout", ts);
 		return MPQ_ERR_IDLE_CLOSE;
 	}
 	if (!conn->handshake_complete && conn->settings.handshake_timeout &&
 	    ts >= conn->created + conn->settings.handshake_timeout) {
-		conn->state = MPQ_CONN_CLOSED;
-		conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR};
-		snprintf(conn->err.reason, sizeof(conn->err.reason), "handshake timeout");
+		mpq_conn_close_silently(conn, MPQ_CLOSE_HANDSHAKE_TIMEOUT, "handshake timeout", ts);
 		return MPQ_ERR_HANDSHAKE_TIMEOUT;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
@@ -416,11 +429,8 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts)
 {
-	if (conn->state >= MPQ_CONN_CLOSING)
-		return;
-	conn->err.app = true; /* before the close is logged */
-	mpq_conn_close_transport(conn, app_error, 0, reason, ts);
-	conn->err.app = true;
+	conn->now = ts;
+	close_local(conn, true, app_error, 0, reason, ts);
 }
 
 MPQ_EXPORT bool mpq_conn_is_handshake_complete(const mpq_conn *conn)

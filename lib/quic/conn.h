@@ -61,7 +61,7 @@ struct mpq_conn {
 	size_t npaths;			/* highest path ID in use + 1 */
 	mpq_path_sched psched;
 	mpq_cc_group cc_group;		/* coupled congestion control over the paths */
-	uint64_t now;			/* the last time the caller gave us */
+	uint64_t now;			/* the time of the call in progress (or the last) */
 	mpq_key_phase kp;
 	uint8_t probe_pending[MPQ_LEVEL_COUNT]; /* ack-eliciting packets a PTO asks for */
 
@@ -154,15 +154,18 @@ static inline const mpq_pktns *mpq_conn_ns_c(const mpq_conn *conn, int level)
 }
 
 /* conn.c: enter the closing state with a transport error (or an application
- * one), and the draining state when the peer closed. */
+ * one); the draining state when the peer closed or reset the connection
+ * (|cause|: MPQ_CLOSE_PEER or MPQ_CLOSE_STATELESS_RESET); or the closed
+ * state at once, sending nothing, for a timeout or a version mismatch. */
 void mpq_conn_close_transport(mpq_conn *conn, uint64_t code, uint64_t frame_type,
 			      const char *reason, uint64_t ts);
-void mpq_conn_enter_draining(mpq_conn *conn, uint64_t ts);
+void mpq_conn_enter_draining(mpq_conn *conn, int cause, uint64_t ts);
+void mpq_conn_close_silently(mpq_conn *conn, int cause, const char *reason, uint64_t ts);
 /* recovery.c: the PTO of |path| for |level|, without backoff. */
 uint64_t mpq_conn_pto(const mpq_conn *conn, const mpq_conn_path *path, int level);
 uint64_t mpq_conn_largest_pto(const mpq_conn *conn);
 /* Drop a level's keys and everything sent in it (RFC 9001 §4.9). */
-void mpq_conn_discard_level(mpq_conn *conn, int level);
+void mpq_conn_discard_level(mpq_conn *conn, int level, uint64_t ts);
 /* What the endpoint knows of a client's first Initial when it accepts it. */
 typedef struct mpq_accept_info {
 	const mpq_cid *odcid;	  /* from a Retry token (the address is then validated); NULL: no Retry */
@@ -303,7 +306,8 @@ void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts);
 void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,
 		       uint64_t ts);
 void mpq_conn_qlog_params(mpq_conn *conn, uint64_t ts);
-void mpq_conn_qlog_closed(mpq_conn *conn, const char *trigger, uint64_t ts);
+/* quic:connection_closed, its trigger from conn->err.cause. */
+void mpq_conn_qlog_closed(mpq_conn *conn, uint64_t ts);
 
 /* recovery.c */
 int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,

@@ -203,15 +203,41 @@ void mpq_conn_qlog_params(mpq_conn *conn, uint64_t ts)
 		mpq_qlog_parameters_set(conn->qlog, ts, MPQ_QLOG_REMOTE, &conn->peer_tp);
 }
 
-void mpq_conn_qlog_closed(mpq_conn *conn, const char *trigger, uint64_t ts)
+/* The qlog trigger of a close (quic-events' ConnectionClosed). */
+static const char *close_trigger(const mpq_conn_error *e)
+{
+	switch (e->cause) {
+	case MPQ_CLOSE_LOCAL_APP:
+		return "application";
+	case MPQ_CLOSE_PEER:
+		return e->app ? "application" : "error";
+	case MPQ_CLOSE_IDLE_TIMEOUT:
+		return "idle_timeout";
+	case MPQ_CLOSE_HANDSHAKE_TIMEOUT:
+		return "aborted"; /* the handshake was given up on */
+	case MPQ_CLOSE_STATELESS_RESET:
+		return "stateless_reset";
+	case MPQ_CLOSE_VERSION_MISMATCH:
+		return "version_mismatch";
+	case MPQ_CLOSE_LOCAL_ERROR:
+		return "error";
+	default:
+		return "unspecified";
+	}
+}
+
+void mpq_conn_qlog_closed(mpq_conn *conn, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
 	const mpq_conn_error *e = &conn->err;
-	int space = !e->set || !strcmp(trigger, "idle_timeout") || !strcmp(trigger, "stateless_reset")
-			    ? MPQ_QLOG_ERROR_NONE
+	/* Only a CONNECTION_CLOSE, sent or received, carries an error code. */
+	bool coded = e->cause == MPQ_CLOSE_LOCAL_ERROR || e->cause == MPQ_CLOSE_LOCAL_APP ||
+		     e->cause == MPQ_CLOSE_PEER;
+	int space = !coded  ? MPQ_QLOG_ERROR_NONE
 		    : e->app ? MPQ_QLOG_ERROR_APPLICATION
 			     : MPQ_QLOG_ERROR_TRANSPORT;
+	const char *trigger = close_trigger(e);
 	mpq_qlog_connection_closed(conn->qlog, ts, e->remote ? MPQ_QLOG_REMOTE : MPQ_QLOG_LOCAL,
 				   space, e->code, (const uint8_t *)e->reason, strlen(e->reason),
 				   trigger);

@@ -50,7 +50,7 @@ static int on_handshake_done(mpq_conn *conn, uint64_t ts)
 	if (!conn->handshake_confirmed) {
 		/* RFC 9001 §4.1.2: HANDSHAKE_DONE confirms the client's handshake. */
 		conn->handshake_confirmed = true;
-		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE);
+		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE, ts);
 	}
 	return 0;
 }
@@ -67,7 +67,7 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	snprintf(conn->err.reason, n + 1, "%.*s", (int)n, (const char *)fr->close.reason);
 	mpq_conn_log(conn, 1, "peer closed: error 0x%llx %s", (unsigned long long)conn->err.code,
 		     conn->err.reason);
-	mpq_conn_enter_draining(conn, ts);
+	mpq_conn_enter_draining(conn, MPQ_CLOSE_PEER, ts);
 	return MPQ_ERR_DRAINING;
 }
 
@@ -218,7 +218,7 @@ static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *
 		/* RFC 9001 §4.9.1 and RFC 9000 §8.1: a Handshake packet proves the
 		 * client's address, and the Initial keys are no longer needed. */
 		mpq_conn_path0(conn)->validated = true;
-		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);
+		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL, ts);
 	}
 }
 
@@ -244,10 +244,7 @@ static int on_version_negotiation(mpq_conn *conn, const uint8_t *pkt, size_t len
 			return mpq_conn_client_restart(conn, versions[i], &conn->dcid);
 		}
 	}
-	conn->state = MPQ_CONN_CLOSED;
-	conn->err = (mpq_conn_error){.set = true, .remote = true};
-	snprintf(conn->err.reason, sizeof(conn->err.reason), "no common QUIC version");
-	mpq_conn_qlog_closed(conn, "version_mismatch", ts);
+	mpq_conn_close_silently(conn, MPQ_CLOSE_VERSION_MISMATCH, "no common QUIC version", ts);
 	return MPQ_ERR_VERSION_NEGOTIATION;
 }
 
@@ -324,7 +321,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	mpq_conn_qlog_packet(conn, false, &hd, cp->id, hd.pktlen,
 			     mpq_conn_qlog_decode(conn, payload, plen), ts);
 	if (level == MPQ_LEVEL_APP) {
-		int rv = mpq_key_update_on_opened(conn, &hd, cp->id, next_phase);
+		int rv = mpq_key_update_on_opened(conn, &hd, cp->id, next_phase, ts);
 		if (rv != 0)
 			return mpq_conn_fail(conn, rv, 0, "key update failed", ts);
 	}
@@ -412,7 +409,7 @@ MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *
 	if (!any && is_stateless_reset(conn, data, len)) {
 		conn->err = (mpq_conn_error){.set = true, .remote = true};
 		snprintf(conn->err.reason, sizeof(conn->err.reason), "stateless reset");
-		mpq_conn_enter_draining(conn, ts);
+		mpq_conn_enter_draining(conn, MPQ_CLOSE_STATELESS_RESET, ts);
 		return MPQ_ERR_STATELESS_RESET;
 	}
 	return 0;

@@ -448,6 +448,6 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 	}
 	/* RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet. */
 	if (!conn->is_server && b.has_handshake)
-		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL);
+		mpq_conn_discard_level(conn, MPQ_LEVEL_INITIAL, ts);
 	return (int)b.len;
 }

@@ -32,7 +32,7 @@ static int on_set_secret(void *ud, int level, bool is_tx, int cipher, const uint
 	mpq_crypto_keys_free(k);
 	int rv = mpq_crypto_keys_init(k, cipher, conn->version, secret, secretlen);
 	if (rv == 0)
-		mpq_conn_qlog_key(conn, level, is_tx, false, MPQ_QLOG_KEY_TRIGGER_TLS, conn->created);
+		mpq_conn_qlog_key(conn, level, is_tx, false, MPQ_QLOG_KEY_TRIGGER_TLS, conn->now);
 	return rv;
 }
 
@@ -77,7 +77,7 @@ static int on_recv_tparams(void *ud, const uint8_t *data, size_t len)
 	conn->have_peer_tp = true;
 	mpq_conn_streams_on_peer_tparams(conn);
 	mpq_conn_cids_on_peer_tparams(conn);
-	mpq_conn_qlog_params(conn, conn->created);
+	mpq_conn_qlog_params(conn, conn->now);
 	return 0;
 }
 
@@ -110,7 +110,7 @@ static void on_complete(mpq_conn *conn, uint64_t ts)
 		/* RFC 9001 §4.1.2: the server's handshake is confirmed on completion. */
 		conn->handshake_confirmed = true;
 		conn->handshake_done_pending = true;
-		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE);
+		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE, ts);
 	}
 	mpq_conn_cids_replenish(conn);
 	if (conn->is_server && conn->new_token)

@@ -53,7 +53,8 @@ static int update_tx(mpq_conn *conn)
 	return 0;
 }
 
-int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id, bool next)
+int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id, bool next,
+			     uint64_t ts)
 {
 	uint64_t pn = hd->pn;
 	mpq_key_phase *kp = &conn->kp;
@@ -81,10 +82,9 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path
 			return rv;
 		kp->updates++;
 		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
-				  conn->created);
+				  ts);
 	}
-	mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, false, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
-			  conn->created);
+	mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, false, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE, ts);
 	mpq_conn_log(conn, 2, "key phase %d", kp->rx_phase);
 	return 0;
 }
@@ -122,7 +122,7 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 	if (rv == 0) {
 		conn->kp.updates++;
 		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE,
-				  conn->created);
+				  conn->now);
 	}
 	return rv;
 }

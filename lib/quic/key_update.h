@@ -49,7 +49,7 @@ mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_
  * started the update, ours too; with the current keys it may move back where
  * the path's current phase starts. */
 int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
-			     uint32_t path_id, bool next);
+			     uint32_t path_id, bool next, uint64_t ts);
 
 /* The largest 1-RTT packet acknowledged on path |path_id| is |pn|, at |ts|. */
 void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);

@@ -216,6 +216,8 @@ static void idle_timeout_closes_silently(void **state)
 	pair_run(&p, NULL, 60 * MPQ_SEC);
 	assert_int_equal(p.last_expiry_rv[0], MPQ_ERR_IDLE_CLOSE);
 	assert_int_equal(p.last_expiry_rv[1], MPQ_ERR_IDLE_CLOSE);
+	assert_int_equal(mpq_conn_get_error(p.conn[0])->cause, MPQ_CLOSE_IDLE_TIMEOUT);
+	assert_int_equal(mpq_conn_get_error(p.conn[1])->cause, MPQ_CLOSE_IDLE_TIMEOUT);
 	pair_free(&p);
 }
 

@@ -353,6 +353,7 @@ static void stateless_reset_after_server_restart(void **state)
 	assert_true(w.reset_seen >= 1);
 	assert_int_equal(w.client_rv, MPQ_ERR_STATELESS_RESET);
 	assert_string_equal(mpq_conn_get_error(w.client)->reason, "stateless reset");
+	assert_int_equal(mpq_conn_get_error(w.client)->cause, MPQ_CLOSE_STATELESS_RESET);
 	teardown_world(&w);
 }
 

@@ -332,7 +332,8 @@ static void transfer_with_key_updates(void **state)
 }
 
 /* Runs python3 over every record of a qlog file (zstd-compressed when the name
- * says so) and returns what the checker printed: "OK <records> <events...>". */
+ * says so) and checks the events named in |must_have| are there and no event
+ * is stamped earlier than the one before it. */
 static void check_qlog(const char *path, bool zstd, const char *must_have)
 {
 	char cmd[4096], out[512] = "";
@@ -346,16 +347,18 @@ static void check_qlog(const char *path, bool zstd, const char *must_have)
 		 "assert recs[0][\"file_schema\"] == \"urn:ietf:params:qlog:file:sequential\"\n"
 		 "names = set(r[\"name\"] for r in recs[1:])\n"
 		 "need = set(sys.argv[1].split(\",\"))\n"
-		 "print(\"OK\", len(recs), sorted(need - names))\n"
+		 "t = [r[\"time\"] for r in recs[1:]]\n"
+		 "back = [(r[\"name\"], r[\"time\"]) for r, a, b in zip(recs[2:], t, t[1:]) if b < a]\n"
+		 "print(\"OK\", len(recs), sorted(need - names), \"backwards\", back[:3])\n"
 		 "' %s",
 		 zstd ? "zstd -dc" : "cat", path, must_have);
 	FILE *f = popen(cmd, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(out, sizeof(out), f));
 	assert_int_equal(pclose(f), 0);
-	/* Every required event name was present: the missing list is empty. */
-	assert_non_null(strstr(out, "OK "));
-	assert_non_null(strstr(out, " []"));
+	/* Every required event name was present, and time never went back. */
+	if (!strstr(out, "OK ") || !strstr(out, " [] backwards []"))
+		fail_msg("%s: %s", path, out);
 }
 
 static void qlog_traces_parse(void **state)
@@ -417,25 +420,85 @@ static void stop_sending_resets_stream(void **state)
 	pair_free(&p);
 }
 
+/* The initiator and trigger of each quic:connection_closed in the trace of
+ * |vantage| ("client", "server") in |dir|, as "initiator:trigger ...". */
+static void closed_events(const char *dir, const char *vantage, char *out, size_t outlen)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "zstd -dcf %s/*_%s.sqlog* | python3 -c '"
+		 "import sys, json\n"
+		 "recs = [json.loads(r) for r in sys.stdin.buffer.read().split(b\"\\x1e\")[1:]]\n"
+		 "print(\" \".join(r[\"data\"].get(\"initiator\", \"-\") + \":\" +"
+		 " r[\"data\"].get(\"trigger\", \"-\") for r in recs"
+		 " if r.get(\"name\") == \"quic:connection_closed\"))\n'",
+		 dir, vantage);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	out[0] = 0;
+	assert_non_null(fgets(out, (int)outlen, f));
+	assert_int_equal(pclose(f), 0);
+	out[strcspn(out, "\n")] = 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Side |closer| closes after the handshake, with an application error or a
+ * transport one; both ends record the cause, and their traces say
+ * "local:<trigger>" and "remote:<trigger>". The reasons start with "s",
+ * which once made a peer's close look like a stateless reset. */
+static void close_and_trace(int closer, bool app, const char *trigger)
+{
+	struct conn_pair p;
+	char dir[] = "/tmp/mpq-close-XXXXXX", ev[256], want[64];
+	static const char *const vantage[2] = {"client", "server"};
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pair_init(&p, &(struct pair_opts){.qlog_dir = dir}), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	if (app)
+		mpq_conn_close(p.conn[closer], 0x42, "shutting down", p.now);
+	else
+		mpq_conn_close_transport(p.conn[closer], MPQ_TE_PROTOCOL_VIOLATION, 0, "stateful",
+					 p.now);
+	pair_run(&p, NULL, 5 * MPQ_SEC);
+	const mpq_conn_error *e = mpq_conn_get_error(p.conn[!closer]);
+	assert_true(e->set);
+	assert_true(e->remote);
+	assert_int_equal(e->app, app);
+	assert_int_equal(e->code, app ? 0x42 : MPQ_TE_PROTOCOL_VIOLATION);
+	assert_string_equal(e->reason, app ? "shutting down" : "stateful");
+	assert_int_equal(e->cause, MPQ_CLOSE_PEER);
+	assert_int_equal(mpq_conn_get_error(p.conn[closer])->cause,
+			 app ? MPQ_CLOSE_LOCAL_APP : MPQ_CLOSE_LOCAL_ERROR);
+	assert_int_equal(p.last_read_rv[!closer], MPQ_ERR_DRAINING);
+	/* Both ends end their closing and draining periods. */
+	assert_int_equal(p.last_expiry_rv[closer], MPQ_ERR_CLOSING);
+	assert_int_equal(p.last_expiry_rv[!closer], MPQ_ERR_DRAINING);
+	pair_free(&p);
+	closed_events(dir, vantage[closer], ev, sizeof(ev));
+	snprintf(want, sizeof(want), "local:%s", trigger);
+	assert_string_equal(ev, want);
+	closed_events(dir, vantage[!closer], ev, sizeof(ev));
+	snprintf(want, sizeof(want), "remote:%s", trigger);
+	assert_string_equal(ev, want);
+	remove_dir(dir);
+}
+
 static void application_close_reaches_peer(void **state)
 {
 	(void)state;
-	struct conn_pair p;
-	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
-	assert_true(pair_run(&p, pair_both_complete, LIMIT));
-	mpq_conn_close(p.conn[0], 0x42, "done here", p.now);
-	pair_run(&p, NULL, 5 * MPQ_SEC);
-	const mpq_conn_error *e = mpq_conn_get_error(p.conn[1]);
-	assert_true(e->set);
-	assert_true(e->remote);
-	assert_true(e->app);
-	assert_int_equal(e->code, 0x42);
-	assert_string_equal(e->reason, "done here");
-	assert_int_equal(p.last_read_rv[1], MPQ_ERR_DRAINING);
-	/* Both ends end their closing and draining periods. */
-	assert_int_equal(p.last_expiry_rv[0], MPQ_ERR_CLOSING);
-	assert_int_equal(p.last_expiry_rv[1], MPQ_ERR_DRAINING);
-	pair_free(&p);
+	close_and_trace(PAIR_CLIENT, true, "application");
+}
+
+static void transport_close_reaches_peer(void **state)
+{
+	(void)state;
+	close_and_trace(PAIR_SERVER, false, "error");
 }
 
 static void stream_limit_enforced_and_raised(void **state)
@@ -478,6 +541,7 @@ int main(void)
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 		cmocka_unit_test(application_close_reaches_peer),
+		cmocka_unit_test(transport_close_reaches_peer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -277,6 +277,18 @@ typedef struct mpq_conn_stats {
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats);
 
+/* What ended the connection (mpq_conn_error.cause). */
+enum mpq_close_cause {
+	MPQ_CLOSE_NONE = 0,		/* not closed */
+	MPQ_CLOSE_LOCAL_ERROR,		/* we closed with a transport error */
+	MPQ_CLOSE_LOCAL_APP,		/* the application closed it (mpq_conn_close) */
+	MPQ_CLOSE_PEER,			/* the peer sent CONNECTION_CLOSE */
+	MPQ_CLOSE_IDLE_TIMEOUT,
+	MPQ_CLOSE_HANDSHAKE_TIMEOUT,
+	MPQ_CLOSE_STATELESS_RESET,	/* the peer lost our state (RFC 9000 §10.3) */
+	MPQ_CLOSE_VERSION_MISMATCH,	/* no QUIC version in common */
+};
+
 /* Why the connection ended or is ending. */
 typedef struct mpq_conn_error {
 	bool set;
@@ -285,6 +297,7 @@ typedef struct mpq_conn_error {
 	uint64_t code;		/* transport or application error code */
 	uint64_t frame_type;
 	char reason[128];
+	int cause;		/* enum mpq_close_cause */
 } mpq_conn_error;
 
 MPQ_EXPORT const mpq_conn_error *mpq_conn_get_error(const mpq_conn *conn);
