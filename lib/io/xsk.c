@@ -240,13 +240,13 @@ static void set_ip(mpq_addr *a, int family, const uint8_t *ip, uint32_t ifindex)
 static void shared_lock(struct xsk_shared *sh)
 {
 	if (sh->n > 1)
-		shared_lock(sh);
+		pthread_mutex_lock(&sh->lock);
 }
 
 static void shared_unlock(struct xsk_shared *sh)
 {
 	if (sh->n > 1)
-		shared_unlock(sh);
+		pthread_mutex_unlock(&sh->lock);
 }
 
 static uint8_t *frame_at(const struct xsk_sock *s, uint64_t addr)
@@ -1268,6 +1268,7 @@ int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out)
 	s->stats.k_rx_ring_full = k.rx_ring_full;
 	s->stats.k_fill_empty = k.rx_fill_ring_empty_descs;
 	s->stats.k_tx_ring_empty = k.tx_ring_empty_descs;
+	s->stats.tx_frames_free = tx_frames_free(s);
 	*out = s->stats;
 	return 0;
 }

@@ -117,6 +117,7 @@ typedef struct mpq_xsk_stats {
 	uint64_t tx_dgrams;	/* frames put on the TX ring (each GSO segment) */
 	uint64_t tx_split;	/* GSO descriptors split into frames */
 	uint64_t tx_kicks;	/* sendto wakeups */
+	uint64_t tx_frames_free;	/* send frames of this socket not in the kernel now */
 	uint64_t neigh_resolved;	/* next hops looked up in the kernel's tables */
 	uint64_t neigh_failed;
 	uint64_t neigh_learned;	/* ARP replies / advertisements handed to the kernel */

@@ -1017,6 +1017,14 @@ static void steering_program_takes_over(void **state)
 	close_a(a);
 }
 
+/* A's address on xa, for mpq_xsk_open_shared. */
+static void xa_config(mpq_pathio_config *cfg)
+{
+	mpq_pathio_config_default(cfg);
+	cfg->ifname = "xa";
+	mpq_addr_parse(&cfg->local, "10.88.0.1:4433");
+}
+
 /* Shared sockets: the argument checks leave nothing open; two sockets on
  * one UMEM open, close in either order (the first holds the port), and the
  * port and queue are free again afterwards. */
@@ -1028,9 +1036,7 @@ static void shared_sockets_open_and_close(void **state)
 	mpq_oserr err;
 
 	need_env();
-	mpq_pathio_config_default(&cfg);
-	cfg.ifname = "xa";
-	mpq_addr_parse(&cfg.local, "10.88.0.1:4433");
+	xa_config(&cfg);
 	checked_config(&x);
 	x.frames = 4096;
 	x.inhibit_prog = true;
@@ -1067,6 +1073,109 @@ static void shared_sockets_open_and_close(void **state)
 		x.inhibit_prog = false;
 		close_a(open_a("10.88.0.1:4433", &x));
 	}
+}
+
+/* One of two threads sending through its socket of a shared UMEM: every
+ * call drains the queue's COMPLETION ring and hands frames back to the free
+ * stack of their owner, so both threads touch both stacks and the shared
+ * rings all the time. */
+struct hammer {
+	mpq_pathio *io;
+	size_t sent;
+	int err;
+};
+
+#define HAMMER_ROUNDS 10
+#define HAMMER_DGRAMS 30000
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t stalled = now_ms() + WAIT_MS;
+	uint8_t buf[64] = {0};
+	mpq_dgram d[32], r[8];
+
+	for (int i = 0; i < 32; i++) {
+		d[i] = (mpq_dgram){.data = buf, .len = sizeof(buf)};
+		mpq_addr_parse(&d[i].remote, "10.88.0.2:5555");
+	}
+	/* Lost frames show as a socket that cannot send any more. */
+	while (h->sent < HAMMER_DGRAMS && now_ms() < stalled) {
+		size_t n = HAMMER_DGRAMS - h->sent < 32 ? HAMMER_DGRAMS - h->sent : 32;
+		int k = mpq_pathio_send(h->io, d, n);
+
+		if (k < 0) {
+			h->err = k;
+			break;
+		}
+		if (k > 0)
+			stalled = now_ms() + WAIT_MS;
+		h->sent += (size_t)k;
+		mpq_pathio_recv(h->io, r, 8);
+	}
+	return NULL;
+}
+
+/* Rounds of two threads hammering two sockets on one UMEM: the shared rings
+ * and free stacks stay exact (under the lock): every datagram is sent once,
+ * and once the kernel is done each socket holds all its send frames again.
+ * Unlocked, frames get lost within a few rounds. */
+static void shared_sockets_keep_their_frames(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *s[2];
+	struct hammer h[2];
+	pthread_t t[2];
+	mpq_xsk_stats st[2];
+	mpq_xsk_config x;
+	mpq_oserr err;
+	uint32_t per;
+
+	need_env();
+	xa_config(&cfg);
+	mpq_xsk_config_default(&x);
+	x.inhibit_prog = true; /* no program: A's kernel answers ARP itself */
+	x.frames = 512;	/* small stacks, emptied and refilled all the time */
+	per = x.frames / 2 / 2;
+	assert_int_equal(mpq_xsk_open_shared(s, 2, &cfg, &x, &err), 0);
+	track(s[0]);
+	track(s[1]);
+	for (int round = 1; round <= HAMMER_ROUNDS; round++) {
+		uint64_t end;
+
+		for (int i = 0; i < 2; i++) {
+			h[i] = (struct hammer){.io = s[i]};
+			assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
+		}
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		/* Until the kernel has completed every frame. */
+		end = now_ms() + WAIT_MS;
+		do {
+			mpq_dgram r[8];
+
+			for (int i = 0; i < 2; i++) {
+				mpq_pathio_recv(s[i], r, 8);
+				assert_int_equal(mpq_xsk_get_stats(s[i], &st[i]), 0);
+			}
+			usleep(1000);
+		} while ((st[0].tx_frames_free != per || st[1].tx_frames_free != per) &&
+			 now_ms() < end);
+		for (int i = 0; i < 2; i++) {
+			if (h[i].sent != HAMMER_DGRAMS || st[i].tx_frames_free != per)
+				print_message("     round %d, socket %d: sent %zu of %d, free send "
+					      "frames %llu of %u\n", round, i, h[i].sent,
+					      HAMMER_DGRAMS, (unsigned long long)st[i].tx_frames_free,
+					      per);
+			assert_int_equal(h[i].err, 0);
+			assert_int_equal(h[i].sent, HAMMER_DGRAMS);
+			assert_int_equal(st[i].tx_dgrams, (uint64_t)round * HAMMER_DGRAMS);
+			assert_int_equal(st[i].k_tx_invalid, 0);
+			assert_int_equal(st[i].tx_frames_free, per);
+		}
+	}
+	close_a(s[0]);
+	close_a(s[1]);
 }
 
 /* ---- numbers --------------------------------------------------------------- */
@@ -1172,6 +1281,7 @@ int main(void)
 		cmocka_unit_test_teardown(bad_configs_and_sends, test_teardown),
 		cmocka_unit_test_teardown(steering_program_takes_over, test_teardown),
 		cmocka_unit_test_teardown(shared_sockets_open_and_close, test_teardown),
+		cmocka_unit_test_teardown(shared_sockets_keep_their_frames, test_teardown),
 		cmocka_unit_test_teardown(datagrams_per_second, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
