@@ -81,13 +81,12 @@ _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == MPQ_STEER_CNT
 
 /*
  * libbpf and libxdp print through process-wide hooks whose default writes to
- * stderr. Ours are installed once and send what they are given to the log
- * callback of the object whose call runs on this thread; at other times they
- * hand it to the hooks that were there before.
+ * stderr. Ours are installed once (never saved and restored around calls,
+ * which races between threads) and send what they are given to the log
+ * callback of the object whose call runs on this thread; at other times
+ * they drop it.
  */
 static __thread const mpq_xdp_prog *log_target;
-static libbpf_print_fn_t prev_bpf_print;
-static libxdp_print_fn_t prev_xdp_print;
 static pthread_once_t print_once = PTHREAD_ONCE_INIT;
 
 static void log_lines(const mpq_xdp_prog *p, int level, const char *fmt, va_list ap)
@@ -134,8 +133,8 @@ static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 
 static void install_print(void)
 {
-	prev_bpf_print = libbpf_set_print(bpf_print);
-	prev_xdp_print = libxdp_set_print(xdp_print);
+	libbpf_set_print(bpf_print);
+	libxdp_set_print(xdp_print);
 }
 
 void mpq_bpf_quiet(void)
@@ -197,7 +196,7 @@ int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_ose
 	*out = NULL;
 	if (!config_ok(cfg))
 		return MPQ_ERR_INVALID_ARGUMENT;
-	pthread_once(&print_once, install_print);
+	mpq_bpf_quiet();
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return MPQ_ERR_NOMEM;

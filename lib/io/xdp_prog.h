@@ -28,8 +28,7 @@
  * Logging. Nothing is printed: this module's lines and libbpf's and libxdp's
  * (verifier logs included) go to cfg.log while one of these calls runs on the
  * thread (level 1 ours and libbpf/libxdp warnings, 2 their info, 3 their
- * debug). Their messages at other times go to whatever print hook was set
- * before the first mpq_xdp_prog_new.
+ * debug). Their messages at other times are dropped (mpq_bpf_quiet).
  */
 #ifndef MPQ_IO_XDP_PROG_H
 #define MPQ_IO_XDP_PROG_H
@@ -142,9 +141,11 @@ const char *mpq_xdp_prog_counter_name(unsigned int idx);
 /* The system call that failed last. */
 const mpq_oserr *mpq_xdp_prog_oserr(const mpq_xdp_prog *p);
 
-/* Routes libbpf's and libxdp's messages to the calling module's log callback
- * and drops them otherwise, so nothing in libmpq writes to stderr. Every module
- * that calls into libbpf or libxdp calls this first (idempotent). */
+/* Installs, once per process, the print hooks of libbpf and libxdp that
+ * route their messages to the log callback of the mpq_xdp_prog call running
+ * on the thread and drop them otherwise, so nothing in libmpq writes to
+ * stderr. The only place libmpq sets those hooks: every module that calls
+ * into libbpf or libxdp calls this first (idempotent, thread-safe). */
 void mpq_bpf_quiet(void);
 
 #endif

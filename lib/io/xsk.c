@@ -126,54 +126,58 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* libxdp and libbpf print through process-wide hooks; lib prints nothing. */
-struct quiet {
-	libxdp_print_fn_t xdp;
-	libbpf_print_fn_t bpf;
-};
-
-static void quiet_begin(struct quiet *q)
-{
-	q->xdp = libxdp_set_print(NULL);
-	q->bpf = libbpf_set_print(NULL);
-}
-
-static void quiet_end(const struct quiet *q)
-{
-	libxdp_set_print(q->xdp);
-	libbpf_set_print(q->bpf);
-}
-
 /* libxdp and libbpf name the interface by index in the calling thread's
  * network namespace (detaching the program at close, querying the attach
- * mode): when that is not the object's, the thread enters it for the call.
- * Returns the descriptor to go back with, -1 when there is nothing to undo
- * (the same namespace, or no way to enter it: then as it is). */
-static int enter_netns(const struct xsk_sock *s)
-{
-	struct stat here, there;
-	int cur;
+ * mode). When that is not the object's, |fn| runs in a short-lived thread
+ * that enters it, so the caller's thread never changes namespace and has
+ * nothing to undo. Returns 0, or the errno of the failure that kept |fn|
+ * from running there (the thread or setns). Their print hooks are
+ * mpq_bpf_quiet's (installed at open): a thread not inside an mpq_xdp_prog
+ * call has its messages dropped. */
+struct ns_call {
+	int netns_fd;
+	void (*fn)(void *);
+	void *arg;
+	int err;
+};
 
-	if (s->netns_fd < 0)
-		return -1;
-	cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (cur < 0)
-		return -1;
-	if (fstat(cur, &here) < 0 || fstat(s->netns_fd, &there) < 0 ||
-	    (here.st_ino == there.st_ino && here.st_dev == there.st_dev) ||
-	    setns(s->netns_fd, CLONE_NEWNET) < 0) {
-		close(cur);
-		return -1;
+static void *ns_call_main(void *arg)
+{
+	struct ns_call *c = arg;
+
+	if (setns(c->netns_fd, CLONE_NEWNET) < 0) {
+		c->err = errno;
+		return NULL;
 	}
-	return cur;
+	c->fn(c->arg);
+	return NULL;
 }
 
-static void leave_netns(int prev)
+static bool in_own_netns(const struct xsk_sock *s)
 {
-	if (prev >= 0) {
-		setns(prev, CLONE_NEWNET);
-		close(prev);
+	struct stat here, there;
+
+	if (s->netns_fd < 0 || fstat(s->netns_fd, &there) < 0 ||
+	    stat("/proc/thread-self/ns/net", &here) < 0)
+		return true;	/* nothing better to go by */
+	return here.st_ino == there.st_ino && here.st_dev == there.st_dev;
+}
+
+static int in_netns(const struct xsk_sock *s, void (*fn)(void *), void *arg)
+{
+	struct ns_call c = {.netns_fd = s->netns_fd, .fn = fn, .arg = arg};
+	pthread_t t;
+	int rv;
+
+	if (in_own_netns(s)) {
+		fn(arg);
+		return 0;
 	}
+	rv = pthread_create(&t, NULL, ns_call_main, &c);
+	if (rv != 0)
+		return rv;
+	pthread_join(t, NULL);
+	return c.err;
 }
 
 void mpq_xsk_config_default(mpq_xsk_config *xcfg)
@@ -815,16 +819,14 @@ static void shared_free(struct xsk_shared *sh)
 	free(sh);
 }
 
-/* The last member to go takes the UMEM, the memory and the port along. */
-static void xsk_close(mpq_pathio *io)
+/* The socket out of the shared UMEM; the last member to go takes the UMEM,
+ * the memory and the port along. */
+static void leave_shared(void *arg)
 {
-	struct xsk_sock *s = xsk_of(io);
+	struct xsk_sock *s = arg;
 	struct xsk_shared *sh = s->sh;
-	int back = enter_netns(s);
 	bool last;
-	struct quiet q;
 
-	quiet_begin(&q);
 	shared_lock(sh);
 	if (s->xsk)
 		xsk_socket__delete(s->xsk);
@@ -833,8 +835,16 @@ static void xsk_close(mpq_pathio *io)
 	shared_unlock(sh);
 	if (last)
 		shared_free(sh);
-	quiet_end(&q);
-	leave_netns(back);
+}
+
+static void xsk_close(mpq_pathio *io)
+{
+	struct xsk_sock *s = xsk_of(io);
+
+	/* Without the object's namespace (no thread, setns refused), here:
+	 * the socket and the memory go all the same. */
+	if (in_netns(s, leave_shared, s) != 0)
+		leave_shared(s);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
 	mpq_netif_close(&s->nl);
@@ -929,24 +939,36 @@ static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_conf
 	return rv;
 }
 
+struct xdp_query {
+	int ifindex;
+	int rv;
+	uint8_t attach_mode;
+};
+
+static void xdp_query(void *arg)
+{
+	struct xdp_query *q = arg;
+	LIBBPF_OPTS(bpf_xdp_query_opts, opts);
+
+	q->rv = bpf_xdp_query(q->ifindex, 0, &opts);
+	q->attach_mode = opts.attach_mode;
+}
+
 /* The attach mode and binding the socket ended up with, as text. */
 static void describe_mode(struct xsk_sock *s)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct xdp_query q = {.ifindex = (int)s->base.ifindex, .rv = -1};
 	struct xdp_options opts;
 	socklen_t len = sizeof(opts);
 	const char *attach = "unknown";
-	struct quiet qt;
-	int rv, back;
+	int rv;
 
 	if (getsockopt(s->fd, SOL_XDP, XDP_OPTIONS, &opts, &len) == 0)
 		s->info.zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
-	back = enter_netns(s);
-	quiet_begin(&qt);
-	rv = bpf_xdp_query((int)s->base.ifindex, 0, &q);
-	quiet_end(&qt);
-	leave_netns(back);
-	if (rv == 0) {
+	rv = in_netns(s, xdp_query, &q);
+	if (rv != 0)
+		mpq_oserr_set(&s->base.err, "setns (the socket's network namespace)", rv);
+	if (q.rv == 0) {
 		switch (q.attach_mode) {
 		case XDP_ATTACHED_DRV:
 			attach = "native";
@@ -973,9 +995,7 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 			 mpq_oserr *err)
 {
 	int rv = -EOPNOTSUPP, first = 0;
-	struct quiet q;
 
-	quiet_begin(&q);
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
 		/* The other members bind as the first did. */
 		if (s->index > 0 ? (int)i != s->sh->how : !attempt_allowed(&attempts[i], x))
@@ -997,7 +1017,6 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 	}
 	if (rv == -EBUSY)
 		first = rv; /* the queue is someone else's */
-	quiet_end(&q);
 	if (rv)
 		return mpq_oserr_set(err, "xsk_socket__create", -(first ? first : rv));
 	s->fd = xsk_socket__fd(s->xsk);

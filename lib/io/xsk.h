@@ -52,10 +52,11 @@
  *
  * Opening needs CAP_NET_ADMIN and CAP_BPF (or root) and an Ethernet
  * interface. The object belongs to the network namespace of the thread that
- * opened it; a thread elsewhere may use and close it (with CAP_SYS_ADMIN it
- * enters that namespace for libxdp's calls by interface index). libxdp and
- * libbpf print warnings through process-wide hooks: they are silenced while
- * this backend calls them and restored after.
+ * opened it; a thread elsewhere may use and close it (with CAP_SYS_ADMIN a
+ * short-lived thread enters that namespace for libxdp's calls by interface
+ * index; the caller's thread stays where it is). libxdp and libbpf print
+ * through process-wide hooks: mpq_bpf_quiet's (xdp_prog.h), installed once,
+ * drop what they say during this backend's calls.
  */
 #ifndef MPQ_IO_XSK_H
 #define MPQ_IO_XSK_H

@@ -187,7 +187,8 @@ static size_t quic_long(uint8_t *q, uint8_t first, uint32_t version, const uint8
 	q[o++] = (uint8_t)(version >> 8);
 	q[o++] = (uint8_t)version;
 	q[o++] = (uint8_t)dlen;
-	memcpy(q + o, dcid, dlen);
+	if (dlen)	/* a zero-length DCID may come as NULL */
+		memcpy(q + o, dcid, dlen);
 	o += dlen;
 	q[o++] = 8;
 	memset(q + o, 0x33, 8);

@@ -42,6 +42,8 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "mpq/mpq.h"
 #include "io/netaddr.h"
@@ -1178,6 +1180,68 @@ static void shared_sockets_keep_their_frames(void **state)
 	close_a(s[1]);
 }
 
+/* Opens and closes an xdp object again and again from a thread of its own
+ * in namespace A or B. */
+struct churn {
+	int ns;
+	const char *ifname, *local;
+	int opened;
+};
+
+#define CHURN_ROUNDS 30
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+
+	if (setns(c->ns, CLONE_NEWNET) < 0)
+		return NULL;
+	for (int i = 0; i < CHURN_ROUNDS; i++) {
+		mpq_pathio *io;
+		mpq_oserr err;
+
+		if (open_xsk(c->ifname, c->local, NULL, &io, &err) == 0) {
+			c->opened++;
+			mpq_pathio_close(io);
+		}
+	}
+	return NULL;
+}
+
+/* libbpf's and libxdp's print hooks are process-wide: they are installed
+ * once (mpq_bpf_quiet) and stay, whatever threads open and close objects
+ * at the same time (a save-and-restore around each call could leave them
+ * NULL, or someone else's). */
+static void print_hooks_stay(void **state)
+{
+	struct churn c[2] = {
+		{.ifname = "xa", .local = "10.88.0.1:4433"},
+		{.ifname = "xb", .local = "10.88.0.2:5555"},
+	};
+	libbpf_print_fn_t bpf_hook;
+	libxdp_print_fn_t xdp_hook;
+	pthread_t t[2];
+
+	need_env();
+	close_a(open_a("10.88.0.1:4433", NULL));
+	bpf_hook = libbpf_set_print(NULL);
+	libbpf_set_print(bpf_hook);
+	xdp_hook = libxdp_set_print(NULL);
+	libxdp_set_print(xdp_hook);
+	assert_non_null(bpf_hook);
+	assert_non_null(xdp_hook);
+	c[0].ns = env.ns_a;
+	c[1].ns = env.ns_b;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, churn_main, &c[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(c[0].opened, CHURN_ROUNDS);
+	assert_int_equal(c[1].opened, CHURN_ROUNDS);
+	assert_ptr_equal(libbpf_set_print(bpf_hook), bpf_hook);
+	assert_ptr_equal(libxdp_set_print(xdp_hook), xdp_hook);
+}
+
 /* ---- numbers --------------------------------------------------------------- */
 
 /* Datagrams of 1200 bytes from A to B for |ms|: how many per second left
@@ -1282,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_teardown(steering_program_takes_over, test_teardown),
 		cmocka_unit_test_teardown(shared_sockets_open_and_close, test_teardown),
 		cmocka_unit_test_teardown(shared_sockets_keep_their_frames, test_teardown),
+		cmocka_unit_test_teardown(print_hooks_stay, test_teardown),
 		cmocka_unit_test_teardown(datagrams_per_second, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
