@@ -20,7 +20,7 @@ CC         ?= cc
 CLANG      ?= clang
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-              -Wno-unused-parameter -Wformat=2
+              -Wno-unused-parameter -Wformat=2 -Winfinite-recursion
 ifeq ($(WERROR),1)
 WARN       += -Werror
 endif
