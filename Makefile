@@ -58,6 +58,8 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 SIM_SRCS   := $(sort $(wildcard tests/sim/test_*.c))
 SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
+# Programs the tests/net scripts drive (traffic no tool sends).
+NET_HELPERS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/net/*.c))
 
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
@@ -161,7 +163,7 @@ sim: $(SIM_BINS)
 	@sh ci/run-tests.sh sim $(SIM_BINS)
 
 # End-to-end tests of the tools (loopback; netns/veth ones skip without root).
-net: tools
+net: tools $(NET_HELPERS)
 	@sh ci/run-net.sh
 
 fuzz-smoke: $(FUZZ_BINS)
@@ -170,7 +172,7 @@ fuzz-smoke: $(FUZZ_BINS)
 # make test: everything a fresh machine can run. Each stage prints
 # "N passed, N failed, N skipped" and lists what it skipped and why.
 test check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS)
 	@$(MAKE) --no-print-directory fuzz
 	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
 
@@ -195,4 +197,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(TEST_HELPERS:.o=.d) $(TOOLCOMMON:.o=.d) \
-	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(TOOL_SRCS:%.c=$(BUILD)/%.d)
+	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(NET_HELPERS:%=%.d) $(TOOL_SRCS:%.c=$(BUILD)/%.d)

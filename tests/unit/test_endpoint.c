@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "certs.h"
+#include "noise_initial.h"
 #include "mpq/endpoint.h"
 #include "quic/cid.h"
 #include "quic/cids.h"
@@ -427,24 +428,6 @@ static void new_cids_are_routed_and_retired(void **state)
 	teardown_world(&w);
 }
 
-/* A 1200-byte datagram: a v1 Initial header, random CIDs, noise for payload. */
-static size_t garbage_initial(struct world *w, uint8_t *buf)
-{
-	size_t n = 0;
-	rnd(buf, 1200, w);
-	buf[n++] = (uint8_t)(0xc0 | (buf[0] & 0x0f)); /* long header, fixed bit, Initial */
-	buf[n++] = 0, buf[n++] = 0, buf[n++] = 0, buf[n++] = 1;
-	buf[n++] = 8;
-	n += 8; /* random DCID */
-	buf[n++] = 8;
-	n += 8;
-	buf[n++] = 0; /* no token */
-	size_t left = 1200 - n - 2;
-	buf[n++] = (uint8_t)(0x40 | left >> 8);
-	buf[n++] = (uint8_t)left;
-	return 1200;
-}
-
 static void garbage_initials_create_no_connection(void **state)
 {
 	(void)state;
@@ -458,7 +441,7 @@ static void garbage_initials_create_no_connection(void **state)
 	mpq_conn *c;
 	for (uint16_t i = 0; i < 1000; i++) {
 		addr(&from.remote, 7, (uint16_t)(20000 + i));
-		size_t n = garbage_initial(&w, buf);
+		size_t n = noise_initial(buf, rnd, &w);
 		assert_int_equal(mpq_endpoint_read(w.ep, &from, buf, n, w.now, &c), 0);
 		assert_null(c);
 	}
