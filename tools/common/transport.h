@@ -52,7 +52,9 @@ extern const char *const tool_io_names[];
 	{"handshake-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
 	 .help = "give up a handshake not done after MS ms (default 10000)"}, \
 	{"verbose", NULL, 'v', NULL, TOOL_O_COUNT(type, t.verbose), \
-	 .help = "more output on stderr; repeat for more"}
+	 .help = "more output on stderr; repeat for more"}, \
+	{"quiet", NULL, 'q', NULL, TOOL_O_TRUE(type, t.quiet), \
+	 .help = "only errors and warnings on stderr (no results, no notices)"}
 
 struct tool_transport {
 	uint64_t init_cwnd;	/* packets, 0: the library's default */
@@ -67,6 +69,7 @@ struct tool_transport {
 	uint64_t idle_ms;
 	uint64_t handshake_ms;
 	int verbose;
+	bool quiet;		/* -q: errors and warnings only */
 
 	/* Filled by tool_transport_start. */
 	const char *qlog_dir;	/* the flag or QLOGDIR, checked; NULL: none */

@@ -50,6 +50,7 @@
 #include "io/xsk.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
+#include "connlog.h"
 
 #define DEFAULT_PORT 6121
 #define MAX_LISTEN 64		/* listening addresses */
@@ -155,6 +156,7 @@ struct server {
 	mpq_hq_server *hq;
 	mpq_endpoint *ep;
 	struct tool_callbacks cbw;
+	struct connlog connlog;		/* this worker's connections */
 
 	/* --workers: worker 0 (the main thread) has the others in |workers| */
 	unsigned int worker;
@@ -830,22 +832,15 @@ static int make_tls(struct server *s)
 
 /* ---- Connections ---- */
 
-static void log_closed(const struct server *s, mpq_conn *conn)
+/* Which worker a line is about: -1 without --workers. */
+static int worker_id(const struct server *s)
 {
-	const mpq_conn_error *e = mpq_conn_get_error(conn);
-	char code[40] = "";
-
-	if (s->o.t.verbose < 1)
-		return;
-	if (e->code)
-		snprintf(code, sizeof(code), " with error 0x%llx", (unsigned long long)e->code);
-	tool_err("connection %p closed%s%s%s%s", (void *)conn, e->remote ? " by the client" : "",
-		 code, e->reason[0] ? ": " : "", e->reason);
+	return s->o.workers > 1 ? (int)s->worker : -1;
 }
 
 static void remove_conn(struct server *s, mpq_conn *conn)
 {
-	log_closed(s, conn);
+	connlog_closed(&s->connlog, conn, mpq_loop_now(), s->o.t.quiet, worker_id(s));
 	mpq_hq_server_conn_closed(s->hq, conn);
 	mpq_endpoint_remove(s->ep, conn);
 }
@@ -925,18 +920,26 @@ static int on_dgram(void *ud, mpq_dgram *d)
 	size_t before = mpq_endpoint_conn_count(x->s->ep);
 	mpq_conn *conn;
 
-	mpq_endpoint_read(x->s->ep, &path, d->data, d->len, mpq_loop_now(), &conn);
-	if (conn && mpq_endpoint_conn_count(x->s->ep) > before && x->s->o.t.verbose) {
-		char from[MPQ_ADDR_STRLEN];
+	uint64_t now = mpq_loop_now();
+	char name[CONNLOG_NAME_LEN], from[MPQ_ADDR_STRLEN];
+	int rv = mpq_endpoint_read(x->s->ep, &path, d->data, d->len, now, &conn);
 
+	if (!conn)
+		return 0;
+	connlog_name(conn, name);
+	if (mpq_endpoint_conn_count(x->s->ep) > before) {
+		connlog_opened(&x->s->connlog, conn, now);
 		mpq_addr_format(&d->remote, from, sizeof(from));
-		if (x->s->o.workers > 1)
-			tool_err("connection %p from %s on %s (worker %u)", (void *)conn, from,
+		if (x->s->o.t.verbose && x->s->o.workers > 1)
+			tool_err("connection %s from %s on %s (worker %u)", name, from,
 				 x->sock->name, x->s->worker);
-		else
-			tool_err("connection %p from %s on %s", (void *)conn, from, x->sock->name);
+		else if (x->s->o.t.verbose)
+			tool_err("connection %s from %s on %s", name, from, x->sock->name);
 	}
-	/* A connection the datagram closed is removed once its timer says so. */
+	/* The datagram closed the connection: it is removed (and its line
+	 * said) once its timer says so. */
+	if (rv < 0 && x->s->o.t.verbose)
+		tool_err("connection %s: closing: %s", name, mpq_strerror(rv));
 	return 0;
 }
 
@@ -1151,6 +1154,7 @@ static void cleanup(struct server *s)
 			print_group_counters(&s->listen[i]);
 		mpq_reuseport_close(s->listen[i].group);
 	}
+	connlog_free(&s->connlog);
 	if (s->worker) {
 		mpq_loop_del(s->loop);
 		if (s->stop_fd >= 0)

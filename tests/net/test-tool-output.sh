@@ -1,0 +1,94 @@
+#!/bin/sh
+# What the tools say (issue 10), over one veth pair between two network
+# namespaces (root): the client's one result line per URL (size, time,
+# goodput, paths, where it went) and nothing but errors with -q; --progress
+# into a file: plain lines, one a second, no carriage return or escape code,
+# ending with the result line; with --io auto (the default) an XDP program
+# attached to the client's interface is said in one line without -v, and not
+# with -q; the server's line per finished connection (peer, bytes, paths,
+# duration, close reason) names it by its original DCID, as its qlog file
+# and its -v log do; -q silences it. Prints "N passed, N failed" last.
+#   tests/net/test-tool-output.sh [BINDIR]      (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, tc and AF_XDP"
+need_tools ip tc timeout
+two_namespaces mpqo
+veth_pairs oc os 67 1
+
+mkdir "$tmp/www" "$tmp/qlog" "$tmp/cwd"
+head -c 1000000 /dev/urandom >"$tmp/www/m1"
+in_s timeout 120 "$BIN/mpq-server" --io udp --addr 10.67.1.2 -port 6121 -www "$tmp/www" \
+	--qlog-dir "$tmp/qlog" >"$tmp/server.out" 2>"$tmp/server.err" &
+pids="$pids $!"
+for _ in $(seq 50); do
+	grep -q "^listening on" "$tmp/server.out" && break
+	sleep 0.1
+done
+url=https://10.67.1.2:6121
+
+# client NAME ARG...: the client in its namespace, stderr without the -k
+# warning in $tmp/NAME.err; its exit status.
+client() {
+	name=$1
+	shift
+	(cd "$tmp/cwd" && in_c timeout 60 "$BIN/mpq-client" -k "$@" 2>"$tmp/$name.all" >/dev/null)
+	rc=$?
+	grep -v "WARNING: --insecure" "$tmp/$name.all" >"$tmp/$name.err"
+	return $rc
+}
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# ---- the result line; -q ----
+if client res --io udp --no-progress -o "$tmp/got" "$url/m1" && [ "$(lines "$tmp/res.err")" = 1 ] &&
+	grep -q "^mpq-client: $url/m1: 1.0 MB in [0-9.]* s, [0-9.]* Mbit/s over 1 path, saved as $tmp/got$" \
+		"$tmp/res.err"; then
+	ok "one result line per URL: $(cut -d' ' -f3- "$tmp/res.err")"
+else
+	not_ok "one result line per URL" "$(cat "$tmp/res.err")"
+fi
+if client quiet --io udp -q --discard "$url/m1" "$url/5" && [ "$(lines "$tmp/quiet.err")" = 0 ]; then
+	ok "-q: nothing on stderr (but the -k warning)"
+else
+	not_ok "-q: nothing on stderr" "$(cat "$tmp/quiet.err")"
+fi
+
+# ---- the server's line per connection, named by the original DCID ----
+sleep 0.5
+odcid=$(ls "$tmp/qlog" | sed -n 's/_server\.sqlog.*//p' | head -n 1)
+if [ -n "$odcid" ] && grep -q "^mpq-server: connection $odcid from 10\.67\.1\.1:[0-9]*: [0-9.]* [kMG]*B sent, [0-9.]* [kMG]*B received, 1 path, [0-9.]* s, closed by the client (no error)$" "$tmp/server.err" &&
+	[ "$(grep -c "^mpq-server: connection " "$tmp/server.err")" = 2 ]; then
+	ok "server: one line per finished connection, named as its qlog file ($odcid)"
+else
+	not_ok "server: one line per finished connection" "qlog: $(ls "$tmp/qlog")" \
+		"$(cat "$tmp/server.err")"
+fi
+
+# ---- --progress into a file: plain lines, one a second ----
+in_s tc qdisc add dev os1 root tbf rate 20mbit burst 32kbit latency 400ms
+head -c 6000000 /dev/urandom >"$tmp/www/m6"
+if client prog --io udp --progress --discard "$url/m6" &&
+	! grep -q "$(printf '\r')" "$tmp/prog.err" && ! grep -q "$(printf '\033')" "$tmp/prog.err" &&
+	[ "$(grep -c "Mbit/s  0/1 done" "$tmp/prog.err")" -ge 1 ] &&
+	tail -n 1 "$tmp/prog.err" | grep -q "^mpq-client: $url/m6: 6.0 MB in"; then
+	ok "--progress into a file: $(grep -c "done" "$tmp/prog.err") plain line(s), then the result"
+else
+	not_ok "--progress into a file" "$(od -c "$tmp/prog.err" | head -n 8)"
+fi
+in_s tc qdisc del dev os1 root
+
+# ---- an XDP program attached to the client's interface is said ----
+if client xdp --no-progress --discard "$url/5" &&
+	[ "$(grep -c "xdp on oc1 .*an XDP program is attached to oc1" "$tmp/xdp.err")" = 1 ]; then
+	ok "--io auto as root: the XDP program on oc1 is said in one line"
+else
+	not_ok "--io auto as root: the XDP program on oc1 is said" "$(cat "$tmp/xdp.err")"
+fi
+if client xdpq -q --no-progress --discard "$url/5" && [ "$(lines "$tmp/xdpq.err")" = 0 ]; then
+	ok "--io auto -q: not said"
+else
+	not_ok "--io auto -q: not said" "$(cat "$tmp/xdpq.err")"
+fi
+
+finish

@@ -1,0 +1,290 @@
+/* mpq-client's reports: the JSON summary, result and error lines, the exit
+ * status (CLI.md). See client.h. */
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "common/jsonout.h"
+#include "common/tool.h"
+
+/* CLI.md's name for a path's state; a connection that failed takes its
+ * live paths with it. */
+static const char *path_state(const struct client *c, const mpq_path_stats *st)
+{
+	bool conn_failed = c->conn_err && !c->closing;
+
+	switch (st->state) {
+	case MPQ_PATH_STATE_VALIDATING:
+		return conn_failed ? "failed" : "validating";
+	case MPQ_PATH_STATE_ACTIVE:
+		return conn_failed ? "failed" : st->backup ? "backup" : "active";
+	case MPQ_PATH_STATE_ABANDONED:
+		return "abandoned";
+	default:
+		return "failed";
+	}
+}
+
+static void json_path(struct client *c, struct tool_json *j, const mpq_path_stats *st)
+{
+	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN] = "", ifname[IF_NAMESIZE] = "";
+	const struct cpath *p = path_of(c, st->tuple.user_data);
+	mpq_addr l = st->tuple.local;
+
+	/* A socket on the wildcard: the address the server's datagrams came to. */
+	if (p && mpq_addr_is_any(&l) && p->seen_local.len) {
+		l = p->seen_local;
+		mpq_addr_set_port(&l, mpq_addr_port(&p->sock.io->local));
+	}
+	mpq_addr_format(&l, local, sizeof(local));
+	mpq_addr_format(&st->tuple.remote, remote, sizeof(remote));
+	if (p && p->ifname)
+		snprintf(ifname, sizeof(ifname), "%s", p->ifname);
+	else if (p && p->seen_ifindex)
+		if_indextoname(p->seen_ifindex, ifname);
+
+	tool_json_obj_begin(j);
+	tool_json_key(j, "path_id");
+	tool_json_u64(j, st->path_id);
+	tool_json_key(j, "iface");
+	if (ifname[0])
+		tool_json_str(j, ifname);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "local");
+	tool_json_str(j, local);
+	tool_json_key(j, "remote");
+	tool_json_str(j, remote);
+	tool_json_key(j, "state");
+	tool_json_str(j, path_state(c, st));
+	tool_json_key(j, "bytes_sent");
+	tool_json_u64(j, st->bytes_sent);
+	tool_json_key(j, "bytes_received");
+	tool_json_u64(j, st->bytes_received);
+	tool_json_key(j, "packets_sent");
+	tool_json_u64(j, st->packets_sent);
+	tool_json_key(j, "packets_received");
+	tool_json_u64(j, st->packets_received);
+	tool_json_key(j, "packets_lost");
+	tool_json_u64(j, st->packets_lost);
+	tool_json_key(j, "srtt_ms");
+	if (st->srtt) /* 0: no RTT sample yet */
+		tool_json_num(j, (double)st->srtt / 1e6, 3);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "cwnd");
+	tool_json_u64(j, st->cwnd);
+	tool_json_obj_end(j);
+}
+
+static void json_url(struct tool_json *j, const struct fetch *f)
+{
+	const mpq_hq_request *req = f->req;
+	enum mpq_hq_status st = req ? mpq_hq_request_status(req) : MPQ_HQ_WAITING;
+	const char *sha = req ? mpq_hq_request_sha256(req) : NULL;
+	uint64_t sent = 0, first = 0, last = 0;
+	int errnum;
+
+	if (req)
+		mpq_hq_request_times(req, &sent, &first, &last);
+	tool_json_obj_begin(j);
+	tool_json_key(j, "url");
+	tool_json_str(j, f->url.text);
+	tool_json_key(j, "status");
+	/* A request never sent ended with the connection: incomplete. */
+	tool_json_str(j, mpq_hq_status_name(st < MPQ_HQ_OK ? MPQ_HQ_INCOMPLETE : st));
+	tool_json_key(j, "bytes");
+	tool_json_u64(j, req ? mpq_hq_request_bytes(req) : 0);
+	tool_json_key(j, "sha256");
+	if (sha)
+		tool_json_str(j, sha);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "seconds");
+	tool_json_num(j, sent && last > sent ? (double)(last - sent) / 1e9 : 0, 3);
+	if (st == MPQ_HQ_RESET) {
+		tool_json_key(j, "code");
+		tool_json_u64(j, mpq_hq_request_code(req));
+	}
+	errnum = f->out.errnum ? f->out.errnum : req ? mpq_hq_request_errno(req) : 0;
+	if (errnum) {
+		tool_json_key(j, "error");
+		tool_json_str(j, strerror(errnum));
+	}
+	if (f->out.kind == OUTPUT_FILE || f->out.kind == OUTPUT_DIRECT) {
+		tool_json_key(j, "file");
+		tool_json_str(j, f->out.path);
+	}
+	tool_json_obj_end(j);
+}
+
+void print_json(struct client *c)
+{
+	struct tool_json j;
+	uint64_t total = 0;
+	double secs = (double)(c->end - c->start) / 1e9;
+
+	for (size_t i = 0; i < c->nfetches; i++)
+		if (c->fetches[i].req)
+			total += mpq_hq_request_bytes(c->fetches[i].req);
+	tool_json_init(&j, stdout);
+	tool_json_obj_begin(&j);
+	tool_json_key(&j, "alpn");
+	tool_json_str(&j, c->alpn[0] ? c->alpn : MPQ_HQ_ALPN);
+	tool_json_key(&j, "multipath");
+	tool_json_bool(&j, mpq_conn_is_multipath(c->conn));
+	tool_json_key(&j, "handshake_ms");
+	if (c->stats.handshake_time)
+		tool_json_num(&j, (double)c->stats.handshake_time / 1e6, 3);
+	else
+		tool_json_null(&j);
+	tool_json_key(&j, "seconds");
+	tool_json_num(&j, secs, 3);
+	tool_json_key(&j, "bytes_total");
+	tool_json_u64(&j, total);
+	tool_json_key(&j, "goodput_mbps");
+	tool_json_num(&j, secs > 0 ? (double)total * 8 / secs / 1e6 : 0, 3);
+	if (c->conn_err && !c->closing) {
+		tool_json_key(&j, "error");
+		tool_json_str(&j, c->reason);
+	}
+	tool_json_key(&j, "urls");
+	tool_json_arr_begin(&j);
+	for (size_t i = 0; i < c->nfetches; i++)
+		json_url(&j, &c->fetches[i]);
+	tool_json_arr_end(&j);
+	tool_json_key(&j, "paths");
+	tool_json_arr_begin(&j);
+	for (size_t i = 0; i < mpq_conn_path_count(c->conn); i++) {
+		mpq_path_stats st;
+
+		/* Path IDs are used in order, but a slot may never have been. */
+		if (mpq_conn_get_path_stats(c->conn, i, &st) == 0 && st.state)
+			json_path(c, &j, &st);
+	}
+	tool_json_arr_end(&j);
+	tool_json_obj_end(&j);
+	fflush(stdout);
+}
+
+static bool fetch_ok(const struct fetch *f)
+{
+	return f->req && mpq_hq_request_status(f->req) == MPQ_HQ_OK && !f->out.errnum;
+}
+
+/* One line per URL that did not arrive whole, saying what became of its
+ * file. With |conn_failed| only those whose output was opened (the
+ * connection's own line said the rest). */
+static void report_failed_urls(const struct client *c, bool conn_failed)
+{
+	for (size_t i = 0; i < c->nfetches; i++) {
+		const struct fetch *f = &c->fetches[i];
+		enum mpq_hq_status st = f->req ? mpq_hq_request_status(f->req) : MPQ_HQ_WAITING;
+		uint64_t bytes = f->req ? mpq_hq_request_bytes(f->req) : 0;
+		int errnum = f->req ? mpq_hq_request_errno(f->req) : 0;
+		char note[sizeof(f->out.path) + 64], why[128];
+
+		if (fetch_ok(f) || (conn_failed && (!f->req || f->out.kind == OUTPUT_NONE)))
+			continue;
+		output_note(&f->out, bytes, note, sizeof(note));
+		if (f->out.errnum && !f->req) {
+			tool_err("%s: cannot create %s: %s", f->url.text, f->out.path,
+				 strerror(f->out.errnum));
+			continue;
+		}
+		if (f->out.errnum)
+			snprintf(why, sizeof(why), "cannot save it: %s", strerror(f->out.errnum));
+		else if (st == MPQ_HQ_RESET)
+			snprintf(why, sizeof(why), "%s (stream reset with code 0x%llx)",
+				 mpq_hq_code_name(mpq_hq_request_code(f->req)),
+				 (unsigned long long)mpq_hq_request_code(f->req));
+		else if (errnum)
+			snprintf(why, sizeof(why), "cannot write it: %s", strerror(errnum));
+		else
+			snprintf(why, sizeof(why), "incomplete");
+		tool_err("%s: %s%s%s", f->url.text, why, note[0] ? "; " : "", note);
+	}
+}
+
+/* "over 2 paths (61 % + 39 %)": the paths that brought data, and their shares. */
+static void paths_text(const struct client *c, char *buf, size_t len)
+{
+	uint64_t got[MAX_PATHS] = {0}, total = 0;
+	size_t n = 0, off;
+
+	for (size_t i = 0; i < mpq_conn_path_count(c->conn) && n < MAX_PATHS; i++) {
+		mpq_path_stats st;
+
+		if (mpq_conn_get_path_stats(c->conn, i, &st) == 0 && st.state &&
+		    st.bytes_received) {
+			got[n++] = st.bytes_received;
+			total += st.bytes_received;
+		}
+	}
+	off = (size_t)snprintf(buf, len, "over %zu path%s", n, n == 1 ? "" : "s");
+	for (size_t i = 0; n > 1 && i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u %%%s", i ? " + " : " (",
+					(unsigned int)(got[i] * 100 / total), i + 1 == n ? ")" : "");
+}
+
+/* One line per URL fetched whole: size, time, goodput, paths, where it went. */
+static void report_results(const struct client *c)
+{
+	char paths[128];
+
+	paths_text(c, paths, sizeof(paths));
+	for (size_t i = 0; i < c->nfetches; i++) {
+		const struct fetch *f = &c->fetches[i];
+		uint64_t sent = 0, first = 0, last = 0, bytes;
+		char size[32], where[sizeof(f->out.path) + 16];
+		double secs;
+
+		if (!fetch_ok(f))
+			continue;
+		bytes = mpq_hq_request_bytes(f->req);
+		mpq_hq_request_times(f->req, &sent, &first, &last);
+		secs = last > sent ? (double)(last - sent) / 1e9 : 0;
+		tool_fmt_bytes(size, sizeof(size), bytes);
+		if (f->out.kind == OUTPUT_NONE)
+			snprintf(where, sizeof(where), "discarded");
+		else if (f->out.kind == OUTPUT_FILE)
+			snprintf(where, sizeof(where), "saved as %s", f->out.path);
+		else
+			snprintf(where, sizeof(where), "written to %s", f->out.path);
+		tool_err("%s: %s in %.2f s, %.1f Mbit/s %s, %s", f->url.text, size, secs,
+			 secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0, paths, where);
+	}
+}
+
+/* The exit status of CLI.md, with one line saying why when it is not 0
+ * (and one per URL whose file was left as it was). */
+int verdict(struct client *c)
+{
+	bool all_ok = true;
+
+	for (size_t i = 0; i < c->nfetches; i++)
+		all_ok = all_ok && fetch_ok(&c->fetches[i]);
+	if (!c->o.t.quiet)
+		report_results(c);
+	if (c->conn_err && !c->closing && !c->handshake_done) {
+		tool_err("cannot connect to %s: %s", c->server, c->reason);
+		return TOOL_EXIT_CONN;
+	}
+	if (c->conn_err && !c->closing && !all_ok) {
+		bool interrupted = strcmp(c->reason, "interrupted") == 0;
+
+		if (interrupted)
+			tool_err("interrupted");
+		else
+			tool_err("connection to %s failed: %s", c->server, c->reason);
+		report_failed_urls(c, true);
+		return interrupted ? TOOL_EXIT_FAIL : TOOL_EXIT_CONN;
+	}
+	if (!all_ok) {
+		report_failed_urls(c, false);
+		return TOOL_EXIT_FAIL;
+	}
+	return TOOL_EXIT_OK;
+}
+
