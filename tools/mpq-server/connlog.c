@@ -51,7 +51,7 @@ static uint64_t forget(struct connlog *l, const mpq_conn *conn)
 }
 
 /* "closed by the client (no error)", "closed by the server with error 0x1: why",
- * "idle timeout". */
+ * "closed silently (idle or handshake timeout)". */
 static void close_text(const mpq_conn *conn, char *buf, size_t len)
 {
 	const mpq_conn_error *e = mpq_conn_get_error(conn);
@@ -95,12 +95,13 @@ void connlog_closed(struct connlog *l, mpq_conn *conn, uint64_t now, bool quiet,
 	if (start && now >= start)
 		snprintf(secs, sizeof(secs), ", %.2f s", (double)(now - start) / 1e9);
 	close_text(conn, why, sizeof(why));
+	/* Not "connection X from": that is the -v line of a new one. */
 	if (worker >= 0)
-		tool_err("connection %s from %s: %s sent, %s received, %zu path%s%s, %s [worker %d]",
-			 name, peer, sent, got, paths, paths == 1 ? "" : "s", secs, why, worker);
+		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s [worker %d]",
+			 name, peer, why, sent, got, paths, paths == 1 ? "" : "s", secs, worker);
 	else
-		tool_err("connection %s from %s: %s sent, %s received, %zu path%s%s, %s", name, peer,
-			 sent, got, paths, paths == 1 ? "" : "s", secs, why);
+		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s", name, peer,
+			 why, sent, got, paths, paths == 1 ? "" : "s", secs);
 }
 
 void connlog_free(struct connlog *l)
