@@ -17,13 +17,15 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "io/netaddr.h"
 #include "io/xdp_prog.h"
 
 #define PORT 4433
 #define ROUNDS 5
 #define UMEM_SZ (16 * XSK_UMEM__DEFAULT_FRAME_SIZE)
 
-/* Ethernet + IPv4 (192.0.2.1 → 192.0.2.2) + UDP 50123 → PORT, lengths unset. */
+/* Ethernet + IPv4 (192.0.2.1 → 192.0.2.2, the address served) + UDP 50123 → PORT,
+ * lengths unset. */
 static const uint8_t hdr[42] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
 	0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
@@ -72,7 +74,6 @@ static void frame(struct bcase *c, const char *name, const uint8_t *q, size_t ql
 
 int main(int argc, char **argv)
 {
-	static const uint8_t foreign[8] = {0x5a, 1, 2, 3, 4, 5, 6, 7};
 	static const struct bpf_insn pass[] = {
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
 		{.code = BPF_JMP | BPF_EXIT},
@@ -90,7 +91,6 @@ int main(int argc, char **argv)
 	struct xsk_socket *xsk;
 	mpq_xdp_prog_config cfg;
 	mpq_xdp_prog *p;
-	mpq_cid cid = {.len = 8};
 	struct bcase cases[5];
 	uint8_t q[1200];
 	void *area;
@@ -108,6 +108,8 @@ int main(int argc, char **argv)
 	mpq_xdp_prog_config_default(&cfg);
 	cfg.ports[0] = PORT;
 	cfg.n_workers = 4;
+	cfg.n_addrs = 1;
+	mpq_addr_parse(&cfg.addrs[0], "192.0.2.2:0");
 	if (mpq_xdp_prog_new(&p, &cfg, NULL) || mpq_xdp_prog_load(p)) {
 		fprintf(stderr, "bench_xdp_prog: cannot load the steering program\n");
 		return 1;
@@ -122,15 +124,13 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t w = 0; w < cfg.n_workers; w++)
 		mpq_xdp_prog_set_xsk(p, 0, w, xsk_socket__fd(xsk));
-	memcpy(cid.data, foreign, 8);
-	mpq_xdp_prog_cid_add(p, &cid, 1);
 
-	q[0] = 0x43;		/* short header, DCID in the CID map */
-	memcpy(q + 1, foreign, 8);
+	q[0] = 0x43;		/* short header, our layout, worker 2 */
+	memcpy(q + 1, "\x07\x02\xa1\xa2\xa3\xa4\xa5\xa6", 8);
 	memset(q + 9, 0xee, 1191);
-	frame(&cases[0], "short header, CID in map  ", q, 100, XDP_REDIRECT);
-	memcpy(q + 1, "\x07\x02\xa1\xa2\xa3\xa4\xa5\xa6", 8);	/* our layout, worker 2 */
-	frame(&cases[1], "short header, worker ID   ", q, 100, XDP_REDIRECT);
+	frame(&cases[0], "short header, worker ID   ", q, 100, XDP_REDIRECT);
+	frame(&cases[1], "to an address not served  ", q, 100, XDP_PASS);
+	cases[1].frame[33] = 9;	/* 192.0.2.9 */
 	memset(q, 0, sizeof(q));	/* v1 Initial, unknown 8-byte DCID */
 	memcpy(q, "\xc3\x00\x00\x00\x01\x08\x11\x22\x33\x44\x55\x66\x77\x88\x08", 15);
 	frame(&cases[2], "Initial, 4-tuple hash     ", q, 1200, XDP_REDIRECT);

@@ -5,8 +5,8 @@
  * out in mpq_steer.h; lib/io/xdp_prog.c loads this program through libxdp.
  *
  * Parsing is bounded: every read is checked against data_end, the only loop
- * (the long header DCID) runs at most MPQ_STEER_MAX_CID_LEN times, and any
- * frame that does not parse is XDP_PASS.
+ * (over cfg.ports) is unrolled, and any frame that does not parse is
+ * XDP_PASS.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -43,10 +43,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MPQ_STEER_CID_MAP_SIZE);
-	__type(key, struct mpq_steer_cid_key);
-	__type(value, struct mpq_steer_cid_val);
-} MPQ_STEER_MAP_CIDS SEC(".maps");
+	__uint(max_entries, MPQ_STEER_MAX_ADDRS);
+	__type(key, struct mpq_steer_addr_key);
+	__type(value, __u32);
+} MPQ_STEER_MAP_ADDRS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,6 +102,24 @@ static __always_inline int our_port(__u16 port)
 	return 0;
 }
 
+/* Whether the destination address of |l3| (IPv4, or |v6|), already checked
+ * to be whole, is one we serve: transit traffic and other addresses of the
+ * interface go to the kernel. */
+static __always_inline int our_addr(void *l3, int v6)
+{
+	struct mpq_steer_addr_key key;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	if (v6) {
+		key.family = 6;
+		__builtin_memcpy(key.addr, &((struct ipv6hdr *)l3)->daddr, 16);
+	} else {
+		key.family = 4;
+		__builtin_memcpy(key.addr, &((struct iphdr *)l3)->daddr, 4);
+	}
+	return bpf_map_lookup_elem(&MPQ_STEER_MAP_ADDRS, &key) != NULL;
+}
+
 /* Initial or 0-RTT: the client chose the DCID, so it routes by 4-tuple
  * (QUIC-LB). The type bits differ between v1 and v2 (RFC 9369 §3.2). */
 static __always_inline __u32 client_chosen_dcid(__u8 first, __u32 version)
@@ -151,9 +169,7 @@ int MPQ_STEER_PROG(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct udphdr *udp;
-	struct mpq_steer_cid_key key;
-	struct mpq_steer_cid_val *val;
-	__u8 *q, first;
+	__u8 *q, first, len = 0;
 	__u32 version = 0, hashed = 0, worker;
 	__be16 proto;
 	void *l3;
@@ -207,17 +223,16 @@ int MPQ_STEER_PROG(struct xdp_md *ctx)
 		return pass(MPQ_STEER_CNT_TRUNCATED);
 	if (!our_port(bpf_ntohs(udp->dest)))
 		return pass(MPQ_STEER_CNT_NOT_OUR_PORT);
+	if (!our_addr(l3, v6))
+		return pass(MPQ_STEER_CNT_NOT_OUR_ADDR);
 
 	q = (void *)(udp + 1);
 	if ((void *)(q + 1) > end)
 		return pass(MPQ_STEER_CNT_TRUNCATED);
 	first = q[0];
 	is_long = first & QUIC_LONG_HEADER;
-	__builtin_memset(&key, 0, sizeof(key));
 	if (is_long) {
 		/* flags(1) version(4) DCID length(1) DCID (RFC 8999 §5.1) */
-		__u8 len;
-
 		if ((void *)(q + 6) > end)
 			return pass(MPQ_STEER_CNT_TRUNCATED);
 		__builtin_memcpy(&version, q + 1, 4);
@@ -225,31 +240,19 @@ int MPQ_STEER_PROG(struct xdp_md *ctx)
 		if (len > MPQ_STEER_MAX_CID_LEN)
 			return pass(MPQ_STEER_CNT_BAD_CID_LEN);
 		q += 6;
-#pragma unroll
-		for (int i = 0; i < MPQ_STEER_MAX_CID_LEN; i++) {
-			if (i < len) {
-				if ((void *)(q + i + 1) > end)
-					return pass(MPQ_STEER_CNT_TRUNCATED);
-				key.cid[i] = q[i];
-			}
-		}
-		key.len = len;
+		if ((void *)(q + len) > end)
+			return pass(MPQ_STEER_CNT_TRUNCATED);
 		hashed = client_chosen_dcid(first, version);
 	} else {
 		/* flags(1) DCID of our fixed length */
 		if ((void *)(q + 1 + MPQ_STEER_CID_LEN) > end)
 			return pass(MPQ_STEER_CNT_TRUNCATED);
-		__builtin_memcpy(key.cid, q + 1, MPQ_STEER_CID_LEN);
-		key.len = MPQ_STEER_CID_LEN;
+		q += 1;
+		len = MPQ_STEER_CID_LEN;
 	}
-
-	val = bpf_map_lookup_elem(&MPQ_STEER_MAP_CIDS, &key);
-	if (val)
-		return redirect(ctx, val->worker,
-				is_long ? MPQ_STEER_CNT_LONG_MAP_HIT : MPQ_STEER_CNT_SHORT_MAP_HIT);
-
-	if (key.len == MPQ_STEER_CID_LEN && key.cid[0] == MPQ_STEER_CID_FIRST_OCTET) {
-		worker = key.cid[MPQ_STEER_CID_WORKER_OFFSET];
+	if (len == MPQ_STEER_CID_LEN && (void *)(q + MPQ_STEER_CID_LEN) <= end &&
+	    q[0] == MPQ_STEER_CID_FIRST_OCTET) {
+		worker = q[MPQ_STEER_CID_WORKER_OFFSET];
 		/* A client-chosen DCID may look like ours by chance: one whose
 		 * worker ID we do not have still goes by hash. */
 		if (worker < mpq_steer_cfg.n_workers || !hashed)

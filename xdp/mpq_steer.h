@@ -8,13 +8,16 @@
  *
  * What the program does with a frame, in order:
  *   Ethernet (one 802.1Q/802.1ad tag allowed) → IPv4 (options skipped, no
- *   fragments) or IPv6 (no extension headers) → UDP to one of cfg.ports →
- *   QUIC: long header → DCID of its explicit length (≤ 20); short header →
- *   DCID of MPQ_STEER_CID_LEN bytes. Then:
- *     1. the DCID is in MPQ_STEER_MAP_CIDS            → that worker
- *     2. the DCID has our layout (lib/quic/cid.h)     → the worker ID it carries
- *     3. an Initial or 0-RTT packet (v1 or v2)        → hash of the 4-tuple
- *     4. anything else                                → XDP_PASS
+ *   fragments) or IPv6 (no extension headers) → UDP to one of cfg.ports and
+ *   to an address in MPQ_STEER_MAP_ADDRS → QUIC: long header → DCID of its
+ *   explicit length (≤ 20); short header → DCID of MPQ_STEER_CID_LEN bytes.
+ *   Then:
+ *     1. the DCID has our layout (lib/quic/cid.h)     → the worker ID it carries
+ *     2. an Initial or 0-RTT packet (v1 or v2)        → hash of the 4-tuple
+ *     3. anything else                                → XDP_PASS
+ *   Every CID we issue carries its worker's ID, so no CID → worker table is
+ *   kept: a client-chosen DCID only comes in Initial and 0-RTT packets, and
+ *   their 4-tuple hash sends them all to one worker.
  *   A worker becomes XSKMAP slot MPQ_STEER_SLOT(rx queue, worker); a slot
  *   without a socket makes bpf_redirect_map fall back to XDP_PASS.
  * Every frame bumps exactly one decision counter (MPQ_STEER_CNT_NOT_IP ..
@@ -27,12 +30,12 @@
 #include <linux/types.h>
 
 /* Bumped whenever the maps, the configuration or the decisions change. */
-#define MPQ_STEER_VERSION 1
+#define MPQ_STEER_VERSION 2
 
 /* The program (its function name, also its kernel name) and its maps. */
 #define MPQ_STEER_PROG mpq_steer
 #define MPQ_STEER_MAP_XSKS mpq_xsks		/* XSKMAP: slot → AF_XDP socket */
-#define MPQ_STEER_MAP_CIDS mpq_cids		/* HASH: mpq_steer_cid_key → mpq_steer_cid_val */
+#define MPQ_STEER_MAP_ADDRS mpq_addrs		/* HASH: mpq_steer_addr_key → __u32 (1) */
 #define MPQ_STEER_MAP_COUNTERS mpq_counters	/* PERCPU_ARRAY: MPQ_STEER_CNT_* → __u64 */
 #define MPQ_STEER_STR_(x) #x
 #define MPQ_STEER_STR(x) MPQ_STEER_STR_(x)
@@ -40,7 +43,7 @@
 #define MPQ_STEER_XSKMAP_SIZE 256	/* slots: rx queues × workers */
 #define MPQ_STEER_MAX_WORKERS 256	/* the worker ID is one octet */
 #define MPQ_STEER_MAX_PORTS 8
-#define MPQ_STEER_CID_MAP_SIZE 65536	/* default max_entries of MPQ_STEER_MAP_CIDS */
+#define MPQ_STEER_MAX_ADDRS 64		/* local addresses served, both families */
 
 /* The CIDs we issue (lib/quic/cid.h, QUIC-LB plaintext layout): 8 octets,
  * octet 0 = config rotation 0 ‖ length of the rest (7), octet 1 = worker ID,
@@ -63,22 +66,16 @@ struct mpq_steer_config {
 	__u32 pad;
 };
 
-/* Key of MPQ_STEER_MAP_CIDS. Bytes of |cid| past |len| and |pad| are zero. */
-struct mpq_steer_cid_key {
-	__u8 len;				/* 0..MPQ_STEER_MAX_CID_LEN */
-	__u8 pad[3];
-	__u8 cid[MPQ_STEER_MAX_CID_LEN];
-};
-
-/* Value of MPQ_STEER_MAP_CIDS. */
-struct mpq_steer_cid_val {
-	__u32 worker;				/* < cfg.n_workers */
-	__u32 pad;				/* zero */
+/* Key of MPQ_STEER_MAP_ADDRS: a local address whose datagrams to our ports
+ * are ours. IPv4 in the first 4 octets of |addr|, the rest zero. */
+struct mpq_steer_addr_key {
+	__u8 family;				/* 4 or 6 */
+	__u8 pad[3];				/* zero */
+	__u8 addr[16];
 };
 
 _Static_assert(sizeof(struct mpq_steer_config) == 32, "mpq_steer_config layout");
-_Static_assert(sizeof(struct mpq_steer_cid_key) == 24, "mpq_steer_cid_key layout");
-_Static_assert(sizeof(struct mpq_steer_cid_val) == 8, "mpq_steer_cid_val layout");
+_Static_assert(sizeof(struct mpq_steer_addr_key) == 20, "mpq_steer_addr_key layout");
 _Static_assert(MPQ_STEER_MAX_WORKERS <= 256, "worker ID is one octet");
 
 /* The counters: X(enum suffix, name user space shows). The decisions come
@@ -89,16 +86,15 @@ _Static_assert(MPQ_STEER_MAX_WORKERS <= 256, "worker ID is one octet");
 	X(IP_FRAGMENT, ip_fragment)	/* an IPv4 fragment */		\
 	X(NOT_UDP, not_udp)		/* TCP, ICMP, IPv6 extension headers */ \
 	X(NOT_OUR_PORT, not_our_port)	/* UDP to another port */	\
+	X(NOT_OUR_ADDR, not_our_addr)	/* to our port, not an address we serve */ \
 	X(TRUNCATED, truncated)		/* the frame ends inside a header */ \
 	X(BAD_CID_LEN, bad_cid_len)	/* long header DCID longer than 20 */ \
-	X(NO_ROUTE, no_route)		/* QUIC, DCID unknown, not an Initial */ \
+	X(NO_ROUTE, no_route)		/* QUIC, DCID not ours, not an Initial */ \
 	X(BAD_WORKER, bad_worker)	/* worker ID ≥ n_workers, or no such slot */ \
-	X(SHORT_MAP_HIT, short_map_hit)	/* short header, DCID in the CID map */ \
-	X(LONG_MAP_HIT, long_map_hit)	/* long header, DCID in the CID map */ \
 	X(SHORT_WORKER_ID, short_worker_id) /* short header, worker ID from our CID */ \
 	X(LONG_WORKER_ID, long_worker_id) /* long header, worker ID from our CID */ \
-	X(INITIAL_HASH, initial_hash)	/* Initial, unknown DCID: 4-tuple hash */ \
-	X(ZERO_RTT_HASH, zero_rtt_hash)	/* 0-RTT, unknown DCID: 4-tuple hash */ \
+	X(INITIAL_HASH, initial_hash)	/* Initial, DCID not ours: 4-tuple hash */ \
+	X(ZERO_RTT_HASH, zero_rtt_hash)	/* 0-RTT, DCID not ours: 4-tuple hash */ \
 	X(REDIRECTED, redirected)	/* verdict XDP_REDIRECT */	\
 	X(REDIRECT_FAILED, redirect_failed) /* no socket in the slot: XDP_PASS */ \
 	X(PASSED, passed)		/* verdict XDP_PASS (failed redirects too) */

@@ -2,6 +2,8 @@
  * See xdp_prog.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "io/netaddr.h"
 #include "io/xdp_prog.h"
 #include "mpq_steer.skel.h"
 
@@ -173,17 +176,23 @@ void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg)
 	cfg->n_workers = 1;
 }
 
+static bool is_ip(const mpq_addr *a)
+{
+	return a->ss.ss_family == AF_INET || a->ss.ss_family == AF_INET6;
+}
+
 static bool config_ok(const mpq_xdp_prog_config *cfg)
 {
 	bool port = false;
 
 	for (int i = 0; i < MPQ_STEER_MAX_PORTS; i++)
 		port |= cfg->ports[i] != 0;
-	if (!port || cfg->n_workers < 1 || cfg->n_workers > MPQ_STEER_MAX_WORKERS)
+	if (!port || cfg->n_workers < 1 || cfg->n_workers > MPQ_STEER_MAX_WORKERS ||
+	    cfg->n_addrs > MPQ_XDP_PROG_CFG_ADDRS)
 		return false;
-	if (cfg->share_cids && (!cfg->share_cids->loaded ||
-				cfg->share_cids->cfg.n_workers != cfg->n_workers))
-		return false;
+	for (uint32_t i = 0; i < cfg->n_addrs; i++)
+		if (!is_ip(&cfg->addrs[i]))
+			return false;
 	return true;
 }
 
@@ -223,23 +232,6 @@ int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_ose
 	sc->n_workers = cfg->n_workers;
 	sc->hash_seed = cfg->hash_seed;
 	sc->version = MPQ_STEER_VERSION;
-	if (cfg->cid_map_size) {
-		ret = bpf_map__set_max_entries(p->skel->maps.MPQ_STEER_MAP_CIDS,
-					       cfg->cid_map_size);
-		if (ret) {
-			ret = fail(p, "cid map size", ret);
-			goto err;
-		}
-	}
-	if (cfg->share_cids) {
-		int fd = bpf_map__fd(cfg->share_cids->skel->maps.MPQ_STEER_MAP_CIDS);
-
-		ret = bpf_map__reuse_fd(p->skel->maps.MPQ_STEER_MAP_CIDS, fd);
-		if (ret) {
-			ret = fail(p, "cid map reuse", ret);
-			goto err;
-		}
-	}
 	leave(0);
 	*out = p;
 	return 0;
@@ -262,6 +254,47 @@ static void loaded(mpq_xdp_prog *p)
 		p->info.prog_id = pi.id;
 }
 
+/* The addresses of interface |ifindex| (of |family|, 0: both) served. */
+static int serve_interface(mpq_xdp_prog *p, int ifindex, int family)
+{
+	mpq_addr addrs[MPQ_STEER_MAX_ADDRS];
+	char name[IF_NAMESIZE];
+	int n, ret;
+
+	if (!if_indextoname((unsigned int)ifindex, name))
+		return mpq_oserr_set(&p->err, "if_indextoname", errno);
+	n = mpq_if_addrs(name, addrs, MPQ_STEER_MAX_ADDRS);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < MPQ_STEER_MAX_ADDRS; i++) {
+		if (family && addrs[i].ss.ss_family != family)
+			continue;
+		ret = mpq_xdp_prog_addr_add(p, &addrs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Serves cfg.addrs: wildcards (and no addresses at all) stand for those of
+ * interface |ifindex|, skipped when it is 0. */
+static int serve_config(mpq_xdp_prog *p, int ifindex)
+{
+	int ret = 0;
+
+	if (p->cfg.n_addrs == 0)
+		return ifindex ? serve_interface(p, ifindex, 0) : 0;
+	for (uint32_t i = 0; i < p->cfg.n_addrs && ret == 0; i++) {
+		const mpq_addr *a = &p->cfg.addrs[i];
+
+		if (!mpq_addr_is_any(a))
+			ret = mpq_xdp_prog_addr_add(p, a);
+		else if (ifindex)
+			ret = serve_interface(p, ifindex, a->ss.ss_family);
+	}
+	return ret;
+}
+
 int mpq_xdp_prog_load(mpq_xdp_prog *p)
 {
 	int ret;
@@ -273,7 +306,7 @@ int mpq_xdp_prog_load(mpq_xdp_prog *p)
 	if (ret)
 		return leave(fail(p, "load", ret));
 	loaded(p);
-	return leave(0);
+	return leave(serve_config(p, 0));
 }
 
 /* Detaches every program named PROG_NAME from |ifindex|: one left by a run
@@ -380,6 +413,14 @@ int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode)
 	loaded(p);
 	p->info.ifindex = ifindex;
 	p->info.mode = used;
+	ret = serve_config(p, ifindex);
+	if (ret) {
+		xlog(p, 1, "ifindex %d: the addresses to serve could not be set: detaching",
+		     ifindex);
+		leave(0);
+		mpq_xdp_prog_detach(p);
+		return ret;
+	}
 	p->info.dispatcher = behind_dispatcher(ifindex);
 	xlog(p, 1, "ifindex %d: %s (id %u) attached in %s mode, %s", ifindex, PROG_NAME,
 	     p->info.prog_id, mode_name(used),
@@ -452,37 +493,42 @@ int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int x
 	return ret ? fail(p, "xskmap update", -errno) : 0;
 }
 
-static bool cid_key(struct mpq_steer_cid_key *key, const mpq_cid *cid)
+static bool addr_key(struct mpq_steer_addr_key *key, const mpq_addr *a)
 {
-	if (cid->len > MPQ_STEER_MAX_CID_LEN)
-		return false;
 	memset(key, 0, sizeof(*key));
-	key->len = cid->len;
-	memcpy(key->cid, cid->data, cid->len);
-	return true;
+	if (a->ss.ss_family == AF_INET && a->len >= sizeof(struct sockaddr_in)) {
+		key->family = 4;
+		memcpy(key->addr, &((const struct sockaddr_in *)&a->ss)->sin_addr, 4);
+	} else if (a->ss.ss_family == AF_INET6 && a->len >= sizeof(struct sockaddr_in6)) {
+		key->family = 6;
+		memcpy(key->addr, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	return !mpq_addr_is_any(a);
 }
 
-int mpq_xdp_prog_cid_add(mpq_xdp_prog *p, const mpq_cid *cid, uint32_t worker)
+int mpq_xdp_prog_addr_add(mpq_xdp_prog *p, const mpq_addr *addr)
 {
-	struct mpq_steer_cid_key key;
-	struct mpq_steer_cid_val val = {.worker = worker};
+	struct mpq_steer_addr_key key;
+	__u32 one = 1;
 
-	if (!p->loaded || worker >= p->cfg.n_workers || !cid_key(&key, cid))
+	if (!p->loaded || !addr_key(&key, addr))
 		return MPQ_ERR_INVALID_ARGUMENT;
-	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.MPQ_STEER_MAP_CIDS), &key, &val,
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.MPQ_STEER_MAP_ADDRS), &key, &one,
 				BPF_ANY))
-		return fail(p, "cid map update", -errno);
+		return fail(p, "addr map update", -errno);
 	return 0;
 }
 
-int mpq_xdp_prog_cid_del(mpq_xdp_prog *p, const mpq_cid *cid)
+int mpq_xdp_prog_addr_del(mpq_xdp_prog *p, const mpq_addr *addr)
 {
-	struct mpq_steer_cid_key key;
+	struct mpq_steer_addr_key key;
 
-	if (!p->loaded || !cid_key(&key, cid))
+	if (!p->loaded || !addr_key(&key, addr))
 		return MPQ_ERR_INVALID_ARGUMENT;
-	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.MPQ_STEER_MAP_CIDS), &key))
-		return fail(p, "cid map delete", -errno);
+	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.MPQ_STEER_MAP_ADDRS), &key))
+		return fail(p, "addr map delete", -errno);
 	return 0;
 }
 

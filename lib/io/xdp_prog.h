@@ -2,15 +2,22 @@
  * The steering program of xdp/ (DESIGN.md "steering (xdp/)"; layout in
  * xdp/mpq_steer.h): loaded from the object embedded in libmpq, attached
  * through libxdp, and its maps kept here: the XSKMAP (one AF_XDP socket per
- * rx queue and worker), the CID map (CID → worker) and the per-CPU counters.
- * One object per interface; objects on several interfaces may share one CID
- * map (cfg.share_cids).
+ * rx queue and worker), the local addresses served and the per-CPU counters.
+ * One object per interface. Workers are found by the worker ID our CIDs
+ * carry (mpq_steer.h), so there is no CID table to keep.
+ *
+ * Addresses: only datagrams to cfg.ports at one of the addresses served are
+ * steered; the same ports at other addresses (transit traffic, addresses of
+ * the interface served by someone else) go to the kernel. At attach the
+ * program serves cfg.addrs, a wildcard there standing for every address of
+ * its family the interface has then; no cfg.addrs at all means every address
+ * of the interface. mpq_xdp_prog_addr_add/_del change the set later.
  *
  * Life: mpq_xdp_prog_new (configure) → mpq_xdp_prog_attach (load and attach)
- * → mpq_xdp_prog_set_xsk / mpq_xdp_prog_cid_add as sockets and CIDs come and
- * go → mpq_xdp_prog_del (detaches). mpq_xdp_prog_load instead of attach
- * loads the program without attaching it, for BPF_PROG_TEST_RUN on
- * mpq_xdp_prog_fd (tests, benchmarks).
+ * → mpq_xdp_prog_set_xsk as sockets come and go → mpq_xdp_prog_del
+ * (detaches). mpq_xdp_prog_load instead of attach loads the program without
+ * attaching it, for BPF_PROG_TEST_RUN on mpq_xdp_prog_fd (tests,
+ * benchmarks); it serves the addresses of cfg.addrs that are not wildcards.
  *
  * Attaching. libxdp puts the program behind its multi-program dispatcher when
  * it can, so it coexists with other XDP programs; the dispatcher keeps its
@@ -42,6 +49,8 @@
 
 typedef struct mpq_xdp_prog mpq_xdp_prog;
 
+#define MPQ_XDP_PROG_CFG_ADDRS 8
+
 typedef enum mpq_xdp_mode {
 	MPQ_XDP_MODE_AUTO = 0,	/* native, else generic (skb) */
 	MPQ_XDP_MODE_NATIVE,	/* in the driver, or fail */
@@ -52,10 +61,11 @@ typedef struct mpq_xdp_prog_config {
 	uint16_t ports[MPQ_STEER_MAX_PORTS];	/* UDP ports steered, host order; 0 = unused */
 	uint32_t n_workers;	/* 1..MPQ_STEER_MAX_WORKERS; worker IDs are 0..n_workers-1 */
 	uint32_t hash_seed;	/* seed of the 4-tuple hash that places Initials */
-	uint32_t cid_map_size;	/* entries of the CID map; 0: MPQ_STEER_CID_MAP_SIZE */
-	/* NULL, or a loaded or attached object whose CID map this one uses too
-	 * (same n_workers): a CID added on one is known on all. */
-	const mpq_xdp_prog *share_cids;
+	/* The local addresses served (ports ignored); a wildcard: every address
+	 * of its family on the interface at attach. None: every address of the
+	 * interface. */
+	mpq_addr addrs[MPQ_XDP_PROG_CFG_ADDRS];
+	uint32_t n_addrs;
 	mpq_log_fn log;		/* NULL: silent */
 	void *log_ud;
 } mpq_xdp_prog_config;
@@ -68,14 +78,14 @@ typedef struct mpq_xdp_prog_info {
 	uint32_t prog_id;	/* kernel ID of the program, 0 if not loaded */
 } mpq_xdp_prog_info;
 
-/* One port, one worker, seed 0, default CID map size, silent. */
+/* One port, one worker, seed 0, every address of the interface, silent. */
 void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
 
 /* Opens the embedded object and writes |cfg| into its configuration; the
  * kernel sees nothing yet. Returns 0; MPQ_ERR_INVALID_ARGUMENT (no port,
- * n_workers out of range, share_cids not loaded or with another n_workers);
- * MPQ_ERR_NOMEM; or, with the errno and the failing call in |err| (may be
- * NULL), what mpq_oserr_set maps it to. */
+ * n_workers out of range, n_addrs past MPQ_XDP_PROG_CFG_ADDRS or an address
+ * neither IPv4 nor IPv6); MPQ_ERR_NOMEM; or, with the errno and the failing
+ * call in |err| (may be NULL), what mpq_oserr_set maps it to. */
 int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_oserr *err);
 
 /* Detaches (if attached) and frees. NULL is fine. */
@@ -93,7 +103,9 @@ int mpq_xdp_prog_load(mpq_xdp_prog *p);
  * new object. Returns 0; MPQ_ERR_INVALID_ARGUMENT (loaded, attached or tried
  * before); MPQ_ERR_NOT_FOUND (no such interface); or the mapped errno of the
  * last attempt ("xdp attach"): EOPNOTSUPP (mode not supported), EEXIST/EBUSY
- * (another program holds the interface alone) → MPQ_ERR_INTERNAL. */
+ * (another program holds the interface alone) → MPQ_ERR_INTERNAL; or the
+ * errors of mpq_if_addrs and mpq_xdp_prog_addr_add while filling the
+ * addresses served (then detached again). */
 int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode);
 
 /* Detaches from the interface; the maps stay readable. Returns 0 (also when
@@ -115,15 +127,15 @@ int mpq_xdp_prog_fd(const mpq_xdp_prog *p);
  * mapped errno ("xskmap update"/"xskmap delete"). Emptying an empty slot is 0. */
 int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int xsk_fd);
 
-/* Steers |cid| to |worker| (replacing any earlier worker). Returns 0;
- * MPQ_ERR_INVALID_ARGUMENT (not loaded, worker ≥ n_workers, CID longer than
- * MPQ_STEER_MAX_CID_LEN); MPQ_ERR_NOMEM (map full, errno E2BIG); or the
- * mapped errno ("cid map update"). */
-int mpq_xdp_prog_cid_add(mpq_xdp_prog *p, const mpq_cid *cid, uint32_t worker);
+/* Serves |addr| (IPv4 or IPv6, not a wildcard; the port is ignored) too.
+ * Returns 0 (also when already served); MPQ_ERR_INVALID_ARGUMENT (not
+ * loaded, not such an address); MPQ_ERR_NOMEM (MPQ_STEER_MAX_ADDRS served,
+ * errno E2BIG); or the mapped errno ("addr map update"). */
+int mpq_xdp_prog_addr_add(mpq_xdp_prog *p, const mpq_addr *addr);
 
-/* Forgets |cid|. Returns 0; MPQ_ERR_INVALID_ARGUMENT (not loaded, too long);
- * MPQ_ERR_NOT_FOUND (not in the map); or the mapped errno ("cid map delete"). */
-int mpq_xdp_prog_cid_del(mpq_xdp_prog *p, const mpq_cid *cid);
+/* Serves |addr| no more. Returns 0; MPQ_ERR_INVALID_ARGUMENT (as above);
+ * MPQ_ERR_NOT_FOUND (not served); or the mapped errno ("addr map delete"). */
+int mpq_xdp_prog_addr_del(mpq_xdp_prog *p, const mpq_addr *addr);
 
 /* Every counter, summed over CPUs, into |out| (indexed by MPQ_STEER_CNT_*).
  * Returns 0; MPQ_ERR_INVALID_ARGUMENT (not loaded); or the mapped errno
@@ -135,7 +147,7 @@ int mpq_xdp_prog_counters(mpq_xdp_prog *p, uint64_t out[MPQ_STEER_CNT__MAX]);
  * mpq_xdp_prog_counters. */
 int mpq_xdp_prog_counter(mpq_xdp_prog *p, const char *name, uint64_t *value);
 
-/* "not_ip", "short_map_hit", ... for MPQ_STEER_CNT_*; NULL past the last. */
+/* "not_ip", "short_worker_id", ... for MPQ_STEER_CNT_*; NULL past the last. */
 const char *mpq_xdp_prog_counter_name(unsigned int idx);
 
 /* The system call that failed last. */

@@ -7,8 +7,9 @@
 #   (d) multipath over two xdp interfaces (-n a,b -mip ... -sc rr), both paths
 #       carrying at least 20 % of 50 MB;
 #   (e) while the server runs with its steering program attached: ping, a TCP
-#       connection (python3 http.server) and another UDP service (a python3
-#       echo server on another port) on the same interface still work;
+#       connection (python3 http.server), another UDP service (a python3
+#       echo server on another port) on the same interface, and one on the
+#       server's port at another address of the interface still work;
 #   (f) after SIGTERM the server exits 0 and no XDP program is left on its
 #       interfaces (nor on the client's after it exits);
 #   (g) a program left by a server killed with SIGKILL is replaced by the next
@@ -106,17 +107,22 @@ EOF
 	hpid=$!
 	pids="$pids $hpid"
 	cat >"$tmp/echo.py" <<'EOF'
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.66.1.2", 7000))
+s.bind((sys.argv[1], int(sys.argv[2])))
 s.settimeout(30)
 while True:
     data, peer = s.recvfrom(2048)
     s.sendto(data, peer)
 EOF
-	in_s timeout 60 python3 "$tmp/echo.py" >/dev/null 2>&1 &
+	in_s timeout 60 python3 "$tmp/echo.py" 10.66.1.2 7000 >/dev/null 2>&1 &
 	epid=$!
-	pids="$pids $epid"
+	# Our port at a second address of the interface, not the server's: the
+	# steering program leaves it to the kernel.
+	in_s ip addr add 10.66.1.3/24 dev xs1
+	in_s timeout 60 python3 "$tmp/echo.py" 10.66.1.3 6121 >/dev/null 2>&1 &
+	e2pid=$!
+	pids="$pids $epid $e2pid"
 	cat >"$tmp/get.py" <<'EOF'
 import hashlib, socket, sys, time, urllib.request
 for _ in range(50):
@@ -129,14 +135,18 @@ else:
     sys.exit("tcp: no answer")
 print(hashlib.sha256(body).hexdigest())
 EOF
+	# udp.py ADDR PORT [quic]: "quic" makes the datagrams look like short
+	# header packets to a CID of ours (worker 0), which the program steers
+	# when they are for the server.
 	cat >"$tmp/udp.py" <<'EOF'
-import socket, time
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(0.5)
+head = b"\x43\x07\x00" if sys.argv[3:] == ["quic"] else b""
 for i in range(20):
-    s.sendto(b"hello %d" % i, ("10.66.1.2", 7000))
+    s.sendto(head + b"hello %d" % i, (sys.argv[1], int(sys.argv[2])))
     try:
-        if s.recvfrom(2048)[0] == b"hello %d" % i:
+        if s.recvfrom(2048)[0] == head + b"hello %d" % i:
             print("echoed")
             break
     except OSError:
@@ -148,14 +158,21 @@ EOF
 	else
 		not_ok "(e) TCP on the same interface" "$got"
 	fi
-	got=$(in_c timeout 20 python3 "$tmp/udp.py" 2>&1)
+	got=$(in_c timeout 20 python3 "$tmp/udp.py" 10.66.1.2 7000 2>&1)
 	if [ "$got" = echoed ]; then
 		ok "(e) another UDP service (port 7000) on the same interface"
 	else
 		not_ok "(e) another UDP service" "$got"
 	fi
-	kill "$hpid" "$epid" 2>/dev/null
-	wait "$hpid" "$epid" 2>/dev/null
+	got=$(in_c timeout 20 python3 "$tmp/udp.py" 10.66.1.3 6121 quic 2>&1)
+	if [ "$got" = echoed ]; then
+		ok "(e) a UDP service on the server's port at another address of the interface"
+	else
+		not_ok "(e) the server's port at another address" "$got"
+	fi
+	kill "$hpid" "$epid" "$e2pid" 2>/dev/null
+	wait "$hpid" "$epid" "$e2pid" 2>/dev/null
+	in_s ip addr del 10.66.1.3/24 dev xs1
 	# ---- (f) clean exit ----
 	before=$(xdp_left in_s)
 	stop_server

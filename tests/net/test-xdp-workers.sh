@@ -66,10 +66,10 @@ fi
 both_workers_served "$tmp/server.err"
 
 # Every packet of a connection after the Initial carries our CID, whose
-# worker ID (or the CID map) names the worker: redirected to its socket.
+# worker ID names the worker: redirected to its socket.
 counters=$(grep "ws1: steering program:" "$tmp/server.err")
 count() { echo "$counters" | sed -n "s/.*[ ,]$1 \([0-9]*\).*/\1/p"; }
-hits=$(( $(count short_worker_id || true)0 / 10 + $(count short_map_hit)0 / 10 ))
+hits=$(( $(count short_worker_id)0 / 10 ))
 misses=$(( $(count bad_worker)0 / 10 + $(count redirect_failed)0 / 10 + $(count no_route)0 / 10 ))
 if [ -n "$counters" ] && [ "$hits" -gt 0 ] && [ "$misses" = 0 ]; then
 	ok "the program steered by CID, none astray ($counters)"

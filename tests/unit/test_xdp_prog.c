@@ -6,10 +6,13 @@
  * (XDP_PASS, counted as redirect_failed), and a slot holding an AF_XDP socket
  * returns XDP_REDIRECT (the frame is not delivered: test runs are not live);
  * so one AF_XDP socket, moved between slots, shows which worker a frame went to.
+ * The frames go from 192.0.2.1 / 2001:db8::1 to 192.0.2.2 / 2001:db8::2, the
+ * addresses the test-run program serves (and va has).
  *
  * Attaching: in a network namespace of its own (lo, a veth pair): generic
  * fallback on lo, native on veth, detach, a program left by a killed process
- * replaced, and frames sent into the veth pair received on the AF_XDP socket.
+ * replaced, the addresses served taken from the interface, and frames sent
+ * into the veth pair received on the AF_XDP socket.
  *
  * Needs root (CAP_BPF, CAP_NET_ADMIN); skips every test with a message
  * otherwise. */
@@ -38,6 +41,7 @@
 #include <xdp/xsk.h>
 #include <cmocka.h>
 
+#include "io/netaddr.h"
 #include "io/xdp_prog.h"
 
 #define PORT 4433
@@ -68,6 +72,7 @@ static struct {
 	bool ok;
 	char why[160];
 	mpq_xdp_prog *p;	/* loaded, not attached: for test runs */
+	mpq_xdp_prog *run_on;	/* what run() runs, when not p */
 	struct xsk x;		/* bound to va, queue 0 */
 	int lo, va, vb;		/* ifindexes in our namespace */
 	char log[16384];	/* level 0 and 1 log lines of the attach tests */
@@ -249,9 +254,11 @@ static void run_len(const struct frame *f, size_t len, int decision, enum verdic
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = (uint32_t)len,
 		    .repeat = 1);
 
-	counters(env.p, before);
-	assert_int_equal(bpf_prog_test_run_opts(mpq_xdp_prog_fd(env.p), &opts), 0);
-	counters(env.p, after);
+	mpq_xdp_prog *p = env.run_on ? env.run_on : env.p;
+
+	counters(p, before);
+	assert_int_equal(bpf_prog_test_run_opts(mpq_xdp_prog_fd(p), &opts), 0);
+	counters(p, after);
 	assert_int_equal(opts.retval, v == V_REDIRECT ? XDP_REDIRECT : XDP_PASS);
 	for (int i = 0; i < MPQ_STEER_CNT__MAX; i++) {
 		uint64_t want = i == decision;
@@ -281,6 +288,14 @@ static void socket_at(mpq_xdp_prog *p, int worker)
 
 		assert_int_equal(ret, 0);
 	}
+}
+
+/* A CID of ours for |worker|, whose slot holds the socket. */
+static void our_cid_at(uint8_t cid[8], int worker)
+{
+	memcpy(cid, cid_ours, 8);
+	cid[1] = (uint8_t)worker;
+	socket_at(env.p, worker);
 }
 
 static void need_env(void)
@@ -343,6 +358,8 @@ static int setup(void **state)
 		return 0;
 	}
 	if (!sh("ip link set lo up && ip link add va type veth peer name vb && "
+		"ip addr add 192.0.2.2/24 dev va && ip addr add 192.0.2.3/24 dev va && "
+		"ip addr add 2001:db8::2/64 dev va nodad && "
 		"ip link set va up && ip link set vb up")) {
 		snprintf(env.why, sizeof(env.why), "cannot make a veth pair with ip(8)");
 		return 0;
@@ -356,6 +373,10 @@ static int setup(void **state)
 	cfg.ports[1] = PORT2;
 	cfg.n_workers = WORKERS;
 	cfg.hash_seed = SEED;
+	cfg.n_addrs = 3;
+	assert_int_equal(mpq_addr_parse(&cfg.addrs[0], "192.0.2.2:0"), 0);
+	assert_int_equal(mpq_addr_parse(&cfg.addrs[1], "[2001:db8::2]:0"), 0);
+	assert_int_equal(mpq_addr_parse(&cfg.addrs[2], "0.0.0.0:0"), 0); /* no interface: none */
 	assert_int_equal(mpq_xdp_prog_new(&env.p, &cfg, NULL), 0);
 	ret = mpq_xdp_prog_load(env.p);
 	if (ret) {
@@ -384,61 +405,6 @@ static int teardown(void **state)
 }
 
 /* --- verdicts ------------------------------------------------------------ */
-
-static void short_header_map_hit(void **state)
-{
-	struct frame f;
-	mpq_cid cid = {.len = 8};
-
-	(void)state;
-	need_env();
-	memcpy(cid.data, cid_foreign, 8);
-	udp_short(&f, 0, PORT, cid_foreign);
-	socket_at(env.p, -1);
-	run(&f, MPQ_STEER_CNT_NO_ROUTE, V_PASS);	/* not ours, not in the map */
-	assert_int_equal(mpq_xdp_prog_cid_add(env.p, &cid, 2), 0);
-	run(&f, MPQ_STEER_CNT_SHORT_MAP_HIT, V_FAILED);
-	socket_at(env.p, 2);
-	run(&f, MPQ_STEER_CNT_SHORT_MAP_HIT, V_REDIRECT);
-	socket_at(env.p, 1);
-	run(&f, MPQ_STEER_CNT_SHORT_MAP_HIT, V_FAILED);
-	/* The map wins over the worker ID a CID of ours carries. */
-	memcpy(cid.data, cid_ours, 8);
-	assert_int_equal(mpq_xdp_prog_cid_add(env.p, &cid, 1), 0);
-	udp_short(&f, 0, PORT, cid_ours);
-	run(&f, MPQ_STEER_CNT_SHORT_MAP_HIT, V_REDIRECT);
-	assert_int_equal(mpq_xdp_prog_cid_del(env.p, &cid), 0);
-	socket_at(env.p, 3);
-	run(&f, MPQ_STEER_CNT_SHORT_WORKER_ID, V_REDIRECT);
-	/* Forgotten: back to no route. */
-	memcpy(cid.data, cid_foreign, 8);
-	assert_int_equal(mpq_xdp_prog_cid_del(env.p, &cid), 0);
-	assert_int_equal(mpq_xdp_prog_cid_del(env.p, &cid), MPQ_ERR_NOT_FOUND);
-	udp_short(&f, 0, PORT, cid_foreign);
-	run(&f, MPQ_STEER_CNT_NO_ROUTE, V_PASS);
-}
-
-static void long_header_map_hit(void **state)
-{
-	struct frame f;
-	mpq_cid cid = {.len = 12};
-
-	(void)state;
-	need_env();
-	memcpy(cid.data, cid_long, 12);
-	udp_long(&f, 0, V1_HANDSHAKE, MPQ_VERSION_1, cid_long, 12, 100);
-	socket_at(env.p, 0);
-	run(&f, MPQ_STEER_CNT_NO_ROUTE, V_PASS);
-	assert_int_equal(mpq_xdp_prog_cid_add(env.p, &cid, 0), 0);
-	run(&f, MPQ_STEER_CNT_LONG_MAP_HIT, V_REDIRECT);
-	/* A known client-chosen DCID steers its Initials too (before any hash). */
-	udp_long(&f, 0, V1_INITIAL, MPQ_VERSION_1, cid_long, 12, 1200);
-	run(&f, MPQ_STEER_CNT_LONG_MAP_HIT, V_REDIRECT);
-	/* The same bytes as a short header DCID are only its first 8: no hit. */
-	udp_short(&f, 0, PORT, cid_long);
-	run(&f, MPQ_STEER_CNT_NO_ROUTE, V_PASS);
-	assert_int_equal(mpq_xdp_prog_cid_del(env.p, &cid), 0);
-}
 
 static void worker_id_from_cid(void **state)
 {
@@ -601,9 +567,7 @@ static void ipv6_vlan_options(void **state)
 
 	(void)state;
 	need_env();
-	memcpy(cid, cid_ours, 8);
-	cid[1] = 0;
-	socket_at(env.p, 0);
+	our_cid_at(cid, 0);
 	udp_short(&f, F_V6, PORT, cid);
 	run(&f, MPQ_STEER_CNT_SHORT_WORKER_ID, V_REDIRECT);
 	udp_short(&f, F_VLAN, PORT, cid);
@@ -619,6 +583,60 @@ static void ipv6_vlan_options(void **state)
 	run(&f, MPQ_STEER_CNT_INITIAL_HASH, V_REDIRECT);
 }
 
+/* Sets the last octet of |f|'s destination address (192.0.2.x, 2001:db8::x). */
+static void dst_last(struct frame *f, bool v6, uint8_t x)
+{
+	f->b[f->l3 + (v6 ? 39 : 19)] = x;
+}
+
+static mpq_addr addr(const char *text)
+{
+	mpq_addr a;
+
+	assert_int_equal(mpq_addr_parse(&a, text), 0);
+	return a;
+}
+
+/* Our ports at an address we do not serve (transit traffic, another address
+ * of the interface) go to the kernel, whatever the packet; served addresses
+ * come and go. */
+static void not_our_address(void **state)
+{
+	mpq_addr nine4 = addr("192.0.2.9:0"), nine6 = addr("[2001:db8::9]:0");
+	struct frame f;
+	uint8_t cid[8];
+
+	(void)state;
+	need_env();
+	our_cid_at(cid, 1);
+	for (unsigned int flags = 0; flags <= F_V6; flags += F_V6) {
+		bool v6 = flags & F_V6;
+		const mpq_addr *nine = v6 ? &nine6 : &nine4;
+
+		udp_short(&f, flags, PORT, cid);
+		run(&f, MPQ_STEER_CNT_SHORT_WORKER_ID, V_REDIRECT);
+		dst_last(&f, v6, 9);
+		run(&f, MPQ_STEER_CNT_NOT_OUR_ADDR, V_PASS);
+		assert_int_equal(mpq_xdp_prog_addr_add(env.p, nine), 0);
+		run(&f, MPQ_STEER_CNT_SHORT_WORKER_ID, V_REDIRECT);
+		assert_int_equal(mpq_xdp_prog_addr_del(env.p, nine), 0);
+		run(&f, MPQ_STEER_CNT_NOT_OUR_ADDR, V_PASS);
+		assert_int_equal(mpq_xdp_prog_addr_del(env.p, nine), MPQ_ERR_NOT_FOUND);
+		/* An Initial is not hashed to a worker either. */
+		udp_long(&f, flags, V1_INITIAL, MPQ_VERSION_1, cid_foreign, 8, 1200);
+		dst_last(&f, v6, 9);
+		run(&f, MPQ_STEER_CNT_NOT_OUR_ADDR, V_PASS);
+		/* Another port: the port decides first. */
+		udp_short(&f, flags, 53, cid);
+		dst_last(&f, v6, 9);
+		run(&f, MPQ_STEER_CNT_NOT_OUR_PORT, V_PASS);
+	}
+	/* 192.0.2.2 served does not make ::ffff:192.0.2.2 ours. */
+	udp_short(&f, F_V6, PORT, cid);
+	memcpy(f.b + f.l3 + 24, "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x02", 16);
+	run(&f, MPQ_STEER_CNT_NOT_OUR_ADDR, V_PASS);
+}
+
 /* Every prefix of valid frames: cut inside what the program reads →
  * truncated and passed; past it → the whole frame's decision. Below the
  * Ethernet header the kernel refuses the test run itself. */
@@ -631,17 +649,14 @@ static void truncated_everywhere(void **state)
 	} cases[] = {
 		{0, 0, MPQ_STEER_CNT_SHORT_WORKER_ID},
 		{F_VLAN | F_V6, 1, MPQ_STEER_CNT_INITIAL_HASH},
-		{F_IPOPT, 2, MPQ_STEER_CNT_LONG_MAP_HIT},
+		{F_IPOPT, 2, MPQ_STEER_CNT_NO_ROUTE},
 		{F_V6, 0, MPQ_STEER_CNT_SHORT_WORKER_ID},
 	};
-	mpq_cid cid = {.len = 12};
 	uint64_t before[MPQ_STEER_CNT__MAX], after[MPQ_STEER_CNT__MAX];
 	struct frame f;
 
 	(void)state;
 	need_env();
-	memcpy(cid.data, cid_long, 12);
-	assert_int_equal(mpq_xdp_prog_cid_add(env.p, &cid, 1), 0);
 	socket_at(env.p, -1);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t need;
@@ -670,9 +685,8 @@ static void truncated_everywhere(void **state)
 		}
 		for (size_t len = ETH_HLEN; len <= f.len; len++)
 			run_len(&f, len, len < need ? MPQ_STEER_CNT_TRUNCATED : cases[c].decision,
-				len < need ? V_PASS : V_FAILED);
+				len < need || cases[c].kind == 2 ? V_PASS : V_FAILED);
 	}
-	assert_int_equal(mpq_xdp_prog_cid_del(env.p, &cid), 0);
 }
 
 /* The rx queue picks the slot: queue × workers + worker. */
@@ -716,7 +730,7 @@ static void api_errors(void **state)
 {
 	mpq_xdp_prog_config cfg;
 	mpq_xdp_prog *p = NULL;
-	mpq_cid cid = {.len = 21};
+	mpq_addr a;
 	uint64_t all[MPQ_STEER_CNT__MAX], one;
 	int udp;
 
@@ -732,29 +746,42 @@ static void api_errors(void **state)
 	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_null(p);
 	cfg.ports[0] = PORT;
-	cfg.share_cids = env.p;	/* another n_workers */
+	cfg.n_addrs = MPQ_XDP_PROG_CFG_ADDRS + 1;
 	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
-	cfg.share_cids = NULL;
+	cfg.n_addrs = 1;	/* not an IP address */
+	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
+	cfg.n_addrs = 0;
 
 	/* Not loaded yet: the maps do not exist. */
 	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), 0);
 	assert_int_equal(mpq_xdp_prog_fd(p), -1);
 	assert_int_equal(mpq_xdp_prog_counters(p, all), MPQ_ERR_INVALID_ARGUMENT);
-	cid.len = 8;
-	assert_int_equal(mpq_xdp_prog_cid_add(p, &cid, 0), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_addr_parse(&a, "192.0.2.9:0"), 0);
+	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_xdp_prog_load(p), 0);
 	assert_int_equal(mpq_xdp_prog_load(p), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_xdp_prog_attach(p, env.va, MPQ_XDP_MODE_AUTO),
 			 MPQ_ERR_INVALID_ARGUMENT);	/* loaded for test runs */
 	assert_true(mpq_xdp_prog_fd(p) >= 0);
-	assert_int_equal(mpq_xdp_prog_cid_add(p, &cid, 2), MPQ_ERR_INVALID_ARGUMENT);
-	cid.len = 21;
-	assert_int_equal(mpq_xdp_prog_cid_add(p, &cid, 0), MPQ_ERR_INVALID_ARGUMENT);
-	assert_int_equal(mpq_xdp_prog_cid_del(p, &cid), MPQ_ERR_INVALID_ARGUMENT);
-	cid.len = 8;
-	assert_int_equal(mpq_xdp_prog_cid_del(p, &cid), MPQ_ERR_NOT_FOUND);
+	/* Addresses: IP, not wildcards; at most MPQ_STEER_MAX_ADDRS. */
+	assert_int_equal(mpq_xdp_prog_addr_del(p, &a), MPQ_ERR_NOT_FOUND);
 	assert_int_equal(mpq_xdp_prog_oserr(p)->errnum, ENOENT);
-	assert_string_equal(mpq_xdp_prog_oserr(p)->call, "cid map delete");
+	assert_string_equal(mpq_xdp_prog_oserr(p)->call, "addr map delete");
+	assert_int_equal(mpq_addr_parse(&a, "[::]:0"), 0);
+	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_xdp_prog_addr_del(p, &a), MPQ_ERR_INVALID_ARGUMENT);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), MPQ_ERR_INVALID_ARGUMENT);
+	for (int i = 0; i <= MPQ_STEER_MAX_ADDRS; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "10.1.0.%d:0", i);
+		assert_int_equal(mpq_addr_parse(&a, text), 0);
+		assert_int_equal(mpq_xdp_prog_addr_add(p, &a),
+				 i < MPQ_STEER_MAX_ADDRS ? 0 : MPQ_ERR_NOMEM);
+	}
+	assert_int_equal(mpq_addr_parse(&a, "10.1.0.0:0"), 0);
+	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), 0);	/* served already */
 
 	/* Slots: range checks, and only AF_XDP sockets go in. */
 	assert_int_equal(mpq_xdp_prog_set_xsk(p, 0, 2, xsk_socket__fd(env.x.sock)),
@@ -783,42 +810,6 @@ static void api_errors(void **state)
 	assert_null(mpq_xdp_prog_counter_name(MPQ_STEER_CNT__MAX));
 	mpq_xdp_prog_del(p);
 	mpq_xdp_prog_del(NULL);
-}
-
-/* Two objects share one CID map: a CID added on one steers on the other. */
-static void shared_cid_map(void **state)
-{
-	mpq_xdp_prog_config cfg;
-	mpq_xdp_prog *a, *b;
-	mpq_cid cid = {.len = 8};
-	uint64_t hits;
-	struct frame f;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-
-	(void)state;
-	need_env();
-	mpq_xdp_prog_config_default(&cfg);
-	cfg.n_workers = 2;
-	cfg.ports[0] = PORT;
-	assert_int_equal(mpq_xdp_prog_new(&a, &cfg, NULL), 0);
-	assert_int_equal(mpq_xdp_prog_load(a), 0);
-	cfg.share_cids = a;
-	assert_int_equal(mpq_xdp_prog_new(&b, &cfg, NULL), 0);
-	assert_int_equal(mpq_xdp_prog_load(b), 0);
-	memcpy(cid.data, cid_foreign, 8);
-	assert_int_equal(mpq_xdp_prog_cid_add(a, &cid, 1), 0);
-	udp_short(&f, 0, PORT, cid_foreign);
-	opts.data_in = f.b;
-	opts.data_size_in = (uint32_t)f.len;
-	assert_int_equal(bpf_prog_test_run_opts(mpq_xdp_prog_fd(b), &opts), 0);
-	assert_int_equal(mpq_xdp_prog_counter(b, "short_map_hit", &hits), 0);
-	assert_int_equal(hits, 1);
-	assert_int_equal(mpq_xdp_prog_counter(a, "short_map_hit", &hits), 0);
-	assert_int_equal(hits, 0);	/* counters stay apart */
-	assert_int_equal(mpq_xdp_prog_cid_del(b, &cid), 0);
-	assert_int_equal(mpq_xdp_prog_cid_del(a, &cid), MPQ_ERR_NOT_FOUND);
-	mpq_xdp_prog_del(b);
-	mpq_xdp_prog_del(a);
 }
 
 /* --- attaching ----------------------------------------------------------- */
@@ -921,6 +912,49 @@ static void attach_modes(void **state)
 	mpq_xdp_prog_del(p);
 }
 
+/* Attached, the program serves the interface's addresses (va: 192.0.2.2,
+ * 192.0.2.3, 2001:db8::2), those of a wildcard's family, or the ones given. */
+static void attach_serves_addresses(void **state)
+{
+	static const struct {
+		const char *addrs[2];
+		bool served[3];	/* .2, .3, ::2 */
+	} cases[] = {
+		{{NULL}, {true, true, true}},
+		{{"0.0.0.0:0"}, {true, true, false}},
+		{{"[::]:0"}, {false, false, true}},
+		{{"192.0.2.3:4433"}, {false, true, false}},
+		{{"192.0.2.3:0", "[2001:db8::2]:0"}, {false, true, true}},
+	};
+	mpq_xdp_prog_config cfg;
+	struct frame f;
+	uint8_t cid[8];
+
+	(void)state;
+	need_env();
+	memcpy(cid, cid_ours, 8);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		mpq_xdp_prog_config_default(&cfg);
+		cfg.ports[0] = PORT;
+		cfg.n_workers = WORKERS;
+		for (int i = 0; i < 2 && cases[c].addrs[i]; i++)
+			cfg.addrs[cfg.n_addrs++] = addr(cases[c].addrs[i]);
+		assert_int_equal(mpq_xdp_prog_new(&env.run_on, &cfg, NULL), 0);
+		assert_int_equal(mpq_xdp_prog_attach(env.run_on, env.va, MPQ_XDP_MODE_AUTO), 0);
+		for (int d = 0; d < 3; d++) {
+			bool v6 = d == 2;
+
+			udp_short(&f, v6 ? F_V6 : 0, PORT, cid);
+			dst_last(&f, v6, d == 1 ? 3 : 2);
+			run(&f, cases[c].served[d] ? MPQ_STEER_CNT_SHORT_WORKER_ID :
+						     MPQ_STEER_CNT_NOT_OUR_ADDR,
+			    cases[c].served[d] ? V_FAILED : V_PASS);
+		}
+		mpq_xdp_prog_del(env.run_on);
+		env.run_on = NULL;
+	}
+}
+
 /* A process that dies attached leaves its program on the interface; the next
  * run replaces it and says so. */
 static void stale_program_replaced(void **state)
@@ -1014,6 +1048,10 @@ static void live_redirect(void **state)
 	udp_short(&f, 0, 53, cid);	/* not our port: to the kernel */
 	assert_int_equal(sendto(s, f.b, f.len, 0, (struct sockaddr *)&to, sizeof(to)),
 			 (ssize_t)f.len);
+	udp_short(&f, 0, PORT, cid);	/* not an address of va: to the kernel */
+	dst_last(&f, false, 77);
+	assert_int_equal(sendto(s, f.b, f.len, 0, (struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)f.len);
 	close(s);
 
 	pfd.fd = xsk_socket__fd(env.x.sock);
@@ -1040,23 +1078,23 @@ static void live_redirect(void **state)
 			 before[MPQ_STEER_CNT_SHORT_WORKER_ID], 1);
 	assert_int_equal(after[MPQ_STEER_CNT_REDIRECTED] - before[MPQ_STEER_CNT_REDIRECTED], 1);
 	assert_true(after[MPQ_STEER_CNT_NOT_OUR_PORT] - before[MPQ_STEER_CNT_NOT_OUR_PORT] >= 1);
+	assert_int_equal(after[MPQ_STEER_CNT_NOT_OUR_ADDR] - before[MPQ_STEER_CNT_NOT_OUR_ADDR], 1);
 	mpq_xdp_prog_del(p);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(short_header_map_hit),
-		cmocka_unit_test(long_header_map_hit),
 		cmocka_unit_test(worker_id_from_cid),
 		cmocka_unit_test(initial_hash),
 		cmocka_unit_test(not_ours),
 		cmocka_unit_test(ipv6_vlan_options),
+		cmocka_unit_test(not_our_address),
 		cmocka_unit_test(truncated_everywhere),
 		cmocka_unit_test(slot_per_queue),
 		cmocka_unit_test(api_errors),
-		cmocka_unit_test(shared_cid_map),
 		cmocka_unit_test(attach_modes),
+		cmocka_unit_test(attach_serves_addresses),
 		cmocka_unit_test(stale_program_replaced),
 		cmocka_unit_test(live_redirect),
 	};

@@ -143,6 +143,8 @@ int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *i
 	mpq_xdp_prog_config_default(&pcfg);
 	pcfg.ports[0] = mpq_addr_port(&s->io->local);
 	pcfg.n_workers = 1;
+	pcfg.addrs[0] = *local; /* others of the interface stay with the kernel */
+	pcfg.n_addrs = 1;
 	pcfg.log = tool_log;
 	pcfg.log_ud = verbose;
 	mpq_oserr_clear(&err);

@@ -412,6 +412,8 @@ static int open_xdp_group(struct listener *l, const mpq_addr *local, const char 
 	mpq_xdp_prog_config_default(&pcfg);
 	pcfg.ports[0] = mpq_addr_port(&l->sock.io->local);
 	pcfg.n_workers = n;
+	pcfg.addrs[0] = *local; /* others of the interface stay with the kernel */
+	pcfg.n_addrs = 1;
 	pcfg.log = tool_log;
 	pcfg.log_ud = verbose;
 	rv = mpq_xdp_prog_new(&l->sock.prog, &pcfg, &err);
