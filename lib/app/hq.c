@@ -431,8 +431,9 @@ static bool generated_size(const char *rel, uint64_t *size)
 	return true;
 }
 
-/* Moves body bytes into the stream's send buffer until it is full or the
- * body ends (then FIN). */
+/* Moves body bytes into the stream's send buffer as far as the library takes
+ * them (the stream's window, the client's credit, the memory budgets) or the
+ * body ends (then FIN); stream_writable says when to go on. */
 static void sreq_pump(struct hq_sreq *r)
 {
 	uint8_t buf[CHUNK];

@@ -16,6 +16,8 @@
 #define DEFAULT_INITIAL_RTT (333 * MPQ_MS)
 #define DEFAULT_HANDSHAKE_TIMEOUT (10 * MPQ_SEC)
 #define DEFAULT_MAX_TX_UDP_PAYLOAD 1452
+#define DEFAULT_STREAM_SEND_WINDOW (16 * 1024 * 1024)
+#define DEFAULT_SEND_BUDGET (32 * 1024 * 1024)
 
 MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 {
@@ -24,6 +26,8 @@ MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 	s->initial_rtt = DEFAULT_INITIAL_RTT;
 	s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
 	s->max_tx_udp_payload = DEFAULT_MAX_TX_UDP_PAYLOAD;
+	s->stream_send_window = DEFAULT_STREAM_SEND_WINDOW;
+	s->send_budget = DEFAULT_SEND_BUDGET;
 	s->cc = "cubic";
 	s->stream_sched = "rr";
 	s->path_sched = "minrtt";
@@ -61,6 +65,11 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	conn->state = MPQ_CONN_HANDSHAKE;
 	conn->version = settings->version;
 	conn->settings = *settings;
+	if (!conn->settings.stream_send_window)
+		conn->settings.stream_send_window = DEFAULT_STREAM_SEND_WINDOW;
+	if (!conn->settings.send_budget)
+		conn->settings.send_budget = DEFAULT_SEND_BUDGET;
+	conn->send_mem.limit = conn->settings.send_budget;
 	conn->cb = *cb;
 	conn->local_tp = *tparams;
 	if (settings->add_address)

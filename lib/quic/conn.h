@@ -74,6 +74,8 @@ struct mpq_conn {
 
 	/* Streams and flow control (conn_stream.c). Index 0: bidirectional, 1: uni. */
 	mpq_streams streams;
+	mpq_mem_budget send_mem;	/* the streams' send buffers; parent: the endpoint's */
+	bool send_mem_blocked;		/* a stream waits for send_mem to free up */
 	mpq_stream_sched sched;
 	uint64_t next_stream_idx[2];	/* our next stream, counted per type */
 	uint64_t peer_max_streams[2];	/* how many of ours the peer allows */
@@ -88,8 +90,7 @@ struct mpq_conn {
 	uint64_t rx_max_data;		/* our MAX_DATA */
 	uint64_t rx_data;		/* highest received offsets, summed */
 	uint64_t rx_delivered;
-	uint64_t rx_window;
-	uint64_t rx_window_update_time;
+	struct mpq_rx_window rx_window;
 	bool max_data_pending;
 
 	/* CIDs and tokens (conn_cid.c). */
@@ -203,6 +204,8 @@ void mpq_conn_streams_on_peer_tparams(mpq_conn *conn);
 int mpq_conn_on_stream_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
 /* Anything of the streams' to send: control frames or data with credit. */
 bool mpq_conn_streams_want_send(mpq_conn *conn);
+/* Streams a memory budget stopped hear stream_writable once it has room again. */
+void mpq_conn_streams_wake(mpq_conn *conn);
 /* Writes stream control frames and stream data into the packet at |w|,
  * recording what was sent in |recs| (up to |maxrecs|). Returns the number of
  * records used. */

@@ -65,10 +65,10 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		}
 		if (off < s->s_acked)
 			off = s->s_acked;
-		size_t len = (size_t)(end - off);
-		size_t at = (size_t)(off % s->scap);
-		if (len > s->scap - at)
-			len = s->scap - at;
+		size_t len = (size_t)(end - off), contiguous = 0;
+		const uint8_t *data = len ? mpq_sendbuf_at(&s->sbuf, off, &contiguous) : NULL;
+		if (len > contiguous)
+			len = contiguous;
 		size_t room = mpq_writer_left(w);
 		size_t overhead = mpq_frame_stream_overhead((uint64_t)s->id, off, len);
 		if (room <= overhead + 1 && len)
@@ -90,7 +90,7 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		mpq_frame fr = {.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
 		fr.stream.stream_id = (uint64_t)s->id;
 		fr.stream.offset = off;
-		fr.stream.data = s->sbuf + at;
+		fr.stream.data = data;
 		fr.stream.len = len;
 		/* FIN only on the piece that reaches the record's end. */
 		fr.stream.fin = d->rec.fin && off + len == rec_end;

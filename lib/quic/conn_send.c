@@ -400,6 +400,8 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
 	if (conn->state == MPQ_CONN_DRAINING)
 		return 0;
+	if (conn->state < MPQ_CONN_CLOSING)
+		mpq_conn_streams_wake(conn);
 	bool data_ok = false;
 	mpq_conn_path *p = conn->state == MPQ_CONN_CLOSING ? mpq_conn_path0(conn)
 							    : mpq_conn_choose_path(conn, ts, &data_ok);

@@ -28,14 +28,15 @@ static int64_t stream_id(const mpq_conn *conn, int kind, uint64_t idx)
 
 int mpq_conn_streams_init(mpq_conn *conn)
 {
-	int rv = mpq_streams_init(&conn->streams);
+	int rv = mpq_streams_init(&conn->streams, &conn->send_mem);
 	if (rv != 0)
 		return rv;
 	conn->sched.ops = &mpq_stream_sched_rr;
 	conn->local_max_streams[0] = conn->local_tp.initial_max_streams_bidi;
 	conn->local_max_streams[1] = conn->local_tp.initial_max_streams_uni;
 	conn->rx_max_data = conn->local_tp.initial_max_data;
-	conn->rx_window = conn->local_tp.initial_max_data;
+	conn->rx_window.size = conn->local_tp.initial_max_data;
+	conn->rx_window.epoch_time = conn->created;
 	return 0;
 }
 
@@ -67,8 +68,11 @@ static uint64_t initial_local_window(const mpq_conn *conn, int64_t id)
 static int create(mpq_conn *conn, int64_t id, mpq_stream **out)
 {
 	bool uni = mpq_stream_is_uni(id), local = is_local(conn, id);
-	return mpq_streams_add(&conn->streams, id, !uni || local, !uni || !local,
-			       initial_peer_max(conn, id), initial_local_window(conn, id), out);
+	int rv = mpq_streams_add(&conn->streams, id, !uni || local, !uni || !local,
+				 initial_peer_max(conn, id), initial_local_window(conn, id), out);
+	if (rv == 0)
+		(*out)->r_window.epoch_time = conn->now;
+	return rv;
 }
 
 MPQ_EXPORT int mpq_conn_open_stream(mpq_conn *conn, bool bidi, int64_t *out)
@@ -95,6 +99,31 @@ static mpq_stream *find(const mpq_conn *conn, int64_t id)
 	return mpq_streams_find(&conn->streams, id);
 }
 
+/* What a stream may still buffer: up to its window past the acknowledged
+ * point, at most one chunk beyond the peer's credit (so that a write can find
+ * the stream blocked and say so), and what the memory budgets leave. */
+static size_t write_room(const mpq_conn *conn, const mpq_stream *s, bool *by_budget)
+{
+	uint64_t limit = s->s_acked + conn->settings.stream_send_window;
+	if (s->peer_max_data + MPQ_SENDBUF_CHUNK < limit)
+		limit = s->peer_max_data + MPQ_SENDBUF_CHUNK;
+	uint64_t room = limit > s->s_written ? limit - s->s_written : 0;
+	uint64_t mem = mpq_sendbuf_tail_room(&s->sbuf, s->s_written) +
+		       mpq_mem_budget_room(&conn->send_mem) / MPQ_SENDBUF_CHUNK * MPQ_SENDBUF_CHUNK;
+	*by_budget = mem < room;
+	if (mem < room)
+		room = mem;
+	return room < SIZE_MAX ? (size_t)room : SIZE_MAX;
+}
+
+/* Stopped by a budget, not by the window or the credit: acknowledgements on
+ * other streams or connections may free room (mpq_conn_streams_wake). */
+static void wait_for_memory(mpq_conn *conn, mpq_stream *s)
+{
+	s->mem_blocked = true;
+	conn->send_mem_blocked = true;
+}
+
 MPQ_EXPORT int64_t mpq_conn_stream_write(mpq_conn *conn, int64_t id, const uint8_t *data,
 					 size_t len, bool fin)
 {
@@ -103,7 +132,11 @@ MPQ_EXPORT int64_t mpq_conn_stream_write(mpq_conn *conn, int64_t id, const uint8
 		return MPQ_ERR_NOT_FOUND;
 	if (s->send_state != MPQ_SEND_OPEN)
 		return MPQ_ERR_STREAM_STATE;
-	size_t n = mpq_stream_buffer(s, data, len);
+	bool by_budget;
+	size_t room = write_room(conn, s, &by_budget);
+	size_t n = mpq_stream_buffer(s, data, len < room ? len : room, &conn->send_mem);
+	if (n < len && (by_budget || n < room))
+		wait_for_memory(conn, s); /* malloc failing counts as a budget */
 	if (fin && n == len) {
 		s->send_state = MPQ_SEND_FIN_WRITTEN;
 		s->fin_pending = true;
@@ -113,10 +146,44 @@ MPQ_EXPORT int64_t mpq_conn_stream_write(mpq_conn *conn, int64_t id, const uint8
 	return (int64_t)n;
 }
 
-MPQ_EXPORT size_t mpq_conn_stream_write_room(const mpq_conn *conn, int64_t id)
+MPQ_EXPORT size_t mpq_conn_stream_write_room(mpq_conn *conn, int64_t id)
 {
-	const mpq_stream *s = find(conn, id);
-	return s && s->send_state == MPQ_SEND_OPEN ? mpq_stream_buffer_room(s) : 0;
+	mpq_stream *s = find(conn, id);
+	if (!s || s->send_state != MPQ_SEND_OPEN)
+		return 0;
+	bool by_budget;
+	size_t room = write_room(conn, s, &by_budget);
+	if (by_budget)
+		wait_for_memory(conn, s);
+	return room;
+}
+
+void mpq_conn_streams_wake(mpq_conn *conn)
+{
+	if (!conn->send_mem_blocked || mpq_mem_budget_room(&conn->send_mem) < MPQ_SENDBUF_CHUNK)
+		return;
+	conn->send_mem_blocked = false;
+	mpq_streams *t = &conn->streams;
+	for (size_t b = 0; b < t->nbuckets; b++) {
+		size_t nbuckets = t->nbuckets;
+		for (mpq_stream *s = t->buckets[b]; s; s = s->hnext) {
+			if (!s->mem_blocked)
+				continue;
+			s->mem_blocked = false;
+			/* The callback may write (and block again), reset or open
+			 * streams, but nothing removes one here. */
+			if (s->send_state == MPQ_SEND_OPEN && conn->cb.stream_writable &&
+			    conn->cb.stream_writable(conn, s->id, conn->cb.user_data) != 0) {
+				mpq_conn_close_transport(conn, MPQ_TE_INTERNAL_ERROR, 0,
+							 "application callback failed", conn->now);
+				return;
+			}
+			if (t->nbuckets != nbuckets) {
+				b = (size_t)-1; /* rehashed by a new stream: scan again */
+				break;
+			}
+		}
+	}
 }
 
 static void reset_send_side(mpq_conn *conn, mpq_stream *s, uint64_t code)
@@ -129,6 +196,8 @@ static void reset_send_side(mpq_conn *conn, mpq_stream *s, uint64_t code)
 	s->reset_pending = true;
 	s->fin_pending = false;
 	mpq_ranges_remove_below(&s->s_pending, UINT64_MAX);
+	/* Its bytes will never be sent again. */
+	mpq_sendbuf_free(&s->sbuf, &conn->send_mem);
 	mpq_stream_sched_add(&conn->sched, s);
 }
 
@@ -232,26 +301,38 @@ static int get_stream(mpq_conn *conn, int64_t id, bool for_send, mpq_stream **ou
 	return 0;
 }
 
-/* Grows and re-advertises windows as the application consumes (RFC 9000 §4.2),
- * doubling a window that is used up within two round trips. */
+/* Receive windows (RFC 9000 §4.2) are re-advertised once an eighth of them is
+ * consumed, so that the credit the sender sees stays close to the whole window
+ * and a window as large as the path's bandwidth-delay product fills the path.
+ * A window is doubled (up to |max|) when its first half is consumed within two
+ * round trips: the sender would be held back by it. Returns true when the
+ * limit is to be advertised again. */
+static bool rx_window_update(struct mpq_rx_window *w, uint64_t *limit, uint64_t consumed,
+			     uint64_t max, uint64_t rtt, uint64_t ts)
+{
+	if (consumed - w->epoch_off >= w->size / 2) {
+		if (ts - w->epoch_time < 2 * rtt && w->size < max)
+			w->size *= 2;
+		w->epoch_off = consumed;
+		w->epoch_time = ts;
+	}
+	if (*limit - consumed >= w->size - w->size / 8)
+		return false;
+	*limit = consumed + w->size;
+	return true;
+}
+
 static void update_rx_windows(mpq_conn *conn, mpq_stream *s, uint64_t ts)
 {
-	uint64_t rtt2 = 2 * conn->paths[0].rtt.smoothed;
+	uint64_t rtt = conn->paths[0].rtt.smoothed;
 	if (s && s->recv_state == MPQ_RECV_OPEN && s->r_final == UINT64_MAX &&
-	    s->r_max_data - s->r_delivered < s->r_window / 2) {
-		if (s->r_window < MAX_RX_WINDOW)
-			s->r_window *= 2;
-		s->r_max_data = s->r_delivered + s->r_window;
+	    rx_window_update(&s->r_window, &s->r_max_data, s->r_delivered, MAX_RX_WINDOW, rtt, ts)) {
 		s->max_data_pending = true;
 		mpq_stream_sched_add(&conn->sched, s);
 	}
-	if (conn->rx_max_data - conn->rx_delivered < conn->rx_window / 2) {
-		if (ts - conn->rx_window_update_time < rtt2 && conn->rx_window < MAX_CONN_RX_WINDOW)
-			conn->rx_window *= 2;
-		conn->rx_window_update_time = ts;
-		conn->rx_max_data = conn->rx_delivered + conn->rx_window;
+	if (rx_window_update(&conn->rx_window, &conn->rx_max_data, conn->rx_delivered,
+			     MAX_CONN_RX_WINDOW, rtt, ts))
 		conn->max_data_pending = true;
-	}
 }
 
 static int deliver(mpq_conn *conn, mpq_stream *s, const uint8_t *data, size_t len, uint64_t ts)
@@ -314,8 +395,12 @@ static int check_final_size(mpq_conn *conn, mpq_stream *s, uint64_t end, bool fi
 		return mpq_conn_fail(conn, MPQ_ERR_FINAL_SIZE, 0, "final size changed", ts);
 	if (fin && end < s->r_highest)
 		return mpq_conn_fail(conn, MPQ_ERR_FINAL_SIZE, 0, "final size below data", ts);
-	if (fin)
+	if (fin) {
+		/* The peer needs no more credit (RFC 9000 §4.5); a MAX_STREAM_DATA
+		 * still pending would keep the stream from being retired. */
 		s->r_final = end;
+		s->max_data_pending = false;
+	}
 	return 0;
 }
 
@@ -585,15 +670,16 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	size_t n = (size_t)(end - lo);
 	if (n > room - overhead)
 		n = room - overhead;
-	/* A frame's data is contiguous in the ring: stop at its end. */
-	size_t at = (size_t)(lo % s->scap);
-	if (n > s->scap - at)
-		n = s->scap - at;
+	/* A frame's data is contiguous in one chunk: stop at its end. */
+	size_t contiguous = 0;
+	const uint8_t *data = n ? mpq_sendbuf_at(&s->sbuf, lo, &contiguous) : NULL;
+	if (n > contiguous)
+		n = contiguous;
 	bool fin = s->fin_pending && lo + n == s->s_written;
 	mpq_frame fr = {.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
 	fr.stream.stream_id = (uint64_t)s->id;
 	fr.stream.offset = lo;
-	fr.stream.data = s->sbuf + at;
+	fr.stream.data = data;
 	fr.stream.len = n;
 	fr.stream.fin = fin;
 	mpq_frame_rec rec = {.kind = MPQ_REC_STREAM, .id = (uint64_t)s->id, .offset = lo,
@@ -649,7 +735,7 @@ void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 	if (!s)
 		return;
 	if (r->kind == MPQ_REC_STREAM) {
-		bool freed = mpq_stream_on_acked(s, r->offset, r->len);
+		bool freed = mpq_stream_on_acked(s, r->offset, r->len, &conn->send_mem);
 		/* An ack that could not be recorded put its bytes back in line. */
 		if (mpq_stream_wants_send(s))
 			mpq_stream_sched_add(&conn->sched, s);

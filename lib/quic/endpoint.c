@@ -20,6 +20,7 @@
 #define DEFAULT_TOKEN_LIFETIME (10 * MPQ_SEC)
 #define DEFAULT_RETRY_THRESHOLD 128
 #define DEFAULT_HALF_OPEN_PER_ADDR 32
+#define DEFAULT_SEND_BUDGET (256 * 1024 * 1024)
 #define STATELESS_QUEUE 16
 #define STATELESS_MAX 1200
 #define TOKEN_RETRY 0x52 /* 'R': from a Retry, carries the original DCID */
@@ -53,6 +54,7 @@ struct mpq_endpoint {
 	uint64_t token_seq;
 	uint8_t *scratch; /* a copy of a new client's Initial, opened to check it */
 	size_t scratchcap;
+	mpq_mem_budget send_mem;	/* every connection's send buffers */
 };
 
 MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
@@ -67,6 +69,7 @@ MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
 	cfg->max_conns = DEFAULT_MAX_CONNS;
 	cfg->retry_threshold = DEFAULT_RETRY_THRESHOLD;
 	cfg->max_half_open_per_addr = DEFAULT_HALF_OPEN_PER_ADDR;
+	cfg->send_budget = DEFAULT_SEND_BUDGET;
 }
 
 /* FNV-1a keyed with the secret, so a peer cannot aim CIDs at one bucket. */
@@ -135,6 +138,7 @@ MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *c
 		ep->cfg.retry_threshold = DEFAULT_RETRY_THRESHOLD;
 	if (!ep->cfg.max_half_open_per_addr)
 		ep->cfg.max_half_open_per_addr = DEFAULT_HALF_OPEN_PER_ADDR;
+	ep->send_mem.limit = ep->cfg.send_budget ? ep->cfg.send_budget : DEFAULT_SEND_BUDGET;
 	ep->cfg.settings.reset_secret = ep->cfg.secret;
 	/* Room for each connection's CIDs at half load. */
 	size_t want = ep->cfg.max_conns * 8;
@@ -382,6 +386,7 @@ static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
 		return rv;
 	}
 	ep->conns[ep->nconns++] = conn;
+	conn->send_mem.parent = &ep->send_mem;
 	conn->cid_hook = on_cid;
 	conn->cid_hook_ud = ep;
 	return 0;
@@ -541,6 +546,11 @@ MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn)
 			return;
 		}
 	}
+}
+
+MPQ_EXPORT size_t mpq_endpoint_send_memory(const mpq_endpoint *ep)
+{
+	return ep->send_mem.used;
 }
 
 MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep)

@@ -15,8 +15,9 @@ static size_t bucket_of(const mpq_streams *t, int64_t id)
 	return (size_t)(h >> 32) & (t->nbuckets - 1);
 }
 
-int mpq_streams_init(mpq_streams *t)
+int mpq_streams_init(mpq_streams *t, mpq_mem_budget *budget)
 {
+	t->budget = budget;
 	t->buckets = calloc(INITIAL_BUCKETS, sizeof(*t->buckets));
 	if (!t->buckets)
 		return MPQ_ERR_NOMEM;
@@ -25,9 +26,9 @@ int mpq_streams_init(mpq_streams *t)
 	return 0;
 }
 
-static void stream_free(mpq_stream *s)
+static void stream_free(mpq_streams *t, mpq_stream *s)
 {
-	free(s->sbuf);
+	mpq_sendbuf_free(&s->sbuf, t->budget);
 	mpq_ranges_free(&s->s_pending);
 	mpq_ranges_free(&s->s_acked_ranges);
 	if (s->rob.ring)
@@ -41,7 +42,7 @@ void mpq_streams_free(mpq_streams *t)
 		mpq_stream *s = t->buckets[b];
 		while (s) {
 			mpq_stream *next = s->hnext;
-			stream_free(s);
+			stream_free(t, s);
 			s = next;
 		}
 	}
@@ -90,14 +91,12 @@ int mpq_streams_add(mpq_streams *t, int64_t id, bool send, bool recv, uint64_t p
 	s->recv_state = recv ? MPQ_RECV_OPEN : MPQ_RECV_NONE;
 	s->peer_max_data = peer_max_data;
 	s->r_final = UINT64_MAX;
-	s->r_window = recv_window;
+	s->r_window.size = recv_window;
 	s->r_max_data = recv_window;
 	if (send) {
-		s->sbuf = malloc(MPQ_STREAM_SEND_BUF);
-		s->scap = MPQ_STREAM_SEND_BUF;
-		if (!s->sbuf || mpq_ranges_init(&s->s_pending, SEND_RANGES) != 0 ||
+		if (mpq_ranges_init(&s->s_pending, SEND_RANGES) != 0 ||
 		    mpq_ranges_init(&s->s_acked_ranges, SEND_RANGES) != 0) {
-			stream_free(s);
+			stream_free(t, s);
 			return MPQ_ERR_NOMEM;
 		}
 	}
@@ -120,18 +119,12 @@ void mpq_streams_remove(mpq_streams *t, mpq_stream *s)
 		*pp = s->hnext;
 		t->count--;
 	}
-	stream_free(s);
+	stream_free(t, s);
 }
 
-size_t mpq_stream_buffer(mpq_stream *s, const uint8_t *data, size_t len)
+size_t mpq_stream_buffer(mpq_stream *s, const uint8_t *data, size_t len, mpq_mem_budget *budget)
 {
-	size_t room = mpq_stream_buffer_room(s);
-	if (len > room)
-		len = room;
-	size_t at = (size_t)(s->s_written % s->scap);
-	size_t first = len < s->scap - at ? len : s->scap - at;
-	memcpy(s->sbuf + at, data, first);
-	memcpy(s->sbuf, data + first, len - first);
+	len = mpq_sendbuf_append(&s->sbuf, s->s_written, data, len, budget);
 	if (len) {
 		/* New data merges with what is pending; a full set means a
 		 * pathological loss pattern, and resending from s_acked covers it. */
@@ -142,15 +135,7 @@ size_t mpq_stream_buffer(mpq_stream *s, const uint8_t *data, size_t len)
 	return len;
 }
 
-void mpq_stream_copy_out(const mpq_stream *s, uint64_t offset, uint8_t *dst, size_t len)
-{
-	size_t at = (size_t)(offset % s->scap);
-	size_t first = len < s->scap - at ? len : s->scap - at;
-	memcpy(dst, s->sbuf + at, first);
-	memcpy(dst + first, s->sbuf, len - first);
-}
-
-bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len)
+bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len, mpq_mem_budget *budget)
 {
 	if (len == 0 || offset + len <= s->s_acked)
 		return false;
@@ -169,6 +154,7 @@ bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len)
 	mpq_ranges_remove_below(&s->s_acked_ranges, s->s_acked);
 	/* Nothing below the acknowledged point needs sending again. */
 	mpq_ranges_remove_below(&s->s_pending, s->s_acked);
+	mpq_sendbuf_release_below(&s->sbuf, s->s_acked, budget);
 	return true;
 }
 

@@ -13,8 +13,7 @@
 
 #include "quic/ranges.h"
 #include "quic/rob.h"
-
-#define MPQ_STREAM_SEND_BUF (1024 * 1024)
+#include "quic/sendbuf.h"
 
 enum mpq_stream_send_state {
 	MPQ_SEND_OPEN,		/* Ready or Send */
@@ -31,6 +30,13 @@ enum mpq_stream_recv_state {
 	MPQ_RECV_NONE,		/* a send-only stream */
 };
 
+/* A receive window that grows when the sender uses it fast (conn_stream.c). */
+struct mpq_rx_window {
+	uint64_t size;
+	uint64_t epoch_off;	/* consumed when the current measurement began */
+	uint64_t epoch_time;
+};
+
 typedef struct mpq_stream {
 	int64_t id;
 	void *user_data;
@@ -39,10 +45,10 @@ typedef struct mpq_stream {
 	bool scheduled;
 	uint8_t urgency;		/* for priority schedulers: lower is sooner */
 
-	/* Send side: the ring holds [s_acked, s_written). */
+	/* Send side: the buffer holds [s_acked, s_written). */
 	int send_state;
-	uint8_t *sbuf;
-	size_t scap;
+	mpq_sendbuf sbuf;
+	bool mem_blocked;		/* a write was cut short by a memory budget */
 	uint64_t s_acked;		/* every byte below is acknowledged */
 	uint64_t s_written;		/* bytes the application gave us */
 	uint64_t s_sent_max;		/* highest offset sent so far: flow control counts these */
@@ -64,7 +70,7 @@ typedef struct mpq_stream {
 	uint64_t r_highest;		/* highest offset received + 1 */
 	uint64_t r_final;		/* final size, UINT64_MAX while unknown */
 	uint64_t r_max_data;		/* the limit we advertised */
-	uint64_t r_window;
+	struct mpq_rx_window r_window;
 	bool max_data_pending;		/* MAX_STREAM_DATA to send */
 	uint64_t stop_code;
 	bool stop_pending;		/* STOP_SENDING to (re)send */
@@ -79,9 +85,10 @@ typedef struct mpq_streams {
 	mpq_stream **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t count;
+	mpq_mem_budget *budget;		/* what the send buffers are charged to */
 } mpq_streams;
 
-int mpq_streams_init(mpq_streams *t);
+int mpq_streams_init(mpq_streams *t, mpq_mem_budget *budget);
 /* Frees every stream and the table. */
 void mpq_streams_free(mpq_streams *t);
 mpq_stream *mpq_streams_find(const mpq_streams *t, int64_t id);
@@ -101,21 +108,13 @@ static inline bool mpq_stream_is_uni(int64_t id)
 	return id & 2;
 }
 
-/* Copies up to |len| bytes into the send buffer; returns the count taken. */
-size_t mpq_stream_buffer(mpq_stream *s, const uint8_t *data, size_t len);
+/* Copies up to |len| bytes into the send buffer as far as |budget| allows;
+ * returns the count taken. */
+size_t mpq_stream_buffer(mpq_stream *s, const uint8_t *data, size_t len, mpq_mem_budget *budget);
 
-/* Room left in the send buffer. */
-static inline size_t mpq_stream_buffer_room(const mpq_stream *s)
-{
-	return s->scap - (size_t)(s->s_written - s->s_acked);
-}
-
-/* Copies the bytes at [offset, offset + len) of the send buffer out. */
-void mpq_stream_copy_out(const mpq_stream *s, uint64_t offset, uint8_t *dst, size_t len);
-
-/* Marks [offset, offset + len) acknowledged; returns true when the ring's
- * start moved (room came free). */
-bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len);
+/* Marks [offset, offset + len) acknowledged and frees the chunks below the
+ * acknowledged point; returns true when that point moved (room came free). */
+bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len, mpq_mem_budget *budget);
 
 /* Does the send side have anything to put on the wire? */
 bool mpq_stream_wants_send(const mpq_stream *s);

@@ -50,6 +50,7 @@ struct run_params {
 	struct simnet_link link[2];
 	simnet_filter_fn filter;
 	void *filter_state;
+	uint64_t size;		/* of the big direction; 0: BIG_SIZE */
 };
 
 /* One direction of the stream: written by side |from|, read by the other. */
@@ -61,6 +62,7 @@ struct flow {
 	uint64_t received;
 	bool fin;
 	uint64_t sent_at_fin;	/* the sender's datagram count when FIN arrived */
+	uint64_t three_quarters_at; /* when 3/4 of it had arrived, simulated ns */
 };
 
 struct xfer {
@@ -173,6 +175,8 @@ static int on_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size
 			return 0;
 		}
 	}
+	if (f->received < f->size / 4 * 3 && off + len >= f->size / 4 * 3)
+		f->three_quarters_at = e->net->now;
 	f->received = off + len;
 	if (fin) {
 		f->fin = true;
@@ -276,6 +280,7 @@ struct run_out {
 	mpq_conn_stats stats[2];
 	mpq_conn_error error[2];
 	uint64_t sent_at_fin[2];
+	uint64_t three_quarters_at[2];
 	uint64_t sim_done;
 };
 
@@ -312,8 +317,9 @@ static void run_begin(struct run *r, const struct run_params *rp)
 	memset(r, 0, sizeof(*r));
 	r->rp = rp;
 	x->id[0] = x->id[1] = -1;
-	x->flow[SIMNET_CLIENT].size = rp->upload ? BIG_SIZE : SMALL_SIZE;
-	x->flow[SIMNET_SERVER].size = rp->upload ? SMALL_SIZE : BIG_SIZE;
+	uint64_t big = rp->size ? rp->size : BIG_SIZE;
+	x->flow[SIMNET_CLIENT].size = rp->upload ? big : SMALL_SIZE;
+	x->flow[SIMNET_SERVER].size = rp->upload ? SMALL_SIZE : big;
 	x->flow[SIMNET_CLIENT].salt = (uint8_t)(rp->seed * 2 + 1);
 	x->flow[SIMNET_SERVER].salt = (uint8_t)(rp->seed * 2 + 2);
 	struct simnet_config cfg = {
@@ -392,6 +398,7 @@ static void run_end(struct run *r, struct run_out *out)
 			mpq_conn_get_stats(n->end[s].conn, &out->stats[s]);
 			out->error[s] = *mpq_conn_get_error(n->end[s].conn);
 			out->sent_at_fin[s] = r->x.flow[s].sent_at_fin;
+			out->three_quarters_at[s] = r->x.flow[s].three_quarters_at;
 		}
 	}
 	simnet_free(n);
@@ -489,6 +496,27 @@ static void sanity_fast_lossless(void **state)
 		assert_true(out.error[SIMNET_SERVER].app);
 		assert_int_equal(out.error[SIMNET_SERVER].code, 0);
 	}
+}
+
+/* One stream over a long fat link: 1 Gbit/s, 50 ms each way, so 12.5 MB in
+ * flight fill it. Slow start takes about 25 MB to get there; the last quarter
+ * of a 32 MiB download then arrives at close to the link's rate (simulated
+ * time: deterministic). A send buffer of a fixed 1 MiB held the whole
+ * transfer to about 67 Mbit/s. */
+static void one_stream_fills_long_fat_link(void **state)
+{
+	(void)state;
+	struct run_params rp = picked(1100, false, "cubic", link_of(50, 1000, 0));
+	rp.size = 32 * 1024 * 1024;
+	struct run_out out;
+	run_transfer(&rp, &out);
+	uint64_t from = out.three_quarters_at[SIMNET_SERVER], to = out.sim_done;
+	assert_true(from > 0 && to > from);
+	double mbit = (double)(rp.size / 4) * 8 / ((double)(to - from) / 1e9) / 1e6;
+	double all = (double)rp.size * 8 / ((double)to / 1e9) / 1e6;
+	print_message("32 MiB over 1000 Mbit/s, 100 ms RTT: last quarter at %.0f Mbit/s, "
+		      "%.0f Mbit/s from the start\n", mbit, all);
+	assert_true(mbit >= 800);
 }
 
 static void loss_20_both_ways(void **state)
@@ -654,6 +682,7 @@ int main(int argc, char **argv)
 {
 	static const struct CMUnitTest picked_tests[] = {
 		cmocka_unit_test(sanity_fast_lossless),
+		cmocka_unit_test(one_stream_fills_long_fat_link),
 		cmocka_unit_test(loss_20_both_ways),
 		cmocka_unit_test(tail_loss),
 		cmocka_unit_test(deep_reordering),

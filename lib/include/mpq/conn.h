@@ -63,6 +63,15 @@ typedef struct mpq_settings {
 	/* A path that goes this many PTOs without an acknowledgement while another
 	 * path works is declared failed (0: the default, 4). */
 	uint32_t path_fail_ptos;
+	/* Send buffering, allocated as the application writes (0: the default).
+	 * One stream holds at most stream_send_window bytes not yet acknowledged
+	 * (default 16 MiB, enough for 1 Gbit/s at 100 ms RTT) and at most one
+	 * 16 KiB chunk beyond what the peer's flow control lets us send; all the
+	 * connection's streams together hold at most send_budget bytes (default
+	 * 32 MiB). A write these limits stop takes fewer bytes, or none: wait
+	 * for stream_writable. */
+	size_t stream_send_window;
+	size_t send_budget;
 	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
 	const uint8_t *token;
 	size_t tokenlen;
@@ -168,14 +177,17 @@ MPQ_EXPORT const uint8_t *mpq_conn_alpn(const mpq_conn *conn, size_t *len);
 MPQ_EXPORT int mpq_conn_open_stream(mpq_conn *conn, bool bidi, int64_t *stream_id);
 
 /* Copies up to |len| bytes into the stream's send buffer. Returns how many were
- * taken (0 when the buffer is full: wait for stream_writable). |fin| ends the
+ * taken: fewer, or 0, when the stream's window, the peer's credit or a memory
+ * budget (mpq_settings.send_budget, the endpoint's send_budget) stops it; wait
+ * for stream_writable, which follows acknowledgements and new credit. |fin| ends the
  * stream once every byte was taken. Errors: MPQ_ERR_NOT_FOUND (no such stream),
  * MPQ_ERR_STREAM_STATE (not ours to send on, or already finished or reset). */
 MPQ_EXPORT int64_t mpq_conn_stream_write(mpq_conn *conn, int64_t stream_id, const uint8_t *data,
 					 size_t len, bool fin);
 
-/* Bytes mpq_conn_stream_write would take now. */
-MPQ_EXPORT size_t mpq_conn_stream_write_room(const mpq_conn *conn, int64_t stream_id);
+/* Bytes mpq_conn_stream_write would take now. When a memory budget is what
+ * limits them, stream_writable follows once it has room again. */
+MPQ_EXPORT size_t mpq_conn_stream_write_room(mpq_conn *conn, int64_t stream_id);
 
 /* Abandons our sending side (RESET_STREAM) / asks the peer to stop (STOP_SENDING). */
 MPQ_EXPORT int mpq_conn_stream_reset(mpq_conn *conn, int64_t stream_id, uint64_t app_error);

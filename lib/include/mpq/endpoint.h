@@ -44,6 +44,9 @@ typedef struct mpq_endpoint_config {
 	/* Half-open connections one client address (IPv4 address, IPv6 /64) may
 	 * hold, tokens or not; beyond, its new Initials are dropped (0: 32). */
 	size_t max_half_open_per_addr;
+	/* What all connections' send buffers together may hold (0: 256 MiB);
+	 * each connection's own limit is settings.send_budget. */
+	size_t send_budget;
 	const char *qlog_dir;		/* a qlog trace per connection there (NULL: none) */
 	/* Addresses every connection announces with ADD_ADDRESS (--advertise). */
 	mpq_addr advertise[8];
@@ -81,6 +84,9 @@ MPQ_EXPORT mpq_conn *mpq_endpoint_conn_at(const mpq_endpoint *ep, size_t i);
 
 /* Forgets and deletes |conn| (once it has closed). */
 MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn);
+
+/* Bytes the connections' send buffers hold now (charged to send_budget). */
+MPQ_EXPORT size_t mpq_endpoint_send_memory(const mpq_endpoint *ep);
 
 /* The earliest expiry over every connection (MPQ_TIME_NEVER: none). */
 MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep);
