@@ -45,6 +45,7 @@
 #include "common/tool.h"
 #include "common/transport.h"
 #include "io/loop.h"
+#include "io/memtrim.h"
 #include "io/netaddr.h"
 #include "io/reuseport.h"
 #include "io/xsk.h"
@@ -155,6 +156,7 @@ struct server {
 	mpq_tls_ctx *tls;
 	mpq_hq_server *hq;
 	mpq_endpoint *ep;
+	mpq_mem_trim trim;		/* gives send buffers back after a surge */
 	struct tool_callbacks cbw;
 	struct connlog connlog;		/* this worker's connections */
 
@@ -906,6 +908,7 @@ static int after_event(struct server *s)
 		if (rv < 0)
 			return rv;
 	}
+	mpq_mem_trim_check(&s->trim, mpq_endpoint_send_memory(s->ep));
 	return mpq_loop_timer_set(s->loop, &s->timer, mpq_endpoint_get_expiry(s->ep), 0);
 }
 
