@@ -5,6 +5,7 @@
 #   make deps         install the Debian/Ubuntu packages the build and tests need
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make fuzz         build the libFuzzer harnesses (clang)
+#   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
 #   SAN=1             build with ASan + UBSan;  WERROR=1  warnings are errors (CI)
 
 VERSION    := 0.1.0
@@ -61,6 +62,12 @@ SIM_BINS   := $(SIM_SRCS:%.c=$(BUILD)/%)
 # Programs the tests/net scripts drive (traffic no tool sends).
 NET_HELPERS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/net/*.c))
 
+# The same tests built with ASan + UBSan into a directory of their own; a
+# binary running TEST_TIMEOUT seconds is killed and counted as failed.
+SAN_BUILD  := $(BUILD)/san
+SAN_BINS   := $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(UNIT_BINS) $(SIM_BINS))
+TEST_TIMEOUT ?= 300
+
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 
@@ -70,7 +77,8 @@ FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: demo bench all lib tools test check unit sim net fuzz fuzz-smoke deps install uninstall clean format
+.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps \
+	install uninstall clean format
 all: lib tools
 
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
@@ -161,6 +169,14 @@ unit: $(UNIT_BINS)
 
 sim: $(SIM_BINS)
 	@sh ci/run-tests.sh sim $(SIM_BINS)
+
+test-bins: $(UNIT_BINS) $(SIM_BINS)
+
+san-bins:
+	@$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) test-bins
+
+san: san-bins
+	@TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh san $(SAN_BINS)
 
 # End-to-end tests of the tools (loopback; netns/veth ones skip without root).
 net: tools $(NET_HELPERS)

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Runs test binaries and reports one closing line
 # "LABEL: N passed, N failed, N skipped".
-#   run-tests.sh LABEL BIN... [-- FUZZBIN...]      (LABEL "all" adds tests/net, NET=0 skips them)
+#   run-tests.sh LABEL BIN... [-- FUZZBIN...] [--san SANBIN...]
+#                                       (LABEL "all" adds tests/net, NET=0 skips them)
 # cmocka binaries are counted by the test cases of every group they run, shell
 # tests by their last line "N passed, N failed"; a binary that dies without its
 # summaries counts as one failure, one that exits 77 as skipped. Skipped tests
 # are listed with the reason they printed before the closing line. Fuzz
-# harnesses after "--" get a short smoke run each (ci/fuzz-smoke.sh).
+# harnesses after "--" get a short smoke run each (ci/fuzz-smoke.sh); the
+# binaries after "--san" (built with SAN=1) run as a stage of their own, "san".
 #   TEST_TIMEOUT  seconds a binary may run before it is killed and counted as a
 #                 failure (default: no limit)
 # Exit status is non-zero when anything failed.
@@ -16,7 +18,6 @@ shift
 passed=0
 failed=0
 skipped=0
-fuzz=""
 log=$(mktemp)
 skips=$(mktemp)
 trap 'rm -f "$log" "$skips"' EXIT
@@ -52,14 +53,25 @@ cmocka_skips() {
 	}' "$2"
 }
 
-while [ $# -gt 0 ]; do
-	if [ "$1" = "--" ]; then
-		shift
-		fuzz="$*"
-		break
-	fi
-	bin=$1
-	shift
+bins=""
+fuzz=""
+san=""
+list=bins
+for arg; do
+	case $arg in
+	--) list=fuzz ;;
+	--san) list=san ;;
+	*)
+		case $list in
+		bins) bins="$bins $arg" ;;
+		fuzz) fuzz="$fuzz $arg" ;;
+		san) san="$san $arg" ;;
+		esac
+		;;
+	esac
+done
+
+for bin in $bins; do
 	echo "== $bin"
 	if [ -n "${TEST_TIMEOUT:-}" ]; then
 		timeout -k 10 "$TEST_TIMEOUT" "$bin" >"$log" 2>&1
@@ -106,8 +118,9 @@ while [ $# -gt 0 ]; do
 	fi
 done
 
-# Runs a stage script and adds its closing "NAME: N passed, N failed, N skipped"
-# line; a stage without one counts as a failure.
+# stage SCRIPT ARG...: runs a stage script and adds its closing
+# "NAME: N passed, N failed, N skipped" line; a stage without one counts as a
+# failure.
 stage() {
 	out=$(sh "$@" 2>&1)
 	echo "$out"
@@ -127,6 +140,10 @@ stage() {
 	skipped=$((skipped + ss))
 }
 
+if [ -n "$san" ]; then
+	# shellcheck disable=SC2086
+	stage "$0" san $san
+fi
 if [ -n "$fuzz" ]; then
 	# shellcheck disable=SC2086
 	stage "$(dirname "$0")/fuzz-smoke.sh" $fuzz
