@@ -157,6 +157,22 @@ check "unknown path scheduler: exit 2" 2 "unknown path scheduler 'fastest'" -- \
 check "unknown -n interface: exit 2" 2 "no such interface" -- \
 	"$CLIENT" -k -n no-such-if0 "$url/x"
 check "--io xdp: exit 2" 2 "AF_XDP" -- "$CLIENT" --io xdp "$url/x"
+# Long options are spelled out (getopt_long_only took "-q" for --qlog-dir).
+check "abbreviated long option: exit 2" 2 "unknown option '--qlog': did you mean --qlog-dir" -- \
+	"$CLIENT" -k --qlog "$tmp/q" "$url/x"
+check "server: abbreviated long option: exit 2" 2 "unknown option '-wor'" -- \
+	"$SERVER" -wor 2 --addr 127.0.0.1 -port 0
+check "--max-paths above the library's limit: exit 2" 2 "at most 7" -- \
+	"$CLIENT" -k --max-paths 8 "$url/x"
+# A bad QLOGDIR or SSLKEYLOGFILE from the environment warns; the flags are fatal.
+check "bad QLOGDIR: a warning, exit 0" 0 "warning: no qlogs: QLOGDIR=" -- \
+	env QLOGDIR=/dev/null/q "$CLIENT" -k -q --discard "$url/small.txt"
+check "bad SSLKEYLOGFILE: a warning, exit 0" 0 "warning: no key log: SSLKEYLOGFILE=" -- \
+	env SSLKEYLOGFILE=/dev/null/k "$CLIENT" -k -q --discard "$url/small.txt"
+check "bad --keylog: exit 2" 2 "cannot open key log /dev/null/k" -- \
+	"$CLIENT" -k --keylog /dev/null/k --discard "$url/small.txt"
+check "bad --qlog-dir: exit 2" 2 "qlog-dir /dev/null/q" -- \
+	"$CLIENT" -k --qlog-dir /dev/null/q --discard "$url/small.txt"
 if "$CLIENT" --help | grep -q -- "--more-remotes" && "$CLIENT" -version | grep -q mpquic; then
 	ok "client --help and -version"
 else

@@ -17,9 +17,13 @@ int tool_keylog_open(struct tool_keylog *kl, const char *path)
 	if (!kl->path || !*kl->path)
 		return 0;
 	kl->fd = open(kl->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (kl->fd < 0 && !path) {
+		/* The environment may be left over from elsewhere: a warning. */
+		tool_warn("no key log: SSLKEYLOGFILE=%s: %s", kl->path, strerror(errno));
+		return 0;
+	}
 	if (kl->fd < 0) {
-		tool_err("cannot open key log %s%s: %s", kl->path,
-			 path ? "" : " (from SSLKEYLOGFILE)", strerror(errno));
+		tool_err("cannot open key log %s: %s", kl->path, strerror(errno));
 		return TOOL_EXIT_USAGE;
 	}
 	return 0;

@@ -14,7 +14,8 @@ struct tool_keylog {
 };
 
 /* Opens |path|, or $SSLKEYLOGFILE when |path| is NULL; with neither, |kl| is
- * off. Returns 0, or TOOL_EXIT_USAGE after one line naming the file. */
+ * off. Returns 0, or TOOL_EXIT_USAGE after one line naming the file (an
+ * unusable $SSLKEYLOGFILE is only a warning: the key log is then off). */
 int tool_keylog_open(struct tool_keylog *kl, const char *path);
 
 /* Appends |line| and a newline (the mpq_callbacks.keylog signature, with the

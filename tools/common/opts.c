@@ -1,6 +1,7 @@
 /* Option tables over getopt_long_only: see opts.h. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,12 +185,33 @@ static int store(const struct tool_command *cmd, void *ctx, const struct tool_op
 	return rv == 0 ? TOOL_PARSE_OK : rv;
 }
 
+/* getopt_long_only takes any unambiguous prefix of a long option ("-q" was
+ * --qlog-dir before -q existed): a long option must be spelled out. The
+ * element it came from is the last one getopt took, or the one before when
+ * its argument was separate. Returns true after one line when abbreviated. */
+static bool abbreviated(char **argv, int optind_now, const char *arg, const char *name)
+{
+	const char *flag = argv[optind_now - 1], *typed;
+	size_t len;
+
+	if (arg && arg == flag && optind_now >= 2)
+		flag = argv[optind_now - 2];
+	for (typed = flag; *typed == '-';)
+		typed++;
+	len = strcspn(typed, "=");
+	if (len == strlen(name) && strncmp(typed, name, len) == 0)
+		return false;
+	tool_err("unknown option '%.*s': did you mean --%s? (long options are spelled out; "
+		 "see --help)", (int)(typed - flag + (ptrdiff_t)len), flag, name);
+	return true;
+}
+
 int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
 	       int *first_arg)
 {
 	struct option longs[2 * MAX_OPTIONS + 1];
 	char shorts[3 * MAX_OPTIONS + 2];
-	int c;
+	int c, li = 0;
 
 	if (count_options(cmd->options) > MAX_OPTIONS ||
 	    build_getopt(cmd->options, longs, sizeof(longs) / sizeof(longs[0]), shorts,
@@ -199,9 +221,12 @@ int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long_only(argc, argv, shorts, longs, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, shorts, longs, &li)) != -1) {
 		const struct tool_option *o;
 		int rv;
+
+		if (c >= LONG_BASE && abbreviated(argv, optind, optarg, longs[li].name))
+			return TOOL_EXIT_USAGE;
 
 		if (c == ':') {
 			tool_err("option '%s' needs an argument (see --help)", argv[optind - 1]);

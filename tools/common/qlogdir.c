@@ -1,5 +1,6 @@
 /* The qlog directory: see qlogdir.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,27 +9,40 @@
 #include "qlogdir.h"
 #include "tool.h"
 
+/* Why |d| cannot hold qlogs, or NULL (made when missing). */
+static const char *unusable(const char *d, char *why, size_t len)
+{
+	struct stat st;
+
+	if (mkdir(d, 0755) < 0 && errno != EEXIST)
+		snprintf(why, len, "cannot create it: %s", strerror(errno));
+	else if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+		snprintf(why, len, "not a directory");
+	else if (access(d, W_OK | X_OK) < 0)
+		snprintf(why, len, "cannot write to it: %s", strerror(errno));
+	else
+		return NULL;
+	return why;
+}
+
 int tool_qlog_dir(const char *flag, const char **dir)
 {
 	const char *d = flag ? flag : getenv("QLOGDIR");
-	const char *from = flag ? "" : " (from QLOGDIR)";
-	struct stat st;
+	char why[160];
 
 	*dir = NULL;
 	if (!d || !*d)
 		return 0;
-	if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-		tool_err("cannot create qlog directory %s%s: %s", d, from, strerror(errno));
-		return TOOL_EXIT_USAGE;
+	if (!unusable(d, why, sizeof(why))) {
+		*dir = d;
+		return 0;
 	}
-	if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		tool_err("qlog directory %s%s is not a directory", d, from);
-		return TOOL_EXIT_USAGE;
+	/* The flag was asked for on this command line; the environment may
+	 * be left over from elsewhere: only a warning. */
+	if (!flag) {
+		tool_warn("no qlogs: QLOGDIR=%s: %s", d, why);
+		return 0;
 	}
-	if (access(d, W_OK | X_OK) < 0) {
-		tool_err("cannot write to qlog directory %s%s: %s", d, from, strerror(errno));
-		return TOOL_EXIT_USAGE;
-	}
-	*dir = d;
-	return 0;
+	tool_err("--qlog-dir %s: %s", d, why);
+	return TOOL_EXIT_USAGE;
 }

@@ -1,14 +1,16 @@
 /*
  * --qlog-dir DIR / $QLOGDIR: the directory that gets one qlog per connection.
- * The tools check and create it up front, so that a bad directory is a usage
- * error before any connection rather than a warning per connection.
+ * The tools check and create it up front, so that a bad --qlog-dir is a usage
+ * error before any connection rather than a warning per connection; a bad
+ * $QLOGDIR (perhaps left over from elsewhere) is one warning, and no qlogs.
  */
 #ifndef MPQ_TOOL_QLOGDIR_H
 #define MPQ_TOOL_QLOGDIR_H
 
 /* Picks |flag| or else $QLOGDIR (NULL when neither is set) into |*dir| and
  * makes sure it is a writable directory, creating it (one level, mode 0755)
- * when missing. Returns 0 or TOOL_EXIT_USAGE after one line on stderr. */
+ * when missing. Returns 0 (|*dir| NULL after a warning for a bad $QLOGDIR)
+ * or TOOL_EXIT_USAGE after one line on stderr. */
 int tool_qlog_dir(const char *flag, const char **dir);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "qlogdir.h"
+#include "quic/path.h"
 #include "tool.h"
 #include "transport.h"
 
@@ -50,10 +51,18 @@ static int check_name(bool ok, const char *flag, const char *what, const char *n
 	return ok ? 0 : tool_unknown_name(flag, what, name, names);
 }
 
+/* The highest path ID the library keeps state for. */
+#define TOOL_MAX_PATH_ID (MPQ_MAX_PATHS - 1)
+
 int tool_transport_start(struct tool_transport *t)
 {
 	int rv;
 
+	if (t->max_paths > TOOL_MAX_PATH_ID) {
+		tool_err("--max-paths %llu: at most %d (the paths the library keeps, less the first)",
+			 (unsigned long long)t->max_paths, TOOL_MAX_PATH_ID);
+		return TOOL_EXIT_USAGE;
+	}
 	rv = check_name(mpq_cc_available(cc_name(t->cc)), "--cc", "congestion controller", t->cc,
 			tool_cc_names);
 	if (rv == 0 && t->sched)
