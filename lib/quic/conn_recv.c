@@ -314,9 +314,10 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, cp->id, &next_phase)))
 		return 0;
 	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) != 0) {
-		/* RFC 9000 §12.2: undecryptable packets are dropped */
+		/* RFC 9000 §12.2: undecryptable packets are dropped, and counted
+		 * against the integrity limit (RFC 9001 §6.6). */
 		mpq_conn_qlog_dropped(conn, &hd, "decryption_failure", ts);
-		return 0;
+		return mpq_key_update_on_open_failed(conn, level, k, ts);
 	}
 	mpq_conn_qlog_packet(conn, false, &hd, cp->id, hd.pktlen,
 			     mpq_conn_qlog_decode(conn, payload, plen), ts);

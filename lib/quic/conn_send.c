@@ -128,7 +128,7 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
 	if (b->level == MPQ_LEVEL_APP)
-		mpq_key_update_on_sent(conn, path->id, b->hd.pn);
+		mpq_key_update_on_sent(conn, path->id, b->hd.pn, ts);
 	ns->next_pn++;
 	/* RFC 9000 §10.1: only the first ack-eliciting packet after a receipt
 	 * restarts the idle timer, or probes would keep a dead peer alive. */
@@ -357,7 +357,8 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
 	for (int l = 0; l < MPQ_LEVEL_COUNT; l++) {
 		if (!mpq_pktns_can_send(mpq_conn_ns(conn, l)) ||
-		    (l == MPQ_LEVEL_APP && !conn->handshake_complete))
+		    (l == MPQ_LEVEL_APP &&
+		     (!conn->handshake_complete || mpq_key_update_tx_exhausted(conn))))
 			continue;
 		if (b->open) {
 			int rv = pkt_seal(conn, b, ts);

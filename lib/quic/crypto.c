@@ -296,11 +296,22 @@ static int aead_start(mpq_crypto_keys *k, int enc, uint32_t path_id, uint64_t pn
 	return 0;
 }
 
+uint64_t mpq_crypto_confidentiality_limit(int cipher)
+{
+	return cipher == MPQ_CIPHER_CHACHA20_POLY1305 ? UINT64_MAX : 1ULL << 23;
+}
+
+uint64_t mpq_crypto_integrity_limit(int cipher)
+{
+	return cipher == MPQ_CIPHER_CHACHA20_POLY1305 ? 1ULL << 36 : 1ULL << 52;
+}
+
 int mpq_crypto_seal(mpq_crypto_keys *k, uint32_t path_id, uint64_t pn, const uint8_t *ad,
 		    size_t adlen, const uint8_t *in, size_t len, uint8_t *out)
 {
 	int n, fin;
 
+	k->sealed++;
 	if (len > INT_MAX || aead_start(k, 1, path_id, pn, ad, adlen))
 		return MPQ_ERR_TLS;
 	if (len && EVP_EncryptUpdate(k->aead, out, &n, in, (int)len) != 1)

@@ -41,6 +41,7 @@ typedef struct mpq_crypto_keys {
 	uint8_t hp[32];
 	EVP_CIPHER_CTX *aead;	/* key set once; nonce per packet */
 	EVP_CIPHER_CTX *hp_ctx; /* AES-ECB or ChaCha20 with the hp key */
+	uint64_t sealed;	/* packets protected with this key (RFC 9001 §6.6) */
 } mpq_crypto_keys;
 
 /* Cipher for a TLS 1.3 cipher suite ID (0x1301..0x1303); MPQ_ERR_INVALID_ARGUMENT otherwise. */
@@ -84,9 +85,16 @@ int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid,
 void mpq_crypto_nonce(const mpq_crypto_keys *k, uint32_t path_id, uint64_t pn,
 		      uint8_t nonce[MPQ_AEAD_IVLEN]);
 
+/* RFC 9001 §6.6 and Appendix B: how many packets one key of |cipher| may
+ * protect (AES-GCM 2^23; ChaCha20-Poly1305's is beyond any packet count:
+ * UINT64_MAX), and how many packets failing authentication a connection may
+ * see (AES-GCM 2^52, ChaCha20-Poly1305 2^36). */
+uint64_t mpq_crypto_confidentiality_limit(int cipher);
+uint64_t mpq_crypto_integrity_limit(int cipher);
+
 /* Encrypts |len| bytes of |in| to |out| (may be the same buffer) and appends the
  * 16-byte tag, so |out| needs len + 16 bytes. |ad| is the unprotected header.
- * Returns 0 or MPQ_ERR_TLS. */
+ * Counts the packet in k->sealed. Returns 0 or MPQ_ERR_TLS. */
 int mpq_crypto_seal(mpq_crypto_keys *k, uint32_t path_id, uint64_t pn, const uint8_t *ad,
 		    size_t adlen, const uint8_t *in, size_t len, uint8_t *out);
 

@@ -49,7 +49,6 @@ static int update_tx(mpq_conn *conn)
 	conn->kp.tx_phase = !conn->kp.tx_phase;
 	conn->kp.tx_started = 0;
 	conn->kp.phase_acked = false;
-	conn->kp.packets_since_update = 0;
 	return 0;
 }
 
@@ -127,15 +126,56 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 	return rv;
 }
 
-void mpq_key_update_on_sent(mpq_conn *conn, uint32_t path_id, uint64_t pn)
+/* A limit from the settings, when it is lower than the cipher's. */
+static uint64_t lower(uint64_t setting, uint64_t cipher_limit)
+{
+	return setting && setting < cipher_limit ? setting : cipher_limit;
+}
+
+static uint64_t tx_limit(const mpq_conn *conn)
+{
+	int cipher = mpq_conn_ns_c(conn, MPQ_LEVEL_APP)->tx.cipher;
+	return lower(conn->settings.aead_confidentiality_limit,
+		     mpq_crypto_confidentiality_limit(cipher));
+}
+
+bool mpq_key_update_tx_exhausted(const mpq_conn *conn)
+{
+	return mpq_conn_ns_c(conn, MPQ_LEVEL_APP)->tx.sealed >= tx_limit(conn);
+}
+
+void mpq_key_update_on_sent(mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts)
 {
 	mpq_key_phase *kp = &conn->kp;
 	if (path_id < MPQ_MAX_PATHS && !(kp->tx_started & (1u << path_id))) {
 		kp->tx_started |= 1u << path_id;
 		kp->tx_phase_first_pn[path_id] = pn;
 	}
-	kp->packets_since_update++;
+	if (conn->state >= MPQ_CONN_CLOSING)
+		return; /* the closes go out with the key we have */
+	uint64_t sealed = mpq_conn_ns(conn, MPQ_LEVEL_APP)->tx.sealed, limit = tx_limit(conn);
 	uint64_t every = conn->settings.key_update_interval;
-	if (every && kp->packets_since_update >= every && may_initiate(conn))
-		mpq_conn_initiate_key_update(conn);
+	/* RFC 9001 §6.6: a new key well before the limit, as an update waits
+	 * for an ACK of the current phase (and 3 PTOs more with multipath). */
+	bool due = (every && sealed >= every) || sealed >= limit - limit / 4;
+	if (due && mpq_conn_initiate_key_update(conn) == 0)
+		return;
+	/* None in time: close while the key still has room for the closes. */
+	if (sealed >= limit - limit / 16)
+		mpq_conn_close_transport(conn, MPQ_TE_AEAD_LIMIT_REACHED, 0,
+					 "AEAD confidentiality limit without a key update", ts);
+}
+
+int mpq_key_update_on_open_failed(mpq_conn *conn, int level, const mpq_crypto_keys *keys,
+				  uint64_t ts)
+{
+	/* Initial keys come from a DCID on the wire: anyone can forge with
+	 * them, so a failure under them tells nothing about the AEAD. */
+	if (level == MPQ_LEVEL_INITIAL)
+		return 0;
+	uint64_t limit = lower(conn->settings.aead_integrity_limit,
+			       mpq_crypto_integrity_limit(keys->cipher));
+	if (++conn->kp.open_failures <= limit)
+		return 0;
+	return mpq_conn_fail(conn, MPQ_ERR_AEAD_LIMIT, 0, "AEAD integrity limit reached", ts);
 }

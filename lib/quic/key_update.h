@@ -2,9 +2,15 @@
  * 1-RTT key updates (RFC 9001 §6): which keys open a received short header
  * packet (current, next phase, or the previous phase for late packets), the
  * switch when the peer moves to the next phase, and starting an update of our
- * own (on request, or every N packets when the settings ask for it). Key
+ * own (on request, every N packets when the settings ask for it, and before
+ * the AEAD's confidentiality limit), and the AEAD limits (RFC 9001 §6.6). Key
  * phases belong to the connection, not a path: all paths share the keys. But
  * packet numbers are per path, so where a phase starts is kept per path ID.
+ *
+ * The limits bound the uses of a key, whatever the nonces: packets protected
+ * on every path count together against the key they share (the path ID in
+ * the nonce keeps nonces unique, it does not make more uses safe), and
+ * packets failing authentication count over the whole connection.
  */
 #ifndef MPQ_KEY_UPDATE_H
 #define MPQ_KEY_UPDATE_H
@@ -30,7 +36,7 @@ typedef struct mpq_key_phase {
 	uint32_t tx_started;
 	mpq_crypto_keys rx_next;	/* the next phase's receive keys, made when needed */
 	mpq_crypto_keys rx_prev;	/* the previous phase's, for reordered packets */
-	uint64_t packets_since_update;
+	uint64_t open_failures;		/* packets that failed authentication, all keys */
 	bool phase_acked;		/* a packet of the current tx phase was acknowledged */
 	uint64_t phase_acked_at;
 	uint64_t updates;		/* key updates done, both directions counted once */
@@ -54,7 +60,18 @@ int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
 /* The largest 1-RTT packet acknowledged on path |path_id| is |pn|, at |ts|. */
 void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
 
-/* Counts a 1-RTT packet we sent; starts an update when the interval is reached. */
-void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t path_id, uint64_t pn);
+/* A 1-RTT packet of ours was protected: starts an update when the interval
+ * or 3/4 of the confidentiality limit is reached, or closes the connection
+ * (AEAD_LIMIT_REACHED) when the key nears its limit and no update could start. */
+void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
+
+/* Has our 1-RTT key protected all the packets it may? Nothing more is sent with it. */
+bool mpq_key_update_tx_exhausted(const struct mpq_conn *conn);
+
+/* A packet at |level| failed authentication under |keys|. Returns 0, or
+ * MPQ_ERR_AEAD_LIMIT once the connection saw more such packets than the
+ * integrity limit allows (it is then closing with AEAD_LIMIT_REACHED). */
+int mpq_key_update_on_open_failed(struct mpq_conn *conn, int level,
+				  const mpq_crypto_keys *keys, uint64_t ts);
 
 #endif

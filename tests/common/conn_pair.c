@@ -141,6 +141,8 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		if (o->stream_sched)
 			p->settings[i].stream_sched = o->stream_sched;
 		p->settings[i].key_update_interval = o->key_update_interval[i];
+		p->settings[i].aead_confidentiality_limit = o->aead_confidentiality_limit[i];
+		p->settings[i].aead_integrity_limit = o->aead_integrity_limit[i];
 		p->settings[i].multipath = o->multipath;
 		p->settings[i].add_address = o->add_address;
 		if (o->path_sched)

@@ -51,6 +51,7 @@ struct pair_opts {
 	const char *cc;
 	const char *stream_sched;	/* both sides; default "rr" */
 	uint64_t key_update_interval[2];
+	uint64_t aead_confidentiality_limit[2], aead_integrity_limit[2];
 	const char *qlog_dir;		/* both sides write a qlog trace there */
 	/* Multipath on both ends, and the path scheduler (NULL: the default). */
 	bool multipath;

@@ -265,7 +265,36 @@ static void multipath_seal_differs_per_path(void **state)
 	assert_memory_equal(plain, msg, sizeof(msg));
 	assert_int_equal(mpq_crypto_open(&k, 0, 7, ad, sizeof(ad), on0, sizeof(on0), plain), 0);
 	assert_memory_equal(plain, msg, sizeof(msg));
+	/* Both paths' packets count against the one key (RFC 9001 §6.6). */
+	assert_int_equal(k.sealed, 2);
 	mpq_crypto_keys_free(&k);
+}
+
+/* RFC 9001 §6.6 and Appendix B, and a key update starts a fresh count. */
+static void aead_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(mpq_crypto_confidentiality_limit(MPQ_CIPHER_AES_128_GCM), 1ULL << 23);
+	assert_int_equal(mpq_crypto_confidentiality_limit(MPQ_CIPHER_AES_256_GCM), 1ULL << 23);
+	assert_int_equal(mpq_crypto_confidentiality_limit(MPQ_CIPHER_CHACHA20_POLY1305),
+			 UINT64_MAX);
+	assert_int_equal(mpq_crypto_integrity_limit(MPQ_CIPHER_AES_128_GCM), 1ULL << 52);
+	assert_int_equal(mpq_crypto_integrity_limit(MPQ_CIPHER_AES_256_GCM), 1ULL << 52);
+	assert_int_equal(mpq_crypto_integrity_limit(MPQ_CIPHER_CHACHA20_POLY1305), 1ULL << 36);
+	static const uint8_t ad[] = {0x40};
+	uint8_t out[1 + MPQ_AEAD_TAGLEN];
+	mpq_crypto_keys k, next;
+	initial_client(&k);
+	assert_int_equal(k.sealed, 0);
+	for (uint64_t pn = 0; pn < 3; pn++)
+		assert_int_equal(mpq_crypto_seal(&k, 0, pn, ad, 1, ad, 1, out), 0);
+	assert_int_equal(k.sealed, 3);
+	assert_int_equal(mpq_crypto_keys_update(&next, &k), 0);
+	assert_int_equal(next.sealed, 0);
+	assert_int_equal(mpq_crypto_keys_update(&k, &k), 0);
+	assert_int_equal(k.sealed, 0);
+	mpq_crypto_keys_free(&k);
+	mpq_crypto_keys_free(&next);
 }
 
 static void aes256_round_trip_and_tamper(void **state)
@@ -399,6 +428,7 @@ int main(void)
 		cmocka_unit_test(rfc9369_chacha20),
 		cmocka_unit_test(multipath_nonce_example),
 		cmocka_unit_test(multipath_seal_differs_per_path),
+		cmocka_unit_test(aead_limits),
 		cmocka_unit_test(aes256_round_trip_and_tamper),
 		cmocka_unit_test(retry_tags),
 		cmocka_unit_test(invalid_arguments),

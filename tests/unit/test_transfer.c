@@ -338,6 +338,120 @@ static void transfer_with_key_updates(void **state)
 	assert_true(n >= 3);
 }
 
+/* The most packets the server protected with one 1-RTT key, looked at after
+ * each datagram it sends. */
+static uint64_t most_sealed;
+
+static bool watch_sealed(struct conn_pair *p, int from, size_t index, size_t flight,
+			 const uint8_t *d, size_t len)
+{
+	(void)index;
+	(void)flight;
+	(void)d;
+	(void)len;
+	uint64_t n = p->conn[PAIR_SERVER] ? p->conn[PAIR_SERVER]->paths[0].ns.tx.sealed : 0;
+	if (from == PAIR_SERVER && n > most_sealed)
+		most_sealed = n;
+	return false;
+}
+
+/* RFC 9001 §6.6: with no update interval set, the server's confidentiality
+ * limit of 2000 packets alone makes it update its keys, each time before a
+ * key protected 2000 packets, and the transfer goes on. (The limit is set
+ * above the congestion window: the next update waits for an ACK of the new
+ * phase, and a window's worth of packets goes out meanwhile.) */
+static void key_update_before_confidentiality_limit(void **state)
+{
+	(void)state;
+	most_sealed = 0;
+	uint64_t n = run_transfer(&(struct pair_opts){.drop = watch_sealed,
+						     .aead_confidentiality_limit = {0, 2000}},
+				  10000, 8000000);
+	assert_true(n >= 3);
+	assert_true(most_sealed > 0 && most_sealed < 2000);
+}
+
+/* A limit of 16 packets, below the congestion window: after the first
+ * update, a window's worth of packets goes out before the new phase can be
+ * acknowledged, so no second update can start in time. The server closes
+ * with AEAD_LIMIT_REACHED, never protecting more than 16 packets with a key,
+ * and the client learns why. */
+static void confidentiality_limit_closes_without_update(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	a.side[PAIR_SERVER].reply = 1000000;
+	most_sealed = 0;
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a, .drop = watch_sealed,
+			      .aead_confidentiality_limit = {0, 16}};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	struct side *c = &a.side[PAIR_CLIENT];
+	assert_int_equal(mpq_conn_open_stream(p.conn[0], true, &c->send_id), 0);
+	c->to_send = 100;
+	pump(p.conn[0], c);
+	assert_false(pair_run(&p, transfer_done, 5 * MPQ_SEC));
+	const mpq_conn_error *e = mpq_conn_get_error(p.conn[PAIR_SERVER]);
+	assert_int_equal(e->cause, MPQ_CLOSE_LOCAL_ERROR);
+	assert_int_equal(e->code, MPQ_TE_AEAD_LIMIT_REACHED);
+	assert_true(most_sealed <= 16);
+	assert_int_equal(p.conn[PAIR_SERVER]->kp.updates, 1);
+	e = mpq_conn_get_error(p.conn[PAIR_CLIENT]);
+	assert_int_equal(e->cause, MPQ_CLOSE_PEER);
+	assert_int_equal(e->code, MPQ_TE_AEAD_LIMIT_REACHED);
+	pair_free(&p);
+}
+
+/* The latest short-header datagram the client sent. */
+static struct {
+	uint8_t d[PAIR_DGRAM_MAX];
+	size_t len;
+} kept;
+
+static bool keep_client_1rtt(struct conn_pair *p, int from, size_t index, size_t flight,
+			     const uint8_t *d, size_t len)
+{
+	(void)p;
+	(void)index;
+	(void)flight;
+	if (from == PAIR_CLIENT && !(d[0] & 0x80)) {
+		memcpy(kept.d, d, len);
+		kept.len = len;
+	}
+	return false;
+}
+
+/* RFC 9001 §6.6: past the integrity limit (5 here) of packets failing
+ * authentication, the server closes with AEAD_LIMIT_REACHED and the client
+ * learns it. */
+static void integrity_limit_closes(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	memset(&kept, 0, sizeof(kept));
+	assert_int_equal(pair_init(&p, &(struct pair_opts){.drop = keep_client_1rtt,
+							     .aead_integrity_limit = {0, 5}}),
+			 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	pair_run(&p, NULL, MPQ_SEC);
+	assert_true(kept.len > 0);
+	kept.d[kept.len - 1] ^= 1; /* the tag no longer verifies */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pair_inject(&p, PAIR_SERVER, kept.d, kept.len), 0);
+	assert_false(mpq_conn_get_error(p.conn[PAIR_SERVER])->set);
+	assert_int_equal(pair_inject(&p, PAIR_SERVER, kept.d, kept.len), MPQ_ERR_AEAD_LIMIT);
+	assert_int_equal(mpq_conn_get_error(p.conn[PAIR_SERVER])->code, MPQ_TE_AEAD_LIMIT_REACHED);
+	pair_run(&p, NULL, MPQ_SEC);
+	const mpq_conn_error *e = mpq_conn_get_error(p.conn[PAIR_CLIENT]);
+	assert_true(e->remote);
+	assert_int_equal(e->cause, MPQ_CLOSE_PEER);
+	assert_int_equal(e->code, MPQ_TE_AEAD_LIMIT_REACHED);
+	pair_free(&p);
+}
+
 /* Runs python3 over every record of a qlog file (zstd-compressed when the name
  * says so) and checks the events named in |must_have| are there and no event
  * is stamped earlier than the one before it. */
@@ -543,6 +657,9 @@ int main(void)
 		cmocka_unit_test(transfer_with_loss),
 		cmocka_unit_test(transfer_with_key_updates),
 		cmocka_unit_test(replayed_packet_not_processed_twice),
+		cmocka_unit_test(key_update_before_confidentiality_limit),
+		cmocka_unit_test(confidentiality_limit_closes_without_update),
+		cmocka_unit_test(integrity_limit_closes),
 		cmocka_unit_test(qlog_traces_parse),
 		cmocka_unit_test(nat_rebinding_mid_transfer),
 		cmocka_unit_test(stop_sending_resets_stream),

@@ -54,6 +54,13 @@ typedef struct mpq_settings {
 	const uint8_t *reset_secret;
 	/* Start a 1-RTT key update every this many packets sent (0: never on our own). */
 	uint64_t key_update_interval;
+	/* AEAD limits (RFC 9001 §6.6), lower than the cipher's own only for tests
+	 * (0: the cipher's). Packets one 1-RTT key may protect: an update starts
+	 * at 3/4 of it, and the connection closes with AEAD_LIMIT_REACHED at
+	 * 15/16 if none could. Packets failing authentication the connection
+	 * tolerates: one more closes it with AEAD_LIMIT_REACHED. */
+	uint64_t aead_confidentiality_limit;
+	uint64_t aead_integrity_limit;
 	/* Multipath (draft-21): offer initial_max_path_id = max_path_id. */
 	bool multipath;
 	uint32_t max_path_id;
