@@ -237,7 +237,8 @@ static void two_paths_minrtt(void **state)
 	second_path_validated_and_used("minrtt");
 }
 
-/* qlog: packet events carry path_id, and the second path's tuple is assigned. */
+/* qlog: packet events carry path_id, the second path's tuple is assigned, and
+ * time never goes back, key updates and discards included. */
 static void qlog_names_paths(void **state)
 {
 	(void)state;
@@ -245,13 +246,14 @@ static void qlog_names_paths(void **state)
 	assert_non_null(mkdtemp(dir));
 	struct conn_pair p;
 	struct app a;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr", .qlog_dir = dir});
+	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr", .qlog_dir = dir,
+					  .key_update_interval = {0, 60}});
 	open_second(&p);
 	pair_run(&p, NULL, 200 * MPQ_MS);
 	request(&p, &a, 300000);
 	assert_true(pair_run(&p, done, LIMIT));
 	pair_free(&p);
-	char cmd[512];
+	char cmd[1536];
 	snprintf(cmd, sizeof(cmd),
 		 "for f in %s/*_client.sqlog; do python3 -c '"
 		 "import json,sys\n"
@@ -261,6 +263,10 @@ static void qlog_names_paths(void **state)
 		 "tup=[e for e in ev if e[\"name\"]==\"quic:tuple_assigned\"]\n"
 		 "assert {0,1} <= ids, ids\n"
 		 "assert any(e[\"data\"].get(\"tuple_id\")==\"1\" for e in tup), tup\n"
+		 "assert any(e[\"name\"]==\"quic:key_updated\" and e[\"data\"].get(\"key_phase\")"
+		 " for e in ev), \"no key update\"\n"
+		 "t=[e[\"time\"] for e in ev]\n"
+		 "assert t==sorted(t), [(e[\"name\"], e[\"time\"]) for e, a, b in zip(ev[1:], t, t[1:]) if b<a][:3]\n"
 		 "' $f || exit 1; done; rm -rf %s",
 		 dir, dir);
 	assert_int_equal(system(cmd), 0);
