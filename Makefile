@@ -3,7 +3,7 @@
 #   make              build build/lib/libmpq.so (+ libmpq.a, libmpq.pc) and the tools
 #   make test         install missing packages (make deps), build, run every test
 #   make deps         install the Debian/Ubuntu packages the build and tests need
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (the library, headers, tools, man pages)
 #   make fuzz         build the libFuzzer harnesses (clang)
 #   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
 #   SAN=1             build with ASan + UBSan;  WERROR=1  warnings are errors (CI)
@@ -14,6 +14,7 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCDIR     ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 BUILD      ?= build
 
@@ -53,6 +54,7 @@ TOOLS      := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
 TOOL_BINS  := $(TOOLS:%=$(BUILD)/bin/%)
 TOOLCOMMON := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
 TOOL_SRCS  := $(wildcard $(TOOLS:%=tools/%/*.c))
+TOOL_MANS  := $(wildcard $(TOOLS:%=tools/%/*.1))
 
 TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/common/*.c))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -201,10 +203,12 @@ install: lib tools
 	ln -sf libmpq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmpq.so
 	install -m 644 $(LIB_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(if $(TOOL_BINS),install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/)
+	$(if $(TOOL_MANS),install -d $(DESTDIR)$(MANDIR)/man1)
+	$(if $(TOOL_MANS),install -m 644 $(TOOL_MANS) $(DESTDIR)$(MANDIR)/man1/)
 
 uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(LIBDIR)/libmpq.* $(DESTDIR)$(LIBDIR)/pkgconfig/libmpq.pc
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(TOOL_MANS)))
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -41,7 +41,7 @@ head -c 20000000 /dev/urandom >"$tmp/www/file20m"
 echo hello >"$tmp/www/small.txt"
 want_sha=$(sha256sum "$tmp/www/file20m" | cut -d' ' -f1)
 
-loopback_server "$tmp" -www "$tmp/www" --keylog "$tmp/server.keys"
+loopback_server "$tmp" -www "$tmp/www" --keylog "$tmp/server.keys" --cert-out "$tmp/cert.pem"
 if [ -n "$port" ] && grep -q "^SHA-256 fingerprint \([0-9A-F][0-9A-F]:\)\{31\}[0-9A-F][0-9A-F]$" \
 	"$tmp/server.out"; then
 	ok "server prints its address and the self-signed certificate's fingerprint"
@@ -123,8 +123,32 @@ fi
 
 # ---- a URL that fails, a certificate that does not verify ----
 check "missing file: exit 1" 1 "not found" -- "$CLIENT" -k --discard "$url/no-such-file"
-check "self-signed certificate without -k: exit 3" 3 "certificate" -- \
+check "self-signed certificate without -k: exit 3" 3 "certificate.*use --ca FILE" -- \
 	"$CLIENT" --discard "$url/small.txt"
+if timeout 20 "$CLIENT" --ca "$tmp/cert.pem" -q -o "$tmp/ca.txt" "$url/small.txt" 2>"$tmp/err" &&
+	cmp -s "$tmp/ca.txt" "$tmp/www/small.txt"; then
+	ok "server --cert-out FILE, client --ca FILE: verified, no -k"
+else
+	not_ok "server --cert-out FILE, client --ca FILE" "$(cat "$tmp/err")"
+fi
+# A trusted certificate for another name: no --ca hint.
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+	-subj /CN=example.org -addext subjectAltName=DNS:example.org -keyout "$tmp/other.key" \
+	-out "$tmp/other.pem" 2>/dev/null; then
+	"$SERVER" --addr 127.0.0.1 -port 0 --cert "$tmp/other.pem" --key "$tmp/other.key" \
+		>"$tmp/other.out" 2>&1 &
+	other_pid=$!
+	for _ in $(seq 50); do
+		oport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/other.out")
+		[ -n "$oport" ] && break
+		sleep 0.1
+	done
+	check "certificate for another name: exit 3, no --ca hint" 3 \
+		"IP address mismatch (the server's certificate does not name 127.0.0.1)$" -- \
+		"$CLIENT" --ca "$tmp/other.pem" --discard "https://127.0.0.1:$oport/x"
+	kill "$other_pid"
+	wait "$other_pid" 2>/dev/null
+fi
 
 # ---- connection failures within a bounded time ----
 closed=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -339,6 +339,10 @@ static void describe_conn_error(struct client *c, int err)
 		fail(c, err, "%s", mpq_strerror(err));
 	else if (e->remote && !e->app && e->code == MPQ_TE_CONNECTION_REFUSED)
 		fail(c, err, "refused by the server%s%s", e->reason[0] ? ": " : "", e->reason);
+	else if (!e->app && is_cert_alert(e->code) && !e->remote && strstr(why, "mismatch"))
+		/* Trusted, but for another name: no CA would help. */
+		fail(c, err, "certificate error: %s (the server's certificate does not name %s)",
+		     why, c->fetches[0].url.host);
 	else if (!e->app && is_cert_alert(e->code) && !e->remote)
 		fail(c, err, "certificate error: %s (use --ca FILE, or -k to skip checking)", why);
 	else if (!e->app && e->code >= MPQ_TE_CRYPTO_ERROR &&

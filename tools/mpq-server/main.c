@@ -68,6 +68,7 @@ struct server_opts {
 	const char *cert_dir;
 	const char *cert;
 	const char *key;
+	const char *cert_out;
 	uint64_t workers;
 	bool advertise;
 	bool retry;
@@ -93,6 +94,9 @@ static const struct tool_option server_options[] = {
 		 "nor -certpath, a self-signed certificate is made in memory\n"
 		 "and its SHA-256 fingerprint printed"},
 	{"key", NULL, 0, "FILE", TOOL_O_STR(O, key), .help = "private key (PEM) of --cert"},
+	{"cert-out", NULL, 0, "FILE", TOOL_O_STR(O, cert_out),
+	 .help = "write the self-signed certificate (PEM) to FILE, for the\n"
+		 "client's --ca FILE (instead of -k)"},
 	{"workers", NULL, 0, "N", TOOL_O_UINT(O, workers, 1, 256),
 	 .help = "worker threads, steered by connection ID (an\n"
 		 "SO_REUSEPORT program with udp, the steering program and\n"
@@ -209,6 +213,11 @@ static int check_options(const struct server_opts *o)
 	}
 	if (!o->cert != !o->key) {
 		tool_err("--cert and --key go together");
+		return TOOL_EXIT_USAGE;
+	}
+	if (o->cert_out && (o->cert || o->cert_dir)) {
+		tool_err("--cert-out writes the self-signed certificate: not with --cert or "
+			 "-certpath");
 		return TOOL_EXIT_USAGE;
 	}
 	return 0;
@@ -753,6 +762,27 @@ static int check_readable(const char *what, const char *path)
 }
 
 /* A self-signed certificate for "localhost" and every listening address. */
+/* --cert-out: the certificate (not its key) for clients to trust. */
+static int write_cert(const char *path, const char *pem)
+{
+	FILE *f = fopen(path, "w");
+	int rv;
+
+	if (!f) {
+		tool_err("--cert-out %s: %s", path, strerror(errno));
+		return TOOL_EXIT_USAGE;
+	}
+	rv = fputs(pem, f) < 0 ? errno : 0;
+	if (fclose(f) != 0 && !rv)
+		rv = errno;
+	if (rv) {
+		tool_err("--cert-out %s: %s", path, strerror(rv));
+		return TOOL_EXIT_FAIL;
+	}
+	printf("certificate written to %s (mpq-client --ca %s)\n", path, path);
+	return 0;
+}
+
 static int self_signed(struct server *s)
 {
 	const char *names[MAX_LISTEN + 1];
@@ -790,7 +820,7 @@ static int self_signed(struct server *s)
 			 i + 1 < sizeof(sha) ? ":" : "");
 	printf("self-signed certificate for %s\nSHA-256 fingerprint %s\n", list, fp);
 	fflush(stdout);
-	return 0;
+	return s->o.cert_out ? write_cert(s->o.cert_out, s->cert_pem) : 0;
 }
 
 static int make_tls(struct server *s)
