@@ -196,6 +196,22 @@ static void server_respects_amplification_limit(void **state)
 	pair_free(&p);
 }
 
+/* A server that hears nothing after the client's first datagram ends in a
+ * handshake timeout, recorded as such (the client, which heard the server,
+ * completed its side). */
+static void handshake_timeout_recorded(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){.drop = drop_client_after_first}), 0);
+	pair_run(&p, NULL, 15 * MPQ_SEC);
+	assert_int_equal(p.last_expiry_rv[PAIR_SERVER], MPQ_ERR_HANDSHAKE_TIMEOUT);
+	const mpq_conn_error *e = mpq_conn_get_error(p.conn[PAIR_SERVER]);
+	assert_int_equal(e->cause, MPQ_CLOSE_HANDSHAKE_TIMEOUT);
+	assert_false(e->remote);
+	pair_free(&p);
+}
+
 static void handshake_v2(void **state)
 {
 	(void)state;
@@ -230,6 +246,7 @@ int main(void)
 		cmocka_unit_test(alpn_mismatch_fails_on_server),
 		cmocka_unit_test(lost_first_flights_recovered),
 		cmocka_unit_test(server_respects_amplification_limit),
+		cmocka_unit_test(handshake_timeout_recorded),
 		cmocka_unit_test(handshake_v2),
 		cmocka_unit_test(idle_timeout_closes_silently),
 	};
