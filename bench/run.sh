@@ -1,11 +1,14 @@
 #!/bin/sh
 # Runs every benchmark: the in-memory ones given as arguments, then the
-# loopback comparison against iperf3 (bench/loopback.sh) and --io xdp against
-# --io udp over a veth pair (bench/xdp_veth.sh, as root). Benchmarks print
-# ratios against a baseline measured in the same run; none of them asserts.
+# loopback comparison against iperf3 (bench/loopback.sh), --io xdp against
+# --io udp over a veth pair (bench/xdp_veth.sh, as root) and two paths against
+# one over two links shaped to 100 Mbit/s (bench/twopath_veth.sh, as root).
+# Benchmarks print ratios against a baseline measured in the same run; none
+# of them asserts.
 set -u
 for b in "$@"; do
 	"$b" || echo "$b: failed"
 done
 sh "$(dirname "$0")/loopback.sh"
 sh "$(dirname "$0")/xdp_veth.sh"
+sh "$(dirname "$0")/twopath_veth.sh"

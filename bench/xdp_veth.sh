@@ -11,18 +11,8 @@ BIN=${BIN:-build/bin}
 BYTES=${BENCH_BYTES:-500000000}
 REPS=${BENCH_REPS:-3}
 PORT=${BENCH_PORT:-47122}
-cns=mpqbc$$
-sns=mpqbs$$
-tmp=$(mktemp -d)
-spid=
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-	ip netns del "$cns" 2>/dev/null
-	ip netns del "$sns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$(dirname "$0")/netns.sh"
+bench_namespaces mpqb
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
 	echo "xdp_veth: skipped (needs root and ip for namespaces and AF_XDP)"
