@@ -172,6 +172,13 @@ wait "$silent_pid" 2>/dev/null
 # ---- client usage errors: exit 2 ----
 check "malformed URL: exit 2" 2 "bad URL" -- "$CLIENT" "http//127.0.0.1/x"
 check "no URL: exit 2" 2 "no URL" -- "$CLIENT" -k
+check "link-local address without its interface: exit 2" 2 "needs its interface" -- \
+	"$CLIENT" -k "https://[fe80::1]:6121/x"
+# RFC 6874's "%25" before the zone, as curl takes it: parsed, then not reachable.
+check "link-local address with %25 zone: parsed (exit 3, not 2)" 3 "cannot connect to \[fe80::1%lo\]" -- \
+	"$CLIENT" -k --handshake-timeout 300 --discard "https://[fe80::1%25lo]:9/x"
+check "a long URL keeps its reason" 2 "': path too long" -- \
+	"$CLIENT" -k "$url/$(head -c 3000 /dev/zero | tr '\0' a)"
 check "-mip with --max-paths 0: exit 2" 2 "needs multipath" -- \
 	"$CLIENT" -k --max-paths 0 -mip 127.0.0.1:1 "$url/x"
 check "-mip without a port: exit 2" 2 "not an address and port" -- \

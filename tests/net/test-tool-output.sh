@@ -7,7 +7,8 @@
 # attached to the client's interface is said in one line without -v, and not
 # with -q; the server's line per finished connection (peer, bytes, paths,
 # duration, close reason) names it by its original DCID, as its qlog file
-# and its -v log do; -q silences it. Prints "N passed, N failed" last.
+# and its -v log do; -q silences it; not root, --io xdp is exit 2 in both
+# tools. Prints "N passed, N failed" last.
 #   tests/net/test-tool-output.sh [BINDIR]      (default: build/bin)
 set -u
 
@@ -89,6 +90,21 @@ if client xdpq -q --no-progress --discard "$url/5" && [ "$(lines "$tmp/xdpq.err"
 	ok "--io auto -q: not said"
 else
 	not_ok "--io auto -q: not said" "$(cat "$tmp/xdpq.err")"
+fi
+
+# ---- not root with --io xdp: exit 2 in both tools ----
+if command -v setpriv >/dev/null; then
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	in_c $nobody timeout 10 "$BIN/mpq-client" -k --io xdp --discard "$url/5" 2>"$tmp/nr.err"
+	crc=$?
+	in_s $nobody timeout 10 "$BIN/mpq-server" --io xdp -n os1 -port 0 >/dev/null 2>>"$tmp/nr.err"
+	src=$?
+	if [ "$crc" = 2 ] && [ "$src" = 2 ] && [ "$(grep -c "not root" "$tmp/nr.err")" = 2 ]; then
+		ok "not root with --io xdp: exit 2 in both tools"
+	else
+		not_ok "not root with --io xdp: exit 2 in both tools" \
+			"client exit $crc, server exit $src" "$(cat "$tmp/nr.err")"
+	fi
 fi
 
 finish

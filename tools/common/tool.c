@@ -10,11 +10,19 @@
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[1024], *big = NULL;
+	va_list again;
+	int n;
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	/* A long URL must not cut off the reason that follows it. */
+	if (n >= (int)sizeof(line) && vasprintf(&big, fmt, again) < 0)
+		big = NULL;
+	va_end(again);
 	/* One write, so lines from two processes sharing stderr do not interleave. */
-	fprintf(stderr, "%s: %s%s\n", program_invocation_short_name, prefix, line);
+	fprintf(stderr, "%s: %s%s\n", program_invocation_short_name, prefix, big ? big : line);
+	free(big);
 }
 
 void tool_err(const char *fmt, ...)

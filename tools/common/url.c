@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "io/netaddr.h"
+#include "localaddr.h"
 #include "tool.h"
 #include "url.h"
 
@@ -31,12 +32,21 @@ static int parse_host(struct tool_url *u, const char *h, const char *end)
 	memcpy(lit, h, n);
 	lit[n] = '\0';
 	if (lit[0] == '[') {
+		char *zone = strchr(lit, '%');
 		size_t hl;
-		int rv = mpq_addr_parse_ip(&u->addr, lit, u->port);
+		int rv;
+
+		/* RFC 6874 writes the zone's '%' as "%25" in a URL (curl takes both). */
+		if (zone && strncmp(zone, "%25", 3) == 0 && zone[3] && zone[3] != ']')
+			memmove(zone + 1, zone + 3, strlen(zone + 3) + 1);
+		rv = mpq_addr_parse_ip(&u->addr, lit, u->port);
 		if (rv == MPQ_ERR_NOT_FOUND)
 			return bad_url(u->text, "no such interface in the IPv6 scope");
 		if (rv < 0 || u->addr.ss.ss_family != AF_INET6)
 			return bad_url(u->text, "not an IPv6 address in brackets");
+		if (!zone && tool_addr_is_link_local(&u->addr))
+			return bad_url(u->text, "a link-local address needs its interface: "
+						"[fe80::1%eth0] or [fe80::1%25eth0]");
 		/* The certificate names the address without its scope. */
 		hl = strcspn(lit + 1, "%]");
 		memcpy(u->host, lit + 1, hl);

@@ -151,8 +151,10 @@ static int open_path_io(struct client *c, struct cpath *p, const mpq_addr *local
 		if (io == TOOL_IO_XDP) {
 			snprintf(why, len, "--io xdp: %s: %s (use --io udp)",
 				 ifname[0] ? ifname : remote, unusable);
-			*status = ifname[0] && tool_iface_is_loopback(ifname) ? TOOL_EXIT_USAGE :
-										TOOL_EXIT_CONN;
+			/* Not tried on a known interface (loopback, not root, taken):
+			 * the command line asks for what cannot be, as the server
+			 * says too. */
+			*status = ifname[0] && !tried ? TOOL_EXIT_USAGE : TOOL_EXIT_CONN;
 			return MPQ_ERR_INVALID_ARGUMENT;
 		}
 		if ((tried && !c->o.t.quiet) || c->o.t.verbose)

@@ -565,8 +565,9 @@ static int open_listeners(struct server *s)
 				c->done = true; /* the default set: only the others */
 				continue;
 			}
+			/* Loopback or not root: exit 2, as the client. */
 			tool_err("--io xdp: %s: %s (use --io udp)", ifname, unusable);
-			return tool_iface_is_loopback(ifname) ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
+			return TOOL_EXIT_USAGE;
 		}
 		if (!udp && !unusable && io == TOOL_IO_AUTO && dual_stack(s, i))
 			unusable = "IPv4 and IPv6 addresses, and an AF_XDP socket serves one family";
