@@ -144,7 +144,9 @@ cpid=$!
 pids="$pids $cpid"
 size=0
 for _ in $(seq 3000); do
-	size=$(stat -c %s "$tmp/e.body" 2>/dev/null || echo 0)
+	# The body grows in the client's temporary beside e.body until it is whole.
+	size=$(stat -c %s "$tmp"/.e.body.mpq-* 2>/dev/null | head -n 1)
+	size=${size:-0}
 	[ "$size" -ge 25000000 ] && break
 	kill -0 "$cpid" 2>/dev/null || break
 	sleep 0.01
