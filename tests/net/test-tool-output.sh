@@ -8,7 +8,8 @@
 # with -q; the server's line per finished connection (peer, bytes, paths,
 # duration, close reason) names it by its original DCID, as its qlog file
 # and its -v log do; -q silences it; not root, --io xdp is exit 2 in both
-# tools. Prints "N passed, N failed" last.
+# tools; a path over a link that is down is said, and failed in --json.
+# Prints "N passed, N failed" last.
 #   tests/net/test-tool-output.sh [BINDIR]      (default: build/bin)
 set -u
 
@@ -16,7 +17,7 @@ set -u
 need_root "network namespaces, tc and AF_XDP"
 need_tools ip tc timeout
 two_namespaces mpqo
-veth_pairs oc os 67 1
+veth_pairs oc os 67 2
 
 mkdir "$tmp/www" "$tmp/qlog" "$tmp/cwd"
 head -c 1000000 /dev/urandom >"$tmp/www/m1"
@@ -90,6 +91,22 @@ if client xdpq -q --no-progress --discard "$url/5" && [ "$(lines "$tmp/xdpq.err"
 	ok "--io auto -q: not said"
 else
 	not_ok "--io auto -q: not said" "$(cat "$tmp/xdpq.err")"
+fi
+
+# ---- a path whose link is down: said, and "failed" in --json ----
+in_c ip link set oc2 down
+in_c timeout 30 "$BIN/mpq-client" -k --io udp --json --discard -n oc1,oc2 -mip 10.67.2.2:6121 \
+	"$url/m1" >"$tmp/down.json" 2>"$tmp/down.err"
+rc=$?
+state=$(python3 -c 'import json, sys
+p = [p for p in json.load(open(sys.argv[1]))["paths"] if p["path_id"] == 1][0]
+print(p["state"], p.get("error"))' "$tmp/down.json" 2>&1)
+if [ "$rc" = 0 ] && [ "$state" = "failed never validated: Network is unreachable" ] &&
+	grep -q "warning: path 1 (10\.67\.2\.1:[0-9]* on oc2 to 10\.67\.2\.2:6121) never validated: Network is unreachable" \
+		"$tmp/down.err"; then
+	ok "a path over a link that is down: a warning, and failed in --json ($state)"
+else
+	not_ok "a path over a link that is down" "exit $rc, --json: $state" "$(cat "$tmp/down.err")"
 fi
 
 # ---- not root with --io xdp: exit 2 in both tools ----

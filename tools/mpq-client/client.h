@@ -58,6 +58,7 @@ struct cpath {
 	uint32_t path_id;
 	unsigned int tries;	/* mpq_conn_open_path found no path ID yet */
 	int last_errnum;	/* the last send or ICMP error seen (said once with -v) */
+	uint64_t opened;	/* ns, when mpq_conn_open_path took it */
 	bool write_watched;	/* the loop watches the socket for writability */
 	mpq_addr seen_local;	/* where the server's first datagram arrived */
 	uint32_t seen_ifindex;
@@ -121,6 +122,13 @@ void open_paths(struct client *c);
 int on_address(mpq_conn *conn, const mpq_addr *addr, void *ud);
 /* The path whose socket is |user_data| (mpq_path.user_data), or NULL. */
 struct cpath *path_of(struct client *c, const void *user_data);
+/* Why path |p| (the library's |st|) never validated, in |buf|, or NULL: it
+ * is still validating at the end, after an error on it or a second or more
+ * (a path opened just before the end is only not done yet). */
+const char *path_never_validated(const struct client *c, const struct cpath *p,
+				 const mpq_path_stats *st, char *buf, size_t len);
+/* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages. */
+void path_text(const struct cpath *p, char *buf, size_t len);
 bool is_icmp_errno(int e);
 void on_icmp_error(struct client *c, struct cpath *p, int errnum);
 void drain_errqueue(struct cpath *p);

@@ -14,7 +14,7 @@
 
 /* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages; a socket on
  * the wildcard shows the source address the routes choose. */
-static void path_text(const struct cpath *p, char *buf, size_t len)
+void path_text(const struct cpath *p, char *buf, size_t len)
 {
 	char local[MPQ_ADDR_STRLEN], remote[MPQ_ADDR_STRLEN];
 	mpq_addr src = p->sock.io->local;
@@ -366,6 +366,7 @@ void open_paths(struct client *c)
 		rv = mpq_conn_open_path(c->conn, &tuple, &p->path_id);
 		if (rv == 0) {
 			p->state = CPATH_OPEN;
+			p->opened = mpq_loop_now();
 			if (c->o.t.verbose) {
 				char text[256];
 
@@ -439,3 +440,17 @@ void drain_errqueue(struct cpath *p)
 	}
 }
 
+const char *path_never_validated(const struct client *c, const struct cpath *p,
+				 const mpq_path_stats *st, char *buf, size_t len)
+{
+	if (st->state != MPQ_PATH_STATE_VALIDATING || !p || !p->opened || c->conn_err)
+		return NULL;
+	if (p->last_errnum)
+		snprintf(buf, len, "never validated: %s", strerror(p->last_errnum));
+	else if (c->end >= p->opened + MPQ_SEC)
+		snprintf(buf, len, "never validated: no answer in %.1f s",
+			 (double)(c->end - p->opened) / 1e9);
+	else
+		return NULL;
+	return buf;
+}

@@ -31,6 +31,8 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN] = "", ifname[IF_NAMESIZE] = "";
 	const struct cpath *p = path_of(c, st->tuple.user_data);
 	mpq_addr l = st->tuple.local;
+	char why[128];
+	const char *never = path_never_validated(c, p, st, why, sizeof(why));
 
 	/* A socket on the wildcard: the address the server's datagrams came to. */
 	if (p && mpq_addr_is_any(&l) && p->seen_local.len) {
@@ -57,7 +59,11 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 	tool_json_key(j, "remote");
 	tool_json_str(j, remote);
 	tool_json_key(j, "state");
-	tool_json_str(j, path_state(c, st));
+	tool_json_str(j, never ? "failed" : path_state(c, st));
+	if (never) {
+		tool_json_key(j, "error");
+		tool_json_str(j, never);
+	}
 	tool_json_key(j, "bytes_sent");
 	tool_json_u64(j, st->bytes_sent);
 	tool_json_key(j, "bytes_received");
@@ -228,6 +234,25 @@ static void paths_text(const struct client *c, char *buf, size_t len)
 					(unsigned int)(got[i] * 100 / total), i + 1 == n ? ")" : "");
 }
 
+/* A warning for each path that never validated (a link down, an address
+ * that never answers), which --json calls failed. */
+static void report_unvalidated_paths(struct client *c)
+{
+	for (size_t i = 0; i < mpq_conn_path_count(c->conn); i++) {
+		char text[256], why[128];
+		const struct cpath *p;
+		mpq_path_stats st;
+
+		if (mpq_conn_get_path_stats(c->conn, i, &st) < 0 || !st.state)
+			continue;
+		p = path_of(c, st.tuple.user_data);
+		if (!path_never_validated(c, p, &st, why, sizeof(why)))
+			continue;
+		path_text(p, text, sizeof(text));
+		tool_warn("path %u (%s) %s", st.path_id, text, why);
+	}
+}
+
 /* One line per URL fetched whole: size, time, goodput, paths, where it went. */
 static void report_results(const struct client *c)
 {
@@ -265,6 +290,7 @@ int verdict(struct client *c)
 
 	for (size_t i = 0; i < c->nfetches; i++)
 		all_ok = all_ok && fetch_ok(&c->fetches[i]);
+	report_unvalidated_paths(c);
 	if (!c->o.t.quiet)
 		report_results(c);
 	if (c->conn_err && !c->closing && !c->handshake_done) {
