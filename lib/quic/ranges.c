@@ -4,20 +4,41 @@
 
 #include "ranges.h"
 
+#define FIRST_CAP 4
+
 int mpq_ranges_init(mpq_ranges *r, size_t cap)
 {
 	r->v = NULL;
 	r->n = 0;
 	r->cap = 0;
+	r->max = 0;
 	if (cap == 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (cap > SIZE_MAX / sizeof(*r->v))
 		return MPQ_ERR_NOMEM;
-	r->v = malloc(cap * sizeof(*r->v));
+	size_t first = cap < FIRST_CAP ? cap : FIRST_CAP;
+	r->v = malloc(first * sizeof(*r->v));
 	if (!r->v)
 		return MPQ_ERR_NOMEM;
-	r->cap = cap;
+	r->cap = first;
+	r->max = cap;
 	return 0;
+}
+
+/* Room for one more interval: false when the set is full. */
+static bool reserve(mpq_ranges *r)
+{
+	if (r->n < r->cap)
+		return true;
+	if (r->cap == r->max)
+		return false;
+	size_t cap = r->cap * 2 < r->max ? r->cap * 2 : r->max;
+	mpq_range *v = realloc(r->v, cap * sizeof(*v));
+	if (!v)
+		return false;
+	r->v = v;
+	r->cap = cap;
+	return true;
 }
 
 void mpq_ranges_free(mpq_ranges *r)
@@ -26,6 +47,7 @@ void mpq_ranges_free(mpq_ranges *r)
 	r->v = NULL;
 	r->n = 0;
 	r->cap = 0;
+	r->max = 0;
 }
 
 /* Index of the first interval whose high end is >= x (n when none). */
@@ -78,7 +100,7 @@ static int insert(mpq_ranges *r, uint64_t lo, uint64_t hi, bool may_drop)
 	}
 
 	int dropped = 0;
-	if (r->n == r->cap) {
+	if (!reserve(r)) {
 		if (!may_drop)
 			return MPQ_ERR_NOBUF;
 		if (i == 0)

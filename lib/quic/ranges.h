@@ -1,6 +1,7 @@
 /*
  * A set of disjoint inclusive uint64_t intervals, kept sorted and merged, in
- * an array whose capacity is fixed at init (the only allocation). Used for
+ * an array of at most |max| intervals fixed at init: it starts small and
+ * doubles as needed (a stream's sets mostly hold one or two). Used for
  * received packet numbers still to acknowledge, acknowledged data ranges and
  * the bytes a reassembly buffer holds.
  */
@@ -22,11 +23,13 @@ typedef struct mpq_range {
 typedef struct mpq_ranges {
 	mpq_range *v;	/* ascending; neighbours neither overlap nor touch */
 	size_t n;
-	size_t cap;
+	size_t cap;	/* allocated */
+	size_t max;	/* the most it may hold */
 } mpq_ranges;
 
-/* Allocates room for |cap| intervals. Returns 0, MPQ_ERR_INVALID_ARGUMENT
- * (cap 0) or MPQ_ERR_NOMEM. */
+/* A set of at most |cap| intervals. Returns 0, MPQ_ERR_INVALID_ARGUMENT (cap
+ * 0) or MPQ_ERR_NOMEM. A set that cannot grow when it needs to (no memory)
+ * counts as full. */
 int mpq_ranges_init(mpq_ranges *r, size_t cap);
 void mpq_ranges_free(mpq_ranges *r);
 

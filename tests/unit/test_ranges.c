@@ -114,6 +114,25 @@ static void full_set_drops_lowest(void **state)
 	mpq_ranges_free(&r);
 }
 
+/* A set allocates for the intervals it holds, not for its limit: a stream's
+ * sets of 1024 cost a few intervals until loss fragments them. */
+static void grows_only_as_needed(void **state)
+{
+	(void)state;
+	mpq_ranges r;
+	assert_int_equal(mpq_ranges_init(&r, 1024), 0);
+	assert_true(r.cap <= 4);
+	for (uint64_t k = 0; k < 1024; k++)
+		assert_int_equal(mpq_ranges_add(&r, 2 * k, 2 * k), 0);
+	assert_int_equal(mpq_ranges_count(&r), 1024);
+	assert_int_equal(r.cap, 1024);
+	/* Full at the limit, however it grew. */
+	assert_int_equal(mpq_ranges_add(&r, 5000, 5000), MPQ_ERR_NOBUF);
+	assert_int_equal(mpq_ranges_insert(&r, 5000, 5000), 1);
+	assert_int_equal(r.cap, 1024);
+	mpq_ranges_free(&r);
+}
+
 static void remove_below_cuts(void **state)
 {
 	(void)state;
@@ -230,6 +249,7 @@ int main(void)
 		cmocka_unit_test(adjacency_merges),
 		cmocka_unit_test(extremes_do_not_overflow),
 		cmocka_unit_test(full_set_drops_lowest),
+		cmocka_unit_test(grows_only_as_needed),
 		cmocka_unit_test(remove_below_cuts),
 		cmocka_unit_test(randomized_against_bitmap),
 	};
