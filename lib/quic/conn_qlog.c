@@ -1,8 +1,10 @@
 /*
- * The connection's qlog trace (DESIGN.md "Trace output"): one JSON-SEQ file per
+ * The connection's qlog trace (DESIGN.md "Trace output"): one JSON-SEQ trace per
  * connection, named by the original destination CID and the vantage point,
  * with packets and their frames, losses, recovery metrics, congestion states,
- * keys and the close. Every function here is a no-op without a trace.
+ * keys and the close. The bytes go to the caller's sink (the I/O layer's
+ * lib/io/qlog_file.c writes files). Every function here is a no-op without a
+ * trace.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,30 +35,26 @@ static void endpoint_of(const mpq_addr *a, mpq_qlog_endpoint *ep, char *buf)
 		mpq_qlog_endpoint_addr(ep, buf, MPQ_QLOG_ADDRSTRLEN, (const struct sockaddr *)&a->ss);
 }
 
-MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd)
+MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink)
 {
-	char path[4096], hex[2 * MPQ_MAX_CIDLEN + 1];
-	for (size_t i = 0; i < conn->odcid.len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", conn->odcid.data[i]);
-	hex[2 * conn->odcid.len] = 0;
-	int n = snprintf(path, sizeof(path), "%s/%s_%s.sqlog%s", dir, hex,
-			 conn->is_server ? "server" : "client", zstd ? ".zst" : "");
-	if (n < 0 || (size_t)n >= sizeof(path))
+	if (!conn || !sink || !sink->write || conn->qlog) {
+		mpq_qlog_sink_close(sink);
 		return MPQ_ERR_INVALID_ARGUMENT;
-	mpq_qlog_sink sink;
-	int rv = mpq_qlog_sink_path(&sink, path, zstd);
-	if (rv != 0)
-		return rv;
+	}
+	int rv;
 	conn->qlog_frames = calloc(QLOG_MAX_FRAMES, sizeof(mpq_frame));
 	if (!conn->qlog_frames) {
-		mpq_qlog_sink_close(&sink);
+		mpq_qlog_sink_close(sink);
 		return MPQ_ERR_NOMEM;
 	}
-	rv = mpq_qlog_open(&conn->qlog, &sink, conn->is_server ? MPQ_QLOG_VP_SERVER
+	rv = mpq_qlog_open(&conn->qlog, sink, conn->is_server ? MPQ_QLOG_VP_SERVER
 								: MPQ_QLOG_VP_CLIENT,
 			   &conn->odcid, "mpquic", conn->created);
-	if (rv != 0)
+	if (rv != 0) {
+		free(conn->qlog_frames);
+		conn->qlog_frames = NULL;
 		return rv;
+	}
 	char lbuf[MPQ_QLOG_ADDRSTRLEN], rbuf[MPQ_QLOG_ADDRSTRLEN];
 	mpq_qlog_endpoint local, remote;
 	endpoint_of(&conn->paths[0].tuple.local, &local, lbuf);

@@ -479,9 +479,8 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 	give_new_token(ep, conn, path, ts);
 	for (size_t i = 0; i < ep->cfg.nadvertise; i++)
 		mpq_conn_advertise_address(conn, &ep->cfg.advertise[i]);
-	/* A trace that cannot be written does not stop the connection. */
-	if (ep->cfg.qlog_dir)
-		mpq_conn_set_qlog_dir(conn, ep->cfg.qlog_dir, ep->cfg.qlog_zstd);
+	if (ep->cfg.qlog_start)
+		ep->cfg.qlog_start(conn, ep->cfg.qlog_user_data);
 	*out = conn;
 	return conn_read(ep, conn, path, data, len, ts);
 }

@@ -33,9 +33,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/socket.h>
 
+#include "mpq/conn.h"
 #include "mpq/mpq.h"
 #include "quic/frame.h"
 #include "quic/packet.h"
@@ -45,33 +45,12 @@
 /* Draft implementations append "-<draft number>" (quic-events §2.1). */
 #define MPQ_QLOG_EVENT_SCHEMA "urn:ietf:params:qlog:events:quic-13"
 
-/* Where the bytes go. write takes |len| bytes (all of them, or fails);
- * flush (may be NULL) pushes buffered bytes towards storage; close (may be
- * NULL) finishes the output (a zstd frame's end) and frees the sink's state.
- * Each returns 0 or a negative MPQ_ERR_*. */
-typedef struct mpq_qlog_sink {
-	int (*write)(void *user_data, const void *data, size_t len);
-	int (*flush)(void *user_data);
-	int (*close)(void *user_data);
-	void *user_data;
-} mpq_qlog_sink;
-
-/* A sink writing to |f|, zstd-compressed (one streaming frame, ended at close)
- * when |zstd| is set. close flushes |f| but does not fclose it. Returns 0,
- * MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
-int mpq_qlog_sink_file(mpq_qlog_sink *sink, FILE *f, bool zstd);
-
-/* A sink writing to a new file at |path| (created or truncated), compressed
- * with zstd when |zstd| is set or |path| ends in ".zst"; close closes the
- * file. Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOT_FOUND (a directory
- * of |path| does not exist), MPQ_ERR_INTERNAL (other open failures; errno is
- * left as fopen set it) or MPQ_ERR_NOMEM. File sinks report failed writes
- * as MPQ_ERR_INTERNAL with errno set by stdio, and zstd failures as
- * MPQ_ERR_INTERNAL. */
-int mpq_qlog_sink_path(mpq_qlog_sink *sink, const char *path, bool zstd);
+/* Where the bytes go: mpq_qlog_sink (mpq/conn.h), a write callback as in
+ * ngtcp2's qlog. The file and zstd sinks are the I/O layer's
+ * (lib/io/qlog_file.h): the writer opens no file. */
 
 /* Closes a sink that was never given to mpq_qlog_open. Returns its close's result. */
-int mpq_qlog_sink_close(mpq_qlog_sink *sink);
+int mpq_qlog_sink_close(const mpq_qlog_sink *sink);
 
 enum mpq_qlog_vantage {
 	MPQ_QLOG_VP_CLIENT = 1,

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -563,6 +564,88 @@ static void one_address_holds_few_handshakes(void **state)
 	teardown_world(&w);
 }
 
+/* A qlog trace in memory: what the core hands its write callback. */
+struct memtrace {
+	char data[1 << 16];
+	size_t len;
+	int closes;
+	mpq_conn *conn;		/* the connection qlog_start was called for */
+	int starts;
+};
+
+static int memtrace_write(void *user_data, const void *data, size_t len)
+{
+	struct memtrace *m = user_data;
+	if (len > sizeof(m->data) - 1 - m->len)
+		return MPQ_ERR_NOBUF;
+	memcpy(m->data + m->len, data, len);
+	m->len += len;
+	m->data[m->len] = 0;
+	return 0;
+}
+
+static int memtrace_close(void *user_data)
+{
+	((struct memtrace *)user_data)->closes++;
+	return 0;
+}
+
+static void memtrace_start(mpq_conn *conn, void *user_data)
+{
+	struct memtrace *m = user_data;
+	mpq_qlog_sink sink = {.write = memtrace_write, .close = memtrace_close, .user_data = m};
+	m->conn = conn;
+	m->starts++;
+	assert_int_equal(mpq_conn_set_qlog(conn, &sink), 0);
+}
+
+/* The endpoint opens no file: each server connection's trace goes to the sink
+ * its qlog_start hook gives, from before the first packet is read. */
+static void qlog_start_gives_each_server_connection_a_trace(void **state)
+{
+	(void)state;
+	static struct memtrace m;
+	struct world w;
+	memset(&m, 0, sizeof(m));
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_endpoint_del(w.ep);
+	w.cfg.qlog_start = memtrace_start;
+	w.cfg.qlog_user_data = &m;
+	make_endpoint(&w);
+	assert_true(run_until_complete(&w));
+	assert_int_equal(m.starts, 1);
+	assert_ptr_equal(m.conn, mpq_endpoint_conn_at(w.ep, 0));
+	/* The header names the server and the client's first DCID. */
+	char group[2 * MPQ_MAX_CIDLEN + 32] = "\"group_id\":\"";
+	for (size_t i = 0; i < w.client->odcid.len; i++)
+		snprintf(group + strlen(group), 3, "%02x", w.client->odcid.data[i]);
+	assert_non_null(strstr(m.data, "\"vantage_point\":{\"type\":\"server\"}"));
+	assert_non_null(strstr(m.data, group));
+	/* The first packet it received is the client's first Initial (packet
+	 * number 0), read right after the hook. */
+	char *rx = strstr(m.data, "\"name\":\"quic:packet_received\"");
+	assert_non_null(rx);
+	char *end = strchr(rx, '\x1e');
+	assert_non_null(end);
+	*end = 0;
+	assert_non_null(strstr(rx, "\"packet_type\":\"initial\",\"packet_number\":0,"));
+	*end = '\x1e';
+	/* A second trace, or a sink without write, is refused and closed. */
+	struct memtrace other = {0};
+	mpq_qlog_sink again = {.write = memtrace_write, .close = memtrace_close,
+			       .user_data = &other};
+	assert_int_equal(mpq_conn_set_qlog(m.conn, &again), MPQ_ERR_INVALID_ARGUMENT);
+	again.write = NULL;
+	assert_int_equal(mpq_conn_set_qlog(w.client, &again), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(other.closes, 2);
+	assert_int_equal(other.len, 0);
+	assert_int_equal(m.closes, 0);
+	/* The connection closes its sink when it goes. */
+	mpq_endpoint_remove(w.ep, m.conn);
+	assert_int_equal(m.closes, 1);
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +662,7 @@ int main(void)
 		cmocka_unit_test(busy_endpoint_sends_retry),
 		cmocka_unit_test(retry_threshold_counts_half_open),
 		cmocka_unit_test(one_address_holds_few_handshakes),
+		cmocka_unit_test(qlog_start_gives_each_server_connection_a_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

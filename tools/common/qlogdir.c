@@ -46,3 +46,8 @@ int tool_qlog_dir(const char *flag, const char **dir)
 	tool_err("--qlog-dir %s: %s", d, why);
 	return TOOL_EXIT_USAGE;
 }
+
+void tool_qlog_start(mpq_conn *conn, void *dir)
+{
+	mpq_conn_set_qlog_dir(conn, dir, false);
+}

@@ -42,6 +42,7 @@
 #include "common/dgramio.h"
 #include "common/localaddr.h"
 #include "common/opts.h"
+#include "common/qlogdir.h"
 #include "common/tool.h"
 #include "common/transport.h"
 #include "io/loop.h"
@@ -1043,7 +1044,10 @@ static int make_endpoint(struct server *s)
 	tool_callbacks_wrap(&cfg.callbacks, &s->cbw);
 	cfg.tls = s->tls;
 	cfg.retry = s->o.retry;
-	cfg.qlog_dir = s->o.t.qlog_dir;
+	if (s->o.t.qlog_dir) {
+		cfg.qlog_start = tool_qlog_start;
+		cfg.qlog_user_data = (void *)s->o.t.qlog_dir;
+	}
 	cfg.settings.add_address = s->o.advertise;
 	_Static_assert(sizeof(cfg.advertise) == sizeof(s->advertise), "MAX_ADVERTISE");
 	memcpy(cfg.advertise, s->advertise, sizeof(s->advertise));

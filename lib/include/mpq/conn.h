@@ -221,7 +221,27 @@ MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t str
  * yet acknowledged). */
 MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
 
+/* Where a qlog trace goes, as ngtcp2's qlog write callback: the library
+ * formats the records and hands over the bytes. write takes |len| bytes (all
+ * of them, or fails); flush (may be NULL) pushes buffered bytes towards
+ * storage; close (may be NULL) finishes the output and frees the sink's
+ * state. Each returns 0 or a negative MPQ_ERR_*; after an error the trace
+ * writes nothing more. */
+typedef struct mpq_qlog_sink {
+	int (*write)(void *user_data, const void *data, size_t len);
+	int (*flush)(void *user_data);
+	int (*close)(void *user_data);
+	void *user_data;
+} mpq_qlog_sink;
+
 /* Writes a qlog trace (JSON-SEQ, draft quic-events-13) of this connection to
+ * |sink| (copied), which the connection closes when it is deleted. Call it
+ * right after creating the connection. On failure the sink is closed.
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (no write callback, or the connection
+ * has a trace already), MPQ_ERR_NOMEM or the sink's error. */
+MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink);
+
+/* The I/O layer's file sink (lib/io/qlog_file.c): writes the trace to
  * DIR/<original DCID in hex>_<client|server>.sqlog, zstd-compressed with a
  * .zst suffix when |zstd|. Call it right after creating the connection.
  * Returns 0, MPQ_ERR_NOT_FOUND (no such directory), MPQ_ERR_NOMEM or

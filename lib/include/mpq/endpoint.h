@@ -47,11 +47,15 @@ typedef struct mpq_endpoint_config {
 	/* What all connections' send buffers together may hold (0: 256 MiB);
 	 * each connection's own limit is settings.send_budget. */
 	size_t send_budget;
-	const char *qlog_dir;		/* a qlog trace per connection there (NULL: none) */
+	/* Called for each new server connection before its first packet is
+	 * read, to give it a qlog trace (mpq_conn_set_qlog, or the I/O layer's
+	 * mpq_conn_set_qlog_dir) with |qlog_user_data|; NULL: no traces. A trace
+	 * that cannot be written does not stop the connection. */
+	void (*qlog_start)(mpq_conn *conn, void *user_data);
+	void *qlog_user_data;
 	/* Addresses every connection announces with ADD_ADDRESS (--advertise). */
 	mpq_addr advertise[8];
 	size_t nadvertise;
-	bool qlog_zstd;
 	/* Key for Retry tokens and stateless reset tokens: random per run is fine. */
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN];
 } mpq_endpoint_config;
