@@ -93,8 +93,8 @@ static void print_help(const struct tool_command *cmd)
 {
 	printf("Usage: %s %s\n\n%s\n\n", program_invocation_short_name, cmd->usage,
 	       cmd->summary);
-	printf("Options (one dash or two: -port 6121 and --port 6121 are the same;\n"
-	       "-name=VALUE works too):\n");
+	printf("Options (one dash or two: -NAME VALUE and --NAME VALUE are the same,\n"
+	       "-NAME=VALUE works too; long names are spelled out in full):\n");
 	for (const struct tool_option *o = cmd->options; o->name; o++)
 		print_option(o);
 	if (cmd->epilogue)
