@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "mpq/endpoint.h"
-#include "quic/cert.h"
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/crypto.h"
@@ -582,10 +581,4 @@ MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err,
 MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx)
 {
 	mpq_tls_ctx_free(ctx);
-}
-
-MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
-				    char **key_pem, uint8_t fingerprint[32])
-{
-	return mpq_cert_self_signed(names, nnames, cert_pem, key_pem, fingerprint);
 }

@@ -1,7 +1,7 @@
 /*
  * Test certificates on disk: a CA, a leaf for "localhost" and 127.0.0.1 signed
  * by it, and a second CA that signed nothing, as PEM files in a fresh temporary
- * directory. Made with lib/quic/cert.c, so every run has new keys.
+ * directory. Made with lib/io/cert.c, so every run has new keys.
  */
 #ifndef MPQ_TEST_CERTS_H
 #define MPQ_TEST_CERTS_H

@@ -111,7 +111,8 @@ MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err,
 MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx);
 
 /* A self-signed certificate for |names| (PEM text, malloc'd; free() them) and
- * its SHA-256 fingerprint, for a server given no certificate. */
+ * its SHA-256 fingerprint, for a server given no certificate. The I/O
+ * layer's (lib/io/cert.c): it reads the clock for the validity period. */
 MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
 				    char **key_pem, uint8_t fingerprint[32]);
 

@@ -5,8 +5,8 @@
  * one year from now, names go into the subjectAltName as DNS names or IP
  * addresses (IPv4 or IPv6 literals), and the first name is also the subject CN.
  */
-#ifndef MPQ_CERT_H
-#define MPQ_CERT_H
+#ifndef MPQ_IO_CERT_H
+#define MPQ_IO_CERT_H
 
 #include <stdbool.h>
 #include <stddef.h>
