@@ -2,31 +2,20 @@
  * HTTP/0.9 over QUIC ("hq-interop"): a server that answers "GET /path" from a
  * www directory without ever leaving it, and a client that fetches paths into
  * sinks, counting and hashing every body. See mpq/hq.h for the protocol and
- * the error codes.
+ * the error codes. Sans I/O: files come and bodies go through the caller's
+ * callbacks (mpq_hq_files, mpq_hq_sink; lib/io/hq_files.c has the ones for
+ * the file system), and time from the caller's clock.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
-#ifdef __has_include
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#define HAVE_OPENAT2_H 1
-#endif
-#endif
-
 #include "app/hq.h"
 
-/* Body bytes moved per pread / stream write. */
+/* Body bytes moved per file read / stream write. */
 #define CHUNK 16384
 
 MPQ_EXPORT void mpq_hq_pattern_fill(uint8_t *buf, uint64_t offset, size_t len)
@@ -137,15 +126,13 @@ struct hq_sreq {
 	bool parsed;			/* the request line is complete */
 	bool fin_received;		/* the client's side ended (FIN or reset) */
 	bool done;			/* answered whole, or refused */
-	int fd;				/* the file being sent, -1 when none */
+	void *file;			/* the file being sent, NULL when none */
 	bool generated;
 	uint64_t size, offset;
 };
 
 struct mpq_hq_server {
-	int root_fd;			/* O_PATH directory */
-	char *root_real;		/* realpath() of the root, for the fallback */
-	bool no_openat2;
+	mpq_hq_files files;
 	mpq_log_fn log;
 	void *log_user_data;
 	struct hq_sreq *head;
@@ -170,26 +157,14 @@ static void srv_log(const mpq_hq_server *srv, int level, const char *fmt, ...)
 MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config *cfg)
 {
 	*out = NULL;
-	if (!cfg || !cfg->root || !cfg->root[0])
+	if (!cfg || !cfg->files.open || !cfg->files.read || !cfg->files.close)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_hq_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return MPQ_ERR_NOMEM;
+	srv->files = cfg->files;
 	srv->log = cfg->log;
 	srv->log_user_data = cfg->log_user_data;
-	srv->no_openat2 = cfg->force_realpath;
-	srv->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (srv->root_fd < 0) {
-		free(srv);
-		return MPQ_ERR_INVALID_ARGUMENT;
-	}
-	srv->root_real = realpath(cfg->root, NULL);
-	if (!srv->root_real) {
-		int rv = errno == ENOMEM ? MPQ_ERR_NOMEM : MPQ_ERR_INVALID_ARGUMENT;
-		close(srv->root_fd);
-		free(srv);
-		return rv;
-	}
 	*out = srv;
 	return 0;
 }
@@ -246,9 +221,9 @@ static void index_remove(mpq_hq_server *srv, struct hq_sreq *r)
 
 static void sreq_release(struct hq_sreq *r)
 {
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
+	if (r->file)
+		r->srv->files.close(r->srv->files.user_data, r->file);
+	r->file = NULL;
 	free(r->line);
 	r->line = NULL;
 }
@@ -274,8 +249,6 @@ MPQ_EXPORT void mpq_hq_server_free(mpq_hq_server *srv)
 		return;
 	while (srv->head)
 		sreq_free(srv->head);
-	close(srv->root_fd);
-	free(srv->root_real);
 	free(srv->index);
 	free(srv);
 }
@@ -325,93 +298,19 @@ const char *mpq_hq_code_name(uint64_t code)
 	}
 }
 
-static uint64_t errno_code(int err)
-{
-	switch (err) {
-	case ENOENT:
-	case ENOTDIR:
-	case ELOOP:
-	case ENAMETOOLONG:
-	case ENXIO:
-		return MPQ_HQ_ERR_NOT_FOUND;
-	case EXDEV:
-	case EACCES:
-	case EPERM:
-		return MPQ_HQ_ERR_FORBIDDEN;
-	default:
-		return MPQ_HQ_ERR_INTERNAL;
-	}
-}
-
-#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-
-/* openat2 with RESOLVE_BENEATH: no "..", absolute symlink or magic link may
- * take the lookup out of the root. Returns the fd, or -errno (-ENOSYS when
- * the kernel or a seccomp filter lacks openat2). */
-static int open_beneath(int root_fd, const char *rel)
-{
-#if defined(HAVE_OPENAT2_H) && defined(SYS_openat2)
-	struct open_how how;
-	memset(&how, 0, sizeof(how));
-	how.flags = OPEN_FLAGS;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	long fd;
-	do
-		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
-	while (fd < 0 && errno == EINTR);
-	return fd < 0 ? -errno : (int)fd;
-#else
-	(void)root_fd;
-	(void)rel;
-	return -ENOSYS;
-#endif
-}
-
-/* Without openat2: resolve every symlink with realpath() and require the
- * result to lie below the root's own real path. */
-static int open_realpath(const mpq_hq_server *srv, const char *rel)
-{
-	char full[PATH_MAX], resolved[PATH_MAX];
-	int n = snprintf(full, sizeof(full), "%s/%s", srv->root_real, rel);
-	if (n < 0 || (size_t)n >= sizeof(full))
-		return -ENAMETOOLONG;
-	if (!realpath(full, resolved))
-		return -errno;
-	size_t rl = strlen(srv->root_real);
-	bool root_is_slash = rl == 1;
-	if (!root_is_slash && (strncmp(resolved, srv->root_real, rl) != 0 ||
-			       (resolved[rl] != '/' && resolved[rl] != '\0')))
-		return -EXDEV;
-	int fd;
-	do
-		fd = open(resolved, OPEN_FLAGS | O_NOFOLLOW);
-	while (fd < 0 && errno == EINTR);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Opens |rel| below the root as a regular file. Returns 0 (|*fd|, |*size|
- * set) or the code to refuse with. */
-static uint64_t srv_open(mpq_hq_server *srv, const char *rel, int *fd, uint64_t *size)
+/* Opens |rel| below the root through the caller's files. Returns 0 (|*file|,
+ * |*size| set) or the code to refuse with. */
+static uint64_t srv_open(mpq_hq_server *srv, const char *rel, void **file, uint64_t *size)
 {
 	if (!rel[0])
 		return MPQ_HQ_ERR_NOT_FOUND;
-	int rv = srv->no_openat2 ? -ENOSYS : open_beneath(srv->root_fd, rel);
-	if (rv == -ENOSYS)
-		srv->no_openat2 = true;
-	if (rv == -ENOSYS || rv == -EPERM)
-		rv = open_realpath(srv, rel);
-	if (rv < 0)
-		return errno_code(-rv);
-	struct stat st;
-	if (fstat(rv, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(rv);
-		return MPQ_HQ_ERR_NOT_FOUND;
-	}
-	/* O_NONBLOCK only kept a FIFO from blocking the open. */
-	fcntl(rv, F_SETFL, 0);
-	*fd = rv;
-	*size = (uint64_t)st.st_size;
-	return 0;
+	void *f = NULL;
+	uint64_t code = srv->files.open(srv->files.user_data, rel, &f, size);
+	if (code == 0 && !f)
+		code = MPQ_HQ_ERR_INTERNAL;	/* a file we could not close */
+	if (code == 0)
+		*file = f;
+	return code;
 }
 
 /* "123" → 123 when it is all digits and at most MPQ_HQ_MAX_GENERATED. */
@@ -449,16 +348,14 @@ static void sreq_pump(struct hq_sreq *r)
 		if (r->generated) {
 			mpq_hq_pattern_fill(buf, r->offset, n);
 		} else if (n > 0) {
-			ssize_t got;
-			do
-				got = pread(r->fd, buf, n, (off_t)r->offset);
-			while (got < 0 && errno == EINTR);
-			if (got <= 0) {
+			int64_t got = r->srv->files.read(r->srv->files.user_data, r->file, buf, n,
+							 r->offset);
+			if (got <= 0 || (uint64_t)got > n) {
 				/* A read error, or the file shrank under us. */
 				char eb[64];
 				const char *why = "file truncated";
 				if (got < 0)
-					why = strerror_r(errno, eb, sizeof(eb));
+					why = strerror_r((int)-got, eb, sizeof(eb));
 				srv_log(r->srv, 0, "stream %lld: read failed at %llu: %s",
 					(long long)r->id, (unsigned long long)r->offset, why);
 				sreq_refuse(r, MPQ_HQ_ERR_INTERNAL);
@@ -493,7 +390,7 @@ static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
 	r->parsed = true;
 	uint64_t code = mpq_hq_parse_request(line, len, rel, sizeof(rel));
 	if (code == 0) {
-		code = srv_open(srv, rel, &r->fd, &r->size);
+		code = srv_open(srv, rel, &r->file, &r->size);
 		if (code == MPQ_HQ_ERR_NOT_FOUND && generated_size(rel, &r->size)) {
 			r->generated = true;
 			code = 0;
@@ -535,7 +432,6 @@ static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
 	r->srv = srv;
 	r->conn = conn;
 	r->id = id;
-	r->fd = -1;
 	r->next = srv->head;
 	if (srv->head)
 		srv->head->prev = r;
@@ -700,11 +596,7 @@ struct mpq_hq_client {
 
 static uint64_t cli_now(const mpq_hq_client *cli)
 {
-	if (cli->cfg.now)
-		return cli->cfg.now(cli->cfg.user_data);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * MPQ_SEC + (uint64_t)ts.tv_nsec;
+	return cli->cfg.now(cli->cfg.user_data);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -720,12 +612,14 @@ static void cli_log(const mpq_hq_client *cli, int level, const char *fmt, ...)
 
 MPQ_EXPORT int mpq_hq_client_new(mpq_hq_client **out, const mpq_hq_client_config *cfg)
 {
+	*out = NULL;
+	if (!cfg || !cfg->now)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_hq_client *cli = calloc(1, sizeof(*cli));
-	*out = cli;
 	if (!cli)
 		return MPQ_ERR_NOMEM;
-	if (cfg)
-		cli->cfg = *cfg;
+	cli->cfg = *cfg;
+	*out = cli;
 	return 0;
 }
 
@@ -859,11 +753,6 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 	size_t len = strlen(path);
 	if (len + 6 > MPQ_HQ_MAX_REQUEST || strpbrk(path, "\r\n"))
 		return MPQ_ERR_INVALID_ARGUMENT;
-	if (sink && ((sink->kind == MPQ_HQ_SINK_FILE && !sink->file) ||
-		     (sink->kind == MPQ_HQ_SINK_FD && sink->fd < 0) ||
-		     (sink->kind != MPQ_HQ_SINK_DISCARD && sink->kind != MPQ_HQ_SINK_FILE &&
-		      sink->kind != MPQ_HQ_SINK_FD)))
-		return MPQ_ERR_INVALID_ARGUMENT;
 	struct wait_queue *q = queue_of(cli, conn);
 	if (!q) {
 		/* The queue of a closed connection, or a new one. */
@@ -905,8 +794,6 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 	r->status = MPQ_HQ_WAITING;
 	if (sink)
 		r->sink = *sink;
-	else
-		r->sink.kind = MPQ_HQ_SINK_DISCARD;
 	cli->reqs[cli->n++] = r;
 	cli->unfinished++;
 	if (q->tail)
@@ -941,30 +828,6 @@ MPQ_EXPORT void mpq_hq_client_conn_closed(mpq_hq_client *cli, mpq_conn *conn)
 	}
 }
 
-/* Writes a body chunk to the sink. Returns 0 or an errno. */
-static int sink_write(const mpq_hq_sink *sink, const uint8_t *data, size_t len)
-{
-	switch (sink->kind) {
-	case MPQ_HQ_SINK_FILE:
-		if (len && fwrite(data, 1, len, sink->file) != len)
-			return errno ? errno : EIO;
-		return 0;
-	case MPQ_HQ_SINK_FD:
-		while (len) {
-			ssize_t n = write(sink->fd, data, len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return n < 0 ? errno : EIO;
-			data += n;
-			len -= (size_t)n;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 /* Something arrived for |r|: the first and last byte times. */
 static void stamp(mpq_hq_request *r)
 {
@@ -990,8 +853,7 @@ static int cli_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_
 	if (!r)
 		return 0;
 	stamp(r);
-	errno = 0;
-	int err = sink_write(&r->sink, data, len);
+	int err = r->sink.write && len ? r->sink.write(r->sink.user_data, data, len) : 0;
 	if (err) {
 		r->sys_errno = err;
 		mpq_conn_stream_stop_sending(conn, id, MPQ_HQ_ERR_INTERNAL);

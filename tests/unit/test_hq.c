@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -141,6 +142,7 @@ static int count_fds(void)
 
 struct hq_test {
 	struct conn_pair p;
+	mpq_hq_root *root;
 	mpq_hq_server *srv;
 	mpq_hq_client *cli;
 	mpq_callbacks scb, ccb;
@@ -240,7 +242,8 @@ static void hq_start_opts(struct hq_test *t, struct pair_opts *o, bool force_rea
 {
 	memset(t, 0, sizeof(*t));
 	t->fds_before = count_fds();
-	mpq_hq_server_config sc = {.root = tree.www, .force_realpath = force_realpath};
+	assert_int_equal(mpq_hq_root_open(&t->root, tree.www, force_realpath), 0);
+	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t->root)};
 	assert_int_equal(mpq_hq_server_new(&t->srv, &sc), 0);
 	mpq_hq_client_config cc = {.now = sim_now, .request_done = on_request_done,
 				   .user_data = t};
@@ -288,6 +291,7 @@ static void hq_finish(struct hq_test *t)
 	pair_free(&t->p);
 	mpq_hq_client_free(t->cli);
 	mpq_hq_server_free(t->srv);
+	mpq_hq_root_close(t->root);
 	assert_int_equal(count_fds(), t->fds_before);
 }
 
@@ -433,12 +437,25 @@ static void bad_arguments(void **state)
 	mpq_hq_server_config sc = {0};
 	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
 	assert_null(srv);
+	mpq_hq_root *root = (mpq_hq_root *)&sc;
 	char path[256];
 	snprintf(path, sizeof(path), "%s/nonexistent", tree.top);
-	sc.root = path;
-	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_hq_root_open(&root, path, false), MPQ_ERR_INVALID_ARGUMENT);
+	assert_null(root);
 	snprintf(path, sizeof(path), "%s/x", tree.top);
+	assert_int_equal(mpq_hq_root_open(&root, path, false), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_hq_root_open(&root, "", false), MPQ_ERR_INVALID_ARGUMENT);
+	/* A server needs every files operation, a client its clock. */
+	assert_int_equal(mpq_hq_root_open(&root, tree.www, false), 0);
+	sc.files = mpq_hq_root_files(root);
+	sc.files.read = NULL;
 	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_hq_root_close(root);
+	mpq_hq_client *cli = (mpq_hq_client *)&sc;
+	assert_int_equal(mpq_hq_client_new(&cli, NULL), MPQ_ERR_INVALID_ARGUMENT);
+	assert_null(cli);
+	mpq_hq_client_config cc = {0};
+	assert_int_equal(mpq_hq_client_new(&cli, &cc), MPQ_ERR_INVALID_ARGUMENT);
 
 	struct hq_test t;
 	hq_start(&t, false);
@@ -449,10 +466,9 @@ static void bad_arguments(void **state)
 	assert_int_equal(mpq_hq_client_get(t.cli, c, "", NULL, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_hq_client_get(t.cli, c, "/a\r\nGET /b", NULL, NULL),
 			 MPQ_ERR_INVALID_ARGUMENT);
-	mpq_hq_sink bad = {.kind = MPQ_HQ_SINK_FILE};
-	assert_int_equal(mpq_hq_client_get(t.cli, c, "/a", &bad, NULL), MPQ_ERR_INVALID_ARGUMENT);
-	bad = (mpq_hq_sink){.kind = MPQ_HQ_SINK_FD, .fd = -1};
-	assert_int_equal(mpq_hq_client_get(t.cli, c, "/a", &bad, NULL), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_hq_sink bad;
+	assert_int_equal(mpq_hq_sink_file(&bad, NULL), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_hq_sink_fd(&bad, -1), MPQ_ERR_INVALID_ARGUMENT);
 	char *longp = malloc(MPQ_HQ_MAX_REQUEST);
 	assert_non_null(longp);
 	memset(longp, 'a', MPQ_HQ_MAX_REQUEST - 1);
@@ -482,9 +498,10 @@ static void fetch_files(void **state)
 	assert_non_null(fsmall);
 	assert_non_null(fbig);
 	assert_non_null(finner);
-	mpq_hq_sink file_small = {.kind = MPQ_HQ_SINK_FILE, .file = fsmall};
-	mpq_hq_sink fd_big = {.kind = MPQ_HQ_SINK_FD, .fd = fileno(fbig)};
-	mpq_hq_sink fd_inner = {.kind = MPQ_HQ_SINK_FD, .fd = fileno(finner)};
+	mpq_hq_sink file_small, fd_big, fd_inner;
+	assert_int_equal(mpq_hq_sink_file(&file_small, fsmall), 0);
+	assert_int_equal(mpq_hq_sink_fd(&fd_big, fileno(fbig)), 0);
+	assert_int_equal(mpq_hq_sink_fd(&fd_inner, fileno(finner)), 0);
 	/* Asked for before the handshake: they wait for it. */
 	mpq_hq_request *empty = get(&t, "/empty", NULL);
 	mpq_hq_request *small = get(&t, "/small.txt", &file_small);
@@ -531,7 +548,8 @@ static void fetch_generated(void **state)
 	hq_start(&t, false);
 	FILE *f = tmpfile();
 	assert_non_null(f);
-	mpq_hq_sink sink = {.kind = MPQ_HQ_SINK_FILE, .file = f};
+	mpq_hq_sink sink;
+	assert_int_equal(mpq_hq_sink_file(&sink, f), 0);
 	mpq_hq_request *r = get(&t, "/100000", &sink);
 	mpq_hq_request *zero = get(&t, "/0", NULL);
 	mpq_hq_request *max = get(&t, "/1099511627777", NULL); /* 2^40 + 1 */
@@ -579,6 +597,7 @@ static void generated_large_stopped_by_conn_close(void **state)
 	pair_free(&t.p);
 	mpq_hq_client_free(t.cli);
 	mpq_hq_server_free(t.srv);
+	mpq_hq_root_close(t.root);
 	assert_int_equal(count_fds(), fds);
 }
 
@@ -1090,7 +1109,8 @@ static void sink_failure_stops_server(void **state)
 	hq_start(&t, false);
 	int rdonly = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	assert_true(rdonly >= 0);
-	mpq_hq_sink sink = {.kind = MPQ_HQ_SINK_FD, .fd = rdonly};
+	mpq_hq_sink sink;
+	assert_int_equal(mpq_hq_sink_fd(&sink, rdonly), 0);
 	mpq_hq_request *r = get(&t, "/big.bin", &sink);
 	mpq_hq_request *ok = get(&t, "/small.txt", NULL);
 	hq_run(&t);
@@ -1105,6 +1125,82 @@ static void sink_failure_stops_server(void **state)
 	assert_true(t.p.bytes_sent[PAIR_SERVER] < BIG_SIZE / 2);
 	close(rdonly);
 	hq_finish(&t);
+}
+
+/* Files from memory: the server reads only through mpq_hq_files. "/mem" is
+ * MEM_SIZE bytes of the generated pattern whose reads fail with EIO from
+ * MEM_FAIL on; "/gone" refuses as forbidden; anything else is not found. */
+#define MEM_SIZE 60000
+#define MEM_FAIL 20000
+
+struct mem_files {
+	int opens, closes, reads;
+	char last_rel[64];
+};
+
+static uint64_t mem_open(void *ud, const char *rel, void **file, uint64_t *size)
+{
+	struct mem_files *m = ud;
+	snprintf(m->last_rel, sizeof(m->last_rel), "%s", rel);
+	if (!strcmp(rel, "gone"))
+		return MPQ_HQ_ERR_FORBIDDEN;
+	if (strcmp(rel, "mem"))
+		return MPQ_HQ_ERR_NOT_FOUND;
+	m->opens++;
+	*file = m;
+	*size = MEM_SIZE;
+	return 0;
+}
+
+static int64_t mem_read(void *ud, void *file, uint8_t *buf, size_t len, uint64_t offset)
+{
+	struct mem_files *m = ud;
+	assert_ptr_equal(file, m);
+	m->reads++;
+	if (offset + len > MEM_FAIL)
+		return -EIO;
+	mpq_hq_pattern_fill(buf, offset, len);
+	return (int64_t)len;
+}
+
+static void mem_close(void *ud, void *file)
+{
+	struct mem_files *m = ud;
+	assert_ptr_equal(file, m);
+	m->closes++;
+}
+
+static void server_reads_through_files(void **state)
+{
+	(void)state;
+	struct mem_files m = {0};
+	struct hq_test t;
+	hq_start(&t, false);
+	/* The same server, on files from memory. */
+	mpq_hq_server_free(t.srv);
+	mpq_hq_server_config sc = {.files = {.open = mem_open, .read = mem_read,
+					     .close = mem_close, .user_data = &m}};
+	assert_int_equal(mpq_hq_server_new(&t.srv, &sc), 0);
+	mpq_hq_server_callbacks(&t.scb, t.srv);
+	mpq_hq_request *mem = get(&t, "/m%65m", NULL);
+	mpq_hq_request *gone = get(&t, "/gone", NULL);
+	mpq_hq_request *missing = get(&t, "/no/such", NULL);
+	mpq_hq_request *gen = get(&t, "/777", NULL);
+	hq_run(&t);
+	/* The read error resets the stream once the readable part went out. */
+	assert_int_equal(mpq_hq_request_status(mem), MPQ_HQ_RESET);
+	assert_int_equal(mpq_hq_request_code(mem), MPQ_HQ_ERR_INTERNAL);
+	assert_true(mpq_hq_request_bytes(mem) <= MEM_FAIL);
+	expect_reset(gone, MPQ_HQ_ERR_FORBIDDEN);
+	expect_reset(missing, MPQ_HQ_ERR_NOT_FOUND);
+	assert_string_equal(m.last_rel, "777");
+	uint8_t want[777];
+	mpq_hq_pattern_fill(want, 0, sizeof(want));
+	expect_body(gen, want, sizeof(want));
+	assert_int_equal(m.opens, 1);
+	assert_true(m.reads >= 2);
+	hq_finish(&t);
+	assert_int_equal(m.closes, 1);
 }
 
 /* Bursts: three datagrams in a row out of every 37, each way, after the
@@ -1173,6 +1269,14 @@ struct log_count {
 	char last[512];
 };
 
+static uint64_t real_now(void *ud)
+{
+	struct timespec ts;
+	(void)ud;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * MPQ_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static void count_log(void *ud, int level, const char *msg)
 {
 	struct log_count *lc = ud;
@@ -1188,8 +1292,10 @@ static void logs_requests(void **state)
 	struct hq_test t;
 	struct pair_opts o = {0};
 	memset(&t, 0, sizeof(t));
-	mpq_hq_server_config sc = {.root = tree.www, .log = count_log, .log_user_data = &slog};
-	mpq_hq_client_config cc = {.log = count_log, .log_user_data = &clog};
+	assert_int_equal(mpq_hq_root_open(&t.root, tree.www, false), 0);
+	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t.root), .log = count_log,
+				   .log_user_data = &slog};
+	mpq_hq_client_config cc = {.now = real_now, .log = count_log, .log_user_data = &clog};
 	assert_int_equal(mpq_hq_server_new(&t.srv, &sc), 0);
 	assert_int_equal(mpq_hq_client_new(&t.cli, &cc), 0);
 	mpq_hq_server_callbacks(&t.scb, t.srv);
@@ -1217,6 +1323,7 @@ static void logs_requests(void **state)
 	pair_free(&t.p);
 	mpq_hq_client_free(t.cli);
 	mpq_hq_server_free(t.srv);
+	mpq_hq_root_close(t.root);
 }
 
 int main(void)
@@ -1239,6 +1346,7 @@ int main(void)
 		cmocka_unit_test(malformed_requests),
 		cmocka_unit_test(sink_failure_stops_server),
 		cmocka_unit_test(file_truncated_while_sent),
+		cmocka_unit_test(server_reads_through_files),
 		cmocka_unit_test(fetch_with_loss),
 		cmocka_unit_test(logs_requests),
 	};

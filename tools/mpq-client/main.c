@@ -370,14 +370,14 @@ static int issue(struct client *c, size_t upto)
 {
 	for (; c->issued < upto; c->issued++) {
 		struct fetch *f = &c->fetches[c->issued];
-		mpq_hq_sink sink = {.kind = MPQ_HQ_SINK_DISCARD};
+		mpq_hq_sink sink = {0};	/* discard */
 		int rv;
 
 		/* A failure to create the file fails that URL only. */
 		if (output_open(&f->out) != 0)
 			continue;
 		if (f->out.fd >= 0)
-			sink = (mpq_hq_sink){.kind = MPQ_HQ_SINK_FD, .fd = f->out.fd};
+			mpq_hq_sink_fd(&sink, f->out.fd);
 		rv = mpq_hq_client_get(c->hq, c->conn, f->url.path, &sink, &f->req);
 		if (rv < 0) {
 			tool_err("%s: cannot request it: %s", f->url.text, mpq_strerror(rv));
@@ -612,9 +612,15 @@ static int make_tls(struct client *c)
 	return 0;
 }
 
+static uint64_t hq_now(void *user_data)
+{
+	(void)user_data;
+	return mpq_loop_now();
+}
+
 static int make_conn(struct client *c)
 {
-	mpq_hq_client_config hcfg = {.request_done = on_request_done, .user_data = c,
+	mpq_hq_client_config hcfg = {.now = hq_now, .request_done = on_request_done, .user_data = c,
 				     .log = tool_log, .log_user_data = &c->o.t.verbose};
 	struct tool_sock *s0 = &c->paths[0].sock;
 	mpq_path path = {.local = s0->io->local, .remote = c->paths[0].remote,

@@ -329,11 +329,14 @@ static int on_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 
 static int make_endpoint(struct server *s)
 {
-	mpq_hq_server_config hcfg = {.root = s->o.www, .log = tool_log,
-				     .log_user_data = &s->o.t.verbose};
+	mpq_hq_server_config hcfg = {.log = tool_log, .log_user_data = &s->o.t.verbose};
 	mpq_endpoint_config cfg;
-	int rv = mpq_hq_server_new(&s->hq, &hcfg);
+	int rv = mpq_hq_root_open(&s->www, s->o.www, false);
 
+	if (rv == 0) {
+		hcfg.files = mpq_hq_root_files(s->www);
+		rv = mpq_hq_server_new(&s->hq, &hcfg);
+	}
 	if (rv < 0) {
 		tool_err("-www %s: cannot serve it: %s", s->o.www, mpq_strerror(rv));
 		return rv == MPQ_ERR_INVALID_ARGUMENT ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
@@ -480,6 +483,7 @@ static void cleanup(struct server *s)
 		mpq_endpoint_del(s->ep);
 	}
 	mpq_hq_server_free(s->hq);
+	mpq_hq_root_close(s->www);
 	if (s->worker == 0)
 		mpq_tls_context_free(s->tls);
 	if (s->loop) {

@@ -84,6 +84,7 @@ struct server {
 	mpq_loop *loop;
 	mpq_loop_timer timer;
 	mpq_tls_ctx *tls;
+	mpq_hq_root *www;		/* --www, opened for serving */
 	mpq_hq_server *hq;
 	mpq_endpoint *ep;
 	mpq_mem_trim trim;		/* gives send buffers back after a surge */
