@@ -76,6 +76,7 @@ struct mpq_conn {
 	mpq_streams streams;
 	mpq_mem_budget send_mem;	/* the streams' send buffers; parent: the endpoint's */
 	bool send_mem_blocked;		/* a stream waits for send_mem to free up */
+	bool ahead_drained;		/* a stream's unsent bytes ran low */
 	mpq_stream_sched sched;
 	uint64_t next_stream_idx[2];	/* our next stream, counted per type */
 	uint64_t peer_max_streams[2];	/* how many of ours the peer allows */

@@ -10,6 +10,10 @@
 #define MAX_RX_WINDOW (16ULL * 1024 * 1024)
 #define MAX_CONN_RX_WINDOW (24ULL * 1024 * 1024)
 #define STREAM_ROB_SIZE MAX_RX_WINDOW
+/* Bytes a stream takes beyond what it has sent: enough to keep sending while
+ * the application is called again, few enough to stay in the caches (the
+ * window, far larger, is for bytes in flight). */
+#define SEND_AHEAD (1024 * 1024)
 
 static int kind_of(int64_t id)
 {
@@ -101,12 +105,17 @@ static mpq_stream *find(const mpq_conn *conn, int64_t id)
 
 /* What a stream may still buffer: up to its window past the acknowledged
  * point, at most one chunk beyond the peer's credit (so that a write can find
- * the stream blocked and say so), and what the memory budgets leave. */
-static size_t write_room(const mpq_conn *conn, const mpq_stream *s, bool *by_budget)
+ * the stream blocked and say so), SEND_AHEAD beyond what it sent, and what
+ * the memory budgets leave. */
+static size_t write_room(const mpq_conn *conn, mpq_stream *s, bool *by_budget)
 {
 	uint64_t limit = s->s_acked + conn->settings.stream_send_window;
 	if (s->peer_max_data + MPQ_SENDBUF_CHUNK < limit)
 		limit = s->peer_max_data + MPQ_SENDBUF_CHUNK;
+	if (s->s_sent_max + SEND_AHEAD < limit) {
+		limit = s->s_sent_max + SEND_AHEAD;
+		s->ahead_full = limit <= s->s_written;
+	}
 	uint64_t room = limit > s->s_written ? limit - s->s_written : 0;
 	uint64_t mem = mpq_sendbuf_tail_room(&s->sbuf, s->s_written) +
 		       mpq_mem_budget_room(&conn->send_mem) / MPQ_SENDBUF_CHUNK * MPQ_SENDBUF_CHUNK;
@@ -160,16 +169,20 @@ MPQ_EXPORT size_t mpq_conn_stream_write_room(mpq_conn *conn, int64_t id)
 
 void mpq_conn_streams_wake(mpq_conn *conn)
 {
-	if (!conn->send_mem_blocked || mpq_mem_budget_room(&conn->send_mem) < MPQ_SENDBUF_CHUNK)
+	bool mem = conn->send_mem_blocked &&
+		   mpq_mem_budget_room(&conn->send_mem) >= MPQ_SENDBUF_CHUNK;
+	if (!mem && !conn->ahead_drained)
 		return;
-	conn->send_mem_blocked = false;
+	conn->send_mem_blocked &= !mem;
+	conn->ahead_drained = false;
 	mpq_streams *t = &conn->streams;
 	for (size_t b = 0; b < t->nbuckets; b++) {
 		size_t nbuckets = t->nbuckets;
 		for (mpq_stream *s = t->buckets[b]; s; s = s->hnext) {
-			if (!s->mem_blocked)
+			if (!(mem && s->mem_blocked) && !s->ahead_drained)
 				continue;
-			s->mem_blocked = false;
+			s->mem_blocked &= !mem;
+			s->ahead_drained = false;
 			/* The callback may write (and block again), reset or open
 			 * streams, but nothing removes one here. */
 			if (s->send_state == MPQ_SEND_OPEN && conn->cb.stream_writable &&
@@ -692,6 +705,13 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	if (lo + n > s->s_sent_max) {
 		conn->tx_data += lo + n - s->s_sent_max;
 		s->s_sent_max = lo + n;
+		if (s->ahead_full && s->s_written - s->s_sent_max <= SEND_AHEAD / 2) {
+			/* Not from here, while packets are being built: at the next
+			 * mpq_conn_write_pkt (mpq_conn_streams_wake). */
+			s->ahead_full = false;
+			s->ahead_drained = true;
+			conn->ahead_drained = true;
+		}
 	}
 	if (fin)
 		s->fin_pending = false;

@@ -49,6 +49,8 @@ typedef struct mpq_stream {
 	int send_state;
 	mpq_sendbuf sbuf;
 	bool mem_blocked;		/* a write was cut short by a memory budget */
+	bool ahead_full;		/* ... by the bytes written and not yet sent */
+	bool ahead_drained;		/* those went out: stream_writable is owed */
 	uint64_t s_acked;		/* every byte below is acknowledged */
 	uint64_t s_written;		/* bytes the application gave us */
 	uint64_t s_sent_max;		/* highest offset sent so far: flow control counts these */

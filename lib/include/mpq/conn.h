@@ -72,11 +72,12 @@ typedef struct mpq_settings {
 	uint32_t path_fail_ptos;
 	/* Send buffering, allocated as the application writes (0: the default).
 	 * One stream holds at most stream_send_window bytes not yet acknowledged
-	 * (default 16 MiB, enough for 1 Gbit/s at 100 ms RTT) and at most one
-	 * 16 KiB chunk beyond what the peer's flow control lets us send; all the
-	 * connection's streams together hold at most send_budget bytes (default
-	 * 32 MiB). A write these limits stop takes fewer bytes, or none: wait
-	 * for stream_writable. */
+	 * (default 16 MiB, enough for 1 Gbit/s at 100 ms RTT), at most one
+	 * 16 KiB chunk beyond what the peer's flow control lets us send and at
+	 * most 1 MiB beyond what it has sent; all the connection's streams
+	 * together hold at most send_budget bytes (default 32 MiB). A write
+	 * these limits stop takes fewer bytes, or none: wait for
+	 * stream_writable. */
 	size_t stream_send_window;
 	size_t send_budget;
 	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
