@@ -646,6 +646,89 @@ static void qlog_start_gives_each_server_connection_a_trace(void **state)
 	teardown_world(&w);
 }
 
+/* The server's stream in the endpoint-budget test: what it wrote, what it wants. */
+static struct {
+	int64_t id;
+	uint64_t written, total;
+	size_t most_held;	/* the endpoint's send memory at its highest */
+	int write_err;
+} sender;
+
+static void sender_pump(mpq_endpoint *ep, mpq_conn *c)
+{
+	static uint8_t buf[65536];
+	while (sender.written < sender.total) {
+		size_t n = sizeof(buf);
+		if (n > sender.total - sender.written)
+			n = (size_t)(sender.total - sender.written);
+		int64_t took = mpq_conn_stream_write(c, sender.id, buf, n,
+						     sender.written + n == sender.total);
+		if (mpq_endpoint_send_memory(ep) > sender.most_held)
+			sender.most_held = mpq_endpoint_send_memory(ep);
+		if (took < 0)
+			sender.write_err = (int)took;
+		if (took <= 0)
+			return;
+		sender.written += (uint64_t)took;
+	}
+}
+
+static int sender_writable(mpq_conn *c, int64_t id, void *ud)
+{
+	struct world *w = ud;
+	if (id == sender.id)
+		sender_pump(w->ep, c);
+	return 0;
+}
+
+/* The endpoint's send_budget holds over its connections' own: a server
+ * stream with credit and window to spare takes no more than the endpoint
+ * allows, never fails a write for it, and goes on as acknowledgements free
+ * memory until all its bytes are out; then the memory is all given back. */
+static void endpoint_send_budget_bounds_connections(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_endpoint_del(w.ep);
+	w.cfg.send_budget = 3 * 16384;
+	w.cfg.callbacks.stream_writable = sender_writable;
+	make_endpoint(&w);
+	/* A client that grants the server's streams plenty of credit. */
+	mpq_conn_del(w.client);
+	mpq_settings cs;
+	mpq_tparams tp;
+	mpq_settings_default(&cs);
+	cs.server_name = "localhost";
+	mpq_tparams_default(&tp);
+	tp.max_idle_timeout = 30000;
+	tp.initial_max_streams_bidi = 10;
+	tp.initial_max_data = 4 << 20;
+	tp.initial_max_stream_data_bidi_remote = 4 << 20;
+	tp.initial_max_stream_data_bidi_local = 4 << 20;
+	mpq_callbacks cb = {.rand = rnd, .user_data = &w};
+	assert_int_equal(mpq_conn_client_new(&w.client, &w.cpath, &cs, &tp, &cb, w.cctx, w.now), 0);
+	assert_true(run_until_complete(&w));
+
+	memset(&sender, 0, sizeof(sender));
+	sender.total = 2 << 20;
+	mpq_conn *srv = mpq_endpoint_conn_at(w.ep, 0);
+	assert_int_equal(mpq_conn_open_stream(srv, true, &sender.id), 0);
+	sender_pump(w.ep, srv);
+	assert_int_equal(sender.written, 3 * 16384);
+	assert_int_equal(mpq_endpoint_send_memory(w.ep), 3 * 16384);
+	for (int i = 0; i < 20000 && sender.written < sender.total; i++)
+		step(&w);
+	for (int i = 0; i < 200 && mpq_endpoint_send_memory(w.ep); i++)
+		step(&w);
+	assert_int_equal(sender.write_err, 0);
+	assert_int_equal(sender.written, sender.total);
+	assert_true(sender.most_held <= 3 * 16384);
+	assert_int_equal(mpq_endpoint_send_memory(w.ep), 0);
+	assert_int_equal(w.client_rv, 0);
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +746,7 @@ int main(void)
 		cmocka_unit_test(retry_threshold_counts_half_open),
 		cmocka_unit_test(one_address_holds_few_handshakes),
 		cmocka_unit_test(qlog_start_gives_each_server_connection_a_trace),
+		cmocka_unit_test(endpoint_send_budget_bounds_connections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
