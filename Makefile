@@ -6,6 +6,7 @@
 #   make install      PREFIX=/usr/local DESTDIR= (the library, headers, tools, man pages)
 #   make fuzz         build the libFuzzer harnesses (clang)
 #   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
+#   make core-io      check that the core (lib/quic, lib/app) calls no I/O (ci/check-core-io.sh)
 #   SAN=1             build with ASan + UBSan;  WERROR=1  warnings are errors (CI)
 
 VERSION    := 0.1.0
@@ -45,6 +46,9 @@ LDFLAGS    += $(HARDEN_LD) $(SANFLAGS)
 
 LIB_SRCS   := $(sort $(wildcard lib/quic/*.c lib/quic/cc/*.c lib/quic/sched/*.c lib/io/*.c lib/app/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# The sans-I/O core (DESIGN.md "Two layers"): make core-io and make test check
+# with nm -u that its objects call no socket, clock, file or random function.
+CORE_OBJS  := $(filter $(BUILD)/lib/quic/% $(BUILD)/lib/app/%,$(LIB_OBJS))
 LIB_A      := $(BUILD)/lib/libmpq.a
 LIB_SO     := $(BUILD)/lib/libmpq.so
 LIB_SONAME := libmpq.so.$(SOVERSION)
@@ -79,7 +83,7 @@ FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps \
+.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps core-io \
 	install uninstall clean format
 all: lib tools
 
@@ -187,12 +191,15 @@ net: tools $(NET_HELPERS)
 fuzz-smoke: $(FUZZ_BINS)
 	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)
 
+core-io: $(CORE_OBJS)
+	@sh ci/check-core-io.sh $(CORE_OBJS)
+
 # make test: everything a fresh machine can run. Each stage prints
 # "N passed, N failed, N skipped" and lists what it skipped and why.
 test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS)
 	@$(MAKE) --no-print-directory fuzz
-	@sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
+	@CORE_OBJS="$(CORE_OBJS)" sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
 
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(BINDIR)

@@ -11,6 +11,8 @@
 # binaries after "--san" (built with SAN=1) run as a stage of their own, "san".
 #   TEST_TIMEOUT  seconds a binary may run before it is killed and counted as a
 #                 failure (default: no limit)
+#   CORE_OBJS     the core's objects (lib/quic, lib/app): with LABEL "all", a "core-io" stage
+#                 fails each that calls I/O (ci/check-core-io.sh)
 # Exit status is non-zero when anything failed.
 set -u
 label=$1
@@ -126,7 +128,7 @@ stage() {
 	echo "$out"
 	last=$(echo "$out" | tail -n 1)
 	counts=$(echo "$last" |
-		sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+		sed -n 's/^[a-z][a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	if [ -z "$counts" ]; then
 		echo "!! $1 ended without its summary"
 		failed=$((failed + 1))
@@ -143,6 +145,10 @@ stage() {
 if [ -n "$san" ]; then
 	# shellcheck disable=SC2086
 	stage "$0" san $san
+fi
+if [ -n "${CORE_OBJS:-}" ] && [ "$label" = all ]; then
+	# shellcheck disable=SC2086
+	stage "$(dirname "$0")/check-core-io.sh" $CORE_OBJS
 fi
 if [ -n "$fuzz" ]; then
 	# shellcheck disable=SC2086
