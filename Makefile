@@ -83,7 +83,7 @@ FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps core-io \
+.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps core-io FORCE \
 	install uninstall clean format
 all: lib tools
 
@@ -121,7 +121,17 @@ $(LIB_SO): $(LIB_OBJS)
 	ln -sf libmpq.so.$(VERSION) $(BUILD)/lib/$(LIB_SONAME)
 	ln -sf libmpq.so.$(VERSION) $@
 
-$(LIB_PC): lib/libmpq.pc.in Makefile
+# libmpq.pc names the PREFIX, LIBDIR and INCDIR of this make: a stamp holding
+# them changes when they do (make, then make install PREFIX=/opt), and the
+# file is made again.
+PC_DIRS    := $(PREFIX)|$(LIBDIR)|$(INCDIR)|$(VERSION)
+$(BUILD)/lib/pc-dirs: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(PC_DIRS)' ] || echo '$(PC_DIRS)' > $@
+
+FORCE:
+
+$(LIB_PC): lib/libmpq.pc.in Makefile $(BUILD)/lib/pc-dirs
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $@

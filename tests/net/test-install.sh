@@ -1,6 +1,7 @@
 #!/bin/sh
 # make install (into a DESTDIR) installs the tools with their man pages, so
-# that "man mpq-client" works after it, and make uninstall removes them.
+# that "man mpq-client" works after it, and libmpq.pc with the PREFIX given;
+# make uninstall removes them.
 # Uses the build in the repository's build/ (make net builds it first).
 # Prints "N passed, N failed" last.
 #   tests/net/test-install.sh [BINDIR]      (BINDIR unused: the repository's build)
@@ -17,6 +18,15 @@ if ! make -s -C "$repo" install DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1; t
 	finish
 fi
 rm -f "$dest.log"
+# libmpq.pc names the PREFIX given to make install, not the one of an earlier make.
+pcvars=$(for v in prefix libdir includedir; do
+	PKG_CONFIG_LIBDIR=$dest/usr/lib/pkgconfig pkg-config --variable=$v libmpq 2>&1
+done | tr '\n' ' ')
+if [ "$pcvars" = "/usr /usr/lib /usr/include " ]; then
+	ok "make install PREFIX=/usr: libmpq.pc says prefix /usr, libdir /usr/lib, includedir /usr/include"
+else
+	not_ok "make install PREFIX=/usr: libmpq.pc directories" "$pcvars"
+fi
 for tool in mpq-client mpq-server; do
 	page=$dest/usr/share/man/man1/$tool.1
 	if [ -x "$dest/usr/bin/$tool" ] && [ -f "$page" ] &&
