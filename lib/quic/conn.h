@@ -196,6 +196,8 @@ int mpq_handshake_init(mpq_conn *conn, mpq_tls_ctx *tls_ctx);
 /* Stores CRYPTO frame data and feeds what is contiguous to TLS. */
 int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset,
 			      const uint8_t *data, size_t len, uint64_t ts);
+/* Client: HANDSHAKE_DONE, or an ACK of a 1-RTT packet, confirms the handshake. */
+void mpq_handshake_confirm(mpq_conn *conn, uint64_t ts);
 
 /* conn_stream.c */
 int mpq_conn_streams_init(mpq_conn *conn);
@@ -224,6 +226,9 @@ void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid);
 int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
 			  uint64_t ts);
 bool mpq_conn_cids_want_send(const mpq_conn *conn);
+/* Some NEW_CONNECTION_ID of ours is still to be sent (HANDSHAKE_DONE waits
+ * for them: a peer may open a path as soon as it is confirmed). */
+bool mpq_conn_cids_announcing(const mpq_conn *conn);
 /* Multipath negotiated (both sent initial_max_path_id), and the largest path ID
  * both allow (capped at MPQ_MAX_PATHS - 1); 0 without multipath. */
 bool mpq_conn_multipath(const mpq_conn *conn);

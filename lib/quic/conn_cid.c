@@ -202,27 +202,39 @@ int mpq_conn_on_cid_frame(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pk
 	}
 }
 
+static bool any_pending(const mpq_cidset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].pending)
+			return true;
+	return false;
+}
+
+bool mpq_conn_cids_announcing(const mpq_conn *conn)
+{
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
+		if (any_pending(&conn->local_cids[pid]))
+			return true;
+	return false;
+}
+
 bool mpq_conn_cids_want_send(const mpq_conn *conn)
 {
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++) {
-		const mpq_cidset *l = &conn->local_cids[pid], *p = &conn->peer_cids[pid];
-		for (size_t i = 0; i < l->n; i++)
-			if (l->v[i].pending)
-				return true;
-		for (size_t i = 0; i < p->n; i++)
-			if (p->v[i].pending)
-				return true;
-	}
+	if (mpq_conn_cids_announcing(conn))
+		return true;
+	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
+		if (any_pending(&conn->peer_cids[pid]))
+			return true;
 	return conn->new_token_pending;
 }
 
-/* Path 0 keeps the RFC 9000 frames, which every peer understands. */
-static size_t write_path_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *recs,
-			      size_t maxrecs)
+/* Path 0 keeps the RFC 9000 frames, which every peer understands. Writes the
+ * first NEW_CONNECTION_ID of |pid| still owed: 1 written, 0 none owed, -1 no
+ * room. */
+static int write_one_new_cid(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *rec)
 {
-	size_t n = 0;
-	mpq_cidset *l = &conn->local_cids[pid], *p = &conn->peer_cids[pid];
-	for (size_t i = 0; i < l->n && n < maxrecs; i++) {
+	mpq_cidset *l = &conn->local_cids[pid];
+	for (size_t i = 0; i < l->n; i++) {
 		mpq_cid_entry *e = &l->v[i];
 		if (!e->pending)
 			continue;
@@ -232,10 +244,39 @@ static size_t write_path_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_f
 		fr.new_cid.cid = e->cid;
 		memcpy(fr.new_cid.reset_token, e->token, 16);
 		if (mpq_frame_encode(w, &fr) != 0)
-			return n;
+			return -1;
 		e->pending = false;
-		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_NEW_CID, .id = e->seq, .offset = pid};
+		*rec = (mpq_frame_rec){.kind = MPQ_REC_NEW_CID, .id = e->seq, .offset = pid};
+		return 1;
 	}
+	return 0;
+}
+
+/* One CID of each path ID in turn, so that the first packet after the
+ * handshake names as many path IDs as it can hold: a peer may open a path on
+ * the first one it gets. */
+static size_t write_new_cids(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs)
+{
+	size_t n = 0;
+	bool more = true;
+	while (more && n < maxrecs) {
+		more = false;
+		for (uint32_t pid = 0; pid < MPQ_MAX_PATHS && n < maxrecs; pid++) {
+			int rv = write_one_new_cid(conn, pid, w, &recs[n]);
+			if (rv < 0)
+				return n;
+			n += (size_t)rv;
+			more |= rv > 0;
+		}
+	}
+	return n;
+}
+
+static size_t write_retire_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w,
+				mpq_frame_rec *recs, size_t maxrecs)
+{
+	size_t n = 0;
+	mpq_cidset *p = &conn->peer_cids[pid];
 	for (size_t i = 0; i < p->n && n < maxrecs; i++) {
 		mpq_cid_entry *e = &p->v[i];
 		if (!e->pending)
@@ -255,9 +296,9 @@ static size_t write_path_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_f
 size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 				 size_t maxrecs, bool *ack_eliciting)
 {
-	size_t n = 0;
+	size_t n = write_new_cids(conn, w, recs, maxrecs);
 	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS && n < maxrecs; pid++)
-		n += write_path_cids(conn, pid, w, recs + n, maxrecs - n);
+		n += write_retire_cids(conn, pid, w, recs + n, maxrecs - n);
 	if (conn->new_token_pending && n < maxrecs) {
 		mpq_frame fr = {.type = MPQ_FT_NEW_TOKEN};
 		fr.new_token.token = conn->new_token;

@@ -47,11 +47,8 @@ static int on_handshake_done(mpq_conn *conn, uint64_t ts)
 	if (conn->is_server)
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, MPQ_FT_HANDSHAKE_DONE,
 				     "HANDSHAKE_DONE from a client", ts);
-	if (!conn->handshake_confirmed) {
-		/* RFC 9001 §4.1.2: HANDSHAKE_DONE confirms the client's handshake. */
-		conn->handshake_confirmed = true;
-		mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE, ts);
-	}
+	/* RFC 9001 §4.1.2: HANDSHAKE_DONE confirms the client's handshake. */
+	mpq_handshake_confirm(conn, ts);
 	return 0;
 }
 

@@ -281,20 +281,22 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	if (!pkt_open(conn, b, level))
 		return 0;
 	int rv = write_acks(conn, b, ts);
-	if (rv == 0 && level == MPQ_LEVEL_APP && conn->handshake_done_pending &&
-	    b->nrecs < MPQ_SENT_MAX_RECS) {
-		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE});
-		if (rv == 0) {
-			add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_HANDSHAKE_DONE});
-			conn->handshake_done_pending = false;
-		}
-	}
 	if (rv == 0 && level == MPQ_LEVEL_APP) {
 		mpq_conn_write_path_frames(b->path, &b->w, &b->pad_full, &b->ack_eliciting);
 		if (conn->handshake_complete) {
 			b->nrecs += mpq_conn_write_cid_frames(conn, &b->w, b->recs + b->nrecs,
 							      MPQ_SENT_MAX_RECS - b->nrecs,
 							      &b->ack_eliciting);
+			/* After the CIDs of every path ID: a peer may open a
+			 * path once confirmed (picoquic does, at once). */
+			if (conn->handshake_done_pending && !mpq_conn_cids_announcing(conn) &&
+			    b->nrecs < MPQ_SENT_MAX_RECS) {
+				rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE});
+				if (rv == 0) {
+					add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_HANDSHAKE_DONE});
+					conn->handshake_done_pending = false;
+				}
+			}
 			b->nrecs += mpq_conn_write_mp_frames(conn, &b->w, b->recs + b->nrecs,
 							     MPQ_SENT_MAX_RECS - b->nrecs,
 							     &b->ack_eliciting);

@@ -121,6 +121,14 @@ static void on_complete(mpq_conn *conn, uint64_t ts)
 		mpq_conn_close_transport(conn, MPQ_TE_INTERNAL_ERROR, 0, "callback failed", ts);
 }
 
+void mpq_handshake_confirm(mpq_conn *conn, uint64_t ts)
+{
+	if (conn->is_server || conn->handshake_confirmed)
+		return;
+	conn->handshake_confirmed = true;
+	mpq_conn_discard_level(conn, MPQ_LEVEL_HANDSHAKE, ts);
+}
+
 /* Feeds what is contiguous at |level| to TLS. */
 static int feed_tls(mpq_conn *conn, int level, uint64_t ts)
 {

@@ -214,6 +214,10 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 	/* Packet numbers are per path: the key phase's start is kept per path. */
 	if (ns->level == MPQ_LEVEL_APP)
 		mpq_key_update_on_acked(conn, path->id, largest, ts);
+	/* RFC 9001 §4.1.2: an ACK of a 1-RTT packet confirms the client's
+	 * handshake too, should HANDSHAKE_DONE be lost with the only path. */
+	if (ns->level == MPQ_LEVEL_APP && largest_sent_time)
+		mpq_handshake_confirm(conn, ts);
 	if (largest_sent_time && eliciting_acked && ts >= largest_sent_time) {
 		uint64_t delay = 0;
 		if (ns->level == MPQ_LEVEL_APP && conn->have_peer_tp)

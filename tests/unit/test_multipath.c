@@ -18,6 +18,7 @@
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
+#include "quic/sent.h"
 
 #define LIMIT (120 * MPQ_SEC)
 
@@ -160,6 +161,142 @@ static void negotiation_and_cids(void **state)
 		for (uint32_t pid = 1; pid <= 3; pid++)
 			assert_true(p.conn[s]->peer_cids[pid].n >= 1);
 	}
+	pair_free(&p);
+}
+
+/* A multipath pair whose datagrams pass |drop|, before its handshake. */
+static void init_dropping(struct conn_pair *p, struct app *a, pair_drop_fn drop)
+{
+	memset(a, 0, sizeof(*a));
+	a->reply_id = -1;
+	struct pair_opts o = {.multipath = true, .drop = drop};
+	o.app[0] = o.app[1] = &app_cb;
+	o.app_state = a;
+	assert_int_equal(pair_init(p, &o), 0);
+}
+
+/* The server's datagrams once its handshake is complete, held back. */
+static struct {
+	size_t n;
+	size_t len[16];
+	uint8_t data[16][PAIR_DGRAM_MAX];
+} held;
+
+static bool hold_first_app_flight(struct conn_pair *p, int from, size_t index, size_t flight,
+				  const uint8_t *data, size_t len)
+{
+	(void)index;
+	(void)flight;
+	if (from != PAIR_SERVER || !p->conn[PAIR_SERVER]->handshake_complete)
+		return false;
+	if (held.n < 16) {
+		memcpy(held.data[held.n], data, len);
+		held.len[held.n++] = len;
+	}
+	return true;
+}
+
+static bool app_flight_held(struct conn_pair *p)
+{
+	(void)p;
+	return held.n > 0;
+}
+
+/* Whether a packet of the server's flight that carries HANDSHAKE_DONE comes
+ * before one that carries a NEW_CONNECTION_ID. */
+static bool handshake_done_before_cids(mpq_conn *s)
+{
+	mpq_sent *sent = &s->paths[0].ns.sent;
+	bool done = false;
+	for (size_t i = 0; i < sent->n; i++) {
+		const mpq_sent_pkt *pkt = mpq_sent_at(sent, i);
+		for (size_t r = 0; r < pkt->nrecs; r++) {
+			if (pkt->recs[r].kind == MPQ_REC_NEW_CID && done)
+				return true;
+			done |= pkt->recs[r].kind == MPQ_REC_HANDSHAKE_DONE;
+		}
+	}
+	return false;
+}
+
+/*
+ * A peer may open a new path as soon as its handshake is confirmed: picoquic
+ * probes on the first 1-RTT packet it gets after its handshake and closes
+ * when it holds no CID for the next path ID. The server's first flight after
+ * its handshake is handed to the client one datagram at a time: the first
+ * alone names every path ID both allow, HANDSHAKE_DONE comes with or after
+ * the last CID, and once all is in, the client holds every CID issued.
+ * Failed before: HANDSHAKE_DONE went first and then the CIDs path by path,
+ * at most 6 frames a packet, so those of path ID 3 came in a later packet.
+ */
+static void cids_of_every_path_id_with_handshake_done(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	held.n = 0;
+	init_dropping(&p, &a, hold_first_app_flight);
+	assert_true(pair_run(&p, app_flight_held, LIMIT));
+	mpq_conn *c = p.conn[PAIR_CLIENT], *s = p.conn[PAIR_SERVER];
+	uint32_t max = mpq_conn_max_path_id(s);
+	assert_int_equal(max, 3);
+	assert_false(c->handshake_confirmed);
+	assert_int_equal(pair_inject(&p, PAIR_CLIENT, held.data[0], held.len[0]), 0);
+	for (uint32_t pid = 0; pid <= max; pid++)
+		assert_true(c->peer_cids[pid].n >= 1);
+	for (size_t i = 1; i < held.n; i++)
+		assert_int_equal(pair_inject(&p, PAIR_CLIENT, held.data[i], held.len[i]), 0);
+	assert_true(c->handshake_confirmed);
+	assert_false(handshake_done_before_cids(s));
+	for (uint32_t pid = 0; pid <= max; pid++)
+		assert_int_equal(c->peer_cids[pid].n, s->local_cids[pid].n);
+	pair_free(&p);
+}
+
+/* Drops every server packet that carries HANDSHAKE_DONE (one path). */
+static bool drop_handshake_done(struct conn_pair *p, int from, size_t index, size_t flight,
+				const uint8_t *data, size_t len)
+{
+	(void)index;
+	(void)flight;
+	(void)data;
+	(void)len;
+	mpq_sent *sent = &p->conn[PAIR_SERVER]->paths[0].ns.sent;
+	if (from != PAIR_SERVER || sent->n == 0)
+		return false;
+	const mpq_sent_pkt *last = mpq_sent_at(sent, sent->n - 1);
+	for (size_t r = 0; r < last->nrecs; r++)
+		if (last->recs[r].kind == MPQ_REC_HANDSHAKE_DONE)
+			return true;
+	return false;
+}
+
+static bool client_complete(struct conn_pair *p)
+{
+	return mpq_conn_is_handshake_complete(p->conn[PAIR_CLIENT]);
+}
+
+/*
+ * RFC 9001 §4.1.2: an ACK of a 1-RTT packet confirms the client's handshake,
+ * so that a lost HANDSHAKE_DONE does not keep it from opening paths (on a
+ * dying first path, it may never come). Every HANDSHAKE_DONE is dropped: the
+ * client is confirmed by the transfer and opens its second path. Failed
+ * before: only HANDSHAKE_DONE confirmed.
+ */
+static void ack_of_1rtt_confirms_client(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	init_dropping(&p, &a, drop_handshake_done);
+	assert_true(pair_run(&p, client_complete, LIMIT));
+	request(&p, &a, 100000);
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_false(a.corrupt);
+	assert_true(p.conn[PAIR_CLIENT]->handshake_confirmed);
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	assert_int_equal(mpq_conn_path_count(p.conn[PAIR_CLIENT]), 2);
 	pair_free(&p);
 }
 
@@ -565,6 +702,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(negotiation_and_cids),
+		cmocka_unit_test(cids_of_every_path_id_with_handshake_done),
+		cmocka_unit_test(ack_of_1rtt_confirms_client),
 		cmocka_unit_test(one_side_without_multipath_is_single_path),
 		cmocka_unit_test(two_paths_rr),
 		cmocka_unit_test(two_paths_minrtt),
