@@ -212,8 +212,9 @@ test check: deps
 	@CORE_OBJS="$(CORE_OBJS)" sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
 
 install: lib tools
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq/io $(DESTDIR)$(BINDIR)
 	install -m 644 lib/include/mpq/*.h $(DESTDIR)$(INCDIR)/mpq/
+	install -m 644 lib/include/mpq/io/*.h $(DESTDIR)$(INCDIR)/mpq/io/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmpq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)

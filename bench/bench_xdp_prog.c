@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/xdp_prog.h"
 
 #define PORT 4433

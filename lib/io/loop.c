@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/loop.h"
+#include "mpq/io/loop.h"
 
 #define MAX_EVENTS 64
 #define MIN_TABLE 16

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 
 /* Decimal digits only, no sign, no leading/trailing space, at most |max|. */
 static int parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)

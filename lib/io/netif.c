@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/netif.h"
 
 #define REQ_ATTRS 64		/* room for the attributes of one request */

@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #include "mpq/conn.h"
-#include "io/oserr.h"
+#include "mpq/io/oserr.h"
 
 #define MPQ_NETIF_BUFSIZE 16384	/* one netlink reply */
 #define MPQ_NETIF_NAMESIZE 16	/* IF_NAMESIZE */

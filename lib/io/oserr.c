@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 #include "mpq/mpq.h"
-#include "io/oserr.h"
+#include "mpq/io/oserr.h"
 
 int mpq_oserr_set(mpq_oserr *e, const char *call, int errnum)
 {

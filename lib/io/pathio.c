@@ -1,8 +1,8 @@
 /* Path I/O backends by name: see pathio.h. */
 #include <string.h>
 
-#include "io/pathio.h"
-#include "io/udp.h"
+#include "mpq/io/pathio.h"
+#include "mpq/io/udp.h"
 #include "io/xsk.h"
 
 static const struct mpq_pathio_ops *const backends[] = {

@@ -11,10 +11,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/reuseport.h"
 #include "io/xdp_prog.h"
-#include "io/udp.h"
+#include "mpq/io/udp.h"
 #include "mpq_reuseport.skel.h"
 
 struct mpq_reuseport {

@@ -23,8 +23,8 @@
 
 #include <stdint.h>
 
-#include "io/oserr.h"
-#include "io/pathio.h"
+#include "mpq/io/oserr.h"
+#include "mpq/io/pathio.h"
 #include "mpq_reuseport.h"
 
 typedef struct mpq_reuseport mpq_reuseport;

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "io/netaddr.h"
-#include "io/udp.h"
+#include "mpq/io/netaddr.h"
+#include "mpq/io/udp.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17

@@ -17,7 +17,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/xdp_prog.h"
 #include "mpq_steer.skel.h"
 

@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #include "mpq/mpq.h"
-#include "io/oserr.h"
+#include "mpq/io/oserr.h"
 #include "mpq_steer.h"
 
 typedef struct mpq_xdp_prog mpq_xdp_prog;

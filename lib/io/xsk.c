@@ -20,7 +20,7 @@
 #include <xdp/xsk.h>
 
 #include "io/frame_hdr.h"
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/netif.h"
 #include "io/xdp_prog.h"
 #include "io/xsk.h"

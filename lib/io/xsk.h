@@ -64,7 +64,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "io/pathio.h"
+#include "mpq/io/pathio.h"
 
 extern const struct mpq_pathio_ops mpq_pathio_xdp;
 

@@ -15,7 +15,7 @@
 
 #include "mpq/mpq.h"
 #include "io/frame_hdr.h"
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 
 static const uint8_t mac1[6] = {0x02, 0, 0, 0, 0, 0x01};
 static const uint8_t mac2[6] = {0x02, 0, 0, 0, 0, 0x02};

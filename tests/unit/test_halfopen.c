@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "quic/halfopen.h"
 
 static mpq_addr at(const char *text)

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "io/loop.h"
+#include "mpq/io/loop.h"
 
 #define GUARD (5 * MPQ_SEC)
 

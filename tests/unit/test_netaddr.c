@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 
 static void round_trip(const char *text, const char *want)
 {

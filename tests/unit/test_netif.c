@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "mpq/mpq.h"
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/netif.h"
 
 static const uint8_t mac_a[6] = {0x02, 0x88, 0, 0, 0, 0x01};

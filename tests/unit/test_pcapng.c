@@ -17,7 +17,7 @@
 
 #include "mpq/mpq.h"
 #include "io/frame_hdr.h"
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/pcapng.h"
 
 #define MAXN 16

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/reuseport.h"
-#include "io/udp.h"
+#include "mpq/io/udp.h"
 
 #define WORKERS 2
 

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "io/loop.h"
-#include "io/netaddr.h"
-#include "io/udp.h"
+#include "mpq/io/loop.h"
+#include "mpq/io/netaddr.h"
+#include "mpq/io/udp.h"
 
 #define MAXGOT 128
 

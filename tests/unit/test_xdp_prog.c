@@ -41,7 +41,7 @@
 #include <xdp/xsk.h>
 #include <cmocka.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "io/xdp_prog.h"
 
 #define PORT 4433

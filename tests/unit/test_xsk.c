@@ -46,8 +46,8 @@
 #include <xdp/libxdp.h>
 
 #include "mpq/mpq.h"
-#include "io/netaddr.h"
-#include "io/udp.h"
+#include "mpq/io/netaddr.h"
+#include "mpq/io/udp.h"
 #include "io/xdp_prog.h"
 #include "io/xsk.h"
 

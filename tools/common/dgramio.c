@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "dgramio.h"
-#include "io/netaddr.h"
-#include "io/udp.h"
+#include "mpq/io/netaddr.h"
+#include "mpq/io/udp.h"
 #include "io/xsk.h"
 #include "localaddr.h"
 #include "tool.h"

@@ -1,5 +1,5 @@
 /*
- * Moving a connection's datagrams through a path I/O object (lib/io/pathio.h)
+ * Moving a connection's datagrams through a path I/O object (mpq/io/pathio.h)
  * for the tools: a send queue that packs what mpq_conn_write_pkt produces
  * into GSO runs (same path, same segment size, the last one may be shorter)
  * and hands them to the kernel in one send_batch, keeping what the kernel
@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/loop.h"
-#include "io/oserr.h"
-#include "io/pathio.h"
+#include "mpq/io/loop.h"
+#include "mpq/io/oserr.h"
+#include "mpq/io/pathio.h"
 #include "io/xdp_prog.h"
 #include "mpq/conn.h"
 

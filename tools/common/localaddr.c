@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "localaddr.h"
 
 #define MAX_IF_ADDRS 32

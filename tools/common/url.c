@@ -6,7 +6,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 #include "localaddr.h"
 #include "tool.h"
 #include "url.h"

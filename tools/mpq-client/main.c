@@ -41,8 +41,8 @@
 #include "common/transport.h"
 #include "common/url.h"
 #include "client.h"
-#include "io/loop.h"
-#include "io/netaddr.h"
+#include "mpq/io/loop.h"
+#include "mpq/io/netaddr.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 

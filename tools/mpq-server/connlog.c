@@ -5,7 +5,7 @@
 
 #include "common/tool.h"
 #include "connlog.h"
-#include "io/netaddr.h"
+#include "mpq/io/netaddr.h"
 
 struct connlog_conn {
 	mpq_conn *conn;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "mpq/conn.h"
-#include "io/oserr.h"
+#include "mpq/io/oserr.h"
 
 /* ECN codepoints (RFC 3168): the low two bits of the TOS / traffic class. */
 #define MPQ_ECN_NOT_ECT 0
@@ -100,10 +100,10 @@ struct mpq_pathio_ops {
 
 /* Defaults: batch 32, max_dgram 2048, sockbuf 4 MiB, gro on, everything else
  * off or empty (local is left zeroed: set it). */
-void mpq_pathio_config_default(mpq_pathio_config *cfg);
+MPQ_EXPORT void mpq_pathio_config_default(mpq_pathio_config *cfg);
 
 /* The backend called |name| ("udp"), NULL when there is none. */
-const struct mpq_pathio_ops *mpq_pathio_find(const char *name);
+MPQ_EXPORT const struct mpq_pathio_ops *mpq_pathio_find(const char *name);
 
 static inline int mpq_pathio_recv(mpq_pathio *io, mpq_dgram *dgrams, size_t n)
 {

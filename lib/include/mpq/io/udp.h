@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#include "io/pathio.h"
+#include "mpq/io/pathio.h"
 
-extern const struct mpq_pathio_ops mpq_pathio_udp;
+MPQ_EXPORT extern const struct mpq_pathio_ops mpq_pathio_udp;
 
 typedef struct mpq_udp_stats {
 	uint64_t rx_dgrams;	/* datagrams returned (each segment of a coalesced receive) */
@@ -25,6 +25,6 @@ typedef struct mpq_udp_stats {
 } mpq_udp_stats;
 
 /* The counters of a udp object, NULL for another backend's. */
-const mpq_udp_stats *mpq_udp_get_stats(const mpq_pathio *io);
+MPQ_EXPORT const mpq_udp_stats *mpq_udp_get_stats(const mpq_pathio *io);
 
 #endif

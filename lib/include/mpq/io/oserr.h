@@ -7,6 +7,8 @@
 #ifndef MPQ_IO_OSERR_H
 #define MPQ_IO_OSERR_H
 
+#include "mpq/mpq.h"
+
 typedef struct mpq_oserr {
 	int errnum;		/* errno of the last failed system call, 0 if none */
 	const char *call;	/* what failed: "bind", "SO_BINDTODEVICE", ...; NULL if none */
@@ -17,7 +19,7 @@ typedef struct mpq_oserr {
  * ENODEV, ENXIO, EADDRNOTAVAIL, ENOENT → MPQ_ERR_NOT_FOUND (no such interface or local
  * address); EINVAL, EMSGSIZE, EAFNOSUPPORT → MPQ_ERR_INVALID_ARGUMENT; anything
  * else (EADDRINUSE, EPERM, EACCES, ...) → MPQ_ERR_INTERNAL. */
-int mpq_oserr_set(mpq_oserr *e, const char *call, int errnum);
+MPQ_EXPORT int mpq_oserr_set(mpq_oserr *e, const char *call, int errnum);
 
 /* Forgets the last error. */
 static inline void mpq_oserr_clear(mpq_oserr *e)

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "mpq/conn.h"
-#include "io/oserr.h"
+#include "mpq/io/oserr.h"
 
 typedef struct mpq_loop mpq_loop;
 typedef struct mpq_loop_timer mpq_loop_timer;
@@ -47,45 +47,46 @@ struct mpq_loop_timer {
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t mpq_loop_now(void);
+MPQ_EXPORT uint64_t mpq_loop_now(void);
 
 /* Returns 0, MPQ_ERR_NOMEM, or another MPQ_ERR_* with the errno in |err|
  * (which may be NULL) when epoll_create1 or timerfd_create fails. */
-int mpq_loop_new(mpq_loop **out, mpq_oserr *err);
+MPQ_EXPORT int mpq_loop_new(mpq_loop **out, mpq_oserr *err);
 
 /* Closes the loop's own descriptors (not the registered ones) and unblocks
  * the signals mpq_loop_stop_on_signal blocked; one that arrived since the
  * loop last read them is then delivered as usual. NULL is a no-op. */
-void mpq_loop_del(mpq_loop *loop);
+MPQ_EXPORT void mpq_loop_del(mpq_loop *loop);
 
 /* Watches |fd| for |events| (MPQ_LOOP_READ and/or MPQ_LOOP_WRITE; 0 to
  * register it quiet). Returns 0, MPQ_ERR_INVALID_ARGUMENT (bad fd or events,
  * or already registered), MPQ_ERR_NOMEM, or what epoll_ctl's errno maps to
  * (kept by mpq_loop_oserr). */
-int mpq_loop_add_fd(mpq_loop *loop, int fd, unsigned int events, mpq_loop_fd_fn cb,
-		    void *user_data);
+MPQ_EXPORT int mpq_loop_add_fd(mpq_loop *loop, int fd, unsigned int events, mpq_loop_fd_fn cb,
+			       void *user_data);
 
 /* Changes the events watched on a registered |fd|. Returns 0,
  * MPQ_ERR_NOT_FOUND (not registered), MPQ_ERR_INVALID_ARGUMENT or an epoll_ctl
  * error. */
-int mpq_loop_mod_fd(mpq_loop *loop, int fd, unsigned int events);
+MPQ_EXPORT int mpq_loop_mod_fd(mpq_loop *loop, int fd, unsigned int events);
 
 /* Stops watching |fd| (call before closing it). Events already collected for
  * it are dropped. Returns 0 or MPQ_ERR_NOT_FOUND. */
-int mpq_loop_del_fd(mpq_loop *loop, int fd);
+MPQ_EXPORT int mpq_loop_del_fd(mpq_loop *loop, int fd);
 
 /* Sets every field of |t|; it starts unarmed. */
-void mpq_loop_timer_init(mpq_loop_timer *t, mpq_loop_timer_fn cb, void *user_data);
+MPQ_EXPORT void mpq_loop_timer_init(mpq_loop_timer *t, mpq_loop_timer_fn cb, void *user_data);
 
 /* Arms |t| (again) to fire at |deadline| (mpq_loop_now() time; a past one
  * fires at once) and then, when |interval| is not 0, every |interval| ns after
  * that deadline, skipping ticks the loop was too late for. MPQ_TIME_NEVER
  * cancels. Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM (then |t| is
  * not armed). */
-int mpq_loop_timer_set(mpq_loop *loop, mpq_loop_timer *t, uint64_t deadline, uint64_t interval);
+MPQ_EXPORT int mpq_loop_timer_set(mpq_loop *loop, mpq_loop_timer *t, uint64_t deadline,
+				  uint64_t interval);
 
 /* Disarms |t|; a no-op when it is not armed. */
-void mpq_loop_timer_cancel(mpq_loop *loop, mpq_loop_timer *t);
+MPQ_EXPORT void mpq_loop_timer_cancel(mpq_loop *loop, mpq_loop_timer *t);
 
 static inline bool mpq_loop_timer_armed(const mpq_loop_timer *t)
 {
@@ -96,22 +97,22 @@ static inline bool mpq_loop_timer_armed(const mpq_loop_timer *t)
  * signalfd instead of running its handler or default action. Call it before
  * starting threads (the mask is per thread). Returns 0,
  * MPQ_ERR_INVALID_ARGUMENT, or a sigprocmask/signalfd/epoll_ctl error. */
-int mpq_loop_stop_on_signal(mpq_loop *loop, int signo);
+MPQ_EXPORT int mpq_loop_stop_on_signal(mpq_loop *loop, int signo);
 
 /* The signal that stopped the loop, 0 if none did. */
-int mpq_loop_signal(const mpq_loop *loop);
+MPQ_EXPORT int mpq_loop_signal(const mpq_loop *loop);
 
 /* Makes mpq_loop_run return 0 once the running callback returns (or at once,
  * when called while the loop is not running). */
-void mpq_loop_stop(mpq_loop *loop);
+MPQ_EXPORT void mpq_loop_stop(mpq_loop *loop);
 
 /* Fires timers and dispatches events until mpq_loop_stop, a watched signal or
  * a callback error. Returns 0 when stopped, the callback's MPQ_ERR_* value,
  * or what an epoll_wait/timerfd failure maps to (see mpq_loop_oserr). Can be
  * called again afterwards. */
-int mpq_loop_run(mpq_loop *loop);
+MPQ_EXPORT int mpq_loop_run(mpq_loop *loop);
 
 /* The system call that failed last inside the loop. */
-const mpq_oserr *mpq_loop_oserr(const mpq_loop *loop);
+MPQ_EXPORT const mpq_oserr *mpq_loop_oserr(const mpq_loop *loop);
 
 #endif
