@@ -387,7 +387,10 @@ static int on_stream_data(mpq_conn *conn, mpq_stream *s, uint64_t off, const uin
 			return mpq_conn_fail(conn, rv, 0, "out of memory", ts);
 		mpq_rob_skip_to(&s->rob, s->r_delivered);
 	}
-	if (mpq_rob_push(&s->rob, off, data, len) != 0)
+	int pushed = mpq_rob_push(&s->rob, off, data, len);
+	if (pushed == MPQ_ERR_NOMEM)
+		return mpq_conn_fail(conn, pushed, 0, "out of memory", ts);
+	if (pushed != 0)
 		return mpq_conn_fail(conn, MPQ_ERR_FLOW_CONTROL, MPQ_FT_STREAM,
 				     "stream data too fragmented", ts);
 	const uint8_t *p;

@@ -12,12 +12,14 @@ int mpq_rob_init(mpq_rob *rob, size_t max_buffered)
 	int rv = mpq_ranges_init(&rob->have, MPQ_ROB_MAX_RUNS(max_buffered));
 	if (rv)
 		return rv;
-	rob->ring = malloc(max_buffered);
+	size_t size = max_buffered < MPQ_ROB_FIRST_SIZE ? max_buffered : MPQ_ROB_FIRST_SIZE;
+	rob->ring = malloc(size);
 	if (!rob->ring) {
 		mpq_ranges_free(&rob->have);
 		return MPQ_ERR_NOMEM;
 	}
-	rob->size = max_buffered;
+	rob->size = size;
+	rob->max = max_buffered;
 	return 0;
 }
 
@@ -28,15 +30,41 @@ void mpq_rob_free(mpq_rob *rob)
 	memset(rob, 0, sizeof(*rob));
 }
 
-/* Copies bytes for [offset, offset + len) into the ring, in two pieces when
- * they cross its end. len <= size. */
-static void copy_in(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len)
+/* Copies bytes for [offset, offset + len) into a ring of |size|, in two
+ * pieces when they cross its end. len <= size. */
+static void copy_in(uint8_t *ring, size_t size, uint64_t offset, const uint8_t *data, size_t len)
 {
-	size_t at = (size_t)(offset % rob->size);
-	size_t first = rob->size - at < len ? rob->size - at : len;
+	size_t at = (size_t)(offset % size);
+	size_t first = size - at < len ? size - at : len;
 
-	memcpy(rob->ring + at, data, first);
-	memcpy(rob->ring, data + first, len - first);
+	memcpy(ring + at, data, first);
+	memcpy(ring, data + first, len - first);
+}
+
+/* A ring of at least |need| bytes (at most max), the data present moved in. */
+static int grow(mpq_rob *rob, uint64_t need)
+{
+	size_t size = rob->size;
+	while (size < need)
+		size = size > rob->max / 2 ? rob->max : size * 2;
+	uint8_t *ring = malloc(size);
+	if (!ring)
+		return MPQ_ERR_NOMEM;
+	for (size_t i = 0; i < mpq_ranges_count(&rob->have); i++) {
+		const mpq_range *r = mpq_ranges_top(&rob->have, i);
+		/* Each run in at most two pieces of the old ring. */
+		for (uint64_t off = r->lo; off <= r->hi;) {
+			size_t at = (size_t)(off % rob->size);
+			uint64_t left = r->hi - off + 1;
+			size_t n = left < rob->size - at ? (size_t)left : rob->size - at;
+			copy_in(ring, size, off, rob->ring + at, n);
+			off += n;
+		}
+	}
+	free(rob->ring);
+	rob->ring = ring;
+	rob->size = size;
+	return 0;
 }
 
 int mpq_rob_push(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len)
@@ -49,7 +77,7 @@ int mpq_rob_push(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len)
 		return MPQ_ERR_NOBUF; /* wraps 2^64: past any window */
 	if (end <= rob->read_offset)
 		return 0;
-	if (end - rob->read_offset > rob->size)
+	if (end - rob->read_offset > rob->max)
 		return MPQ_ERR_NOBUF;
 	if (offset < rob->read_offset) {
 		size_t skip = (size_t)(rob->read_offset - offset);
@@ -58,10 +86,14 @@ int mpq_rob_push(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len)
 		offset = rob->read_offset;
 	}
 	/* Record first: if the run set is full, nothing has changed. */
-	int rv = mpq_ranges_add(&rob->have, offset, end - 1);
+	int rv = 0;
+	if (end - rob->read_offset > rob->size)
+		rv = grow(rob, end - rob->read_offset);
+	if (rv == 0)
+		rv = mpq_ranges_add(&rob->have, offset, end - 1);
 	if (rv < 0)
 		return rv;
-	copy_in(rob, offset, data, len);
+	copy_in(rob->ring, rob->size, offset, data, len);
 	return 0;
 }
 

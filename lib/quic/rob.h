@@ -1,9 +1,11 @@
 /*
  * Reassembly buffer for CRYPTO and STREAM data: pieces arrive at any offset, in
  * any order, duplicated or overlapping; the reader takes contiguous bytes from
- * the read offset. Storage is a ring of max_buffered bytes (byte at offset o
- * lives at o % max_buffered) plus the set of offsets present, both allocated
- * once at init: nothing is allocated per packet.
+ * the read offset. Storage is a ring (byte at offset o lives at o % size) plus
+ * the set of offsets present. The ring starts at MPQ_ROB_FIRST_SIZE and
+ * doubles, up to max_buffered, when data lands beyond it: one byte out of
+ * order costs 64 KiB, not the whole window (a peer can make every stream
+ * hold one).
  */
 #ifndef MPQ_ROB_H
 #define MPQ_ROB_H
@@ -19,10 +21,12 @@
  * costs 16 bytes; a peer that fragments its data more finely than one hole
  * per 256 bytes of window is refused rather than given unbounded bookkeeping. */
 #define MPQ_ROB_MAX_RUNS(max_buffered) ((max_buffered) / 256 + 64)
+#define MPQ_ROB_FIRST_SIZE (64 * 1024)
 
 typedef struct mpq_rob {
 	uint8_t *ring;
-	size_t size;		/* max_buffered */
+	size_t size;		/* of the ring now */
+	size_t max;		/* max_buffered */
 	uint64_t read_offset;	/* everything below has been consumed */
 	mpq_ranges have;	/* offsets present, all >= read_offset */
 } mpq_rob;
@@ -33,10 +37,11 @@ void mpq_rob_free(mpq_rob *rob);
 
 /* Stores |len| bytes of |data| found at stream |offset|. Bytes below the read
  * offset are ignored; bytes already present are overwritten with the same
- * data (RFC 9000 §2.2: data at an offset never changes). Returns 0 or
- * MPQ_ERR_NOBUF, with nothing stored, when the data would end past
- * read_offset + max_buffered or would split the buffered data into more than
- * MPQ_ROB_MAX_RUNS runs. The caller maps MPQ_ERR_NOBUF to the connection error
+ * data (RFC 9000 §2.2: data at an offset never changes). Returns 0,
+ * MPQ_ERR_NOMEM (the ring could not grow), or MPQ_ERR_NOBUF, with nothing
+ * stored, when the data would end past read_offset + max_buffered or would
+ * split the buffered data into more than MPQ_ROB_MAX_RUNS runs. The caller
+ * maps MPQ_ERR_NOBUF to the connection error
  * that fits: MPQ_ERR_CRYPTO_BUFFER for CRYPTO, MPQ_ERR_FLOW_CONTROL for STREAM
  * data past the advertised window. */
 int mpq_rob_push(mpq_rob *rob, uint64_t offset, const uint8_t *data, size_t len);

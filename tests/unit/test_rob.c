@@ -220,9 +220,46 @@ static void randomized_pieces(void **state)
 	deliver_shuffled(1000, 200, 0x13198a2e03707344ULL); /* size not a power of two */
 }
 
+/* The ring grows as data lands further ahead, keeping what it holds: one
+ * byte out of order costs the first 64 KiB, not the window. */
+static void ring_grows_as_data_spreads(void **state)
+{
+	(void)state;
+	enum { MAX = 1 << 20, FAR = 300000, TOTAL = FAR + 1000 };
+	static uint8_t want[TOTAL];
+	for (size_t i = 0; i < TOTAL; i++)
+		want[i] = (uint8_t)(i * 7 + (i >> 9));
+	mpq_rob rob;
+	assert_int_equal(mpq_rob_init(&rob, MAX), 0);
+	assert_int_equal(rob.size, MPQ_ROB_FIRST_SIZE);
+	/* Wraps the first ring after a skip, then forces two doublings. */
+	assert_int_equal(mpq_rob_skip_to(&rob, 60000), 0);
+	assert_int_equal(mpq_rob_push(&rob, 60010, want + 60010, 10000), 0);
+	assert_int_equal(rob.size, MPQ_ROB_FIRST_SIZE);
+	assert_int_equal(mpq_rob_push(&rob, FAR, want + FAR, TOTAL - FAR), 0);
+	assert_int_equal(rob.size, 256 * 1024);
+	assert_int_equal(mpq_rob_push(&rob, MAX + 60000, want, 1), MPQ_ERR_NOBUF);
+	/* The holes filled in pieces: every byte reads back where it belongs. */
+	for (size_t off = 60000; off < TOTAL; off += 4093) {
+		size_t n = TOTAL - off < 4093 ? TOTAL - off : 4093;
+		assert_int_equal(mpq_rob_push(&rob, off, want + off, n), 0);
+	}
+	size_t got = 60000, n;
+	const uint8_t *p;
+	while ((n = mpq_rob_peek(&rob, &p)) > 0) {
+		assert_true(got + n <= TOTAL);
+		assert_memory_equal(p, want + got, n);
+		assert_int_equal(mpq_rob_consume(&rob, n), 0);
+		got += n;
+	}
+	assert_int_equal(got, TOTAL);
+	mpq_rob_free(&rob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ring_grows_as_data_spreads),
 		cmocka_unit_test(in_order),
 		cmocka_unit_test(reversed),
 		cmocka_unit_test(overlapping_and_duplicate),
