@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/cert.h"
+#include "mpq/io/cert.h"
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/packet.h"

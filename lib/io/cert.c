@@ -10,8 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "io/cert.h"
-#include "mpq/endpoint.h"
+#include "mpq/io/cert.h"
 
 #define VALIDITY_SECS (365L * 24 * 3600)
 /* Starting an hour early lets a peer whose clock is a little behind accept it. */
@@ -271,10 +270,4 @@ int mpq_cert_self_signed(const char *const *names, size_t nnames, char **cert_pe
 {
 	mpq_cert_params p = {.names = names, .nnames = nnames};
 	return mpq_cert_issue(&p, cert_pem, key_pem, sha256_fingerprint);
-}
-
-MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
-				    char **key_pem, uint8_t fingerprint[32])
-{
-	return mpq_cert_self_signed(names, nnames, cert_pem, key_pem, fingerprint);
 }

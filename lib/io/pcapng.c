@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "io/pcapng.h"
-#include "io/qlog_file.h"
+#include "mpq/io/qlog_file.h"
 
 /* Option codes (pcapng §3.5, §4.2). */
 #define OPT_ENDOFOPT 0

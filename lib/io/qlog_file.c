@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "io/qlog_file.h"
+#include "mpq/io/qlog_file.h"
 
 struct file_sink {
 	FILE *f;

@@ -47,7 +47,7 @@
 
 /* Where the bytes go: mpq_qlog_sink (mpq/conn.h), a write callback as in
  * ngtcp2's qlog. The file and zstd sinks are the I/O layer's
- * (lib/io/qlog_file.h): the writer opens no file. */
+ * (mpq/io/qlog_file.h): the writer opens no file. */
 
 /* Closes a sink that was never given to mpq_qlog_open. Returns its close's result. */
 int mpq_qlog_sink_close(const mpq_qlog_sink *sink);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "certs.h"
-#include "io/cert.h"
+#include "mpq/io/cert.h"
 
 static int make_ca(const char *name, char **cert_pem, char **key_pem)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conn_pair.h"
+#include "mpq/io/qlog_file.h"
 #include "quic/conn.h"
 #include "quic/tls.h"
 

@@ -2,8 +2,9 @@
 # The installed library is enough for a program of its own (issue 9): after
 # make install DESTDIR=... PREFIX=/opt/mpq, tests/net/installed/one_dgram.c,
 # copied out of the tree, builds with the flags pkg-config gives for libmpq
-# alone (no lib/ path) and moves one datagram over the UDP path I/O backend on
-# loopback with the public event loop, linked to the installed libmpq.so.
+# alone (no lib/ path; every installed header compiles on its own) and moves
+# one datagram over the UDP path I/O backend on loopback with the public event
+# loop, linked to the installed libmpq.so.
 # Uses the build in the repository's build/. Prints "N passed, N failed" last.
 #   tests/net/test-installed-lib.sh [BINDIR]      (BINDIR unused)
 set -u
@@ -25,6 +26,21 @@ flags=$(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest/opt/mpq/lib/pkgconf
 case "$flags" in
 *"$repo"*) not_ok "pkg-config flags stay in the installation" "$flags" ;;
 esac
+# Every installed header compiles on its own: none needs a header of lib/.
+bad=""
+n=0
+for h in $(cd "$dest/opt/mpq/include" && find mpq -name '*.h' | sort); do
+	n=$((n + 1))
+	if ! echo "#include <$h>" | cc -std=gnu11 -Wall -Werror -fsyntax-only -x c - $flags \
+		>"$dest/h.log" 2>&1; then
+		bad="$bad $h: $(grep -m 1 error "$dest/h.log")"
+	fi
+done
+if [ -z "$bad" ] && [ "$n" -gt 0 ]; then
+	ok "each of the $n installed headers compiles alone"
+else
+	not_ok "each installed header compiles alone ($n)" "$bad"
+fi
 if (cd "$dest/src" && cc -std=gnu11 -Wall -Wextra -Werror -o one_dgram one_dgram.c $flags) \
 	>"$dest/cc.log" 2>&1; then
 	ok "one_dgram.c builds with pkg-config alone: $flags"

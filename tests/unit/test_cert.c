@@ -13,7 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "io/cert.h"
+#include "mpq/io/cert.h"
 
 static X509 *read_cert(const char *pem)
 {

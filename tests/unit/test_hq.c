@@ -26,6 +26,7 @@
 #include "app/hq.h"
 #include "conn_pair.h"
 #include "mpq/hq.h"
+#include "mpq/io/hq_files.h"
 
 #define LIMIT (120 * MPQ_SEC)
 #define BIG_SIZE (3 * 1024 * 1024)

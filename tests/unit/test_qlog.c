@@ -16,7 +16,7 @@
 #include <zstd.h>
 
 #include "quic/json.h"
-#include "io/qlog_file.h"
+#include "mpq/io/qlog_file.h"
 #include "quic/qlog.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

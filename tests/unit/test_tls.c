@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../common/certs.h"
-#include "io/cert.h"
+#include "mpq/io/cert.h"
 #include "quic/crypto.h"
 #include "quic/tls.h"
 

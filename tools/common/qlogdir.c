@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mpq/io/qlog_file.h"
 #include "qlogdir.h"
 #include "tool.h"
 

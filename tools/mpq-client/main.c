@@ -41,8 +41,10 @@
 #include "common/transport.h"
 #include "common/url.h"
 #include "client.h"
+#include "mpq/io/hq_files.h"
 #include "mpq/io/loop.h"
 #include "mpq/io/netaddr.h"
+#include "mpq/io/qlog_file.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/tool.h"
+#include "mpq/io/cert.h"
 #include "server.h"
 
 static int check_readable(const char *what, const char *path)
@@ -64,7 +65,7 @@ static int self_signed(struct server *s)
 			}
 		}
 	}
-	rv = mpq_self_signed_cert(names, n, &s->cert_pem, &s->key_pem, sha);
+	rv = mpq_cert_self_signed(names, n, &s->cert_pem, &s->key_pem, sha);
 	if (rv < 0) {
 		tool_err("cannot make a self-signed certificate: %s", mpq_strerror(rv));
 		return TOOL_EXIT_FAIL;

@@ -242,12 +242,8 @@ typedef struct mpq_qlog_sink {
  * has a trace already), MPQ_ERR_NOMEM or the sink's error. */
 MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink);
 
-/* The I/O layer's file sink (lib/io/qlog_file.c): writes the trace to
- * DIR/<original DCID in hex>_<client|server>.sqlog, zstd-compressed with a
- * .zst suffix when |zstd|. Call it right after creating the connection.
- * Returns 0, MPQ_ERR_NOT_FOUND (no such directory), MPQ_ERR_NOMEM or
- * MPQ_ERR_INTERNAL (the file could not be written). */
-MPQ_EXPORT int mpq_conn_set_qlog_dir(mpq_conn *conn, const char *dir, bool zstd);
+/* Files for traces are the I/O layer's: mpq_conn_set_qlog_dir in
+ * mpq/io/qlog_file.h. */
 
 /* Multipath (draft-21). Paths are numbered by their path ID; path 0 is the
  * path of the handshake. */

@@ -49,7 +49,7 @@ typedef struct mpq_endpoint_config {
 	size_t send_budget;
 	/* Called for each new server connection before its first packet is
 	 * read, to give it a qlog trace (mpq_conn_set_qlog, or the I/O layer's
-	 * mpq_conn_set_qlog_dir) with |qlog_user_data|; NULL: no traces. A trace
+	 * mpq_conn_set_qlog_dir in mpq/io/qlog_file.h) with |qlog_user_data|; NULL: no traces. A trace
 	 * that cannot be written does not stop the connection. */
 	void (*qlog_start)(mpq_conn *conn, void *user_data);
 	void *qlog_user_data;
@@ -110,11 +110,8 @@ MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err,
 					    size_t errbuflen);
 MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx);
 
-/* A self-signed certificate for |names| (PEM text, malloc'd; free() them) and
- * its SHA-256 fingerprint, for a server given no certificate. The I/O
- * layer's (lib/io/cert.c): it reads the clock for the validity period. */
-MPQ_EXPORT int mpq_self_signed_cert(const char *const *names, size_t nnames, char **cert_pem,
-				    char **key_pem, uint8_t fingerprint[32]);
+/* A self-signed certificate for a server given none is the I/O layer's (it
+ * reads the clock): mpq_cert_self_signed in mpq/io/cert.h. */
 
 #ifdef __cplusplus
 }

@@ -73,7 +73,7 @@ MPQ_EXPORT void mpq_hq_pattern_fill(uint8_t *buf, uint64_t offset, size_t len);
 typedef struct mpq_hq_server mpq_hq_server;
 
 /* Where the server's files come from: the server opens nothing itself (the
- * I/O layer's mpq_hq_root below serves a www directory). */
+ * I/O layer's mpq_hq_root, mpq/io/hq_files.h, serves a www directory). */
 typedef struct mpq_hq_files {
 	/* Opens |rel| (the decoded path without its leading '/', checked as
 	 * above, never "") for reading as a regular file: 0 with |*file| and
@@ -123,7 +123,7 @@ typedef struct mpq_hq_request mpq_hq_request;
  * returns 0 or an errno (the client then sends STOP_SENDING and the request
  * ends INCOMPLETE); write NULL discards. Every body is counted and hashed
  * (SHA-256) whatever the sink. The I/O layer's mpq_hq_sink_fd and
- * mpq_hq_sink_file (below) write to a file descriptor or a FILE. */
+ * mpq_hq_sink_file (mpq/io/hq_files.h) write to a file descriptor or a FILE. */
 typedef struct mpq_hq_sink {
 	int (*write)(void *user_data, const uint8_t *data, size_t len);
 	void *user_data;
@@ -217,26 +217,6 @@ MPQ_EXPORT void mpq_hq_request_times(const mpq_hq_request *req, uint64_t *sent,
 				     uint64_t *first_byte, uint64_t *last_byte);
 /* Seconds from the first to the last byte (0 with fewer than two events). */
 MPQ_EXPORT double mpq_hq_request_seconds(const mpq_hq_request *req);
-
-/* ---- Files: the I/O layer (lib/io/hq_files.c) ---- */
-
-typedef struct mpq_hq_root mpq_hq_root;
-
-/* Opens the www directory |dir| for serving: files below it only, refused as
- * described at the top (openat2 with RESOLVE_BENEATH; with |force_realpath|,
- * or on kernels without openat2, the realpath() prefix check). Returns 0,
- * MPQ_ERR_INVALID_ARGUMENT (not a readable directory) or MPQ_ERR_NOMEM. */
-MPQ_EXPORT int mpq_hq_root_open(mpq_hq_root **out, const char *dir, bool force_realpath);
-/* Closes |root| (NULL: nothing); free the servers using it first. */
-MPQ_EXPORT void mpq_hq_root_close(mpq_hq_root *root);
-/* The files of |root|, for mpq_hq_server_config.files. */
-MPQ_EXPORT mpq_hq_files mpq_hq_root_files(mpq_hq_root *root);
-
-/* Sinks writing to |fd| (blocking: a file or a pipe) or to |f|; the caller
- * keeps it (never closed). Return 0 or MPQ_ERR_INVALID_ARGUMENT (fd < 0,
- * f NULL). */
-MPQ_EXPORT int mpq_hq_sink_fd(mpq_hq_sink *sink, int fd);
-MPQ_EXPORT int mpq_hq_sink_file(mpq_hq_sink *sink, FILE *f);
 
 #ifdef __cplusplus
 }

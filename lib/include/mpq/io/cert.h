@@ -14,6 +14,10 @@
 
 #include "mpq/mpq.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MPQ_CERT_FINGERPRINT_LEN 32
 
 typedef struct mpq_cert_params {
@@ -30,11 +34,15 @@ typedef struct mpq_cert_params {
  * them) and |sha256_fingerprint| (may be NULL) holds the SHA-256 of the DER
  * certificate. Returns 0, MPQ_ERR_INVALID_ARGUMENT (no names, an empty name, a
  * bad issuer PEM), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
-int mpq_cert_issue(const mpq_cert_params *p, char **cert_pem, char **key_pem,
-		   uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN]);
+MPQ_EXPORT int mpq_cert_issue(const mpq_cert_params *p, char **cert_pem, char **key_pem,
+			      uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN]);
 
 /* A self-signed end-entity certificate for |names| (mpq_cert_issue without an issuer). */
-int mpq_cert_self_signed(const char *const *names, size_t nnames, char **cert_pem, char **key_pem,
-			 uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN]);
+MPQ_EXPORT int mpq_cert_self_signed(const char *const *names, size_t nnames, char **cert_pem,
+				    char **key_pem,
+				    uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN]);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
