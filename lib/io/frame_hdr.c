@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 
 #define IPPROTO_UDP_NUM 17
 #define IPPROTO_ICMPV6_NUM 58

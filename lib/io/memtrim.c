@@ -1,7 +1,7 @@
 /* Giving memory back after a surge: see memtrim.h. */
 #include <malloc.h>
 
-#include "io/memtrim.h"
+#include "mpq/io/memtrim.h"
 
 bool mpq_mem_trim_check(mpq_mem_trim *t, size_t held)
 {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/netif.h"
+#include "mpq/io/netif.h"
 
 #define REQ_ATTRS 64		/* room for the attributes of one request */
 #define RECV_TIMEOUT_S 2	/* the kernel answers at once; this only bounds a lost reply */

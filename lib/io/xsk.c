@@ -19,9 +19,9 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
-#include "io/netif.h"
+#include "mpq/io/netif.h"
 #include "io/xdp_prog.h"
 #include "io/xsk.h"
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "mpq/mpq.h"
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
 
 static const uint8_t mac1[6] = {0x02, 0, 0, 0, 0, 0x01};

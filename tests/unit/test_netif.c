@@ -28,7 +28,7 @@
 
 #include "mpq/mpq.h"
 #include "mpq/io/netaddr.h"
-#include "io/netif.h"
+#include "mpq/io/netif.h"
 
 static const uint8_t mac_a[6] = {0x02, 0x88, 0, 0, 0, 0x01};
 static const uint8_t mac_b[6] = {0x02, 0x88, 0, 0, 0, 0x02};

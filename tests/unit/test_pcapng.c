@@ -16,7 +16,7 @@
 #include <zstd.h>
 
 #include "mpq/mpq.h"
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
 #include "io/pcapng.h"
 

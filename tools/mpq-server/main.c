@@ -45,7 +45,7 @@
 #include "common/qlogdir.h"
 #include "common/tool.h"
 #include "common/transport.h"
-#include "io/memtrim.h"
+#include "mpq/io/memtrim.h"
 #include "mpq/io/hq_files.h"
 #include "mpq/io/loop.h"
 #include "mpq/io/netaddr.h"

@@ -17,7 +17,7 @@
 #include "common/dgramio.h"
 #include "common/transport.h"
 #include "connlog.h"
-#include "io/memtrim.h"
+#include "mpq/io/memtrim.h"
 #include "mpq/io/hq_files.h"
 #include "mpq/io/loop.h"
 #include "mpq/io/netaddr.h"

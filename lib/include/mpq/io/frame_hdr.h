@@ -85,12 +85,12 @@ typedef struct mpq_frame_nd {
  * |len| bytes onto |sum| (every piece but the last must have an even length),
  * mpq_frame_hdr_csum_fold() folds and complements. The result is to be stored
  * with memcpy: it is already in network byte order. */
-uint64_t mpq_frame_hdr_csum_add(uint64_t sum, const void *data, size_t len);
-uint16_t mpq_frame_hdr_csum_fold(uint64_t sum);
+MPQ_EXPORT uint64_t mpq_frame_hdr_csum_add(uint64_t sum, const void *data, size_t len);
+MPQ_EXPORT uint16_t mpq_frame_hdr_csum_fold(uint64_t sum);
 
 /* The bytes of headers in front of a UDP payload for |family| (AF_INET:
  * MPQ_FRAME_HDR_UDP4, AF_INET6: MPQ_FRAME_HDR_UDP6), 0 for another family. */
-size_t mpq_frame_hdr_udp_len(int family);
+MPQ_EXPORT size_t mpq_frame_hdr_udp_len(int family);
 
 /* Writes the Ethernet, IP and UDP headers of |h| in front of the |payload_len|
  * bytes already at frame + mpq_frame_hdr_udp_len(family), with the IPv4
@@ -99,8 +99,8 @@ size_t mpq_frame_hdr_udp_len(int family);
  * Returns the frame length; MPQ_ERR_INVALID_ARGUMENT (src and dst not both
  * IPv4 or both IPv6, or the datagram longer than its length fields hold);
  * MPQ_ERR_NOBUF (|cap| too small). */
-int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h,
-			    size_t payload_len);
+MPQ_EXPORT int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h,
+				       size_t payload_len);
 
 /* Parses an Ethernet frame holding one whole UDP datagram over IPv4 or IPv6
  * (one optional VLAN tag; IPv4 options and IPv6 hop-by-hop, routing and
@@ -108,38 +108,39 @@ int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h,
  * checksum and that the datagram is not a fragment; the UDP checksum is left
  * to mpq_frame_hdr_udp_csum_ok(). Bytes past the IP length (Ethernet padding)
  * are ignored. Returns 0 or MPQ_ERR_INVALID_PACKET. */
-int mpq_frame_hdr_parse_udp(const uint8_t *frame, size_t len, mpq_frame_udp *out);
+MPQ_EXPORT int mpq_frame_hdr_parse_udp(const uint8_t *frame, size_t len, mpq_frame_udp *out);
 
 /* Whether the UDP checksum of a frame mpq_frame_hdr_parse_udp() accepted into
  * |h| verifies (an IPv4 checksum of 0 means none and verifies; IPv6 requires
  * one). */
-bool mpq_frame_hdr_udp_csum_ok(const uint8_t *frame, const mpq_frame_udp *h);
+MPQ_EXPORT bool mpq_frame_hdr_udp_csum_ok(const uint8_t *frame, const mpq_frame_udp *h);
 
 /* |out| from the 4 (AF_INET) or 16 (AF_INET6) address bytes at |ip| and
  * the 2 port bytes (network order) at |port|, or port 0 when NULL. */
-void mpq_frame_hdr_addr(mpq_addr *out, int family, const uint8_t *ip, const uint8_t *port);
+MPQ_EXPORT void mpq_frame_hdr_addr(mpq_addr *out, int family, const uint8_t *ip,
+				   const uint8_t *port);
 
 /* The EtherType of a frame (after one VLAN tag, if any), 0 if too short. */
-uint16_t mpq_frame_hdr_ethertype(const uint8_t *frame, size_t len);
+MPQ_EXPORT uint16_t mpq_frame_hdr_ethertype(const uint8_t *frame, size_t len);
 
 /* An ARP packet for IPv4 over Ethernet. Returns 0 or MPQ_ERR_INVALID_PACKET. */
-int mpq_frame_hdr_parse_arp(const uint8_t *frame, size_t len, mpq_frame_arp *out);
+MPQ_EXPORT int mpq_frame_hdr_parse_arp(const uint8_t *frame, size_t len, mpq_frame_arp *out);
 
 /* Writes |a| in a frame from |eth_src| to |eth_dst|, padded to MPQ_ETH_ZLEN.
  * Returns the frame length or MPQ_ERR_NOBUF. */
-int mpq_frame_hdr_build_arp(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
-			    const uint8_t *eth_src, const mpq_frame_arp *a);
+MPQ_EXPORT int mpq_frame_hdr_build_arp(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
+				       const uint8_t *eth_src, const mpq_frame_arp *a);
 
 /* A neighbour solicitation or advertisement, validated as RFC 4861 §7.1 asks:
  * hop limit 255, ICMPv6 code 0, checksum, length, well-formed options, a
  * target that is not multicast. Returns 0 or MPQ_ERR_INVALID_PACKET. */
-int mpq_frame_hdr_parse_nd(const uint8_t *frame, size_t len, mpq_frame_nd *out);
+MPQ_EXPORT int mpq_frame_hdr_parse_nd(const uint8_t *frame, size_t len, mpq_frame_nd *out);
 
 /* Writes the NS or NA |nd| (with its link-layer address option when
  * has_lladdr) in a frame from |eth_src| to |eth_dst|, hop limit 255 and the
  * ICMPv6 checksum. Returns the frame length, MPQ_ERR_INVALID_ARGUMENT (another
  * type) or MPQ_ERR_NOBUF. */
-int mpq_frame_hdr_build_nd(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
-			   const uint8_t *eth_src, const mpq_frame_nd *nd);
+MPQ_EXPORT int mpq_frame_hdr_build_nd(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
+				      const uint8_t *eth_src, const mpq_frame_nd *nd);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mpq/mpq.h"
+
 #define MPQ_MEM_TRIM_STEP (8u << 20)
 
 typedef struct mpq_mem_trim {
@@ -19,6 +21,6 @@ typedef struct mpq_mem_trim {
 } mpq_mem_trim;
 
 /* Notes |held| bytes; returns true when it trimmed. */
-bool mpq_mem_trim_check(mpq_mem_trim *t, size_t held);
+MPQ_EXPORT bool mpq_mem_trim_check(mpq_mem_trim *t, size_t held);
 
 #endif

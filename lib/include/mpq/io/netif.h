@@ -82,7 +82,7 @@ typedef struct mpq_neigh {
 
 /* Whether |n| has a MAC address in a state that allows its use (reachable,
  * stale, delay, probe, noarp, permanent: the kernel's NUD_VALID). */
-bool mpq_netif_neigh_usable(const mpq_neigh *n);
+MPQ_EXPORT bool mpq_netif_neigh_usable(const mpq_neigh *n);
 
 /* Called while a resolution waits, e.g. to serve the receive ring that the
  * ARP reply or neighbour advertisement may arrive on. */
@@ -90,47 +90,49 @@ typedef void (*mpq_netif_pump_fn)(void *ctx);
 
 /* Opens the netlink socket. Returns 0 or, with |err| (may be NULL) and
  * nl->err set, MPQ_ERR_NOMEM / MPQ_ERR_INTERNAL. */
-int mpq_netif_open(mpq_netif *nl, mpq_oserr *err);
+MPQ_EXPORT int mpq_netif_open(mpq_netif *nl, mpq_oserr *err);
 
 /* Closes it; a closed or zeroed-then-closed mpq_netif is a no-op. */
-void mpq_netif_close(mpq_netif *nl);
+MPQ_EXPORT void mpq_netif_close(mpq_netif *nl);
 
 /* Interface |ifindex|, or when 0 the one called |name|. Returns 0,
  * MPQ_ERR_INVALID_ARGUMENT (neither given, or a name of MPQ_NETIF_NAMESIZE or more bytes)
  * or MPQ_ERR_NOT_FOUND (no such interface). */
-int mpq_netif_link(mpq_netif *nl, uint32_t ifindex, const char *name, mpq_link *out);
+MPQ_EXPORT int mpq_netif_link(mpq_netif *nl, uint32_t ifindex, const char *name, mpq_link *out);
 
 /* The kernel's route to |dst| (IPv4 or IPv6; an IPv6 scope ID names the
  * interface for a link-local address), out of interface |oif| when not 0.
  * Returns 0; MPQ_ERR_INVALID_ARGUMENT (another family); MPQ_ERR_NOT_FOUND
  * (no route, or one that does not lead out of a device: local, blackhole,
  * unreachable, prohibit), with the errno in nl->err. */
-int mpq_netif_route(mpq_netif *nl, const mpq_addr *dst, uint32_t oif, mpq_route *out);
+MPQ_EXPORT int mpq_netif_route(mpq_netif *nl, const mpq_addr *dst, uint32_t oif, mpq_route *out);
 
 /* The neighbour table's entry for |ip| on |ifindex|. Returns 0 (see
  * out->state: it may be incomplete or failed), MPQ_ERR_NOT_FOUND (no entry)
  * or MPQ_ERR_INVALID_ARGUMENT. */
-int mpq_netif_neigh_get(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, mpq_neigh *out);
+MPQ_EXPORT int mpq_netif_neigh_get(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
+				   mpq_neigh *out);
 
 /* Starts the kernel's resolution of |ip| on |ifindex| with NTF_USE, or the
  * datagram when that is refused (see above). Returns 0,
  * MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOT_FOUND (no such interface, or the
  * kernel refused both ways), with the errno in nl->err. */
-int mpq_netif_neigh_probe(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip);
+MPQ_EXPORT int mpq_netif_neigh_probe(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip);
 
 /* Records |mac| for |ip| on |ifindex| as reachable, replacing what the table
  * had, as the kernel does when an ARP reply or neighbour advertisement
  * answers its request. Returns 0 or a negative MPQ_ERR_* (EPERM without
  * CAP_NET_ADMIN: MPQ_ERR_INTERNAL). */
-int mpq_netif_neigh_set(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
-			const uint8_t *mac);
+MPQ_EXPORT int mpq_netif_neigh_set(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
+				   const uint8_t *mac);
 
 /* The MAC address of |ip| on |ifindex|: from the table when usable, else
  * after starting the resolution and asking again (calling |pump| with |ctx|
  * in between when not NULL) for up to |timeout_ms|. Returns 0;
  * MPQ_ERR_NOT_FOUND when the resolution failed (nl->err: EHOSTUNREACH) or
  * timed out (ETIMEDOUT); or the error of a request. */
-int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
-		      unsigned int timeout_ms, mpq_netif_pump_fn pump, void *ctx, uint8_t *mac);
+MPQ_EXPORT int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
+				 unsigned int timeout_ms, mpq_netif_pump_fn pump, void *ctx,
+				 uint8_t *mac);
 
 #endif
