@@ -574,6 +574,7 @@ MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err,
 		.key_pem = cfg->key_pem,
 		.ca_file = cfg->ca_file,
 		.insecure = cfg->insecure,
+		.pin_sha256 = cfg->pin_sha256,
 	};
 	return mpq_tls_ctx_new(&c, err, errbuf, errbuflen);
 }

@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -49,6 +50,8 @@ struct mpq_tls_ctx {
 	SSL_CTX *ssl_ctx;
 	bool is_server;
 	bool insecure;
+	bool pinned;			/* pin: the only certificate accepted */
+	uint8_t pin[SHA256_DIGEST_LENGTH];
 	uint8_t alpn[ALPN_WIRE_MAX]; /* protocol list in ALPN wire format */
 	size_t alpnlen;
 };
@@ -531,6 +534,22 @@ static int setup_server(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 	return 0;
 }
 
+/* With a pin, the server's certificate is accepted when its SHA-256 is the
+ * pin, whatever signed it and whatever names it holds: the pin says which
+ * certificate, as a CA and a name would. */
+static int verify_pin(X509_STORE_CTX *store, void *arg)
+{
+	const mpq_tls_ctx *ctx = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(store);
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (leaf && X509_digest(leaf, EVP_sha256(), md, &mdlen) && mdlen == sizeof(ctx->pin) &&
+	    CRYPTO_memcmp(md, ctx->pin, sizeof(ctx->pin)) == 0)
+		return 1;
+	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+	return 0;
+}
+
 static int setup_client(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf,
 			size_t len)
 {
@@ -541,6 +560,12 @@ static int setup_client(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 		return 0;
 	}
 	SSL_CTX_set_verify(sc, SSL_VERIFY_PEER, NULL);
+	if (cfg->pin_sha256) {
+		ctx->pinned = true;
+		memcpy(ctx->pin, cfg->pin_sha256, sizeof(ctx->pin));
+		SSL_CTX_set_cert_verify_callback(sc, verify_pin, ctx);
+		return 0;
+	}
 	if (cfg->ca_file) {
 		if (SSL_CTX_load_verify_file(sc, cfg->ca_file) != 1)
 			return load_error("CA file", cfg->ca_file, errbuf, len);
@@ -611,7 +636,7 @@ static int set_server_name(mpq_tls *tls, const char *name)
 	bool ip = is_ip_literal(name);
 	if (!ip && SSL_set_tlsext_host_name(tls->ssl, name) != 1)
 		return MPQ_ERR_TLS;
-	if (tls->ctx->insecure)
+	if (tls->ctx->insecure || tls->ctx->pinned)
 		return 0;
 	if (!ip)
 		return SSL_set1_host(tls->ssl, name) == 1 ? 0 : MPQ_ERR_TLS;
@@ -780,6 +805,11 @@ static void describe_failure(mpq_tls *tls)
 		return;
 	if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
 		long v = SSL_get_verify_result(tls->ssl);
+		if (tls->ctx->pinned && v == X509_V_ERR_CERT_REJECTED) {
+			set_text(tls->errstr, sizeof(tls->errstr),
+				 "certificate verify failed: not the pinned certificate");
+			return;
+		}
 		set_text(tls->errstr, sizeof(tls->errstr), "certificate verify failed: %s",
 			 X509_verify_cert_error_string(v));
 		return;

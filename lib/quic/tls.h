@@ -43,6 +43,9 @@ typedef struct mpq_tls_ctx_config {
 	/* Client: CA file to trust (NULL: the system store); insecure skips checks. */
 	const char *ca_file;
 	bool insecure;
+	/* Client: the SHA-256 of the server's certificate (DER) to accept instead of
+	 * a chain to a CA and a matching name (NULL: none). Copied. */
+	const uint8_t *pin_sha256;
 	/* TLS 1.3 suites in OpenSSL's syntax; NULL: AES-128-GCM, AES-256-GCM, ChaCha20. */
 	const char *ciphersuites;
 } mpq_tls_ctx_config;

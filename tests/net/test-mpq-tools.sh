@@ -131,6 +131,21 @@ if timeout 20 "$CLIENT" --ca "$tmp/cert.pem" -q -o "$tmp/ca.txt" "$url/small.txt
 else
 	not_ok "server --cert-out FILE, client --ca FILE" "$(cat "$tmp/err")"
 fi
+# --pin-sha256 with the fingerprint the server printed: verified, no -k or --ca.
+fp=$(sed -n 's/^SHA-256 fingerprint //p' "$tmp/server.out")
+if timeout 20 "$CLIENT" --pin-sha256 "$fp" -q -o "$tmp/pin.txt" "$url/small.txt" 2>"$tmp/err" &&
+	cmp -s "$tmp/pin.txt" "$tmp/www/small.txt" && [ ! -s "$tmp/err" ]; then
+	ok "--pin-sha256 with the server's printed fingerprint: fetched, no warning"
+else
+	not_ok "--pin-sha256 with the server's fingerprint" "$(cat "$tmp/err")"
+fi
+nocolons=$(echo "$fp" | tr -d : | tr A-F a-f)
+check "--pin-sha256 of another certificate: exit 3" 3 "not the pinned certificate" -- \
+	"$CLIENT" --pin-sha256 "$(echo "$nocolons" | sed 's/^f/e/;t;s/^./f/')" --discard "$url/small.txt"
+check "--pin-sha256 that is not a fingerprint: exit 2" 2 "not a SHA-256 fingerprint" -- \
+	"$CLIENT" --pin-sha256 "${nocolons}00" --discard "$url/small.txt"
+check "--pin-sha256 with -k: exit 2" 2 "does not go with -k" -- \
+	"$CLIENT" -k --pin-sha256 "$nocolons" --discard "$url/small.txt"
 # A trusted certificate for another name: no --ca hint.
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
 	-subj /CN=example.org -addext subjectAltName=DNS:example.org -keyout "$tmp/other.key" \

@@ -35,6 +35,7 @@ struct client_opts {
 	const char *output;
 	bool discard;
 	const char *ca;
+	const char *pin_sha256;
 	bool insecure;
 	bool json;
 	enum tool_progress_mode progress;

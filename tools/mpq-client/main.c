@@ -17,6 +17,7 @@
  * the connection's datagrams go out in GSO batches; one timer follows
  * mpq_conn_get_expiry, one delays the second URL (-d), one the paths.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -84,6 +85,10 @@ static const struct tool_option client_options[] = {
 	 .help = "do not store the bodies (they are still counted and hashed)"},
 	{"ca", NULL, 0, "FILE", TOOL_O_STR(O, ca),
 	 .help = "trust this CA (default: the system store)"},
+	{"pin-sha256", NULL, 0, "FINGERPRINT", TOOL_O_STR(O, pin_sha256),
+	 .help = "accept only the certificate with this SHA-256 fingerprint\n"
+		 "(as mpq-server prints it: 64 hex digits, colons optional),\n"
+		 "in place of a CA and a name check"},
 	{"insecure", NULL, 'k', NULL, TOOL_O_TRUE(O, insecure),
 	 .help = "do not verify the server's certificate (warns on stderr)"},
 	{"json", NULL, 0, NULL, TOOL_O_TRUE(O, json),
@@ -345,8 +350,11 @@ static void describe_conn_error(struct client *c, int err)
 		/* Trusted, but for another name: no CA would help. */
 		fail(c, err, "certificate error: %s (the server's certificate does not name %s)",
 		     why, c->fetches[0].url.host);
+	else if (!e->app && is_cert_alert(e->code) && !e->remote && c->o.pin_sha256)
+		fail(c, err, "certificate error: %s", why);
 	else if (!e->app && is_cert_alert(e->code) && !e->remote)
-		fail(c, err, "certificate error: %s (use --ca FILE, or -k to skip checking)", why);
+		fail(c, err, "certificate error: %s (use --ca FILE or --pin-sha256 FINGERPRINT, "
+		     "or -k to skip checking)", why);
 	else if (!e->app && e->code >= MPQ_TE_CRYPTO_ERROR &&
 		 e->code <= MPQ_TE_CRYPTO_ERROR + 0xff)
 		fail(c, err, "%sTLS handshake failed: %s", e->remote ? "the server says: " : "",
@@ -592,12 +600,46 @@ static int after_event(struct client *c)
 
 /* ---- Setting up ---- */
 
+/* A SHA-256 fingerprint as hex digits, in pairs that colons may separate
+ * (the server prints 01:B3:...:94). Returns 0, or -1 when it is not one. */
+static int parse_fingerprint(const char *s, uint8_t out[32])
+{
+	size_t n = 0;
+	while (*s && n < 32) {
+		unsigned int byte;
+		int used = 0;
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
+		    sscanf(s, "%2x%n", &byte, &used) != 1 || used != 2)
+			return -1;
+		out[n++] = (uint8_t)byte;
+		s += 2;
+		if (*s == ':' && n < 32)
+			s++;
+	}
+	return n == 32 && !*s ? 0 : -1;
+}
+
 static int make_tls(struct client *c)
 {
+	uint8_t pin[32];
 	mpq_tls_config cfg = {.is_server = false, .alpn = MPQ_HQ_ALPN, .ca_file = c->o.ca,
 			      .insecure = c->o.insecure};
 	char why[256] = "";
 	int err = 0;
+
+	if (c->o.pin_sha256) {
+		if (c->o.insecure || c->o.ca) {
+			tool_err("--pin-sha256 names the one certificate to accept: it does not go "
+				 "with %s", c->o.insecure ? "-k/--insecure" : "--ca");
+			return TOOL_EXIT_USAGE;
+		}
+		if (parse_fingerprint(c->o.pin_sha256, pin) != 0) {
+			tool_err("--pin-sha256 %s: not a SHA-256 fingerprint (64 hex digits, "
+				 "colons optional)", c->o.pin_sha256);
+			return TOOL_EXIT_USAGE;
+		}
+		cfg.pin_sha256 = pin;
+	}
 
 	if (c->o.insecure)
 		tool_err("WARNING: --insecure: the server's certificate is NOT verified; "

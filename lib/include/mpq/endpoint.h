@@ -103,6 +103,10 @@ typedef struct mpq_tls_config {
 	const char *cert_pem, *key_pem;		/* PEM text in memory */
 	const char *ca_file;		/* client: NULL = system store */
 	bool insecure;			/* client: skip certificate checks */
+	/* client: accept exactly the certificate whose SHA-256 (of its DER form,
+	 * as mpq_self_signed_cert gives it) is these 32 bytes, in place of a CA
+	 * chain and name check; NULL: none. Copied by mpq_tls_context_new. */
+	const uint8_t *pin_sha256;
 } mpq_tls_config;
 
 /* Returns the context, or NULL with |*err| set and a reason in |errbuf|. */
