@@ -147,10 +147,16 @@ $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
 $(foreach t,$(TOOLS),$(eval $(BUILD)/bin/$(t): $(patsubst %.c,$(BUILD)/%.o,$(filter tools/$(t)/%,$(TOOL_SRCS)))))
 
 # Unit and simulation tests link the archive: they test internal modules too.
-$(BUILD)/tests/%.o: CPPFLAGS += -Itests/common
+$(BUILD)/tests/%.o: CPPFLAGS += -Itests/common -Itools
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_LIBS) -lcmocka
+
+# mpq-trace's capture readers, which its unit test and fuzz harnesses link too.
+TRACE_READERS := capfile pcap pcapng udpdecode
+$(BUILD)/tests/unit/test_trace_readers: $(TRACE_READERS:%=$(BUILD)/tools/mpq-trace/%.o)
+$(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: \
+	$(TRACE_READERS:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 
 # Benchmarks use the test helpers (in-memory pair, certificates).
 $(BUILD)/bench/%.o: CPPFLAGS += -Itests/common
