@@ -1,7 +1,8 @@
 # mpquic: one non-recursive Makefile for the library, tools, tests and fuzz harnesses.
 #
 #   make              build build/lib/libmpq.so (+ libmpq.a, libmpq.pc) and the tools
-#   make test         install missing packages (make deps), build, run every test
+#   make test         install missing packages (make deps), build, run every test (and the
+#                     unit tests and the simulation again under ASan + UBSan)
 #   make deps         install the Debian/Ubuntu packages the build and tests need
 #   make install      PREFIX=/usr/local DESTDIR= (the library, headers, tools, man pages)
 #   make fuzz         build the libFuzzer harnesses (clang)
@@ -211,11 +212,15 @@ core-io: $(CORE_OBJS)
 	@sh ci/check-core-io.sh $(CORE_OBJS)
 
 # make test: everything a fresh machine can run. Each stage prints
-# "N passed, N failed, N skipped" and lists what it skipped and why.
+# "N passed, N failed, N skipped" and lists what it skipped and why. The unit
+# tests and the simulation run twice: as built, and with ASan + UBSan (stage
+# "san"); a binary past TEST_TIMEOUT seconds is killed and failed.
 test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS)
 	@$(MAKE) --no-print-directory fuzz
-	@CORE_OBJS="$(CORE_OBJS)" sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) -- $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory san-bins
+	@CORE_OBJS="$(CORE_OBJS)" TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) \
+		-- $(FUZZ_BINS) --san $(SAN_BINS)
 
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq/io $(DESTDIR)$(BINDIR)
