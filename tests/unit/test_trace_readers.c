@@ -16,7 +16,7 @@
 #include <zstd.h>
 #include <cmocka.h>
 
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
 #include "mpq-trace/capfile.h"
 #include "mpq-trace/udpdecode.h"

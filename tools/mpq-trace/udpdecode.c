@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "capfile.h"
-#include "io/frame_hdr.h"
+#include "mpq/io/frame_hdr.h"
 #include "udpdecode.h"
 
 #define SLL_HDRLEN 16
