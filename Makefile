@@ -226,6 +226,7 @@ install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mpq/io $(DESTDIR)$(BINDIR)
 	install -m 644 lib/include/mpq/*.h $(DESTDIR)$(INCDIR)/mpq/
 	install -m 644 lib/include/mpq/io/*.h $(DESTDIR)$(INCDIR)/mpq/io/
+	install -m 644 xdp/mpq_steer.h xdp/mpq_reuseport.h $(DESTDIR)$(INCDIR)/mpq/io/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmpq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)

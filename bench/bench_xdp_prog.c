@@ -18,7 +18,7 @@
 #include <xdp/xsk.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/xdp_prog.h"
+#include "mpq/io/xdp_prog.h"
 
 #define PORT 4433
 #define ROUNDS 5

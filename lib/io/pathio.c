@@ -3,7 +3,7 @@
 
 #include "mpq/io/pathio.h"
 #include "mpq/io/udp.h"
-#include "io/xsk.h"
+#include "mpq/io/xsk.h"
 
 static const struct mpq_pathio_ops *const backends[] = {
 	&mpq_pathio_udp,

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/pcapng.h"
+#include "mpq/io/pcapng.h"
 #include "mpq/io/qlog_file.h"
 
 /* Option codes (pcapng §3.5, §4.2). */

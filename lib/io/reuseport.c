@@ -12,8 +12,8 @@
 #include <bpf/libbpf.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/reuseport.h"
-#include "io/xdp_prog.h"
+#include "mpq/io/reuseport.h"
+#include "mpq/io/xdp_prog.h"
 #include "mpq/io/udp.h"
 #include "mpq_reuseport.skel.h"
 

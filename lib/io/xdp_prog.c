@@ -18,7 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/xdp_prog.h"
+#include "mpq/io/xdp_prog.h"
 #include "mpq_steer.skel.h"
 
 #define PROG_NAME MPQ_STEER_STR(MPQ_STEER_PROG)

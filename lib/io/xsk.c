@@ -22,8 +22,8 @@
 #include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/netif.h"
-#include "io/xdp_prog.h"
-#include "io/xsk.h"
+#include "mpq/io/xdp_prog.h"
+#include "mpq/io/xsk.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283

@@ -18,7 +18,7 @@
 #include "mpq/mpq.h"
 #include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
-#include "io/pcapng.h"
+#include "mpq/io/pcapng.h"
 
 #define MAXN 16
 

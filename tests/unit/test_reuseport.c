@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/reuseport.h"
+#include "mpq/io/reuseport.h"
 #include "mpq/io/udp.h"
 
 #define WORKERS 2

@@ -42,7 +42,7 @@
 #include <cmocka.h>
 
 #include "mpq/io/netaddr.h"
-#include "io/xdp_prog.h"
+#include "mpq/io/xdp_prog.h"
 
 #define PORT 4433
 #define PORT2 8443

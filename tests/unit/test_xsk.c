@@ -48,8 +48,8 @@
 #include "mpq/mpq.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/udp.h"
-#include "io/xdp_prog.h"
-#include "io/xsk.h"
+#include "mpq/io/xdp_prog.h"
+#include "mpq/io/xsk.h"
 
 #define PORT_A 4433
 #define PORT_B 5555

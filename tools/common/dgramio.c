@@ -10,7 +10,7 @@
 #include "dgramio.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/udp.h"
-#include "io/xsk.h"
+#include "mpq/io/xsk.h"
 #include "localaddr.h"
 #include "tool.h"
 #include "transport.h"

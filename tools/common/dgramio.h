@@ -16,7 +16,7 @@
 #include "mpq/io/loop.h"
 #include "mpq/io/oserr.h"
 #include "mpq/io/pathio.h"
-#include "io/xdp_prog.h"
+#include "mpq/io/xdp_prog.h"
 #include "mpq/conn.h"
 
 #define TOOL_TX_DESCS 64

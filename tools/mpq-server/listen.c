@@ -10,7 +10,7 @@
 
 #include "common/localaddr.h"
 #include "common/tool.h"
-#include "io/xsk.h"
+#include "mpq/io/xsk.h"
 #include "server.h"
 
 /* A tool_sock around |io| (which it closes). */

@@ -21,7 +21,7 @@
 #include "mpq/io/hq_files.h"
 #include "mpq/io/loop.h"
 #include "mpq/io/netaddr.h"
-#include "io/reuseport.h"
+#include "mpq/io/reuseport.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 

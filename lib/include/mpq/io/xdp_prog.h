@@ -43,7 +43,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mpq/mpq.h"
+#include "mpq/conn.h"
 #include "mpq/io/oserr.h"
 #include "mpq_steer.h"
 
@@ -79,23 +79,23 @@ typedef struct mpq_xdp_prog_info {
 } mpq_xdp_prog_info;
 
 /* One port, one worker, seed 0, every address of the interface, silent. */
-void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
+MPQ_EXPORT void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
 
 /* Opens the embedded object and writes |cfg| into its configuration; the
  * kernel sees nothing yet. Returns 0; MPQ_ERR_INVALID_ARGUMENT (no port,
  * n_workers out of range, n_addrs past MPQ_XDP_PROG_CFG_ADDRS or an address
  * neither IPv4 nor IPv6); MPQ_ERR_NOMEM; or, with the errno and the failing
  * call in |err| (may be NULL), what mpq_oserr_set maps it to. */
-int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_oserr *err);
+MPQ_EXPORT int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_oserr *err);
 
 /* Detaches (if attached) and frees. NULL is fine. */
-void mpq_xdp_prog_del(mpq_xdp_prog *p);
+MPQ_EXPORT void mpq_xdp_prog_del(mpq_xdp_prog *p);
 
 /* Loads the program into the kernel without attaching it. Returns 0;
  * MPQ_ERR_INVALID_ARGUMENT (already loaded); or the mapped errno ("load"),
  * e.g. EPERM without CAP_BPF → MPQ_ERR_INTERNAL, EINVAL (verifier) →
  * MPQ_ERR_INVALID_ARGUMENT with the verifier log sent to cfg.log. */
-int mpq_xdp_prog_load(mpq_xdp_prog *p);
+MPQ_EXPORT int mpq_xdp_prog_load(mpq_xdp_prog *p);
 
 /* Loads the program and attaches it to |ifindex| in |mode| through libxdp;
  * MPQ_XDP_MODE_AUTO tries native first, then generic, and logs why native
@@ -106,17 +106,17 @@ int mpq_xdp_prog_load(mpq_xdp_prog *p);
  * (another program holds the interface alone) → MPQ_ERR_INTERNAL; or the
  * errors of mpq_if_addrs and mpq_xdp_prog_addr_add while filling the
  * addresses served (then detached again). */
-int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode);
+MPQ_EXPORT int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode);
 
 /* Detaches from the interface; the maps stay readable. Returns 0 (also when
  * not attached) or the mapped errno ("xdp detach"). */
-int mpq_xdp_prog_detach(mpq_xdp_prog *p);
+MPQ_EXPORT int mpq_xdp_prog_detach(mpq_xdp_prog *p);
 
-void mpq_xdp_prog_info_get(const mpq_xdp_prog *p, mpq_xdp_prog_info *info);
+MPQ_EXPORT void mpq_xdp_prog_info_get(const mpq_xdp_prog *p, mpq_xdp_prog_info *info);
 
 /* The program's file descriptor (for BPF_PROG_TEST_RUN after
  * mpq_xdp_prog_load), or -1 if not loaded. */
-int mpq_xdp_prog_fd(const mpq_xdp_prog *p);
+MPQ_EXPORT int mpq_xdp_prog_fd(const mpq_xdp_prog *p);
 
 /* Puts AF_XDP socket |xsk_fd| in the slot of (|queue|, |worker|), or empties
  * that slot when |xsk_fd| < 0. The socket must be bound to this interface
@@ -125,39 +125,39 @@ int mpq_xdp_prog_fd(const mpq_xdp_prog *p);
  * MPQ_ERR_INVALID_ARGUMENT (not loaded, worker ≥ n_workers, slot past
  * MPQ_STEER_XSKMAP_SIZE, not an AF_XDP socket, or one not bound yet); or the
  * mapped errno ("xskmap update"/"xskmap delete"). Emptying an empty slot is 0. */
-int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int xsk_fd);
+MPQ_EXPORT int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int xsk_fd);
 
 /* Serves |addr| (IPv4 or IPv6, not a wildcard; the port is ignored) too.
  * Returns 0 (also when already served); MPQ_ERR_INVALID_ARGUMENT (not
  * loaded, not such an address); MPQ_ERR_NOMEM (MPQ_STEER_MAX_ADDRS served,
  * errno E2BIG); or the mapped errno ("addr map update"). */
-int mpq_xdp_prog_addr_add(mpq_xdp_prog *p, const mpq_addr *addr);
+MPQ_EXPORT int mpq_xdp_prog_addr_add(mpq_xdp_prog *p, const mpq_addr *addr);
 
 /* Serves |addr| no more. Returns 0; MPQ_ERR_INVALID_ARGUMENT (as above);
  * MPQ_ERR_NOT_FOUND (not served); or the mapped errno ("addr map delete"). */
-int mpq_xdp_prog_addr_del(mpq_xdp_prog *p, const mpq_addr *addr);
+MPQ_EXPORT int mpq_xdp_prog_addr_del(mpq_xdp_prog *p, const mpq_addr *addr);
 
 /* Every counter, summed over CPUs, into |out| (indexed by MPQ_STEER_CNT_*).
  * Returns 0; MPQ_ERR_INVALID_ARGUMENT (not loaded); or the mapped errno
  * ("counters lookup"). */
-int mpq_xdp_prog_counters(mpq_xdp_prog *p, uint64_t out[MPQ_STEER_CNT__MAX]);
+MPQ_EXPORT int mpq_xdp_prog_counters(mpq_xdp_prog *p, uint64_t out[MPQ_STEER_CNT__MAX]);
 
 /* One counter by its name (mpq_xdp_prog_counter_name), summed over CPUs.
  * Returns 0; MPQ_ERR_NOT_FOUND (no such counter); or as
  * mpq_xdp_prog_counters. */
-int mpq_xdp_prog_counter(mpq_xdp_prog *p, const char *name, uint64_t *value);
+MPQ_EXPORT int mpq_xdp_prog_counter(mpq_xdp_prog *p, const char *name, uint64_t *value);
 
 /* "not_ip", "short_worker_id", ... for MPQ_STEER_CNT_*; NULL past the last. */
-const char *mpq_xdp_prog_counter_name(unsigned int idx);
+MPQ_EXPORT const char *mpq_xdp_prog_counter_name(unsigned int idx);
 
 /* The system call that failed last. */
-const mpq_oserr *mpq_xdp_prog_oserr(const mpq_xdp_prog *p);
+MPQ_EXPORT const mpq_oserr *mpq_xdp_prog_oserr(const mpq_xdp_prog *p);
 
 /* Installs, once per process, the print hooks of libbpf and libxdp that
  * route their messages to the log callback of the mpq_xdp_prog call running
  * on the thread and drop them otherwise, so nothing in libmpq writes to
  * stderr. The only place libmpq sets those hooks: every module that calls
  * into libbpf or libxdp calls this first (idempotent, thread-safe). */
-void mpq_bpf_quiet(void);
+MPQ_EXPORT void mpq_bpf_quiet(void);
 
 #endif

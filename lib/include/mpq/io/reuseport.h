@@ -40,27 +40,27 @@ typedef struct mpq_reuseport mpq_reuseport;
  * address until mpq_reuseport_close),
  * "bpf load" (EPERM without CAP_BPF → MPQ_ERR_INTERNAL),
  * "SO_ATTACH_REUSEPORT_EBPF", "sockarray update". */
-int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32_t n_workers,
-		       mpq_oserr *err);
+MPQ_EXPORT int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg,
+				  uint32_t n_workers, mpq_oserr *err);
 
 /* Closes the objects not taken and frees the group. NULL is a no-op. */
-void mpq_reuseport_close(mpq_reuseport *g);
+MPQ_EXPORT void mpq_reuseport_close(mpq_reuseport *g);
 
-uint32_t mpq_reuseport_workers(const mpq_reuseport *g);
+MPQ_EXPORT uint32_t mpq_reuseport_workers(const mpq_reuseport *g);
 
 /* Worker |worker|'s object, still owned by the group; NULL when out of range
  * or taken. */
-mpq_pathio *mpq_reuseport_io(const mpq_reuseport *g, uint32_t worker);
+MPQ_EXPORT mpq_pathio *mpq_reuseport_io(const mpq_reuseport *g, uint32_t worker);
 
 /* Hands worker |worker|'s object to the caller (who closes it with
  * mpq_pathio_close); NULL when out of range or already taken. */
-mpq_pathio *mpq_reuseport_take(mpq_reuseport *g, uint32_t worker);
+MPQ_EXPORT mpq_pathio *mpq_reuseport_take(mpq_reuseport *g, uint32_t worker);
 
 /* Every counter summed over CPUs into |out| (indexed by
  * MPQ_REUSEPORT_CNT_*). Returns 0 or the mapped errno ("counters lookup"). */
-int mpq_reuseport_counters(mpq_reuseport *g, uint64_t out[MPQ_REUSEPORT_CNT__MAX]);
+MPQ_EXPORT int mpq_reuseport_counters(mpq_reuseport *g, uint64_t out[MPQ_REUSEPORT_CNT__MAX]);
 
 /* "short_hit", ... for MPQ_REUSEPORT_CNT_*; NULL past the last. */
-const char *mpq_reuseport_counter_name(unsigned int idx);
+MPQ_EXPORT const char *mpq_reuseport_counter_name(unsigned int idx);
 
 #endif

@@ -36,34 +36,34 @@ typedef struct mpq_pcapng mpq_pcapng;
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOT_FOUND (no such
  * directory), MPQ_ERR_INTERNAL (other open or write failures, errno set)
  * or MPQ_ERR_NOMEM. */
-int mpq_pcapng_open(mpq_pcapng **out, const char *path);
+MPQ_EXPORT int mpq_pcapng_open(mpq_pcapng **out, const char *path);
 
 /* The same on a byte sink (copied; closed by mpq_pcapng_close, and on
  * failure here). */
-int mpq_pcapng_open_sink(mpq_pcapng **out, const mpq_qlog_sink *sink);
+MPQ_EXPORT int mpq_pcapng_open_sink(mpq_pcapng **out, const mpq_qlog_sink *sink);
 
 /* Adds an interface of |linktype| named |name| (may be NULL) capturing at
  * most |snaplen| bytes per packet (0: no limit). Returns its ID (0, 1, ...
  * in the order added) or a negative MPQ_ERR_*. */
-int mpq_pcapng_add_interface(mpq_pcapng *w, uint16_t linktype, const char *name,
-			     uint32_t snaplen);
+MPQ_EXPORT int mpq_pcapng_add_interface(mpq_pcapng *w, uint16_t linktype, const char *name,
+					uint32_t snaplen);
 
 /* One packet on interface |iface| at |ts_ns| (nanoseconds since the epoch):
  * |caplen| bytes of |data| were captured of |origlen| on the wire (cut to
  * the interface's snaplen here). Returns 0 or a negative MPQ_ERR_*. */
-int mpq_pcapng_packet(mpq_pcapng *w, uint32_t iface, uint64_t ts_ns, const void *data,
-		      size_t caplen, size_t origlen);
+MPQ_EXPORT int mpq_pcapng_packet(mpq_pcapng *w, uint32_t iface, uint64_t ts_ns, const void *data,
+				 size_t caplen, size_t origlen);
 
 /* A Decryption Secrets Block with |len| bytes of NSS key log text (whole
  * lines, each ending in a newline). Packets written after it decrypt with
  * these secrets. Returns 0 or a negative MPQ_ERR_*. */
-int mpq_pcapng_secrets(mpq_pcapng *w, const void *keylog, size_t len);
+MPQ_EXPORT int mpq_pcapng_secrets(mpq_pcapng *w, const void *keylog, size_t len);
 
 /* Pushes what is buffered (and a zstd block) to the file. */
-int mpq_pcapng_flush(mpq_pcapng *w);
+MPQ_EXPORT int mpq_pcapng_flush(mpq_pcapng *w);
 
 /* Ends and closes the file and frees |w|. Returns 0, or the first error of
  * a write since open (then the file is incomplete). NULL is a no-op. */
-int mpq_pcapng_close(mpq_pcapng *w);
+MPQ_EXPORT int mpq_pcapng_close(mpq_pcapng *w);
 
 #endif

@@ -66,7 +66,7 @@
 
 #include "mpq/io/pathio.h"
 
-extern const struct mpq_pathio_ops mpq_pathio_xdp;
+MPQ_EXPORT extern const struct mpq_pathio_ops mpq_pathio_xdp;
 
 /* Where libxdp's program is attached (ignored with inhibit_prog). */
 enum {
@@ -135,7 +135,7 @@ typedef struct mpq_xsk_stats {
 
 /* Defaults: queue 0, 4096 frames of 4096 bytes, auto attach and bind,
  * libxdp's program, need_wakeup, no checksum check, 1000 ms, 5000 ms. */
-void mpq_xsk_config_default(mpq_xsk_config *xcfg);
+MPQ_EXPORT void mpq_xsk_config_default(mpq_xsk_config *xcfg);
 
 /* Opens an AF_XDP socket on cfg->ifname (required) for cfg->local (an
  * address of that interface, or the wildcard of its family: then every
@@ -146,8 +146,8 @@ void mpq_xsk_config_default(mpq_xsk_config *xcfg);
  * MPQ_ERR_NOT_FOUND (no such interface or local address); MPQ_ERR_NOMEM; or
  * the error of the failing call with |err| set (EPERM without privileges:
  * MPQ_ERR_INTERNAL; EADDRINUSE; EOPNOTSUPP when no mode works). */
-int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg,
-		 mpq_oserr *err);
+MPQ_EXPORT int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg,
+			    const mpq_xsk_config *xcfg, mpq_oserr *err);
 
 /* Up to this many sockets share one UMEM (mpq_xsk_open_shared). */
 #define MPQ_XSK_MAX_SHARED 64
@@ -167,21 +167,21 @@ int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_c
  * UMEM goes with the last. n = 1 is mpq_xsk_open. Returns as mpq_xsk_open
  * (MPQ_ERR_INVALID_ARGUMENT also for n = 0, n > MPQ_XSK_MAX_SHARED or the
  * conditions above); on failure no object is left open. */
-int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *cfg,
-			const mpq_xsk_config *xcfg, mpq_oserr *err);
+MPQ_EXPORT int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *cfg,
+				   const mpq_xsk_config *xcfg, mpq_oserr *err);
 
 /* What an xdp object got, its attach mode looked up again; NULL for
  * another backend's object. */
-const mpq_xsk_info *mpq_xsk_get_info(mpq_pathio *io);
+MPQ_EXPORT const mpq_xsk_info *mpq_xsk_get_info(mpq_pathio *io);
 
 /* Copies the counters, the kernel's included. Returns 0,
  * MPQ_ERR_INVALID_ARGUMENT (not an xdp object) or, with io->err,
  * MPQ_ERR_INTERNAL. */
-int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out);
+MPQ_EXPORT int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out);
 
 /* Puts the socket at |key| of the XSKMAP |map_fd| (the caller's program,
  * with inhibit_prog). Returns 0, MPQ_ERR_INVALID_ARGUMENT or, with io->err,
  * the mapped errno. */
-int mpq_xsk_xskmap_update(mpq_pathio *io, int map_fd, uint32_t key);
+MPQ_EXPORT int mpq_xsk_xskmap_update(mpq_pathio *io, int map_fd, uint32_t key);
 
 #endif
