@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/pcapng.h"
+#include "mpq/io/pcapng.h"
 
 /* Link types (tcpdump.org/linktypes.html) the UDP decoder understands,
  * beside io/pcapng.h's MPQ_LINKTYPE_ETHERNET and MPQ_LINKTYPE_RAW. */
