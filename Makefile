@@ -137,8 +137,12 @@ $(LIB_PC): lib/libmpq.pc.in Makefile $(BUILD)/lib/pc-dirs
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-# Tools include their shared helpers as "common/...", and print the version.
-$(BUILD)/tools/%.o: CPPFLAGS += -Itools -DMPQ_VERSION_STR='"$(VERSION)"'
+# Tools build against the public headers alone (lib/include, as installed, and
+# the BPF map layouts in xdp/ that mpq/io/ installs beside them): no lib/
+# path, so a tool can do nothing another program could not. They include their
+# shared helpers as "common/...", and print the version.
+$(BUILD)/tools/%.o: CPPFLAGS = -Ilib/include -Ixdp -D_GNU_SOURCE -Itools \
+	-DMPQ_VERSION_STR='"$(VERSION)"'
 
 # Tools link the static archive so they run from the build tree without LD_LIBRARY_PATH.
 $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)

@@ -18,8 +18,6 @@
 #include "quic/pktns.h"
 #include "quic/rtt.h"
 
-#define MPQ_MAX_PATHS 8
-
 enum mpq_path_state {
 	MPQ_PATH_UNUSED = 0,
 	MPQ_PATH_VALIDATING,	/* opened, PATH_CHALLENGE not yet answered */

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "qlogdir.h"
-#include "quic/path.h"
 #include "tool.h"
 #include "transport.h"
 

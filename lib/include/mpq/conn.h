@@ -40,6 +40,9 @@ typedef struct mpq_path {
 } mpq_path;
 
 /* What never goes on the wire. */
+/* Paths one connection holds at most: path IDs 0 .. MPQ_MAX_PATHS - 1. */
+#define MPQ_MAX_PATHS 8
+
 typedef struct mpq_settings {
 	uint32_t version;		/* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
 	uint64_t initial_rtt;		/* ns, default 333 ms (RFC 9002) */
@@ -61,7 +64,8 @@ typedef struct mpq_settings {
 	 * tolerates: one more closes it with AEAD_LIMIT_REACHED. */
 	uint64_t aead_confidentiality_limit;
 	uint64_t aead_integrity_limit;
-	/* Multipath (draft-21): offer initial_max_path_id = max_path_id. */
+	/* Multipath (draft-21): offer initial_max_path_id = max_path_id (below
+	 * MPQ_MAX_PATHS). */
 	bool multipath;
 	uint32_t max_path_id;
 	const char *path_sched;		/* path scheduler: "minrtt" (default), "rr", ... */
