@@ -247,8 +247,9 @@ void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 /* conn_path.c: validation and migration of path |p|. */
 /* Starts (or repeats) a PATH_CHALLENGE on |p|. */
 void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+/* |len|: the packet's size, the new address's first 3x budget if it moved. */
 void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *from,
-			     bool non_probing, bool largest, uint64_t ts);
+			     bool non_probing, bool largest, size_t len, uint64_t ts);
 int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr,
 			   const mpq_path *from, uint64_t ts);
 uint64_t mpq_conn_path_expiry(const mpq_conn_path *p);

@@ -29,9 +29,10 @@ void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 }
 
 /* A non-probing packet with the largest packet number so far came from a new
- * address: the peer moved. Send there, under the 3x limit, and validate. */
+ * address: the peer moved. Send there, under the 3x limit, and validate. The
+ * packet itself counts: a peer may send nothing more until it hears from us. */
 void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *from,
-			     bool non_probing, bool largest, uint64_t ts)
+			     bool non_probing, bool largest, size_t len, uint64_t ts)
 {
 	if (!conn->is_server || !conn->handshake_confirmed || !from || !from->remote.len ||
 	    same_addr(&from->remote, &p->tuple.remote) || !non_probing || !largest)
@@ -44,7 +45,7 @@ void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *f
 	p->migrating = true;
 	conn->migrations++;
 	p->validated = false;
-	p->bytes_rx = 0;
+	p->bytes_rx = len;
 	p->bytes_tx = 0;
 	p->challenge_sends = 0;
 	mpq_conn_path_challenge(conn, p, ts);

@@ -360,7 +360,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	bool largest = (int64_t)hd.pn > ns->largest_rx;
 	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
 	if (rv == 0 && level == MPQ_LEVEL_APP)
-		mpq_conn_path_on_packet(conn, cp, path, non_probing, largest, ts);
+		mpq_conn_path_on_packet(conn, cp, path, non_probing, largest, hd.pktlen, ts);
 	return rv;
 }
 

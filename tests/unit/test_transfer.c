@@ -245,6 +245,42 @@ static void nat_rebinding_mid_transfer(void **state)
 	pair_free(&p);
 }
 
+/*
+ * NAT rebinding seen in one small datagram: picoquicdemo -f 1 sends one ACK
+ * from its new port and waits. The server must challenge the new address at
+ * once, within 3x that datagram. Failed before: the server counted the
+ * datagram, then started the new address's budget at 0, so it never sent
+ * there and the connection died idle.
+ */
+static void nat_rebinding_one_datagram(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	a.side[0].send_id = a.side[1].send_id = -1;
+	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a};
+	assert_int_equal(pair_init(&p, &o), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	pair_run(&p, NULL, 50 * MPQ_MS);
+	mpq_conn *c = p.conn[PAIR_CLIENT], *s = p.conn[PAIR_SERVER];
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(c, true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(c, id, (const uint8_t *)"GET", 3, true), 3);
+	uint8_t buf[PAIR_DGRAM_MAX];
+	mpq_path out;
+	int n = mpq_conn_write_pkt(c, &out, buf, sizeof(buf), p.now);
+	assert_true(n > 0 && n < 200);
+	mpq_path from = s->paths[0].tuple;
+	((struct sockaddr_in *)&from.remote.ss)->sin_port = htons(40001);
+	assert_int_equal(mpq_conn_read_pkt(s, &from, buf, (size_t)n, p.now), 0);
+	int m = mpq_conn_write_pkt(s, &out, buf, sizeof(buf), p.now);
+	assert_true(m > 0 && m <= 3 * n);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&out.remote.ss)->sin_port), 40001);
+	assert_false(s->paths[0].challenge_pending); /* the challenge went in it */
+	pair_free(&p);
+}
+
 /* Client datagrams kept for a replay once the handshake is done: the first
  * short-header one with a packet number of two bytes or more (one byte only
  * decodes within 128 of the largest received), and the latest. After the
@@ -662,6 +698,7 @@ int main(void)
 		cmocka_unit_test(integrity_limit_closes),
 		cmocka_unit_test(qlog_traces_parse),
 		cmocka_unit_test(nat_rebinding_mid_transfer),
+		cmocka_unit_test(nat_rebinding_one_datagram),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 		cmocka_unit_test(application_close_reaches_peer),
