@@ -4,7 +4,9 @@
 # That is left to lib/io, tools/common and the caller's callbacks.
 #   check-core-io.sh OBJ...
 # Each object counts as one test: failed when `nm -u` shows it references one
-# of the symbols below (the list says which). Closing line
+# of the symbols below, or when the header list the compiler wrote beside it
+# (OBJ.d) names a header of the I/O layer (lib/io/, mpq/io/); the line says
+# which. Closing line
 # "core-io: N passed, N failed, 0 skipped"; exit status non-zero on a failure.
 set -u
 # Plain names and the fortified or 64-bit forms glibc may bind them to:
@@ -42,8 +44,16 @@ for obj in "$@"; do
 	hits=$(echo "$undef" | awk -v list="$forbidden" '
 		BEGIN { n = split(list, w); for (i = 1; i <= n; i++) bad[w[i]] = 1 }
 		{ s = $NF; sub(/@.*/, "", s); if (s in bad) printf "%s ", s }')
-	if [ -n "$hits" ]; then
-		echo "core-io: $obj calls ${hits% }"
+	# Dependencies point down: the compiler's list of headers (OBJ.d, from
+	# -MMD) names none of the I/O layer's.
+	io_hdrs=""
+	if [ -f "${obj%.o}.d" ]; then
+		io_hdrs=$(tr ' \\' '\n\n' <"${obj%.o}.d" | grep -E '(^|/)(lib/io/|mpq/io/)[^/]*\.h$' |
+			sort -u | tr '\n' ' ')
+	fi
+	if [ -n "$hits" ] || [ -n "$io_hdrs" ]; then
+		[ -n "$hits" ] && echo "core-io: $obj calls ${hits% }"
+		[ -n "$io_hdrs" ] && echo "core-io: $obj includes ${io_hdrs% }"
 		failed=$((failed + 1))
 	else
 		passed=$((passed + 1))
