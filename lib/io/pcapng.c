@@ -147,6 +147,8 @@ int mpq_pcapng_open(mpq_pcapng **out, const char *path)
 			close(fd);
 		return MPQ_ERR_NOMEM;
 	}
+	/* Packets are small: a write(2) per 1 MiB, not per 4 KiB. */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	rv = mpq_qlog_sink_file(&o->inner, f, ends_with(path, ".zst"));
 	if (rv) {
 		free(o);

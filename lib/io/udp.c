@@ -354,7 +354,7 @@ static bool take_message(struct udp_sock *s)
 
 /* Leftover segments of a coalesced receive are handed out before the next
  * recvmmsg, which reuses every buffer. */
-static int udp_recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
+static int recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
 {
 	struct udp_sock *s = udp_of(io);
 	size_t out = 0;
@@ -529,7 +529,7 @@ static size_t segments(const struct udp_tx *t, const mpq_dgram *d)
 	return (d[t->desc].len + d[t->desc].gso_size - 1) / d[t->desc].gso_size;
 }
 
-static int udp_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
+static int send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 {
 	struct udp_sock *s = udp_of(io);
 	size_t i = 0, off = 0;
@@ -572,6 +572,25 @@ static int udp_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 		off = last->last ? 0 : last->end;
 	}
 	return (int)n;
+}
+
+static int udp_recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
+{
+	int rv = recv_batch(io, d, n);
+
+	if (io->capture && rv > 0)
+		mpq_capture_descs(io, false, d, (size_t)rv);
+	return rv;
+}
+
+/* Captured as the descriptors were given: before GSO joins them. */
+static int udp_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
+{
+	int rv = send_batch(io, d, n);
+
+	if (io->capture && rv > 0)
+		mpq_capture_descs(io, true, d, (size_t)rv);
+	return rv;
 }
 
 const struct mpq_pathio_ops mpq_pathio_udp = {

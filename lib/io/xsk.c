@@ -562,11 +562,28 @@ static void pump(void *ctx)
 	kick_tx(s);
 }
 
+/* The frame at |addr| as sent or received, for the capture hook. */
+static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src,
+			  const mpq_addr *dst, uint64_t addr, uint32_t len,
+			  const uint8_t *data, size_t dlen)
+{
+	mpq_capture_dgram r = {
+		.ts_ns = mpq_capture_now(), .ifindex = s->base.ifindex, .sent = sent,
+		.src = src, .dst = dst, .data = data, .len = dlen,
+		.frame = frame_at(s, addr), .frame_len = len,
+	};
+
+	s->base.capture->dgram(s->base.capture->user_data, &r);
+}
+
 /* Hands out |addr| as d[*out] if it is ours; else it goes back. */
 static void deliver(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d, size_t *out)
 {
 	switch (ours(s, addr, len, &d[*out])) {
 	case OURS:
+		if (s->base.capture)
+			capture_frame(s, false, &d[*out].remote, &d[*out].local, addr, len,
+				      d[*out].data, d[*out].len);
 		s->held[s->n_held++] = addr;
 		(*out)++;
 		break;
@@ -733,6 +750,8 @@ static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t 
 	f = frame_at(s, addr);
 	memcpy(f + hl, data, len);
 	flen = mpq_frame_hdr_build_udp(f, s->info.frame_size, h, len);
+	if (s->base.capture)
+		capture_frame(s, true, &h->src, &h->dst, addr, (uint32_t)flen, f + hl, len);
 	tx_put(s, addr, (uint32_t)flen);
 	s->stats.tx_dgrams++;
 }

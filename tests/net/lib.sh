@@ -90,6 +90,16 @@ make_veth_pairs() {
 	done
 }
 
+# wait_line PATTERN FILE: waits up to 5 s for a line matching PATTERN in
+# FILE (a program saying it is ready); non-zero if none came.
+wait_line() {
+	for _ in $(seq 50); do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Prints the summary and exits, non-zero when anything failed.
 finish() {
 	echo "$passed passed, $failed failed"

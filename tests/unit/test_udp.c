@@ -396,6 +396,79 @@ static void gro_receive(void **state)
 	mpq_pathio_close(b);
 }
 
+/* What a capture hook saw. */
+struct seen {
+	size_t n;
+	bool sent[16];
+	size_t len[16];
+	mpq_addr src[16], dst[16];
+	uint32_t ifindex[16];
+	uint8_t first[16];
+	uint64_t ts[16];
+};
+
+static void record(void *user_data, const mpq_capture_dgram *d)
+{
+	struct seen *s = user_data;
+
+	assert_true(s->n < 16);
+	assert_null(d->frame);
+	s->sent[s->n] = d->sent;
+	s->len[s->n] = d->len;
+	s->src[s->n] = *d->src;
+	s->dst[s->n] = *d->dst;
+	s->ifindex[s->n] = d->ifindex;
+	s->first[s->n] = d->data[0];
+	s->ts[s->n] = d->ts_ns;
+	s->n++;
+}
+
+/* The capture hook sees one record per datagram on both sides: the GSO send
+ * as its 10 segments, the GRO receive split again, with addresses, ports,
+ * interface and time; with the hook unset, nothing. */
+static void capture_hook(void **state)
+{
+	const char *addr = *state;
+	static uint8_t data[SUPER];
+	struct seen tx = {0}, rx = {0};
+	const mpq_capture tx_hook = {record, &tx}, rx_hook = {record, &rx};
+	uint64_t before = mpq_capture_now();
+	mpq_pathio *a, *b;
+	struct got g;
+
+	open_pair(&a, &b, addr, NULL, NULL);
+	a->capture = &tx_hook;
+	b->capture = &rx_hook;
+	send_super(a, b, data);
+	collect(b, &g, 10, 4);
+	assert_int_equal(g.n, 10);
+	assert_int_equal(tx.n, 10);
+	assert_int_equal(rx.n, 10);
+	for (size_t i = 0; i < 10; i++) {
+		assert_true(tx.sent[i]);
+		assert_false(rx.sent[i]);
+		assert_int_equal(tx.len[i], i < 9 ? SEG : 500);
+		assert_int_equal(rx.len[i], tx.len[i]);
+		assert_int_equal(tx.first[i], data[i * SEG]);
+		assert_int_equal(rx.first[i], data[i * SEG]);
+		assert_true(mpq_addr_equal(&tx.src[i], &a->local));
+		assert_true(mpq_addr_equal(&tx.dst[i], &b->local));
+		assert_true(mpq_addr_equal(&rx.src[i], &a->local));
+		assert_true(mpq_addr_equal(&rx.dst[i], &b->local));
+		assert_int_equal(rx.ifindex[i], lo_index());
+		assert_true(tx.ts[i] >= before && rx.ts[i] >= tx.ts[i]);
+	}
+	a->capture = NULL;
+	b->capture = NULL;
+	send_super(a, b, data);
+	collect(b, &g, 10, 4);
+	assert_int_equal(g.n, 10);
+	assert_int_equal(tx.n, 10);
+	assert_int_equal(rx.n, 10);
+	mpq_pathio_close(a);
+	mpq_pathio_close(b);
+}
+
 static void ecn_round_trip(void **state)
 {
 	const char *addr = *state;
@@ -699,6 +772,7 @@ int main(void)
 		ON_BOTH(gso_send),
 		cmocka_unit_test(gso_fallback_splits),
 		ON_BOTH(gro_receive),
+		ON_BOTH(capture_hook),
 		cmocka_unit_test(loop_drives_socket),
 		ON_BOTH(ecn_round_trip),
 		ON_BOTH(address_in_use),

@@ -47,6 +47,8 @@ void tool_loop_del(mpq_loop *loop)
 	mpq_loop_del(loop);
 }
 
+const mpq_capture *tool_capture;
+
 int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
 		   mpq_oserr *err)
 {
@@ -68,6 +70,7 @@ int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifnam
 		s->tx_buf = NULL;
 		return rv;
 	}
+	s->io->capture = tool_capture;
 	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
 	return 0;
 }
@@ -168,6 +171,7 @@ int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *i
 	xi = mpq_xsk_get_info(s->io);
 	snprintf(s->mode, sizeof(s->mode), "socket %s, program %s", xi ? xi->mode : "?",
 		 prog_mode(&pi));
+	s->io->capture = tool_capture;
 	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
 	return 0;
 fail:

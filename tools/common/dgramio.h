@@ -54,6 +54,9 @@ struct tool_sock {
 	uint64_t bytes_received, dgrams_received;
 };
 
+/* The capture hook every socket opened from here on gets (--pcap), NULL: none. */
+extern const mpq_capture *tool_capture;
+
 /* A new event loop that stops on SIGINT and SIGTERM. Returns 0, or
  * TOOL_EXIT_FAIL after one line on stderr. */
 int tool_loop_new(mpq_loop **loop);

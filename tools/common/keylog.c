@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "mpq/io/capture_pcap.h"
 #include "keylog.h"
 #include "tool.h"
 
@@ -36,7 +37,11 @@ void tool_keylog_line(void *user_data, const char *line)
 	size_t n = strlen(line) + 1;
 	ssize_t w;
 
-	if (!kl || kl->fd < 0)
+	if (!kl)
+		return;
+	if (kl->pcap)
+		mpq_capture_pcap_keylog(kl->pcap, line);
+	if (kl->fd < 0)
 		return;
 	/* One system call for the line and its newline: O_APPEND keeps it whole. */
 	iov[0] = (struct iovec){(void *)line, n - 1};

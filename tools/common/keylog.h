@@ -7,8 +7,13 @@
 #ifndef MPQ_TOOL_KEYLOG_H
 #define MPQ_TOOL_KEYLOG_H
 
+struct mpq_capture_pcap;
+
 struct tool_keylog {
-	int fd;			/* -1: no key log */
+	int fd;			/* -1: no key log file */
+	/* --pcap: every line also goes into the capture as a Decryption
+	 * Secrets Block (io/capture_pcap.h); NULL: none. */
+	struct mpq_capture_pcap *pcap;
 	const char *path;
 	int failed;		/* a write failed (reported once) */
 };
@@ -19,7 +24,8 @@ struct tool_keylog {
 int tool_keylog_open(struct tool_keylog *kl, const char *path);
 
 /* Appends |line| and a newline (the mpq_callbacks.keylog signature, with the
- * struct tool_keylog as |user_data|). A no-op when off. */
+ * struct tool_keylog as |user_data|), to the file and to the capture. A
+ * no-op when both are off. */
 void tool_keylog_line(void *user_data, const char *line);
 
 void tool_keylog_close(struct tool_keylog *kl);

@@ -1,7 +1,10 @@
 /* Shared transport options: see transport.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dgramio.h"
+#include "mpq/io/capture_pcap.h"
 #include "qlogdir.h"
 #include "tool.h"
 #include "transport.h"
@@ -53,6 +56,19 @@ static int check_name(bool ok, const char *flag, const char *what, const char *n
 /* The highest path ID the library keeps state for. */
 #define TOOL_MAX_PATH_ID (MPQ_MAX_PATHS - 1)
 
+static int open_pcap(struct tool_transport *t)
+{
+	int rv = mpq_capture_pcap_open(&t->keylog.pcap, t->pcap_flag);
+
+	if (rv < 0) {
+		tool_err("--pcap %s: %s", t->pcap_flag,
+			 rv == MPQ_ERR_NOT_FOUND ? "no such directory" : strerror(errno));
+		return TOOL_EXIT_USAGE;
+	}
+	tool_capture = mpq_capture_pcap_hook(t->keylog.pcap);
+	return 0;
+}
+
 int tool_transport_start(struct tool_transport *t)
 {
 	int rv;
@@ -74,12 +90,26 @@ int tool_transport_start(struct tool_transport *t)
 		rv = tool_qlog_dir(t->qlog_flag, &t->qlog_dir);
 	if (rv == 0)
 		rv = tool_keylog_open(&t->keylog, t->keylog_flag);
+	if (rv == 0 && t->pcap_flag)
+		rv = open_pcap(t);
 	return rv;
 }
 
 void tool_transport_stop(struct tool_transport *t)
 {
 	tool_keylog_close(&t->keylog);
+	if (t->keylog.pcap) {
+		uint64_t written, skipped;
+
+		mpq_capture_pcap_counts(t->keylog.pcap, &written, &skipped);
+		tool_capture = NULL;
+		if (mpq_capture_pcap_close(t->keylog.pcap) < 0)
+			tool_warn("--pcap %s: cannot write: %s", t->pcap_flag, strerror(errno));
+		else if (skipped)
+			tool_warn("--pcap %s: %llu datagrams written, %llu left out", t->pcap_flag,
+				  (unsigned long long)written, (unsigned long long)skipped);
+		t->keylog.pcap = NULL;
+	}
 }
 
 void tool_transport_apply(const struct tool_transport *t, bool server, mpq_settings *s,

@@ -47,6 +47,10 @@ extern const char *const tool_io_names[];
 	{"keylog", NULL, 0, "FILE", TOOL_O_STR(type, t.keylog_flag), \
 	 .help = "append TLS secrets in NSS key log format\n" \
 		 "(SSLKEYLOGFILE does the same)"}, \
+	{"pcap", NULL, 0, "FILE", TOOL_O_STR(type, t.pcap_flag), \
+	 .help = "write every datagram sent and received (AF_XDP too) to\n" \
+		 "FILE as pcapng, with the TLS secrets embedded (FILE.zst:\n" \
+		 "compressed): opens decrypted in Wireshark/tshark alone"}, \
 	{"idle-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.idle_ms, 1, 3600000), \
 	 .help = "close a connection silent for MS ms (default 30000)"}, \
 	{"handshake-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
@@ -66,6 +70,7 @@ struct tool_transport {
 	uint64_t max_paths;	/* initial_max_path_id; 0: multipath off */
 	const char *qlog_flag;	/* --qlog-dir as given */
 	const char *keylog_flag;
+	const char *pcap_flag;	/* --pcap FILE */
 	uint64_t idle_ms;
 	uint64_t handshake_ms;
 	int verbose;
@@ -73,17 +78,17 @@ struct tool_transport {
 
 	/* Filled by tool_transport_start. */
 	const char *qlog_dir;	/* the flag or QLOGDIR, checked; NULL: none */
-	struct tool_keylog keylog;
+	struct tool_keylog keylog;	/* keylog.pcap: the --pcap capture */
 };
 
 void tool_transport_init(struct tool_transport *t);
 
 /* Checks the scheduler and congestion controller names with the library,
- * checks the qlog
- * directory and opens the key log. Returns 0 or TOOL_EXIT_USAGE after one
- * line. */
+ * checks the qlog directory, opens the key log and the --pcap capture (then
+ * tool_capture is its hook). Returns 0 or TOOL_EXIT_USAGE after one line. */
 int tool_transport_start(struct tool_transport *t);
 
+/* Closes the key log and ends the --pcap file (after the last socket closed). */
 void tool_transport_stop(struct tool_transport *t);
 
 /* Settings and transport parameters for a connection; |server| allows the

@@ -23,6 +23,7 @@ int sock_wrap(struct tool_sock *sock, mpq_pathio *io)
 		return MPQ_ERR_NOMEM;
 	}
 	sock->io = io;
+	io->capture = tool_capture;
 	mpq_addr_format(&io->local, sock->name, sizeof(sock->name));
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "mpq/conn.h"
+#include "mpq/io/capture.h"
 #include "mpq/io/oserr.h"
 
 /* ECN codepoints (RFC 3168): the low two bits of the TOS / traffic class. */
@@ -71,6 +72,8 @@ typedef struct mpq_pathio {
 	uint32_t ifindex;	/* the interface it is bound to, 0 for none */
 	unsigned int caps;	/* MPQ_PATHIO_* in use */
 	mpq_oserr err;		/* the system call that failed last */
+	/* Sees every datagram sent and received (io/capture.h); NULL: off. */
+	const struct mpq_capture *capture;
 } mpq_pathio;
 
 struct mpq_pathio_ops {
