@@ -8,6 +8,7 @@
 #   make fuzz         build the libFuzzer harnesses (clang)
 #   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
 #   make core-io      check that the core (lib/quic, lib/app) calls no I/O (ci/check-core-io.sh)
+#   make interop      the interop matrix against a peer's binaries, as root (docs/interop.md)
 #   SAN=1             build with ASan + UBSan;  WERROR=1  warnings are errors (CI)
 
 VERSION    := 0.1.0
@@ -84,7 +85,7 @@ FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
 FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined
 
 .SECONDARY:
-.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net fuzz fuzz-smoke deps core-io FORCE \
+.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net interop fuzz fuzz-smoke deps core-io FORCE \
 	install uninstall clean format
 all: lib tools
 
@@ -208,6 +209,10 @@ san: san-bins
 # End-to-end tests of the tools (loopback; netns/veth ones skip without root).
 net: tools $(NET_HELPERS)
 	@sh ci/run-net.sh
+
+# The interop matrix against another implementation's binaries (docs/interop.md).
+interop: tools
+	@sh ci/interop.sh
 
 fuzz-smoke: $(FUZZ_BINS)
 	@sh ci/fuzz-smoke.sh $(FUZZ_BINS)

@@ -2,7 +2,8 @@
 # Runs test binaries and reports one closing line
 # "LABEL: N passed, N failed, N skipped".
 #   run-tests.sh LABEL BIN... [-- FUZZBIN...] [--san SANBIN...]
-#                                       (LABEL "all" adds tests/net, NET=0 skips them)
+#                                       (LABEL "all" adds tests/net and ci/interop.sh,
+#                                        NET=0 skips them)
 # cmocka binaries are counted by the test cases of every group they run, shell
 # tests by their last line "N passed, N failed"; a binary that dies without its
 # summaries counts as one failure, one that exits 77 as skipped. Skipped tests
@@ -157,6 +158,11 @@ fi
 # End-to-end tests over network namespaces (they skip themselves without root).
 if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
 	stage "$(dirname "$0")/run-net.sh"
+fi
+# The interop matrix against a peer's binaries (ci/interop.sh: one skip line
+# when the peer is absent, as in a user's clone).
+if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
+	stage "$(dirname "$0")/interop.sh"
 fi
 
 if [ -s "$skips" ]; then

@@ -1,0 +1,95 @@
+#!/bin/sh
+# Interop matrix: each case in both directions (mpq-client against the
+# peer's server, the peer's client against mpq-server) over two veth links
+# between two network namespaces, as root. Bodies are checked byte for byte
+# (sha256); multipath cases check that both links carried data (the server's
+# interface counters), Retry / v2 / ChaCha20 / key update cases that the
+# capture shows them (tshark with the run's key log), and single-path cases
+# that tshark decrypts every packet. A case one side cannot do is
+# "unsupported", with the reason. Everything of each run (logs, qlogs, key
+# logs, the capture of a failed run) is kept in build/interop/CASE/DIRECTION;
+# the matrix is printed and written to build/interop/matrix.md.
+#   ci/interop.sh [BINDIR]     (default build/bin)
+#   PEER=NAME          the adapter ci/interop/peers/NAME.sh (default picoquic)
+#   INTEROP_CASES=...  only these cases (names as in the matrix)
+#   KEEP_CAPTURES=1    keep the captures of passed runs too
+# Closes with "interop: N passed, N failed, N skipped" (unsupported and
+# skipped runs count as skipped); skips (one line) without the peer or root.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+. tests/net/lib.sh
+out=$root/build/interop
+www=$out/www
+PEER=${PEER:-picoquic}
+. ci/interop/lib.sh
+if [ ! -f "ci/interop/peers/$PEER.sh" ]; then
+	echo "interop: no adapter ci/interop/peers/$PEER.sh"
+	echo "interop: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+. "ci/interop/peers/$PEER.sh"
+
+skip() {
+	echo "interop: skipped: $1"
+	echo "interop: 0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+peer_find || skip "$why"
+[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+for tool in ip openssl tshark dumpcap; do
+	command -v "$tool" >/dev/null || skip "needs $tool (make deps)"
+done
+[ -x "$BIN/mpq-server" ] && [ -x "$BIN/mpq-client" ] || skip "no mpq tools in $BIN (make tools)"
+
+# name|features|paths|decrypt: the case list (paths: files of www).
+cases='handshake||1k|decrypt
+transfer||f1 f2 f3|decrypt
+multiplexing||'"$(seq -s' ' -f 's%g' 1 40)"'|
+retry|retry|1k|
+chacha20|chacha20|1m|decrypt
+keyupdate|keyupdate|5m|
+v2|v2|1m|
+migration|migrate|5m|
+multipath|multipath|20m|
+path-delay|path-delay|60m|
+fmp|fmp|20m|
+path-down|path-down|60m|'
+
+two_namespaces i
+mkdir -p "$out"
+rm -f "$out/results"
+topology >"$out/setup.log" 2>&1 || {
+	echo "FAIL two namespaces with two veth pairs: $(cat "$out/setup.log")"
+	echo "interop: 0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+make_www
+cert=$out/cert.pem
+key=$out/key.pem
+[ -s "$cert" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$key" -out "$cert" -days 30 -subj /CN=localhost >/dev/null 2>&1
+
+case_names=""
+echo "$cases" | while IFS='|' read -r name feats paths decrypt; do
+	[ -z "${INTEROP_CASES:-}" ] || case " $INTEROP_CASES " in *" $name "*) ;; *) continue ;; esac
+	for dir in mpq-client peer-client; do
+		run_case "$name" "$dir" "$feats" "$paths" "$decrypt"
+	done
+done
+case_names=$(cut -f1 "$out/results" | uniq | tr '\n' ' ')
+passed=$(awk -F'\t' '$3 == "ok"' "$out/results" | wc -l)
+failed=$(awk -F'\t' '$3 == "failed"' "$out/results" | wc -l)
+skipped=$(awk -F'\t' '$3 != "ok" && $3 != "failed"' "$out/results" | wc -l)
+version=$(peer_version "$out"/*/peer-client/client.log)
+{
+	echo "Interop matrix, $(date -u '+%Y-%m-%d %H:%M UTC'): mpq $("$BIN/mpq-client" --version |
+		head -n 1) against ${version:-$peer_name} (ci/interop.sh, PEER=$PEER)."
+	echo
+	matrix
+} >"$out/matrix.md"
+echo
+cat "$out/matrix.md"
+echo
+echo "interop: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,313 @@
+# The interop runner's machinery (sourced by ci/interop.sh, after
+# tests/net/lib.sh): two namespaces joined by two veth pairs, one run per case and direction with captures,
+# key logs, qlogs and logs under $out/CASE/DIRECTION, the checks, and the
+# matrix. Our side is mpq-client / mpq-server; the peer's is an adapter
+# (ci/interop/peers/NAME.sh).
+
+port=4433
+net=93
+client_ip2=10.$net.2.1
+server_ip=10.$net.1.2
+server_ip2=10.$net.2.2
+
+# Two links, c1-s1 (10.93.1.0/24) and c2-s2 (10.93.2.0/24), between the
+# namespaces of tests/net/lib.sh (two_namespaces), without UDP segmentation
+# offload so that captures hold one QUIC packet per frame.
+topology() {
+	make_veth_pairs c s "$net" 2 || return 1
+	for i in 1 2; do
+		in_c ethtool -K "c$i" tx-udp-segmentation off >/dev/null 2>&1
+		in_s ethtool -K "s$i" tx-udp-segmentation off >/dev/null 2>&1
+	done
+	client_ifindex2=$(in_c cat /sys/class/net/c2/ifindex)
+}
+
+# www: the files every case fetches (random bytes), with their sha256.
+make_www() {
+	mkdir -p "$www"
+	make_file 1k 1000
+	make_file 1m 1000000
+	make_file 5m 5000000
+	make_file 20m 20000000
+	make_file 60m 60000000
+	for i in $(seq 1 3); do
+		make_file "f$i" 2000000
+	done
+	for i in $(seq 1 40); do
+		make_file "s$i" $((1000 + i * 97))
+	done
+}
+
+make_file() {
+	[ -f "$www/$1" ] && [ "$(stat -c %s "$www/$1")" = "$2" ] ||
+		head -c "$2" /dev/urandom >"$www/$1"
+}
+
+sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
+
+tx_bytes() { in_s cat "/sys/class/net/$1/statistics/tx_bytes"; }
+
+# start_server CMD: in the server's namespace, in $run; $server_pid.
+start_server() {
+	ip netns exec "$sns" sh -c "cd '$run' && exec $1" >"$run/server.log" 2>&1 &
+	server_pid=$!
+	pids="$pids $server_pid"
+}
+
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	pids=$(echo "$pids" | sed "s/ $1\b//")
+}
+
+# Both links, seen from the server's namespace.
+start_capture() {
+	capture_pid=""
+	command -v dumpcap >/dev/null || return 0
+	ip netns exec "$sns" dumpcap -q -i s1 -i s2 -w "$run/capture.pcapng" \
+		>"$run/dumpcap.log" 2>&1 &
+	capture_pid=$!
+	pids="$pids $capture_pid"
+	for _ in $(seq 50); do
+		[ -s "$run/capture.pcapng" ] && return 0
+		sleep 0.1
+	done
+}
+
+wait_udp_port() {
+	for _ in $(seq 50); do
+		in_s ss -uln 2>/dev/null | grep -q ":$port " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The commands of our side.
+mpq_server_cmd() {
+	why=""
+	cmd="$BIN/mpq-server --io udp --addr $server_ip,$server_ip2 --port $port --www $www"
+	cmd="$cmd --qlog-dir $run/qlog --keylog $run/keys.log -v"
+	for f; do
+		case $f in
+		retry) cmd="$cmd --retry" ;;
+		esac
+	done
+}
+
+mpq_client_cmd() {
+	why=""
+	cmd="$BIN/mpq-client --io udp -k --no-progress --json -o $run/out/"
+	cmd="$cmd --qlog-dir $run/qlog --keylog $run/keys.log"
+	for f; do
+		case $f in
+		multipath | path-down) cmd="$cmd -n c1,c2 -mip $server_ip2:$port" ;;
+		path-delay) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --path-delay 300" ;;
+		fmp) cmd="$cmd -n c1 -fmp" ;;
+		keyupdate) why="mpq-client has no option to start a key update" ;;
+		v2) why="mpq-client has no option to offer QUIC v2" ;;
+		migrate) why="mpq-client has no option to migrate" ;;
+		esac
+	done
+	for p in $paths; do
+		cmd="$cmd https://$server_ip:$port/$p"
+	done
+}
+
+# run_client CMD: in the client's namespace, in $run, within 60 s; with the
+# path-down feature, c2 goes down once 5 MB went out over s2.
+run_client() {
+	ip netns exec "$cns" sh -c "cd '$run' && exec timeout 60 $1" >"$run/client.log" \
+		2>"$run/client.err" &
+	client_pid=$!
+	pids="$pids $client_pid"
+	if [ -n "$down_at" ]; then
+		down_note="not taken down: the transfer ended first"
+		while kill -0 "$client_pid" 2>/dev/null; do
+			if [ $(($(tx_bytes s2) - tx2)) -ge "$down_at" ]; then
+				in_c ip link set c2 down
+				down_note="c2 down after $(($(tx_bytes s2) - tx2)) bytes on s2"
+				break
+			fi
+			sleep 0.02
+		done
+	fi
+	wait "$client_pid"
+	client_rc=$?
+	pids=$(echo "$pids" | sed "s/ $client_pid\b//")
+}
+
+# check_run FEATURES...: what the run must show, besides each body
+# byte-exact; sets $why to what is wrong.
+check_run() {
+	why=""
+	total=0
+	for p in $paths; do
+		got="$run/out/$p"
+		if [ ! -f "$got" ]; then
+			why="${why}no /$p; "
+		elif [ "$(sha_of "$got")" != "$(sha_of "$www/$p")" ]; then
+			why="${why}/$p: sha256 differs ($(stat -c %s "$got") bytes); "
+		fi
+		total=$((total + $(stat -c %s "$www/$p")))
+	done
+	d1=$(($(tx_bytes s1) - tx1))
+	d2=$(($(tx_bytes s2) - tx2))
+	links="s1 $d1 B, s2 $d2 B out of the server"
+	for f; do
+		case $f in
+		multipath | path-delay)
+			[ "$d1" -ge $((total / 10)) ] && [ "$d2" -ge $((total / 10)) ] ||
+				why="${why}a link carried under 10% of $total bytes ($links); "
+			;;
+		fmp)
+			[ "$(fmp_ports)" -ge 2 ] ||
+				why="${why}one client port on c1 only (no second path); "
+			;;
+		path-down)
+			case $down_note in
+			c2*) ;;
+			*) why="$why$down_note; " ;;
+			esac
+			;;
+		retry) has_packets "quic.long.packet_type == 3" || why="${why}no Retry in the capture; " ;;
+		v2) has_packets "quic.version == 0x6b3343cf" || why="${why}no QUIC v2 packet; " ;;
+		chacha20)
+			has_packets "tls.handshake.ciphersuite == 0x1303" ||
+				why="${why}TLS_CHACHA20_POLY1305_SHA256 not negotiated (capture); "
+			;;
+		keyupdate) has_packets "quic.key_phase == 1" || why="${why}no packet in key phase 1; " ;;
+		migrate) [ "$(client_ports 1)" -ge 2 ] || why="${why}the client's port never changed; " ;;
+		esac
+	done
+	[ -z "$why" ]
+}
+
+# tshark over the run's capture with its key log (ours or the peer's).
+tshark_run() {
+	keys=$run/keys.log
+	[ -s "$keys" ] || keys=$run/peer-keys.log
+	tshark -r "$run/capture.pcapng" -o "tls.keylog_file:$keys" "$@" 2>/dev/null
+}
+
+has_packets() {
+	[ -n "$(tshark_run -Y "$1" -T fields -e frame.number | head -n 1)" ]
+}
+
+# Client UDP ports seen on link I (NAT rebinding shows two).
+client_ports() {
+	tshark_run -Y "ip.src == 10.$net.$1.1 && udp" -T fields -e udp.srcport | sort -u | wc -l
+}
+
+fmp_ports() { client_ports 1; }
+
+# Single-path runs: tshark decrypts every QUIC packet of the capture (the
+# multipath frames are beyond tshark 4.0). Sets $decrypt_note.
+check_decrypt() {
+	decrypt_note=""
+	command -v tshark >/dev/null && [ -s "$run/capture.pcapng" ] || return 0
+	n=$(tshark_run -Y quic -T fields -e frame.number | wc -l)
+	bad=$(tshark_run -Y "_ws.expert.message contains \"ecrypt\"" -T fields -e frame.number | wc -l)
+	decrypt_note="tshark decrypted $((n - bad)) of $n"
+	[ "$bad" = 0 ]
+}
+
+# run_case NAME DIRECTION "FEATURES" "PATHS" [decrypt]: one run; records
+# ok / failed / unsupported in the matrix.
+run_case() {
+	name=$1 dir=$2 feats=$3 paths=$4 decrypt=${5:-}
+	run=$out/$name/$dir
+	rm -rf "$run"
+	mkdir -p "$run/out" "$run/qlog"
+	down_at=""
+	case " $feats " in *" path-down "*) down_at=5000000 ;; esac
+	# shellcheck disable=SC2086
+	if [ "$dir" = mpq-client ]; then
+		peer_server $feats
+		server=$cmd sw=$why
+		mpq_client_cmd $feats
+		client=$cmd cw=$why
+	else
+		mpq_server_cmd $feats
+		server=$cmd sw=$why
+		peer_client $feats
+		client=$cmd cw=$why
+	fi
+	if [ -n "$sw$cw" ]; then
+		record "$name" "$dir" unsupported "$sw${sw:+${cw:+; }}$cw"
+		return
+	fi
+	echo "$server" >"$run/server.cmd"
+	echo "$client" >"$run/client.cmd"
+	in_c ip link set c2 up
+	start_capture
+	start_server "$server"
+	if ! wait_udp_port; then
+		stop_pid "$server_pid"
+		record "$name" "$dir" failed "server did not start: $(tail -n 3 "$run/server.log")"
+		return
+	fi
+	tx1=$(tx_bytes s1)
+	tx2=$(tx_bytes s2)
+	run_client "$client"
+	sleep 0.2
+	stop_pid "$server_pid"
+	[ -n "$capture_pid" ] && stop_pid "$capture_pid"
+	ok=yes
+	if [ "$dir" = peer-client ] && ! peer_client_ok; then
+		ok=no
+	fi
+	# shellcheck disable=SC2086
+	if [ "$client_rc" != 0 ] || [ "$ok" = no ] || ! check_run $feats; then
+		record "$name" "$dir" failed "client exit $client_rc; $why$(last_words)"
+		return
+	fi
+	note=$links
+	if [ -n "$decrypt" ]; then
+		if ! check_decrypt; then
+			record "$name" "$dir" failed "$decrypt_note (capture kept)"
+			return
+		fi
+		note="$note; $decrypt_note"
+	fi
+	[ -n "$down_at" ] && note="$note; $down_note"
+	record "$name" "$dir" ok "$note"
+	# Keep what explains failures; a passed run's capture is large.
+	[ "${KEEP_CAPTURES:-0}" = 1 ] || rm -f "$run/capture.pcapng"
+}
+
+last_words() {
+	grep -hv "WARNING: --insecure" "$run/client.err" "$run/client.log" 2>/dev/null |
+		grep -i "error\|fail\|exit\|closed" | tail -n 2 | tr '\n' ' '
+}
+
+# record CASE DIRECTION RESULT NOTE: a line of the matrix ($out/results).
+record() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$out/results"
+	case $3 in
+	ok) passed=$((passed + 1)) ;;
+	failed) failed=$((failed + 1)) ;;
+	*) skipped=$((skipped + 1)) ;;
+	esac
+	printf '%-12s %-11s %-11s %s\n' "$1" "$2" "$3" "$4"
+}
+
+# The matrix, case x direction, as markdown on stdout.
+matrix() {
+	echo "| case | mpq-client → $peer_name server | $peer_name client → mpq-server |"
+	echo "|---|---|---|"
+	for c in $case_names; do
+		printf '| %s |' "$c"
+		for d in mpq-client peer-client; do
+			line=$(awk -F'\t' -v c="$c" -v d="$d" '$1 == c && $2 == d' "$out/results")
+			res=$(echo "$line" | cut -f3)
+			why=$(echo "$line" | cut -f4)
+			case $res in
+			ok) printf ' ok |' ;;
+			failed) printf ' **failed**: %s |' "$why" ;;
+			unsupported) printf ' unsupported: %s |' "$why" ;;
+			*) printf ' not run |' ;;
+			esac
+		done
+		echo
+	done
+}
