@@ -158,6 +158,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_LIBS) -lcmocka
 
+# mpq-trace captures with libpcap (the only program that links it).
+$(BUILD)/bin/mpq-trace: LIB_LIBS += -lpcap
+
 # mpq-trace's capture readers, which its unit test and fuzz harnesses link too.
 TRACE_READERS := capfile pcap pcapng udpdecode
 $(BUILD)/tests/unit/test_trace_readers: $(TRACE_READERS:%=$(BUILD)/tools/mpq-trace/%.o)
