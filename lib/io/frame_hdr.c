@@ -291,7 +291,7 @@ int mpq_frame_hdr_parse_udp(const uint8_t *frame, size_t len, mpq_frame_udp *out
 	if (!l4 || l4 + MPQ_UDP_HLEN > end)
 		return MPQ_ERR_INVALID_PACKET;
 	ulen = get16(frame + l4 + 4);
-	if (ulen < MPQ_UDP_HLEN || l4 + ulen > end || l4 + ulen > UINT16_MAX)
+	if (ulen < MPQ_UDP_HLEN || l4 + ulen > end || l4 + MPQ_UDP_HLEN > UINT16_MAX)
 		return MPQ_ERR_INVALID_PACKET;
 
 	memcpy(out->dst_mac, frame, MPQ_ETH_ALEN);

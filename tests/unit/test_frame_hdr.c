@@ -319,6 +319,28 @@ static void parse_truncations(void **state)
 				 MPQ_ERR_INVALID_PACKET);
 }
 
+/* The largest datagrams IPv4 and IPv6 hold (GSO/GRO super-datagrams in
+ * captures, mpq-trace): the Ethernet header in front does not count against
+ * the IP length fields. */
+static void parse_largest_datagrams(void **state)
+{
+	static uint8_t f[MPQ_FRAME_HDR_UDP6 + 65535];
+	mpq_frame_udp h, p;
+
+	fill_udp(&h, "10.0.0.1:1000", "10.0.0.2:2000", 0);
+	assert_int_equal(mpq_frame_hdr_build_udp(f, sizeof(f), &h, 65507),
+			 MPQ_FRAME_HDR_UDP4 + 65507);
+	assert_int_equal(mpq_frame_hdr_parse_udp(f, MPQ_FRAME_HDR_UDP4 + 65507, &p), 0);
+	assert_int_equal(p.payload_len, 65507);
+	assert_int_equal(p.payload_off, MPQ_FRAME_HDR_UDP4);
+
+	fill_udp(&h, "[fd00::1]:1000", "[fd00::2]:2000", 0);
+	assert_int_equal(mpq_frame_hdr_build_udp(f, sizeof(f), &h, 65527),
+			 MPQ_FRAME_HDR_UDP6 + 65527);
+	assert_int_equal(mpq_frame_hdr_parse_udp(f, MPQ_FRAME_HDR_UDP6 + 65527, &p), 0);
+	assert_int_equal(p.payload_len, 65527);
+}
+
 static void parse_padding_and_vlan(void **state)
 {
 	uint8_t f[128];
@@ -574,6 +596,7 @@ int main(void)
 		cmocka_unit_test(build_refusals),
 		cmocka_unit_test(parse_known_frames),
 		cmocka_unit_test(parse_truncations),
+		cmocka_unit_test(parse_largest_datagrams),
 		cmocka_unit_test(parse_padding_and_vlan),
 		cmocka_unit_test(parse_refusals_v4),
 		cmocka_unit_test(parse_refusals_v6),

@@ -1,0 +1,318 @@
+#!/bin/sh
+# mpq-trace against real captures, as root: a client namespace and a server
+# namespace joined by two veth pairs (10.79.1.0/24, 10.79.2.0/24), traffic
+# captured with dumpcap on the client's veths, keys from SSLKEYLOGFILE.
+#   (a) one path, no multipath, GSO off: mpq-trace decrypts as many QUIC
+#       packets as tshark and counts each frame type as tshark does; its
+#       per-path counters equal the client's --json ones;
+#   (b) two paths, GSO on (super-datagrams in the capture): every packet
+#       decrypted, path IDs 0 and 1, each path's packets and UDP payload
+#       bytes each way equal to the client's --json counters;
+#   (c) the key log embedded as a Decryption Secrets Block (editcap), the
+#       capture zstd-compressed: the same result without --keylog; and the
+#       client's own --pcap capture of two paths (its default path I/O,
+#       AF_XDP on veth) gives its --json counters without a key log;
+#   (d) a truncated capture, a file that is not a capture, wrong keys, keys
+#       for only one of two connections: one clear line each, exit 2 only
+#       where nothing could be read, everything else still decrypted;
+#   (e) a multipath picoquicdemo transfer (with Retry) decrypts fully, when
+#       ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
+# Exit 77 (skipped) without root, ip, dumpcap or tshark. Prints
+# "N passed, N failed" last.
+#   tests/net/test-mpq-trace.sh [BINDIR]     (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces"
+need_tools ip python3 timeout dumpcap tshark editcap zstd
+two_namespaces trc
+veth_pairs vc vs 79 2
+TRACE="$BIN/mpq-trace"
+
+mkdir "$tmp/www"
+ip netns exec "$sns" env SSLKEYLOGFILE="$tmp/server.keys" "$BIN/mpq-server" \
+	--addr 10.79.1.2,10.79.2.2 -port 4433 -www "$tmp/www" --io udp \
+	>"$tmp/server.out" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 50); do
+	[ "$(grep -c "^listening on " "$tmp/server.out")" = 2 ] && break
+	sleep 0.1
+done
+
+# capture NAME IFACES CLIENT-ARGS...: one fetch with dumpcap running on the
+# client's IFACES (comma-separated) into $tmp/NAME.pcapng, the client's
+# --json in $tmp/NAME.json and its key log in $tmp/NAME.keys.
+capture() {
+	cname=$1
+	ifs=$(echo "$2" | sed 's/\([^,]*\)/-i \1/g; s/,/ /g')
+	shift 2
+	# shellcheck disable=SC2086
+	ip netns exec "$cns" dumpcap -q -B 64 $ifs -w "$tmp/$cname.pcapng" \
+		>"$tmp/$cname.dumpcap" 2>&1 &
+	dpid=$!
+	for _ in $(seq 50); do
+		grep -q "Capturing on" "$tmp/$cname.dumpcap" && break
+		sleep 0.1
+	done
+	sleep 0.5
+	in_c env SSLKEYLOGFILE="$tmp/$cname.keys" timeout 60 "$BIN/mpq-client" -k --no-progress \
+		--json --io udp --discard "$@" >"$tmp/$cname.json" 2>"$tmp/$cname.err"
+	rc=$?
+	sleep 0.5
+	kill "$dpid" && wait "$dpid"
+	return $rc
+}
+
+# capture_whole NAME IFACES CLIENT-ARGS...: capture, again (three tries)
+# while dumpcap says it dropped packets: counters compare only on a whole
+# capture, and this machine may be busy.
+capture_whole() {
+	for _ in 1 2 3; do
+		capture "$@" || return
+		! grep "received/dropped" "$tmp/$1.dumpcap" | grep -qv "/0 (" && return 0
+		echo "info $1: dumpcap dropped packets, capturing again"
+	done
+	return 1
+}
+
+# compare.py SUMMARY CLIENT PATHS: every packet decrypted, PATHS paths, each
+# path's counters equal to the client's. The one allowance: a packet or two of
+# the server's (an ACK) reaching the client after it closed is on the wire
+# but not in the client's counters; it is printed.
+cat >"$tmp/compare.py" <<'PY'
+import json, sys
+s, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+npaths = int(sys.argv[3])
+assert s["packets"] > 0 and s["decrypted"] == s["packets"], \
+    "%d of %d decrypted: %s" % (s["decrypted"], s["packets"], s["undecryptable_reasons"])
+assert len(s["connections"]) == 1, "%d connections" % len(s["connections"])
+conn = s["connections"][0]
+assert conn["alpn"] == "hq-interop" and conn["multipath"] == (npaths > 1), conn
+sp = {p["path_id"]: p for p in conn["paths"]}
+cp = {p["path_id"]: p for p in c["paths"]}
+assert sorted(sp) == sorted(cp) == list(range(npaths)), "path IDs %s, client %s" % (sorted(sp), sorted(cp))
+for i in sp:
+    a, b = sp[i], cp[i]
+    want = (b["packets_sent"], b["packets_received"], b["bytes_sent"], b["bytes_received"])
+    got = (a["packets_to_server"], a["packets_to_client"], a["bytes_to_server"], a["bytes_to_client"])
+    late = (got[1] - want[1], got[3] - want[3])
+    if got != want and got[0] == want[0] and got[2] == want[2] and 0 < late[0] <= 2 and late[1] < 200:
+        print("info path %d: %d packet(s), %d bytes to the client after it closed" % (i, late[0], late[1]))
+        continue
+    assert got == want, "path %d: trace %s, client %s" % (i, got, want)
+    assert b["local"] == a["client"] and b["remote"] == a["server"], (a, b)
+print("; ".join("path %d: %d+%d packets, %d+%d bytes" % (i, sp[i]["packets_to_server"],
+      sp[i]["packets_to_client"], sp[i]["bytes_to_server"], sp[i]["bytes_to_client"]) for i in sp))
+PY
+
+# tshark.py CAPTURE KEYS SUMMARY: QUIC packets tshark decrypted (those it
+# shows a packet number for) and its frame types, against mpq-trace's.
+cat >"$tmp/tshark.py" <<'PY'
+import collections, json, subprocess, sys
+cap, keys, summary = sys.argv[1:4]
+names = {0: "padding", 1: "ping", 2: "ack", 3: "ack", 4: "reset_stream", 5: "stop_sending",
+         6: "crypto", 7: "new_token", 0x10: "max_data", 0x11: "max_stream_data",
+         0x12: "max_streams", 0x13: "max_streams", 0x14: "data_blocked",
+         0x15: "stream_data_blocked", 0x16: "streams_blocked", 0x17: "streams_blocked",
+         0x18: "new_connection_id", 0x19: "retire_connection_id", 0x1a: "path_challenge",
+         0x1b: "path_response", 0x1c: "connection_close", 0x1d: "connection_close",
+         0x1e: "handshake_done"}
+names.update({t: "stream" for t in range(8, 16)})
+out = subprocess.run(["tshark", "-r", cap, "-o", "tls.keylog_file:" + keys,
+                      "-d", "udp.port==4433,quic", "-Y", "quic", "-T", "fields",
+                      "-e", "quic.packet_number", "-e", "quic.frame_type",
+                      "-E", "occurrence=a", "-E", "aggregator=,"],
+                     capture_output=True, text=True, check=True).stdout
+packets, frames = 0, collections.Counter()
+for line in out.splitlines():
+    pn, ft = (line.split("\t") + [""])[:2]
+    packets += len([x for x in pn.split(",") if x])
+    frames.update(names.get(int(x), "unknown 0x%x" % int(x)) for x in ft.split(",") if x)
+s = json.load(open(summary))
+assert packets > 0 and s["decrypted"] == packets, "decrypted: trace %d, tshark %d" % (s["decrypted"], packets)
+assert dict(frames) == s["frames"], "frames: trace %s, tshark %s" % (s["frames"], dict(frames))
+print("%d packets, frames %s" % (packets, ", ".join("%s %d" % kv for kv in sorted(frames.items()))))
+PY
+
+# ---- (a) one path, no multipath, GSO off: as tshark sees it ----
+in_c ethtool -K vc1 tx-udp-segmentation off >/dev/null 2>&1
+in_s ethtool -K vs1 tx-udp-segmentation off >/dev/null 2>&1
+name="(a) one path, GSO off: decrypted packets and frame types as tshark"
+if capture_whole a vc1 --max-paths 0 https://10.79.1.2:4433/3000000 &&
+	"$TRACE" summary "$tmp/a.pcapng" --keylog "$tmp/a.keys" --json >"$tmp/a.sum" 2>"$tmp/a.tr" &&
+	python3 "$tmp/tshark.py" "$tmp/a.pcapng" "$tmp/a.keys" "$tmp/a.sum" >"$tmp/a.check" 2>&1; then
+	ok "$name: $(cat "$tmp/a.check")"
+else
+	not_ok "$name" "$(cat "$tmp/a.err" "$tmp/a.tr" "$tmp/a.check" 2>/dev/null | tail -5)"
+fi
+name="(a) one path: per-path counters equal the client's"
+if python3 "$tmp/compare.py" "$tmp/a.sum" "$tmp/a.json" 1 >"$tmp/a.cmp" 2>&1; then
+	ok "$name: $(cat "$tmp/a.cmp")"
+else
+	not_ok "$name" "$(tail -3 "$tmp/a.cmp")"
+fi
+in_c ethtool -K vc1 tx-udp-segmentation on >/dev/null 2>&1
+in_s ethtool -K vs1 tx-udp-segmentation on >/dev/null 2>&1
+
+# ---- (b) two paths, GSO on ----
+name="(b) two paths, GSO on: all decrypted, per-path counters equal the client's"
+if capture_whole b vc1,vc2 -n vc1,vc2 -mip 10.79.2.2:4433 https://10.79.1.2:4433/8000000 &&
+	"$TRACE" summary "$tmp/b.pcapng" --keylog "$tmp/b.keys" --json >"$tmp/b.sum" 2>"$tmp/b.tr" &&
+	python3 "$tmp/compare.py" "$tmp/b.sum" "$tmp/b.json" 2 >"$tmp/b.cmp" 2>&1; then
+	ok "$name: $(cat "$tmp/b.cmp")"
+else
+	not_ok "$name" "$(cat "$tmp/b.err" "$tmp/b.tr" "$tmp/b.cmp" "$tmp/b.dumpcap" 2>/dev/null | tail -8)"
+fi
+# The capture really holds GSO/GRO super-datagrams (else (b) shows nothing).
+big=$(tshark -r "$tmp/b.pcapng" -Y "udp.length > 3000" 2>/dev/null | wc -l)
+if [ "$big" -gt 0 ]; then
+	ok "(b) the capture holds $big super-datagrams over 3000 bytes"
+else
+	not_ok "(b) the capture holds super-datagrams" "none over 3000 bytes"
+fi
+
+# ---- (c) secrets in the capture, zstd ----
+name="(c) key log as a Decryption Secrets Block, zstd-compressed: same without --keylog"
+if editcap --inject-secrets "tls,$tmp/b.keys" "$tmp/b.pcapng" "$tmp/c.pcapng" >"$tmp/c.err" 2>&1 &&
+	zstd -q "$tmp/c.pcapng" -o "$tmp/c.pcapng.zst" 2>>"$tmp/c.err" &&
+	"$TRACE" summary "$tmp/c.pcapng.zst" --json >"$tmp/c.sum" 2>>"$tmp/c.err" &&
+	python3 "$tmp/compare.py" "$tmp/c.sum" "$tmp/b.json" 2 >"$tmp/c.cmp" 2>&1; then
+	ok "$name"
+else
+	not_ok "$name" "$(cat "$tmp/c.err" "$tmp/c.cmp" 2>/dev/null | tail -5)"
+fi
+
+# ---- (c) the client's own capture (--pcap, AF_XDP path I/O), no key log ----
+name="(c) two paths over AF_XDP captured by the client's --pcap: same counters, no --keylog"
+if in_c timeout 60 "$BIN/mpq-client" -k --no-progress --json --discard -n vc1,vc2 \
+	-mip 10.79.2.2:4433 --pcap "$tmp/p.pcapng.zst" https://10.79.1.2:4433/3000000 \
+	>"$tmp/p.json" 2>"$tmp/p.err" &&
+	"$TRACE" summary "$tmp/p.pcapng.zst" --json >"$tmp/p.sum" 2>"$tmp/p.tr" &&
+	python3 "$tmp/compare.py" "$tmp/p.sum" "$tmp/p.json" 2 >"$tmp/p.cmp" 2>&1; then
+	ok "$name: $(cat "$tmp/p.cmp")"
+else
+	not_ok "$name" "$(cat "$tmp/p.err" "$tmp/p.tr" "$tmp/p.cmp" 2>/dev/null | tail -5)"
+fi
+
+# ---- (d) broken inputs ----
+# json.py SUMMARY EXPR: EXPR of the summary j is true.
+json_true() {
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$@"
+}
+size=$(stat -c %s "$tmp/b.pcapng")
+head -c $((size - 700)) "$tmp/b.pcapng" >"$tmp/d-cut.pcapng"
+"$TRACE" summary "$tmp/d-cut.pcapng" --keylog "$tmp/b.keys" --json >"$tmp/d-cut.sum" 2>"$tmp/d-cut.err"
+rc=$?
+if [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/d-cut.err")" = 1 ] && grep -q "truncated" "$tmp/d-cut.err" &&
+	json_true "$tmp/d-cut.sum" 'j["decrypted"] == j["packets"] > 1000'; then
+	ok "(d) truncated capture: $(cat "$tmp/d-cut.err"); the rest decrypted"
+else
+	not_ok "(d) truncated capture" "exit $rc" "$(cat "$tmp/d-cut.err")"
+fi
+
+echo "GET / HTTP/1.1" >"$tmp/d-text"
+"$TRACE" summary "$tmp/d-text" >"$tmp/d-text.out" 2>"$tmp/d-text.err"
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/d-text.err")" = 1 ] && grep -q "not a pcap" "$tmp/d-text.err"; then
+	ok "(d) not a capture: exit 2, $(cat "$tmp/d-text.err")"
+else
+	not_ok "(d) not a capture" "exit $rc" "$(cat "$tmp/d-text.err")"
+fi
+
+# Wrong keys: every secret's last hex digit changed.
+sed 's/.$/0/; t; s/$//' "$tmp/b.keys" | awk '{ s = $3; c = substr(s, length(s)); \
+	sub(/.$/, c == "0" ? "1" : "0", s); print $1, $2, s }' >"$tmp/d-wrong.keys"
+"$TRACE" summary "$tmp/b.pcapng" --keylog "$tmp/d-wrong.keys" --json >"$tmp/d-wrong.sum" \
+	2>"$tmp/d-wrong.err"
+rc=$?
+if [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/d-wrong.err")" = 1 ] &&
+	json_true "$tmp/d-wrong.sum" 'j["undecryptable_reasons"].get("decryption_failed", 0) > 0 and 0 < j["decrypted"] < 20 and sum(j["undecryptable_reasons"].values()) == j["packets"] - j["decrypted"]'; then
+	ok "(d) wrong keys: $(cat "$tmp/d-wrong.err"); the Initials still decrypted"
+else
+	not_ok "(d) wrong keys" "exit $rc" "$(cat "$tmp/d-wrong.err")" "$(head -c 300 "$tmp/d-wrong.sum")"
+fi
+
+# Two connections, keys for the first only.
+name="(d) keys for one of two connections"
+if capture d2 vc1 https://10.79.1.2:4433/1000000 https://10.79.1.2:4433/1000 &&
+	capture d3 vc1 https://10.79.1.2:4433/500000 &&
+	python3 - "$tmp/d2.pcapng" "$tmp/d3.pcapng" "$tmp/d23.pcapng" <<'PY'
+import sys
+# Two pcapng files of one interface each: the second's blocks after its
+# section header, appended as a second section.
+a, b, out = sys.argv[1:4]
+open(out, "wb").write(open(a, "rb").read() + open(b, "rb").read())
+PY
+then
+	"$TRACE" summary "$tmp/d23.pcapng" --keylog "$tmp/d2.keys" --json >"$tmp/d23.sum" 2>"$tmp/d23.err"
+	rc=$?
+	if [ "$rc" = 0 ] && json_true "$tmp/d23.sum" \
+		'len(j["connections"]) == 2 and j["connections"][0]["decrypted"] == j["connections"][0]["packets"] and j["undecryptable_reasons"].get("keys_missing", 0) > 20 and j["connections"][1]["decrypted"] < j["connections"][1]["packets"]'; then
+		ok "$name: the first fully decrypted, the second's packets counted as keys_missing; $(cat "$tmp/d23.err")"
+	else
+		not_ok "$name" "exit $rc" "$(cat "$tmp/d23.err")" "$(head -c 600 "$tmp/d23.sum")"
+	fi
+else
+	not_ok "$name" "captures failed: $(cat "$tmp/d2.err" "$tmp/d3.err" | tail -3)"
+fi
+
+# ---- (e) picoquic: multipath; Retry ----
+# pico NAME SERVER-PORT CLIENT-ARGS...: a fetch of 5 MB by picoquicdemo
+# (-8: SSLKEYLOGFILE) with dumpcap on both client veths; its output in
+# $tmp/NAME.out, the capture in $tmp/NAME.pcapng, the summary in $tmp/NAME.sum.
+pico() {
+	pname=$1 pport=$2
+	shift 2
+	mkdir -p "$tmp/$pname-c/out"
+	ip netns exec "$cns" dumpcap -q -B 64 -i vc1 -i vc2 -w "$tmp/$pname.pcapng" \
+		>"$tmp/$pname.dumpcap" 2>&1 &
+	dpid=$!
+	sleep 1
+	(cd "$tmp/$pname-c" && SSLKEYLOGFILE="$tmp/$pname.keys" timeout 60 \
+		ip netns exec "$cns" "$picobin" -8 -D -a hq-interop -n test -o out "$@" \
+		10.79.1.2 "$pport" /5000000 >"$tmp/$pname.out" 2>&1)
+	prc=$?
+	sleep 0.5
+	kill "$dpid" && wait "$dpid"
+	"$TRACE" summary "$tmp/$pname.pcapng" --keylog "$tmp/$pname.keys" --port "$pport" --json \
+		>"$tmp/$pname.sum" 2>"$tmp/$pname.err"
+	return $prc
+}
+picobin=${PICOQUICDEMO:-$(dirname "$0")/../../../shared/peers/picoquicdemo}
+if [ ! -x "$picobin" ]; then
+	echo "skip (e) picoquicdemo captures: no picoquicdemo at $picobin (set PICOQUICDEMO)"
+else
+	picobin=$(cd "$(dirname "$picobin")" && pwd)/$(basename "$picobin")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=test -keyout "$tmp/pkey.pem" -out "$tmp/pcert.pem" >/dev/null 2>&1
+	for port in 4434 4435; do
+		retry=""
+		[ "$port" = 4435 ] && retry=-r
+		mkdir -p "$tmp/pico-s$port"
+		# shellcheck disable=SC2086
+		(cd "$tmp/pico-s$port" && exec ip netns exec "$sns" "$picobin" -M $retry \
+			-c "$tmp/pcert.pem" -k "$tmp/pkey.pem" -p "$port" -w "$tmp/www" \
+			>"$tmp/pico-s$port.out" 2>&1) &
+		pids="$pids $!"
+	done
+	sleep 0.5
+	ifindex=$(in_c cat /sys/class/net/vc2/ifindex)
+	name="(e) picoquicdemo multipath transfer decrypts fully"
+	if pico e1 4434 -M -A "10.79.2.1/$ifindex/10.79.2.2" &&
+		grep -q "Enable multipath: Success" "$tmp/e1.out" &&
+		json_true "$tmp/e1.sum" 'j["decrypted"] == j["packets"] > 1000 and j["connections"][0]["multipath"] and [p["path_id"] for p in j["connections"][0]["paths"]] == [0, 1]'; then
+		ok "$name: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%d packets, frames %s" % (j["decrypted"], j["frames"]))' "$tmp/e1.sum")"
+	else
+		not_ok "$name" "picoquicdemo: $(tail -2 "$tmp/e1.out")" "$(cat "$tmp/e1.err")" \
+			"$(head -c 600 "$tmp/e1.sum")"
+	fi
+	name="(e) picoquicdemo with Retry (a new ClientHello after it) decrypts fully"
+	if pico e2 4435 && json_true "$tmp/e2.sum" 'j["decrypted"] == j["packets"] > 1000'; then
+		ok "$name"
+	else
+		not_ok "$name" "picoquicdemo: $(tail -2 "$tmp/e2.out")" "$(cat "$tmp/e2.err")" \
+			"$(head -c 600 "$tmp/e2.sum")"
+	fi
+fi
+
+finish

@@ -1,0 +1,369 @@
+/*
+ * From UDP datagrams to decrypted QUIC packets, with lib/quic's header
+ * decoding, header protection and AEAD: coalesced packets walked by their
+ * Length fields; the connection found by DCID (or by address for empty
+ * CIDs); the keys of the packet's level, direction and, for 1-RTT, key phase
+ * generation on its path; the packet number decoded in the space of its path
+ * ID; GSO super-datagrams split by trying segment sizes until the first
+ * packet's AEAD tag verifies.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+const char *const trace_drop_names[DROP_NREASONS] = {
+	[DROP_UNKNOWN_CONNECTION] = "unknown_connection",
+	[DROP_KEYS_MISSING] = "keys_missing",
+	[DROP_DECRYPTION_FAILED] = "decryption_failed",
+	[DROP_MALFORMED] = "malformed",
+	[DROP_TRUNCATED] = "truncated",
+};
+
+/* One datagram being walked. */
+struct dgram {
+	uint64_t ts;
+	const mpq_addr *src, *dst;
+	const uint8_t *data;
+	size_t len;
+	bool truncated;		/* the capture holds fewer bytes than were sent */
+	bool may_split;		/* a GSO super-datagram may still be split */
+};
+
+/* A packet opened into |work|. */
+struct opened {
+	mpq_pkt_hd hd;
+	uint8_t *payload;
+	size_t payloadlen;
+	int gen;
+};
+
+static uint8_t work[65536 + 64];
+
+static uint16_t port_of(const mpq_addr *ss)
+{
+	return ntohs(((const struct sockaddr_in *)&ss->ss)->sin_port);
+}
+
+static void emit(struct trace *t, struct trace_conn *c, const struct dgram *d, int dir,
+		 uint32_t path_id, const mpq_pkt_hd *hd, const struct opened *o, int drop)
+{
+	struct trace_pkt p = {
+		.conn = c, .dir = dir, .path_id = path_id, .ts = d->ts, .src = d->src,
+		.dst = d->dst, .hd = hd, .payload = o ? o->payload : NULL,
+		.payloadlen = o ? o->payloadlen : 0, .drop = drop,
+	};
+
+	t->packets++;
+	if (c)
+		c->packets++;
+	if (o || drop < 0) {
+		t->decrypted++;
+		if (c)
+			c->decrypted++;
+	} else {
+		t->dropped[drop]++;
+	}
+	if (t->on_packet)
+		t->on_packet(t->user, &p);
+}
+
+/* Removes header protection and decrypts a copy of the packet at |pkt| of
+ * |pktlen| bytes with |hp| for the header and |k| (or, for 1-RTT, the
+ * generation the key phase names). Returns 0 or DROP_*. */
+static int open_with(struct trace *t, struct trace_conn *c, const uint8_t *pkt, size_t pktlen,
+		     const mpq_pkt_hd *hd0, mpq_crypto_keys *k, int64_t largest, uint32_t path_id,
+		     int dir, int gen, struct opened *o)
+{
+	o->hd = *hd0;
+	o->hd.pktlen = pktlen;
+	if (o->hd.type == MPQ_PKT_1RTT)
+		o->hd.len = pktlen - o->hd.pn_offset;
+	memcpy(work, pkt, pktlen);
+	if (mpq_pkt_remove_hp(work, &o->hd, k, largest))
+		return DROP_MALFORMED;
+	if (o->hd.type == MPQ_PKT_1RTT && (gen & 1) != o->hd.key_phase)
+		return DROP_DECRYPTION_FAILED;
+	if (o->hd.type == MPQ_PKT_1RTT) {
+		k = trace_app_keys(t, c, dir, gen);
+		if (!k)
+			return DROP_KEYS_MISSING;
+	}
+	o->gen = gen;
+	if (mpq_pkt_decrypt(work, &o->hd, k, path_id, &o->payload, &o->payloadlen))
+		return DROP_DECRYPTION_FAILED;
+	return 0;
+}
+
+static int64_t *largest_of(struct trace_conn *c, struct trace_path *path, int type, int dir)
+{
+	switch (type) {
+	case MPQ_PKT_INITIAL:
+		return &c->largest_initial[dir];
+	case MPQ_PKT_HANDSHAKE:
+		return &c->largest_handshake[dir];
+	case MPQ_PKT_0RTT:
+		return &c->largest_early;
+	}
+	return &path->largest_pn[dir];
+}
+
+/* Opens a packet of |c|; 1-RTT packets try the path's current key
+ * generation, the next one (a key update) and the previous (reordering). */
+static int open_pkt(struct trace *t, struct trace_conn *c, struct trace_path *path,
+		    const uint8_t *pkt, size_t pktlen, const mpq_pkt_hd *hd, int dir,
+		    uint32_t path_id, struct opened *o)
+{
+	mpq_crypto_keys *k = trace_keys(t, c, hd->type, dir);
+	int64_t largest = *largest_of(c, path, hd->type, dir);
+	int rv;
+
+	if (!k)
+		return DROP_KEYS_MISSING;
+	if (hd->type != MPQ_PKT_1RTT)
+		return open_with(t, c, pkt, pktlen, hd, k, largest, path_id, dir, 0, o);
+	int g = path->gen[dir], tries[3] = {g, g + 1, g - 1};
+	rv = DROP_DECRYPTION_FAILED;
+	for (int i = 0; i < 3; i++) {
+		if (tries[i] < 0)
+			continue;
+		rv = open_with(t, c, pkt, pktlen, hd, k, largest, path_id, dir, tries[i], o);
+		if (rv != DROP_DECRYPTION_FAILED)
+			break;
+	}
+	return rv;
+}
+
+static bool plausible_start(const struct trace *t, const struct trace_conn *c,
+			    const uint8_t *p, size_t left)
+{
+	const struct trace_cid *e;
+
+	if (left < 1 || !(p[0] & 0x40))
+		return false;
+	if (p[0] & 0x80)
+		return true;
+	e = trace_cid_find(t, p + 1, left - 1, -1);
+	return e && e->conn == c;
+}
+
+/* The GSO segment size that opens the short header packet at |off|, or 0:
+ * every segment but the last is that long, so each boundary must look like
+ * the start of a packet of the same connection. */
+static bool segment_opens(struct trace *t, struct trace_conn *c, struct trace_path *path,
+			  const struct dgram *d, size_t off, size_t s, const mpq_pkt_hd *hd,
+			  int dir, uint32_t path_id, struct opened *o)
+{
+	size_t k;
+
+	if (s <= off + 20 || s >= d->len)
+		return false;
+	for (k = s; k < d->len; k += s)
+		if (!plausible_start(t, c, d->data + k, d->len - k))
+			return false;
+	return !open_pkt(t, c, path, d->data + off, s - off, hd, dir, path_id, o);
+}
+
+static size_t find_segment(struct trace *t, struct trace_conn *c, struct trace_path *path,
+			   const struct dgram *d, size_t off, const mpq_pkt_hd *hd, int dir,
+			   uint32_t path_id, struct opened *o)
+{
+	size_t cached = c->seg_size[dir];
+
+	if (cached && segment_opens(t, c, path, d, off, cached, hd, dir, path_id, o))
+		return cached;
+	for (size_t s = off + 21; s < d->len; s++) {
+		if (s != cached && segment_opens(t, c, path, d, off, s, hd, dir, path_id, o)) {
+			c->seg_size[dir] = (uint32_t)s;
+			return s;
+		}
+	}
+	return 0;
+}
+
+static void walk(struct trace *t, const struct dgram *d);
+
+/* Counts a decrypted packet on its path and applies its frames. */
+static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *path,
+		     const struct dgram *d, int dir, uint32_t path_id, struct opened *o)
+{
+	int64_t *largest = largest_of(c, path, o->hd.type, dir);
+	int level = o->hd.type == MPQ_PKT_INITIAL	? LVL_INITIAL
+		    : o->hd.type == MPQ_PKT_HANDSHAKE ? LVL_HANDSHAKE
+						      : LVL_APP;
+	struct trace_pkt p = {
+		.conn = c, .dir = dir, .path_id = path_id, .ts = d->ts, .src = d->src,
+		.dst = d->dst, .hd = &o->hd, .payload = o->payload, .payloadlen = o->payloadlen,
+	};
+
+	if ((int64_t)o->hd.pn > *largest)
+		*largest = (int64_t)o->hd.pn;
+	if (o->hd.type == MPQ_PKT_1RTT && o->gen > path->gen[dir])
+		path->gen[dir] = o->gen;
+	if (!path->seen) {
+		path->seen = true;
+		path->client = *(dir == TO_SERVER ? d->src : d->dst);
+		path->server = *(dir == TO_SERVER ? d->dst : d->src);
+	}
+	path->packets[dir]++;
+	path->bytes[dir] += o->hd.pktlen;
+	if (trace_frames(t, c, &p, level)) {
+		emit(t, c, d, dir, path_id, &o->hd, NULL, DROP_MALFORMED);
+		return;
+	}
+	emit(t, c, d, dir, path_id, &o->hd, o, 0);
+}
+
+/* Unprotected packets: Version Negotiation, and Retry (verified against the
+ * connection's original DCID, whose new DCID then keys the Initials). */
+static void unprotected(struct trace *t, struct trace_conn *c, const struct dgram *d,
+			const uint8_t *pkt, const mpq_pkt_hd *hd, int dir)
+{
+	if (hd->type == MPQ_PKT_RETRY && c) {
+		if (!mpq_pkt_verify_retry(hd->version, &c->odcid, pkt, hd->pktlen)) {
+			emit(t, c, d, dir, 0, hd, NULL, DROP_DECRYPTION_FAILED);
+			return;
+		}
+		trace_cid_add(t, c, &hd->scid, TO_SERVER, 0);
+		trace_conn_retry(c, &hd->scid);
+	}
+	emit(t, c, d, dir, 0, hd, NULL, -1);
+}
+
+/* One packet at |off|; returns the bytes it took (the rest of the datagram
+ * when nothing after it can be read). */
+static size_t packet(struct trace *t, const struct dgram *d, size_t off)
+{
+	const uint8_t *pkt = d->data + off;
+	size_t left = d->len - off;
+	const struct trace_cid *e = NULL;
+	struct trace_conn *c = NULL;
+	struct trace_path *path;
+	uint32_t path_id = 0;
+	struct opened o;
+	mpq_pkt_hd hd;
+	int dir = TO_SERVER, rv;
+
+	if (pkt[0] & 0x80) {
+		rv = mpq_pkt_decode_hd(&hd, pkt, left, 0);
+		if (rv) {
+			memset(&hd, 0, sizeof(hd));
+			emit(t, NULL, d, dir, 0, &hd, NULL, DROP_MALFORMED);
+			return left;
+		}
+		e = trace_cid_find(t, hd.dcid.data, hd.dcid.len, hd.dcid.len);
+		if (!e && hd.type == MPQ_PKT_INITIAL)
+			c = trace_conn_new(t, &hd, d->ts);
+	} else {
+		e = trace_cid_find(t, pkt + 1, left - 1, -1);
+		memset(&hd, 0, sizeof(hd));
+		rv = mpq_pkt_decode_hd(&hd, pkt, left, e ? e->cid.len : 0);
+		if (rv) {
+			emit(t, e ? e->conn : NULL, d, dir, 0, &hd, NULL, DROP_MALFORMED);
+			return left;
+		}
+	}
+	if (e) {
+		c = e->conn;
+		dir = e->dir;
+		path_id = e->path_id;
+	} else if (!c) {
+		c = trace_conn_by_tuple(t, d->src, d->dst, &dir);
+	}
+	if (!c) {
+		emit(t, NULL, d, dir, 0, &hd, NULL, DROP_UNKNOWN_CONNECTION);
+		return hd.pktlen ? hd.pktlen : left;
+	}
+	if (hd.type == MPQ_PKT_VERSION_NEGOTIATION || hd.type == MPQ_PKT_RETRY) {
+		unprotected(t, c, d, pkt, &hd, dir);
+		return hd.pktlen;
+	}
+	if (hd.type != MPQ_PKT_1RTT) {
+		path_id = 0;
+		if (dir == TO_CLIENT)
+			trace_cid_add(t, c, &hd.scid, TO_SERVER, 0);
+	}
+	path = trace_path_get(c, path_id);
+	if (!path) {
+		emit(t, c, d, dir, path_id, &hd, NULL, DROP_MALFORMED);
+		return hd.pktlen;
+	}
+	rv = open_pkt(t, c, path, pkt, hd.pktlen, &hd, dir, path_id, &o);
+	if (rv == DROP_DECRYPTION_FAILED && hd.type == MPQ_PKT_1RTT && d->may_split) {
+		size_t s = find_segment(t, c, path, d, off, &hd, dir, path_id, &o);
+
+		if (s) {
+			accepted(t, c, path, d, dir, path_id, &o);
+			for (size_t seg = s; seg < d->len; seg += s) {
+				struct dgram sub = *d;
+
+				sub.data = d->data + seg;
+				sub.len = d->len - seg < s ? d->len - seg : s;
+				sub.may_split = false;
+				walk(t, &sub);
+			}
+			return left;
+		}
+	}
+	if (rv) {
+		if (rv == DROP_DECRYPTION_FAILED && d->truncated && off + hd.pktlen >= d->len)
+			rv = DROP_TRUNCATED;
+		emit(t, c, d, dir, path_id, &hd, NULL, rv);
+		return hd.pktlen;
+	}
+	accepted(t, c, path, d, dir, path_id, &o);
+	return hd.pktlen;
+}
+
+static void walk(struct trace *t, const struct dgram *d)
+{
+	size_t off = 0;
+
+	if (d->len < 1 || !(d->data[0] & 0x40 || d->data[0] & 0x80)) {
+		t->not_quic++;
+		return;
+	}
+	while (off < d->len) {
+		/* A datagram ends at padding or bytes that are no packet. */
+		if (off && !(d->data[off] & 0x40))
+			break;
+		off += packet(t, d, off);
+	}
+}
+
+void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
+		    const mpq_addr *dst, const uint8_t *data, size_t len,
+		    size_t wirelen)
+{
+	struct dgram d = {ts, src, dst, data, len, len < wirelen, true};
+
+	if (t->port && port_of(src) != t->port && port_of(dst) != t->port)
+		return;
+	if (len > sizeof(work) - 64)
+		len = d.len = sizeof(work) - 64;
+	t->datagrams++;
+	walk(t, &d);
+}
+
+void trace_free(struct trace *t)
+{
+	for (size_t i = 0; i < t->nconns; i++) {
+		struct trace_conn *c = t->conns[i];
+
+		for (int dir = 0; dir < 2; dir++) {
+			mpq_crypto_keys_free(&c->initial[dir]);
+			mpq_crypto_keys_free(&c->handshake[dir]);
+			for (int g = 0; g < c->ngen[dir]; g++)
+				mpq_crypto_keys_free(&c->app[dir][g]);
+		}
+		mpq_crypto_keys_free(&c->early);
+		for (int p = 0; p < TRACE_MAX_PATHS; p++)
+			free(c->paths[p]);
+		free(c->streams);
+		free(c);
+	}
+	free(t->conns);
+	free(t->cids);
+	trace_keylog_free(&t->keys);
+}

@@ -1,0 +1,213 @@
+/*
+ * What decrypted frames teach the decoder: CRYPTO data (the handshake
+ * messages), the CIDs of NEW_CONNECTION_ID and PATH_NEW_CONNECTION_ID (and
+ * the path they belong to), acknowledgements (RTT at the capture point), and
+ * STREAM offsets (bytes sent again). Frames decode with lib/quic's decoder.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+/* Frame kinds counted: the RFC 9000 types (STREAM's eight as one), then the
+ * multipath and ADD_ADDRESS ones, then everything else. */
+static const uint64_t kind_types[] = {
+	MPQ_FT_PADDING, MPQ_FT_PING, MPQ_FT_ACK, MPQ_FT_ACK_ECN, MPQ_FT_RESET_STREAM,
+	MPQ_FT_STOP_SENDING, MPQ_FT_CRYPTO, MPQ_FT_NEW_TOKEN, MPQ_FT_STREAM, MPQ_FT_MAX_DATA,
+	MPQ_FT_MAX_STREAM_DATA, MPQ_FT_MAX_STREAMS_BIDI, MPQ_FT_MAX_STREAMS_UNI,
+	MPQ_FT_DATA_BLOCKED, MPQ_FT_STREAM_DATA_BLOCKED, MPQ_FT_STREAMS_BLOCKED_BIDI,
+	MPQ_FT_STREAMS_BLOCKED_UNI, MPQ_FT_NEW_CONNECTION_ID, MPQ_FT_RETIRE_CONNECTION_ID,
+	MPQ_FT_PATH_CHALLENGE, MPQ_FT_PATH_RESPONSE, MPQ_FT_CONNECTION_CLOSE,
+	MPQ_FT_CONNECTION_CLOSE_APP, MPQ_FT_HANDSHAKE_DONE, MPQ_FT_PATH_ACK, MPQ_FT_PATH_ACK_ECN,
+	MPQ_FT_PATH_ABANDON, MPQ_FT_PATH_STATUS_BACKUP, MPQ_FT_PATH_STATUS_AVAILABLE,
+	MPQ_FT_PATH_NEW_CONNECTION_ID, MPQ_FT_PATH_RETIRE_CONNECTION_ID, MPQ_FT_MAX_PATH_ID,
+	MPQ_FT_PATHS_BLOCKED, MPQ_FT_PATH_CIDS_BLOCKED, MPQ_FT_ADD_ADDRESS, MPQ_FT_REMOVE_ADDRESS,
+};
+#define NKINDS (sizeof(kind_types) / sizeof(kind_types[0]))
+
+/* Extension frames other stacks send that lib/quic does not take (it does
+ * not negotiate them): all varints, so they are skipped by count and
+ * counted after the kinds above. picoquic sends both. */
+static const struct {
+	uint64_t type;
+	int nvarints;
+	const char *name;
+} ext_frames[] = {
+	{0xaf, 4, "ack_frequency"},	/* draft-ietf-quic-ack-frequency */
+	{0x1f, 0, "immediate_ack"},
+	{0x2f5, 1, "time_stamp"},	/* draft-huitema-quic-ts */
+};
+#define NEXT (sizeof(ext_frames) / sizeof(ext_frames[0]))
+
+/* Skips an extension frame at |r|; its kind, or -1 (|r| unchanged). */
+static int extension_frame(mpq_reader *r)
+{
+	mpq_reader x = *r;
+	uint64_t type, v;
+
+	if (mpq_read_varint(&x, &type))
+		return -1;
+	for (size_t i = 0; i < NEXT; i++) {
+		if (ext_frames[i].type != type)
+			continue;
+		for (int k = 0; k < ext_frames[i].nvarints; k++)
+			if (mpq_read_varint(&x, &v))
+				return -1;
+		*r = x;
+		return (int)(NKINDS + i);
+	}
+	return -1;
+}
+
+int trace_frame_kind(uint64_t type)
+{
+	if (type > MPQ_FT_STREAM && type <= (MPQ_FT_STREAM | 7))
+		type = MPQ_FT_STREAM;
+	for (size_t i = 0; i < NKINDS; i++)
+		if (kind_types[i] == type)
+			return (int)i;
+	return -1;
+}
+
+const char *trace_frame_kind_name(int kind)
+{
+	if (kind == TRACE_NFRAME_KINDS - 1)
+		return "unknown";
+	if (kind < 0 || (size_t)kind >= NKINDS + NEXT)
+		return NULL;
+	if ((size_t)kind >= NKINDS)
+		return ext_frames[kind - NKINDS].name;
+	return mpq_frame_name(kind_types[kind]);
+}
+
+static void crypto_data(struct trace_conn *c, int dir, int level, uint64_t offset,
+			const uint8_t *data, size_t len)
+{
+	struct trace_crypto *cr = &c->crypto[dir][level];
+	int rv;
+
+	if (offset > cr->filled || offset + len <= cr->filled)
+		return; /* a gap (kept for a retransmission) or nothing new */
+	size_t skip = cr->filled - (size_t)offset, n = len - skip;
+	if (n > sizeof(cr->buf) - cr->filled)
+		n = sizeof(cr->buf) - cr->filled;
+	memcpy(cr->buf + cr->filled, data + skip, n);
+	cr->filled += n;
+	rv = trace_tls_read(&c->tls, cr->buf + cr->parsed, cr->filled - cr->parsed,
+			    dir == TO_CLIENT);
+	if (rv > 0)
+		cr->parsed += (size_t)rv;
+}
+
+/* RTT at the capture point: from an ack-eliciting packet to the
+ * acknowledgement of it as largest, in the other direction on its path. */
+static void ack(struct trace_conn *c, const struct trace_pkt *p, const mpq_frame_ack *a,
+		uint64_t path_id)
+{
+	int sent_dir = !p->dir;
+	struct trace_path *path;
+	struct trace_sent *s;
+	double sample;
+
+	if (path_id >= TRACE_MAX_PATHS || !a->nranges || !(path = c->paths[path_id]))
+		return;
+	s = &path->sent[sent_dir][a->ranges[0].largest % TRACE_RTT_RING];
+	if (s->pn != a->ranges[0].largest + 1 || p->ts < s->ts)
+		return;
+	sample = (double)(p->ts - s->ts) / 1e6;
+	s->pn = 0; /* one sample per packet */
+	if (!path->has_rtt[sent_dir])
+		path->srtt_ms[sent_dir] = sample;
+	else
+		path->srtt_ms[sent_dir] = 0.875 * path->srtt_ms[sent_dir] + 0.125 * sample;
+	path->has_rtt[sent_dir] = true;
+}
+
+static int stream(struct trace_conn *c, struct trace_path *path, uint64_t id, uint64_t offset,
+		  size_t len)
+{
+	struct trace_stream *s = NULL;
+	uint64_t end = offset + len;
+
+	for (size_t i = 0; i < c->nstreams; i++)
+		if (c->streams[i].id == id)
+			s = &c->streams[i];
+	if (!s) {
+		if (c->nstreams == c->streams_cap) {
+			size_t cap = c->streams_cap ? c->streams_cap * 2 : 16;
+			struct trace_stream *n = realloc(c->streams, cap * sizeof(*n));
+
+			if (!n)
+				return -1;
+			c->streams = n;
+			c->streams_cap = cap;
+		}
+		s = &c->streams[c->nstreams++];
+		*s = (struct trace_stream){id, 0};
+	}
+	if (offset < s->end)
+		path->retransmitted_bytes += (end < s->end ? end : s->end) - offset;
+	if (end > s->end)
+		s->end = end;
+	return 0;
+}
+
+int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level)
+{
+	struct trace_path *path = c->paths[p->path_id];
+	bool eliciting = false;
+	mpq_reader r;
+
+	mpq_reader_init(&r, p->payload, p->payloadlen);
+	while (mpq_reader_left(&r)) {
+		mpq_frame fr;
+		int kind;
+
+		if (mpq_frame_decode(&fr, &r)) {
+			kind = extension_frame(&r);
+			if (kind < 0) {
+				/* Frames after one we cannot size are lost; the
+				 * packet itself was decrypted. */
+				t->frames[TRACE_NFRAME_KINDS - 1]++;
+				break;
+			}
+			t->frames[kind]++;
+			eliciting = true;
+			continue;
+		}
+		kind = trace_frame_kind(fr.type);
+		t->frames[kind >= 0 ? kind : TRACE_NFRAME_KINDS - 1]++;
+		eliciting |= mpq_frame_is_ack_eliciting(fr.type);
+		switch (fr.type) {
+		case MPQ_FT_CRYPTO:
+			crypto_data(c, p->dir, level, fr.crypto.offset, fr.crypto.data,
+				    fr.crypto.len);
+			break;
+		case MPQ_FT_NEW_CONNECTION_ID:
+		case MPQ_FT_PATH_NEW_CONNECTION_ID:
+			/* The sender's CID: packets to the sender carry it. */
+			if (fr.new_cid.path_id < TRACE_MAX_PATHS &&
+			    trace_cid_add(t, c, &fr.new_cid.cid, !p->dir,
+					  (uint32_t)fr.new_cid.path_id))
+				return DROP_MALFORMED;
+			break;
+		case MPQ_FT_ACK:
+		case MPQ_FT_ACK_ECN:
+			if (level == LVL_APP)
+				ack(c, p, &fr.ack, 0);
+			break;
+		case MPQ_FT_PATH_ACK:
+		case MPQ_FT_PATH_ACK_ECN:
+			ack(c, p, &fr.ack, fr.ack.path_id);
+			break;
+		default:
+			if ((fr.type & ~7ULL) == MPQ_FT_STREAM &&
+			    stream(c, path, fr.stream.stream_id, fr.stream.offset, fr.stream.len))
+				return DROP_MALFORMED;
+		}
+	}
+	if (eliciting && level == LVL_APP)
+		path->sent[p->dir][p->hd->pn % TRACE_RTT_RING] =
+			(struct trace_sent){p->hd->pn + 1, p->ts};
+	return 0;
+}

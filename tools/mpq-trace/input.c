@@ -1,0 +1,124 @@
+/*
+ * The capture's records through the link/IP/UDP decoder to the QUIC decoder,
+ * in timestamp order: a capture of several interfaces (dumpcap -i A -i B)
+ * holds each interface's packets in batches, so a CID issued on one path can
+ * come after packets that use it on another. The secrets of every Decryption
+ * Secrets Block are read first (they are found by client random, so a block
+ * anywhere serves the whole file).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/tool.h"
+#include "input.h"
+#include "udpdecode.h"
+
+struct feed {
+	struct trace_input *in;
+	struct trace *t;
+	struct queued *recs;
+	size_t n, cap;
+};
+
+struct queued {
+	struct cap_record rec;
+	size_t seq;		/* file order, for equal timestamps */
+};
+
+static int collect(void *user, const struct cap_record *rec)
+{
+	struct feed *f = user;
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		struct queued *r = realloc(f->recs, cap * sizeof(*r));
+
+		if (!r)
+			return MPQ_ERR_NOMEM;
+		f->recs = r;
+		f->cap = cap;
+	}
+	f->recs[f->n] = (struct queued){*rec, f->n};
+	f->n++;
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+
+	if (x->rec.ts_ns != y->rec.ts_ns)
+		return x->rec.ts_ns < y->rec.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void decode(struct feed *f, const struct cap_record *rec)
+{
+	struct cap_udp u;
+	int rv = cap_udp_decode(rec->linktype, rec->data, rec->caplen, &u);
+
+	if (rv == CAP_UDP_MALFORMED) {
+		f->in->malformed_frames++;
+		return;
+	}
+	if (rv) {
+		f->in->other++;
+		return;
+	}
+	f->in->udp++;
+	trace_datagram(f->t, rec->ts_ns, &u.src, &u.dst, u.payload, u.len, u.wirelen);
+}
+
+static int on_secrets(void *user, uint32_t type, const uint8_t *data, size_t len)
+{
+	struct feed *f = user;
+
+	if (type != MPQ_PCAPNG_SECRETS_TLS)
+		return 0;
+	return trace_keylog_add(&f->t->keys, (const char *)data, len) ? MPQ_ERR_NOMEM : 0;
+}
+
+int trace_input_run(struct trace_input *in, struct trace *t)
+{
+	struct feed f = {in, t, NULL, 0, 0};
+	struct cap_sink sink = {collect, on_secrets, &f};
+	uint8_t *buf;
+	size_t len;
+	int rv;
+
+	if (in->keylog) {
+		rv = trace_keylog_load(&t->keys, in->keylog);
+		if (rv) {
+			tool_err("%s: %s", in->keylog, rv == -1 ? strerror(errno) : "out of memory");
+			return TOOL_EXIT_USAGE;
+		}
+		if (t->keys.lines && !t->keys.n)
+			tool_warn("%s: no TLS 1.3 secrets in %llu lines", in->keylog,
+				  (unsigned long long)t->keys.lines);
+	}
+	rv = cap_load(in->capture, &buf, &len);
+	if (rv) {
+		tool_err("%s: %s", in->capture, cap_strerror(rv));
+		return TOOL_EXIT_USAGE;
+	}
+	rv = cap_read(buf, len, &sink, &in->st);
+	if (rv && !in->st.records) {
+		tool_err("%s: %s", in->capture, cap_strerror(rv));
+		free(f.recs);
+		free(buf);
+		return TOOL_EXIT_USAGE;
+	}
+	qsort(f.recs, f.n, sizeof(f.recs[0]), by_time);
+	for (size_t i = 0; i < f.n; i++)
+		decode(&f, &f.recs[i].rec);
+	free(f.recs);
+	free(buf);
+	if (rv)
+		tool_warn("%s: %s after %llu records; the rest is skipped", in->capture,
+			  cap_strerror(rv), (unsigned long long)in->st.records);
+	if (in->st.truncated)
+		tool_warn("%s: the last record is truncated (capture cut short); %llu records read",
+			  in->capture, (unsigned long long)in->st.records);
+	return TOOL_EXIT_OK;
+}

@@ -1,0 +1,158 @@
+/*
+ * mpq-trace's decoder: the connections seen in a capture, their CIDs, keys,
+ * packet number spaces and per-path counters. decrypt.c feeds it datagrams;
+ * conns.c keeps connections and keys; frames.c applies what decrypted frames
+ * teach (CIDs, handshake, acknowledgements, stream offsets); summary.c
+ * reports.
+ */
+#ifndef MPQ_TRACE_TRACE_H
+#define MPQ_TRACE_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "keylog.h"
+#include "mpq/conn.h"
+#include "quic/frame.h"
+#include "quic/packet.h"
+#include "tlsmsg.h"
+
+#define TRACE_MAX_PATHS 16
+#define TRACE_MAX_GEN 64	/* 1-RTT key generations followed per direction */
+#define TRACE_RTT_RING 1024	/* ack-eliciting packets remembered per path and direction */
+#define TRACE_CRYPTO_BUF 16384	/* handshake bytes kept per level and direction */
+#define TRACE_NFRAME_KINDS 64
+
+/* Directions: packets to the server (sent by the client) and to the client. */
+enum { TO_SERVER = 0, TO_CLIENT = 1 };
+
+/* Why a packet was not decrypted (the keys of summary's undecryptable_reasons). */
+enum trace_drop {
+	DROP_UNKNOWN_CONNECTION,	/* no connection has this DCID */
+	DROP_KEYS_MISSING,		/* no key log lines for this connection or level */
+	DROP_DECRYPTION_FAILED,		/* the keys did not open it (wrong keys, corruption) */
+	DROP_MALFORMED,			/* header or frames do not parse */
+	DROP_TRUNCATED,			/* cut by the capture's snap length */
+	DROP_NREASONS,
+};
+
+struct trace_sent {
+	uint64_t pn;		/* +1, 0 = empty */
+	uint64_t ts;
+};
+
+struct trace_path {
+	bool seen;
+	mpq_addr client, server;
+	uint64_t packets[2], bytes[2];
+	int64_t largest_pn[2];
+	int gen[2];			/* 1-RTT key generation in use on this path */
+	uint64_t retransmitted_bytes;
+	struct trace_sent sent[2][TRACE_RTT_RING];
+	double srtt_ms[2];		/* capture point to the peer in that direction and back */
+	bool has_rtt[2];
+};
+
+struct trace_stream {
+	uint64_t id, end;		/* highest offset seen */
+};
+
+struct trace_crypto {
+	uint8_t buf[TRACE_CRYPTO_BUF];
+	size_t filled, parsed;
+};
+
+enum { LVL_INITIAL, LVL_HANDSHAKE, LVL_APP, LVL_N };
+
+struct trace_conn {
+	mpq_cid odcid, initial_dcid;
+	uint32_t version;
+	uint64_t first_ts;
+	struct trace_tls tls;
+	int cipher;			/* enum mpq_cipher, once known */
+	mpq_crypto_keys initial[2], handshake[2], early;
+	bool have_initial, have_handshake[2], have_early;
+	mpq_crypto_keys app[2][TRACE_MAX_GEN];
+	int ngen[2];
+	int64_t largest_initial[2], largest_handshake[2], largest_early;
+	struct trace_crypto crypto[2][LVL_N];
+	struct trace_path *paths[TRACE_MAX_PATHS];	/* by path ID, allocated when seen */
+	struct trace_stream *streams;
+	size_t nstreams, streams_cap;
+	uint64_t packets, decrypted;
+	uint32_t seg_size[2];		/* GSO segment size last found */
+	void *out;			/* the qlog writer's state */
+};
+
+struct trace_cid {
+	mpq_cid cid;
+	struct trace_conn *conn;
+	int dir;			/* packets carrying it as DCID go this way */
+	uint32_t path_id;
+};
+
+/* What the decoder tells its consumer (qlog) about each packet. */
+struct trace_pkt {
+	struct trace_conn *conn;	/* NULL for unknown connections */
+	int dir;
+	uint32_t path_id;
+	uint64_t ts;
+	const mpq_addr *src, *dst;
+	const mpq_pkt_hd *hd;
+	const uint8_t *payload;		/* decrypted frames; NULL when dropped */
+	size_t payloadlen;
+	int drop;			/* enum trace_drop when payload is NULL */
+};
+
+struct trace {
+	struct trace_keylog keys;
+	struct trace_conn **conns;
+	size_t nconns, conns_cap;
+	struct trace_cid *cids;
+	size_t ncids, cids_cap;
+	uint64_t packets, decrypted, dropped[DROP_NREASONS];
+	uint64_t frames[TRACE_NFRAME_KINDS];	/* by frame kind, see trace_frame_kind */
+	uint64_t datagrams, not_quic;
+	uint16_t port;			/* 0: every UDP datagram; else only this port */
+	void (*on_packet)(void *user, const struct trace_pkt *p);
+	void (*on_conn_new)(void *user, struct trace_conn *c);
+	void *user;
+};
+
+extern const char *const trace_drop_names[DROP_NREASONS];
+
+/* decrypt.c: one UDP datagram of the capture. */
+void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
+		    const mpq_addr *dst, const uint8_t *data, size_t len,
+		    size_t wirelen);
+void trace_free(struct trace *t);
+
+/* conns.c */
+struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_t ts);
+int trace_cid_add(struct trace *t, struct trace_conn *c, const mpq_cid *cid, int dir,
+		  uint32_t path_id);
+/* The CID entry a datagram's DCID names: exact for long headers, a prefix
+ * match (longest first) for short ones. */
+const struct trace_cid *trace_cid_find(const struct trace *t, const uint8_t *dcid, size_t avail,
+				       int exact_len);
+struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *src,
+				       const mpq_addr *dst, int *dir);
+/* Keys of a level and direction, derived from the key log on first use.
+ * NULL when the secrets are not known. */
+mpq_crypto_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir);
+/* 1-RTT keys of generation |gen|, derived by key updates as needed. */
+mpq_crypto_keys *trace_app_keys(struct trace *t, struct trace_conn *c, int dir, int gen);
+void trace_conn_retry(struct trace_conn *c, const mpq_cid *new_dcid);
+/* The path |id| of |c|, created on first use; NULL when out of range or memory. */
+struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
+
+/* frames.c: what the decrypted frames of one packet teach. Returns 0 or
+ * DROP_MALFORMED. */
+int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p,
+		 int level);
+int trace_frame_kind(uint64_t type);
+const char *trace_frame_kind_name(int kind);
+
+#endif
