@@ -1,0 +1,242 @@
+#!/bin/sh
+# The testbed and its link emulator, as root: testbed/mpq-testbed brings up
+# two emulated paths (namespaces of a name of this run), and udp_probe
+# measures what mpq-linkemu does to them:
+#   delay d: the RTT grows by 2d within 0.5 ms (median of 200 probes, against
+#     the same probes with no delay, for d = 5 and 20 ms; the raw RTT printed);
+#   jitter: no datagram overtakes another unless "reorder" is asked;
+#   rate r: the throughput of a sender 1.5x faster is r within 3 % (r counts
+#     Ethernet frames: a 1200-byte datagram is 1242 bytes on the link), and
+#     the drop-tail queue drops the excess (a 120 ms queue, so that a sender
+#     descheduled on a busy machine does not leave the link idle);
+#   loss p (Bernoulli, one direction): the losses of 4000 probes fall in the
+#     binomial 99 % interval; Gilbert-Elliott: the mean loss in its interval
+#     and losses in bursts of about 1/r;
+#   a path set down stops delivery within 1 ms and up brings it back;
+#   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
+#   nothing; down clears a crashed run's leftovers; no root, one line.
+#   tests/net/test-linkemu.sh [BINDIR]     (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces"
+need_tools ip python3 timeout
+probe=$BIN/../tests/net/udp_probe
+tb=$(cd "$(dirname "$0")/../../testbed" && pwd)/mpq-testbed
+name=tle$$
+other=tlx$$
+tmp=$(mktemp -d)
+export BIN MPQ_TESTBED_RUN="$tmp/run"
+cleanup() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null
+	done
+	"$tb" down --name "$name" 2>/dev/null
+	"$tb" down --name "$other" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pids=""
+
+trap 'exit 1' INT TERM
+# The probes wait for the scheduler no longer than the emulator does.
+rt=""
+chrt -f 5 true 2>/dev/null && rt="chrt -f 5"
+in_c() { ip netns exec "$name-c" $rt "$@"; }
+in_s() { ip netns exec "$name-s" $rt "$@"; }
+set_link() { "$tb" set --name "$name" "$@" >"$tmp/set.out"; }
+field() { # KEY LINE...: the value after KEY
+	key=$1
+	shift
+	echo "$@" | awk -v k="$key" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'
+}
+
+if "$tb" up --name "$name" --paths 2 --link1 "delay 0" --link2 "rate 20mbit queue 300kB" \
+	>"$tmp/up.out" 2>&1; then
+	ok "mpq-testbed up: 2 paths ($(grep -c '^path' "$tmp/up.out") listed)"
+else
+	not_ok "mpq-testbed up" "$(cat "$tmp/up.out")"
+	finish
+fi
+ip netns exec "$name-s" $rt "$probe" echo 7000 >/dev/null 2>&1 &
+pids="$!"
+# Wait for the echo to listen (a probe lost before then waits 1 s).
+for _ in $(seq 10); do
+	[ "$(field received "$(in_c "$probe" rtt 10.100.1.2 7000 1 1000)")" = 1 ] && break
+done
+
+# ---- addresses: both paths, both families ----
+good=""
+for a in 10.100.1.2 10.100.2.2 fd00:100:1::2 fd00:100:2::2; do
+	r=$(in_c timeout 10 "$probe" rtt "$a" 7000 20 1000)
+	[ "$(field received "$r")" = 20 ] && good="$good $a"
+done
+if [ "$good" = " 10.100.1.2 10.100.2.2 fd00:100:1::2 fd00:100:2::2" ]; then
+	ok "probes echo over both paths, IPv4 and IPv6"
+else
+	not_ok "probes echo over both paths, IPv4 and IPv6" "answered:$good"
+fi
+
+# ---- delay ----
+median() { field median_us "$(in_c timeout 10 "$probe" rtt 10.100.1.2 7000 200 2000)"; }
+base=$(median)
+for d in 5 20; do
+	set_link 1 delay "${d}ms"
+	m=$(median)
+	if [ -n "$m" ] && [ -n "$base" ] &&
+		awk -v m="$m" -v b="$base" -v d="$d" 'BEGIN { e = (m - b) / 1000 - 2 * d; exit !(e <= 0.5 && e >= -0.5) }'; then
+		ok "delay ${d} ms: RTT $(awk -v m="$m" 'BEGIN { printf "%.2f", m / 1000 }') ms, $(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.2f", (m - b) / 1000 }') ms over no delay ($base us)"
+	else
+		not_ok "delay ${d} ms: RTT grows by $((2 * d)) ms within 0.5 ms" "median $m us, without delay $base us"
+	fi
+done
+
+# ---- jitter: in order unless reorder ----
+reorders() { # SPEC...: datagrams overtaken over path 1 with that link
+	set_link 1 delay 5ms "$@"
+	in_s timeout 20 "$probe" sink 7001 300 >"$tmp/sink.out" &
+	sp=$!
+	sleep 0.2
+	in_c timeout 10 "$probe" send 10.100.1.2 7001 100 2000 8
+	wait "$sp"
+	field reordered "$(cat "$tmp/sink.out")"
+}
+in_order=$(reorders jitter 4ms noreorder)
+mixed=$(reorders jitter 4ms reorder)
+if [ "$in_order" = 0 ] && [ "${mixed:-0}" -gt 0 ]; then
+	ok "jitter 4 ms keeps the order (0 of 2000 overtaken); with reorder $mixed overtaken"
+else
+	not_ok "jitter keeps the order unless reorder" "overtaken: $in_order without, $mixed with"
+fi
+set_link 1 delay 0 jitter 0 noreorder
+
+# ---- rate ----
+in_s timeout 30 "$probe" sink 7001 500 >"$tmp/sink.out" &
+sp=$!
+sleep 0.2
+in_c timeout 20 "$probe" send 10.100.2.2 7001 1200 6000 30
+wait "$sp"
+got=$(field rate_bps "$(cat "$tmp/sink.out")")
+want=$(awk 'BEGIN { printf "%.0f", 20e6 * 1200 / 1242 }')
+qdrops=$(field queue= "$("$tb" status --name "$name" | grep "^path 2 ab" | tr '=' ' ' | sed 's/queue /queue= /')")
+if [ -n "$got" ] && awk -v g="$got" -v w="$want" 'BEGIN { exit !(g >= w * 0.97 && g <= w * 1.03) }'; then
+	ok "rate 20 Mbit/s: $(awk -v g="$got" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s of UDP payload (want $(awk -v w="$want" 'BEGIN { printf "%.2f", w / 1e6 }') within 3 %)"
+else
+	not_ok "rate 20 Mbit/s within 3 %" "got $got bit/s, want $want" "$(cat "$tmp/sink.out")"
+fi
+if [ "${qdrops:-0}" -gt 0 ]; then
+	ok "the drop-tail queue dropped the excess ($qdrops frames)"
+else
+	not_ok "the drop-tail queue dropped the excess" "$("$tb" status --name "$name")"
+fi
+
+# ---- loss ----
+# inside LOST N LO HI: LOST of N within [LO, HI] (fractions of N)
+inside() { awk -v x="$1" -v n="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(x >= n * lo && x <= n * hi) }'; }
+binom99() { # P N VAR_FACTOR: the 99 % interval of a loss rate, as "LO HI"
+	awk -v p="$1" -v n="$2" -v f="$3" 'BEGIN { h = 2.576 * sqrt(f * p * (1 - p) / n); printf "%f %f", p - h, p + h }'
+}
+n=4000
+set_link 1 ab loss 10%
+r=$(in_c timeout 20 "$probe" rtt 10.100.1.2 7000 $n 200)
+lost=$((n - $(field received "$r")))
+# shellcheck disable=SC2046
+if inside "$lost" $n $(binom99 0.1 $n 1); then
+	ok "loss 10 %: $lost of $n lost (99 % interval $(binom99 0.1 $n 1 | awk -v n=$n '{ printf "%.0f..%.0f", $1 * n, $2 * n }'))"
+else
+	not_ok "loss 10 % inside the binomial 99 % interval" "$lost of $n lost: $r"
+fi
+# Gilbert-Elliott p = 5 %, r = 20 %, all lost in the bad state: 20 % lost
+# on average in bursts of 1 / r = 5; the chain's correlation widens the
+# interval by (1 + l) / (1 - l), l = 1 - p - r.
+set_link 1 ab ge 5%/20%/100%/0%
+r=$(in_c timeout 20 "$probe" rtt 10.100.1.2 7000 $n 200)
+lost=$((n - $(field received "$r")))
+bursts=$(field bursts "$r")
+# shellcheck disable=SC2046
+if inside "$lost" $n $(binom99 0.2 $n 7) &&
+	awk -v l="$lost" -v b="$bursts" 'BEGIN { exit !(b > 0 && l / b >= 3.5 && l / b <= 7) }'; then
+	ok "Gilbert-Elliott: $lost of $n lost in $bursts bursts ($(awk -v l="$lost" -v b="$bursts" 'BEGIN { printf "%.1f", l / b }') per burst, want 5)"
+else
+	not_ok "Gilbert-Elliott: 20 % lost in bursts of about 5" "$lost of $n in $bursts bursts: $r"
+fi
+set_link 1 ab loss 0
+
+# ---- path down and up ----
+set_link 1 delay 2ms
+in_s timeout 20 "$probe" sink 7001 1500 >"$tmp/sink.out" &
+sp=$!
+sleep 0.2
+in_c timeout 10 "$probe" send 10.100.1.2 7001 100 20000 8 &
+cp=$!
+sleep 0.5
+"$tb" set --name "$name" 1 down >"$tmp/down.out"
+t_down=$(sed -n 's/^t_ns=//p' "$tmp/down.out")
+wait "$cp"
+wait "$sp"
+last=$(field last_us "$(cat "$tmp/sink.out")")
+if [ -n "$t_down" ] && [ -n "$last" ] &&
+	awk -v l="$last" -v t="$t_down" 'BEGIN { exit !(l * 1000 < t + 1000000) }'; then
+	ok "path down: the last datagram arrived $(awk -v l="$last" -v t="$t_down" 'BEGIN { printf "%.3f", (l * 1000 - t) / 1e6 }') ms after (held ones dropped: $(grep '^ab' "$tmp/down.out" | tr ' ' '\n' | sed -n 's/^down=//p'))"
+else
+	not_ok "path down stops delivery within 1 ms" "down at $t_down ns, last arrival $last us"
+fi
+r=$(in_c timeout 10 "$probe" rtt 10.100.1.2 7000 20 1000)
+set_link 1 up
+r2=$(in_c timeout 10 "$probe" rtt 10.100.1.2 7000 20 1000)
+if [ "$(field received "$r")" = 0 ] && [ "$(field received "$r2")" = 20 ]; then
+	ok "path down: 0 of 20 probes answered; up again: 20 of 20"
+else
+	not_ok "path down then up" "down: $r" "up: $r2"
+fi
+
+# ---- several testbeds, interruption, leftovers, root ----
+"$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1
+r=$(ip netns exec "$other-c" "$probe" rtt 10.100.1.2 7000 5 1000 2>&1)
+# The echo runs in the first testbed only: the second's server has none.
+if [ -n "$(ip netns list | grep "^$other-r1")" ] && [ -n "$(ip netns list | grep "^$name-r1")" ] &&
+	[ "$(field received "$r")" = 0 ]; then
+	ok "a second testbed ($other) beside the first, separate"
+else
+	not_ok "a second testbed beside the first" "$(cat "$tmp/other.out")" "$r"
+fi
+if "$tb" up --name "$other" >"$tmp/again.out" 2>&1; then
+	not_ok "up refuses a testbed that is up" "$(cat "$tmp/again.out")"
+else
+	ok "up refuses a testbed that is up: $(cat "$tmp/again.out")"
+fi
+# A crashed run: its emulator killed, its state directory gone.
+for pid in $(ip netns pids "$other-r1"); do kill -9 "$pid"; done
+rm -rf "$MPQ_TESTBED_RUN/$other"
+"$tb" down --name "$other"
+if [ -z "$(ip netns list | grep "^$other-")" ]; then
+	ok "down clears a crashed run's namespaces"
+else
+	not_ok "down clears a crashed run's namespaces" "$(ip netns list | grep "^$other-")"
+fi
+"$tb" up --name "$other" --paths 8 >/dev/null 2>&1 &
+upid=$!
+sleep 0.5
+kill -TERM "$upid"
+wait "$upid"
+sleep 0.2
+if [ -z "$(ip netns list | grep "^$other-")" ] && [ ! -e "$MPQ_TESTBED_RUN/$other" ]; then
+	ok "an up interrupted (SIGTERM) leaves nothing"
+else
+	not_ok "an up interrupted leaves nothing" "$(ip netns list | grep "^$other-")"
+fi
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tb" up --name "$other" 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "needs root"; then
+	ok "without root: one line, exit 1 ($out)"
+else
+	not_ok "without root: one line" "exit $rc: $out"
+fi
+
+"$tb" down --name "$name"
+if [ -z "$(ip netns list | grep "^$name-")" ]; then
+	ok "mpq-testbed down removes every namespace"
+else
+	not_ok "mpq-testbed down removes every namespace" "$(ip netns list | grep "^$name-")"
+fi
+finish

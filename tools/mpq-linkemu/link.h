@@ -1,0 +1,84 @@
+/*
+ * One direction of an emulated link (DESIGN.md "Link emulation in the
+ * testbed"): what happens to a frame that enters it at a given time. The
+ * model is pure arithmetic on the caller's clock and the link's own random
+ * generator, so it is the same whatever moves the frames.
+ *
+ * A frame is first lost or not (Bernoulli, or Gilbert-Elliott with its two
+ * states), then serialized at the rate behind the frames before it (the
+ * drop-tail queue is what waits to be serialized: refused when it would
+ * hold more than its bytes or its time), then propagated for the delay plus
+ * a uniform jitter. Without "reorder" a frame never leaves before the one
+ * ahead of it (the jitter only ever holds a frame longer).
+ */
+#ifndef MPQ_LINKEMU_LINK_H
+#define MPQ_LINKEMU_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct emu_link_cfg {
+	uint64_t delay_ns;
+	uint64_t jitter_ns;	/* uniform in [-jitter, +jitter] around the delay */
+	bool reorder;		/* jitter may let a frame overtake another */
+	double loss;		/* Bernoulli loss probability */
+	bool ge;		/* Gilbert-Elliott instead of Bernoulli */
+	double ge_p;		/* P(good -> bad) per frame */
+	double ge_r;		/* P(bad -> good) per frame */
+	double ge_bad_loss;	/* loss probability in the bad state */
+	double ge_good_loss;	/* loss probability in the good state */
+	uint64_t rate_bps;	/* bits per second of frame bytes; 0: no limit */
+	uint64_t queue_bytes;	/* drop-tail limit in bytes, or */
+	uint64_t queue_ns;	/* in time to drain; neither: 100 ms */
+	bool down;		/* drops every frame, and drops what it held */
+} emu_link_cfg;
+
+typedef struct emu_link_stats {
+	uint64_t forwarded;	/* frames sent on */
+	uint64_t forwarded_bytes;
+	uint64_t dropped_loss;
+	uint64_t dropped_queue;	/* drop-tail, or no memory to hold the frame */
+	uint64_t dropped_down;
+	uint64_t send_errors;	/* the outgoing leg refused the frame */
+} emu_link_stats;
+
+typedef struct emu_link {
+	emu_link_cfg cfg;
+	emu_link_stats stats;
+	bool ge_bad;		/* Gilbert-Elliott state */
+	uint64_t free_ns;	/* when the serializer is idle again */
+	uint64_t last_depart_ns;
+	uint64_t rng[4];	/* xoshiro256** */
+} emu_link;
+
+enum emu_verdict {
+	EMU_PASS,
+	EMU_DROP_LOSS,
+	EMU_DROP_QUEUE,
+	EMU_DROP_DOWN,
+};
+
+void emu_link_init(emu_link *l, uint64_t seed);
+
+/* Decides the fate of a frame of |len| bytes arriving at |now_ns|; on
+ * EMU_PASS *depart_ns is when it leaves. Counts drops. */
+enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
+				uint64_t *depart_ns);
+
+/*
+ * Applies the tokens of a link specification to cfg[0] (a to b) and cfg[1]
+ * (b to a): "delay T", "jitter T", "reorder", "noreorder", "loss P",
+ * "ge P/R[/BAD[/GOOD]]", "rate R", "queue N", "up", "down", and the
+ * selectors "ab", "ba", "both" for the tokens after them. T is a time
+ * (10ms, 250us, 1s, 5ns; a bare number is ms), P a probability (1% or
+ * 0.01), R a rate (50mbit, 500kbit, 1gbit, a bare number is bit/s), N a size
+ * (64kB, 1500B, 1MB, KiB, MiB) or a time. Returns 0, or -1 with a message
+ * in err; the cfgs are then unchanged.
+ */
+int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen);
+
+/* "forwarded=N bytes=N loss=N queue=N down=N send_errors=N" */
+int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s);
+
+#endif

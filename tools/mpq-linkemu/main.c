@@ -1,0 +1,376 @@
+/*
+ * mpq-linkemu: the testbed's link emulator (DESIGN.md "Link emulation in the
+ * testbed"). Runs in a router namespace between two legs, A (towards the
+ * client) and B (towards the server), and forwards every frame from one to
+ * the other through an emulated link per direction (link.h): loss, rate
+ * with a drop-tail queue, delay and jitter. The frames it holds wait in a
+ * heap keyed by departure time (heldq.h); one thread, one clock read per
+ * batch, ppoll until the next departure.
+ *
+ *   mpq-linkemu [--ctl PATH] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]
+ *   mpq-linkemu ctl PATH [LINK OPTIONS... | stats]
+ *
+ * A control socket (a Unix seqpacket socket at PATH) takes link options
+ * while running ("down", "ab rate 5mbit", ...) and "stats"; each answers
+ * with the time it was applied (t_ns=, CLOCK_MONOTONIC) and the counters of
+ * both directions. SIGUSR1 prints them on stdout, as
+ * does the exit on SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/tool.h"
+#include "heldq.h"
+#include "link.h"
+#include "port.h"
+
+#define HELD_MAX 65536		/* frames held per direction */
+#define CTL_MAX 4096
+#define CTL_ARGS 64
+
+static volatile sig_atomic_t stop, dump;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct dir {
+	const char *name;	/* "ab", "ba" */
+	emu_port *in, *out;
+	emu_link link;
+	heldq held;
+} dir;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mpq-linkemu [--ctl PATH] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]\n"
+		"       mpq-linkemu ctl PATH [LINK OPTIONS... | stats]\n"
+		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
+		"  delay T  jitter T  reorder|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
+		"  rate R  queue SIZE|T  up|down\n"
+		"  T: 10ms 250us 1s; P: 1%% or 0.01; R: 50mbit 500kbit; SIZE: 64kB 1500B 1MiB\n");
+}
+
+static int fmt_stats(char *buf, size_t len, dir *d)
+{
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		emu_port *in = d[i].in;
+
+		in->ops->update_stats(in);
+		n += snprintf(buf + n, len - (size_t)n, "%s ", d[i].name);
+		n += emu_link_fmt_stats(buf + n, len - (size_t)n, &d[i].link.stats);
+		n += snprintf(buf + n, len - (size_t)n,
+			      " held=%zu rx_dropped=%" PRIu64 " rx_truncated=%" PRIu64 "\n",
+			      d[i].held.n, in->rx_dropped, in->rx_truncated);
+	}
+	return n;
+}
+
+/* Sends what is due in |d|; frames the leg refuses are counted and freed. */
+static void release(dir *d, uint64_t now)
+{
+	struct iovec iov[EMU_BATCH];
+	emu_frame *f[EMU_BATCH];
+	int n;
+
+	do {
+		int sent;
+
+		for (n = 0; n < EMU_BATCH && (f[n] = heldq_pop_due(&d->held, now)); n++)
+			iov[n] = (struct iovec){f[n]->data, f[n]->len};
+		if (!n)
+			return;
+		sent = d->out->ops->send(d->out, iov, n);
+		if (sent < 0)
+			sent = 0;
+		for (int i = 0; i < n; i++) {
+			if (i < sent) {
+				d->link.stats.forwarded++;
+				d->link.stats.forwarded_bytes += f[i]->len - d->out->hdr_len;
+			} else {
+				d->link.stats.send_errors++;
+			}
+			free(f[i]);
+		}
+	} while (n == EMU_BATCH);
+}
+
+/* Reads a batch from d's leg and admits each frame to d's link. */
+static int admit_batch(dir *d, uint64_t now)
+{
+	uint32_t len[EMU_BATCH];
+	int n = d->in->ops->recv(d->in, len, EMU_BATCH);
+
+	for (int i = 0; i < n; i++) {
+		uint64_t depart;
+		emu_frame *f;
+
+		if (emu_link_admit(&d->link, now, len[i] - d->in->hdr_len, &depart) != EMU_PASS)
+			continue;
+		f = malloc(sizeof(*f) + len[i]);
+		if (!f || heldq_push(&d->held, depart, f)) {
+			free(f);
+			d->link.stats.dropped_queue++;
+			continue;
+		}
+		f->len = len[i];
+		memcpy(f->data, d->in->bufs[i], len[i]);
+	}
+	return n;
+}
+
+/* Splits a control message into words, in place. */
+static int split_words(char *s, char **argv, int max)
+{
+	int n = 0;
+
+	for (char *save = NULL, *w = strtok_r(s, " \t\n", &save); w && n < max;
+	     w = strtok_r(NULL, " \t\n", &save))
+		argv[n++] = w;
+	return n;
+}
+
+/* Applies link options to both directions; a "down" drops what is held. */
+static int apply(dir *d, int argc, char **argv, char *err, size_t errlen)
+{
+	emu_link_cfg cfg[2] = {d[0].link.cfg, d[1].link.cfg};
+
+	if (emu_link_parse(cfg, argc, argv, err, errlen))
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		d[i].link.cfg = cfg[i];
+		if (cfg[i].down)
+			d[i].link.stats.dropped_down += heldq_flush(&d[i].held);
+	}
+	return 0;
+}
+
+static void serve_ctl(int lfd, dir *d)
+{
+	struct timeval tv = {.tv_usec = 200000};
+	char msg[CTL_MAX], reply[CTL_MAX], *argv[CTL_ARGS];
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), argc;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	/* A client that connects and says nothing stalls the links this long at most. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, msg, sizeof(msg) - 1, 0);
+	if (n > 0) {
+		msg[n] = 0;
+		argc = split_words(msg, argv, CTL_ARGS);
+		if ((argc == 1 && !strcmp(argv[0], "stats")) ||
+		    apply(d, argc, argv, reply, sizeof(reply)) == 0) {
+			int k = snprintf(reply, sizeof(reply), "t_ns=%" PRIu64 "\n", now_ns());
+
+			fmt_stats(reply + k, sizeof(reply) - (size_t)k, d);
+		} else {
+			strcat(reply, "\n");
+		}
+		send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 8)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* mpq-linkemu ctl PATH WORDS...: sends the words, prints the answer. */
+static int ctl_client(int argc, char **argv)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char msg[CTL_MAX] = "", reply[CTL_MAX];
+	ssize_t n;
+	int fd;
+
+	if (argc < 2 || strlen(argv[1]) >= sizeof(sun.sun_path)) {
+		usage(stderr);
+		return TOOL_EXIT_USAGE;
+	}
+	strcpy(sun.sun_path, argv[1]);
+	for (int i = 2; i < argc; i++) {
+		if (strlen(msg) + strlen(argv[i]) + 2 > sizeof(msg)) {
+			tool_err("control message too long");
+			return TOOL_EXIT_USAGE;
+		}
+		strcat(msg, argv[i]);
+		strcat(msg, " ");
+	}
+	if (argc == 2)
+		strcpy(msg, "stats");
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    send(fd, msg, strlen(msg), 0) < 0 || (n = recv(fd, reply, sizeof(reply) - 1, 0)) <= 0) {
+		tool_err("%s: %s", argv[1], strerror(errno));
+		return TOOL_EXIT_FAIL;
+	}
+	reply[n] = 0;
+	fputs(reply, stdout);
+	close(fd);
+	return strchr(reply, '=') ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
+}
+
+static void set_realtime(void)
+{
+	struct sched_param sp = {.sched_priority = 10};
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		tool_warn("--rt: %s (running without)", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	const char *ctl_path = NULL;
+	uint64_t seed = 0;
+	bool rt = false, seeded = false;
+	emu_port legs[2] = {{.ops = &emu_port_packet, .fd = -1}, {.ops = &emu_port_packet, .fd = -1}};
+	dir d[2] = {{.name = "ab", .in = &legs[0], .out = &legs[1]},
+		    {.name = "ba", .in = &legs[1], .out = &legs[0]}};
+	char err[256], buf[CTL_MAX];
+	struct sigaction sa = {.sa_handler = on_signal};
+	int i = 1, ctl_fd = -1;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_client(argc - 1, argv + 1);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--ctl") && i + 1 < argc) {
+			ctl_path = argv[++i];
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			seed = strtoull(argv[++i], NULL, 0);
+			seeded = true;
+		} else if (!strcmp(argv[i], "--rt")) {
+			rt = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return TOOL_EXIT_OK;
+		} else {
+			usage(stderr);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	if (argc - i < 2) {
+		usage(stderr);
+		return TOOL_EXIT_USAGE;
+	}
+	if (!seeded)
+		tool_rand((uint8_t *)&seed, sizeof(seed), NULL);
+	emu_link_init(&d[0].link, seed);
+	emu_link_init(&d[1].link, seed ^ 0x5bd1e995ull);
+	if (apply(d, argc - i - 2, argv + i + 2, err, sizeof(err))) {
+		tool_err("%s", err);
+		return TOOL_EXIT_USAGE;
+	}
+	for (int k = 0; k < 2; k++) {
+		heldq_init(&d[k].held, HELD_MAX);
+		if (legs[k].ops->open(&legs[k], argv[i + k])) {
+			tool_err("%s: %s", argv[i + k], strerror(errno));
+			return TOOL_EXIT_FAIL;
+		}
+	}
+	if (ctl_path && (ctl_fd = ctl_listen(ctl_path)) < 0) {
+		tool_err("%s: %s", ctl_path, strerror(errno));
+		return TOOL_EXIT_FAIL;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* Wake up when the next frame is due, not up to 50 us later. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	if (rt)
+		set_realtime();
+	printf("forwarding %s <-> %s (%s)\n", argv[i], argv[i + 1], legs[0].ops->name);
+	fflush(stdout);
+
+	while (!stop) {
+		struct pollfd pfd[3] = {{legs[0].fd, POLLIN, 0}, {legs[1].fd, POLLIN, 0},
+					{ctl_fd, POLLIN, 0}};
+		uint64_t now = now_ns(), next;
+		struct timespec ts, *tsp = NULL;
+
+		release(&d[0], now);
+		release(&d[1], now);
+		next = heldq_next(&d[0].held) < heldq_next(&d[1].held) ?
+		       heldq_next(&d[0].held) : heldq_next(&d[1].held);
+		if (next != UINT64_MAX) {
+			uint64_t wait = next > now ? next - now : 0;
+
+			ts = (struct timespec){(time_t)(wait / 1000000000ull),
+					       (long)(wait % 1000000000ull)};
+			tsp = &ts;
+		}
+		if (ppoll(pfd, ctl_fd >= 0 ? 3 : 2, tsp, NULL) < 0 && errno != EINTR) {
+			tool_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (dump) {
+			dump = 0;
+			fmt_stats(buf, sizeof(buf), d);
+			fputs(buf, stdout);
+			fflush(stdout);
+		}
+		now = now_ns();
+		for (int k = 0; k < 2; k++) {
+			/* A few batches, then the departures get their turn. */
+			for (int b = 0; b < 4 && admit_batch(&d[k], now) == EMU_BATCH; b++)
+				;
+		}
+		if (pfd[2].revents & POLLIN)
+			serve_ctl(ctl_fd, d);
+	}
+	fmt_stats(buf, sizeof(buf), d);
+	fputs(buf, stdout);
+	for (int k = 0; k < 2; k++) {
+		legs[k].ops->close(&legs[k]);
+		heldq_free(&d[k].held);
+	}
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+		unlink(ctl_path);
+	}
+	return TOOL_EXIT_OK;
+}
