@@ -31,6 +31,12 @@
 
 #define MAX_IFACES 16
 #define POLL_MS 100
+/* Packets wait this long before they are written: the endpoint whose key log
+ * this is may log a secret a little after the peer's packet that needs it
+ * crossed the interface (a server logs the client's 1-RTT secret once the
+ * client's Finished arrived, which the client sent with 1-RTT packets). */
+#define HOLD_MS 300
+#define HOLD_MAX (64u << 20)	/* bytes held at most; beyond, the oldest go out */
 
 struct capture_opts {
 	const char *ifaces;
@@ -143,8 +149,17 @@ struct iface {
 	int fd;
 };
 
+/* A packet held back for HOLD_MS: this header, then |caplen| bytes. */
+struct held {
+	uint64_t arrived_ms;	/* CLOCK_MONOTONIC */
+	uint64_t ts_ns;
+	uint32_t id, caplen, origlen;
+};
+
 struct capture {
 	struct capture_opts o;
+	uint8_t *hold;		/* packets waiting, oldest first */
+	size_t hold_len, hold_start;
 	struct iface ifaces[MAX_IFACES];
 	int n_ifaces;
 	mpq_pcapng *w;
@@ -166,7 +181,11 @@ static int open_iface(struct capture *c, struct iface *f)
 		return TOOL_EXIT_FAIL;
 	}
 	pcap_set_snaplen(f->p, (int)c->o.snaplen);
-	pcap_set_immediate_mode(f->p, 1);
+	/* Not immediate mode: libpcap then uses TPACKET_V2, a ring of slots of
+	 * the snaplen each (64 of 256 kB in 16 MB), which a burst overruns;
+	 * TPACKET_V3 fills blocks and hands them over at the latest after the
+	 * timeout, well within HOLD_MS. */
+	pcap_set_timeout(f->p, POLL_MS / 2);
 	pcap_set_buffer_size(f->p, 16 << 20);
 	pcap_set_tstamp_precision(f->p, PCAP_TSTAMP_PRECISION_NANO);
 	if (pcap_activate(f->p) < 0) {
@@ -203,18 +222,48 @@ static int open_iface(struct capture *c, struct iface *f)
 	return 0;
 }
 
+static uint64_t now_ms(void);
+
+/* Writes the held packets that arrived before |before_ms| (all: UINT64_MAX),
+ * after the key log lines known now. */
+static void write_held(struct capture *c, uint64_t before_ms)
+{
+	if (!c->write_err)
+		c->write_err = keytail_poll(&c->keys, c->w);
+	while (c->hold_start < c->hold_len && !c->write_err) {
+		struct held h;
+
+		memcpy(&h, c->hold + c->hold_start, sizeof(h));
+		if (h.arrived_ms >= before_ms)
+			break;
+		c->write_err = mpq_pcapng_packet(c->w, h.id, h.ts_ns,
+						 c->hold + c->hold_start + sizeof(h), h.caplen,
+						 h.origlen);
+		c->hold_start += sizeof(h) + h.caplen;
+	}
+	if (c->hold_start == c->hold_len)
+		c->hold_start = c->hold_len = 0;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct capture *c = (struct capture *)user;
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+	struct held hd = {
+		.arrived_ms = now_ms(),
+		.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec,
+		.id = c->cur->id, .caplen = h->caplen, .origlen = h->len,
+	};
 
 	if (c->o.count && c->packets >= c->o.count)
 		return;
-	if (!c->write_err)
-		c->write_err = keytail_poll(&c->keys, c->w);
-	if (!c->write_err)
-		c->write_err = mpq_pcapng_packet(c->w, c->cur->id, ts, data, h->caplen, h->len);
 	c->packets++;
+	if (c->hold_len + sizeof(hd) + h->caplen > HOLD_MAX) {
+		/* Full: make room by writing the oldest, then start over. */
+		write_held(c, UINT64_MAX);
+	}
+	memcpy(c->hold + c->hold_len, &hd, sizeof(hd));
+	memcpy(c->hold + c->hold_len + sizeof(hd), data, h->caplen);
+	c->hold_len += sizeof(hd) + h->caplen;
 }
 
 static uint64_t now_ms(void)
@@ -257,9 +306,14 @@ static void run(struct capture *c)
 				c->write_err = MPQ_ERR_INTERNAL;
 			}
 		}
+		write_held(c, now_ms() - HOLD_MS);
 		if (n == 0 && !c->write_err)
 			c->write_err = mpq_pcapng_flush(c->w);
 	}
+	/* Let a last secret arrive, then write everything. */
+	if (c->hold_len && !stop_signal)
+		usleep(HOLD_MS * 1000);
+	write_held(c, UINT64_MAX);
 }
 
 static void report(struct capture *c)
@@ -270,13 +324,14 @@ static void report(struct capture *c)
 		struct pcap_stat ps;
 
 		if (c->ifaces[i].p && pcap_stats(c->ifaces[i].p, &ps) == 0)
-			dropped += ps.ps_drop + ps.ps_ifdrop;
+			dropped += ps.ps_drop; /* ps_ifdrop: the interface's, not ours */
 	}
 	fprintf(stderr, "%s: %llu packets on %s to %s, %llu key log lines embedded", "mpq-trace",
 		(unsigned long long)c->packets, c->o.ifaces, c->o.out,
 		(unsigned long long)c->keys.lines);
 	if (dropped)
-		fprintf(stderr, ", %llu dropped by the kernel", (unsigned long long)dropped);
+		fprintf(stderr, ", %llu lost (the capture buffer was full)",
+			(unsigned long long)dropped);
 	fprintf(stderr, "\n");
 }
 
@@ -311,10 +366,16 @@ int trace_cmd_capture(int argc, char **argv)
 	n = tool_split_list("-i", c.o.ifaces, buf, sizeof(buf), names, MAX_IFACES);
 	if (n < 0)
 		return TOOL_EXIT_USAGE;
+	c.hold = malloc(HOLD_MAX);
+	if (!c.hold) {
+		tool_err("out of memory");
+		return TOOL_EXIT_FAIL;
+	}
 	rv = mpq_pcapng_open(&c.w, c.o.out);
 	if (rv < 0) {
 		tool_err("-w %s: %s", c.o.out,
 			 rv == MPQ_ERR_NOT_FOUND ? "no such directory" : strerror(errno));
+		free(c.hold);
 		return TOOL_EXIT_USAGE;
 	}
 	c.keys.path = c.o.keylog;
@@ -328,7 +389,6 @@ int trace_cmd_capture(int argc, char **argv)
 	if (rv == 0) {
 		fprintf(stderr, "mpq-trace: capturing on %s to %s\n", c.o.ifaces, c.o.out);
 		run(&c);
-		keytail_poll(&c.keys, c.w);
 		report(&c);
 	}
 	for (int i = 0; i < c.n_ifaces; i++)
@@ -339,6 +399,7 @@ int trace_cmd_capture(int argc, char **argv)
 		rv = rv ? rv : TOOL_EXIT_FAIL;
 	}
 	free(c.keys.part);
+	free(c.hold);
 	if (c.keys.fd >= 0)
 		close(c.keys.fd);
 	return rv;
