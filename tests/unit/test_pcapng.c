@@ -4,6 +4,7 @@
  * installed) reads the file as written: interfaces, timestamps to the
  * nanosecond, lengths and the UDP inside raw IP packets. */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "mpq/mpq.h"
 #include "mpq/io/frame_hdr.h"
 #include "mpq/io/netaddr.h"
+#include "mpq/io/capture_pcap.h"
 #include "mpq/io/pcapng.h"
 
 #define MAXN 16
@@ -327,6 +329,93 @@ static void test_tshark_reads(void **state)
 	unlink(path);
 }
 
+static void put_record(mpq_capture_pcap *c, bool sent, uint32_t ifindex, const char *src,
+		       const char *dst, const char *payload, const uint8_t *frame, size_t flen)
+{
+	const mpq_capture *hook = mpq_capture_pcap_hook(c);
+	mpq_addr s, d;
+	mpq_capture_dgram r = {
+		.ts_ns = TS0, .ifindex = ifindex, .sent = sent, .src = &s, .dst = &d,
+		.data = (const uint8_t *)payload, .len = strlen(payload),
+		.frame = frame, .frame_len = flen,
+	};
+
+	assert_int_equal(mpq_addr_parse(&s, src), 0);
+	assert_int_equal(mpq_addr_parse(&d, dst), 0);
+	hook->dgram(hook->user_data, &r);
+}
+
+/* The UDP datagram in raw IPv4 packet |p|: addresses, ports, payload. */
+static void assert_udp4(const uint8_t *p, uint32_t len, const char *src, uint16_t sport,
+			const char *dst, uint16_t dport, const char *payload)
+{
+	struct in_addr a;
+
+	assert_int_equal(len, 28 + strlen(payload));
+	assert_int_equal(p[0], 0x45);
+	assert_int_equal(p[9], 17);
+	inet_pton(AF_INET, src, &a);
+	assert_memory_equal(p + 12, &a, 4);
+	inet_pton(AF_INET, dst, &a);
+	assert_memory_equal(p + 16, &a, 4);
+	assert_int_equal(p[20] << 8 | p[21], sport);
+	assert_int_equal(p[22] << 8 | p[23], dport);
+	assert_memory_equal(p + 28, payload, strlen(payload));
+}
+
+/* --pcap's writer: raw IP built from the record's addresses, the source and
+ * interface of a send that names neither learned from a receive, Ethernet
+ * frames as they are on an interface block of their own, and a received
+ * datagram held until the next send, behind the secrets logged meanwhile
+ * (what processing it derived). */
+static void test_capture_pcap(void **state)
+{
+	char path[] = "/tmp/test_pcapng.XXXXXX";
+	uint8_t eth[60] = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5}, *b;
+	uint32_t lo = if_nametoindex("lo");
+	mpq_capture_pcap *c;
+	struct parsed p;
+	size_t n;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0 && lo > 0);
+	close(fd);
+	assert_int_equal(mpq_capture_pcap_open(&c, path), 0);
+	put_record(c, true, lo, "127.0.0.1:4433", "127.0.0.2:5555", "initial", NULL, 0);
+	put_record(c, false, lo, "127.0.0.2:5555", "127.0.0.1:4433", "handshake", NULL, 0);
+	mpq_capture_pcap_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET 00 11");
+	put_record(c, true, 0, "0.0.0.0:4433", "127.0.0.2:5555", "finished", NULL, 0);
+	put_record(c, false, lo, "127.0.0.2:5555", "127.0.0.1:4433", "", eth, sizeof(eth));
+	assert_int_equal(mpq_capture_pcap_close(c), 0);
+
+	b = slurp(path, &n);
+	parse(b, n, &p);
+	assert_int_equal(p.n_if, 2);
+	assert_int_equal(p.linktype[0], MPQ_LINKTYPE_RAW);
+	assert_int_equal(p.linktype[1], MPQ_LINKTYPE_ETHERNET);
+	assert_string_equal(p.name[0], "lo");
+	assert_string_equal(p.name[1], "lo");
+	assert_int_equal(p.n_dsb, 1);
+	assert_string_equal(p.secrets, "SERVER_HANDSHAKE_TRAFFIC_SECRET 00 11\n");
+	assert_int_equal(p.n_pkt, 4);
+	assert_int_equal(p.pkt_after_secrets[0], 0);
+	assert_int_equal(p.pkt_after_secrets[1], 1);	/* held behind the secret */
+	assert_udp4(p.pkt_data[0], p.pkt_caplen[0], "127.0.0.1", 4433, "127.0.0.2", 5555,
+		    "initial");
+	assert_udp4(p.pkt_data[1], p.pkt_caplen[1], "127.0.0.2", 5555, "127.0.0.1", 4433,
+		    "handshake");
+	assert_udp4(p.pkt_data[2], p.pkt_caplen[2], "127.0.0.1", 4433, "127.0.0.2", 5555,
+		    "finished");
+	assert_int_equal(p.pkt_if[2], 0);
+	assert_int_equal(p.pkt_if[3], 1);
+	assert_int_equal(p.pkt_caplen[3], sizeof(eth));
+	assert_memory_equal(p.pkt_data[3], eth, sizeof(eth));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(p.pkt_ts[i], TS0);
+	free(b);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_tshark_reads),
+		cmocka_unit_test(test_capture_pcap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
