@@ -15,8 +15,12 @@
 #   (d) a truncated capture, a file that is not a capture, wrong keys, keys
 #       for only one of two connections: one clear line each, exit 2 only
 #       where nothing could be read, everything else still decrypted;
-#   (e) a multipath picoquicdemo transfer (with Retry) decrypts fully, when
-#       ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
+#   (f) mpq-trace qlog of (b), of (b) with wrong keys and of the two
+#       connections: one file per connection named by its ODCID, as many
+#       packet events as packets (undecryptable ones as packet_dropped with
+#       the reason), path_id and a tuple_assigned per path;
+#   (e) a multipath picoquicdemo transfer and one with Retry decrypt fully,
+#       when ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
 # Exit 77 (skipped) without root, ip, dumpcap or tshark. Prints
 # "N passed, N failed" last.
 #   tests/net/test-mpq-trace.sh [BINDIR]     (default: build/bin)
@@ -255,6 +259,59 @@ then
 else
 	not_ok "$name" "captures failed: $(cat "$tmp/d2.err" "$tmp/d3.err" | tail -3)"
 fi
+
+# ---- (f) qlog ----
+# qlog.py DIR SUMMARY: one ODCID.sqlog per connection of the summary, JSON-SEQ
+# with the quic-13 header and vantage point network; per connection, as many
+# packet events (sent, received, dropped) as the summary counts packets and
+# as many sent/received as it decrypted; with multipath, path_id on every
+# 1-RTT packet event and a tuple_assigned per path ID. Prints the counts.
+cat >"$tmp/qlog.py" <<'PY'
+import collections, glob, json, os, sys
+d, summary = sys.argv[1:3]
+s = json.load(open(summary))
+files = sorted(glob.glob(os.path.join(d, "*.sqlog")))
+assert sorted(os.path.basename(f)[:-6] for f in files) == sorted(c["odcid"] for c in s["connections"]), files
+out = []
+for c in s["connections"]:
+    recs = open(os.path.join(d, c["odcid"] + ".sqlog"), "rb").read().split(b"\x1e")
+    assert recs[0] == b"", "no RS first"
+    hdr = json.loads(recs[1])
+    assert hdr["file_schema"] == "urn:ietf:params:qlog:file:sequential", hdr
+    assert hdr["trace"]["vantage_point"]["type"] == "network", hdr
+    assert hdr["trace"]["event_schemas"] == ["urn:ietf:params:qlog:events:quic-13"], hdr
+    ev = [json.loads(r) for r in recs[2:]]
+    names = collections.Counter(e["name"] for e in ev)
+    pk = [e for e in ev if e["name"] in ("quic:packet_sent", "quic:packet_received")]
+    drop = [e for e in ev if e["name"] == "quic:packet_dropped"]
+    assert len(pk) + len(drop) == c["packets"] and len(pk) == c["decrypted"], (names, c["packets"], c["decrypted"])
+    times = [e["time"] for e in ev]
+    assert times == sorted(times), "events out of order"
+    tuples = sorted(e["data"]["tuple_id"] for e in ev if e["name"] == "quic:tuple_assigned")
+    paths = sorted(str(p["path_id"]) for p in c["paths"])
+    assert tuples == paths, "tuples %s, paths %s" % (tuples, paths)
+    if c["multipath"]:
+        one = [e for e in pk if e["data"]["header"]["packet_type"] == "1RTT"]
+        assert all("path_id" in e["data"] for e in one), "1RTT event without path_id"
+        seen = sorted({e["data"]["path_id"] for e in one})
+        assert [str(x) for x in seen] == paths, "path_id %s" % seen
+    reasons = collections.Counter(e["data"].get("trigger") for e in drop)
+    out.append("%s: %d packet events, %d dropped %s, tuples %s" % (c["odcid"], len(pk), len(drop), dict(reasons), tuples))
+print("; ".join(out))
+PY
+for case in b:b.keys d-wrong:d-wrong.keys d23:d2.keys; do
+	cap=${case%%:*} keys=${case#*:}
+	[ "$cap" = d-wrong ] && cap=b
+	mkdir -p "$tmp/ql-${case%%:*}"
+	if "$TRACE" qlog "$tmp/$cap.pcapng" --keylog "$tmp/$keys" -o "$tmp/ql-${case%%:*}" \
+		2>"$tmp/ql.err" &&
+		"$TRACE" summary "$tmp/$cap.pcapng" --keylog "$tmp/$keys" --json >"$tmp/ql.sum" 2>/dev/null &&
+		python3 "$tmp/qlog.py" "$tmp/ql-${case%%:*}" "$tmp/ql.sum" >"$tmp/ql.check" 2>&1; then
+		ok "(f) qlog of ${case%%:*}: $(cat "$tmp/ql.check")"
+	else
+		not_ok "(f) qlog of ${case%%:*}" "$(cat "$tmp/ql.err" "$tmp/ql.check" | tail -4)"
+	fi
+done
 
 # ---- (e) picoquic: multipath; Retry ----
 # pico NAME SERVER-PORT CLIENT-ARGS...: a fetch of 5 MB by picoquicdemo

@@ -5,5 +5,6 @@
 int trace_cmd_capture(int argc, char **argv);
 int trace_cmd_inject(int argc, char **argv);
 int trace_cmd_summary(int argc, char **argv);
+int trace_cmd_qlog(int argc, char **argv);
 
 #endif

@@ -46,13 +46,19 @@ static uint16_t port_of(const mpq_addr *ss)
 	return ntohs(((const struct sockaddr_in *)&ss->ss)->sin_port);
 }
 
+static mpq_frame frames[TRACE_MAX_FRAMES];
+
+/* Counts a packet and hands it to the consumer; |o| NULL with |drop| -1 is
+ * a packet without protection (Retry, Version Negotiation). */
 static void emit(struct trace *t, struct trace_conn *c, const struct dgram *d, int dir,
-		 uint32_t path_id, const mpq_pkt_hd *hd, const struct opened *o, int drop)
+		 uint32_t path_id, const mpq_pkt_hd *hd, const struct opened *o, size_t nframes,
+		 int drop)
 {
 	struct trace_pkt p = {
 		.conn = c, .dir = dir, .path_id = path_id, .ts = d->ts, .src = d->src,
 		.dst = d->dst, .hd = hd, .payload = o ? o->payload : NULL,
-		.payloadlen = o ? o->payloadlen : 0, .drop = drop,
+		.payloadlen = o ? o->payloadlen : 0, .frames = frames, .nframes = nframes,
+		.drop = drop,
 	};
 
 	t->packets++;
@@ -208,11 +214,13 @@ static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *p
 	}
 	path->packets[dir]++;
 	path->bytes[dir] += o->hd.pktlen;
-	if (trace_frames(t, c, &p, level)) {
-		emit(t, c, d, dir, path_id, &o->hd, NULL, DROP_MALFORMED);
+	size_t nframes;
+
+	if (trace_frames(t, c, &p, level, frames, &nframes)) {
+		emit(t, c, d, dir, path_id, &o->hd, NULL, 0, DROP_MALFORMED);
 		return;
 	}
-	emit(t, c, d, dir, path_id, &o->hd, o, 0);
+	emit(t, c, d, dir, path_id, &o->hd, o, nframes, 0);
 }
 
 /* Unprotected packets: Version Negotiation, and Retry (verified against the
@@ -222,13 +230,13 @@ static void unprotected(struct trace *t, struct trace_conn *c, const struct dgra
 {
 	if (hd->type == MPQ_PKT_RETRY && c) {
 		if (!mpq_pkt_verify_retry(hd->version, &c->odcid, pkt, hd->pktlen)) {
-			emit(t, c, d, dir, 0, hd, NULL, DROP_DECRYPTION_FAILED);
+			emit(t, c, d, dir, 0, hd, NULL, 0, DROP_DECRYPTION_FAILED);
 			return;
 		}
 		trace_cid_add(t, c, &hd->scid, TO_SERVER, 0);
 		trace_conn_retry(c, &hd->scid);
 	}
-	emit(t, c, d, dir, 0, hd, NULL, -1);
+	emit(t, c, d, dir, 0, hd, NULL, 0, -1);
 }
 
 /* One packet at |off|; returns the bytes it took (the rest of the datagram
@@ -249,7 +257,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 		rv = mpq_pkt_decode_hd(&hd, pkt, left, 0);
 		if (rv) {
 			memset(&hd, 0, sizeof(hd));
-			emit(t, NULL, d, dir, 0, &hd, NULL, DROP_MALFORMED);
+			emit(t, NULL, d, dir, 0, &hd, NULL, 0, DROP_MALFORMED);
 			return left;
 		}
 		e = trace_cid_find(t, hd.dcid.data, hd.dcid.len, hd.dcid.len);
@@ -260,7 +268,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 		memset(&hd, 0, sizeof(hd));
 		rv = mpq_pkt_decode_hd(&hd, pkt, left, e ? e->cid.len : 0);
 		if (rv) {
-			emit(t, e ? e->conn : NULL, d, dir, 0, &hd, NULL, DROP_MALFORMED);
+			emit(t, e ? e->conn : NULL, d, dir, 0, &hd, NULL, 0, DROP_MALFORMED);
 			return left;
 		}
 	}
@@ -272,7 +280,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 		c = trace_conn_by_tuple(t, d->src, d->dst, &dir);
 	}
 	if (!c) {
-		emit(t, NULL, d, dir, 0, &hd, NULL, DROP_UNKNOWN_CONNECTION);
+		emit(t, NULL, d, dir, 0, &hd, NULL, 0, DROP_UNKNOWN_CONNECTION);
 		return hd.pktlen ? hd.pktlen : left;
 	}
 	if (hd.type == MPQ_PKT_VERSION_NEGOTIATION || hd.type == MPQ_PKT_RETRY) {
@@ -286,7 +294,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 	}
 	path = trace_path_get(c, path_id);
 	if (!path) {
-		emit(t, c, d, dir, path_id, &hd, NULL, DROP_MALFORMED);
+		emit(t, c, d, dir, path_id, &hd, NULL, 0, DROP_MALFORMED);
 		return hd.pktlen;
 	}
 	rv = open_pkt(t, c, path, pkt, hd.pktlen, &hd, dir, path_id, &o);
@@ -309,7 +317,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 	if (rv) {
 		if (rv == DROP_DECRYPTION_FAILED && d->truncated && off + hd.pktlen >= d->len)
 			rv = DROP_TRUNCATED;
-		emit(t, c, d, dir, path_id, &hd, NULL, rv);
+		emit(t, c, d, dir, path_id, &hd, NULL, 0, rv);
 		return hd.pktlen;
 	}
 	accepted(t, c, path, d, dir, path_id, &o);

@@ -152,12 +152,14 @@ static int stream(struct trace_conn *c, struct trace_path *path, uint64_t id, ui
 	return 0;
 }
 
-int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level)
+int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
+		 mpq_frame *out, size_t *nout)
 {
 	struct trace_path *path = c->paths[p->path_id];
 	bool eliciting = false;
 	mpq_reader r;
 
+	*nout = 0;
 	mpq_reader_init(&r, p->payload, p->payloadlen);
 	while (mpq_reader_left(&r)) {
 		mpq_frame fr;
@@ -177,6 +179,8 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 		}
 		kind = trace_frame_kind(fr.type);
 		t->frames[kind >= 0 ? kind : TRACE_NFRAME_KINDS - 1]++;
+		if (*nout < TRACE_MAX_FRAMES)
+			out[(*nout)++] = fr;
 		eliciting |= mpq_frame_is_ack_eliciting(fr.type);
 		switch (fr.type) {
 		case MPQ_FT_CRYPTO:

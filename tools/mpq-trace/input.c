@@ -122,3 +122,16 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 			  in->capture, (unsigned long long)in->st.records);
 	return TOOL_EXIT_OK;
 }
+
+int trace_input_args(struct trace_input *in, struct trace *t, const char *cmd, int argc,
+		     char **argv, int first, const char *keylog, uint64_t port)
+{
+	if (argc - first != 1) {
+		tool_err("%s: give one CAPTURE (see --help)", cmd);
+		return TOOL_EXIT_USAGE;
+	}
+	in->capture = argv[first];
+	in->keylog = keylog;
+	t->port = (uint16_t)port;
+	return 0;
+}

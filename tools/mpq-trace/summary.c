@@ -22,12 +22,8 @@ struct summary_opts {
 
 #define O struct summary_opts
 static const struct tool_option summary_options[] = {
-	{"keylog", NULL, 0, "FILE", TOOL_O_STR(O, keylog),
-	 .help = "TLS key log (SSLKEYLOGFILE format); the capture's own\n"
-		 "Decryption Secrets Blocks are used too"},
+	TRACE_INPUT_OPTIONS(O),
 	{"json", NULL, 0, NULL, TOOL_O_TRUE(O, json), .help = "print one JSON object"},
-	{"port", NULL, 0, "N", TOOL_O_UINT(O, port, 1, 65535),
-	 .help = "only datagrams to or from this UDP port (default: all)"},
 	TOOL_OPTION_HELP,
 	TOOL_OPTION_END,
 };
@@ -245,14 +241,9 @@ int trace_cmd_summary(int argc, char **argv)
 	rv = tool_parse(&summary_command, &o, argc, argv, &first);
 	if (rv != TOOL_PARSE_OK)
 		return rv;
-	if (argc - first != 1) {
-		tool_err("summary: give one CAPTURE (see --help)");
-		return TOOL_EXIT_USAGE;
-	}
-	in.capture = argv[first];
-	in.keylog = o.keylog;
-	t.port = (uint16_t)o.port;
-	rv = trace_input_run(&in, &t);
+	rv = trace_input_args(&in, &t, "summary", argc, argv, first, o.keylog, o.port);
+	if (!rv)
+		rv = trace_input_run(&in, &t);
 	if (rv == TOOL_EXIT_OK) {
 		if (o.json)
 			print_json(&t);

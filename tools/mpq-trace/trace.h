@@ -24,6 +24,7 @@
 #define TRACE_RTT_RING 1024	/* ack-eliciting packets remembered per path and direction */
 #define TRACE_CRYPTO_BUF 16384	/* handshake bytes kept per level and direction */
 #define TRACE_NFRAME_KINDS 64
+#define TRACE_MAX_FRAMES 256	/* frames of one packet handed to the consumer */
 
 /* Directions: packets to the server (sent by the client) and to the client. */
 enum { TO_SERVER = 0, TO_CLIENT = 1 };
@@ -103,6 +104,8 @@ struct trace_pkt {
 	const mpq_pkt_hd *hd;
 	const uint8_t *payload;		/* decrypted frames; NULL when dropped */
 	size_t payloadlen;
+	const mpq_frame *frames;	/* the frames decoded (the first TRACE_MAX_FRAMES) */
+	size_t nframes;
 	int drop;			/* enum trace_drop when payload is NULL */
 };
 
@@ -148,10 +151,11 @@ void trace_conn_retry(struct trace_conn *c, const mpq_cid *new_dcid);
 /* The path |id| of |c|, created on first use; NULL when out of range or memory. */
 struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
 
-/* frames.c: what the decrypted frames of one packet teach. Returns 0 or
- * DROP_MALFORMED. */
-int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p,
-		 int level);
+/* frames.c: what the decrypted frames of one packet teach; the frames
+ * decoded go to |out| (at most TRACE_MAX_FRAMES, their count in *nout).
+ * Returns 0 or DROP_MALFORMED (out of memory). */
+int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
+		 mpq_frame *out, size_t *nout);
 int trace_frame_kind(uint64_t type);
 const char *trace_frame_kind_name(int kind);
 

@@ -1,0 +1,216 @@
+/*
+ * mpq-trace qlog: one qlog per connection (vantage point network), named by
+ * the ODCID, written by the core's qlog writer (the endpoints' vocabulary:
+ * main-schema / quic-events-13, JSON-SEQ). Client to server is packet_sent,
+ * server to client packet_received (the network vantage point's client flow);
+ * each path is bound to its addresses by a quic:tuple_assigned whose tuple ID
+ * is the path ID, and every packet event carries path_id once multipath is
+ * negotiated. Packets that could not be decrypted are quic:packet_dropped
+ * with the reason.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmds.h"
+#include "common/opts.h"
+#include "common/tool.h"
+#include "input.h"
+#include "mpq/io/qlog_file.h"
+#include "quic/qlog.h"
+
+struct qlog_opts {
+	const char *keylog;
+	const char *out;
+	uint64_t port;
+};
+
+#define O struct qlog_opts
+static const struct tool_option qlog_options[] = {
+	TRACE_INPUT_OPTIONS(O),
+	{"out", NULL, 'o', "DIR", TOOL_O_STR(O, out),
+	 .help = "directory for the qlog files (default: the current one);\n"
+		 "one file ODCID.sqlog per connection"},
+	TOOL_OPTION_HELP,
+	TOOL_OPTION_END,
+};
+#undef O
+
+static const struct tool_command qlog_command = {
+	.usage = "qlog CAPTURE [--keylog FILE] [-o DIR] [--port N]",
+	.summary = "Decrypt CAPTURE (pcap or pcapng, either compressed with zstd) and write one\n"
+		   "qlog per connection (JSON-SEQ, vantage point network) named by its original\n"
+		   "destination connection ID.",
+	.options = qlog_options,
+	.epilogue = "Exit status: 0 when the capture was read and every file written; 1 when a\n"
+		    "file could not be written; 2 for a bad command line, an unreadable key\n"
+		    "log, or a CAPTURE that is not a capture.",
+};
+
+/* The writer's state, one per connection (trace_conn.out). */
+struct qconn {
+	mpq_qlog *q;
+	uint32_t tuples;	/* paths whose tuple_assigned is written, by path ID */
+};
+
+struct qlog_run {
+	const char *dir;
+	struct qconn **qs;
+	size_t n, cap;
+	int failed;		/* first error, reported once */
+};
+
+static void fail(struct qlog_run *r, const char *what, int err)
+{
+	if (!r->failed)
+		tool_err("%s: %s", what, mpq_strerror(err));
+	r->failed = err ? err : -1;
+}
+
+static void on_conn_new(void *user, struct trace_conn *c)
+{
+	struct qlog_run *r = user;
+	char hex[2 * MPQ_MAX_CIDLEN + 1], path[4096];
+	struct qconn *qc = calloc(1, sizeof(*qc));
+	mpq_qlog_sink sink;
+	int rv;
+
+	if (qc && r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct qconn **n = realloc(r->qs, cap * sizeof(*n));
+
+		if (n) {
+			r->qs = n;
+			r->cap = cap;
+		}
+	}
+	if (!qc || r->n == r->cap) {
+		free(qc);
+		fail(r, "qlog", MPQ_ERR_NOMEM);
+		return;
+	}
+	tool_hex(hex, c->odcid.data, c->odcid.len);
+	snprintf(path, sizeof(path), "%s/%s.sqlog", r->dir, hex[0] ? hex : "empty");
+	rv = mpq_qlog_sink_path(&sink, path, false);
+	if (!rv)
+		rv = mpq_qlog_open(&qc->q, &sink, MPQ_QLOG_VP_NETWORK, &c->odcid, "mpq-trace",
+				   c->first_ts);
+	if (rv) {
+		free(qc);
+		fail(r, path, rv);
+		return;
+	}
+	c->out = qc;
+	r->qs[r->n++] = qc;
+}
+
+static const char *drop_trigger(int drop)
+{
+	switch (drop) {
+	case DROP_UNKNOWN_CONNECTION:
+		return "connection_unknown";
+	case DROP_KEYS_MISSING:
+		return "key_unavailable";
+	case DROP_DECRYPTION_FAILED:
+		return "decryption_failure";
+	}
+	return "invalid";
+}
+
+/* quic:tuple_assigned for a path seen for the first time: local is the
+ * client (the flow of the network vantage point). */
+static int tuple(struct qconn *qc, const struct trace_pkt *p, const struct trace_path *path)
+{
+	char id[16], cbuf[MPQ_QLOG_ADDRSTRLEN], sbuf[MPQ_QLOG_ADDRSTRLEN];
+	mpq_qlog_endpoint local = {0}, remote = {0};
+
+	if (p->path_id >= 32 || (qc->tuples & 1u << p->path_id))
+		return 0;
+	qc->tuples |= 1u << p->path_id;
+	snprintf(id, sizeof(id), "%u", p->path_id);
+	if (mpq_qlog_endpoint_addr(&local, cbuf, sizeof(cbuf),
+				   (const struct sockaddr *)&path->client.ss) ||
+	    mpq_qlog_endpoint_addr(&remote, sbuf, sizeof(sbuf),
+				   (const struct sockaddr *)&path->server.ss))
+		return 0;
+	return mpq_qlog_tuple_assigned(qc->q, p->ts, id, &local, &remote);
+}
+
+static void on_packet(void *user, const struct trace_pkt *p)
+{
+	struct qlog_run *r = user;
+	struct qconn *qc = p->conn ? p->conn->out : NULL;
+	const struct trace_conn *c = p->conn;
+	int64_t path_id;
+	mpq_qlog_hdr h;
+	int rv;
+
+	if (!qc || r->failed)
+		return; /* packets of no known connection have no file */
+	path_id = c->tls.client_multipath && c->tls.server_multipath ? (int64_t)p->path_id : -1;
+	mpq_qlog_hdr_from_pkt(&h, p->hd);
+	if (!p->payload) {
+		if (p->drop >= 0)
+			rv = mpq_qlog_packet_dropped(qc->q, p->ts, &h, path_id,
+						     drop_trigger(p->drop));
+		else if (p->dir == TO_SERVER)
+			rv = mpq_qlog_packet_sent(qc->q, p->ts, &h, path_id, NULL, 0, NULL);
+		else
+			rv = mpq_qlog_packet_received(qc->q, p->ts, &h, path_id, NULL, 0, NULL);
+	} else {
+		const struct trace_path *path = c->paths[p->path_id];
+
+		rv = path ? tuple(qc, p, path) : 0;
+		if (!rv && p->dir == TO_SERVER)
+			rv = mpq_qlog_packet_sent(qc->q, p->ts, &h, path_id, p->frames, p->nframes,
+						  NULL);
+		else if (!rv)
+			rv = mpq_qlog_packet_received(qc->q, p->ts, &h, path_id, p->frames,
+						      p->nframes, NULL);
+	}
+	if (rv)
+		fail(r, "qlog", rv);
+}
+
+int trace_cmd_qlog(int argc, char **argv)
+{
+	struct qlog_opts o = {0};
+	struct trace_input in = {0};
+	struct qlog_run r = {0};
+	struct trace t = {0};
+	struct stat sb;
+	int first, rv;
+
+	rv = tool_parse(&qlog_command, &o, argc, argv, &first);
+	if (rv != TOOL_PARSE_OK)
+		return rv;
+	if (trace_input_args(&in, &t, "qlog", argc, argv, first, o.keylog, o.port))
+		return TOOL_EXIT_USAGE;
+	r.dir = o.out ? o.out : ".";
+	if (stat(r.dir, &sb) || !S_ISDIR(sb.st_mode)) {
+		tool_err("-o %s: %s", r.dir, errno ? strerror(errno) : "not a directory");
+		return TOOL_EXIT_USAGE;
+	}
+	t.on_conn_new = on_conn_new;
+	t.on_packet = on_packet;
+	t.user = &r;
+	rv = trace_input_run(&in, &t);
+	for (size_t i = 0; i < r.n; i++) {
+		int crv = mpq_qlog_close(r.qs[i]->q);
+
+		if (crv && !r.failed)
+			fail(&r, "qlog", crv);
+		free(r.qs[i]);
+	}
+	free(r.qs);
+	if (rv == TOOL_EXIT_OK) {
+		fprintf(stderr, "%zu connection(s), %llu of %llu QUIC packets decrypted, qlog in %s\n",
+			r.n, (unsigned long long)t.decrypted, (unsigned long long)t.packets, r.dir);
+		if (r.failed)
+			rv = TOOL_EXIT_FAIL;
+	}
+	trace_free(&t);
+	return rv;
+}
