@@ -8,7 +8,8 @@
 #   rate r: the throughput of a sender 1.5x faster is r within 3 % (r counts
 #     Ethernet frames: a 1200-byte datagram is 1242 bytes on the link), and
 #     the drop-tail queue drops the excess (a 120 ms queue, so that a sender
-#     descheduled on a busy machine does not leave the link idle);
+#     descheduled on a busy machine does not leave the link idle); a queue
+#     of 50 kB or of 10 ms makes probes behind it wait 20 or 10 ms;
 #   loss p (Bernoulli, one direction): the losses of 4000 probes fall in the
 #     binomial 99 % interval; Gilbert-Elliott: the mean loss in its interval
 #     and losses in bursts of about 1/r;
@@ -129,6 +130,31 @@ if [ "${qdrops:-0}" -gt 0 ]; then
 else
 	not_ok "the drop-tail queue dropped the excess" "$("$tb" status --name "$name")"
 fi
+
+# ---- the queue's size, in bytes and in time ----
+# Under a sender 1.5x faster than the link, probes wait behind a full
+# queue: 50 kB at 20 Mbit/s is 20 ms, and 10ms is 10 ms (less the room a
+# frame needs; the probes themselves meet the drop-tail too).
+base2=$(field median_us "$(in_c timeout 10 "$probe" rtt 10.100.2.2 7000 100 2000)")
+for q in 50kB:20 10ms:10; do
+	set_link 2 queue "${q%:*}"
+	in_s timeout 30 "$probe" sink 7001 500 >/dev/null &
+	sp=$!
+	sleep 0.2
+	in_c timeout 20 "$probe" send 10.100.2.2 7001 1200 5000 30 &
+	cp=$!
+	sleep 0.5
+	m=$(field median_us "$(in_c timeout 10 "$probe" rtt 10.100.2.2 7000 200 5000)")
+	wait "$cp"
+	wait "$sp"
+	want=${q#*:}
+	if [ -n "$m" ] && [ -n "$base2" ] &&
+		awk -v m="$m" -v b="$base2" -v w="$want" 'BEGIN { e = (m - b) / 1000 - w; exit !(e >= -1.5 && e <= 0.5) }'; then
+		ok "queue ${q%:*} at 20 Mbit/s: $(awk -v m="$m" -v b="$base2" 'BEGIN { printf "%.2f", (m - b) / 1000 }') ms of queueing (want $want ms, -1.5/+0.5)"
+	else
+		not_ok "queue ${q%:*} at 20 Mbit/s: $want ms of queueing" "median RTT $m us, idle $base2 us"
+	fi
+done
 
 # ---- loss ----
 # inside LOST N LO HI: LOST of N within [LO, HI] (fractions of N)

@@ -281,7 +281,7 @@ int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s)
 {
 	return snprintf(buf, len,
 			"forwarded=%" PRIu64 " bytes=%" PRIu64 " loss=%" PRIu64 " queue=%" PRIu64
-			" down=%" PRIu64 " send_errors=%" PRIu64,
+			" down=%" PRIu64 " delayed=%" PRIu64 " send_errors=%" PRIu64,
 			s->forwarded, s->forwarded_bytes, s->dropped_loss, s->dropped_queue,
-			s->dropped_down, s->send_errors);
+			s->dropped_down, s->delayed, s->send_errors);
 }

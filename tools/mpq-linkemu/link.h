@@ -40,6 +40,7 @@ typedef struct emu_link_stats {
 	uint64_t dropped_loss;
 	uint64_t dropped_queue;	/* drop-tail, or no memory to hold the frame */
 	uint64_t dropped_down;
+	uint64_t delayed;	/* frames held past the time they were read */
 	uint64_t send_errors;	/* the outgoing leg refused the frame */
 } emu_link_stats;
 
@@ -78,7 +79,7 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
  */
 int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen);
 
-/* "forwarded=N bytes=N loss=N queue=N down=N send_errors=N" */
+/* "forwarded=N bytes=N loss=N queue=N down=N delayed=N send_errors=N" */
 int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s);
 
 #endif

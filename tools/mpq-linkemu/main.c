@@ -62,6 +62,7 @@ typedef struct dir {
 	emu_port *in, *out;
 	emu_link link;
 	heldq held;
+	uint64_t last_arrival_ns;
 } dir;
 
 static void usage(FILE *f)
@@ -124,15 +125,23 @@ static void release(dir *d, uint64_t now)
 /* Reads a batch from d's leg and admits each frame to d's link. */
 static int admit_batch(dir *d, uint64_t now)
 {
+	uint64_t at[EMU_BATCH];
 	uint32_t len[EMU_BATCH];
-	int n = d->in->ops->recv(d->in, len, EMU_BATCH);
+	int n = d->in->ops->recv(d->in, len, at, EMU_BATCH);
 
 	for (int i = 0; i < n; i++) {
-		uint64_t depart;
+		/* The frame's own arrival, not when we got to it; never ahead
+		 * of the link's last one (the two clocks are read apart). */
+		uint64_t t = at[i] && at[i] < now ? at[i] : now, depart;
 		emu_frame *f;
 
-		if (emu_link_admit(&d->link, now, len[i] - d->in->hdr_len, &depart) != EMU_PASS)
+		if (t < d->last_arrival_ns)
+			t = d->last_arrival_ns;
+		d->last_arrival_ns = t;
+		if (emu_link_admit(&d->link, t, len[i] - d->in->hdr_len, &depart) != EMU_PASS)
 			continue;
+		if (depart > now)
+			d->link.stats.delayed++;
 		f = malloc(sizeof(*f) + len[i]);
 		if (!f || heldq_push(&d->held, depart, f)) {
 			free(f);

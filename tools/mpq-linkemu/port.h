@@ -33,8 +33,9 @@ typedef struct emu_port_ops {
 	/* 0, or -1 with errno. */
 	int (*open)(emu_port *p, const char *ifname);
 	/* Up to max frames into p->bufs[i], lengths in len[i] (header
-	 * included); 0 when none waits, -1 with errno. */
-	int (*recv)(emu_port *p, uint32_t *len, int max);
+	 * included), when each arrived in at_ns[i] (CLOCK_MONOTONIC; 0 when
+	 * the kernel did not say); 0 when none waits, -1 with errno. */
+	int (*recv)(emu_port *p, uint32_t *len, uint64_t *at_ns, int max);
 	/* Sends n frames (header included); returns how many went, -1 with errno. */
 	int (*send)(emu_port *p, const struct iovec *frames, int n);
 	/* Brings rx_dropped up to date. */

@@ -4,7 +4,9 @@
  * sends itself ignored), with a virtio-net header so that a frame whose
  * checksum was left to offload by a sender in the same host (veth keeps it
  * partial) leaves with the same request and arrives with a valid checksum;
- * sends bypass the interface's qdisc (the emulator is the shaper).
+ * sends bypass the interface's qdisc (the emulator is the shaper). Each
+ * frame comes with the kernel's time of arrival, so that a late read does
+ * not add to its delay nor bunch frames up in the rate's queue.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "port.h"
@@ -47,6 +50,7 @@ static int packet_open(emu_port *p, const char *ifname)
 	if (setint(fd, SOL_PACKET, PACKET_VNET_HDR, 1) ||
 	    setint(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) ||
 	    setint(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) ||
+	    setint(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
 		goto fail;
@@ -68,21 +72,48 @@ fail:
 	return -1;
 }
 
-static int packet_recv(emu_port *p, uint32_t *len, int max)
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+/* The kernel's receive time (CLOCK_REALTIME) on the monotonic clock. */
+static uint64_t arrival_ns(struct msghdr *mh, int64_t mono_minus_real)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct timespec ts;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		return (uint64_t)(ts_ns(&ts) + mono_minus_real);
+	}
+	return 0;
+}
+
+static int packet_recv(emu_port *p, uint32_t *len, uint64_t *at_ns, int max)
 {
 	struct mmsghdr msgs[EMU_BATCH];
 	struct iovec iov[EMU_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cmsg[EMU_BATCH];
+	struct timespec real, mono;
 	int n, out = 0;
 
 	if (max > EMU_BATCH)
 		max = EMU_BATCH;
 	for (int i = 0; i < max; i++) {
 		iov[i] = (struct iovec){p->bufs[i], EMU_FRAME_MAX};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = cmsg[i].buf, .msg_controllen = sizeof(cmsg[i].buf)}};
 	}
 	n = recvmmsg(p->fd, msgs, (unsigned int)max, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
 	for (int i = 0; i < n; i++) {
 		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			p->rx_truncated++;
@@ -90,6 +121,7 @@ static int packet_recv(emu_port *p, uint32_t *len, int max)
 		}
 		if (out != i)
 			memcpy(p->bufs[out], p->bufs[i], msgs[i].msg_len);
+		at_ns[out] = arrival_ns(&msgs[i].msg_hdr, ts_ns(&mono) - ts_ns(&real));
 		len[out++] = msgs[i].msg_len;
 	}
 	return out;
