@@ -1,0 +1,58 @@
+/*
+ * mpq-trace's decoder (tools/mpq-trace: decrypt.c, conns.c, frames.c,
+ * tlsmsg.c, keylog.c) on any datagrams: the input is a key log text, then
+ * datagrams each prefixed by a 2-byte length and a direction byte. The seeds
+ * hold RFC 9001's client and server Initials, which decrypt, so the
+ * ClientHello, ServerHello and CRYPTO reassembly are reached.
+ */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../tools/mpq-trace/trace.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void addr(mpq_addr *a, uint8_t last, uint16_t port)
+{
+	struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	s->sin_family = AF_INET;
+	s->sin_addr.s_addr = htonl(0x0a000000u | last);
+	s->sin_port = htons(port);
+	a->len = sizeof(*s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct trace t;
+	mpq_addr client, server;
+	size_t off, klen;
+	uint64_t ts = 1;
+
+	if (size < 2)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	addr(&client, 1, 40000);
+	addr(&server, 2, 443);
+	klen = (size_t)data[0] << 8 | data[1];
+	if (klen > size - 2)
+		klen = size - 2;
+	if (trace_keylog_add(&t.keys, (const char *)data + 2, klen) == 0) {
+		for (off = 2 + klen; size - off >= 3;) {
+			size_t len = (size_t)data[off] << 8 | data[off + 1];
+			int to_client = data[off + 2] & 1;
+
+			off += 3;
+			if (len > size - off)
+				len = size - off;
+			trace_datagram(&t, ts++, to_client ? &server : &client,
+				       to_client ? &client : &server, data + off, len, len);
+			off += len;
+		}
+	}
+	trace_free(&t);
+	return 0;
+}
