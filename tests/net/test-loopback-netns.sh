@@ -62,10 +62,19 @@ rm -f "$tmp/big.out"
 # non-interactive shell, where background jobs ignore SIGINT. The client
 # offers no multipath (--max-paths 0): tshark 4.0 does not know the draft-21
 # frames (PATH_NEW_CONNECTION_ID, PATH_ACK, ...) and misreads what follows.
-in_ns tshark -B 256 -a duration:10 -i lo -f "udp port 4433" -w "$tmp/cap.pcapng" -q \
-	2>"$tmp/tshark.err" &
+# It captures only some time after it says so (libpcap drops what came before
+# the filter was set): on a loaded machine a fixed sleep missed the handshake,
+# and tshark could then decrypt nothing. So datagrams to the discard port go
+# out until the capture file shows one.
+in_ns tshark -B 256 -a duration:30 -i lo -f "udp port 4433 or udp port 9" \
+	-w "$tmp/cap.pcapng" -q 2>"$tmp/tshark.err" &
 tpid=$!
-sleep 2
+for _ in $(seq 60); do
+	in_ns python3 -c 'import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"probe", ("127.0.0.1", 9))'
+	tshark -r "$tmp/cap.pcapng" -Y "udp.dstport == 9" 2>/dev/null | grep -q . && break
+	sleep 0.2
+done
 in_ns env SSLKEYLOGFILE="$tmp/keys.log" QLOGDIR="$tmp/qlog" timeout 60 "$BIN/mpq-client" -k \
 	--max-paths 0 --no-progress -o "$tmp/small.out" https://127.0.0.1:4433/small 2>"$tmp/small.err"
 crc=$?
