@@ -18,7 +18,8 @@
 #   (f) mpq-trace qlog of (b), of (b) with wrong keys and of the two
 #       connections: one file per connection named by its ODCID, as many
 #       packet events as packets (undecryptable ones as packet_dropped with
-#       the reason), path_id and a tuple_assigned per path;
+#       the reason), path_id and a tuple_assigned per path; --format qvis
+#       the same events as one qlog 0.3 JSON document;
 #   (e) a multipath picoquicdemo transfer and one with Retry decrypt fully,
 #       when ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
 # Exit 77 (skipped) without root, ip, dumpcap or tshark. Prints
@@ -312,6 +313,32 @@ for case in b:b.keys d-wrong:d-wrong.keys d23:d2.keys; do
 		not_ok "(f) qlog of ${case%%:*}" "$(cat "$tmp/ql.err" "$tmp/ql.check" | tail -4)"
 	fi
 done
+
+# qvis.py QVIS SQLOG: one qlog 0.3 JSON document with the same events (by
+# time and 0.3 name) as the JSON-SEQ file.
+cat >"$tmp/qvis.py" <<'PY'
+import json, sys
+q = json.load(open(sys.argv[1]))
+seq = [json.loads(r) for r in open(sys.argv[2], "rb").read().split(b"\x1e")[2:]]
+assert q["qlog_version"] == "0.3" and q["qlog_format"] == "JSON", q.keys()
+tr = q["traces"][0]
+assert tr["vantage_point"]["type"] == "network", tr["vantage_point"]
+ev = tr["events"]
+assert len(ev) == len(seq), "%d events, JSON-SEQ %d" % (len(ev), len(seq))
+for a, b in zip(ev, seq):
+    assert a["time"] == b["time"] and a["data"] == b["data"], (a, b)
+    assert a["name"].split(":")[1] in b["name"] and a["name"].split(":")[0] in ("transport", "connectivity", "security", "recovery"), (a["name"], b["name"])
+assert sum(e["name"] == "transport:packet_received" for e in ev) > 1000
+print("%d events, qlog_version 0.3" % len(ev))
+PY
+mkdir -p "$tmp/qv"
+if "$TRACE" qlog "$tmp/b.pcapng" --keylog "$tmp/b.keys" -o "$tmp/qv" --format qvis 2>"$tmp/qv.err" &&
+	f=$(ls "$tmp/qv"/*.qlog) && python3 "$tmp/qvis.py" "$f" "$tmp/ql-b/$(basename "$f" .qlog).sqlog" \
+	>"$tmp/qv.check" 2>&1; then
+	ok "(f) qlog --format qvis: $(cat "$tmp/qv.check")"
+else
+	not_ok "(f) qlog --format qvis" "$(cat "$tmp/qv.err" "$tmp/qv.check" | tail -4)"
+fi
 
 # ---- (e) picoquic: multipath; Retry ----
 # pico NAME SERVER-PORT CLIENT-ARGS...: a fetch of 5 MB by picoquicdemo

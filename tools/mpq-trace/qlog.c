@@ -9,6 +9,7 @@
  * with the reason.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +21,33 @@
 #include "input.h"
 #include "mpq/io/qlog_file.h"
 #include "quic/qlog.h"
+#include "qvis.h"
 
 struct qlog_opts {
 	const char *keylog;
 	const char *out;
+	const char *format;
 	uint64_t port;
 };
+
+static const char *const formats[] = {"sqlog", "qvis", NULL};
 
 #define O struct qlog_opts
 static const struct tool_option qlog_options[] = {
 	TRACE_INPUT_OPTIONS(O),
 	{"out", NULL, 'o', "DIR", TOOL_O_STR(O, out),
 	 .help = "directory for the qlog files (default: the current one);\n"
-		 "one file ODCID.sqlog per connection"},
+		 "one file ODCID.sqlog (ODCID.qlog with qvis) per connection"},
+	{"format", NULL, 0, "F", TOOL_O_CHOICE(O, format, formats),
+	 .help = "sqlog: JSON-SEQ, main schema / quic-events-13 (default);\n"
+		 "qvis: the qlog 0.3 JSON form qvis loads"},
 	TOOL_OPTION_HELP,
 	TOOL_OPTION_END,
 };
 #undef O
 
 static const struct tool_command qlog_command = {
-	.usage = "qlog CAPTURE [--keylog FILE] [-o DIR] [--port N]",
+	.usage = "qlog CAPTURE [--keylog FILE] [-o DIR] [--format sqlog|qvis] [--port N]",
 	.summary = "Decrypt CAPTURE (pcap or pcapng, either compressed with zstd) and write one\n"
 		   "qlog per connection (JSON-SEQ, vantage point network) named by its original\n"
 		   "destination connection ID.",
@@ -57,6 +65,7 @@ struct qconn {
 
 struct qlog_run {
 	const char *dir;
+	bool qvis;
 	struct qconn **qs;
 	size_t n, cap;
 	int failed;		/* first error, reported once */
@@ -92,8 +101,14 @@ static void on_conn_new(void *user, struct trace_conn *c)
 		return;
 	}
 	tool_hex(hex, c->odcid.data, c->odcid.len);
-	snprintf(path, sizeof(path), "%s/%s.sqlog", r->dir, hex[0] ? hex : "empty");
+	snprintf(path, sizeof(path), "%s/%s.%s", r->dir, hex[0] ? hex : "empty",
+		 r->qvis ? "qlog" : "sqlog");
 	rv = mpq_qlog_sink_path(&sink, path, false);
+	if (!rv && r->qvis) {
+		mpq_qlog_sink file = sink;
+
+		rv = trace_qvis_sink(&sink, &file);
+	}
 	if (!rv)
 		rv = mpq_qlog_open(&qc->q, &sink, MPQ_QLOG_VP_NETWORK, &c->odcid, "mpq-trace",
 				   c->first_ts);
@@ -189,6 +204,7 @@ int trace_cmd_qlog(int argc, char **argv)
 	if (trace_input_args(&in, &t, "qlog", argc, argv, first, o.keylog, o.port))
 		return TOOL_EXIT_USAGE;
 	r.dir = o.out ? o.out : ".";
+	r.qvis = o.format && !strcmp(o.format, "qvis");
 	if (stat(r.dir, &sb) || !S_ISDIR(sb.st_mode)) {
 		tool_err("-o %s: %s", r.dir, errno ? strerror(errno) : "not a directory");
 		return TOOL_EXIT_USAGE;
