@@ -227,6 +227,19 @@ else
 	not_ok "client --help and -version"
 fi
 
+# ---- --key-update N: the client starts key updates itself ----
+mkdir -p "$tmp/kuq"
+# (it sends a few hundred packets, ACKs, while 20 MB come in)
+if timeout 60 "$CLIENT" -k --no-progress --key-update 10 --qlog-dir "$tmp/kuq" --discard \
+	"$url/file20m" 2>"$tmp/ku.err" &&
+	n=$(cat "$tmp"/kuq/*client* | grep -o '"trigger":"local_update"' | wc -l) &&
+	[ "$n" -ge 1 ]; then
+	ok "--key-update 10: the client updated its keys $n times"
+else
+	not_ok "--key-update 10: the client updates its keys" "$(head -c 600 "$tmp/ku.err")" \
+		"$(ls "$tmp/kuq"), ${n:-0} updates"
+fi
+
 # ---- server bad input: one line each ----
 check "server: unknown interface: exit 2" 2 "no such interface" -- \
 	"$SERVER" -n no-such-if0 -port 0

@@ -125,6 +125,7 @@ void tool_transport_apply(const struct tool_transport *t, bool server, mpq_setti
 	s->multipath = tool_multipath(t);
 	s->max_path_id = (uint32_t)t->max_paths;
 	s->handshake_timeout = t->handshake_ms * MPQ_MS;
+	s->key_update_interval = t->key_update;
 	s->log = tool_log;
 	s->log_user_data = (void *)&t->verbose;
 

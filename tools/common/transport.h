@@ -55,6 +55,9 @@ extern const char *const tool_io_names[];
 	 .help = "close a connection silent for MS ms (default 30000)"}, \
 	{"handshake-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
 	 .help = "give up a handshake not done after MS ms (default 10000)"}, \
+	{"key-update", NULL, 0, "N", TOOL_O_UINT(type, t.key_update, 0, UINT32_MAX), \
+	 .help = "start a 1-RTT key update every N packets sent (default 0:\n" \
+		 "only as the AEAD limits near; the peer's are answered)"}, \
 	{"verbose", NULL, 'v', NULL, TOOL_O_COUNT(type, t.verbose), \
 	 .help = "more output on stderr; repeat for more"}, \
 	{"quiet", NULL, 'q', NULL, TOOL_O_TRUE(type, t.quiet), \
@@ -73,6 +76,7 @@ struct tool_transport {
 	const char *pcap_flag;	/* --pcap FILE */
 	uint64_t idle_ms;
 	uint64_t handshake_ms;
+	uint64_t key_update;	/* packets between our key updates, 0: none */
 	int verbose;
 	bool quiet;		/* -q: errors and warnings only */
 
