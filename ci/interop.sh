@@ -49,6 +49,7 @@ multiplexing||'"$(seq -s' ' -f 's%g' 1 40)"'|
 retry|retry|1k|
 chacha20|chacha20|1m|decrypt
 keyupdate|keyupdate|5m|
+keyupdate-server|keyupdate-server|5m|
 v2|v2|1m|
 migration|migrate|5m|
 multipath|multipath|20m|

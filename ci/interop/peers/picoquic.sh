@@ -11,7 +11,8 @@
 #   peer_version              prints the version (after a client run)
 # Features: multipath (a second path over the second link), fmp (a second
 # path over the first link), path-delay, path-down, retry, chacha20,
-# keyupdate (the client starts one), v2, migrate (NAT rebinding).
+# keyupdate (the client starts one), keyupdate-server (the server does), v2,
+# migrate (NAT rebinding).
 # Variables the runner sets: $run (the run's directory), $www, $cert, $key,
 # $port, $server_ip, $server_ip2, $client_ip2, $client_ifindex2, $paths.
 peer_name=picoquic
@@ -36,8 +37,8 @@ peer_server() {
 		multipath | fmp | path-delay | path-down) cmd="$cmd -M" ;;
 		retry) cmd="$cmd -r" ;;
 		chacha20) cmd="$cmd -C 20" ;;
-		keyupdate) why="picoquicdemo starts key updates only as a client (-u)" ;;
-		v2 | migrate) ;;
+		keyupdate-server) why="picoquicdemo starts key updates only as a client (-u)" ;;
+		keyupdate | v2 | migrate) ;;
 		esac
 	done
 	cmd="env SSLKEYLOGFILE=$run/peer-keys.log $cmd -8"
@@ -67,7 +68,7 @@ peer_client() {
 		keyupdate) cmd="$cmd -u 32" ;;
 		v2) cmd="$cmd -v 6b3343cf" ;;
 		migrate) cmd="$cmd -f 1" ;;
-		retry) ;;
+		retry | keyupdate-server) ;;
 		esac
 	done
 	# A fresh directory: picoquicdemo keeps tickets and tokens in its own.
