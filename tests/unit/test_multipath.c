@@ -261,9 +261,10 @@ static bool drop_handshake_done(struct conn_pair *p, int from, size_t index, siz
 	(void)flight;
 	(void)data;
 	(void)len;
-	mpq_sent *sent = &p->conn[PAIR_SERVER]->paths[0].ns.sent;
-	if (from != PAIR_SERVER || sent->n == 0)
+	mpq_conn *server = p->conn[PAIR_SERVER]; /* NULL until the first Initial */
+	if (from != PAIR_SERVER || !server || server->paths[0].ns.sent.n == 0)
 		return false;
+	mpq_sent *sent = &server->paths[0].ns.sent;
 	const mpq_sent_pkt *last = mpq_sent_at(sent, sent->n - 1);
 	for (size_t r = 0; r < last->nrecs; r++)
 		if (last->recs[r].kind == MPQ_REC_HANDSHAKE_DONE)
