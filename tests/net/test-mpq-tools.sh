@@ -240,6 +240,19 @@ else
 		"$(ls "$tmp/kuq"), ${n:-0} updates"
 fi
 
+# ---- --quic-version 2: every long header packet of the connection is v2 ----
+mkdir -p "$tmp/v2q"
+if timeout 30 "$CLIENT" -k --no-progress --quic-version 2 --qlog-dir "$tmp/v2q" --discard \
+	"$url/small.txt" 2>"$tmp/v2.err" &&
+	v2=$(cat "$tmp"/v2q/* | grep -o '"version":"6b3343cf"' | wc -l) &&
+	v1=$(cat "$tmp"/v2q/* | grep -o '"version":"00000001"' | wc -l) &&
+	[ "$v2" -ge 2 ] && [ "$v1" = 0 ]; then
+	ok "--quic-version 2: the connection is QUIC v2 ($v2 long header packets)"
+else
+	not_ok "--quic-version 2: the connection is QUIC v2" "$(head -c 600 "$tmp/v2.err")" \
+		"v2 ${v2:-?}, v1 ${v1:-?} long header packets"
+fi
+
 # ---- server bad input: one line each ----
 check "server: unknown interface: exit 2" 2 "no such interface" -- \
 	"$SERVER" -n no-such-if0 -port 0

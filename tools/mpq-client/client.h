@@ -40,6 +40,7 @@ struct client_opts {
 	bool json;
 	enum tool_progress_mode progress;
 	const char *alpn;
+	const char *quic_version;	/* "1" (default) or "2" */
 	bool tcp, mptcp;
 };
 

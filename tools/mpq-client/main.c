@@ -58,6 +58,7 @@ enum {
 };
 
 static const char *const alpn_names[] = {"hq-interop", "h3", NULL};
+static const char *const quic_version_names[] = {"1", "2", NULL};
 
 #define O struct client_opts
 static const struct tool_option client_options[] = {
@@ -99,6 +100,8 @@ static const struct tool_option client_options[] = {
 	 .help = "do not (default: shown when stderr is a terminal)"},
 	{"alpn", NULL, 0, "NAME", TOOL_O_CHOICE(O, alpn, alpn_names),
 	 .help = "hq-interop (default); h3 is not available yet"},
+	{"quic-version", NULL, 0, "V", TOOL_O_CHOICE(O, quic_version, quic_version_names),
+	 .help = "QUIC version offered: 1 (default) or 2 (RFC 9369)"},
 	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
 	 .help = "fetch over HTTPS on TCP instead (not available yet)"},
 	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),
@@ -685,6 +688,8 @@ static int make_conn(struct client *c)
 	/* A client always listens to announced addresses (docs/add_address.md). */
 	settings.add_address = settings.multipath;
 	settings.server_name = c->fetches[0].url.host;
+	if (c->o.quic_version && strcmp(c->o.quic_version, "2") == 0)
+		settings.version = MPQ_VERSION_2;
 	mpq_hq_client_callbacks(&cb, c->hq);
 	c->cbw.keylog = &c->o.t.keylog;
 	c->cbw.handshake_completed = on_handshake;
