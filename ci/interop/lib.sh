@@ -109,7 +109,7 @@ mpq_client_cmd() {
 		path-delay) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --path-delay 300" ;;
 		fmp) cmd="$cmd -n c1 -fmp" ;;
 		keyupdate) cmd="$cmd --key-update 16" ;;
-		v2) why="mpq-client has no option to offer QUIC v2" ;;
+		v2) cmd="$cmd --quic-version 2" ;;
 		migrate) why="mpq-client has no option to migrate" ;;
 		esac
 	done
