@@ -6,6 +6,7 @@
 #   make deps         install the Debian/Ubuntu packages the build and tests need
 #   make install      PREFIX=/usr/local DESTDIR= (the library, headers, tools, man pages)
 #   make fuzz         build the libFuzzer harnesses (clang)
+#   make format       clang-format our C sources in place; make format-check only reports
 #   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
 #   make core-io      check that the core (lib/quic, lib/app) calls no I/O (ci/check-core-io.sh)
 #   make interop      the interop matrix against a peer's binaries, as root (docs/interop.md)
@@ -86,7 +87,7 @@ FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,unde
 
 .SECONDARY:
 .PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net interop fuzz fuzz-smoke deps core-io FORCE \
-	install uninstall clean format
+	install uninstall clean format format-check
 all: lib tools
 
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
@@ -259,8 +260,16 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/mpq $(DESTDIR)$(LIBDIR)/libmpq.* $(DESTDIR)$(LIBDIR)/pkgconfig/libmpq.pc
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(TOOL_MANS)))
 
+# clang-format (.clang-format) owns our tracked C sources, not generated files
+# (BPF skeletons live in build/) or vendored ones, which keep their own style.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' ':!:third_party/' ':!:*.skel.h' ':!:*/vmlinux.h')
+
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $(FORMAT_SRCS)
+
+# Fails when clang-format would change any line, naming each place.
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(BUILD)
