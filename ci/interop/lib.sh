@@ -165,6 +165,16 @@ check_run() {
 			# picoquic's gave the second link 5 % under heavy CPU load).
 			[ "$d1" -ge $((total / 50)) ] && [ "$d2" -ge $((total / 50)) ] ||
 				why="${why}a link carried under 2% of $total bytes ($links); "
+			# mpq-client's own count: two paths, each received data.
+			if [ "$dir" = mpq-client ]; then
+				per_path=$(python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(" ".join("%s:%d" % (p["iface"], p["bytes_received"]) for p in j["paths"]))' \
+					"$run/client.log" 2>/dev/null)
+				links="$links; mpq-client paths $per_path"
+				[ "$(echo "$per_path" | tr ' ' '\n' | grep -c ':[1-9]')" -ge 2 ] ||
+					why="${why}mpq-client's --json: not two paths with data ($per_path); "
+			fi
 			;;
 		fmp)
 			# Two client ports on link 1, each receiving 10 % or more.
