@@ -16,7 +16,7 @@ spid=""
 testbed=""
 cleanup() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	[ -n "$testbed" ] && BIN=$BIN "$tb" down --name "$name"
+	[ -n "$testbed" ] && BIN=$BIN "$tb" down --name "$name" >/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -14,6 +14,8 @@
 #     binomial 99 % interval; Gilbert-Elliott: the mean loss in its interval
 #     and losses in bursts of about 1/r;
 #   a path set down stops delivery within 1 ms and up brings it back;
+#   --pcap: tshark reads as many frames forwarded and dropped as the counters
+#     down prints;
 #   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
 #   nothing; down clears a crashed run's leftovers; no root, one line.
 #   tests/net/test-linkemu.sh [BINDIR]     (default: build/bin)
@@ -32,8 +34,8 @@ cleanup() {
 	for pid in $pids; do
 		kill "$pid" 2>/dev/null
 	done
-	"$tb" down --name "$name" 2>/dev/null
-	"$tb" down --name "$other" 2>/dev/null
+	"$tb" down --name "$name" >/dev/null 2>&1
+	"$tb" down --name "$other" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -234,7 +236,7 @@ fi
 # A crashed run: its emulator killed, its state directory gone.
 for pid in $(ip netns pids "$other-r1"); do kill -9 "$pid"; done
 rm -rf "$MPQ_TESTBED_RUN/$other"
-"$tb" down --name "$other"
+"$tb" down --name "$other" >/dev/null
 if [ -z "$(ip netns list | grep "^$other-")" ]; then
 	ok "down clears a crashed run's namespaces"
 else
@@ -259,7 +261,24 @@ else
 	not_ok "without root: one line" "exit $rc: $out"
 fi
 
-"$tb" down --name "$name"
+# ---- the emulator's capture: what it forwarded and dropped, per direction ----
+if command -v tshark >/dev/null; then
+	"$tb" up --name "$other" --paths 1 --link "ab loss 20%" --pcap "$tmp/cap" >/dev/null 2>&1
+	ip netns exec "$other-c" "$probe" rtt 10.100.1.2 7000 500 500 >/dev/null
+	counters=$("$tb" down --name "$other" | tr '=' ' ')
+	want="$(field forwarded "$(echo "$counters" | grep ' ab ')") $(field loss "$(echo "$counters" | grep ' ab ')") $(field forwarded "$(echo "$counters" | grep ' ba ')")"
+	got=$(tshark -r "$tmp/cap/path1.pcapng" -T fields -e frame.interface_name 2>/dev/null |
+		awk '{ n[$0]++ } END { printf "%d %d %d", n["a>b"], n["a>b dropped"], n["b>a"] }')
+	if [ "$got" = "$want" ] && [ "${got%% *}" -gt 300 ]; then
+		ok "--pcap: tshark reads the frames forwarded, lost and sent back as counted ($got)"
+	else
+		not_ok "--pcap: the capture matches the counters" "capture: $got" "counters: $want"
+	fi
+else
+	echo "info --pcap not checked: no tshark"
+fi
+
+"$tb" down --name "$name" >/dev/null
 if [ -z "$(ip netns list | grep "^$name-")" ]; then
 	ok "mpq-testbed down removes every namespace"
 else

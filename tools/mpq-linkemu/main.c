@@ -7,14 +7,15 @@
  * heap keyed by departure time (heldq.h); one thread, one clock read per
  * batch, ppoll until the next departure.
  *
- *   mpq-linkemu [--ctl PATH] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]
+ *   mpq-linkemu [--ctl PATH] [--pcap FILE] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]
  *   mpq-linkemu ctl PATH [LINK OPTIONS... | stats]
  *
  * A control socket (a Unix seqpacket socket at PATH) takes link options
  * while running ("down", "ab rate 5mbit", ...) and "stats"; each answers
  * with the time it was applied (t_ns=, CLOCK_MONOTONIC) and the counters of
  * both directions. SIGUSR1 prints them on stdout, as
- * does the exit on SIGINT or SIGTERM.
+ * does the exit on SIGINT or SIGTERM. --pcap: what it forwards and drops
+ * (tap.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include "heldq.h"
 #include "link.h"
 #include "port.h"
+#include "tap.h"
 
 #define HELD_MAX 65536		/* frames held per direction */
 #define CTL_MAX 4096
@@ -59,6 +61,8 @@ static uint64_t now_ns(void)
 
 typedef struct dir {
 	const char *name;	/* "ab", "ba" */
+	int index;		/* 0, 1 */
+	emu_tap *tap;		/* NULL: no capture */
 	emu_port *in, *out;
 	emu_link link;
 	heldq held;
@@ -68,7 +72,8 @@ typedef struct dir {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mpq-linkemu [--ctl PATH] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]\n"
+		"usage: mpq-linkemu [--ctl PATH] [--pcap FILE] [--seed N] [--rt] IF_A IF_B"
+		" [LINK OPTIONS...]\n"
 		"       mpq-linkemu ctl PATH [LINK OPTIONS... | stats]\n"
 		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
 		"  delay T  jitter T  reorder|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
@@ -111,6 +116,9 @@ static void release(dir *d, uint64_t now)
 		if (sent < 0)
 			sent = 0;
 		for (int i = 0; i < n; i++) {
+			if (d->tap)
+				emu_tap_frame(d->tap, d->index, i >= sent, now,
+					      f[i]->data + d->out->hdr_len, f[i]->len - d->out->hdr_len);
 			if (i < sent) {
 				d->link.stats.forwarded++;
 				d->link.stats.forwarded_bytes += f[i]->len - d->out->hdr_len;
@@ -138,8 +146,12 @@ static int admit_batch(dir *d, uint64_t now)
 		if (t < d->last_arrival_ns)
 			t = d->last_arrival_ns;
 		d->last_arrival_ns = t;
-		if (emu_link_admit(&d->link, t, len[i] - d->in->hdr_len, &depart) != EMU_PASS)
+		if (emu_link_admit(&d->link, t, len[i] - d->in->hdr_len, &depart) != EMU_PASS) {
+			if (d->tap)
+				emu_tap_frame(d->tap, d->index, true, t, d->in->bufs[i] + d->in->hdr_len,
+					      len[i] - d->in->hdr_len);
 			continue;
+		}
 		if (depart > now)
 			d->link.stats.delayed++;
 		f = malloc(sizeof(*f) + len[i]);
@@ -174,8 +186,15 @@ static int apply(dir *d, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		d[i].link.cfg = cfg[i];
-		if (cfg[i].down)
-			d[i].link.stats.dropped_down += heldq_flush(&d[i].held);
+		if (!cfg[i].down)
+			continue;
+		for (size_t k = 0; d[i].tap && k < d[i].held.n; k++) {
+			emu_frame *f = d[i].held.ents[k].frame;
+
+			emu_tap_frame(d[i].tap, i, true, now_ns(), f->data + d[i].in->hdr_len,
+				      f->len - d[i].in->hdr_len);
+		}
+		d[i].link.stats.dropped_down += heldq_flush(&d[i].held);
 	}
 	return 0;
 }
@@ -274,12 +293,13 @@ static void set_realtime(void)
 
 int main(int argc, char **argv)
 {
-	const char *ctl_path = NULL;
+	const char *ctl_path = NULL, *pcap_path = NULL;
+	emu_tap *tap = NULL;
 	uint64_t seed = 0;
 	bool rt = false, seeded = false;
 	emu_port legs[2] = {{.ops = &emu_port_packet, .fd = -1}, {.ops = &emu_port_packet, .fd = -1}};
-	dir d[2] = {{.name = "ab", .in = &legs[0], .out = &legs[1]},
-		    {.name = "ba", .in = &legs[1], .out = &legs[0]}};
+	dir d[2] = {{.name = "ab", .index = 0, .in = &legs[0], .out = &legs[1]},
+		    {.name = "ba", .index = 1, .in = &legs[1], .out = &legs[0]}};
 	char err[256], buf[CTL_MAX];
 	struct sigaction sa = {.sa_handler = on_signal};
 	int i = 1, ctl_fd = -1;
@@ -289,6 +309,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--ctl") && i + 1 < argc) {
 			ctl_path = argv[++i];
+		} else if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
+			pcap_path = argv[++i];
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], NULL, 0);
 			seeded = true;
@@ -320,6 +342,14 @@ int main(int argc, char **argv)
 			tool_err("%s: %s", argv[i + k], strerror(errno));
 			return TOOL_EXIT_FAIL;
 		}
+	}
+	if (pcap_path) {
+		tap = emu_tap_open(pcap_path, err, sizeof(err));
+		if (!tap) {
+			tool_err("%s", err);
+			return TOOL_EXIT_FAIL;
+		}
+		d[0].tap = d[1].tap = tap;
 	}
 	if (ctl_path && (ctl_fd = ctl_listen(ctl_path)) < 0) {
 		tool_err("%s: %s", ctl_path, strerror(errno));
@@ -380,6 +410,10 @@ int main(int argc, char **argv)
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
 		unlink(ctl_path);
+	}
+	if (tap && emu_tap_close(tap)) {
+		tool_err("%s: a write failed, the capture is incomplete", pcap_path);
+		return TOOL_EXIT_FAIL;
 	}
 	return TOOL_EXIT_OK;
 }
