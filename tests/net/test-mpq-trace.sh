@@ -20,7 +20,8 @@
 #       packet events as packets (undecryptable ones as packet_dropped with
 #       the reason), path_id and a tuple_assigned per path; --format qvis
 #       the same events as one qlog 0.3 JSON document;
-#   (e) a multipath picoquicdemo transfer and one with Retry decrypt fully,
+#   (e) picoquicdemo transfers decrypt fully: multipath; multipath with QUIC
+#       v2, ChaCha20 and key updates (the generations followed); Retry;
 #       when ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
 # Exit 77 (skipped) without root, ip, dumpcap or tshark. Prints
 # "N passed, N failed" last.
@@ -389,6 +390,15 @@ else
 	else
 		not_ok "$name" "picoquicdemo: $(tail -2 "$tmp/e1.out")" "$(cat "$tmp/e1.err")" \
 			"$(head -c 600 "$tmp/e1.sum")"
+	fi
+	name="(e) picoquicdemo multipath, QUIC v2, ChaCha20, key updates every 300 packets: decrypts fully"
+	if pico e3 4434 -M -A "10.79.2.1/$ifindex/10.79.2.2" -v 6b3343cf -C 20 -u 300 &&
+		grep -q "Enable multipath: Success" "$tmp/e3.out" &&
+		json_true "$tmp/e3.sum" 'j["decrypted"] == j["packets"] > 1000 and j["connections"][0]["version"] == "0x6b3343cf" and j["connections"][0]["key_updates"] >= 1 and len(j["connections"][0]["paths"]) == 2'; then
+		ok "$name: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["connections"][0]; print("%d packets, %d key updates" % (c["decrypted"], c["key_updates"]))' "$tmp/e3.sum")"
+	else
+		not_ok "$name" "picoquicdemo: $(tail -2 "$tmp/e3.out")" "$(cat "$tmp/e3.err")" \
+			"$(head -c 600 "$tmp/e3.sum")"
 	fi
 	name="(e) picoquicdemo with Retry (a new ClientHello after it) decrypts fully"
 	if pico e2 4435 && json_true "$tmp/e2.sum" 'j["decrypted"] == j["packets"] > 1000'; then

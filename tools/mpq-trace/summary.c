@@ -56,6 +56,18 @@ static bool path_rtt(const struct trace_path *p, double *ms)
 	return true;
 }
 
+/* Key updates seen: the highest 1-RTT key generation any path reached. */
+static int key_updates(const struct trace_conn *c)
+{
+	int n = 0;
+
+	for (int p = 0; p < TRACE_MAX_PATHS; p++)
+		for (int dir = 0; dir < 2 && c->paths[p]; dir++)
+			if (c->paths[p]->gen[dir] > n)
+				n = c->paths[p]->gen[dir];
+	return n;
+}
+
 static bool multipath(const struct trace_conn *c)
 {
 	return c->tls.client_multipath && c->tls.server_multipath;
@@ -115,6 +127,8 @@ static void json_conn(struct tool_json *j, const struct trace_conn *c)
 	tool_json_u64(j, c->packets);
 	tool_json_key(j, "decrypted");
 	tool_json_u64(j, c->decrypted);
+	tool_json_key(j, "key_updates");
+	tool_json_u64(j, (uint64_t)key_updates(c));
 	tool_json_key(j, "paths");
 	tool_json_arr_begin(j);
 	for (uint32_t i = 0; i < TRACE_MAX_PATHS; i++)
@@ -205,10 +219,10 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 
 		cid_hex(hex, &c->odcid);
 		printf("connection %s: version 0x%08x, alpn %s, multipath %s, %llu packets, "
-		       "%llu decrypted\n",
+		       "%llu decrypted, %d key updates\n",
 		       hex, c->version, c->tls.alpn[0] ? c->tls.alpn : "?",
 		       multipath(c) ? "yes" : "no", (unsigned long long)c->packets,
-		       (unsigned long long)c->decrypted);
+		       (unsigned long long)c->decrypted, key_updates(c));
 		for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
 			const struct trace_path *path = c->paths[p];
 			char cl[MPQ_ADDR_STRLEN], sv[MPQ_ADDR_STRLEN], bs[32], bc[32], rtt[32] = "?";
