@@ -10,6 +10,8 @@
 #     the drop-tail queue drops the excess (a 120 ms queue, so that a sender
 #     descheduled on a busy machine does not leave the link idle); a queue
 #     of 50 kB or of 10 ms makes probes behind it wait 20 or 10 ms;
+#   a mahimahi trace: its rate within 3 %; dup p: the copies in the binomial
+#     99 % interval;
 #   loss p (Bernoulli, one direction): the losses of 4000 probes fall in the
 #     binomial 99 % interval; Gilbert-Elliott: the mean loss in its interval
 #     and losses in bursts of about 1/r;
@@ -48,6 +50,11 @@ chrt -f 5 true 2>/dev/null && rt="chrt -f 5"
 in_c() { ip netns exec "$name-c" $rt "$@"; }
 in_s() { ip netns exec "$name-s" $rt "$@"; }
 set_link() { "$tb" set --name "$name" "$@" >"$tmp/set.out"; }
+# inside LOST N LO HI: LOST of N within [LO, HI] (fractions of N)
+inside() { awk -v x="$1" -v n="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(x >= n * lo && x <= n * hi) }'; }
+binom99() { # P N VAR_FACTOR: the 99 % interval of a loss rate, as "LO HI"
+	awk -v p="$1" -v n="$2" -v f="$3" 'BEGIN { h = 2.576 * sqrt(f * p * (1 - p) / n); printf "%f %f", p - h, p + h }'
+}
 field() { # KEY LINE...: the value after KEY
 	key=$1
 	shift
@@ -158,12 +165,39 @@ for q in 50kB:20 10ms:10; do
 	fi
 done
 
-# ---- loss ----
-# inside LOST N LO HI: LOST of N within [LO, HI] (fractions of N)
-inside() { awk -v x="$1" -v n="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(x >= n * lo && x <= n * hi) }'; }
-binom99() { # P N VAR_FACTOR: the 99 % interval of a loss rate, as "LO HI"
-	awk -v p="$1" -v n="$2" -v f="$3" 'BEGIN { h = 2.576 * sqrt(f * p * (1 - p) / n); printf "%f %f", p - h, p + h }'
+# ---- a trace-driven link, duplication ----
+# sink_of PATH SIZE COUNT MBIT: "udp_probe sink"'s line for a paced send over PATH
+sink_of() {
+	in_s timeout 30 "$probe" sink 7001 500 >"$tmp/sink.out" &
+	sp=$!
+	sleep 0.2
+	in_c timeout 20 "$probe" send "10.100.$1.2" 7001 "$2" "$3" "$4"
+	wait "$sp"
+	cat "$tmp/sink.out"
 }
+# Mahimahi's format: 10 opportunities of 1500 IP bytes per 10 ms, bunched
+# (12 Mbit/s of IP packets: 11.73 of 1200-byte payloads).
+printf '1\n1\n1\n2\n2\n5\n5\n5\n5\n10\n' >"$tmp/trace"
+set_link 2 ab trace "$tmp/trace" queue 300kB
+got=$(field rate_bps "$(sink_of 2 1200 3000 18)")
+want=$(awk 'BEGIN { printf "%.0f", 12e6 * 1200 / 1228 }')
+if [ -n "$got" ] && awk -v g="$got" -v w="$want" 'BEGIN { exit !(g >= w * 0.97 && g <= w * 1.03) }'; then
+	ok "trace (mahimahi, 12 Mbit/s in bursts): $(awk -v g="$got" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s of payload (want $(awk -v w="$want" 'BEGIN { printf "%.2f", w / 1e6 }') within 3 %)"
+else
+	not_ok "trace-driven link within 3 %" "got $got bit/s, want $want" "$(cat "$tmp/sink.out")"
+fi
+set_link 2 ab trace none
+set_link 1 ab dup 10%
+extra=$(($(field received "$(sink_of 1 100 4000 8)") - 4000))
+# shellcheck disable=SC2046
+if inside "$extra" 4000 $(binom99 0.1 4000 1); then
+	ok "dup 10 %: $extra of 4000 duplicated"
+else
+	not_ok "dup 10 % inside the binomial 99 % interval" "$extra of 4000 duplicated"
+fi
+set_link 1 ab dup 0
+
+# ---- loss ----
 n=4000
 set_link 1 ab loss 10%
 r=$(in_c timeout 20 "$probe" rtt 10.100.1.2 7000 $n 200)

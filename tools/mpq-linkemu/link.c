@@ -60,6 +60,61 @@ static bool lost(emu_link *l)
 	return uniform(l) < (l->ge_bad ? c->ge_bad_loss : c->ge_good_loss);
 }
 
+/*
+ * The link of a trace: the frame's IP bytes fill the opportunities from the
+ * first not yet full (or the first after now_ns if the link was idle), the
+ * frame leaving at the one its last byte takes. The queue is what the
+ * opportunities before that one still have to carry. -1: the queue is full.
+ */
+static int trace_serialize(emu_link *l, uint64_t now_ns, uint32_t len, uint64_t *t)
+{
+	const emu_link_cfg *c = &l->cfg;
+	const emu_trace *tr = c->trace;
+	uint32_t ip_len = len > 14 ? len - 14 : 1;
+	uint64_t first;
+
+	if (l->trace != tr) {	/* a new trace starts now */
+		l->trace = tr;
+		l->trace_base_ns = now_ns;
+		l->opp = 0;
+		l->opp_used = 0;
+	}
+	first = emu_trace_before(tr, l->trace_base_ns, now_ns);
+	if (l->opp < first) {
+		l->opp = first;
+		l->opp_used = 0;
+	}
+	if (c->queue_bytes) {
+		if ((l->opp - first) * EMU_TRACE_MTU + l->opp_used + ip_len > c->queue_bytes)
+			return -1;
+	} else if ((l->opp > first || l->opp_used) &&
+		   emu_trace_time(tr, l->trace_base_ns, l->opp) - now_ns >
+			   (c->queue_ns ? c->queue_ns : DEFAULT_QUEUE_NS)) {
+		return -1;
+	}
+	while (ip_len) {
+		uint32_t take = EMU_TRACE_MTU - l->opp_used < ip_len ?
+				EMU_TRACE_MTU - l->opp_used : ip_len;
+
+		*t = emu_trace_time(tr, l->trace_base_ns, l->opp);
+		l->opp_used += take;
+		ip_len -= take;
+		if (l->opp_used == EMU_TRACE_MTU) {
+			l->opp++;
+			l->opp_used = 0;
+		}
+	}
+	return 0;
+}
+
+bool emu_link_duplicate(emu_link *l)
+{
+	if (!(l->cfg.dup > 0 && uniform(l) < l->cfg.dup))
+		return false;
+	l->stats.duplicated++;
+	return true;
+}
+
 enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
 				uint64_t *depart_ns)
 {
@@ -74,7 +129,12 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
 		l->stats.dropped_loss++;
 		return EMU_DROP_LOSS;
 	}
-	if (c->rate_bps) {
+	if (c->trace) {
+		if (trace_serialize(l, now_ns, len, &t) < 0) {
+			l->stats.dropped_queue++;
+			return EMU_DROP_QUEUE;
+		}
+	} else if (c->rate_bps) {
 		uint64_t wait = l->free_ns > now_ns ? l->free_ns - now_ns : 0;
 		uint64_t tx = (uint64_t)len * 8 * 1000000000ull / c->rate_bps;
 
@@ -219,6 +279,8 @@ static int parse_ge(const char *s, emu_link_cfg *c)
 int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen)
 {
 	emu_link_cfg out[2] = {cfg[0], cfg[1]};
+	const emu_trace *trace = NULL;
+	const char *trace_path = NULL;
 	int from = 0, to = 2;
 
 	for (int i = 0; i < argc; i++) {
@@ -257,6 +319,21 @@ int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t
 					c->rate_bps = 0;
 				else
 					bad = parse_rate(val, &c->rate_bps);
+			} else if (!strcmp(key, "trace")) {
+				if (!strcmp(val, "none")) {
+					c->trace = NULL;
+				} else {
+					/* Loaded once for both directions. */
+					if (!trace || strcmp(trace_path, val)) {
+						trace = emu_trace_load(val, err, errlen);
+						if (!trace)
+							return -1;
+						trace_path = val;
+					}
+					c->trace = trace;
+				}
+			} else if (!strcmp(key, "dup")) {
+				bad = parse_prob(val, &c->dup);
 			} else if (!strcmp(key, "queue")) {
 				bad = parse_queue(val, c);
 			} else {
@@ -281,7 +358,8 @@ int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s)
 {
 	return snprintf(buf, len,
 			"forwarded=%" PRIu64 " bytes=%" PRIu64 " loss=%" PRIu64 " queue=%" PRIu64
-			" down=%" PRIu64 " delayed=%" PRIu64 " send_errors=%" PRIu64,
+			" down=%" PRIu64 " delayed=%" PRIu64 " duplicated=%" PRIu64
+			" send_errors=%" PRIu64,
 			s->forwarded, s->forwarded_bytes, s->dropped_loss, s->dropped_queue,
-			s->dropped_down, s->delayed, s->send_errors);
+			s->dropped_down, s->delayed, s->duplicated, s->send_errors);
 }

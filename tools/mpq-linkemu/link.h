@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace.h"
+
 typedef struct emu_link_cfg {
 	uint64_t delay_ns;
 	uint64_t jitter_ns;	/* uniform in [-jitter, +jitter] around the delay */
@@ -29,6 +31,8 @@ typedef struct emu_link_cfg {
 	double ge_bad_loss;	/* loss probability in the bad state */
 	double ge_good_loss;	/* loss probability in the good state */
 	uint64_t rate_bps;	/* bits per second of frame bytes; 0: no limit */
+	const emu_trace *trace;	/* in place of the rate; shared, never freed */
+	double dup;		/* probability a frame passes twice */
 	uint64_t queue_bytes;	/* drop-tail limit in bytes, or */
 	uint64_t queue_ns;	/* in time to drain; neither: 100 ms */
 	bool down;		/* drops every frame, and drops what it held */
@@ -41,6 +45,7 @@ typedef struct emu_link_stats {
 	uint64_t dropped_queue;	/* drop-tail, or no memory to hold the frame */
 	uint64_t dropped_down;
 	uint64_t delayed;	/* frames held past the time they were read */
+	uint64_t duplicated;
 	uint64_t send_errors;	/* the outgoing leg refused the frame */
 } emu_link_stats;
 
@@ -49,6 +54,10 @@ typedef struct emu_link {
 	emu_link_stats stats;
 	bool ge_bad;		/* Gilbert-Elliott state */
 	uint64_t free_ns;	/* when the serializer is idle again */
+	const emu_trace *trace;	/* the trace the three below follow */
+	uint64_t trace_base_ns;	/* when its time 0 was */
+	uint64_t opp;		/* the opportunity being filled */
+	uint32_t opp_used;	/* and its bytes taken */
 	uint64_t last_depart_ns;
 	uint64_t rng[4];	/* xoshiro256** */
 } emu_link;
@@ -62,15 +71,17 @@ enum emu_verdict {
 
 void emu_link_init(emu_link *l, uint64_t seed);
 
-/* Decides the fate of a frame of |len| bytes arriving at |now_ns|; on
- * EMU_PASS *depart_ns is when it leaves. Counts drops. */
+/* Decides the fate of a frame of |len| bytes arriving at |now_ns| (never
+ * before the one before); on EMU_PASS *depart_ns is when it leaves. Counts
+ * drops. */
 enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
 				uint64_t *depart_ns);
 
 /*
  * Applies the tokens of a link specification to cfg[0] (a to b) and cfg[1]
  * (b to a): "delay T", "jitter T", "reorder", "noreorder", "loss P",
- * "ge P/R[/BAD[/GOOD]]", "rate R", "queue N", "up", "down", and the
+ * "ge P/R[/BAD[/GOOD]]", "rate R", "trace FILE" (mahimahi's format, in
+ * place of the rate), "dup P", "queue N", "up", "down", and the
  * selectors "ab", "ba", "both" for the tokens after them. T is a time
  * (10ms, 250us, 1s, 5ns; a bare number is ms), P a probability (1% or
  * 0.01), R a rate (50mbit, 500kbit, 1gbit, a bare number is bit/s), N a size
@@ -79,7 +90,10 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
  */
 int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen);
 
-/* "forwarded=N bytes=N loss=N queue=N down=N delayed=N send_errors=N" */
+/* After EMU_PASS: whether the frame also leaves a second time (counted). */
+bool emu_link_duplicate(emu_link *l);
+
+/* "forwarded=N bytes=N loss=N queue=N down=N delayed=N duplicated=N send_errors=N" */
 int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s);
 
 #endif

@@ -77,7 +77,7 @@ static void usage(FILE *f)
 		"       mpq-linkemu ctl PATH [LINK OPTIONS... | stats]\n"
 		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
 		"  delay T  jitter T  reorder|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
-		"  rate R  queue SIZE|T  up|down\n"
+		"  rate R  trace FILE  dup P  queue SIZE|T  up|down\n"
 		"  T: 10ms 250us 1s; P: 1%% or 0.01; R: 50mbit 500kbit; SIZE: 64kB 1500B 1MiB\n");
 }
 
@@ -154,14 +154,16 @@ static int admit_batch(dir *d, uint64_t now)
 		}
 		if (depart > now)
 			d->link.stats.delayed++;
-		f = malloc(sizeof(*f) + len[i]);
-		if (!f || heldq_push(&d->held, depart, f)) {
-			free(f);
-			d->link.stats.dropped_queue++;
-			continue;
+		for (int copies = 1 + emu_link_duplicate(&d->link); copies; copies--) {
+			f = malloc(sizeof(*f) + len[i]);
+			if (!f || heldq_push(&d->held, depart, f)) {
+				free(f);
+				d->link.stats.dropped_queue++;
+				continue;
+			}
+			f->len = len[i];
+			memcpy(f->data, d->in->bufs[i], len[i]);
 		}
-		f->len = len[i];
-		memcpy(f->data, d->in->bufs[i], len[i]);
 	}
 	return n;
 }
