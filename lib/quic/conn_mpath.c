@@ -264,9 +264,50 @@ void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 		p->status_pending = true;
 }
 
+/* A path we only acknowledge on never times out on our side when it dies: a
+ * path silent for 3 PTO while another delivers gets one PING per silence, so
+ * that its PTOs can declare it failed (and the peer learns of it from our
+ * PATH_ABANDON). When that check is due for |p|; MPQ_TIME_NEVER: not. */
+static uint64_t silence_check_time(const mpq_conn *conn, const mpq_conn_path *p)
+{
+	if (!mpq_conn_multipath(conn) || p->state != MPQ_PATH_ACTIVE || !mpq_conn_path_usable(p) ||
+	    p->bytes_in_flight || p->probe || p->pinged_silent_rx == p->last_rx_time + 1)
+		return MPQ_TIME_NEVER;
+	for (size_t k = 0; k < conn->npaths; k++) {
+		const mpq_conn_path *o = &conn->paths[k];
+		if (o != p && o->state == MPQ_PATH_ACTIVE && o->last_rx_time > p->last_rx_time)
+			return p->last_rx_time + 3 * mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
+	}
+	return MPQ_TIME_NEVER;
+}
+
+static void ping_silent_paths(mpq_conn *conn, uint64_t ts)
+{
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		if (silence_check_time(conn, p) > ts)
+			continue;
+		for (size_t k = 0; k < conn->npaths; k++) {
+			const mpq_conn_path *o = &conn->paths[k];
+			if (o != p && o->state == MPQ_PATH_ACTIVE &&
+			    o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts) {
+				p->probe = 1;
+				p->pinged_silent_rx = p->last_rx_time + 1;
+				break;
+			}
+		}
+	}
+}
+
 uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 {
 	uint64_t t = MPQ_TIME_NEVER;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		/* Only ahead of now: a due check that found no live path waits. */
+		uint64_t s = silence_check_time(conn, &conn->paths[i]);
+		if (s > conn->now && s < t)
+			t = s;
+	}
 	for (size_t i = 1; i < conn->npaths; i++) {
 		const mpq_conn_path *p = &conn->paths[i];
 		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&
@@ -278,6 +319,7 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 
 void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 {
+	ping_silent_paths(conn, ts);
 	for (size_t i = 1; i < conn->npaths; i++) {
 		mpq_conn_path *p = &conn->paths[i];
 		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&

@@ -48,6 +48,7 @@ typedef struct mpq_conn_path {
 	uint64_t abandon_code;
 	uint64_t abandon_deadline;	/* state released 3 PTO after abandoning */
 	bool released;			/* packet number space freed; the ID stays used */
+	uint64_t pinged_silent_rx;	/* last_rx_time + 1 when PINGed for silence; 0: never */
 	bool status_pending;		/* PATH_STATUS_* to (re)send */
 	uint64_t status_seq_tx;
 	uint64_t status_seq_rx;	/* highest PATH_STATUS sequence seen + 1 */

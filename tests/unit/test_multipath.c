@@ -518,6 +518,48 @@ static void path_killed_mid_transfer(void **state)
 	pair_free(&p);
 }
 
+/*
+ * The receiver finds a dead path on its own: path 1 is cut both ways mid
+ * transfer while the server would take 1000 PTOs to give up on it. The client
+ * only acknowledges on path 1 (nothing of its own in flight there to time
+ * out), so it PINGs the path once it falls silent while path 0 delivers,
+ * declares it failed after its PTOs and abandons it; the transfer ends on
+ * path 0. Failed before: the client never noticed (seen with picoquicdemo's
+ * server in the interop path-down case, which abandoned nothing either).
+ */
+static void receiver_fails_silent_path(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	kill_second = false;
+	memset(&a, 0, sizeof(a));
+	a.reply_id = -1;
+	struct pair_opts o = {.multipath = true, .path_sched = "rr", .drop_path = drop_second,
+			      .max_data = 8 << 20, .max_stream_data = 8 << 20};
+	o.app[0] = o.app[1] = &app_cb;
+	o.app_state = &a;
+	assert_int_equal(pair_init(&p, &o), 0);
+	p.settings[PAIR_SERVER].path_fail_ptos = 1000;
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	pair_run(&p, NULL, 50 * MPQ_MS);
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	request(&p, &a, 6000000);
+	for (int i = 0; i < 1000 && a.received < 1000000; i++)
+		pair_run(&p, NULL, 5 * MPQ_MS);
+	kill_second = true;
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 6000000);
+	assert_false(a.corrupt);
+	mpq_path_stats st;
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_CLIENT], 1, &st), 0);
+	assert_int_equal(st.state, MPQ_PATH_STATE_FAILED);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	assert_int_equal(st.state, MPQ_PATH_STATE_ABANDONED);
+	pair_free(&p);
+}
+
 static void abandon_both_ways_releases_state(void **state)
 {
 	(void)state;
@@ -713,6 +755,7 @@ int main(void)
 		cmocka_unit_test(key_updates_across_paths),
 		cmocka_unit_test(key_updates_without_path_zero),
 		cmocka_unit_test(path_killed_mid_transfer),
+		cmocka_unit_test(receiver_fails_silent_path),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
 		cmocka_unit_test(path_id_above_limit_is_a_violation),
