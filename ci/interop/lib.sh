@@ -188,13 +188,12 @@ print(" ".join("%s:%d" % (p["iface"], p["bytes_received"]) for p in j["paths"]))
 			c2*) ;;
 			*) why="$why$down_note; " ;;
 			esac
-			# Whether the dead path was abandoned before the end: a note,
-			# not a check (see docs/interop.md: a receiver that only
-			# acknowledges on a path does not notice it died).
+			# The dead path is abandoned before the end: PATH_ABANDON in
+			# either side's qlog.
 			if grep -q '"path_abandon"' "$run"/qlog/* 2>/dev/null; then
 				down_note="$down_note, PATH_ABANDON sent"
 			else
-				down_note="$down_note, not abandoned before the end"
+				why="${why}c2 not abandoned before the end (no PATH_ABANDON in the qlogs); "
 			fi
 			;;
 		retry) has_packets "quic.long.packet_type == 3" || why="${why}no Retry in the capture; " ;;
