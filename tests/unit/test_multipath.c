@@ -492,6 +492,21 @@ static bool drop_second(struct conn_pair *p, int from, const mpq_path *out)
 	return kill_second && is_second(out, from);
 }
 
+/* 6 MB over two paths; once 1 MB is in, path 1 is cut both ways. The download
+ * must still end whole. */
+static void download_losing_second(struct conn_pair *p, struct app *a)
+{
+	open_second(p);
+	pair_run(p, NULL, 200 * MPQ_MS);
+	request(p, a, 6000000);
+	for (int i = 0; i < 1000 && a->received < 1000000; i++)
+		pair_run(p, NULL, 5 * MPQ_MS);
+	kill_second = true;
+	assert_true(pair_run(p, done, LIMIT));
+	assert_int_equal(a->received, 6000000);
+	assert_false(a->corrupt);
+}
+
 static void path_killed_mid_transfer(void **state)
 {
 	(void)state;
@@ -500,16 +515,7 @@ static void path_killed_mid_transfer(void **state)
 	kill_second = false;
 	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
 					   .drop_path = drop_second});
-	open_second(&p);
-	pair_run(&p, NULL, 200 * MPQ_MS);
-	request(&p, &a, 6000000);
-	/* Run until some data has arrived, then cut path 1 both ways. */
-	for (int i = 0; i < 1000 && a.received < 1000000; i++)
-		pair_run(&p, NULL, 5 * MPQ_MS);
-	kill_second = true;
-	assert_true(pair_run(&p, done, LIMIT));
-	assert_int_equal(a.received, 6000000);
-	assert_false(a.corrupt);
+	download_losing_second(&p, &a);
 	mpq_path_stats st;
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
 	assert_true(st.state == MPQ_PATH_STATE_FAILED || st.state == MPQ_PATH_STATE_ABANDONED);
@@ -543,15 +549,7 @@ static void receiver_fails_silent_path(void **state)
 	p.settings[PAIR_SERVER].path_fail_ptos = 1000;
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	pair_run(&p, NULL, 50 * MPQ_MS);
-	open_second(&p);
-	pair_run(&p, NULL, 200 * MPQ_MS);
-	request(&p, &a, 6000000);
-	for (int i = 0; i < 1000 && a.received < 1000000; i++)
-		pair_run(&p, NULL, 5 * MPQ_MS);
-	kill_second = true;
-	assert_true(pair_run(&p, done, LIMIT));
-	assert_int_equal(a.received, 6000000);
-	assert_false(a.corrupt);
+	download_losing_second(&p, &a);
 	mpq_path_stats st;
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_CLIENT], 1, &st), 0);
 	assert_int_equal(st.state, MPQ_PATH_STATE_FAILED);
