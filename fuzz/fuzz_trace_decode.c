@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len > size - off)
 				len = size - off;
 			trace_datagram(&t, ts++, to_client ? &server : &client,
-				       to_client ? &client : &server, data + off, len, len);
+				       to_client ? &client : &server, data + off, len);
 			off += len;
 		}
 	}

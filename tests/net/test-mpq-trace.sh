@@ -12,8 +12,9 @@
 #       capture zstd-compressed: the same result without --keylog; and the
 #       client's own --pcap capture of two paths (its default path I/O,
 #       AF_XDP on veth) gives its --json counters without a key log;
-#   (d) a truncated capture, a file that is not a capture, wrong keys, keys
-#       for only one of two connections: one clear line each, exit 2 only
+#   (d) a truncated capture, frames cut by a snap length, a file that is not
+#       a capture, wrong keys, keys for only one of two connections: one
+#       clear line each, exit 2 only
 #       where nothing could be read, everything else still decrypted;
 #   (f) mpq-trace qlog of (b), of (b) with wrong keys and of the two
 #       connections: one file per connection named by its ODCID, as many
@@ -216,6 +217,16 @@ else
 	not_ok "(d) truncated capture" "exit $rc" "$(cat "$tmp/d-cut.err")"
 fi
 
+editcap -s 300 "$tmp/b.pcapng" "$tmp/d-snap.pcapng" >/dev/null 2>&1
+"$TRACE" summary "$tmp/d-snap.pcapng" --keylog "$tmp/b.keys" --json >"$tmp/d-snap.sum" 2>"$tmp/d-snap.err"
+rc=$?
+if [ "$rc" = 0 ] && grep -q "frames cut by the snap length were skipped" "$tmp/d-snap.err" &&
+	json_true "$tmp/d-snap.sum" 'j["packets"] < 1000'; then
+	ok "(d) snap length 300: $(grep "snap length" "$tmp/d-snap.err")"
+else
+	not_ok "(d) snap length 300" "exit $rc" "$(cat "$tmp/d-snap.err")"
+fi
+
 echo "GET / HTTP/1.1" >"$tmp/d-text"
 "$TRACE" summary "$tmp/d-text" >"$tmp/d-text.out" 2>"$tmp/d-text.err"
 rc=$?
@@ -226,8 +237,8 @@ else
 fi
 
 # Wrong keys: every secret's last hex digit changed.
-sed 's/.$/0/; t; s/$//' "$tmp/b.keys" | awk '{ s = $3; c = substr(s, length(s)); \
-	sub(/.$/, c == "0" ? "1" : "0", s); print $1, $2, s }' >"$tmp/d-wrong.keys"
+awk '{ s = $3; c = substr(s, length(s)); sub(/.$/, c == "0" ? "1" : "0", s); print $1, $2, s }' \
+	"$tmp/b.keys" >"$tmp/d-wrong.keys"
 "$TRACE" summary "$tmp/b.pcapng" --keylog "$tmp/d-wrong.keys" --json >"$tmp/d-wrong.sum" \
 	2>"$tmp/d-wrong.err"
 rc=$?

@@ -18,7 +18,6 @@ const char *const trace_drop_names[DROP_NREASONS] = {
 	[DROP_KEYS_MISSING] = "keys_missing",
 	[DROP_DECRYPTION_FAILED] = "decryption_failed",
 	[DROP_MALFORMED] = "malformed",
-	[DROP_TRUNCATED] = "truncated",
 };
 
 /* One datagram being walked. */
@@ -27,7 +26,6 @@ struct dgram {
 	const mpq_addr *src, *dst;
 	const uint8_t *data;
 	size_t len;
-	bool truncated;		/* the capture holds fewer bytes than were sent */
 	bool may_split;		/* a GSO super-datagram may still be split */
 };
 
@@ -315,8 +313,6 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 		}
 	}
 	if (rv) {
-		if (rv == DROP_DECRYPTION_FAILED && d->truncated && off + hd.pktlen >= d->len)
-			rv = DROP_TRUNCATED;
 		emit(t, c, d, dir, path_id, &hd, NULL, 0, rv);
 		return hd.pktlen;
 	}
@@ -341,10 +337,9 @@ static void walk(struct trace *t, const struct dgram *d)
 }
 
 void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
-		    const mpq_addr *dst, const uint8_t *data, size_t len,
-		    size_t wirelen)
+		    const mpq_addr *dst, const uint8_t *data, size_t len)
 {
-	struct dgram d = {ts, src, dst, data, len, len < wirelen, true};
+	struct dgram d = {ts, src, dst, data, len, true};
 
 	if (t->port && port_of(src) != t->port && port_of(dst) != t->port)
 		return;

@@ -62,12 +62,16 @@ static void decode(struct feed *f, const struct cap_record *rec)
 		f->in->malformed_frames++;
 		return;
 	}
+	if (rv && rec->caplen < rec->origlen) {
+		f->in->cut++;
+		return;
+	}
 	if (rv) {
 		f->in->other++;
 		return;
 	}
 	f->in->udp++;
-	trace_datagram(f->t, rec->ts_ns, &u.src, &u.dst, u.payload, u.len, u.wirelen);
+	trace_datagram(f->t, rec->ts_ns, &u.src, &u.dst, u.payload, u.len);
 }
 
 static int on_secrets(void *user, uint32_t type, const uint8_t *data, size_t len)
@@ -117,6 +121,9 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 	if (rv)
 		tool_warn("%s: %s after %llu records; the rest is skipped", in->capture,
 			  cap_strerror(rv), (unsigned long long)in->st.records);
+	if (in->cut)
+		tool_warn("%s: %llu frames cut by the snap length were skipped", in->capture,
+			  (unsigned long long)in->cut);
 	if (in->st.truncated)
 		tool_warn("%s: the last record is truncated (capture cut short); %llu records read",
 			  in->capture, (unsigned long long)in->st.records);

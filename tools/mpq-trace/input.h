@@ -17,6 +17,7 @@ struct trace_input {
 	const char *keylog;	/* NULL: only the capture's secrets */
 	struct cap_stats st;
 	uint64_t udp, other, malformed_frames;
+	uint64_t cut;		/* frames cut by the snap length (not decoded) */
 };
 
 /* The options of every subcommand that decodes a capture, for an options

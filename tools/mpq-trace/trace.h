@@ -35,7 +35,6 @@ enum trace_drop {
 	DROP_KEYS_MISSING,		/* no key log lines for this connection or level */
 	DROP_DECRYPTION_FAILED,		/* the keys did not open it (wrong keys, corruption) */
 	DROP_MALFORMED,			/* header or frames do not parse */
-	DROP_TRUNCATED,			/* cut by the capture's snap length */
 	DROP_NREASONS,
 };
 
@@ -128,8 +127,7 @@ extern const char *const trace_drop_names[DROP_NREASONS];
 
 /* decrypt.c: one UDP datagram of the capture. */
 void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
-		    const mpq_addr *dst, const uint8_t *data, size_t len,
-		    size_t wirelen);
+		    const mpq_addr *dst, const uint8_t *data, size_t len);
 void trace_free(struct trace *t);
 
 /* conns.c */

@@ -32,7 +32,7 @@ static int from_ethernet(const uint8_t *eth, size_t len, const uint8_t *orig, si
 	out->src = fu.src;
 	out->dst = fu.dst;
 	out->payload = orig + fu.payload_off - orig_off;
-	out->len = out->wirelen = fu.payload_len;
+	out->len = fu.payload_len;
 	return CAP_UDP_OK;
 }
 

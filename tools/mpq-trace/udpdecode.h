@@ -17,8 +17,7 @@
 struct cap_udp {
 	mpq_addr src, dst;
 	const uint8_t *payload;
-	size_t len;		/* payload bytes present */
-	size_t wirelen;		/* payload bytes the UDP header announces */
+	size_t len;
 };
 
 enum cap_udp_result {
