@@ -2,7 +2,9 @@
 # Runs every benchmark: the in-memory ones given as arguments, then the
 # loopback comparison against iperf3 (bench/loopback.sh), --io xdp against
 # --io udp over a veth pair (bench/xdp_veth.sh, as root) and two paths against
-# one over two links shaped to 100 Mbit/s (bench/twopath_veth.sh, as root).
+# one over two links shaped to 100 Mbit/s (bench/twopath_veth.sh, as root)
+# and the link emulator's forwarding rate against a kernel bridge
+# (bench/linkemu_veth.sh, as root).
 # Benchmarks print ratios against a baseline measured in the same run; none
 # of them asserts.
 set -u
@@ -12,3 +14,4 @@ done
 sh "$(dirname "$0")/loopback.sh"
 sh "$(dirname "$0")/xdp_veth.sh"
 sh "$(dirname "$0")/twopath_veth.sh"
+sh "$(dirname "$0")/linkemu_veth.sh"

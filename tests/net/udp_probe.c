@@ -5,7 +5,8 @@
  *       "sent N received M min_us X median_us Y bursts B" (replies wait 1 s after
  *       the last; B: runs of consecutive probes without a reply)
  *   udp_probe send ADDR PORT SIZE COUNT MBIT  COUNT datagrams of SIZE (>= 8) bytes
- *       paced at MBIT Mbit/s of UDP payload, each starting with its number
+ *       paced at MBIT Mbit/s of UDP payload (0: as fast as sendmmsg goes), each
+ *       starting with its number
  *   udp_probe sink PORT IDLE_MS               counts datagrams until IDLE_MS pass
  *       without one (after the first); prints "received N bytes B span_us T
  *       rate_bps R reordered O last_us L" (R: bytes after the first over the span
@@ -128,12 +129,41 @@ static int rtt(int fd, long count, long gap)
 	return 0;
 }
 
+static int send_unpaced(int fd, char *buf, long size, long count)
+{
+	enum { BATCH = 64 };
+	static char bufs[BATCH][2048];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	size_t len = size < (long)sizeof(bufs[0]) ? (size_t)size : sizeof(bufs[0]);
+
+	for (long i = 0; i < count;) {
+		int n = count - i < BATCH ? (int)(count - i) : BATCH, sent;
+
+		for (int k = 0; k < n; k++) {
+			uint64_t seq = (uint64_t)(i + k);
+
+			memcpy(bufs[k], buf, len);
+			memcpy(bufs[k], &seq, sizeof(seq));
+			iov[k] = (struct iovec){bufs[k], len};
+			msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[k], .msg_iovlen = 1}};
+		}
+		sent = sendmmsg(fd, msgs, (unsigned int)n, 0);
+		if (sent <= 0)
+			continue;	/* ENOBUFS: the device queue is full, try again */
+		i += sent;
+	}
+	return 0;
+}
+
 static int send_paced(int fd, long size, long count, double mbit)
 {
 	char *buf = calloc(1, size < 8 ? 8 : (size_t)size);
 	uint64_t start = now_us();
 	double gap = (double)size * 8 / mbit;	/* us */
 
+	if (mbit <= 0)
+		return send_unpaced(fd, buf, size, count);
 	for (long i = 0; i < count; i++) {
 		uint64_t seq = (uint64_t)i;
 
