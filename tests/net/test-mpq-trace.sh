@@ -83,7 +83,8 @@ capture_whole() {
 }
 
 # compare.py SUMMARY CLIENT PATHS: every packet decrypted, PATHS paths, each
-# path's counters equal to the client's. The one allowance: a packet or two of
+# path's counters equal to the client's; paths after the first opened and
+# then validated (path events). The one allowance: a packet or two of
 # the server's (an ACK) reaching the client after it closed is on the wire
 # but not in the client's counters; it is printed.
 cat >"$tmp/compare.py" <<'PY'
@@ -100,6 +101,10 @@ cp = {p["path_id"]: p for p in c["paths"]}
 assert sorted(sp) == sorted(cp) == list(range(npaths)), "path IDs %s, client %s" % (sorted(sp), sorted(cp))
 for i in sp:
     a, b = sp[i], cp[i]
+    assert b["local"] == a["client"] and b["remote"] == a["server"], (a, b)
+    if i > 0:  # a path the client opened: validated by PATH_RESPONSE after it opened
+        assert a["opened_ms"] > 0 and a["validated_ms"] is not None and \
+            a["validated_ms"] >= a["opened_ms"], a
     want = (b["packets_sent"], b["packets_received"], b["bytes_sent"], b["bytes_received"])
     got = (a["packets_to_server"], a["packets_to_client"], a["bytes_to_server"], a["bytes_to_client"])
     late = (got[1] - want[1], got[3] - want[3])
@@ -107,7 +112,6 @@ for i in sp:
         print("info path %d: %d packet(s), %d bytes to the client after it closed" % (i, late[0], late[1]))
         continue
     assert got == want, "path %d: trace %s, client %s" % (i, got, want)
-    assert b["local"] == a["client"] and b["remote"] == a["server"], (a, b)
 print("; ".join("path %d: %d+%d packets, %d+%d bytes" % (i, sp[i]["packets_to_server"],
       sp[i]["packets_to_client"], sp[i]["bytes_to_server"], sp[i]["bytes_to_client"]) for i in sp))
 PY

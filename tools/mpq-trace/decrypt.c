@@ -207,6 +207,7 @@ static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *p
 		path->gen[dir] = o->gen;
 	if (!path->seen) {
 		path->seen = true;
+		path->opened_ts = d->ts;
 		path->client = *(dir == TO_SERVER ? d->src : d->dst);
 		path->server = *(dir == TO_SERVER ? d->dst : d->src);
 	}

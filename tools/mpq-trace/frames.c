@@ -4,6 +4,7 @@
  * the path they belong to), acknowledgements (RTT at the capture point), and
  * STREAM offsets (bytes sent again). Frames decode with lib/quic's decoder.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,19 @@ static void ack(struct trace_conn *c, const struct trace_pkt *p, const mpq_frame
 	path->has_rtt[sent_dir] = true;
 }
 
+/* The first time |*ts| is set for the path |id| (one already seen). */
+static void path_event(struct trace_conn *c, uint64_t id, size_t field, uint64_t ts)
+{
+	struct trace_path *path = id < TRACE_MAX_PATHS ? c->paths[id] : NULL;
+	uint64_t *at;
+
+	if (!path)
+		return;
+	at = (uint64_t *)((char *)path + field);
+	if (!*at)
+		*at = ts;
+}
+
 static int stream(struct trace_conn *c, struct trace_path *path, uint64_t id, uint64_t offset,
 		  size_t len)
 {
@@ -203,6 +217,17 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 		case MPQ_FT_PATH_ACK:
 		case MPQ_FT_PATH_ACK_ECN:
 			ack(c, p, &fr.ack, fr.ack.path_id);
+			break;
+		case MPQ_FT_PATH_RESPONSE:
+			path_event(c, p->path_id, offsetof(struct trace_path, validated_ts), p->ts);
+			break;
+		case MPQ_FT_PATH_STATUS_BACKUP:
+			path_event(c, fr.path_status.path_id, offsetof(struct trace_path, backup_ts),
+				   p->ts);
+			break;
+		case MPQ_FT_PATH_ABANDON:
+			path_event(c, fr.path_abandon.path_id,
+				   offsetof(struct trace_path, abandoned_ts), p->ts);
 			break;
 		default:
 			if ((fr.type & ~7ULL) == MPQ_FT_STREAM &&

@@ -73,7 +73,18 @@ static bool multipath(const struct trace_conn *c)
 	return c->tls.client_multipath && c->tls.server_multipath;
 }
 
-static void json_path(struct tool_json *j, uint32_t id, const struct trace_path *p)
+/* A path event as ms since the connection's first packet; null when not seen. */
+static void json_event(struct tool_json *j, const char *key, uint64_t ts, uint64_t first)
+{
+	tool_json_key(j, key);
+	if (ts)
+		tool_json_num(j, (double)(ts - first) / 1e6, 3);
+	else
+		tool_json_null(j);
+}
+
+static void json_path(struct tool_json *j, uint32_t id, const struct trace_path *p,
+		      uint64_t first)
 {
 	char a[MPQ_ADDR_STRLEN];
 	double rtt;
@@ -102,6 +113,10 @@ static void json_path(struct tool_json *j, uint32_t id, const struct trace_path 
 		tool_json_null(j);
 	tool_json_key(j, "retransmitted_bytes");
 	tool_json_u64(j, p->retransmitted_bytes);
+	json_event(j, "opened_ms", p->opened_ts, first);
+	json_event(j, "validated_ms", p->validated_ts, first);
+	json_event(j, "backup_ms", p->backup_ts, first);
+	json_event(j, "abandoned_ms", p->abandoned_ts, first);
 	tool_json_obj_end(j);
 }
 
@@ -133,7 +148,7 @@ static void json_conn(struct tool_json *j, const struct trace_conn *c)
 	tool_json_arr_begin(j);
 	for (uint32_t i = 0; i < TRACE_MAX_PATHS; i++)
 		if (c->paths[i] && c->paths[i]->seen)
-			json_path(j, i, c->paths[i]);
+			json_path(j, i, c->paths[i], c->first_ts);
 	tool_json_arr_end(j);
 	tool_json_obj_end(j);
 }
@@ -197,6 +212,25 @@ static void print_json(const struct trace *t)
 	fputc('\n', stdout);
 }
 
+static void print_events(const struct trace_path *p, uint64_t first)
+{
+	const struct {
+		const char *what;
+		uint64_t ts;
+	} ev[] = {{"opened", p->opened_ts}, {"validated", p->validated_ts},
+		  {"backup", p->backup_ts}, {"abandoned", p->abandoned_ts}};
+
+	const char *sep = "    ";
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		if (ev[i].ts) {
+			printf("%s%s at %.1f ms", sep, ev[i].what, (double)(ev[i].ts - first) / 1e6);
+			sep = ", ";
+		}
+	}
+	printf("\n");
+}
+
 static void print_text(const struct trace *t, const struct trace_input *in)
 {
 	printf("%s: %s, %llu records, %llu UDP datagrams\n", in->capture,
@@ -241,6 +275,7 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 			       p, cl, sv, (unsigned long long)path->packets[TO_SERVER], bs,
 			       (unsigned long long)path->packets[TO_CLIENT], bc, rtt,
 			       (unsigned long long)path->retransmitted_bytes);
+			print_events(path, c->first_ts);
 		}
 	}
 }

@@ -50,6 +50,10 @@ struct trace_path {
 	int64_t largest_pn[2];
 	int gen[2];			/* 1-RTT key generation in use on this path */
 	uint64_t retransmitted_bytes;
+	/* Path events (capture timestamps, 0: not seen): the first packet, the
+	 * first PATH_RESPONSE on it, the first PATH_STATUS_BACKUP and
+	 * PATH_ABANDON naming it. */
+	uint64_t opened_ts, validated_ts, backup_ts, abandoned_ts;
 	struct trace_sent sent[2][TRACE_RTT_RING];
 	double srtt_ms[2];		/* capture point to the peer in that direction and back */
 	bool has_rtt[2];
