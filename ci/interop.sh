@@ -45,13 +45,13 @@ done
 # name|features|paths|decrypt: the case list (paths: files of www).
 cases='handshake||1k|decrypt
 transfer||f1 f2 f3|decrypt
-multiplexing||'"$(seq -s' ' -f 's%g' 1 40)"'|
+multiplexing||'"$(seq -s' ' -f 's%g' 1 40)"'|decrypt
 retry|retry|1k|
 chacha20|chacha20|1m|decrypt
-keyupdate|keyupdate|5m|
-keyupdate-server|keyupdate-server|5m|
-v2|v2|1m|
-migration|migrate|5m|
+keyupdate|keyupdate|5m|decrypt
+keyupdate-server|keyupdate-server|5m|decrypt
+v2|v2|1m|decrypt
+migration|migrate|5m|decrypt
 multipath|multipath|20m|
 path-delay|path-delay|60m|
 fmp|fmp|20m|
