@@ -253,6 +253,23 @@ else
 		"v2 ${v2:-?}, v1 ${v1:-?} long header packets"
 fi
 
+# ---- --abandon-path MS: the extra path goes, the fetch goes on ----
+if timeout 60 "$CLIENT" -k --no-progress --json -fmp --abandon-path 50 --discard \
+	"$url/file20m" >"$tmp/ab.json" 2>"$tmp/ab.err" &&
+	python3 - "$tmp/ab.json" "$want_sha" <<'EOF' 2>"$tmp/ab.check"
+import json, sys
+j = json.load(open(sys.argv[1]))
+u, paths = j["urls"][0], j["paths"]
+assert u["status"] == "ok" and u["sha256"] == sys.argv[2], u
+states = [(p["path_id"], p["state"]) for p in paths]
+assert states == [(0, "active"), (1, "abandoned")], states
+EOF
+then
+	ok "--abandon-path 50 with -fmp: path 1 abandoned, the 20 MB whole"
+else
+	not_ok "--abandon-path 50 with -fmp" "$(head -c 400 "$tmp/ab.err")" "$(tail -n 1 "$tmp/ab.check")"
+fi
+
 # ---- server bad input: one line each ----
 check "server: unknown interface: exit 2" 2 "no such interface" -- \
 	"$SERVER" -n no-such-if0 -port 0

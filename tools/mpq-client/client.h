@@ -31,6 +31,7 @@ struct client_opts {
 	const char *more_remotes;
 	bool fake_multipath;
 	uint64_t path_delay_ms;
+	uint64_t abandon_ms;	/* --abandon-path: 0 none */
 	uint64_t delay_ms;
 	const char *output;
 	bool discard;
@@ -84,6 +85,7 @@ struct client {
 	mpq_loop_timer conn_timer;
 	mpq_loop_timer delay_timer;
 	mpq_loop_timer path_timer;	/* --path-delay */
+	mpq_loop_timer abandon_timer;	/* --abandon-path */
 	struct cpath paths[MAX_PATHS];	/* [0]: the URL's path */
 	size_t npaths;
 	char ifbuf[1024];		/* -n, split */
