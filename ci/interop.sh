@@ -55,7 +55,8 @@ migration|migrate|5m|decrypt
 multipath|multipath|20m|
 path-delay|path-delay|60m|
 fmp|fmp|20m|
-path-down|path-down|60m|'
+path-down|path-down|60m|
+abandon|abandon|60m|'
 
 two_namespaces i
 mkdir -p "$out"

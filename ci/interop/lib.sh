@@ -107,6 +107,7 @@ mpq_client_cmd() {
 		case $f in
 		multipath | path-down) cmd="$cmd -n c1,c2 -mip $server_ip2:$port" ;;
 		path-delay) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --path-delay 300" ;;
+		abandon) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --abandon-path 300" ;;
 		fmp) cmd="$cmd -n c1 -fmp" ;;
 		keyupdate) cmd="$cmd --key-update 16" ;;
 		v2) cmd="$cmd --quic-version 2" ;;
@@ -182,6 +183,15 @@ print(" ".join("%s:%d" % (p["iface"], p["bytes_received"]) for p in j["paths"]))
 			[ "$(echo "$shares" | awk -v t=$((total / 10)) '$2 >= t' | wc -l)" -ge 2 ] ||
 				why="${why}not two paths on c1 with 10 % each (port bytes: $(echo $shares)); "
 			links="$links; c1 ports: $(echo $shares)"
+			;;
+		abandon)
+			# Our client abandoned path 1; the peer carried on without it.
+			grep -q '"path_abandon"' "$run"/qlog/* 2>/dev/null ||
+				why="${why}no PATH_ABANDON in the qlogs; "
+			python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert [p["state"] for p in j["paths"]] == ["active", "abandoned"]' "$run/client.log" \
+				2>/dev/null || why="${why}mpq-client's --json: path 1 not abandoned; "
 			;;
 		path-down)
 			case $down_note in
