@@ -15,7 +15,8 @@
 #   loss p (Bernoulli, one direction): the losses of 4000 probes fall in the
 #     binomial 99 % interval; Gilbert-Elliott: the mean loss in its interval
 #     and losses in bursts of about 1/r;
-#   a path set down stops delivery within 1 ms and up brings it back;
+#   a path set down stops delivery within 1 ms and up brings it back; one
+#     set down 300 ms later ("at 300ms down") stops it 300 ms later;
 #   --pcap: tshark reads as many frames forwarded and dropped as the counters
 #     down prints;
 #   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
@@ -225,18 +226,27 @@ fi
 set_link 1 ab loss 0
 
 # ---- path down and up ----
+# mid_stream OUT WORDS...: "mpq-testbed set" path 1's WORDS into OUT while
+# 10000 datagrams a second stream over it for 3 s; sets $t_set (t_ns of
+# the answer) and $last (the last arrival, us).
+mid_stream() {
+	out=$1
+	shift
+	in_s timeout 20 "$probe" sink 7001 800 >"$tmp/sink.out" &
+	sp=$!
+	sleep 0.2
+	in_c timeout 10 "$probe" send 10.100.1.2 7001 100 30000 8 &
+	cp=$!
+	sleep 0.5
+	"$tb" set --name "$name" 1 "$@" >"$out"
+	t_set=$(sed -n 's/^t_ns=//p' "$out")
+	wait "$cp"
+	wait "$sp"
+	last=$(field last_us "$(cat "$tmp/sink.out")")
+}
 set_link 1 delay 2ms
-in_s timeout 20 "$probe" sink 7001 1500 >"$tmp/sink.out" &
-sp=$!
-sleep 0.2
-in_c timeout 10 "$probe" send 10.100.1.2 7001 100 20000 8 &
-cp=$!
-sleep 0.5
-"$tb" set --name "$name" 1 down >"$tmp/down.out"
-t_down=$(sed -n 's/^t_ns=//p' "$tmp/down.out")
-wait "$cp"
-wait "$sp"
-last=$(field last_us "$(cat "$tmp/sink.out")")
+mid_stream "$tmp/down.out" down
+t_down=$t_set
 if [ -n "$t_down" ] && [ -n "$last" ] &&
 	awk -v l="$last" -v t="$t_down" 'BEGIN { exit !(l * 1000 < t + 1000000) }'; then
 	ok "path down: the last datagram arrived $(awk -v l="$last" -v t="$t_down" 'BEGIN { printf "%.3f", (l * 1000 - t) / 1e6 }') ms after (held ones dropped: $(grep '^ab' "$tmp/down.out" | tr ' ' '\n' | sed -n 's/^down=//p'))"
@@ -251,6 +261,19 @@ if [ "$(field received "$r")" = 0 ] && [ "$(field received "$r2")" = 20 ]; then
 else
 	not_ok "path down then up" "down: $r" "up: $r2"
 fi
+
+# ---- an event at a time: "at 300ms down" ----
+mid_stream "$tmp/at.out" at 300ms down
+t_at=$t_set
+after=$(awk -v l="$last" -v t="$t_at" 'BEGIN { printf "%.3f", (l * 1000 - t) / 1e6 }')
+if [ -n "$t_at" ] && [ -n "$last" ] &&
+	awk -v a="$after" 'BEGIN { exit !(a >= 250 && a <= 301) }'; then
+	ok "at 300ms down: the last datagram arrived $after ms after it was set"
+else
+	not_ok "at 300ms down: delivery stops 300 ms later (within 1 ms)" \
+		"last arrival $after ms after: $(cat "$tmp/sink.out")"
+fi
+set_link 1 up
 
 # ---- several testbeds, interruption, leftovers, root ----
 "$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1

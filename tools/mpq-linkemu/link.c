@@ -166,8 +166,7 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
 	return EMU_PASS;
 }
 
-/* "10ms", "250us", "1s", "5ns", "1.5ms"; a bare number is ms. */
-static int parse_time(const char *s, uint64_t *ns)
+int emu_parse_time(const char *s, uint64_t *ns)
 {
 	char *end;
 	double v = strtod(s, &end), mul = 1e6;
@@ -244,7 +243,7 @@ static int parse_queue(const char *s, emu_link_cfg *c)
 			return 0;
 		}
 	}
-	if (!*end || parse_time(s, &ns) || !ns)
+	if (!*end || emu_parse_time(s, &ns) || !ns)
 		return -1;
 	c->queue_ns = ns;
 	c->queue_bytes = 0;
@@ -306,9 +305,9 @@ int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t
 			} else if (!val) {
 				bad = 1;
 			} else if (!strcmp(key, "delay")) {
-				bad = parse_time(val, &c->delay_ns);
+				bad = emu_parse_time(val, &c->delay_ns);
 			} else if (!strcmp(key, "jitter")) {
-				bad = parse_time(val, &c->jitter_ns);
+				bad = emu_parse_time(val, &c->jitter_ns);
 			} else if (!strcmp(key, "loss")) {
 				bad = parse_prob(val, &c->loss);
 				c->ge = false;

@@ -90,6 +90,9 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
  */
 int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen);
 
+/* "10ms", "250us", "1s", "5ns", "1.5ms"; a bare number is ms. 0 or -1. */
+int emu_parse_time(const char *s, uint64_t *ns);
+
 /* After EMU_PASS: whether the frame also leaves a second time (counted). */
 bool emu_link_duplicate(emu_link *l);
 

@@ -7,11 +7,13 @@
  * heap keyed by departure time (heldq.h); one thread, one clock read per
  * batch, ppoll until the next departure.
  *
- *   mpq-linkemu [--ctl PATH] [--pcap FILE] [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]
- *   mpq-linkemu ctl PATH [LINK OPTIONS... | stats]
+ *   mpq-linkemu [--ctl PATH] [--pcap FILE] [--at "T OPTIONS"]... [--seed N] [--rt]
+ *               IF_A IF_B [LINK OPTIONS...]
+ *   mpq-linkemu ctl PATH [[at T] LINK OPTIONS... | stats]
  *
  * A control socket (a Unix seqpacket socket at PATH) takes link options
- * while running ("down", "ab rate 5mbit", ...) and "stats"; each answers
+ * while running ("down", "ab rate 5mbit", ...), the same T later ("at 2s
+ * down"; --at: T after the start) and "stats"; each answers
  * with the time it was applied (t_ns=, CLOCK_MONOTONIC) and the counters of
  * both directions. SIGUSR1 prints them on stdout, as
  * does the exit on SIGINT or SIGTERM. --pcap: what it forwards and drops
@@ -40,6 +42,16 @@
 #define HELD_MAX 65536		/* frames held per direction */
 #define CTL_MAX 4096
 #define CTL_ARGS 64
+#define EVENTS_MAX 64
+
+/* Link options to apply at a time (a handover's path down, a new rate). */
+typedef struct event {
+	uint64_t due_ns;
+	char words[CTL_MAX];
+} event;
+
+static event events[EVENTS_MAX];	/* in the order they are due */
+static int n_events;
 
 static volatile sig_atomic_t stop, dump;
 
@@ -72,9 +84,9 @@ typedef struct dir {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mpq-linkemu [--ctl PATH] [--pcap FILE] [--seed N] [--rt] IF_A IF_B"
-		" [LINK OPTIONS...]\n"
-		"       mpq-linkemu ctl PATH [LINK OPTIONS... | stats]\n"
+		"usage: mpq-linkemu [--ctl PATH] [--pcap FILE] [--at \"T OPTIONS\"]... [--seed N]"
+		" [--rt] IF_A IF_B [LINK OPTIONS...]\n"
+		"       mpq-linkemu ctl PATH [[at T] LINK OPTIONS... | stats]\n"
 		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
 		"  delay T  jitter T  reorder|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
 		"  rate R  trace FILE  dup P  queue SIZE|T  up|down\n"
@@ -201,6 +213,55 @@ static int apply(dir *d, int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+/* "at T OPTIONS...": checked now, applied at now + T; other options now. */
+static int command(dir *d, int argc, char **argv, uint64_t now, char *err, size_t errlen)
+{
+	emu_link_cfg scratch[2] = {d[0].link.cfg, d[1].link.cfg};
+	uint64_t after;
+	event *e;
+	int i;
+
+	if (!argc || strcmp(argv[0], "at"))
+		return apply(d, argc, argv, err, errlen);
+	if (argc < 3 || emu_parse_time(argv[1], &after)) {
+		snprintf(err, errlen, "at needs a time and link options");
+		return -1;
+	}
+	if (emu_link_parse(scratch, argc - 2, argv + 2, err, errlen))
+		return -1;
+	if (n_events == EVENTS_MAX) {
+		snprintf(err, errlen, "more than %d events waiting", EVENTS_MAX);
+		return -1;
+	}
+	for (i = n_events; i > 0 && events[i - 1].due_ns > now + after; i--)
+		;
+	memmove(&events[i + 1], &events[i], (size_t)(n_events - i) * sizeof(events[0]));
+	n_events++;
+	e = &events[i];
+	e->due_ns = now + after;
+	e->words[0] = 0;
+	for (int k = 2; k < argc; k++) {
+		strncat(e->words, argv[k], sizeof(e->words) - strlen(e->words) - 2);
+		strcat(e->words, " ");
+	}
+	return 0;
+}
+
+/* Applies the events due by |now|, in order. */
+static void run_events(dir *d, uint64_t now)
+{
+	char err[256], *argv[CTL_ARGS];
+
+	while (n_events && events[0].due_ns <= now) {
+		int argc = split_words(events[0].words, argv, CTL_ARGS);
+
+		if (apply(d, argc, argv, err, sizeof(err)))
+			tool_warn("event: %s", err);	/* checked when scheduled: a trace file gone */
+		n_events--;
+		memmove(&events[0], &events[1], (size_t)n_events * sizeof(events[0]));
+	}
+}
+
 static void serve_ctl(int lfd, dir *d)
 {
 	struct timeval tv = {.tv_usec = 200000};
@@ -217,7 +278,7 @@ static void serve_ctl(int lfd, dir *d)
 		msg[n] = 0;
 		argc = split_words(msg, argv, CTL_ARGS);
 		if ((argc == 1 && !strcmp(argv[0], "stats")) ||
-		    apply(d, argc, argv, reply, sizeof(reply)) == 0) {
+		    command(d, argc, argv, now_ns(), reply, sizeof(reply)) == 0) {
 			int k = snprintf(reply, sizeof(reply), "t_ns=%" PRIu64 "\n", now_ns());
 
 			fmt_stats(reply + k, sizeof(reply) - (size_t)k, d);
@@ -295,7 +356,8 @@ static void set_realtime(void)
 
 int main(int argc, char **argv)
 {
-	const char *ctl_path = NULL, *pcap_path = NULL;
+	const char *ctl_path = NULL, *pcap_path = NULL, *at[EVENTS_MAX];
+	int n_at = 0;
 	emu_tap *tap = NULL;
 	uint64_t seed = 0;
 	bool rt = false, seeded = false;
@@ -311,6 +373,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--ctl") && i + 1 < argc) {
 			ctl_path = argv[++i];
+		} else if (!strcmp(argv[i], "--at") && i + 1 < argc) {
+			at[n_at++ % EVENTS_MAX] = argv[++i];
 		} else if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
 			pcap_path = argv[++i];
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
@@ -337,6 +401,19 @@ int main(int argc, char **argv)
 	if (apply(d, argc - i - 2, argv + i + 2, err, sizeof(err))) {
 		tool_err("%s", err);
 		return TOOL_EXIT_USAGE;
+	}
+	if (n_at > EVENTS_MAX) {
+		tool_err("--at: more than %d", EVENTS_MAX);
+		return TOOL_EXIT_USAGE;
+	}
+	for (int k = 0; k < n_at; k++) {
+		char words[CTL_MAX] = "at ", *av[CTL_ARGS];
+
+		strncat(words, at[k], sizeof(words) - 4);
+		if (command(d, split_words(words, av, CTL_ARGS), av, now_ns(), err, sizeof(err))) {
+			tool_err("--at: %s", err);
+			return TOOL_EXIT_USAGE;
+		}
 	}
 	for (int k = 0; k < 2; k++) {
 		heldq_init(&d[k].held, HELD_MAX);
@@ -375,8 +452,11 @@ int main(int argc, char **argv)
 
 		release(&d[0], now);
 		release(&d[1], now);
+		run_events(d, now);
 		next = heldq_next(&d[0].held) < heldq_next(&d[1].held) ?
 		       heldq_next(&d[0].held) : heldq_next(&d[1].held);
+		if (n_events && events[0].due_ns < next)
+			next = events[0].due_ns;
 		if (next != UINT64_MAX) {
 			uint64_t wait = next > now ? next - now : 0;
 
