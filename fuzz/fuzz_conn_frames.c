@@ -53,16 +53,16 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 	for (int r = 0; r < rounds; r++) {
 		bool any = false;
 		int n;
-		while ((n = mpq_conn_write_pkt(*c, &path, buf, sizeof(buf), *now)) > 0) {
+		while ((n = mpq_conn_write_pkt(*c, &path, NULL, buf, sizeof(buf), *now)) > 0) {
 			any = true;
 			if (!*s && mpq_conn_server_new(s, &path, buf, (size_t)n, ss, tp, cb, sctx,
 						       *now) != 0)
 				return;
-			mpq_conn_read_pkt(*s, &path, buf, (size_t)n, *now);
+			mpq_conn_read_pkt(*s, &path, NULL, buf, (size_t)n, *now);
 		}
-		while (*s && (n = mpq_conn_write_pkt(*s, &path, buf, sizeof(buf), *now)) > 0) {
+		while (*s && (n = mpq_conn_write_pkt(*s, &path, NULL, buf, sizeof(buf), *now)) > 0) {
 			any = true;
-			mpq_conn_read_pkt(*c, &path, buf, (size_t)n, *now);
+			mpq_conn_read_pkt(*c, &path, NULL, buf, (size_t)n, *now);
 		}
 		*now += 1000000;
 		if (mpq_conn_get_expiry(*c) <= *now)
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint8_t pkt[1500];
 	size_t n = client_packet(c, data, len, pkt, sizeof(pkt));
 	if (n)
-		mpq_conn_read_pkt(s, &path, pkt, n, now);
+		mpq_conn_read_pkt(s, &path, NULL, pkt, n, now);
 	exchange(&c, &s, &ss, &tp, &cb, &now, 20);
 	mpq_conn_del(c);
 	mpq_conn_del(s);

@@ -59,7 +59,7 @@ static int setup(void)
 	mpq_conn *client;
 	if (mpq_conn_client_new(&client, &path, &s, &tp, &cb, client_ctx, 0) != 0)
 		return -1;
-	int n = mpq_conn_write_pkt(client, &path, first, sizeof(first), 0);
+	int n = mpq_conn_write_pkt(client, &path, NULL, first, sizeof(first), 0);
 	odcid = client->odcid;
 	client_scid = client->scid;
 	mpq_conn_del(client);
@@ -121,14 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	mpq_conn *server;
 	if (mpq_conn_server_new(&server, &path, dgram, first_len, &s, &tp, &cb, server_ctx, 0) != 0)
 		__builtin_trap(); /* a real ClientHello must be accepted */
-	mpq_conn_read_pkt(server, &path, dgram, first_len, 1000);
+	mpq_conn_read_pkt(server, &path, NULL, dgram, first_len, 1000);
 
 	static uint8_t pkt[8192 + 256];
 	size_t n = build_initial(pkt, sizeof(pkt), data, len);
 	if (n)
-		mpq_conn_read_pkt(server, &path, pkt, n, 2000);
+		mpq_conn_read_pkt(server, &path, NULL, pkt, n, 2000);
 	uint8_t out[1500];
-	for (int i = 0; i < 8 && mpq_conn_write_pkt(server, &path, out, sizeof(out), 3000) > 0; i++)
+	for (int i = 0; i < 8 && mpq_conn_write_pkt(server, &path, NULL, out, sizeof(out), 3000) > 0; i++)
 		;
 	mpq_conn_handle_expiry(server, mpq_conn_get_expiry(server));
 	mpq_conn_del(server);

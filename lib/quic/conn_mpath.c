@@ -499,5 +499,14 @@ MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_
 	out->packets_lost = p->packets_lost;
 	out->srtt = p->rtt.has_sample ? p->rtt.smoothed : 0;
 	out->cwnd = mpq_cc_cwnd(&p->cc.cc);
+	out->ecn_state = p->ecn.state;
+	out->ecn_sent_ect0 = p->ecn.sent_ect0;
+	out->ecn_ce_events = p->ecn.ce_events;
+	out->ecn_rx_ect0 = p->ns.ecn_rx.ect0;
+	out->ecn_rx_ect1 = p->ns.ecn_rx.ect1;
+	out->ecn_rx_ce = p->ns.ecn_rx.ce;
+	out->ecn_peer_ect0 = p->ns.ecn_peer.ect0;
+	out->ecn_peer_ect1 = p->ns.ecn_peer.ect1;
+	out->ecn_peer_ce = p->ns.ecn_peer.ce;
 	return 0;
 }

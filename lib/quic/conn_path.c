@@ -42,6 +42,7 @@ void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *f
 	if (!p->migrating)
 		p->prev_tuple = p->tuple;
 	p->tuple = *from;
+	p->ecn = (mpq_ecn_path){0}; /* a new path: its ECN is tested anew (RFC 9000 §13.4.2) */
 	p->migrating = true;
 	conn->migrations++;
 	p->validated = false;

@@ -187,10 +187,11 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 }
 
 /* RFC 9000 §13.2.1-2: Initial and Handshake packets are acknowledged at once;
- * 1-RTT ones every second ack-eliciting packet, on a gap, or after max_ack_delay. */
-static void schedule_ack(mpq_conn *conn, mpq_pktns *ns, bool in_order, uint64_t ts)
+ * 1-RTT ones every second ack-eliciting packet, on a gap, after max_ack_delay,
+ * or at once when marked CE, so the peer's congestion response is not late. */
+static void schedule_ack(mpq_conn *conn, mpq_pktns *ns, bool in_order, bool ce, uint64_t ts)
 {
-	if (ns->level != MPQ_LEVEL_APP || !in_order || ++ns->eliciting_since_ack >= 2) {
+	if (ns->level != MPQ_LEVEL_APP || !in_order || ce || ++ns->eliciting_since_ack >= 2) {
 		ns->ack_needed = true;
 		return;
 	}
@@ -199,16 +200,17 @@ static void schedule_ack(mpq_conn *conn, mpq_pktns *ns, bool in_order, uint64_t 
 }
 
 static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *hd,
-			       bool ack_eliciting, uint64_t ts)
+			       bool ack_eliciting, uint8_t ecn, uint64_t ts)
 {
 	bool in_order = (int64_t)hd->pn == ns->largest_rx + 1;
 	mpq_ranges_insert(&ns->rx_pns, hd->pn, hd->pn);
+	mpq_ecn_count_rx(&ns->ecn_rx, ecn);
 	if ((int64_t)hd->pn > ns->largest_rx) {
 		ns->largest_rx = (int64_t)hd->pn;
 		ns->largest_rx_time = ts;
 	}
 	if (ack_eliciting)
-		schedule_ack(conn, ns, in_order, ts);
+		schedule_ack(conn, ns, in_order, ecn == MPQ_ECN_CE, ts);
 	mpq_conn_touch_idle(conn, ts);
 	conn->eliciting_sent_since_rx = false;
 	if (conn->is_server && ns->level == MPQ_LEVEL_HANDSHAKE) {
@@ -265,10 +267,10 @@ static int on_retry(mpq_conn *conn, const uint8_t *pkt, size_t len, const mpq_pk
 	return mpq_conn_client_restart(conn, conn->version, &hd->scid);
 }
 
-/* One packet of a datagram. Sets |*consumed| to its length (0: drop the rest)
- * and |*processed| when it was decrypted and taken. */
-static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_t left,
-		       size_t *consumed, bool *processed, uint64_t ts)
+/* One packet of a datagram that arrived marked |ecn|. Sets |*consumed| to its
+ * length (0: drop the rest) and |*processed| when it was decrypted and taken. */
+static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_t *pkt,
+		       size_t left, size_t *consumed, bool *processed, uint64_t ts)
 {
 	mpq_pkt_hd hd;
 	*consumed = 0;
@@ -358,7 +360,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t *pkt, size_
 	if (conn->state == MPQ_CONN_DRAINING)
 		return rv;
 	bool largest = (int64_t)hd.pn > ns->largest_rx;
-	on_packet_received(conn, ns, &hd, ack_eliciting, ts);
+	on_packet_received(conn, ns, &hd, ack_eliciting, ecn, ts);
 	if (rv == 0 && level == MPQ_LEVEL_APP)
 		mpq_conn_path_on_packet(conn, cp, path, non_probing, largest, hd.pktlen, ts);
 	return rv;
@@ -373,9 +375,12 @@ static bool is_stateless_reset(const mpq_conn *conn, const uint8_t *data, size_t
 	return mpq_conn_is_peer_reset_token(conn, data + len - 16);
 }
 
-MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data, size_t len,
-				 uint64_t ts)
+MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, const mpq_pkt_info *pi,
+				 uint8_t *data, size_t len, uint64_t ts)
 {
+	if (pi && (pi->version < MPQ_PKT_INFO_V1 || pi->version > MPQ_PKT_INFO_VERSION))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	uint8_t ecn = pi ? pi->ecn & 3 : MPQ_ECN_NOT_ECT;
 	conn->now = ts;
 	switch (conn->state) {
 	case MPQ_CONN_CLOSED:
@@ -397,7 +402,7 @@ MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *
 	bool any = false;
 	while (off < len) {
 		size_t consumed;
-		int rv = read_packet(conn, path, data + off, len - off, &consumed, &any, ts);
+		int rv = read_packet(conn, path, ecn, data + off, len - off, &consumed, &any, ts);
 		if (rv != 0)
 			return rv;
 		if (consumed == 0 || conn->state >= MPQ_CONN_CLOSING)

@@ -31,6 +31,7 @@ typedef struct pkt_builder {
 	bool initial_eliciting;
 	bool pad_full;		/* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
 	bool has_handshake;
+	uint8_t ecn;		/* the datagram's codepoint (MPQ_ECN_*) */
 } pkt_builder;
 
 static int pkt_type_of(int level)
@@ -122,6 +123,11 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0);
 	p->nrecs = (uint8_t)b->nrecs;
 	memcpy(p->recs, b->recs, b->nrecs * sizeof(b->recs[0]));
+	/* Only packets the peer acknowledges test or use the path's ECN. */
+	if (p->flags && b->ecn == MPQ_ECN_ECT0) {
+		p->flags |= MPQ_SENT_ECT0;
+		mpq_ecn_on_sent(&path->ecn, b->ecn, ts);
+	}
 	mpq_recovery_on_sent(path, ns, p, ts);
 	path->packets_sent++;
 	path->bytes_sent += (uint64_t)n;
@@ -160,11 +166,18 @@ static int write_frame(pkt_builder *b, const mpq_frame *fr)
 	return rv;
 }
 
-/* An ACK (or, for path |pid| with multipath, a PATH_ACK) of |ns|. */
+/* An ACK (or, for path |pid| with multipath, a PATH_ACK) of |ns|; its ECN
+ * variant once a packet arrived marked (RFC 9000 §19.3.2). */
 static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid, uint64_t ts)
 {
-	mpq_frame fr = {.type = pid < 0 ? MPQ_FT_ACK : MPQ_FT_PATH_ACK};
+	bool ecn = mpq_ecn_counts_any(&ns->ecn_rx);
+	mpq_frame fr = {.type = pid < 0 ? (ecn ? MPQ_FT_ACK_ECN : MPQ_FT_ACK)
+					: (ecn ? MPQ_FT_PATH_ACK_ECN : MPQ_FT_PATH_ACK)};
 	fr.ack.path_id = pid < 0 ? 0 : (uint64_t)pid;
+	fr.ack.ecn = ecn;
+	fr.ack.ect0 = ns->ecn_rx.ect0;
+	fr.ack.ect1 = ns->ecn_rx.ect1;
+	fr.ack.ce = ns->ecn_rx.ce;
 	size_t n = mpq_ranges_count(&ns->rx_pns);
 	if (n > MPQ_MAX_ACK_RANGES)
 		n = MPQ_MAX_ACK_RANGES;
@@ -395,9 +408,13 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	return finish_datagram(conn, b, ts);
 }
 
-MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *buf,
-				  size_t buflen, uint64_t ts)
+MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi_out,
+				  uint8_t *buf, size_t buflen, uint64_t ts)
 {
+	if (pi_out && (pi_out->version < MPQ_PKT_INFO_V1 || pi_out->version > MPQ_PKT_INFO_VERSION))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (pi_out)
+		pi_out->ecn = MPQ_ECN_NOT_ECT;
 	conn->now = ts;
 	if (conn->state == MPQ_CONN_CLOSED)
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
@@ -416,6 +433,7 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 	int rv = 0;
 	mpq_path elsewhere;
 	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(p, &elsewhere)) {
+		/* (Unmarked: another 4-tuple than the one the path's ECN is tested on.) */
 		/* A probe from another address: answer it there, alone. */
 		mpq_path cur = p->tuple;
 		p->tuple = elsewhere;
@@ -428,6 +446,9 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 		p->tuple = cur;
 		return rv != 0 ? rv : (int)b.len;
 	}
+	/* A caller that cannot mark datagrams gets none to mark. */
+	if (pi_out)
+		b.ecn = mpq_ecn_tx_mark(&p->ecn, ts, mpq_conn_pto(conn, p, MPQ_LEVEL_APP));
 	if (conn->state == MPQ_CONN_CLOSING) {
 		if (conn->close_pending)
 			rv = write_close(conn, &b, ts);
@@ -450,6 +471,8 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *b
 	if (b.len) {
 		conn->stats.bytes_sent += b.len;
 		conn->stats.packets_sent++;
+		if (pi_out)
+			pi_out->ecn = b.ecn;
 	}
 	/* RFC 9001 §4.9.1: a client drops Initial keys once it sends a Handshake packet. */
 	if (!conn->is_server && b.has_handshake)

@@ -425,19 +425,20 @@ static int initial_opens(mpq_endpoint *ep, const uint8_t *pkt, const mpq_pkt_hd 
 }
 
 /* A datagram for |conn|; a handshake it completes stops counting as half-open. */
-static int conn_read(mpq_endpoint *ep, mpq_conn *conn, const mpq_path *path, uint8_t *data,
-		     size_t len, uint64_t ts)
+static int conn_read(mpq_endpoint *ep, mpq_conn *conn, const mpq_path *path,
+		     const mpq_pkt_info *pi, uint8_t *data, size_t len, uint64_t ts)
 {
 	bool was_complete = conn->handshake_complete;
-	int rv = mpq_conn_read_pkt(conn, path, data, len, ts);
+	int rv = mpq_conn_read_pkt(conn, path, pi, data, len, ts);
 	if (!was_complete && conn->handshake_complete)
 		mpq_halfopen_remove(&ep->half, conn);
 	return rv;
 }
 
 /* A client Initial for no connection we know: accept it, or ask for a Retry. */
-static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data, size_t len,
-			  const mpq_pkt_hd *hd, uint64_t ts, mpq_conn **out)
+static int accept_initial(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_info *pi,
+			  uint8_t *data, size_t len, const mpq_pkt_hd *hd, uint64_t ts,
+			  mpq_conn **out)
 {
 	/* RFC 9000 §14.1: Initial datagrams under 1200 bytes are dropped. */
 	if (len < MPQ_MIN_INITIAL_DATAGRAM || ep->nconns >= ep->cfg.max_conns)
@@ -481,11 +482,11 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
 	if (ep->cfg.qlog_start)
 		ep->cfg.qlog_start(conn, ep->cfg.qlog_user_data);
 	*out = conn;
-	return conn_read(ep, conn, path, data, len, ts);
+	return conn_read(ep, conn, path, pi, data, len, ts);
 }
 
-MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
-				 size_t len, uint64_t ts, mpq_conn **conn)
+MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_info *pi,
+				 uint8_t *data, size_t len, uint64_t ts, mpq_conn **conn)
 {
 	mpq_pkt_hd hd;
 	*conn = NULL;
@@ -509,10 +510,10 @@ MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t
 	struct cid_slot *slot = cid_lookup(ep, &hd.dcid);
 	if (slot) {
 		*conn = slot->conn;
-		return conn_read(ep, slot->conn, path, data, len, ts);
+		return conn_read(ep, slot->conn, path, pi, data, len, ts);
 	}
 	if (hd.type == MPQ_PKT_INITIAL && version_offered(ep, hd.version))
-		return accept_initial(ep, path, data, len, &hd, ts, conn);
+		return accept_initial(ep, path, pi, data, len, &hd, ts, conn);
 	if (hd.type == MPQ_PKT_INITIAL) {
 		if (len >= MPQ_MIN_INITIAL_DATAGRAM)
 			send_version_negotiation(ep, path, &hd);

@@ -14,6 +14,7 @@
 #include "mpq/conn.h"
 #include "quic/cc/cc.h"
 #include "quic/cids.h"
+#include "quic/ecn.h"
 #include "quic/pacer.h"
 #include "quic/pktns.h"
 #include "quic/rtt.h"
@@ -38,6 +39,7 @@ typedef struct mpq_conn_path {
 	uint64_t first_rtt_sample_time;
 	mpq_pacer pacer;
 	uint32_t pto_count;
+	mpq_ecn_path ecn;		/* our marks on this path (Initial and Handshake: path 0) */
 	size_t bytes_in_flight;
 	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
 	uint8_t probe;			/* ack-eliciting packets a PTO asks for on this path */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "quic/crypto.h"
+#include "quic/ecn.h"
 #include "quic/pn_dedup.h"
 #include "quic/ranges.h"
 #include "quic/rob.h"
@@ -44,6 +45,8 @@ typedef struct mpq_pktns {
 	bool ack_needed;		/* send an ACK now */
 	uint32_t eliciting_since_ack;	/* ack-eliciting packets not yet acknowledged */
 	uint64_t ack_deadline;		/* delayed ACK timer (1-RTT), 0 = none */
+	mpq_ecn_counts ecn_rx;		/* received packets by codepoint, for ACK_ECN */
+	mpq_ecn_counts ecn_peer;	/* the peer's counts for ours, last checked */
 
 	mpq_sent sent;
 	uint64_t loss_time;		/* time-threshold loss deadline, 0 = none */

@@ -85,6 +85,8 @@ static void on_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, mpq_sent
 			lb->last_sent = p->time_sent;
 		lb->any = true;
 	}
+	if (p->flags & MPQ_SENT_ECT0)
+		mpq_ecn_on_lost(&path->ecn);
 	conn->stats.packets_lost++;
 	path->packets_lost++;
 	mpq_conn_qlog_lost(conn, ns->level, path->id, p, "reordering_threshold", conn->now);
@@ -168,17 +170,31 @@ static void detect_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, uint
 	on_losses(conn, path, &lb, ts);
 }
 
+/* RFC 9000 §13.4.2.1 and RFC 9002 §7.1 (Appendix B.7): the ACK's ECN counts
+ * validate the path's marks, and a rise of the CE count is a congestion event
+ * dated by the send time of the largest packet acknowledged, |sent|: one
+ * reduction per round trip, as for losses. */
+static void on_ack_ecn(mpq_conn_path *path, mpq_pktns *ns, const mpq_frame_ack *ack,
+		       uint64_t newly_ect0, bool advanced, uint64_t sent, uint64_t ts)
+{
+	mpq_ecn_counts counts = {.ect0 = ack->ect0, .ect1 = ack->ect1, .ce = ack->ce};
+	if (mpq_ecn_on_ack(&path->ecn, &ns->ecn_peer, ack->ecn ? &counts : NULL, newly_ect0,
+			   advanced) && sent)
+		mpq_cc_on_congestion_event(&path->cc.cc, sent, ts);
+}
+
 int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 			const mpq_frame_ack *ack, uint64_t ts)
 {
 	uint64_t largest = ack->ranges[0].largest;
 	if (largest >= ns->next_pn)
 		return MPQ_ERR_PROTO; /* acknowledges a packet we never sent */
-	if ((int64_t)largest > ns->largest_acked)
+	bool advanced = (int64_t)largest > ns->largest_acked;
+	if (advanced)
 		ns->largest_acked = (int64_t)largest;
 
 	bool eliciting_acked = false;
-	uint64_t largest_sent_time = 0, newest_acked_sent = 0, bytes_acked = 0;
+	uint64_t largest_sent_time = 0, newest_acked_sent = 0, bytes_acked = 0, newly_ect0 = 0;
 	for (size_t r = 0; r < ack->nranges; r++) {
 		if (ns->sent.n == 0)
 			break;
@@ -193,6 +209,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 				continue;
 			if (p->flags & MPQ_SENT_ACK_ELICITING)
 				eliciting_acked = true;
+			if (p->flags & MPQ_SENT_ECT0)
+				newly_ect0++;
 			if (pn == largest)
 				largest_sent_time = p->time_sent;
 			if (p->flags & MPQ_SENT_IN_FLIGHT) {
@@ -231,6 +249,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt, ts);
 		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);
 	}
+	on_ack_ecn(path, ns, ack, newly_ect0, advanced,
+		   largest_sent_time ? largest_sent_time : newest_acked_sent, ts);
 	detect_lost(conn, path, ns, ts);
 	if (bytes_acked)
 		mpq_conn_qlog_metrics(conn, ts);

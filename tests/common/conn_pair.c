@@ -177,8 +177,8 @@ static bool is_initial(const uint8_t *d, size_t len, uint32_t version)
 	return version == MPQ_VERSION_2 ? type == 1 : type == 0;
 }
 
-static void enqueue(struct conn_pair *p, int from, const mpq_path *out, const uint8_t *d,
-		    size_t len, size_t flight)
+static void enqueue(struct conn_pair *p, int from, const mpq_path *out, const mpq_pkt_info *pi,
+		    const uint8_t *d, size_t len, size_t flight)
 {
 	size_t index = p->sent[from]++;
 	p->bytes_sent[from] += len;
@@ -201,6 +201,7 @@ static void enqueue(struct conn_pair *p, int from, const mpq_path *out, const ui
 	g->path.remote = out->local;
 	g->path.ifindex = 0;
 	g->path.user_data = NULL;
+	g->pi = *pi;
 	g->len = len;
 	memcpy(g->data, d, len);
 }
@@ -209,14 +210,15 @@ static void flush(struct conn_pair *p, int side)
 {
 	uint8_t buf[PAIR_DGRAM_MAX];
 	mpq_path path;
+	mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
 	bool any = false;
 	if (!p->conn[side])
 		return;
 	for (int i = 0; i < 64; i++) {
-		int n = mpq_conn_write_pkt(p->conn[side], &path, buf, sizeof(buf), p->now);
+		int n = mpq_conn_write_pkt(p->conn[side], &path, &pi, buf, sizeof(buf), p->now);
 		if (n <= 0)
 			break;
-		enqueue(p, side, &path, buf, (size_t)n, p->flights[side]);
+		enqueue(p, side, &path, &pi, buf, (size_t)n, p->flights[side]);
 		any = true;
 	}
 	if (any)
@@ -239,7 +241,7 @@ static void deliver(struct conn_pair *p, int to, struct pair_dgram *g)
 	mpq_path path = g->path.local.len ? g->path : path_of(to);
 	if (to == PAIR_SERVER && p->rebind_after && ++p->delivered_to_server > p->rebind_after)
 		fake_addr(&path.remote, 1, 40001); /* the NAT gave the client a new port */
-	rv = mpq_conn_read_pkt(p->conn[to], &path, g->data, g->len, p->now);
+	rv = mpq_conn_read_pkt(p->conn[to], &path, &g->pi, g->data, g->len, p->now);
 	if (rv != 0 && p->last_read_rv[to] == 0)
 		p->last_read_rv[to] = rv;
 }
@@ -315,5 +317,5 @@ int pair_inject(struct conn_pair *p, int to, const uint8_t *data, size_t len)
 	memcpy(copy, data, len);
 	current_pair = p;
 	mpq_path path = path_of(to);
-	return mpq_conn_read_pkt(p->conn[to], &path, copy, len, p->now);
+	return mpq_conn_read_pkt(p->conn[to], &path, NULL, copy, len, p->now);
 }

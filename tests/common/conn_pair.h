@@ -23,6 +23,7 @@ enum { PAIR_CLIENT = 0, PAIR_SERVER = 1 };
 struct pair_dgram {
 	uint64_t arrival;
 	mpq_path path;		/* as the receiver sees it: the sender's, reversed */
+	mpq_pkt_info pi;	/* the ECN mark the sender asked for, delivered as is */
 	size_t len;
 	uint8_t data[PAIR_DGRAM_MAX];
 };

@@ -20,6 +20,7 @@ struct simnet_dgram {
 	int to;
 	unsigned path;
 	mpq_path tuple;			/* as the receiver sees it: the sender's turned around */
+	uint8_t ecn;			/* MPQ_ECN_*, as it arrives */
 	size_t len;
 	struct simnet_dgram *next_free;
 	uint8_t data[SIMNET_DGRAM_MAX];
@@ -472,8 +473,26 @@ static void link_killed(struct simnet_link_state *l, size_t len)
  * queue, rate, delay, jitter, reordering. Every copy makes the same three
  * draws, whatever happens to it, so one outcome does not shift the next
  * datagram's draws. */
+/* The mark a copy of |len| bytes leaves |l| with, |backlog| bytes ahead of it. */
+static uint8_t link_ecn(struct simnet_link_state *l, uint8_t ecn, uint64_t backlog,
+			const uint8_t *data, size_t len)
+{
+	if (l->p.bleach)
+		return MPQ_ECN_NOT_ECT;
+	if (ecn != MPQ_ECN_ECT0 && ecn != MPQ_ECN_ECT1)
+		return ecn;
+	l->st.ect++;
+	if (!(l->p.ce_every && l->st.ect % l->p.ce_every == 0) &&
+	    !(l->p.ce_threshold && backlog + len > l->p.ce_threshold))
+		return ecn;
+	l->st.ce_marked++;
+	if (len && !(data[0] & 0x80))
+		l->st.ce_marked_short++;
+	return MPQ_ECN_CE;
+}
+
 static void link_send(struct simnet *n, unsigned path, int from, const mpq_path *out,
-		      const uint8_t *data, size_t len)
+		      uint8_t ecn, const uint8_t *data, size_t len)
 {
 	struct simnet_link_state *l = simnet_link_of(n, path, from);
 	bool lost = link_unit(l) < l->p.loss;
@@ -490,9 +509,9 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 		trace(n, (int)path, from, data, len, "lost", n->now);
 		return;
 	}
-	uint64_t depart = n->now;
+	uint64_t depart = n->now, backlog = 0;
 	if (l->p.rate) {
-		uint64_t backlog = link_backlog(l, n->now);
+		backlog = link_backlog(l, n->now);
 		if (l->p.queue_bytes && backlog + len > l->p.queue_bytes) {
 			l->st.queue_drops++;
 			trace(n, (int)path, from, data, len, "queue-full", n->now);
@@ -506,6 +525,7 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 		l->tx_frac = num % l->p.rate;
 		depart = l->busy_until;
 	}
+	ecn = link_ecn(l, ecn, backlog, data, len);
 	uint64_t arrival = depart + l->p.delay + jitter;
 	if (arrival < l->last_arrival)
 		arrival = l->last_arrival;
@@ -525,14 +545,15 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 	memset(&g->tuple, 0, sizeof(g->tuple));
 	g->tuple.local = out->remote;
 	g->tuple.remote = out->local;
+	g->ecn = ecn;
 	g->len = len;
 	memcpy(g->data, data, len);
 	if (heap_push(n, g) != 0)
 		dgram_release(n, g);
 }
 
-static void net_send(struct simnet *n, int from, const mpq_path *out, const uint8_t *data,
-		     size_t len)
+static void net_send(struct simnet *n, int from, const mpq_path *out, uint8_t ecn,
+		     const uint8_t *data, size_t len)
 {
 	uint64_t index = n->written[from]++;
 	int path = route(n, from, out);
@@ -553,10 +574,10 @@ static void net_send(struct simnet *n, int from, const mpq_path *out, const uint
 		trace(n, path, from, data, len, "filtered", n->now);
 		return;
 	}
-	link_send(n, (unsigned)path, from, out, data, len);
+	link_send(n, (unsigned)path, from, out, ecn, data, len);
 	if (twice) {
 		l->st.duplicated++;
-		link_send(n, (unsigned)path, from, out, data, len);
+		link_send(n, (unsigned)path, from, out, ecn, data, len);
 	}
 }
 
@@ -566,10 +587,11 @@ static int flush(struct simnet *n, int side)
 	struct simnet_end *e = &n->end[side];
 	uint8_t buf[SIMNET_DGRAM_MAX];
 	mpq_path path;
+	mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
 	if (!e->conn)
 		return 0;
 	for (int i = 0; i < SIMNET_MAX_BURST; i++) {
-		int rv = mpq_conn_write_pkt(e->conn, &path, buf, sizeof(buf), n->now);
+		int rv = mpq_conn_write_pkt(e->conn, &path, &pi, buf, sizeof(buf), n->now);
 		if (rv == 0)
 			return 0;
 		if (rv < 0) {
@@ -579,7 +601,7 @@ static int flush(struct simnet *n, int side)
 			}
 			return 0;
 		}
-		net_send(n, side, &path, buf, (size_t)rv);
+		net_send(n, side, &path, pi.ecn, buf, (size_t)rv);
 	}
 	return -1;
 }
@@ -607,7 +629,8 @@ static void deliver(struct simnet *n, struct simnet_dgram *g)
 			return;
 		}
 	}
-	int rv = mpq_conn_read_pkt(e->conn, &path, g->data, g->len, n->now);
+	mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION, .ecn = g->ecn};
+	int rv = mpq_conn_read_pkt(e->conn, &path, &pi, g->data, g->len, n->now);
 	if (rv != 0 && !e->read_err) {
 		e->read_err = rv;
 		e->read_err_at = n->now;
@@ -798,13 +821,14 @@ static size_t describe_link(const struct simnet *n, unsigned path, int from, cha
 	return (size_t)snprintf(
 		buf, len,
 		"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu reordered %llu "
-		"killed %llu delivered %llu (%llu B) maxq %llu B\n",
+		"killed %llu delivered %llu (%llu B) maxq %llu B ect %llu ce %llu\n",
 		way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
 		(unsigned long long)st->filtered, (unsigned long long)st->duplicated,
 		(unsigned long long)st->lost, (unsigned long long)st->queue_drops,
 		(unsigned long long)st->reordered, (unsigned long long)st->killed,
 		(unsigned long long)st->delivered, (unsigned long long)st->bytes_delivered,
-		(unsigned long long)st->max_queue_bytes);
+		(unsigned long long)st->max_queue_bytes, (unsigned long long)st->ect,
+		(unsigned long long)st->ce_marked);
 }
 
 /* Side |side|'s counters of its path ID |i|. */

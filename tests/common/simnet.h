@@ -11,7 +11,9 @@
  *
  * Per datagram: the filter hook, then duplication (the copy makes its own way);
  * per copy: loss, then the drop-tail queue and the rate limit (serialisation),
- * then delay plus jitter (never overtaking the previous copy), then with
+ * then ECN (the mark the sender's mpq_conn_write_pkt asked for, cleared on a
+ * bleaching link, turned CE on ECN-capable copies as the link says), then
+ * delay plus jitter (never overtaking the previous copy), then with
  * probability |reorder| reorder_delay more, which lets later copies overtake.
  *
  * The loop advances simulated time to the next event (a datagram arriving or
@@ -74,6 +76,14 @@ struct simnet_link {
 	double reorder;		/* probability a datagram is held back by reorder_delay */
 	uint64_t reorder_delay; /* ns */
 	double dup;		/* probability a datagram is sent twice */
+	/* ECN. An ECN-capable copy (ECT(0) or ECT(1)) is marked CE instead when
+	 * it finds more than |ce_threshold| bytes queued ahead of it and behind
+	 * it (0: never; needs |rate|), an AQM that marks rather than drops, and
+	 * every |ce_every|-th ECN-capable copy is (0: none). |bleach| clears
+	 * every mark, as a network that does not pass ECN. */
+	uint64_t ce_threshold;
+	uint32_t ce_every;
+	bool bleach;
 };
 
 struct simnet_link_stats {
@@ -90,6 +100,9 @@ struct simnet_link_stats {
 	uint64_t bytes_delivered;
 	uint64_t last_delivered_at;	/* when the last one was, ns */
 	uint64_t max_queue_bytes;	/* deepest the queue got */
+	uint64_t ect;			/* ECN-capable copies queued */
+	uint64_t ce_marked;		/* of those, marked CE */
+	uint64_t ce_marked_short;	/* of those, 1-RTT datagrams (short header) */
 };
 
 struct simnet;

@@ -104,7 +104,7 @@ static int client_initial(mpq_tls_ctx *tls, const mpq_addr *to, uint8_t *buf, si
 	if (rv != 0)
 		return rv;
 	mpq_path out;
-	rv = mpq_conn_write_pkt(conn, &out, buf, cap, 0);
+	rv = mpq_conn_write_pkt(conn, &out, NULL, buf, cap, 0);
 	mpq_conn_del(conn);
 	return rv;
 }

@@ -278,6 +278,7 @@ struct run {
 struct run_out {
 	struct simnet_link_stats link[2];
 	mpq_conn_stats stats[2];
+	mpq_path_stats path[2];		/* each end's path 0 */
 	mpq_conn_error error[2];
 	uint64_t sent_at_fin[2];
 	uint64_t three_quarters_at[2];
@@ -396,6 +397,7 @@ static void run_end(struct run *r, struct run_out *out)
 		for (int s = 0; s < 2; s++) {
 			out->link[s] = n->link[s].st;
 			mpq_conn_get_stats(n->end[s].conn, &out->stats[s]);
+			assert_int_equal(mpq_conn_get_path_stats(n->end[s].conn, 0, &out->path[s]), 0);
 			out->error[s] = *mpq_conn_get_error(n->end[s].conn);
 			out->sent_at_fin[s] = r->x.flow[s].sent_at_fin;
 			out->three_quarters_at[s] = r->x.flow[s].three_quarters_at;
@@ -517,6 +519,78 @@ static void one_stream_fills_long_fat_link(void **state)
 	print_message("32 MiB over 1000 Mbit/s, 100 ms RTT: last quarter at %.0f Mbit/s, "
 		      "%.0f Mbit/s from the start\n", mbit, all);
 	assert_true(mbit >= 800);
+}
+
+/* ECN (RFC 9000 §13.4, RFC 9002 §7.1): a 4 MiB download over 50 Mbit/s,
+ * 20 ms each way, with a queue that never drops, where the bottleneck marks
+ * CE on what finds more than 30 kB queued. Every controller must take the
+ * marks as congestion, through the ops table: its queue stays a fraction of
+ * what the same run builds without marks (where slow start never ends). The
+ * counts are exact: the client received as many CE packets as the link
+ * marked, and the server heard that number in its ACK_ECN frames. */
+static void ce_marks_make_every_cc_respond(void **state)
+{
+	(void)state;
+	static const char *const ccs[] = {"newreno", "cubic", "lia", "olia"};
+	for (size_t i = 0; i < sizeof(ccs) / sizeof(ccs[0]); i++) {
+		struct simnet_link l = link_of(20, 50, 0);
+		l.queue_bytes = 0;
+		struct run_out plain, marked;
+		struct run_params rp = picked(2500 + i, false, ccs[i], l);
+		rp.size = 4 * 1024 * 1024;
+		run_transfer(&rp, &plain);
+		rp.link[SIMNET_SERVER].ce_threshold = 30000;
+		run_transfer(&rp, &marked);
+		const struct simnet_link_stats *down = &marked.link[SIMNET_SERVER];
+		const mpq_path_stats *cp = &marked.path[SIMNET_CLIENT];
+		const mpq_path_stats *sp = &marked.path[SIMNET_SERVER];
+		print_message("%s: CE on %llu of %llu packets; queue at most %llu B (%llu B "
+			      "unmarked), cwnd %llu B (%llu B), %llu CE events\n",
+			      ccs[i], (unsigned long long)down->ce_marked,
+			      (unsigned long long)down->ect,
+			      (unsigned long long)down->max_queue_bytes,
+			      (unsigned long long)plain.link[SIMNET_SERVER].max_queue_bytes,
+			      (unsigned long long)sp->cwnd,
+			      (unsigned long long)plain.path[SIMNET_SERVER].cwnd,
+			      (unsigned long long)sp->ecn_ce_events);
+		assert_int_equal(plain.link[SIMNET_SERVER].ce_marked, 0);
+		assert_int_equal(plain.path[SIMNET_SERVER].ecn_ce_events, 0);
+		for (int s = 0; s < 2; s++) {
+			assert_int_equal(marked.stats[s].packets_lost, 0);
+			assert_int_equal(marked.path[s].ecn_state, MPQ_ECN_STATE_CAPABLE);
+		}
+		assert_true(down->ce_marked > 0);
+		assert_int_equal(down->ce_marked_short, down->ce_marked);
+		assert_int_equal(cp->ecn_rx_ce, down->ce_marked);
+		assert_int_equal(sp->ecn_peer_ce, down->ce_marked);
+		assert_int_equal(cp->ecn_rx_ect1, 0);
+		/* (The server's last packets, ACKs and the close, are counted by
+		 * the client but never acknowledged.) */
+		assert_true(sp->ecn_peer_ect0 > 0 && sp->ecn_peer_ect0 <= cp->ecn_rx_ect0);
+		assert_true(sp->ecn_ce_events > 0);
+		assert_true(down->max_queue_bytes * 2 < plain.link[SIMNET_SERVER].max_queue_bytes);
+		assert_true(sp->cwnd < plain.path[SIMNET_SERVER].cwnd);
+	}
+}
+
+/* A network that clears ECN marks fails validation at both ends (RFC 9000
+ * §13.4.2.1: ECT(0) packets acknowledged without ECN counts) and the
+ * transfer goes on unmarked; only the testing packets carried ECT(0). */
+static void bleached_ecn_fails_validation(void **state)
+{
+	(void)state;
+	struct simnet_link l = link_of(10, 20, 0);
+	l.bleach = true;
+	struct run_params rp = picked(2600, false, "cubic", l);
+	struct run_out out;
+	run_transfer(&rp, &out);
+	for (int s = 0; s < 2; s++) {
+		assert_int_equal(out.path[s].ecn_state, MPQ_ECN_STATE_FAILED);
+		assert_true(out.path[s].ecn_sent_ect0 > 0);
+		assert_true(out.path[s].ecn_sent_ect0 <= 10 /* RFC 9000 A.4 */);
+		assert_int_equal(out.path[s].ecn_rx_ect0 + out.path[s].ecn_rx_ce, 0);
+	}
+	assert_int_equal(out.link[SIMNET_SERVER].ect, 0);
 }
 
 static void loss_20_both_ways(void **state)
@@ -683,6 +757,8 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest picked_tests[] = {
 		cmocka_unit_test(sanity_fast_lossless),
 		cmocka_unit_test(one_stream_fills_long_fat_link),
+		cmocka_unit_test(ce_marks_make_every_cc_respond),
+		cmocka_unit_test(bleached_ecn_fails_validation),
 		cmocka_unit_test(loss_20_both_ways),
 		cmocka_unit_test(tail_loss),
 		cmocka_unit_test(deep_reordering),

@@ -534,6 +534,40 @@ static void minrtt_fast_path(void **state)
 	mp_end(&r);
 }
 
+/* ECN per path (draft-21 §7.1, RFC 9000 §13.4): CE marks on every 10th
+ * ECN-capable packet of path 1 reach the server in PATH_ACK_ECN frames with
+ * path 1's counts, and only path 1's congestion controller hears of them:
+ * path 0, unmarked, reports none. Both paths pass ECN validation. */
+static void ecn_counts_per_path(void **state)
+{
+	(void)state;
+	struct mp_params p = two_paths(300, "rr", link_of(10, 20, 0), link_of(10, 20, 0));
+	p.link[1].ce_every = 10;
+	struct mp_run r;
+	mp_begin(&r, &p, "ecn_counts_per_path");
+	mp_transfer(&r, NULL);
+	const struct simnet_link_stats *down1 = &simnet_link_of(&r.n, 1, SIMNET_SERVER)->st;
+	mpq_path_stats c0 = path_stats(&r.n, SIMNET_CLIENT, 0), c1 = path_stats(&r.n, SIMNET_CLIENT, 1);
+	mpq_path_stats s0 = path_stats(&r.n, SIMNET_SERVER, 0), s1 = path_stats(&r.n, SIMNET_SERVER, 1);
+	print_message("path 1: %llu CE marked s->c, client counted %llu, server heard %llu\n",
+		      (unsigned long long)down1->ce_marked, (unsigned long long)c1.ecn_rx_ce,
+		      (unsigned long long)s1.ecn_peer_ce);
+	mp_check(down1->ce_marked > 10, &r, "path 1 marked");
+	mp_check(c1.ecn_rx_ce > 0 && c1.ecn_rx_ce <= down1->ce_marked, &r, "client counts path 1");
+	mp_check(s1.ecn_peer_ce > 0 && s1.ecn_peer_ce <= c1.ecn_rx_ce, &r,
+		 "server hears path 1's counts");
+	mp_check(s1.ecn_ce_events > 0, &r, "path 1's congestion controller responds");
+	mp_check(c0.ecn_rx_ce == 0 && s0.ecn_peer_ce == 0 && s0.ecn_ce_events == 0, &r,
+		 "nothing on path 0");
+	mp_check(s0.ecn_peer_ect0 > 0 && s1.ecn_peer_ect0 > 0, &r, "ECT(0) counts on both");
+	for (int side = 0; side < 2; side++)
+		for (unsigned k = 0; k < 2; k++)
+			mp_check(path_stats(&r.n, side, k).ecn_state == MPQ_ECN_STATE_CAPABLE, &r,
+				 "validated");
+	mp_close(&r);
+	mp_end(&r);
+}
+
 static bool half_downloaded(struct simnet *n)
 {
 	struct app *a = n->end[SIMNET_CLIENT].app;
@@ -816,6 +850,7 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest picked[] = {
 		cmocka_unit_test(rr_every_path),
 		cmocka_unit_test(minrtt_fast_path),
+		cmocka_unit_test(ecn_counts_per_path),
 		cmocka_unit_test(backup_until_kill),
 		cmocka_unit_test(rr_path1_killed),
 		cmocka_unit_test(rr_path0_killed),

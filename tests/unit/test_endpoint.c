@@ -138,9 +138,9 @@ static void step(struct world *w)
 	uint8_t buf[1500];
 	mpq_path path;
 	int n;
-	while ((n = mpq_conn_write_pkt(w->client, &path, buf, sizeof(buf), w->now)) > 0) {
+	while ((n = mpq_conn_write_pkt(w->client, &path, NULL, buf, sizeof(buf), w->now)) > 0) {
 		mpq_conn *c;
-		mpq_endpoint_read(w->ep, &w->spath, buf, (size_t)n, w->now, &c);
+		mpq_endpoint_read(w->ep, &w->spath, NULL, buf, (size_t)n, w->now, &c);
 	}
 	for (int round = 0; round < 64; round++) {
 		bool any = false;
@@ -149,23 +149,23 @@ static void step(struct world *w)
 			w->vn_seen += kind == MPQ_PKT_VERSION_NEGOTIATION;
 			w->retry_seen += kind == MPQ_PKT_RETRY;
 			w->reset_seen += kind == 0 || kind == MPQ_PKT_1RTT;
-			int rv = mpq_conn_read_pkt(w->client, &w->cpath, buf, (size_t)n, w->now);
+			int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n, w->now);
 			if (rv && !w->client_rv)
 				w->client_rv = rv;
 			any = true;
 		}
 		for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
 			mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
-			while ((n = mpq_conn_write_pkt(c, &path, buf, sizeof(buf), w->now)) > 0) {
-				int rv = mpq_conn_read_pkt(w->client, &w->cpath, buf, (size_t)n, w->now);
+			while ((n = mpq_conn_write_pkt(c, &path, NULL, buf, sizeof(buf), w->now)) > 0) {
+				int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n, w->now);
 				if (rv && !w->client_rv)
 					w->client_rv = rv;
 				any = true;
 			}
 		}
-		while ((n = mpq_conn_write_pkt(w->client, &path, buf, sizeof(buf), w->now)) > 0) {
+		while ((n = mpq_conn_write_pkt(w->client, &path, NULL, buf, sizeof(buf), w->now)) > 0) {
 			mpq_conn *c;
-			mpq_endpoint_read(w->ep, &w->spath, buf, (size_t)n, w->now, &c);
+			mpq_endpoint_read(w->ep, &w->spath, NULL, buf, (size_t)n, w->now, &c);
 			any = true;
 		}
 		if (!any)
@@ -241,17 +241,17 @@ static void retry_token_bound_to_address(void **state)
 	uint8_t buf[1500];
 	mpq_path path;
 	mpq_conn *c;
-	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
-	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, w.now, &c), 0);
+	int n = mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), w.now);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, NULL, buf, (size_t)n, w.now, &c), 0);
 	assert_null(c);
 	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
 	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
 	assert_int_equal(packet_kind(buf, (size_t)n), MPQ_PKT_RETRY);
-	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, buf, (size_t)n, w.now), 0);
+	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, NULL, buf, (size_t)n, w.now), 0);
 	assert_true(w.client->retried);
 	/* ...and the client's token is refused from another address, and from
 	 * another port of the same address (RFC 9000 §8.1.4). */
-	n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
+	n = mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), w.now);
 	assert_true(n >= 1200);
 	uint8_t first[1500];
 	memcpy(first, buf, (size_t)n);
@@ -263,7 +263,7 @@ static void retry_token_bound_to_address(void **state)
 		mpq_path other = w.spath;
 		addr(&other.remote, others[i].last, others[i].port);
 		memcpy(buf, first, (size_t)n);
-		assert_int_equal(mpq_endpoint_read(w.ep, &other, buf, (size_t)n, w.now, &c), 0);
+		assert_int_equal(mpq_endpoint_read(w.ep, &other, NULL, buf, (size_t)n, w.now, &c), 0);
 		assert_null(c);
 		assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
 		int m = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
@@ -271,7 +271,7 @@ static void retry_token_bound_to_address(void **state)
 		assert_int_equal(packet_kind(buf, (size_t)m), MPQ_PKT_RETRY);
 	}
 	/* From where the Retry went, it is taken. */
-	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, first, (size_t)n, w.now, &c), 0);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, NULL, first, (size_t)n, w.now, &c), 0);
 	assert_non_null(c);
 	assert_int_equal(mpq_endpoint_conn_count(w.ep), 1);
 	teardown_world(&w);
@@ -301,15 +301,15 @@ static void version_negotiation_without_common_version(void **state)
 	setup_world(&w, MPQ_VERSION_1, false);
 	uint8_t buf[1500];
 	mpq_path path;
-	assert_true(mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 0) > 0);
+	assert_true(mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), 0) > 0);
 	uint32_t only = 0x1a2a3a4a;
 	int n = mpq_pkt_encode_vn(buf, sizeof(buf), &w.client->scid, &w.client->dcid, &only, 1, 0x40);
 	assert_true(n > 0);
-	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, buf, (size_t)n, 1),
+	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, NULL, buf, (size_t)n, 1),
 			 MPQ_ERR_VERSION_NEGOTIATION);
 	assert_true(mpq_conn_get_error(w.client)->set);
 	/* Nothing more is sent. */
-	assert_true(mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 2) < 0);
+	assert_true(mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), 2) < 0);
 	teardown_world(&w);
 }
 
@@ -320,11 +320,11 @@ static void unknown_version_gets_version_negotiation(void **state)
 	setup_world(&w, MPQ_VERSION_1, false);
 	uint8_t buf[1500];
 	mpq_path path;
-	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), 0);
+	int n = mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), 0);
 	assert_true(n >= 1200);
 	buf[1] = 0x0a, buf[2] = 0x1a, buf[3] = 0x2a, buf[4] = 0x3a; /* a version nobody speaks */
 	mpq_conn *c;
-	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, 0, &c), 0);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, NULL, buf, (size_t)n, 0, &c), 0);
 	assert_null(c);
 	n = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
 	assert_true(n > 0);
@@ -333,7 +333,7 @@ static void unknown_version_gets_version_negotiation(void **state)
 	assert_int_equal(v[0], MPQ_VERSION_1);
 	assert_int_equal(v[1], MPQ_VERSION_2);
 	/* A short datagram of an unknown version gets nothing (RFC 9000 §6.1). */
-	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, 100, 0, &c), 0);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, NULL, buf, 100, 0, &c), 0);
 	assert_int_equal(mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf)), 0);
 	teardown_world(&w);
 }
@@ -443,15 +443,15 @@ static void garbage_initials_create_no_connection(void **state)
 	for (uint16_t i = 0; i < 1000; i++) {
 		addr(&from.remote, 7, (uint16_t)(20000 + i));
 		size_t n = noise_initial(buf, rnd, &w);
-		assert_int_equal(mpq_endpoint_read(w.ep, &from, buf, n, w.now, &c), 0);
+		assert_int_equal(mpq_endpoint_read(w.ep, &from, NULL, buf, n, w.now, &c), 0);
 		assert_null(c);
 	}
 	/* The client's real Initial with one bit flipped in its payload. */
 	mpq_path path;
-	int n = mpq_conn_write_pkt(w.client, &path, buf, sizeof(buf), w.now);
+	int n = mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), w.now);
 	assert_true(n >= 1200);
 	buf[100] ^= 1;
-	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, buf, (size_t)n, w.now, &c), 0);
+	assert_int_equal(mpq_endpoint_read(w.ep, &w.spath, NULL, buf, (size_t)n, w.now, &c), 0);
 	assert_null(c);
 	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
 	assert_int_equal(mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf)), 0);
@@ -470,10 +470,10 @@ static mpq_conn *silent_client(struct world *w, uint32_t host, uint16_t port)
 	mpq_conn *c = client_on(w, &at, MPQ_VERSION_1, NULL, 0), *s;
 	uint8_t buf[1500];
 	mpq_path path;
-	int n = mpq_conn_write_pkt(c, &path, buf, sizeof(buf), w->now);
+	int n = mpq_conn_write_pkt(c, &path, NULL, buf, sizeof(buf), w->now);
 	assert_true(n >= 1200);
 	mpq_conn_del(c);
-	assert_int_equal(mpq_endpoint_read(w->ep, &from, buf, (size_t)n, w->now, &s), 0);
+	assert_int_equal(mpq_endpoint_read(w->ep, &from, NULL, buf, (size_t)n, w->now, &s), 0);
 	return s;
 }
 

@@ -706,7 +706,7 @@ static void nonce_carries_the_path_id(void **state)
 	c->paths[1].probe = 1; /* makes the next datagram go on path 1 */
 	uint8_t dgram[1500], copy[1500];
 	mpq_path out;
-	int n = mpq_conn_write_pkt(c, &out, dgram, sizeof(dgram), p.now);
+	int n = mpq_conn_write_pkt(c, &out, NULL, dgram, sizeof(dgram), p.now);
 	assert_true(n > 0);
 	assert_true(is_second(&out, PAIR_CLIENT));
 	mpq_crypto_keys *k = &c->paths[0].ns.tx;

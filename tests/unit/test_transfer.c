@@ -269,12 +269,12 @@ static void nat_rebinding_one_datagram(void **state)
 	assert_int_equal(mpq_conn_stream_write(c, id, (const uint8_t *)"GET", 3, true), 3);
 	uint8_t buf[PAIR_DGRAM_MAX];
 	mpq_path out;
-	int n = mpq_conn_write_pkt(c, &out, buf, sizeof(buf), p.now);
+	int n = mpq_conn_write_pkt(c, &out, NULL, buf, sizeof(buf), p.now);
 	assert_true(n > 0 && n < 200);
 	mpq_path from = s->paths[0].tuple;
 	((struct sockaddr_in *)&from.remote.ss)->sin_port = htons(40001);
-	assert_int_equal(mpq_conn_read_pkt(s, &from, buf, (size_t)n, p.now), 0);
-	int m = mpq_conn_write_pkt(s, &out, buf, sizeof(buf), p.now);
+	assert_int_equal(mpq_conn_read_pkt(s, &from, NULL, buf, (size_t)n, p.now), 0);
+	int m = mpq_conn_write_pkt(s, &out, NULL, buf, sizeof(buf), p.now);
 	assert_true(m > 0 && m <= 3 * n);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&out.remote.ss)->sin_port), 40001);
 	assert_false(s->paths[0].challenge_pending); /* the challenge went in it */

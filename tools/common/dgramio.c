@@ -229,22 +229,24 @@ uint8_t *tool_tx_space(struct tool_sock *s, size_t *room)
 }
 
 /* Can a datagram of |len| bytes for |path| join descriptor |d| as one more
- * GSO segment? Only after full segments, to the same place. */
-static bool joins(const mpq_dgram *d, const mpq_path *path, size_t len)
+ * GSO segment? Only after full segments, to the same place, with the same
+ * ECN mark (one IP header field for the whole run). */
+static bool joins(const mpq_dgram *d, const mpq_path *path, uint8_t ecn, size_t len)
 {
 	size_t seg = d->gso_size ? d->gso_size : d->len;
 
 	return len <= seg && d->len % seg == 0 && d->len + len <= MPQ_PATHIO_MAX_GSO_BYTES &&
+	       d->ecn == ecn &&
 	       d->len / seg < MPQ_PATHIO_MAX_SEGMENTS && d->ifindex == path->ifindex &&
 	       mpq_addr_equal(&d->remote, &path->remote) &&
 	       mpq_addr_equal_ip(&d->local, &path->local);
 }
 
-void tool_tx_commit(struct tool_sock *s, const mpq_path *path, size_t len)
+void tool_tx_commit(struct tool_sock *s, const mpq_path *path, uint8_t ecn, size_t len)
 {
 	mpq_dgram *d = s->tx_n > s->tx_sent ? &s->tx[s->tx_n - 1] : NULL;
 
-	if (d && joins(d, path, len)) {
+	if (d && joins(d, path, ecn, len)) {
 		d->gso_size = (uint16_t)(d->gso_size ? d->gso_size : d->len);
 		d->len += len;
 	} else {
@@ -255,6 +257,7 @@ void tool_tx_commit(struct tool_sock *s, const mpq_path *path, size_t len)
 		d->local = path->local;
 		d->remote = path->remote;
 		d->ifindex = path->ifindex;
+		d->ecn = ecn;
 	}
 	s->tx_used += len;
 }
@@ -298,6 +301,7 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 
 	for (;;) {
 		mpq_path path;
+		mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
 		struct tool_sock *to;
 		size_t room;
 		uint8_t *buf = tool_tx_space(cur, &room);
@@ -310,7 +314,7 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 				return rv < 0 ? rv : 0;
 			buf = tool_tx_space(cur, &room);
 		}
-		n = mpq_conn_write_pkt(conn, &path, buf, room, now);
+		n = mpq_conn_write_pkt(conn, &path, &pi, buf, room, now);
 		if (n <= 0)
 			return n;
 		to = path.user_data ? path.user_data : s;
@@ -326,8 +330,13 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 			memcpy(tbuf, buf, (size_t)n);
 			cur = to;
 		}
-		tool_tx_commit(cur, &path, (size_t)n);
+		tool_tx_commit(cur, &path, pi.ecn, (size_t)n);
 	}
+}
+
+mpq_pkt_info tool_rx_info(const mpq_dgram *d)
+{
+	return (mpq_pkt_info){.version = MPQ_PKT_INFO_VERSION, .ecn = d->ecn};
 }
 
 int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud,

@@ -105,8 +105,9 @@ void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err);
  * the queue is full or blocked: flush first. */
 uint8_t *tool_tx_space(struct tool_sock *s, size_t *room);
 
-/* Queues the |len| bytes written at tool_tx_space() for |path|. */
-void tool_tx_commit(struct tool_sock *s, const mpq_path *path, size_t len);
+/* Queues the |len| bytes written at tool_tx_space() for |path|, to leave
+ * with ECN codepoint |ecn| (MPQ_ECN_*, as mpq_conn_write_pkt gave it). */
+void tool_tx_commit(struct tool_sock *s, const mpq_path *path, uint8_t ecn, size_t len);
 
 /* Hands the queue to the kernel. Returns 0 when it is empty afterwards, 1
  * when the kernel's buffer filled (tx_blocked: wait for MPQ_LOOP_WRITE and
@@ -122,6 +123,10 @@ int tool_tx_flush(struct tool_sock *s);
  * failed (MPQ_ERR_CLOSING / MPQ_ERR_DRAINING: nothing more will be sent), or
  * a fatal error from a socket. */
 int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now);
+
+/* The packet info of received datagram |d| for mpq_conn_read_pkt (its ECN
+ * codepoint). */
+mpq_pkt_info tool_rx_info(const mpq_dgram *d);
 
 /* Receives datagrams and hands each to |fn| (which may modify the bytes), for
  * at most |rounds| batches so that timers and other sockets get their turn.

@@ -512,6 +512,7 @@ static int on_dgram(void *ud, mpq_dgram *d)
 	struct client *c = p->c;
 	mpq_path path = {.local = d->local, .remote = d->remote, .ifindex = d->ifindex,
 			 .user_data = &p->sock};
+	mpq_pkt_info pi;
 	int rv;
 
 	if (!mpq_addr_equal(&d->remote, &p->remote))
@@ -520,7 +521,8 @@ static int on_dgram(void *ud, mpq_dgram *d)
 		p->seen_local = d->local;
 		p->seen_ifindex = d->ifindex;
 	}
-	rv = mpq_conn_read_pkt(c->conn, &path, d->data, d->len, mpq_loop_now());
+	pi = tool_rx_info(d);
+	rv = mpq_conn_read_pkt(c->conn, &path, &pi, d->data, d->len, mpq_loop_now());
 	if (rv < 0)
 		describe_conn_error(c, rv);
 	return 0;

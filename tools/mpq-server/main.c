@@ -209,7 +209,7 @@ static void send_stateless(struct server *s)
 		if (!buf)
 			continue; /* best effort, as the endpoint's queue itself */
 		memcpy(buf, scratch, (size_t)n);
-		tool_tx_commit(sock, &path, (size_t)n);
+		tool_tx_commit(sock, &path, MPQ_ECN_NOT_ECT, (size_t)n);
 	}
 }
 
@@ -262,7 +262,8 @@ static int on_dgram(void *ud, mpq_dgram *d)
 
 	uint64_t now = mpq_loop_now();
 	char name[CONNLOG_NAME_LEN], from[MPQ_ADDR_STRLEN];
-	int rv = mpq_endpoint_read(x->s->ep, &path, d->data, d->len, now, &conn);
+	mpq_pkt_info pi = tool_rx_info(d);
+	int rv = mpq_endpoint_read(x->s->ep, &path, &pi, d->data, d->len, now, &conn);
 
 	if (!conn)
 		return 0;

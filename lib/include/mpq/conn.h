@@ -39,6 +39,26 @@ typedef struct mpq_path {
 	void *user_data;
 } mpq_path;
 
+/* ECN codepoints (RFC 3168): the low two bits of the IP TOS / traffic class. */
+#define MPQ_ECN_NOT_ECT 0
+#define MPQ_ECN_ECT1 1
+#define MPQ_ECN_ECT0 2
+#define MPQ_ECN_CE 3
+
+/* What the I/O layer knows of a datagram beyond its bytes and 4-tuple (as
+ * ngtcp2_pkt_info). The caller sets |version| to MPQ_PKT_INFO_VERSION; the
+ * library reads and writes only the fields that version has, so the struct
+ * can grow. */
+#define MPQ_PKT_INFO_V1 1
+#define MPQ_PKT_INFO_VERSION MPQ_PKT_INFO_V1
+typedef struct mpq_pkt_info {
+	uint32_t version;
+	/* MPQ_ECN_*. Receive: the codepoint the datagram arrived with. Send:
+	 * the codepoint to put in its IP header (ECT(0) while the path's ECN is
+	 * being tested or once it is validated, RFC 9000 §13.4.2). */
+	uint8_t ecn;
+} mpq_pkt_info;
+
 /* What never goes on the wire. */
 /* Paths one connection holds at most: path IDs 0 .. MPQ_MAX_PATHS - 1. */
 #define MPQ_MAX_PATHS 8
@@ -151,17 +171,25 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 MPQ_EXPORT void mpq_conn_del(mpq_conn *conn);
 
 /* Processes one received datagram (decrypted in place, so |data| is modified).
- * Returns 0; MPQ_ERR_DRAINING when the peer closed; a fatal error; or the
- * error that made us close (then write_pkt sends CONNECTION_CLOSE). Packets
- * that cannot be decrypted or parsed are dropped silently and return 0. */
-MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, uint8_t *data,
-				 size_t len, uint64_t ts);
+ * |pi| is what the I/O layer saw of it (its ECN codepoint, counted for the
+ * ACK_ECN frames we send); NULL: nothing (Not-ECT). Returns 0;
+ * MPQ_ERR_DRAINING when the peer closed; a fatal error; or the error that
+ * made us close (then write_pkt sends CONNECTION_CLOSE);
+ * MPQ_ERR_INVALID_ARGUMENT for a |pi| version the library does not know.
+ * Packets that cannot be decrypted or parsed are dropped silently and return 0.
+ * Nothing of |path|, |pi| or |data| is kept after the call. */
+MPQ_EXPORT int mpq_conn_read_pkt(mpq_conn *conn, const mpq_path *path, const mpq_pkt_info *pi,
+				 uint8_t *data, size_t len, uint64_t ts);
 
-/* Writes the next datagram to send into |buf| and sets |*path_out|. Returns
- * its length, 0 when there is nothing to send now, MPQ_ERR_CLOSING or
- * MPQ_ERR_DRAINING once nothing more will be sent, or a fatal error. */
-MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, uint8_t *buf,
-				  size_t buflen, uint64_t ts);
+/* Writes the next datagram to send into |buf| and sets |*path_out|, and
+ * |*pi_out| (its ECN codepoint, which the I/O layer puts in the IP header);
+ * |pi_out| may be NULL when the caller cannot mark datagrams: the connection
+ * then uses no ECN. Returns its length, 0 when there is nothing to send now,
+ * MPQ_ERR_CLOSING or MPQ_ERR_DRAINING once nothing more will be sent, a fatal
+ * error, or MPQ_ERR_INVALID_ARGUMENT for a |pi_out| version the library does
+ * not know. */
+MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi_out,
+				  uint8_t *buf, size_t buflen, uint64_t ts);
 
 /* The next time mpq_conn_handle_expiry must run (MPQ_TIME_NEVER: none). */
 MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn);
@@ -288,7 +316,27 @@ typedef struct mpq_path_stats {
 	uint64_t packets_sent, packets_received, packets_lost;
 	uint64_t srtt;			/* ns, 0 before a sample */
 	uint64_t cwnd;
+	/* ECN on this path (RFC 9000 §13.4): the state of our marking (enum
+	 * mpq_ecn_state); our ack-eliciting packets sent ECT(0), Initial and
+	 * Handshake ones included; of its 1-RTT packet number space, the
+	 * peer's packets we received with each codepoint (what our ACK_ECN
+	 * frames report) and the counts the peer's ACK_ECN frames last reported
+	 * for ours; the rises of the peer's CE count (the congestion controller
+	 * reduces at most once a round trip of them). */
+	int ecn_state;
+	uint64_t ecn_sent_ect0;
+	uint64_t ecn_rx_ect0, ecn_rx_ect1, ecn_rx_ce;
+	uint64_t ecn_peer_ect0, ecn_peer_ect1, ecn_peer_ce;
+	uint64_t ecn_ce_events;
 } mpq_path_stats;
+
+/* ECN validation of a path (RFC 9000 §13.4.2, Appendix A.4). */
+enum mpq_ecn_state {
+	MPQ_ECN_STATE_TESTING = 0,	/* the first packets go out ECT(0) */
+	MPQ_ECN_STATE_UNKNOWN,		/* those sent, no mark until an ACK validates them */
+	MPQ_ECN_STATE_CAPABLE,		/* validated: every packet goes out ECT(0) */
+	MPQ_ECN_STATE_FAILED,		/* counts missing or wrong, or marks lost: no ECN */
+};
 
 /* How many paths the connection has had (index 0 .. count-1), and one's counters. */
 MPQ_EXPORT size_t mpq_conn_path_count(const mpq_conn *conn);

@@ -69,12 +69,13 @@ MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *c
 /* Deletes the endpoint and every connection it still holds. */
 MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep);
 
-/* Takes one received datagram (modified in place). |*conn| is set to the
- * connection that took it, or NULL when the endpoint answered or dropped it.
- * Returns 0 or what mpq_conn_read_pkt returned for that connection (the
+/* Takes one received datagram (modified in place) and what the I/O layer saw
+ * of it (|pi|, as for mpq_conn_read_pkt; NULL: nothing). |*conn| is set to
+ * the connection that took it, or NULL when the endpoint answered or dropped
+ * it. Returns 0 or what mpq_conn_read_pkt returned for that connection (the
  * connection is then closing or draining; remove it once its timer says so). */
-MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, uint8_t *data,
-				 size_t len, uint64_t ts, mpq_conn **conn);
+MPQ_EXPORT int mpq_endpoint_read(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_info *pi,
+				 uint8_t *data, size_t len, uint64_t ts, mpq_conn **conn);
 
 /* The next stateless answer to send (Version Negotiation, Retry, stateless
  * reset): its length, or 0 when none is waiting. */

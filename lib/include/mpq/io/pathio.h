@@ -21,12 +21,6 @@
 #include "mpq/io/capture.h"
 #include "mpq/io/oserr.h"
 
-/* ECN codepoints (RFC 3168): the low two bits of the TOS / traffic class. */
-#define MPQ_ECN_NOT_ECT 0
-#define MPQ_ECN_ECT1 1
-#define MPQ_ECN_ECT0 2
-#define MPQ_ECN_CE 3
-
 /* Most segments one GSO descriptor may carry (the kernel's UDP_MAX_SEGMENTS
  * is 64 on older kernels) and the most bytes it may carry (an IPv4 UDP payload). */
 #define MPQ_PATHIO_MAX_SEGMENTS 64

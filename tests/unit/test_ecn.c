@@ -1,0 +1,225 @@
+/* ECN (RFC 9000 §13.4): a path's testing period and the validation of the
+ * counts in ACK_ECN frames (lib/quic/ecn.c); connections that pass marks
+ * through validate and report them; packet-info versions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "conn_pair.h"
+#include "quic/conn.h"
+#include "quic/ecn.h"
+
+#define PTO (100 * MPQ_MS)
+#define LIMIT (10 * MPQ_SEC)
+
+/* Sends |n| packets with whatever mark the path asks for, at |ts|. */
+static void send_n(mpq_ecn_path *e, unsigned n, uint64_t ts)
+{
+	for (unsigned i = 0; i < n; i++)
+		mpq_ecn_on_sent(e, mpq_ecn_tx_mark(e, ts, PTO), ts);
+}
+
+/* A path that passed validation with 3 packets: counts (3, 0, 0) checked. */
+static void validated(mpq_ecn_path *e, mpq_ecn_counts *peer)
+{
+	*e = (mpq_ecn_path){0};
+	*peer = (mpq_ecn_counts){0};
+	send_n(e, 3, 1);
+	assert_false(mpq_ecn_on_ack(e, peer, &(mpq_ecn_counts){.ect0 = 3}, 3, true));
+	assert_int_equal(e->state, MPQ_ECN_STATE_CAPABLE);
+}
+
+static void counts_that_cover_the_marks_validate(void **state)
+{
+	(void)state;
+	mpq_ecn_path e = {0};
+	mpq_ecn_counts peer = {0};
+	assert_int_equal(mpq_ecn_tx_mark(&e, 1, PTO), MPQ_ECN_ECT0);
+	validated(&e, &peer);
+	assert_int_equal(peer.ect0, 3);
+	/* Valid counts keep it: more ECT(0), and a CE that stands for an ECT(0)
+	 * packet the network marked (its rise counts as congestion). */
+	send_n(&e, 4, 2);
+	assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 5}, 2, true));
+	assert_true(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 6, .ce = 1}, 2, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_CAPABLE);
+	assert_int_equal(e.ce_events, 1);
+	assert_int_equal(peer.ce, 1);
+	/* The same CE count again is no new congestion. */
+	assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 7, .ce = 1}, 1, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_CAPABLE);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 3, PTO), MPQ_ECN_ECT0);
+	assert_int_equal(e.sent_ect0, 7);
+}
+
+static void decreasing_counts_disable_ecn(void **state)
+{
+	(void)state;
+	static const mpq_ecn_counts lower[] = {{.ect0 = 2, .ce = 2}, {.ect0 = 5, .ect1 = 0, .ce = 0},
+					       {.ect0 = 9, .ect1 = 0, .ce = 0}};
+	mpq_ecn_path e;
+	mpq_ecn_counts peer;
+	for (size_t i = 0; i < 3; i++) {
+		validated(&e, &peer);
+		peer = (mpq_ecn_counts){.ect0 = 3, .ect1 = i == 2 ? 1 : 0, .ce = i == 1 ? 1 : 0};
+		assert_false(mpq_ecn_on_ack(&e, &peer, &lower[i], 0, true));
+		assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+		assert_int_equal(mpq_ecn_tx_mark(&e, 2, PTO), MPQ_ECN_NOT_ECT);
+		/* Failed stays failed, whatever comes after. */
+		assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 50, .ce = 9}, 1,
+					    true));
+		assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+	}
+}
+
+static void counts_short_of_the_marks_disable_ecn(void **state)
+{
+	(void)state;
+	mpq_ecn_path e;
+	mpq_ecn_counts peer;
+	validated(&e, &peer);
+	send_n(&e, 3, 2);
+	/* 3 ECT(0) packets newly acknowledged, the counts rose by 2. */
+	assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 4, .ce = 1}, 3, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+}
+
+static void marks_acknowledged_without_counts_disable_ecn(void **state)
+{
+	(void)state;
+	mpq_ecn_path e = {0};
+	mpq_ecn_counts peer = {0};
+	send_n(&e, 2, 1);
+	/* An ACK without counts that acknowledges no marked packet says nothing. */
+	assert_false(mpq_ecn_on_ack(&e, &peer, NULL, 0, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_TESTING);
+	assert_false(mpq_ecn_on_ack(&e, &peer, NULL, 2, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+}
+
+/* RFC 9000 §13.4.2.1: an ACK that does not raise the largest acknowledged
+ * (reordered) is not checked, however its counts look. */
+static void reordered_acks_are_not_checked(void **state)
+{
+	(void)state;
+	mpq_ecn_path e;
+	mpq_ecn_counts peer;
+	validated(&e, &peer);
+	assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 1}, 2, false));
+	assert_false(mpq_ecn_on_ack(&e, &peer, NULL, 2, false));
+	assert_int_equal(e.state, MPQ_ECN_STATE_CAPABLE);
+	assert_int_equal(peer.ect0, 3);
+}
+
+/* Testing ends after 10 marked packets, or after 3 PTO; nothing is marked
+ * then until an ACK validates them, and if every one is lost, ECN fails. */
+static void testing_period(void **state)
+{
+	(void)state;
+	mpq_ecn_path e = {0};
+	mpq_ecn_counts peer = {0};
+	send_n(&e, MPQ_ECN_TESTING_PACKETS, 1);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 2, PTO), MPQ_ECN_NOT_ECT);
+	assert_int_equal(e.state, MPQ_ECN_STATE_UNKNOWN);
+	send_n(&e, 5, 2);
+	assert_int_equal(e.sent_ect0, MPQ_ECN_TESTING_PACKETS);
+	assert_false(mpq_ecn_on_ack(&e, &peer, &(mpq_ecn_counts){.ect0 = 4}, 4, true));
+	assert_int_equal(e.state, MPQ_ECN_STATE_CAPABLE);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 3, PTO), MPQ_ECN_ECT0);
+
+	e = (mpq_ecn_path){0};
+	send_n(&e, 2, 1);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 1 + 3 * PTO, PTO), MPQ_ECN_ECT0);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 2 + 3 * PTO, PTO), MPQ_ECN_NOT_ECT);
+	mpq_ecn_on_lost(&e);
+	assert_int_equal(e.state, MPQ_ECN_STATE_UNKNOWN);
+	mpq_ecn_on_lost(&e);
+	assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+
+	/* Lost during testing: the failure shows when testing ends. */
+	e = (mpq_ecn_path){0};
+	send_n(&e, 1, 1);
+	mpq_ecn_on_lost(&e);
+	assert_int_equal(e.state, MPQ_ECN_STATE_TESTING);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 2 + 3 * PTO, PTO), MPQ_ECN_NOT_ECT);
+	assert_int_equal(e.state, MPQ_ECN_STATE_FAILED);
+}
+
+static void received_marks_counted(void **state)
+{
+	(void)state;
+	mpq_ecn_counts c = {0};
+	static const uint8_t marks[] = {MPQ_ECN_ECT0, MPQ_ECN_CE, MPQ_ECN_NOT_ECT, MPQ_ECN_ECT1,
+					MPQ_ECN_ECT0, MPQ_ECN_CE | 4};
+	assert_false(mpq_ecn_counts_any(&c));
+	for (size_t i = 0; i < sizeof(marks); i++)
+		mpq_ecn_count_rx(&c, marks[i]);
+	assert_int_equal(c.ect0, 2);
+	assert_int_equal(c.ect1, 1);
+	assert_int_equal(c.ce, 2);
+	assert_true(mpq_ecn_counts_any(&c));
+}
+
+/* Two connections whose link passes the marks: both validate path 0, and
+ * what one received marked is what the other heard in ACK_ECN frames. */
+static void connections_validate_over_a_marking_link(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	pair_run(&p, NULL, LIMIT);
+	for (int s = 0; s < 2; s++) {
+		mpq_path_stats me, peer;
+		assert_int_equal(mpq_conn_get_path_stats(p.conn[s], 0, &me), 0);
+		assert_int_equal(mpq_conn_get_path_stats(p.conn[!s], 0, &peer), 0);
+		assert_int_equal(me.ecn_state, MPQ_ECN_STATE_CAPABLE);
+		assert_true(me.ecn_sent_ect0 > 0);
+		assert_true(me.ecn_peer_ect0 > 0);
+		assert_true(me.ecn_peer_ect0 <= peer.ecn_rx_ect0);
+		assert_int_equal(me.ecn_peer_ce + me.ecn_peer_ect1 + me.ecn_rx_ce + me.ecn_rx_ect1, 0);
+	}
+	pair_free(&p);
+}
+
+/* A packet info of a version the library does not know is refused; NULL is
+ * fine both ways (nothing to mark: the datagram says Not-ECT). */
+static void pkt_info_versions(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	uint8_t buf[1500];
+	mpq_path out;
+	mpq_pkt_info pi = {.version = 0};
+	assert_int_equal(mpq_conn_write_pkt(p.conn[0], &out, &pi, buf, sizeof(buf), 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	pi.version = MPQ_PKT_INFO_VERSION + 1;
+	assert_int_equal(mpq_conn_write_pkt(p.conn[0], &out, &pi, buf, sizeof(buf), 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_conn_read_pkt(p.conn[0], &out, &pi, buf, 0, 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	pi.version = MPQ_PKT_INFO_VERSION;
+	int n = mpq_conn_write_pkt(p.conn[0], &out, &pi, buf, sizeof(buf), 0);
+	assert_true(n >= 1200);
+	assert_int_equal(pi.ecn, MPQ_ECN_ECT0); /* the client's first Initial tests ECN */
+	pair_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(counts_that_cover_the_marks_validate),
+		cmocka_unit_test(decreasing_counts_disable_ecn),
+		cmocka_unit_test(counts_short_of_the_marks_disable_ecn),
+		cmocka_unit_test(marks_acknowledged_without_counts_disable_ecn),
+		cmocka_unit_test(reordered_acks_are_not_checked),
+		cmocka_unit_test(testing_period),
+		cmocka_unit_test(received_marks_counted),
+		cmocka_unit_test(connections_validate_over_a_marking_link),
+		cmocka_unit_test(pkt_info_versions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
