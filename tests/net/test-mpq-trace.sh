@@ -3,7 +3,8 @@
 # namespace joined by two veth pairs (10.79.1.0/24, 10.79.2.0/24), traffic
 # captured with dumpcap on the client's veths, keys from SSLKEYLOGFILE.
 #   (a) one path, no multipath, GSO off: mpq-trace decrypts as many QUIC
-#       packets as tshark and counts each frame type as tshark does; its
+#       packets as tshark, counts each frame type and retransmitted STREAM
+#       bytes (per direction) as tshark's frames give them; its
 #       per-path counters equal the client's --json ones;
 #   (b) two paths, GSO on (super-datagrams in the capture): every packet
 #       decrypted, path IDs 0 and 1, each path's packets and UDP payload
@@ -70,11 +71,11 @@ capture() {
 	return $rc
 }
 
-# capture_whole NAME IFACES CLIENT-ARGS...: capture, again (three tries)
+# capture_whole NAME IFACES CLIENT-ARGS...: capture, again (five tries)
 # while dumpcap says it dropped packets: counters compare only on a whole
 # capture, and this machine may be busy.
 capture_whole() {
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		capture "$@" || return
 		! grep "received/dropped" "$tmp/$1.dumpcap" | grep -qv "/0 (" && return 0
 		echo "info $1: dumpcap dropped packets, capturing again"
@@ -117,7 +118,8 @@ print("; ".join("path %d: %d+%d packets, %d+%d bytes" % (i, sp[i]["packets_to_se
 PY
 
 # tshark.py CAPTURE KEYS SUMMARY: QUIC packets tshark decrypted (those it
-# shows a packet number for) and its frame types, against mpq-trace's.
+# shows a packet number for), its frame types and the STREAM bytes its frames
+# repeat, against mpq-trace's.
 cat >"$tmp/tshark.py" <<'PY'
 import collections, json, subprocess, sys
 cap, keys, summary = sys.argv[1:4]
@@ -142,7 +144,29 @@ for line in out.splitlines():
 s = json.load(open(summary))
 assert packets > 0 and s["decrypted"] == packets, "decrypted: trace %d, tshark %d" % (s["decrypted"], packets)
 assert dict(frames) == s["frames"], "frames: trace %s, tshark %s" % (s["frames"], dict(frames))
-print("%d packets, frames %s" % (packets, ", ".join("%s %d" % kv for kv in sorted(frames.items()))))
+# Retransmitted STREAM bytes from tshark's frames: per direction and stream,
+# bytes below the highest offset that direction already carried.
+out = subprocess.run(["tshark", "-r", cap, "-o", "tls.keylog_file:" + keys,
+                      "-d", "udp.port==4433,quic", "-Y", "quic.stream.stream_id", "-T", "fields",
+                      "-e", "ip.src", "-e", "quic.stream.stream_id", "-e", "quic.stream.off",
+                      "-e", "quic.stream.offset", "-e", "quic.stream.len", "-e", "quic.stream.length",
+                      "-E", "occurrence=a", "-E", "aggregator=,"],
+                     capture_output=True, text=True, check=True).stdout
+ends, retx = {}, 0
+for line in out.splitlines():
+    src, sids, offb, offs, lenb, lens = (line.split("\t") + [""] * 6)[:6]
+    offs = [int(x) for x in offs.split(",") if x]
+    lens = [int(x) for x in lens.split(",") if x]
+    for k, sid in enumerate(sids.split(",")):
+        off = offs.pop(0) if offb.split(",")[k] in ("1", "True") else 0
+        assert lenb.split(",")[k] in ("1", "True"), "a STREAM frame without a length"
+        n = lens.pop(0)
+        end = ends.get((src, sid), 0)
+        retx += min(end, off + n) - off if off < end else 0
+        ends[(src, sid)] = max(end, off + n)
+got = sum(p["retransmitted_bytes"] for c in s["connections"] for p in c["paths"])
+assert got == retx, "retransmitted bytes: trace %d, tshark's frames %d" % (got, retx)
+print("%d packets, %d bytes retransmitted, frames %s" % (packets, retx, ", ".join("%s %d" % kv for kv in sorted(frames.items()))))
 PY
 
 # ---- (a) one path, no multipath, GSO off: as tshark sees it ----

@@ -137,14 +137,14 @@ static void path_event(struct trace_conn *c, uint64_t id, size_t field, uint64_t
 		*at = ts;
 }
 
-static int stream(struct trace_conn *c, struct trace_path *path, uint64_t id, uint64_t offset,
-		  size_t len)
+static int stream(struct trace_conn *c, struct trace_path *path, int dir, uint64_t id,
+		  uint64_t offset, size_t len)
 {
 	struct trace_stream *s = NULL;
 	uint64_t end = offset + len;
 
 	for (size_t i = 0; i < c->nstreams; i++)
-		if (c->streams[i].id == id)
+		if (c->streams[i].id == id && c->streams[i].dir == dir)
 			s = &c->streams[i];
 	if (!s) {
 		if (c->nstreams == c->streams_cap) {
@@ -157,7 +157,7 @@ static int stream(struct trace_conn *c, struct trace_path *path, uint64_t id, ui
 			c->streams_cap = cap;
 		}
 		s = &c->streams[c->nstreams++];
-		*s = (struct trace_stream){id, 0};
+		*s = (struct trace_stream){id, 0, dir};
 	}
 	if (offset < s->end)
 		path->retransmitted_bytes += (end < s->end ? end : s->end) - offset;
@@ -231,7 +231,8 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 			break;
 		default:
 			if ((fr.type & ~7ULL) == MPQ_FT_STREAM &&
-			    stream(c, path, fr.stream.stream_id, fr.stream.offset, fr.stream.len))
+			    stream(c, path, p->dir, fr.stream.stream_id, fr.stream.offset,
+				   fr.stream.len))
 				return DROP_MALFORMED;
 		}
 	}

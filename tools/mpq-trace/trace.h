@@ -59,8 +59,10 @@ struct trace_path {
 	bool has_rtt[2];
 };
 
+/* One direction of a stream: bidirectional streams carry data both ways. */
 struct trace_stream {
 	uint64_t id, end;		/* highest offset seen */
+	int dir;
 };
 
 struct trace_crypto {
