@@ -86,6 +86,7 @@ struct client {
 	mpq_loop_timer delay_timer;
 	mpq_loop_timer path_timer;	/* --path-delay */
 	mpq_loop_timer abandon_timer;	/* --abandon-path */
+	unsigned abandon_waits;		/* 10 ms waits for an extra path to abandon */
 	struct cpath paths[MAX_PATHS];	/* [0]: the URL's path */
 	size_t npaths;
 	char ifbuf[1024];		/* -n, split */

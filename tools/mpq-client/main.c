@@ -421,7 +421,8 @@ static int on_path_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 	return after_event(c);
 }
 
-/* --abandon-path: the active path with the highest ID, if not the first. */
+/* --abandon-path: the active path with the highest ID, if not the first (one
+ * still being opened is waited for, up to a second). */
 static int on_abandon_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 {
 	struct client *c = ud;
@@ -431,6 +432,11 @@ static int on_abandon_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 	for (size_t i = 0; mpq_conn_get_path_stats(c->conn, i, &st) == 0; i++)
 		if (st.state == MPQ_PATH_STATE_ACTIVE && st.path_id > last)
 			last = st.path_id;
+	if (!last && c->abandon_waits++ < 100) {
+		int rv = mpq_loop_timer_set(c->loop, &c->abandon_timer, mpq_loop_now() + 10 * MPQ_MS, 0);
+
+		return rv < 0 ? rv : after_event(c);
+	}
 	if (!last) {
 		tool_warn("--abandon-path: no extra path to abandon");
 	} else {
