@@ -178,10 +178,10 @@ print(" ".join("%s:%d" % (p["iface"], p["bytes_received"]) for p in j["paths"]))
 			fi
 			;;
 		fmp)
-			# Two client ports on link 1, each receiving 10 % or more.
+			# Two client ports on link 1, each receiving 2 % or more.
 			shares=$(port_shares)
-			[ "$(echo "$shares" | awk -v t=$((total / 10)) '$2 >= t' | wc -l)" -ge 2 ] ||
-				why="${why}not two paths on c1 with 10 % each (port bytes: $(echo $shares)); "
+			[ "$(echo "$shares" | awk -v t=$((total / 50)) '$2 >= t' | wc -l)" -ge 2 ] ||
+				why="${why}not two paths on c1 with 2 % each (port bytes: $(echo $shares)); "
 			links="$links; c1 ports: $(echo $shares)"
 			;;
 		abandon)
