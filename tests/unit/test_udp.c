@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "certs.h"
+#include "mpq/endpoint.h"
 #include "mpq/io/loop.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/udp.h"
@@ -762,6 +764,154 @@ static void backend_by_name(void **state)
 	assert_null(mpq_udp_get_stats(NULL));
 }
 
+/* One end of a QUIC connection over a udp socket, for conn_marks_ect0. */
+struct qend {
+	mpq_pathio *io;
+	mpq_conn *conn;
+	uint64_t sent, sent_ect0, sent_capable; /* datagrams; marked; after validation */
+	uint64_t rcvd, rcvd_ect0;		  /* as the socket read the IP header */
+};
+
+static void test_rand(uint8_t *dest, size_t len, void *ud)
+{
+	static uint64_t x = 7;
+
+	(void)ud;
+	for (size_t i = 0; i < len; i++)
+		dest[i] = (uint8_t)((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 56);
+}
+
+static int path_ecn_state(const mpq_conn *c)
+{
+	mpq_path_stats st;
+
+	assert_int_equal(mpq_conn_get_path_stats(c, 0, &st), 0);
+	return st.ecn_state;
+}
+
+/* Sends what |e|'s connection has, each datagram with the mark it asks for. */
+static void qend_flush(struct qend *e, uint64_t now)
+{
+	uint8_t buf[1500];
+	mpq_path out;
+	mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
+	int n;
+
+	while (e->conn && (n = mpq_conn_write_pkt(e->conn, &out, &pi, buf, sizeof(buf), now)) > 0) {
+		mpq_dgram d = dgram_to(buf, (size_t)n, &out.remote);
+
+		d.ecn = pi.ecn;
+		assert_int_equal(mpq_pathio_send(e->io, &d, 1), 1);
+		e->sent++;
+		e->sent_ect0 += pi.ecn == MPQ_ECN_ECT0;
+		e->sent_capable += path_ecn_state(e->conn) == MPQ_ECN_STATE_CAPABLE;
+	}
+}
+
+/* Hands what |e|'s socket has to its connection (the server's is made from
+ * the first datagram), with the ECN codepoint the socket read. */
+static void qend_read(struct qend *e, mpq_tls_ctx *server_tls, uint64_t now)
+{
+	mpq_dgram d[16];
+	int n = mpq_pathio_recv(e->io, d, 16);
+
+	assert_true(n >= 0);
+	for (int i = 0; i < n; i++) {
+		mpq_path path = {.local = d[i].local, .remote = d[i].remote};
+		mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION, .ecn = d[i].ecn};
+
+		e->rcvd++;
+		e->rcvd_ect0 += d[i].ecn == MPQ_ECN_ECT0;
+		if (!e->conn) {
+			mpq_settings s;
+			mpq_tparams tp;
+			mpq_callbacks cb = {.rand = test_rand};
+
+			mpq_settings_default(&s);
+			mpq_tparams_default(&tp);
+			tp.initial_max_streams_bidi = 1;
+			tp.initial_max_data = 1 << 20;
+			tp.initial_max_stream_data_bidi_remote = 1 << 20;
+			assert_int_equal(mpq_conn_server_new(&e->conn, &path, d[i].data, d[i].len, &s,
+							     &tp, &cb, server_tls, now), 0);
+		}
+		assert_int_equal(mpq_conn_read_pkt(e->conn, &path, &pi, d[i].data, d[i].len, now), 0);
+	}
+}
+
+/*
+ * A connection over the udp backend: its datagrams leave ECT(0) (RFC 9000
+ * §13.4.2: while the path is tested, then for good once an ACK_ECN
+ * validated it), and the receiving socket reads ECT(0) from the IP header of
+ * every one, before and after validation; both ends validate.
+ */
+static void conn_marks_ect0(void **state)
+{
+	const char *addr = *state;
+	struct qend q[2] = {{0}};
+	struct test_certs tc;
+	int err;
+	char why[256];
+	uint64_t now = 1;
+
+	open_pair(&q[0].io, &q[1].io, addr, NULL, NULL);
+	assert_int_equal(test_certs_create(&tc), 0);
+	mpq_tls_config ccfg = {.alpn = "hq-interop", .ca_file = tc.ca_file};
+	mpq_tls_config scfg = {.is_server = true, .alpn = "hq-interop", .cert_file = tc.cert_file,
+			       .key_file = tc.key_file};
+	mpq_tls_ctx *ctls = mpq_tls_context_new(&ccfg, &err, why, sizeof(why));
+	mpq_tls_ctx *stls = mpq_tls_context_new(&scfg, &err, why, sizeof(why));
+
+	assert_non_null(ctls);
+	assert_non_null(stls);
+	mpq_settings s;
+	mpq_tparams tp;
+	mpq_callbacks cb = {.rand = test_rand};
+	mpq_path path = {.local = q[0].io->local, .remote = q[1].io->local};
+	int64_t id = -1;
+	uint8_t data[4096];
+
+	mpq_settings_default(&s);
+	s.server_name = "localhost";
+	mpq_tparams_default(&tp);
+	assert_int_equal(mpq_conn_client_new(&q[0].conn, &path, &s, &tp, &cb, ctls, now), 0);
+	memset(data, 'e', sizeof(data));
+	for (int round = 0; round < 400 && q[0].sent_capable < 20; round++, now += MPQ_MS) {
+		for (int i = 0; i < 2; i++) {
+			if (q[i].conn && mpq_conn_get_expiry(q[i].conn) <= now)
+				mpq_conn_handle_expiry(q[i].conn, now);
+			qend_flush(&q[i], now);
+		}
+		poll(&(struct pollfd){.fd = mpq_pathio_fd(q[1].io), .events = POLLIN}, 1, 5);
+		for (int i = 0; i < 2; i++)
+			qend_read(&q[i], stls, now);
+		if (mpq_conn_is_handshake_complete(q[0].conn) && id < 0)
+			assert_int_equal(mpq_conn_open_stream(q[0].conn, true, &id), 0);
+		if (id >= 0)
+			mpq_conn_stream_write(q[0].conn, id, data, sizeof(data), false);
+	}
+	print_message("client: %llu datagrams, %llu ECT(0), %llu once validated; server read "
+		      "%llu ECT(0) of %llu\n",
+		      (unsigned long long)q[0].sent, (unsigned long long)q[0].sent_ect0,
+		      (unsigned long long)q[0].sent_capable, (unsigned long long)q[1].rcvd_ect0,
+		      (unsigned long long)q[1].rcvd);
+	assert_int_equal(path_ecn_state(q[0].conn), MPQ_ECN_STATE_CAPABLE);
+	assert_int_equal(path_ecn_state(q[1].conn), MPQ_ECN_STATE_CAPABLE);
+	assert_true(q[0].sent_capable >= 20);
+	/* Every datagram marked arrived marked (loopback loses none in flight). */
+	assert_int_equal(q[1].rcvd_ect0, q[0].sent_ect0);
+	assert_int_equal(q[1].rcvd, q[0].sent);
+	assert_int_equal(q[0].rcvd_ect0, q[1].sent_ect0);
+	assert_true(q[1].sent_ect0 > 0);
+	for (int i = 0; i < 2; i++) {
+		mpq_conn_del(q[i].conn);
+		mpq_pathio_close(q[i].io);
+	}
+	mpq_tls_context_free(ctls);
+	mpq_tls_context_free(stls);
+	test_certs_cleanup(&tc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -775,6 +925,7 @@ int main(void)
 		ON_BOTH(capture_hook),
 		cmocka_unit_test(loop_drives_socket),
 		ON_BOTH(ecn_round_trip),
+		ON_BOTH(conn_marks_ect0),
 		ON_BOTH(address_in_use),
 		cmocka_unit_test(unknown_interface),
 		cmocka_unit_test(bind_to_device),
