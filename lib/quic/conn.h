@@ -309,6 +309,8 @@ void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *tri
 			   uint64_t ts);
 void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_sent_pkt *p,
 			const char *trigger, uint64_t ts);
+/* quic:ecn_state_updated when path |p|'s ECN state changed since the last. */
+void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 /* quic:tuple_assigned for path |p| (its 4-tuple bound). */
 void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts);
 void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts);

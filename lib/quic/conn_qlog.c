@@ -100,6 +100,15 @@ static int64_t logged_path(const mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t 
 	return hd && hd->type != MPQ_PKT_1RTT ? 0 : (int64_t)path_id;
 }
 
+void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+{
+	if (p->ecn.state == p->ecn_logged)
+		return;
+	mpq_qlog_ecn_state_updated(conn->qlog, ts, logged_path(conn, NULL, p->id), p->ecn_logged,
+				   p->ecn.state);
+	p->ecn_logged = p->ecn.state;
+}
+
 void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, uint32_t path_id,
 			  size_t size, size_t nframes, uint64_t ts)
 {

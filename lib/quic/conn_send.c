@@ -447,8 +447,10 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 		return rv != 0 ? rv : (int)b.len;
 	}
 	/* A caller that cannot mark datagrams gets none to mark. */
-	if (pi_out)
+	if (pi_out) {
 		b.ecn = mpq_ecn_tx_mark(&p->ecn, ts, mpq_conn_pto(conn, p, MPQ_LEVEL_APP));
+		mpq_conn_qlog_ecn(conn, p, ts);
+	}
 	if (conn->state == MPQ_CONN_CLOSING) {
 		if (conn->close_pending)
 			rv = write_close(conn, &b, ts);

@@ -33,8 +33,9 @@ static void end_testing(mpq_ecn_path *e)
 
 uint8_t mpq_ecn_tx_mark(mpq_ecn_path *e, uint64_t ts, uint64_t pto)
 {
-	if (e->state == MPQ_ECN_STATE_TESTING && e->testing_start &&
-	    (e->testing_sent >= MPQ_ECN_TESTING_PACKETS || ts - e->testing_start > 3 * pto))
+	if (e->state == MPQ_ECN_STATE_TESTING && e->testing_started &&
+	    (e->testing_sent >= MPQ_ECN_TESTING_PACKETS ||
+	     (ts > e->testing_start && ts - e->testing_start > 3 * pto)))
 		end_testing(e);
 	switch (e->state) {
 	case MPQ_ECN_STATE_TESTING:
@@ -52,8 +53,10 @@ void mpq_ecn_on_sent(mpq_ecn_path *e, uint8_t ecn, uint64_t ts)
 	e->sent_ect0++;
 	if (e->state != MPQ_ECN_STATE_TESTING)
 		return;
-	if (!e->testing_start)
-		e->testing_start = ts ? ts : 1;
+	if (!e->testing_started) {
+		e->testing_started = true;
+		e->testing_start = ts;
+	}
 	e->testing_sent++;
 }
 

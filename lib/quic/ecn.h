@@ -26,7 +26,8 @@ typedef struct mpq_ecn_counts {
 /* The sending side of one path. Zeroed: testing, nothing sent. */
 typedef struct mpq_ecn_path {
 	int state;			/* enum mpq_ecn_state */
-	uint64_t testing_start;		/* when the first ECT(0) packet left; 0: not yet */
+	bool testing_started;		/* an ECT(0) packet left at testing_start */
+	uint64_t testing_start;
 	uint32_t testing_sent;		/* ECT(0) packets sent before validation */
 	uint32_t testing_lost;		/* of those, declared lost */
 	uint64_t sent_ect0;		/* ECT(0) packets sent, for the stats */

@@ -664,6 +664,31 @@ int mpq_qlog_recovery_metrics_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
 	return event_end(q);
 }
 
+static const char *const ecn_state_names[] = {
+	[MPQ_ECN_STATE_TESTING] = "testing",
+	[MPQ_ECN_STATE_UNKNOWN] = "unknown",
+	[MPQ_ECN_STATE_CAPABLE] = "capable",
+	[MPQ_ECN_STATE_FAILED] = "failed",
+};
+
+int mpq_qlog_ecn_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, int old_state,
+			       int new_state)
+{
+	if (!q)
+		return 0;
+	if (old_state < -1 || old_state > MPQ_ECN_STATE_FAILED || new_state < 0 ||
+	    new_state > MPQ_ECN_STATE_FAILED)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (!event_begin(q, ts, "quic:ecn_state_updated"))
+		return q->j.err;
+	if (old_state >= 0)
+		mpq_json_kv_str(&q->j, "old", ecn_state_names[old_state]);
+	mpq_json_kv_str(&q->j, "new", ecn_state_names[new_state]);
+	if (path_id >= 0)
+		mpq_json_kv_i64(&q->j, "path_id", path_id);
+	return event_end(q);
+}
+
 static const char *const cc_state_names[] = {
 	[MPQ_QLOG_CC_SLOW_START] = "slow_start",
 	[MPQ_QLOG_CC_CONGESTION_AVOIDANCE] = "congestion_avoidance",

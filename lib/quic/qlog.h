@@ -202,6 +202,13 @@ enum mpq_qlog_cc_state {
 	MPQ_QLOG_CC_RECOVERY,
 };
 
+/* quic:ecn_state_updated (quic-events-13): a path's ECN validation moved
+ * from |old_state| (-1: left out) to |new_state|, both enum mpq_ecn_state,
+ * written as "testing", "unknown", "failed" or "capable". Returns
+ * MPQ_ERR_INVALID_ARGUMENT for a state outside the enum. */
+int mpq_qlog_ecn_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, int old_state,
+			       int new_state);
+
 /* quic:congestion_state_updated: old (NONE: left out), new, path_id and an
  * optional trigger (e.g. "persistent_congestion", "ecn"; NULL: none).
  * Returns MPQ_ERR_INVALID_ARGUMENT for a state outside the enum. */

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "conn_pair.h"
@@ -129,10 +131,12 @@ static void testing_period(void **state)
 	assert_int_equal(e.state, MPQ_ECN_STATE_CAPABLE);
 	assert_int_equal(mpq_ecn_tx_mark(&e, 3, PTO), MPQ_ECN_ECT0);
 
+	/* (Time 0 is a time like any other: the first packet may leave then.) */
 	e = (mpq_ecn_path){0};
-	send_n(&e, 2, 1);
-	assert_int_equal(mpq_ecn_tx_mark(&e, 1 + 3 * PTO, PTO), MPQ_ECN_ECT0);
-	assert_int_equal(mpq_ecn_tx_mark(&e, 2 + 3 * PTO, PTO), MPQ_ECN_NOT_ECT);
+	send_n(&e, 2, 0);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 0, PTO), MPQ_ECN_ECT0);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 3 * PTO, PTO), MPQ_ECN_ECT0);
+	assert_int_equal(mpq_ecn_tx_mark(&e, 1 + 3 * PTO, PTO), MPQ_ECN_NOT_ECT);
 	mpq_ecn_on_lost(&e);
 	assert_int_equal(e.state, MPQ_ECN_STATE_UNKNOWN);
 	mpq_ecn_on_lost(&e);
@@ -162,13 +166,36 @@ static void received_marks_counted(void **state)
 	assert_true(mpq_ecn_counts_any(&c));
 }
 
+/* A qlog trace in memory. */
+struct trace {
+	char buf[1 << 20];
+	size_t len;
+};
+
+static int trace_write(void *user_data, const void *data, size_t len)
+{
+	struct trace *t = user_data;
+	if (len > sizeof(t->buf) - 1 - t->len)
+		return MPQ_ERR_NOBUF;
+	memcpy(t->buf + t->len, data, len);
+	t->len += len;
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
 /* Two connections whose link passes the marks: both validate path 0, and
- * what one received marked is what the other heard in ACK_ECN frames. */
+ * what one received marked is what the other heard in ACK_ECN frames. The
+ * client's qlog trace shows the validation (quic:ecn_state_updated). */
 static void connections_validate_over_a_marking_link(void **state)
 {
 	(void)state;
 	struct conn_pair p;
+	struct trace *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
 	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	assert_int_equal(mpq_conn_set_qlog(p.conn[PAIR_CLIENT],
+					   &(mpq_qlog_sink){.write = trace_write, .user_data = t}),
+			 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	pair_run(&p, NULL, LIMIT);
 	for (int s = 0; s < 2; s++) {
@@ -181,7 +208,12 @@ static void connections_validate_over_a_marking_link(void **state)
 		assert_true(me.ecn_peer_ect0 <= peer.ecn_rx_ect0);
 		assert_int_equal(me.ecn_peer_ce + me.ecn_peer_ect1 + me.ecn_rx_ce + me.ecn_rx_ect1, 0);
 	}
+	const char *ev = strstr(t->buf, "\"quic:ecn_state_updated\"");
+	assert_non_null(ev);
+	assert_non_null(strstr(ev, "\"old\":\"testing\",\"new\":\"capable\""));
+	assert_null(strstr(ev + 1, "\"quic:ecn_state_updated\""));
 	pair_free(&p);
+	free(t);
 }
 
 /* A packet info of a version the library does not know is refused; NULL is

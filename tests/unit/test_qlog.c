@@ -599,6 +599,9 @@ static void emit_all(mpq_qlog *q)
 							   MPQ_QLOG_CC_SLOW_START, NULL), 0);
 	assert_int_equal(mpq_qlog_congestion_state_updated(q, MS(36), 1, MPQ_QLOG_CC_SLOW_START,
 							   MPQ_QLOG_CC_RECOVERY, "ecn"), 0);
+	assert_int_equal(mpq_qlog_ecn_state_updated(q, MS(36), -1, -1, MPQ_ECN_STATE_TESTING), 0);
+	assert_int_equal(mpq_qlog_ecn_state_updated(q, MS(36), 1, MPQ_ECN_STATE_TESTING,
+						    MPQ_ECN_STATE_CAPABLE), 0);
 	assert_int_equal(mpq_qlog_packet_lost(q, MS(36), &onertt, 1, &stream, 1,
 					      "time_threshold"), 0);
 	assert_int_equal(mpq_qlog_packet_lost(q, MS(37), &initial, -1, NULL, 0,
@@ -623,7 +626,8 @@ static const char *const emit_all_names[] = {
 	"quic:packet_sent", "quic:parameters_set", "quic:packet_received",
 	"quic:packet_received", "quic:key_discarded", "quic:key_updated",
 	"quic:recovery_metrics_updated", "quic:recovery_metrics_updated",
-	"quic:congestion_state_updated", "quic:congestion_state_updated", "quic:packet_lost",
+	"quic:congestion_state_updated", "quic:congestion_state_updated",
+	"quic:ecn_state_updated", "quic:ecn_state_updated", "quic:packet_lost",
 	"quic:packet_lost", "quic:packet_dropped", "quic:packet_dropped",
 	"quic:tuple_assigned", "quic:tuple_assigned", "quic:connection_closed",
 	"quic:connection_closed", "quic:connection_closed",
@@ -751,6 +755,12 @@ static const struct {
 	 EV("36.000", "quic:congestion_state_updated")
 	 "\"old\":\"slow_start\",\"new\":\"recovery\",\"trigger\":\"ecn\","
 	 "\"path_id\":1}}"},
+	{"quic:ecn_state_updated", 0,
+	 EV("36.000", "quic:ecn_state_updated")
+	 "\"new\":\"testing\"}}"},
+	{"quic:ecn_state_updated", 1,
+	 EV("36.000", "quic:ecn_state_updated")
+	 "\"old\":\"testing\",\"new\":\"capable\",\"path_id\":1}}"},
 	{"quic:tuple_assigned", 0,
 	 EV("39.000", "quic:tuple_assigned")
 	 "\"tuple_id\":\"1\","
@@ -1030,6 +1040,7 @@ static void arguments_and_null_trace(void **state)
 	assert_int_equal(mpq_qlog_packet_dropped(NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(mpq_qlog_recovery_metrics_updated(NULL, 0, 0, &met), 0);
 	assert_int_equal(mpq_qlog_congestion_state_updated(NULL, 0, 0, 0, 1, NULL), 0);
+	assert_int_equal(mpq_qlog_ecn_state_updated(NULL, 0, 0, -1, 0), 0);
 	assert_int_equal(mpq_qlog_key_updated(NULL, 0, 1, 0, 0), 0);
 	assert_int_equal(mpq_qlog_key_discarded(NULL, 0, 1, 0, 0), 0);
 	assert_int_equal(mpq_qlog_connection_closed(NULL, 0, 0, 0, 0, NULL, 0, NULL), 0);
@@ -1048,6 +1059,8 @@ static void arguments_and_null_trace(void **state)
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_congestion_state_updated(q, 0, 0, 9, 1, NULL),
 			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_qlog_ecn_state_updated(q, 0, 0, -2, 0), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_qlog_ecn_state_updated(q, 0, 0, 0, 4), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_key_updated(q, 0, 0, 0, 0), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_key_discarded(q, 0, 9, 0, 0), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_key_updated(q, 0, 1, 0, 7), MPQ_ERR_INVALID_ARGUMENT);
@@ -1382,7 +1395,7 @@ static void python_json_agrees(void **state)
 		"f=s[1][\"data\"][\"frames\"]\n"
 		"assert f[2][\"acked_ranges\"]==[[9,12],[5],[1,3]]\n"
 		"assert all(isinstance(e[\"time\"],float) for e in v[1:])\n"
-		"sys.exit(0 if len(v)==27 else 1)'";
+		"sys.exit(0 if len(v)==29 else 1)'";
 	struct membuf m;
 	struct records r;
 	FILE *p;
