@@ -103,9 +103,6 @@ struct mpq_conn {
 	uint8_t *new_token;		/* server: to send in NEW_TOKEN; client: received */
 	size_t new_token_len;
 	bool new_token_pending;
-	mpq_cid rx_dcid;		/* DCID of the packet being processed */
-	const mpq_path *rx_path;	/* and the 4-tuple it came by */
-	mpq_conn_path *rx_cpath;	/* and the path it belongs to */
 
 	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
 
@@ -116,7 +113,6 @@ struct mpq_conn {
 		uint32_t mask;		/* paths (by ID) still to carry a copy */
 	} dups[MPQ_DUP_MAX];
 	size_t dup_head, ndups;
-	mpq_conn_path *tx_path;		/* the path of the packet being written */
 
 	/* ADD_ADDRESS extension (conn_addr.c): ours to announce, or the server's. */
 	struct mpq_conn_addr {
@@ -284,8 +280,9 @@ static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
 }
 
-/* conn_dup.c: copies for the redundant scheduler. */
-void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_frame_rec *r);
+/* conn_dup.c: copies for the redundant scheduler. A STREAM frame of record
+ * |r| left by path |p|: the other active paths owe a copy. */
+void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_conn_path *p, const mpq_frame_rec *r);
 bool mpq_conn_dup_owed(mpq_conn *conn, const mpq_conn_path *p);
 size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_frame_rec *recs,
 			   size_t maxrecs, bool *ack_eliciting);

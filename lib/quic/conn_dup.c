@@ -14,13 +14,13 @@ static bool redundant(const mpq_conn *conn)
 	return conn->psched.ops->duplicate && mpq_conn_multipath(conn);
 }
 
-void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_frame_rec *r)
+void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_conn_path *p, const mpq_frame_rec *r)
 {
-	if (!redundant(conn) || !conn->tx_path)
+	if (!redundant(conn) || r->kind != MPQ_REC_STREAM)
 		return;
 	uint32_t mask = 0;
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].state == MPQ_PATH_ACTIVE && &conn->paths[i] != conn->tx_path)
+		if (conn->paths[i].state == MPQ_PATH_ACTIVE && &conn->paths[i] != p)
 			mask |= 1u << i;
 	if (!mask || conn->ndups == MPQ_DUP_MAX)
 		return; /* no other path, or too far behind: the first copy will do */

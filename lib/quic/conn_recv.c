@@ -68,7 +68,16 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	return MPQ_ERR_DRAINING;
 }
 
-static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
+/* The packet whose frames are being processed: what some of them need. Lives
+ * for one mpq_conn_read_pkt call; nothing of it is kept in the connection. */
+struct rx_pkt {
+	const mpq_cid *dcid;		/* its DCID */
+	const mpq_path *path;		/* the 4-tuple it came by (the caller's) */
+	mpq_conn_path *cpath;		/* the path it belongs to */
+};
+
+static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mpq_frame *fr,
+		    uint64_t ts)
 {
 	switch (fr->type) {
 	case MPQ_FT_ACK:
@@ -95,7 +104,7 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	}
 	case MPQ_FT_PATH_NEW_CONNECTION_ID:
 	case MPQ_FT_PATH_RETIRE_CONNECTION_ID:
-		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
+		return mpq_conn_on_cid_frame(conn, fr, rx->dcid, ts);
 	case MPQ_FT_ADD_ADDRESS:
 	case MPQ_FT_REMOVE_ADDRESS:
 		return mpq_conn_on_addr_frame(conn, fr, ts);
@@ -117,10 +126,10 @@ static int on_frame(mpq_conn *conn, int level, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_NEW_CONNECTION_ID:
 	case MPQ_FT_RETIRE_CONNECTION_ID:
 	case MPQ_FT_NEW_TOKEN:
-		return mpq_conn_on_cid_frame(conn, fr, &conn->rx_dcid, ts);
+		return mpq_conn_on_cid_frame(conn, fr, rx->dcid, ts);
 	case MPQ_FT_PATH_CHALLENGE:
 	case MPQ_FT_PATH_RESPONSE:
-		return mpq_conn_on_path_frame(conn, conn->rx_cpath, fr, conn->rx_path, ts);
+		return mpq_conn_on_path_frame(conn, rx->cpath, fr, rx->path, ts);
 	case MPQ_FT_RESET_STREAM:
 	case MPQ_FT_STOP_SENDING:
 	case MPQ_FT_MAX_DATA:
@@ -147,8 +156,9 @@ static bool is_probing(uint64_t type)
 	       type == MPQ_FT_NEW_CONNECTION_ID || type == MPQ_FT_PADDING;
 }
 
-static int on_payload(mpq_conn *conn, int level, int pkt_type, const uint8_t *payload,
-		      size_t len, bool *ack_eliciting, bool *non_probing, uint64_t ts)
+static int on_payload(mpq_conn *conn, int level, const struct rx_pkt *rx, int pkt_type,
+		      const uint8_t *payload, size_t len, bool *ack_eliciting, bool *non_probing,
+		      uint64_t ts)
 {
 	mpq_reader r;
 	mpq_reader_init(&r, payload, len);
@@ -165,7 +175,7 @@ static int on_payload(mpq_conn *conn, int level, int pkt_type, const uint8_t *pa
 			*ack_eliciting = true;
 		if (!is_probing(fr.type))
 			*non_probing = true;
-		int rv = on_frame(conn, level, &fr, ts);
+		int rv = on_frame(conn, level, rx, &fr, ts);
 		if (rv != 0)
 			return rv;
 		if (conn->state >= MPQ_CONN_CLOSING)
@@ -340,9 +350,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	bool ack_eliciting = false, non_probing = false;
 	*processed = true;
 	conn->stats.packets_received++;
-	conn->rx_dcid = hd.dcid;
-	conn->rx_path = path;
-	conn->rx_cpath = cp;
+	struct rx_pkt rx = {.dcid = &hd.dcid, .path = path, .cpath = cp};
 	cp->packets_received++;
 	cp->last_rx_time = ts;
 	/* The peer reaches us on a path we are still validating: our challenges
@@ -356,7 +364,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	cp->bytes_received += hd.pktlen;
 	if (cp != mpq_conn_path0(conn) && !cp->validated)
 		cp->bytes_rx += hd.pktlen;
-	int rv = on_payload(conn, level, hd.type, payload, plen, &ack_eliciting, &non_probing, ts);
+	int rv = on_payload(conn, level, &rx, hd.type, payload, plen, &ack_eliciting, &non_probing,
+			    ts);
 	if (conn->state == MPQ_CONN_DRAINING)
 		return rv;
 	bool largest = (int64_t)hd.pn > ns->largest_rx;

@@ -323,9 +323,13 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	if (rv == 0 && level == MPQ_LEVEL_APP && data_ok && mpq_conn_dup_owed(conn, b->path))
 		b->nrecs += mpq_conn_write_dups(conn, b->path, &b->w, b->recs + b->nrecs,
 						MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting);
-	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || *probe))
+	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || *probe)) {
+		size_t first = b->nrecs;
 		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
 						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting, ts);
+		for (size_t i = first; i < b->nrecs; i++)
+			mpq_conn_dup_on_sent(conn, b->path, &b->recs[i]);
+	}
 	if (rv == 0 && *probe && !b->ack_eliciting)
 		rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_PING});
 	if (rv == MPQ_ERR_NOBUF)
@@ -428,7 +432,6 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 	if (conn->state == MPQ_CONN_CLOSING && !mpq_conn_path_usable(p))
 		p = mpq_conn_choose_path(conn, ts, &data_ok), data_ok = false;
 	*path_out = p->tuple;
-	conn->tx_path = p;
 	pkt_builder b = {.path = p, .buf = buf, .cap = send_limit(conn, p, buflen)};
 	int rv = 0;
 	mpq_path elsewhere;

@@ -702,7 +702,6 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 			     .len = (uint32_t)n, .fin = fin};
 	if (!put(c, &fr, &rec))
 		return DATA_NO_ROOM;
-	mpq_conn_dup_on_sent(conn, &rec);
 	if (n)
 		mpq_ranges_remove_below(&s->s_pending, lo + n);
 	if (lo + n > s->s_sent_max) {
