@@ -48,7 +48,10 @@ trap 'exit 1' INT TERM
 # The probes wait for the scheduler no longer than the emulator does.
 rt=""
 chrt -f 5 true 2>/dev/null && rt="chrt -f 5"
+# $rt unquoted: empty, or chrt and its arguments.
+# shellcheck disable=SC2086
 in_c() { ip netns exec "$name-c" $rt "$@"; }
+# shellcheck disable=SC2086
 in_s() { ip netns exec "$name-s" $rt "$@"; }
 set_link() { "$tb" set --name "$name" "$@" >"$tmp/set.out"; }
 # inside LOST N LO HI: LOST of N within [LO, HI] (fractions of N)
@@ -69,6 +72,7 @@ else
 	not_ok "mpq-testbed up" "$(cat "$tmp/up.out")"
 	finish
 fi
+# shellcheck disable=SC2086
 ip netns exec "$name-s" $rt "$probe" echo 7000 >/dev/null 2>&1 &
 pids="$!"
 # Wait for the echo to listen (a probe lost before then waits 1 s).
@@ -279,7 +283,7 @@ set_link 1 up
 "$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1
 r=$(ip netns exec "$other-c" "$probe" rtt 10.100.1.2 7000 5 1000 2>&1)
 # The echo runs in the first testbed only: the second's server has none.
-if [ -n "$(ip netns list | grep "^$other-r1")" ] && [ -n "$(ip netns list | grep "^$name-r1")" ] &&
+if ip netns list | grep -q "^$other-r1" && ip netns list | grep -q "^$name-r1" &&
 	[ "$(field received "$r")" = 0 ]; then
 	ok "a second testbed ($other) beside the first, separate"
 else
@@ -292,9 +296,15 @@ else
 fi
 # A crashed run: its emulator killed, its state directory gone.
 for pid in $(ip netns pids "$other-r1"); do kill -9 "$pid"; done
-rm -rf "$MPQ_TESTBED_RUN/$other"
+sleep 0.1
+if "$tb" status --name "$other" | grep -q "^path 1: the link emulator is not running"; then
+	ok "status says when a path's emulator is not running"
+else
+	not_ok "status says when a path's emulator is not running" "$("$tb" status --name "$other")"
+fi
+rm -rf "${MPQ_TESTBED_RUN:?}/$other"
 "$tb" down --name "$other" >/dev/null
-if [ -z "$(ip netns list | grep "^$other-")" ]; then
+if ! ip netns list | grep -q "^$other-"; then
 	ok "down clears a crashed run's namespaces"
 else
 	not_ok "down clears a crashed run's namespaces" "$(ip netns list | grep "^$other-")"
@@ -305,7 +315,7 @@ sleep 0.5
 kill -TERM "$upid"
 wait "$upid"
 sleep 0.2
-if [ -z "$(ip netns list | grep "^$other-")" ] && [ ! -e "$MPQ_TESTBED_RUN/$other" ]; then
+if ! ip netns list | grep -q "^$other-" && [ ! -e "$MPQ_TESTBED_RUN/$other" ]; then
 	ok "an up interrupted (SIGTERM) leaves nothing"
 else
 	not_ok "an up interrupted leaves nothing" "$(ip netns list | grep "^$other-")"
@@ -336,7 +346,7 @@ else
 fi
 
 "$tb" down --name "$name" >/dev/null
-if [ -z "$(ip netns list | grep "^$name-")" ]; then
+if ! ip netns list | grep -q "^$name-"; then
 	ok "mpq-testbed down removes every namespace"
 else
 	not_ok "mpq-testbed down removes every namespace" "$(ip netns list | grep "^$name-")"
