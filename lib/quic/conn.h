@@ -310,7 +310,9 @@ void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_s
 void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 /* quic:tuple_assigned for path |p| (its 4-tuple bound). */
 void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts);
-void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts);
+/* |trigger| ("ecn": the ACK reported new CE marks; NULL: none) goes with a
+ * move into recovery. */
+void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts);
 /* |trigger| is an enum mpq_qlog_key_trigger. */
 void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,
 		       uint64_t ts);

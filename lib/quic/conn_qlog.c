@@ -167,7 +167,7 @@ static int cc_state(const mpq_conn *conn)
 	return mpq_cc_in_slow_start(cc) ? MPQ_QLOG_CC_SLOW_START : MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
 }
 
-void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts)
+void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
@@ -187,7 +187,7 @@ void mpq_conn_qlog_metrics(mpq_conn *conn, uint64_t ts)
 	int state = cc_state(conn);
 	if (state != conn->qlog_cc_state) {
 		mpq_qlog_congestion_state_updated(conn->qlog, ts, -1, conn->qlog_cc_state, state,
-						  NULL);
+						  state == MPQ_QLOG_CC_RECOVERY ? trigger : NULL);
 		conn->qlog_cc_state = state;
 	}
 }

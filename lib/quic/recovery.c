@@ -176,15 +176,17 @@ static void detect_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, uint
  * validate the path's marks, and a rise of the CE count is a congestion event
  * dated by the send time of the largest packet acknowledged, |sent|: one
  * reduction per round trip, as for losses. */
-static void on_ack_ecn(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
+static bool on_ack_ecn(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 		       const mpq_frame_ack *ack, uint64_t newly_ect0, bool advanced, uint64_t sent,
 		       uint64_t ts)
 {
 	mpq_ecn_counts counts = {.ect0 = ack->ect0, .ect1 = ack->ect1, .ce = ack->ce};
-	if (mpq_ecn_on_ack(&path->ecn, &ns->ecn_peer, ack->ecn ? &counts : NULL, newly_ect0,
-			   advanced) && sent)
+	bool ce = mpq_ecn_on_ack(&path->ecn, &ns->ecn_peer, ack->ecn ? &counts : NULL, newly_ect0,
+				 advanced) && sent;
+	if (ce)
 		mpq_cc_on_congestion_event(&path->cc.cc, sent, ts);
 	mpq_conn_qlog_ecn(conn, path, ts);
+	return ce;
 }
 
 int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
@@ -253,11 +255,11 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt, ts);
 		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);
 	}
-	on_ack_ecn(conn, path, ns, ack, newly_ect0, advanced,
-		   largest_sent_time ? largest_sent_time : newest_acked_sent, ts);
+	bool ce = on_ack_ecn(conn, path, ns, ack, newly_ect0, advanced,
+			     largest_sent_time ? largest_sent_time : newest_acked_sent, ts);
 	detect_lost(conn, path, ns, ts);
-	if (bytes_acked)
-		mpq_conn_qlog_metrics(conn, ts);
+	if (bytes_acked || ce)
+		mpq_conn_qlog_metrics(conn, ce ? "ecn" : NULL, ts);
 	/* A client keeps backing off until it knows the server validated it. */
 	if (conn->is_server || ns->level != MPQ_LEVEL_INITIAL)
 		path->pto_count = 0;

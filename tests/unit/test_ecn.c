@@ -216,6 +216,67 @@ static void connections_validate_over_a_marking_link(void **state)
 	free(t);
 }
 
+/* The client sends 200 kB once both are ready; with |mark|, the network
+ * marks CE on its whole first flight of data. Fills the client's path stats
+ * after 30 ms (the marks there, the ACK back: 10 ms each way) and the
+ * number marked. */
+static void ce_run(bool mark, struct trace *t, mpq_path_stats *client, mpq_path_stats *server,
+		   size_t *marked)
+{
+	struct conn_pair p;
+	static uint8_t data[200000];
+	int64_t id;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	assert_int_equal(mpq_conn_set_qlog(p.conn[PAIR_CLIENT],
+					   &(mpq_qlog_sink){.write = trace_write, .user_data = t}),
+			 0);
+	assert_true(pair_run(&p, pair_both_complete, LIMIT));
+	pair_run(&p, NULL, 100 * MPQ_MS);
+	assert_int_equal(mpq_conn_open_stream(p.conn[PAIR_CLIENT], true, &id), 0);
+	assert_true(mpq_conn_stream_write(p.conn[PAIR_CLIENT], id, data, sizeof(data), true) > 0);
+	pair_run(&p, NULL, 1 * MPQ_MS);
+	*marked = 0;
+	for (size_t i = 0; mark && i < p.queued[PAIR_SERVER]; i++) {
+		assert_int_equal(p.queue[PAIR_SERVER][i].pi.ecn, MPQ_ECN_ECT0);
+		p.queue[PAIR_SERVER][i].pi.ecn = MPQ_ECN_CE;
+		(*marked)++;
+	}
+	pair_run(&p, NULL, 30 * MPQ_MS);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_CLIENT], 0, client), 0);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 0, server), 0);
+	pair_free(&p);
+}
+
+/* RFC 9002 §7.1: CE marks on the client's data make the client's congestion
+ * controller reduce its window, once, and its qlog trace says so: the move to
+ * recovery carries the trigger "ecn". Without marks, nothing of it. */
+static void ce_marks_reduce_the_window(void **state)
+{
+	(void)state;
+	struct trace *t = calloc(1, sizeof(*t));
+	mpq_path_stats plain, plain_srv, c, s;
+	size_t marked;
+	assert_non_null(t);
+	ce_run(false, t, &plain, &plain_srv, &marked);
+	assert_int_equal(plain.ecn_ce_events + plain_srv.ecn_rx_ce, 0);
+	assert_null(strstr(t->buf, "\"trigger\":\"ecn\""));
+	t->len = 0;
+	ce_run(true, t, &c, &s, &marked);
+	assert_true(marked > 2);
+	assert_int_equal(s.ecn_rx_ce, marked);
+	assert_int_equal(c.ecn_peer_ce, marked);
+	assert_true(c.ecn_ce_events > 0);
+	assert_int_equal(c.packets_lost, 0);
+	assert_int_equal(c.ecn_state, MPQ_ECN_STATE_CAPABLE);
+	print_message("cwnd after %zu CE marks: %llu B, %llu B without\n", marked,
+		      (unsigned long long)c.cwnd, (unsigned long long)plain.cwnd);
+	assert_true(c.cwnd * 4 <= plain.cwnd * 3); /* cubic: beta 0.7 */
+	const char *ev = strstr(t->buf, "\"new\":\"recovery\",\"trigger\":\"ecn\"");
+	assert_non_null(ev);
+	assert_null(strstr(ev + 1, "\"new\":\"recovery\""));
+	free(t);
+}
+
 /* A packet info of a version the library does not know is refused; NULL is
  * fine both ways (nothing to mark: the datagram says Not-ECT). */
 static void pkt_info_versions(void **state)
@@ -251,6 +312,7 @@ int main(void)
 		cmocka_unit_test(testing_period),
 		cmocka_unit_test(received_marks_counted),
 		cmocka_unit_test(connections_validate_over_a_marking_link),
+		cmocka_unit_test(ce_marks_reduce_the_window),
 		cmocka_unit_test(pkt_info_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
