@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev libcmocka-dev libzstd-dev libpcap-dev libbpf-dev
-libxdp-dev linux-libc-dev clang llvm libclang-rt-14-dev iproute2 ethtool tshark bpftool valgrind python3 zstd iperf3"
+libxdp-dev linux-libc-dev clang llvm libclang-rt-14-dev iproute2 ethtool tshark bpftool valgrind python3 zstd iperf3
+gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

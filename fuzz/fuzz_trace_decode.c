@@ -1,5 +1,5 @@
 /*
- * mpq-trace's decoder (tools/mpq-trace: decrypt.c, conns.c, frames.c,
+ * mpq-trace's decoder (tools/mpq-trace: decrypt.c, conns.c, frames.c, series.c,
  * tlsmsg.c, keylog.c) on any datagrams: the input is a key log text, then
  * datagrams each prefixed by a 2-byte length and a direction byte. The seeds
  * hold RFC 9001's client and server Initials, which decrypt, so the
@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	memset(&t, 0, sizeof(t));
+	t.series = true; /* summary's per-path series (series.c) too */
 	addr(&client, 1, 40000);
 	addr(&server, 2, 443);
 	klen = (size_t)data[0] << 8 | data[1];

@@ -8,7 +8,12 @@
 #       per-path counters equal the client's --json ones;
 #   (b) two paths, GSO on (super-datagrams in the capture): every packet
 #       decrypted, path IDs 0 and 1, each path's packets and UDP payload
-#       bytes each way equal to the client's --json counters;
+#       bytes each way equal to the client's --json counters; summary
+#       --plot: an SVG and a PNG (signature) per plot when gnuplot is
+#       installed, the data files' 100 ms bins add up to the summary's
+#       per-path bytes exactly, RTT samples on each path, the new stream
+#       bytes those of the response and request; without gnuplot the data
+#       and scripts and a line saying gnuplot is needed;
 #   (c) the key log embedded as a Decryption Secrets Block (editcap), the
 #       capture zstd-compressed: the same result without --keylog; and the
 #       client's own --pcap capture of two paths (its default path I/O,
@@ -204,6 +209,58 @@ if [ "$big" -gt 0 ]; then
 	ok "(b) the capture holds $big super-datagrams over 3000 bytes"
 else
 	not_ok "(b) the capture holds super-datagrams" "none over 3000 bytes"
+fi
+
+# ---- (b) --plot: throughput and RTT over time ----
+# plot.py DIR SUMMARY IMAGES: per connection and path, the data files' 100 ms
+# bins add up to the summary's byte counts exactly, RTT samples on every
+# path, new stream bytes once the 8 MB response and the request; with IMAGES
+# 1, an SVG and a PNG (by its signature) per plot, else none.
+cat >"$tmp/plot.py" <<'PY'
+import json, os, sys
+d, s, images = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3] == "1"
+out = []
+for c in s["connections"]:
+    h = c["odcid"]
+    for what in ("throughput", "rtt"):
+        assert os.path.getsize("%s/%s-%s.gp" % (d, h, what)) > 0, what
+        for ext in ("svg", "png"):
+            f = "%s/%s-%s.%s" % (d, h, what, ext)
+            assert os.path.exists(f) == images, "%s: exists %s" % (f, os.path.exists(f))
+        if images:
+            assert open("%s/%s-%s.png" % (d, h, what), "rb").read(8) == b"\x89PNG\r\n\x1a\n", what
+            assert b"<svg" in open("%s/%s-%s.svg" % (d, h, what), "rb").read(), what
+    stream = 0
+    for p in c["paths"]:
+        rows = [l.split() for l in open("%s/%s-path%d.dat" % (d, h, p["path_id"])) if not l.startswith("#")]
+        got = (sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows))
+        want = (p["bytes_to_server"], p["bytes_to_client"])
+        assert got == want, "path %d: bins %s, summary %s" % (p["path_id"], got, want)
+        stream += sum(int(r[3]) for r in rows)
+        rtt = [l for l in open("%s/%s-path%d-rtt.dat" % (d, h, p["path_id"])) if not l.startswith("#")]
+        assert rtt, "path %d: no RTT samples" % p["path_id"]
+        out.append("path %d: %d bins, %d RTT samples" % (p["path_id"], len(rows), len(rtt)))
+    assert 8000000 < stream < 8000100, "new stream bytes %d" % stream
+print("; ".join(out))
+PY
+imgs=0
+command -v gnuplot >/dev/null && imgs=1 # make deps installs it
+name="(b) --plot: an SVG and a PNG per plot ($imgs), bins add up to the summary's bytes"
+if "$TRACE" summary "$tmp/b.pcapng" --keylog "$tmp/b.keys" --plot "$tmp/plot" >"$tmp/plot.txt" \
+	2>"$tmp/plot.err" && python3 "$tmp/plot.py" "$tmp/plot" "$tmp/b.sum" $imgs >"$tmp/plot.chk" 2>&1 &&
+	[ "$(grep -c "goodput per" "$tmp/plot.txt")" = 2 ]; then
+	ok "$name: $(cat "$tmp/plot.chk")"
+else
+	not_ok "$name" "$(cat "$tmp/plot.err" "$tmp/plot.chk" 2>/dev/null | tail -5)"
+fi
+name="(b) --plot without gnuplot: data and scripts, and a word that gnuplot is needed"
+if env PATH=/nonexistent "$TRACE" summary "$tmp/b.pcapng" --keylog "$tmp/b.keys" \
+	--plot "$tmp/plot-no" >/dev/null 2>"$tmp/plot-no.err" &&
+	grep -q "gnuplot is needed" "$tmp/plot-no.err" &&
+	python3 "$tmp/plot.py" "$tmp/plot-no" "$tmp/b.sum" 0 >"$tmp/plot-no.chk" 2>&1; then
+	ok "$name: $(cat "$tmp/plot-no.err")"
+else
+	not_ok "$name" "$(cat "$tmp/plot-no.err" "$tmp/plot-no.chk" 2>/dev/null | tail -5)"
 fi
 
 # ---- (c) secrets in the capture, zstd ----

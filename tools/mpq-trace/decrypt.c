@@ -213,6 +213,9 @@ static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *p
 	}
 	path->packets[dir]++;
 	path->bytes[dir] += o->hd.pktlen;
+	if (t->series)
+		trace_series_add(path, d->ts > c->first_ts ? d->ts - c->first_ts : 0, dir,
+				 o->hd.pktlen);
 	size_t nframes;
 
 	if (trace_frames(t, c, &p, level, frames, &nframes)) {
@@ -362,8 +365,10 @@ void trace_free(struct trace *t)
 				mpq_crypto_keys_free(&c->app[dir][g]);
 		}
 		mpq_crypto_keys_free(&c->early);
-		for (int p = 0; p < TRACE_MAX_PATHS; p++)
+		for (int p = 0; p < TRACE_MAX_PATHS; p++) {
+			trace_series_free(c->paths[p]);
 			free(c->paths[p]);
+		}
 		free(c->streams);
 		free(c);
 	}

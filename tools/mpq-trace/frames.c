@@ -100,10 +100,16 @@ static void crypto_data(struct trace_conn *c, int dir, int level, uint64_t offse
 		cr->parsed += (size_t)rv;
 }
 
+/* Nanoseconds from the connection's first packet to |p|. */
+static uint64_t since_first(const struct trace_conn *c, const struct trace_pkt *p)
+{
+	return p->ts > c->first_ts ? p->ts - c->first_ts : 0;
+}
+
 /* RTT at the capture point: from an ack-eliciting packet to the
  * acknowledgement of it as largest, in the other direction on its path. */
-static void ack(struct trace_conn *c, const struct trace_pkt *p, const mpq_frame_ack *a,
-		uint64_t path_id)
+static void ack(const struct trace *t, struct trace_conn *c, const struct trace_pkt *p,
+		const mpq_frame_ack *a, uint64_t path_id)
 {
 	int sent_dir = !p->dir;
 	struct trace_path *path;
@@ -122,6 +128,8 @@ static void ack(struct trace_conn *c, const struct trace_pkt *p, const mpq_frame
 	else
 		path->srtt_ms[sent_dir] = 0.875 * path->srtt_ms[sent_dir] + 0.125 * sample;
 	path->has_rtt[sent_dir] = true;
+	if (t->series)
+		trace_series_rtt(path, since_first(c, p), sent_dir, sample);
 }
 
 /* The first time |*ts| is set for the path |id| (one already seen). */
@@ -137,11 +145,13 @@ static void path_event(struct trace_conn *c, uint64_t id, size_t field, uint64_t
 		*at = ts;
 }
 
-static int stream(struct trace_conn *c, struct trace_path *path, int dir, uint64_t id,
-		  uint64_t offset, size_t len)
+static int stream(const struct trace *t, struct trace_conn *c, const struct trace_pkt *p,
+		  struct trace_path *path, uint64_t id, uint64_t offset, size_t len)
 {
 	struct trace_stream *s = NULL;
 	uint64_t end = offset + len;
+
+	int dir = p->dir;
 
 	for (size_t i = 0; i < c->nstreams; i++)
 		if (c->streams[i].id == id && c->streams[i].dir == dir)
@@ -161,8 +171,14 @@ static int stream(struct trace_conn *c, struct trace_path *path, int dir, uint64
 	}
 	if (offset < s->end)
 		path->retransmitted_bytes += (end < s->end ? end : s->end) - offset;
-	if (end > s->end)
+	if (end > s->end) {
+		/* Goodput as the stream's highest offset moves: a gap
+		 * (reordered across paths) counts with the packet that jumps
+		 * it, so the sum over paths is each stream's length. */
+		if (t->series)
+			trace_series_add(path, since_first(c, p), COL_GOODPUT, end - s->end);
 		s->end = end;
+	}
 	return 0;
 }
 
@@ -212,11 +228,11 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 		case MPQ_FT_ACK:
 		case MPQ_FT_ACK_ECN:
 			if (level == LVL_APP)
-				ack(c, p, &fr.ack, 0);
+				ack(t, c, p, &fr.ack, 0);
 			break;
 		case MPQ_FT_PATH_ACK:
 		case MPQ_FT_PATH_ACK_ECN:
-			ack(c, p, &fr.ack, fr.ack.path_id);
+			ack(t, c, p, &fr.ack, fr.ack.path_id);
 			break;
 		case MPQ_FT_PATH_RESPONSE:
 			path_event(c, p->path_id, offsetof(struct trace_path, validated_ts), p->ts);
@@ -231,7 +247,7 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 			break;
 		default:
 			if ((fr.type & ~7ULL) == MPQ_FT_STREAM &&
-			    stream(c, path, p->dir, fr.stream.stream_id, fr.stream.offset,
+			    stream(t, c, p, path, fr.stream.stream_id, fr.stream.offset,
 				   fr.stream.len))
 				return DROP_MALFORMED;
 		}

@@ -12,10 +12,11 @@
 #include "common/opts.h"
 #include "common/tool.h"
 #include "input.h"
+#include "plot.h"
 #include "mpq/io/netaddr.h"
 
 struct summary_opts {
-	const char *keylog;
+	const char *keylog, *plot;
 	bool json;
 	uint64_t port;
 };
@@ -24,17 +25,20 @@ struct summary_opts {
 static const struct tool_option summary_options[] = {
 	TRACE_INPUT_OPTIONS(O),
 	{"json", NULL, 0, NULL, TOOL_O_TRUE(O, json), .help = "print one JSON object"},
+	{"plot", NULL, 0, "DIR", TOOL_O_STR(O, plot),
+	 .help = "write per-path throughput and RTT over time to DIR: data files,\n"
+		 "gnuplot scripts and their SVG and PNG images (gnuplot)"},
 	TOOL_OPTION_HELP,
 	TOOL_OPTION_END,
 };
 #undef O
 
 static const struct tool_command summary_command = {
-	.usage = "summary CAPTURE [--keylog FILE] [--json]",
+	.usage = "summary CAPTURE [--keylog FILE] [--json] [--plot DIR]",
 	.summary = "Decrypt CAPTURE (pcap or pcapng, either compressed with zstd) and report\n"
 		   "per connection and per path: packets and UDP payload bytes each way, RTT\n"
-		   "seen at the capture point, retransmitted bytes; and how many packets\n"
-		   "could not be decrypted, and why.",
+		   "seen at the capture point, retransmitted bytes, goodput over time; and\n"
+		   "how many packets could not be decrypted, and why.",
 	.options = summary_options,
 	.epilogue = "Exit status: 0 when the capture was read (undecryptable packets are\n"
 		    "reported, not errors); 2 for a bad command line, an unreadable key log,\n"
@@ -231,6 +235,27 @@ static void print_events(const struct trace_path *p, uint64_t first)
 	printf("\n");
 }
 
+/* Goodput (series.c's COL_GOODPUT) over time on one line: per 100 ms bin,
+ * or per 2^n bins so that at most 20 figures are printed. */
+static void print_goodput(const struct trace_series *s)
+{
+	size_t per = 1; /* bins per figure */
+
+	if (!s->used)
+		return;
+	while (s->used > 20 * per)
+		per *= 2;
+	printf("    goodput per %g s (Mbit/s):", (double)per * TRACE_BIN_NS / 1e9);
+	for (size_t b = 0; b < s->used; b += per) {
+		uint64_t n = 0;
+
+		for (size_t i = b; i < b + per && i < s->used; i++)
+			n += s->bins[i][COL_GOODPUT];
+		printf(" %.1f", (double)n * 8 / ((double)per * TRACE_BIN_NS / 1e9) / 1e6);
+	}
+	printf("\n");
+}
+
 static void print_text(const struct trace *t, const struct trace_input *in)
 {
 	printf("%s: %s, %llu records, %llu UDP datagrams\n", in->capture,
@@ -276,6 +301,7 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 			       (unsigned long long)path->packets[TO_CLIENT], bc, rtt,
 			       (unsigned long long)path->retransmitted_bytes);
 			print_events(path, c->first_ts);
+			print_goodput(&path->series);
 		}
 	}
 }
@@ -291,6 +317,7 @@ int trace_cmd_summary(int argc, char **argv)
 	if (rv != TOOL_PARSE_OK)
 		return rv;
 	rv = trace_input_args(&in, &t, "summary", argc, argv, first, o.keylog, o.port);
+	t.series = true;
 	if (!rv)
 		rv = trace_input_run(&in, &t);
 	if (rv == TOOL_EXIT_OK) {
@@ -304,6 +331,8 @@ int trace_cmd_summary(int argc, char **argv)
 				  (unsigned long long)t.packets);
 		if (!t.packets)
 			tool_warn("%s: no QUIC packets", in.capture);
+		if (o.plot && trace_plot(&t, o.plot))
+			rv = TOOL_EXIT_FAIL;
 	}
 	trace_free(&t);
 	return rv;

@@ -43,6 +43,27 @@ struct trace_sent {
 	uint64_t ts;
 };
 
+#define TRACE_BIN_NS 100000000ULL	/* series bins: 100 ms */
+/* Series columns: UDP payload bytes each way, and how far packets moved
+ * their streams' highest offsets (goodput). */
+enum { COL_TO_SERVER = TO_SERVER, COL_TO_CLIENT = TO_CLIENT, COL_GOODPUT, TRACE_NCOLS };
+
+/* One capture-point RTT sample: a packet sent toward |dir|'s peer and the
+ * ACK of it coming back, and that leg's smoothed RTT after it. */
+struct trace_rtt_sample {
+	uint64_t since_ns;		/* since the connection's first packet */
+	int dir;
+	double sample_ms, srtt_ms;
+};
+
+struct trace_series {
+	uint64_t (*bins)[TRACE_NCOLS];	/* by 100 ms bin: COL_* */
+	size_t nbins, used;
+	struct trace_rtt_sample *rtt;
+	size_t nrtt, rtt_cap;
+	bool incomplete;		/* memory ran out */
+};
+
 struct trace_path {
 	bool seen;
 	mpq_addr client, server;
@@ -57,6 +78,7 @@ struct trace_path {
 	struct trace_sent sent[2][TRACE_RTT_RING];
 	double srtt_ms[2];		/* capture point to the peer in that direction and back */
 	bool has_rtt[2];
+	struct trace_series series;	/* when trace.series is set */
 };
 
 /* One direction of a stream: bidirectional streams carry data both ways. */
@@ -124,6 +146,7 @@ struct trace {
 	uint64_t frames[TRACE_NFRAME_KINDS];	/* by frame kind, see trace_frame_kind */
 	uint64_t datagrams, not_quic;
 	uint16_t port;			/* 0: every UDP datagram; else only this port */
+	bool series;			/* keep each path's series (series.c) */
 	void (*on_packet)(void *user, const struct trace_pkt *p);
 	void (*on_conn_new)(void *user, struct trace_conn *c);
 	void *user;
@@ -135,6 +158,12 @@ extern const char *const trace_drop_names[DROP_NREASONS];
 void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
 		    const mpq_addr *dst, const uint8_t *data, size_t len);
 void trace_free(struct trace *t);
+
+/* series.c: add |n| to column |col| of the bin |since_ns| falls in; add an
+ * RTT sample (after srtt_ms[dir] took it in); free (|p| may be NULL). */
+void trace_series_add(struct trace_path *p, uint64_t since_ns, int col, uint64_t n);
+void trace_series_rtt(struct trace_path *p, uint64_t since_ns, int dir, double sample_ms);
+void trace_series_free(struct trace_path *p);
 
 /* conns.c */
 struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_t ts);
