@@ -91,6 +91,22 @@ else
 	not_ok "capture decrypts in tshark" "client exit $crc, $total packets, $undecrypted undecrypted, $stream_bytes stream bytes" "$(cat "$tmp/small.err" "$tmp/tshark.err")"
 fi
 
+# ---- ECN: the tools put the marks the core asks for in the IP header ----
+# (RFC 9000 §13.4) Loopback passes them untouched: each way, the first
+# datagrams test ECN and an ACK_ECN validates them, so every datagram of the
+# capture leaves ECT(0), and the ACK_ECN frames report the counts (GSO runs
+# show as one datagram each on lo).
+way() { tsh -Y "udp.$1 == 4433${2:+ && $2}" | wc -l; }
+up=$(way dstport) up_ect0=$(way dstport "ip.dsfield.ecn == 2")
+down=$(way srcport) down_ect0=$(way srcport "ip.dsfield.ecn == 2")
+ack_ecn=$(tsh -Y "quic.frame_type == 0x03" | wc -l)
+if [ "$up" -gt 10 ] && [ "$up_ect0" = "$up" ] && [ "$down" -gt 100 ] &&
+	[ "$down_ect0" = "$down" ] && [ "$ack_ecn" -gt 10 ]; then
+	ok "ECN: every datagram ECT(0), $up up and $down down; $ack_ecn packets with ACK_ECN"
+else
+	not_ok "ECN marks in the capture" "ECT(0) on $up_ect0 of $up up, $down_ect0 of $down down; ACK_ECN in $ack_ecn packets"
+fi
+
 # ---- generated body ----
 n=$(in_ns timeout 30 "$BIN/mpq-client" -k --no-progress --discard --json \
 	https://127.0.0.1:4433/12345 2>/dev/null |
