@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "capfile.h"
@@ -101,27 +103,45 @@ out:
 	return rv;
 }
 
-int cap_load(const char *path, uint8_t **buf, size_t *len)
+int cap_load(const char *path, struct cap_data *d)
 {
 	FILE *f = fopen(path, "rb");
+	struct stat st;
 	uint8_t *raw;
 	size_t rawlen;
-	int rv;
+	bool mapped = false;
+	int rv = 0;
 
 	if (!f)
 		return CAP_ERR_IO;
-	rv = read_file(f, &raw, &rawlen);
+	memset(d, 0, sizeof(*d));
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		raw = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+			   fileno(f), 0);
+		mapped = raw != MAP_FAILED;
+		rawlen = (size_t)st.st_size;
+	}
+	if (!mapped)
+		rv = read_file(f, &raw, &rawlen);
 	fclose(f);
 	if (rv)
 		return rv;
 	if (rawlen < sizeof(zstd_magic) || memcmp(raw, zstd_magic, sizeof(zstd_magic))) {
-		*buf = raw;
-		*len = rawlen;
+		*d = (struct cap_data){raw, rawlen, mapped};
 		return 0;
 	}
-	rv = unzstd(raw, rawlen, buf, len);
-	free(raw);
+	rv = unzstd(raw, rawlen, &d->buf, &d->len);
+	cap_unload(&(struct cap_data){raw, rawlen, mapped});
 	return rv;
+}
+
+void cap_unload(struct cap_data *d)
+{
+	if (d->mapped)
+		munmap(d->buf, d->len);
+	else
+		free(d->buf);
+	d->buf = NULL;
 }
 
 const char *cap_strerror(int err)

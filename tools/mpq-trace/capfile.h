@@ -12,6 +12,7 @@
 #ifndef MPQ_TRACE_CAPFILE_H
 #define MPQ_TRACE_CAPFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,10 +72,20 @@ int cap_read_pcapng(const uint8_t *buf, size_t len, const struct cap_sink *sink,
 /* Detects pcap or pcapng by magic and reads it. */
 int cap_read(const uint8_t *buf, size_t len, const struct cap_sink *sink, struct cap_stats *st);
 
-/* Loads |path| into memory, decompressing it when it starts with the zstd
- * magic (whatever its name). *buf is malloc'd. Returns 0, CAP_ERR_IO (errno
- * set) or CAP_ERR_ZSTD. */
-int cap_load(const char *path, uint8_t **buf, size_t *len);
+/* A capture in memory: a regular file mapped (no copy: reading 100 MB into
+ * malloc'd memory took half of mpq-trace's time), else read or decompressed
+ * into malloc'd memory. */
+struct cap_data {
+	uint8_t *buf;
+	size_t len;
+	bool mapped;
+};
+
+/* Loads |path| into |d|, decompressing it when it starts with the zstd
+ * magic (whatever its name). Returns 0, CAP_ERR_IO (errno set) or
+ * CAP_ERR_ZSTD. cap_unload frees what it loaded. */
+int cap_load(const char *path, struct cap_data *d);
+void cap_unload(struct cap_data *d);
 
 /* One line for an error of this module. */
 const char *cap_strerror(int err);

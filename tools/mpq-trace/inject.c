@@ -127,9 +127,9 @@ int trace_cmd_inject(int argc, char **argv)
 	struct injector j;
 	struct cap_stats st;
 	struct cap_sink sink = {on_packet, on_secrets, &j};
-	uint8_t *cap = NULL;
+	struct cap_data cap;
 	char *keys;
-	size_t caplen, klen;
+	size_t klen;
 	int first, rv;
 
 	rv = tool_parse(&inject_command, &o, argc, argv, &first);
@@ -144,7 +144,7 @@ int trace_cmd_inject(int argc, char **argv)
 		tool_err("--keylog %s: %s", o.keylog, errno ? strerror(errno) : "empty");
 		return TOOL_EXIT_USAGE;
 	}
-	rv = cap_load(argv[first], &cap, &caplen);
+	rv = cap_load(argv[first], &cap);
 	if (rv < 0) {
 		tool_err("%s: %s%s%s", argv[first], cap_strerror(rv), rv == CAP_ERR_IO ? ": " : "",
 			 rv == CAP_ERR_IO ? strerror(errno) : "");
@@ -158,12 +158,12 @@ int trace_cmd_inject(int argc, char **argv)
 		tool_err("-w %s: %s", o.out,
 			 rv == MPQ_ERR_NOT_FOUND ? "no such directory" : strerror(errno));
 		free(keys);
-		free(cap);
+		cap_unload(&cap);
 		return TOOL_EXIT_USAGE;
 	}
 	rv = mpq_pcapng_secrets(j.w, keys, klen);
 	if (rv == 0)
-		rv = cap_read(cap, caplen, &sink, &st);
+		rv = cap_read(cap.buf, cap.len, &sink, &st);
 	if (rv == CAP_ERR_NOT_CAPTURE || rv == CAP_ERR_MALFORMED) {
 		tool_err("%s: %s", argv[first], cap_strerror(rv));
 		mpq_pcapng_close(j.w);
@@ -177,6 +177,6 @@ int trace_cmd_inject(int argc, char **argv)
 			st.truncated ? " (the last record was cut short and is left out)" : "");
 	}
 	free(keys);
-	free(cap);
+	cap_unload(&cap);
 	return rv;
 }

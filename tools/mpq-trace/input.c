@@ -87,8 +87,7 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 {
 	struct feed f = {in, t, NULL, 0, 0};
 	struct cap_sink sink = {collect, on_secrets, &f};
-	uint8_t *buf;
-	size_t len;
+	struct cap_data cap;
 	int rv;
 
 	if (in->keylog) {
@@ -101,23 +100,23 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 			tool_warn("%s: no TLS 1.3 secrets in %llu lines", in->keylog,
 				  (unsigned long long)t->keys.lines);
 	}
-	rv = cap_load(in->capture, &buf, &len);
+	rv = cap_load(in->capture, &cap);
 	if (rv) {
 		tool_err("%s: %s", in->capture, cap_strerror(rv));
 		return TOOL_EXIT_USAGE;
 	}
-	rv = cap_read(buf, len, &sink, &in->st);
+	rv = cap_read(cap.buf, cap.len, &sink, &in->st);
 	if (rv && !in->st.records) {
 		tool_err("%s: %s", in->capture, cap_strerror(rv));
 		free(f.recs);
-		free(buf);
+		cap_unload(&cap);
 		return TOOL_EXIT_USAGE;
 	}
 	qsort(f.recs, f.n, sizeof(f.recs[0]), by_time);
 	for (size_t i = 0; i < f.n; i++)
 		decode(&f, &f.recs[i].rec);
 	free(f.recs);
-	free(buf);
+	cap_unload(&cap);
 	if (rv)
 		tool_warn("%s: %s after %llu records; the rest is skipped", in->capture,
 			  cap_strerror(rv), (unsigned long long)in->st.records);
