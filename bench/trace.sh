@@ -13,7 +13,7 @@ BIN=${BIN:-build/bin}
 BYTES=${BENCH_BYTES:-100000000}
 PORT=${BENCH_PORT:-47123}
 . "$(dirname "$0")/netns.sh"
-bench_namespaces mpqt
+bench_namespaces mpqtr
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
 	echo "trace: skipped (needs root and ip for a namespace)"
