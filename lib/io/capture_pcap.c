@@ -118,6 +118,15 @@ static const struct learned *route_of(struct mpq_capture_pcap *c, const mpq_addr
 	if (c->netif_open && mpq_netif_route(&c->netif, remote, 0, &r) == 0) {
 		l->local = r.prefsrc;
 		l->ifindex = r.ifindex;
+	} else {
+		/* No route out of a device: a local destination (127.0.0.1, an
+		 * address of ours), which the kernel reaches over lo from that
+		 * address itself; were it unreachable, nothing went out to record.
+		 * Left as 0.0.0.0, the client's first Initial came from another
+		 * address than the rest, and tshark decrypted nothing after it. */
+		l->local = *remote;
+		mpq_addr_set_port(&l->local, 0);
+		l->ifindex = if_nametoindex("lo");
 	}
 	return l;
 }

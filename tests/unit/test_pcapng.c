@@ -386,6 +386,9 @@ static void test_capture_pcap(void **state)
 	mpq_capture_pcap_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET 00 11");
 	put_record(c, true, 0, "0.0.0.0:4433", "127.0.0.2:5555", "finished", NULL, 0);
 	put_record(c, false, lo, "127.0.0.2:5555", "127.0.0.1:4433", "", eth, sizeof(eth));
+	/* A client's first Initial from a wildcard socket, to a local address
+	 * nothing was heard from yet: from that address itself, over lo. */
+	put_record(c, true, 0, "0.0.0.0:40000", "127.0.0.3:4433", "first", NULL, 0);
 	assert_int_equal(mpq_capture_pcap_close(c), 0);
 
 	b = slurp(path, &n);
@@ -397,7 +400,7 @@ static void test_capture_pcap(void **state)
 	assert_string_equal(p.name[1], "lo");
 	assert_int_equal(p.n_dsb, 1);
 	assert_string_equal(p.secrets, "SERVER_HANDSHAKE_TRAFFIC_SECRET 00 11\n");
-	assert_int_equal(p.n_pkt, 4);
+	assert_int_equal(p.n_pkt, 5);
 	assert_int_equal(p.pkt_after_secrets[0], 0);
 	assert_int_equal(p.pkt_after_secrets[1], 1);	/* held behind the secret */
 	assert_udp4(p.pkt_data[0], p.pkt_caplen[0], "127.0.0.1", 4433, "127.0.0.2", 5555,
@@ -410,7 +413,10 @@ static void test_capture_pcap(void **state)
 	assert_int_equal(p.pkt_if[3], 1);
 	assert_int_equal(p.pkt_caplen[3], sizeof(eth));
 	assert_memory_equal(p.pkt_data[3], eth, sizeof(eth));
-	for (int i = 0; i < 4; i++)
+	assert_udp4(p.pkt_data[4], p.pkt_caplen[4], "127.0.0.3", 40000, "127.0.0.3", 4433,
+		    "first");
+	assert_int_equal(p.pkt_if[4], 0);	/* lo's raw IP interface */
+	for (int i = 0; i < 5; i++)
 		assert_int_equal(p.pkt_ts[i], TS0);
 	free(b);
 	unlink(path);
