@@ -110,8 +110,9 @@ int main(int argc, char **argv)
 	run(a, b, n / 10); /* warm up */
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int k = 0; k < 3; k++) {
-			const mpq_capture *hook = k == 0 ? NULL : k == 1 ? &counter
-							 : mpq_capture_pcap_hook(pcap);
+			const mpq_capture *hook = k == 0   ? NULL
+						  : k == 1 ? &counter
+							   : mpq_capture_pcap_hook(pcap);
 			double rate;
 
 			a->capture = hook;
@@ -122,7 +123,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("capture hook, UDP backend over 127.0.0.1, %d-byte datagrams in batches of %d "
-	       "(best of %d rounds of %zu):\n", SIZE, BATCH, ROUNDS, n);
+	       "(best of %d rounds of %zu):\n",
+	       SIZE, BATCH, ROUNDS, n);
 	for (int k = 0; k < 3; k++)
 		printf("  %-26s %9.0f datagrams/s  ratio %.3f\n", names[k], best[k],
 		       best[k] / best[0]);

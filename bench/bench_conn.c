@@ -37,7 +37,8 @@ static void pump(mpq_conn *c, struct state *s)
 		size_t n = sizeof(chunk);
 		if (n > s->total - s->written)
 			n = (size_t)(s->total - s->written);
-		int64_t took = mpq_conn_stream_write(c, s->id, chunk, n, s->written + n == s->total);
+		int64_t took =
+			mpq_conn_stream_write(c, s->id, chunk, n, s->written + n == s->total);
 		if (took <= 0)
 			return;
 		s->written += (uint64_t)took;
@@ -94,8 +95,10 @@ int main(int argc, char **argv)
 	uint64_t mb = argc > 1 ? strtoull(argv[1], NULL, 10) : 200;
 	struct state s = {.total = mb * 1000000, .id = -1};
 	mpq_callbacks cb = {.stream_data = on_data, .stream_writable = on_writable};
-	struct pair_opts o = {.app = {&cb, &cb}, .app_state = &s,
-			      .max_data = 16 * 1024 * 1024, .max_stream_data = 16 * 1024 * 1024};
+	struct pair_opts o = {.app = {&cb, &cb},
+			      .app_state = &s,
+			      .max_data = 16 * 1024 * 1024,
+			      .max_stream_data = 16 * 1024 * 1024};
 	struct conn_pair p;
 	if (pair_init(&p, &o) != 0 || !pair_run(&p, pair_both_complete, 10 * MPQ_SEC))
 		return 1;

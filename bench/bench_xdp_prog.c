@@ -27,16 +27,16 @@
 /* Ethernet + IPv4 (192.0.2.1 → 192.0.2.2, the address served) + UDP 50123 → PORT,
  * lengths unset. */
 static const uint8_t hdr[42] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-	0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
-	0xc3, 0xcb, PORT >> 8, PORT & 0xff, 0, 0, 0, 0,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0,	0,	   0,		0, 1, 0x08, 0x00,
+	0x45, 0,    0,	  0,	0,    0,    0,	  0,	64,	   17,		0, 0, 192,  0,
+	2,    1,    192,  0,	2,    2,    0xc3, 0xcb, PORT >> 8, PORT & 0xff, 0, 0, 0,    0,
 };
 
 struct bcase {
 	const char *name;
 	uint8_t frame[1300];
 	uint32_t len;
-	uint32_t want;		/* XDP_REDIRECT or XDP_PASS */
+	uint32_t want; /* XDP_REDIRECT or XDP_PASS */
 };
 
 /* Average ns per run of |fd| on |c|'s frame: the least of ROUNDS runs. */
@@ -125,13 +125,13 @@ int main(int argc, char **argv)
 	for (uint32_t w = 0; w < cfg.n_workers; w++)
 		mpq_xdp_prog_set_xsk(p, 0, w, xsk_socket__fd(xsk));
 
-	q[0] = 0x43;		/* short header, our layout, worker 2 */
+	q[0] = 0x43; /* short header, our layout, worker 2 */
 	memcpy(q + 1, "\x07\x02\xa1\xa2\xa3\xa4\xa5\xa6", 8);
 	memset(q + 9, 0xee, 1191);
 	frame(&cases[0], "short header, worker ID   ", q, 100, XDP_REDIRECT);
 	frame(&cases[1], "to an address not served  ", q, 100, XDP_PASS);
-	cases[1].frame[33] = 9;	/* 192.0.2.9 */
-	memset(q, 0, sizeof(q));	/* v1 Initial, unknown 8-byte DCID */
+	cases[1].frame[33] = 9;	 /* 192.0.2.9 */
+	memset(q, 0, sizeof(q)); /* v1 Initial, unknown 8-byte DCID */
 	memcpy(q, "\xc3\x00\x00\x00\x01\x08\x11\x22\x33\x44\x55\x66\x77\x88\x08", 15);
 	frame(&cases[2], "Initial, 4-tuple hash     ", q, 1200, XDP_REDIRECT);
 	frame(&cases[3], "UDP to another port       ", q, 100, XDP_PASS);
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	cases[4].frame[12] = 0x86;
 	cases[4].frame[13] = 0xdd;
 	cases[4].frame[14] = 0x60;
-	cases[4].frame[20] = 0;	/* next header: hop-by-hop */
+	cases[4].frame[20] = 0; /* next header: hop-by-hop */
 
 	printf("bench_xdp_prog: ns per packet, BPF_PROG_TEST_RUN x %u, best of %d\n", repeat,
 	       ROUNDS);

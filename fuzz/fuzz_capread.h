@@ -12,9 +12,9 @@
 #include "../tools/mpq-trace/capfile.h"
 #include "../tools/mpq-trace/udpdecode.h"
 
-#define CHECK(cond)                    \
-	do {                           \
-		if (!(cond))           \
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) \
 			__builtin_trap(); \
 	} while (0)
 

@@ -33,7 +33,9 @@ static int setup(void)
 	int rv;
 	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
 		return -1;
-	mpq_tls_ctx_config sc = {.is_server = true, .alpn = "hq-interop", .cert_pem = cert,
+	mpq_tls_ctx_config sc = {.is_server = true,
+				 .alpn = "hq-interop",
+				 .cert_pem = cert,
 				 .key_pem = key};
 	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
 	sctx = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
@@ -60,7 +62,8 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 				return;
 			mpq_conn_read_pkt(*s, &path, NULL, buf, (size_t)n, *now);
 		}
-		while (*s && (n = mpq_conn_write_pkt(*s, &path, NULL, buf, sizeof(buf), *now)) > 0) {
+		while (*s &&
+		       (n = mpq_conn_write_pkt(*s, &path, NULL, buf, sizeof(buf), *now)) > 0) {
 			any = true;
 			mpq_conn_read_pkt(*c, &path, NULL, buf, (size_t)n, *now);
 		}
@@ -75,11 +78,13 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 }
 
 /* A 1-RTT packet from the client with |data| as its frames. */
-static size_t client_packet(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out,
-			    size_t cap)
+static size_t client_packet(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
 {
 	mpq_pktns *ns = &c->paths[0].ns;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT, .dcid = c->dcid, .pn = ns->next_pn++, .pn_len = 4,
+	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
+			 .dcid = c->dcid,
+			 .pn = ns->next_pn++,
+			 .pn_len = 4,
 			 .key_phase = c->kp.tx_phase};
 	mpq_writer w;
 	mpq_writer_init(&w, out, cap);

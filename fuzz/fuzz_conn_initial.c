@@ -38,7 +38,9 @@ static int setup(void)
 	int rv;
 	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
 		return -1;
-	mpq_tls_ctx_config sc = {.is_server = true, .alpn = "hq-interop", .cert_pem = cert,
+	mpq_tls_ctx_config sc = {.is_server = true,
+				 .alpn = "hq-interop",
+				 .cert_pem = cert,
 				 .key_pem = key};
 	server_ctx = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
 	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
@@ -76,8 +78,12 @@ static size_t build_initial(uint8_t *buf, size_t cap, const uint8_t *data, size_
 	mpq_crypto_keys ck = {0}, sk = {0};
 	if (mpq_crypto_initial_keys(MPQ_VERSION_1, &odcid, &ck, &sk) != 0)
 		return 0;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL, .version = MPQ_VERSION_1, .dcid = odcid,
-			 .scid = client_scid, .pn = 1, .pn_len = 2};
+	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL,
+			 .version = MPQ_VERSION_1,
+			 .dcid = odcid,
+			 .scid = client_scid,
+			 .pn = 1,
+			 .pn_len = 2};
 	mpq_writer w;
 	mpq_writer_init(&w, buf, cap);
 	size_t out = 0;
@@ -119,7 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint8_t dgram[1500];
 	memcpy(dgram, first, first_len);
 	mpq_conn *server;
-	if (mpq_conn_server_new(&server, &path, dgram, first_len, &s, &tp, &cb, server_ctx, 0) != 0)
+	if (mpq_conn_server_new(&server, &path, dgram, first_len, &s, &tp, &cb, server_ctx, 0) !=
+	    0)
 		__builtin_trap(); /* a real ClientHello must be accepted */
 	mpq_conn_read_pkt(server, &path, NULL, dgram, first_len, 1000);
 
@@ -128,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (n)
 		mpq_conn_read_pkt(server, &path, NULL, pkt, n, 2000);
 	uint8_t out[1500];
-	for (int i = 0; i < 8 && mpq_conn_write_pkt(server, &path, NULL, out, sizeof(out), 3000) > 0; i++)
+	for (int i = 0;
+	     i < 8 && mpq_conn_write_pkt(server, &path, NULL, out, sizeof(out), 3000) > 0; i++)
 		;
 	mpq_conn_handle_expiry(server, mpq_conn_get_expiry(server));
 	mpq_conn_del(server);

@@ -11,10 +11,10 @@
 #include "quic/frame.h"
 #include "quic/packet.h"
 
-#define CHECK(cond)                          \
-	do {                                 \
-		if (!(cond))                 \
-			__builtin_trap();    \
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

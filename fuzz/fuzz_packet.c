@@ -13,9 +13,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                    \
-	do {                           \
-		if (!(cond))           \
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) \
 			__builtin_trap(); \
 	} while (0)
 
@@ -42,8 +42,8 @@ static void init_keys(void)
 	if (done)
 		return;
 	for (int v = 0; v < 2; v++) {
-		CHECK(mpq_crypto_initial_keys(versions[v], &rfc_dcid, &keys[v][0],
-					      &keys[v][1]) == 0);
+		CHECK(mpq_crypto_initial_keys(versions[v], &rfc_dcid, &keys[v][0], &keys[v][1]) ==
+		      0);
 		CHECK(mpq_crypto_keys_init(&keys[v][2], MPQ_CIPHER_CHACHA20_POLY1305, versions[v],
 					   secret, sizeof(secret)) == 0);
 	}
@@ -78,7 +78,8 @@ static void open_packet(uint8_t *pkt, const mpq_pkt_hd *parsed, int64_t largest)
 		(void)mpq_pkt_reserved_bits_set(&hd);
 		if (mpq_pkt_decrypt(pkt, &hd, &k[i], 0, &payload, &payloadlen) == 0) {
 			CHECK(payload == pkt + hd.pn_offset + hd.pn_len);
-			CHECK(hd.pn_offset + hd.pn_len + payloadlen + MPQ_AEAD_TAGLEN == hd.pktlen);
+			CHECK(hd.pn_offset + hd.pn_len + payloadlen + MPQ_AEAD_TAGLEN ==
+			      hd.pktlen);
 			return;
 		}
 	}

@@ -26,7 +26,7 @@ static uint8_t pattern(uint64_t o)
 }
 
 struct model {
-	uint8_t present[MODEL];	/* indexed by offset % MODEL */
+	uint8_t present[MODEL]; /* indexed by offset % MODEL */
 	size_t size;
 };
 

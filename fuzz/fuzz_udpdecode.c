@@ -9,8 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t links[] = {
-		CAP_LINK_NULL,	     MPQ_LINKTYPE_ETHERNET, MPQ_LINKTYPE_RAW,	     CAP_LINK_LINUX_SLL,
-		CAP_LINK_LINUX_SLL2, CAP_LINK_IPV4,	CAP_LINK_IPV6,
+		CAP_LINK_NULL,	     MPQ_LINKTYPE_ETHERNET, MPQ_LINKTYPE_RAW, CAP_LINK_LINUX_SLL,
+		CAP_LINK_LINUX_SLL2, CAP_LINK_IPV4,	    CAP_LINK_IPV6,
 	};
 	struct cap_record rec = {0};
 	struct fuzz_span in = {data, size};

@@ -20,10 +20,10 @@
 #include <linux/types.h>
 
 #define MPQ_REUSEPORT_PROG mpq_reuseport
-#define MPQ_REUSEPORT_MAP_SOCKS mpq_rp_socks		/* REUSEPORT_SOCKARRAY: worker → socket */
-#define MPQ_REUSEPORT_MAP_COUNTERS mpq_rp_counters	/* PERCPU_ARRAY: MPQ_REUSEPORT_CNT_* → __u64 */
+#define MPQ_REUSEPORT_MAP_SOCKS mpq_rp_socks	   /* REUSEPORT_SOCKARRAY: worker → socket */
+#define MPQ_REUSEPORT_MAP_COUNTERS mpq_rp_counters /* PERCPU_ARRAY: MPQ_REUSEPORT_CNT_* → __u64 */
 
-#define MPQ_REUSEPORT_MAX_WORKERS 256	/* the worker ID is one octet */
+#define MPQ_REUSEPORT_MAX_WORKERS 256 /* the worker ID is one octet */
 
 /* Our CIDs (lib/quic/cid.h); same values as mpq_steer.h. */
 #define MPQ_REUSEPORT_CID_LEN 8
@@ -31,18 +31,18 @@
 #define MPQ_REUSEPORT_CID_WORKER_OFFSET 1
 
 /* X(enum suffix, name user space shows). */
-#define MPQ_REUSEPORT_COUNTERS(X)					\
-	X(SHORT_HIT, short_hit)		/* short header, our CID: its worker */ \
-	X(LONG_HIT, long_hit)		/* long header, our CID: its worker */ \
-	X(NOT_OURS, not_ours)		/* DCID not of our layout: kernel hash */ \
-	X(NO_SOCKET, no_socket)		/* our CID, no socket for its worker: hash */ \
-	X(TRUNCATED, truncated)		/* payload too short for the header: hash */
+#define MPQ_REUSEPORT_COUNTERS(X) \
+	X(SHORT_HIT, short_hit) /* short header, our CID: its worker */ \
+	X(LONG_HIT, long_hit)	/* long header, our CID: its worker */ \
+	X(NOT_OURS, not_ours)	/* DCID not of our layout: kernel hash */ \
+	X(NO_SOCKET, no_socket) /* our CID, no socket for its worker: hash */ \
+	X(TRUNCATED, truncated) /* payload too short for the header: hash */
 
 enum mpq_reuseport_counter {
 #define MPQ_REUSEPORT_CNT_ENUM_(id, name) MPQ_REUSEPORT_CNT_##id,
 	MPQ_REUSEPORT_COUNTERS(MPQ_REUSEPORT_CNT_ENUM_)
 #undef MPQ_REUSEPORT_CNT_ENUM_
-	MPQ_REUSEPORT_CNT__MAX
+		MPQ_REUSEPORT_CNT__MAX
 };
 
 #endif

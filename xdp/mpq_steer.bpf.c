@@ -23,7 +23,7 @@
 #define QUIC_LONG_TYPE(b) (((b) >> 4) & 0x3)
 #define QUIC_V1 0x00000001u
 #define QUIC_V2 0x6b3343cfu
-#define IP_FRAG_MASK 0x3fff	/* More Fragments and Fragment Offset */
+#define IP_FRAG_MASK 0x3fff /* More Fragments and Fragment Offset */
 
 /* 802.1Q / 802.1ad tag after the MAC addresses (linux/if_vlan.h is kernel-only). */
 struct vlan_tag {
@@ -257,8 +257,8 @@ int MPQ_STEER_PROG(struct xdp_md *ctx)
 		 * worker ID we do not have still goes by hash. */
 		if (worker < mpq_steer_cfg.n_workers || !hashed)
 			return redirect(ctx, worker,
-					is_long ? MPQ_STEER_CNT_LONG_WORKER_ID :
-						  MPQ_STEER_CNT_SHORT_WORKER_ID);
+					is_long ? MPQ_STEER_CNT_LONG_WORKER_ID
+						: MPQ_STEER_CNT_SHORT_WORKER_ID);
 	}
 
 	if (hashed && mpq_steer_cfg.n_workers)

@@ -34,16 +34,16 @@
 
 /* The program (its function name, also its kernel name) and its maps. */
 #define MPQ_STEER_PROG mpq_steer
-#define MPQ_STEER_MAP_XSKS mpq_xsks		/* XSKMAP: slot → AF_XDP socket */
-#define MPQ_STEER_MAP_ADDRS mpq_addrs		/* HASH: mpq_steer_addr_key → __u32 (1) */
-#define MPQ_STEER_MAP_COUNTERS mpq_counters	/* PERCPU_ARRAY: MPQ_STEER_CNT_* → __u64 */
+#define MPQ_STEER_MAP_XSKS mpq_xsks	    /* XSKMAP: slot → AF_XDP socket */
+#define MPQ_STEER_MAP_ADDRS mpq_addrs	    /* HASH: mpq_steer_addr_key → __u32 (1) */
+#define MPQ_STEER_MAP_COUNTERS mpq_counters /* PERCPU_ARRAY: MPQ_STEER_CNT_* → __u64 */
 #define MPQ_STEER_STR_(x) #x
 #define MPQ_STEER_STR(x) MPQ_STEER_STR_(x)
 
-#define MPQ_STEER_XSKMAP_SIZE 256	/* slots: rx queues × workers */
-#define MPQ_STEER_MAX_WORKERS 256	/* the worker ID is one octet */
+#define MPQ_STEER_XSKMAP_SIZE 256 /* slots: rx queues × workers */
+#define MPQ_STEER_MAX_WORKERS 256 /* the worker ID is one octet */
 #define MPQ_STEER_MAX_PORTS 8
-#define MPQ_STEER_MAX_ADDRS 64		/* local addresses served, both families */
+#define MPQ_STEER_MAX_ADDRS 64 /* local addresses served, both families */
 
 /* The CIDs we issue (lib/quic/cid.h, QUIC-LB plaintext layout): 8 octets,
  * octet 0 = config rotation 0 ‖ length of the rest (7), octet 1 = worker ID,
@@ -51,7 +51,7 @@
 #define MPQ_STEER_CID_LEN 8
 #define MPQ_STEER_CID_FIRST_OCTET 0x07
 #define MPQ_STEER_CID_WORKER_OFFSET 1
-#define MPQ_STEER_MAX_CID_LEN 20	/* QUIC v1 and v2 */
+#define MPQ_STEER_MAX_CID_LEN 20 /* QUIC v1 and v2 */
 
 /* The XSKMAP slot of |worker| for frames received on rx queue |queue|. */
 #define MPQ_STEER_SLOT(queue, worker, n_workers) ((queue) * (n_workers) + (worker))
@@ -59,18 +59,18 @@
 /* Configuration, a const volatile global of the program (.rodata) that the
  * loader fills before the program is loaded. */
 struct mpq_steer_config {
-	__u16 ports[MPQ_STEER_MAX_PORTS];	/* UDP destination ports, host order; 0 = unused */
-	__u32 n_workers;			/* 1..MPQ_STEER_MAX_WORKERS */
-	__u32 hash_seed;			/* seed of the 4-tuple hash */
-	__u32 version;				/* MPQ_STEER_VERSION of the loader */
+	__u16 ports[MPQ_STEER_MAX_PORTS]; /* UDP destination ports, host order; 0 = unused */
+	__u32 n_workers;		  /* 1..MPQ_STEER_MAX_WORKERS */
+	__u32 hash_seed;		  /* seed of the 4-tuple hash */
+	__u32 version;			  /* MPQ_STEER_VERSION of the loader */
 	__u32 pad;
 };
 
 /* Key of MPQ_STEER_MAP_ADDRS: a local address whose datagrams to our ports
  * are ours. IPv4 in the first 4 octets of |addr|, the rest zero. */
 struct mpq_steer_addr_key {
-	__u8 family;				/* 4 or 6 */
-	__u8 pad[3];				/* zero */
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3]; /* zero */
 	__u8 addr[16];
 };
 
@@ -80,30 +80,30 @@ _Static_assert(MPQ_STEER_MAX_WORKERS <= 256, "worker ID is one octet");
 
 /* The counters: X(enum suffix, name user space shows). The decisions come
  * first, then the verdicts. */
-#define MPQ_STEER_COUNTERS(X)						\
-	X(NOT_IP, not_ip)		/* neither IPv4 nor IPv6 (ARP, ...) */	\
-	X(BAD_IP, bad_ip)		/* IPv4 version or IHL wrong */	\
-	X(IP_FRAGMENT, ip_fragment)	/* an IPv4 fragment */		\
-	X(NOT_UDP, not_udp)		/* TCP, ICMP, IPv6 extension headers */ \
-	X(NOT_OUR_PORT, not_our_port)	/* UDP to another port */	\
-	X(NOT_OUR_ADDR, not_our_addr)	/* to our port, not an address we serve */ \
-	X(TRUNCATED, truncated)		/* the frame ends inside a header */ \
-	X(BAD_CID_LEN, bad_cid_len)	/* long header DCID longer than 20 */ \
-	X(NO_ROUTE, no_route)		/* QUIC, DCID not ours, not an Initial */ \
-	X(BAD_WORKER, bad_worker)	/* worker ID ≥ n_workers, or no such slot */ \
+#define MPQ_STEER_COUNTERS(X) \
+	X(NOT_IP, not_ip)		    /* neither IPv4 nor IPv6 (ARP, ...) */ \
+	X(BAD_IP, bad_ip)		    /* IPv4 version or IHL wrong */ \
+	X(IP_FRAGMENT, ip_fragment)	    /* an IPv4 fragment */ \
+	X(NOT_UDP, not_udp)		    /* TCP, ICMP, IPv6 extension headers */ \
+	X(NOT_OUR_PORT, not_our_port)	    /* UDP to another port */ \
+	X(NOT_OUR_ADDR, not_our_addr)	    /* to our port, not an address we serve */ \
+	X(TRUNCATED, truncated)		    /* the frame ends inside a header */ \
+	X(BAD_CID_LEN, bad_cid_len)	    /* long header DCID longer than 20 */ \
+	X(NO_ROUTE, no_route)		    /* QUIC, DCID not ours, not an Initial */ \
+	X(BAD_WORKER, bad_worker)	    /* worker ID ≥ n_workers, or no such slot */ \
 	X(SHORT_WORKER_ID, short_worker_id) /* short header, worker ID from our CID */ \
-	X(LONG_WORKER_ID, long_worker_id) /* long header, worker ID from our CID */ \
-	X(INITIAL_HASH, initial_hash)	/* Initial, DCID not ours: 4-tuple hash */ \
-	X(ZERO_RTT_HASH, zero_rtt_hash)	/* 0-RTT, DCID not ours: 4-tuple hash */ \
-	X(REDIRECTED, redirected)	/* verdict XDP_REDIRECT */	\
+	X(LONG_WORKER_ID, long_worker_id)   /* long header, worker ID from our CID */ \
+	X(INITIAL_HASH, initial_hash)	    /* Initial, DCID not ours: 4-tuple hash */ \
+	X(ZERO_RTT_HASH, zero_rtt_hash)	    /* 0-RTT, DCID not ours: 4-tuple hash */ \
+	X(REDIRECTED, redirected)	    /* verdict XDP_REDIRECT */ \
 	X(REDIRECT_FAILED, redirect_failed) /* no socket in the slot: XDP_PASS */ \
-	X(PASSED, passed)		/* verdict XDP_PASS (failed redirects too) */
+	X(PASSED, passed)		    /* verdict XDP_PASS (failed redirects too) */
 
 enum mpq_steer_counter {
 #define MPQ_STEER_CNT_ENUM_(id, name) MPQ_STEER_CNT_##id,
 	MPQ_STEER_COUNTERS(MPQ_STEER_CNT_ENUM_)
 #undef MPQ_STEER_CNT_ENUM_
-	MPQ_STEER_CNT__MAX
+		MPQ_STEER_CNT__MAX
 };
 
 /* The 4-tuple hash (murmur3's 32-bit mixing) over words read from the packet
@@ -132,7 +132,7 @@ static inline __attribute__((always_inline)) __u32 mpq_steer_hash_final(__u32 h,
 
 /* The hash of |n| words (3 for IPv4, 9 for IPv6). */
 static inline __attribute__((always_inline)) __u32 mpq_steer_hash(__u32 seed, const __u32 *w,
-								   __u32 n)
+								  __u32 n)
 {
 	__u32 h = seed;
 

@@ -120,14 +120,14 @@ struct hq_sreq {
 	mpq_hq_server *srv;
 	mpq_conn *conn;
 	int64_t id;
-	struct hq_sreq *prev, *next;	/* the server's list */
-	struct hq_sreq *hnext;		/* chain in the server's index */
-	char *line;			/* request bytes so far (when split over frames) */
+	struct hq_sreq *prev, *next; /* the server's list */
+	struct hq_sreq *hnext;	     /* chain in the server's index */
+	char *line;		     /* request bytes so far (when split over frames) */
 	size_t line_len;
-	bool parsed;			/* the request line is complete */
-	bool fin_received;		/* the client's side ended (FIN or reset) */
-	bool done;			/* answered whole, or refused */
-	void *file;			/* the file being sent, NULL when none */
+	bool parsed;	   /* the request line is complete */
+	bool fin_received; /* the client's side ended (FIN or reset) */
+	bool done;	   /* answered whole, or refused */
+	void *file;	   /* the file being sent, NULL when none */
 	bool generated;
 	uint64_t size, offset;
 };
@@ -141,11 +141,11 @@ struct mpq_hq_server {
 	/* Requests by (connection, stream): stream_closed comes after the
 	 * library forgot the stream, so its user data cannot be read there. */
 	struct hq_sreq **index;
-	size_t nbuckets;		/* power of two */
+	size_t nbuckets; /* power of two */
 };
 
-__attribute__((format(printf, 3, 4)))
-static void srv_log(const mpq_hq_server *srv, int level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void srv_log(const mpq_hq_server *srv, int level,
+							  const char *fmt, ...)
 {
 	if (!srv->log)
 		return;
@@ -308,7 +308,7 @@ static uint64_t srv_open(mpq_hq_server *srv, const char *rel, void **file, uint6
 	void *f = NULL;
 	uint64_t code = srv->files.open(srv->files.user_data, rel, &f, size);
 	if (code == 0 && !f)
-		code = MPQ_HQ_ERR_INTERNAL;	/* a file we could not close */
+		code = MPQ_HQ_ERR_INTERNAL; /* a file we could not close */
 	if (code == 0)
 		*file = f;
 	return code;
@@ -565,7 +565,7 @@ struct mpq_hq_request {
 	int64_t id;
 	enum mpq_hq_status status;
 	mpq_hq_sink sink;
-	size_t line_sent;		/* bytes of "GET path\r\n" written */
+	size_t line_sent; /* bytes of "GET path\r\n" written */
 	uint64_t bytes;
 	uint64_t code;
 	int error;
@@ -573,7 +573,7 @@ struct mpq_hq_request {
 	EVP_MD_CTX *md;
 	char sha256[65];
 	uint64_t t_sent, t_first, t_last;
-	bool got_first;			/* t_first is set */
+	bool got_first; /* t_first is set */
 	struct mpq_hq_request *wait_next;
 };
 
@@ -600,8 +600,8 @@ static uint64_t cli_now(const mpq_hq_client *cli)
 	return cli->cfg.now(cli->cfg.user_data);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void cli_log(const mpq_hq_client *cli, int level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void cli_log(const mpq_hq_client *cli, int level,
+							  const char *fmt, ...)
 {
 	if (!cli->cfg.log)
 		return;

@@ -13,13 +13,13 @@
 
 #define MAX_IFACES 64
 #define MAX_LEARNED 64
-#define PENDING_MAX (1u << 20)	/* received bytes held before they go out anyway */
+#define PENDING_MAX (1u << 20) /* received bytes held before they go out anyway */
 #define SCRATCH (MPQ_FRAME_HDR_UDP6 + 65536)
 
 struct iface {
 	uint32_t ifindex;
 	uint16_t linktype;
-	uint32_t id;		/* in the file */
+	uint32_t id; /* in the file */
 };
 
 /* A peer address, the local address that talks to it and the interface
@@ -27,7 +27,7 @@ struct iface {
  * table, for sends that leave the source or the interface to the kernel. */
 struct learned {
 	mpq_addr remote;
-	mpq_addr local;		/* family 0: not known */
+	mpq_addr local; /* family 0: not known */
 	uint32_t ifindex;
 };
 
@@ -46,7 +46,7 @@ struct mpq_capture_pcap {
 	size_t n_ifaces;
 	struct learned learned[MAX_LEARNED];
 	size_t n_learned;
-	mpq_netif netif;	/* for route lookups, opened at the first */
+	mpq_netif netif; /* for route lookups, opened at the first */
 	bool netif_open;
 	uint8_t *pending;
 	size_t pending_len;
@@ -133,8 +133,7 @@ static const struct learned *route_of(struct mpq_capture_pcap *c, const mpq_addr
 
 /* The IP packet of |d| (headers built from its addresses) in c->scratch,
  * from c->scratch + MPQ_ETH_HLEN. Returns its length or a negative MPQ_ERR_*. */
-static int build_ip(struct mpq_capture_pcap *c, const mpq_capture_dgram *d,
-		    const mpq_addr *src)
+static int build_ip(struct mpq_capture_pcap *c, const mpq_capture_dgram *d, const mpq_addr *src)
 {
 	int family = d->dst->ss.ss_family;
 	mpq_frame_udp h;
@@ -150,7 +149,7 @@ static int build_ip(struct mpq_capture_pcap *c, const mpq_capture_dgram *d,
 		/* Not known: the unspecified address with no port. */
 		h.src.ss.ss_family = (sa_family_t)family;
 		h.src.len = family == AF_INET ? sizeof(struct sockaddr_in)
-					       : sizeof(struct sockaddr_in6);
+					      : sizeof(struct sockaddr_in6);
 	}
 	memcpy(c->scratch + mpq_frame_hdr_udp_len(family), d->data, d->len);
 	flen = mpq_frame_hdr_build_udp(c->scratch, SCRATCH, &h, d->len);

@@ -10,9 +10,9 @@
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88a8
 #define IP4_DF 0x4000
-#define IP4_FRAG_MASK 0x3fff	/* MF and the fragment offset */
-#define IP6_MAX_EXT 8		/* extension headers walked before giving up */
-#define ND_HLEN 24		/* ICMPv6 type, code, checksum, flags, target */
+#define IP4_FRAG_MASK 0x3fff /* MF and the fragment offset */
+#define IP6_MAX_EXT 8	     /* extension headers walked before giving up */
+#define ND_HLEN 24	     /* ICMPv6 type, code, checksum, flags, target */
 #define ND_OPT_SLLA 1
 #define ND_OPT_TLLA 2
 #define ARP_LEN 28
@@ -118,8 +118,7 @@ static const uint8_t *addr_bytes(const mpq_addr *a, const uint8_t **port)
 	return (const uint8_t *)&sin6->sin6_addr;
 }
 
-int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h,
-			    size_t payload_len)
+int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h, size_t payload_len)
 {
 	int fam = h->src.ss.ss_family;
 	size_t hlen = mpq_frame_hdr_udp_len(fam);

@@ -24,9 +24,9 @@
 #include "mpq/io/hq_files.h"
 
 struct mpq_hq_root {
-	int fd;				/* O_PATH directory */
-	char *real;			/* realpath() of the root, for the fallback */
-	bool no_openat2;		/* set once openat2 is missing (ENOSYS) */
+	int fd;		 /* O_PATH directory */
+	char *real;	 /* realpath() of the root, for the fallback */
+	bool no_openat2; /* set once openat2 is missing (ENOSYS) */
 };
 
 /* ---- Server root ---- */
@@ -170,7 +170,9 @@ MPQ_EXPORT void mpq_hq_root_close(mpq_hq_root *root)
 
 MPQ_EXPORT mpq_hq_files mpq_hq_root_files(mpq_hq_root *root)
 {
-	return (mpq_hq_files){.open = root_open, .read = root_read, .close = root_close,
+	return (mpq_hq_files){.open = root_open,
+			      .read = root_read,
+			      .close = root_close,
 			      .user_data = root};
 }
 

@@ -15,27 +15,27 @@
 #define MIN_TABLE 16
 
 struct loop_fd {
-	mpq_loop_fd_fn cb;	/* NULL: not registered */
+	mpq_loop_fd_fn cb; /* NULL: not registered */
 	void *user_data;
 	unsigned int events;
-	uint32_t gen;		/* bumped on every registration: stale events do not match */
+	uint32_t gen; /* bumped on every registration: stale events do not match */
 };
 
 struct mpq_loop {
 	int epfd;
 	int tfd;
-	int sfd;		/* -1 until a signal is watched */
-	struct loop_fd *fds;	/* indexed by descriptor */
+	int sfd;	     /* -1 until a signal is watched */
+	struct loop_fd *fds; /* indexed by descriptor */
 	size_t fds_cap;
-	mpq_loop_timer **heap;	/* min-heap on (deadline, seq) */
+	mpq_loop_timer **heap; /* min-heap on (deadline, seq) */
 	size_t heap_len;
 	size_t heap_cap;
 	uint64_t seq;
-	uint64_t armed;		/* deadline the timerfd is set to, MPQ_TIME_NEVER if none */
+	uint64_t armed; /* deadline the timerfd is set to, MPQ_TIME_NEVER if none */
 	bool stop;
 	int signal;
-	sigset_t sigs;		/* what the signalfd reads */
-	sigset_t blocked;	/* what we blocked (it was not blocked before) */
+	sigset_t sigs;	  /* what the signalfd reads */
+	sigset_t blocked; /* what we blocked (it was not blocked before) */
 	mpq_oserr err;
 	struct epoll_event events[MAX_EVENTS];
 };

@@ -14,12 +14,12 @@
 #include "mpq/io/netaddr.h"
 #include "mpq/io/netif.h"
 
-#define REQ_ATTRS 64		/* room for the attributes of one request */
-#define RECV_TIMEOUT_S 2	/* the kernel answers at once; this only bounds a lost reply */
+#define REQ_ATTRS 64	 /* room for the attributes of one request */
+#define RECV_TIMEOUT_S 2 /* the kernel answers at once; this only bounds a lost reply */
 #define DISCARD_PORT 9
-#define POLL_MIN_NS 100000ull	/* first wait between two looks at the table */
+#define POLL_MIN_NS 100000ull /* first wait between two looks at the table */
 #define POLL_MAX_NS 5000000ull
-#define ESCALATE_MS 100u	/* NTF_USE unanswered this long: send the datagram too */
+#define ESCALATE_MS 100u /* NTF_USE unanswered this long: send the datagram too */
 /* States with a link-layer address that may be used (the kernel's NUD_VALID). */
 #define NUD_USABLE (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
 
@@ -300,8 +300,8 @@ static int route_reply(const struct nlmsghdr *h, void *arg)
 	if (tb[RTA_PREFSRC])
 		addr_from_attr(&out->prefsrc, c->family, tb[RTA_PREFSRC], out->ifindex);
 	if (tb[RTA_GATEWAY])
-		out->gateway = addr_from_attr(&out->nexthop, c->family, tb[RTA_GATEWAY],
-					      out->ifindex);
+		out->gateway =
+			addr_from_attr(&out->nexthop, c->family, tb[RTA_GATEWAY], out->ifindex);
 	else if (tb[RTA_VIA])
 		out->gateway = via_gateway(tb[RTA_VIA], out->ifindex, &out->nexthop);
 	return 0;
@@ -329,8 +329,8 @@ int mpq_netif_route(mpq_netif *nl, const mpq_addr *dst, uint32_t oif, mpq_route 
 		req_attr(&r, RTA_OIF, &oif, sizeof(oif));
 	rv = transact(nl, &r, "RTM_GETROUTE", route_reply, &c);
 	e = nl->err.errnum;
-	if (rv < 0 && (e == ENETUNREACH || e == EHOSTUNREACH || e == ENETDOWN || e == ENODEV ||
-		       e == EACCES))
+	if (rv < 0 &&
+	    (e == ENETUNREACH || e == EHOSTUNREACH || e == ENETDOWN || e == ENODEV || e == EACCES))
 		return MPQ_ERR_NOT_FOUND;
 	if (rv < 0)
 		return rv;
@@ -477,8 +477,7 @@ int mpq_netif_neigh_probe(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip)
 	return start_resolution(nl, ifindex, ip, &poked);
 }
 
-int mpq_netif_neigh_set(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
-			const uint8_t *mac)
+int mpq_netif_neigh_set(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, const uint8_t *mac)
 {
 	struct nl_req r;
 	int rv;
@@ -523,8 +522,7 @@ static void sleep_ns(uint64_t ns)
 }
 
 /* 0 with |mac| filled when usable, 1 when not (yet), or an error. */
-static int look(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, uint8_t *mac,
-		uint16_t *state)
+static int look(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, uint8_t *mac, uint16_t *state)
 {
 	mpq_neigh n;
 	int rv = mpq_netif_neigh_get(nl, ifindex, ip, &n);
@@ -541,8 +539,8 @@ static int look(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, uint8_t *ma
 	return 0;
 }
 
-int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
-		      unsigned int timeout_ms, mpq_netif_pump_fn pump, void *ctx, uint8_t *mac)
+int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip, unsigned int timeout_ms,
+		      mpq_netif_pump_fn pump, void *ctx, uint8_t *mac)
 {
 	uint64_t now, deadline, escalate, wait = POLL_MIN_NS;
 	uint16_t state;
@@ -557,7 +555,8 @@ int mpq_netif_resolve(mpq_netif *nl, uint32_t ifindex, const mpq_addr *ip,
 		return rv;
 	now = now_ns();
 	deadline = now + (uint64_t)timeout_ms * 1000000ull;
-	escalate = now + (timeout_ms / 4 < ESCALATE_MS ? timeout_ms / 4 : ESCALATE_MS) * 1000000ull;
+	escalate =
+		now + (timeout_ms / 4 < ESCALATE_MS ? timeout_ms / 4 : ESCALATE_MS) * 1000000ull;
 	for (;;) {
 		if (pump)
 			pump(ctx);

@@ -18,8 +18,8 @@
 struct mpq_pcapng {
 	mpq_qlog_sink sink;
 	uint32_t n_if;
-	uint32_t *snaplen;	/* per interface, 0: none */
-	int err;		/* first write error, then nothing more is written */
+	uint32_t *snaplen; /* per interface, 0: none */
+	int err;	   /* first write error, then nothing more is written */
 };
 
 static size_t pad4(size_t n)
@@ -60,7 +60,7 @@ static int section_header(mpq_pcapng *w)
 {
 	/* type, length, magic, version 1.0, section length unknown (-1), length */
 	uint32_t b[7] = {MPQ_PCAPNG_SHB, 28, MPQ_PCAPNG_BYTE_ORDER_MAGIC, 1, 0xffffffffu,
-			 0xffffffffu, 28};
+			 0xffffffffu,	 28};
 
 	return put(w, b, sizeof(b));
 }
@@ -160,11 +160,10 @@ int mpq_pcapng_open(mpq_pcapng **out, const char *path)
 	return mpq_pcapng_open_sink(out, &sink);
 }
 
-int mpq_pcapng_add_interface(mpq_pcapng *w, uint16_t linktype, const char *name,
-			     uint32_t snaplen)
+int mpq_pcapng_add_interface(mpq_pcapng *w, uint16_t linktype, const char *name, uint32_t snaplen)
 {
 	size_t nlen = name ? strlen(name) : 0;
-	uint8_t tsresol = 9;	/* 10^-9 s */
+	uint8_t tsresol = 9; /* 10^-9 s */
 	uint32_t *sl, len;
 	uint16_t lt[2] = {linktype, 0};
 

@@ -11,8 +11,8 @@
 
 struct file_sink {
 	FILE *f;
-	bool own;		/* opened by mpq_qlog_sink_path: fclose at close */
-	ZSTD_CStream *zcs;	/* NULL: plain */
+	bool own;	   /* opened by mpq_qlog_sink_path: fclose at close */
+	ZSTD_CStream *zcs; /* NULL: plain */
 	uint8_t *out;
 	size_t outcap;
 };

@@ -20,10 +20,10 @@
 struct mpq_reuseport {
 	struct mpq_reuseport_bpf *skel;
 	uint32_t n;
-	mpq_pathio **io;		/* n of them; NULL once taken */
-	int lock;			/* the address is this group's (see take_address) */
+	mpq_pathio **io; /* n of them; NULL once taken */
+	int lock;	 /* the address is this group's (see take_address) */
 	int ncpus;
-	uint64_t *percpu;		/* one counter's values, one per possible CPU */
+	uint64_t *percpu; /* one counter's values, one per possible CPU */
 	mpq_oserr err;
 };
 
@@ -132,7 +132,7 @@ static int open_sockets(mpq_reuseport *g, const mpq_pathio_config *cfg, mpq_oser
 				g->err = *err;
 			return rv;
 		}
-		c.local = g->io[0]->local;	/* port 0: the one chosen for the first */
+		c.local = g->io[0]->local; /* port 0: the one chosen for the first */
 	}
 	return 0;
 }

@@ -22,43 +22,42 @@
 
 #define MAX_BATCH 1024
 #define GRO_SLOT 65536 /* a coalesced receive is up to 64 KiB */
-#define RX_CMSG_SPACE \
-	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int)) + 64)
+#define RX_CMSG_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int)) + 64)
 #define TX_CMSG_SPACE \
 	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + \
 	 CMSG_SPACE(sizeof(uint16_t)))
 
 /* Where one message of a sendmmsg comes from. */
 struct udp_tx {
-	size_t desc;		/* descriptor index */
-	size_t end;		/* offset in it just past this message */
-	bool last;		/* the descriptor's last message */
-	bool gso;		/* carries UDP_SEGMENT */
-	bool split;		/* first message of a descriptor split here */
+	size_t desc; /* descriptor index */
+	size_t end;  /* offset in it just past this message */
+	bool last;   /* the descriptor's last message */
+	bool gso;    /* carries UDP_SEGMENT */
+	bool split;  /* first message of a descriptor split here */
 };
 
 struct udp_sock {
 	mpq_pathio base;
 	int fd;
-	bool wildcard;		/* bound to 0.0.0.0 or :: */
+	bool wildcard; /* bound to 0.0.0.0 or :: */
 	size_t batch;
 	size_t max_dgram;
-	size_t slot;		/* receive buffer per message */
+	size_t slot; /* receive buffer per message */
 	mpq_udp_stats stats;
 
-	uint8_t *rx_buf;	/* batch × slot */
-	uint8_t *rx_cmsg;	/* batch × RX_CMSG_SPACE */
+	uint8_t *rx_buf;  /* batch × slot */
+	uint8_t *rx_cmsg; /* batch × RX_CMSG_SPACE */
 	struct mmsghdr *rx_msgs;
 	struct iovec *rx_iov;
 	struct sockaddr_storage *rx_names;
-	size_t rx_count;	/* messages from the last recvmmsg */
-	size_t rx_next;		/* the next of them to hand out */
-	size_t rx_off;		/* bytes of it handed out already (coalesced receive) */
-	size_t rx_seg;		/* its segment size, 0 if not coalesced */
-	mpq_dgram rx_meta;	/* its addresses, interface and ECN */
+	size_t rx_count;   /* messages from the last recvmmsg */
+	size_t rx_next;	   /* the next of them to hand out */
+	size_t rx_off;	   /* bytes of it handed out already (coalesced receive) */
+	size_t rx_seg;	   /* its segment size, 0 if not coalesced */
+	mpq_dgram rx_meta; /* its addresses, interface and ECN */
 
-	size_t tx_cap;		/* max(batch, MPQ_PATHIO_MAX_SEGMENTS) */
-	uint8_t *tx_cmsg;	/* tx_cap × TX_CMSG_SPACE */
+	size_t tx_cap;	  /* max(batch, MPQ_PATHIO_MAX_SEGMENTS) */
+	uint8_t *tx_cmsg; /* tx_cap × TX_CMSG_SPACE */
 	struct mmsghdr *tx_msgs;
 	struct iovec *tx_iov;
 	struct udp_tx *tx_map;
@@ -393,8 +392,7 @@ static int recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
 	return (int)out;
 }
 
-static size_t put_cmsg(uint8_t *buf, size_t at, int level, int type, const void *data,
-		       size_t len)
+static size_t put_cmsg(uint8_t *buf, size_t at, int level, int type, const void *data, size_t len)
 {
 	struct cmsghdr *c = (struct cmsghdr *)(buf + at);
 
@@ -406,8 +404,8 @@ static size_t put_cmsg(uint8_t *buf, size_t at, int level, int type, const void 
 }
 
 /* Message |m|: bytes [off, off + len) of |d|, with |seg| for UDP_SEGMENT. */
-static void put_message(struct udp_sock *s, size_t m, const mpq_dgram *d, size_t off,
-			size_t len, uint16_t seg)
+static void put_message(struct udp_sock *s, size_t m, const mpq_dgram *d, size_t off, size_t len,
+			uint16_t seg)
 {
 	struct msghdr *h = &s->tx_msgs[m].msg_hdr;
 	uint8_t *cbuf = s->tx_cmsg + m * TX_CMSG_SPACE;
@@ -434,7 +432,8 @@ static void put_message(struct udp_sock *s, size_t m, const mpq_dgram *d, size_t
 				pi.ipi_spec_dst = sin->sin_addr;
 			clen = put_cmsg(cbuf, clen, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		} else {
-			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&d->local.ss;
+			const struct sockaddr_in6 *sin6 =
+				(const struct sockaddr_in6 *)&d->local.ss;
 			struct in6_pktinfo pi;
 
 			memset(&pi, 0, sizeof(pi));
@@ -461,11 +460,14 @@ static void put_message(struct udp_sock *s, size_t m, const mpq_dgram *d, size_t
 	h->msg_controllen = clen;
 }
 
-static void map_message(struct udp_sock *s, size_t m, size_t desc, size_t end, bool last,
-			bool gso, bool split)
+static void map_message(struct udp_sock *s, size_t m, size_t desc, size_t end, bool last, bool gso,
+			bool split)
 {
-	s->tx_map[m] = (struct udp_tx){
-		.desc = desc, .end = end, .last = last, .gso = gso, .split = split};
+	s->tx_map[m] = (struct udp_tx){.desc = desc,
+				       .end = end,
+				       .last = last,
+				       .gso = gso,
+				       .split = split};
 }
 
 /* Builds messages from byte |off| of descriptor |i| on, whole descriptors

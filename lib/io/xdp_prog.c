@@ -25,13 +25,13 @@
 
 struct mpq_xdp_prog {
 	struct mpq_steer_bpf *skel;
-	struct xdp_program *xprog;	/* libxdp's handle while attached */
+	struct xdp_program *xprog; /* libxdp's handle while attached */
 	mpq_xdp_prog_config cfg;
 	mpq_xdp_prog_info info;
 	bool loaded;
 	int ncpus;
-	uint64_t *percpu;		/* one counter's values, one per possible CPU */
-	int lock_fd;			/* held while we own the interface's program; -1 */
+	uint64_t *percpu; /* one counter's values, one per possible CPU */
+	int lock_fd;	  /* held while we own the interface's program; -1 */
 	mpq_oserr err;
 };
 
@@ -108,8 +108,8 @@ static void log_lines(const mpq_xdp_prog *p, int level, const char *fmt, va_list
 	free(text);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void xlog(const mpq_xdp_prog *p, int level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void xlog(const mpq_xdp_prog *p, int level,
+						       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -162,7 +162,7 @@ static int fail(mpq_xdp_prog *p, const char *call, int neg_errno)
 {
 	int e = neg_errno < 0 ? -neg_errno : EINVAL;
 
-	if (e == E2BIG) {	/* hash map full */
+	if (e == E2BIG) { /* hash map full */
 		mpq_oserr_set(&p->err, call, e);
 		return MPQ_ERR_NOMEM;
 	}
@@ -324,8 +324,10 @@ static void replace_stale(mpq_xdp_prog *p, int ifindex)
 	if (xdp_multiprog__is_legacy(mp)) {
 		prog = xdp_multiprog__main_prog(mp);
 		if (prog && !strcmp(xdp_program__name(prog), PROG_NAME)) {
-			xlog(p, 1, "ifindex %d: replacing %s (id %u) left attached by an "
-			     "earlier run", ifindex, PROG_NAME, xdp_program__id(prog));
+			xlog(p, 1,
+			     "ifindex %d: replacing %s (id %u) left attached by an "
+			     "earlier run",
+			     ifindex, PROG_NAME, xdp_program__id(prog));
 			ret = xdp_multiprog__detach(mp);
 			if (ret)
 				xlog(p, 1, "ifindex %d: detaching it failed: %s", ifindex,
@@ -337,8 +339,10 @@ static void replace_stale(mpq_xdp_prog *p, int ifindex)
 		while ((prog = xdp_multiprog__next_prog(prog, mp))) {
 			if (strcmp(xdp_program__name(prog), PROG_NAME))
 				continue;
-			xlog(p, 1, "ifindex %d: replacing %s (id %u) left in libxdp's dispatcher "
-			     "by an earlier run", ifindex, PROG_NAME, xdp_program__id(prog));
+			xlog(p, 1,
+			     "ifindex %d: replacing %s (id %u) left in libxdp's dispatcher "
+			     "by an earlier run",
+			     ifindex, PROG_NAME, xdp_program__id(prog));
 			ret = xdp_program__detach(prog, ifindex, mode, 0);
 			if (ret)
 				xlog(p, 1, "ifindex %d: detaching it failed: %s", ifindex,
@@ -358,7 +362,8 @@ static const char *mode_name(mpq_xdp_mode mode)
 static int attach_mode(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode)
 {
 	return xdp_program__attach(p->xprog, ifindex,
-				   mode == MPQ_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+				   mode == MPQ_XDP_MODE_NATIVE ? XDP_MODE_NATIVE : XDP_MODE_SKB,
+				   0);
 }
 
 /* Whether our program sits behind libxdp's dispatcher on |ifindex|. */
@@ -424,8 +429,8 @@ int mpq_xdp_prog_attach(mpq_xdp_prog *p, int ifindex, mpq_xdp_mode mode)
 	p->info.dispatcher = behind_dispatcher(ifindex);
 	xlog(p, 1, "ifindex %d: %s (id %u) attached in %s mode, %s", ifindex, PROG_NAME,
 	     p->info.prog_id, mode_name(used),
-	     p->info.dispatcher ? "behind libxdp's dispatcher" :
-				  "alone (no libxdp dispatcher: no bpffs or no kernel support)");
+	     p->info.dispatcher ? "behind libxdp's dispatcher"
+				: "alone (no libxdp dispatcher: no bpffs or no kernel support)");
 	return leave(0);
 }
 
@@ -488,7 +493,7 @@ int mpq_xdp_prog_set_xsk(mpq_xdp_prog *p, uint32_t queue, uint32_t worker, int x
 		return ret ? fail(p, "xskmap delete", -errno) : 0;
 	}
 	ret = bpf_map_update_elem(map, &slot, &xsk_fd, BPF_ANY);
-	if (ret && errno == EOPNOTSUPP)	/* not an AF_XDP socket */
+	if (ret && errno == EOPNOTSUPP) /* not an AF_XDP socket */
 		return fail(p, "xskmap update", -EINVAL);
 	return ret ? fail(p, "xskmap update", -errno) : 0;
 }

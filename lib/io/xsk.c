@@ -30,25 +30,25 @@
 #endif
 
 #define MAX_BATCH 1024
-#define MAX_OWN 16		/* addresses of the interface we answer for */
-#define NH_SLOTS 32		/* next hops remembered */
-#define NH_FAILED_NS 1000000000ull	/* a failed next hop fails sends this long */
-#define KICK_TRIES 64		/* sendto rounds per call while the kernel makes progress */
+#define MAX_OWN 16		   /* addresses of the interface we answer for */
+#define NH_SLOTS 32		   /* next hops remembered */
+#define NH_FAILED_NS 1000000000ull /* a failed next hop fails sends this long */
+#define KICK_TRIES 64		   /* sendto rounds per call while the kernel makes progress */
 #define PUMP_BATCH 64
-#define BUSY_TRIES 100		/* waits for a queue a closed socket still holds */
+#define BUSY_TRIES 100 /* waits for a queue a closed socket still holds */
 #define BUSY_WAIT_NS 10000000L
-#define MIN_SEND_FRAMES 64	/* of each member of a shared UMEM */
-#define RX_HEADROOM XDP_PACKET_HEADROOM	/* where the kernel puts a received frame */
+#define MIN_SEND_FRAMES 64		/* of each member of a shared UMEM */
+#define RX_HEADROOM XDP_PACKET_HEADROOM /* where the kernel puts a received frame */
 
 enum { NH_FREE, NH_VALID, NH_FAILED };
 
 struct next_hop {
 	int state;
-	mpq_addr dst;		/* the remote address (port 0) */
-	mpq_addr src;		/* the route's preferred source */
+	mpq_addr dst; /* the remote address (port 0) */
+	mpq_addr src; /* the route's preferred source */
 	uint8_t mac[MPQ_ETH_ALEN];
-	uint64_t expires;	/* monotonic ns */
-	int errnum;		/* why it failed */
+	uint64_t expires; /* monotonic ns */
+	int errnum;	  /* why it failed */
 	const char *call;
 };
 
@@ -65,12 +65,12 @@ struct xsk_shared {
 	uint8_t *area;
 	size_t area_len;
 	uint32_t frame_size;
-	uint32_t half;		/* receive frames */
-	uint32_t per;		/* send frames of each member */
-	uint32_t n;		/* members */
-	uint32_t live;		/* members not closed yet */
-	int port_fd;		/* the kernel UDP socket holding our port */
-	int how;		/* the attempt the first member succeeded with */
+	uint32_t half; /* receive frames */
+	uint32_t per;  /* send frames of each member */
+	uint32_t n;    /* members */
+	uint32_t live; /* members not closed yet */
+	int port_fd;   /* the kernel UDP socket holding our port */
+	int how;       /* the attempt the first member succeeded with */
 	struct xsk_sock *member[MPQ_XSK_MAX_SHARED];
 };
 
@@ -80,14 +80,14 @@ struct xsk_sock {
 	mpq_xsk_stats stats;
 
 	struct xsk_shared *sh;
-	uint32_t index;		/* in sh->member */
+	uint32_t index; /* in sh->member */
 	struct xsk_socket *xsk;
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
-	uint8_t *area;		/* sh->area */
-	uint64_t frame_mask;	/* ~(frame_size - 1) */
-	int fd;			/* the AF_XDP socket */
-	int netns_fd;		/* the network namespace it was opened in */
+	uint8_t *area;	     /* sh->area */
+	uint64_t frame_mask; /* ~(frame_size - 1) */
+	int fd;		     /* the AF_XDP socket */
+	int netns_fd;	     /* the network namespace it was opened in */
 
 	int family;
 	bool wildcard;
@@ -97,18 +97,18 @@ struct xsk_sock {
 	uint64_t neigh_ttl_ns;
 	unsigned int resolve_ms;
 
-	uint64_t *tx_free;	/* send frames not in the kernel: a stack (sh->lock) */
+	uint64_t *tx_free; /* send frames not in the kernel: a stack (sh->lock) */
 	uint32_t n_tx_free;
-	uint64_t *held;		/* receive frames handed out by the last recv_batch */
+	uint64_t *held; /* receive frames handed out by the last recv_batch */
 	uint32_t n_held;
-	struct xdp_desc *backlog;	/* ours, read while waiting for a neighbour: a FIFO */
+	struct xdp_desc *backlog; /* ours, read while waiting for a neighbour: a FIFO */
 	uint32_t bl_cap, bl_head, bl_len;
 
 	struct next_hop hops[NH_SLOTS];
-	uint32_t hop_next;	/* the slot to reuse next */
-	const mpq_addr *resolving;	/* the next hop a resolution waits for */
+	uint32_t hop_next;	   /* the slot to reuse next */
+	const mpq_addr *resolving; /* the next hop a resolution waits for */
 
-	mpq_addr own[MAX_OWN];	/* the interface's addresses */
+	mpq_addr own[MAX_OWN]; /* the interface's addresses */
 	size_t n_own;
 	mpq_netif nl;
 };
@@ -159,7 +159,7 @@ static bool in_own_netns(const struct xsk_sock *s)
 
 	if (s->netns_fd < 0 || fstat(s->netns_fd, &there) < 0 ||
 	    stat("/proc/thread-self/ns/net", &here) < 0)
-		return true;	/* nothing better to go by */
+		return true; /* nothing better to go by */
 	return here.st_ino == there.st_ino && here.st_dev == there.st_dev;
 }
 
@@ -421,15 +421,16 @@ static void on_arp(struct xsk_sock *s, const uint8_t *f, uint32_t len)
 
 	if (mpq_frame_hdr_parse_arp(f, len, &a) < 0)
 		return;
-	if (a.op == MPQ_ARP_REQUEST && owns(s, AF_INET, a.tpa) &&
-	    memcmp(a.spa, a.tpa, 4) != 0 && take_tx_frame(s, &addr)) {
+	if (a.op == MPQ_ARP_REQUEST && owns(s, AF_INET, a.tpa) && memcmp(a.spa, a.tpa, 4) != 0 &&
+	    take_tx_frame(s, &addr)) {
 		r.op = MPQ_ARP_REPLY;
 		memcpy(r.sha, s->info.mac, MPQ_ETH_ALEN);
 		memcpy(r.spa, a.tpa, 4);
 		memcpy(r.tha, a.sha, MPQ_ETH_ALEN);
 		memcpy(r.tpa, a.spa, 4);
-		send_now(s, addr, mpq_frame_hdr_build_arp(frame_at(s, addr), s->info.frame_size,
-							  a.sha, s->info.mac, &r));
+		send_now(s, addr,
+			 mpq_frame_hdr_build_arp(frame_at(s, addr), s->info.frame_size, a.sha,
+						 s->info.mac, &r));
 		s->stats.arp_replies++;
 	} else if (a.op == MPQ_ARP_REPLY && awaited(s, AF_INET, a.spa)) {
 		set_ip(&ip, AF_INET, a.spa, s->base.ifindex);
@@ -464,9 +465,9 @@ static void on_nd(struct xsk_sock *s, const uint8_t *f, uint32_t len)
 		memcpy(na.target, nd.target, 16);
 		na.has_lladdr = true;
 		memcpy(na.lladdr, s->info.mac, MPQ_ETH_ALEN);
-		send_now(s, addr, mpq_frame_hdr_build_nd(frame_at(s, addr), s->info.frame_size,
-							 dad ? all_nodes_mac : eth_dst, s->info.mac,
-							 &na));
+		send_now(s, addr,
+			 mpq_frame_hdr_build_nd(frame_at(s, addr), s->info.frame_size,
+						dad ? all_nodes_mac : eth_dst, s->info.mac, &na));
 		s->stats.nd_adverts++;
 	} else if (nd.type == MPQ_ND_NA && awaited(s, AF_INET6, nd.target)) {
 		set_ip(&ip, AF_INET6, nd.target, s->base.ifindex);
@@ -563,14 +564,19 @@ static void pump(void *ctx)
 }
 
 /* The frame at |addr| as sent or received, for the capture hook. */
-static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src,
-			  const mpq_addr *dst, uint64_t addr, uint32_t len,
-			  const uint8_t *data, size_t dlen)
+static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src, const mpq_addr *dst,
+			  uint64_t addr, uint32_t len, const uint8_t *data, size_t dlen)
 {
 	mpq_capture_dgram r = {
-		.ts_ns = mpq_capture_now(), .ifindex = s->base.ifindex, .sent = sent,
-		.src = src, .dst = dst, .data = data, .len = dlen,
-		.frame = frame_at(s, addr), .frame_len = len,
+		.ts_ns = mpq_capture_now(),
+		.ifindex = s->base.ifindex,
+		.sent = sent,
+		.src = src,
+		.dst = dst,
+		.data = data,
+		.len = dlen,
+		.frame = frame_at(s, addr),
+		.frame_len = len,
 	};
 
 	s->base.capture->dgram(s->base.capture->user_data, &r);
@@ -737,8 +743,7 @@ static int check_dgram(const struct xsk_sock *s, const mpq_dgram *d)
 
 /* Writes one datagram of |len| bytes from |data| into a free frame and
  * reserves its TX descriptor (the caller checked both are there). */
-static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data,
-		      size_t len)
+static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data, size_t len)
 {
 	size_t hl = mpq_frame_hdr_udp_len(s->family);
 	uint8_t *f;
@@ -758,8 +763,8 @@ static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t 
 
 /* Sends descriptor |d|, split into |segs| segments of |seg| bytes, through
  * next hop |nh|. */
-static void put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh,
-		     size_t seg, size_t segs)
+static void put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh, size_t seg,
+		     size_t segs)
 {
 	mpq_frame_udp h;
 
@@ -801,7 +806,8 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 		struct next_hop *nh;
 
 		if (seg > s->info.max_payload) {
-			rv = mpq_oserr_set(&io->err, "send (larger than the MTU allows)", EMSGSIZE);
+			rv = mpq_oserr_set(&io->err, "send (larger than the MTU allows)",
+					   EMSGSIZE);
 			break;
 		}
 		rv = next_hop(s, &g->remote, &queued, &nh);
@@ -932,8 +938,8 @@ static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_conf
 		.tx_size = ucfg.comp_size,
 		.libxdp_flags = x->inhibit_prog ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0,
 		.xdp_flags = a->xdp_flags,
-		.bind_flags = (uint16_t)(a->bind_flags |
-					 (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP)),
+		.bind_flags =
+			(uint16_t)(a->bind_flags | (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP)),
 	};
 	int rv;
 

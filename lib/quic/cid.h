@@ -15,7 +15,7 @@
 
 #include "mpq/mpq.h"
 
-#define MPQ_CID_LEN 8		/* length of every CID we issue */
+#define MPQ_CID_LEN 8 /* length of every CID we issue */
 #define MPQ_CID_WORKER_OFFSET 1
 
 /* A fresh CID for |worker_id| with random bytes from |rand|. */

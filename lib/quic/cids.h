@@ -21,16 +21,16 @@ typedef struct mpq_cid_entry {
 	mpq_cid cid;
 	uint8_t token[16];
 	bool has_token;
-	bool pending;	/* ours: NEW_CONNECTION_ID to send; peer's: RETIRE to send */
-	bool retired;	/* peer's: we stopped using it, RETIRE owed or sent */
+	bool pending; /* ours: NEW_CONNECTION_ID to send; peer's: RETIRE to send */
+	bool retired; /* peer's: we stopped using it, RETIRE owed or sent */
 } mpq_cid_entry;
 
 typedef struct mpq_cidset {
 	mpq_cid_entry v[MPQ_CIDS_MAX];
 	size_t n;
-	uint64_t next_seq;	 /* ours: the next sequence number to issue */
+	uint64_t next_seq;	  /* ours: the next sequence number to issue */
 	uint64_t retire_prior_to; /* peer's: the highest Retire Prior To seen */
-	size_t in_use;		 /* peer's: index of the CID we send to */
+	size_t in_use;		  /* peer's: index of the CID we send to */
 } mpq_cidset;
 
 /* Ours: seq 0 is the CID of the handshake. */

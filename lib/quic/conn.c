@@ -113,7 +113,8 @@ static int install_initial_keys(mpq_conn *conn)
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
 	if (conn->is_server)
-		return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->rx, &ns->tx);
+		return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->rx,
+					       &ns->tx);
 	return mpq_crypto_initial_keys(conn->version, &conn->initial_dcid, &ns->tx, &ns->rx);
 }
 
@@ -170,11 +171,12 @@ MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const u
 				   mpq_tls_ctx *tls, uint64_t ts)
 {
 	mpq_accept_info none = {0};
-	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, &none, ts);
+	return mpq_conn_server_accept(out, path, pkt, pktlen, settings, tparams, cb, tls, &none,
+				      ts);
 }
 
-int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
-			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
+int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt, size_t pktlen,
+			   const mpq_settings *settings, const mpq_tparams *tparams,
 			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_accept_info *info,
 			   uint64_t ts)
 {
@@ -356,7 +358,9 @@ void mpq_conn_enter_draining(mpq_conn *conn, int cause, uint64_t ts)
 void mpq_conn_close_silently(mpq_conn *conn, int cause, const char *reason, uint64_t ts)
 {
 	conn->state = MPQ_CONN_CLOSED;
-	conn->err = (mpq_conn_error){.set = true, .code = MPQ_TE_NO_ERROR, .cause = cause,
+	conn->err = (mpq_conn_error){.set = true,
+				     .code = MPQ_TE_NO_ERROR,
+				     .cause = cause,
 				     .remote = cause == MPQ_CLOSE_VERSION_MISMATCH};
 	snprintf(conn->err.reason, sizeof(conn->err.reason), "%s", reason);
 	mpq_conn_qlog_closed(conn, ts);
@@ -416,7 +420,8 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 	}
 	if (!conn->handshake_complete && conn->settings.handshake_timeout &&
 	    ts >= conn->created + conn->settings.handshake_timeout) {
-		mpq_conn_close_silently(conn, MPQ_CLOSE_HANDSHAKE_TIMEOUT, "handshake timeout", ts);
+		mpq_conn_close_silently(conn, MPQ_CLOSE_HANDSHAKE_TIMEOUT, "handshake timeout",
+					ts);
 		return MPQ_ERR_HANDSHAKE_TIMEOUT;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
@@ -435,8 +440,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 	return 0;
 }
 
-MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
-			       uint64_t ts)
+MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason, uint64_t ts)
 {
 	conn->now = ts;
 	close_local(conn, true, app_error, 0, reason, ts);

@@ -28,8 +28,8 @@
 enum mpq_conn_state {
 	MPQ_CONN_HANDSHAKE,
 	MPQ_CONN_ESTABLISHED,
-	MPQ_CONN_CLOSING,	/* we closed: answer with CONNECTION_CLOSE */
-	MPQ_CONN_DRAINING,	/* the peer closed: stay silent */
+	MPQ_CONN_CLOSING,  /* we closed: answer with CONNECTION_CLOSE */
+	MPQ_CONN_DRAINING, /* the peer closed: stay silent */
 	MPQ_CONN_CLOSED,
 };
 
@@ -43,74 +43,74 @@ struct mpq_conn {
 	mpq_tparams peer_tp;
 	bool have_peer_tp;
 
-	mpq_cid odcid;		/* the DCID of the client's first Initial (before any Retry) */
-	mpq_cid initial_dcid;	/* the DCID the Initial keys come from (after Retry: its SCID) */
-	mpq_cid retry_scid;	/* the SCID of the Retry we took (client) or sent (server) */
+	mpq_cid odcid;	      /* the DCID of the client's first Initial (before any Retry) */
+	mpq_cid initial_dcid; /* the DCID the Initial keys come from (after Retry: its SCID) */
+	mpq_cid retry_scid;   /* the SCID of the Retry we took (client) or sent (server) */
 	bool retried;
-	bool version_negotiated;	/* client: restarted after Version Negotiation */
-	uint8_t *token;		/* client: Retry token carried in our Initials */
+	bool version_negotiated; /* client: restarted after Version Negotiation */
+	uint8_t *token;		 /* client: Retry token carried in our Initials */
 	size_t tokenlen;
-	mpq_cid scid;		/* ours */
-	mpq_cid dcid;		/* the peer's, that we send to */
-	mpq_cid peer_scid;	/* the SCID the peer used in its first long header */
+	mpq_cid scid;	   /* ours */
+	mpq_cid dcid;	   /* the peer's, that we send to */
+	mpq_cid peer_scid; /* the SCID the peer used in its first long header */
 	bool peer_scid_known;
 
 	mpq_tls *tls;
-	mpq_pktns hs_ns[2];		/* Initial and Handshake spaces (1-RTT: per path) */
-	mpq_conn_path paths[MPQ_MAX_PATHS];	/* indexed by path ID */
-	size_t npaths;			/* highest path ID in use + 1 */
+	mpq_pktns hs_ns[2];		    /* Initial and Handshake spaces (1-RTT: per path) */
+	mpq_conn_path paths[MPQ_MAX_PATHS]; /* indexed by path ID */
+	size_t npaths;			    /* highest path ID in use + 1 */
 	mpq_path_sched psched;
-	mpq_cc_group cc_group;		/* coupled congestion control over the paths */
-	uint64_t now;			/* the time of the call in progress (or the last) */
+	mpq_cc_group cc_group; /* coupled congestion control over the paths */
+	uint64_t now;	       /* the time of the call in progress (or the last) */
 	mpq_key_phase kp;
 	uint8_t probe_pending[MPQ_LEVEL_COUNT]; /* ack-eliciting packets a PTO asks for */
 
 	bool handshake_complete;
 	bool handshake_confirmed;
-	bool handshake_done_pending;	/* server: HANDSHAKE_DONE to send */
+	bool handshake_done_pending; /* server: HANDSHAKE_DONE to send */
 	bool sent_handshake_pkt;
 	mpq_conn_stats stats;
-	int tparams_err;		/* transport parameter problem found in a TLS callback */
+	int tparams_err; /* transport parameter problem found in a TLS callback */
 
 	/* Streams and flow control (conn_stream.c). Index 0: bidirectional, 1: uni. */
 	mpq_streams streams;
-	mpq_mem_budget send_mem;	/* the streams' send buffers; parent: the endpoint's */
-	bool send_mem_blocked;		/* a stream waits for send_mem to free up */
-	bool ahead_drained;		/* a stream's unsent bytes ran low */
+	mpq_mem_budget send_mem; /* the streams' send buffers; parent: the endpoint's */
+	bool send_mem_blocked;	 /* a stream waits for send_mem to free up */
+	bool ahead_drained;	 /* a stream's unsent bytes ran low */
 	mpq_stream_sched sched;
-	uint64_t next_stream_idx[2];	/* our next stream, counted per type */
-	uint64_t peer_max_streams[2];	/* how many of ours the peer allows */
+	uint64_t next_stream_idx[2];  /* our next stream, counted per type */
+	uint64_t peer_max_streams[2]; /* how many of ours the peer allows */
 	bool streams_blocked_pending[2];
-	uint64_t peer_streams_opened[2];/* how many the peer has opened */
-	uint64_t local_max_streams[2];	/* how many we allow the peer */
+	uint64_t peer_streams_opened[2]; /* how many the peer has opened */
+	uint64_t local_max_streams[2];	 /* how many we allow the peer */
 	bool max_streams_pending[2];
-	uint64_t tx_max_data;		/* the peer's MAX_DATA */
-	uint64_t tx_data;		/* stream bytes sent, each byte once */
+	uint64_t tx_max_data; /* the peer's MAX_DATA */
+	uint64_t tx_data;     /* stream bytes sent, each byte once */
 	bool data_blocked_pending;
-	uint64_t data_blocked_at;	/* limit + 1 last announced blocked; 0 = none */
-	uint64_t rx_max_data;		/* our MAX_DATA */
-	uint64_t rx_data;		/* highest received offsets, summed */
+	uint64_t data_blocked_at; /* limit + 1 last announced blocked; 0 = none */
+	uint64_t rx_max_data;	  /* our MAX_DATA */
+	uint64_t rx_data;	  /* highest received offsets, summed */
 	uint64_t rx_delivered;
 	struct mpq_rx_window rx_window;
 	bool max_data_pending;
 
 	/* CIDs and tokens (conn_cid.c). */
-	mpq_cidset local_cids[MPQ_MAX_PATHS];	/* by path ID */
+	mpq_cidset local_cids[MPQ_MAX_PATHS]; /* by path ID */
 	mpq_cidset peer_cids[MPQ_MAX_PATHS];
-	uint64_t peer_max_path_id;	/* initial_max_path_id or MAX_PATH_ID from the peer */
+	uint64_t peer_max_path_id; /* initial_max_path_id or MAX_PATH_ID from the peer */
 	void (*cid_hook)(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add);
-	void *cid_hook_ud;		/* the endpoint, which routes by our CIDs */
-	uint8_t *new_token;		/* server: to send in NEW_TOKEN; client: received */
+	void *cid_hook_ud;  /* the endpoint, which routes by our CIDs */
+	uint8_t *new_token; /* server: to send in NEW_TOKEN; client: received */
 	size_t new_token_len;
 	bool new_token_pending;
 
-	uint64_t migrations;		/* times the peer's address changed (conn_path.c) */
+	uint64_t migrations; /* times the peer's address changed (conn_path.c) */
 
 	/* Redundant scheduling (conn_dup.c): STREAM frames other paths still owe. */
 #define MPQ_DUP_MAX 512
 	struct mpq_dup {
 		mpq_frame_rec rec;
-		uint32_t mask;		/* paths (by ID) still to carry a copy */
+		uint32_t mask; /* paths (by ID) still to carry a copy */
 	} dups[MPQ_DUP_MAX];
 	size_t dup_head, ndups;
 
@@ -122,15 +122,15 @@ struct mpq_conn {
 	} addrs[8];
 	size_t naddrs;
 
-	struct mpq_qlog *qlog;		/* NULL: no trace */
-	mpq_frame *qlog_frames;		/* scratch for logging a packet's frames */
+	struct mpq_qlog *qlog;	/* NULL: no trace */
+	mpq_frame *qlog_frames; /* scratch for logging a packet's frames */
 	int qlog_cc_state;
 
 	uint64_t created;
 	uint64_t idle_deadline;
-	bool eliciting_sent_since_rx;	/* for the idle timer (RFC 9000 §10.1) */
-	uint64_t close_deadline;	/* end of closing or draining */
-	bool close_pending;		/* a CONNECTION_CLOSE to (re)send */
+	bool eliciting_sent_since_rx; /* for the idle timer (RFC 9000 §10.1) */
+	uint64_t close_deadline;      /* end of closing or draining */
+	bool close_pending;	      /* a CONNECTION_CLOSE to (re)send */
 	mpq_conn_error err;
 };
 
@@ -166,22 +166,22 @@ uint64_t mpq_conn_largest_pto(const mpq_conn *conn);
 void mpq_conn_discard_level(mpq_conn *conn, int level, uint64_t ts);
 /* What the endpoint knows of a client's first Initial when it accepts it. */
 typedef struct mpq_accept_info {
-	const mpq_cid *odcid;	  /* from a Retry token (the address is then validated); NULL: no Retry */
-	bool validated;		  /* a NEW_TOKEN token proved the client's address */
+	const mpq_cid
+		*odcid; /* from a Retry token (the address is then validated); NULL: no Retry */
+	bool validated; /* a NEW_TOKEN token proved the client's address */
 	mpq_crypto_keys *initial; /* the client's and the server's Initial keys, which opened
 				   * the packet: moved into the connection; NULL: derive them */
 } mpq_accept_info;
 /* Server connection for a client's first Initial (mpq_conn_server_new takes no
  * |info|). */
-int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
-			   size_t pktlen, const mpq_settings *settings, const mpq_tparams *tparams,
+int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *pkt, size_t pktlen,
+			   const mpq_settings *settings, const mpq_tparams *tparams,
 			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_accept_info *info,
 			   uint64_t ts);
 /* Client: start over after Retry or Version Negotiation (new keys, CRYPTO resent). */
 int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid);
 /* Close on a library error: maps it to a transport error code. */
-int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason,
-		  uint64_t ts);
+int mpq_conn_fail(mpq_conn *conn, int err, uint64_t frame_type, const char *reason, uint64_t ts);
 /* conn_recv.c: restart the idle timer (a packet arrived or we sent one). */
 void mpq_conn_touch_idle(mpq_conn *conn, uint64_t ts);
 void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
@@ -190,8 +190,8 @@ void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
 /* handshake.c */
 int mpq_handshake_init(mpq_conn *conn, mpq_tls_ctx *tls_ctx);
 /* Stores CRYPTO frame data and feeds what is contiguous to TLS. */
-int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset,
-			      const uint8_t *data, size_t len, uint64_t ts);
+int mpq_handshake_recv_crypto(mpq_conn *conn, int level, uint64_t offset, const uint8_t *data,
+			      size_t len, uint64_t ts);
 /* Client: HANDSHAKE_DONE, or an ACK of a 1-RTT packet, confirms the handshake. */
 void mpq_handshake_confirm(mpq_conn *conn, uint64_t ts);
 
@@ -208,8 +208,8 @@ void mpq_conn_streams_wake(mpq_conn *conn);
 /* Writes stream control frames and stream data into the packet at |w|,
  * recording what was sent in |recs| (up to |maxrecs|). Returns the number of
  * records used. */
-size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
-			      size_t maxrecs, bool *ack_eliciting, uint64_t ts);
+size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
+			      bool *ack_eliciting, uint64_t ts);
 /* A packet carrying these records was acknowledged / lost. */
 void mpq_conn_streams_on_acked(mpq_conn *conn, const mpq_frame_rec *r);
 void mpq_conn_streams_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
@@ -267,8 +267,8 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok);
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_mp_want_send(const mpq_conn *conn);
-size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
-				size_t maxrecs, bool *ack_eliciting);
+size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
+				bool *ack_eliciting);
 void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 uint64_t mpq_conn_mp_expiry(const mpq_conn *conn);
 void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts);
@@ -302,8 +302,7 @@ size_t mpq_conn_qlog_decode(mpq_conn *conn, const uint8_t *payload, size_t len);
 /* |path_id| of 1-RTT packets; the field is logged once multipath is on. */
 void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, uint32_t path_id,
 			  size_t size, size_t nframes, uint64_t ts);
-void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
-			   uint64_t ts);
+void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger, uint64_t ts);
 void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_sent_pkt *p,
 			const char *trigger, uint64_t ts);
 /* quic:ecn_state_updated when path |p|'s ECN state changed since the last. */

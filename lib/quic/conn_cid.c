@@ -118,7 +118,8 @@ int mpq_conn_path_id_of(const mpq_conn *conn, const mpq_cid *dcid)
 int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, uint64_t ts)
 {
 	if (!mpq_conn_multipath(conn))
-		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated", ts);
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated",
+				     ts);
 	if (pid > conn->local_tp.initial_max_path_id)
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "path ID above the limit", ts);
 	if (pid >= MPQ_MAX_PATHS)
@@ -148,8 +149,7 @@ static int on_new_cid(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	return 0;
 }
 
-static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid,
-			 uint64_t ts)
+static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid, uint64_t ts)
 {
 	int pid = 0;
 	if (fr->type == MPQ_FT_PATH_RETIRE_CONNECTION_ID) {
@@ -238,7 +238,8 @@ static int write_one_new_cid(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_fr
 		mpq_cid_entry *e = &l->v[i];
 		if (!e->pending)
 			continue;
-		mpq_frame fr = {.type = pid ? MPQ_FT_PATH_NEW_CONNECTION_ID : MPQ_FT_NEW_CONNECTION_ID};
+		mpq_frame fr = {.type = pid ? MPQ_FT_PATH_NEW_CONNECTION_ID
+					    : MPQ_FT_NEW_CONNECTION_ID};
 		fr.new_cid.path_id = pid;
 		fr.new_cid.seq = e->seq;
 		fr.new_cid.cid = e->cid;
@@ -272,8 +273,8 @@ static size_t write_new_cids(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 	return n;
 }
 
-static size_t write_retire_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w,
-				mpq_frame_rec *recs, size_t maxrecs)
+static size_t write_retire_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *recs,
+				size_t maxrecs)
 {
 	size_t n = 0;
 	mpq_cidset *p = &conn->peer_cids[pid];
@@ -288,7 +289,8 @@ static size_t write_retire_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w,
 		if (mpq_frame_encode(w, &fr) != 0)
 			return n;
 		e->pending = false;
-		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_RETIRE_CID, .id = e->seq, .offset = pid};
+		recs[n++] =
+			(mpq_frame_rec){.kind = MPQ_REC_RETIRE_CID, .id = e->seq, .offset = pid};
 	}
 	return n;
 }

@@ -58,7 +58,8 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 			continue;
 		mpq_stream *s = mpq_streams_find(&conn->streams, (int64_t)d->rec.id);
 		uint64_t off = d->rec.offset, end = off + d->rec.len, rec_end = end;
-		if (!s || (s->send_state != MPQ_SEND_OPEN && s->send_state != MPQ_SEND_FIN_WRITTEN) ||
+		if (!s ||
+		    (s->send_state != MPQ_SEND_OPEN && s->send_state != MPQ_SEND_FIN_WRITTEN) ||
 		    end < s->s_acked || (end == s->s_acked && !d->rec.fin)) {
 			d->mask &= ~bit; /* acknowledged or gone: nothing to copy */
 			continue;
@@ -78,7 +79,8 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 			size_t fit = room - overhead;
 			if (conn->ndups < MPQ_DUP_MAX) {
 				struct mpq_dup *rest =
-					&conn->dups[(conn->dup_head + conn->ndups++) % MPQ_DUP_MAX];
+					&conn->dups[(conn->dup_head + conn->ndups++) %
+						    MPQ_DUP_MAX];
 				rest->rec = d->rec;
 				rest->rec.offset = off + fit;
 				rest->rec.len = (uint32_t)(end - off - fit);
@@ -96,8 +98,11 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 		fr.stream.fin = d->rec.fin && off + len == rec_end;
 		if (mpq_frame_encode(w, &fr) != 0)
 			break;
-		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_STREAM, .id = (uint64_t)s->id, .offset = off,
-					    .len = (uint32_t)len, .fin = fr.stream.fin};
+		recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_STREAM,
+					    .id = (uint64_t)s->id,
+					    .offset = off,
+					    .len = (uint32_t)len,
+					    .fin = fr.stream.fin};
 		d->mask &= ~bit;
 		*ack_eliciting = true;
 	}

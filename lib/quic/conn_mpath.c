@@ -177,7 +177,8 @@ static int on_status(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 {
 	if (!mpq_conn_multipath(conn))
-		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated", ts);
+		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated",
+				     ts);
 	switch (fr->type) {
 	case MPQ_FT_PATH_ABANDON:
 		return on_abandon(conn, fr, ts);
@@ -186,7 +187,8 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 		return on_status(conn, fr, ts);
 	case MPQ_FT_MAX_PATH_ID:
 		if (fr->max_path_id.max < conn->peer_tp.initial_max_path_id)
-			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "MAX_PATH_ID decreased", ts);
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
+					     "MAX_PATH_ID decreased", ts);
 		if (fr->max_path_id.max > conn->peer_max_path_id) {
 			conn->peer_max_path_id = fr->max_path_id.max;
 			mpq_conn_cids_replenish(conn);
@@ -194,7 +196,8 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 		return 0;
 	case MPQ_FT_PATHS_BLOCKED:
 		if (fr->max_path_id.max > conn->local_tp.initial_max_path_id)
-			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "PATHS_BLOCKED above ours", ts);
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
+					     "PATHS_BLOCKED above ours", ts);
 		return 0;
 	case MPQ_FT_PATH_CIDS_BLOCKED: {
 		int rv;
@@ -202,8 +205,10 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 		if (rv != 0)
 			return rv;
 		uint64_t pid = fr->path_cids_blocked.path_id;
-		if (pid < MPQ_MAX_PATHS && fr->path_cids_blocked.next_seq > conn->local_cids[pid].next_seq)
-			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "CIDs we never issued", ts);
+		if (pid < MPQ_MAX_PATHS &&
+		    fr->path_cids_blocked.next_seq > conn->local_cids[pid].next_seq)
+			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "CIDs we never issued",
+					     ts);
 		return 0;
 	}
 	default:
@@ -219,8 +224,8 @@ bool mpq_conn_mp_want_send(const mpq_conn *conn)
 	return false;
 }
 
-size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
-				size_t maxrecs, bool *ack_eliciting)
+size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
+				bool *ack_eliciting)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < conn->npaths && n < maxrecs; i++) {
@@ -243,7 +248,8 @@ size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *re
 			if (mpq_frame_encode(w, &fr) != 0)
 				break;
 			p->status_pending = false;
-			recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_PATH_STATUS, .id = p->id,
+			recs[n++] = (mpq_frame_rec){.kind = MPQ_REC_PATH_STATUS,
+						    .id = p->id,
 						    .offset = p->status_seq_tx};
 		}
 	}
@@ -310,8 +316,8 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 	}
 	for (size_t i = 1; i < conn->npaths; i++) {
 		const mpq_conn_path *p = &conn->paths[i];
-		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&
-		    p->abandon_deadline < t)
+		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) &&
+		    !p->released && p->abandon_deadline < t)
 			t = p->abandon_deadline;
 	}
 	return t;
@@ -322,8 +328,8 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 	ping_silent_paths(conn, ts);
 	for (size_t i = 1; i < conn->npaths; i++) {
 		mpq_conn_path *p = &conn->paths[i];
-		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) && !p->released &&
-		    ts >= p->abandon_deadline && !p->abandon_pending) {
+		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) &&
+		    !p->released && ts >= p->abandon_deadline && !p->abandon_pending) {
 			/* 3 PTO are over: late packets of this path are now dropped. */
 			mpq_pktns_free(&p->ns);
 			p->released = true;
@@ -343,7 +349,8 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 		for (size_t k = 0; k < conn->npaths; k++) {
 			mpq_conn_path *o = &conn->paths[k];
 			bool alive = o->pto_count == 0 ||
-				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts;
+				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >=
+					     ts;
 			if (k != i && o->state == MPQ_PATH_ACTIVE && alive) {
 				mpq_conn_path_failed(conn, p, ts);
 				break;
@@ -419,8 +426,8 @@ static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
 		mpq_path_info *in = &info[n];
 		in->path_id = p->id;
 		in->use = p->state != MPQ_PATH_ACTIVE ? MPQ_PATH_USE_NONE
-			  : p->backup		     ? MPQ_PATH_USE_BACKUP
-						     : MPQ_PATH_USE_AVAILABLE;
+			  : p->backup		      ? MPQ_PATH_USE_BACKUP
+						      : MPQ_PATH_USE_AVAILABLE;
 		in->has_rtt_sample = p->rtt.has_sample;
 		in->srtt = p->rtt.smoothed;
 		in->rttvar = p->rtt.rttvar;
@@ -430,7 +437,8 @@ static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
 		in->pacing_ready = p->next_send_time;
 		which[n++] = p;
 	}
-	uint64_t queued = conn->tx_max_data > conn->tx_data ? conn->tx_max_data - conn->tx_data : 0;
+	uint64_t queued = conn->tx_max_data > conn->tx_data ? conn->tx_max_data - conn->tx_data
+							    : 0;
 	int k = conn->psched.ops->select(&conn->psched, info, n, conn->settings.max_tx_udp_payload,
 					 queued, ts);
 	return k >= 0 ? which[k] : NULL;

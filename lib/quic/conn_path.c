@@ -24,7 +24,8 @@ void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 	p->challenge_deadline = ts + pto;
 	if (!p->challenge_sends)
 		p->validation_deadline = ts + 3 * (pto > 3 * conn->settings.initial_rtt
-							   ? pto : 3 * conn->settings.initial_rtt);
+							   ? pto
+							   : 3 * conn->settings.initial_rtt);
 	p->challenge_sends++;
 }
 

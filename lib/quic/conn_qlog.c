@@ -32,7 +32,8 @@ static void endpoint_of(const mpq_addr *a, mpq_qlog_endpoint *ep, char *buf)
 {
 	memset(ep, 0, sizeof(*ep));
 	if (a->len)
-		mpq_qlog_endpoint_addr(ep, buf, MPQ_QLOG_ADDRSTRLEN, (const struct sockaddr *)&a->ss);
+		mpq_qlog_endpoint_addr(ep, buf, MPQ_QLOG_ADDRSTRLEN,
+				       (const struct sockaddr *)&a->ss);
 }
 
 MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink)
@@ -47,9 +48,9 @@ MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink)
 		mpq_qlog_sink_close(sink);
 		return MPQ_ERR_NOMEM;
 	}
-	rv = mpq_qlog_open(&conn->qlog, sink, conn->is_server ? MPQ_QLOG_VP_SERVER
-								: MPQ_QLOG_VP_CLIENT,
-			   &conn->odcid, "mpquic", conn->created);
+	rv = mpq_qlog_open(&conn->qlog, sink,
+			   conn->is_server ? MPQ_QLOG_VP_SERVER : MPQ_QLOG_VP_CLIENT, &conn->odcid,
+			   "mpquic", conn->created);
 	if (rv != 0) {
 		free(conn->qlog_frames);
 		conn->qlog_frames = NULL;
@@ -121,7 +122,8 @@ void mpq_conn_qlog_packet(mpq_conn *conn, bool sent, const mpq_pkt_hd *hd, uint3
 	if (sent)
 		mpq_qlog_packet_sent(conn->qlog, ts, &h, pid, conn->qlog_frames, nframes, NULL);
 	else
-		mpq_qlog_packet_received(conn->qlog, ts, &h, pid, conn->qlog_frames, nframes, NULL);
+		mpq_qlog_packet_received(conn->qlog, ts, &h, pid, conn->qlog_frames, nframes,
+					 NULL);
 }
 
 void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
@@ -136,8 +138,7 @@ void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
 	mpq_qlog_tuple_assigned(conn->qlog, ts, id, &local, &remote);
 }
 
-void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger,
-			   uint64_t ts)
+void mpq_conn_qlog_dropped(mpq_conn *conn, const mpq_pkt_hd *hd, const char *trigger, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
@@ -151,9 +152,11 @@ void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_s
 {
 	if (!conn->qlog)
 		return;
-	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE, MPQ_PKT_1RTT};
+	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE,
+						   MPQ_PKT_1RTT};
 	mpq_qlog_hdr h = {.type = types[level], .pn = p->pn, .size = p->size, .key_phase_bit = -1};
-	int64_t pid = mpq_conn_multipath(conn) ? (level == MPQ_LEVEL_APP ? (int64_t)path_id : 0) : -1;
+	int64_t pid = mpq_conn_multipath(conn) ? (level == MPQ_LEVEL_APP ? (int64_t)path_id : 0)
+					       : -1;
 	mpq_qlog_packet_lost(conn->qlog, ts, &h, pid, NULL, 0, trigger);
 }
 
@@ -164,7 +167,8 @@ static int cc_state(const mpq_conn *conn)
 		return MPQ_QLOG_CC_RECOVERY;
 	if (mpq_cc_app_limited(cc))
 		return MPQ_QLOG_CC_APPLICATION_LIMITED;
-	return mpq_cc_in_slow_start(cc) ? MPQ_QLOG_CC_SLOW_START : MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
+	return mpq_cc_in_slow_start(cc) ? MPQ_QLOG_CC_SLOW_START
+					: MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
 }
 
 void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts)
@@ -241,7 +245,7 @@ void mpq_conn_qlog_closed(mpq_conn *conn, uint64_t ts)
 	/* Only a CONNECTION_CLOSE, sent or received, carries an error code. */
 	bool coded = e->cause == MPQ_CLOSE_LOCAL_ERROR || e->cause == MPQ_CLOSE_LOCAL_APP ||
 		     e->cause == MPQ_CLOSE_PEER;
-	int space = !coded  ? MPQ_QLOG_ERROR_NONE
+	int space = !coded   ? MPQ_QLOG_ERROR_NONE
 		    : e->app ? MPQ_QLOG_ERROR_APPLICATION
 			     : MPQ_QLOG_ERROR_TRANSPORT;
 	const char *trigger = close_trigger(e);

@@ -32,7 +32,8 @@ static uint64_t idle_timeout(const mpq_conn *conn)
 	if (!ms)
 		return 0;
 	/* RFC 9000 §10.1: never shorter than three probe timeouts. */
-	uint64_t t = ms * MPQ_MS, floor = 3 * mpq_conn_pto(conn, mpq_conn_path0((mpq_conn *)conn), MPQ_LEVEL_APP);
+	uint64_t t = ms * MPQ_MS,
+		 floor = 3 * mpq_conn_pto(conn, mpq_conn_path0((mpq_conn *)conn), MPQ_LEVEL_APP);
 	return t > floor ? t : floor;
 }
 
@@ -59,8 +60,9 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	conn->err.app = fr->type == MPQ_FT_CONNECTION_CLOSE_APP;
 	conn->err.code = fr->close.error_code;
 	conn->err.frame_type = fr->close.frame_type;
-	size_t n = fr->close.reasonlen < sizeof(conn->err.reason) - 1 ? fr->close.reasonlen
-									: sizeof(conn->err.reason) - 1;
+	size_t n = fr->close.reasonlen < sizeof(conn->err.reason) - 1
+			   ? fr->close.reasonlen
+			   : sizeof(conn->err.reason) - 1;
 	snprintf(conn->err.reason, n + 1, "%.*s", (int)n, (const char *)fr->close.reason);
 	mpq_conn_log(conn, 1, "peer closed: error 0x%llx %s", (unsigned long long)conn->err.code,
 		     conn->err.reason);
@@ -71,9 +73,9 @@ static int on_close(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 /* The packet whose frames are being processed: what some of them need. Lives
  * for one mpq_conn_read_pkt call; nothing of it is kept in the connection. */
 struct rx_pkt {
-	const mpq_cid *dcid;		/* its DCID */
-	const mpq_path *path;		/* the 4-tuple it came by (the caller's) */
-	mpq_conn_path *cpath;		/* the path it belongs to */
+	const mpq_cid *dcid;  /* its DCID */
+	const mpq_path *path; /* the 4-tuple it came by (the caller's) */
+	mpq_conn_path *cpath; /* the path it belongs to */
 };
 
 static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mpq_frame *fr,
@@ -83,8 +85,8 @@ static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mp
 	case MPQ_FT_ACK:
 	case MPQ_FT_ACK_ECN:
 		/* Without a path ID, an ACK is for path 0 (draft-21 §7.1). */
-		if (mpq_recovery_on_ack(conn, mpq_conn_path0(conn), mpq_conn_ns(conn, level), &fr->ack,
-					ts) != 0)
+		if (mpq_recovery_on_ack(conn, mpq_conn_path0(conn), mpq_conn_ns(conn, level),
+					&fr->ack, ts) != 0)
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
 					     "ACK of an unsent packet", ts);
 		return 0;
@@ -167,7 +169,8 @@ static int on_payload(mpq_conn *conn, int level, const struct rx_pkt *rx, int pk
 	while (mpq_reader_left(&r) > 0) {
 		mpq_frame fr;
 		if (mpq_frame_decode(&fr, &r) != 0)
-			return mpq_conn_fail(conn, MPQ_ERR_FRAME_ENCODING, 0, "malformed frame", ts);
+			return mpq_conn_fail(conn, MPQ_ERR_FRAME_ENCODING, 0, "malformed frame",
+					     ts);
 		if (!mpq_frame_allowed_in(fr.type, pkt_type))
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr.type,
 					     "frame not allowed in this packet type", ts);
@@ -303,8 +306,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 		if (pid < 0)
 			return 0;
 		cp = &conn->paths[pid];
-		if (cp->state == MPQ_PATH_UNUSED && !(cp = mpq_conn_accept_path(conn, (uint32_t)pid,
-										   path, ts)))
+		if (cp->state == MPQ_PATH_UNUSED &&
+		    !(cp = mpq_conn_accept_path(conn, (uint32_t)pid, path, ts)))
 			return 0;
 		if (cp->released)
 			return 0;
@@ -320,9 +323,11 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 		return 0;
 	bool next_phase = false;
 	mpq_crypto_keys *k = &keys->rx;
-	if (level == MPQ_LEVEL_APP && !(k = mpq_key_update_rx_keys(conn, &hd, cp->id, &next_phase)))
+	if (level == MPQ_LEVEL_APP &&
+	    !(k = mpq_key_update_rx_keys(conn, &hd, cp->id, &next_phase)))
 		return 0;
-	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) != 0) {
+	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) !=
+	    0) {
 		/* RFC 9000 §12.2: undecryptable packets are dropped, and counted
 		 * against the integrity limit (RFC 9001 §6.6). */
 		mpq_conn_qlog_dropped(conn, &hd, "decryption_failure", ts);

@@ -13,15 +13,15 @@
 
 /* The packet being written; sealed when the next one starts or the datagram ends. */
 typedef struct pkt_builder {
-	mpq_conn_path *path;	/* the path the datagram leaves by (1-RTT: its space) */
+	mpq_conn_path *path; /* the path the datagram leaves by (1-RTT: its space) */
 	uint8_t *buf;
-	size_t cap;		/* room for the whole datagram */
-	size_t len;		/* bytes of packets sealed so far */
+	size_t cap; /* room for the whole datagram */
+	size_t len; /* bytes of packets sealed so far */
 	bool open;
 	int level;
 	mpq_pkt_hd hd;
-	size_t start;		/* the open packet's offset in buf */
-	mpq_writer w;		/* payload of the open packet; leaves room for the tag */
+	size_t start; /* the open packet's offset in buf */
+	mpq_writer w; /* payload of the open packet; leaves room for the tag */
 	size_t payload_start;
 	bool ack_eliciting;
 	bool padded;
@@ -29,14 +29,15 @@ typedef struct pkt_builder {
 	mpq_frame_rec recs[MPQ_SENT_MAX_RECS];
 	bool has_initial;
 	bool initial_eliciting;
-	bool pad_full;		/* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
+	bool pad_full; /* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
 	bool has_handshake;
-	uint8_t ecn;		/* the datagram's codepoint (MPQ_ECN_*) */
+	uint8_t ecn; /* the datagram's codepoint (MPQ_ECN_*) */
 } pkt_builder;
 
 static int pkt_type_of(int level)
 {
-	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE, MPQ_PKT_1RTT};
+	static const int types[MPQ_LEVEL_COUNT] = {MPQ_PKT_INITIAL, MPQ_PKT_HANDSHAKE,
+						   MPQ_PKT_1RTT};
 	return types[level];
 }
 
@@ -110,7 +111,8 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	size_t nframes = mpq_conn_qlog_decode(conn, b->buf + b->payload_start, payload_len(b));
 	/* 1-RTT keys live in path 0's space; the path ID goes in the nonce. */
 	int n = mpq_pkt_protect(b->buf + b->start, b->cap - b->start, &b->hd, payload_len(b),
-				&mpq_conn_ns(conn, b->level)->tx, b->level == MPQ_LEVEL_APP ? path->id : 0);
+				&mpq_conn_ns(conn, b->level)->tx,
+				b->level == MPQ_LEVEL_APP ? path->id : 0);
 	if (n < 0)
 		return n;
 	b->hd.pktlen = (size_t)n;
@@ -188,8 +190,8 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid,
 	}
 	fr.ack.nranges = n;
 	uint64_t delay_us = ts > ns->largest_rx_time ? (ts - ns->largest_rx_time) / 1000 : 0;
-	fr.ack.ack_delay = b->level == MPQ_LEVEL_APP ? delay_us >> conn->local_tp.ack_delay_exponent
-						     : 0;
+	fr.ack.ack_delay =
+		b->level == MPQ_LEVEL_APP ? delay_us >> conn->local_tp.ack_delay_exponent : 0;
 	/* Fewer ranges when the packet is small: the newest matter most. */
 	while (fr.ack.nranges > 1 && mpq_frame_encoded_len(&fr) > mpq_writer_left(&b->w))
 		fr.ack.nranges--;
@@ -234,7 +236,8 @@ static void write_crypto(mpq_conn *conn, pkt_builder *b)
 		const mpq_range *r = mpq_ranges_top(&c->unsent, mpq_ranges_count(&c->unsent) - 1);
 		uint64_t off = r->lo, want = r->hi - r->lo + 1;
 		size_t room = mpq_writer_left(&b->w);
-		size_t overhead = 1 + mpq_varint_len(off) + mpq_varint_len(want < room ? want : room);
+		size_t overhead =
+			1 + mpq_varint_len(off) + mpq_varint_len(want < room ? want : room);
 		if (room <= overhead)
 			return;
 		size_t n = room - overhead < want ? room - overhead : (size_t)want;
@@ -244,8 +247,10 @@ static void write_crypto(mpq_conn *conn, pkt_builder *b)
 		fr.crypto.len = n;
 		if (write_frame(b, &fr) != 0)
 			return;
-		add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_CRYPTO, .id = (uint64_t)b->level,
-					    .offset = off, .len = (uint32_t)n});
+		add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_CRYPTO,
+					    .id = (uint64_t)b->level,
+					    .offset = off,
+					    .len = (uint32_t)n});
 		mpq_ranges_remove_below(&c->unsent, off + n);
 	}
 }
@@ -268,8 +273,8 @@ static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 		return ns->ack_needed || conn->probe_pending[level] ||
 		       mpq_ranges_count(&ns->crypto_tx.unsent) > 0;
 	}
-	return any_ack_needed(conn) || b->path->probe || conn->handshake_done_pending ||
-	       data_ok || mpq_conn_path_want_send(b->path) ||
+	return any_ack_needed(conn) || b->path->probe || conn->handshake_done_pending || data_ok ||
+	       mpq_conn_path_want_send(b->path) ||
 	       mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
 	       (conn->handshake_complete &&
 		(mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn) ||
@@ -306,7 +311,8 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 			    b->nrecs < MPQ_SENT_MAX_RECS) {
 				rv = write_frame(b, &(mpq_frame){.type = MPQ_FT_HANDSHAKE_DONE});
 				if (rv == 0) {
-					add_rec(b, &(mpq_frame_rec){.kind = MPQ_REC_HANDSHAKE_DONE});
+					add_rec(b,
+						&(mpq_frame_rec){.kind = MPQ_REC_HANDSHAKE_DONE});
 					conn->handshake_done_pending = false;
 				}
 			}
@@ -326,7 +332,8 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || *probe)) {
 		size_t first = b->nrecs;
 		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
-						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting, ts);
+						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting,
+						   ts);
 		for (size_t i = first; i < b->nrecs; i++)
 			mpq_conn_dup_on_sent(conn, b->path, &b->recs[i]);
 	}
@@ -347,10 +354,12 @@ static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (!b->open)
 		return 0;
 	bool initial = b->has_initial || b->level == MPQ_LEVEL_INITIAL;
-	bool eliciting = b->initial_eliciting || (b->level == MPQ_LEVEL_INITIAL && b->ack_eliciting);
+	bool eliciting = b->initial_eliciting ||
+			 (b->level == MPQ_LEVEL_INITIAL && b->ack_eliciting);
 	if ((initial && (!conn->is_server || eliciting)) || b->pad_full) {
 		size_t sealed = b->payload_start + payload_len(b) + MPQ_AEAD_TAGLEN;
-		size_t target = MPQ_MIN_INITIAL_DATAGRAM < b->cap ? MPQ_MIN_INITIAL_DATAGRAM : b->cap;
+		size_t target = MPQ_MIN_INITIAL_DATAGRAM < b->cap ? MPQ_MIN_INITIAL_DATAGRAM
+								  : b->cap;
 		if (sealed < target)
 			pad(b, target - sealed);
 	}
@@ -359,8 +368,9 @@ static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 
 static size_t send_limit(const mpq_conn *conn, const mpq_conn_path *p, size_t buflen)
 {
-	size_t limit = buflen < conn->settings.max_tx_udp_payload ? buflen
-								  : conn->settings.max_tx_udp_payload;
+	size_t limit = buflen < conn->settings.max_tx_udp_payload
+			       ? buflen
+			       : conn->settings.max_tx_udp_payload;
 	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < limit)
 		limit = (size_t)conn->peer_tp.max_udp_payload_size;
 	/* RFC 9000 §8.1 and draft-21 §3.1: 3x what the path received until it is validated. */
@@ -415,7 +425,8 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi_out,
 				  uint8_t *buf, size_t buflen, uint64_t ts)
 {
-	if (pi_out && (pi_out->version < MPQ_PKT_INFO_V1 || pi_out->version > MPQ_PKT_INFO_VERSION))
+	if (pi_out &&
+	    (pi_out->version < MPQ_PKT_INFO_V1 || pi_out->version > MPQ_PKT_INFO_VERSION))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (pi_out)
 		pi_out->ecn = MPQ_ECN_NOT_ECT;
@@ -427,8 +438,9 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 	if (conn->state < MPQ_CONN_CLOSING)
 		mpq_conn_streams_wake(conn);
 	bool data_ok = false;
-	mpq_conn_path *p = conn->state == MPQ_CONN_CLOSING ? mpq_conn_path0(conn)
-							    : mpq_conn_choose_path(conn, ts, &data_ok);
+	mpq_conn_path *p = conn->state == MPQ_CONN_CLOSING
+				   ? mpq_conn_path0(conn)
+				   : mpq_conn_choose_path(conn, ts, &data_ok);
 	if (conn->state == MPQ_CONN_CLOSING && !mpq_conn_path_usable(p))
 		p = mpq_conn_choose_path(conn, ts, &data_ok), data_ok = false;
 	*path_out = p->tuple;
@@ -467,7 +479,8 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 		 * waiting again lifts that (RFC 9002 §7.8). */
 		if (rv == 0)
 			mpq_cc_set_app_limited(&p->cc.cc, !mpq_conn_streams_want_send(conn) &&
-							   p->bytes_in_flight < mpq_cc_cwnd(&p->cc.cc));
+								  p->bytes_in_flight <
+									  mpq_cc_cwnd(&p->cc.cc));
 	}
 	if (rv != 0)
 		return rv;

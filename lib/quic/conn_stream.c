@@ -117,8 +117,9 @@ static size_t write_room(const mpq_conn *conn, mpq_stream *s, bool *by_budget)
 		s->ahead_full = limit <= s->s_written;
 	}
 	uint64_t room = limit > s->s_written ? limit - s->s_written : 0;
-	uint64_t mem = mpq_sendbuf_tail_room(&s->sbuf, s->s_written) +
-		       mpq_mem_budget_room(&conn->send_mem) / MPQ_SENDBUF_CHUNK * MPQ_SENDBUF_CHUNK;
+	uint64_t mem =
+		mpq_sendbuf_tail_room(&s->sbuf, s->s_written) +
+		mpq_mem_budget_room(&conn->send_mem) / MPQ_SENDBUF_CHUNK * MPQ_SENDBUF_CHUNK;
 	*by_budget = mem < room;
 	if (mem < room)
 		room = mem;
@@ -257,7 +258,8 @@ MPQ_EXPORT void *mpq_conn_stream_get_user_data(const mpq_conn *conn, int64_t id)
 
 static int app_failed(mpq_conn *conn, uint64_t ts)
 {
-	mpq_conn_close_transport(conn, MPQ_TE_INTERNAL_ERROR, 0, "application callback failed", ts);
+	mpq_conn_close_transport(conn, MPQ_TE_INTERNAL_ERROR, 0, "application callback failed",
+				 ts);
 	return MPQ_ERR_CALLBACK_FAILURE;
 }
 
@@ -290,10 +292,12 @@ static int get_stream(mpq_conn *conn, int64_t id, bool for_send, mpq_stream **ou
 	bool local = is_local(conn, id);
 	/* A unidirectional stream has one sender. */
 	if (mpq_stream_is_uni(id) && local != for_send)
-		return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, 0, "wrong direction on a stream", ts);
+		return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, 0, "wrong direction on a stream",
+				     ts);
 	if (local) {
 		if (idx >= conn->next_stream_idx[kind])
-			return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, 0, "stream not opened", ts);
+			return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, 0, "stream not opened",
+					     ts);
 		*out = find(conn, id);
 		return 0;
 	}
@@ -301,13 +305,14 @@ static int get_stream(mpq_conn *conn, int64_t id, bool for_send, mpq_stream **ou
 		return mpq_conn_fail(conn, MPQ_ERR_STREAM_LIMIT, 0, "stream limit exceeded", ts);
 	while (conn->peer_streams_opened[kind] <= idx) {
 		mpq_stream *s;
-		int64_t nid = (int64_t)(conn->peer_streams_opened[kind] << 2 | (uint64_t)kind << 1 |
-					(conn->is_server ? 0 : 1));
+		int64_t nid = (int64_t)(conn->peer_streams_opened[kind] << 2 |
+					(uint64_t)kind << 1 | (conn->is_server ? 0 : 1));
 		int rv = create(conn, nid, &s);
 		if (rv != 0)
 			return mpq_conn_fail(conn, rv, 0, "out of memory", ts);
 		conn->peer_streams_opened[kind]++;
-		if (conn->cb.stream_open && conn->cb.stream_open(conn, nid, conn->cb.user_data) != 0)
+		if (conn->cb.stream_open &&
+		    conn->cb.stream_open(conn, nid, conn->cb.user_data) != 0)
 			return app_failed(conn, ts);
 	}
 	*out = find(conn, id);
@@ -339,7 +344,8 @@ static void update_rx_windows(mpq_conn *conn, mpq_stream *s, uint64_t ts)
 {
 	uint64_t rtt = conn->paths[0].rtt.smoothed;
 	if (s && s->recv_state == MPQ_RECV_OPEN && s->r_final == UINT64_MAX &&
-	    rx_window_update(&s->r_window, &s->r_max_data, s->r_delivered, MAX_RX_WINDOW, rtt, ts)) {
+	    rx_window_update(&s->r_window, &s->r_max_data, s->r_delivered, MAX_RX_WINDOW, rtt,
+			     ts)) {
 		s->max_data_pending = true;
 		mpq_stream_sched_add(&conn->sched, s);
 	}
@@ -445,7 +451,8 @@ static int on_stream(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	if (rv == 0)
 		rv = account_rx(conn, s, end, ts);
 	if (rv == 0)
-		rv = on_stream_data(conn, s, fr->stream.offset, fr->stream.data, fr->stream.len, ts);
+		rv = on_stream_data(conn, s, fr->stream.offset, fr->stream.data, fr->stream.len,
+				    ts);
 	if (rv == 0 && s->recv_state == MPQ_RECV_OPEN)
 		update_rx_windows(conn, s, ts);
 	else if (rv == 0)
@@ -484,7 +491,8 @@ static int on_stop_sending(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	if (rv != 0 || !s)
 		return rv;
 	if (s->send_state == MPQ_SEND_NONE)
-		return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, fr->type, "STOP_SENDING on receive-only stream", ts);
+		return mpq_conn_fail(conn, MPQ_ERR_STREAM_STATE, fr->type,
+				     "STOP_SENDING on receive-only stream", ts);
 	if (conn->cb.stream_stop_sending &&
 	    conn->cb.stream_stop_sending(conn, s->id, fr->stop_sending.error_code,
 					 conn->cb.user_data))
@@ -582,7 +590,8 @@ static bool put(struct send_ctx *c, const mpq_frame *fr, const mpq_frame_rec *re
 
 static void write_conn_control(mpq_conn *conn, struct send_ctx *c)
 {
-	static const uint64_t max_streams_type[2] = {MPQ_FT_MAX_STREAMS_BIDI, MPQ_FT_MAX_STREAMS_UNI};
+	static const uint64_t max_streams_type[2] = {MPQ_FT_MAX_STREAMS_BIDI,
+						     MPQ_FT_MAX_STREAMS_UNI};
 	static const uint64_t blocked_type[2] = {MPQ_FT_STREAMS_BLOCKED_BIDI,
 						 MPQ_FT_STREAMS_BLOCKED_UNI};
 	if (conn->max_data_pending &&
@@ -595,13 +604,15 @@ static void write_conn_control(mpq_conn *conn, struct send_ctx *c)
 		conn->data_blocked_pending = false;
 	for (int k = 0; k < 2; k++) {
 		if (conn->max_streams_pending[k] &&
-		    put(c, &(mpq_frame){.type = max_streams_type[k],
-					.max_streams.max = conn->local_max_streams[k]},
+		    put(c,
+			&(mpq_frame){.type = max_streams_type[k],
+				     .max_streams.max = conn->local_max_streams[k]},
 			&(mpq_frame_rec){.kind = MPQ_REC_MAX_STREAMS, .id = (uint64_t)k}))
 			conn->max_streams_pending[k] = false;
 		if (conn->streams_blocked_pending[k] &&
-		    put(c, &(mpq_frame){.type = blocked_type[k],
-					.max_streams.max = conn->peer_max_streams[k]},
+		    put(c,
+			&(mpq_frame){.type = blocked_type[k],
+				     .max_streams.max = conn->peer_max_streams[k]},
 			&(mpq_frame_rec){.kind = MPQ_REC_BLOCKED}))
 			conn->streams_blocked_pending[k] = false;
 	}
@@ -698,8 +709,11 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	fr.stream.data = data;
 	fr.stream.len = n;
 	fr.stream.fin = fin;
-	mpq_frame_rec rec = {.kind = MPQ_REC_STREAM, .id = (uint64_t)s->id, .offset = lo,
-			     .len = (uint32_t)n, .fin = fin};
+	mpq_frame_rec rec = {.kind = MPQ_REC_STREAM,
+			     .id = (uint64_t)s->id,
+			     .offset = lo,
+			     .len = (uint32_t)n,
+			     .fin = fin};
 	if (!put(c, &fr, &rec))
 		return DATA_NO_ROOM;
 	if (n)
@@ -721,11 +735,13 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	return DATA_SENT;
 }
 
-size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
-			      size_t maxrecs, bool *ack_eliciting, uint64_t ts)
+size_t mpq_conn_write_streams(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
+			      bool *ack_eliciting, uint64_t ts)
 {
 	(void)ts;
-	struct send_ctx c = {.w = w, .recs = recs, .maxrecs = maxrecs,
+	struct send_ctx c = {.w = w,
+			     .recs = recs,
+			     .maxrecs = maxrecs,
 			     .ack_eliciting = ack_eliciting};
 	write_conn_control(conn, &c);
 	/* Visit each scheduled stream at most a few times per packet. */

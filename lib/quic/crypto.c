@@ -36,20 +36,26 @@ struct version_params {
 };
 
 static const struct version_params v1_params = {
-	.key = "quic key", .iv = "quic iv", .hp = "quic hp", .ku = "quic ku",
+	.key = "quic key",
+	.iv = "quic iv",
+	.hp = "quic hp",
+	.ku = "quic ku",
 	.salt = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
 		 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a},
-	.retry_key = {0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a,
-		      0x1d, 0x76, 0x6b, 0x54, 0xe3, 0x68, 0xc8, 0x4e},
+	.retry_key = {0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a, 0x1d, 0x76, 0x6b, 0x54, 0xe3,
+		      0x68, 0xc8, 0x4e},
 	.retry_nonce = {0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63, 0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb},
 };
 
 static const struct version_params v2_params = {
-	.key = "quicv2 key", .iv = "quicv2 iv", .hp = "quicv2 hp", .ku = "quicv2 ku",
+	.key = "quicv2 key",
+	.iv = "quicv2 iv",
+	.hp = "quicv2 hp",
+	.ku = "quicv2 ku",
 	.salt = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
 		 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
-	.retry_key = {0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2,
-		      0x60, 0xfb, 0xcb, 0xce, 0xad, 0x7c, 0xcc, 0x92},
+	.retry_key = {0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2, 0x60, 0xfb, 0xcb, 0xce, 0xad,
+		      0x7c, 0xcc, 0x92},
 	.retry_nonce = {0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a},
 };
 
@@ -72,10 +78,14 @@ static const struct version_params *version_of(uint32_t version)
 int mpq_crypto_cipher_from_tls(uint16_t suite)
 {
 	switch (suite) {
-	case 0x1301: return MPQ_CIPHER_AES_128_GCM;
-	case 0x1302: return MPQ_CIPHER_AES_256_GCM;
-	case 0x1303: return MPQ_CIPHER_CHACHA20_POLY1305;
-	default: return MPQ_ERR_INVALID_ARGUMENT;
+	case 0x1301:
+		return MPQ_CIPHER_AES_128_GCM;
+	case 0x1302:
+		return MPQ_CIPHER_AES_256_GCM;
+	case 0x1303:
+		return MPQ_CIPHER_CHACHA20_POLY1305;
+	default:
+		return MPQ_ERR_INVALID_ARGUMENT;
 	}
 }
 
@@ -188,8 +198,8 @@ static int keys_derive(mpq_crypto_keys *k, int cipher, uint32_t version, const u
 	return rv;
 }
 
-int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version,
-			 const uint8_t *secret, size_t secretlen)
+int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version, const uint8_t *secret,
+			 size_t secretlen)
 {
 	return keys_derive(k, cipher, version, secret, secretlen, NULL);
 }
@@ -249,8 +259,8 @@ static int initial_side(mpq_crypto_keys *k, uint32_t version, const uint8_t *ini
 	return rv;
 }
 
-int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid,
-			    mpq_crypto_keys *client, mpq_crypto_keys *server)
+int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_keys *client,
+			    mpq_crypto_keys *server)
 {
 	uint8_t initial[MPQ_INITIAL_SECRETLEN];
 	int rv = mpq_crypto_initial_secret(version, dcid, initial);
@@ -366,8 +376,8 @@ int mpq_crypto_hp_mask(mpq_crypto_keys *k, const uint8_t sample[MPQ_HP_SAMPLELEN
 	return 0;
 }
 
-int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry,
-			 size_t len, uint8_t tag[MPQ_AEAD_TAGLEN])
+int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry, size_t len,
+			 uint8_t tag[MPQ_AEAD_TAGLEN])
 {
 	const struct version_params *vp = version_of(version);
 	uint8_t odcidlen = odcid->len;
@@ -379,8 +389,8 @@ int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *
 	if (!ctx)
 		return MPQ_ERR_NOMEM;
 	/* AAD is the pseudo-packet ODCID Length ‖ ODCID ‖ Retry, fed in pieces. */
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key,
-				vp->retry_nonce) == 1 &&
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key, vp->retry_nonce) ==
+		     1 &&
 	     EVP_EncryptUpdate(ctx, NULL, &n, &odcidlen, 1) == 1 &&
 	     (!odcid->len || EVP_EncryptUpdate(ctx, NULL, &n, odcid->data, odcid->len) == 1) &&
 	     (!len || EVP_EncryptUpdate(ctx, NULL, &n, retry, (int)len) == 1) &&

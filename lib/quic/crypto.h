@@ -31,8 +31,8 @@ enum mpq_cipher {
 
 /* Keys of one direction at one epoch. */
 typedef struct mpq_crypto_keys {
-	int cipher;		/* enum mpq_cipher; 0 = not set */
-	uint32_t version;	/* MPQ_VERSION_1 or MPQ_VERSION_2: selects the labels */
+	int cipher;	  /* enum mpq_cipher; 0 = not set */
+	uint32_t version; /* MPQ_VERSION_1 or MPQ_VERSION_2: selects the labels */
 	uint8_t secret[MPQ_MAX_SECRETLEN];
 	size_t secretlen;
 	uint8_t key[32];
@@ -61,8 +61,8 @@ int mpq_crypto_hkdf_expand_label(int cipher, const uint8_t *secret, size_t secre
  * (free it first if it held keys); |secretlen| must be the suite's hash length.
  * On failure |k| is left zeroed.
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
-int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version,
-			 const uint8_t *secret, size_t secretlen);
+int mpq_crypto_keys_init(mpq_crypto_keys *k, int cipher, uint32_t version, const uint8_t *secret,
+			 size_t secretlen);
 
 /* Frees the contexts and wipes the key material. Safe on a zeroed struct. */
 void mpq_crypto_keys_free(mpq_crypto_keys *k);
@@ -78,8 +78,8 @@ int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
 			      uint8_t out[MPQ_INITIAL_SECRETLEN]);
 
 /* Initial keys (RFC 9001 §5.2, RFC 9369 §3.3.1) from the client's first DCID. */
-int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid,
-			    mpq_crypto_keys *client, mpq_crypto_keys *server);
+int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_keys *client,
+			    mpq_crypto_keys *server);
 
 /* nonce = iv XOR (path ID, 32 bits ‖ 0b00 ‖ pn, 62 bits). Path 0 gives the RFC 9001 nonce. */
 void mpq_crypto_nonce(const mpq_crypto_keys *k, uint32_t path_id, uint64_t pn,
@@ -111,7 +111,7 @@ int mpq_crypto_hp_mask(mpq_crypto_keys *k, const uint8_t sample[MPQ_HP_SAMPLELEN
 /* Retry integrity tag (RFC 9001 §5.8, RFC 9369 §3.3.3) over the pseudo-packet
  * ODCID length ‖ ODCID ‖ |retry| (the Retry packet without its tag).
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT (version), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
-int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry,
-			 size_t len, uint8_t tag[MPQ_AEAD_TAGLEN]);
+int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *retry, size_t len,
+			 uint8_t tag[MPQ_AEAD_TAGLEN]);
 
 #endif

@@ -25,13 +25,13 @@ typedef struct mpq_ecn_counts {
 
 /* The sending side of one path. Zeroed: testing, nothing sent. */
 typedef struct mpq_ecn_path {
-	int state;			/* enum mpq_ecn_state */
-	bool testing_started;		/* an ECT(0) packet left at testing_start */
+	int state;	      /* enum mpq_ecn_state */
+	bool testing_started; /* an ECT(0) packet left at testing_start */
 	uint64_t testing_start;
-	uint32_t testing_sent;		/* ECT(0) packets sent before validation */
-	uint32_t testing_lost;		/* of those, declared lost */
-	uint64_t sent_ect0;		/* ECT(0) packets sent, for the stats */
-	uint64_t ce_events;		/* CE count increases, for the stats */
+	uint32_t testing_sent; /* ECT(0) packets sent before validation */
+	uint32_t testing_lost; /* of those, declared lost */
+	uint64_t sent_ect0;    /* ECT(0) packets sent, for the stats */
+	uint64_t ce_events;    /* CE count increases, for the stats */
 } mpq_ecn_path;
 
 /* Counts a received packet's codepoint (the low two bits of |ecn|). */

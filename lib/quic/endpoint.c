@@ -53,7 +53,7 @@ struct mpq_endpoint {
 	uint64_t token_seq;
 	uint8_t *scratch; /* a copy of a new client's Initial, opened to check it */
 	size_t scratchcap;
-	mpq_mem_budget send_mem;	/* every connection's send buffers */
+	mpq_mem_budget send_mem; /* every connection's send buffers */
 };
 
 MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
@@ -84,7 +84,8 @@ static size_t cid_hash(const mpq_endpoint *ep, const mpq_cid *cid)
 
 static struct cid_slot *cid_lookup(const mpq_endpoint *ep, const mpq_cid *cid)
 {
-	for (size_t i = cid_hash(ep, cid), n = 0; n < ep->nslots; n++, i = (i + 1) & (ep->nslots - 1)) {
+	for (size_t i = cid_hash(ep, cid), n = 0; n < ep->nslots;
+	     n++, i = (i + 1) & (ep->nslots - 1)) {
 		struct cid_slot *s = &ep->slots[i];
 		if (!s->conn)
 			return NULL;
@@ -207,14 +208,13 @@ static uint8_t random_byte(mpq_endpoint *ep)
 	return b;
 }
 
-static void send_version_negotiation(mpq_endpoint *ep, const mpq_path *path,
-				     const mpq_pkt_hd *hd)
+static void send_version_negotiation(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd)
 {
 	struct stateless *s = queue_slot(ep, path);
 	if (!s)
 		return;
-	int n = mpq_pkt_encode_vn(s->data, sizeof(s->data), &hd->scid, &hd->dcid,
-				  ep->cfg.versions, ep->cfg.nversions, random_byte(ep));
+	int n = mpq_pkt_encode_vn(s->data, sizeof(s->data), &hd->scid, &hd->dcid, ep->cfg.versions,
+				  ep->cfg.nversions, random_byte(ep));
 	if (n > 0)
 		s->len = (size_t)n;
 	else
@@ -286,8 +286,8 @@ static size_t make_token(mpq_endpoint *ep, uint8_t kind, const mpq_addr *client,
 
 /* Returns the token's kind (TOKEN_RETRY with the original DCID, or TOKEN_NEW)
  * when it is ours, fresh and was given to this address; 0 otherwise. */
-static int check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok,
-		       size_t len, uint64_t ts, mpq_cid *odcid)
+static int check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *tok, size_t len,
+		       uint64_t ts, mpq_cid *odcid)
 {
 	uint8_t ad[19], plain[64];
 	if (len < 9 + 9 + MPQ_AEAD_TAGLEN || len > 9 + sizeof(plain) + MPQ_AEAD_TAGLEN ||
@@ -311,8 +311,7 @@ static int check_token(mpq_endpoint *ep, const mpq_addr *client, const uint8_t *
 	return tok[0];
 }
 
-static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd,
-		       uint64_t ts)
+static void send_retry(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_hd *hd, uint64_t ts)
 {
 	struct stateless *s = queue_slot(ep, path);
 	if (!s)
@@ -444,8 +443,9 @@ static int accept_initial(mpq_endpoint *ep, const mpq_path *path, const mpq_pkt_
 	if (len < MPQ_MIN_INITIAL_DATAGRAM || ep->nconns >= ep->cfg.max_conns)
 		return 0;
 	mpq_cid odcid;
-	int kind = hd->tokenlen ? check_token(ep, &path->remote, hd->token, hd->tokenlen, ts, &odcid)
-				: 0;
+	int kind = hd->tokenlen
+			   ? check_token(ep, &path->remote, hd->token, hd->tokenlen, ts, &odcid)
+			   : 0;
 	/* Past the threshold, only clients that prove their address get state:
 	 * Initials from addresses that never answer then cost a Retry each. */
 	if (!kind && (ep->cfg.retry || ep->half.n >= ep->cfg.retry_threshold)) {

@@ -11,8 +11,8 @@
 #include "quic/packet.h"
 
 #define LIM_VARINT MPQ_MAX_VARINT
-#define LIM_STREAMS (1ULL << 60)	/* RFC 9000 §19.11 */
-#define LIM_PATH_ID 0xffffffffULL	/* multipath draft-21: path IDs are 32 bits */
+#define LIM_STREAMS (1ULL << 60)  /* RFC 9000 §19.11 */
+#define LIM_PATH_ID 0xffffffffULL /* multipath draft-21: path IDs are 32 bits */
 /* A field this type does not carry (RETIRE_CONNECTION_ID's path ID):
  * decodes as 0, and must be 0 to encode. */
 #define NOT_SENT 0
@@ -31,10 +31,10 @@ enum shape {
 };
 
 /* Per-type variations of a shape. */
-#define F_NOT_ELICITING 0x01	/* RFC 9000 §13.2.1 */
-#define F_PATH_ID 0x02		/* the multipath variant: a Path ID comes first */
-#define F_ECN 0x04		/* ACK with ECN counts */
-#define F_FRAME_TYPE 0x08	/* transport CONNECTION_CLOSE carries a frame type */
+#define F_NOT_ELICITING 0x01 /* RFC 9000 §13.2.1 */
+#define F_PATH_ID 0x02	     /* the multipath variant: a Path ID comes first */
+#define F_ECN 0x04	     /* ACK with ECN counts */
+#define F_FRAME_TYPE 0x08    /* transport CONNECTION_CLOSE carries a frame type */
 
 /* A uint64_t field of mpq_frame and the largest value the wire allows. */
 struct field {
@@ -42,22 +42,38 @@ struct field {
 	uint64_t max;
 };
 
-#define FLD(member, lim) {offsetof(mpq_frame, member), lim}
+#define FLD(member, lim) \
+	{ \
+		offsetof(mpq_frame, member), lim \
+	}
 
 struct frame_desc {
 	uint64_t type;
-	const char *name;	/* qlog frame_type */
-	const char *pkts;	/* RFC 9000 Table 3 "Pkts": Initial, Handshake, 0-RTT, 1-RTT */
+	const char *name; /* qlog frame_type */
+	const char *pkts; /* RFC 9000 Table 3 "Pkts": Initial, Handshake, 0-RTT, 1-RTT */
 	uint8_t shape;
 	uint8_t flags;
-	uint8_t nfields;	/* SH_VARINTS */
+	uint8_t nfields; /* SH_VARINTS */
 	struct field f[3];
 };
 
-#define FRAME(type, name, pkts, shape, flags) {type, name, pkts, shape, flags, 0, {{0}}}
-#define VARINTS(type, name, pkts, ...)                                                  \
-	{type, name, pkts, SH_VARINTS, 0,                                                \
-	 sizeof((struct field[]){__VA_ARGS__}) / sizeof(struct field), {__VA_ARGS__}}
+#define FRAME(type, name, pkts, shape, flags) \
+	{ \
+		type, name, pkts, shape, flags, 0, \
+		{ \
+			{ \
+				0 \
+			} \
+		} \
+	}
+#define VARINTS(type, name, pkts, ...) \
+	{ \
+		type, name, pkts, SH_VARINTS, 0, \
+			sizeof((struct field[]){__VA_ARGS__}) / sizeof(struct field), \
+		{ \
+			__VA_ARGS__ \
+		} \
+	}
 
 /* RFC 9000 §19, indexed by type (all of 0x00..0x1e are defined). */
 static const struct frame_desc rfc_frames[] = {
@@ -99,9 +115,10 @@ static const struct frame_desc rfc_frames[] = {
 /* draft-ietf-quic-multipath-21 "New Frames": 1-RTT only. */
 static const struct frame_desc mp_frames[] = {
 	FRAME(MPQ_FT_PATH_ACK, "path_ack", "___1", SH_ACK, F_NOT_ELICITING | F_PATH_ID),
-	FRAME(MPQ_FT_PATH_ACK_ECN, "path_ack", "___1", SH_ACK, F_NOT_ELICITING | F_PATH_ID | F_ECN),
-	VARINTS(MPQ_FT_PATH_ABANDON, "path_abandon", "___1", FLD(path_abandon.path_id, LIM_PATH_ID),
-		FLD(path_abandon.error_code, LIM_VARINT)),
+	FRAME(MPQ_FT_PATH_ACK_ECN, "path_ack", "___1", SH_ACK,
+	      F_NOT_ELICITING | F_PATH_ID | F_ECN),
+	VARINTS(MPQ_FT_PATH_ABANDON, "path_abandon", "___1",
+		FLD(path_abandon.path_id, LIM_PATH_ID), FLD(path_abandon.error_code, LIM_VARINT)),
 	VARINTS(MPQ_FT_PATH_STATUS_BACKUP, "path_status_backup", "___1",
 		FLD(path_status.path_id, LIM_PATH_ID), FLD(path_status.seq, LIM_VARINT)),
 	VARINTS(MPQ_FT_PATH_STATUS_AVAILABLE, "path_status_available", "___1",
@@ -146,9 +163,12 @@ static const struct frame_desc *find_desc(uint64_t type)
 static size_t add_address_len(uint8_t ip_version)
 {
 	switch (ip_version) {
-	case MPQ_ADD_ADDRESS_IPV4: return 4;
-	case MPQ_ADD_ADDRESS_IPV6: return 16;
-	default: return 0;
+	case MPQ_ADD_ADDRESS_IPV4:
+		return 4;
+	case MPQ_ADD_ADDRESS_IPV6:
+		return 16;
+	default:
+		return 0;
 	}
 }
 
@@ -598,8 +618,7 @@ static bool eq_new_cid(const mpq_frame *a, const mpq_frame *b, const struct fram
 	       memcmp(a->new_cid.reset_token, b->new_cid.reset_token, 16) == 0;
 }
 
-static bool eq_path_challenge(const mpq_frame *a, const mpq_frame *b,
-			      const struct frame_desc *d)
+static bool eq_path_challenge(const mpq_frame *a, const mpq_frame *b, const struct frame_desc *d)
 {
 	return memcmp(a->path_challenge.data, b->path_challenge.data, 8) == 0;
 }
@@ -714,11 +733,20 @@ bool mpq_frame_allowed_in(uint64_t type, int pkt_type)
 	const struct frame_desc *d = find_desc(type);
 	int col;
 	switch (pkt_type) {
-	case MPQ_PKT_INITIAL: col = 0; break;
-	case MPQ_PKT_HANDSHAKE: col = 1; break;
-	case MPQ_PKT_0RTT: col = 2; break;
-	case MPQ_PKT_1RTT: col = 3; break;
-	default: return false;
+	case MPQ_PKT_INITIAL:
+		col = 0;
+		break;
+	case MPQ_PKT_HANDSHAKE:
+		col = 1;
+		break;
+	case MPQ_PKT_0RTT:
+		col = 2;
+		break;
+	case MPQ_PKT_1RTT:
+		col = 3;
+		break;
+	default:
+		return false;
 	}
 	return d && d->pkts[col] != '_';
 }

@@ -73,8 +73,8 @@ typedef struct mpq_ack_range {
 
 /* ACK, ACK_ECN, PATH_ACK, PATH_ACK_ECN. ranges[0] is the highest; descending. */
 typedef struct mpq_frame_ack {
-	uint64_t path_id;	/* PATH_ACK only; 0 for ACK */
-	uint64_t ack_delay;	/* raw, before ack_delay_exponent */
+	uint64_t path_id;   /* PATH_ACK only; 0 for ACK */
+	uint64_t ack_delay; /* raw, before ack_delay_exponent */
 	size_t nranges;
 	mpq_ack_range ranges[MPQ_MAX_ACK_RANGES];
 	bool ecn;

@@ -94,8 +94,9 @@ int mpq_handshake_init(mpq_conn *conn, mpq_tls_ctx *tls_ctx)
 		.recv_tparams = on_recv_tparams,
 		.user_data = conn,
 	};
-	int rv = mpq_tls_new(&conn->tls, tls_ctx, conn->is_server ? NULL : conn->settings.server_name,
-			     tp, (size_t)n, &cb);
+	int rv = mpq_tls_new(&conn->tls, tls_ctx,
+			     conn->is_server ? NULL : conn->settings.server_name, tp, (size_t)n,
+			     &cb);
 	if (rv != 0)
 		return rv;
 	return conn->is_server ? 0 : mpq_tls_start(conn->tls);
@@ -140,9 +141,10 @@ static int feed_tls(mpq_conn *conn, int level, uint64_t ts)
 		mpq_rob_consume(rob, n);
 		if (rv == MPQ_ERR_CRYPTO) {
 			char reason[128];
-			snprintf(reason, sizeof(reason), "TLS alert %u: %s", mpq_tls_alert(conn->tls),
-				 mpq_tls_error_string(conn->tls));
-			mpq_conn_close_transport(conn, MPQ_TE_CRYPTO_ERROR + mpq_tls_alert(conn->tls),
+			snprintf(reason, sizeof(reason), "TLS alert %u: %s",
+				 mpq_tls_alert(conn->tls), mpq_tls_error_string(conn->tls));
+			mpq_conn_close_transport(conn,
+						 MPQ_TE_CRYPTO_ERROR + mpq_tls_alert(conn->tls),
 						 MPQ_FT_CRYPTO, reason, ts);
 			return rv;
 		}

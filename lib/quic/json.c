@@ -156,15 +156,15 @@ static size_t utf8_seq(const uint8_t *s, size_t left)
 	else if (c >= 0xf0 && c <= 0xf4)
 		n = 4;
 	else
-		return 0;	/* continuation byte, overlong lead or beyond U+10FFFF */
+		return 0; /* continuation byte, overlong lead or beyond U+10FFFF */
 	if (c == 0xe0)
-		lo = 0xa0;	/* overlong */
+		lo = 0xa0; /* overlong */
 	else if (c == 0xed)
-		hi = 0x9f;	/* surrogates */
+		hi = 0x9f; /* surrogates */
 	else if (c == 0xf0)
-		lo = 0x90;	/* overlong */
+		lo = 0x90; /* overlong */
 	else if (c == 0xf4)
-		hi = 0x8f;	/* above U+10FFFF */
+		hi = 0x8f; /* above U+10FFFF */
 	if (left < n || s[1] < lo || s[1] > hi)
 		return 0;
 	for (size_t i = 2; i < n; i++)
@@ -220,20 +220,34 @@ static void put_string(mpq_json *j, const uint8_t *s, size_t len)
 		}
 		i++;
 		switch (c) {
-		case '"': put(j, "\\\"", 2); continue;
-		case '\\': put(j, "\\\\", 2); continue;
-		case '\n': put(j, "\\n", 2); continue;
-		case '\r': put(j, "\\r", 2); continue;
-		case '\t': put(j, "\\t", 2); continue;
-		case '\b': put(j, "\\b", 2); continue;
-		case '\f': put(j, "\\f", 2); continue;
+		case '"':
+			put(j, "\\\"", 2);
+			continue;
+		case '\\':
+			put(j, "\\\\", 2);
+			continue;
+		case '\n':
+			put(j, "\\n", 2);
+			continue;
+		case '\r':
+			put(j, "\\r", 2);
+			continue;
+		case '\t':
+			put(j, "\\t", 2);
+			continue;
+		case '\b':
+			put(j, "\\b", 2);
+			continue;
+		case '\f':
+			put(j, "\\f", 2);
+			continue;
 		}
 		n = c >= 0x80 ? utf8_seq(s + i - 1, len - i + 1) : 0;
 		if (n) {
 			put(j, s + i - 1, n);
 			i += n - 1;
 		} else {
-			put_u00(j, c);	/* control, DEL or a byte outside valid UTF-8 */
+			put_u00(j, c); /* control, DEL or a byte outside valid UTF-8 */
 		}
 	}
 	put_char(j, '"');

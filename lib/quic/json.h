@@ -36,8 +36,8 @@ typedef struct mpq_json {
 	void *user_data;
 	int err;
 	unsigned depth;
-	uint64_t has_member;	/* bit d: the container at depth d has a member */
-	bool after_key;		/* the next value belongs to a key just written */
+	uint64_t has_member; /* bit d: the container at depth d has a member */
+	bool after_key;	     /* the next value belongs to a key just written */
 } mpq_json;
 
 /* |cap| must be at least MPQ_JSON_MIN_BUF. Returns 0 or MPQ_ERR_INVALID_ARGUMENT. */

@@ -80,10 +80,11 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path
 		if (rv != 0)
 			return rv;
 		kp->updates++;
-		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
-				  ts);
+		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false,
+				  MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE, ts);
 	}
-	mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, false, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE, ts);
+	mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, false, false, MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
+			  ts);
 	mpq_conn_log(conn, 2, "key phase %d", kp->rx_phase);
 	return 0;
 }
@@ -120,8 +121,8 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn)
 	int rv = update_tx(conn);
 	if (rv == 0) {
 		conn->kp.updates++;
-		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false, MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE,
-				  conn->now);
+		mpq_conn_qlog_key(conn, MPQ_LEVEL_APP, true, false,
+				  MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE, conn->now);
 	}
 	return rv;
 }

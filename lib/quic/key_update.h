@@ -25,8 +25,8 @@ struct mpq_conn;
 struct mpq_pkt_hd;
 
 typedef struct mpq_key_phase {
-	bool tx_phase;			/* key phase bit we send */
-	bool rx_phase;			/* key phase bit of the current receive keys */
+	bool tx_phase; /* key phase bit we send */
+	bool rx_phase; /* key phase bit of the current receive keys */
 	/* Per path ID: the first packet sent in the current tx phase (valid
 	 * where tx_started has the path's bit), the lowest received in the
 	 * current rx phase (UINT64_MAX: none yet, so the previous phase's keys
@@ -34,12 +34,12 @@ typedef struct mpq_key_phase {
 	uint64_t tx_phase_first_pn[MPQ_MAX_PATHS];
 	uint64_t rx_phase_first_pn[MPQ_MAX_PATHS];
 	uint32_t tx_started;
-	mpq_crypto_keys rx_next;	/* the next phase's receive keys, made when needed */
-	mpq_crypto_keys rx_prev;	/* the previous phase's, for reordered packets */
-	uint64_t open_failures;		/* packets that failed authentication, all keys */
-	bool phase_acked;		/* a packet of the current tx phase was acknowledged */
+	mpq_crypto_keys rx_next; /* the next phase's receive keys, made when needed */
+	mpq_crypto_keys rx_prev; /* the previous phase's, for reordered packets */
+	uint64_t open_failures;	 /* packets that failed authentication, all keys */
+	bool phase_acked;	 /* a packet of the current tx phase was acknowledged */
 	uint64_t phase_acked_at;
-	uint64_t updates;		/* key updates done, both directions counted once */
+	uint64_t updates; /* key updates done, both directions counted once */
 } mpq_key_phase;
 
 void mpq_key_phase_free(mpq_key_phase *kp);
@@ -54,8 +54,8 @@ mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_
  * (|next|) the peer moved on, so the receive keys switch and, when the peer
  * started the update, ours too; with the current keys it may move back where
  * the path's current phase starts. */
-int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
-			     uint32_t path_id, bool next, uint64_t ts);
+int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd, uint32_t path_id,
+			     bool next, uint64_t ts);
 
 /* The largest 1-RTT packet acknowledged on path |path_id| is |pn|, at |ts|. */
 void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
@@ -71,7 +71,7 @@ bool mpq_key_update_tx_exhausted(const struct mpq_conn *conn);
 /* A packet at |level| failed authentication under |keys|. Returns 0, or
  * MPQ_ERR_AEAD_LIMIT once the connection saw more such packets than the
  * integrity limit allows (it is then closing with AEAD_LIMIT_REACHED). */
-int mpq_key_update_on_open_failed(struct mpq_conn *conn, int level,
-				  const mpq_crypto_keys *keys, uint64_t ts);
+int mpq_key_update_on_open_failed(struct mpq_conn *conn, int level, const mpq_crypto_keys *keys,
+				  uint64_t ts);
 
 #endif

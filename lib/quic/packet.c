@@ -162,8 +162,7 @@ static int decode_long(mpq_pkt_hd *hd, mpq_reader *r, const uint8_t *data)
 	return decode_long_rest(hd, r, data);
 }
 
-static int decode_short(mpq_pkt_hd *hd, mpq_reader *r, const uint8_t *data,
-			size_t short_dcidlen)
+static int decode_short(mpq_pkt_hd *hd, mpq_reader *r, const uint8_t *data, size_t short_dcidlen)
 {
 	const uint8_t *p;
 

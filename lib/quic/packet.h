@@ -28,19 +28,19 @@ enum mpq_pkt_type {
 };
 
 typedef struct mpq_pkt_hd {
-	int type;		/* enum mpq_pkt_type */
-	uint8_t first;		/* first byte; unprotected after mpq_pkt_remove_hp */
-	uint32_t version;	/* long headers; 0 for 1-RTT */
+	int type;	  /* enum mpq_pkt_type */
+	uint8_t first;	  /* first byte; unprotected after mpq_pkt_remove_hp */
+	uint32_t version; /* long headers; 0 for 1-RTT */
 	mpq_cid dcid;
-	mpq_cid scid;		/* long headers */
-	const uint8_t *token;	/* Initial and Retry: points into the datagram */
+	mpq_cid scid;	      /* long headers */
+	const uint8_t *token; /* Initial and Retry: points into the datagram */
 	size_t tokenlen;
-	size_t len;		/* long header Length field: pn + payload + tag */
-	size_t pn_offset;	/* where the packet number starts */
-	size_t pktlen;		/* this packet's bytes in the datagram (coalescing) */
-	uint64_t pn;		/* full packet number (after mpq_pkt_remove_hp) */
-	size_t pn_len;		/* 1..4 */
-	bool key_phase;		/* 1-RTT */
+	size_t len;	  /* long header Length field: pn + payload + tag */
+	size_t pn_offset; /* where the packet number starts */
+	size_t pktlen;	  /* this packet's bytes in the datagram (coalescing) */
+	uint64_t pn;	  /* full packet number (after mpq_pkt_remove_hp) */
+	size_t pn_len;	  /* 1..4 */
+	bool key_phase;	  /* 1-RTT */
 } mpq_pkt_hd;
 
 /* Bytes needed to encode |pn| given the largest acknowledged (-1: none), RFC 9000 A.2. */

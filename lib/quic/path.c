@@ -4,8 +4,8 @@
 #include "quic/path.h"
 #include "quic/tls.h"
 
-int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple,
-		       const mpq_settings *s, const struct mpq_cc_ops *cc, uint64_t ts)
+int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple, const mpq_settings *s,
+		       const struct mpq_cc_ops *cc, uint64_t ts)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = id;

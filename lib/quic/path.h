@@ -21,40 +21,40 @@
 
 enum mpq_path_state {
 	MPQ_PATH_UNUSED = 0,
-	MPQ_PATH_VALIDATING,	/* opened, PATH_CHALLENGE not yet answered */
+	MPQ_PATH_VALIDATING, /* opened, PATH_CHALLENGE not yet answered */
 	MPQ_PATH_ACTIVE,
-	MPQ_PATH_ABANDONED,	/* PATH_ABANDON sent or received: kept 3 PTO for late packets */
-	MPQ_PATH_FAILED,	/* validation or delivery failed */
+	MPQ_PATH_ABANDONED, /* PATH_ABANDON sent or received: kept 3 PTO for late packets */
+	MPQ_PATH_FAILED,    /* validation or delivery failed */
 };
 
 typedef struct mpq_conn_path {
 	uint32_t id;
 	int state;
-	bool backup;			/* PATH_STATUS_BACKUP in force */
+	bool backup; /* PATH_STATUS_BACKUP in force */
 	mpq_path tuple;
 
-	mpq_pktns ns;			/* 1-RTT packet number space */
+	mpq_pktns ns; /* 1-RTT packet number space */
 	mpq_rtt rtt;
 	mpq_cc_any cc;
 	uint64_t first_rtt_sample_time;
 	mpq_pacer pacer;
 	uint32_t pto_count;
-	mpq_ecn_path ecn;		/* our marks on this path (Initial and Handshake: path 0) */
-	int ecn_logged;			/* the ECN state qlog last showed */
+	mpq_ecn_path ecn; /* our marks on this path (Initial and Handshake: path 0) */
+	int ecn_logged;	  /* the ECN state qlog last showed */
 	size_t bytes_in_flight;
-	uint64_t next_send_time;	/* the pacer holds the next packet until then; 0 = none */
-	uint8_t probe;			/* ack-eliciting packets a PTO asks for on this path */
+	uint64_t next_send_time; /* the pacer holds the next packet until then; 0 = none */
+	uint8_t probe;		 /* ack-eliciting packets a PTO asks for on this path */
 
 	/* Multipath life cycle (conn_mpath.c). */
-	bool abandon_pending;		/* PATH_ABANDON to (re)send */
+	bool abandon_pending; /* PATH_ABANDON to (re)send */
 	bool abandon_sent;
 	uint64_t abandon_code;
-	uint64_t abandon_deadline;	/* state released 3 PTO after abandoning */
-	bool released;			/* packet number space freed; the ID stays used */
-	uint64_t pinged_silent_rx;	/* last_rx_time + 1 when PINGed for silence; 0: never */
-	bool status_pending;		/* PATH_STATUS_* to (re)send */
+	uint64_t abandon_deadline; /* state released 3 PTO after abandoning */
+	bool released;		   /* packet number space freed; the ID stays used */
+	uint64_t pinged_silent_rx; /* last_rx_time + 1 when PINGed for silence; 0: never */
+	bool status_pending;	   /* PATH_STATUS_* to (re)send */
 	uint64_t status_seq_tx;
-	uint64_t status_seq_rx;	/* highest PATH_STATUS sequence seen + 1 */
+	uint64_t status_seq_rx; /* highest PATH_STATUS sequence seen + 1 */
 
 	/* Address validation (RFC 9000 §8): the 3x limit until proven. */
 	bool validated;
@@ -73,7 +73,7 @@ typedef struct mpq_conn_path {
 	bool response_pending;
 	mpq_path response_tuple;
 
-	uint64_t last_rx_time;		/* when a packet last arrived on this path */
+	uint64_t last_rx_time; /* when a packet last arrived on this path */
 
 	/* Counters for the API, --json and qlog. */
 	uint64_t bytes_sent, bytes_received;
@@ -82,8 +82,8 @@ typedef struct mpq_conn_path {
 
 /* A path of |id| on |tuple|, active, with fresh recovery state. Returns 0,
  * MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
-int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple,
-		       const mpq_settings *s, const struct mpq_cc_ops *cc, uint64_t ts);
+int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple, const mpq_settings *s,
+		       const struct mpq_cc_ops *cc, uint64_t ts);
 void mpq_conn_path_free(mpq_conn_path *p);
 
 #endif

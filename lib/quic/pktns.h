@@ -27,29 +27,29 @@ typedef struct mpq_crypto_tx {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
-	mpq_ranges unsent;	/* offsets to (re)send */
+	mpq_ranges unsent; /* offsets to (re)send */
 } mpq_crypto_tx;
 
 typedef struct mpq_pktns {
-	int level;			/* enum mpq_level */
+	int level; /* enum mpq_level */
 	mpq_crypto_keys rx;
 	mpq_crypto_keys tx;
-	bool discarded;			/* keys dropped: nothing sent or received here */
+	bool discarded; /* keys dropped: nothing sent or received here */
 
 	uint64_t next_pn;
-	int64_t largest_acked;		/* largest of our packets the peer acked, -1 */
-	int64_t largest_rx;		/* largest packet number received, -1 */
+	int64_t largest_acked; /* largest of our packets the peer acked, -1 */
+	int64_t largest_rx;    /* largest packet number received, -1 */
 	uint64_t largest_rx_time;
-	mpq_ranges rx_pns;		/* received packet numbers to acknowledge */
-	mpq_pn_dedup rx_seen;		/* packet numbers already processed */
-	bool ack_needed;		/* send an ACK now */
-	uint32_t eliciting_since_ack;	/* ack-eliciting packets not yet acknowledged */
-	uint64_t ack_deadline;		/* delayed ACK timer (1-RTT), 0 = none */
-	mpq_ecn_counts ecn_rx;		/* received packets by codepoint, for ACK_ECN */
-	mpq_ecn_counts ecn_peer;	/* the peer's counts for ours, last checked */
+	mpq_ranges rx_pns;	      /* received packet numbers to acknowledge */
+	mpq_pn_dedup rx_seen;	      /* packet numbers already processed */
+	bool ack_needed;	      /* send an ACK now */
+	uint32_t eliciting_since_ack; /* ack-eliciting packets not yet acknowledged */
+	uint64_t ack_deadline;	      /* delayed ACK timer (1-RTT), 0 = none */
+	mpq_ecn_counts ecn_rx;	      /* received packets by codepoint, for ACK_ECN */
+	mpq_ecn_counts ecn_peer;      /* the peer's counts for ours, last checked */
 
 	mpq_sent sent;
-	uint64_t loss_time;		/* time-threshold loss deadline, 0 = none */
+	uint64_t loss_time; /* time-threshold loss deadline, 0 = none */
 	uint64_t last_ack_eliciting_time;
 	size_t ack_eliciting_in_flight;
 

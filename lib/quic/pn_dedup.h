@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MPQ_PN_DEDUP_WINDOW 1024	/* bits; a multiple of 64 */
+#define MPQ_PN_DEDUP_WINDOW 1024 /* bits; a multiple of 64 */
 
 typedef struct mpq_pn_dedup {
-	uint64_t next;		/* one past the highest number seen; 0: none yet */
+	uint64_t next; /* one past the highest number seen; 0: none yet */
 	/* Bit pn % WINDOW tells whether pn was seen, for pn in [next - WINDOW, next). */
 	uint64_t seen[MPQ_PN_DEDUP_WINDOW / 64];
 } mpq_pn_dedup;

@@ -14,15 +14,15 @@
 #include "quic/qlog_frame.h"
 
 #define QLOG_BUF 16384
-#define DEFAULT_ACK_DELAY_EXPONENT 3	/* RFC 9000 §18.2 */
+#define DEFAULT_ACK_DELAY_EXPONENT 3 /* RFC 9000 §18.2 */
 #define MAX_ACK_DELAY_EXPONENT 20
 
 struct mpq_qlog {
 	mpq_qlog_sink sink;
 	mpq_json j;
 	uint64_t ref_ts;
-	uint8_t ack_delay_exp_local;	/* ACK frames we send */
-	uint8_t ack_delay_exp_remote;	/* ACK frames we receive */
+	uint8_t ack_delay_exp_local;  /* ACK frames we send */
+	uint8_t ack_delay_exp_remote; /* ACK frames we receive */
 	char buf[QLOG_BUF];
 };
 
@@ -274,13 +274,20 @@ static void kv_initiator(mpq_json *j, enum mpq_qlog_initiator initiator)
 static const char *packet_type_name(int type)
 {
 	switch (type) {
-	case MPQ_PKT_INITIAL: return "initial";
-	case MPQ_PKT_0RTT: return "0RTT";
-	case MPQ_PKT_HANDSHAKE: return "handshake";
-	case MPQ_PKT_RETRY: return "retry";
-	case MPQ_PKT_1RTT: return "1RTT";
-	case MPQ_PKT_VERSION_NEGOTIATION: return "version_negotiation";
-	default: return "unknown";
+	case MPQ_PKT_INITIAL:
+		return "initial";
+	case MPQ_PKT_0RTT:
+		return "0RTT";
+	case MPQ_PKT_HANDSHAKE:
+		return "handshake";
+	case MPQ_PKT_RETRY:
+		return "retry";
+	case MPQ_PKT_1RTT:
+		return "1RTT";
+	case MPQ_PKT_VERSION_NEGOTIATION:
+		return "version_negotiation";
+	default:
+		return "unknown";
 	}
 }
 
@@ -309,8 +316,9 @@ void mpq_qlog_hdr_from_pkt(mpq_qlog_hdr *h, const mpq_pkt_hd *hd)
 	h->size = hd->pktlen;
 	h->key_phase_bit = hd->type == MPQ_PKT_1RTT ? hd->key_phase : -1;
 	if (lng && type_has_pn(hd->type))
-		h->length = hd->len ? hd->len
-			    : hd->pktlen > hd->pn_offset ? hd->pktlen - hd->pn_offset : 0;
+		h->length = hd->len			 ? hd->len
+			    : hd->pktlen > hd->pn_offset ? hd->pktlen - hd->pn_offset
+							 : 0;
 }
 
 /* "header" (PacketHeader) and "raw" of a packet event. */

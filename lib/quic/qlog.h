@@ -88,13 +88,13 @@ int mpq_qlog_close(mpq_qlog *q);
 
 /* One half of a 4-tuple (qlog TupleEndpointInfo). */
 typedef struct mpq_qlog_endpoint {
-	const char *ip;		/* text form, "192.0.2.1" or "2001:db8::1"; NULL: not logged */
-	uint16_t port;		/* logged with ip */
-	const mpq_cid *cids;	/* connection IDs towards this endpoint; may be NULL */
+	const char *ip;	     /* text form, "192.0.2.1" or "2001:db8::1"; NULL: not logged */
+	uint16_t port;	     /* logged with ip */
+	const mpq_cid *cids; /* connection IDs towards this endpoint; may be NULL */
 	size_t ncids;
 } mpq_qlog_endpoint;
 
-#define MPQ_QLOG_ADDRSTRLEN 46	/* INET6_ADDRSTRLEN */
+#define MPQ_QLOG_ADDRSTRLEN 46 /* INET6_ADDRSTRLEN */
 
 /* Sets |ep|'s ip and port from |sa| (AF_INET or AF_INET6); the text goes into
  * |buf| (at least MPQ_QLOG_ADDRSTRLEN bytes), which must outlive |ep|'s use.
@@ -104,14 +104,14 @@ int mpq_qlog_endpoint_addr(mpq_qlog_endpoint *ep, char *buf, size_t buflen,
 
 /* The header of one packet (qlog PacketHeader) plus its size on the wire. */
 typedef struct mpq_qlog_hdr {
-	int type;		/* enum mpq_pkt_type; 0: "unknown" */
-	uint64_t pn;		/* initial, 0RTT, handshake and 1RTT only */
-	uint32_t version;	/* long headers */
-	const mpq_cid *dcid;	/* NULL: not logged */
-	const mpq_cid *scid;	/* long headers; NULL: not logged */
-	size_t length;		/* long header Length field (pn + payload + tag); 0: not logged */
-	size_t size;		/* the whole packet, logged as raw.length; 0: not logged */
-	int key_phase_bit;	/* 1RTT: 0 or 1; -1: not logged */
+	int type;	     /* enum mpq_pkt_type; 0: "unknown" */
+	uint64_t pn;	     /* initial, 0RTT, handshake and 1RTT only */
+	uint32_t version;    /* long headers */
+	const mpq_cid *dcid; /* NULL: not logged */
+	const mpq_cid *scid; /* long headers; NULL: not logged */
+	size_t length;	     /* long header Length field (pn + payload + tag); 0: not logged */
+	size_t size;	     /* the whole packet, logged as raw.length; 0: not logged */
+	int key_phase_bit;   /* 1RTT: 0 or 1; -1: not logged */
 } mpq_qlog_hdr;
 
 /* Fills |h| from a sent or received header: type, pn, version, cids,
@@ -174,16 +174,16 @@ int mpq_qlog_packet_dropped(mpq_qlog *q, uint64_t ts, const mpq_qlog_hdr *hdr, i
 #define MPQ_QLOG_UNSET UINT64_MAX
 
 typedef struct mpq_qlog_metrics {
-	uint64_t min_rtt;		/* ns, logged in ms */
-	uint64_t smoothed_rtt;		/* ns */
-	uint64_t latest_rtt;		/* ns */
-	uint64_t rtt_variance;		/* ns */
+	uint64_t min_rtt;      /* ns, logged in ms */
+	uint64_t smoothed_rtt; /* ns */
+	uint64_t latest_rtt;   /* ns */
+	uint64_t rtt_variance; /* ns */
 	uint64_t pto_count;
-	uint64_t congestion_window;	/* bytes */
-	uint64_t bytes_in_flight;	/* bytes */
-	uint64_t ssthresh;		/* bytes */
+	uint64_t congestion_window; /* bytes */
+	uint64_t bytes_in_flight;   /* bytes */
+	uint64_t ssthresh;	    /* bytes */
 	uint64_t packets_in_flight;
-	uint64_t pacing_rate;		/* bits per second */
+	uint64_t pacing_rate; /* bits per second */
 } mpq_qlog_metrics;
 
 /* Sets every field of |m| to MPQ_QLOG_UNSET. */
@@ -195,7 +195,7 @@ int mpq_qlog_recovery_metrics_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
 
 /* RFC 9002 NewReno states (quic-events §congestion_state_updated). */
 enum mpq_qlog_cc_state {
-	MPQ_QLOG_CC_NONE = 0,		/* as |old|: left out */
+	MPQ_QLOG_CC_NONE = 0, /* as |old|: left out */
 	MPQ_QLOG_CC_SLOW_START,
 	MPQ_QLOG_CC_CONGESTION_AVOIDANCE,
 	MPQ_QLOG_CC_APPLICATION_LIMITED,
@@ -229,7 +229,7 @@ enum mpq_qlog_key_type {
 };
 
 enum mpq_qlog_key_trigger {
-	MPQ_QLOG_KEY_TRIGGER_NONE = 0,	/* left out */
+	MPQ_QLOG_KEY_TRIGGER_NONE = 0, /* left out */
 	MPQ_QLOG_KEY_TRIGGER_TLS,
 	MPQ_QLOG_KEY_TRIGGER_REMOTE_UPDATE,
 	MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE,
@@ -245,7 +245,7 @@ int mpq_qlog_key_discarded(mpq_qlog *q, uint64_t ts, enum mpq_qlog_key_type key_
 
 /* Error space of a close. */
 enum mpq_qlog_error_space {
-	MPQ_QLOG_ERROR_NONE = 0,	/* no error code (idle timeout, stateless reset) */
+	MPQ_QLOG_ERROR_NONE = 0, /* no error code (idle timeout, stateless reset) */
 	MPQ_QLOG_ERROR_TRANSPORT,
 	MPQ_QLOG_ERROR_APPLICATION,
 };

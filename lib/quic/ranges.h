@@ -21,10 +21,10 @@ typedef struct mpq_range {
 } mpq_range;
 
 typedef struct mpq_ranges {
-	mpq_range *v;	/* ascending; neighbours neither overlap nor touch */
+	mpq_range *v; /* ascending; neighbours neither overlap nor touch */
 	size_t n;
-	size_t cap;	/* allocated */
-	size_t max;	/* the most it may hold */
+	size_t cap; /* allocated */
+	size_t max; /* the most it may hold */
 } mpq_ranges;
 
 /* A set of at most |cap| intervals. Returns 0, MPQ_ERR_INVALID_ARGUMENT (cap

@@ -70,8 +70,8 @@ void mpq_recovery_requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 
 /* What one round of loss detection found, for the congestion controller. */
 struct lost_batch {
-	uint64_t first_sent;	/* earliest send time of a lost in-flight packet */
-	uint64_t last_sent;	/* latest */
+	uint64_t first_sent; /* earliest send time of a lost in-flight packet */
+	uint64_t last_sent;  /* latest */
 	bool any;
 };
 
@@ -182,7 +182,8 @@ static bool on_ack_ecn(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 {
 	mpq_ecn_counts counts = {.ect0 = ack->ect0, .ect1 = ack->ect1, .ce = ack->ce};
 	bool ce = mpq_ecn_on_ack(&path->ecn, &ns->ecn_peer, ack->ecn ? &counts : NULL, newly_ect0,
-				 advanced) && sent;
+				 advanced) &&
+		  sent;
 	if (ce)
 		mpq_cc_on_congestion_event(&path->cc.cc, sent, ts);
 	mpq_conn_qlog_ecn(conn, path, ts);
@@ -252,7 +253,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 			       conn->handshake_confirmed, conn->peer_tp.max_ack_delay * MPQ_MS);
 	}
 	if (bytes_acked) {
-		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt, ts);
+		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt,
+					ts);
 		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);
 	}
 	bool ce = on_ack_ecn(conn, path, ns, ack, newly_ect0, advanced,
@@ -320,7 +322,7 @@ static uint64_t pto_time(const mpq_conn *conn, struct space *which)
 		mpq_conn *c = (mpq_conn *)conn;
 		mpq_conn_path *p0 = mpq_conn_path0(c);
 		int l = mpq_pktns_can_send(&c->hs_ns[MPQ_LEVEL_HANDSHAKE]) ? MPQ_LEVEL_HANDSHAKE
-									  : MPQ_LEVEL_INITIAL;
+									   : MPQ_LEVEL_INITIAL;
 		uint64_t since = c->hs_ns[l].last_ack_eliciting_time;
 		if (since == 0)
 			since = conn->created;

@@ -25,10 +25,10 @@
 
 typedef struct mpq_rob {
 	uint8_t *ring;
-	size_t size;		/* of the ring now */
-	size_t max;		/* max_buffered */
-	uint64_t read_offset;	/* everything below has been consumed */
-	mpq_ranges have;	/* offsets present, all >= read_offset */
+	size_t size;	      /* of the ring now */
+	size_t max;	      /* max_buffered */
+	uint64_t read_offset; /* everything below has been consumed */
+	mpq_ranges have;      /* offsets present, all >= read_offset */
 } mpq_rob;
 
 /* Returns 0, MPQ_ERR_INVALID_ARGUMENT (max_buffered 0) or MPQ_ERR_NOMEM. */

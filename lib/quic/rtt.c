@@ -29,7 +29,8 @@ void mpq_rtt_update(mpq_rtt *rtt, uint64_t latest, uint64_t ack_delay, bool conf
 	uint64_t adjusted = latest;
 	if (latest >= rtt->min + ack_delay)
 		adjusted = latest - ack_delay;
-	uint64_t diff = rtt->smoothed > adjusted ? rtt->smoothed - adjusted : adjusted - rtt->smoothed;
+	uint64_t diff = rtt->smoothed > adjusted ? rtt->smoothed - adjusted
+						 : adjusted - rtt->smoothed;
 	rtt->rttvar = (3 * rtt->rttvar + diff) / 4;
 	rtt->smoothed = (7 * rtt->smoothed + adjusted) / 8;
 }

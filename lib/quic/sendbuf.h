@@ -22,18 +22,18 @@
 typedef struct mpq_mem_budget {
 	size_t used;
 	size_t limit;
-	struct mpq_mem_budget *parent;	/* NULL: none */
+	struct mpq_mem_budget *parent; /* NULL: none */
 } mpq_mem_budget;
 
 /* What the budget and all its ancestors can still take. */
 size_t mpq_mem_budget_room(const mpq_mem_budget *b);
 
 typedef struct mpq_sendbuf {
-	uint8_t **chunks;	/* a ring of |cap| slots, |n| used from |head| */
-	size_t cap;		/* a power of two, or 0 */
+	uint8_t **chunks; /* a ring of |cap| slots, |n| used from |head| */
+	size_t cap;	  /* a power of two, or 0 */
 	size_t head;
 	size_t n;
-	uint64_t base;		/* offset of the first chunk's first byte */
+	uint64_t base; /* offset of the first chunk's first byte */
 } mpq_sendbuf;
 
 /* Copies up to |len| bytes written at stream offset |end| (the buffer's

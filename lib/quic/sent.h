@@ -13,21 +13,21 @@
 
 /* What a lost packet's content becomes. */
 enum mpq_rec_kind {
-	MPQ_REC_CRYPTO = 1,	/* id: level, offset, len */
+	MPQ_REC_CRYPTO = 1, /* id: level, offset, len */
 	MPQ_REC_HANDSHAKE_DONE,
-	MPQ_REC_STREAM,		/* id: stream ID, offset, len, fin */
+	MPQ_REC_STREAM, /* id: stream ID, offset, len, fin */
 	MPQ_REC_MAX_DATA,
-	MPQ_REC_MAX_STREAMS,	/* id: 0 bidirectional, 1 unidirectional */
-	MPQ_REC_MAX_STREAM_DATA,/* id: stream ID */
-	MPQ_REC_RESET_STREAM,	/* id: stream ID */
-	MPQ_REC_STOP_SENDING,	/* id: stream ID */
-	MPQ_REC_BLOCKED,	/* DATA/STREAMS/STREAM_DATA_BLOCKED: informational, not resent */
-	MPQ_REC_NEW_CID,	/* id: sequence number */
-	MPQ_REC_RETIRE_CID,	/* id: sequence number */
+	MPQ_REC_MAX_STREAMS,	 /* id: 0 bidirectional, 1 unidirectional */
+	MPQ_REC_MAX_STREAM_DATA, /* id: stream ID */
+	MPQ_REC_RESET_STREAM,	 /* id: stream ID */
+	MPQ_REC_STOP_SENDING,	 /* id: stream ID */
+	MPQ_REC_BLOCKED,	 /* DATA/STREAMS/STREAM_DATA_BLOCKED: informational, not resent */
+	MPQ_REC_NEW_CID,	 /* id: sequence number */
+	MPQ_REC_RETIRE_CID,	 /* id: sequence number */
 	MPQ_REC_NEW_TOKEN,
-	MPQ_REC_PATH_ABANDON,	/* id: path ID */
-	MPQ_REC_PATH_STATUS,	/* id: path ID, offset: status sequence number */
-	MPQ_REC_ADD_ADDRESS,	/* id: sequence number */
+	MPQ_REC_PATH_ABANDON, /* id: path ID */
+	MPQ_REC_PATH_STATUS,  /* id: path ID, offset: status sequence number */
+	MPQ_REC_ADD_ADDRESS,  /* id: sequence number */
 };
 
 typedef struct mpq_frame_rec {
@@ -43,8 +43,8 @@ typedef struct mpq_frame_rec {
 enum {
 	MPQ_SENT_ACK_ELICITING = 0x01,
 	MPQ_SENT_IN_FLIGHT = 0x02,
-	MPQ_SENT_DONE = 0x04,	/* acknowledged or declared lost: slot is free */
-	MPQ_SENT_ECT0 = 0x08,	/* left marked ECT(0) */
+	MPQ_SENT_DONE = 0x04, /* acknowledged or declared lost: slot is free */
+	MPQ_SENT_ECT0 = 0x08, /* left marked ECT(0) */
 };
 
 typedef struct mpq_sent_pkt {
@@ -58,10 +58,10 @@ typedef struct mpq_sent_pkt {
 
 typedef struct mpq_sent {
 	mpq_sent_pkt *v;
-	size_t cap;		/* power of two */
-	size_t head;		/* slot of the oldest packet still tracked */
-	size_t n;		/* packets tracked, DONE ones in the middle included */
-	uint64_t first_pn;	/* packet number at head */
+	size_t cap;	   /* power of two */
+	size_t head;	   /* slot of the oldest packet still tracked */
+	size_t n;	   /* packets tracked, DONE ones in the middle included */
+	uint64_t first_pn; /* packet number at head */
 } mpq_sent;
 
 int mpq_sent_init(mpq_sent *s, size_t cap);

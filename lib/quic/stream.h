@@ -16,78 +16,78 @@
 #include "quic/sendbuf.h"
 
 enum mpq_stream_send_state {
-	MPQ_SEND_OPEN,		/* Ready or Send */
-	MPQ_SEND_FIN_WRITTEN,	/* the application finished writing */
-	MPQ_SEND_ALL_ACKED,	/* Data Recvd */
-	MPQ_SEND_RESET,		/* Reset Sent / Reset Recvd */
-	MPQ_SEND_NONE,		/* a receive-only stream */
+	MPQ_SEND_OPEN,	      /* Ready or Send */
+	MPQ_SEND_FIN_WRITTEN, /* the application finished writing */
+	MPQ_SEND_ALL_ACKED,   /* Data Recvd */
+	MPQ_SEND_RESET,	      /* Reset Sent / Reset Recvd */
+	MPQ_SEND_NONE,	      /* a receive-only stream */
 };
 
 enum mpq_stream_recv_state {
 	MPQ_RECV_OPEN,
-	MPQ_RECV_ALL_READ,	/* every byte up to the final size was delivered */
+	MPQ_RECV_ALL_READ, /* every byte up to the final size was delivered */
 	MPQ_RECV_RESET,
-	MPQ_RECV_NONE,		/* a send-only stream */
+	MPQ_RECV_NONE, /* a send-only stream */
 };
 
 /* A receive window that grows when the sender uses it fast (conn_stream.c). */
 struct mpq_rx_window {
 	uint64_t size;
-	uint64_t epoch_off;	/* consumed when the current measurement began */
+	uint64_t epoch_off; /* consumed when the current measurement began */
 	uint64_t epoch_time;
 };
 
 typedef struct mpq_stream {
 	int64_t id;
 	void *user_data;
-	struct mpq_stream *hnext;	/* hash chain */
-	struct mpq_stream *sched_next;	/* send schedule (ring of active streams) */
+	struct mpq_stream *hnext;      /* hash chain */
+	struct mpq_stream *sched_next; /* send schedule (ring of active streams) */
 	bool scheduled;
-	uint8_t urgency;		/* for priority schedulers: lower is sooner */
+	uint8_t urgency; /* for priority schedulers: lower is sooner */
 
 	/* Send side: the buffer holds [s_acked, s_written). */
 	int send_state;
 	mpq_sendbuf sbuf;
-	bool mem_blocked;		/* a write was cut short by a memory budget */
-	bool ahead_full;		/* ... by the bytes written and not yet sent */
-	bool ahead_drained;		/* those went out: stream_writable is owed */
-	uint64_t s_acked;		/* every byte below is acknowledged */
-	uint64_t s_written;		/* bytes the application gave us */
-	uint64_t s_sent_max;		/* highest offset sent so far: flow control counts these */
-	uint64_t peer_max_data;		/* the peer's MAX_STREAM_DATA */
-	mpq_ranges s_pending;		/* offsets to (re)send */
-	mpq_ranges s_acked_ranges;	/* acknowledged above s_acked */
-	bool fin_pending;		/* FIN still to (re)send */
+	bool mem_blocked;	   /* a write was cut short by a memory budget */
+	bool ahead_full;	   /* ... by the bytes written and not yet sent */
+	bool ahead_drained;	   /* those went out: stream_writable is owed */
+	uint64_t s_acked;	   /* every byte below is acknowledged */
+	uint64_t s_written;	   /* bytes the application gave us */
+	uint64_t s_sent_max;	   /* highest offset sent so far: flow control counts these */
+	uint64_t peer_max_data;	   /* the peer's MAX_STREAM_DATA */
+	mpq_ranges s_pending;	   /* offsets to (re)send */
+	mpq_ranges s_acked_ranges; /* acknowledged above s_acked */
+	bool fin_pending;	   /* FIN still to (re)send */
 	bool fin_acked;
 	uint64_t reset_code;
-	bool reset_pending;		/* RESET_STREAM to (re)send */
-	bool reset_acked;		/* the peer has it: the send side is over */
-	bool blocked_pending;		/* STREAM_DATA_BLOCKED to send */
-	uint64_t blocked_at;		/* limit + 1 last announced blocked; 0 = none */
+	bool reset_pending;   /* RESET_STREAM to (re)send */
+	bool reset_acked;     /* the peer has it: the send side is over */
+	bool blocked_pending; /* STREAM_DATA_BLOCKED to send */
+	uint64_t blocked_at;  /* limit + 1 last announced blocked; 0 = none */
 
 	/* Receive side. */
 	int recv_state;
-	mpq_rob rob;			/* allocated on the first out-of-order byte */
-	uint64_t r_delivered;		/* bytes handed to the application */
-	uint64_t r_highest;		/* highest offset received + 1 */
-	uint64_t r_final;		/* final size, UINT64_MAX while unknown */
-	uint64_t r_max_data;		/* the limit we advertised */
+	mpq_rob rob;	      /* allocated on the first out-of-order byte */
+	uint64_t r_delivered; /* bytes handed to the application */
+	uint64_t r_highest;   /* highest offset received + 1 */
+	uint64_t r_final;     /* final size, UINT64_MAX while unknown */
+	uint64_t r_max_data;  /* the limit we advertised */
 	struct mpq_rx_window r_window;
-	bool max_data_pending;		/* MAX_STREAM_DATA to send */
+	bool max_data_pending; /* MAX_STREAM_DATA to send */
 	uint64_t stop_code;
-	bool stop_pending;		/* STOP_SENDING to (re)send */
+	bool stop_pending; /* STOP_SENDING to (re)send */
 
 	/* Stream schedulers (quic/sched/stream_sched.h). */
-	struct mpq_stream *sched_prev;	/* the schedule is doubly linked */
-	uint8_t weight;			/* prio: share, 1..255; 0 means the default, 16 */
-	uint64_t sched_vstart;		/* prio: virtual time of its next send */
+	struct mpq_stream *sched_prev; /* the schedule is doubly linked */
+	uint8_t weight;		       /* prio: share, 1..255; 0 means the default, 16 */
+	uint64_t sched_vstart;	       /* prio: virtual time of its next send */
 } mpq_stream;
 
 typedef struct mpq_streams {
 	mpq_stream **buckets;
-	size_t nbuckets;		/* power of two */
+	size_t nbuckets; /* power of two */
 	size_t count;
-	mpq_mem_budget *budget;		/* what the send buffers are charged to */
+	mpq_mem_budget *budget; /* what the send buffers are charged to */
 } mpq_streams;
 
 int mpq_streams_init(mpq_streams *t, mpq_mem_budget *budget);

@@ -50,7 +50,7 @@ struct mpq_tls_ctx {
 	SSL_CTX *ssl_ctx;
 	bool is_server;
 	bool insecure;
-	bool pinned;			/* pin: the only certificate accepted */
+	bool pinned; /* pin: the only certificate accepted */
 	uint8_t pin[SHA256_DIGEST_LENGTH];
 	uint8_t alpn[ALPN_WIRE_MAX]; /* protocol list in ALPN wire format */
 	size_t alpnlen;
@@ -73,8 +73,8 @@ struct mpq_tls {
 	bool got_tparams;
 	bool peer_checked; /* tparams and ALPN from the peer confirmed */
 	bool complete;
-	int rx_level;	   /* the level OpenSSL reads at */
-	int err;	   /* sticky: once set, no more callbacks fire */
+	int rx_level; /* the level OpenSSL reads at */
+	int err;      /* sticky: once set, no more callbacks fire */
 	uint8_t alert;
 	struct record_key rx;
 	char errstr[ERRSTR_LEN];
@@ -92,8 +92,8 @@ static const struct {
 	{"SERVER_TRAFFIC_SECRET_0", MPQ_LEVEL_APP, false},
 };
 
-__attribute__((format(printf, 3, 4)))
-static void set_text(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_text(char *buf, size_t len, const char *fmt,
+							   ...)
 {
 	if (!buf || len == 0)
 		return;
@@ -379,8 +379,8 @@ static void keylog_cb(const SSL *ssl, const char *line)
 		tls->cb.keylog(tls->cb.user_data, line);
 	int rv = secret_of(tls, line);
 	if (rv < 0 && !tls->err) {
-		set_text(tls->errstr, sizeof(tls->errstr), "installing a traffic secret failed: %s",
-			 mpq_strerror(rv));
+		set_text(tls->errstr, sizeof(tls->errstr),
+			 "installing a traffic secret failed: %s", mpq_strerror(rv));
 		fail(tls, rv);
 	}
 }
@@ -414,8 +414,7 @@ static int load_error(const char *what, const char *file, char *errbuf, size_t l
 	return MPQ_ERR_INVALID_ARGUMENT;
 }
 
-static int load_cert_files(SSL_CTX *sc, const mpq_tls_ctx_config *cfg, char *errbuf,
-			   size_t len)
+static int load_cert_files(SSL_CTX *sc, const mpq_tls_ctx_config *cfg, char *errbuf, size_t len)
 {
 	if (SSL_CTX_use_certificate_chain_file(sc, cfg->cert_file) != 1)
 		return load_error("certificate file", cfg->cert_file, errbuf, len);
@@ -425,7 +424,7 @@ static int load_cert_files(SSL_CTX *sc, const mpq_tls_ctx_config *cfg, char *err
 }
 
 /* Reads a leaf certificate and its chain from PEM text. */
-static int read_chain(const char *pem, X509 **leaf, STACK_OF(X509) **chain)
+static int read_chain(const char *pem, X509 **leaf, STACK_OF(X509) * *chain)
 {
 	BIO *b = BIO_new_mem_buf(pem, -1);
 	*chain = sk_X509_new_null();
@@ -478,8 +477,7 @@ static int load_cert_pem(SSL_CTX *sc, const mpq_tls_ctx_config *cfg, char *errbu
 	return rv;
 }
 
-static int setup_common(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf,
-			size_t len)
+static int setup_common(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf, size_t len)
 {
 	ctx->is_server = cfg->is_server;
 	ctx->insecure = cfg->insecure;
@@ -509,8 +507,7 @@ static int setup_common(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 	return 0;
 }
 
-static int setup_server(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf,
-			size_t len)
+static int setup_server(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf, size_t len)
 {
 	SSL_CTX *sc = ctx->ssl_ctx;
 	char why[128];
@@ -550,8 +547,7 @@ static int verify_pin(X509_STORE_CTX *store, void *arg)
 	return 0;
 }
 
-static int setup_client(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf,
-			size_t len)
+static int setup_client(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *errbuf, size_t len)
 {
 	SSL_CTX *sc = ctx->ssl_ctx;
 	char why[128];
@@ -673,8 +669,8 @@ static int setup_ssl(mpq_tls *tls, const char *server_name)
 	return set_server_name(tls, server_name);
 }
 
-int mpq_tls_new(mpq_tls **out, mpq_tls_ctx *ctx, const char *server_name,
-		const uint8_t *tparams, size_t tparamslen, const mpq_tls_callbacks *cb)
+int mpq_tls_new(mpq_tls **out, mpq_tls_ctx *ctx, const char *server_name, const uint8_t *tparams,
+		size_t tparamslen, const mpq_tls_callbacks *cb)
 {
 	if (!out || !ctx || !cb || !cb->send_crypto || !cb->set_secret || !cb->recv_tparams)
 		return MPQ_ERR_INVALID_ARGUMENT;
@@ -803,7 +799,8 @@ static void describe_failure(mpq_tls *tls)
 	unsigned long e = ERR_peek_last_error();
 	if (tls->errstr[0])
 		return;
-	if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
 		long v = SSL_get_verify_result(tls->ssl);
 		if (tls->ctx->pinned && v == X509_V_ERR_CERT_REJECTED) {
 			set_text(tls->errstr, sizeof(tls->errstr),

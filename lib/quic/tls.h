@@ -34,7 +34,7 @@ typedef struct mpq_tls mpq_tls;
 /* What one side of TLS needs: an SSL_CTX's worth of settings. */
 typedef struct mpq_tls_ctx_config {
 	bool is_server;
-	const char *alpn;	/* comma-separated, in preference order; "hq-interop" */
+	const char *alpn; /* comma-separated, in preference order; "hq-interop" */
 	/* Server: certificate chain and key, as PEM files, or PEM text in memory. */
 	const char *cert_file;
 	const char *key_file;
@@ -75,8 +75,8 @@ void mpq_tls_ctx_free(mpq_tls_ctx *ctx);
  * certificate unless the context is insecure. |tparams| are our encoded transport
  * parameters, copied (NULL sends no extension at all: only for testing the
  * peer's check). Returns 0, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
-int mpq_tls_new(mpq_tls **out, mpq_tls_ctx *ctx, const char *server_name,
-		const uint8_t *tparams, size_t tparamslen, const mpq_tls_callbacks *cb);
+int mpq_tls_new(mpq_tls **out, mpq_tls_ctx *ctx, const char *server_name, const uint8_t *tparams,
+		size_t tparamslen, const mpq_tls_callbacks *cb);
 void mpq_tls_free(mpq_tls *tls);
 
 /* Client: writes the ClientHello (through send_crypto). Server: nothing to do. */

@@ -46,20 +46,30 @@ static const uint8_t int_ids[] = {
 static uint64_t *int_field(mpq_tparams *tp, uint64_t id)
 {
 	switch (id) {
-	case MPQ_TP_MAX_IDLE_TIMEOUT: return &tp->max_idle_timeout;
-	case MPQ_TP_MAX_UDP_PAYLOAD_SIZE: return &tp->max_udp_payload_size;
-	case MPQ_TP_INITIAL_MAX_DATA: return &tp->initial_max_data;
+	case MPQ_TP_MAX_IDLE_TIMEOUT:
+		return &tp->max_idle_timeout;
+	case MPQ_TP_MAX_UDP_PAYLOAD_SIZE:
+		return &tp->max_udp_payload_size;
+	case MPQ_TP_INITIAL_MAX_DATA:
+		return &tp->initial_max_data;
 	case MPQ_TP_INITIAL_MAX_STREAM_DATA_BIDI_LOCAL:
 		return &tp->initial_max_stream_data_bidi_local;
 	case MPQ_TP_INITIAL_MAX_STREAM_DATA_BIDI_REMOTE:
 		return &tp->initial_max_stream_data_bidi_remote;
-	case MPQ_TP_INITIAL_MAX_STREAM_DATA_UNI: return &tp->initial_max_stream_data_uni;
-	case MPQ_TP_INITIAL_MAX_STREAMS_BIDI: return &tp->initial_max_streams_bidi;
-	case MPQ_TP_INITIAL_MAX_STREAMS_UNI: return &tp->initial_max_streams_uni;
-	case MPQ_TP_ACK_DELAY_EXPONENT: return &tp->ack_delay_exponent;
-	case MPQ_TP_MAX_ACK_DELAY: return &tp->max_ack_delay;
-	case MPQ_TP_ACTIVE_CONNECTION_ID_LIMIT: return &tp->active_connection_id_limit;
-	default: return NULL;
+	case MPQ_TP_INITIAL_MAX_STREAM_DATA_UNI:
+		return &tp->initial_max_stream_data_uni;
+	case MPQ_TP_INITIAL_MAX_STREAMS_BIDI:
+		return &tp->initial_max_streams_bidi;
+	case MPQ_TP_INITIAL_MAX_STREAMS_UNI:
+		return &tp->initial_max_streams_uni;
+	case MPQ_TP_ACK_DELAY_EXPONENT:
+		return &tp->ack_delay_exponent;
+	case MPQ_TP_MAX_ACK_DELAY:
+		return &tp->max_ack_delay;
+	case MPQ_TP_ACTIVE_CONNECTION_ID_LIMIT:
+		return &tp->active_connection_id_limit;
+	default:
+		return NULL;
 	}
 }
 

@@ -22,8 +22,8 @@ enum { PAIR_CLIENT = 0, PAIR_SERVER = 1 };
 
 struct pair_dgram {
 	uint64_t arrival;
-	mpq_path path;		/* as the receiver sees it: the sender's, reversed */
-	mpq_pkt_info pi;	/* the ECN mark the sender asked for, delivered as is */
+	mpq_path path;	 /* as the receiver sees it: the sender's, reversed */
+	mpq_pkt_info pi; /* the ECN mark the sender asked for, delivered as is */
 	size_t len;
 	uint8_t data[PAIR_DGRAM_MAX];
 };
@@ -35,11 +35,11 @@ typedef bool (*pair_drop_fn)(struct conn_pair *p, int from, size_t index, size_t
 			     const uint8_t *data, size_t len);
 
 struct pair_opts {
-	const char *ca_file;		/* client trust; default: the test CA */
-	const char *server_name;	/* default "localhost" */
-	const char *client_alpn;	/* default "hq-interop" */
-	const char *server_alpn;	/* default "hq-interop" */
-	uint32_t version;		/* default v1 */
+	const char *ca_file;	 /* client trust; default: the test CA */
+	const char *server_name; /* default "localhost" */
+	const char *client_alpn; /* default "hq-interop" */
+	const char *server_alpn; /* default "hq-interop" */
+	uint32_t version;	 /* default v1 */
 	pair_drop_fn drop;
 	/* Stream callbacks for each side (user_data is the pair; see p->app). */
 	const mpq_callbacks *app[2];
@@ -50,10 +50,10 @@ struct pair_opts {
 	/* Transport parameter overrides, applied when non-zero. */
 	uint64_t max_data, max_stream_data;
 	const char *cc;
-	const char *stream_sched;	/* both sides; default "rr" */
+	const char *stream_sched; /* both sides; default "rr" */
 	uint64_t key_update_interval[2];
 	uint64_t aead_confidentiality_limit[2], aead_integrity_limit[2];
-	const char *qlog_dir;		/* both sides write a qlog trace there */
+	const char *qlog_dir; /* both sides write a qlog trace there */
 	/* Multipath on both ends, and the path scheduler (NULL: the default). */
 	bool multipath;
 	bool add_address;
@@ -83,10 +83,10 @@ struct conn_pair {
 	uint64_t rand_state;
 	struct pair_dgram *queue[2]; /* datagrams on their way *to* side i */
 	size_t queued[2];
-	size_t sent[2];			/* datagrams written by side i */
-	size_t flights[2];		/* bursts written by side i */
+	size_t sent[2];	   /* datagrams written by side i */
+	size_t flights[2]; /* bursts written by side i */
 	uint64_t bytes_sent[2];
-	int last_read_rv[2];		/* first non-zero mpq_conn_read_pkt result */
+	int last_read_rv[2]; /* first non-zero mpq_conn_read_pkt result */
 	int last_expiry_rv[2];
 	char keylog[2][PAIR_MAX_KEYLOG][256];
 	size_t nkeylog[2];

@@ -10,7 +10,7 @@ size_t noise_initial(uint8_t *buf, mpq_rand_fn rand, void *rand_ud)
 	buf[n++] = 8;
 	n += 8; /* random DCID */
 	buf[n++] = 8;
-	n += 8; /* random SCID */
+	n += 8;	      /* random SCID */
 	buf[n++] = 0; /* no token */
 	size_t left = NOISE_INITIAL_LEN - n - 2;
 	buf[n++] = (uint8_t)(0x40 | left >> 8);

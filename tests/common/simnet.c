@@ -11,16 +11,16 @@
 #include "mpq/endpoint.h"
 #include "simnet.h"
 
-#define SIMNET_STUCK_TURNS 1000	  /* turns at one instant before a timer counts as stuck */
-#define SIMNET_MAX_BURST 20000	  /* datagrams one side may write at one instant */
+#define SIMNET_STUCK_TURNS 1000 /* turns at one instant before a timer counts as stuck */
+#define SIMNET_MAX_BURST 20000	/* datagrams one side may write at one instant */
 
 struct simnet_dgram {
 	uint64_t arrival;
 	uint64_t seq;
 	int to;
 	unsigned path;
-	mpq_path tuple;			/* as the receiver sees it: the sender's turned around */
-	uint8_t ecn;			/* MPQ_ECN_*, as it arrives */
+	mpq_path tuple; /* as the receiver sees it: the sender's turned around */
+	uint8_t ecn;	/* MPQ_ECN_*, as it arrives */
 	size_t len;
 	struct simnet_dgram *next_free;
 	uint8_t data[SIMNET_DGRAM_MAX];
@@ -214,7 +214,8 @@ static mpq_tls_ctx *client_ctx(char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/mpq-simnet-ca-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	int fd = mkstemp(path);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create the CA file in %s", tmp && *tmp ? tmp : "/tmp");
+		snprintf(err, errlen, "cannot create the CA file in %s",
+			 tmp && *tmp ? tmp : "/tmp");
 		return NULL;
 	}
 	size_t len = strlen(sim_ca_pem);
@@ -491,8 +492,8 @@ static uint8_t link_ecn(struct simnet_link_state *l, uint8_t ecn, uint64_t backl
 	return MPQ_ECN_CE;
 }
 
-static void link_send(struct simnet *n, unsigned path, int from, const mpq_path *out,
-		      uint8_t ecn, const uint8_t *data, size_t len)
+static void link_send(struct simnet *n, unsigned path, int from, const mpq_path *out, uint8_t ecn,
+		      const uint8_t *data, size_t len)
 {
 	struct simnet_link_state *l = simnet_link_of(n, path, from);
 	bool lost = link_unit(l) < l->p.loss;
@@ -722,7 +723,8 @@ enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n))
 		} else if (++same_instant > SIMNET_STUCK_TURNS) {
 			/* Nothing arrives now, so a timer is due and firing it changes nothing. */
 			for (int s = 0; s < 2; s++) {
-				if (n->end[s].conn && mpq_conn_get_expiry(n->end[s].conn) <= n->now) {
+				if (n->end[s].conn &&
+				    mpq_conn_get_expiry(n->end[s].conn) <= n->now) {
 					n->stuck_side = s;
 					n->stuck_expiry = mpq_conn_get_expiry(n->end[s].conn);
 				}
@@ -740,7 +742,8 @@ enum simnet_result simnet_run(struct simnet *n, bool (*until)(struct simnet *n))
 
 bool simnet_handshake_done(struct simnet *n)
 {
-	return n->end[0].conn && n->end[1].conn && mpq_conn_is_handshake_complete(n->end[0].conn) &&
+	return n->end[0].conn && n->end[1].conn &&
+	       mpq_conn_is_handshake_complete(n->end[0].conn) &&
 	       mpq_conn_is_handshake_complete(n->end[1].conn);
 }
 
@@ -811,24 +814,25 @@ static size_t describe_end(const struct simnet *n, int side, char *buf, size_t l
 		(unsigned long long)err->code, (unsigned long long)err->frame_type, err->reason);
 }
 
-static size_t describe_link(const struct simnet *n, unsigned path, int from, char *buf,
-			    size_t len)
+static size_t describe_link(const struct simnet *n, unsigned path, int from, char *buf, size_t len)
 {
-	const struct simnet_link_stats *st =
-		path ? &n->path_link[path - 1][from].st : &n->link[from].st;
+	const struct simnet_link_stats *st = path ? &n->path_link[path - 1][from].st
+						  : &n->link[from].st;
 	char way[16];
 	way_name(way, sizeof(way), n, (int)path, from);
-	return (size_t)snprintf(
-		buf, len,
-		"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu reordered %llu "
-		"killed %llu delivered %llu (%llu B) maxq %llu B ect %llu ce %llu\n",
-		way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
-		(unsigned long long)st->filtered, (unsigned long long)st->duplicated,
-		(unsigned long long)st->lost, (unsigned long long)st->queue_drops,
-		(unsigned long long)st->reordered, (unsigned long long)st->killed,
-		(unsigned long long)st->delivered, (unsigned long long)st->bytes_delivered,
-		(unsigned long long)st->max_queue_bytes, (unsigned long long)st->ect,
-		(unsigned long long)st->ce_marked);
+	return (size_t)
+		snprintf(buf, len,
+			 "%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
+			 "reordered %llu "
+			 "killed %llu delivered %llu (%llu B) maxq %llu B ect %llu ce %llu\n",
+			 way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
+			 (unsigned long long)st->filtered, (unsigned long long)st->duplicated,
+			 (unsigned long long)st->lost, (unsigned long long)st->queue_drops,
+			 (unsigned long long)st->reordered, (unsigned long long)st->killed,
+			 (unsigned long long)st->delivered,
+			 (unsigned long long)st->bytes_delivered,
+			 (unsigned long long)st->max_queue_bytes, (unsigned long long)st->ect,
+			 (unsigned long long)st->ce_marked);
 }
 
 /* Side |side|'s counters of its path ID |i|. */
@@ -852,19 +856,21 @@ static size_t describe_path(const mpq_conn *c, int side, size_t i, char *buf, si
 const char *simnet_describe(const struct simnet *n, char *buf, size_t len)
 {
 	size_t off = (size_t)snprintf(buf, len, "t %.6f s, %llu turns, %zu in flight\n",
-				      (double)n->now / 1e9, (unsigned long long)n->iters, n->nheap);
+				      (double)n->now / 1e9, (unsigned long long)n->iters,
+				      n->nheap);
 	for (int s = 0; s < 2 && off < len; s++)
 		off += describe_end(n, s, buf + off, len - off);
 	for (unsigned k = 0; k < n->npaths; k++)
 		for (int s = 0; s < 2 && off < len; s++)
 			off += describe_link(n, k, s, buf + off, len - off);
 	if (n->npaths > 1 && off < len)
-		off += (size_t)snprintf(buf + off, len - off,
-					"paths: %u of %u opened (%llu tries said later, error %s), "
-					"%llu datagrams unrouted\n",
-					n->next_path, n->npaths, (unsigned long long)n->open_tries,
-					n->open_err ? mpq_strerror(n->open_err) : "none",
-					(unsigned long long)n->unrouted);
+		off += (size_t)
+			snprintf(buf + off, len - off,
+				 "paths: %u of %u opened (%llu tries said later, error %s), "
+				 "%llu datagrams unrouted\n",
+				 n->next_path, n->npaths, (unsigned long long)n->open_tries,
+				 n->open_err ? mpq_strerror(n->open_err) : "none",
+				 (unsigned long long)n->unrouted);
 	for (int s = 0; n->npaths > 1 && s < 2; s++) {
 		const mpq_conn *c = n->end[s].conn;
 		for (size_t i = 0; c && i < mpq_conn_path_count(c) && off < len; i++)
@@ -936,7 +942,7 @@ int simnet_test_main(int argc, char **argv, const char *group, const struct CMUn
 	}
 	size_t n = (size_t)(last - first + 1);
 	struct CMUnitTest *tests = calloc(npicked + n, sizeof(*tests));
-	char (*names)[32] = calloc(n, sizeof(*names));
+	char(*names)[32] = calloc(n, sizeof(*names));
 	if (!tests || !names) {
 		free(tests);
 		free(names);

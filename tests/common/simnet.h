@@ -87,22 +87,22 @@ struct simnet_link {
 };
 
 struct simnet_link_stats {
-	uint64_t sent, bytes_sent;	/* datagrams the sender wrote */
-	uint64_t digest;		/* FNV-1a over their lengths and bytes, in order */
-	uint64_t filtered;		/* dropped by the filter hook */
-	uint64_t duplicated;		/* extra copies made */
-	uint64_t lost;			/* copies lost at random */
-	uint64_t queue_drops;		/* copies that found the queue full */
-	uint64_t reordered;		/* copies held back */
-	uint64_t killed;		/* copies dropped because the path was killed */
-	uint64_t killed_max_len;	/* the longest of them, bytes */
-	uint64_t delivered;		/* copies handed to the receiver */
+	uint64_t sent, bytes_sent; /* datagrams the sender wrote */
+	uint64_t digest;	   /* FNV-1a over their lengths and bytes, in order */
+	uint64_t filtered;	   /* dropped by the filter hook */
+	uint64_t duplicated;	   /* extra copies made */
+	uint64_t lost;		   /* copies lost at random */
+	uint64_t queue_drops;	   /* copies that found the queue full */
+	uint64_t reordered;	   /* copies held back */
+	uint64_t killed;	   /* copies dropped because the path was killed */
+	uint64_t killed_max_len;   /* the longest of them, bytes */
+	uint64_t delivered;	   /* copies handed to the receiver */
 	uint64_t bytes_delivered;
-	uint64_t last_delivered_at;	/* when the last one was, ns */
-	uint64_t max_queue_bytes;	/* deepest the queue got */
-	uint64_t ect;			/* ECN-capable copies queued */
-	uint64_t ce_marked;		/* of those, marked CE */
-	uint64_t ce_marked_short;	/* of those, 1-RTT datagrams (short header) */
+	uint64_t last_delivered_at; /* when the last one was, ns */
+	uint64_t max_queue_bytes;   /* deepest the queue got */
+	uint64_t ect;		    /* ECN-capable copies queued */
+	uint64_t ce_marked;	    /* of those, marked CE */
+	uint64_t ce_marked_short;   /* of those, 1-RTT datagrams (short header) */
 };
 
 struct simnet;
@@ -115,8 +115,8 @@ typedef bool (*simnet_filter_fn)(struct simnet *n, int from, uint64_t index, con
 
 struct simnet_config {
 	uint64_t seed;
-	struct simnet_link link[2];	/* link[SIMNET_CLIENT] carries client to server */
-	const char *cc;			/* congestion controller; NULL: the library's default */
+	struct simnet_link link[2]; /* link[SIMNET_CLIENT] carries client to server */
+	const char *cc;		    /* congestion controller; NULL: the library's default */
 	/* Handshake and stream callbacks per side (rand and user_data are replaced:
 	 * each callback gets that side's struct simnet_end, see ->app). */
 	const mpq_callbacks *app[2];
@@ -127,13 +127,13 @@ struct simnet_config {
 	 * caller turns it on in the settings), 2 to SIMNET_MAX_PATHS paths. */
 	unsigned npaths;
 	struct simnet_link path_link[SIMNET_MAX_PATHS - 1][2]; /* paths 1.., as link[] */
-	uint64_t kill_at[SIMNET_MAX_PATHS];	/* path k dies at this time; 0: never */
-	const char *path_sched;		/* both ends; NULL: the library's default */
+	uint64_t kill_at[SIMNET_MAX_PATHS]; /* path k dies at this time; 0: never */
+	const char *path_sched;		    /* both ends; NULL: the library's default */
 	/* The client opened path |path| (its path ID |id|); e.g. to mark it backup. */
 	void (*path_opened)(struct simnet *n, unsigned path, uint32_t id);
-	FILE *trace;			/* a line per datagram and its fate; NULL: none */
-	uint64_t time_limit;		/* simulated ns per simnet_run; 0: the default */
-	uint64_t iter_limit;		/* loop turns per simnet_run; 0: the default */
+	FILE *trace;	     /* a line per datagram and its fate; NULL: none */
+	uint64_t time_limit; /* simulated ns per simnet_run; 0: the default */
+	uint64_t iter_limit; /* loop turns per simnet_run; 0: the default */
 };
 
 /* Both TLS contexts (fixed certificates), made once and shared by many runs. */
@@ -145,18 +145,18 @@ struct simnet_tls {
 struct simnet_end {
 	struct simnet *net;
 	int side;
-	void *app;			/* config app_state[side] */
-	mpq_conn *conn;			/* the server's is NULL until its first datagram */
+	void *app;	/* config app_state[side] */
+	mpq_conn *conn; /* the server's is NULL until its first datagram */
 	mpq_settings settings;
 	mpq_tparams tparams;
 	mpq_callbacks cb;
 	uint64_t rand_state;
-	int create_err;			/* mpq_conn_*_new failed with this */
-	int read_err;			/* first non-zero mpq_conn_read_pkt result */
+	int create_err; /* mpq_conn_*_new failed with this */
+	int read_err;	/* first non-zero mpq_conn_read_pkt result */
 	uint64_t read_err_at;
-	int expiry_err;			/* first non-zero mpq_conn_handle_expiry result */
+	int expiry_err; /* first non-zero mpq_conn_handle_expiry result */
 	uint64_t expiry_err_at;
-	int write_err;			/* first negative mpq_conn_write_pkt result */
+	int write_err; /* first negative mpq_conn_write_pkt result */
 	uint64_t write_err_at;
 };
 
@@ -164,22 +164,22 @@ struct simnet_dgram;
 
 struct simnet_link_state {
 	struct simnet_link p;
-	uint64_t rng[4];		/* xoshiro256** */
-	uint64_t busy_until;		/* the rate limiter is sending until then */
-	uint64_t tx_frac;		/* serialisation time carried below 1 ns, x rate */
-	uint64_t last_arrival;		/* for keeping order under jitter */
-	uint64_t dead_from;		/* killed from then on; MPQ_TIME_NEVER: alive */
+	uint64_t rng[4];       /* xoshiro256** */
+	uint64_t busy_until;   /* the rate limiter is sending until then */
+	uint64_t tx_frac;      /* serialisation time carried below 1 ns, x rate */
+	uint64_t last_arrival; /* for keeping order under jitter */
+	uint64_t dead_from;    /* killed from then on; MPQ_TIME_NEVER: alive */
 	struct simnet_link_stats st;
 };
 
 /* Why simnet_run returned. */
 enum simnet_result {
-	SIMNET_DONE,		/* |until| became true */
-	SIMNET_QUIET,		/* nothing in flight and no timer set */
-	SIMNET_TIME_LIMIT,	/* the simulated-time bound passed */
-	SIMNET_ITER_LIMIT,	/* the iteration bound passed */
-	SIMNET_STUCK,		/* a timer stayed due while time could not advance */
-	SIMNET_WRITE_LOOP,	/* a side never stopped writing at one instant */
+	SIMNET_DONE,	   /* |until| became true */
+	SIMNET_QUIET,	   /* nothing in flight and no timer set */
+	SIMNET_TIME_LIMIT, /* the simulated-time bound passed */
+	SIMNET_ITER_LIMIT, /* the iteration bound passed */
+	SIMNET_STUCK,	   /* a timer stayed due while time could not advance */
+	SIMNET_WRITE_LOOP, /* a side never stopped writing at one instant */
 };
 
 struct simnet {
@@ -188,21 +188,21 @@ struct simnet {
 	struct simnet_end end[2];
 	struct simnet_link_state link[2]; /* link[i] carries datagrams written by side i */
 	struct simnet_link_state path_link[SIMNET_MAX_PATHS - 1][2]; /* paths 1.., as link[] */
-	unsigned npaths;		/* at least 1 */
-	unsigned next_path;		/* the next path the client opens */
-	uint32_t path_id[SIMNET_MAX_PATHS];	/* path k's path ID at the client */
-	uint64_t opened_at[SIMNET_MAX_PATHS];	/* when mpq_conn_open_path took it */
-	uint64_t open_tries;		/* mpq_conn_open_path calls that said "later" */
-	int open_err;			/* the first other error it returned */
-	uint64_t unrouted;		/* datagrams whose 4-tuple names no path */
-	uint64_t written[2];		/* datagrams side i wrote, on every path */
+	unsigned npaths;					     /* at least 1 */
+	unsigned next_path;		      /* the next path the client opens */
+	uint32_t path_id[SIMNET_MAX_PATHS];   /* path k's path ID at the client */
+	uint64_t opened_at[SIMNET_MAX_PATHS]; /* when mpq_conn_open_path took it */
+	uint64_t open_tries;		      /* mpq_conn_open_path calls that said "later" */
+	int open_err;			      /* the first other error it returned */
+	uint64_t unrouted;		      /* datagrams whose 4-tuple names no path */
+	uint64_t written[2];		      /* datagrams side i wrote, on every path */
 	uint64_t now;
-	uint64_t iters;			/* loop turns over all runs */
-	uint64_t seq;			/* ties between equal arrival times go by send order */
-	struct simnet_dgram **heap;	/* datagrams in flight, earliest arrival first */
+	uint64_t iters;		    /* loop turns over all runs */
+	uint64_t seq;		    /* ties between equal arrival times go by send order */
+	struct simnet_dgram **heap; /* datagrams in flight, earliest arrival first */
 	size_t nheap, capheap;
 	struct simnet_dgram *free_list;
-	int stuck_side;			/* for SIMNET_STUCK: whose timer */
+	int stuck_side; /* for SIMNET_STUCK: whose timer */
 	uint64_t stuck_expiry;
 };
 

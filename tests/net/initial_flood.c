@@ -82,7 +82,8 @@ static int noise(const mpq_addr *to, const mpq_addr *from, long count)
 	long sent = 0;
 	for (long i = 0; i < count; i++) {
 		size_t n = noise_initial(buf, rnd, NULL);
-		sent += sendto(fd, buf, n, 0, (const struct sockaddr *)&to->ss, to->len) == (ssize_t)n;
+		sent += sendto(fd, buf, n, 0, (const struct sockaddr *)&to->ss, to->len) ==
+			(ssize_t)n;
 	}
 	close(fd);
 	printf("sent %ld\n", sent);
@@ -156,7 +157,8 @@ static int valid(const mpq_addr *to, const mpq_addr *from, int hosts, int ports,
 			return 1;
 		}
 		int fd = fds[i % nfd];
-		sent += sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)&to->ss, to->len) == n;
+		sent += sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)&to->ss, to->len) ==
+			n;
 	}
 	mpq_tls_context_free(tls);
 	for (int i = 0; i < nfd; i++)
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
 		if (ipv4(&to, argv[2], (unsigned int)atoi(argv[3])) || ipv4(&from, argv[4], 0))
 			return 1;
 		if (hosts < 1 || ports < 1 || seconds <= 0 || rate <= 0) {
-			fprintf(stderr, "initial_flood: HOSTS, PORTS, SECONDS and RATE must be positive\n");
+			fprintf(stderr, "initial_flood: HOSTS, PORTS, SECONDS and RATE must be "
+					"positive\n");
 			return 1;
 		}
 		return valid(&to, &from, hosts, ports, seconds, rate);

@@ -42,7 +42,8 @@ static void sleep_until(uint64_t t)
 
 static int listen_on(const char *port)
 {
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)atoi(port))};
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+				 .sin6_port = htons((uint16_t)atoi(port))};
 	int fd = socket(AF_INET6, SOCK_DGRAM, 0), off = 0, big = 8 << 20;
 
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
@@ -102,8 +103,8 @@ static int rtt(int fd, long count, long gap)
 	while (!deadline || now_us() < deadline) {
 		struct pollfd p = {fd, POLLIN, 0};
 		uint64_t t = now_us(), msg[2];
-		int wait = sent < count ? (int)((next > t ? next - t : 0) / 1000) :
-					  (int)((deadline - t) / 1000 + 1);
+		int wait = sent < count ? (int)((next > t ? next - t : 0) / 1000)
+					: (int)((deadline - t) / 1000 + 1);
 
 		if (poll(&p, 1, wait) > 0 && recv(fd, msg, sizeof(msg), 0) == sizeof(msg) &&
 		    msg[0] < (uint64_t)count && !seen[msg[0]]) {
@@ -146,11 +147,12 @@ static int send_unpaced(int fd, char *buf, long size, long count)
 			memcpy(bufs[k], buf, len);
 			memcpy(bufs[k], &seq, sizeof(seq));
 			iov[k] = (struct iovec){bufs[k], len};
-			msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[k], .msg_iovlen = 1}};
+			msgs[k] =
+				(struct mmsghdr){.msg_hdr = {.msg_iov = &iov[k], .msg_iovlen = 1}};
 		}
 		sent = sendmmsg(fd, msgs, (unsigned int)n, 0);
 		if (sent <= 0)
-			continue;	/* ENOBUFS: the device queue is full, try again */
+			continue; /* ENOBUFS: the device queue is full, try again */
 		i += sent;
 	}
 	return 0;
@@ -160,7 +162,7 @@ static int send_paced(int fd, long size, long count, double mbit)
 {
 	char *buf = calloc(1, size < 8 ? 8 : (size_t)size);
 	uint64_t start = now_us();
-	double gap = (double)size * 8 / mbit;	/* us */
+	double gap = (double)size * 8 / mbit; /* us */
 
 	if (mbit <= 0)
 		return send_unpaced(fd, buf, size, count);
@@ -222,6 +224,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "sink"))
 		return sink(listen_on(argv[2]), atol(argv[3]));
 	fprintf(stderr, "usage: udp_probe echo PORT | rtt ADDR PORT COUNT GAP_US |"
-		" send ADDR PORT SIZE COUNT MBIT | sink PORT IDLE_MS\n");
+			" send ADDR PORT SIZE COUNT MBIT | sink PORT IDLE_MS\n");
 	return 2;
 }

@@ -28,9 +28,9 @@
 
 #define BIG_SIZE (1024 * 1024)
 #define SMALL_SIZE 40
-#define NSEEDS 200		/* seeds 1..200 unless SIMNET_SEEDS=FIRST-LAST */
+#define NSEEDS 200 /* seeds 1..200 unless SIMNET_SEEDS=FIRST-LAST */
 #define CHUNK 16384
-#define DRAIN_LIMIT (60 * MPQ_SEC)	/* to free the stream, then to close */
+#define DRAIN_LIMIT (60 * MPQ_SEC) /* to free the stream, then to close */
 #define CLOSE_LIMIT (120 * MPQ_SEC)
 
 /* Shared by every run: certificates and TLS contexts, and the totals printed at the end. */
@@ -45,12 +45,12 @@ static struct {
 /* What one run draws or is given. */
 struct run_params {
 	uint64_t seed;
-	bool upload;		/* the client sends the 1 MiB */
+	bool upload; /* the client sends the 1 MiB */
 	const char *cc;
 	struct simnet_link link[2];
 	simnet_filter_fn filter;
 	void *filter_state;
-	uint64_t size;		/* of the big direction; 0: BIG_SIZE */
+	uint64_t size; /* of the big direction; 0: BIG_SIZE */
 };
 
 /* One direction of the stream: written by side |from|, read by the other. */
@@ -61,15 +61,15 @@ struct flow {
 	bool fin_written;
 	uint64_t received;
 	bool fin;
-	uint64_t sent_at_fin;	/* the sender's datagram count when FIN arrived */
+	uint64_t sent_at_fin;	    /* the sender's datagram count when FIN arrived */
 	uint64_t three_quarters_at; /* when 3/4 of it had arrived, simulated ns */
 };
 
 struct xfer {
-	struct flow flow[2];	/* flow[i] is written by side i */
-	int64_t id[2];		/* the stream as each side knows it */
+	struct flow flow[2]; /* flow[i] is written by side i */
+	int64_t id[2];	     /* the stream as each side knows it */
 	bool closed[2];
-	char bad[256];		/* the first thing that went wrong, in the callbacks */
+	char bad[256]; /* the first thing that went wrong, in the callbacks */
 };
 
 static uint8_t pattern(uint8_t salt, uint64_t off)
@@ -271,14 +271,14 @@ struct run {
 	struct simnet n;
 	struct xfer x;
 	double t0;
-	uint64_t sim_done;	/* when both FINs had arrived */
+	uint64_t sim_done; /* when both FINs had arrived */
 };
 
 /* What a run leaves for the caller to check further. */
 struct run_out {
 	struct simnet_link_stats link[2];
 	mpq_conn_stats stats[2];
-	mpq_path_stats path[2];		/* each end's path 0 */
+	mpq_path_stats path[2]; /* each end's path 0 */
 	mpq_conn_error error[2];
 	uint64_t sent_at_fin[2];
 	uint64_t three_quarters_at[2];
@@ -286,10 +286,10 @@ struct run_out {
 };
 
 /* Reports a failed run with everything needed to repeat and read it. */
-#define run_check(cond, r, what)                                                               \
-	do {                                                                                   \
-		if (!(cond))                                                                   \
-			run_fail(r, what, #cond);                                              \
+#define run_check(cond, r, what) \
+	do { \
+		if (!(cond)) \
+			run_fail(r, what, #cond); \
 	} while (0)
 
 static void run_fail(struct run *r, const char *what, const char *cond)
@@ -397,7 +397,8 @@ static void run_end(struct run *r, struct run_out *out)
 		for (int s = 0; s < 2; s++) {
 			out->link[s] = n->link[s].st;
 			mpq_conn_get_stats(n->end[s].conn, &out->stats[s]);
-			assert_int_equal(mpq_conn_get_path_stats(n->end[s].conn, 0, &out->path[s]), 0);
+			assert_int_equal(mpq_conn_get_path_stats(n->end[s].conn, 0, &out->path[s]),
+					 0);
 			out->error[s] = *mpq_conn_get_error(n->end[s].conn);
 			out->sent_at_fin[s] = r->x.flow[s].sent_at_fin;
 			out->three_quarters_at[s] = r->x.flow[s].three_quarters_at;
@@ -517,7 +518,8 @@ static void one_stream_fills_long_fat_link(void **state)
 	double mbit = (double)(rp.size / 4) * 8 / ((double)(to - from) / 1e9) / 1e6;
 	double all = (double)rp.size * 8 / ((double)to / 1e9) / 1e6;
 	print_message("32 MiB over 1000 Mbit/s, 100 ms RTT: last quarter at %.0f Mbit/s, "
-		      "%.0f Mbit/s from the start\n", mbit, all);
+		      "%.0f Mbit/s from the start\n",
+		      mbit, all);
 	assert_true(mbit >= 800);
 }
 
@@ -703,7 +705,8 @@ static void idle_timeout_peer_vanished(void **state)
 	uint64_t last = r.n.link[SIMNET_CLIENT].st.last_delivered_at;
 	uint64_t idle = r.n.end[SIMNET_SERVER].tparams.max_idle_timeout * MPQ_MS;
 	if (r.n.now > last + idle + MPQ_SEC)
-		fprintf(stderr, "server: last datagram received at %.3f s, idle timeout %.0f s, "
+		fprintf(stderr,
+			"server: last datagram received at %.3f s, idle timeout %.0f s, "
 			"closed at %.3f s\n",
 			(double)last / 1e9, (double)idle / 1e9, (double)r.n.now / 1e9);
 	run_check(r.n.now <= last + idle + MPQ_SEC, &r, "idle timeout from the last receipt");
@@ -745,7 +748,8 @@ static int group_teardown(void **state)
 	(void)state;
 	simnet_tls_free(&tls);
 	if (totals.runs)
-		print_message("simnet: %u runs passed; to the last byte %.1f s simulated (max %.1f s); "
+		print_message("simnet: %u runs passed; to the last byte %.1f s simulated (max "
+			      "%.1f s); "
 			      "%.2f s real in all (max %.3f s); %llu turns\n",
 			      totals.runs, totals.sim_s, totals.sim_max_s, totals.real_s,
 			      totals.real_max_s, (unsigned long long)totals.turns);
@@ -769,13 +773,14 @@ int main(int argc, char **argv)
 	size_t npicked = sizeof(picked_tests) / sizeof(picked_tests[0]);
 	unsigned long long first = 1, last = NSEEDS;
 	const char *range = getenv("SIMNET_SEEDS");
-	if (range && (sscanf(range, "%llu-%llu", &first, &last) != 2 || first < 1 || last < first)) {
+	if (range &&
+	    (sscanf(range, "%llu-%llu", &first, &last) != 2 || first < 1 || last < first)) {
 		fprintf(stderr, "SIMNET_SEEDS: want FIRST-LAST, e.g. 1-200\n");
 		return 2;
 	}
 	size_t nseeds = (size_t)(last - first + 1);
 	struct CMUnitTest *tests = calloc(npicked + nseeds, sizeof(*tests));
-	char (*names)[24] = calloc(nseeds, sizeof(*names));
+	char(*names)[24] = calloc(nseeds, sizeof(*names));
 	if (!tests || !names)
 		return 2;
 	memcpy(tests, picked_tests, sizeof(picked_tests));

@@ -43,11 +43,11 @@
 
 #include "simnet.h"
 
-#define SIZE (2 * 1024 * 1024)	/* the download */
+#define SIZE (2 * 1024 * 1024) /* the download */
 #define NSEEDS 40
 #define TRANSFER_LIMIT (120 * MPQ_SEC)
 #define CLOSE_LIMIT (120 * MPQ_SEC)
-#define GIVE_UP_LIMIT (60 * MPQ_SEC)	/* for both ends to give a killed path up */
+#define GIVE_UP_LIMIT (60 * MPQ_SEC) /* for both ends to give a killed path up */
 
 static struct simnet_tls tls;
 static struct {
@@ -61,26 +61,26 @@ struct mp_params {
 	unsigned npaths;
 	const char *sched;
 	struct simnet_link link[SIMNET_MAX_PATHS];
-	int backup_path;	/* the client marks this path backup once open; -1: none */
-	int kill_path;		/* mp_download kills it a third of the way; -1: none */
-	uint64_t kill_after;	/* ... or once this many bytes arrived, when not 0 */
-	bool late_request;	/* asked once every path is active, not at the handshake */
+	int backup_path;     /* the client marks this path backup once open; -1: none */
+	int kill_path;	     /* mp_download kills it a third of the way; -1: none */
+	uint64_t kill_after; /* ... or once this many bytes arrived, when not 0 */
+	bool late_request;   /* asked once every path is active, not at the handshake */
 };
 
 /* The download, as both ends see it. */
 struct app {
 	uint8_t salt;
-	int64_t id[2];		/* the stream as each side knows it */
-	bool request_seen;	/* the server had the request's FIN */
-	uint64_t written;	/* by the server */
+	int64_t id[2];	   /* the stream as each side knows it */
+	bool request_seen; /* the server had the request's FIN */
+	uint64_t written;  /* by the server */
 	bool fin_written;
-	uint64_t received;	/* by the client, in order */
+	uint64_t received; /* by the client, in order */
 	bool fin;
 	int backup_path;
-	unsigned victim;	/* the path killed, if any */
-	bool late_request;	/* the test sends the request, not on_handshake */
-	uint64_t kill_after;	/* mp_download kills the victim once this much arrived */
-	char bad[256];		/* the first thing that went wrong, in the callbacks */
+	unsigned victim;     /* the path killed, if any */
+	bool late_request;   /* the test sends the request, not on_handshake */
+	uint64_t kill_after; /* mp_download kills the victim once this much arrived */
+	char bad[256];	     /* the first thing that went wrong, in the callbacks */
 };
 
 __attribute__((format(printf, 2, 3))) static void set_bad(struct app *a, const char *fmt, ...)
@@ -260,10 +260,10 @@ static void describe_params(const struct mp_params *p, char *buf, size_t len)
 	}
 }
 
-#define mp_check(cond, r, what)                                                                \
-	do {                                                                                   \
-		if (!(cond))                                                                   \
-			mp_fail(r, what, #cond);                                               \
+#define mp_check(cond, r, what) \
+	do { \
+		if (!(cond)) \
+			mp_fail(r, what, #cond); \
 	} while (0)
 
 static void mp_fail(struct mp_run *r, const char *what, const char *cond)
@@ -404,8 +404,8 @@ static void print_paths(const struct mp_run *r, const char *what)
 	uint64_t total = 0;
 	for (unsigned k = 0; k < r->p->npaths; k++)
 		total += path_rcvd(r, k);
-	size_t off = (size_t)snprintf(line, sizeof(line), "%s (%s, %u paths):", what,
-				      r->p->sched, r->p->npaths);
+	size_t off = (size_t)snprintf(line, sizeof(line), "%s (%s, %u paths):", what, r->p->sched,
+				      r->p->npaths);
 	for (unsigned k = 0; k < r->p->npaths && off < sizeof(line); k++) {
 		uint64_t b = path_rcvd(r, k);
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " path %u %llu B (%.1f%%)",
@@ -481,7 +481,7 @@ static void params_from_seed(uint64_t seed, struct mp_params *p)
 	p->kill_path = seed % 5 ? -1 : (int)((seed / 5) % p->npaths);
 	for (unsigned k = 0; k < p->npaths; k++)
 		p->link[k] = link_of(simnet_draw(&s, 5, 100), simnet_draw(&s, 5, 50),
-				    simnet_draw(&s, 0, 0.05));
+				     simnet_draw(&s, 0, 0.05));
 }
 
 static void seeded_download(void **state)
@@ -547,8 +547,10 @@ static void ecn_counts_per_path(void **state)
 	mp_begin(&r, &p, "ecn_counts_per_path");
 	mp_transfer(&r, NULL);
 	const struct simnet_link_stats *down1 = &simnet_link_of(&r.n, 1, SIMNET_SERVER)->st;
-	mpq_path_stats c0 = path_stats(&r.n, SIMNET_CLIENT, 0), c1 = path_stats(&r.n, SIMNET_CLIENT, 1);
-	mpq_path_stats s0 = path_stats(&r.n, SIMNET_SERVER, 0), s1 = path_stats(&r.n, SIMNET_SERVER, 1);
+	mpq_path_stats c0 = path_stats(&r.n, SIMNET_CLIENT, 0),
+		       c1 = path_stats(&r.n, SIMNET_CLIENT, 1);
+	mpq_path_stats s0 = path_stats(&r.n, SIMNET_SERVER, 0),
+		       s1 = path_stats(&r.n, SIMNET_SERVER, 1);
 	print_message("path 1: %llu CE marked s->c, client counted %llu, server heard %llu\n",
 		      (unsigned long long)down1->ce_marked, (unsigned long long)c1.ecn_rx_ce,
 		      (unsigned long long)s1.ecn_peer_ce);
@@ -589,7 +591,8 @@ static void backup_until_kill(void **state)
 		 &r, "server has the backup path");
 	mp_check(st.backup, &r, "the server knows path 1 is backup");
 	uint64_t before = path_rcvd(&r, 1), received = r.a.received;
-	print_message("backup_until_kill: %llu of %u B received, path 0 %llu B, backup path %llu B "
+	print_message("backup_until_kill: %llu of %u B received, path 0 %llu B, backup path %llu "
+		      "B "
 		      "when path 0 dies\n",
 		      (unsigned long long)received, SIZE, (unsigned long long)path_rcvd(&r, 0),
 		      (unsigned long long)before);

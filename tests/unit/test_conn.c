@@ -21,8 +21,8 @@
 static bool key_eq(const mpq_crypto_keys *a, const mpq_crypto_keys *b)
 {
 	return a->cipher && a->cipher == b->cipher && a->keylen == b->keylen &&
-	       memcmp(a->key, b->key, a->keylen) == 0 && memcmp(a->iv, b->iv, sizeof(a->iv)) == 0 &&
-	       memcmp(a->hp, b->hp, a->keylen) == 0;
+	       memcmp(a->key, b->key, a->keylen) == 0 &&
+	       memcmp(a->iv, b->iv, sizeof(a->iv)) == 0 && memcmp(a->hp, b->hp, a->keylen) == 0;
 }
 
 static int cmp_line(const void *a, const void *b)
@@ -79,8 +79,9 @@ static void handshake_completes(void **state)
 	assert_int_equal(p.nkeylog[1], 5);
 	qsort(p.keylog[0], 5, sizeof(p.keylog[0][0]), cmp_line);
 	qsort(p.keylog[1], 5, sizeof(p.keylog[1][0]), cmp_line);
-	static const char *labels[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "CLIENT_TRAFFIC_SECRET_0 ",
-				       "EXPORTER_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+	static const char *labels[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
+				       "CLIENT_TRAFFIC_SECRET_0 ", "EXPORTER_SECRET ",
+				       "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
 				       "SERVER_TRAFFIC_SECRET_0 "};
 	for (int i = 0; i < 5; i++) {
 		assert_string_equal(p.keylog[0][i], p.keylog[1][i]);

@@ -134,15 +134,17 @@ static void check_chacha(const struct chacha_vector *v)
 	mpq_crypto_keys k, next;
 
 	test_unhex(chacha_secret, secret, sizeof(secret));
-	assert_int_equal(mpq_crypto_keys_init(&k, MPQ_CIPHER_CHACHA20_POLY1305, v->version,
-					      secret, sizeof(secret)), 0);
+	assert_int_equal(mpq_crypto_keys_init(&k, MPQ_CIPHER_CHACHA20_POLY1305, v->version, secret,
+					      sizeof(secret)),
+			 0);
 	assert_keys(&k, chacha_secret, v->key, v->iv, v->hp);
 
 	mpq_crypto_nonce(&k, 0, pn, nonce);
 	assert_hex(nonce, sizeof(nonce), v->nonce);
 	test_unhex("4200bff4", ad, sizeof(ad));
 	assert_int_equal(mpq_crypto_seal(&k, 0, pn, ad, sizeof(ad), (const uint8_t *)"\x01", 1,
-					 out), 0);
+					 out),
+			 0);
 	assert_hex(out, sizeof(out), v->ciphertext);
 	assert_int_equal(mpq_crypto_open(&k, 0, pn, ad, sizeof(ad), out, sizeof(out), plain), 0);
 	assert_int_equal(plain[0], 0x01);
@@ -160,12 +162,16 @@ static void check_chacha(const struct chacha_vector *v)
 	assert_hex(mask, sizeof(mask), v->mask);
 	uint8_t key[32];
 	assert_int_equal(mpq_crypto_hkdf_expand_label(MPQ_CIPHER_CHACHA20_POLY1305, next.secret,
-						      32, v->version == MPQ_VERSION_1 ?
-						      "quic key" : "quicv2 key", key, 32), 0);
+						      32,
+						      v->version == MPQ_VERSION_1 ? "quic key"
+										  : "quicv2 key",
+						      key, 32),
+			 0);
 	assert_memory_equal(next.key, key, 32);
 	/* The old phase cannot open what the new one sealed. */
-	assert_int_equal(mpq_crypto_seal(&next, 0, pn, ad, sizeof(ad), (const uint8_t *)"\x01",
-					 1, out), 0);
+	assert_int_equal(mpq_crypto_seal(&next, 0, pn, ad, sizeof(ad), (const uint8_t *)"\x01", 1,
+					 out),
+			 0);
 	assert_int_equal(mpq_crypto_open(&k, 0, pn, ad, sizeof(ad), out, sizeof(out), plain),
 			 MPQ_ERR_DECRYPT);
 	assert_int_equal(mpq_crypto_open(&next, 0, pn, ad, sizeof(ad), out, sizeof(out), plain),
@@ -308,7 +314,8 @@ static void aes256_round_trip_and_tamper(void **state)
 	for (size_t i = 0; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)i;
 	assert_int_equal(mpq_crypto_keys_init(&k, MPQ_CIPHER_AES_256_GCM, MPQ_VERSION_1, secret,
-					      sizeof(secret)), 0);
+					      sizeof(secret)),
+			 0);
 	assert_int_equal(k.keylen, 32);
 
 	/* In place: seal then open the same buffer. */
@@ -354,11 +361,13 @@ static void retry_tags(void **state)
 
 	/* RFC 9001 A.4 and RFC 9369 A.4: the tag is the last 16 bytes. */
 	n = test_unhex("ff000000010008f067a5502a4262b5746f6b656e"
-		       "04a265ba2eff4d829058fb3f0f2496ba", pkt, sizeof(pkt));
+		       "04a265ba2eff4d829058fb3f0f2496ba",
+		       pkt, sizeof(pkt));
 	assert_int_equal(mpq_crypto_retry_tag(MPQ_VERSION_1, &rfc_dcid, pkt, n - 16, tag), 0);
 	assert_memory_equal(tag, pkt + n - 16, 16);
 	n = test_unhex("cf6b3343cf0008f067a5502a4262b5746f6b656e"
-		       "c8646ce8bfe33952d955543665dcc7b6", pkt, sizeof(pkt));
+		       "c8646ce8bfe33952d955543665dcc7b6",
+		       pkt, sizeof(pkt));
 	assert_int_equal(mpq_crypto_retry_tag(MPQ_VERSION_2, &rfc_dcid, pkt, n - 16, tag), 0);
 	assert_memory_equal(tag, pkt + n - 16, 16);
 	assert_int_equal(mpq_crypto_retry_tag(0xff00001d, &rfc_dcid, pkt, n - 16, tag),
@@ -379,10 +388,12 @@ static void invalid_arguments(void **state)
 
 	/* The secret must be as long as the suite's hash. */
 	assert_int_equal(mpq_crypto_keys_init(&k, MPQ_CIPHER_AES_128_GCM, MPQ_VERSION_1, secret,
-					      48), MPQ_ERR_INVALID_ARGUMENT);
+					      48),
+			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_null(k.aead);
 	assert_int_equal(mpq_crypto_keys_init(&k, MPQ_CIPHER_AES_256_GCM, MPQ_VERSION_1, secret,
-					      32), MPQ_ERR_INVALID_ARGUMENT);
+					      32),
+			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_crypto_keys_init(&k, 0, MPQ_VERSION_1, secret, 32),
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_crypto_keys_init(&k, 4, MPQ_VERSION_1, secret, 32),

@@ -59,7 +59,8 @@ static void counts_that_cover_the_marks_validate(void **state)
 static void decreasing_counts_disable_ecn(void **state)
 {
 	(void)state;
-	static const mpq_ecn_counts lower[] = {{.ect0 = 2, .ce = 2}, {.ect0 = 5, .ect1 = 0, .ce = 0},
+	static const mpq_ecn_counts lower[] = {{.ect0 = 2, .ce = 2},
+					       {.ect0 = 5, .ect1 = 0, .ce = 0},
 					       {.ect0 = 9, .ect1 = 0, .ce = 0}};
 	mpq_ecn_path e;
 	mpq_ecn_counts peer;
@@ -155,8 +156,8 @@ static void received_marks_counted(void **state)
 {
 	(void)state;
 	mpq_ecn_counts c = {0};
-	static const uint8_t marks[] = {MPQ_ECN_ECT0, MPQ_ECN_CE, MPQ_ECN_NOT_ECT, MPQ_ECN_ECT1,
-					MPQ_ECN_ECT0, MPQ_ECN_CE | 4};
+	static const uint8_t marks[] = {MPQ_ECN_ECT0, MPQ_ECN_CE,   MPQ_ECN_NOT_ECT,
+					MPQ_ECN_ECT1, MPQ_ECN_ECT0, MPQ_ECN_CE | 4};
 	assert_false(mpq_ecn_counts_any(&c));
 	for (size_t i = 0; i < sizeof(marks); i++)
 		mpq_ecn_count_rx(&c, marks[i]);
@@ -206,7 +207,8 @@ static void connections_validate_over_a_marking_link(void **state)
 		assert_true(me.ecn_sent_ect0 > 0);
 		assert_true(me.ecn_peer_ect0 > 0);
 		assert_true(me.ecn_peer_ect0 <= peer.ecn_rx_ect0);
-		assert_int_equal(me.ecn_peer_ce + me.ecn_peer_ect1 + me.ecn_rx_ce + me.ecn_rx_ect1, 0);
+		assert_int_equal(me.ecn_peer_ce + me.ecn_peer_ect1 + me.ecn_rx_ce + me.ecn_rx_ect1,
+				 0);
 	}
 	const char *ev = strstr(t->buf, "\"quic:ecn_state_updated\"");
 	assert_non_null(ev);

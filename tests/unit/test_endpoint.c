@@ -29,7 +29,7 @@ struct world {
 	mpq_path cpath, spath;
 	uint64_t now;
 	uint64_t seed;
-	int client_rv;		/* first error the client's read returned */
+	int client_rv; /* first error the client's read returned */
 	size_t vn_seen, retry_seen, reset_seen;
 };
 
@@ -89,8 +89,10 @@ static void setup_world(struct world *w, uint32_t client_version, bool retry)
 	assert_int_equal(test_certs_create(&w->certs), 0);
 	char err[256];
 	int rv;
-	mpq_tls_config sc = {.is_server = true, .alpn = "hq-interop",
-			     .cert_file = w->certs.cert_file, .key_file = w->certs.key_file};
+	mpq_tls_config sc = {.is_server = true,
+			     .alpn = "hq-interop",
+			     .cert_file = w->certs.cert_file,
+			     .key_file = w->certs.key_file};
 	mpq_tls_config cc = {.alpn = "hq-interop", .ca_file = w->certs.ca_file};
 	w->sctx = mpq_tls_context_new(&sc, &rv, err, sizeof(err));
 	w->cctx = mpq_tls_context_new(&cc, &rv, err, sizeof(err));
@@ -149,21 +151,25 @@ static void step(struct world *w)
 			w->vn_seen += kind == MPQ_PKT_VERSION_NEGOTIATION;
 			w->retry_seen += kind == MPQ_PKT_RETRY;
 			w->reset_seen += kind == 0 || kind == MPQ_PKT_1RTT;
-			int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n, w->now);
+			int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n,
+						   w->now);
 			if (rv && !w->client_rv)
 				w->client_rv = rv;
 			any = true;
 		}
 		for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
 			mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
-			while ((n = mpq_conn_write_pkt(c, &path, NULL, buf, sizeof(buf), w->now)) > 0) {
-				int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n, w->now);
+			while ((n = mpq_conn_write_pkt(c, &path, NULL, buf, sizeof(buf), w->now)) >
+			       0) {
+				int rv = mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf,
+							   (size_t)n, w->now);
 				if (rv && !w->client_rv)
 					w->client_rv = rv;
 				any = true;
 			}
 		}
-		while ((n = mpq_conn_write_pkt(w->client, &path, NULL, buf, sizeof(buf), w->now)) > 0) {
+		while ((n = mpq_conn_write_pkt(w->client, &path, NULL, buf, sizeof(buf), w->now)) >
+		       0) {
 			mpq_conn *c;
 			mpq_endpoint_read(w->ep, &w->spath, NULL, buf, (size_t)n, w->now, &c);
 			any = true;
@@ -263,7 +269,8 @@ static void retry_token_bound_to_address(void **state)
 		mpq_path other = w.spath;
 		addr(&other.remote, others[i].last, others[i].port);
 		memcpy(buf, first, (size_t)n);
-		assert_int_equal(mpq_endpoint_read(w.ep, &other, NULL, buf, (size_t)n, w.now, &c), 0);
+		assert_int_equal(mpq_endpoint_read(w.ep, &other, NULL, buf, (size_t)n, w.now, &c),
+				 0);
 		assert_null(c);
 		assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
 		int m = mpq_endpoint_write_stateless(w.ep, &path, buf, sizeof(buf));
@@ -303,7 +310,8 @@ static void version_negotiation_without_common_version(void **state)
 	mpq_path path;
 	assert_true(mpq_conn_write_pkt(w.client, &path, NULL, buf, sizeof(buf), 0) > 0);
 	uint32_t only = 0x1a2a3a4a;
-	int n = mpq_pkt_encode_vn(buf, sizeof(buf), &w.client->scid, &w.client->dcid, &only, 1, 0x40);
+	int n = mpq_pkt_encode_vn(buf, sizeof(buf), &w.client->scid, &w.client->dcid, &only, 1,
+				  0x40);
 	assert_true(n > 0);
 	assert_int_equal(mpq_conn_read_pkt(w.client, &w.cpath, NULL, buf, (size_t)n, 1),
 			 MPQ_ERR_VERSION_NEGOTIATION);
@@ -349,7 +357,8 @@ static void stateless_reset_after_server_restart(void **state)
 	make_endpoint(&w);
 	int64_t id;
 	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
-	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hello", 5, true), 5);
+	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hello", 5, true),
+			 5);
 	for (int i = 0; i < 50 && !w.client_rv; i++)
 		step(&w);
 	assert_true(w.reset_seen >= 1);
@@ -569,7 +578,7 @@ struct memtrace {
 	char data[1 << 16];
 	size_t len;
 	int closes;
-	mpq_conn *conn;		/* the connection qlog_start was called for */
+	mpq_conn *conn; /* the connection qlog_start was called for */
 	int starts;
 };
 
@@ -632,7 +641,8 @@ static void qlog_start_gives_each_server_connection_a_trace(void **state)
 	*end = '\x1e';
 	/* A second trace, or a sink without write, is refused and closed. */
 	struct memtrace other = {0};
-	mpq_qlog_sink again = {.write = memtrace_write, .close = memtrace_close,
+	mpq_qlog_sink again = {.write = memtrace_write,
+			       .close = memtrace_close,
 			       .user_data = &other};
 	assert_int_equal(mpq_conn_set_qlog(m.conn, &again), MPQ_ERR_INVALID_ARGUMENT);
 	again.write = NULL;
@@ -650,7 +660,7 @@ static void qlog_start_gives_each_server_connection_a_trace(void **state)
 static struct {
 	int64_t id;
 	uint64_t written, total;
-	size_t most_held;	/* the endpoint's send memory at its highest */
+	size_t most_held; /* the endpoint's send memory at its highest */
 	int write_err;
 } sender;
 
@@ -707,7 +717,8 @@ static void endpoint_send_budget_bounds_connections(void **state)
 	tp.initial_max_stream_data_bidi_remote = 4 << 20;
 	tp.initial_max_stream_data_bidi_local = 4 << 20;
 	mpq_callbacks cb = {.rand = rnd, .user_data = &w};
-	assert_int_equal(mpq_conn_client_new(&w.client, &w.cpath, &cs, &tp, &cb, w.cctx, w.now), 0);
+	assert_int_equal(mpq_conn_client_new(&w.client, &w.cpath, &cs, &tp, &cb, w.cctx, w.now),
+			 0);
 	assert_true(run_until_complete(&w));
 
 	memset(&sender, 0, sizeof(sender));

@@ -18,9 +18,15 @@ static const uint8_t payload[] = "hello, multipath";
 static const uint8_t cid8[] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 static const uint64_t mp_types[] = {
-	MPQ_FT_PATH_ACK, MPQ_FT_PATH_ACK_ECN, MPQ_FT_PATH_ABANDON,
-	MPQ_FT_PATH_STATUS_BACKUP, MPQ_FT_PATH_STATUS_AVAILABLE, MPQ_FT_PATH_NEW_CONNECTION_ID,
-	MPQ_FT_PATH_RETIRE_CONNECTION_ID, MPQ_FT_MAX_PATH_ID, MPQ_FT_PATHS_BLOCKED,
+	MPQ_FT_PATH_ACK,
+	MPQ_FT_PATH_ACK_ECN,
+	MPQ_FT_PATH_ABANDON,
+	MPQ_FT_PATH_STATUS_BACKUP,
+	MPQ_FT_PATH_STATUS_AVAILABLE,
+	MPQ_FT_PATH_NEW_CONNECTION_ID,
+	MPQ_FT_PATH_RETIRE_CONNECTION_ID,
+	MPQ_FT_MAX_PATH_ID,
+	MPQ_FT_PATHS_BLOCKED,
 	MPQ_FT_PATH_CIDS_BLOCKED,
 };
 
@@ -271,11 +277,13 @@ static void known_encodings(void **state)
 	/* STREAM with OFF|LEN|FIN, offset 64 (2-byte varint). */
 	f = (mpq_frame){.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
 	f.stream = (__typeof__(f.stream)){4, 64, (const uint8_t *)"abc", 3, true};
-	KNOWN(&f, "\x0f\x04\x40\x40\x03" "abc");
+	KNOWN(&f, "\x0f\x04\x40\x40\x03"
+		  "abc");
 
 	f = (mpq_frame){.type = MPQ_FT_CONNECTION_CLOSE,
 			.close = {0x0a, 0x08, (const uint8_t *)"bad", 3}};
-	KNOWN(&f, "\x1c\x0a\x08\x03" "bad");
+	KNOWN(&f, "\x1c\x0a\x08\x03"
+		  "bad");
 	f = (mpq_frame){.type = MPQ_FT_PADDING, .padding_len = 3};
 	KNOWN(&f, "\x00\x00\x00");
 
@@ -418,9 +426,10 @@ static void range_rules(void **state)
 	ACCEPT(MPQ_FT_MAX_PATH_ID, PATH_MAX_ID);
 	REJECT(MPQ_FT_PATHS_BLOCKED, PATH_MAX_ID + 1);
 	ACCEPT(MPQ_FT_PATHS_BLOCKED, PATH_MAX_ID);
-	static const uint64_t path_first[] = {
-		MPQ_FT_PATH_ABANDON, MPQ_FT_PATH_STATUS_BACKUP, MPQ_FT_PATH_STATUS_AVAILABLE,
-		MPQ_FT_PATH_RETIRE_CONNECTION_ID, MPQ_FT_PATH_CIDS_BLOCKED};
+	static const uint64_t path_first[] = {MPQ_FT_PATH_ABANDON, MPQ_FT_PATH_STATUS_BACKUP,
+					      MPQ_FT_PATH_STATUS_AVAILABLE,
+					      MPQ_FT_PATH_RETIRE_CONNECTION_ID,
+					      MPQ_FT_PATH_CIDS_BLOCKED};
 	for (size_t i = 0; i < N(path_first); i++) {
 		REJECT(path_first[i], PATH_MAX_ID + 1, 0);
 		ACCEPT(path_first[i], PATH_MAX_ID, 0);
@@ -446,8 +455,16 @@ static void frame_types_must_be_minimal_and_known(void **state)
 	mpq_frame f = decode_all((const uint8_t *)"\x10\x40\x05", 3);
 	assert_int_equal(f.max_data.max, 5);
 
-	static const uint64_t unknown[] = {0x1f, 0x20, 0x21, 0x3d, 0x40, 0x3e74, 0x3e7d,
-					   0x15228c00, 0x0addad00, 0x0addad03,
+	static const uint64_t unknown[] = {0x1f,
+					   0x20,
+					   0x21,
+					   0x3d,
+					   0x40,
+					   0x3e74,
+					   0x3e7d,
+					   0x15228c00,
+					   0x0addad00,
+					   0x0addad03,
 					   0x0addad01 | 1ULL << 32};
 	for (size_t i = 0; i < N(unknown); i++) {
 		uint8_t buf[512];
@@ -543,9 +560,14 @@ static void stream_encoding_flags_and_overhead(void **state)
 	assert_int_equal(buf[0], 0x0f);
 	assert_int_equal(len - 10, mpq_frame_stream_overhead(400, 70000, 10));
 	/* A decoded OFF bit with offset 0 re-encodes without it, same meaning. */
-	mpq_frame d = decode_all((const uint8_t *)"\x0c\x01\x00" "ab", 5);
+	mpq_frame d = decode_all((const uint8_t *)"\x0c\x01\x00"
+						  "ab",
+				 5);
 	len = encode(&d, buf, sizeof(buf));
-	assert_memory_equal(buf, "\x08\x01" "ab", 4);
+	assert_memory_equal(buf,
+			    "\x08\x01"
+			    "ab",
+			    4);
 	mpq_frame d2 = decode_all(buf, len);
 	assert_true(mpq_frame_equal(&d, &d2));
 }
@@ -700,9 +722,13 @@ static void names_and_ack_eliciting(void **state)
 	assert_string_equal(mpq_frame_name(MPQ_FT_PATH_CIDS_BLOCKED), "path_cids_blocked");
 	assert_string_equal(mpq_frame_name(MPQ_FT_ADD_ADDRESS), "add_address");
 	assert_string_equal(mpq_frame_name(MPQ_FT_REMOVE_ADDRESS), "remove_address");
-	static const uint64_t quiet[] = {MPQ_FT_PADDING, MPQ_FT_ACK, MPQ_FT_ACK_ECN,
-					 MPQ_FT_CONNECTION_CLOSE, MPQ_FT_CONNECTION_CLOSE_APP,
-					 MPQ_FT_PATH_ACK, MPQ_FT_PATH_ACK_ECN};
+	static const uint64_t quiet[] = {MPQ_FT_PADDING,
+					 MPQ_FT_ACK,
+					 MPQ_FT_ACK_ECN,
+					 MPQ_FT_CONNECTION_CLOSE,
+					 MPQ_FT_CONNECTION_CLOSE_APP,
+					 MPQ_FT_PATH_ACK,
+					 MPQ_FT_PATH_ACK_ECN};
 	for (size_t i = 0; i < N(quiet); i++)
 		assert_false(mpq_frame_is_ack_eliciting(quiet[i]));
 	assert_true(mpq_frame_is_ack_eliciting(MPQ_FT_PING));

@@ -188,8 +188,8 @@ static int fwd_open(mpq_conn *c, int64_t id, void *ud)
 	return cb->stream_open ? cb->stream_open(c, id, cb->user_data) : 0;
 }
 
-static int fwd_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len,
-		    bool fin, void *ud)
+static int fwd_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len, bool fin,
+		    void *ud)
 {
 	const mpq_callbacks *cb = side_cb(ud, c);
 	return cb->stream_data ? cb->stream_data(c, id, off, d, len, fin, cb->user_data) : 0;
@@ -246,7 +246,8 @@ static void hq_start_opts(struct hq_test *t, struct pair_opts *o, bool force_rea
 	assert_int_equal(mpq_hq_root_open(&t->root, tree.www, force_realpath), 0);
 	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t->root)};
 	assert_int_equal(mpq_hq_server_new(&t->srv, &sc), 0);
-	mpq_hq_client_config cc = {.now = sim_now, .request_done = on_request_done,
+	mpq_hq_client_config cc = {.now = sim_now,
+				   .request_done = on_request_done,
 				   .user_data = t};
 	assert_int_equal(mpq_hq_client_new(&t->cli, &cc), 0);
 	mpq_hq_server_callbacks(&t->scb, t->srv);
@@ -715,7 +716,7 @@ static void lost_reset_is_sent_again(void **state)
 	assert_true(pair_run(&t.p, pair_both_complete, LIMIT));
 	pair_run(&t.p, NULL, MPQ_SEC);
 	mpq_hq_request *missing = get(&t, "/missing", NULL);
-	drop_server_dgrams = 1;	/* the one with the RESET_STREAM */
+	drop_server_dgrams = 1; /* the one with the RESET_STREAM */
 	hq_run(&t);
 	expect_reset(missing, MPQ_HQ_ERR_NOT_FOUND);
 	hq_finish(&t);
@@ -735,7 +736,8 @@ static void chain_next(mpq_hq_request *req, void *ud)
 	assert_int_equal(mpq_hq_request_status(req), MPQ_HQ_OK);
 	if (ch->left-- > 0)
 		assert_int_equal(mpq_hq_client_get(ch->t.cli, mpq_hq_request_conn(req), "/inlink",
-						   NULL, &ch->last), 0);
+						   NULL, &ch->last),
+				 0);
 }
 
 static void requests_from_request_done(void **state)
@@ -807,10 +809,12 @@ static void contexts_shared_by_connections(void **state)
 	assert_true(pair_run(&b.p, pair_both_complete, LIMIT));
 	mpq_hq_request *rb = mpq_hq_client_request(a.cli, 0);
 	assert_int_equal(mpq_hq_client_get(a.cli, b.p.conn[PAIR_CLIENT], "/dir/inner.txt", NULL,
-					   &rb), 0);
+					   &rb),
+			 0);
 	mpq_hq_request *missing;
 	assert_int_equal(mpq_hq_client_get(a.cli, b.p.conn[PAIR_CLIENT], "/missing", NULL,
-					   &missing), 0);
+					   &missing),
+			 0);
 	assert_int_equal(mpq_hq_request_stream(rb), 0);
 	run_until_done(&b.p, missing);
 	run_until_done(&b.p, rb);
@@ -825,9 +829,9 @@ static void contexts_shared_by_connections(void **state)
 	expect_body(ra, file123_body, strlen(file123_body));
 	assert_true(mpq_hq_client_done(a.cli));
 	/* b goes away with a request under way; a goes on. */
-	pair_run(&b.p, NULL, MPQ_SEC);	/* b's finished streams close */
+	pair_run(&b.p, NULL, MPQ_SEC); /* b's finished streams close */
 	size_t active = mpq_hq_server_active(a.srv);
-	assert_int_equal(active, 1);	/* a's last one, not acknowledged yet */
+	assert_int_equal(active, 1); /* a's last one, not acknowledged yet */
 	rb = get(&b, "/big.bin", NULL);
 	pair_run(&b.p, NULL, 60 * MPQ_MS);
 	assert_int_equal(mpq_hq_server_active(a.srv), active + 1);
@@ -961,8 +965,8 @@ static size_t raw_slot(int64_t id)
 	return id & 2 ? RAW_MAX / 2 + i : i;
 }
 
-static int raw_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len,
-		    bool fin, void *ud)
+static int raw_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len, bool fin,
+		    void *ud)
 {
 	(void)c;
 	struct raw *w = raw_of(ud);
@@ -1179,8 +1183,10 @@ static void server_reads_through_files(void **state)
 	hq_start(&t, false);
 	/* The same server, on files from memory. */
 	mpq_hq_server_free(t.srv);
-	mpq_hq_server_config sc = {.files = {.open = mem_open, .read = mem_read,
-					     .close = mem_close, .user_data = &m}};
+	mpq_hq_server_config sc = {.files = {.open = mem_open,
+					     .read = mem_read,
+					     .close = mem_close,
+					     .user_data = &m}};
 	assert_int_equal(mpq_hq_server_new(&t.srv, &sc), 0);
 	mpq_hq_server_callbacks(&t.scb, t.srv);
 	mpq_hq_request *mem = get(&t, "/m%65m", NULL);
@@ -1294,7 +1300,8 @@ static void logs_requests(void **state)
 	struct pair_opts o = {0};
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(mpq_hq_root_open(&t.root, tree.www, false), 0);
-	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t.root), .log = count_log,
+	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t.root),
+				   .log = count_log,
 				   .log_user_data = &slog};
 	mpq_hq_client_config cc = {.now = real_now, .log = count_log, .log_user_data = &clog};
 	assert_int_equal(mpq_hq_server_new(&t.srv, &sc), 0);

@@ -282,12 +282,12 @@ static void cancel_and_reset(void **state)
 	mpq_loop_timer_init(&c.t, record_cb, &c);
 	mpq_loop_timer_init(&stop.t, record_cb, &stop);
 	rec_set(loop, &a, now + 5 * MPQ_MS);
-	mpq_loop_timer_cancel(loop, &a.t);		/* never fires */
-	mpq_loop_timer_cancel(loop, &a.t);		/* twice is fine */
+	mpq_loop_timer_cancel(loop, &a.t); /* never fires */
+	mpq_loop_timer_cancel(loop, &a.t); /* twice is fine */
 	rec_set(loop, &b, now + 500 * MPQ_MS);
-	rec_set(loop, &b, now + 5 * MPQ_MS);		/* moved earlier */
+	rec_set(loop, &b, now + 5 * MPQ_MS); /* moved earlier */
 	rec_set(loop, &c, now + 5 * MPQ_MS);
-	rec_set(loop, &c, now + 1000 * MPQ_MS);		/* moved later */
+	rec_set(loop, &c, now + 1000 * MPQ_MS); /* moved later */
 	rec_set(loop, &stop, now + 20 * MPQ_MS);
 	assert_false(mpq_loop_timer_armed(&a.t));
 

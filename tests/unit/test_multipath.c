@@ -28,7 +28,7 @@ static uint8_t pattern(uint64_t i)
 }
 
 struct app {
-	uint64_t reply;		/* bytes the server answers with */
+	uint64_t reply; /* bytes the server answers with */
 	int64_t reply_id;
 	uint64_t written;
 	uint64_t received;
@@ -44,8 +44,8 @@ static void pump(mpq_conn *c, struct app *a)
 			n = (size_t)(a->reply - a->written);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = pattern(a->written + i);
-		int64_t took = mpq_conn_stream_write(c, a->reply_id, buf, n,
-						     a->written + n == a->reply);
+		int64_t took =
+			mpq_conn_stream_write(c, a->reply_id, buf, n, a->written + n == a->reply);
 		if (took <= 0)
 			return;
 		a->written += (uint64_t)took;
@@ -92,7 +92,8 @@ static int on_address(mpq_conn *c, const mpq_addr *addr, void *ud)
 	return 0;
 }
 
-static const mpq_callbacks app_cb = {.stream_data = on_data, .stream_writable = on_writable,
+static const mpq_callbacks app_cb = {.stream_data = on_data,
+				     .stream_writable = on_writable,
 				     .address_added = on_address};
 
 static bool done(struct conn_pair *p)
@@ -128,7 +129,7 @@ static void start(struct conn_pair *p, struct app *a, struct pair_opts *o)
 	assert_int_equal(pair_init(p, o), 0);
 	assert_true(pair_run(p, pair_both_complete, LIMIT));
 	pair_run(p, NULL, 50 * MPQ_MS);
- /* let the CIDs of every path ID arrive */
+	/* let the CIDs of every path ID arrive */
 }
 
 static void request(struct conn_pair *p, struct app *a, uint64_t bytes)
@@ -137,7 +138,8 @@ static void request(struct conn_pair *p, struct app *a, uint64_t bytes)
 	a->reply = bytes;
 	assert_int_equal(mpq_conn_open_stream(p->conn[PAIR_CLIENT], true, &id), 0);
 	assert_int_equal(mpq_conn_stream_write(p->conn[PAIR_CLIENT], id, (const uint8_t *)"GET", 3,
-					       true), 3);
+					       true),
+			 3);
 }
 
 static uint32_t open_second(struct conn_pair *p)
@@ -354,7 +356,8 @@ static void second_path_validated_and_used(const char *sched)
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 1, &s1), 0);
 	uint64_t total = s0.bytes_received + s1.bytes_received;
 	print_message("%s: path 0 %llu bytes, path 1 %llu bytes\n", sched,
-		      (unsigned long long)s0.bytes_received, (unsigned long long)s1.bytes_received);
+		      (unsigned long long)s0.bytes_received,
+		      (unsigned long long)s1.bytes_received);
 	/* rr shares evenly; minrtt fills the first path and spills to the other
 	 * only when its window is full, so on equal links it must use both. */
 	if (strcmp(sched, "rr") == 0) {
@@ -388,8 +391,11 @@ static void qlog_names_paths(void **state)
 	assert_non_null(mkdtemp(dir));
 	struct conn_pair p;
 	struct app a;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr", .qlog_dir = dir,
-					  .key_update_interval = {0, 60}});
+	start(&p, &a,
+	      &(struct pair_opts){.multipath = true,
+				  .path_sched = "rr",
+				  .qlog_dir = dir,
+				  .key_update_interval = {0, 60}});
 	open_second(&p);
 	pair_run(&p, NULL, 200 * MPQ_MS);
 	request(&p, &a, 300000);
@@ -399,16 +405,19 @@ static void qlog_names_paths(void **state)
 	snprintf(cmd, sizeof(cmd),
 		 "for f in %s/*_client.sqlog; do python3 -c '"
 		 "import json,sys\n"
-		 "recs=[json.loads(r) for r in open(sys.argv[1],\"rb\").read().split(b\"\\x1e\")[1:]]\n"
+		 "recs=[json.loads(r) for r in "
+		 "open(sys.argv[1],\"rb\").read().split(b\"\\x1e\")[1:]]\n"
 		 "ev=recs[1:]\n"
-		 "ids=set(e[\"data\"].get(\"path_id\") for e in ev if e[\"name\"]==\"quic:packet_received\")\n"
+		 "ids=set(e[\"data\"].get(\"path_id\") for e in ev if "
+		 "e[\"name\"]==\"quic:packet_received\")\n"
 		 "tup=[e for e in ev if e[\"name\"]==\"quic:tuple_assigned\"]\n"
 		 "assert {0,1} <= ids, ids\n"
 		 "assert any(e[\"data\"].get(\"tuple_id\")==\"1\" for e in tup), tup\n"
 		 "assert any(e[\"name\"]==\"quic:key_updated\" and e[\"data\"].get(\"key_phase\")"
 		 " for e in ev), \"no key update\"\n"
 		 "t=[e[\"time\"] for e in ev]\n"
-		 "assert t==sorted(t), [(e[\"name\"], e[\"time\"]) for e, a, b in zip(ev[1:], t, t[1:]) if b<a][:3]\n"
+		 "assert t==sorted(t), [(e[\"name\"], e[\"time\"]) for e, a, b in zip(ev[1:], t, "
+		 "t[1:]) if b<a][:3]\n"
 		 "' $f || exit 1; done; rm -rf %s",
 		 dir, dir);
 	assert_int_equal(system(cmd), 0);
@@ -417,8 +426,10 @@ static void qlog_names_paths(void **state)
 /* Two paths in rr, the server updating its keys every 400 packets. */
 static void start_two_paths_updating_keys(struct conn_pair *p, struct app *a)
 {
-	start(p, a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
-					 .key_update_interval = {0, 400}});
+	start(p, a,
+	      &(struct pair_opts){.multipath = true,
+				  .path_sched = "rr",
+				  .key_update_interval = {0, 400}});
 	open_second(p);
 	pair_run(p, NULL, 200 * MPQ_MS);
 }
@@ -482,7 +493,8 @@ static void redundant_sends_everything_twice(void **state)
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 0, &s0), 0);
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[0], 1, &s1), 0);
 	print_message("redundant: path 0 %llu bytes, path 1 %llu bytes\n",
-		      (unsigned long long)s0.bytes_received, (unsigned long long)s1.bytes_received);
+		      (unsigned long long)s0.bytes_received,
+		      (unsigned long long)s1.bytes_received);
 	assert_true(s0.bytes_received >= 1800000);
 	assert_true(s1.bytes_received >= 1800000);
 	pair_free(&p);
@@ -517,8 +529,10 @@ static void path_killed_mid_transfer(void **state)
 	struct conn_pair p;
 	struct app a;
 	kill_second = false;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "rr",
-					   .drop_path = drop_second});
+	start(&p, &a,
+	      &(struct pair_opts){.multipath = true,
+				  .path_sched = "rr",
+				  .drop_path = drop_second});
 	download_losing_second(&p, &a);
 	mpq_path_stats st;
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
@@ -545,8 +559,11 @@ static void receiver_fails_silent_path(void **state)
 	kill_second = false;
 	memset(&a, 0, sizeof(a));
 	a.reply_id = -1;
-	struct pair_opts o = {.multipath = true, .path_sched = "rr", .drop_path = drop_second,
-			      .max_data = 8 << 20, .max_stream_data = 8 << 20};
+	struct pair_opts o = {.multipath = true,
+			      .path_sched = "rr",
+			      .drop_path = drop_second,
+			      .max_data = 8 << 20,
+			      .max_stream_data = 8 << 20};
 	o.app[0] = o.app[1] = &app_cb;
 	o.app_state = &a;
 	assert_int_equal(pair_init(&p, &o), 0);
@@ -607,8 +624,10 @@ static void backup_path_only_when_needed(void **state)
 	struct conn_pair p;
 	struct app a;
 	kill_first = false;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .path_sched = "backup",
-					   .drop_path = drop_first});
+	start(&p, &a,
+	      &(struct pair_opts){.multipath = true,
+				  .path_sched = "backup",
+				  .drop_path = drop_first});
 	open_second(&p);
 	pair_run(&p, NULL, 200 * MPQ_MS);
 	/* The client marks path 1 backup; the server learns it by PATH_STATUS_BACKUP. */
@@ -646,8 +665,8 @@ static void advertised_address_gets_a_path(void **state)
 	struct conn_pair p;
 	struct app a;
 	nannounced = 0;
-	start(&p, &a, &(struct pair_opts){.multipath = true, .add_address = true,
-					   .path_sched = "rr"});
+	start(&p, &a,
+	      &(struct pair_opts){.multipath = true, .add_address = true, .path_sched = "rr"});
 	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0].tuple.local;
 	((struct sockaddr_in *)&extra.ss)->sin_addr.s_addr = htonl(0x7f000009u);
 	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_SERVER], &extra), 0);

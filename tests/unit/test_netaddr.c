@@ -57,11 +57,34 @@ static void parse_format_round_trips(void **state)
 static void bad_strings_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"", ":", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:+1",
-		"1.2.3.4:80x", "1.2.3.4: 80", " 1.2.3.4:80", "1.2.3:80", "1.2.3.4.5:80",
-		"256.1.1.1:80", "::1:80", "::1", "[::1]", "[::1]80", "[::1]:", "[::1]:x",
-		"[1.2.3.4]:80", "[::1:80", "::1]:80", "[::1%]:80", "[::g]:80", "localhost:80",
-		"1.2.3.4%lo:80", "[::1]:99999999999999999999", "[]:80",
+		"",
+		":",
+		"1.2.3.4",
+		"1.2.3.4:",
+		"1.2.3.4:65536",
+		"1.2.3.4:-1",
+		"1.2.3.4:+1",
+		"1.2.3.4:80x",
+		"1.2.3.4: 80",
+		" 1.2.3.4:80",
+		"1.2.3:80",
+		"1.2.3.4.5:80",
+		"256.1.1.1:80",
+		"::1:80",
+		"::1",
+		"[::1]",
+		"[::1]80",
+		"[::1]:",
+		"[::1]:x",
+		"[1.2.3.4]:80",
+		"[::1:80",
+		"::1]:80",
+		"[::1%]:80",
+		"[::g]:80",
+		"localhost:80",
+		"1.2.3.4%lo:80",
+		"[::1]:99999999999999999999",
+		"[]:80",
 	};
 	mpq_addr a, keep;
 
@@ -96,8 +119,8 @@ static void parse_ip_without_port(void **state)
 	assert_int_equal(mpq_addr_format_ip(&a, buf, 10), MPQ_ERR_NOBUF);
 	assert_int_equal(mpq_addr_format_ip(&a, buf, 11), 10);
 
-	static const char *const bad[] = {"", "[]", "[::1", "::1]", "1.2.3.4:80", "[1.2.3.4]",
-					  "[::1]:80", "host", "1.2.3.4 "};
+	static const char *const bad[] = {"",	       "[]",	   "[::1", "::1]",    "1.2.3.4:80",
+					  "[1.2.3.4]", "[::1]:80", "host", "1.2.3.4 "};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (mpq_addr_parse_ip(&a, bad[i], 1) != MPQ_ERR_INVALID_ARGUMENT)
 			fail_msg("accepted \"%s\"", bad[i]);
@@ -185,12 +208,9 @@ static void interfaces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_format_round_trips),
-		cmocka_unit_test(bad_strings_rejected),
-		cmocka_unit_test(parse_ip_without_port),
-		cmocka_unit_test(format_errors),
-		cmocka_unit_test(compare_and_build),
-		cmocka_unit_test(interfaces),
+		cmocka_unit_test(parse_format_round_trips), cmocka_unit_test(bad_strings_rejected),
+		cmocka_unit_test(parse_ip_without_port),    cmocka_unit_test(format_errors),
+		cmocka_unit_test(compare_and_build),	    cmocka_unit_test(interfaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

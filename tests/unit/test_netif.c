@@ -34,9 +34,9 @@ static const uint8_t mac_a[6] = {0x02, 0x88, 0, 0, 0, 0x01};
 static const uint8_t mac_b[6] = {0x02, 0x88, 0, 0, 0, 0x02};
 
 static struct {
-	int orig, ns_a, ns_b;	/* network namespace descriptors */
-	char why[160];		/* why the tests skip, when they do */
-	mpq_netif nl;		/* opened in ns_a */
+	int orig, ns_a, ns_b; /* network namespace descriptors */
+	char why[160];	      /* why the tests skip, when they do */
+	mpq_netif nl;	      /* opened in ns_a */
 	uint32_t xa;
 } env = {.orig = -1, .ns_a = -1, .ns_b = -1, .nl = {.fd = -1}};
 
@@ -277,8 +277,8 @@ static void resolve_arp_and_nd(void **state)
 	uint8_t mac[6];
 
 	need_env();
-	resolve_fresh("10.88.0.2", 0);	/* NTF_USE alone */
-	resolve_fresh("fd88::2", 1);	/* no link-local: escalated */
+	resolve_fresh("10.88.0.2", 0); /* NTF_USE alone */
+	resolve_fresh("fd88::2", 1);   /* no link-local: escalated */
 	/* Off-link: the gateway's address is what gets resolved. */
 	assert_int_equal(sh("ip neigh flush dev xa"), 0);
 	ip_addr(&d, "fd99::7");

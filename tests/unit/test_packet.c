@@ -11,8 +11,20 @@
 #include "quic/packet.h"
 #include "../common/hex.h"
 
-#define RFC_DCID {8, {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}}
-#define SERVER_CID {8, {0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}}
+#define RFC_DCID \
+	{ \
+		8, \
+		{ \
+			0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 \
+		} \
+	}
+#define SERVER_CID \
+	{ \
+		8, \
+		{ \
+			0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5 \
+		} \
+	}
 static const mpq_cid rfc_dcid = RFC_DCID;
 static const mpq_cid server_cid = SERVER_CID;
 
@@ -154,7 +166,8 @@ static void chacha_keys(uint32_t version, mpq_crypto_keys *k)
 	uint8_t secret[32];
 	test_unhex(chacha_secret, secret, sizeof(secret));
 	assert_int_equal(mpq_crypto_keys_init(k, MPQ_CIPHER_CHACHA20_POLY1305, version, secret,
-					      sizeof(secret)), 0);
+					      sizeof(secret)),
+			 0);
 }
 
 /* Builds a packet from |hd| and |payload| and compares it with |want|. */
@@ -174,9 +187,9 @@ static void build_and_compare(mpq_pkt_hd *hd, const uint8_t *payload, size_t pay
 }
 
 /* Decodes |pkt|, removes protection and compares the payload. */
-static void open_and_compare(uint8_t *pkt, size_t len, size_t short_dcidlen,
-			     mpq_crypto_keys *k, int64_t largest, const mpq_pkt_hd *want,
-			     const uint8_t *payload, size_t payloadlen)
+static void open_and_compare(uint8_t *pkt, size_t len, size_t short_dcidlen, mpq_crypto_keys *k,
+			     int64_t largest, const mpq_pkt_hd *want, const uint8_t *payload,
+			     size_t payloadlen)
 {
 	mpq_pkt_hd hd;
 	uint8_t *plain;
@@ -223,12 +236,20 @@ static void initial_exact(uint32_t version, bool client, const char *payload_hex
 
 /* A.2: the client's first Initial, PN 2 in 4 bytes, CRYPTO padded to 1162 bytes. */
 static const mpq_pkt_hd client_hd = {
-	.type = MPQ_PKT_INITIAL, .dcid = RFC_DCID, .pn = 2, .pn_len = 4, .first = 0xc3,
+	.type = MPQ_PKT_INITIAL,
+	.dcid = RFC_DCID,
+	.pn = 2,
+	.pn_len = 4,
+	.first = 0xc3,
 };
 
 /* A.3: the server's Initial, new SCID, PN 1 in 2 bytes, ACK + CRYPTO (99 bytes). */
 static const mpq_pkt_hd server_hd = {
-	.type = MPQ_PKT_INITIAL, .scid = SERVER_CID, .pn = 1, .pn_len = 2, .first = 0xc1,
+	.type = MPQ_PKT_INITIAL,
+	.scid = SERVER_CID,
+	.pn = 1,
+	.pn_len = 2,
+	.first = 0xc1,
 };
 
 static void rfc9001_client_initial_exact(void **state)
@@ -243,8 +264,8 @@ static void rfc9369_client_initial_exact(void **state)
 	(void)state;
 	mpq_pkt_hd hd = client_hd;
 	hd.first = 0xd3; /* v2 Initial type bits 0b01 */
-	initial_exact(MPQ_VERSION_2, true, client_crypto, 1162, rfc9369_client_initial, 1200,
-		      &hd, -1);
+	initial_exact(MPQ_VERSION_2, true, client_crypto, 1162, rfc9369_client_initial, 1200, &hd,
+		      -1);
 }
 
 static void rfc9001_server_initial_exact(void **state)
@@ -259,8 +280,8 @@ static void rfc9369_server_initial_exact(void **state)
 	(void)state;
 	mpq_pkt_hd hd = server_hd;
 	hd.first = 0xd1;
-	initial_exact(MPQ_VERSION_2, false, server_payload, 99, rfc9369_server_initial, 135,
-		      &hd, 0);
+	initial_exact(MPQ_VERSION_2, false, server_payload, 99, rfc9369_server_initial, 135, &hd,
+		      0);
 }
 
 /* A.4: Retry with token "token" from the server's CID, bound to the client's DCID. */
@@ -314,14 +335,17 @@ static void chacha_short(uint32_t version, const char *want_hex)
 	uint8_t want[21];
 	mpq_crypto_keys k;
 	mpq_pkt_hd hd = {
-		.type = MPQ_PKT_1RTT, .pn = CHACHA_PN, .pn_len = 3, .first = 0x42,
+		.type = MPQ_PKT_1RTT,
+		.pn = CHACHA_PN,
+		.pn_len = 3,
+		.first = 0x42,
 	};
 
 	assert_int_equal(test_unhex(want_hex, want, sizeof(want)), sizeof(want));
 	chacha_keys(version, &k);
 	build_and_compare(&hd, (const uint8_t *)"\x01", 1, &k, want, sizeof(want));
-	open_and_compare(want, sizeof(want), 0, &k, CHACHA_PN - 1, &hd,
-			 (const uint8_t *)"\x01", 1);
+	open_and_compare(want, sizeof(want), 0, &k, CHACHA_PN - 1, &hd, (const uint8_t *)"\x01",
+			 1);
 	mpq_crypto_keys_free(&k);
 }
 
@@ -377,8 +401,7 @@ static void pn_decode(void **state)
 	assert_int_equal(mpq_pkt_decode_pn((int64_t)top - 1, 0xff, 8), top);
 	assert_int_equal(mpq_pkt_decode_pn((int64_t)top - 1, 0xffffffff, 32), top);
 	assert_int_equal(mpq_pkt_decode_pn((int64_t)top - 10, 0xfffffff5, 32), top - 10);
-	assert_int_equal(mpq_pkt_decode_pn((int64_t)top - 1, 0x00000000, 32),
-			 top - 0xffffffffULL);
+	assert_int_equal(mpq_pkt_decode_pn((int64_t)top - 1, 0x00000000, 32), top - 0xffffffffULL);
 	/* Encoding then decoding gives the packet number back. */
 	for (uint64_t pn = 0; pn < 5000; pn += 37) {
 		for (int64_t acked = -1; acked < (int64_t)pn; acked += 113) {
@@ -396,8 +419,12 @@ static void round_trip(uint32_t version, int type, bool key_phase, uint32_t path
 	mpq_crypto_keys k;
 	mpq_writer w;
 	mpq_pkt_hd hd = {
-		.type = type, .version = type == MPQ_PKT_1RTT ? 0 : version,
-		.dcid = server_cid, .scid = rfc_dcid, .pn = 0x12345, .pn_len = 3,
+		.type = type,
+		.version = type == MPQ_PKT_1RTT ? 0 : version,
+		.dcid = server_cid,
+		.scid = rfc_dcid,
+		.pn = 0x12345,
+		.pn_len = 3,
 		.key_phase = key_phase,
 	};
 
@@ -440,15 +467,14 @@ static void long_header_types_per_version(void **state)
 		int type;
 		uint8_t bits;
 	} cases[] = {
-		{MPQ_VERSION_1, MPQ_PKT_INITIAL, 0}, {MPQ_VERSION_1, MPQ_PKT_0RTT, 1},
+		{MPQ_VERSION_1, MPQ_PKT_INITIAL, 0},   {MPQ_VERSION_1, MPQ_PKT_0RTT, 1},
 		{MPQ_VERSION_1, MPQ_PKT_HANDSHAKE, 2}, {MPQ_VERSION_2, MPQ_PKT_INITIAL, 1},
-		{MPQ_VERSION_2, MPQ_PKT_0RTT, 2}, {MPQ_VERSION_2, MPQ_PKT_HANDSHAKE, 3},
+		{MPQ_VERSION_2, MPQ_PKT_0RTT, 2},      {MPQ_VERSION_2, MPQ_PKT_HANDSHAKE, 3},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[64];
 		mpq_writer w;
-		mpq_pkt_hd hd = {.type = cases[i].type, .version = cases[i].version,
-				 .pn_len = 1};
+		mpq_pkt_hd hd = {.type = cases[i].type, .version = cases[i].version, .pn_len = 1};
 		mpq_writer_init(&w, buf, sizeof(buf));
 		assert_int_equal(mpq_pkt_encode_hd(&w, &hd), 0);
 		assert_int_equal((buf[0] >> 4) & 3, cases[i].bits);
@@ -471,7 +497,10 @@ static void short_header_bits_and_paths(void **state)
 	(void)state;
 	uint8_t buf[16];
 	mpq_writer w;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT, .dcid = server_cid, .pn = 5, .pn_len = 1,
+	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
+			 .dcid = server_cid,
+			 .pn = 5,
+			 .pn_len = 1,
 			 .key_phase = true};
 
 	mpq_writer_init(&w, buf, sizeof(buf));
@@ -512,7 +541,9 @@ static void encode_errors(void **state)
 	uint8_t buf[64];
 	mpq_crypto_keys k;
 	mpq_writer w;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL, .version = MPQ_VERSION_1, .dcid = rfc_dcid,
+	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL,
+			 .version = MPQ_VERSION_1,
+			 .dcid = rfc_dcid,
 			 .pn_len = 4};
 
 	/* Out of room: the writer does not move. */
@@ -639,13 +670,13 @@ static void malformed_headers(void **state)
 
 	test_unhex(rfc9001_client_initial, pkt, sizeof(pkt));
 	/* Header: c0 | 00000001 | 08 dcid | 00 (SCID) | 00 (token) | 449e (Length) | pn */
-	expect_decode(pkt, sizeof(pkt), 0, 0x80, MPQ_ERR_INVALID_PACKET);	/* fixed bit */
-	expect_decode(pkt, sizeof(pkt), 5, 21, MPQ_ERR_INVALID_PACKET);	/* DCID > 20 */
-	expect_decode(pkt, sizeof(pkt), 14, 21, MPQ_ERR_INVALID_PACKET);	/* SCID > 20 */
-	expect_decode(pkt, sizeof(pkt), 15, 0x7f, MPQ_ERR_INVALID_PACKET);	/* token 0x3f44 */
-	expect_decode(pkt, sizeof(pkt), 16, 0x70, MPQ_ERR_INVALID_PACKET);	/* Length 0x309e */
-	expect_decode(pkt, sizeof(pkt), 17, 0x9f, MPQ_ERR_INVALID_PACKET);	/* Length 1183 */
-	expect_decode(pkt, sizeof(pkt), 17, 0x9d, 0);	/* 1181: one byte left to coalesce */
+	expect_decode(pkt, sizeof(pkt), 0, 0x80, MPQ_ERR_INVALID_PACKET);  /* fixed bit */
+	expect_decode(pkt, sizeof(pkt), 5, 21, MPQ_ERR_INVALID_PACKET);	   /* DCID > 20 */
+	expect_decode(pkt, sizeof(pkt), 14, 21, MPQ_ERR_INVALID_PACKET);   /* SCID > 20 */
+	expect_decode(pkt, sizeof(pkt), 15, 0x7f, MPQ_ERR_INVALID_PACKET); /* token 0x3f44 */
+	expect_decode(pkt, sizeof(pkt), 16, 0x70, MPQ_ERR_INVALID_PACKET); /* Length 0x309e */
+	expect_decode(pkt, sizeof(pkt), 17, 0x9f, MPQ_ERR_INVALID_PACKET); /* Length 1183 */
+	expect_decode(pkt, sizeof(pkt), 17, 0x9d, 0); /* 1181: one byte left to coalesce */
 
 	/* Token length runs past the datagram. */
 	uint8_t tok[] = {0xc0, 0, 0, 0, 1, 0, 0, 0x3f, 1, 2};

@@ -141,14 +141,14 @@ static void test_rr_order_by_path_id(void **state)
 	mpq_path_info p[] = {measured(7, 10), measured(2, 10), measured(4, 10)};
 	mpq_path_info q[] = {measured(4, 10), measured(9, 10)};
 
-	assert_int_equal(pick(&s, p, N(p), 0), 1);	/* 2 */
-	assert_int_equal(pick(&s, p, N(p), 0), 2);	/* 4 */
-	assert_int_equal(pick(&s, p, N(p), 0), 0);	/* 7 */
-	assert_int_equal(pick(&s, p, N(p), 0), 1);	/* 2, wrapping */
+	assert_int_equal(pick(&s, p, N(p), 0), 1); /* 2 */
+	assert_int_equal(pick(&s, p, N(p), 0), 2); /* 4 */
+	assert_int_equal(pick(&s, p, N(p), 0), 0); /* 7 */
+	assert_int_equal(pick(&s, p, N(p), 0), 1); /* 2, wrapping */
 	/* Path 2, used last, goes away and path 9 comes: 4 is still next. */
-	assert_int_equal(pick(&s, q, N(q), 0), 0);	/* 4 */
-	assert_int_equal(pick(&s, q, N(q), 0), 1);	/* 9 */
-	assert_int_equal(pick(&s, q, N(q), 0), 0);	/* 4, wrapping */
+	assert_int_equal(pick(&s, q, N(q), 0), 0); /* 4 */
+	assert_int_equal(pick(&s, q, N(q), 0), 1); /* 9 */
+	assert_int_equal(pick(&s, q, N(q), 0), 0); /* 4, wrapping */
 	/* IDs near the top of the range wrap the same way. */
 	q[1].path_id = UINT32_MAX;
 	assert_int_equal(pick(&s, q, N(q), 0), 1);
@@ -328,7 +328,10 @@ static void test_ecf_fast_path_with_room(void **state)
 {
 	/* f has room: f, whatever the queue; the waiting flag is untouched. */
 	static const struct ecf_step steps[] = {
-		{0, 1, false}, {12000, 1, false}, {240000, 1, false}, {1ULL << 40, 1, false},
+		{0, 1, false},
+		{12000, 1, false},
+		{240000, 1, false},
+		{1ULL << 40, 1, false},
 	};
 
 	ecf_run(steps, N(steps), true);
@@ -343,7 +346,10 @@ static void test_ecf_waits_for_fast_path(void **state)
 	/* ...k = 2999 sends on s, as does a single packet; that branch leaves
 	 * the waiting flag as it was, set or not. */
 	static const struct ecf_step tiny[] = {
-		{2999, 0, false}, {1200, 0, false}, {12000, -1, true}, {1200, 0, true},
+		{2999, 0, false},
+		{1200, 0, false},
+		{12000, -1, true},
+		{1200, 0, true},
 	};
 
 	mpq_path_sched s = start("ecf");
@@ -364,7 +370,9 @@ static void test_ecf_uses_slow_path_for_large_queue(void **state)
 	/* k = 240000: n = 21, 210 ms >= 105 ms: s. At the boundary without
 	 * waiting, k = 114000 gives 105 ms, not < 105: s; k = 113999 waits. */
 	static const struct ecf_step steps[] = {
-		{240000, 0, false}, {114000, 0, false}, {113999, -1, true},
+		{240000, 0, false},
+		{114000, 0, false},
+		{113999, -1, true},
 	};
 	mpq_path_sched s = start("ecf");
 	mpq_path_info p[2];

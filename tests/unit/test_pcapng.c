@@ -36,7 +36,7 @@ struct parsed {
 	uint64_t pkt_ts[MAXN];
 	uint32_t pkt_caplen[MAXN], pkt_origlen[MAXN];
 	uint8_t pkt_data[MAXN][128];
-	int pkt_after_secrets[MAXN];	/* how many DSBs came before it */
+	int pkt_after_secrets[MAXN]; /* how many DSBs came before it */
 	int n_dsb;
 	char secrets[512];
 };
@@ -67,8 +67,8 @@ static void parse(const uint8_t *b, size_t n, struct parsed *p)
 	assert_true(n >= 28);
 	assert_int_equal(rd32(b), MPQ_PCAPNG_SHB);
 	assert_int_equal(rd32(b + 8), MPQ_PCAPNG_BYTE_ORDER_MAGIC);
-	assert_int_equal(rd16(b + 12), 1);	/* major */
-	assert_int_equal(rd16(b + 14), 0);	/* minor */
+	assert_int_equal(rd16(b + 12), 1); /* major */
+	assert_int_equal(rd16(b + 14), 0); /* minor */
 	while (at < n) {
 		uint32_t type, len;
 		const uint8_t *blk = b + at;
@@ -161,7 +161,7 @@ static uint8_t *unzstd(const uint8_t *z, size_t zn, size_t *n)
 		rv = ZSTD_decompressStream(ds, &o, &in);
 		assert_false(ZSTD_isError(rv));
 	} while (in.pos < in.size);
-	assert_int_equal(rv, 0);	/* the frame is complete */
+	assert_int_equal(rv, 0); /* the frame is complete */
 	ZSTD_freeDStream(ds);
 	*n = o.pos;
 	return out;
@@ -205,8 +205,7 @@ static void write_sample(const char *path, uint8_t *ip, size_t *iplen)
 	assert_int_equal(mpq_pcapng_packet(w, 0, TS0, ip, *iplen, *iplen), 0);
 	assert_int_equal(mpq_pcapng_packet(w, 1, TS0 + 1, eth, sizeof(eth), sizeof(eth)), 0);
 	assert_int_equal(mpq_pcapng_secrets(w, keylog2, strlen(keylog2)), 0);
-	assert_int_equal(mpq_pcapng_packet(w, 0, TS0 + 1000000001ULL, ip, *iplen - 3, *iplen),
-			 0);
+	assert_int_equal(mpq_pcapng_packet(w, 0, TS0 + 1000000001ULL, ip, *iplen - 3, *iplen), 0);
 	/* Refused: unknown interface, caplen beyond origlen. */
 	assert_int_equal(mpq_pcapng_packet(w, 3, TS0, ip, 1, 1), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_pcapng_packet(w, 0, TS0, ip, 2, 1), MPQ_ERR_INVALID_ARGUMENT);
@@ -231,7 +230,7 @@ static void check_sample(const struct parsed *p, const uint8_t *ip, size_t iplen
 	assert_memory_equal(p->pkt_data[0], ip, iplen);
 	assert_int_equal(p->pkt_if[1], 1);
 	assert_int_equal(p->pkt_ts[1], TS0 + 1);
-	assert_int_equal(p->pkt_caplen[1], 20);	/* the snaplen */
+	assert_int_equal(p->pkt_caplen[1], 20); /* the snaplen */
 	assert_int_equal(p->pkt_origlen[1], 60);
 	assert_int_equal(p->pkt_caplen[2], iplen - 3);
 	assert_int_equal(p->pkt_origlen[2], iplen);
@@ -239,7 +238,7 @@ static void check_sample(const struct parsed *p, const uint8_t *ip, size_t iplen
 	assert_int_equal(p->pkt_after_secrets[2], 2);
 	assert_int_equal(p->n_dsb, 2);
 	assert_string_equal(p->secrets, "CLIENT_HANDSHAKE_TRAFFIC_SECRET 00 11\n"
-					 "CLIENT_TRAFFIC_SECRET_0 00 2233\n");
+					"CLIENT_TRAFFIC_SECRET_0 00 2233\n");
 }
 
 static void test_parse_back(void **state)
@@ -272,7 +271,7 @@ static void test_zstd(void **state)
 	close(fd);
 	write_sample(path, ip, &iplen);
 	z = slurp(path, &zn);
-	assert_int_equal(rd32(z), 0xfd2fb528u);	/* the zstd frame magic */
+	assert_int_equal(rd32(z), 0xfd2fb528u); /* the zstd frame magic */
 	b = unzstd(z, zn, &n);
 	parse(b, n, &p);
 	check_sample(&p, ip, iplen);
@@ -315,7 +314,8 @@ static void test_tshark_reads(void **state)
 	write_sample(path, ip, &iplen);
 	snprintf(cmd, sizeof(cmd),
 		 "tshark -r %s -T fields -e frame.interface_id -e frame.time_epoch "
-		 "-e frame.cap_len -e frame.len -e udp.srcport -e udp.dstport 2>/dev/null", path);
+		 "-e frame.cap_len -e frame.len -e udp.srcport -e udp.dstport 2>/dev/null",
+		 path);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
@@ -335,9 +335,15 @@ static void put_record(mpq_capture_pcap *c, bool sent, uint32_t ifindex, const c
 	const mpq_capture *hook = mpq_capture_pcap_hook(c);
 	mpq_addr s, d;
 	mpq_capture_dgram r = {
-		.ts_ns = TS0, .ifindex = ifindex, .sent = sent, .src = &s, .dst = &d,
-		.data = (const uint8_t *)payload, .len = strlen(payload),
-		.frame = frame, .frame_len = flen,
+		.ts_ns = TS0,
+		.ifindex = ifindex,
+		.sent = sent,
+		.src = &s,
+		.dst = &d,
+		.data = (const uint8_t *)payload,
+		.len = strlen(payload),
+		.frame = frame,
+		.frame_len = flen,
 	};
 
 	assert_int_equal(mpq_addr_parse(&s, src), 0);
@@ -402,7 +408,7 @@ static void test_capture_pcap(void **state)
 	assert_string_equal(p.secrets, "SERVER_HANDSHAKE_TRAFFIC_SECRET 00 11\n");
 	assert_int_equal(p.n_pkt, 5);
 	assert_int_equal(p.pkt_after_secrets[0], 0);
-	assert_int_equal(p.pkt_after_secrets[1], 1);	/* held behind the secret */
+	assert_int_equal(p.pkt_after_secrets[1], 1); /* held behind the secret */
 	assert_udp4(p.pkt_data[0], p.pkt_caplen[0], "127.0.0.1", 4433, "127.0.0.2", 5555,
 		    "initial");
 	assert_udp4(p.pkt_data[1], p.pkt_caplen[1], "127.0.0.2", 5555, "127.0.0.1", 4433,
@@ -415,7 +421,7 @@ static void test_capture_pcap(void **state)
 	assert_memory_equal(p.pkt_data[3], eth, sizeof(eth));
 	assert_udp4(p.pkt_data[4], p.pkt_caplen[4], "127.0.0.3", 40000, "127.0.0.3", 4433,
 		    "first");
-	assert_int_equal(p.pkt_if[4], 0);	/* lo's raw IP interface */
+	assert_int_equal(p.pkt_if[4], 0); /* lo's raw IP interface */
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(p.pkt_ts[i], TS0);
 	free(b);
@@ -425,10 +431,8 @@ static void test_capture_pcap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_back),
-		cmocka_unit_test(test_zstd),
-		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test(test_tshark_reads),
+		cmocka_unit_test(test_parse_back),   cmocka_unit_test(test_zstd),
+		cmocka_unit_test(test_open_errors),  cmocka_unit_test(test_tshark_reads),
 		cmocka_unit_test(test_capture_pcap),
 	};
 

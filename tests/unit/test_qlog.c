@@ -20,8 +20,8 @@
 #include "quic/qlog.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define REF 5000000000ULL	/* reference time of every trace, ns */
-#define MS(x) (REF + (uint64_t)(x) * 1000000ULL)
+#define REF 5000000000ULL /* reference time of every trace, ns */
+#define MS(x) (REF + (uint64_t)(x)*1000000ULL)
 
 /*
  * A memory sink that records calls and can be told to fail.
@@ -33,7 +33,7 @@ struct membuf {
 	int writes;
 	int flushes;
 	int closes;
-	int fail_at_write;	/* the write with this number (1-based) fails; 0: never */
+	int fail_at_write; /* the write with this number (1-based) fails; 0: never */
 };
 
 static int mem_write(void *user_data, const void *data, size_t len)
@@ -235,7 +235,7 @@ static bool jv_container(struct jp *s, bool object)
 				return false;
 			for (size_t i = 0; i < nkeys; i++)
 				if (keylens[i] == klen && !memcmp(keys[i], k, klen))
-					return false;	/* duplicate member */
+					return false; /* duplicate member */
 			if (nkeys == N(keys))
 				return false;
 			keys[nkeys] = k;
@@ -269,13 +269,20 @@ static bool jv_value(struct jp *s)
 	if (s->p >= s->end)
 		return false;
 	switch (*s->p) {
-	case '{': return jv_container(s, true);
-	case '[': return jv_container(s, false);
-	case '"': return jv_string(s, &k, &klen);
-	case 't': return jv_literal(s, "true");
-	case 'f': return jv_literal(s, "false");
-	case 'n': return jv_literal(s, "null");
-	default: return jv_number(s);
+	case '{':
+		return jv_container(s, true);
+	case '[':
+		return jv_container(s, false);
+	case '"':
+		return jv_string(s, &k, &klen);
+	case 't':
+		return jv_literal(s, "true");
+	case 'f':
+		return jv_literal(s, "false");
+	case 'n':
+		return jv_literal(s, "null");
+	default:
+		return jv_number(s);
 	}
 }
 
@@ -298,7 +305,7 @@ static bool json_valid(const char *text, size_t len)
 
 struct records {
 	size_t n;
-	char *rec[MAX_RECORDS];	/* JSON text of each record, NUL-terminated, LF removed */
+	char *rec[MAX_RECORDS]; /* JSON text of each record, NUL-terminated, LF removed */
 };
 
 /* Splits |data| on RS; every record must start with RS, end with LF, contain
@@ -450,12 +457,13 @@ static size_t all_frames(mpq_frame *fr)
 /* The start of an event record up to the inside of its data object. */
 #define EV(time, name) "{\"time\":" time ",\"name\":\"" name "\",\"data\":{"
 /* header and raw of the 1RTT packet emit_all() sends and receives. */
-#define HDR_1RTT_42                                                                         \
-	"\"header\":{\"packet_type\":\"1RTT\",\"packet_number\":42,"                          \
+#define HDR_1RTT_42 \
+	"\"header\":{\"packet_type\":\"1RTT\",\"packet_number\":42," \
 	"\"key_phase_bit\":true,\"dcid\":\"0a0b0c0d\"},\"raw\":{\"length\":1252},"
 #define TOKEN16 "abababababababababababababababab"
-#define NEW_CID "\"sequence_number\":7,\"retire_prior_to\":3,\"connection_id_length\":8," \
-		"\"connection_id\":\"0102030405060708\",\"stateless_reset_token\":\"" TOKEN16 "\"}"
+#define NEW_CID \
+	"\"sequence_number\":7,\"retire_prior_to\":3,\"connection_id_length\":8," \
+	"\"connection_id\":\"0102030405060708\",\"stateless_reset_token\":\"" TOKEN16 "\"}"
 
 /* all_frames() as logged with ack_delay_exponent 3: 100 << 3 us = 0.800 ms. */
 static const char all_frames_json[] =
@@ -466,7 +474,8 @@ static const char all_frames_json[] =
 	"{\"frame_type\":\"ack\",\"ack_delay\":0.800," RANGES ",\"ect1\":6,\"ect0\":5,\"ce\":7},"
 	"{\"frame_type\":\"reset_stream\",\"stream_id\":4,\"error\":\"unknown\","
 	"\"error_code\":256,\"final_size\":123456},"
-	"{\"frame_type\":\"stop_sending\",\"stream_id\":8,\"error\":\"unknown\",\"error_code\":77},"
+	"{\"frame_type\":\"stop_sending\",\"stream_id\":8,\"error\":\"unknown\",\"error_code\":77}"
+	","
 	"{\"frame_type\":\"crypto\",\"offset\":1000,\"raw\":{\"length\":5}},"
 	"{\"frame_type\":\"new_token\",\"token\":{\"raw\":{\"length\":4,\"data\":\"deadbeef\"}}},"
 	"{\"frame_type\":\"stream\",\"stream_id\":4,\"offset\":1000,\"fin\":true,"
@@ -513,13 +522,13 @@ static const uint8_t odcid_bytes[] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 
 static const uint8_t scid_bytes[] = {0xc1, 0x01};
 static const uint8_t dcid_bytes[] = {0x0a, 0x0b, 0x0c, 0x0d};
 
-#define HEADER_CLIENT                                                                       \
-	"{\"file_schema\":\"urn:ietf:params:qlog:file:sequential\","                        \
-	"\"serialization_format\":\"application/qlog+json-seq\",\"title\":\"mpquic test\","   \
-	"\"trace\":{\"vantage_point\":{\"type\":\"client\"},"                               \
-	"\"common_fields\":{\"time_format\":\"relative_to_epoch\","                         \
-	"\"reference_time\":{\"clock_type\":\"monotonic\",\"epoch\":\"unknown\"},"          \
-	"\"group_id\":\"8394c8f03e515708\"},"                                                \
+#define HEADER_CLIENT \
+	"{\"file_schema\":\"urn:ietf:params:qlog:file:sequential\"," \
+	"\"serialization_format\":\"application/qlog+json-seq\",\"title\":\"mpquic test\"," \
+	"\"trace\":{\"vantage_point\":{\"type\":\"client\"}," \
+	"\"common_fields\":{\"time_format\":\"relative_to_epoch\"," \
+	"\"reference_time\":{\"clock_type\":\"monotonic\",\"epoch\":\"unknown\"}," \
+	"\"group_id\":\"8394c8f03e515708\"}," \
 	"\"event_schemas\":[\"urn:ietf:params:qlog:events:quic-13\"]}}"
 
 /* Writes a fixed set of events with several of each kind; the same bytes every time. */
@@ -547,9 +556,11 @@ static void emit_all(mpq_qlog *q)
 
 	assert_int_equal(mpq_qlog_connection_started(q, MS(0), &local, &remote), 0);
 	assert_int_equal(mpq_qlog_version_information(q, MS(0), client_versions, 2, NULL, 0,
-						      MPQ_VERSION_1), 0);
+						      MPQ_VERSION_1),
+			 0);
 	assert_int_equal(mpq_qlog_version_information(q, MS(0), client_versions, 1,
-						      client_versions + 1, 1, 0), 0);
+						      client_versions + 1, 1, 0),
+			 0);
 	mpq_tparams_default(&tp);
 	tp.initial_max_data = 1 << 20;
 	tp.has_initial_scid = 1;
@@ -558,9 +569,11 @@ static void emit_all(mpq_qlog *q)
 	tp.initial_max_path_id = 3;
 	assert_int_equal(mpq_qlog_parameters_set(q, MS(0), MPQ_QLOG_LOCAL, &tp), 0);
 	assert_int_equal(mpq_qlog_key_updated(q, MS(0), MPQ_QLOG_KEY_CLIENT_INITIAL, -1,
-					      MPQ_QLOG_KEY_TRIGGER_TLS), 0);
+					      MPQ_QLOG_KEY_TRIGGER_TLS),
+			 0);
 	assert_int_equal(mpq_qlog_key_updated(q, MS(0), MPQ_QLOG_KEY_SERVER_INITIAL, -1,
-					      MPQ_QLOG_KEY_TRIGGER_TLS), 0);
+					      MPQ_QLOG_KEY_TRIGGER_TLS),
+			 0);
 	assert_int_equal(mpq_qlog_packet_sent(q, MS(1), &initial, -1, two, 2, NULL), 0);
 	assert_int_equal(mpq_qlog_packet_sent(q, MS(2), &onertt, 0, fr, nfr, "pto_probe"), 0);
 
@@ -577,11 +590,14 @@ static void emit_all(mpq_qlog *q)
 	assert_int_equal(mpq_qlog_parameters_set(q, MS(30), MPQ_QLOG_REMOTE, &tp), 0);
 	assert_int_equal(mpq_qlog_packet_received(q, MS(31), &onertt, 1, &ack, 1, NULL), 0);
 	assert_int_equal(mpq_qlog_packet_received(q, MS(31) + 1500, &onertt, 2, &pack, 1,
-						  "keys_available"), 0);
+						  "keys_available"),
+			 0);
 	assert_int_equal(mpq_qlog_key_discarded(q, MS(32), MPQ_QLOG_KEY_CLIENT_INITIAL, -1,
-						MPQ_QLOG_KEY_TRIGGER_NONE), 0);
+						MPQ_QLOG_KEY_TRIGGER_NONE),
+			 0);
 	assert_int_equal(mpq_qlog_key_updated(q, MS(33), MPQ_QLOG_KEY_CLIENT_1RTT, 1,
-					      MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE), 0);
+					      MPQ_QLOG_KEY_TRIGGER_LOCAL_UPDATE),
+			 0);
 
 	mpq_qlog_metrics_init(&m);
 	m.min_rtt = 29999999;
@@ -596,41 +612,66 @@ static void emit_all(mpq_qlog *q)
 	m.pto_count = 1;
 	assert_int_equal(mpq_qlog_recovery_metrics_updated(q, MS(35), -1, &m), 0);
 	assert_int_equal(mpq_qlog_congestion_state_updated(q, MS(35), -1, MPQ_QLOG_CC_NONE,
-							   MPQ_QLOG_CC_SLOW_START, NULL), 0);
+							   MPQ_QLOG_CC_SLOW_START, NULL),
+			 0);
 	assert_int_equal(mpq_qlog_congestion_state_updated(q, MS(36), 1, MPQ_QLOG_CC_SLOW_START,
-							   MPQ_QLOG_CC_RECOVERY, "ecn"), 0);
+							   MPQ_QLOG_CC_RECOVERY, "ecn"),
+			 0);
 	assert_int_equal(mpq_qlog_ecn_state_updated(q, MS(36), -1, -1, MPQ_ECN_STATE_TESTING), 0);
 	assert_int_equal(mpq_qlog_ecn_state_updated(q, MS(36), 1, MPQ_ECN_STATE_TESTING,
-						    MPQ_ECN_STATE_CAPABLE), 0);
-	assert_int_equal(mpq_qlog_packet_lost(q, MS(36), &onertt, 1, &stream, 1,
-					      "time_threshold"), 0);
+						    MPQ_ECN_STATE_CAPABLE),
+			 0);
+	assert_int_equal(mpq_qlog_packet_lost(q, MS(36), &onertt, 1, &stream, 1, "time_threshold"),
+			 0);
 	assert_int_equal(mpq_qlog_packet_lost(q, MS(37), &initial, -1, NULL, 0,
-					      "reordering_threshold"), 0);
+					      "reordering_threshold"),
+			 0);
 	assert_int_equal(mpq_qlog_packet_dropped(q, MS(38), NULL, -1, "decryption_failure"), 0);
 	assert_int_equal(mpq_qlog_packet_dropped(q, MS(38), &initial, 0, "duplicate"), 0);
 	assert_int_equal(mpq_qlog_tuple_assigned(q, MS(39), "1", &local, &remote), 0);
 	assert_int_equal(mpq_qlog_tuple_assigned(q, MS(40), "1", NULL, NULL), 0);
 	assert_int_equal(mpq_qlog_connection_closed(q, MS(41), MPQ_QLOG_LOCAL,
 						    MPQ_QLOG_ERROR_TRANSPORT, 0x0a, reason,
-						    sizeof(reason) - 1, "error"), 0);
+						    sizeof(reason) - 1, "error"),
+			 0);
 	assert_int_equal(mpq_qlog_connection_closed(q, MS(42), MPQ_QLOG_REMOTE,
 						    MPQ_QLOG_ERROR_APPLICATION, 0x101, NULL, 0,
-						    "application"), 0);
+						    "application"),
+			 0);
 	assert_int_equal(mpq_qlog_connection_closed(q, MS(43), MPQ_QLOG_NONE, MPQ_QLOG_ERROR_NONE,
-						    0, NULL, 0, "idle_timeout"), 0);
+						    0, NULL, 0, "idle_timeout"),
+			 0);
 }
 
 static const char *const emit_all_names[] = {
-	"quic:connection_started", "quic:version_information", "quic:version_information",
-	"quic:parameters_set", "quic:key_updated", "quic:key_updated", "quic:packet_sent",
-	"quic:packet_sent", "quic:parameters_set", "quic:packet_received",
-	"quic:packet_received", "quic:key_discarded", "quic:key_updated",
-	"quic:recovery_metrics_updated", "quic:recovery_metrics_updated",
-	"quic:congestion_state_updated", "quic:congestion_state_updated",
-	"quic:ecn_state_updated", "quic:ecn_state_updated", "quic:packet_lost",
-	"quic:packet_lost", "quic:packet_dropped", "quic:packet_dropped",
-	"quic:tuple_assigned", "quic:tuple_assigned", "quic:connection_closed",
-	"quic:connection_closed", "quic:connection_closed",
+	"quic:connection_started",
+	"quic:version_information",
+	"quic:version_information",
+	"quic:parameters_set",
+	"quic:key_updated",
+	"quic:key_updated",
+	"quic:packet_sent",
+	"quic:packet_sent",
+	"quic:parameters_set",
+	"quic:packet_received",
+	"quic:packet_received",
+	"quic:key_discarded",
+	"quic:key_updated",
+	"quic:recovery_metrics_updated",
+	"quic:recovery_metrics_updated",
+	"quic:congestion_state_updated",
+	"quic:congestion_state_updated",
+	"quic:ecn_state_updated",
+	"quic:ecn_state_updated",
+	"quic:packet_lost",
+	"quic:packet_lost",
+	"quic:packet_dropped",
+	"quic:packet_dropped",
+	"quic:tuple_assigned",
+	"quic:tuple_assigned",
+	"quic:connection_closed",
+	"quic:connection_closed",
+	"quic:connection_closed",
 };
 
 /* A client trace of emit_all() in memory, split into records. */
@@ -683,105 +724,102 @@ static const struct {
 	const char *json;
 } exact_events[] = {
 	{"quic:packet_sent", 0,
-	 EV("1.000", "quic:packet_sent")
-	 "\"header\":{\"packet_type\":\"initial\",\"packet_number\":0,"
-	 "\"length\":1182,\"version\":\"00000001\",\"scid\":\"c101\","
-	 "\"dcid\":\"8394c8f03e515708\"},\"raw\":{\"length\":1200},"
-	 "\"frames\":[{\"frame_type\":\"padding\",\"raw\":{\"payload_length\":880}},"
-	 "{\"frame_type\":\"crypto\",\"offset\":0,\"raw\":{\"length\":290}}]}}"},
+	 EV("1.000",
+	    "quic:packet_sent") "\"header\":{\"packet_type\":\"initial\",\"packet_number\":0,"
+				"\"length\":1182,\"version\":\"00000001\",\"scid\":\"c101\","
+				"\"dcid\":\"8394c8f03e515708\"},\"raw\":{\"length\":1200},"
+				"\"frames\":[{\"frame_type\":\"padding\",\"raw\":{\"payload_"
+				"length\":880}},"
+				"{\"frame_type\":\"crypto\",\"offset\":0,\"raw\":{\"length\":290}}"
+				"]}}"},
 	/* received ACKs use the peer's ack_delay_exponent (2): 100 << 2 us */
 	{"quic:packet_received", 0,
-	 EV("31.000", "quic:packet_received")
-	 HDR_1RTT_42 "\"path_id\":1,\"frames\":["
+	 EV("31.000", "quic:packet_received") HDR_1RTT_42
+	 "\"path_id\":1,\"frames\":["
 	 "{\"frame_type\":\"ack\",\"ack_delay\":0.400," RANGES "}]}}"},
 	{"quic:packet_received", 1,
-	 EV("31.001", "quic:packet_received")
-	 HDR_1RTT_42 "\"path_id\":2,\"frames\":["
+	 EV("31.001", "quic:packet_received") HDR_1RTT_42
+	 "\"path_id\":2,\"frames\":["
 	 "{\"frame_type\":\"path_ack\",\"path_id\":1,\"ack_delay\":0.400," RANGES
 	 "}],\"trigger\":\"keys_available\"}}"},
 	{"quic:packet_lost", 0,
-	 EV("36.000", "quic:packet_lost")
-	 HDR_1RTT_42 "\"path_id\":1,\"frames\":["
+	 EV("36.000", "quic:packet_lost") HDR_1RTT_42
+	 "\"path_id\":1,\"frames\":["
 	 "{\"frame_type\":\"stream\",\"stream_id\":0,\"offset\":2400,\"fin\":false,"
 	 "\"raw\":{\"length\":1200}}],\"trigger\":\"time_threshold\"}}"},
 	{"quic:packet_dropped", 0,
-	 EV("38.000", "quic:packet_dropped")
-	 "\"trigger\":\"decryption_failure\"}}"},
+	 EV("38.000", "quic:packet_dropped") "\"trigger\":\"decryption_failure\"}}"},
 	{"quic:connection_started", 0,
-	 EV("0.000", "quic:connection_started")
-	 "\"local\":{\"ip_v4\":\"192.0.2.1\",\"port_v4\":4433,"
-	 "\"connection_ids\":[\"c101\"]},"
-	 "\"remote\":{\"ip_v6\":\"2001:db8::1\",\"port_v6\":443,"
-	 "\"connection_ids\":[\"0a0b0c0d\"]}}}"},
+	 EV("0.000",
+	    "quic:connection_started") "\"local\":{\"ip_v4\":\"192.0.2.1\",\"port_v4\":4433,"
+				       "\"connection_ids\":[\"c101\"]},"
+				       "\"remote\":{\"ip_v6\":\"2001:db8::1\",\"port_v6\":443,"
+				       "\"connection_ids\":[\"0a0b0c0d\"]}}}"},
 	{"quic:version_information", 0,
-	 EV("0.000", "quic:version_information")
-	 "\"client_versions\":[\"00000001\",\"6b3343cf\"],"
-	 "\"chosen_version\":\"00000001\"}}"},
+	 EV("0.000", "quic:version_information") "\"client_versions\":[\"00000001\",\"6b3343cf\"],"
+						 "\"chosen_version\":\"00000001\"}}"},
 	{"quic:version_information", 1,
-	 EV("0.000", "quic:version_information")
-	 "\"server_versions\":[\"6b3343cf\"],\"client_versions\":[\"00000001\"]}}"},
+	 EV("0.000", "quic:version_information") "\"server_versions\":[\"6b3343cf\"],\"client_"
+						 "versions\":[\"00000001\"]}}"},
 	{"quic:parameters_set", 0,
-	 EV("0.000", "quic:parameters_set")
-	 "\"initiator\":\"local\",\"initial_source_connection_id\":\"c101\","
-	 "\"disable_active_migration\":false,\"max_idle_timeout\":0,"
-	 "\"max_udp_payload_size\":65527,\"ack_delay_exponent\":3,"
-	 "\"max_ack_delay\":25,\"active_connection_id_limit\":2,"
-	 "\"initial_max_data\":1048576,\"initial_max_stream_data_bidi_local\":0,"
-	 "\"initial_max_stream_data_bidi_remote\":0,"
-	 "\"initial_max_stream_data_uni\":0,\"initial_max_streams_bidi\":0,"
-	 "\"initial_max_streams_uni\":0,\"initial_max_path_id\":3}}"},
+	 EV("0.000",
+	    "quic:parameters_set") "\"initiator\":\"local\",\"initial_source_connection_id\":"
+				   "\"c101\","
+				   "\"disable_active_migration\":false,\"max_idle_timeout\":0,"
+				   "\"max_udp_payload_size\":65527,\"ack_delay_exponent\":3,"
+				   "\"max_ack_delay\":25,\"active_connection_id_limit\":2,"
+				   "\"initial_max_data\":1048576,\"initial_max_stream_data_bidi_"
+				   "local\":0,"
+				   "\"initial_max_stream_data_bidi_remote\":0,"
+				   "\"initial_max_stream_data_uni\":0,\"initial_max_streams_"
+				   "bidi\":0,"
+				   "\"initial_max_streams_uni\":0,\"initial_max_path_id\":3}}"},
 	{"quic:key_updated", 0,
-	 EV("0.000", "quic:key_updated")
-	 "\"key_type\":\"client_initial_secret\",\"trigger\":\"tls\"}}"},
+	 EV("0.000",
+	    "quic:key_updated") "\"key_type\":\"client_initial_secret\",\"trigger\":\"tls\"}}"},
 	{"quic:key_updated", 2,
-	 EV("33.000", "quic:key_updated")
-	 "\"key_type\":\"client_1rtt_secret\",\"key_phase\":1,"
-	 "\"trigger\":\"local_update\"}}"},
+	 EV("33.000", "quic:key_updated") "\"key_type\":\"client_1rtt_secret\",\"key_phase\":1,"
+					  "\"trigger\":\"local_update\"}}"},
 	{"quic:key_discarded", 0,
-	 EV("32.000", "quic:key_discarded")
-	 "\"key_type\":\"client_initial_secret\"}}"},
+	 EV("32.000", "quic:key_discarded") "\"key_type\":\"client_initial_secret\"}}"},
 	{"quic:recovery_metrics_updated", 0,
-	 EV("34.000", "quic:recovery_metrics_updated")
-	 "\"min_rtt\":29.999,\"smoothed_rtt\":30.000,\"latest_rtt\":31.234,"
-	 "\"rtt_variance\":7.500,\"congestion_window\":13500,"
-	 "\"bytes_in_flight\":2400,\"path_id\":0}}"},
+	 EV("34.000",
+	    "quic:recovery_metrics_updated") "\"min_rtt\":29.999,\"smoothed_rtt\":30.000,\"latest_"
+					     "rtt\":31.234,"
+					     "\"rtt_variance\":7.500,\"congestion_window\":13500,"
+					     "\"bytes_in_flight\":2400,\"path_id\":0}}"},
 	{"quic:recovery_metrics_updated", 1,
-	 EV("35.000", "quic:recovery_metrics_updated")
-	 "\"pto_count\":1,\"ssthresh\":6750}}"},
+	 EV("35.000", "quic:recovery_metrics_updated") "\"pto_count\":1,\"ssthresh\":6750}}"},
 	{"quic:congestion_state_updated", 0,
-	 EV("35.000", "quic:congestion_state_updated")
-	 "\"new\":\"slow_start\"}}"},
+	 EV("35.000", "quic:congestion_state_updated") "\"new\":\"slow_start\"}}"},
 	{"quic:congestion_state_updated", 1,
-	 EV("36.000", "quic:congestion_state_updated")
-	 "\"old\":\"slow_start\",\"new\":\"recovery\",\"trigger\":\"ecn\","
-	 "\"path_id\":1}}"},
+	 EV("36.000", "quic:congestion_state_updated") "\"old\":\"slow_start\",\"new\":"
+						       "\"recovery\",\"trigger\":\"ecn\","
+						       "\"path_id\":1}}"},
 	{"quic:ecn_state_updated", 0,
-	 EV("36.000", "quic:ecn_state_updated")
-	 "\"new\":\"testing\"}}"},
+	 EV("36.000", "quic:ecn_state_updated") "\"new\":\"testing\"}}"},
 	{"quic:ecn_state_updated", 1,
-	 EV("36.000", "quic:ecn_state_updated")
-	 "\"old\":\"testing\",\"new\":\"capable\",\"path_id\":1}}"},
+	 EV("36.000",
+	    "quic:ecn_state_updated") "\"old\":\"testing\",\"new\":\"capable\",\"path_id\":1}}"},
 	{"quic:tuple_assigned", 0,
-	 EV("39.000", "quic:tuple_assigned")
-	 "\"tuple_id\":\"1\","
-	 "\"tuple_remote\":{\"ip_v6\":\"2001:db8::1\",\"port_v6\":443,"
-	 "\"connection_ids\":[\"0a0b0c0d\"]},"
-	 "\"tuple_local\":{\"ip_v4\":\"192.0.2.1\",\"port_v4\":4433,"
-	 "\"connection_ids\":[\"c101\"]}}}"},
-	{"quic:tuple_assigned", 1,
-	 EV("40.000", "quic:tuple_assigned")
-	 "\"tuple_id\":\"1\"}}"},
+	 EV("39.000",
+	    "quic:tuple_assigned") "\"tuple_id\":\"1\","
+				   "\"tuple_remote\":{\"ip_v6\":\"2001:db8::1\",\"port_v6\":443,"
+				   "\"connection_ids\":[\"0a0b0c0d\"]},"
+				   "\"tuple_local\":{\"ip_v4\":\"192.0.2.1\",\"port_v4\":4433,"
+				   "\"connection_ids\":[\"c101\"]}}}"},
+	{"quic:tuple_assigned", 1, EV("40.000", "quic:tuple_assigned") "\"tuple_id\":\"1\"}}"},
 	{"quic:connection_closed", 0,
-	 EV("41.000", "quic:connection_closed")
-	 "\"initiator\":\"local\",\"connection_error\":\"protocol_violation\","
-	 "\"reason\":\"idle\\n\\\"bye\\\"\",\"trigger\":\"error\"}}"},
+	 EV("41.000",
+	    "quic:connection_closed") "\"initiator\":\"local\",\"connection_error\":\"protocol_"
+				      "violation\","
+				      "\"reason\":\"idle\\n\\\"bye\\\"\",\"trigger\":\"error\"}}"},
 	{"quic:connection_closed", 1,
-	 EV("42.000", "quic:connection_closed")
-	 "\"initiator\":\"remote\",\"application_error\":\"unknown\","
-	 "\"error_code\":257,\"trigger\":\"application\"}}"},
+	 EV("42.000",
+	    "quic:connection_closed") "\"initiator\":\"remote\",\"application_error\":\"unknown\","
+				      "\"error_code\":257,\"trigger\":\"application\"}}"},
 	{"quic:connection_closed", 2,
-	 EV("43.000", "quic:connection_closed")
-	 "\"trigger\":\"idle_timeout\"}}"},
+	 EV("43.000", "quic:connection_closed") "\"trigger\":\"idle_timeout\"}}"},
 };
 
 static void events_exact(void **state)
@@ -819,9 +857,7 @@ static void events_exact(void **state)
 
 static void frames_array_exact(void **state)
 {
-	static const char head[] =
-		EV("2.000", "quic:packet_sent")
-		HDR_1RTT_42 "\"path_id\":0,";
+	static const char head[] = EV("2.000", "quic:packet_sent") HDR_1RTT_42 "\"path_id\":0,";
 	static const char tail[] = ",\"trigger\":\"pto_probe\"}}";
 	struct membuf m;
 	struct records r;
@@ -844,8 +880,8 @@ static void frames_array_exact(void **state)
 static void strings_stay_valid_json(void **state)
 {
 	static const uint8_t valid[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
-	static const uint8_t invalid[] = {'a', 0xff, 0xc3, 'b', 0xc0, 0xaf, 0xed, 0xa0, 0x80,
-					  0xf4, 0x90, 0x80, 0x80, 0xe2, 0x82};
+	static const uint8_t invalid[] = {'a',	0xff, 0xc3, 'b',  0xc0, 0xaf, 0xed, 0xa0,
+					  0x80, 0xf4, 0x90, 0x80, 0x80, 0xe2, 0x82};
 	uint8_t ctl[40];
 	struct membuf m;
 	mpq_qlog_sink sink = mem_sink(&m);
@@ -859,14 +895,17 @@ static void strings_stay_valid_json(void **state)
 	for (size_t i = 0; i < 32; i++)
 		ctl[i] = (uint8_t)i;
 	memcpy(ctl + 32, "\"\\/\x7f", 4);
-	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_SERVER, NULL,
-				       "t\x1e\"itle\"\n\\", REF), 0);
+	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_SERVER, NULL, "t\x1e\"itle\"\n\\",
+				       REF),
+			 0);
 	assert_int_equal(mpq_qlog_connection_closed(q, REF, MPQ_QLOG_REMOTE,
 						    MPQ_QLOG_ERROR_TRANSPORT, 0x3e, ctl, 36,
-						    "x\ty"), 0);
+						    "x\ty"),
+			 0);
 	assert_int_equal(mpq_qlog_connection_closed(q, REF, MPQ_QLOG_REMOTE,
 						    MPQ_QLOG_ERROR_TRANSPORT, 0x110, valid,
-						    sizeof(valid) - 1, NULL), 0);
+						    sizeof(valid) - 1, NULL),
+			 0);
 	close.close.reason = invalid;
 	close.close.reasonlen = sizeof(invalid);
 	assert_int_equal(mpq_qlog_packet_received(q, REF, &h, -1, &close, 1, NULL), 0);
@@ -883,19 +922,26 @@ static void strings_stay_valid_json(void **state)
 	assert_non_null(strstr(r.rec[0], "\"vantage_point\":{\"type\":\"server\"}"));
 	assert_null(strstr(r.rec[0], "group_id"));
 	assert_string_equal(r.rec[1],
-			    EV("0.000", "quic:connection_closed")
-			    "\"initiator\":\"remote\",\"connection_error\":\"unknown\","
-			    "\"error_code\":62,\"reason\":\""
-			    "\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007"
-			    "\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
-			    "\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
-			    "\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f"
-			    "\\\"\\\\/\\u007f\",\"trigger\":\"x\\ty\"}}");
+			    EV("0.000",
+			       "quic:connection_closed") "\"initiator\":\"remote\",\"connection_"
+							 "error\":\"unknown\","
+							 "\"error_code\":62,\"reason\":\""
+							 "\\u0000\\u0001\\u0002\\u0003\\u0004\\u00"
+							 "05\\u0006\\u0007"
+							 "\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
+							 "\\u0010\\u0011\\u0012\\u0013\\u0014\\u00"
+							 "15\\u0016\\u0017"
+							 "\\u0018\\u0019\\u001a\\u001b\\u001c\\u00"
+							 "1d\\u001e\\u001f"
+							 "\\\"\\\\/"
+							 "\\u007f\",\"trigger\":\"x\\ty\"}}");
 	assert_string_equal(r.rec[2],
-			    EV("0.000", "quic:connection_closed")
-			    "\"initiator\":\"remote\","
-			    "\"connection_error\":\"crypto_error_0x110\","
-			    "\"reason\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}}");
+			    EV("0.000",
+			       "quic:connection_closed") "\"initiator\":\"remote\","
+							 "\"connection_error\":\"crypto_error_"
+							 "0x110\","
+							 "\"reason\":\"caf\xc3\xa9 \xe2\x82\xac "
+							 "\xf0\x9f\x98\x80\"}}");
 	assert_non_null(strstr(r.rec[3],
 			       "{\"frame_type\":\"connection_close\","
 			       "\"error_space\":\"application\",\"error\":\"unknown\","
@@ -903,8 +949,8 @@ static void strings_stay_valid_json(void **state)
 			       "\\u00ed\\u00a0\\u0080\\u00f4\\u0090\\u0080\\u0080\\u00e2\\u0082\","
 			       "\"reason_bytes\":\"61ffc362c0afeda080f4908080e282\"}"));
 	assert_string_equal(r.rec[4],
-			    EV("0.000", "quic:tuple_assigned")
-			    "\"tuple_id\":\"\\u0001\\u00fe\"}}");
+			    EV("0.000",
+			       "quic:tuple_assigned") "\"tuple_id\":\"\\u0001\\u00fe\"}}");
 	free_records(&r);
 	free(m.data);
 }
@@ -928,13 +974,14 @@ static void record_larger_than_buffer(void **state)
 	assert_int_equal(m.writes, 1);
 	assert_int_equal(mpq_qlog_connection_closed(q, MS(1), MPQ_QLOG_LOCAL,
 						    MPQ_QLOG_ERROR_APPLICATION, 1, reason, n,
-						    NULL), 0);
+						    NULL),
+			 0);
 	assert_true(m.writes > 3);
 	assert_int_equal(mpq_qlog_close(q), 0);
 	split_records(&r, m.data, m.len);
 	assert_int_equal(r.n, 2);
 	assert_non_null(strstr(r.rec[0], "\"vantage_point\":{\"type\":\"network\","
-				       "\"flow\":\"client\"}"));
+					 "\"flow\":\"client\"}"));
 	assert_null(strstr(r.rec[0], "\"title\""));
 	p = strstr(r.rec[1], "\"reason\":\"");
 	assert_non_null(p);
@@ -959,11 +1006,15 @@ static void times_relative_to_reference(void **state)
 	mpq_qlog_sink sink = mem_sink(&m);
 	mpq_qlog *q;
 	struct records r;
-	static const uint64_t ts[] = {REF, REF + 999, REF + 1000, REF + 1234567,
-				      REF + 3600ULL * 1000000000ULL + 1000, REF - 500000,
+	static const uint64_t ts[] = {REF,
+				      REF + 999,
+				      REF + 1000,
+				      REF + 1234567,
+				      REF + 3600ULL * 1000000000ULL + 1000,
+				      REF - 500000,
 				      REF - 2000001000};
-	static const char *const want[] = {"0.000", "0.000", "0.001", "1.234", "3600000.001",
-					   "-0.500", "-2000.001"};
+	static const char *const want[] = {"0.000",	  "0.000",  "0.001",	"1.234",
+					   "3600000.001", "-0.500", "-2000.001"};
 
 	(void)state;
 	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_CLIENT, NULL, NULL, REF), 0);
@@ -999,7 +1050,8 @@ static void sink_errors_stick(void **state)
 	len = m.len;
 	assert_int_equal(mpq_qlog_packet_dropped(q, REF, NULL, -1, "general"), MPQ_ERR_INTERNAL);
 	assert_int_equal(mpq_qlog_key_updated(q, REF, MPQ_QLOG_KEY_SERVER_1RTT, 0,
-					      MPQ_QLOG_KEY_TRIGGER_TLS), MPQ_ERR_INTERNAL);
+					      MPQ_QLOG_KEY_TRIGGER_TLS),
+			 MPQ_ERR_INTERNAL);
 	assert_int_equal(mpq_qlog_flush(q), MPQ_ERR_INTERNAL);
 	assert_int_equal(m.writes, 3);
 	assert_int_equal(m.flushes, 0);
@@ -1072,7 +1124,7 @@ static void arguments_and_null_trace(void **state)
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_packet_received(q, 0, NULL, 0, NULL, 0, NULL),
 			 MPQ_ERR_INVALID_ARGUMENT);
-	assert_int_equal(m.writes, 1);	/* the header only */
+	assert_int_equal(m.writes, 1); /* the header only */
 	/* the trace still works after refused arguments */
 	assert_int_equal(mpq_qlog_flush(q), 0);
 	assert_int_equal(m.flushes, 1);
@@ -1111,9 +1163,11 @@ static void header_from_packet(void **state)
 	inet_pton(AF_INET, "198.51.100.9", &sin.sin_addr);
 	inet_pton(AF_INET6, "2001:db8:0:0:0:0:0:42", &sin6.sin6_addr);
 	assert_int_equal(mpq_qlog_endpoint_addr(&local, lbuf, sizeof(lbuf),
-						(const struct sockaddr *)&sin), 0);
+						(const struct sockaddr *)&sin),
+			 0);
 	assert_int_equal(mpq_qlog_endpoint_addr(&remote, rbuf, sizeof(rbuf),
-						(const struct sockaddr *)&sin6), 0);
+						(const struct sockaddr *)&sin6),
+			 0);
 	assert_int_equal(mpq_qlog_endpoint_addr(&bad, rbuf, sizeof(rbuf), &sa),
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_qlog_endpoint_addr(&bad, rbuf, 4, (const struct sockaddr *)&sin6),
@@ -1127,7 +1181,7 @@ static void header_from_packet(void **state)
 	hd.key_phase = true;
 	hd.pn = 1ULL << 40;
 	hd.pktlen = 45;
-	hd.len = 99;	/* not a long header: ignored */
+	hd.len = 99; /* not a long header: ignored */
 	mpq_qlog_hdr_from_pkt(&h, &hd);
 	assert_int_equal(mpq_qlog_packet_received(q, REF, &h, 7, NULL, 0, NULL), 0);
 	hd.type = MPQ_PKT_RETRY;
@@ -1139,26 +1193,33 @@ static void header_from_packet(void **state)
 
 	split_records(&r, m.data, m.len);
 	assert_int_equal(r.n, 5);
-	assert_string_equal(r.rec[1],
-			    EV("0.000", "quic:packet_received")
-			    "\"header\":{\"packet_type\":\"handshake\",\"packet_number\":7,"
-			    "\"length\":88,\"version\":\"6b3343cf\",\"scid\":\"\","
-			    "\"dcid\":\"0a0b0c0d\"},\"raw\":{\"length\":100}}}");
+	assert_string_equal(
+		r.rec[1],
+		EV("0.000",
+		   "quic:packet_received") "\"header\":{\"packet_type\":\"handshake\",\"packet_"
+					   "number\":7,"
+					   "\"length\":88,\"version\":\"6b3343cf\",\"scid\":\"\","
+					   "\"dcid\":\"0a0b0c0d\"},\"raw\":{\"length\":100}}}");
 	assert_string_equal(r.rec[2],
-			    EV("0.000", "quic:packet_received")
-			    "\"header\":{\"packet_type\":\"1RTT\",\"packet_number\":1099511627776,"
-			    "\"key_phase_bit\":true,\"dcid\":\"0102030405060708\"},"
-			    "\"raw\":{\"length\":45},\"path_id\":7}}");
+			    EV("0.000",
+			       "quic:packet_received") "\"header\":{\"packet_type\":\"1RTT\","
+						       "\"packet_number\":1099511627776,"
+						       "\"key_phase_bit\":true,\"dcid\":"
+						       "\"0102030405060708\"},"
+						       "\"raw\":{\"length\":45},\"path_id\":7}}");
 	/* retry: no packet number, no length */
-	assert_string_equal(r.rec[3],
-			    EV("0.000", "quic:packet_received")
-			    "\"header\":{\"packet_type\":\"retry\",\"version\":\"00000001\","
-			    "\"scid\":\"\",\"dcid\":\"0102030405060708\"},"
-			    "\"raw\":{\"length\":45}}}");
+	assert_string_equal(
+		r.rec[3],
+		EV("0.000", "quic:packet_received") "\"header\":{\"packet_type\":\"retry\","
+						    "\"version\":\"00000001\","
+						    "\"scid\":\"\",\"dcid\":\"0102030405060708\"},"
+						    "\"raw\":{\"length\":45}}}");
 	assert_string_equal(r.rec[4],
-			    EV("0.000", "quic:connection_started")
-			    "\"local\":{\"ip_v4\":\"198.51.100.9\",\"port_v4\":443},"
-			    "\"remote\":{\"ip_v6\":\"2001:db8::42\",\"port_v6\":8443}}}");
+			    EV("0.000",
+			       "quic:connection_started") "\"local\":{\"ip_v4\":\"198.51.100.9\","
+							  "\"port_v4\":443},"
+							  "\"remote\":{\"ip_v6\":\"2001:db8::42\","
+							  "\"port_v6\":8443}}}");
 	free_records(&r);
 	free(m.data);
 }
@@ -1218,13 +1279,37 @@ static void json_writer(void **state)
 static void checker_is_strict(void **state)
 {
 	static const char *const bad[] = {
-		"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "01", "1.", "-", ".5", "1e",
-		"\"\x01\"", "\"\\x\"", "\"\\u12g4\"", "\"\xff\"", "\"\xc0\xaf\"",
-		"\"\xed\xa0\x80\"", "{\"a\":1,\"a\":2}", "[1] 2", "tru", "nul", "'a'", "\"abc",
+		"",
+		"{",
+		"[1,]",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"01",
+		"1.",
+		"-",
+		".5",
+		"1e",
+		"\"\x01\"",
+		"\"\\x\"",
+		"\"\\u12g4\"",
+		"\"\xff\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"{\"a\":1,\"a\":2}",
+		"[1] 2",
+		"tru",
+		"nul",
+		"'a'",
+		"\"abc",
 	};
 	static const char *const good[] = {
-		"0", "-0.5e+10", "[]", "{}", " {\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"} ",
-		"\"\xf0\x9f\x98\x80\"", "true",
+		"0",
+		"-0.5e+10",
+		"[]",
+		"{}",
+		" {\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"} ",
+		"\"\xf0\x9f\x98\x80\"",
+		"true",
 	};
 
 	(void)state;
@@ -1334,7 +1419,7 @@ static void file_sinks_give_back_the_same_bytes(void **state)
 	assert_int_equal(mpq_qlog_sink_path(&sink, zst, false), 0);
 	trace_to_sink(&sink);
 	data = read_file(zst, &len);
-	assert_true(len >= 4 && !memcmp(data, "\x28\xb5\x2f\xfd", 4));	/* zstd magic */
+	assert_true(len >= 4 && !memcmp(data, "\x28\xb5\x2f\xfd", 4)); /* zstd magic */
 	assert_true(len < m.len / 2);
 	dec = zstd_decompress(data, len, &declen);
 	assert_int_equal(declen, m.len);

@@ -21,10 +21,10 @@ static void expect(const mpq_ranges *r, const uint64_t *want, size_t npairs)
 	assert_null(mpq_ranges_top(r, npairs));
 }
 
-#define EXPECT(r, ...)                                                                     \
-	do {                                                                               \
-		static const uint64_t w_[] = {__VA_ARGS__};                                \
-		expect(r, w_, sizeof(w_) / sizeof(w_[0]) / 2);                             \
+#define EXPECT(r, ...) \
+	do { \
+		static const uint64_t w_[] = {__VA_ARGS__}; \
+		expect(r, w_, sizeof(w_) / sizeof(w_[0]) / 2); \
 	} while (0)
 
 static void merges_and_overlaps(void **state)

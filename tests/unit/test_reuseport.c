@@ -114,7 +114,8 @@ static struct env *need_root(void **state)
 
 static void send_to(struct env *env, const uint8_t *buf, size_t len)
 {
-	mpq_dgram d = {.data = (uint8_t *)buf, .len = len,
+	mpq_dgram d = {.data = (uint8_t *)buf,
+		       .len = len,
 		       .remote = mpq_reuseport_io(env->g, 0)->local};
 
 	assert_int_equal(mpq_pathio_send(env->client, &d, 1), 1);
@@ -133,7 +134,7 @@ static int arrived_on(struct env *env, size_t len)
 	}
 	if (poll(p, WORKERS, 1000) <= 0)
 		return -1;
-	usleep(10000);	/* a wrong second copy would show up by now */
+	usleep(10000); /* a wrong second copy would show up by now */
 	for (int i = 0; i < WORKERS; i++) {
 		mpq_dgram d[4];
 		int n = mpq_pathio_recv(mpq_reuseport_io(env->g, (uint32_t)i), d, 4);
@@ -195,7 +196,7 @@ static void long_header_and_fallbacks(void **state)
 	assert_int_equal(arrived_on(env, sizeof(hs)), 0);
 
 	for (int i = 0; i < 8; i++)
-		initial[6 + i] = (uint8_t)(0x30 + i * 17);	/* not 0x07 first */
+		initial[6 + i] = (uint8_t)(0x30 + i * 17); /* not 0x07 first */
 	send_to(env, initial, sizeof(initial));
 	w = arrived_on(env, sizeof(initial));
 	assert_true(w >= 0 && w < WORKERS);
@@ -211,8 +212,10 @@ static void long_header_and_fallbacks(void **state)
 	assert_true(w >= 0 && w < WORKERS);
 
 	counters(env, after);
-	assert_int_equal(after[MPQ_REUSEPORT_CNT_LONG_HIT] - before[MPQ_REUSEPORT_CNT_LONG_HIT], 2);
-	assert_int_equal(after[MPQ_REUSEPORT_CNT_NOT_OURS] - before[MPQ_REUSEPORT_CNT_NOT_OURS], 2);
+	assert_int_equal(after[MPQ_REUSEPORT_CNT_LONG_HIT] - before[MPQ_REUSEPORT_CNT_LONG_HIT],
+			 2);
+	assert_int_equal(after[MPQ_REUSEPORT_CNT_NOT_OURS] - before[MPQ_REUSEPORT_CNT_NOT_OURS],
+			 2);
 	assert_int_equal(after[MPQ_REUSEPORT_CNT_NO_SOCKET] - before[MPQ_REUSEPORT_CNT_NO_SOCKET],
 			 1);
 	assert_int_equal(after[MPQ_REUSEPORT_CNT_TRUNCATED] - before[MPQ_REUSEPORT_CNT_TRUNCATED],

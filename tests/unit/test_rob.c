@@ -64,9 +64,9 @@ static void overlapping_and_duplicate(void **state)
 	mpq_rob rob;
 	assert_int_equal(mpq_rob_init(&rob, 64), 0);
 	assert_int_equal(push_str(&rob, 5, "fghij"), 0);
-	assert_int_equal(push_str(&rob, 5, "fghij"), 0);	 /* duplicate */
+	assert_int_equal(push_str(&rob, 5, "fghij"), 0);      /* duplicate */
 	assert_int_equal(push_str(&rob, 3, "defghijklm"), 0); /* covers both sides */
-	assert_int_equal(push_str(&rob, 0, "abcde"), 0);	 /* overlaps the start */
+	assert_int_equal(push_str(&rob, 0, "abcde"), 0);      /* overlaps the start */
 	assert_int_equal(mpq_rob_consume(&rob, 14), MPQ_ERR_INVALID_ARGUMENT);
 	expect_read(&rob, "abcdefghijklm");
 
@@ -109,10 +109,10 @@ static void over_limit_rejected(void **state)
 	mpq_rob rob;
 	assert_int_equal(mpq_rob_init(&rob, 16), 0);
 	assert_int_equal(push_str(&rob, 10, "0123456"), MPQ_ERR_NOBUF); /* ends at 17 */
-	assert_int_equal(push_str(&rob, 0, "0123456789abcdef"), 0);	  /* ends at 16 */
+	assert_int_equal(push_str(&rob, 0, "0123456789abcdef"), 0);	/* ends at 16 */
 	assert_int_equal(mpq_rob_consume(&rob, 8), 0);
 	assert_int_equal(push_str(&rob, 20, "xxxxx"), MPQ_ERR_NOBUF); /* ends at 25 */
-	assert_int_equal(push_str(&rob, 16, "ghijklmn"), 0);	    /* ends at 24 */
+	assert_int_equal(push_str(&rob, 16, "ghijklmn"), 0);	      /* ends at 24 */
 	assert_int_equal(mpq_rob_push(&rob, UINT64_MAX - 1, (const uint8_t *)"ab", 2),
 			 MPQ_ERR_NOBUF); /* offset + len wraps */
 	expect_read(&rob, "89abcdefghijklmn");
@@ -128,8 +128,7 @@ static void fragmentation_limit(void **state)
 	assert_int_equal(mpq_rob_init(&rob, size), 0);
 	for (size_t i = 0; i < runs; i++)
 		assert_int_equal(mpq_rob_push(&rob, 2 * i + 1, (const uint8_t *)"x", 1), 0);
-	assert_int_equal(mpq_rob_push(&rob, 2 * runs + 1, (const uint8_t *)"y", 1),
-			 MPQ_ERR_NOBUF);
+	assert_int_equal(mpq_rob_push(&rob, 2 * runs + 1, (const uint8_t *)"y", 1), MPQ_ERR_NOBUF);
 	/* Filling holes merges runs and is always accepted. */
 	for (size_t i = 0; i <= runs; i++)
 		assert_int_equal(mpq_rob_push(&rob, 2 * i, (const uint8_t *)"x", 1), 0);

@@ -115,9 +115,9 @@ struct flow {
 struct app {
 	uint64_t reply;
 	struct flow f[NSTREAMS];
-	unsigned short_writes;	/* writes that took less than offered */
-	int write_err;		/* a negative write result */
-	size_t max_used;	/* the most the server's budgets held */
+	unsigned short_writes; /* writes that took less than offered */
+	int write_err;	       /* a negative write result */
+	size_t max_used;       /* the most the server's budgets held */
 };
 
 static struct flow *flow_of(struct app *a, int64_t id)
@@ -236,7 +236,8 @@ static void request_all(struct conn_pair *p, struct app *a)
 		int64_t id;
 		assert_int_equal(mpq_conn_open_stream(p->conn[PAIR_CLIENT], true, &id), 0);
 		assert_int_equal(mpq_conn_stream_write(p->conn[PAIR_CLIENT], id,
-						       (const uint8_t *)"x", 1, true), 1);
+						       (const uint8_t *)"x", 1, true),
+				 1);
 	}
 }
 

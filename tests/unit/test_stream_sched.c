@@ -16,16 +16,16 @@
 #include "conn_pair.h"
 #include "quic/sched/stream_sched.h"
 
-#define NS 64		/* streams a rig holds */
-#define MAX_ORDER 4096	/* steps a rig records */
+#define NS 64	       /* streams a rig holds */
+#define MAX_ORDER 4096 /* steps a rig records */
 
 struct rig {
 	const char *name;
 	mpq_stream_sched sc;
 	mpq_stream s[NS];
-	uint64_t bytes[NS];	/* sent per stream */
+	uint64_t bytes[NS]; /* sent per stream */
 	uint64_t turns[NS];
-	int order[MAX_ORDER];	/* which stream sent, step by step */
+	int order[MAX_ORDER]; /* which stream sent, step by step */
 	size_t norder;
 	uint64_t rand;
 };
@@ -114,8 +114,7 @@ static size_t check_list(const mpq_stream_list *l)
 
 static unsigned level_of(const mpq_stream *s)
 {
-	return s->urgency < MPQ_STREAM_URGENCY_LEVELS ? s->urgency
-						      : MPQ_STREAM_URGENCY_LEVELS - 1;
+	return s->urgency < MPQ_STREAM_URGENCY_LEVELS ? s->urgency : MPQ_STREAM_URGENCY_LEVELS - 1;
 }
 
 /* The scheduler's lists hold exactly the scheduled streams, in its order, and
@@ -363,7 +362,7 @@ static void prio_new_stream_joins_at_its_share(void **state)
 	add(r, 1);
 	run(r, 1000, 1000);
 	clear_counts(r);
-	r->s[2].weight = 64;	/* four times the others' 16 */
+	r->s[2].weight = 64; /* four times the others' 16 */
 	add(r, 2);
 	run(r, 600, 1000);
 	/* 4/6 of the steps, to a frame or two. */
@@ -485,7 +484,7 @@ static void sprio_set_priority_moves_at_once(void **state)
 	struct rig *r = rig_new("sprio");
 	for (int i = 0; i < 3; i++)
 		add(r, i);
-	run(r, 4, 1000);	/* 0 1 2 0: 1 is next */
+	run(r, 4, 1000); /* 0 1 2 0: 1 is next */
 	assert_ptr_equal(r->sc.ops->peek(&r->sc), &r->s[1]);
 	/* Same priority: keeps its place in the line. */
 	mpq_stream_sched_set_priority(&r->sc, &r->s[1], MPQ_STREAM_URGENCY_DEFAULT, 16);
@@ -558,10 +557,10 @@ static void churn_sprio(void **state)
 #define STREAM_BYTES 60000
 
 struct arrivals {
-	int64_t id[1024];	/* stream of each stream_data call at the server */
+	int64_t id[1024]; /* stream of each stream_data call at the server */
 	size_t len[1024];
 	size_t n;
-	uint64_t received[2];	/* per stream (index: id / 4) */
+	uint64_t received[2]; /* per stream (index: id / 4) */
 	bool fin[2];
 };
 
@@ -599,7 +598,8 @@ static void two_streams(const char *sched, void (*prioritise)(mpq_conn *c), stru
 	static uint8_t data[STREAM_BYTES];
 	struct conn_pair p;
 	memset(a, 0, sizeof(*a));
-	struct pair_opts o = {.app = {&record_cb, &record_cb}, .app_state = a,
+	struct pair_opts o = {.app = {&record_cb, &record_cb},
+			      .app_state = a,
 			      .stream_sched = sched};
 	assert_int_equal(pair_init(&p, &o), 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));

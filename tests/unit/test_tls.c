@@ -57,9 +57,9 @@ struct side {
 	uint8_t *peer_tp;
 	size_t peer_tplen;
 	bool got_tp;
-	int recv_tp_rv;		  /* what recv_tparams returns */
-	int send_rv;		  /* what send_crypto returns */
-	int rv;			  /* first failure of mpq_tls_recv_crypto */
+	int recv_tp_rv; /* what recv_tparams returns */
+	int send_rv;	/* what send_crypto returns */
+	int rv;		/* first failure of mpq_tls_recv_crypto */
 };
 
 struct pair {
@@ -87,8 +87,8 @@ static int on_send_crypto(void *user_data, int level, const uint8_t *data, size_
 	return 0;
 }
 
-static int on_set_secret(void *user_data, int level, bool is_tx, int cipher,
-			 const uint8_t *secret, size_t secretlen)
+static int on_set_secret(void *user_data, int level, bool is_tx, int cipher, const uint8_t *secret,
+			 size_t secretlen)
 {
 	struct side *sd = user_data;
 	struct secret *s = is_tx ? &sd->tx[level] : &sd->rx[level];
@@ -421,8 +421,8 @@ static void handshake_with_suite(const struct test_certs *tc, const char *suite,
 static void other_cipher_suites(void **state)
 {
 	handshake_with_suite(*state, "TLS_AES_256_GCM_SHA384", MPQ_CIPHER_AES_256_GCM, 48);
-	handshake_with_suite(*state, "TLS_CHACHA20_POLY1305_SHA256",
-			     MPQ_CIPHER_CHACHA20_POLY1305, 32);
+	handshake_with_suite(*state, "TLS_CHACHA20_POLY1305_SHA256", MPQ_CIPHER_CHACHA20_POLY1305,
+			     32);
 }
 
 /* A Certificate message over 16 KiB: fed to OpenSSL as several records. */
@@ -439,8 +439,10 @@ static void large_certificate_message(void **state)
 	chain[leaflen + COPIES * calen] = '\0';
 
 	mpq_tls_ctx_config c = client_config(tc);
-	mpq_tls_ctx_config s = {
-		.is_server = true, .alpn = "hq-interop", .cert_pem = chain, .key_pem = tc->key_pem};
+	mpq_tls_ctx_config s = {.is_server = true,
+				.alpn = "hq-interop",
+				.cert_pem = chain,
+				.key_pem = tc->key_pem};
 	struct pair p;
 	pair_open(&p, &c, &s, "localhost");
 	assert_int_equal(mpq_tls_start(p.c.tls), 0);
@@ -466,7 +468,8 @@ static void check_client_failure(struct pair *p, uint8_t alert, const char *want
 	assert_false(p->c.tx[MPQ_LEVEL_APP].set || p->c.rx[MPQ_LEVEL_APP].set);
 	assert_false(sent(&p->c, HS_FIN, MPQ_LEVEL_HANDSHAKE));
 	const uint8_t x = 0;
-	assert_int_equal(mpq_tls_recv_crypto(p->c.tls, MPQ_LEVEL_HANDSHAKE, &x, 1), MPQ_ERR_CRYPTO);
+	assert_int_equal(mpq_tls_recv_crypto(p->c.tls, MPQ_LEVEL_HANDSHAKE, &x, 1),
+			 MPQ_ERR_CRYPTO);
 }
 
 static void unknown_ca_is_rejected(void **state)
@@ -584,8 +587,10 @@ static void self_signed_certificate(void **state)
 	assert_int_equal(test_certs_write(tc, "self-signed.pem", cert_pem, ca_path), 0);
 
 	mpq_tls_ctx_config c = {.alpn = "hq-interop", .ca_file = ca_path};
-	mpq_tls_ctx_config s = {
-		.is_server = true, .alpn = "hq-interop", .cert_pem = cert_pem, .key_pem = key_pem};
+	mpq_tls_ctx_config s = {.is_server = true,
+				.alpn = "hq-interop",
+				.cert_pem = cert_pem,
+				.key_pem = key_pem};
 	const char *dial[] = {"localhost", "::1"};
 	for (int i = 0; i < 2; i++) {
 		struct pair p;

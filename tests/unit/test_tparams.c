@@ -147,13 +147,14 @@ static void add_address_parameter(void **state)
 	assert_int_equal(out.initial_max_data, 5);
 	/* The id in a non-minimal 8-byte varint is still the same parameter. */
 	assert_int_equal(mpq_tparams_decode(&out,
-					    (const uint8_t *)"\xc0\x00\x00\x00\x0a\xdd\xad\x00\x00",
+					    (const uint8_t
+						     *)"\xc0\x00\x00\x00\x0a\xdd\xad\x00\x00",
 					    9, false),
 			 0);
 	assert_int_equal(out.has_add_address, 1);
 	/* Neighbouring ids are unknown, skipped whatever they hold. */
-	assert_int_equal(mpq_tparams_decode(&out, (const uint8_t *)"\x8a\xdd\xad\x01\x01\x07",
-					    6, false),
+	assert_int_equal(mpq_tparams_decode(&out, (const uint8_t *)"\x8a\xdd\xad\x01\x01\x07", 6,
+					    false),
 			 0);
 	assert_int_equal(out.has_add_address, 0);
 }
@@ -169,12 +170,12 @@ static void encode_errors(void **state)
 	for (int cap = 0; cap < n; cap++)
 		assert_int_equal(mpq_tparams_encode(buf, (size_t)cap, &tp, true), MPQ_ERR_NOBUF);
 
-#define EXPECT_INVALID(field, value)                                                       \
-	do {                                                                               \
-		server_set(&tp);                                                           \
-		tp.field = value;                                                          \
-		assert_int_equal(mpq_tparams_encode(buf, sizeof(buf), &tp, true),          \
-				 MPQ_ERR_INVALID_ARGUMENT);                                \
+#define EXPECT_INVALID(field, value) \
+	do { \
+		server_set(&tp); \
+		tp.field = value; \
+		assert_int_equal(mpq_tparams_encode(buf, sizeof(buf), &tp, true), \
+				 MPQ_ERR_INVALID_ARGUMENT); \
 	} while (0)
 	EXPECT_INVALID(max_udp_payload_size, 1199);
 	EXPECT_INVALID(ack_delay_exponent, 21);

@@ -65,7 +65,8 @@ static void ip_csum(uint8_t *ip)
 /* An IPv4/UDP packet 10.0.0.1:1000 -> 10.0.0.2:2000 with |n| payload bytes 0xaa. */
 static void put_ipv4_udp(struct buf *b, size_t n)
 {
-	const uint8_t hdr[20] = {0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+	const uint8_t hdr[20] = {0x45, 0, 0,  0, 0, 0, 0x40, 0, 64, 17,
+				 0,    0, 10, 0, 0, 1, 10,   0, 0,  2};
 	struct buf ip = {0};
 
 	put(&ip, hdr, sizeof(hdr));

@@ -34,10 +34,10 @@ struct side {
 	bool fin_received;
 	bool corrupt;
 	bool out_of_order;
-	uint64_t reply;		/* server: bytes to answer with once the request ends */
+	uint64_t reply; /* server: bytes to answer with once the request ends */
 	uint64_t reset_code;
 	bool got_reset, got_stop, closed;
-	uint64_t stop_after;	/* receiver asks the peer to stop after this many bytes */
+	uint64_t stop_after; /* receiver asks the peer to stop after this many bytes */
 };
 
 struct app {
@@ -369,7 +369,8 @@ static void transfer_with_key_updates(void **state)
 				  4000000);
 	assert_true(n >= 5);
 	/* And with loss, so packets of the old phase arrive late. */
-	n = run_transfer(&(struct pair_opts){.drop = drop_random, .key_update_interval = {200, 300}},
+	n = run_transfer(&(struct pair_opts){.drop = drop_random,
+					     .key_update_interval = {200, 300}},
 			 500000, 2000000);
 	assert_true(n >= 3);
 }
@@ -401,7 +402,7 @@ static void key_update_before_confidentiality_limit(void **state)
 	(void)state;
 	most_sealed = 0;
 	uint64_t n = run_transfer(&(struct pair_opts){.drop = watch_sealed,
-						     .aead_confidentiality_limit = {0, 2000}},
+						      .aead_confidentiality_limit = {0, 2000}},
 				  10000, 8000000);
 	assert_true(n >= 3);
 	assert_true(most_sealed > 0 && most_sealed < 2000);
@@ -421,7 +422,9 @@ static void confidentiality_limit_closes_without_update(void **state)
 	a.side[0].send_id = a.side[1].send_id = -1;
 	a.side[PAIR_SERVER].reply = 1000000;
 	most_sealed = 0;
-	struct pair_opts o = {.app = {&app_cb, &app_cb}, .app_state = &a, .drop = watch_sealed,
+	struct pair_opts o = {.app = {&app_cb, &app_cb},
+			      .app_state = &a,
+			      .drop = watch_sealed,
 			      .aead_confidentiality_limit = {0, 16}};
 	assert_int_equal(pair_init(&p, &o), 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
@@ -469,7 +472,7 @@ static void integrity_limit_closes(void **state)
 	struct conn_pair p;
 	memset(&kept, 0, sizeof(kept));
 	assert_int_equal(pair_init(&p, &(struct pair_opts){.drop = keep_client_1rtt,
-							     .aead_integrity_limit = {0, 5}}),
+							   .aead_integrity_limit = {0, 5}}),
 			 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	pair_run(&p, NULL, MPQ_SEC);
@@ -505,7 +508,8 @@ static void check_qlog(const char *path, bool zstd, const char *must_have)
 		 "names = set(r[\"name\"] for r in recs[1:])\n"
 		 "need = set(sys.argv[1].split(\",\"))\n"
 		 "t = [r[\"time\"] for r in recs[1:]]\n"
-		 "back = [(r[\"name\"], r[\"time\"]) for r, a, b in zip(recs[2:], t, t[1:]) if b < a]\n"
+		 "back = [(r[\"name\"], r[\"time\"]) for r, a, b in zip(recs[2:], t, t[1:]) if b "
+		 "< a]\n"
 		 "print(\"OK\", len(recs), sorted(need - names), \"backwards\", back[:3])\n"
 		 "' %s",
 		 zstd ? "zstd -dc" : "cat", path, must_have);
@@ -523,7 +527,8 @@ static void qlog_traces_parse(void **state)
 	(void)state;
 	char dir[] = "/tmp/mpq-qlog-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	run_transfer(&(struct pair_opts){.drop = drop_random, .qlog_dir = dir,
+	run_transfer(&(struct pair_opts){.drop = drop_random,
+					 .qlog_dir = dir,
 					 .key_update_interval = {0, 300}},
 		     100000, 1000000);
 	char cmd[256], line[512];
@@ -671,7 +676,8 @@ static void stream_limit_enforced_and_raised(void **state)
 	int64_t id;
 	for (int i = 0; i < 10; i++) {
 		assert_int_equal(mpq_conn_open_stream(p.conn[0], false, &id), 0);
-		assert_int_equal(mpq_conn_stream_write(p.conn[0], id, (const uint8_t *)"x", 1, true),
+		assert_int_equal(mpq_conn_stream_write(p.conn[0], id, (const uint8_t *)"x", 1,
+						       true),
 				 1);
 	}
 	assert_int_equal(mpq_conn_open_stream(p.conn[0], false, &id), MPQ_ERR_STREAM_LIMIT);

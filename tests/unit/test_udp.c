@@ -27,15 +27,17 @@
 /* A test that takes the address to bind as its state, run on both families. */
 #define ON_BOTH(f) \
 	{#f "_v4", f, NULL, NULL, (void *)"127.0.0.1:0"}, \
-	{#f "_v6", f, NULL, NULL, (void *)"[::1]:0"}
+	{ \
+#f "_v6", f, NULL, NULL, (void *)"[::1]:0" \
+	}
 
 /* What arrived, copied out of the socket's buffers. */
 struct got {
 	size_t n;
 	mpq_dgram d[MAXGOT];
 	uint8_t buf[MAXGOT][2048];
-	int calls;		/* recv_batch calls that returned datagrams */
-	size_t most;		/* most datagrams one call returned */
+	int calls;   /* recv_batch calls that returned datagrams */
+	size_t most; /* most datagrams one call returned */
 };
 
 static void fill(uint8_t *p, size_t len, unsigned int seed)
@@ -769,7 +771,7 @@ struct qend {
 	mpq_pathio *io;
 	mpq_conn *conn;
 	uint64_t sent, sent_ect0, sent_capable; /* datagrams; marked; after validation */
-	uint64_t rcvd, rcvd_ect0;		  /* as the socket read the IP header */
+	uint64_t rcvd, rcvd_ect0;		/* as the socket read the IP header */
 };
 
 static void test_rand(uint8_t *dest, size_t len, void *ud)
@@ -778,7 +780,8 @@ static void test_rand(uint8_t *dest, size_t len, void *ud)
 
 	(void)ud;
 	for (size_t i = 0; i < len; i++)
-		dest[i] = (uint8_t)((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 56);
+		dest[i] =
+			(uint8_t)((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 56);
 }
 
 static int path_ecn_state(const mpq_conn *c)
@@ -797,7 +800,8 @@ static void qend_flush(struct qend *e, uint64_t now)
 	mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
 	int n;
 
-	while (e->conn && (n = mpq_conn_write_pkt(e->conn, &out, &pi, buf, sizeof(buf), now)) > 0) {
+	while (e->conn &&
+	       (n = mpq_conn_write_pkt(e->conn, &out, &pi, buf, sizeof(buf), now)) > 0) {
 		mpq_dgram d = dgram_to(buf, (size_t)n, &out.remote);
 
 		d.ecn = pi.ecn;
@@ -832,10 +836,12 @@ static void qend_read(struct qend *e, mpq_tls_ctx *server_tls, uint64_t now)
 			tp.initial_max_streams_bidi = 1;
 			tp.initial_max_data = 1 << 20;
 			tp.initial_max_stream_data_bidi_remote = 1 << 20;
-			assert_int_equal(mpq_conn_server_new(&e->conn, &path, d[i].data, d[i].len, &s,
-							     &tp, &cb, server_tls, now), 0);
+			assert_int_equal(mpq_conn_server_new(&e->conn, &path, d[i].data, d[i].len,
+							     &s, &tp, &cb, server_tls, now),
+					 0);
 		}
-		assert_int_equal(mpq_conn_read_pkt(e->conn, &path, &pi, d[i].data, d[i].len, now), 0);
+		assert_int_equal(mpq_conn_read_pkt(e->conn, &path, &pi, d[i].data, d[i].len, now),
+				 0);
 	}
 }
 
@@ -857,7 +863,9 @@ static void conn_marks_ect0(void **state)
 	open_pair(&q[0].io, &q[1].io, addr, NULL, NULL);
 	assert_int_equal(test_certs_create(&tc), 0);
 	mpq_tls_config ccfg = {.alpn = "hq-interop", .ca_file = tc.ca_file};
-	mpq_tls_config scfg = {.is_server = true, .alpn = "hq-interop", .cert_file = tc.cert_file,
+	mpq_tls_config scfg = {.is_server = true,
+			       .alpn = "hq-interop",
+			       .cert_file = tc.cert_file,
 			       .key_file = tc.key_file};
 	mpq_tls_ctx *ctls = mpq_tls_context_new(&ccfg, &err, why, sizeof(why));
 	mpq_tls_ctx *stls = mpq_tls_context_new(&scfg, &err, why, sizeof(why));

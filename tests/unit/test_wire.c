@@ -30,7 +30,8 @@ static void rfc9000_varint_examples(void **state)
 static void varint_round_trip_and_lengths(void **state)
 {
 	(void)state;
-	static const uint64_t vals[] = {0, 63, 64, 16383, 16384, 1073741823, 1073741824, MPQ_MAX_VARINT};
+	static const uint64_t vals[] = {0,     63,	   64,	       16383,
+					16384, 1073741823, 1073741824, MPQ_MAX_VARINT};
 	static const size_t lens[] = {1, 1, 2, 2, 4, 4, 8, 8};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		uint8_t buf[8];
@@ -105,8 +106,10 @@ static void fixed_width_and_spans(void **state)
 static void error_mapping(void **state)
 {
 	(void)state;
-	assert_int_equal(mpq_err_to_transport(MPQ_ERR_FRAME_ENCODING), MPQ_TE_FRAME_ENCODING_ERROR);
-	assert_int_equal(mpq_err_to_transport(MPQ_ERR_TRANSPORT_PARAM), MPQ_TE_TRANSPORT_PARAMETER_ERROR);
+	assert_int_equal(mpq_err_to_transport(MPQ_ERR_FRAME_ENCODING),
+			 MPQ_TE_FRAME_ENCODING_ERROR);
+	assert_int_equal(mpq_err_to_transport(MPQ_ERR_TRANSPORT_PARAM),
+			 MPQ_TE_TRANSPORT_PARAMETER_ERROR);
 	assert_true(mpq_err_is_fatal(MPQ_ERR_NOMEM));
 	assert_false(mpq_err_is_fatal(MPQ_ERR_PROTO));
 	assert_string_equal(mpq_strerror(MPQ_ERR_DECRYPT), "decryption failed");

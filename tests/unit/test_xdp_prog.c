@@ -52,9 +52,9 @@
 #define FRAME_SZ XSK_UMEM__DEFAULT_FRAME_SIZE
 
 enum verdict {
-	V_PASS,		/* XDP_PASS, no redirect tried */
-	V_FAILED,	/* redirect tried, slot empty: XDP_PASS */
-	V_REDIRECT,	/* XDP_REDIRECT */
+	V_PASS,	    /* XDP_PASS, no redirect tried */
+	V_FAILED,   /* redirect tried, slot empty: XDP_PASS */
+	V_REDIRECT, /* XDP_REDIRECT */
 };
 
 /* An AF_XDP socket with its UMEM. */
@@ -71,11 +71,11 @@ struct xsk {
 static struct {
 	bool ok;
 	char why[160];
-	mpq_xdp_prog *p;	/* loaded, not attached: for test runs */
-	mpq_xdp_prog *run_on;	/* what run() runs, when not p */
-	struct xsk x;		/* bound to va, queue 0 */
-	int lo, va, vb;		/* ifindexes in our namespace */
-	char log[16384];	/* level 0 and 1 log lines of the attach tests */
+	mpq_xdp_prog *p;      /* loaded, not attached: for test runs */
+	mpq_xdp_prog *run_on; /* what run() runs, when not p */
+	struct xsk x;	      /* bound to va, queue 0 */
+	int lo, va, vb;	      /* ifindexes in our namespace */
+	char log[16384];      /* level 0 and 1 log lines of the attach tests */
 } env;
 
 static const uint8_t cid_ours[8] = {0x07, 0x03, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6};
@@ -96,8 +96,8 @@ static void collect_log(void *ud, int level, const char *msg)
 struct frame {
 	uint8_t b[1600];
 	size_t len;
-	size_t l3;		/* offset of the IP header */
-	size_t l4;		/* offset of the UDP header */
+	size_t l3; /* offset of the IP header */
+	size_t l4; /* offset of the UDP header */
 };
 
 enum { F_V6 = 1, F_VLAN = 2, F_QINQ = 4, F_IPOPT = 8, F_FRAG = 16, F_HBH = 32 };
@@ -137,7 +137,7 @@ static void build(struct frame *f, unsigned int flags, uint8_t proto, uint16_t d
 		memcpy(b + o + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
 		o += 40;
 		if (hbh) {
-			b[o] = proto;	/* next header; length 0: 8 bytes; PadN */
+			b[o] = proto; /* next header; length 0: 8 bytes; PadN */
 			b[o + 2] = 1;
 			b[o + 3] = 4;
 			o += 8;
@@ -148,12 +148,12 @@ static void build(struct frame *f, unsigned int flags, uint8_t proto, uint16_t d
 		b[o] = (uint8_t)(0x40 | ihl / 4);
 		put16(b + o + 2, (uint16_t)(ihl + l4len));
 		if (flags & F_FRAG)
-			put16(b + o + 6, 0x2000);	/* More Fragments */
+			put16(b + o + 6, 0x2000); /* More Fragments */
 		b[o + 8] = 64;
 		b[o + 9] = proto;
 		memcpy(b + o + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
 		if (ihl > 20)
-			memcpy(b + o + 20, "\x01\x01\x01\x00", 4);	/* NOP NOP NOP EOL */
+			memcpy(b + o + 20, "\x01\x01\x01\x00", 4); /* NOP NOP NOP EOL */
 		o += ihl;
 	}
 	f->l4 = o;
@@ -163,7 +163,7 @@ static void build(struct frame *f, unsigned int flags, uint8_t proto, uint16_t d
 		put16(b + o + 4, (uint16_t)l4len);
 		o += 8;
 	} else {
-		b[o + 12] = 0x50;	/* TCP data offset */
+		b[o + 12] = 0x50; /* TCP data offset */
 		o += 20;
 	}
 	memcpy(b + o, payload, plen);
@@ -192,7 +192,7 @@ static size_t quic_long(uint8_t *q, uint8_t first, uint32_t version, const uint8
 	q[o++] = (uint8_t)(version >> 8);
 	q[o++] = (uint8_t)version;
 	q[o++] = (uint8_t)dlen;
-	if (dlen)	/* a zero-length DCID may come as NULL */
+	if (dlen) /* a zero-length DCID may come as NULL */
 		memcpy(q + o, dcid, dlen);
 	o += dlen;
 	q[o++] = 8;
@@ -283,8 +283,8 @@ static void run(const struct frame *f, int decision, enum verdict v)
 static void socket_at(mpq_xdp_prog *p, int worker)
 {
 	for (uint32_t w = 0; w < WORKERS; w++) {
-		int ret = mpq_xdp_prog_set_xsk(p, 0, w, (int)w == worker ?
-					       xsk_socket__fd(env.x.sock) : -1);
+		int ret = mpq_xdp_prog_set_xsk(p, 0, w,
+					       (int)w == worker ? xsk_socket__fd(env.x.sock) : -1);
 
 		assert_int_equal(ret, 0);
 	}
@@ -349,7 +349,8 @@ static int setup(void **state)
 
 	(void)state;
 	if (geteuid() != 0) {
-		snprintf(env.why, sizeof(env.why), "not root (XDP and BPF_PROG_TEST_RUN need "
+		snprintf(env.why, sizeof(env.why),
+			 "not root (XDP and BPF_PROG_TEST_RUN need "
 			 "CAP_BPF and CAP_NET_ADMIN)");
 		return 0;
 	}
@@ -484,7 +485,7 @@ static void initial_hash(void **state)
 		}
 	}
 	for (int w = 0; w < WORKERS; w++)
-		assert_true(seen[w]);	/* 128 tuples reached every worker */
+		assert_true(seen[w]); /* 128 tuples reached every worker */
 
 	/* Handshake (v1) and Retry (v2) with an unknown DCID: no route. */
 	udp_long(&f, 0, V1_HANDSHAKE, MPQ_VERSION_1, cid_foreign, 8, 1200);
@@ -526,7 +527,7 @@ static void not_ours(void **state)
 	run(&f, MPQ_STEER_CNT_NOT_OUR_PORT, V_PASS);
 	udp_short(&f, F_V6, 4434, cid_ours);
 	run(&f, MPQ_STEER_CNT_NOT_OUR_PORT, V_PASS);
-	udp_short(&f, 0, PORT2, cid_ours);	/* the second port is ours */
+	udp_short(&f, 0, PORT2, cid_ours); /* the second port is ours */
 	run(&f, MPQ_STEER_CNT_SHORT_WORKER_ID, V_REDIRECT);
 	build(&f, 0, IPPROTO_TCP, PORT, q, quic_short(q, cid_ours));
 	run(&f, MPQ_STEER_CNT_NOT_UDP, V_PASS);
@@ -644,7 +645,7 @@ static void truncated_everywhere(void **state)
 {
 	struct {
 		unsigned int flags;
-		int kind;	/* 0 short, 1 Initial, 2 Handshake */
+		int kind; /* 0 short, 1 Initial, 2 Handshake */
 		int decision;
 	} cases[] = {
 		{0, 0, MPQ_STEER_CNT_SHORT_WORKER_ID},
@@ -678,8 +679,8 @@ static void truncated_everywhere(void **state)
 				    .data_size_in = (uint32_t)len, .repeat = 1);
 
 			counters(env.p, before);
-			assert_int_not_equal(bpf_prog_test_run_opts(mpq_xdp_prog_fd(env.p),
-								    &opts), 0);
+			assert_int_not_equal(bpf_prog_test_run_opts(mpq_xdp_prog_fd(env.p), &opts),
+					     0);
 			counters(env.p, after);
 			assert_memory_equal(before, after, sizeof(before));
 		}
@@ -748,7 +749,7 @@ static void api_errors(void **state)
 	cfg.ports[0] = PORT;
 	cfg.n_addrs = MPQ_XDP_PROG_CFG_ADDRS + 1;
 	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
-	cfg.n_addrs = 1;	/* not an IP address */
+	cfg.n_addrs = 1; /* not an IP address */
 	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	cfg.n_addrs = 0;
 
@@ -761,7 +762,7 @@ static void api_errors(void **state)
 	assert_int_equal(mpq_xdp_prog_load(p), 0);
 	assert_int_equal(mpq_xdp_prog_load(p), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_xdp_prog_attach(p, env.va, MPQ_XDP_MODE_AUTO),
-			 MPQ_ERR_INVALID_ARGUMENT);	/* loaded for test runs */
+			 MPQ_ERR_INVALID_ARGUMENT); /* loaded for test runs */
 	assert_true(mpq_xdp_prog_fd(p) >= 0);
 	/* Addresses: IP, not wildcards; at most MPQ_STEER_MAX_ADDRS. */
 	assert_int_equal(mpq_xdp_prog_addr_del(p, &a), MPQ_ERR_NOT_FOUND);
@@ -781,7 +782,7 @@ static void api_errors(void **state)
 				 i < MPQ_STEER_MAX_ADDRS ? 0 : MPQ_ERR_NOMEM);
 	}
 	assert_int_equal(mpq_addr_parse(&a, "10.1.0.0:0"), 0);
-	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), 0);	/* served already */
+	assert_int_equal(mpq_xdp_prog_addr_add(p, &a), 0); /* served already */
 
 	/* Slots: range checks, and only AF_XDP sockets go in. */
 	assert_int_equal(mpq_xdp_prog_set_xsk(p, 0, 2, xsk_socket__fd(env.x.sock)),
@@ -790,8 +791,9 @@ static void api_errors(void **state)
 					      xsk_socket__fd(env.x.sock)),
 			 MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_xdp_prog_set_xsk(p, MPQ_STEER_XSKMAP_SIZE / 2 - 1, 1,
-					      xsk_socket__fd(env.x.sock)), 0);
-	assert_int_equal(mpq_xdp_prog_set_xsk(p, 0, 1, -1), 0);	/* already empty */
+					      xsk_socket__fd(env.x.sock)),
+			 0);
+	assert_int_equal(mpq_xdp_prog_set_xsk(p, 0, 1, -1), 0); /* already empty */
 	udp = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(udp >= 0);
 	assert_int_equal(mpq_xdp_prog_set_xsk(p, 0, 1, udp), MPQ_ERR_INVALID_ARGUMENT);
@@ -834,8 +836,9 @@ static uint32_t attached_id(int ifindex, uint8_t *mode)
 
 	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
 	*mode = q.attach_mode;
-	return q.attach_mode == XDP_ATTACHED_SKB ? q.skb_prog_id :
-	       q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id : 0;
+	return q.attach_mode == XDP_ATTACHED_SKB   ? q.skb_prog_id
+	       : q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id
+						   : 0;
 }
 
 static bool bpffs_mounted(void)
@@ -876,7 +879,7 @@ static void attach_modes(void **state)
 	assert_int_equal(mpq_xdp_prog_detach(p), 0);
 	assert_int_equal(attached_id(env.lo, &mode), 0);
 	assert_int_equal(mode, XDP_ATTACHED_NONE);
-	assert_int_equal(mpq_xdp_prog_detach(p), 0);	/* twice is fine */
+	assert_int_equal(mpq_xdp_prog_detach(p), 0); /* twice is fine */
 	mpq_xdp_prog_del(p);
 
 	/* Native only on lo: refused, with the reason kept. */
@@ -918,7 +921,7 @@ static void attach_serves_addresses(void **state)
 {
 	static const struct {
 		const char *addrs[2];
-		bool served[3];	/* .2, .3, ::2 */
+		bool served[3]; /* .2, .3, ::2 */
 	} cases[] = {
 		{{NULL}, {true, true, true}},
 		{{"0.0.0.0:0"}, {true, true, false}},
@@ -946,8 +949,9 @@ static void attach_serves_addresses(void **state)
 
 			udp_short(&f, v6 ? F_V6 : 0, PORT, cid);
 			dst_last(&f, v6, d == 1 ? 3 : 2);
-			run(&f, cases[c].served[d] ? MPQ_STEER_CNT_SHORT_WORKER_ID :
-						     MPQ_STEER_CNT_NOT_OUR_ADDR,
+			run(&f,
+			    cases[c].served[d] ? MPQ_STEER_CNT_SHORT_WORKER_ID
+					       : MPQ_STEER_CNT_NOT_OUR_ADDR,
 			    cases[c].served[d] ? V_FAILED : V_PASS);
 		}
 		mpq_xdp_prog_del(env.run_on);
@@ -978,7 +982,7 @@ static void stale_program_replaced(void **state)
 		if (mpq_xdp_prog_new(&q, &cfg, NULL) ||
 		    mpq_xdp_prog_attach(q, env.vb, MPQ_XDP_MODE_AUTO))
 			_exit(1);
-		_exit(0);	/* "crashes": no detach */
+		_exit(0); /* "crashes": no detach */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1045,10 +1049,10 @@ static void live_redirect(void **state)
 	udp_short(&f, 0, PORT, cid);
 	assert_int_equal(sendto(s, f.b, f.len, 0, (struct sockaddr *)&to, sizeof(to)),
 			 (ssize_t)f.len);
-	udp_short(&f, 0, 53, cid);	/* not our port: to the kernel */
+	udp_short(&f, 0, 53, cid); /* not our port: to the kernel */
 	assert_int_equal(sendto(s, f.b, f.len, 0, (struct sockaddr *)&to, sizeof(to)),
 			 (ssize_t)f.len);
-	udp_short(&f, 0, PORT, cid);	/* not an address of va: to the kernel */
+	udp_short(&f, 0, PORT, cid); /* not an address of va: to the kernel */
 	dst_last(&f, false, 77);
 	assert_int_equal(sendto(s, f.b, f.len, 0, (struct sockaddr *)&to, sizeof(to)),
 			 (ssize_t)f.len);
@@ -1075,10 +1079,12 @@ static void live_redirect(void **state)
 
 	counters(p, after);
 	assert_int_equal(after[MPQ_STEER_CNT_SHORT_WORKER_ID] -
-			 before[MPQ_STEER_CNT_SHORT_WORKER_ID], 1);
+				 before[MPQ_STEER_CNT_SHORT_WORKER_ID],
+			 1);
 	assert_int_equal(after[MPQ_STEER_CNT_REDIRECTED] - before[MPQ_STEER_CNT_REDIRECTED], 1);
 	assert_true(after[MPQ_STEER_CNT_NOT_OUR_PORT] - before[MPQ_STEER_CNT_NOT_OUR_PORT] >= 1);
-	assert_int_equal(after[MPQ_STEER_CNT_NOT_OUR_ADDR] - before[MPQ_STEER_CNT_NOT_OUR_ADDR], 1);
+	assert_int_equal(after[MPQ_STEER_CNT_NOT_OUR_ADDR] - before[MPQ_STEER_CNT_NOT_OUR_ADDR],
+			 1);
 	mpq_xdp_prog_del(p);
 }
 

@@ -67,7 +67,7 @@ static struct {
 	mpq_pathio *open[4];
 	pthread_t thread;
 	bool thread_running;
-	mpq_pathio *thread_io;	/* the thread's object, closed after it ends */
+	mpq_pathio *thread_io; /* the thread's object, closed after it ends */
 	mpq_xdp_prog *prog;
 } env = {.orig = -1, .ns_a = -1, .ns_b = -1};
 
@@ -331,13 +331,13 @@ static void collect(mpq_pathio *io, struct got *g, size_t want)
 /* ---- the peer: a thread in namespace B that echoes ---------------------- */
 
 struct peer {
-	bool xdp;		/* the xdp backend, else the udp backend */
-	const char *local;	/* what it opens on */
+	bool xdp;	   /* the xdp backend, else the udp backend */
+	const char *local; /* what it opens on */
 	mpq_xsk_config xcfg;
-	size_t expect;		/* datagrams it receives, then echoes */
-	bool flush;		/* forget its neighbours before echoing */
-	atomic_int ready;	/* 1 open, -1 failed */
-	atomic_int done;	/* the other side has all it wants */
+	size_t expect;	  /* datagrams it receives, then echoes */
+	bool flush;	  /* forget its neighbours before echoing */
+	atomic_int ready; /* 1 open, -1 failed */
+	atomic_int done;  /* the other side has all it wants */
 	char err[200];
 	struct got got;
 	mpq_xsk_stats st;
@@ -452,13 +452,13 @@ static void checked_config(mpq_xsk_config *x)
 
 /* One plan: what A sends and where. */
 struct plan {
-	const char *a;		/* A's local address */
-	const char *b;		/* B's address */
-	const char *gw;		/* an address of B's behind the gateway, or NULL */
-	size_t n;		/* datagrams */
+	const char *a;	/* A's local address */
+	const char *b;	/* B's address */
+	const char *gw; /* an address of B's behind the gateway, or NULL */
+	size_t n;	/* datagrams */
 	size_t len[MAXMSG];
 	bool via_gw[MAXMSG];
-	mpq_dgram d[MAXMSG];	/* descriptors (a GSO one covers several) */
+	mpq_dgram d[MAXMSG]; /* descriptors (a GSO one covers several) */
 	size_t nd;
 	uint8_t data[MAXMSG][4096];
 };
@@ -484,8 +484,8 @@ static void make_plan(struct plan *p, mpq_pathio *a)
 		p->len[p->n + i] = i < 3 ? 700 : 300;
 		fill(p->data[p->nd] + i * 700, p->len[p->n + i], (uint32_t)(p->n + i));
 	}
-	p->d[p->nd] = (mpq_dgram){.data = p->data[p->nd], .len = 2400, .gso_size = 700,
-				  .remote = b};
+	p->d[p->nd] =
+		(mpq_dgram){.data = p->data[p->nd], .len = 2400, .gso_size = 700, .remote = b};
 	p->n += 4;
 	p->nd++;
 	if (p->gw) {
@@ -569,16 +569,16 @@ static void exchange(struct plan *p, struct peer *peer, const mpq_xsk_config *xc
 	assert_int_equal(st.tx_dgrams, p->n);
 	assert_int_equal(st.tx_split, 1);
 	assert_int_equal(st.rx_bad_csum, 0);
-	assert_true(st.neigh_learned >= 1);	/* the kernel's request, answered to us */
+	assert_true(st.neigh_learned >= 1); /* the kernel's request, answered to us */
 	close_a(a);
 }
 
 /* The addresses of a test run over one family. */
 struct family {
-	const char *a;		/* A's */
-	const char *b;		/* B's on the veth */
-	const char *gw;		/* B's behind the gateway */
-	const char *any;	/* B's wildcard */
+	const char *a;	 /* A's */
+	const char *b;	 /* B's on the veth */
+	const char *gw;	 /* B's behind the gateway */
+	const char *any; /* B's wildcard */
 };
 
 static const struct family v4 = {"10.88.0.1:4433", "10.88.0.2:5555", "10.99.0.5:5555",
@@ -623,7 +623,7 @@ struct counter {
 	bool xdp;
 	const char *local;
 	size_t expect;
-	int quiet_ms;		/* stop after this long without a datagram */
+	int quiet_ms; /* stop after this long without a datagram */
 	atomic_int ready;
 	char err[200];
 	size_t got, reordered, bad;
@@ -660,10 +660,11 @@ static void *counter_main(void *arg)
 		}
 		last_seen = now_ms();
 		for (int i = 0; i < k; i++) {
-			long seq = d[i].len >= 4 ? (long)((uint32_t)d[i].data[0] << 24 |
-						  (uint32_t)d[i].data[1] << 16 |
-						  (uint32_t)d[i].data[2] << 8 | d[i].data[3])
-						: -1;
+			long seq = d[i].len >= 4
+					   ? (long)((uint32_t)d[i].data[0] << 24 |
+						    (uint32_t)d[i].data[1] << 16 |
+						    (uint32_t)d[i].data[2] << 8 | d[i].data[3])
+					   : -1;
 
 			if (c->expect <= SEQ_RUN && seq_of(d[i].data, d[i].len) != seq)
 				c->bad++;
@@ -716,7 +717,9 @@ static void run_in_sequence(bool xdp_peer, const char *peer_local, const char *t
 	mpq_pathio *a;
 	void *ret;
 
-	c = (struct counter){.xdp = xdp_peer, .local = peer_local, .expect = SEQ_RUN,
+	c = (struct counter){.xdp = xdp_peer,
+			     .local = peer_local,
+			     .expect = SEQ_RUN,
 			     .quiet_ms = 1000};
 	a = open_a("10.88.0.1:4433", NULL);
 	counter_start(&c);
@@ -1010,9 +1013,9 @@ static void steering_program_takes_over(void **state)
 	}
 	assert_int_equal(mpq_xsk_get_stats(a, &st), 0);
 	assert_int_equal(st.rx_dgrams, 4);
-	assert_int_equal(st.rx_not_ours, 0);	/* the program passed the rest */
-	assert_int_equal(st.arp_replies, 0);	/* A's kernel answered B */
-	assert_int_equal(st.neigh_learned, 0);	/* and took B's answer itself */
+	assert_int_equal(st.rx_not_ours, 0);   /* the program passed the rest */
+	assert_int_equal(st.arp_replies, 0);   /* A's kernel answered B */
+	assert_int_equal(st.neigh_learned, 0); /* and took B's answer itself */
 	assert_int_equal(st.neigh_resolved, 1);
 	mpq_xdp_prog_del(env.prog);
 	env.prog = NULL;
@@ -1137,7 +1140,7 @@ static void shared_sockets_keep_their_frames(void **state)
 	xa_config(&cfg);
 	mpq_xsk_config_default(&x);
 	x.inhibit_prog = true; /* no program: A's kernel answers ARP itself */
-	x.frames = 512;	/* small stacks, emptied and refilled all the time */
+	x.frames = 512;	       /* small stacks, emptied and refilled all the time */
 	per = x.frames / 2 / 2;
 	assert_int_equal(mpq_xsk_open_shared(s, 2, &cfg, &x, &err), 0);
 	track(s[0]);
@@ -1165,10 +1168,11 @@ static void shared_sockets_keep_their_frames(void **state)
 			 now_ms() < end);
 		for (int i = 0; i < 2; i++) {
 			if (h[i].sent != HAMMER_DGRAMS || st[i].tx_frames_free != per)
-				print_message("     round %d, socket %d: sent %zu of %d, free send "
-					      "frames %llu of %u\n", round, i, h[i].sent,
-					      HAMMER_DGRAMS, (unsigned long long)st[i].tx_frames_free,
-					      per);
+				print_message("     round %d, socket %d: sent %zu of %d, free "
+					      "send "
+					      "frames %llu of %u\n",
+					      round, i, h[i].sent, HAMMER_DGRAMS,
+					      (unsigned long long)st[i].tx_frames_free, per);
 			assert_int_equal(h[i].err, 0);
 			assert_int_equal(h[i].sent, HAMMER_DGRAMS);
 			assert_int_equal(st[i].tx_dgrams, (uint64_t)round * HAMMER_DGRAMS);
@@ -1256,7 +1260,9 @@ static void rate(bool xdp, double *sent_s, double *got_s, double *loss, mpq_xsk_
 	mpq_pathio *a;
 	void *ret;
 
-	c = (struct counter){.xdp = xdp, .local = "10.88.0.2:5555", .expect = (size_t)-1,
+	c = (struct counter){.xdp = xdp,
+			     .local = "10.88.0.2:5555",
+			     .expect = (size_t)-1,
 			     .quiet_ms = 300};
 	mpq_pathio_config_default(&cfg);
 	mpq_addr_parse(&cfg.local, "10.88.0.1:4433");
@@ -1315,7 +1321,8 @@ static void datagrams_per_second(void **state)
 			 ": B's socket dropped %llu (FILL ring empty %llu, RX ring full %llu)",
 			 (unsigned long long)b.k_rx_dropped, (unsigned long long)b.k_fill_empty,
 			 (unsigned long long)b.k_rx_ring_full);
-	print_message("     1200-byte datagrams over the veth pair, 1 s each, one thread each side:\n"
+	print_message("     1200-byte datagrams over the veth pair, 1 s each, one thread each "
+		      "side:\n"
 		      "     xdp (native copy) -> xdp: sent %.0f/s, received %.0f/s "
 		      "(%.1f %% lost%s)\n"
 		      "     udp backend -> udp backend: sent %.0f/s, received %.0f/s "
@@ -1327,7 +1334,9 @@ static void datagrams_per_second(void **state)
 }
 
 #define ON(f, fam) \
-	{#f "_" #fam, f, NULL, test_teardown, (void *)&fam}
+	{ \
+#f "_" #fam, f, NULL, test_teardown, (void *)&fam \
+	}
 
 int main(void)
 {

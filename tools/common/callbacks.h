@@ -15,8 +15,8 @@
 #include "mpq/conn.h"
 
 struct tool_callbacks {
-	mpq_callbacks app;		/* the application's callbacks and user_data */
-	struct tool_keylog *keylog;	/* may be NULL */
+	mpq_callbacks app;	    /* the application's callbacks and user_data */
+	struct tool_keylog *keylog; /* may be NULL */
 	/* Called when the handshake completes, before the application's hook. */
 	int (*handshake_completed)(mpq_conn *conn, void *tool);
 	/* Client: the server announced |addr| (ADD_ADDRESS); may be NULL. */

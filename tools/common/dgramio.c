@@ -49,8 +49,7 @@ void tool_loop_del(mpq_loop *loop)
 
 const mpq_capture *tool_capture;
 
-int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
-		   mpq_oserr *err)
+int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname, mpq_oserr *err)
 {
 	mpq_pathio_config cfg;
 	int rv;
@@ -187,9 +186,10 @@ void tool_sock_print_counters(struct tool_sock *s)
 
 	if (!s->prog || mpq_xdp_prog_counters(s->prog, c) < 0)
 		return;
-	n += (size_t)snprintf(line, sizeof(line), "%s: steering program: redirected %llu, "
-			      "passed %llu", s->ifname,
-			      (unsigned long long)c[MPQ_STEER_CNT_REDIRECTED],
+	n += (size_t)snprintf(line, sizeof(line),
+			      "%s: steering program: redirected %llu, "
+			      "passed %llu",
+			      s->ifname, (unsigned long long)c[MPQ_STEER_CNT_REDIRECTED],
 			      (unsigned long long)c[MPQ_STEER_CNT_PASSED]);
 	for (unsigned int i = 0; i < MPQ_STEER_CNT__MAX && n < sizeof(line); i++) {
 		if (!c[i] || i == MPQ_STEER_CNT_REDIRECTED || i == MPQ_STEER_CNT_PASSED)
@@ -236,9 +236,8 @@ static bool joins(const mpq_dgram *d, const mpq_path *path, uint8_t ecn, size_t 
 	size_t seg = d->gso_size ? d->gso_size : d->len;
 
 	return len <= seg && d->len % seg == 0 && d->len + len <= MPQ_PATHIO_MAX_GSO_BYTES &&
-	       d->ecn == ecn &&
-	       d->len / seg < MPQ_PATHIO_MAX_SEGMENTS && d->ifindex == path->ifindex &&
-	       mpq_addr_equal(&d->remote, &path->remote) &&
+	       d->ecn == ecn && d->len / seg < MPQ_PATHIO_MAX_SEGMENTS &&
+	       d->ifindex == path->ifindex && mpq_addr_equal(&d->remote, &path->remote) &&
 	       mpq_addr_equal_ip(&d->local, &path->local);
 }
 
@@ -339,8 +338,7 @@ mpq_pkt_info tool_rx_info(const mpq_dgram *d)
 	return (mpq_pkt_info){.version = MPQ_PKT_INFO_VERSION, .ecn = d->ecn};
 }
 
-int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud,
-		  int rounds)
+int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud, int rounds)
 {
 	mpq_dgram d[RX_BATCH];
 

@@ -33,7 +33,7 @@ enum tool_io {
 
 struct tool_sock {
 	mpq_pathio *io;
-	char name[80];		/* the bound address, for messages */
+	char name[80]; /* the bound address, for messages */
 	/* xdp: the interface, the steering program attached there for this
 	 * socket's port (detached at close) and what the kernel gave, e.g.
 	 * "socket native copy, program native". NULL / "" for udp. */
@@ -47,8 +47,8 @@ struct tool_sock {
 	size_t tx_sent;
 	size_t tx_used;
 	uint8_t *tx_buf;
-	bool tx_blocked;	/* the kernel's buffer is full: wait for writability */
-	int tx_errnum;		/* errno of the last datagram the kernel refused, 0 if none */
+	bool tx_blocked; /* the kernel's buffer is full: wait for writability */
+	int tx_errnum;	 /* errno of the last datagram the kernel refused, 0 if none */
 
 	uint64_t bytes_sent, dgrams_sent;
 	uint64_t bytes_received, dgrams_received;
@@ -71,8 +71,7 @@ void tool_loop_del(mpq_loop *loop);
 /* Opens a UDP path I/O object bound to |local| (and interface |ifname| when
  * not NULL). Returns 0, or the MPQ_ERR_* of the open with the failing call
  * and errno in |err|. */
-int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname,
-		   mpq_oserr *err);
+int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname, mpq_oserr *err);
 void tool_sock_close(struct tool_sock *s);
 
 /* "auto", "udp", "xdp" (as checked by the option table). */
@@ -131,7 +130,6 @@ mpq_pkt_info tool_rx_info(const mpq_dgram *d);
 /* Receives datagrams and hands each to |fn| (which may modify the bytes), for
  * at most |rounds| batches so that timers and other sockets get their turn.
  * Returns 0, the first negative value |fn| returned, or the socket's error. */
-int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud,
-		  int rounds);
+int tool_rx_drain(struct tool_sock *s, int (*fn)(void *ud, mpq_dgram *d), void *ud, int rounds);
 
 #endif

@@ -10,12 +10,12 @@
 struct mpq_capture_pcap;
 
 struct tool_keylog {
-	int fd;			/* -1: no key log file */
+	int fd; /* -1: no key log file */
 	/* --pcap: every line also goes into the capture as a Decryption
 	 * Secrets Block (io/capture_pcap.h); NULL: none. */
 	struct mpq_capture_pcap *pcap;
 	const char *path;
-	int failed;		/* a write failed (reported once) */
+	int failed; /* a write failed (reported once) */
 };
 
 /* Opens |path|, or $SSLKEYLOGFILE when |path| is NULL; with neither, |kl| is

@@ -97,11 +97,11 @@ int tool_addr_iface(const mpq_addr *a, char *name, size_t len)
 		mpq_addr b;
 		socklen_t sl;
 
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
-				     i->ifa_addr->sa_family != AF_INET6))
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
 			continue;
-		sl = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-							  sizeof(struct sockaddr_in6);
+		sl = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+						       : sizeof(struct sockaddr_in6);
 		if (mpq_addr_set(&b, i->ifa_addr, sl) == 0 && mpq_addr_equal_ip(&b, a)) {
 			snprintf(name, len, "%s", i->ifa_name);
 			rv = 0;

@@ -14,7 +14,7 @@
 #endif
 
 #define MAX_OPTIONS 96
-#define LONG_BASE 0x1000	/* getopt value of a long option: LONG_BASE + table index */
+#define LONG_BASE 0x1000 /* getopt value of a long option: LONG_BASE + table index */
 #define HELP_COLUMN 30
 
 static size_t count_options(const struct tool_option *o)
@@ -91,8 +91,7 @@ static void print_option(const struct tool_option *o)
 
 static void print_help(const struct tool_command *cmd)
 {
-	printf("Usage: %s %s\n\n%s\n\n", program_invocation_short_name, cmd->usage,
-	       cmd->summary);
+	printf("Usage: %s %s\n\n%s\n\n", program_invocation_short_name, cmd->usage, cmd->summary);
 	printf("Options (one dash or two: -NAME VALUE and --NAME VALUE are the same,\n"
 	       "-NAME=VALUE works too; long names are spelled out in full):\n");
 	for (const struct tool_option *o = cmd->options; o->name; o++)
@@ -202,12 +201,12 @@ static bool abbreviated(char **argv, int optind_now, const char *arg, const char
 	if (len == strlen(name) && strncmp(typed, name, len) == 0)
 		return false;
 	tool_err("unknown option '%.*s': did you mean --%s? (long options are spelled out; "
-		 "see --help)", (int)(typed - flag + (ptrdiff_t)len), flag, name);
+		 "see --help)",
+		 (int)(typed - flag + (ptrdiff_t)len), flag, name);
 	return true;
 }
 
-int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
-	       int *first_arg)
+int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv, int *first_arg)
 {
 	struct option longs[2 * MAX_OPTIONS + 1];
 	char shorts[3 * MAX_OPTIONS + 2];
@@ -234,7 +233,8 @@ int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
 		}
 		o = c == '?' ? NULL : find_option(cmd->options, c);
 		if (!o) {
-			tool_err("unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
+			tool_err("unknown or ambiguous option '%s' (see --help)",
+				 argv[optind - 1]);
 			return TOOL_EXIT_USAGE;
 		}
 		rv = store(cmd, ctx, o, optarg);

@@ -15,27 +15,27 @@
  * where (|offset| into the tool's options struct); the others go to the
  * command's set function with their |id|. */
 enum tool_store {
-	TOOL_SET,	/* call cmd->set(ctx, opt, arg) */
-	TOOL_STR,	/* const char *: the argument */
-	TOOL_TRUE,	/* bool: true */
-	TOOL_UINT,	/* uint64_t: a whole number from |min| to |max| */
-	TOOL_CHOICE,	/* const char *: one of |choices| */
-	TOOL_COUNT,	/* int: one more each time it is given */
-	TOOL_HELP,	/* print --help and stop */
-	TOOL_VERSION,	/* print --version and stop */
+	TOOL_SET,     /* call cmd->set(ctx, opt, arg) */
+	TOOL_STR,     /* const char *: the argument */
+	TOOL_TRUE,    /* bool: true */
+	TOOL_UINT,    /* uint64_t: a whole number from |min| to |max| */
+	TOOL_CHOICE,  /* const char *: one of |choices| */
+	TOOL_COUNT,   /* int: one more each time it is given */
+	TOOL_HELP,    /* print --help and stop */
+	TOOL_VERSION, /* print --version and stop */
 };
 
 struct tool_option {
-	const char *name;	/* long name, taken as --name and -name; NULL ends the table */
-	const char *alias;	/* a second long name (the seed's spelling), or NULL */
-	char short_name;	/* -x, or 0 */
-	const char *arg;	/* what the argument is called in --help; NULL: no argument */
+	const char *name;  /* long name, taken as --name and -name; NULL ends the table */
+	const char *alias; /* a second long name (the seed's spelling), or NULL */
+	char short_name;   /* -x, or 0 */
+	const char *arg;   /* what the argument is called in --help; NULL: no argument */
 	enum tool_store store;
-	size_t offset;		/* STR, TRUE, UINT, CHOICE, COUNT: the field */
-	uint64_t min, max;	/* UINT */
+	size_t offset;		    /* STR, TRUE, UINT, CHOICE, COUNT: the field */
+	uint64_t min, max;	    /* UINT */
 	const char *const *choices; /* CHOICE: NULL-terminated */
-	int id;			/* SET: handed to the set function */
-	const char *help;	/* may hold '\n' for more lines */
+	int id;			    /* SET: handed to the set function */
+	const char *help;	    /* may hold '\n' for more lines */
 };
 
 /* The part of a table row after name, alias, short name and argument. */
@@ -49,16 +49,24 @@ struct tool_option {
 #define TOOL_O_COUNT(type, field) .store = TOOL_COUNT, .offset = offsetof(type, field)
 
 #define TOOL_OPTION_HELP \
-	{"help", NULL, 'h', NULL, .store = TOOL_HELP, .help = "show this help and exit"}
+	{ \
+		"help", NULL, 'h', NULL, .store = TOOL_HELP, .help = "show this help and exit" \
+	}
 #define TOOL_OPTION_VERSION \
-	{"version", NULL, 0, NULL, .store = TOOL_VERSION, .help = "show the version and exit"}
-#define TOOL_OPTION_END {NULL, NULL, 0, NULL, .store = TOOL_SET}
+	{ \
+		"version", NULL, 0, NULL, .store = TOOL_VERSION, \
+					  .help = "show the version and exit" \
+	}
+#define TOOL_OPTION_END \
+	{ \
+		NULL, NULL, 0, NULL, .store = TOOL_SET \
+	}
 
 struct tool_command {
-	const char *usage;	/* after the program name: "[options] URL..." */
-	const char *summary;	/* one paragraph printed under the usage line */
+	const char *usage;   /* after the program name: "[options] URL..." */
+	const char *summary; /* one paragraph printed under the usage line */
 	const struct tool_option *options;
-	const char *epilogue;	/* printed after the options (exit status, ...); may be NULL */
+	const char *epilogue; /* printed after the options (exit status, ...); may be NULL */
 	/* Takes a TOOL_SET option |opt| with its argument |arg| (NULL for a
 	 * flag) into the tool's options struct |ctx|. Returns 0, or
 	 * TOOL_EXIT_USAGE after printing one line with tool_err. */
@@ -71,8 +79,7 @@ struct tool_command {
 /* Parses |argv| with |cmd|'s table into |ctx|. Returns TOOL_PARSE_OK with
  * |*first_arg| set to the first operand; TOOL_EXIT_OK after printing --help
  * or --version on stdout; or TOOL_EXIT_USAGE after one line on stderr. */
-int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv,
-	       int *first_arg);
+int tool_parse(const struct tool_command *cmd, void *ctx, int argc, char **argv, int *first_arg);
 
 /* "FLAG: unknown WHAT 'NAME' (one of: a, b, c)" from the NULL-terminated
  * |names|, as one line on stderr; returns TOOL_EXIT_USAGE. */

@@ -5,8 +5,8 @@
 #include "progress.h"
 #include "tool.h"
 
-#define REDRAW_NS 100000000ULL	/* on a terminal: redrawn in place */
-#define LINE_NS 1000000000ULL	/* elsewhere (a log file): a new line each second */
+#define REDRAW_NS 100000000ULL /* on a terminal: redrawn in place */
+#define LINE_NS 1000000000ULL  /* elsewhere (a log file): a new line each second */
 #define BAR_WIDTH 24
 
 void tool_progress_init(struct tool_progress *p, enum tool_progress_mode mode, uint64_t now,

@@ -14,18 +14,18 @@
 #include <stdint.h>
 
 enum tool_progress_mode {
-	TOOL_PROGRESS_AUTO = 0,	/* when stderr is a terminal */
+	TOOL_PROGRESS_AUTO = 0, /* when stderr is a terminal */
 	TOOL_PROGRESS_ON,
 	TOOL_PROGRESS_OFF,
 };
 
 struct tool_progress {
 	bool on;
-	bool tty;		/* stderr is a terminal: redraw in place */
-	bool drawn;		/* a line is on the screen */
-	uint64_t start;		/* ns */
-	uint64_t last_draw;	/* ns */
-	uint64_t total;		/* expected bytes, 0: unknown */
+	bool tty;	    /* stderr is a terminal: redraw in place */
+	bool drawn;	    /* a line is on the screen */
+	uint64_t start;	    /* ns */
+	uint64_t last_draw; /* ns */
+	uint64_t total;	    /* expected bytes, 0: unknown */
 };
 
 void tool_progress_init(struct tool_progress *p, enum tool_progress_mode mode, uint64_t now,

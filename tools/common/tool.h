@@ -11,10 +11,10 @@
 
 /* Exit statuses (CLI.md). */
 enum tool_exit {
-	TOOL_EXIT_OK = 0,	/* everything worked */
-	TOOL_EXIT_FAIL = 1,	/* client: some URL failed; server: could not start or run */
-	TOOL_EXIT_USAGE = 2,	/* bad command line or bad input named on it */
-	TOOL_EXIT_CONN = 3,	/* client: the connection failed */
+	TOOL_EXIT_OK = 0,    /* everything worked */
+	TOOL_EXIT_FAIL = 1,  /* client: some URL failed; server: could not start or run */
+	TOOL_EXIT_USAGE = 2, /* bad command line or bad input named on it */
+	TOOL_EXIT_CONN = 3,  /* client: the connection failed */
 };
 
 /* "prog: message\n" on stderr. */

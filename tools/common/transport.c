@@ -17,8 +17,8 @@
 
 /* The names --help and error lines show; the library decides what exists. */
 const char *const tool_cc_names[] = {"cubic", "newreno", "reno", "lia", "olia", NULL};
-const char *const tool_sched_names[] = {"minrtt", "mrtt", "rr", "redundant", "backup", "ecf",
-					NULL};
+const char *const tool_sched_names[] = {"minrtt", "mrtt", "rr", "redundant",
+					"backup", "ecf",  NULL};
 const char *const tool_stream_sched_names[] = {"rr", "prio", "sprio", NULL};
 const char *const tool_io_names[] = {"auto", "udp", "xdp", NULL};
 
@@ -74,7 +74,8 @@ int tool_transport_start(struct tool_transport *t)
 	int rv;
 
 	if (t->max_paths > TOOL_MAX_PATH_ID) {
-		tool_err("--max-paths %llu: at most %d (the paths the library keeps, less the first)",
+		tool_err("--max-paths %llu: at most %d (the paths the library keeps, less the "
+			 "first)",
 			 (unsigned long long)t->max_paths, TOOL_MAX_PATH_ID);
 		return TOOL_EXIT_USAGE;
 	}

@@ -22,67 +22,125 @@ extern const char *const tool_io_names[];
 /* The shared rows of an option table; |type| is the tool's options struct,
  * whose member |t| is a struct tool_transport. */
 #define TOOL_TRANSPORT_OPTIONS(type) \
-	{"init-cwnd", NULL, 'c', "N", TOOL_O_UINT(type, t.init_cwnd, 1, 100000), \
+	{"init-cwnd", \
+	 NULL, \
+	 'c', \
+	 "N", \
+	 TOOL_O_UINT(type, t.init_cwnd, 1, 100000), \
 	 .help = "initial congestion window, in packets (default 10)"}, \
-	{"flow-window", NULL, 'f', "KB", TOOL_O_UINT(type, t.flow_kb, 1, 1024 * 1024), \
-	 .help = "initial flow-control window of each stream and of the\n" \
-		 "connection, in kB (default 1024; grows as the transfer needs)"}, \
-	{"cc", NULL, 0, "NAME", TOOL_O_STR(type, t.cc), \
-	 .help = "congestion control: cubic (default) | newreno (reno) |\n" \
-		 "lia | olia (coupled over the paths)"}, \
-	{"sched", "sc", 0, "NAME", TOOL_O_STR(type, t.sched), \
-	 .help = "path scheduler: minrtt (default; alias mrtt) | rr |\n" \
-		 "redundant | backup | ecf"}, \
-	{"stream-sched", "ssc", 0, "NAME", TOOL_O_STR(type, t.stream_sched), \
-	 .help = "stream scheduler: rr (default) | prio | sprio"}, \
-	{"io", NULL, 0, "MODE", TOOL_O_CHOICE(type, t.io, tool_io_names), \
-	 .help = "path I/O: auto (default) | udp | xdp (AF_XDP on queue 0\n" \
-		 "of each interface, with the steering program; needs root);\n" \
-		 "auto: xdp where it can run, else udp, saying why"}, \
-	{"max-paths", NULL, 0, "N", TOOL_O_UINT(type, t.max_paths, 0, UINT32_MAX), \
-	 .help = "paths a client may open besides the first\n" \
-		 "(initial_max_path_id; default 4; 0: no multipath)"}, \
-	{"qlog-dir", NULL, 0, "DIR", TOOL_O_STR(type, t.qlog_flag), \
-	 .help = "one qlog per connection in DIR (QLOGDIR does the same)"}, \
-	{"keylog", NULL, 0, "FILE", TOOL_O_STR(type, t.keylog_flag), \
-	 .help = "append TLS secrets in NSS key log format\n" \
-		 "(SSLKEYLOGFILE does the same)"}, \
-	{"pcap", NULL, 0, "FILE", TOOL_O_STR(type, t.pcap_flag), \
-	 .help = "write every datagram sent and received (AF_XDP too) to\n" \
-		 "FILE as pcapng, with the TLS secrets embedded (FILE.zst:\n" \
-		 "compressed): opens decrypted in Wireshark/tshark alone"}, \
-	{"idle-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.idle_ms, 1, 3600000), \
-	 .help = "close a connection silent for MS ms (default 30000)"}, \
-	{"handshake-timeout", NULL, 0, "MS", TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
-	 .help = "give up a handshake not done after MS ms (default 10000)"}, \
-	{"key-update", NULL, 0, "N", TOOL_O_UINT(type, t.key_update, 0, UINT32_MAX), \
-	 .help = "start a 1-RTT key update every N packets sent (default 0:\n" \
-		 "only as the AEAD limits near; the peer's are answered)"}, \
-	{"verbose", NULL, 'v', NULL, TOOL_O_COUNT(type, t.verbose), \
-	 .help = "more output on stderr; repeat for more"}, \
-	{"quiet", NULL, 'q', NULL, TOOL_O_TRUE(type, t.quiet), \
-	 .help = "only errors and warnings on stderr (no results, no notices)"}
+		{"flow-window", \
+		 NULL, \
+		 'f', \
+		 "KB", \
+		 TOOL_O_UINT(type, t.flow_kb, 1, 1024 * 1024), \
+		 .help = "initial flow-control window of each stream and of the\n" \
+			 "connection, in kB (default 1024; grows as the transfer needs)"}, \
+		{"cc", \
+		 NULL, \
+		 0, \
+		 "NAME", \
+		 TOOL_O_STR(type, t.cc), \
+		 .help = "congestion control: cubic (default) | newreno (reno) |\n" \
+			 "lia | olia (coupled over the paths)"}, \
+		{"sched", \
+		 "sc", \
+		 0, \
+		 "NAME", \
+		 TOOL_O_STR(type, t.sched), \
+		 .help = "path scheduler: minrtt (default; alias mrtt) | rr |\n" \
+			 "redundant | backup | ecf"}, \
+		{"stream-sched", \
+		 "ssc", \
+		 0, \
+		 "NAME", \
+		 TOOL_O_STR(type, t.stream_sched), \
+		 .help = "stream scheduler: rr (default) | prio | sprio"}, \
+		{"io", \
+		 NULL, \
+		 0, \
+		 "MODE", \
+		 TOOL_O_CHOICE(type, t.io, tool_io_names), \
+		 .help = "path I/O: auto (default) | udp | xdp (AF_XDP on queue 0\n" \
+			 "of each interface, with the steering program; needs root);\n" \
+			 "auto: xdp where it can run, else udp, saying why"}, \
+		{"max-paths", \
+		 NULL, \
+		 0, \
+		 "N", \
+		 TOOL_O_UINT(type, t.max_paths, 0, UINT32_MAX), \
+		 .help = "paths a client may open besides the first\n" \
+			 "(initial_max_path_id; default 4; 0: no multipath)"}, \
+		{"qlog-dir", \
+		 NULL, \
+		 0, \
+		 "DIR", \
+		 TOOL_O_STR(type, t.qlog_flag), \
+		 .help = "one qlog per connection in DIR (QLOGDIR does the same)"}, \
+		{"keylog", \
+		 NULL, \
+		 0, \
+		 "FILE", \
+		 TOOL_O_STR(type, t.keylog_flag), \
+		 .help = "append TLS secrets in NSS key log format\n" \
+			 "(SSLKEYLOGFILE does the same)"}, \
+		{"pcap", \
+		 NULL, \
+		 0, \
+		 "FILE", \
+		 TOOL_O_STR(type, t.pcap_flag), \
+		 .help = "write every datagram sent and received (AF_XDP too) to\n" \
+			 "FILE as pcapng, with the TLS secrets embedded (FILE.zst:\n" \
+			 "compressed): opens decrypted in Wireshark/tshark alone"}, \
+		{"idle-timeout", \
+		 NULL, \
+		 0, \
+		 "MS", \
+		 TOOL_O_UINT(type, t.idle_ms, 1, 3600000), \
+		 .help = "close a connection silent for MS ms (default 30000)"}, \
+		{"handshake-timeout", \
+		 NULL, \
+		 0, \
+		 "MS", \
+		 TOOL_O_UINT(type, t.handshake_ms, 1, 3600000), \
+		 .help = "give up a handshake not done after MS ms (default 10000)"}, \
+		{"key-update", \
+		 NULL, \
+		 0, \
+		 "N", \
+		 TOOL_O_UINT(type, t.key_update, 0, UINT32_MAX), \
+		 .help = "start a 1-RTT key update every N packets sent (default 0:\n" \
+			 "only as the AEAD limits near; the peer's are answered)"}, \
+		{"verbose", \
+		 NULL, \
+		 'v', \
+		 NULL, \
+		 TOOL_O_COUNT(type, t.verbose), \
+		 .help = "more output on stderr; repeat for more"}, \
+	{ \
+		"quiet", NULL, 'q', NULL, TOOL_O_TRUE(type, t.quiet), \
+			.help = "only errors and warnings on stderr (no results, no notices)" \
+	}
 
 struct tool_transport {
-	uint64_t init_cwnd;	/* packets, 0: the library's default */
+	uint64_t init_cwnd; /* packets, 0: the library's default */
 	uint64_t flow_kb;
 	const char *cc;
-	const char *sched;	/* path scheduler, NULL: the library's default */
+	const char *sched; /* path scheduler, NULL: the library's default */
 	const char *stream_sched;
 	const char *io;
-	uint64_t max_paths;	/* initial_max_path_id; 0: multipath off */
-	const char *qlog_flag;	/* --qlog-dir as given */
+	uint64_t max_paths;    /* initial_max_path_id; 0: multipath off */
+	const char *qlog_flag; /* --qlog-dir as given */
 	const char *keylog_flag;
-	const char *pcap_flag;	/* --pcap FILE */
+	const char *pcap_flag; /* --pcap FILE */
 	uint64_t idle_ms;
 	uint64_t handshake_ms;
-	uint64_t key_update;	/* packets between our key updates, 0: none */
+	uint64_t key_update; /* packets between our key updates, 0: none */
 	int verbose;
-	bool quiet;		/* -q: errors and warnings only */
+	bool quiet; /* -q: errors and warnings only */
 
 	/* Filled by tool_transport_start. */
-	const char *qlog_dir;	/* the flag or QLOGDIR, checked; NULL: none */
-	struct tool_keylog keylog;	/* keylog.pcap: the --pcap capture */
+	const char *qlog_dir;	   /* the flag or QLOGDIR, checked; NULL: none */
+	struct tool_keylog keylog; /* keylog.pcap: the --pcap capture */
 };
 
 void tool_transport_init(struct tool_transport *t);

@@ -15,12 +15,12 @@
 #define TOOL_URL_PATHLEN 1024
 
 struct tool_url {
-	const char *text;		/* as given */
-	char host[TOOL_URL_HOSTLEN];	/* no brackets or scope: the TLS server name */
-	bool host_is_name;		/* not an address literal: needs resolving */
+	const char *text;	     /* as given */
+	char host[TOOL_URL_HOSTLEN]; /* no brackets or scope: the TLS server name */
+	bool host_is_name;	     /* not an address literal: needs resolving */
 	uint16_t port;
-	char path[TOOL_URL_PATHLEN];	/* starts with '/' */
-	mpq_addr addr;			/* the literal with |port|, or set by tool_url_resolve */
+	char path[TOOL_URL_PATHLEN]; /* starts with '/' */
+	mpq_addr addr;		     /* the literal with |port|, or set by tool_url_resolve */
 };
 
 /* Parses |text|. Returns 0, or TOOL_EXIT_USAGE after one line saying what is

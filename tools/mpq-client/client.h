@@ -23,7 +23,7 @@
 #include "output.h"
 
 #define MAX_PATHS 16	/* paths (and sockets) of one connection */
-#define OPEN_TRIES 1000	/* events to wait for the CIDs of the next path ID */
+#define OPEN_TRIES 1000 /* events to wait for the CIDs of the next path ID */
 
 struct client_opts {
 	struct tool_transport t;
@@ -31,7 +31,7 @@ struct client_opts {
 	const char *more_remotes;
 	bool fake_multipath;
 	uint64_t path_delay_ms;
-	uint64_t abandon_ms;	/* --abandon-path: 0 none */
+	uint64_t abandon_ms; /* --abandon-path: 0 none */
 	uint64_t delay_ms;
 	const char *output;
 	bool discard;
@@ -41,37 +41,37 @@ struct client_opts {
 	bool json;
 	enum tool_progress_mode progress;
 	const char *alpn;
-	const char *quic_version;	/* "1" (default) or "2" */
+	const char *quic_version; /* "1" (default) or "2" */
 	bool tcp, mptcp;
 };
 
 enum cpath_state {
-	CPATH_WAITING,		/* to be opened once the connection allows */
-	CPATH_OPEN,		/* mpq_conn_open_path took it (path 0: from the start) */
-	CPATH_GAVE_UP,		/* never opened */
+	CPATH_WAITING, /* to be opened once the connection allows */
+	CPATH_OPEN,    /* mpq_conn_open_path took it (path 0: from the start) */
+	CPATH_GAVE_UP, /* never opened */
 };
 
 /* A path of ours: its socket, interface and server address. */
 struct cpath {
-	struct tool_sock sock;	/* mpq_path.user_data of the path points here */
+	struct tool_sock sock; /* mpq_path.user_data of the path points here */
 	struct client *c;
-	const char *ifname;	/* -n interface, NULL: the kernel's choice */
+	const char *ifname; /* -n interface, NULL: the kernel's choice */
 	mpq_addr remote;
 	enum cpath_state state;
 	uint32_t path_id;
-	unsigned int tries;	/* mpq_conn_open_path found no path ID yet */
-	int last_errnum;	/* the last send or ICMP error seen (said once with -v) */
-	uint64_t opened;	/* ns, when mpq_conn_open_path took it */
-	bool write_watched;	/* the loop watches the socket for writability */
-	mpq_addr seen_local;	/* where the server's first datagram arrived */
+	unsigned int tries;  /* mpq_conn_open_path found no path ID yet */
+	int last_errnum;     /* the last send or ICMP error seen (said once with -v) */
+	uint64_t opened;     /* ns, when mpq_conn_open_path took it */
+	bool write_watched;  /* the loop watches the socket for writability */
+	mpq_addr seen_local; /* where the server's first datagram arrived */
 	uint32_t seen_ifindex;
-	bool watched;		/* the socket is in the loop */
+	bool watched; /* the socket is in the loop */
 };
 
 /* One URL to fetch and where its body goes. */
 struct fetch {
 	struct tool_url url;
-	struct output out;	/* where the body goes */
+	struct output out; /* where the body goes */
 	mpq_hq_request *req;
 };
 
@@ -79,20 +79,20 @@ struct client {
 	struct client_opts o;
 	struct fetch *fetches;
 	size_t nfetches;
-	size_t issued;		/* fetches handed to the hq client */
+	size_t issued; /* fetches handed to the hq client */
 
 	mpq_loop *loop;
 	mpq_loop_timer conn_timer;
 	mpq_loop_timer delay_timer;
-	mpq_loop_timer path_timer;	/* --path-delay */
-	mpq_loop_timer abandon_timer;	/* --abandon-path */
-	unsigned abandon_waits;		/* 10 ms waits for an extra path to abandon */
-	struct cpath paths[MAX_PATHS];	/* [0]: the URL's path */
+	mpq_loop_timer path_timer;     /* --path-delay */
+	mpq_loop_timer abandon_timer;  /* --abandon-path */
+	unsigned abandon_waits;	       /* 10 ms waits for an extra path to abandon */
+	struct cpath paths[MAX_PATHS]; /* [0]: the URL's path */
 	size_t npaths;
-	char ifbuf[1024];		/* -n, split */
+	char ifbuf[1024]; /* -n, split */
 	const char *ifs[MAX_PATHS];
 	int nifs;
-	bool paths_due;			/* the extra paths may be opened now */
+	bool paths_due; /* the extra paths may be opened now */
 	mpq_tls_ctx *tls;
 	mpq_hq_client *hq;
 	mpq_conn *conn;
@@ -100,14 +100,14 @@ struct client {
 	struct tool_progress progress;
 	char server[MPQ_ADDR_STRLEN];
 
-	uint64_t start;		/* ns, the connection was created */
-	uint64_t end;		/* ns, the last request ended */
+	uint64_t start; /* ns, the connection was created */
+	uint64_t end;	/* ns, the last request ended */
 	bool handshake_done;
-	bool closing;		/* we closed the connection after the last request */
-	bool ended;		/* the connection is over: stop the loop */
-	int conn_err;		/* what ended it (MPQ_ERR_*), 0 while it lives */
-	char reason[256];	/* why it failed, for the error line */
-	mpq_conn_stats stats;	/* taken before the connection is deleted */
+	bool closing;	      /* we closed the connection after the last request */
+	bool ended;	      /* the connection is over: stop the loop */
+	int conn_err;	      /* what ended it (MPQ_ERR_*), 0 while it lives */
+	char reason[256];     /* why it failed, for the error line */
+	mpq_conn_stats stats; /* taken before the connection is deleted */
 	char alpn[32];
 };
 

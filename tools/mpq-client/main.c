@@ -49,7 +49,7 @@
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 
-#define RX_ROUNDS 16	/* receive batches per readable event before the timers run */
+#define RX_ROUNDS 16 /* receive batches per readable event before the timers run */
 
 /* Options that need more than storing a value (the others are in the table). */
 enum {
@@ -137,10 +137,11 @@ static const struct tool_command client_command = {
 		   "HTTP/0.9 (ALPN hq-interop), over UDP, with a path for each -n interface,\n"
 		   "-mip address and announced server address (multipath QUIC).",
 	.options = client_options,
-	.epilogue = "Exit status: 0 every URL fetched whole; 1 some URL failed (not found, stream\n"
-		    "reset, output not writable); 2 usage error; 3 connection failed (no route,\n"
-		    "handshake, certificate, idle timeout).\n"
-		    "Environment: SSLKEYLOGFILE (as --keylog), QLOGDIR (as --qlog-dir).",
+	.epilogue =
+		"Exit status: 0 every URL fetched whole; 1 some URL failed (not found, stream\n"
+		"reset, output not writable); 2 usage error; 3 connection failed (no route,\n"
+		"handshake, certificate, idle timeout).\n"
+		"Environment: SSLKEYLOGFILE (as --keylog), QLOGDIR (as --qlog-dir).",
 	.set = set_option,
 };
 
@@ -273,7 +274,8 @@ static int plan_outputs(struct client *c)
 			return output_name(&c->fetches[0], NULL, o->output);
 		if (!is_dir(dir)) {
 			tool_err("-o %s: with several URLs, -o names an existing directory "
-				 "(or DIR/ to create one)", dir);
+				 "(or DIR/ to create one)",
+				 dir);
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -359,8 +361,10 @@ static void describe_conn_error(struct client *c, int err)
 	else if (!e->app && is_cert_alert(e->code) && !e->remote && c->o.pin_sha256)
 		fail(c, err, "certificate error: %s", why);
 	else if (!e->app && is_cert_alert(e->code) && !e->remote)
-		fail(c, err, "certificate error: %s (use --ca FILE or --pin-sha256 FINGERPRINT, "
-		     "or -k to skip checking)", why);
+		fail(c, err,
+		     "certificate error: %s (use --ca FILE or --pin-sha256 FINGERPRINT, "
+		     "or -k to skip checking)",
+		     why);
 	else if (!e->app && e->code >= MPQ_TE_CRYPTO_ERROR &&
 		 e->code <= MPQ_TE_CRYPTO_ERROR + 0xff)
 		fail(c, err, "%sTLS handshake failed: %s", e->remote ? "the server says: " : "",
@@ -386,7 +390,7 @@ static int issue(struct client *c, size_t upto)
 {
 	for (; c->issued < upto; c->issued++) {
 		struct fetch *f = &c->fetches[c->issued];
-		mpq_hq_sink sink = {0};	/* discard */
+		mpq_hq_sink sink = {0}; /* discard */
 		int rv;
 
 		/* A failure to create the file fails that URL only. */
@@ -433,7 +437,8 @@ static int on_abandon_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 		if (st.state == MPQ_PATH_STATE_ACTIVE && st.path_id > last)
 			last = st.path_id;
 	if (!last && c->abandon_waits++ < 100) {
-		int rv = mpq_loop_timer_set(c->loop, &c->abandon_timer, mpq_loop_now() + 10 * MPQ_MS, 0);
+		int rv = mpq_loop_timer_set(c->loop, &c->abandon_timer,
+					    mpq_loop_now() + 10 * MPQ_MS, 0);
 
 		return rv < 0 ? rv : after_event(c);
 	}
@@ -516,7 +521,9 @@ static int on_dgram(void *ud, mpq_dgram *d)
 {
 	struct cpath *p = ud;
 	struct client *c = p->c;
-	mpq_path path = {.local = d->local, .remote = d->remote, .ifindex = d->ifindex,
+	mpq_path path = {.local = d->local,
+			 .remote = d->remote,
+			 .ifindex = d->ifindex,
 			 .user_data = &p->sock};
 	mpq_pkt_info pi;
 	int rv;
@@ -665,20 +672,25 @@ static int parse_fingerprint(const char *s, uint8_t out[32])
 static int make_tls(struct client *c)
 {
 	uint8_t pin[32];
-	mpq_tls_config cfg = {.is_server = false, .alpn = MPQ_HQ_ALPN, .ca_file = c->o.ca,
+	mpq_tls_config cfg = {.is_server = false,
+			      .alpn = MPQ_HQ_ALPN,
+			      .ca_file = c->o.ca,
 			      .insecure = c->o.insecure};
 	char why[256] = "";
 	int err = 0;
 
 	if (c->o.pin_sha256) {
 		if (c->o.insecure || c->o.ca) {
-			tool_err("--pin-sha256 names the one certificate to accept: it does not go "
-				 "with %s", c->o.insecure ? "-k/--insecure" : "--ca");
+			tool_err("--pin-sha256 names the one certificate to accept: it does not "
+				 "go "
+				 "with %s",
+				 c->o.insecure ? "-k/--insecure" : "--ca");
 			return TOOL_EXIT_USAGE;
 		}
 		if (parse_fingerprint(c->o.pin_sha256, pin) != 0) {
 			tool_err("--pin-sha256 %s: not a SHA-256 fingerprint (64 hex digits, "
-				 "colons optional)", c->o.pin_sha256);
+				 "colons optional)",
+				 c->o.pin_sha256);
 			return TOOL_EXIT_USAGE;
 		}
 		cfg.pin_sha256 = pin;
@@ -707,11 +719,16 @@ static uint64_t hq_now(void *user_data)
 
 static int make_conn(struct client *c)
 {
-	mpq_hq_client_config hcfg = {.now = hq_now, .request_done = on_request_done, .user_data = c,
-				     .log = tool_log, .log_user_data = &c->o.t.verbose};
+	mpq_hq_client_config hcfg = {.now = hq_now,
+				     .request_done = on_request_done,
+				     .user_data = c,
+				     .log = tool_log,
+				     .log_user_data = &c->o.t.verbose};
 	struct tool_sock *s0 = &c->paths[0].sock;
-	mpq_path path = {.local = s0->io->local, .remote = c->paths[0].remote,
-			 .ifindex = s0->io->ifindex, .user_data = s0};
+	mpq_path path = {.local = s0->io->local,
+			 .remote = c->paths[0].remote,
+			 .ifindex = s0->io->ifindex,
+			 .user_data = s0};
 	mpq_settings settings;
 	mpq_tparams tparams;
 	mpq_callbacks cb = {0};
@@ -765,8 +782,8 @@ static int make_loop(struct client *c)
 	for (size_t i = 0; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
 
-		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
-				     p);
+		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ,
+				     on_readable, p);
 		if (rv < 0) {
 			tool_err("cannot watch the socket of %s: %s", p->sock.name,
 				 mpq_strerror(rv));

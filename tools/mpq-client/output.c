@@ -168,8 +168,8 @@ void output_note(const struct output *o, uint64_t bytes, char *buf, size_t len)
 		if (o->committed)
 			break;
 		if (o->existed)
-			snprintf(buf, len, "%s%s left as it was", bytes ? "partial body removed, " : "",
-				 o->path);
+			snprintf(buf, len, "%s%s left as it was",
+				 bytes ? "partial body removed, " : "", o->path);
 		else
 			snprintf(buf, len, "%snothing saved as %s",
 				 bytes ? "partial body removed, " : "", o->path);

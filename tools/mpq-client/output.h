@@ -14,22 +14,22 @@
 #include <stdint.h>
 
 enum output_kind {
-	OUTPUT_NONE,		/* --discard */
-	OUTPUT_FILE,		/* a regular file, through a temporary */
-	OUTPUT_DIRECT,		/* not a regular file: written straight */
-	OUTPUT_STDOUT,		/* -o - */
+	OUTPUT_NONE,   /* --discard */
+	OUTPUT_FILE,   /* a regular file, through a temporary */
+	OUTPUT_DIRECT, /* not a regular file: written straight */
+	OUTPUT_STDOUT, /* -o - */
 };
 
 struct output {
 	enum output_kind kind;
-	char path[4096];	/* as the user sees it: -o, or DIR/NAME */
-	char dest[4096];	/* what the rename replaces: |path|, symlinks followed */
-	char tmp[4096];		/* the temporary while one exists, else "" */
-	int fd;			/* -1: not open */
-	int errnum;		/* opening, writing out or renaming failed */
-	unsigned int mode;	/* the permissions the file gets */
-	bool existed;		/* |dest| was a file before: it is kept on failure */
-	bool committed;		/* the body is in place */
+	char path[4096];   /* as the user sees it: -o, or DIR/NAME */
+	char dest[4096];   /* what the rename replaces: |path|, symlinks followed */
+	char tmp[4096];	   /* the temporary while one exists, else "" */
+	int fd;		   /* -1: not open */
+	int errnum;	   /* opening, writing out or renaming failed */
+	unsigned int mode; /* the permissions the file gets */
+	bool existed;	   /* |dest| was a file before: it is kept on failure */
+	bool committed;	   /* the body is in place */
 };
 
 /* No output (--discard); also the state output_set starts from. */

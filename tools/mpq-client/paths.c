@@ -85,7 +85,8 @@ int plan_paths(struct client *c)
 
 		if (k < nmip && mpq_addr_parse(&a, mips[k]) < 0) {
 			tool_err("-mip: '%s' is not an address and port "
-				 "(A.B.C.D:PORT or [V6]:PORT)", mips[k]);
+				 "(A.B.C.D:PORT or [V6]:PORT)",
+				 mips[k]);
 			return TOOL_EXIT_USAGE;
 		}
 		add_path(c, k + 1 < c->nifs ? c->ifs[k + 1] : NULL, &a);
@@ -142,8 +143,8 @@ static int open_path_io(struct client *c, struct cpath *p, const mpq_addr *local
 				if (!c->o.t.quiet)
 					tool_err("path I/O: xdp on %s (%s) to %s: an XDP program "
 						 "is attached to %s until the client exits "
-						 "(--io udp: none)", ifname, p->sock.mode, remote,
-						 ifname);
+						 "(--io udp: none)",
+						 ifname, p->sock.mode, remote, ifname);
 				return 0;
 			}
 			unusable = xwhy;
@@ -207,8 +208,8 @@ static int open_path_socket(struct client *c, struct cpath *p, bool announced)
 	if (rv == 0) {
 		if (!c->loop)
 			return 0;
-		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ, on_readable,
-				     p);
+		rv = mpq_loop_add_fd(c->loop, mpq_pathio_fd(p->sock.io), MPQ_LOOP_READ,
+				     on_readable, p);
 		status = TOOL_EXIT_FAIL;
 		snprintf(why, sizeof(why), "cannot watch the socket of %s: %s", p->sock.name,
 			 mpq_strerror(rv));
@@ -337,8 +338,8 @@ void open_paths(struct client *c)
 	if (!c->paths_due || c->closing || c->conn_err)
 		return;
 	tp = mpq_conn_peer_tparams(c->conn);
-	max = tp->initial_max_path_id < c->o.t.max_paths ? tp->initial_max_path_id :
-							   c->o.t.max_paths;
+	max = tp->initial_max_path_id < c->o.t.max_paths ? tp->initial_max_path_id
+							 : c->o.t.max_paths;
 	for (size_t i = 1; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
 		mpq_path tuple;
@@ -356,13 +357,16 @@ void open_paths(struct client *c)
 
 			snprintf(why, sizeof(why),
 				 "no path ID left (the server allows IDs up to %llu, "
-				 "this client %llu)", (unsigned long long)tp->initial_max_path_id,
+				 "this client %llu)",
+				 (unsigned long long)tp->initial_max_path_id,
 				 (unsigned long long)c->o.t.max_paths);
 			give_up_paths(c, i, why);
 			return;
 		}
-		tuple = (mpq_path){.local = p->sock.io->local, .remote = p->remote,
-				   .ifindex = p->sock.io->ifindex, .user_data = &p->sock};
+		tuple = (mpq_path){.local = p->sock.io->local,
+				   .remote = p->remote,
+				   .ifindex = p->sock.io->ifindex,
+				   .user_data = &p->sock};
 		rv = mpq_conn_open_path(c->conn, &tuple, &p->path_id);
 		if (rv == 0) {
 			p->state = CPATH_OPEN;
@@ -380,9 +384,10 @@ void open_paths(struct client *c)
 		if (rv == MPQ_ERR_INVALID_ARGUMENT ||
 		    (rv == MPQ_ERR_NOT_FOUND && ++p->tries < OPEN_TRIES))
 			return;
-		give_up_paths(c, i, rv == MPQ_ERR_NOT_FOUND ?
-				     "the server sent no connection IDs for the next path ID" :
-				     mpq_strerror(rv));
+		give_up_paths(c, i,
+			      rv == MPQ_ERR_NOT_FOUND
+				      ? "the server sent no connection IDs for the next path ID"
+				      : mpq_strerror(rv));
 		return;
 	}
 }
@@ -424,7 +429,9 @@ void drain_errqueue(struct cpath *p)
 	for (int i = 0; i < 64; i++) {
 		uint8_t data[64], control[512];
 		struct iovec iov = {data, sizeof(data)};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = control,
 				   .msg_controllen = sizeof(control)};
 
 		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)

@@ -231,7 +231,8 @@ static void paths_text(const struct client *c, char *buf, size_t len)
 	off = (size_t)snprintf(buf, len, "over %zu path%s", n, n == 1 ? "" : "s");
 	for (size_t i = 0; n > 1 && i < n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%u %%%s", i ? " + " : " (",
-					(unsigned int)(got[i] * 100 / total), i + 1 == n ? ")" : "");
+					(unsigned int)(got[i] * 100 / total),
+					i + 1 == n ? ")" : "");
 }
 
 /* A warning for each path that never validated (a link down, an address
@@ -313,4 +314,3 @@ int verdict(struct client *c)
 	}
 	return TOOL_EXIT_OK;
 }
-

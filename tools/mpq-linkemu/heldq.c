@@ -6,8 +6,7 @@
 
 static bool before(const heldq_ent *a, const heldq_ent *b)
 {
-	return a->depart_ns < b->depart_ns ||
-	       (a->depart_ns == b->depart_ns && a->seq < b->seq);
+	return a->depart_ns < b->depart_ns || (a->depart_ns == b->depart_ns && a->seq < b->seq);
 }
 
 void heldq_init(heldq *q, size_t max)

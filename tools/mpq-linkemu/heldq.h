@@ -23,7 +23,7 @@ typedef struct heldq_ent {
 
 typedef struct heldq {
 	heldq_ent *ents;
-	size_t n, cap, max;	/* max: most frames held at once */
+	size_t n, cap, max; /* max: most frames held at once */
 	uint64_t seq;
 } heldq;
 

@@ -9,7 +9,7 @@
 
 #include "link.h"
 
-#define DEFAULT_QUEUE_NS 100000000ull	/* 100 ms */
+#define DEFAULT_QUEUE_NS 100000000ull /* 100 ms */
 
 static uint64_t rotl(uint64_t x, int k)
 {
@@ -39,7 +39,7 @@ static double uniform(emu_link *l)
 void emu_link_init(emu_link *l, uint64_t seed)
 {
 	memset(l, 0, sizeof(*l));
-	for (int i = 0; i < 4; i++) {	/* splitmix64 */
+	for (int i = 0; i < 4; i++) { /* splitmix64 */
 		uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
 
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -73,7 +73,7 @@ static int trace_serialize(emu_link *l, uint64_t now_ns, uint32_t len, uint64_t 
 	uint32_t ip_len = len > 14 ? len - 14 : 1;
 	uint64_t first;
 
-	if (l->trace != tr) {	/* a new trace starts now */
+	if (l->trace != tr) { /* a new trace starts now */
 		l->trace = tr;
 		l->trace_base_ns = now_ns;
 		l->opp = 0;
@@ -93,8 +93,8 @@ static int trace_serialize(emu_link *l, uint64_t now_ns, uint32_t len, uint64_t 
 		return -1;
 	}
 	while (ip_len) {
-		uint32_t take = EMU_TRACE_MTU - l->opp_used < ip_len ?
-				EMU_TRACE_MTU - l->opp_used : ip_len;
+		uint32_t take = EMU_TRACE_MTU - l->opp_used < ip_len ? EMU_TRACE_MTU - l->opp_used
+								     : ip_len;
 
 		*t = emu_trace_time(tr, l->trace_base_ns, l->opp);
 		l->opp_used += take;
@@ -115,8 +115,7 @@ bool emu_link_duplicate(emu_link *l)
 	return true;
 }
 
-enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
-				uint64_t *depart_ns)
+enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint64_t *depart_ns)
 {
 	const emu_link_cfg *c = &l->cfg;
 	uint64_t t = now_ns;
@@ -207,7 +206,10 @@ static int parse_prob(const char *s, double *p)
 
 static int parse_rate(const char *s, uint64_t *bps)
 {
-	static const struct { const char *unit; double mul; } units[] = {
+	static const struct {
+		const char *unit;
+		double mul;
+	} units[] = {
 		{"", 1}, {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9},
 	};
 	char *end;
@@ -227,7 +229,10 @@ static int parse_rate(const char *s, uint64_t *bps)
 /* A queue size in bytes (64kB, 1500B, 1MB, 64KiB) or in time. */
 static int parse_queue(const char *s, emu_link_cfg *c)
 {
-	static const struct { const char *unit; double mul; } units[] = {
+	static const struct {
+		const char *unit;
+		double mul;
+	} units[] = {
 		{"B", 1}, {"kB", 1e3}, {"MB", 1e6}, {"KiB", 1024}, {"MiB", 1048576},
 	};
 	char *end;
@@ -340,7 +345,8 @@ int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t
 				return -1;
 			}
 			if (bad) {
-				snprintf(err, errlen, val ? "bad value '%s' for %s" : "%s%s needs a value",
+				snprintf(err, errlen,
+					 val ? "bad value '%s' for %s" : "%s%s needs a value",
 					 val ? val : "", key);
 				return -1;
 			}

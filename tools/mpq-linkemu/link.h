@@ -31,7 +31,7 @@ typedef struct emu_link_cfg {
 	double ge_bad_loss;	/* loss probability in the bad state */
 	double ge_good_loss;	/* loss probability in the good state */
 	uint64_t rate_bps;	/* bits per second of frame bytes; 0: no limit */
-	const emu_trace *trace;	/* in place of the rate; shared, never freed */
+	const emu_trace *trace; /* in place of the rate; shared, never freed */
 	double dup;		/* probability a frame passes twice */
 	uint64_t queue_bytes;	/* drop-tail limit in bytes, or */
 	uint64_t queue_ns;	/* in time to drain; neither: 100 ms */
@@ -39,14 +39,14 @@ typedef struct emu_link_cfg {
 } emu_link_cfg;
 
 typedef struct emu_link_stats {
-	uint64_t forwarded;	/* frames sent on */
+	uint64_t forwarded; /* frames sent on */
 	uint64_t forwarded_bytes;
 	uint64_t dropped_loss;
-	uint64_t dropped_queue;	/* drop-tail, or no memory to hold the frame */
+	uint64_t dropped_queue; /* drop-tail, or no memory to hold the frame */
 	uint64_t dropped_down;
-	uint64_t delayed;	/* frames held past the time they were read */
+	uint64_t delayed; /* frames held past the time they were read */
 	uint64_t duplicated;
-	uint64_t send_errors;	/* the outgoing leg refused the frame */
+	uint64_t send_errors; /* the outgoing leg refused the frame */
 } emu_link_stats;
 
 typedef struct emu_link {
@@ -54,12 +54,12 @@ typedef struct emu_link {
 	emu_link_stats stats;
 	bool ge_bad;		/* Gilbert-Elliott state */
 	uint64_t free_ns;	/* when the serializer is idle again */
-	const emu_trace *trace;	/* the trace the three below follow */
-	uint64_t trace_base_ns;	/* when its time 0 was */
+	const emu_trace *trace; /* the trace the three below follow */
+	uint64_t trace_base_ns; /* when its time 0 was */
 	uint64_t opp;		/* the opportunity being filled */
 	uint32_t opp_used;	/* and its bytes taken */
 	uint64_t last_depart_ns;
-	uint64_t rng[4];	/* xoshiro256** */
+	uint64_t rng[4]; /* xoshiro256** */
 } emu_link;
 
 enum emu_verdict {
@@ -74,8 +74,7 @@ void emu_link_init(emu_link *l, uint64_t seed);
 /* Decides the fate of a frame of |len| bytes arriving at |now_ns| (never
  * before the one before); on EMU_PASS *depart_ns is when it leaves. Counts
  * drops. */
-enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len,
-				uint64_t *depart_ns);
+enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint64_t *depart_ns);
 
 /*
  * Applies the tokens of a link specification to cfg[0] (a to b) and cfg[1]

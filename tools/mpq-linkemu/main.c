@@ -39,7 +39,7 @@
 #include "port.h"
 #include "tap.h"
 
-#define HELD_MAX 65536		/* frames held per direction */
+#define HELD_MAX 65536 /* frames held per direction */
 #define CTL_MAX 4096
 #define CTL_ARGS 64
 #define EVENTS_MAX 64
@@ -50,7 +50,7 @@ typedef struct event {
 	char words[CTL_MAX];
 } event;
 
-static event events[EVENTS_MAX];	/* in the order they are due */
+static event events[EVENTS_MAX]; /* in the order they are due */
 static int n_events;
 
 static volatile sig_atomic_t stop, dump;
@@ -72,9 +72,9 @@ static uint64_t now_ns(void)
 }
 
 typedef struct dir {
-	const char *name;	/* "ab", "ba" */
-	int index;		/* 0, 1 */
-	emu_tap *tap;		/* NULL: no capture */
+	const char *name; /* "ab", "ba" */
+	int index;	  /* 0, 1 */
+	emu_tap *tap;	  /* NULL: no capture */
 	emu_port *in, *out;
 	emu_link link;
 	heldq held;
@@ -130,7 +130,8 @@ static void release(dir *d, uint64_t now)
 		for (int i = 0; i < n; i++) {
 			if (d->tap)
 				emu_tap_frame(d->tap, d->index, i >= sent, now,
-					      f[i]->data + d->out->hdr_len, f[i]->len - d->out->hdr_len);
+					      f[i]->data + d->out->hdr_len,
+					      f[i]->len - d->out->hdr_len);
 			if (i < sent) {
 				d->link.stats.forwarded++;
 				d->link.stats.forwarded_bytes += f[i]->len - d->out->hdr_len;
@@ -160,7 +161,8 @@ static int admit_batch(dir *d, uint64_t now)
 		d->last_arrival_ns = t;
 		if (emu_link_admit(&d->link, t, len[i] - d->in->hdr_len, &depart) != EMU_PASS) {
 			if (d->tap)
-				emu_tap_frame(d->tap, d->index, true, t, d->in->bufs[i] + d->in->hdr_len,
+				emu_tap_frame(d->tap, d->index, true, t,
+					      d->in->bufs[i] + d->in->hdr_len,
 					      len[i] - d->in->hdr_len);
 			continue;
 		}
@@ -256,7 +258,8 @@ static void run_events(dir *d, uint64_t now)
 		int argc = split_words(events[0].words, argv, CTL_ARGS);
 
 		if (apply(d, argc, argv, err, sizeof(err)))
-			tool_warn("event: %s", err);	/* checked when scheduled: a trace file gone */
+			tool_warn("event: %s",
+				  err); /* checked when scheduled: a trace file gone */
 		n_events--;
 		memmove(&events[0], &events[1], (size_t)n_events * sizeof(events[0]));
 	}
@@ -336,7 +339,8 @@ static int ctl_client(int argc, char **argv)
 		strcpy(msg, "stats");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    send(fd, msg, strlen(msg), 0) < 0 || (n = recv(fd, reply, sizeof(reply) - 1, 0)) <= 0) {
+	    send(fd, msg, strlen(msg), 0) < 0 ||
+	    (n = recv(fd, reply, sizeof(reply) - 1, 0)) <= 0) {
 		tool_err("%s: %s", argv[1], strerror(errno));
 		return TOOL_EXIT_FAIL;
 	}
@@ -361,7 +365,8 @@ int main(int argc, char **argv)
 	emu_tap *tap = NULL;
 	uint64_t seed = 0;
 	bool rt = false, seeded = false;
-	emu_port legs[2] = {{.ops = &emu_port_packet, .fd = -1}, {.ops = &emu_port_packet, .fd = -1}};
+	emu_port legs[2] = {{.ops = &emu_port_packet, .fd = -1},
+			    {.ops = &emu_port_packet, .fd = -1}};
 	dir d[2] = {{.name = "ab", .index = 0, .in = &legs[0], .out = &legs[1]},
 		    {.name = "ba", .index = 1, .in = &legs[1], .out = &legs[0]}};
 	char err[256], buf[CTL_MAX];
@@ -445,7 +450,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!stop) {
-		struct pollfd pfd[3] = {{legs[0].fd, POLLIN, 0}, {legs[1].fd, POLLIN, 0},
+		struct pollfd pfd[3] = {{legs[0].fd, POLLIN, 0},
+					{legs[1].fd, POLLIN, 0},
 					{ctl_fd, POLLIN, 0}};
 		uint64_t now = now_ns(), next;
 		struct timespec ts, *tsp = NULL;
@@ -453,8 +459,8 @@ int main(int argc, char **argv)
 		release(&d[0], now);
 		release(&d[1], now);
 		run_events(d, now);
-		next = heldq_next(&d[0].held) < heldq_next(&d[1].held) ?
-		       heldq_next(&d[0].held) : heldq_next(&d[1].held);
+		next = heldq_next(&d[0].held) < heldq_next(&d[1].held) ? heldq_next(&d[0].held)
+								       : heldq_next(&d[1].held);
 		if (n_events && events[0].due_ns < next)
 			next = events[0].due_ns;
 		if (next != UINT64_MAX) {

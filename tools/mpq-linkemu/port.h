@@ -16,16 +16,16 @@
 #include <sys/uio.h>
 
 #define EMU_BATCH 64
-#define EMU_FRAME_MAX 9216	/* bytes of one frame and its header; longer are dropped */
+#define EMU_FRAME_MAX 9216 /* bytes of one frame and its header; longer are dropped */
 
 typedef struct emu_port {
 	const struct emu_port_ops *ops;
 	int fd;
 	int ifindex;
-	uint32_t hdr_len;	/* backend bytes before the Ethernet header */
-	uint64_t rx_truncated;	/* frames longer than EMU_FRAME_MAX */
-	uint64_t rx_dropped;	/* frames the kernel dropped before we read them */
-	uint8_t (*bufs)[EMU_FRAME_MAX];	/* EMU_BATCH receive buffers */
+	uint32_t hdr_len;		/* backend bytes before the Ethernet header */
+	uint64_t rx_truncated;		/* frames longer than EMU_FRAME_MAX */
+	uint64_t rx_dropped;		/* frames the kernel dropped before we read them */
+	uint8_t (*bufs)[EMU_FRAME_MAX]; /* EMU_BATCH receive buffers */
 } emu_port;
 
 typedef struct emu_port_ops {

@@ -106,8 +106,10 @@ static int packet_recv(emu_port *p, uint32_t *len, uint64_t *at_ns, int max)
 		max = EMU_BATCH;
 	for (int i = 0; i < max; i++) {
 		iov[i] = (struct iovec){p->bufs[i], EMU_FRAME_MAX};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
-			.msg_control = cmsg[i].buf, .msg_controllen = sizeof(cmsg[i].buf)}};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
+						       .msg_iovlen = 1,
+						       .msg_control = cmsg[i].buf,
+						       .msg_controllen = sizeof(cmsg[i].buf)}};
 	}
 	n = recvmmsg(p->fd, msgs, (unsigned int)max, MSG_DONTWAIT, NULL);
 	if (n < 0)
@@ -136,8 +138,9 @@ static int packet_send(emu_port *p, const struct iovec *frames, int n)
 		int k = n - sent > EMU_BATCH ? EMU_BATCH : n - sent, r;
 
 		for (int i = 0; i < k; i++)
-			msgs[i] = (struct mmsghdr){.msg_hdr = {
-				.msg_iov = (struct iovec *)&frames[sent + i], .msg_iovlen = 1}};
+			msgs[i] = (struct mmsghdr){
+				.msg_hdr = {.msg_iov = (struct iovec *)&frames[sent + i],
+					    .msg_iovlen = 1}};
 		r = sendmmsg(p->fd, msgs, (unsigned int)k, MSG_DONTWAIT);
 		if (r <= 0)
 			return sent ? sent : -1;

@@ -8,8 +8,8 @@
 
 struct emu_tap {
 	mpq_pcapng *w;
-	int iface[2][2];	/* [dir][dropped] */
-	int64_t real_minus_mono;	/* the capture's timestamps are since the epoch */
+	int iface[2][2];	 /* [dir][dropped] */
+	int64_t real_minus_mono; /* the capture's timestamps are since the epoch */
 	bool failed;
 };
 
@@ -50,7 +50,8 @@ void emu_tap_frame(emu_tap *t, int dir, bool dropped, uint64_t mono_ns, const vo
 	if (t->failed)
 		return;
 	if (mpq_pcapng_packet(t->w, (uint32_t)t->iface[dir][dropped],
-			      (uint64_t)((int64_t)mono_ns + t->real_minus_mono), frame, len, len) < 0)
+			      (uint64_t)((int64_t)mono_ns + t->real_minus_mono), frame, len,
+			      len) < 0)
 		t->failed = true;
 }
 

@@ -24,8 +24,9 @@ emu_trace *emu_trace_load(const char *path, char *err, size_t errlen)
 		line++;
 		if (end == buf || (*end && *end != '\n' && *end != '\r') ||
 		    (tr->n && ms * 1000000 < tr->at_ns[tr->n - 1]) || ms > 86400000ull) {
-			snprintf(err, errlen, "trace %s:%zu: not a time in ms after the one before",
-				 path, line);
+			snprintf(err, errlen,
+				 "trace %s:%zu: not a time in ms after the one before", path,
+				 line);
 			goto fail;
 		}
 		if (tr->n == cap) {
@@ -66,7 +67,7 @@ uint64_t emu_trace_before(const emu_trace *tr, uint64_t base_ns, uint64_t t_ns)
 	uint64_t off = t_ns - base_ns, r = off % tr->period_ns;
 	size_t lo = 0, hi = tr->n;
 
-	while (lo < hi) {	/* the first opportunity at or after r */
+	while (lo < hi) { /* the first opportunity at or after r */
 		size_t mid = (lo + hi) / 2;
 
 		if (tr->at_ns[mid] < r)

@@ -13,7 +13,7 @@
 #define EMU_TRACE_MTU 1500
 
 typedef struct emu_trace {
-	uint64_t *at_ns;	/* opportunity times within a period */
+	uint64_t *at_ns; /* opportunity times within a period */
 	size_t n;
 	uint64_t period_ns;
 } emu_trace;

@@ -61,8 +61,8 @@ static void close_text(const mpq_conn *conn, char *buf, size_t len)
 		return;
 	}
 	if (e->code == 0)
-		snprintf(buf, len, "closed by the %s (no error%s%s)", e->remote ? "client" : "server",
-			 e->reason[0] ? ": " : "", e->reason);
+		snprintf(buf, len, "closed by the %s (no error%s%s)",
+			 e->remote ? "client" : "server", e->reason[0] ? ": " : "", e->reason);
 	else
 		snprintf(buf, len, "closed by the %s with %serror 0x%llx%s%s",
 			 e->remote ? "client" : "server", e->app ? "application " : "",
@@ -97,11 +97,12 @@ void connlog_closed(struct connlog *l, mpq_conn *conn, uint64_t now, bool quiet,
 	close_text(conn, why, sizeof(why));
 	/* Not "connection X from": that is the -v line of a new one. */
 	if (worker >= 0)
-		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s [worker %d]",
+		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s [worker "
+			 "%d]",
 			 name, peer, why, sent, got, paths, paths == 1 ? "" : "s", secs, worker);
 	else
-		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s", name, peer,
-			 why, sent, got, paths, paths == 1 ? "" : "s", secs);
+		tool_err("connection %s with %s %s: %s sent, %s received, %zu path%s%s", name,
+			 peer, why, sent, got, paths, paths == 1 ? "" : "s", secs);
 }
 
 void connlog_free(struct connlog *l)

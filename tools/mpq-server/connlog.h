@@ -15,7 +15,7 @@
 #define CONNLOG_NAME_LEN (2 * MPQ_MAX_CIDLEN + 1)
 
 struct connlog {
-	struct connlog_conn *conns;	/* the connections alive, with their start */
+	struct connlog_conn *conns; /* the connections alive, with their start */
 	size_t n, cap;
 };
 

@@ -118,7 +118,8 @@ static int plan_address(struct server *s, const mpq_addr *a, const char *ifname)
 	return 0;
 }
 
-static void iosum_add(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void iosum_add(struct server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void iosum_add(struct server *s, const char *fmt, ...)
 {
 	size_t n = strlen(s->iosum);
@@ -216,8 +217,8 @@ static int open_xdp_group(struct listener *l, const mpq_addr *local, const char 
 	if (pi.replaced_stale)
 		tool_warn("%s: detached a steering program left there by an earlier run", ifname);
 	xi = mpq_xsk_get_info(l->sock.io);
-	snprintf(l->sock.mode, sizeof(l->sock.mode), "%u sockets %s sharing a UMEM, program %s",
-		 n, xi ? xi->mode : "?", pi.mode == MPQ_XDP_MODE_NATIVE ? "native" : "generic");
+	snprintf(l->sock.mode, sizeof(l->sock.mode), "%u sockets %s sharing a UMEM, program %s", n,
+		 xi ? xi->mode : "?", pi.mode == MPQ_XDP_MODE_NATIVE ? "native" : "generic");
 	return 0;
 fail:
 	tool_sock_close(&l->sock); /* the program first */
@@ -238,7 +239,8 @@ static int open_xdp_listener(struct server *s, size_t first, char *why, size_t l
 
 	*failed = false;
 	for (size_t i = first; i < s->ncands; i++)
-		if (strcmp(s->cands[i].ifname, ifname) == 0 && s->cands[i].a.ss.ss_family == AF_INET)
+		if (strcmp(s->cands[i].ifname, ifname) == 0 &&
+		    s->cands[i].a.ss.ss_family == AF_INET)
 			fam = AF_INET;
 	if (s->nlisten == MAX_LISTEN) {
 		tool_err("more than %d addresses to listen on", MAX_LISTEN);
@@ -305,7 +307,8 @@ static bool dual_stack(const struct server *s, size_t first)
 	for (size_t i = first; i < s->ncands; i++) {
 		const struct candidate *c = &s->cands[i];
 
-		if (strcmp(c->ifname, s->cands[first].ifname) != 0 || tool_addr_is_link_local(&c->a))
+		if (strcmp(c->ifname, s->cands[first].ifname) != 0 ||
+		    tool_addr_is_link_local(&c->a))
 			continue;
 		v4 |= c->a.ss.ss_family == AF_INET;
 		v6 |= c->a.ss.ss_family == AF_INET6;
@@ -325,7 +328,7 @@ static int open_listeners(struct server *s)
 		const char *ifname = c->ifname, *unusable;
 		char why[256] = "";
 		bool failed = false, udp = io == TOOL_IO_UDP || !ifname[0] ||
-						(s->o.workers > 1 && io != TOOL_IO_XDP);
+					   (s->o.workers > 1 && io != TOOL_IO_XDP);
 
 		if (c->done)
 			continue;
@@ -340,7 +343,8 @@ static int open_listeners(struct server *s)
 			return TOOL_EXIT_USAGE;
 		}
 		if (!udp && !unusable && io == TOOL_IO_AUTO && dual_stack(s, i))
-			unusable = "IPv4 and IPv6 addresses, and an AF_XDP socket serves one family";
+			unusable =
+				"IPv4 and IPv6 addresses, and an AF_XDP socket serves one family";
 		if (!udp && !unusable) {
 			rv = open_xdp_listener(s, i, why, sizeof(why), &failed);
 			if (rv != 0)
@@ -384,7 +388,8 @@ int listen_addrs(struct server *s)
 
 		if (rv < 0) {
 			tool_err("--addr: '%s' is not an IPv4 address or an IPv6 address in "
-				 "[brackets]", items[i]);
+				 "[brackets]",
+				 items[i]);
 			return TOOL_EXIT_USAGE;
 		}
 		rv = plan_address(s, &a, NULL);
@@ -411,7 +416,8 @@ int listen_ifaces(struct server *s)
 			return TOOL_EXIT_USAGE;
 		}
 		if (k < 0) {
-			tool_err("-n %s: cannot read its addresses: %s", items[i], mpq_strerror(k));
+			tool_err("-n %s: cannot read its addresses: %s", items[i],
+				 mpq_strerror(k));
 			return TOOL_EXIT_FAIL;
 		}
 		if (k == 0) {

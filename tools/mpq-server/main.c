@@ -55,7 +55,7 @@
 #include "mpq/hq.h"
 #include "server.h"
 
-#define RX_ROUNDS 16		/* receive batches per readable event before the timers run */
+#define RX_ROUNDS 16 /* receive batches per readable event before the timers run */
 
 #define O struct server_opts
 static const struct tool_option server_options[] = {
@@ -107,10 +107,11 @@ static const struct tool_command server_command = {
 		   "Prints each address it listens on, one line each, and runs until SIGINT or\n"
 		   "SIGTERM, then closes its connections and exits 0.",
 	.options = server_options,
-	.epilogue = "Exit status: 0 stopped by SIGINT/SIGTERM; 1 could not start (address in use,\n"
-		    "no address to listen on, TLS failure); 2 bad command line or bad input named\n"
-		    "on it (unknown interface, www not a directory, missing or bad certificate).\n"
-		    "Environment: SSLKEYLOGFILE (as --keylog), QLOGDIR (as --qlog-dir).",
+	.epilogue =
+		"Exit status: 0 stopped by SIGINT/SIGTERM; 1 could not start (address in use,\n"
+		"no address to listen on, TLS failure); 2 bad command line or bad input named\n"
+		"on it (unknown interface, www not a directory, missing or bad certificate).\n"
+		"Environment: SSLKEYLOGFILE (as --keylog), QLOGDIR (as --qlog-dir).",
 	.set = NULL, /* every option only stores its value */
 };
 
@@ -255,7 +256,9 @@ struct rx_ctx {
 static int on_dgram(void *ud, mpq_dgram *d)
 {
 	struct rx_ctx *x = ud;
-	mpq_path path = {.local = d->local, .remote = d->remote, .ifindex = d->ifindex,
+	mpq_path path = {.local = d->local,
+			 .remote = d->remote,
+			 .ifindex = d->ifindex,
 			 .user_data = x->sock};
 	size_t before = mpq_endpoint_conn_count(x->s->ep);
 	mpq_conn *conn;
@@ -690,7 +693,7 @@ static int server_main(struct server *s, int argc, char **argv)
 		printf("workers: %llu, steered by connection ID (%s)\n",
 		       (unsigned long long)s->o.workers,
 		       s->nlisten && s->listen[0].sock.prog ? "AF_XDP steering program"
-							     : "SO_REUSEPORT");
+							    : "SO_REUSEPORT");
 	print_listening(s);
 	return stop_workers(s, run(s));
 }

@@ -26,9 +26,9 @@
 #include "mpq/hq.h"
 
 #define DEFAULT_PORT 6121
-#define MAX_LISTEN 64		/* listening addresses */
-#define MAX_ADVERTISE 8		/* mpq_endpoint_config.advertise */
-#define MAX_IF_ADDRS 16		/* addresses one AF_XDP listener serves */
+#define MAX_LISTEN 64	/* listening addresses */
+#define MAX_ADVERTISE 8 /* mpq_endpoint_config.advertise */
+#define MAX_IF_ADDRS 16 /* addresses one AF_XDP listener serves */
 
 struct server_opts {
 	struct tool_transport t;
@@ -48,12 +48,12 @@ struct server_opts {
 
 struct listener {
 	struct tool_sock sock;
-	char ifname[IF_NAMESIZE];	/* "" when not known */
+	char ifname[IF_NAMESIZE]; /* "" when not known */
 	/* The addresses served: the bound one (udp), or those of the
 	 * interface in the socket's family (xdp, bound to the wildcard). */
 	mpq_addr addrs[MAX_IF_ADDRS];
 	size_t naddrs;
-	mpq_reuseport *group;		/* --workers > 1, worker 0's: the workers' sockets */
+	mpq_reuseport *group; /* --workers > 1, worker 0's: the workers' sockets */
 	/* --workers > 1 with xdp, worker 0's: the AF_XDP sockets of the other
 	 * workers (sharing a UMEM with sock.io) until they take them. */
 	mpq_pathio **xsk;
@@ -63,42 +63,42 @@ struct listener {
 /* An address to listen on, before the sockets are opened. */
 struct candidate {
 	mpq_addr a;
-	char ifname[IF_NAMESIZE];	/* "" when no interface has it */
+	char ifname[IF_NAMESIZE]; /* "" when no interface has it */
 	bool done;
 };
 
 struct server {
 	struct server_opts o;
-	struct listener *listen;	/* MAX_LISTEN of them */
+	struct listener *listen; /* MAX_LISTEN of them */
 	size_t nlisten;
-	bool listen_all;		/* the default: skip addresses that cannot be bound */
-	struct candidate *cands;	/* MAX_LISTEN of them */
+	bool listen_all;	 /* the default: skip addresses that cannot be bound */
+	struct candidate *cands; /* MAX_LISTEN of them */
 	size_t ncands;
-	char iosum[512];		/* "xdp on veth0 (...); udp on lo (...)" */
+	char iosum[512]; /* "xdp on veth0 (...); udp on lo (...)" */
 
 	mpq_addr advertise[MAX_ADVERTISE]; /* --advertise: what every connection announces */
 	size_t nadvertise;
 
 	char cert_file[4096], key_file[4096];
-	char *cert_pem, *key_pem;	/* self-signed, in memory */
+	char *cert_pem, *key_pem; /* self-signed, in memory */
 
 	mpq_loop *loop;
 	mpq_loop_timer timer;
 	mpq_tls_ctx *tls;
-	mpq_hq_root *www;		/* --www, opened for serving */
+	mpq_hq_root *www; /* --www, opened for serving */
 	mpq_hq_server *hq;
 	mpq_endpoint *ep;
-	mpq_mem_trim trim;		/* gives send buffers back after a surge */
+	mpq_mem_trim trim; /* gives send buffers back after a surge */
 	struct tool_callbacks cbw;
-	struct connlog connlog;		/* this worker's connections */
+	struct connlog connlog; /* this worker's connections */
 
 	/* --workers: worker 0 (the main thread) has the others in |workers| */
 	unsigned int worker;
-	struct server **workers;	/* o.workers - 1 of them */
+	struct server **workers; /* o.workers - 1 of them */
 	pthread_t thread;
-	int stop_fd;			/* eventfd that stops a worker's loop, -1 in worker 0 */
-	int stop_signal;		/* the signal that stopped worker 0 */
-	int result;			/* a worker's exit status */
+	int stop_fd;	 /* eventfd that stops a worker's loop, -1 in worker 0 */
+	int stop_signal; /* the signal that stopped worker 0 */
+	int result;	 /* a worker's exit status */
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN]; /* shared: stateless resets, Retry */
 };
 

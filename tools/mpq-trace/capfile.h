@@ -20,7 +20,7 @@
 
 /* Link types (tcpdump.org/linktypes.html) the UDP decoder understands,
  * beside io/pcapng.h's MPQ_LINKTYPE_ETHERNET and MPQ_LINKTYPE_RAW. */
-#define CAP_LINK_NULL 0		/* BSD loopback: 4-byte address family, host order */
+#define CAP_LINK_NULL 0 /* BSD loopback: 4-byte address family, host order */
 #define CAP_LINK_LINUX_SLL 113
 #define CAP_LINK_IPV4 228
 #define CAP_LINK_IPV6 229
@@ -28,19 +28,19 @@
 
 /* Errors of the readers (negative, beside the MPQ_ERR_* the sink may return). */
 enum cap_err {
-	CAP_ERR_NOT_CAPTURE = -1,	/* neither pcap nor pcapng (nor zstd of one) */
-	CAP_ERR_MALFORMED = -2,		/* a block or header that cannot be right */
-	CAP_ERR_IO = -3,		/* the file could not be read */
-	CAP_ERR_ZSTD = -4,		/* the zstd stream is corrupt */
+	CAP_ERR_NOT_CAPTURE = -1, /* neither pcap nor pcapng (nor zstd of one) */
+	CAP_ERR_MALFORMED = -2,	  /* a block or header that cannot be right */
+	CAP_ERR_IO = -3,	  /* the file could not be read */
+	CAP_ERR_ZSTD = -4,	  /* the zstd stream is corrupt */
 };
 
 struct cap_record {
-	uint64_t ts_ns;		/* since the Unix epoch */
+	uint64_t ts_ns; /* since the Unix epoch */
 	uint32_t linktype;
-	uint32_t ifindex;	/* pcapng interface number; 0 for pcap */
+	uint32_t ifindex; /* pcapng interface number; 0 for pcap */
 	const uint8_t *data;
-	size_t caplen;		/* bytes in |data| */
-	size_t origlen;		/* bytes on the wire */
+	size_t caplen;	/* bytes in |data| */
+	size_t origlen; /* bytes on the wire */
 };
 
 struct cap_sink {
@@ -52,11 +52,11 @@ struct cap_sink {
 };
 
 struct cap_stats {
-	uint64_t records;	/* packets handed to the sink */
-	uint64_t secrets;	/* secrets blocks handed to the sink */
-	uint64_t truncated;	/* records cut short by the end of the file */
-	uint64_t skipped;	/* blocks of other types, or packets of unknown interfaces */
-	const char *format;	/* "pcap" or "pcapng" once detected */
+	uint64_t records;   /* packets handed to the sink */
+	uint64_t secrets;   /* secrets blocks handed to the sink */
+	uint64_t truncated; /* records cut short by the end of the file */
+	uint64_t skipped;   /* blocks of other types, or packets of unknown interfaces */
+	const char *format; /* "pcap" or "pcapng" once detected */
 };
 
 /* Reads a classic pcap (either byte order, µs or ns timestamps). Returns 0,

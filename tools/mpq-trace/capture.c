@@ -36,15 +36,15 @@
  * crossed the interface (a server logs the client's 1-RTT secret once the
  * client's Finished arrived, which the client sent with 1-RTT packets). */
 #define HOLD_MS 300
-#define HOLD_MAX (64u << 20)	/* bytes held at most; beyond, the oldest go out */
+#define HOLD_MAX (64u << 20) /* bytes held at most; beyond, the oldest go out */
 
 struct capture_opts {
 	const char *ifaces;
 	const char *out;
 	const char *keylog;
 	const char *filter;
-	uint64_t duration;	/* seconds, 0: none */
-	uint64_t count;		/* packets, 0: no limit */
+	uint64_t duration; /* seconds, 0: none */
+	uint64_t count;	   /* packets, 0: no limit */
 	uint64_t snaplen;
 };
 
@@ -84,8 +84,8 @@ static const struct tool_command capture_command = {
 struct keytail {
 	const char *path;
 	off_t off;
-	int fd;			/* -1 until the file exists */
-	char *part;		/* a line not complete yet */
+	int fd;	    /* -1 until the file exists */
+	char *part; /* a line not complete yet */
 	size_t part_len;
 	uint64_t lines;
 };
@@ -145,20 +145,20 @@ static int keytail_poll(struct keytail *k, mpq_pcapng *w)
 struct iface {
 	const char *name;
 	pcap_t *p;
-	uint32_t id;		/* in the file */
+	uint32_t id; /* in the file */
 	int fd;
 };
 
 /* A packet held back for HOLD_MS: this header, then |caplen| bytes. */
 struct held {
-	uint64_t arrived_ms;	/* CLOCK_MONOTONIC */
+	uint64_t arrived_ms; /* CLOCK_MONOTONIC */
 	uint64_t ts_ns;
 	uint32_t id, caplen, origlen;
 };
 
 struct capture {
 	struct capture_opts o;
-	uint8_t *hold;		/* packets waiting, oldest first */
+	uint8_t *hold; /* packets waiting, oldest first */
 	size_t hold_len, hold_start;
 	struct iface ifaces[MAX_IFACES];
 	int n_ifaces;
@@ -217,7 +217,8 @@ static int open_iface(struct capture *c, struct iface *f)
 	f->id = (uint32_t)id;
 	if (trace_xsk_program(f->name, prog, sizeof(prog)))
 		tool_warn("%s: XDP program '%s' redirects to AF_XDP: libpcap does not see the "
-			  "traffic it takes (for mpq-server/mpq-client --io xdp, use their --pcap FILE)",
+			  "traffic it takes (for mpq-server/mpq-client --io xdp, use their --pcap "
+			  "FILE)",
 			  f->name, prog);
 	return 0;
 }
@@ -251,7 +252,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	struct held hd = {
 		.arrived_ms = now_ms(),
 		.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec,
-		.id = c->cur->id, .caplen = h->caplen, .origlen = h->len,
+		.id = c->cur->id,
+		.caplen = h->caplen,
+		.origlen = h->len,
 	};
 
 	if (c->o.count && c->packets >= c->o.count)
@@ -298,7 +301,8 @@ static void run(struct capture *c)
 				continue;
 			c->cur = &c->ifaces[i];
 			/* Until the ring is empty: one call may return one block. */
-			while ((r = pcap_dispatch(c->ifaces[i].p, -1, on_packet, (u_char *)c)) > 0 &&
+			while ((r = pcap_dispatch(c->ifaces[i].p, -1, on_packet, (u_char *)c)) >
+				       0 &&
 			       !done(c, 0))
 				;
 			if (r < 0) {
@@ -340,7 +344,7 @@ static void set_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: poll returns */
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }

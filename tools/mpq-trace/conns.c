@@ -134,11 +134,13 @@ struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *sr
 
 			if (!path || !path->seen)
 				continue;
-			if (mpq_addr_equal(src, &path->client) && mpq_addr_equal(dst, &path->server)) {
+			if (mpq_addr_equal(src, &path->client) &&
+			    mpq_addr_equal(dst, &path->server)) {
 				*dir = TO_SERVER;
 				return c;
 			}
-			if (mpq_addr_equal(src, &path->server) && mpq_addr_equal(dst, &path->client)) {
+			if (mpq_addr_equal(src, &path->server) &&
+			    mpq_addr_equal(dst, &path->client)) {
 				*dir = TO_CLIENT;
 				return c;
 			}
@@ -199,7 +201,8 @@ mpq_crypto_keys *trace_app_keys(struct trace *t, struct trace_conn *c, int dir, 
 	if (gen < 0 || gen >= TRACE_MAX_GEN)
 		return NULL;
 	if (!c->ngen[dir]) {
-		if (!derive(t, c, dir == TO_SERVER ? TRACE_CLIENT_TRAFFIC_0 : TRACE_SERVER_TRAFFIC_0,
+		if (!derive(t, c,
+			    dir == TO_SERVER ? TRACE_CLIENT_TRAFFIC_0 : TRACE_SERVER_TRAFFIC_0,
 			    &c->app[dir][0]))
 			return NULL;
 		c->ngen[dir] = 1;

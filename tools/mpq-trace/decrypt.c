@@ -26,7 +26,7 @@ struct dgram {
 	const mpq_addr *src, *dst;
 	const uint8_t *data;
 	size_t len;
-	bool may_split;		/* a GSO super-datagram may still be split */
+	bool may_split; /* a GSO super-datagram may still be split */
 };
 
 /* A packet opened into |work|. */
@@ -53,9 +53,17 @@ static void emit(struct trace *t, struct trace_conn *c, const struct dgram *d, i
 		 int drop)
 {
 	struct trace_pkt p = {
-		.conn = c, .dir = dir, .path_id = path_id, .ts = d->ts, .src = d->src,
-		.dst = d->dst, .hd = hd, .payload = o ? o->payload : NULL,
-		.payloadlen = o ? o->payloadlen : 0, .frames = frames, .nframes = nframes,
+		.conn = c,
+		.dir = dir,
+		.path_id = path_id,
+		.ts = d->ts,
+		.src = d->src,
+		.dst = d->dst,
+		.hd = hd,
+		.payload = o ? o->payload : NULL,
+		.payloadlen = o ? o->payloadlen : 0,
+		.frames = frames,
+		.nframes = nframes,
 		.drop = drop,
 	};
 
@@ -139,8 +147,8 @@ static int open_pkt(struct trace *t, struct trace_conn *c, struct trace_path *pa
 	return rv;
 }
 
-static bool plausible_start(const struct trace *t, const struct trace_conn *c,
-			    const uint8_t *p, size_t left)
+static bool plausible_start(const struct trace *t, const struct trace_conn *c, const uint8_t *p,
+			    size_t left)
 {
 	const struct trace_cid *e;
 
@@ -193,12 +201,19 @@ static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *p
 		     const struct dgram *d, int dir, uint32_t path_id, struct opened *o)
 {
 	int64_t *largest = largest_of(c, path, o->hd.type, dir);
-	int level = o->hd.type == MPQ_PKT_INITIAL	? LVL_INITIAL
+	int level = o->hd.type == MPQ_PKT_INITIAL     ? LVL_INITIAL
 		    : o->hd.type == MPQ_PKT_HANDSHAKE ? LVL_HANDSHAKE
 						      : LVL_APP;
 	struct trace_pkt p = {
-		.conn = c, .dir = dir, .path_id = path_id, .ts = d->ts, .src = d->src,
-		.dst = d->dst, .hd = &o->hd, .payload = o->payload, .payloadlen = o->payloadlen,
+		.conn = c,
+		.dir = dir,
+		.path_id = path_id,
+		.ts = d->ts,
+		.src = d->src,
+		.dst = d->dst,
+		.hd = &o->hd,
+		.payload = o->payload,
+		.payloadlen = o->payloadlen,
 	};
 
 	if ((int64_t)o->hd.pn > *largest)
@@ -340,8 +355,8 @@ static void walk(struct trace *t, const struct dgram *d)
 	}
 }
 
-void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
-		    const mpq_addr *dst, const uint8_t *data, size_t len)
+void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src, const mpq_addr *dst,
+		    const uint8_t *data, size_t len)
 {
 	struct dgram d = {ts, src, dst, data, len, true};
 

@@ -13,16 +13,42 @@
 /* Frame kinds counted: the RFC 9000 types (STREAM's eight as one), then the
  * multipath and ADD_ADDRESS ones, then everything else. */
 static const uint64_t kind_types[] = {
-	MPQ_FT_PADDING, MPQ_FT_PING, MPQ_FT_ACK, MPQ_FT_ACK_ECN, MPQ_FT_RESET_STREAM,
-	MPQ_FT_STOP_SENDING, MPQ_FT_CRYPTO, MPQ_FT_NEW_TOKEN, MPQ_FT_STREAM, MPQ_FT_MAX_DATA,
-	MPQ_FT_MAX_STREAM_DATA, MPQ_FT_MAX_STREAMS_BIDI, MPQ_FT_MAX_STREAMS_UNI,
-	MPQ_FT_DATA_BLOCKED, MPQ_FT_STREAM_DATA_BLOCKED, MPQ_FT_STREAMS_BLOCKED_BIDI,
-	MPQ_FT_STREAMS_BLOCKED_UNI, MPQ_FT_NEW_CONNECTION_ID, MPQ_FT_RETIRE_CONNECTION_ID,
-	MPQ_FT_PATH_CHALLENGE, MPQ_FT_PATH_RESPONSE, MPQ_FT_CONNECTION_CLOSE,
-	MPQ_FT_CONNECTION_CLOSE_APP, MPQ_FT_HANDSHAKE_DONE, MPQ_FT_PATH_ACK, MPQ_FT_PATH_ACK_ECN,
-	MPQ_FT_PATH_ABANDON, MPQ_FT_PATH_STATUS_BACKUP, MPQ_FT_PATH_STATUS_AVAILABLE,
-	MPQ_FT_PATH_NEW_CONNECTION_ID, MPQ_FT_PATH_RETIRE_CONNECTION_ID, MPQ_FT_MAX_PATH_ID,
-	MPQ_FT_PATHS_BLOCKED, MPQ_FT_PATH_CIDS_BLOCKED, MPQ_FT_ADD_ADDRESS, MPQ_FT_REMOVE_ADDRESS,
+	MPQ_FT_PADDING,
+	MPQ_FT_PING,
+	MPQ_FT_ACK,
+	MPQ_FT_ACK_ECN,
+	MPQ_FT_RESET_STREAM,
+	MPQ_FT_STOP_SENDING,
+	MPQ_FT_CRYPTO,
+	MPQ_FT_NEW_TOKEN,
+	MPQ_FT_STREAM,
+	MPQ_FT_MAX_DATA,
+	MPQ_FT_MAX_STREAM_DATA,
+	MPQ_FT_MAX_STREAMS_BIDI,
+	MPQ_FT_MAX_STREAMS_UNI,
+	MPQ_FT_DATA_BLOCKED,
+	MPQ_FT_STREAM_DATA_BLOCKED,
+	MPQ_FT_STREAMS_BLOCKED_BIDI,
+	MPQ_FT_STREAMS_BLOCKED_UNI,
+	MPQ_FT_NEW_CONNECTION_ID,
+	MPQ_FT_RETIRE_CONNECTION_ID,
+	MPQ_FT_PATH_CHALLENGE,
+	MPQ_FT_PATH_RESPONSE,
+	MPQ_FT_CONNECTION_CLOSE,
+	MPQ_FT_CONNECTION_CLOSE_APP,
+	MPQ_FT_HANDSHAKE_DONE,
+	MPQ_FT_PATH_ACK,
+	MPQ_FT_PATH_ACK_ECN,
+	MPQ_FT_PATH_ABANDON,
+	MPQ_FT_PATH_STATUS_BACKUP,
+	MPQ_FT_PATH_STATUS_AVAILABLE,
+	MPQ_FT_PATH_NEW_CONNECTION_ID,
+	MPQ_FT_PATH_RETIRE_CONNECTION_ID,
+	MPQ_FT_MAX_PATH_ID,
+	MPQ_FT_PATHS_BLOCKED,
+	MPQ_FT_PATH_CIDS_BLOCKED,
+	MPQ_FT_ADD_ADDRESS,
+	MPQ_FT_REMOVE_ADDRESS,
 };
 #define NKINDS (sizeof(kind_types) / sizeof(kind_types[0]))
 
@@ -34,9 +60,9 @@ static const struct {
 	int nvarints;
 	const char *name;
 } ext_frames[] = {
-	{0xaf, 4, "ack_frequency"},	/* draft-ietf-quic-ack-frequency */
+	{0xaf, 4, "ack_frequency"}, /* draft-ietf-quic-ack-frequency */
 	{0x1f, 0, "immediate_ack"},
-	{0x2f5, 1, "time_stamp"},	/* draft-huitema-quic-ts */
+	{0x2f5, 1, "time_stamp"}, /* draft-huitema-quic-ts */
 };
 #define NEXT (sizeof(ext_frames) / sizeof(ext_frames[0]))
 
@@ -235,11 +261,12 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 			ack(t, c, p, &fr.ack, fr.ack.path_id);
 			break;
 		case MPQ_FT_PATH_RESPONSE:
-			path_event(c, p->path_id, offsetof(struct trace_path, validated_ts), p->ts);
+			path_event(c, p->path_id, offsetof(struct trace_path, validated_ts),
+				   p->ts);
 			break;
 		case MPQ_FT_PATH_STATUS_BACKUP:
-			path_event(c, fr.path_status.path_id, offsetof(struct trace_path, backup_ts),
-				   p->ts);
+			path_event(c, fr.path_status.path_id,
+				   offsetof(struct trace_path, backup_ts), p->ts);
 			break;
 		case MPQ_FT_PATH_ABANDON:
 			path_event(c, fr.path_abandon.path_id,

@@ -23,7 +23,7 @@ struct feed {
 
 struct queued {
 	struct cap_record rec;
-	size_t seq;		/* file order, for equal timestamps */
+	size_t seq; /* file order, for equal timestamps */
 };
 
 static int collect(void *user, const struct cap_record *rec)
@@ -93,7 +93,8 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 	if (in->keylog) {
 		rv = trace_keylog_load(&t->keys, in->keylog);
 		if (rv) {
-			tool_err("%s: %s", in->keylog, rv == -1 ? strerror(errno) : "out of memory");
+			tool_err("%s: %s", in->keylog,
+				 rv == -1 ? strerror(errno) : "out of memory");
 			return TOOL_EXIT_USAGE;
 		}
 		if (t->keys.lines && !t->keys.n)
@@ -124,7 +125,8 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 		tool_warn("%s: %llu frames cut by the snap length were skipped", in->capture,
 			  (unsigned long long)in->cut);
 	if (in->st.truncated)
-		tool_warn("%s: the last record is truncated (capture cut short); %llu records read",
+		tool_warn("%s: the last record is truncated (capture cut short); %llu records "
+			  "read",
 			  in->capture, (unsigned long long)in->st.records);
 	return TOOL_EXIT_OK;
 }

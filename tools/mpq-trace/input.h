@@ -14,20 +14,26 @@
 
 struct trace_input {
 	const char *capture;
-	const char *keylog;	/* NULL: only the capture's secrets */
+	const char *keylog; /* NULL: only the capture's secrets */
 	struct cap_stats st;
 	uint64_t udp, other, malformed_frames;
-	uint64_t cut;		/* frames cut by the snap length (not decoded) */
+	uint64_t cut; /* frames cut by the snap length (not decoded) */
 };
 
 /* The options of every subcommand that decodes a capture, for an options
  * struct with "const char *keylog" and "uint64_t port". */
-#define TRACE_INPUT_OPTIONS(type)                                                       \
-	{"keylog", NULL, 0, "FILE", TOOL_O_STR(type, keylog),                            \
-	 .help = "TLS key log (SSLKEYLOGFILE format); the capture's own\n"              \
-		 "Decryption Secrets Blocks are used too"},                              \
-	{"port", NULL, 0, "N", TOOL_O_UINT(type, port, 1, 65535),                        \
-	 .help = "only datagrams to or from this UDP port (default: all)"}
+#define TRACE_INPUT_OPTIONS(type) \
+	{"keylog", \
+	 NULL, \
+	 0, \
+	 "FILE", \
+	 TOOL_O_STR(type, keylog), \
+	 .help = "TLS key log (SSLKEYLOGFILE format); the capture's own\n" \
+		 "Decryption Secrets Blocks are used too"}, \
+	{ \
+		"port", NULL, 0, "N", TOOL_O_UINT(type, port, 1, 65535), \
+			.help = "only datagrams to or from this UDP port (default: all)" \
+	}
 
 /* Takes the one CAPTURE operand (argv[first], the last) and the options into
  * |in| and |t|. Returns 0, or TOOL_EXIT_USAGE after one line naming |cmd|. */

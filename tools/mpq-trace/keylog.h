@@ -23,14 +23,14 @@ enum trace_secret {
 
 struct trace_keylog_entry {
 	uint8_t random[32];
-	uint8_t len[TRACE_NSECRETS];	/* 0: not known */
+	uint8_t len[TRACE_NSECRETS]; /* 0: not known */
 	uint8_t secret[TRACE_NSECRETS][MPQ_MAX_SECRETLEN];
 };
 
 struct trace_keylog {
 	struct trace_keylog_entry *entries;
 	size_t n, cap;
-	uint64_t lines, bad_lines;	/* lines read, and of them ones not understood */
+	uint64_t lines, bad_lines; /* lines read, and of them ones not understood */
 };
 
 /* Adds the lines of |text| (other labels and comments are skipped). Returns 0

@@ -18,9 +18,11 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"capture", trace_cmd_capture, "capture on interfaces into pcapng, with the secrets of a key log"},
+	{"capture", trace_cmd_capture,
+	 "capture on interfaces into pcapng, with the secrets of a key log"},
 	{"inject", trace_cmd_inject, "embed a key log into an existing capture"},
-	{"summary", trace_cmd_summary, "packets, bytes, RTT and retransmissions per connection and path"},
+	{"summary", trace_cmd_summary,
+	 "packets, bytes, RTT and retransmissions per connection and path"},
 	{"qlog", trace_cmd_qlog, "one qlog per connection (vantage point network)"},
 };
 

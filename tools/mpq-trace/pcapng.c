@@ -22,7 +22,7 @@
 
 struct iface {
 	uint32_t linktype;
-	uint64_t units;		/* timestamp units per second */
+	uint64_t units; /* timestamp units per second */
 };
 
 struct section {

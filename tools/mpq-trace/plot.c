@@ -46,8 +46,10 @@ static int write_bins(const char *dir, const char *name, const struct trace_seri
 
 	if (!f)
 		return -1;
-	fprintf(f, "# time_s bytes_to_server bytes_to_client goodput_bytes (%.0f ms bins;"
-		   " UDP payload bytes; goodput: stream offsets moved)\n", BIN_S * 1e3);
+	fprintf(f,
+		"# time_s bytes_to_server bytes_to_client goodput_bytes (%.0f ms bins;"
+		" UDP payload bytes; goodput: stream offsets moved)\n",
+		BIN_S * 1e3);
 	for (size_t b = 0; b < s->used; b++)
 		fprintf(f, "%.1f %llu %llu %llu\n", (double)b * BIN_S,
 			(unsigned long long)s->bins[b][COL_TO_SERVER],
@@ -64,7 +66,8 @@ static int write_rtt(const char *dir, const char *name, const struct trace_serie
 
 	if (!f)
 		return -1;
-	fprintf(f, "# time_s leg(0: to server and back, 1: to client and back) sample_ms srtt_ms\n");
+	fprintf(f,
+		"# time_s leg(0: to server and back, 1: to client and back) sample_ms srtt_ms\n");
 	for (size_t i = 0; i < s->nrtt; i++)
 		fprintf(f, "%.6f %d %.3f %.3f\n", (double)s->rtt[i].since_ns / 1e9, s->rtt[i].dir,
 			s->rtt[i].sample_ms, s->rtt[i].srtt_ms);
@@ -86,25 +89,31 @@ static int write_script(const char *dir, const char *hex, const char *what, cons
 		return -1;
 	fprintf(f, "# gnuplot %s: writes %s-%s.svg and %s-%s.png\n", name, hex, what, hex, what);
 	fprintf(f, "set terminal svg size 1000,500 dynamic\nset output '%s-%s.svg'\n", hex, what);
-	fprintf(f, "set title 'connection %s: %s'\nset xlabel 'time since the first packet (s)'\n"
-		   "set ylabel '%s'\nset key outside right\nset grid\n", hex, what, ylabel);
+	fprintf(f,
+		"set title 'connection %s: %s'\nset xlabel 'time since the first packet (s)'\n"
+		"set ylabel '%s'\nset key outside right\nset grid\n",
+		hex, what, ylabel);
 	for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
 		if (!c->paths[p] || !c->paths[p]->seen)
 			continue;
 		for (int d = 0; d < 2; d++) {
 			if (rtt)
-				fprintf(f, "%s'%s-path%u-rtt.dat' using 1:($2==%d?$3:1/0) with points "
-					   "pt 7 ps 0.3 title 'path %u %s'", sep, hex, p, d, p,
-					leg_names[d]);
+				fprintf(f,
+					"%s'%s-path%u-rtt.dat' using 1:($2==%d?$3:1/0) with "
+					"points "
+					"pt 7 ps 0.3 title 'path %u %s'",
+					sep, hex, p, d, p, leg_names[d]);
 			else
-				fprintf(f, "%s'%s-path%u.dat' using 1:($%d*8/%g/1e6) with steps "
-					   "title 'path %u to %s'", sep, hex, p, d + 2, BIN_S, p,
+				fprintf(f,
+					"%s'%s-path%u.dat' using 1:($%d*8/%g/1e6) with steps "
+					"title 'path %u to %s'",
+					sep, hex, p, d + 2, BIN_S, p,
 					d == TO_SERVER ? "server" : "client");
 			sep = ", \\\n     ";
 		}
 	}
-	fprintf(f, "\nset terminal pngcairo size 1000,500\nset output '%s-%s.png'\nreplot\n",
-		hex, what);
+	fprintf(f, "\nset terminal pngcairo size 1000,500\nset output '%s-%s.png'\nreplot\n", hex,
+		what);
 	return close_checked(f, dir, name);
 }
 
@@ -179,7 +188,8 @@ int trace_plot(const struct trace *t, const char *dir)
 			return -1;
 	if (no_gnuplot)
 		tool_warn("--plot: gnuplot not found; the data and gnuplot scripts are in %s, "
-			  "gnuplot is needed for the SVG and PNG images (apt-get install gnuplot-nox)",
+			  "gnuplot is needed for the SVG and PNG images (apt-get install "
+			  "gnuplot-nox)",
 			  dir);
 	return 0;
 }

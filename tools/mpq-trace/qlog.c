@@ -60,7 +60,7 @@ static const struct tool_command qlog_command = {
 /* The writer's state, one per connection (trace_conn.out). */
 struct qconn {
 	mpq_qlog *q;
-	uint32_t tuples;	/* paths whose tuple_assigned is written, by path ID */
+	uint32_t tuples; /* paths whose tuple_assigned is written, by path ID */
 };
 
 struct qlog_run {
@@ -68,7 +68,7 @@ struct qlog_run {
 	bool qvis;
 	struct qconn **qs;
 	size_t n, cap;
-	int failed;		/* first error, reported once */
+	int failed; /* first error, reported once */
 };
 
 static void fail(struct qlog_run *r, const char *what, int err)
@@ -222,8 +222,10 @@ int trace_cmd_qlog(int argc, char **argv)
 	}
 	free(r.qs);
 	if (rv == TOOL_EXIT_OK) {
-		fprintf(stderr, "%zu connection(s), %llu of %llu QUIC packets decrypted, qlog in %s\n",
-			r.n, (unsigned long long)t.decrypted, (unsigned long long)t.packets, r.dir);
+		fprintf(stderr,
+			"%zu connection(s), %llu of %llu QUIC packets decrypted, qlog in %s\n",
+			r.n, (unsigned long long)t.decrypted, (unsigned long long)t.packets,
+			r.dir);
 		if (r.failed)
 			rv = TOOL_EXIT_FAIL;
 	}

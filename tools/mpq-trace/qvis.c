@@ -27,7 +27,8 @@ static const struct {
 	{"\"name\":\"quic:key_", "\"name\":\"security:key_"},
 	{"\"name\":\"quic:recovery_metrics_updated\"", "\"name\":\"recovery:metrics_updated\""},
 	{"\"name\":\"quic:recovery_parameters_set\"", "\"name\":\"recovery:parameters_set\""},
-	{"\"name\":\"quic:congestion_state_updated\"", "\"name\":\"recovery:congestion_state_updated\""},
+	{"\"name\":\"quic:congestion_state_updated\"",
+	 "\"name\":\"recovery:congestion_state_updated\""},
 	{"\"name\":\"quic:packet_lost\"", "\"name\":\"recovery:packet_lost\""},
 	{"\"name\":\"quic:connection_", "\"name\":\"connectivity:connection_"},
 	{"\"name\":\"quic:tuple_assigned\"", "\"name\":\"connectivity:tuple_assigned\""},
@@ -55,9 +56,10 @@ static int head(struct qvis *q, const char *rec, size_t n)
 		g += sizeof(key) - 1;
 		end = memchr(g, '"', n - (size_t)(g - rec));
 	}
-	rv = outs(q, "{\"qlog_version\":\"0.3\",\"qlog_format\":\"JSON\",\"title\":\"mpq-trace\","
-		     "\"traces\":[{\"vantage_point\":{\"name\":\"mpq-trace\",\"type\":\"network\"},"
-		     "\"common_fields\":{\"time_format\":\"relative\",\"reference_time\":0");
+	rv = outs(q,
+		  "{\"qlog_version\":\"0.3\",\"qlog_format\":\"JSON\",\"title\":\"mpq-trace\","
+		  "\"traces\":[{\"vantage_point\":{\"name\":\"mpq-trace\",\"type\":\"network\"},"
+		  "\"common_fields\":{\"time_format\":\"relative\",\"reference_time\":0");
 	if (!rv && g && end) {
 		rv = outs(q, ",\"group_id\":\"");
 		if (!rv)

@@ -16,7 +16,7 @@ void trace_series_add(struct trace_path *p, uint64_t since_ns, int col, uint64_t
 
 	if (bin >= s->nbins) {
 		size_t nb = bin + 1 > 2 * s->nbins ? bin + 1 : 2 * s->nbins;
-		uint64_t (*b)[TRACE_NCOLS] = realloc(s->bins, nb * sizeof(*b));
+		uint64_t(*b)[TRACE_NCOLS] = realloc(s->bins, nb * sizeof(*b));
 
 		if (!b) {
 			s->incomplete = true;
@@ -46,8 +46,7 @@ void trace_series_rtt(struct trace_path *p, uint64_t since_ns, int dir, double s
 		s->rtt = r;
 		s->rtt_cap = cap;
 	}
-	s->rtt[s->nrtt++] = (struct trace_rtt_sample){since_ns, dir, sample_ms,
-						       p->srtt_ms[dir]};
+	s->rtt[s->nrtt++] = (struct trace_rtt_sample){since_ns, dir, sample_ms, p->srtt_ms[dir]};
 }
 
 void trace_series_free(struct trace_path *p)

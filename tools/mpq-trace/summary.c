@@ -87,8 +87,7 @@ static void json_event(struct tool_json *j, const char *key, uint64_t ts, uint64
 		tool_json_null(j);
 }
 
-static void json_path(struct tool_json *j, uint32_t id, const struct trace_path *p,
-		      uint64_t first)
+static void json_path(struct tool_json *j, uint32_t id, const struct trace_path *p, uint64_t first)
 {
 	char a[MPQ_ADDR_STRLEN];
 	double rtt;
@@ -170,7 +169,8 @@ static void json_frames(struct tool_json *j, const struct trace *t)
 		if (!name)
 			continue;
 		for (int e = 0; e < k; e++)
-			before |= trace_frame_kind_name(e) && !strcmp(trace_frame_kind_name(e), name);
+			before |= trace_frame_kind_name(e) &&
+				  !strcmp(trace_frame_kind_name(e), name);
 		if (before)
 			continue;
 		for (int e = k; e < TRACE_NFRAME_KINDS; e++)
@@ -221,14 +221,17 @@ static void print_events(const struct trace_path *p, uint64_t first)
 	const struct {
 		const char *what;
 		uint64_t ts;
-	} ev[] = {{"opened", p->opened_ts}, {"validated", p->validated_ts},
-		  {"backup", p->backup_ts}, {"abandoned", p->abandoned_ts}};
+	} ev[] = {{"opened", p->opened_ts},
+		  {"validated", p->validated_ts},
+		  {"backup", p->backup_ts},
+		  {"abandoned", p->abandoned_ts}};
 
 	const char *sep = "    ";
 
 	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
 		if (ev[i].ts) {
-			printf("%s%s at %.1f ms", sep, ev[i].what, (double)(ev[i].ts - first) / 1e6);
+			printf("%s%s at %.1f ms", sep, ev[i].what,
+			       (double)(ev[i].ts - first) / 1e6);
 			sep = ", ";
 		}
 	}
@@ -284,7 +287,8 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 		       (unsigned long long)c->decrypted, key_updates(c));
 		for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
 			const struct trace_path *path = c->paths[p];
-			char cl[MPQ_ADDR_STRLEN], sv[MPQ_ADDR_STRLEN], bs[32], bc[32], rtt[32] = "?";
+			char cl[MPQ_ADDR_STRLEN], sv[MPQ_ADDR_STRLEN], bs[32], bc[32],
+				rtt[32] = "?";
 			double ms;
 
 			if (!path || !path->seen)

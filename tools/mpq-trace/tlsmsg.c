@@ -115,7 +115,8 @@ int trace_tls_read(struct trace_tls *t, const uint8_t *buf, size_t len, bool fro
 	size_t off = 0;
 
 	while (len - off >= 4) {
-		size_t mlen = (size_t)buf[off + 1] << 16 | (size_t)buf[off + 2] << 8 | buf[off + 3];
+		size_t mlen = (size_t)buf[off + 1] << 16 | (size_t)buf[off + 2] << 8 |
+			      buf[off + 3];
 		uint8_t type = buf[off];
 		mpq_reader r;
 

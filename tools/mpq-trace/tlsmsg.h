@@ -14,8 +14,8 @@
 struct trace_tls {
 	bool have_random;
 	uint8_t random[32];
-	uint16_t cipher_suite;		/* 0: no ServerHello yet */
-	char alpn[64];			/* the server's choice; "" until known */
+	uint16_t cipher_suite; /* 0: no ServerHello yet */
+	char alpn[64];	       /* the server's choice; "" until known */
 	bool client_multipath, server_multipath;
 };
 

@@ -20,30 +20,30 @@
 #include "tlsmsg.h"
 
 #define TRACE_MAX_PATHS 16
-#define TRACE_MAX_GEN 64	/* 1-RTT key generations followed per direction */
-#define TRACE_RTT_RING 1024	/* ack-eliciting packets remembered per path and direction */
-#define TRACE_CRYPTO_BUF 16384	/* handshake bytes kept per level and direction */
+#define TRACE_MAX_GEN 64       /* 1-RTT key generations followed per direction */
+#define TRACE_RTT_RING 1024    /* ack-eliciting packets remembered per path and direction */
+#define TRACE_CRYPTO_BUF 16384 /* handshake bytes kept per level and direction */
 #define TRACE_NFRAME_KINDS 64
-#define TRACE_MAX_FRAMES 256	/* frames of one packet handed to the consumer */
+#define TRACE_MAX_FRAMES 256 /* frames of one packet handed to the consumer */
 
 /* Directions: packets to the server (sent by the client) and to the client. */
 enum { TO_SERVER = 0, TO_CLIENT = 1 };
 
 /* Why a packet was not decrypted (the keys of summary's undecryptable_reasons). */
 enum trace_drop {
-	DROP_UNKNOWN_CONNECTION,	/* no connection has this DCID */
-	DROP_KEYS_MISSING,		/* no key log lines for this connection or level */
-	DROP_DECRYPTION_FAILED,		/* the keys did not open it (wrong keys, corruption) */
-	DROP_MALFORMED,			/* header or frames do not parse */
+	DROP_UNKNOWN_CONNECTION, /* no connection has this DCID */
+	DROP_KEYS_MISSING,	 /* no key log lines for this connection or level */
+	DROP_DECRYPTION_FAILED,	 /* the keys did not open it (wrong keys, corruption) */
+	DROP_MALFORMED,		 /* header or frames do not parse */
 	DROP_NREASONS,
 };
 
 struct trace_sent {
-	uint64_t pn;		/* +1, 0 = empty */
+	uint64_t pn; /* +1, 0 = empty */
 	uint64_t ts;
 };
 
-#define TRACE_BIN_NS 100000000ULL	/* series bins: 100 ms */
+#define TRACE_BIN_NS 100000000ULL /* series bins: 100 ms */
 /* Series columns: UDP payload bytes each way, and how far packets moved
  * their streams' highest offsets (goodput). */
 enum { COL_TO_SERVER = TO_SERVER, COL_TO_CLIENT = TO_CLIENT, COL_GOODPUT, TRACE_NCOLS };
@@ -51,17 +51,17 @@ enum { COL_TO_SERVER = TO_SERVER, COL_TO_CLIENT = TO_CLIENT, COL_GOODPUT, TRACE_
 /* One capture-point RTT sample: a packet sent toward |dir|'s peer and the
  * ACK of it coming back, and that leg's smoothed RTT after it. */
 struct trace_rtt_sample {
-	uint64_t since_ns;		/* since the connection's first packet */
+	uint64_t since_ns; /* since the connection's first packet */
 	int dir;
 	double sample_ms, srtt_ms;
 };
 
 struct trace_series {
-	uint64_t (*bins)[TRACE_NCOLS];	/* by 100 ms bin: COL_* */
+	uint64_t (*bins)[TRACE_NCOLS]; /* by 100 ms bin: COL_* */
 	size_t nbins, used;
 	struct trace_rtt_sample *rtt;
 	size_t nrtt, rtt_cap;
-	bool incomplete;		/* memory ran out */
+	bool incomplete; /* memory ran out */
 };
 
 struct trace_path {
@@ -69,21 +69,21 @@ struct trace_path {
 	mpq_addr client, server;
 	uint64_t packets[2], bytes[2];
 	int64_t largest_pn[2];
-	int gen[2];			/* 1-RTT key generation in use on this path */
+	int gen[2]; /* 1-RTT key generation in use on this path */
 	uint64_t retransmitted_bytes;
 	/* Path events (capture timestamps, 0: not seen): the first packet, the
 	 * first PATH_RESPONSE on it, the first PATH_STATUS_BACKUP and
 	 * PATH_ABANDON naming it. */
 	uint64_t opened_ts, validated_ts, backup_ts, abandoned_ts;
 	struct trace_sent sent[2][TRACE_RTT_RING];
-	double srtt_ms[2];		/* capture point to the peer in that direction and back */
+	double srtt_ms[2]; /* capture point to the peer in that direction and back */
 	bool has_rtt[2];
-	struct trace_series series;	/* when trace.series is set */
+	struct trace_series series; /* when trace.series is set */
 };
 
 /* One direction of a stream: bidirectional streams carry data both ways. */
 struct trace_stream {
-	uint64_t id, end;		/* highest offset seen */
+	uint64_t id, end; /* highest offset seen */
 	int dir;
 };
 
@@ -99,41 +99,41 @@ struct trace_conn {
 	uint32_t version;
 	uint64_t first_ts;
 	struct trace_tls tls;
-	int cipher;			/* enum mpq_cipher, once known */
+	int cipher; /* enum mpq_cipher, once known */
 	mpq_crypto_keys initial[2], handshake[2], early;
 	bool have_initial, have_handshake[2], have_early;
 	mpq_crypto_keys app[2][TRACE_MAX_GEN];
 	int ngen[2];
 	int64_t largest_initial[2], largest_handshake[2], largest_early;
 	struct trace_crypto crypto[2][LVL_N];
-	struct trace_path *paths[TRACE_MAX_PATHS];	/* by path ID, allocated when seen */
+	struct trace_path *paths[TRACE_MAX_PATHS]; /* by path ID, allocated when seen */
 	struct trace_stream *streams;
 	size_t nstreams, streams_cap;
 	uint64_t packets, decrypted;
-	uint32_t seg_size[2];		/* GSO segment size last found */
-	void *out;			/* the qlog writer's state */
+	uint32_t seg_size[2]; /* GSO segment size last found */
+	void *out;	      /* the qlog writer's state */
 };
 
 struct trace_cid {
 	mpq_cid cid;
 	struct trace_conn *conn;
-	int dir;			/* packets carrying it as DCID go this way */
+	int dir; /* packets carrying it as DCID go this way */
 	uint32_t path_id;
 };
 
 /* What the decoder tells its consumer (qlog) about each packet. */
 struct trace_pkt {
-	struct trace_conn *conn;	/* NULL for unknown connections */
+	struct trace_conn *conn; /* NULL for unknown connections */
 	int dir;
 	uint32_t path_id;
 	uint64_t ts;
 	const mpq_addr *src, *dst;
 	const mpq_pkt_hd *hd;
-	const uint8_t *payload;		/* decrypted frames; NULL when dropped */
+	const uint8_t *payload; /* decrypted frames; NULL when dropped */
 	size_t payloadlen;
-	const mpq_frame *frames;	/* the frames decoded (the first TRACE_MAX_FRAMES) */
+	const mpq_frame *frames; /* the frames decoded (the first TRACE_MAX_FRAMES) */
 	size_t nframes;
-	int drop;			/* enum trace_drop when payload is NULL */
+	int drop; /* enum trace_drop when payload is NULL */
 };
 
 struct trace {
@@ -143,10 +143,10 @@ struct trace {
 	struct trace_cid *cids;
 	size_t ncids, cids_cap;
 	uint64_t packets, decrypted, dropped[DROP_NREASONS];
-	uint64_t frames[TRACE_NFRAME_KINDS];	/* by frame kind, see trace_frame_kind */
+	uint64_t frames[TRACE_NFRAME_KINDS]; /* by frame kind, see trace_frame_kind */
 	uint64_t datagrams, not_quic;
-	uint16_t port;			/* 0: every UDP datagram; else only this port */
-	bool series;			/* keep each path's series (series.c) */
+	uint16_t port; /* 0: every UDP datagram; else only this port */
+	bool series;   /* keep each path's series (series.c) */
 	void (*on_packet)(void *user, const struct trace_pkt *p);
 	void (*on_conn_new)(void *user, struct trace_conn *c);
 	void *user;
@@ -155,8 +155,8 @@ struct trace {
 extern const char *const trace_drop_names[DROP_NREASONS];
 
 /* decrypt.c: one UDP datagram of the capture. */
-void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src,
-		    const mpq_addr *dst, const uint8_t *data, size_t len);
+void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src, const mpq_addr *dst,
+		    const uint8_t *data, size_t len);
 void trace_free(struct trace *t);
 
 /* series.c: add |n| to column |col| of the bin |since_ns| falls in; add an

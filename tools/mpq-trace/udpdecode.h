@@ -23,7 +23,7 @@ struct cap_udp {
 enum cap_udp_result {
 	CAP_UDP_OK = 0,
 	CAP_UDP_OTHER = 1,	/* not a whole UDP datagram, or a link type we lack */
-	CAP_UDP_MALFORMED = -1,	/* a link header that does not fit the frame */
+	CAP_UDP_MALFORMED = -1, /* a link header that does not fit the frame */
 };
 
 int cap_udp_decode(uint32_t linktype, const uint8_t *frame, size_t len, struct cap_udp *out);

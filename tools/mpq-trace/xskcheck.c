@@ -31,7 +31,8 @@ static bool redirects_to_xsk(int fd)
 		if (mfd < 0)
 			continue;
 		memset(&mi, 0, sizeof(mi));
-		xsk = bpf_obj_get_info_by_fd(mfd, &mi, &mlen) == 0 && mi.type == BPF_MAP_TYPE_XSKMAP;
+		xsk = bpf_obj_get_info_by_fd(mfd, &mi, &mlen) == 0 &&
+		      mi.type == BPF_MAP_TYPE_XSKMAP;
 		close(mfd);
 		if (xsk)
 			return true;

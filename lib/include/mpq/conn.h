@@ -64,14 +64,14 @@ typedef struct mpq_pkt_info {
 #define MPQ_MAX_PATHS 8
 
 typedef struct mpq_settings {
-	uint32_t version;		/* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
-	uint64_t initial_rtt;		/* ns, default 333 ms (RFC 9002) */
-	uint64_t handshake_timeout;	/* ns, default 10 s; 0 = none */
-	size_t max_tx_udp_payload;	/* largest datagram we send, default 1452 */
-	uint8_t worker_id;		/* carried in every CID we issue */
-	const char *cc;			/* congestion controller: "cubic" (default), "newreno" */
-	uint32_t initial_cwnd_packets;	/* 0: RFC 9002's initial window */
-	const char *stream_sched;	/* stream scheduler: "rr" (default) */
+	uint32_t version;	       /* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
+	uint64_t initial_rtt;	       /* ns, default 333 ms (RFC 9002) */
+	uint64_t handshake_timeout;    /* ns, default 10 s; 0 = none */
+	size_t max_tx_udp_payload;     /* largest datagram we send, default 1452 */
+	uint8_t worker_id;	       /* carried in every CID we issue */
+	const char *cc;		       /* congestion controller: "cubic" (default), "newreno" */
+	uint32_t initial_cwnd_packets; /* 0: RFC 9002's initial window */
+	const char *stream_sched;      /* stream scheduler: "rr" (default) */
 	/* Server: 32-byte key for stateless reset tokens (RFC 9000 §10.3.2);
 	 * NULL: none are offered. The endpoint sets it. */
 	const uint8_t *reset_secret;
@@ -88,7 +88,7 @@ typedef struct mpq_settings {
 	 * MPQ_MAX_PATHS). */
 	bool multipath;
 	uint32_t max_path_id;
-	const char *path_sched;		/* path scheduler: "minrtt" (default), "rr", ... */
+	const char *path_sched; /* path scheduler: "minrtt" (default), "rr", ... */
 	/* Offer the ADD_ADDRESS extension (both ends must, docs/add_address.md). */
 	bool add_address;
 	/* A path that goes this many PTOs without an acknowledgement while another
@@ -107,13 +107,13 @@ typedef struct mpq_settings {
 	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
 	const uint8_t *token;
 	size_t tokenlen;
-	const char *server_name;	/* client: SNI and certificate name */
-	mpq_log_fn log;			/* NULL: silent */
+	const char *server_name; /* client: SNI and certificate name */
+	mpq_log_fn log;		 /* NULL: silent */
 	void *log_user_data;
 } mpq_settings;
 
 typedef struct mpq_callbacks {
-	mpq_rand_fn rand;		/* required */
+	mpq_rand_fn rand; /* required */
 	/* One NSS key log line (no newline) each time TLS learns a secret; it
 	 * gets keylog_user_data when that is set, user_data otherwise. */
 	void (*keylog)(void *user_data, const char *line);
@@ -130,7 +130,8 @@ typedef struct mpq_callbacks {
 	/* Room came free in the stream's send buffer or its flow control window. */
 	int (*stream_writable)(mpq_conn *conn, int64_t stream_id, void *user_data);
 	/* The peer abandoned its sending side (RESET_STREAM) with |app_error|. */
-	int (*stream_reset)(mpq_conn *conn, int64_t stream_id, uint64_t app_error, void *user_data);
+	int (*stream_reset)(mpq_conn *conn, int64_t stream_id, uint64_t app_error,
+			    void *user_data);
 	/* The peer asked us to stop sending (STOP_SENDING); the library resets
 	 * our sending side with the same code after this returns. */
 	int (*stream_stop_sending)(mpq_conn *conn, int64_t stream_id, uint64_t app_error,
@@ -231,8 +232,7 @@ MPQ_EXPORT size_t mpq_conn_stream_write_room(mpq_conn *conn, int64_t stream_id);
 
 /* Abandons our sending side (RESET_STREAM) / asks the peer to stop (STOP_SENDING). */
 MPQ_EXPORT int mpq_conn_stream_reset(mpq_conn *conn, int64_t stream_id, uint64_t app_error);
-MPQ_EXPORT int mpq_conn_stream_stop_sending(mpq_conn *conn, int64_t stream_id,
-					    uint64_t app_error);
+MPQ_EXPORT int mpq_conn_stream_stop_sending(mpq_conn *conn, int64_t stream_id, uint64_t app_error);
 
 /* Sets a stream's priority for the stream scheduler (mpq_settings.stream_sched):
  * |urgency| 0 (most urgent) to 7, as in RFC 9218, for "sprio", which always
@@ -309,12 +309,12 @@ MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool b
 
 typedef struct mpq_path_stats {
 	uint32_t path_id;
-	int state;			/* enum mpq_path_state_public */
+	int state; /* enum mpq_path_state_public */
 	bool backup;
 	mpq_path tuple;
-	uint64_t bytes_sent, bytes_received;	/* UDP payload bytes */
+	uint64_t bytes_sent, bytes_received; /* UDP payload bytes */
 	uint64_t packets_sent, packets_received, packets_lost;
-	uint64_t srtt;			/* ns, 0 before a sample */
+	uint64_t srtt; /* ns, 0 before a sample */
 	uint64_t cwnd;
 	/* ECN on this path (RFC 9000 §13.4): the state of our marking (enum
 	 * mpq_ecn_state); our ack-eliciting packets sent ECT(0), Initial and
@@ -332,10 +332,10 @@ typedef struct mpq_path_stats {
 
 /* ECN validation of a path (RFC 9000 §13.4.2, Appendix A.4). */
 enum mpq_ecn_state {
-	MPQ_ECN_STATE_TESTING = 0,	/* the first packets go out ECT(0) */
-	MPQ_ECN_STATE_UNKNOWN,		/* those sent, no mark until an ACK validates them */
-	MPQ_ECN_STATE_CAPABLE,		/* validated: every packet goes out ECT(0) */
-	MPQ_ECN_STATE_FAILED,		/* counts missing or wrong, or marks lost: no ECN */
+	MPQ_ECN_STATE_TESTING = 0, /* the first packets go out ECT(0) */
+	MPQ_ECN_STATE_UNKNOWN,	   /* those sent, no mark until an ACK validates them */
+	MPQ_ECN_STATE_CAPABLE,	   /* validated: every packet goes out ECT(0) */
+	MPQ_ECN_STATE_FAILED,	   /* counts missing or wrong, or marks lost: no ECN */
 };
 
 /* How many paths the connection has had (index 0 .. count-1), and one's counters. */
@@ -356,36 +356,36 @@ typedef struct mpq_conn_stats {
 	uint64_t bytes_sent, bytes_received;
 	uint64_t packets_sent, packets_received, packets_lost;
 	uint64_t stream_bytes_retransmitted;
-	uint64_t srtt, min_rtt, rttvar;		/* ns */
+	uint64_t srtt, min_rtt, rttvar; /* ns */
 	uint64_t cwnd, bytes_in_flight;
-	uint64_t handshake_time;		/* ns from creation to completion, 0 before */
+	uint64_t handshake_time; /* ns from creation to completion, 0 before */
 	uint64_t key_updates;
-	uint64_t migrations;			/* times the peer's address changed */
+	uint64_t migrations; /* times the peer's address changed */
 } mpq_conn_stats;
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats);
 
 /* What ended the connection (mpq_conn_error.cause). */
 enum mpq_close_cause {
-	MPQ_CLOSE_NONE = 0,		/* not closed */
-	MPQ_CLOSE_LOCAL_ERROR,		/* we closed with a transport error */
-	MPQ_CLOSE_LOCAL_APP,		/* the application closed it (mpq_conn_close) */
-	MPQ_CLOSE_PEER,			/* the peer sent CONNECTION_CLOSE */
+	MPQ_CLOSE_NONE = 0,    /* not closed */
+	MPQ_CLOSE_LOCAL_ERROR, /* we closed with a transport error */
+	MPQ_CLOSE_LOCAL_APP,   /* the application closed it (mpq_conn_close) */
+	MPQ_CLOSE_PEER,	       /* the peer sent CONNECTION_CLOSE */
 	MPQ_CLOSE_IDLE_TIMEOUT,
 	MPQ_CLOSE_HANDSHAKE_TIMEOUT,
-	MPQ_CLOSE_STATELESS_RESET,	/* the peer lost our state (RFC 9000 §10.3) */
-	MPQ_CLOSE_VERSION_MISMATCH,	/* no QUIC version in common */
+	MPQ_CLOSE_STATELESS_RESET,  /* the peer lost our state (RFC 9000 §10.3) */
+	MPQ_CLOSE_VERSION_MISMATCH, /* no QUIC version in common */
 };
 
 /* Why the connection ended or is ending. */
 typedef struct mpq_conn_error {
 	bool set;
-	bool remote;		/* the peer sent it (else we did) */
-	bool app;		/* application close (0x1d) */
-	uint64_t code;		/* transport or application error code */
+	bool remote;   /* the peer sent it (else we did) */
+	bool app;      /* application close (0x1d) */
+	uint64_t code; /* transport or application error code */
 	uint64_t frame_type;
 	char reason[128];
-	int cause;		/* enum mpq_close_cause */
+	int cause; /* enum mpq_close_cause */
 } mpq_conn_error;
 
 MPQ_EXPORT const mpq_conn_error *mpq_conn_get_error(const mpq_conn *conn);

@@ -33,9 +33,9 @@ typedef struct mpq_endpoint_config {
 	/* Versions offered, in preference order (default: v1, v2). */
 	uint32_t versions[4];
 	size_t nversions;
-	bool retry;			/* validate every client address with Retry first */
-	uint64_t token_lifetime;	/* ns a Retry token stays valid (default 10 s) */
-	size_t max_conns;		/* 0: 1024 */
+	bool retry;		 /* validate every client address with Retry first */
+	uint64_t token_lifetime; /* ns a Retry token stays valid (default 10 s) */
+	size_t max_conns;	 /* 0: 1024 */
 	/* Half-open connections (handshake not complete) from which a new client
 	 * without a token is asked for a Retry even when |retry| is off, so that
 	 * Initials from addresses that never answer cannot fill the slots
@@ -99,11 +99,11 @@ MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep);
 /* Public TLS context creation for the tools (lib/quic/tls.c does the work). */
 typedef struct mpq_tls_config {
 	bool is_server;
-	const char *alpn;		/* comma-separated; "hq-interop" */
-	const char *cert_file, *key_file;	/* server: PEM files, or */
-	const char *cert_pem, *key_pem;		/* PEM text in memory */
-	const char *ca_file;		/* client: NULL = system store */
-	bool insecure;			/* client: skip certificate checks */
+	const char *alpn;		  /* comma-separated; "hq-interop" */
+	const char *cert_file, *key_file; /* server: PEM files, or */
+	const char *cert_pem, *key_pem;	  /* PEM text in memory */
+	const char *ca_file;		  /* client: NULL = system store */
+	bool insecure;			  /* client: skip certificate checks */
 	/* client: accept exactly the certificate whose SHA-256 (of its DER form,
 	 * as mpq_self_signed_cert gives it) is these 32 bytes, in place of a CA
 	 * chain and name check; NULL: none. Copied by mpq_tls_context_new. */

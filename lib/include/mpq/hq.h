@@ -53,10 +53,10 @@ extern "C" {
 #define MPQ_HQ_ALPN "hq-interop"
 
 /* Application error codes in RESET_STREAM / STOP_SENDING. */
-#define MPQ_HQ_ERR_NOT_FOUND 0x1ULL	/* no such file (or a directory, or too large a number) */
-#define MPQ_HQ_ERR_FORBIDDEN 0x2ULL	/* the path would leave the www root, or EACCES */
-#define MPQ_HQ_ERR_BAD_REQUEST 0x3ULL	/* not "GET /path", too long, bad %XX, control char */
-#define MPQ_HQ_ERR_INTERNAL 0x4ULL	/* reading the file failed; client: the sink failed */
+#define MPQ_HQ_ERR_NOT_FOUND 0x1ULL   /* no such file (or a directory, or too large a number) */
+#define MPQ_HQ_ERR_FORBIDDEN 0x2ULL   /* the path would leave the www root, or EACCES */
+#define MPQ_HQ_ERR_BAD_REQUEST 0x3ULL /* not "GET /path", too long, bad %XX, control char */
+#define MPQ_HQ_ERR_INTERNAL 0x4ULL    /* reading the file failed; client: the sink failed */
 
 /* Longest request line, line end included. */
 #define MPQ_HQ_MAX_REQUEST 4096
@@ -87,7 +87,7 @@ typedef struct mpq_hq_files {
 } mpq_hq_files;
 
 typedef struct mpq_hq_server_config {
-	mpq_hq_files files;		/* required: open, read and close */
+	mpq_hq_files files; /* required: open, read and close */
 	/* One line per request served or refused (level 1) and per internal
 	 * error (level 0). NULL: silent. */
 	mpq_log_fn log;
@@ -129,11 +129,11 @@ typedef struct mpq_hq_sink {
 } mpq_hq_sink;
 
 enum mpq_hq_status {
-	MPQ_HQ_WAITING,		/* not sent yet: handshake or stream limit */
-	MPQ_HQ_ACTIVE,		/* sent, body not finished */
-	MPQ_HQ_OK,		/* the whole body arrived (FIN) */
-	MPQ_HQ_RESET,		/* the server reset the stream: see mpq_hq_request_code */
-	MPQ_HQ_INCOMPLETE,	/* ended otherwise: see mpq_hq_request_error / _errno */
+	MPQ_HQ_WAITING,	   /* not sent yet: handshake or stream limit */
+	MPQ_HQ_ACTIVE,	   /* sent, body not finished */
+	MPQ_HQ_OK,	   /* the whole body arrived (FIN) */
+	MPQ_HQ_RESET,	   /* the server reset the stream: see mpq_hq_request_code */
+	MPQ_HQ_INCOMPLETE, /* ended otherwise: see mpq_hq_request_error / _errno */
 };
 
 typedef struct mpq_hq_client_config {
@@ -142,8 +142,8 @@ typedef struct mpq_hq_client_config {
 	uint64_t (*now)(void *user_data);
 	/* Called once per request as it reaches OK, RESET or INCOMPLETE. */
 	void (*request_done)(mpq_hq_request *req, void *user_data);
-	void *user_data;	/* for now and request_done */
-	mpq_log_fn log;		/* one line per finished request (level 1); NULL: silent */
+	void *user_data; /* for now and request_done */
+	mpq_log_fn log;	 /* one line per finished request (level 1); NULL: silent */
 	void *log_user_data;
 } mpq_hq_client_config;
 

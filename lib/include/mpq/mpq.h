@@ -32,11 +32,11 @@ enum {
 	MPQ_ERR_STREAM_LIMIT = -211,
 	MPQ_ERR_STREAM_STATE = -212,
 	MPQ_ERR_FINAL_SIZE = -213,
-	MPQ_ERR_CRYPTO = -214,		/* TLS alert; the alert is kept on the connection */
-	MPQ_ERR_CRYPTO_BUFFER = -215,	/* too much buffered handshake data */
+	MPQ_ERR_CRYPTO = -214,	      /* TLS alert; the alert is kept on the connection */
+	MPQ_ERR_CRYPTO_BUFFER = -215, /* too much buffered handshake data */
 	MPQ_ERR_CONNECTION_ID_LIMIT = -216,
 	MPQ_ERR_AEAD_LIMIT = -217,
-	MPQ_ERR_CLOSING = -218,		/* connection is closing; nothing more to send */
+	MPQ_ERR_CLOSING = -218, /* connection is closing; nothing more to send */
 	MPQ_ERR_DRAINING = -219,
 	MPQ_ERR_IDLE_CLOSE = -220,
 	MPQ_ERR_HANDSHAKE_TIMEOUT = -221,
@@ -45,7 +45,7 @@ enum {
 	MPQ_ERR_NOT_FOUND = -225,
 	MPQ_ERR_FATAL = -500,
 	MPQ_ERR_NOMEM = -501,
-	MPQ_ERR_TLS = -502,		/* the TLS library failed (not the peer) */
+	MPQ_ERR_TLS = -502, /* the TLS library failed (not the peer) */
 	MPQ_ERR_INTERNAL = -503,
 	MPQ_ERR_CALLBACK_FAILURE = -504,
 };
@@ -103,31 +103,31 @@ typedef struct mpq_preferred_address {
 } mpq_preferred_address;
 
 typedef struct mpq_tparams {
-	uint64_t max_idle_timeout;		/* ms, 0 = none */
-	uint64_t max_udp_payload_size;		/* default 65527, min 1200 */
+	uint64_t max_idle_timeout;     /* ms, 0 = none */
+	uint64_t max_udp_payload_size; /* default 65527, min 1200 */
 	uint64_t initial_max_data;
 	uint64_t initial_max_stream_data_bidi_local;
 	uint64_t initial_max_stream_data_bidi_remote;
 	uint64_t initial_max_stream_data_uni;
-	uint64_t initial_max_streams_bidi;	/* ≤ 2^60 */
-	uint64_t initial_max_streams_uni;	/* ≤ 2^60 */
-	uint64_t ack_delay_exponent;		/* default 3, ≤ 20 */
-	uint64_t max_ack_delay;			/* ms, default 25, < 2^14 */
-	uint64_t active_connection_id_limit;	/* default 2, ≥ 2 */
+	uint64_t initial_max_streams_bidi;   /* ≤ 2^60 */
+	uint64_t initial_max_streams_uni;    /* ≤ 2^60 */
+	uint64_t ack_delay_exponent;	     /* default 3, ≤ 20 */
+	uint64_t max_ack_delay;		     /* ms, default 25, < 2^14 */
+	uint64_t active_connection_id_limit; /* default 2, ≥ 2 */
 	int disable_active_migration;
-	int has_original_dcid;			/* server only */
+	int has_original_dcid; /* server only */
 	mpq_cid original_dcid;
 	int has_initial_scid;
 	mpq_cid initial_scid;
-	int has_retry_scid;			/* server only */
+	int has_retry_scid; /* server only */
 	mpq_cid retry_scid;
-	int has_stateless_reset_token;		/* server only */
+	int has_stateless_reset_token; /* server only */
 	uint8_t stateless_reset_token[16];
-	int has_preferred_address;		/* server only */
+	int has_preferred_address; /* server only */
 	mpq_preferred_address preferred_address;
-	int has_initial_max_path_id;		/* multipath negotiated when both send it */
-	uint64_t initial_max_path_id;		/* ≤ 2^32-1 */
-	int has_add_address;			/* ADD_ADDRESS extension: docs/add_address.md */
+	int has_initial_max_path_id;  /* multipath negotiated when both send it */
+	uint64_t initial_max_path_id; /* ≤ 2^32-1 */
+	int has_add_address;	      /* ADD_ADDRESS extension: docs/add_address.md */
 } mpq_tparams;
 
 /* RFC 9000 defaults for every field; nothing optional present. */

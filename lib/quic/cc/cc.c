@@ -9,10 +9,8 @@ static const struct {
 	const char *name;
 	const struct mpq_cc_ops *ops;
 } algorithms[] = {
-	{"newreno", &mpq_cc_newreno_ops},
-	{"reno", &mpq_cc_newreno_ops},
-	{"cubic", &mpq_cc_cubic_ops},
-	{"lia", &mpq_cc_lia_ops},
+	{"newreno", &mpq_cc_newreno_ops}, {"reno", &mpq_cc_newreno_ops},
+	{"cubic", &mpq_cc_cubic_ops},	  {"lia", &mpq_cc_lia_ops},
 	{"olia", &mpq_cc_olia_ops},
 };
 

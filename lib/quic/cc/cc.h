@@ -30,7 +30,7 @@
 #define MPQ_CC_NO_TIME UINT64_MAX
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 typedef struct mpq_cc mpq_cc;
@@ -74,8 +74,9 @@ struct mpq_cc_ops {
 	void (*on_packet_sent)(mpq_cc *cc, uint64_t bytes, uint64_t ts);
 	/* One ACK newly acknowledged |bytes_acked| in-flight bytes; the largest of
 	 * those packets was sent at |largest_acked_sent_time|. */
-	void (*on_packets_acked)(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_sent_time,
-				 const mpq_rtt *rtt, uint64_t ts);
+	void (*on_packets_acked)(mpq_cc *cc, uint64_t bytes_acked,
+				 uint64_t largest_acked_sent_time, const mpq_rtt *rtt,
+				 uint64_t ts);
 	/* A packet sent at |sent_time| was declared lost or acked with ECN-CE. */
 	void (*on_congestion_event)(mpq_cc *cc, uint64_t sent_time, uint64_t ts);
 	void (*on_persistent_congestion)(mpq_cc *cc, uint64_t ts);
@@ -113,8 +114,8 @@ typedef struct mpq_cc_newreno {
 
 /* The part of CUBIC's state a spurious-congestion undo restores. */
 struct mpq_cc_cubic_vars {
-	uint64_t w_max;	      /* bytes: window before the last reduction (after fast convergence) */
-	uint64_t cwnd_prior;  /* bytes: cwnd when ssthresh was last set */
+	uint64_t w_max;	     /* bytes: window before the last reduction (after fast convergence) */
+	uint64_t cwnd_prior; /* bytes: cwnd when ssthresh was last set */
 	uint64_t epoch_start; /* start of this congestion avoidance stage, or MPQ_CC_NO_TIME */
 	double k;	      /* seconds from epoch_start until W_cubic reaches w_max */
 	double w_est;	      /* bytes: the Reno-friendly estimate */

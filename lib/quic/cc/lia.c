@@ -65,8 +65,8 @@ static int lia_init(mpq_cc *cc, uint64_t max_datagram_size, uint32_t initial_win
 	return 0;
 }
 
-static void lia_on_packets_acked(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_sent_time,
-				 const mpq_rtt *rtt, uint64_t ts)
+static void lia_on_packets_acked(mpq_cc *cc, uint64_t bytes_acked,
+				 uint64_t largest_acked_sent_time, const mpq_rtt *rtt, uint64_t ts)
 {
 	mpq_cc_lia *l = lia_of(cc);
 	const mpq_cc *m[MPQ_CC_GROUP_MAX];

@@ -32,7 +32,7 @@ typedef unsigned __int128 u128;
 
 /* Inputs are clamped so that every product below fits in 128 bits exactly. */
 #define ECF_MAX (1ULL << 62)
-#define ECF_R_BETA 4	/* beta = 1 / ECF_R_BETA */
+#define ECF_R_BETA 4 /* beta = 1 / ECF_R_BETA */
 
 static u128 clamp(uint64_t v)
 {

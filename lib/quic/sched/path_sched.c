@@ -9,7 +9,7 @@ static const struct {
 } names[] = {
 	{"rr", &mpq_path_sched_rr},
 	{"minrtt", &mpq_path_sched_minrtt},
-	{"mrtt", &mpq_path_sched_minrtt},	/* the seed's name */
+	{"mrtt", &mpq_path_sched_minrtt}, /* the seed's name */
 	{"redundant", &mpq_path_sched_redundant},
 	{"backup", &mpq_path_sched_backup},
 	{"ecf", &mpq_path_sched_ecf},

@@ -12,26 +12,26 @@
 #include <stdint.h>
 
 enum mpq_path_use {
-	MPQ_PATH_USE_AVAILABLE = 0,	/* validated, PATH_STATUS_AVAILABLE (default) */
-	MPQ_PATH_USE_BACKUP,		/* validated, PATH_STATUS_BACKUP */
-	MPQ_PATH_USE_NONE,		/* validating, failed or abandoned: never picked */
+	MPQ_PATH_USE_AVAILABLE = 0, /* validated, PATH_STATUS_AVAILABLE (default) */
+	MPQ_PATH_USE_BACKUP,	    /* validated, PATH_STATUS_BACKUP */
+	MPQ_PATH_USE_NONE,	    /* validating, failed or abandoned: never picked */
 };
 
 /* What a scheduler may know of one path. Times in ns, sizes in bytes. */
 typedef struct mpq_path_info {
 	uint32_t path_id;
-	int use;			/* enum mpq_path_use */
+	int use; /* enum mpq_path_use */
 	bool has_rtt_sample;
 	uint64_t srtt, rttvar, min_rtt;
 	uint64_t cwnd;
 	uint64_t bytes_in_flight;
-	uint64_t pacing_ready;		/* earliest time the pacer lets a packet out */
+	uint64_t pacing_ready; /* earliest time the pacer lets a packet out */
 } mpq_path_info;
 
 typedef struct mpq_path_sched {
 	const struct mpq_path_sched_ops *ops;
-	uint32_t last_path_id;		/* rr: the path used last */
-	bool ecf_waiting;		/* ecf: hysteresis state */
+	uint32_t last_path_id; /* rr: the path used last */
+	bool ecf_waiting;      /* ecf: hysteresis state */
 } mpq_path_sched;
 
 struct mpq_path_sched_ops {

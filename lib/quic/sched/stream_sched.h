@@ -36,7 +36,7 @@ typedef struct mpq_stream_list {
 typedef struct mpq_stream_sched {
 	const struct mpq_stream_sched_ops *ops;
 	union {
-		mpq_stream_list rr;		/* head sends next */
+		mpq_stream_list rr; /* head sends next */
 		struct {
 			/* By sched_vstart, equal ones in the order they came. */
 			mpq_stream_list list;
@@ -46,7 +46,7 @@ typedef struct mpq_stream_sched {
 		} prio;
 		struct {
 			mpq_stream_list level[MPQ_STREAM_URGENCY_LEVELS];
-			uint8_t nonempty;	/* bit u: level[u] has a stream */
+			uint8_t nonempty; /* bit u: level[u] has a stream */
 		} sprio;
 	};
 } mpq_stream_sched;
@@ -106,8 +106,7 @@ static inline void mpq_stream_sched_set_priority(mpq_stream_sched *sc, mpq_strea
 
 /* ---- List operations the schedulers share ---- */
 
-static inline void mpq_stream_list_insert_before(mpq_stream_list *l, mpq_stream *at,
-						 mpq_stream *s)
+static inline void mpq_stream_list_insert_before(mpq_stream_list *l, mpq_stream *at, mpq_stream *s)
 {
 	mpq_stream *prev = at ? at->sched_prev : l->tail;
 	s->sched_prev = prev;

@@ -23,7 +23,7 @@ static const char payload[] = "one datagram";
 
 struct run {
 	mpq_pathio *rx;
-	mpq_dgram got;		/* points into the receiver's buffers */
+	mpq_dgram got; /* points into the receiver's buffers */
 	int n;
 };
 
@@ -109,8 +109,8 @@ static int send_one(mpq_pathio *tx, const char *backend, const mpq_addr *to)
 
 	mpq_addr_format(to, where, sizeof(where));
 	if (rv != 1) {
-		printf("%s: send to %s: %s (%s)\n", backend, where, rv < 0 ? mpq_strerror(rv) : "0 sent",
-		       tx->err.call ? tx->err.call : "-");
+		printf("%s: send to %s: %s (%s)\n", backend, where,
+		       rv < 0 ? mpq_strerror(rv) : "0 sent", tx->err.call ? tx->err.call : "-");
 		return 1;
 	}
 	printf("%s: sent %zu bytes to %s\n", backend, d.len, where);
@@ -168,6 +168,7 @@ int main(int argc, char **argv)
 		mpq_pathio_close(tx);
 		return rv;
 	}
-	printf("usage: one_dgram [recv BACKEND LOCAL [IFNAME] | send BACKEND LOCAL REMOTE [IFNAME]]\n");
+	printf("usage: one_dgram [recv BACKEND LOCAL [IFNAME] | send BACKEND LOCAL REMOTE "
+	       "[IFNAME]]\n");
 	return 1;
 }

@@ -16,12 +16,12 @@
 #include "mpq/conn.h"
 
 typedef struct mpq_capture_dgram {
-	uint64_t ts_ns;		/* CLOCK_REALTIME, nanoseconds since the epoch */
-	uint32_t ifindex;	/* 0: not known (an unbound UDP socket sending) */
-	bool sent;		/* false: received */
-	const mpq_addr *src;	/* IP address and UDP port; family 0: not known */
+	uint64_t ts_ns;	     /* CLOCK_REALTIME, nanoseconds since the epoch */
+	uint32_t ifindex;    /* 0: not known (an unbound UDP socket sending) */
+	bool sent;	     /* false: received */
+	const mpq_addr *src; /* IP address and UDP port; family 0: not known */
 	const mpq_addr *dst;
-	const uint8_t *data;	/* the UDP payload */
+	const uint8_t *data; /* the UDP payload */
 	size_t len;
 	/* The whole Ethernet frame as sent or received when the backend builds
 	 * frames itself (AF_XDP), else NULL. */

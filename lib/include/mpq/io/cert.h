@@ -23,7 +23,7 @@ extern "C" {
 typedef struct mpq_cert_params {
 	const char *const *names; /* at least one; names[0] is the CN */
 	size_t nnames;
-	bool is_ca;		  /* basicConstraints CA:TRUE, keyCertSign; no SANs */
+	bool is_ca; /* basicConstraints CA:TRUE, keyCertSign; no SANs */
 	/* Issuer certificate and key as PEM; both NULL for a self-signed certificate. */
 	const char *issuer_cert_pem;
 	const char *issuer_key_pem;

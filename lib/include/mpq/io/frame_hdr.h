@@ -21,7 +21,7 @@
 
 #define MPQ_ETH_ALEN 6
 #define MPQ_ETH_HLEN 14
-#define MPQ_ETH_ZLEN 60		/* shortest frame without FCS; shorter ones are padded */
+#define MPQ_ETH_ZLEN 60 /* shortest frame without FCS; shorter ones are padded */
 #define MPQ_IP4_HLEN 20
 #define MPQ_IP6_HLEN 40
 #define MPQ_UDP_HLEN 8
@@ -37,15 +37,15 @@
 typedef struct mpq_frame_udp {
 	uint8_t dst_mac[MPQ_ETH_ALEN];
 	uint8_t src_mac[MPQ_ETH_ALEN];
-	mpq_addr src;		/* IP address and UDP port */
+	mpq_addr src; /* IP address and UDP port */
 	mpq_addr dst;
-	uint8_t ecn;		/* the low two bits of the TOS / traffic class */
-	uint8_t ttl;		/* IPv4 TTL / IPv6 hop limit; build: 0 means 64 */
+	uint8_t ecn; /* the low two bits of the TOS / traffic class */
+	uint8_t ttl; /* IPv4 TTL / IPv6 hop limit; build: 0 means 64 */
 	/* Parse only. */
 	bool vlan_tagged;
 	uint16_t vlan_id;
-	uint16_t l3_off;	/* where the IP header starts */
-	uint16_t l4_off;	/* where the UDP header starts */
+	uint16_t l3_off; /* where the IP header starts */
+	uint16_t l4_off; /* where the UDP header starts */
 	uint16_t payload_off;
 	uint16_t payload_len;
 } mpq_frame_udp;
@@ -55,7 +55,7 @@ typedef struct mpq_frame_udp {
 #define MPQ_ARP_REPLY 2
 
 typedef struct mpq_frame_arp {
-	uint16_t op;		/* MPQ_ARP_REQUEST or MPQ_ARP_REPLY */
+	uint16_t op; /* MPQ_ARP_REQUEST or MPQ_ARP_REPLY */
 	uint8_t sha[MPQ_ETH_ALEN];
 	uint8_t spa[4];
 	uint8_t tha[MPQ_ETH_ALEN];
@@ -70,10 +70,10 @@ typedef struct mpq_frame_arp {
 #define MPQ_ND_NA_OVERRIDE 0x20u
 
 typedef struct mpq_frame_nd {
-	uint8_t type;		/* MPQ_ND_NS or MPQ_ND_NA */
-	uint8_t flags;		/* NA: MPQ_ND_NA_* */
-	uint8_t eth_src[MPQ_ETH_ALEN];	/* parse only */
-	uint8_t src[16];	/* IPv6 source and destination */
+	uint8_t type;		       /* MPQ_ND_NS or MPQ_ND_NA */
+	uint8_t flags;		       /* NA: MPQ_ND_NA_* */
+	uint8_t eth_src[MPQ_ETH_ALEN]; /* parse only */
+	uint8_t src[16];	       /* IPv6 source and destination */
 	uint8_t dst[16];
 	uint8_t target[16];
 	/* The source (NS) or target (NA) link-layer address option. */

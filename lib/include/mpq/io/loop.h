@@ -37,13 +37,13 @@ typedef int (*mpq_loop_fd_fn)(mpq_loop *loop, int fd, unsigned int events, void 
 typedef int (*mpq_loop_timer_fn)(mpq_loop *loop, mpq_loop_timer *timer, void *user_data);
 
 struct mpq_loop_timer {
-	uint64_t deadline;	/* MPQ_TIME_NEVER while not armed */
-	uint64_t interval;	/* 0: one-shot; else re-armed that far after each deadline */
+	uint64_t deadline; /* MPQ_TIME_NEVER while not armed */
+	uint64_t interval; /* 0: one-shot; else re-armed that far after each deadline */
 	mpq_loop_timer_fn cb;
 	void *user_data;
 	/* private to the loop */
-	uint64_t seq;		/* arming order: ties on deadline fire first-armed first */
-	size_t slot;		/* position in the heap, SIZE_MAX when not in it */
+	uint64_t seq; /* arming order: ties on deadline fire first-armed first */
+	size_t slot;  /* position in the heap, SIZE_MAX when not in it */
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -17,7 +17,7 @@
 #define MPQ_MEM_TRIM_STEP (8u << 20)
 
 typedef struct mpq_mem_trim {
-	size_t peak;	/* the most held since the last trim */
+	size_t peak; /* the most held since the last trim */
 } mpq_mem_trim;
 
 /* Notes |held| bytes; returns true when it trimmed. */

@@ -46,13 +46,13 @@
 #include "mpq/conn.h"
 #include "mpq/io/oserr.h"
 
-#define MPQ_NETIF_BUFSIZE 16384	/* one netlink reply */
+#define MPQ_NETIF_BUFSIZE 16384 /* one netlink reply */
 #define MPQ_NETIF_NAMESIZE 16	/* IF_NAMESIZE */
 
 typedef struct mpq_netif {
-	int fd;			/* -1 when closed */
+	int fd; /* -1 when closed */
 	uint32_t seq;
-	uint64_t pokes;		/* resolutions started or helped with a datagram */
+	uint64_t pokes; /* resolutions started or helped with a datagram */
 	mpq_oserr err;
 	uint8_t buf[MPQ_NETIF_BUFSIZE];
 } mpq_netif;
@@ -62,20 +62,20 @@ typedef struct mpq_link {
 	char name[MPQ_NETIF_NAMESIZE];
 	uint32_t mtu;
 	uint8_t mac[6];
-	bool ether;		/* an Ethernet device with a 6-byte address in mac */
-	bool up;		/* administratively up (IFF_UP) */
-	bool lower_up;		/* carrier (IFF_LOWER_UP) */
+	bool ether;    /* an Ethernet device with a 6-byte address in mac */
+	bool up;       /* administratively up (IFF_UP) */
+	bool lower_up; /* carrier (IFF_LOWER_UP) */
 } mpq_link;
 
 typedef struct mpq_route {
-	uint32_t ifindex;	/* the output interface */
-	mpq_addr nexthop;	/* the gateway, or the destination when on-link (port 0) */
-	mpq_addr prefsrc;	/* the source the kernel would choose; family 0 if none */
-	bool gateway;		/* nexthop is a gateway */
+	uint32_t ifindex; /* the output interface */
+	mpq_addr nexthop; /* the gateway, or the destination when on-link (port 0) */
+	mpq_addr prefsrc; /* the source the kernel would choose; family 0 if none */
+	bool gateway;	  /* nexthop is a gateway */
 } mpq_route;
 
 typedef struct mpq_neigh {
-	uint16_t state;		/* NUD_* */
+	uint16_t state; /* NUD_* */
 	bool has_mac;
 	uint8_t mac[6];
 } mpq_neigh;

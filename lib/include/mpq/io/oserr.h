@@ -10,8 +10,8 @@
 #include "mpq/mpq.h"
 
 typedef struct mpq_oserr {
-	int errnum;		/* errno of the last failed system call, 0 if none */
-	const char *call;	/* what failed: "bind", "SO_BINDTODEVICE", ...; NULL if none */
+	int errnum;	  /* errno of the last failed system call, 0 if none */
+	const char *call; /* what failed: "bind", "SO_BINDTODEVICE", ...; NULL if none */
 } mpq_oserr;
 
 /* Records |errnum| and |call| in |e| (which may be NULL) and returns the

@@ -27,8 +27,8 @@
 #define MPQ_PATHIO_MAX_GSO_BYTES 65507
 
 /* Capabilities of an open object (mpq_pathio.caps). */
-#define MPQ_PATHIO_GSO 0x1u	/* send_batch hands gso_size to the kernel */
-#define MPQ_PATHIO_GRO 0x2u	/* the kernel may coalesce receives (split again here) */
+#define MPQ_PATHIO_GSO 0x1u /* send_batch hands gso_size to the kernel */
+#define MPQ_PATHIO_GRO 0x2u /* the kernel may coalesce receives (split again here) */
 
 typedef struct mpq_dgram {
 	uint8_t *data;
@@ -37,9 +37,9 @@ typedef struct mpq_dgram {
 	 * let the kernel choose; ignored by sockets bound to one address, which
 	 * must then match it). The port is the object's. */
 	mpq_addr local;
-	mpq_addr remote;	/* receive: who sent it; send: where it goes */
-	uint32_t ifindex;	/* receive: interface it came in on; send: 0 or the one to use */
-	uint8_t ecn;		/* MPQ_ECN_*: seen on receive, set on send */
+	mpq_addr remote;  /* receive: who sent it; send: where it goes */
+	uint32_t ifindex; /* receive: interface it came in on; send: 0 or the one to use */
+	uint8_t ecn;	  /* MPQ_ECN_*: seen on receive, set on send */
 	/* Send only: when non-zero and |len| is larger, |data| is a run of datagrams
 	 * of |gso_size| bytes (the last may be shorter), at most
 	 * MPQ_PATHIO_MAX_SEGMENTS of them and MPQ_PATHIO_MAX_GSO_BYTES in all,
@@ -49,23 +49,23 @@ typedef struct mpq_dgram {
 } mpq_dgram;
 
 typedef struct mpq_pathio_config {
-	mpq_addr local;		/* udp: address and port to bind (wildcard, port 0 allowed) */
-	const char *ifname;	/* udp: SO_BINDTODEVICE to it (NULL: no); xdp: the interface */
-	size_t batch;		/* datagrams per system call the buffers are sized for */
-	size_t max_dgram;	/* largest datagram received whole (larger ones are dropped) */
-	int sockbuf;		/* SO_RCVBUF and SO_SNDBUF in bytes, 0: leave the kernel's */
-	bool gro;		/* let the kernel coalesce receives where it can */
-	bool no_gso;		/* never hand segments to the kernel (split here instead) */
-	bool reuseaddr;		/* SO_REUSEADDR (off: a port in use is an error) */
-	bool reuseport;		/* udp: SO_REUSEPORT, to join a group (io/reuseport.h) */
+	mpq_addr local;	    /* udp: address and port to bind (wildcard, port 0 allowed) */
+	const char *ifname; /* udp: SO_BINDTODEVICE to it (NULL: no); xdp: the interface */
+	size_t batch;	    /* datagrams per system call the buffers are sized for */
+	size_t max_dgram;   /* largest datagram received whole (larger ones are dropped) */
+	int sockbuf;	    /* SO_RCVBUF and SO_SNDBUF in bytes, 0: leave the kernel's */
+	bool gro;	    /* let the kernel coalesce receives where it can */
+	bool no_gso;	    /* never hand segments to the kernel (split here instead) */
+	bool reuseaddr;	    /* SO_REUSEADDR (off: a port in use is an error) */
+	bool reuseport;	    /* udp: SO_REUSEPORT, to join a group (io/reuseport.h) */
 } mpq_pathio_config;
 
 typedef struct mpq_pathio {
 	const struct mpq_pathio_ops *ops;
-	mpq_addr local;		/* bound address, with the port chosen for port 0 */
-	uint32_t ifindex;	/* the interface it is bound to, 0 for none */
-	unsigned int caps;	/* MPQ_PATHIO_* in use */
-	mpq_oserr err;		/* the system call that failed last */
+	mpq_addr local;	   /* bound address, with the port chosen for port 0 */
+	uint32_t ifindex;  /* the interface it is bound to, 0 for none */
+	unsigned int caps; /* MPQ_PATHIO_* in use */
+	mpq_oserr err;	   /* the system call that failed last */
 	/* Sees every datagram sent and received (io/capture.h); NULL: off. */
 	const struct mpq_capture *capture;
 } mpq_pathio;

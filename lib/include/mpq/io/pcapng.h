@@ -19,7 +19,7 @@
 
 /* Link types (www.tcpdump.org/linktypes.html) the tools use. */
 #define MPQ_LINKTYPE_ETHERNET 1
-#define MPQ_LINKTYPE_RAW 101	/* an IPv4 or IPv6 header first */
+#define MPQ_LINKTYPE_RAW 101 /* an IPv4 or IPv6 header first */
 
 /* Block types and the Decryption Secrets Block's type for a TLS key log. */
 #define MPQ_PCAPNG_SHB 0x0a0d0d0au
@@ -27,7 +27,7 @@
 #define MPQ_PCAPNG_EPB 0x00000006u
 #define MPQ_PCAPNG_DSB 0x0000000au
 #define MPQ_PCAPNG_BYTE_ORDER_MAGIC 0x1a2b3c4du
-#define MPQ_PCAPNG_SECRETS_TLS 0x544c534bu	/* "TLSK" */
+#define MPQ_PCAPNG_SECRETS_TLS 0x544c534bu /* "TLSK" */
 
 typedef struct mpq_pcapng mpq_pcapng;
 

@@ -17,11 +17,11 @@
 MPQ_EXPORT extern const struct mpq_pathio_ops mpq_pathio_udp;
 
 typedef struct mpq_udp_stats {
-	uint64_t rx_dgrams;	/* datagrams returned (each segment of a coalesced receive) */
-	uint64_t rx_coalesced;	/* receives the kernel had coalesced (GRO) */
-	uint64_t rx_dropped;	/* larger than cfg.max_dgram, dropped */
-	uint64_t tx_dgrams;	/* datagrams the kernel took (each GSO segment) */
-	uint64_t tx_split;	/* GSO descriptors split here because the kernel cannot */
+	uint64_t rx_dgrams;    /* datagrams returned (each segment of a coalesced receive) */
+	uint64_t rx_coalesced; /* receives the kernel had coalesced (GRO) */
+	uint64_t rx_dropped;   /* larger than cfg.max_dgram, dropped */
+	uint64_t tx_dgrams;    /* datagrams the kernel took (each GSO segment) */
+	uint64_t tx_split;     /* GSO descriptors split here because the kernel cannot */
 } mpq_udp_stats;
 
 /* The counters of a udp object, NULL for another backend's. */

@@ -52,30 +52,30 @@ typedef struct mpq_xdp_prog mpq_xdp_prog;
 #define MPQ_XDP_PROG_CFG_ADDRS 8
 
 typedef enum mpq_xdp_mode {
-	MPQ_XDP_MODE_AUTO = 0,	/* native, else generic (skb) */
-	MPQ_XDP_MODE_NATIVE,	/* in the driver, or fail */
-	MPQ_XDP_MODE_SKB,	/* generic: works on every interface, slower */
+	MPQ_XDP_MODE_AUTO = 0, /* native, else generic (skb) */
+	MPQ_XDP_MODE_NATIVE,   /* in the driver, or fail */
+	MPQ_XDP_MODE_SKB,      /* generic: works on every interface, slower */
 } mpq_xdp_mode;
 
 typedef struct mpq_xdp_prog_config {
-	uint16_t ports[MPQ_STEER_MAX_PORTS];	/* UDP ports steered, host order; 0 = unused */
-	uint32_t n_workers;	/* 1..MPQ_STEER_MAX_WORKERS; worker IDs are 0..n_workers-1 */
-	uint32_t hash_seed;	/* seed of the 4-tuple hash that places Initials */
+	uint16_t ports[MPQ_STEER_MAX_PORTS]; /* UDP ports steered, host order; 0 = unused */
+	uint32_t n_workers; /* 1..MPQ_STEER_MAX_WORKERS; worker IDs are 0..n_workers-1 */
+	uint32_t hash_seed; /* seed of the 4-tuple hash that places Initials */
 	/* The local addresses served (ports ignored); a wildcard: every address
 	 * of its family on the interface at attach. None: every address of the
 	 * interface. */
 	mpq_addr addrs[MPQ_XDP_PROG_CFG_ADDRS];
 	uint32_t n_addrs;
-	mpq_log_fn log;		/* NULL: silent */
+	mpq_log_fn log; /* NULL: silent */
 	void *log_ud;
 } mpq_xdp_prog_config;
 
 typedef struct mpq_xdp_prog_info {
-	int ifindex;		/* attached to, 0 if not attached */
-	mpq_xdp_mode mode;	/* MPQ_XDP_MODE_NATIVE or _SKB once attached */
-	bool dispatcher;	/* behind libxdp's dispatcher (false: attached alone) */
-	bool replaced_stale;	/* a left-over MPQ_STEER_PROG was detached first */
-	uint32_t prog_id;	/* kernel ID of the program, 0 if not loaded */
+	int ifindex;	     /* attached to, 0 if not attached */
+	mpq_xdp_mode mode;   /* MPQ_XDP_MODE_NATIVE or _SKB once attached */
+	bool dispatcher;     /* behind libxdp's dispatcher (false: attached alone) */
+	bool replaced_stale; /* a left-over MPQ_STEER_PROG was detached first */
+	uint32_t prog_id;    /* kernel ID of the program, 0 if not loaded */
 } mpq_xdp_prog_info;
 
 /* One port, one worker, seed 0, every address of the interface, silent. */
@@ -86,7 +86,8 @@ MPQ_EXPORT void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
  * n_workers out of range, n_addrs past MPQ_XDP_PROG_CFG_ADDRS or an address
  * neither IPv4 nor IPv6); MPQ_ERR_NOMEM; or, with the errno and the failing
  * call in |err| (may be NULL), what mpq_oserr_set maps it to. */
-MPQ_EXPORT int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg, mpq_oserr *err);
+MPQ_EXPORT int mpq_xdp_prog_new(mpq_xdp_prog **out, const mpq_xdp_prog_config *cfg,
+				mpq_oserr *err);
 
 /* Detaches (if attached) and frees. NULL is fine. */
 MPQ_EXPORT void mpq_xdp_prog_del(mpq_xdp_prog *p);

@@ -70,58 +70,58 @@ MPQ_EXPORT extern const struct mpq_pathio_ops mpq_pathio_xdp;
 
 /* Where libxdp's program is attached (ignored with inhibit_prog). */
 enum {
-	MPQ_XSK_ATTACH_AUTO,	/* native, else generic */
+	MPQ_XSK_ATTACH_AUTO, /* native, else generic */
 	MPQ_XSK_ATTACH_NATIVE,
 	MPQ_XSK_ATTACH_GENERIC,
 };
 
 /* How the socket binds. */
 enum {
-	MPQ_XSK_BIND_AUTO,	/* zero-copy, else copy */
+	MPQ_XSK_BIND_AUTO, /* zero-copy, else copy */
 	MPQ_XSK_BIND_ZEROCOPY,
 	MPQ_XSK_BIND_COPY,
 };
 
 typedef struct mpq_xsk_config {
-	uint32_t queue;		/* the interface queue, default 0 */
-	uint32_t frames;	/* UMEM frames, a power of two from 256 to 65536, default 4096 */
-	uint32_t frame_size;	/* 2048 or 4096 (default) */
-	int attach;		/* MPQ_XSK_ATTACH_* */
-	int bind;		/* MPQ_XSK_BIND_* */
-	bool inhibit_prog;	/* load no program: the caller's redirects to us */
-	bool no_need_wakeup;	/* do not ask for XDP_USE_NEED_WAKEUP (kernels < 5.4) */
-	bool verify_csum;	/* drop received datagrams whose UDP checksum fails */
-	unsigned int resolve_ms;	/* longest wait for a neighbour, default 1000 */
-	unsigned int neigh_ttl_ms;	/* a next hop is asked again after, default 5000 */
+	uint32_t queue;		 /* the interface queue, default 0 */
+	uint32_t frames;	 /* UMEM frames, a power of two from 256 to 65536, default 4096 */
+	uint32_t frame_size;	 /* 2048 or 4096 (default) */
+	int attach;		 /* MPQ_XSK_ATTACH_* */
+	int bind;		 /* MPQ_XSK_BIND_* */
+	bool inhibit_prog;	 /* load no program: the caller's redirects to us */
+	bool no_need_wakeup;	 /* do not ask for XDP_USE_NEED_WAKEUP (kernels < 5.4) */
+	bool verify_csum;	 /* drop received datagrams whose UDP checksum fails */
+	unsigned int resolve_ms; /* longest wait for a neighbour, default 1000 */
+	unsigned int neigh_ttl_ms; /* a next hop is asked again after, default 5000 */
 } mpq_xsk_config;
 
 /* What the object got. */
 typedef struct mpq_xsk_info {
-	char mode[32];		/* "native copy", "generic copy", "native zero-copy", ... */
+	char mode[32]; /* "native copy", "generic copy", "native zero-copy", ... */
 	bool zerocopy;
 	bool need_wakeup;
-	bool own_prog;		/* libxdp's program was loaded for us (not inhibited) */
+	bool own_prog; /* libxdp's program was loaded for us (not inhibited) */
 	uint32_t queue;
 	uint32_t frames;
 	uint32_t frame_size;
-	uint32_t mtu;		/* the interface's, at open */
-	uint32_t max_payload;	/* largest UDP payload sent or received whole */
+	uint32_t mtu;	      /* the interface's, at open */
+	uint32_t max_payload; /* largest UDP payload sent or received whole */
 	uint8_t mac[6];
 } mpq_xsk_info;
 
 typedef struct mpq_xsk_stats {
-	uint64_t rx_dgrams;	/* datagrams returned */
-	uint64_t rx_not_ours;	/* frames of the queue for another address, port or protocol */
-	uint64_t rx_dropped;	/* ours but larger than cfg.max_dgram, or kept too long */
-	uint64_t rx_bad_csum;	/* ours with a wrong UDP checksum (verify_csum) */
-	uint64_t rx_kicks;	/* recvfrom wakeups */
-	uint64_t tx_dgrams;	/* frames put on the TX ring (each GSO segment) */
-	uint64_t tx_split;	/* GSO descriptors split into frames */
-	uint64_t tx_kicks;	/* sendto wakeups */
-	uint64_t tx_frames_free;	/* send frames of this socket not in the kernel now */
-	uint64_t neigh_resolved;	/* next hops looked up in the kernel's tables */
+	uint64_t rx_dgrams;	 /* datagrams returned */
+	uint64_t rx_not_ours;	 /* frames of the queue for another address, port or protocol */
+	uint64_t rx_dropped;	 /* ours but larger than cfg.max_dgram, or kept too long */
+	uint64_t rx_bad_csum;	 /* ours with a wrong UDP checksum (verify_csum) */
+	uint64_t rx_kicks;	 /* recvfrom wakeups */
+	uint64_t tx_dgrams;	 /* frames put on the TX ring (each GSO segment) */
+	uint64_t tx_split;	 /* GSO descriptors split into frames */
+	uint64_t tx_kicks;	 /* sendto wakeups */
+	uint64_t tx_frames_free; /* send frames of this socket not in the kernel now */
+	uint64_t neigh_resolved; /* next hops looked up in the kernel's tables */
 	uint64_t neigh_failed;
-	uint64_t neigh_learned;	/* ARP replies / advertisements handed to the kernel */
+	uint64_t neigh_learned; /* ARP replies / advertisements handed to the kernel */
 	uint64_t arp_replies;	/* ARP requests for our addresses answered */
 	uint64_t nd_adverts;	/* neighbour solicitations for our addresses answered */
 	/* The kernel's counters for the socket (XDP_STATISTICS). */
