@@ -239,7 +239,7 @@ test check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS)
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory san-bins
-	@CORE_OBJS="$(CORE_OBJS)" TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) \
+	@CORE_OBJS="$(CORE_OBJS)" FORMAT_SRCS="$(FORMAT_SRCS)" TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) \
 		-- $(FUZZ_BINS) --san $(SAN_BINS)
 
 install: lib tools

@@ -14,6 +14,8 @@
 #                 failure (default: no limit)
 #   CORE_OBJS     the core's objects (lib/quic, lib/app): with LABEL "all", a "core-io" stage
 #                 fails each that calls I/O (ci/check-core-io.sh)
+#   FORMAT_SRCS   the tracked C sources: with LABEL "all", a "format" stage fails each
+#                 that clang-format would change (ci/check-format.sh)
 # Exit status is non-zero when anything failed.
 set -u
 label=$1
@@ -150,6 +152,10 @@ fi
 if [ -n "${CORE_OBJS:-}" ] && [ "$label" = all ]; then
 	# shellcheck disable=SC2086
 	stage "$(dirname "$0")/check-core-io.sh" $CORE_OBJS
+fi
+if [ -n "${FORMAT_SRCS:-}" ] && [ "$label" = all ]; then
+	# shellcheck disable=SC2086
+	stage "$(dirname "$0")/check-format.sh" $FORMAT_SRCS
 fi
 if [ -n "$fuzz" ]; then
 	# shellcheck disable=SC2086
