@@ -266,6 +266,9 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok);
 /* May stream data go out on |p| now? Sets p->next_send_time when paced. */
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+/* |p| is backup while another path is available: no stream data on it, not
+ * even in a PTO probe (which is then a PING). */
+bool mpq_conn_path_holds_data(const mpq_conn *conn, const mpq_conn_path *p);
 bool mpq_conn_mp_want_send(const mpq_conn *conn);
 size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
 				bool *ack_eliciting);

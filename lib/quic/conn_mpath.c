@@ -373,6 +373,18 @@ bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 	return true;
 }
 
+bool mpq_conn_path_holds_data(const mpq_conn *conn, const mpq_conn_path *p)
+{
+	if (!p->backup)
+		return false;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *o = &conn->paths[i];
+		if (o != p && o->state == MPQ_PATH_ACTIVE && !o->backup)
+			return true;
+	}
+	return false;
+}
+
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))

@@ -329,7 +329,10 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	if (rv == 0 && level == MPQ_LEVEL_APP && data_ok && mpq_conn_dup_owed(conn, b->path))
 		b->nrecs += mpq_conn_write_dups(conn, b->path, &b->w, b->recs + b->nrecs,
 						MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting);
-	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || *probe)) {
+	/* A probe may carry new data, except on a backup path another path
+	 * stands in for: the data would go where the peer asked it not to. */
+	if (rv == 0 && level == MPQ_LEVEL_APP &&
+	    (data_ok || (*probe && !mpq_conn_path_holds_data(conn, b->path)))) {
 		size_t first = b->nrecs;
 		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
 						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting,

@@ -657,6 +657,56 @@ static void backup_path_only_when_needed(void **state)
 	pair_free(&p);
 }
 
+static size_t last_len, big_on_second;
+
+static bool note_len(struct conn_pair *p, int from, size_t index, size_t flight,
+		     const uint8_t *data, size_t len)
+{
+	(void)p, (void)from, (void)index, (void)flight, (void)data;
+	last_len = len;
+	return false;
+}
+
+static bool count_big_on_second(struct conn_pair *p, int from, const mpq_path *out)
+{
+	(void)p;
+	if (from == PAIR_SERVER && is_second(out, from) && last_len > 1000)
+		big_on_second++;
+	return false;
+}
+
+/* The sender's own backup path gets a PTO probe while path 0 carries a
+ * download: the probe is a PING, no stream data (before: a full packet of
+ * new data on the backup path). */
+static void backup_path_probe_carries_no_data(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a,
+	      &(struct pair_opts){.multipath = true,
+				  .drop = note_len,
+				  .drop_path = count_big_on_second});
+	open_second(&p);
+	pair_run(&p, NULL, 200 * MPQ_MS);
+	assert_int_equal(mpq_conn_set_path_status(p.conn[PAIR_SERVER], 1, true), 0);
+	pair_run(&p, NULL, 50 * MPQ_MS);
+	big_on_second = 0;
+	request(&p, &a, 2000000);
+	pair_run(&p, NULL, 30 * MPQ_MS);
+	assert_true(a.received > 0);
+	p.conn[PAIR_SERVER]->paths[1].probe = 1;
+	mpq_path_stats st;
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	uint64_t packets = st.packets_sent;
+	assert_true(pair_run(&p, done, LIMIT));
+	assert_int_equal(a.received, 2000000);
+	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
+	assert_true(st.packets_sent > packets); /* the probe went out there */
+	assert_int_equal(big_on_second, 0);
+	pair_free(&p);
+}
+
 /* The server announces a second address; the client opens a path to it
  * without being told on its command line (ADD_ADDRESS extension). */
 static void advertised_address_gets_a_path(void **state)
@@ -779,6 +829,7 @@ int main(void)
 		cmocka_unit_test(receiver_fails_silent_path),
 		cmocka_unit_test(abandon_both_ways_releases_state),
 		cmocka_unit_test(backup_path_only_when_needed),
+		cmocka_unit_test(backup_path_probe_carries_no_data),
 		cmocka_unit_test(path_id_above_limit_is_a_violation),
 		cmocka_unit_test(nonce_carries_the_path_id),
 		cmocka_unit_test(advertised_address_gets_a_path),
