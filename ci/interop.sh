@@ -56,7 +56,10 @@ multipath|multipath|20m|
 path-delay|path-delay|60m|
 fmp|fmp|20m|
 path-down|path-down|60m|
-abandon|abandon|60m|'
+abandon|abandon|60m|
+abandon-server|abandon-server|60m|
+backup|backup|60m|
+backup-server|backup-server|60m|'
 
 two_namespaces i
 mkdir -p "$out"

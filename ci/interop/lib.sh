@@ -6,6 +6,7 @@
 
 port=4433
 net=93
+backup_span=300:1300 # --backup-path: backup from 300 ms to 1300 ms after the handshake
 client_ip2=10.$net.2.1
 server_ip=10.$net.1.2
 server_ip2=10.$net.2.2
@@ -95,6 +96,8 @@ mpq_server_cmd() {
 		case $f in
 		retry) cmd="$cmd --retry" ;;
 		keyupdate-server) cmd="$cmd --key-update 16" ;;
+		abandon-server) cmd="$cmd --abandon-path 300" ;;
+		backup-server) cmd="$cmd --backup-path $backup_span" ;;
 		esac
 	done
 }
@@ -105,7 +108,10 @@ mpq_client_cmd() {
 	cmd="$cmd --qlog-dir $run/qlog --keylog $run/keys.log"
 	for f; do
 		case $f in
-		multipath | path-down) cmd="$cmd -n c1,c2 -mip $server_ip2:$port" ;;
+		multipath | path-down | abandon-server | backup-server)
+			cmd="$cmd -n c1,c2 -mip $server_ip2:$port"
+			;;
+		backup) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --backup-path $backup_span" ;;
 		path-delay) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --path-delay 300" ;;
 		abandon) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --abandon-path 300" ;;
 		fmp) cmd="$cmd -n c1 -fmp" ;;
@@ -192,6 +198,28 @@ print(" ".join("%s:%d" % (p["iface"], p["bytes_received"]) for p in j["paths"]))
 j = json.load(open(sys.argv[1]))
 assert [p["state"] for p in j["paths"]] == ["active", "abandoned"]' "$run/client.log" \
 				2>/dev/null || why="${why}mpq-client's --json: path 1 not abandoned; "
+			;;
+		abandon-server)
+			# Our server sent the first PATH_ABANDON (the peer answered).
+			if qnote=$(python3 ci/interop/qlog_check.py first-abandon \
+				"$run"/qlog/*_server.sqlog 2>&1); then
+				links="$links; $qnote"
+			else
+				why="$why$qnote; "
+			fi
+			;;
+		backup | backup-server)
+			# Our side marked path 1 backup, then available: no STREAM
+			# frame on it in between (ours sent, or the peer's received
+			# from 100 ms after), some before and after (our qlog).
+			side=client way=received
+			[ "$f" = backup ] || side=server way=sent
+			if qnote=$(python3 ci/interop/qlog_check.py backup \
+				"$run"/qlog/*_$side.sqlog $way 2>&1); then
+				links="$links; $qnote"
+			else
+				why="$why$qnote; "
+			fi
 			;;
 		path-down)
 			case $down_note in

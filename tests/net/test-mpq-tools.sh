@@ -256,22 +256,31 @@ else
 		"v2 ${v2:-?}, v1 ${v1:-?} long header packets"
 fi
 
-# ---- --abandon-path MS: the extra path goes, the fetch goes on ----
-if timeout 60 "$CLIENT" -k --no-progress --json -fmp --abandon-path 50 --discard \
-	"$url/file20m" >"$tmp/ab.json" 2>"$tmp/ab.err" &&
-	python3 - "$tmp/ab.json" "$want_sha" <<'EOF' 2>"$tmp/ab.check"
+# ---- --abandon-path / --backup-path MS: path 1 ends as STATE, the fetch whole ----
+# path_option OPTION STATE
+path_option() {
+	if timeout 60 "$CLIENT" -k --no-progress --json -fmp "$1" 50 --discard \
+		"$url/file20m" >"$tmp/po.json" 2>"$tmp/po.err" &&
+		python3 - "$tmp/po.json" "$want_sha" "$2" <<'EOF' 2>"$tmp/po.check"
 import json, sys
 j = json.load(open(sys.argv[1]))
 u, paths = j["urls"][0], j["paths"]
 assert u["status"] == "ok" and u["sha256"] == sys.argv[2], u
 states = [(p["path_id"], p["state"]) for p in paths]
-assert states == [(0, "active"), (1, "abandoned")], states
+assert states == [(0, "active"), (1, sys.argv[3])], states
 EOF
-then
-	ok "--abandon-path 50 with -fmp: path 1 abandoned, the 20 MB whole"
-else
-	not_ok "--abandon-path 50 with -fmp" "$(head -c 400 "$tmp/ab.err")" "$(tail -n 1 "$tmp/ab.check")"
-fi
+	then
+		ok "$1 50 with -fmp: path 1 $2, the 20 MB whole"
+	else
+		not_ok "$1 50 with -fmp" "$(head -c 400 "$tmp/po.err")" "$(tail -n 1 "$tmp/po.check")"
+	fi
+}
+path_option --abandon-path abandoned
+path_option --backup-path backup
+check "client: --backup-path BACK_MS not after MS: exit 2" 2 "want MS\[:BACK_MS\]" -- \
+	"$CLIENT" -k --backup-path 50:20 "$url/file20m"
+check "server: --backup-path not a number: exit 2" 2 "want MS\[:BACK_MS\]" -- \
+	"$SERVER" --addr 127.0.0.1 -port 0 --backup-path soon
 
 # ---- server bad input: one line each ----
 check "server: unknown interface: exit 2" 2 "no such interface" -- \

@@ -20,6 +20,7 @@
 #include "mpq/io/netaddr.h"
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
+#include "common/pathact.h"
 #include "output.h"
 
 #define MAX_PATHS 16	/* paths (and sockets) of one connection */
@@ -31,7 +32,7 @@ struct client_opts {
 	const char *more_remotes;
 	bool fake_multipath;
 	uint64_t path_delay_ms;
-	uint64_t abandon_ms; /* --abandon-path: 0 none */
+	struct tool_pathact pa; /* --abandon-path, --backup-path */
 	uint64_t delay_ms;
 	const char *output;
 	bool discard;
@@ -84,9 +85,9 @@ struct client {
 	mpq_loop *loop;
 	mpq_loop_timer conn_timer;
 	mpq_loop_timer delay_timer;
-	mpq_loop_timer path_timer;     /* --path-delay */
-	mpq_loop_timer abandon_timer;  /* --abandon-path */
-	unsigned abandon_waits;	       /* 10 ms waits for an extra path to abandon */
+	mpq_loop_timer path_timer;    /* --path-delay */
+	mpq_loop_timer pathact_timer; /* --abandon-path, --backup-path */
+	struct tool_pathact_conn pathact;
 	struct cpath paths[MAX_PATHS]; /* [0]: the URL's path */
 	size_t npaths;
 	char ifbuf[1024]; /* -n, split */

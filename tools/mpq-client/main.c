@@ -77,9 +77,7 @@ static const struct tool_option client_options[] = {
 	{"path-delay", NULL, 0, "MS", TOOL_O_UINT(O, path_delay_ms, 0, 3600000),
 	 .help = "open the extra paths MS ms after the handshake (default 0:\n"
 		 "as soon as the server allows)"},
-	{"abandon-path", NULL, 0, "MS", TOOL_O_UINT(O, abandon_ms, 1, 3600000),
-	 .help = "abandon the last extra path MS ms after the handshake\n"
-		 "(PATH_ABANDON; the transfer goes on over the others)"},
+	TOOL_PATHACT_OPTIONS(O, pa),
 	{"output", NULL, 'o', "PATH", TOOL_O_STR(O, output),
 	 .help = "a file (one URL) or an existing directory (DIR/: made if\n"
 		 "missing); '-' writes the body to stdout. Default: the URL's\n"
@@ -425,34 +423,15 @@ static int on_path_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 	return after_event(c);
 }
 
-/* --abandon-path: the active path with the highest ID, if not the first (one
- * still being opened is waited for, up to a second). */
-static int on_abandon_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
+/* --abandon-path, --backup-path: what is due, and the timer for the next. */
+static int on_pathact_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 {
 	struct client *c = ud;
-	mpq_path_stats st;
-	uint32_t last = 0;
+	uint64_t next =
+		tool_pathact_run(&c->o.pa, &c->pathact, c->conn, mpq_loop_now(), c->o.t.verbose);
+	int rv = mpq_loop_timer_set(c->loop, &c->pathact_timer, next, 0);
 
-	for (size_t i = 0; mpq_conn_get_path_stats(c->conn, i, &st) == 0; i++)
-		if (st.state == MPQ_PATH_STATE_ACTIVE && st.path_id > last)
-			last = st.path_id;
-	if (!last && c->abandon_waits++ < 100) {
-		int rv = mpq_loop_timer_set(c->loop, &c->abandon_timer,
-					    mpq_loop_now() + 10 * MPQ_MS, 0);
-
-		return rv < 0 ? rv : after_event(c);
-	}
-	if (!last) {
-		tool_warn("--abandon-path: no extra path to abandon");
-	} else {
-		int rv = mpq_conn_abandon_path(c->conn, last, 0);
-
-		if (rv < 0)
-			tool_warn("--abandon-path: path %u: %s", last, mpq_strerror(rv));
-		else if (c->o.t.verbose)
-			tool_err("abandoning path %u", last);
-	}
-	return after_event(c);
+	return rv < 0 ? rv : after_event(c);
 }
 
 static int on_handshake(mpq_conn *conn, void *ud)
@@ -479,12 +458,12 @@ static int on_handshake(mpq_conn *conn, void *ud)
 		if (rv < 0)
 			return rv;
 	}
-	if (c->o.abandon_ms) {
-		rv = mpq_loop_timer_set(c->loop, &c->abandon_timer,
-					mpq_loop_now() + c->o.abandon_ms * MPQ_MS, 0);
-		if (rv < 0)
-			return rv;
-	}
+	rv = mpq_loop_timer_set(c->loop, &c->pathact_timer,
+				tool_pathact_run(&c->o.pa, &c->pathact, conn, mpq_loop_now(),
+						 c->o.t.verbose),
+				0);
+	if (rv < 0)
+		return rv;
 	/* Requests (and output files) wait for the handshake, so that a failed
 	 * connection leaves no empty files behind. The hq client's own hook,
 	 * called next, sends them. With -d the others follow on a timer. */
@@ -777,7 +756,7 @@ static int make_loop(struct client *c)
 	mpq_loop_timer_init(&c->conn_timer, on_conn_timer, c);
 	mpq_loop_timer_init(&c->delay_timer, on_delay, c);
 	mpq_loop_timer_init(&c->path_timer, on_path_timer, c);
-	mpq_loop_timer_init(&c->abandon_timer, on_abandon_timer, c);
+	mpq_loop_timer_init(&c->pathact_timer, on_pathact_timer, c);
 	/* The sockets opened before the loop existed. */
 	for (size_t i = 0; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
@@ -836,7 +815,7 @@ static void cleanup(struct client *c)
 		mpq_loop_timer_cancel(c->loop, &c->conn_timer);
 		mpq_loop_timer_cancel(c->loop, &c->delay_timer);
 		mpq_loop_timer_cancel(c->loop, &c->path_timer);
-		mpq_loop_timer_cancel(c->loop, &c->abandon_timer);
+		mpq_loop_timer_cancel(c->loop, &c->pathact_timer);
 	}
 	mpq_conn_del(c->conn);
 	mpq_hq_client_free(c->hq);
@@ -861,6 +840,8 @@ static int client_main(struct client *c, int argc, char **argv)
 	if (rv != TOOL_PARSE_OK)
 		return rv;
 	rv = check_available(&c->o);
+	if (rv == 0)
+		rv = tool_pathact_check(&c->o.pa);
 	if (rv == 0)
 		rv = parse_urls(c, argc, argv, first);
 	if (rv == 0)

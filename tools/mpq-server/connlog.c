@@ -10,6 +10,7 @@
 struct connlog_conn {
 	mpq_conn *conn;
 	uint64_t start;
+	struct tool_pathact_conn pathact;
 };
 
 void connlog_name(const mpq_conn *conn, char name[CONNLOG_NAME_LEN])
@@ -33,7 +34,15 @@ void connlog_opened(struct connlog *l, mpq_conn *conn, uint64_t now)
 		l->conns = c;
 		l->cap = cap;
 	}
-	l->conns[l->n++] = (struct connlog_conn){conn, now};
+	l->conns[l->n++] = (struct connlog_conn){.conn = conn, .start = now};
+}
+
+struct tool_pathact_conn *connlog_pathact(struct connlog *l, const mpq_conn *conn)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->conns[i].conn == conn)
+			return &l->conns[i].pathact;
+	return NULL;
 }
 
 /* Forgets |conn|; returns when it started, 0 when not known. */

@@ -2,7 +2,8 @@
  * What mpq-server says about its connections: each is named by its original
  * DCID in hex (as its qlog file is), and when it ends one line gives the
  * peer, the bytes each way, the paths it used, how long it lived and why it
- * closed (unless -q). One per worker: not shared between threads.
+ * closed (unless -q). It also keeps each connection's progress through
+ * --abandon-path / --backup-path. One per worker: not shared between threads.
  */
 #ifndef MPQ_SERVER_CONNLOG_H
 #define MPQ_SERVER_CONNLOG_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/pathact.h"
 #include "mpq/conn.h"
 
 #define CONNLOG_NAME_LEN (2 * MPQ_MAX_CIDLEN + 1)
@@ -27,5 +29,7 @@ void connlog_opened(struct connlog *l, mpq_conn *conn, uint64_t now);
  * |worker| (>= 0 with --workers, else -1) is named. */
 void connlog_closed(struct connlog *l, mpq_conn *conn, uint64_t now, bool quiet, int worker);
 void connlog_free(struct connlog *l);
+/* |conn|'s --abandon-path / --backup-path state; NULL when not known. */
+struct tool_pathact_conn *connlog_pathact(struct connlog *l, const mpq_conn *conn);
 
 #endif

@@ -94,6 +94,7 @@ static const struct tool_option server_options[] = {
 	 .help = "also serve over HTTPS on TCP (not available yet)"},
 	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),
 	 .help = "with --tcp: use MPTCP (not available yet)"},
+	TOOL_PATHACT_OPTIONS(O, pa),
 	TOOL_TRANSPORT_OPTIONS(O),
 	TOOL_OPTION_HELP,
 	TOOL_OPTION_VERSION,
@@ -218,7 +219,7 @@ static void send_stateless(struct server *s)
  * ones, flush the sockets and re-arm the timer. */
 static int after_event(struct server *s)
 {
-	uint64_t now = mpq_loop_now();
+	uint64_t now = mpq_loop_now(), next = mpq_endpoint_get_expiry(s->ep);
 	size_t i;
 	int rv;
 
@@ -226,7 +227,13 @@ static int after_event(struct server *s)
 	/* Backwards: removing a connection moves the last one into its place. */
 	for (i = mpq_endpoint_conn_count(s->ep); i-- > 0;) {
 		mpq_conn *conn = mpq_endpoint_conn_at(s->ep, i);
+		struct tool_pathact_conn *pa = connlog_pathact(&s->connlog, conn);
 
+		if (pa) {
+			uint64_t t = tool_pathact_run(&s->o.pa, pa, conn, now, s->o.t.verbose);
+
+			next = t < next ? t : next;
+		}
 		rv = tool_conn_send(&s->listen[0].sock, conn, now);
 		if (rv == MPQ_ERR_CLOSING || rv == MPQ_ERR_DRAINING)
 			remove_conn(s, conn);
@@ -245,7 +252,10 @@ static int after_event(struct server *s)
 			return rv;
 	}
 	mpq_mem_trim_check(&s->trim, mpq_endpoint_send_memory(s->ep));
-	return mpq_loop_timer_set(s->loop, &s->timer, mpq_endpoint_get_expiry(s->ep), 0);
+	/* The endpoint's expiry may have moved with what was sent. */
+	if (mpq_endpoint_get_expiry(s->ep) < next)
+		next = mpq_endpoint_get_expiry(s->ep);
+	return mpq_loop_timer_set(s->loop, &s->timer, next, 0);
 }
 
 struct rx_ctx {
@@ -670,6 +680,8 @@ static int server_main(struct server *s, int argc, char **argv)
 		return TOOL_EXIT_USAGE;
 	}
 	rv = check_options(&s->o);
+	if (rv == 0)
+		rv = tool_pathact_check(&s->o.pa);
 	if (rv == 0)
 		rv = check_www(s->o.www);
 	if (rv == 0)

@@ -15,6 +15,7 @@
 
 #include "common/callbacks.h"
 #include "common/dgramio.h"
+#include "common/pathact.h"
 #include "common/transport.h"
 #include "connlog.h"
 #include "mpq/io/memtrim.h"
@@ -44,6 +45,7 @@ struct server_opts {
 	bool advertise;
 	bool retry;
 	bool tcp, mptcp;
+	struct tool_pathact pa; /* --abandon-path, --backup-path */
 };
 
 struct listener {

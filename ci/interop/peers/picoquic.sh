@@ -11,7 +11,9 @@
 #   peer_version              prints the version (after a client run)
 # Features: multipath (a second path over the second link), fmp (a second
 # path over the first link), path-delay, path-down, abandon (the client
-# abandons its second path mid-transfer), retry, chacha20,
+# abandons its second path mid-transfer), abandon-server (the server does),
+# backup (the client marks its second path backup, then available again),
+# backup-server (the server does), retry, chacha20,
 # keyupdate (the client starts one), keyupdate-server (the server does), v2,
 # migrate (NAT rebinding).
 # Variables the runner sets: $run (the run's directory), $www, $cert, $key,
@@ -35,7 +37,9 @@ peer_server() {
 	cmd="$PEER_BIN -0 -c $cert -k $key -p $port -w $www -q $run/qlog"
 	for f; do
 		case $f in
-		multipath | fmp | path-delay | path-down | abandon) cmd="$cmd -M" ;;
+		multipath | fmp | path-delay | path-down | abandon | backup) cmd="$cmd -M" ;;
+		abandon-server) why="picoquicdemo has no option to abandon a path" ;;
+		backup-server) why="picoquicdemo has no option to set a path's status" ;;
 		retry) cmd="$cmd -r" ;;
 		chacha20) cmd="$cmd -C 20" ;;
 		keyupdate-server) why="picoquicdemo starts key updates only as a client (-u)" ;;
@@ -62,10 +66,13 @@ peer_client() {
 	cmd="$PEER_BIN -0 -a hq-interop -n localhost -o $run/out -q $run/qlog"
 	for f; do
 		case $f in
-		multipath | path-down) cmd="$cmd -M -A $client_ip2/$client_ifindex2/$server_ip2" ;;
+		multipath | path-down | abandon-server | backup-server)
+			cmd="$cmd -M -A $client_ip2/$client_ifindex2/$server_ip2"
+			;;
 		fmp) cmd="$cmd -M -A 0.0.0.0/0" ;;
 		path-delay) why="picoquicdemo opens its -A path once the handshake is confirmed (no delay option)" ;;
 		abandon) why="picoquicdemo has no option to abandon a path" ;;
+		backup) why="picoquicdemo has no option to set a path's status" ;;
 		chacha20) cmd="$cmd -C 20" ;;
 		keyupdate) cmd="$cmd -u 32" ;;
 		v2) cmd="$cmd -v 6b3343cf" ;;
