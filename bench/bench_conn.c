@@ -94,7 +94,9 @@ int main(int argc, char **argv)
 {
 	uint64_t mb = argc > 1 ? strtoull(argv[1], NULL, 10) : 200;
 	struct state s = {.total = mb * 1000000, .id = -1};
-	mpq_callbacks cb = {.stream_data = on_data, .stream_writable = on_writable};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+			    .stream_data = on_data,
+			    .stream_writable = on_writable};
 	struct pair_opts o = {.app = {&cb, &cb},
 			      .app_state = &s,
 			      .max_data = 16 * 1024 * 1024,

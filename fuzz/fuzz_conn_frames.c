@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	seed = 11;
 	mpq_settings cs, ss;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = fuzz_rand};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = fuzz_rand};
 	mpq_settings_default(&cs);
 	mpq_settings_default(&ss);
 	cs.server_name = "localhost";

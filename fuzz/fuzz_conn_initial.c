@@ -52,7 +52,7 @@ static int setup(void)
 
 	mpq_settings s;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = fuzz_rand};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = fuzz_rand};
 	mpq_path path;
 	memset(&path, 0, sizeof(path));
 	mpq_settings_default(&s);
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	mpq_settings s;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = fuzz_rand};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = fuzz_rand};
 	mpq_path path;
 	memset(&path, 0, sizeof(path));
 	mpq_settings_default(&s);

@@ -155,10 +155,17 @@ __attribute__((format(printf, 3, 4))) static void srv_log(const mpq_hq_server *s
 	va_end(ap);
 }
 
+MPQ_EXPORT void mpq_hq_server_config_default(mpq_hq_server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_HQ_SERVER_CONFIG_VERSION;
+}
+
 MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config *cfg)
 {
 	*out = NULL;
-	if (!cfg || !cfg->files.open || !cfg->files.read || !cfg->files.close)
+	if (!cfg || cfg->struct_version != MPQ_HQ_SERVER_CONFIG_V1 || !cfg->files.open ||
+	    !cfg->files.read || !cfg->files.close)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_hq_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -611,10 +618,16 @@ __attribute__((format(printf, 3, 4))) static void cli_log(const mpq_hq_client *c
 	va_end(ap);
 }
 
+MPQ_EXPORT void mpq_hq_client_config_default(mpq_hq_client_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION;
+}
+
 MPQ_EXPORT int mpq_hq_client_new(mpq_hq_client **out, const mpq_hq_client_config *cfg)
 {
 	*out = NULL;
-	if (!cfg || !cfg->now)
+	if (!cfg || cfg->struct_version != MPQ_HQ_CLIENT_CONFIG_V1 || !cfg->now)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	mpq_hq_client *cli = calloc(1, sizeof(*cli));
 	if (!cli)
@@ -749,7 +762,8 @@ MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char 
 {
 	if (out)
 		*out = NULL;
-	if (!cli || !conn || !path || path[0] != '/')
+	if (!cli || !conn || !path || path[0] != '/' ||
+	    (sink && sink->struct_version != MPQ_HQ_SINK_V1))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	size_t len = strlen(path);
 	if (len + 6 > MPQ_HQ_MAX_REQUEST || strpbrk(path, "\r\n"))

@@ -205,7 +205,9 @@ MPQ_EXPORT int mpq_hq_sink_fd(mpq_hq_sink *sink, int fd)
 {
 	if (!sink || fd < 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	*sink = (mpq_hq_sink){.write = fd_write, .user_data = (void *)(intptr_t)fd};
+	*sink = (mpq_hq_sink){.struct_version = MPQ_HQ_SINK_VERSION,
+			      .write = fd_write,
+			      .user_data = (void *)(intptr_t)fd};
 	return 0;
 }
 
@@ -213,6 +215,8 @@ MPQ_EXPORT int mpq_hq_sink_file(mpq_hq_sink *sink, FILE *f)
 {
 	if (!sink || !f)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	*sink = (mpq_hq_sink){.write = file_write, .user_data = f};
+	*sink = (mpq_hq_sink){.struct_version = MPQ_HQ_SINK_VERSION,
+			      .write = file_write,
+			      .user_data = f};
 	return 0;
 }

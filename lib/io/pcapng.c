@@ -156,7 +156,7 @@ int mpq_pcapng_open(mpq_pcapng **out, const char *path)
 		return rv;
 	}
 	o->f = f;
-	sink = (mpq_qlog_sink){owned_write, owned_flush, owned_close, o};
+	sink = (mpq_qlog_sink){MPQ_QLOG_SINK_VERSION, owned_write, owned_flush, owned_close, o};
 	return mpq_pcapng_open_sink(out, &sink);
 }
 

@@ -106,6 +106,7 @@ static int sink_file(mpq_qlog_sink *sink, FILE *f, bool zstd, bool own)
 			return MPQ_ERR_INTERNAL;
 		}
 	}
+	sink->struct_version = MPQ_QLOG_SINK_VERSION;
 	sink->write = file_write;
 	sink->flush = file_flush;
 	sink->close = file_close;

@@ -22,6 +22,7 @@
 MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->struct_version = MPQ_SETTINGS_VERSION;
 	s->version = MPQ_VERSION_1;
 	s->initial_rtt = DEFAULT_INITIAL_RTT;
 	s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
@@ -32,6 +33,35 @@ MPQ_EXPORT void mpq_settings_default(mpq_settings *s)
 	s->stream_sched = "rr";
 	s->path_sched = "minrtt";
 	s->max_path_id = 3;
+}
+
+MPQ_EXPORT void mpq_callbacks_default(mpq_callbacks *cb)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->struct_version = MPQ_CALLBACKS_VERSION;
+}
+
+int mpq_settings_check(const mpq_settings *s, const mpq_tparams *tp, const mpq_callbacks *cb)
+{
+	if (!s || !tp || !cb || s->struct_version != MPQ_SETTINGS_V1 ||
+	    tp->struct_version != MPQ_TPARAMS_V1 || cb->struct_version != MPQ_CALLBACKS_V1)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	return 0;
+}
+
+int mpq_settings_own_names(mpq_settings *s)
+{
+	const struct mpq_cc_ops *cc = mpq_cc_find(s->cc ? s->cc : "cubic");
+	const struct mpq_stream_sched_ops *sched =
+		mpq_stream_sched_find(s->stream_sched ? s->stream_sched : "rr");
+	const struct mpq_path_sched_ops *psched =
+		mpq_path_sched_find(s->path_sched ? s->path_sched : "minrtt");
+	if (!cc || !sched || !psched)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	s->cc = cc->name;
+	s->stream_sched = sched->name;
+	s->path_sched = psched->name;
+	return 0;
 }
 
 void mpq_conn_log(const mpq_conn *conn, int level, const char *fmt, ...)
@@ -50,21 +80,31 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 		      const mpq_settings *settings, const mpq_tparams *tparams,
 		      const mpq_callbacks *cb, uint64_t ts)
 {
-	const struct mpq_cc_ops *cc = mpq_cc_find(settings->cc ? settings->cc : "cubic");
-	const struct mpq_stream_sched_ops *sched =
-		mpq_stream_sched_find(settings->stream_sched ? settings->stream_sched : "rr");
-	const struct mpq_path_sched_ops *psched =
-		mpq_path_sched_find(settings->path_sched ? settings->path_sched : "minrtt");
-	if (!cb || !cb->rand || !mpq_pkt_version_supported(settings->version) ||
-	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM || !cc || !sched || !psched)
+	if (mpq_settings_check(settings, tparams, cb) != 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
+	mpq_settings own = *settings;
+	if (mpq_settings_own_names(&own) != 0 || !cb->rand ||
+	    !mpq_pkt_version_supported(settings->version) ||
+	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	const struct mpq_cc_ops *cc = mpq_cc_find(own.cc);
+	const struct mpq_stream_sched_ops *sched = mpq_stream_sched_find(own.stream_sched);
+	const struct mpq_path_sched_ops *psched = mpq_path_sched_find(own.path_sched);
 	mpq_conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return MPQ_ERR_NOMEM;
 	conn->is_server = is_server;
 	conn->state = MPQ_CONN_HANDSHAKE;
 	conn->version = settings->version;
-	conn->settings = *settings;
+	/* Nothing of the caller's is kept: the token is copied by the client,
+	 * server_name is cleared once TLS has it, the reset secret is copied. */
+	conn->settings = own;
+	conn->settings.token = NULL;
+	conn->settings.tokenlen = 0;
+	if (settings->reset_secret) {
+		memcpy(conn->reset_secret, settings->reset_secret, MPQ_RESET_SECRET_LEN);
+		conn->settings.reset_secret = conn->reset_secret;
+	}
 	if (!conn->settings.stream_send_window)
 		conn->settings.stream_send_window = DEFAULT_STREAM_SEND_WINDOW;
 	if (!conn->settings.send_budget)
@@ -157,6 +197,7 @@ MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
 	rv = install_initial_keys(conn);
 	if (rv == 0)
 		rv = conn_start(conn, tls, ts);
+	conn->settings.server_name = NULL; /* TLS has its copy */
 	if (rv != 0) {
 		mpq_conn_del(conn);
 		return rv;
@@ -211,9 +252,9 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 		conn->paths[0].validated = true;
 	}
 	conn->paths[0].validated |= info->validated;
-	if (settings->reset_secret) {
+	if (conn->settings.reset_secret) {
 		conn->local_tp.has_stateless_reset_token = 1;
-		mpq_cid_reset_token(settings->reset_secret, &conn->scid,
+		mpq_cid_reset_token(conn->settings.reset_secret, &conn->scid,
 				    conn->local_tp.stateless_reset_token);
 	}
 	if (info->initial) {

@@ -12,6 +12,7 @@
 
 #include "mpq/conn.h"
 #include "quic/cc/cc.h"
+#include "quic/cid.h"
 #include "quic/cids.h"
 #include "quic/frame.h"
 #include "quic/key_update.h"
@@ -37,7 +38,8 @@ struct mpq_conn {
 	bool is_server;
 	int state;
 	uint32_t version;
-	mpq_settings settings;
+	mpq_settings settings; /* its pointers point at the library's copies, or are NULL */
+	uint8_t reset_secret[MPQ_RESET_SECRET_LEN]; /* settings.reset_secret points here */
 	mpq_callbacks cb;
 	mpq_tparams local_tp;
 	mpq_tparams peer_tp;
@@ -178,6 +180,12 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 			   const mpq_settings *settings, const mpq_tparams *tparams,
 			   const mpq_callbacks *cb, mpq_tls_ctx *tls, const mpq_accept_info *info,
 			   uint64_t ts);
+/* MPQ_ERR_INVALID_ARGUMENT unless all three are there in a version we know. */
+int mpq_settings_check(const mpq_settings *s, const mpq_tparams *tp, const mpq_callbacks *cb);
+/* Points cc, stream_sched and path_sched at the library's own names (the
+ * caller's strings need not outlive the call); MPQ_ERR_INVALID_ARGUMENT for a
+ * name it does not know. */
+int mpq_settings_own_names(mpq_settings *s);
 /* Client: start over after Retry or Version Negotiation (new keys, CRYPTO resent). */
 int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dcid);
 /* Close on a library error: maps it to a transport error code. */

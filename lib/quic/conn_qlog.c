@@ -38,7 +38,10 @@ static void endpoint_of(const mpq_addr *a, mpq_qlog_endpoint *ep, char *buf)
 
 MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink)
 {
-	if (!conn || !sink || !sink->write || conn->qlog) {
+	/* A struct of a version we do not know is not ours to read, not even close. */
+	if (!sink || sink->struct_version != MPQ_QLOG_SINK_V1)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (!conn || !sink->write || conn->qlog) {
 		mpq_qlog_sink_close(sink);
 		return MPQ_ERR_INVALID_ARGUMENT;
 	}

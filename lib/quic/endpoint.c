@@ -4,6 +4,7 @@
  * (address validation with tokens) and stateless resets. See endpoint.h.
  */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,8 +60,10 @@ struct mpq_endpoint {
 MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_ENDPOINT_CONFIG_VERSION;
 	mpq_settings_default(&cfg->settings);
 	mpq_tparams_default(&cfg->tparams);
+	mpq_callbacks_default(&cfg->callbacks);
 	cfg->versions[0] = MPQ_VERSION_1;
 	cfg->versions[1] = MPQ_VERSION_2;
 	cfg->nversions = 2;
@@ -124,12 +127,25 @@ static void cid_remove_conn(mpq_endpoint *ep, const mpq_conn *conn)
 
 MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *cfg)
 {
+	if (!cfg || cfg->struct_version != MPQ_ENDPOINT_CONFIG_V1 ||
+	    mpq_settings_check(&cfg->settings, &cfg->tparams, &cfg->callbacks) != 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	if (!cfg->tls || !cfg->callbacks.rand || cfg->nversions == 0 || cfg->nversions > 4)
 		return MPQ_ERR_INVALID_ARGUMENT;
+	/* Every server connection is made from this copy, long after the call:
+	 * it keeps no pointer into the caller's memory (names are the
+	 * library's, the reset secret ours, the client-only fields unused). */
+	mpq_settings own = cfg->settings;
+	if (mpq_settings_own_names(&own) != 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	own.token = NULL;
+	own.tokenlen = 0;
+	own.server_name = NULL;
 	mpq_endpoint *ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return MPQ_ERR_NOMEM;
 	ep->cfg = *cfg;
+	ep->cfg.settings = own;
 	if (!ep->cfg.max_conns)
 		ep->cfg.max_conns = DEFAULT_MAX_CONNS;
 	if (!ep->cfg.token_lifetime)
@@ -566,6 +582,12 @@ MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep)
 MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err, char *errbuf,
 					    size_t errbuflen)
 {
+	if (!cfg || cfg->struct_version != MPQ_TLS_CONFIG_V1) {
+		*err = MPQ_ERR_INVALID_ARGUMENT;
+		if (errbuf && errbuflen)
+			snprintf(errbuf, errbuflen, "unknown mpq_tls_config version");
+		return NULL;
+	}
 	mpq_tls_ctx_config c = {
 		.is_server = cfg->is_server,
 		.alpn = cfg->alpn,
@@ -578,6 +600,12 @@ MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err,
 		.pin_sha256 = cfg->pin_sha256,
 	};
 	return mpq_tls_ctx_new(&c, err, errbuf, errbuflen);
+}
+
+MPQ_EXPORT void mpq_tls_config_default(mpq_tls_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_TLS_CONFIG_VERSION;
 }
 
 MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx)

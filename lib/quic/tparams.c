@@ -21,6 +21,7 @@ MPQ_EXPORT void mpq_tparams_default(mpq_tparams *tp)
 {
 	/* Padding too, so that two decoded structs compare equal with memcmp. */
 	memset(tp, 0, sizeof(*tp));
+	tp->struct_version = MPQ_TPARAMS_VERSION;
 	tp->max_udp_payload_size = 65527;
 	tp->ack_delay_exponent = 3;
 	tp->max_ack_delay = 25;

@@ -107,6 +107,7 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 		p->tparams[i].max_idle_timeout = 30000;
 		p->tparams[i].initial_max_data = i == 0 ? 1000000 : 2000000;
 		p->tparams[i].initial_max_streams_bidi = i == 0 ? 10 : 100;
+		mpq_callbacks_default(&p->cb[i]);
 		p->cb[i].rand = pair_rand;
 		p->cb[i].keylog = i == 0 ? keylog_client : keylog_server;
 		if (o->app[i]) {

@@ -221,7 +221,9 @@ static mpq_tls_ctx *client_ctx(char *err, size_t errlen)
 	size_t len = strlen(sim_ca_pem);
 	bool ok = write(fd, sim_ca_pem, len) == (ssize_t)len;
 	close(fd);
-	mpq_tls_config cfg = {.alpn = "hq-interop", .ca_file = path};
+	mpq_tls_config cfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			      .alpn = "hq-interop",
+			      .ca_file = path};
 	mpq_tls_ctx *ctx = ok ? mpq_tls_context_new(&cfg, &rv, err, errlen) : NULL;
 	if (!ok)
 		snprintf(err, errlen, "cannot write the CA file");
@@ -240,6 +242,7 @@ int simnet_tls_init(struct simnet_tls *t)
 		return -1;
 	}
 	mpq_tls_config server = {
+		.struct_version = MPQ_TLS_CONFIG_VERSION,
 		.is_server = true,
 		.alpn = "hq-interop",
 		.cert_pem = sim_cert_pem,
@@ -295,6 +298,7 @@ static void end_init(struct simnet *n, int side)
 	e->tparams.initial_max_streams_uni = 10;
 	if (n->cfg.app[side])
 		e->cb = *n->cfg.app[side];
+	e->cb.struct_version = MPQ_CALLBACKS_VERSION;
 	e->cb.rand = end_rand;
 	e->cb.user_data = e;
 }

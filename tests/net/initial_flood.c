@@ -95,7 +95,7 @@ static int client_initial(mpq_tls_ctx *tls, const mpq_addr *to, uint8_t *buf, si
 {
 	mpq_settings s;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = rnd};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = rnd};
 	mpq_path path = {.remote = *to};
 	mpq_conn *conn;
 	mpq_settings_default(&s);
@@ -133,7 +133,9 @@ static int valid(const mpq_addr *to, const mpq_addr *from, int hosts, int ports,
 	}
 	int err;
 	char errbuf[256];
-	mpq_tls_config tc = {.alpn = "hq-interop", .insecure = true};
+	mpq_tls_config tc = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			     .alpn = "hq-interop",
+			     .insecure = true};
 	mpq_tls_ctx *tls = mpq_tls_context_new(&tc, &err, errbuf, sizeof(errbuf));
 	if (!tls) {
 		fprintf(stderr, "initial_flood: TLS: %s\n", errbuf);

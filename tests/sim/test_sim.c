@@ -222,6 +222,7 @@ static int on_closed(mpq_conn *c, int64_t id, void *ud)
 }
 
 static const mpq_callbacks app_cb = {
+	.struct_version = MPQ_CALLBACKS_VERSION,
 	.handshake_completed = on_handshake,
 	.stream_open = on_open,
 	.stream_data = on_data,

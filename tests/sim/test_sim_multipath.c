@@ -195,6 +195,7 @@ static int on_reset(mpq_conn *c, int64_t id, uint64_t code, void *ud)
 }
 
 static const mpq_callbacks app_cb = {
+	.struct_version = MPQ_CALLBACKS_VERSION,
 	.handshake_completed = on_handshake,
 	.stream_open = on_open,
 	.stream_data = on_data,

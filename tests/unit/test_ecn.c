@@ -195,7 +195,10 @@ static void connections_validate_over_a_marking_link(void **state)
 	assert_non_null(t);
 	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
 	assert_int_equal(mpq_conn_set_qlog(p.conn[PAIR_CLIENT],
-					   &(mpq_qlog_sink){.write = trace_write, .user_data = t}),
+					   &(mpq_qlog_sink){.struct_version =
+								    MPQ_QLOG_SINK_VERSION,
+							    .write = trace_write,
+							    .user_data = t}),
 			 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	pair_run(&p, NULL, LIMIT);
@@ -230,7 +233,10 @@ static void ce_run(bool mark, struct trace *t, mpq_path_stats *client, mpq_path_
 	int64_t id;
 	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
 	assert_int_equal(mpq_conn_set_qlog(p.conn[PAIR_CLIENT],
-					   &(mpq_qlog_sink){.write = trace_write, .user_data = t}),
+					   &(mpq_qlog_sink){.struct_version =
+								    MPQ_QLOG_SINK_VERSION,
+							    .write = trace_write,
+							    .user_data = t}),
 			 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	pair_run(&p, NULL, 100 * MPQ_MS);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -72,7 +73,7 @@ static mpq_conn *client_on(struct world *w, const mpq_path *path, uint32_t versi
 	mpq_tparams_default(&tp);
 	tp.max_idle_timeout = 30000;
 	tp.initial_max_streams_bidi = 10;
-	mpq_callbacks cb = {.rand = rnd, .user_data = w};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = rnd, .user_data = w};
 	assert_int_equal(mpq_conn_client_new(&c, path, &s, &tp, &cb, w->cctx, w->now), 0);
 	return c;
 }
@@ -89,11 +90,14 @@ static void setup_world(struct world *w, uint32_t client_version, bool retry)
 	assert_int_equal(test_certs_create(&w->certs), 0);
 	char err[256];
 	int rv;
-	mpq_tls_config sc = {.is_server = true,
+	mpq_tls_config sc = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			     .is_server = true,
 			     .alpn = "hq-interop",
 			     .cert_file = w->certs.cert_file,
 			     .key_file = w->certs.key_file};
-	mpq_tls_config cc = {.alpn = "hq-interop", .ca_file = w->certs.ca_file};
+	mpq_tls_config cc = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			     .alpn = "hq-interop",
+			     .ca_file = w->certs.ca_file};
 	w->sctx = mpq_tls_context_new(&sc, &rv, err, sizeof(err));
 	w->cctx = mpq_tls_context_new(&cc, &rv, err, sizeof(err));
 	assert_non_null(w->sctx);
@@ -602,7 +606,10 @@ static int memtrace_close(void *user_data)
 static void memtrace_start(mpq_conn *conn, void *user_data)
 {
 	struct memtrace *m = user_data;
-	mpq_qlog_sink sink = {.write = memtrace_write, .close = memtrace_close, .user_data = m};
+	mpq_qlog_sink sink = {.struct_version = MPQ_QLOG_SINK_VERSION,
+			      .write = memtrace_write,
+			      .close = memtrace_close,
+			      .user_data = m};
 	m->conn = conn;
 	m->starts++;
 	assert_int_equal(mpq_conn_set_qlog(conn, &sink), 0);
@@ -641,7 +648,8 @@ static void qlog_start_gives_each_server_connection_a_trace(void **state)
 	*end = '\x1e';
 	/* A second trace, or a sink without write, is refused and closed. */
 	struct memtrace other = {0};
-	mpq_qlog_sink again = {.write = memtrace_write,
+	mpq_qlog_sink again = {.struct_version = MPQ_QLOG_SINK_VERSION,
+			       .write = memtrace_write,
 			       .close = memtrace_close,
 			       .user_data = &other};
 	assert_int_equal(mpq_conn_set_qlog(m.conn, &again), MPQ_ERR_INVALID_ARGUMENT);
@@ -716,7 +724,7 @@ static void endpoint_send_budget_bounds_connections(void **state)
 	tp.initial_max_data = 4 << 20;
 	tp.initial_max_stream_data_bidi_remote = 4 << 20;
 	tp.initial_max_stream_data_bidi_local = 4 << 20;
-	mpq_callbacks cb = {.rand = rnd, .user_data = &w};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = rnd, .user_data = &w};
 	assert_int_equal(mpq_conn_client_new(&w.client, &w.cpath, &cs, &tp, &cb, w.cctx, w.now),
 			 0);
 	assert_true(run_until_complete(&w));
@@ -740,6 +748,157 @@ static void endpoint_send_budget_bounds_connections(void **state)
 	teardown_world(&w);
 }
 
+/* Versioned configuration structs (mpq.h): a struct_version the library does
+ * not know is refused before any other field is read, at every entry point
+ * that takes one. */
+static void unknown_struct_versions_refused(void **state)
+{
+	(void)state;
+	static const uint32_t bad[] = {0, MPQ_SETTINGS_VERSION + 1, UINT32_MAX};
+	struct world w;
+	mpq_endpoint *ep;
+	mpq_conn *c;
+	setup_world(&w, MPQ_VERSION_1, false);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mpq_endpoint_config cfg = w.cfg;
+		cfg.struct_version = bad[i];
+		assert_int_equal(mpq_endpoint_new(&ep, &cfg), MPQ_ERR_INVALID_ARGUMENT);
+		cfg = w.cfg;
+		cfg.settings.struct_version = bad[i];
+		assert_int_equal(mpq_endpoint_new(&ep, &cfg), MPQ_ERR_INVALID_ARGUMENT);
+		cfg = w.cfg;
+		cfg.tparams.struct_version = bad[i];
+		assert_int_equal(mpq_endpoint_new(&ep, &cfg), MPQ_ERR_INVALID_ARGUMENT);
+		cfg = w.cfg;
+		cfg.callbacks.struct_version = bad[i];
+		assert_int_equal(mpq_endpoint_new(&ep, &cfg), MPQ_ERR_INVALID_ARGUMENT);
+
+		mpq_settings s;
+		mpq_tparams tp;
+		mpq_callbacks cb;
+		mpq_settings_default(&s);
+		s.server_name = "localhost";
+		mpq_tparams_default(&tp);
+		mpq_callbacks_default(&cb);
+		cb.rand = rnd;
+		cb.user_data = &w;
+		s.struct_version = bad[i];
+		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
+				 MPQ_ERR_INVALID_ARGUMENT);
+		s.struct_version = MPQ_SETTINGS_VERSION;
+		tp.struct_version = bad[i];
+		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
+				 MPQ_ERR_INVALID_ARGUMENT);
+		tp.struct_version = MPQ_TPARAMS_VERSION;
+		cb.struct_version = bad[i];
+		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
+				 MPQ_ERR_INVALID_ARGUMENT);
+		cb.struct_version = MPQ_CALLBACKS_VERSION;
+		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
+				 0);
+		mpq_conn_del(c);
+
+		mpq_tls_config tc;
+		char err[64] = "";
+		int rv = 0;
+		mpq_tls_config_default(&tc);
+		tc.alpn = "hq-interop";
+		tc.insecure = true;
+		tc.struct_version = bad[i];
+		assert_null(mpq_tls_context_new(&tc, &rv, err, sizeof(err)));
+		assert_int_equal(rv, MPQ_ERR_INVALID_ARGUMENT);
+		assert_non_null(strstr(err, "version"));
+
+		/* A sink of an unknown layout is not even closed. */
+		struct memtrace m = {0};
+		mpq_qlog_sink sink = {.struct_version = bad[i],
+				      .write = memtrace_write,
+				      .close = memtrace_close,
+				      .user_data = &m};
+		assert_int_equal(mpq_conn_set_qlog(w.client, &sink), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(m.closes, 0);
+	}
+	teardown_world(&w);
+}
+
+/* Overwrites a caller's string and frees it, as a caller may once the call
+ * that took it has returned. */
+static void scribble_free(char *s)
+{
+	memset(s, 'x', strlen(s));
+	free(s);
+}
+
+/* Strings given at creation are not kept: the caller overwrites and frees
+ * them right after each call, and the endpoint's connections still use the
+ * congestion controller and schedulers it named, both sides the ALPN they
+ * were given, the client its server name. */
+static void caller_strings_not_kept(void **state)
+{
+	(void)state;
+	struct world w;
+	char err[256];
+	int rv;
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_conn_del(w.client);
+	mpq_endpoint_del(w.ep);
+	mpq_tls_context_free(w.cctx);
+	mpq_tls_context_free(w.sctx);
+
+	mpq_tls_config sc, cc;
+	mpq_tls_config_default(&sc);
+	sc.is_server = true;
+	sc.alpn = strdup("h3,hq-interop");
+	sc.cert_file = w.certs.cert_file;
+	sc.key_file = w.certs.key_file;
+	mpq_tls_config_default(&cc);
+	cc.alpn = strdup("hq-interop");
+	cc.ca_file = w.certs.ca_file;
+	w.sctx = mpq_tls_context_new(&sc, &rv, err, sizeof(err));
+	w.cctx = mpq_tls_context_new(&cc, &rv, err, sizeof(err));
+	scribble_free((char *)sc.alpn);
+	scribble_free((char *)cc.alpn);
+	assert_non_null(w.sctx);
+	assert_non_null(w.cctx);
+
+	w.cfg.tls = w.sctx;
+	w.cfg.settings.cc = strdup("newreno");
+	w.cfg.settings.stream_sched = strdup("prio");
+	w.cfg.settings.path_sched = strdup("rr");
+	make_endpoint(&w);
+	scribble_free((char *)w.cfg.settings.cc);
+	scribble_free((char *)w.cfg.settings.stream_sched);
+	scribble_free((char *)w.cfg.settings.path_sched);
+
+	mpq_settings s;
+	mpq_tparams tp;
+	mpq_callbacks cb;
+	mpq_settings_default(&s);
+	s.server_name = strdup("localhost");
+	mpq_tparams_default(&tp);
+	tp.max_idle_timeout = 30000;
+	mpq_callbacks_default(&cb);
+	cb.rand = rnd;
+	cb.user_data = &w;
+	assert_int_equal(mpq_conn_client_new(&w.client, &w.cpath, &s, &tp, &cb, w.cctx, w.now), 0);
+	scribble_free((char *)s.server_name);
+
+	assert_true(run_until_complete(&w));
+	mpq_conn *srv = mpq_endpoint_conn_at(w.ep, 0);
+	assert_string_equal(srv->paths[0].cc.cc.ops->name, "newreno");
+	assert_string_equal(srv->sched.ops->name, "prio");
+	assert_string_equal(srv->psched.ops->name, "rr");
+	size_t len;
+	const uint8_t *alpn = mpq_conn_alpn(w.client, &len);
+	assert_non_null(alpn);
+	assert_int_equal(len, strlen("hq-interop"));
+	assert_memory_equal(alpn, "hq-interop", len);
+	alpn = mpq_conn_alpn(srv, &len);
+	assert_non_null(alpn);
+	assert_memory_equal(alpn, "hq-interop", len);
+	teardown_world(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +917,8 @@ int main(void)
 		cmocka_unit_test(one_address_holds_few_handshakes),
 		cmocka_unit_test(qlog_start_gives_each_server_connection_a_trace),
 		cmocka_unit_test(endpoint_send_budget_bounds_connections),
+		cmocka_unit_test(unknown_struct_versions_refused),
+		cmocka_unit_test(caller_strings_not_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,6 +226,7 @@ static int fwd_streams(mpq_conn *c, bool bidi, void *ud)
 }
 
 static const mpq_callbacks fwd_cb = {
+	.struct_version = MPQ_CALLBACKS_VERSION,
 	.handshake_completed = fwd_handshake,
 	.stream_open = fwd_open,
 	.stream_data = fwd_data,
@@ -244,9 +245,11 @@ static void hq_start_opts(struct hq_test *t, struct pair_opts *o, bool force_rea
 	memset(t, 0, sizeof(*t));
 	t->fds_before = count_fds();
 	assert_int_equal(mpq_hq_root_open(&t->root, tree.www, force_realpath), 0);
-	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t->root)};
+	mpq_hq_server_config sc = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
+				   .files = mpq_hq_root_files(t->root)};
 	assert_int_equal(mpq_hq_server_new(&t->srv, &sc), 0);
-	mpq_hq_client_config cc = {.now = sim_now,
+	mpq_hq_client_config cc = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
+				   .now = sim_now,
 				   .request_done = on_request_done,
 				   .user_data = t};
 	assert_int_equal(mpq_hq_client_new(&t->cli, &cc), 0);
@@ -436,7 +439,7 @@ static void bad_arguments(void **state)
 {
 	(void)state;
 	mpq_hq_server *srv;
-	mpq_hq_server_config sc = {0};
+	mpq_hq_server_config sc = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION};
 	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
 	assert_null(srv);
 	mpq_hq_root *root = (mpq_hq_root *)&sc;
@@ -452,12 +455,27 @@ static void bad_arguments(void **state)
 	sc.files = mpq_hq_root_files(root);
 	sc.files.read = NULL;
 	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
+	/* A config of a version the library does not know (mpq.h). */
+	mpq_hq_server_config_default(&sc);
+	sc.files = mpq_hq_root_files(root);
+	sc.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION + 1;
+	assert_int_equal(mpq_hq_server_new(&srv, &sc), MPQ_ERR_INVALID_ARGUMENT);
+	sc.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION;
+	assert_int_equal(mpq_hq_server_new(&srv, &sc), 0);
+	mpq_hq_server_free(srv);
 	mpq_hq_root_close(root);
 	mpq_hq_client *cli = (mpq_hq_client *)&sc;
 	assert_int_equal(mpq_hq_client_new(&cli, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_null(cli);
-	mpq_hq_client_config cc = {0};
+	mpq_hq_client_config cc = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION};
 	assert_int_equal(mpq_hq_client_new(&cli, &cc), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_hq_client_config_default(&cc);
+	cc.now = sim_now;
+	cc.struct_version = 0;
+	assert_int_equal(mpq_hq_client_new(&cli, &cc), MPQ_ERR_INVALID_ARGUMENT);
+	cc.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION;
+	assert_int_equal(mpq_hq_client_new(&cli, &cc), 0);
+	mpq_hq_client_free(cli);
 
 	struct hq_test t;
 	hq_start(&t, false);
@@ -467,6 +485,9 @@ static void bad_arguments(void **state)
 	assert_null(r);
 	assert_int_equal(mpq_hq_client_get(t.cli, c, "", NULL, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_hq_client_get(t.cli, c, "/a\r\nGET /b", NULL, NULL),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	mpq_hq_sink unknown = {.struct_version = MPQ_HQ_SINK_VERSION + 1};
+	assert_int_equal(mpq_hq_client_get(t.cli, c, "/a", &unknown, NULL),
 			 MPQ_ERR_INVALID_ARGUMENT);
 	mpq_hq_sink bad;
 	assert_int_equal(mpq_hq_sink_file(&bad, NULL), MPQ_ERR_INVALID_ARGUMENT);
@@ -749,7 +770,10 @@ static void requests_from_request_done(void **state)
 	hq_start(t, false);
 	/* A client whose request_done makes more requests. */
 	mpq_hq_client_free(t->cli);
-	mpq_hq_client_config cc = {.now = sim_now, .request_done = chain_next, .user_data = ch};
+	mpq_hq_client_config cc = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
+				   .now = sim_now,
+				   .request_done = chain_next,
+				   .user_data = ch};
 	assert_int_equal(mpq_hq_client_new(&t->cli, &cc), 0);
 	mpq_hq_client_callbacks(&t->ccb, t->cli);
 	ch->left = 5;
@@ -1022,6 +1046,7 @@ static void malformed_requests(void **state)
 	struct hq_test *t = &rt->t;
 	/* The client side is raw. */
 	mpq_callbacks raw_cb = {
+		.struct_version = MPQ_CALLBACKS_VERSION,
 		.stream_data = raw_data,
 		.stream_reset = raw_reset,
 		.stream_stop_sending = raw_stop,
@@ -1183,7 +1208,8 @@ static void server_reads_through_files(void **state)
 	hq_start(&t, false);
 	/* The same server, on files from memory. */
 	mpq_hq_server_free(t.srv);
-	mpq_hq_server_config sc = {.files = {.open = mem_open,
+	mpq_hq_server_config sc = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
+				   .files = {.open = mem_open,
 					     .read = mem_read,
 					     .close = mem_close,
 					     .user_data = &m}};
@@ -1300,10 +1326,14 @@ static void logs_requests(void **state)
 	struct pair_opts o = {0};
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(mpq_hq_root_open(&t.root, tree.www, false), 0);
-	mpq_hq_server_config sc = {.files = mpq_hq_root_files(t.root),
+	mpq_hq_server_config sc = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
+				   .files = mpq_hq_root_files(t.root),
 				   .log = count_log,
 				   .log_user_data = &slog};
-	mpq_hq_client_config cc = {.now = real_now, .log = count_log, .log_user_data = &clog};
+	mpq_hq_client_config cc = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
+				   .now = real_now,
+				   .log = count_log,
+				   .log_user_data = &clog};
 	assert_int_equal(mpq_hq_server_new(&t.srv, &sc), 0);
 	assert_int_equal(mpq_hq_client_new(&t.cli, &cc), 0);
 	mpq_hq_server_callbacks(&t.scb, t.srv);

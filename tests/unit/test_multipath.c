@@ -92,7 +92,8 @@ static int on_address(mpq_conn *c, const mpq_addr *addr, void *ud)
 	return 0;
 }
 
-static const mpq_callbacks app_cb = {.stream_data = on_data,
+static const mpq_callbacks app_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+				     .stream_data = on_data,
 				     .stream_writable = on_writable,
 				     .address_added = on_address};
 

@@ -68,7 +68,7 @@ static int mem_close(void *user_data)
 
 static mpq_qlog_sink mem_sink(struct membuf *m)
 {
-	mpq_qlog_sink s = {mem_write, mem_flush, mem_close, m};
+	mpq_qlog_sink s = {MPQ_QLOG_SINK_VERSION, mem_write, mem_flush, mem_close, m};
 
 	memset(m, 0, sizeof(*m));
 	return s;

@@ -196,7 +196,9 @@ static int on_writable(mpq_conn *c, int64_t id, void *ud)
 	return 0;
 }
 
-static const mpq_callbacks app_cb = {.stream_data = on_data, .stream_writable = on_writable};
+static const mpq_callbacks app_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+				     .stream_data = on_data,
+				     .stream_writable = on_writable};
 
 static bool all_received(struct conn_pair *p)
 {

@@ -582,7 +582,8 @@ static int record_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, 
 	return 0;
 }
 
-static const mpq_callbacks record_cb = {.stream_data = record_data};
+static const mpq_callbacks record_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+					.stream_data = record_data};
 
 static bool both_done(struct conn_pair *p)
 {

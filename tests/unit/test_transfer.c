@@ -132,6 +132,7 @@ static int on_closed(mpq_conn *c, int64_t id, void *ud)
 }
 
 static const mpq_callbacks app_cb = {
+	.struct_version = MPQ_CALLBACKS_VERSION,
 	.stream_data = on_data,
 	.stream_writable = on_writable,
 	.stream_reset = on_reset,

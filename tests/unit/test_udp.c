@@ -829,7 +829,8 @@ static void qend_read(struct qend *e, mpq_tls_ctx *server_tls, uint64_t now)
 		if (!e->conn) {
 			mpq_settings s;
 			mpq_tparams tp;
-			mpq_callbacks cb = {.rand = test_rand};
+			mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+					    .rand = test_rand};
 
 			mpq_settings_default(&s);
 			mpq_tparams_default(&tp);
@@ -862,8 +863,11 @@ static void conn_marks_ect0(void **state)
 
 	open_pair(&q[0].io, &q[1].io, addr, NULL, NULL);
 	assert_int_equal(test_certs_create(&tc), 0);
-	mpq_tls_config ccfg = {.alpn = "hq-interop", .ca_file = tc.ca_file};
-	mpq_tls_config scfg = {.is_server = true,
+	mpq_tls_config ccfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			       .alpn = "hq-interop",
+			       .ca_file = tc.ca_file};
+	mpq_tls_config scfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			       .is_server = true,
 			       .alpn = "hq-interop",
 			       .cert_file = tc.cert_file,
 			       .key_file = tc.key_file};
@@ -874,7 +878,7 @@ static void conn_marks_ect0(void **state)
 	assert_non_null(stls);
 	mpq_settings s;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = test_rand};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = test_rand};
 	mpq_path path = {.local = q[0].io->local, .remote = q[1].io->local};
 	int64_t id = -1;
 	uint8_t data[4096];

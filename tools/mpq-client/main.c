@@ -388,7 +388,7 @@ static int issue(struct client *c, size_t upto)
 {
 	for (; c->issued < upto; c->issued++) {
 		struct fetch *f = &c->fetches[c->issued];
-		mpq_hq_sink sink = {0}; /* discard */
+		mpq_hq_sink sink = {.struct_version = MPQ_HQ_SINK_VERSION}; /* discard */
 		int rv;
 
 		/* A failure to create the file fails that URL only. */
@@ -651,7 +651,8 @@ static int parse_fingerprint(const char *s, uint8_t out[32])
 static int make_tls(struct client *c)
 {
 	uint8_t pin[32];
-	mpq_tls_config cfg = {.is_server = false,
+	mpq_tls_config cfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			      .is_server = false,
 			      .alpn = MPQ_HQ_ALPN,
 			      .ca_file = c->o.ca,
 			      .insecure = c->o.insecure};
@@ -698,7 +699,8 @@ static uint64_t hq_now(void *user_data)
 
 static int make_conn(struct client *c)
 {
-	mpq_hq_client_config hcfg = {.now = hq_now,
+	mpq_hq_client_config hcfg = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
+				     .now = hq_now,
 				     .request_done = on_request_done,
 				     .user_data = c,
 				     .log = tool_log,
@@ -710,7 +712,7 @@ static int make_conn(struct client *c)
 			 .user_data = s0};
 	mpq_settings settings;
 	mpq_tparams tparams;
-	mpq_callbacks cb = {0};
+	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION};
 	int rv;
 
 	rv = mpq_hq_client_new(&c->hq, &hcfg);

@@ -344,7 +344,9 @@ static int on_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 
 static int make_endpoint(struct server *s)
 {
-	mpq_hq_server_config hcfg = {.log = tool_log, .log_user_data = &s->o.t.verbose};
+	mpq_hq_server_config hcfg = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
+				     .log = tool_log,
+				     .log_user_data = &s->o.t.verbose};
 	mpq_endpoint_config cfg;
 	int rv = mpq_hq_root_open(&s->www, s->o.www, false);
 

@@ -83,7 +83,9 @@ static int self_signed(struct server *s)
 
 int make_tls(struct server *s)
 {
-	mpq_tls_config cfg = {.is_server = true, .alpn = MPQ_HQ_ALPN};
+	mpq_tls_config cfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
+			      .is_server = true,
+			      .alpn = MPQ_HQ_ALPN};
 	char why[256] = "";
 	int err = 0, rv;
 

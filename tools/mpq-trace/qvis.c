@@ -158,6 +158,7 @@ int trace_qvis_sink(mpq_qlog_sink *sink, const mpq_qlog_sink *inner)
 		return MPQ_ERR_NOMEM;
 	}
 	q->inner = *inner;
+	sink->struct_version = MPQ_QLOG_SINK_VERSION;
 	sink->write = qvis_write;
 	sink->flush = qvis_flush;
 	sink->close = qvis_close;

@@ -63,17 +63,22 @@ typedef struct mpq_pkt_info {
 /* Paths one connection holds at most: path IDs 0 .. MPQ_MAX_PATHS - 1. */
 #define MPQ_MAX_PATHS 8
 
+#define MPQ_SETTINGS_V1 1
+#define MPQ_SETTINGS_VERSION MPQ_SETTINGS_V1
 typedef struct mpq_settings {
-	uint32_t version;	       /* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
-	uint64_t initial_rtt;	       /* ns, default 333 ms (RFC 9002) */
-	uint64_t handshake_timeout;    /* ns, default 10 s; 0 = none */
-	size_t max_tx_udp_payload;     /* largest datagram we send, default 1452 */
-	uint8_t worker_id;	       /* carried in every CID we issue */
+	uint32_t struct_version;    /* MPQ_SETTINGS_VERSION (mpq.h), set by the default */
+	uint32_t version;	    /* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
+	uint64_t initial_rtt;	    /* ns, default 333 ms (RFC 9002) */
+	uint64_t handshake_timeout; /* ns, default 10 s; 0 = none */
+	size_t max_tx_udp_payload;  /* largest datagram we send, default 1452 */
+	uint8_t worker_id;	    /* carried in every CID we issue */
+	/* Names are looked up when the connection (or endpoint) is created;
+	 * the strings need not outlive that call. */
 	const char *cc;		       /* congestion controller: "cubic" (default), "newreno" */
 	uint32_t initial_cwnd_packets; /* 0: RFC 9002's initial window */
 	const char *stream_sched;      /* stream scheduler: "rr" (default) */
 	/* Server: 32-byte key for stateless reset tokens (RFC 9000 §10.3.2);
-	 * NULL: none are offered. The endpoint sets it. */
+	 * NULL: none are offered. The endpoint sets it. Copied. */
 	const uint8_t *reset_secret;
 	/* Start a 1-RTT key update every this many packets sent (0: never on our own). */
 	uint64_t key_update_interval;
@@ -104,16 +109,20 @@ typedef struct mpq_settings {
 	 * stream_writable. */
 	size_t stream_send_window;
 	size_t send_budget;
-	/* Client: a NEW_TOKEN token from an earlier connection to this server. */
+	/* Client: a NEW_TOKEN token from an earlier connection to this server
+	 * (copied). */
 	const uint8_t *token;
 	size_t tokenlen;
-	const char *server_name; /* client: SNI and certificate name */
+	const char *server_name; /* client: SNI and certificate name (used during the call) */
 	mpq_log_fn log;		 /* NULL: silent */
 	void *log_user_data;
 } mpq_settings;
 
+#define MPQ_CALLBACKS_V1 1
+#define MPQ_CALLBACKS_VERSION MPQ_CALLBACKS_V1
 typedef struct mpq_callbacks {
-	mpq_rand_fn rand; /* required */
+	uint32_t struct_version; /* MPQ_CALLBACKS_VERSION, set by mpq_callbacks_default */
+	mpq_rand_fn rand;	 /* required */
 	/* One NSS key log line (no newline) each time TLS learns a secret; it
 	 * gets keylog_user_data when that is set, user_data otherwise. */
 	void (*keylog)(void *user_data, const char *line);
@@ -148,20 +157,27 @@ typedef struct mpq_callbacks {
 
 /* Defaults for every field. */
 MPQ_EXPORT void mpq_settings_default(mpq_settings *s);
+/* No callbacks (every field NULL) and struct_version set: then set rand and
+ * the callbacks wanted. */
+MPQ_EXPORT void mpq_callbacks_default(mpq_callbacks *cb);
 
 /* Is there a congestion controller / stream scheduler of this name? */
 MPQ_EXPORT bool mpq_cc_available(const char *name);
 MPQ_EXPORT bool mpq_stream_sched_available(const char *name);
 MPQ_EXPORT bool mpq_path_sched_available(const char *name);
 
-/* A client connection to |path|'s remote address. |tls| is a client context.
- * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
+/* A client connection to |path|'s remote address. |tls| is a client context,
+ * which must outlive the connection. |settings|, |tparams| and |cb| are
+ * copied (need not outlive the call). Returns 0, MPQ_ERR_INVALID_ARGUMENT (a
+ * struct_version the library does not know, no rand callback, an unknown
+ * cc / scheduler name), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 MPQ_EXPORT int mpq_conn_client_new(mpq_conn **out, const mpq_path *path,
 				   const mpq_settings *settings, const mpq_tparams *tparams,
 				   const mpq_callbacks *cb, mpq_tls_ctx *tls, uint64_t ts);
 
 /* A server connection for the client Initial in |pkt| (the whole first
- * datagram, which the caller then passes to mpq_conn_read_pkt). Returns 0,
+ * datagram, which the caller then passes to mpq_conn_read_pkt). Arguments as
+ * for mpq_conn_client_new. Returns 0, MPQ_ERR_INVALID_ARGUMENT,
  * MPQ_ERR_INVALID_PACKET (not a client Initial we accept, too short),
  * MPQ_ERR_UNKNOWN_VERSION, MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 MPQ_EXPORT int mpq_conn_server_new(mpq_conn **out, const mpq_path *path, const uint8_t *pkt,
@@ -260,7 +276,10 @@ MPQ_EXPORT int mpq_conn_initiate_key_update(mpq_conn *conn);
  * storage; close (may be NULL) finishes the output and frees the sink's
  * state. Each returns 0 or a negative MPQ_ERR_*; after an error the trace
  * writes nothing more. */
+#define MPQ_QLOG_SINK_V1 1
+#define MPQ_QLOG_SINK_VERSION MPQ_QLOG_SINK_V1
 typedef struct mpq_qlog_sink {
+	uint32_t struct_version; /* MPQ_QLOG_SINK_VERSION */
 	int (*write)(void *user_data, const void *data, size_t len);
 	int (*flush)(void *user_data);
 	int (*close)(void *user_data);
@@ -269,9 +288,10 @@ typedef struct mpq_qlog_sink {
 
 /* Writes a qlog trace (JSON-SEQ, draft quic-events-13) of this connection to
  * |sink| (copied), which the connection closes when it is deleted. Call it
- * right after creating the connection. On failure the sink is closed.
- * Returns 0, MPQ_ERR_INVALID_ARGUMENT (no write callback, or the connection
- * has a trace already), MPQ_ERR_NOMEM or the sink's error. */
+ * right after creating the connection. On failure the sink is closed
+ * (except for an unknown struct_version: its fields are not read).
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (no write callback, an unknown
+ * struct_version, or the connection has a trace already), MPQ_ERR_NOMEM or the sink's error. */
 MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink);
 
 /* Files for traces are the I/O layer's: mpq_conn_set_qlog_dir in

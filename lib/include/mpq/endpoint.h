@@ -24,12 +24,17 @@ typedef struct mpq_endpoint mpq_endpoint;
 
 #define MPQ_ENDPOINT_SECRET_LEN 32
 
+#define MPQ_ENDPOINT_CONFIG_V1 1
+#define MPQ_ENDPOINT_CONFIG_VERSION MPQ_ENDPOINT_CONFIG_V1
 typedef struct mpq_endpoint_config {
-	/* What every server connection starts with; callbacks.user_data is shared. */
+	uint32_t struct_version; /* MPQ_ENDPOINT_CONFIG_VERSION (mpq.h), set by the default */
+	/* What every server connection starts with; callbacks.user_data is shared.
+	 * Copied by mpq_endpoint_new, names included (settings.cc, ...);
+	 * settings.token and server_name are client-only and ignored. */
 	mpq_settings settings;
 	mpq_tparams tparams;
 	mpq_callbacks callbacks;
-	mpq_tls_ctx *tls;
+	mpq_tls_ctx *tls; /* a server context; must outlive the endpoint */
 	/* Versions offered, in preference order (default: v1, v2). */
 	uint32_t versions[4];
 	size_t nversions;
@@ -60,11 +65,15 @@ typedef struct mpq_endpoint_config {
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN];
 } mpq_endpoint_config;
 
-/* Fills |cfg| with defaults (settings and tparams defaults, v1 and v2, no
- * Retry); the caller still sets tls, callbacks and the secret. */
+/* Fills |cfg| with defaults (settings, tparams and callbacks defaults, v1 and
+ * v2, no Retry) and the struct versions; the caller still sets tls,
+ * callbacks and the secret. */
 MPQ_EXPORT void mpq_endpoint_config_default(mpq_endpoint_config *cfg);
 
-/* Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
+/* |cfg| need not outlive the call (but cfg->tls must outlive the endpoint).
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (a struct_version the library does not
+ * know, here or in settings, tparams or callbacks; no tls or rand; an unknown
+ * cc or scheduler name) or MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *cfg);
 /* Deletes the endpoint and every connection it still holds. */
 MPQ_EXPORT void mpq_endpoint_del(mpq_endpoint *ep);
@@ -96,8 +105,13 @@ MPQ_EXPORT size_t mpq_endpoint_send_memory(const mpq_endpoint *ep);
 /* The earliest expiry over every connection (MPQ_TIME_NEVER: none). */
 MPQ_EXPORT uint64_t mpq_endpoint_get_expiry(const mpq_endpoint *ep);
 
-/* Public TLS context creation for the tools (lib/quic/tls.c does the work). */
+/* Public TLS context creation for the tools (lib/quic/tls.c does the work).
+ * Every string and buffer is read during mpq_tls_context_new only (the ALPN
+ * list is encoded, files read, the pin copied): none need outlive it. */
+#define MPQ_TLS_CONFIG_V1 1
+#define MPQ_TLS_CONFIG_VERSION MPQ_TLS_CONFIG_V1
 typedef struct mpq_tls_config {
+	uint32_t struct_version; /* MPQ_TLS_CONFIG_VERSION, set by mpq_tls_config_default */
 	bool is_server;
 	const char *alpn;		  /* comma-separated; "hq-interop" */
 	const char *cert_file, *key_file; /* server: PEM files, or */
@@ -110,7 +124,11 @@ typedef struct mpq_tls_config {
 	const uint8_t *pin_sha256;
 } mpq_tls_config;
 
-/* Returns the context, or NULL with |*err| set and a reason in |errbuf|. */
+/* Zeroes |cfg| and sets its struct_version. */
+MPQ_EXPORT void mpq_tls_config_default(mpq_tls_config *cfg);
+
+/* Returns the context, or NULL with |*err| set (MPQ_ERR_INVALID_ARGUMENT for
+ * an unknown struct_version) and a reason in |errbuf|. */
 MPQ_EXPORT mpq_tls_ctx *mpq_tls_context_new(const mpq_tls_config *cfg, int *err, char *errbuf,
 					    size_t errbuflen);
 MPQ_EXPORT void mpq_tls_context_free(mpq_tls_ctx *ctx);

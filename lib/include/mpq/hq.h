@@ -86,17 +86,24 @@ typedef struct mpq_hq_files {
 	void *user_data;
 } mpq_hq_files;
 
+#define MPQ_HQ_SERVER_CONFIG_V1 1
+#define MPQ_HQ_SERVER_CONFIG_VERSION MPQ_HQ_SERVER_CONFIG_V1
 typedef struct mpq_hq_server_config {
-	mpq_hq_files files; /* required: open, read and close */
+	uint32_t struct_version; /* MPQ_HQ_SERVER_CONFIG_VERSION (mpq.h), set by the default */
+	mpq_hq_files files;	 /* required: open, read and close (copied) */
 	/* One line per request served or refused (level 1) and per internal
 	 * error (level 0). NULL: silent. */
 	mpq_log_fn log;
 	void *log_user_data;
 } mpq_hq_server_config;
 
-/* A server answering from |cfg->files| (|cfg| need not outlive the call).
- * Returns 0, MPQ_ERR_INVALID_ARGUMENT (a files operation missing) or
- * MPQ_ERR_NOMEM. */
+/* Zeroes |cfg| and sets its struct_version: then set files (and log). */
+MPQ_EXPORT void mpq_hq_server_config_default(mpq_hq_server_config *cfg);
+
+/* A server answering from |cfg->files| (|cfg| need not outlive the call; the
+ * files' user_data must outlive the server). Returns 0,
+ * MPQ_ERR_INVALID_ARGUMENT (an unknown struct_version, a files operation
+ * missing) or MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config *cfg);
 
 /* Releases every request still open (closing their files) and the server. */
@@ -123,7 +130,10 @@ typedef struct mpq_hq_request mpq_hq_request;
  * ends INCOMPLETE); write NULL discards. Every body is counted and hashed
  * (SHA-256) whatever the sink. The I/O layer's mpq_hq_sink_fd and
  * mpq_hq_sink_file (mpq/io/hq_files.h) write to a file descriptor or a FILE. */
+#define MPQ_HQ_SINK_V1 1
+#define MPQ_HQ_SINK_VERSION MPQ_HQ_SINK_V1
 typedef struct mpq_hq_sink {
+	uint32_t struct_version; /* MPQ_HQ_SINK_VERSION */
 	int (*write)(void *user_data, const uint8_t *data, size_t len);
 	void *user_data;
 } mpq_hq_sink;
@@ -136,7 +146,10 @@ enum mpq_hq_status {
 	MPQ_HQ_INCOMPLETE, /* ended otherwise: see mpq_hq_request_error / _errno */
 };
 
+#define MPQ_HQ_CLIENT_CONFIG_V1 1
+#define MPQ_HQ_CLIENT_CONFIG_VERSION MPQ_HQ_CLIENT_CONFIG_V1
 typedef struct mpq_hq_client_config {
+	uint32_t struct_version; /* MPQ_HQ_CLIENT_CONFIG_VERSION, set by the default */
 	/* Monotonic clock in ns for the request timings (required: the client
 	 * reads no clock). Tests pass their simulated time. */
 	uint64_t (*now)(void *user_data);
@@ -147,8 +160,11 @@ typedef struct mpq_hq_client_config {
 	void *log_user_data;
 } mpq_hq_client_config;
 
-/* A client; |cfg| is copied. Returns 0, MPQ_ERR_INVALID_ARGUMENT (no |cfg|
- * or no now) or MPQ_ERR_NOMEM. */
+/* Zeroes |cfg| and sets its struct_version: then set now (and the rest). */
+MPQ_EXPORT void mpq_hq_client_config_default(mpq_hq_client_config *cfg);
+
+/* A client; |cfg| is copied. Returns 0, MPQ_ERR_INVALID_ARGUMENT (no |cfg|,
+ * an unknown struct_version, or no now) or MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_hq_client_new(mpq_hq_client **out, const mpq_hq_client_config *cfg);
 
 /* Frees the client and every request. Call after the connections are gone
@@ -163,9 +179,10 @@ MPQ_EXPORT void mpq_hq_client_callbacks(mpq_callbacks *cb, mpq_hq_client *cli);
 /* Queues a request for |path| ("/..." with no CR, LF or NUL; the request line
  * fits in MPQ_HQ_MAX_REQUEST) on |conn|, and sends it at once when the
  * handshake is complete and the peer's stream limit allows; otherwise it waits
- * for handshake_completed / streams_available. |sink| is copied; NULL
- * discards. |*out| (may be NULL) stays valid until mpq_hq_client_free.
- * Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM. */
+ * for handshake_completed / streams_available. |path| and |sink| are copied
+ * (the sink's user_data must outlive the request); NULL discards. |*out| (may be NULL) stays valid until mpq_hq_client_free.
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (a bad path, a sink of an unknown
+ * struct_version) or MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char *path,
 				 const mpq_hq_sink *sink, mpq_hq_request **out);
 

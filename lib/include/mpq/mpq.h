@@ -87,6 +87,15 @@ typedef struct mpq_cid {
 /* Fills |dest| with |len| random bytes. Injected so tests are deterministic. */
 typedef void (*mpq_rand_fn)(uint8_t *dest, size_t len, void *user_data);
 
+/* Versioned configuration structs (as ngtcp2's settings and callbacks): each
+ * struct a caller fills and passes in starts with a struct_version field,
+ * which its *_default() function sets to the version the caller was built
+ * with (MPQ_<STRUCT>_VERSION). The library reads only the fields that version
+ * has and rejects a version it does not know with MPQ_ERR_INVALID_ARGUMENT
+ * (or NULL), so a struct from an older or newer header is never read past its
+ * end. Fill such a struct with its *_default() (or set struct_version to the
+ * MPQ_<STRUCT>_VERSION macro in an initializer), never with memset alone. */
+
 /* Log callback: the library prints nothing on its own. */
 typedef void (*mpq_log_fn)(void *user_data, int level, const char *msg);
 
@@ -102,7 +111,10 @@ typedef struct mpq_preferred_address {
 	uint8_t reset_token[16];
 } mpq_preferred_address;
 
+#define MPQ_TPARAMS_V1 1
+#define MPQ_TPARAMS_VERSION MPQ_TPARAMS_V1
 typedef struct mpq_tparams {
+	uint32_t struct_version;       /* MPQ_TPARAMS_VERSION, set by mpq_tparams_default */
 	uint64_t max_idle_timeout;     /* ms, 0 = none */
 	uint64_t max_udp_payload_size; /* default 65527, min 1200 */
 	uint64_t initial_max_data;
