@@ -91,6 +91,7 @@ struct xsk_sock {
 
 	int family;
 	bool wildcard;
+	bool dual; /* the IPv6 wildcard: IPv4 too, as a dual-stack socket */
 	bool verify_csum;
 	size_t batch;
 	size_t max_dgram;
@@ -211,6 +212,12 @@ static bool owns(const struct xsk_sock *s, int family, const uint8_t *ip)
 		    memcmp(ip_of(&s->own[i]), ip, ip_len(family)) == 0)
 			return true;
 	return false;
+}
+
+/* Whether datagrams of |family| are ours to receive and send. */
+static bool serves(const struct xsk_sock *s, int family)
+{
+	return family == s->family || (s->dual && family == AF_INET);
 }
 
 /* Whether |ip| is the address a resolution waits for. */
@@ -490,11 +497,11 @@ static int ours(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d)
 	mpq_frame_udp h;
 
 	if (mpq_frame_hdr_parse_udp(f, len, &h) < 0 || h.vlan_tagged ||
-	    h.dst.ss.ss_family != s->family ||
+	    !serves(s, h.dst.ss.ss_family) ||
 	    mpq_addr_port(&h.dst) != mpq_addr_port(&s->base.local) ||
 	    memcmp(h.dst_mac, s->info.mac, MPQ_ETH_ALEN) != 0)
 		return NOT_OURS;
-	if (s->wildcard ? !owns(s, s->family, ip_of(&h.dst))
+	if (s->wildcard ? !owns(s, h.dst.ss.ss_family, ip_of(&h.dst))
 			: memcmp(ip_of(&h.dst), ip_of(&s->base.local), ip_len(s->family)) != 0)
 		return NOT_OURS;
 	if (!d)
@@ -717,18 +724,17 @@ static int next_hop(struct xsk_sock *s, const mpq_addr *remote, uint32_t *queued
 
 static int check_dgram(const struct xsk_sock *s, const mpq_dgram *d)
 {
-	socklen_t want = s->family == AF_INET ? sizeof(struct sockaddr_in)
-					      : sizeof(struct sockaddr_in6);
+	int fam = d->remote.ss.ss_family;
+	socklen_t want = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 
 	if ((!d->data && d->len) || d->ecn > 3)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	if (d->remote.ss.ss_family != s->family || d->remote.len < want ||
-	    mpq_addr_port(&d->remote) == 0)
+	if (!serves(s, fam) || d->remote.len < want || mpq_addr_port(&d->remote) == 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (d->local.ss.ss_family) {
-		if (d->local.ss.ss_family != s->family)
+		if (d->local.ss.ss_family != fam)
 			return MPQ_ERR_INVALID_ARGUMENT;
-		if (s->wildcard ? !owns(s, s->family, ip_of(&d->local))
+		if (s->wildcard ? !owns(s, fam, ip_of(&d->local))
 				: !mpq_addr_equal_ip(&d->local, &s->base.local))
 			return MPQ_ERR_INVALID_ARGUMENT;
 	}
@@ -745,7 +751,7 @@ static int check_dgram(const struct xsk_sock *s, const mpq_dgram *d)
  * reserves its TX descriptor (the caller checked both are there). */
 static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data, size_t len)
 {
-	size_t hl = mpq_frame_hdr_udp_len(s->family);
+	size_t hl = mpq_frame_hdr_udp_len(h->dst.ss.ss_family);
 	uint8_t *f;
 	uint64_t addr;
 	int flen;
@@ -1068,8 +1074,10 @@ static void stock_frames(struct xsk_sock *s)
 		s->tx_free[s->n_tx_free++] = (uint64_t)(first + i) * s->info.frame_size;
 }
 
-/* Binds a kernel UDP socket to the local address: the port is ours. */
-static int hold_port(struct xsk_sock *s, const mpq_addr *local, mpq_oserr *err)
+/* Binds a kernel UDP socket to the local address: the port is ours (in
+ * both families for a dual-stack object). */
+static int hold_port(struct xsk_sock *s, const mpq_addr *local, const mpq_xsk_config *x,
+		     mpq_oserr *err)
 {
 	struct xsk_shared *sh = s->sh;
 	int size = 1024, fd;
@@ -1079,13 +1087,19 @@ static int hold_port(struct xsk_sock *s, const mpq_addr *local, mpq_oserr *err)
 		s->base.local = sh->member[0]->base.local; /* the port the first one holds */
 		return 0;
 	}
+	if (x->port_held) {
+		if (mpq_addr_port(local) == 0)
+			return MPQ_ERR_INVALID_ARGUMENT;
+		s->base.local = *local;
+		return 0;
+	}
 	fd = sh->port_fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0)
 		return mpq_oserr_set(err, "socket", errno);
 	if (s->family == AF_INET6) {
-		int on = 1;
+		int v6only = !s->dual;
 
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (bind(fd, (const struct sockaddr *)&local->ss, local->len) < 0)
@@ -1116,7 +1130,8 @@ static int check_config(const mpq_pathio_config *cfg, const mpq_xsk_config *x)
 }
 
 /* The interface: an Ethernet one; its MTU, MAC and addresses. */
-static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, mpq_oserr *err)
+static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk_config *x,
+		      mpq_oserr *err)
 {
 	size_t hl = mpq_frame_hdr_udp_len(s->family) - MPQ_ETH_HLEN;
 	mpq_link l;
@@ -1147,6 +1162,7 @@ static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, mpq_oser
 		return rv;
 	s->n_own = (size_t)rv < MAX_OWN ? (size_t)rv : MAX_OWN;
 	s->wildcard = mpq_addr_is_any(&cfg->local);
+	s->dual = s->wildcard && s->family == AF_INET6 && !x->v6only;
 	if (!s->wildcard && !owns(s, s->family, ip_of(&cfg->local)))
 		return mpq_oserr_set(err, "local address", EADDRNOTAVAIL);
 	return 0;
@@ -1158,10 +1174,10 @@ static int setup(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk
 	uint32_t half = x->frames / 2;
 	int rv;
 
-	rv = setup_link(s, cfg, err);
+	rv = setup_link(s, cfg, x, err);
 	if (rv < 0)
 		return rv;
-	rv = hold_port(s, &cfg->local, err);
+	rv = hold_port(s, &cfg->local, x, err);
 	if (rv < 0)
 		return rv;
 	s->tx_free = calloc(s->sh->per, sizeof(*s->tx_free));

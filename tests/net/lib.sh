@@ -67,7 +67,8 @@ in_s() { ip netns exec "$sns" "$@"; }
 # veth_pairs C S NET N [v6]: creates both namespaces and N veth pairs, CI in
 # the client's with 10.NET.I.1/24 and SI in the server's with 10.NET.I.2/24
 # (and fdNET:I::1 and ::2/64 with v6), all up; a failure is a failed check
-# and ends the test.
+# and ends the test. With VETH_QUEUES=Q each end has Q rx and Q tx queues
+# (veth puts a frame on the peer's rx queue of the sender's tx queue).
 veth_pairs() {
 	if ! make_veth_pairs "$@" >"$tmp/setup.err" 2>&1; then
 		not_ok "$4 veth pair(s) between $cns and $sns" "$(cat "$tmp/setup.err")"
@@ -79,7 +80,10 @@ make_veth_pairs() {
 	ip netns add "$cns" && ip netns add "$sns" || return 1
 	in_c ip link set lo up && in_s ip link set lo up || return 1
 	for i in $(seq "$4"); do
-		ip link add "$1$i" netns "$cns" type veth peer name "$2$i" netns "$sns" &&
+		ip link add name "$1$i" netns "$cns" ${VETH_QUEUES:+numrxqueues $VETH_QUEUES} \
+			${VETH_QUEUES:+numtxqueues $VETH_QUEUES} type veth peer name "$2$i" \
+			netns "$sns" ${VETH_QUEUES:+numrxqueues $VETH_QUEUES} \
+			${VETH_QUEUES:+numtxqueues $VETH_QUEUES} &&
 			in_c ip addr add "10.$3.$i.1/24" dev "$1$i" &&
 			in_s ip addr add "10.$3.$i.2/24" dev "$2$i" || return 1
 		if [ "${5:-}" = v6 ]; then
@@ -112,45 +116,58 @@ finish() {
 # four at a time (stderr in DIR/I.err); checks each exits 0 with a body whose
 # sha256 is SHA.
 twenty_fetches() {
-	dir=$1
-	sha=$2
-	url=$3
-	shift 3
+	n_fetches 20 "$@"
+}
+
+# n_fetches N DIR SHA URL CMD...: twenty_fetches with N fetches; URL may be
+# two URLs separated by a space, then the fetches alternate between them.
+n_fetches() {
+	nf=$1
+	dir=$2
+	sha=$3
+	url1=${4%% *}
+	url2=${4#* }
+	shift 4
 	bad=0
-	for batch in 0 1 2 3 4; do
+	i=0
+	while [ "$i" -lt "$nf" ]; do
 		pids=""
 		for k in 0 1 2 3; do
-			i=$((batch * 4 + k))
+			[ "$i" -lt "$nf" ] || break
+			url=$url1
+			[ $((i % 2)) = 1 ] && url=$url2
 			"$@" -o "$dir/$i" "$url" 2>"$dir/$i.err" &
 			pids="$pids $!"
+			i=$((i + 1))
 		done
 		for p in $pids; do
 			wait "$p" || bad=$((bad + 1))
 		done
 	done
 	same=0
-	for i in $(seq 0 19); do
+	for i in $(seq 0 $((nf - 1))); do
 		[ -f "$dir/$i" ] &&
 			[ "$(sha256sum <"$dir/$i" | cut -d' ' -f1)" = "$sha" ] && same=$((same + 1))
 	done
-	if [ "$bad" = 0 ] && [ "$same" = 20 ]; then
-		ok "20 fetches, all byte-exact"
+	if [ "$bad" = 0 ] && [ "$same" = "$nf" ]; then
+		ok "$nf fetches, all byte-exact${fetches_what:+ ($fetches_what)}"
 	else
-		not_ok "20 fetches, all byte-exact" "$bad client(s) failed, $same of 20 byte-exact" \
+		not_ok "$nf fetches, all byte-exact${fetches_what:+ ($fetches_what)}" \
+			"$bad client(s) failed, $same of $nf byte-exact" \
 			"$(cat "$dir"/*.err | grep -v "WARNING: --insecure" | head -5)"
 	fi
 }
 
-# both_workers_served LOG: the server's -v log names worker 0 and worker 1
-# among its 20 connections.
+# both_workers_served LOG [N]: the server's -v log names worker 0 and worker 1
+# among its N (default 20) connections.
 both_workers_served() {
 	w0=$(grep -c "connection .* (worker 0)$" "$1")
 	w1=$(grep -c "connection .* (worker 1)$" "$1")
-	if [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] && [ $((w0 + w1)) = 20 ]; then
+	if [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] && [ $((w0 + w1)) = "${2:-20}" ]; then
 		ok "both workers served connections (worker 0: $w0, worker 1: $w1)"
 	else
 		not_ok "both workers served connections" \
-			"worker 0: $w0, worker 1: $w1 (want both > 0, 20 in all)"
+			"worker 0: $w0, worker 1: $w1 (want both > 0, ${2:-20} in all)"
 	fi
 }
 

@@ -80,24 +80,8 @@ if start_server a --io xdp -n xs1 -v; then
 		not_ok "(a) 50 MB, xdp both ends" "$(tail -n 3 "$tmp/a.err")" "$(tail -n 3 "$tmp/a.err")"
 	fi
 	# ---- (e) the rest of the interface still works ----
-	cat >"$tmp/ping.py" <<'EOF'
-import socket, struct, sys
-# ICMP echo over a datagram ICMP socket (no ping binary needed).
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
-s.settimeout(2)
-for seq in range(3):
-    s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, seq) + b"mpquic", ("10.66.1.2", 0))
-    try:
-        data, peer = s.recvfrom(2048)
-        if data[0] == 0:
-            print("reply from %s" % peer[0])
-            sys.exit(0)
-    except OSError:
-        pass
-sys.exit("no echo reply")
-EOF
 	if in_c sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range' &&
-		in_c timeout 10 python3 "$tmp/ping.py" >"$tmp/ping" 2>&1; then
+		in_c timeout 10 python3 "$(dirname "$0")/icmp_echo.py" 10.66.1.2 >"$tmp/ping" 2>&1; then
 		ok "(e) ICMP echo through the interface with the steering program ($(cat "$tmp/ping"))"
 	else
 		not_ok "(e) ping" "$(tail -n 2 "$tmp/ping")"

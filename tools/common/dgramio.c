@@ -1,16 +1,20 @@
 /* Datagram queues and receive loop over path I/O: see dgramio.h. */
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <linux/if_link.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "dgramio.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/udp.h"
 #include "mpq/io/xsk.h"
+#include "mpq/io/xsk_set.h"
 #include "localaddr.h"
 #include "tool.h"
 #include "transport.h"
@@ -99,56 +103,176 @@ static const char *prog_mode(const mpq_xdp_prog_info *pi)
 	return pi->dispatcher ? "generic, behind libxdp's dispatcher" : "generic";
 }
 
-int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *ifname,
-		       bool refuse_other, int *verbose, char *why, size_t len)
+/* The program serves |serve| (none: |local|); more addresses than it takes
+ * at attach become the wildcards of their families. */
+static void serve_addrs(mpq_xdp_prog_config *pcfg, const mpq_addr *local, const mpq_addr *serve,
+			size_t n_serve)
+{
+	bool v4 = false, v6 = false;
+
+	if (n_serve == 0) {
+		serve = local;
+		n_serve = 1;
+	}
+	if (n_serve <= MPQ_XDP_PROG_CFG_ADDRS) {
+		memcpy(pcfg->addrs, serve, n_serve * sizeof(*serve));
+		pcfg->n_addrs = (uint32_t)n_serve;
+		return;
+	}
+	for (size_t i = 0; i < n_serve; i++) {
+		v4 |= serve[i].ss.ss_family == AF_INET;
+		v6 |= serve[i].ss.ss_family == AF_INET6;
+	}
+	pcfg->n_addrs = 0;
+	if (v4)
+		mpq_addr_any(&pcfg->addrs[pcfg->n_addrs++], AF_INET, 0);
+	if (v6)
+		mpq_addr_any(&pcfg->addrs[pcfg->n_addrs++], AF_INET6, 0);
+}
+
+/* How many rx queues of |ifname| get sockets: all, up to the set's limit
+ * and the program's slots (queues × workers). */
+static uint32_t queues_served(const char *ifname, uint32_t n_workers, uint32_t *n_queues)
+{
+	uint32_t most = MPQ_STEER_XSKMAP_SIZE / n_workers;
+
+	if (mpq_xsk_rx_queues(ifname, n_queues) < 0)
+		*n_queues = 1;
+	if (most > MPQ_XSK_SET_MAX_QUEUES)
+		most = MPQ_XSK_SET_MAX_QUEUES;
+	return *n_queues < most ? *n_queues : most;
+}
+
+/* Binds a kernel UDP socket to every address of r->serve (the first with
+ * |local|'s port, the others with the port it got): the port is ours at
+ * those addresses only, the interface's others and other interfaces keep it
+ * for the kernel. Sets |local|'s port. */
+static int hold_ports(struct tool_sock *s, struct tool_xdp_req *r, mpq_addr *local, char *why,
+		      size_t len)
+{
+	uint16_t port = mpq_addr_port(local);
+	size_t kept = 0;
+
+	s->port_fds = calloc(r->n_serve, sizeof(*s->port_fds));
+	if (!s->port_fds) {
+		snprintf(why, len, "out of memory");
+		return MPQ_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < r->n_serve; i++) {
+		mpq_addr a = r->serve[i];
+		char text[MPQ_ADDR_STRLEN];
+		int on = 1, e, fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		mpq_addr_set_port(&a, port);
+		if (fd >= 0 && a.ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		if (fd >= 0 && bind(fd, (const struct sockaddr *)&a.ss, a.len) == 0) {
+			socklen_t alen = sizeof(a.ss);
+
+			if (port == 0 && getsockname(fd, (struct sockaddr *)&a.ss, &alen) == 0)
+				port = mpq_addr_port(&a);
+			s->port_fds[s->n_port_fds++] = fd;
+			r->serve[kept++] = a;
+			continue;
+		}
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		mpq_addr_format(&a, text, sizeof(text));
+		if (e != EADDRNOTAVAIL || r->n_serve == 1) {
+			snprintf(why, len, "cannot bind %s: %s", text, strerror(e));
+			return mpq_oserr_set(NULL, "bind", e);
+		}
+		tool_warn("not listening on %s: %s", text, strerror(e));
+	}
+	if (kept == 0) {
+		snprintf(why, len, "none of its addresses is available");
+		return MPQ_ERR_NOT_FOUND;
+	}
+	r->n_serve = kept;
+	mpq_addr_set_port(local, port);
+	return 0;
+}
+
+/* The sets of |n_workers| over as many queues as open (xsk_set.h): when a
+ * queue past the first cannot be had, the ones before it. */
+static int open_sets(mpq_pathio **sets, uint32_t n_workers, uint32_t *served,
+		     const mpq_pathio_config *cfg, const mpq_xsk_config *xcfg, mpq_oserr *err)
+{
+	uint32_t failed = 0;
+	int rv = mpq_xsk_set_open(sets, n_workers, *served, cfg, xcfg, &failed, err);
+
+	if (rv < 0 && failed > 0) {
+		*served = failed;
+		rv = mpq_xsk_set_open(sets, n_workers, *served, cfg, xcfg, NULL, err);
+	}
+	return rv;
+}
+
+int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r, char *why,
+		  size_t len)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	mpq_pathio *sets[MPQ_XSK_MAX_SHARED] = {0};
+	uint32_t n = r->n_workers, nq, served;
 	mpq_pathio_config cfg;
 	mpq_xsk_config xcfg;
 	mpq_xdp_prog_config pcfg;
 	mpq_xdp_prog_info pi;
 	const mpq_xsk_info *xi;
 	mpq_oserr err = {0};
-	char text[160];
+	char text[160], workers[32];
 	uint32_t ifindex;
 	int rv;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
-	if (mpq_if_index(ifname, &ifindex) < 0) {
+	snprintf(s->ifname, sizeof(s->ifname), "%s", r->ifname);
+	if (n == 0 || n > MPQ_XSK_MAX_SHARED) {
+		snprintf(why, len, "%u workers (at most %d)", n, MPQ_XSK_MAX_SHARED);
+		return MPQ_ERR_INVALID_ARGUMENT;
+	}
+	if (mpq_if_index(r->ifname, &ifindex) < 0) {
 		snprintf(why, len, "no such interface");
 		return MPQ_ERR_NOT_FOUND;
 	}
-	if (refuse_other && bpf_xdp_query((int)ifindex, 0, &q) == 0 &&
+	if (r->refuse_other && bpf_xdp_query((int)ifindex, 0, &q) == 0 &&
 	    q.attach_mode != XDP_ATTACHED_NONE) {
 		snprintf(why, len, "another XDP program (id %u) is attached to it", q.prog_id);
 		return MPQ_ERR_INTERNAL;
 	}
 	mpq_pathio_config_default(&cfg);
-	cfg.local = *local;
-	cfg.ifname = ifname;
+	cfg.local = *r->local;
+	cfg.ifname = r->ifname;
 	cfg.batch = RX_BATCH;
 	cfg.max_dgram = TOOL_MAX_DGRAM;
 	mpq_xsk_config_default(&xcfg);
 	xcfg.inhibit_prog = true; /* the steering program below redirects to us */
+	xcfg.v6only = r->v6only;
+	xcfg.port_held = r->n_serve > 0;
 	s->tx_buf = malloc(TOOL_TX_BUF);
 	if (!s->tx_buf) {
 		snprintf(why, len, "out of memory");
 		return MPQ_ERR_NOMEM;
 	}
-	rv = mpq_xsk_open(&s->io, &cfg, &xcfg, &err);
+	rv = xcfg.port_held ? hold_ports(s, r, &cfg.local, why, len) : 0;
+	if (rv < 0)
+		goto fail;
+	served = queues_served(r->ifname, n, &nq);
+	rv = open_sets(sets, n, &served, &cfg, &xcfg, &err);
 	if (rv < 0) {
 		tool_oserr_text(text, sizeof(text), rv, &err);
 		snprintf(why, len, "AF_XDP socket: %s", text);
 		goto fail;
 	}
+	s->io = sets[0];
+	for (uint32_t k = 1; k < n; k++)
+		rest[k] = sets[k];
 	mpq_xdp_prog_config_default(&pcfg);
 	pcfg.ports[0] = mpq_addr_port(&s->io->local);
-	pcfg.n_workers = 1;
-	pcfg.addrs[0] = *local; /* others of the interface stay with the kernel */
-	pcfg.n_addrs = 1;
+	pcfg.n_workers = n;
+	serve_addrs(&pcfg, r->local, r->serve, r->n_serve); /* the others stay with the kernel */
 	pcfg.log = tool_log;
-	pcfg.log_ud = verbose;
+	pcfg.log_ud = r->verbose;
 	mpq_oserr_clear(&err);
 	rv = mpq_xdp_prog_new(&s->prog, &pcfg, &err);
 	if (rv < 0) {
@@ -157,25 +281,54 @@ int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *i
 		goto fail;
 	}
 	rv = mpq_xdp_prog_attach(s->prog, (int)ifindex, MPQ_XDP_MODE_AUTO);
-	if (rv == 0)
-		rv = mpq_xdp_prog_set_xsk(s->prog, 0, 0, mpq_pathio_fd(s->io));
+	for (uint32_t qi = 0; qi < served && rv == 0; qi++)
+		for (uint32_t k = 0; k < n && rv == 0; k++)
+			rv = mpq_xdp_prog_set_xsk(s->prog, qi, k,
+						  mpq_pathio_fd(mpq_xsk_set_member(sets[k], qi)));
 	if (rv < 0) {
 		tool_oserr_text(text, sizeof(text), rv, mpq_xdp_prog_oserr(s->prog));
 		snprintf(why, len, "steering program: %s", text);
 		goto fail;
 	}
+	if (served < nq)
+		tool_warn("%s: AF_XDP sockets on %u of its %u rx queues: flows the NIC puts "
+			  "on the others reach the kernel, not this program",
+			  r->ifname, served, nq);
 	mpq_xdp_prog_info_get(s->prog, &pi);
 	if (pi.replaced_stale)
-		tool_warn("%s: detached a steering program left there by an earlier run", ifname);
-	xi = mpq_xsk_get_info(s->io);
-	snprintf(s->mode, sizeof(s->mode), "socket %s, program %s", xi ? xi->mode : "?",
-		 prog_mode(&pi));
+		tool_warn("%s: detached a steering program left there by an earlier run",
+			  r->ifname);
+	xi = mpq_xsk_get_info(mpq_xsk_set_member(s->io, 0));
+	snprintf(workers, sizeof(workers), " x %u workers", n);
+	snprintf(s->mode, sizeof(s->mode), "%u of %u rx queue%s%s, socket%s %s, program %s",
+		 served, nq, nq == 1 ? "" : "s", n > 1 ? workers : "", n * served > 1 ? "s" : "",
+		 xi ? xi->mode : "?", prog_mode(&pi));
 	s->io->capture = tool_capture;
 	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
 	return 0;
 fail:
 	tool_sock_close(s);
+	for (uint32_t k = 1; k < n; k++) {
+		mpq_pathio_close(sets[k]);
+		if (rest)
+			rest[k] = NULL;
+	}
 	return rv;
+}
+
+int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *ifname,
+		       bool refuse_other, int *verbose, char *why, size_t len)
+{
+	struct tool_xdp_req r = {
+		.local = local,
+		.ifname = ifname,
+		.n_workers = 1,
+		.refuse_other = refuse_other,
+		.v6only = local->ss.ss_family == AF_INET6,
+		.verbose = verbose,
+	};
+
+	return tool_xdp_open(s, NULL, &r, why, len);
 }
 
 void tool_sock_print_counters(struct tool_sock *s)
@@ -207,6 +360,11 @@ void tool_sock_close(struct tool_sock *s)
 	s->prog = NULL;
 	mpq_pathio_close(s->io);
 	s->io = NULL;
+	for (size_t i = 0; i < s->n_port_fds; i++)
+		close(s->port_fds[i]);
+	free(s->port_fds);
+	s->port_fds = NULL;
+	s->n_port_fds = 0;
 	free(s->tx_buf);
 	s->tx_buf = NULL;
 }

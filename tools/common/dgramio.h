@@ -36,10 +36,13 @@ struct tool_sock {
 	char name[80]; /* the bound address, for messages */
 	/* xdp: the interface, the steering program attached there for this
 	 * socket's port (detached at close) and what the kernel gave, e.g.
-	 * "socket native copy, program native". NULL / "" for udp. */
+	 * "4 of 4 rx queues, sockets native copy, program native". NULL / ""
+	 * for udp. */
 	mpq_xdp_prog *prog;
 	char ifname[16];
-	char mode[96];
+	char mode[160];
+	int *port_fds; /* xdp: kernel UDP sockets holding the port at each address served */
+	size_t n_port_fds;
 
 	/* Send queue: descriptors [tx_sent, tx_n) point into tx_buf[0, tx_used). */
 	mpq_dgram tx[TOOL_TX_DESCS];
@@ -81,15 +84,38 @@ enum tool_io tool_io_parse(const char *name);
  * interface (not useful), or the process is not root. */
 const char *tool_xdp_unusable(const char *ifname);
 
-/* Opens an AF_XDP path I/O object (the "xdp" backend) on queue 0 of |ifname|
- * for |local| (an address of the interface or the wildcard of a family,
- * port 0 allowed), attaches the steering program of xdp/ to the interface for
- * the object's port with one worker, and puts the socket in its slot: only
- * QUIC to that port is taken from the kernel, which keeps answering ARP/ND,
- * ping, TCP and other UDP ports. With |refuse_other|, an interface that
- * already has an XDP program is refused instead (a client must not take the
- * place of a server's program). |verbose| is the level the loader's messages
- * are shown at. Returns 0, or an MPQ_ERR_* with one phrase in |why|. */
+/* What tool_xdp_open opens. */
+struct tool_xdp_req {
+	const mpq_addr *local; /* an address of the interface or a wildcard, port 0 allowed */
+	/* The addresses steered to us, port ignored (none: |local|). Their
+	 * port is held by kernel UDP sockets bound to each (not to |local|):
+	 * one not available (IPv6 in duplicate address detection) is said on
+	 * stderr and dropped from the list. */
+	mpq_addr *serve;
+	size_t n_serve;
+	const char *ifname;
+	uint32_t n_workers;
+	bool refuse_other; /* refuse an interface that has an XDP program */
+	bool v6only;	   /* the IPv6 wildcard serves IPv6 alone (else IPv4 too) */
+	int *verbose;	   /* the level the loader's messages are shown at */
+};
+
+/* Opens AF_XDP path I/O on every rx queue of r->ifname (io/xsk_set.h: one
+ * socket per queue and worker, a UMEM per queue) for r->local, attaches the
+ * steering program of xdp/ for the object's port, its workers and r->serve,
+ * and puts each socket in its slot: only QUIC to those addresses and that
+ * port is taken from the kernel, which keeps answering ARP/ND, ping, TCP and
+ * other UDP ports. Worker 0's set goes to |s|, worker k's (k >= 1) to
+ * rest[k]. Queues past what the program's slots allow (or past the first
+ * that cannot be opened) are left out, said on stderr. With r->refuse_other,
+ * an interface that already has an XDP program is refused (a client must not
+ * take the place of a server's program). Returns 0, or an MPQ_ERR_* with one
+ * phrase in |why| (nothing left open). */
+int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r, char *why,
+		  size_t len);
+
+/* tool_xdp_open for one worker, serving |local| (IPv6 alone for an IPv6
+ * wildcard). */
 int tool_sock_open_xdp(struct tool_sock *s, const mpq_addr *local, const char *ifname,
 		       bool refuse_other, int *verbose, char *why, size_t len);
 

@@ -144,104 +144,31 @@ void close_xsk_rest(struct listener *l)
 	l->nxsk = 0;
 }
 
-/* --workers N --io xdp: N AF_XDP sockets on queue 0 of |ifname| sharing one
- * UMEM, and the steering program for N workers with socket k in the slot of
- * worker k. Socket 0 goes to |l|, the others wait in l->xsk for their worker.
- * Returns 0, or an MPQ_ERR_* with one phrase in |why| (nothing left open). */
-static int open_xdp_group(struct listener *l, const mpq_addr *local, const char *ifname,
-			  uint32_t n, int *verbose, char *why, size_t len)
-{
-	mpq_pathio_config cfg;
-	mpq_xsk_config xcfg;
-	mpq_xdp_prog_config pcfg;
-	mpq_xdp_prog_info pi;
-	const mpq_xsk_info *xi;
-	mpq_oserr err = {0};
-	char text[160];
-	uint32_t ifindex;
-	int rv;
-
-	if (mpq_if_index(ifname, &ifindex) < 0) {
-		snprintf(why, len, "no such interface");
-		return MPQ_ERR_NOT_FOUND;
-	}
-	l->xsk = calloc(n, sizeof(*l->xsk));
-	if (!l->xsk) {
-		snprintf(why, len, "out of memory");
-		return MPQ_ERR_NOMEM;
-	}
-	l->nxsk = n;
-	mpq_pathio_config_default(&cfg);
-	cfg.local = *local;
-	cfg.ifname = ifname;
-	cfg.batch = 32;
-	cfg.max_dgram = TOOL_MAX_DGRAM;
-	mpq_xsk_config_default(&xcfg);
-	xcfg.inhibit_prog = true; /* the steering program picks the socket */
-	rv = mpq_xsk_open_shared(l->xsk, n, &cfg, &xcfg, &err);
-	if (rv < 0) {
-		tool_oserr_text(text, sizeof(text), rv, &err);
-		snprintf(why, len, "AF_XDP sockets sharing a UMEM: %s", text);
-		goto fail;
-	}
-	rv = sock_wrap(&l->sock, l->xsk[0]); /* closes it on failure */
-	l->xsk[0] = NULL;
-	if (rv < 0) {
-		snprintf(why, len, "out of memory");
-		goto fail;
-	}
-	snprintf(l->sock.ifname, sizeof(l->sock.ifname), "%s", ifname);
-	mpq_xdp_prog_config_default(&pcfg);
-	pcfg.ports[0] = mpq_addr_port(&l->sock.io->local);
-	pcfg.n_workers = n;
-	pcfg.addrs[0] = *local; /* others of the interface stay with the kernel */
-	pcfg.n_addrs = 1;
-	pcfg.log = tool_log;
-	pcfg.log_ud = verbose;
-	rv = mpq_xdp_prog_new(&l->sock.prog, &pcfg, &err);
-	if (rv < 0) {
-		tool_oserr_text(text, sizeof(text), rv, &err);
-		snprintf(why, len, "steering program: %s", text);
-		goto fail;
-	}
-	rv = mpq_xdp_prog_attach(l->sock.prog, (int)ifindex, MPQ_XDP_MODE_AUTO);
-	for (uint32_t k = 0; k < n && rv == 0; k++)
-		rv = mpq_xdp_prog_set_xsk(l->sock.prog, 0, k,
-					  mpq_pathio_fd(k ? l->xsk[k] : l->sock.io));
-	if (rv < 0) {
-		tool_oserr_text(text, sizeof(text), rv, mpq_xdp_prog_oserr(l->sock.prog));
-		snprintf(why, len, "steering program: %s", text);
-		goto fail;
-	}
-	mpq_xdp_prog_info_get(l->sock.prog, &pi);
-	if (pi.replaced_stale)
-		tool_warn("%s: detached a steering program left there by an earlier run", ifname);
-	xi = mpq_xsk_get_info(l->sock.io);
-	snprintf(l->sock.mode, sizeof(l->sock.mode), "%u sockets %s sharing a UMEM, program %s", n,
-		 xi ? xi->mode : "?", pi.mode == MPQ_XDP_MODE_NATIVE ? "native" : "generic");
-	return 0;
-fail:
-	tool_sock_close(&l->sock); /* the program first */
-	close_xsk_rest(l);
-	return rv;
-}
-
-/* One AF_XDP listener for the candidates of interface |ifname| from |first| on:
- * IPv4 when it has some, else IPv6 (a socket serves one family); bound to the
- * address when there is one, else to the family's wildcard. Returns 0 (opened,
- * or -1 in |*failed| with |why| set when it could not be) or an exit status. */
+/* One AF_XDP listener for the candidates of interface |ifname| from |first| on,
+ * both families: bound to the address when there is one, else to the IPv6
+ * wildcard (IPv6 alone when there is no IPv4 address), which serves both
+ * (io/xsk.h); the steering program takes only the candidates' datagrams.
+ * With --workers N, every worker has a socket on every rx queue; worker 0's
+ * go to the listener, the others' wait in l->xsk for their worker. Returns 0
+ * (opened, or -1 in |*failed| with |why| set when it could not be) or an
+ * exit status. */
 static int open_xdp_listener(struct server *s, size_t first, char *why, size_t len, bool *failed)
 {
 	const char *ifname = s->cands[first].ifname;
+	uint32_t n = s->o.workers > 1 ? (uint32_t)s->o.workers : 1;
+	mpq_addr serve[MAX_LISTEN], local;
+	struct tool_xdp_req r = {
+		.local = &local,
+		.serve = serve,
+		.ifname = ifname,
+		.n_workers = n,
+		.v6only = true,
+		.verbose = &s->o.t.verbose,
+	};
 	struct listener *l;
-	int fam = AF_INET6, n = 0, rv;
-	mpq_addr local;
+	int rv;
 
 	*failed = false;
-	for (size_t i = first; i < s->ncands; i++)
-		if (strcmp(s->cands[i].ifname, ifname) == 0 &&
-		    s->cands[i].a.ss.ss_family == AF_INET)
-			fam = AF_INET;
 	if (s->nlisten == MAX_LISTEN) {
 		tool_err("more than %d addresses to listen on", MAX_LISTEN);
 		return TOOL_EXIT_USAGE;
@@ -251,69 +178,41 @@ static int open_xdp_listener(struct server *s, size_t first, char *why, size_t l
 	for (size_t i = first; i < s->ncands; i++) {
 		struct candidate *c = &s->cands[i];
 
-		if (strcmp(c->ifname, ifname) != 0 || c->a.ss.ss_family != fam)
+		if (strcmp(c->ifname, ifname) != 0)
 			continue;
-		if (l->naddrs < MAX_IF_ADDRS) {
-			l->addrs[l->naddrs] = c->a;
-			mpq_addr_set_port(&l->addrs[l->naddrs++], (uint16_t)s->o.port);
-		}
-		n++;
+		serve[r.n_serve] = c->a;
+		mpq_addr_set_port(&serve[r.n_serve++], (uint16_t)s->o.port);
+		r.v6only &= c->a.ss.ss_family == AF_INET6;
 	}
-	if (n == 1)
-		local = l->addrs[0];
+	if (r.n_serve == 1)
+		local = serve[0];
 	else
-		mpq_addr_any(&local, fam, (uint16_t)s->o.port);
-	if (s->o.workers > 1)
-		rv = open_xdp_group(l, &local, ifname, (uint32_t)s->o.workers, &s->o.t.verbose,
-				    why, len);
-	else
-		rv = tool_sock_open_xdp(&l->sock, &local, ifname, false, &s->o.t.verbose, why,
-					len);
+		mpq_addr_any(&local, AF_INET6, (uint16_t)s->o.port);
+	l->xsk = n > 1 ? calloc(n, sizeof(*l->xsk)) : NULL;
+	if (n > 1 && !l->xsk) {
+		snprintf(why, len, "out of memory");
+		*failed = true;
+		return 0;
+	}
+	l->nxsk = n > 1 ? n : 0;
+	rv = tool_xdp_open(&l->sock, l->xsk, &r, why, len);
 	if (rv < 0) {
+		close_xsk_rest(l);
 		*failed = true;
 		return 0;
 	}
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
 	s->o.port = mpq_addr_port(&l->sock.io->local);
-	for (size_t j = 0; j < l->naddrs; j++)
-		mpq_addr_set_port(&l->addrs[j], (uint16_t)s->o.port);
-	s->nlisten++;
-	for (size_t i = first; i < s->ncands; i++) {
-		struct candidate *c = &s->cands[i];
-		char text[MPQ_ADDR_STRLEN];
-
-		if (strcmp(c->ifname, ifname) != 0)
-			continue;
-		c->done = true;
-		if (c->a.ss.ss_family == fam)
-			continue;
-		/* The steering program takes the port from the kernel in both
-		 * families: a kernel socket beside it would receive nothing. */
-		mpq_addr_format_ip(&c->a, text, sizeof(text));
-		if (!tool_addr_is_link_local(&c->a) || s->o.t.verbose)
-			tool_warn("not listening on %s: the AF_XDP socket of %s serves %s only",
-				  text, ifname, fam == AF_INET ? "IPv4" : "IPv6");
+	for (size_t j = 0; j < r.n_serve && l->naddrs < MAX_IF_ADDRS; j++) {
+		l->addrs[l->naddrs] = serve[j];
+		mpq_addr_set_port(&l->addrs[l->naddrs++], (uint16_t)s->o.port);
 	}
+	s->nlisten++;
+	for (size_t i = first; i < s->ncands; i++)
+		if (strcmp(s->cands[i].ifname, ifname) == 0)
+			s->cands[i].done = true;
 	iosum_add(s, "xdp on %s (%s)", ifname, l->sock.mode);
 	return 0;
-}
-
-/* Do the candidates of |first|'s interface have addresses of both families
- * (link-local ones aside)? */
-static bool dual_stack(const struct server *s, size_t first)
-{
-	bool v4 = false, v6 = false;
-
-	for (size_t i = first; i < s->ncands; i++) {
-		const struct candidate *c = &s->cands[i];
-
-		if (strcmp(c->ifname, s->cands[first].ifname) != 0 ||
-		    tool_addr_is_link_local(&c->a))
-			continue;
-		v4 |= c->a.ss.ss_family == AF_INET;
-		v6 |= c->a.ss.ss_family == AF_INET6;
-	}
-	return v4 && v6;
 }
 
 /* Opens the sockets for the candidates (--io): per interface one AF_XDP
@@ -342,9 +241,6 @@ static int open_listeners(struct server *s)
 			tool_err("--io xdp: %s: %s (use --io udp)", ifname, unusable);
 			return TOOL_EXIT_USAGE;
 		}
-		if (!udp && !unusable && io == TOOL_IO_AUTO && dual_stack(s, i))
-			unusable =
-				"IPv4 and IPv6 addresses, and an AF_XDP socket serves one family";
 		if (!udp && !unusable) {
 			rv = open_xdp_listener(s, i, why, sizeof(why), &failed);
 			if (rv != 0)

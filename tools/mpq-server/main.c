@@ -19,10 +19,12 @@
  * the kernel's 4-tuple hash. Worker 0 runs on the main thread and takes the
  * signals; it wakes the others through their eventfds when it stops.
  *
- * --workers N --io xdp: on each interface N AF_XDP sockets on queue 0 share
- * one UMEM (io/xsk.h mpq_xsk_open_shared), one per worker, and the steering
- * program (configured for N workers, socket k in the slot of worker k) hands
- * a frame to the worker whose ID its DCID carries, Initials by a 4-tuple hash.
+ * --io xdp: on each interface an AF_XDP socket on every rx queue, serving
+ * both families (io/xsk_set.h). With --workers N, each worker has one on
+ * every queue, the N of a queue sharing its UMEM, and the steering program
+ * (configured for N workers, worker k's socket of queue q in slot (q, k))
+ * hands a frame to the worker whose ID its DCID carries, Initials by a
+ * 4-tuple hash.
  */
 #include <errno.h>
 #include <ifaddrs.h>

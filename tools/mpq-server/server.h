@@ -51,13 +51,14 @@ struct server_opts {
 struct listener {
 	struct tool_sock sock;
 	char ifname[IF_NAMESIZE]; /* "" when not known */
-	/* The addresses served: the bound one (udp), or those of the
-	 * interface in the socket's family (xdp, bound to the wildcard). */
+	/* The addresses served: the bound one (udp), or the interface's
+	 * listed for it, both families (xdp). */
 	mpq_addr addrs[MAX_IF_ADDRS];
 	size_t naddrs;
 	mpq_reuseport *group; /* --workers > 1, worker 0's: the workers' sockets */
-	/* --workers > 1 with xdp, worker 0's: the AF_XDP sockets of the other
-	 * workers (sharing a UMEM with sock.io) until they take them. */
+	/* --workers > 1 with xdp, worker 0's: the AF_XDP socket sets of the
+	 * other workers (xk for worker k, sharing each queue's UMEM with
+	 * sock.io) until they take them. */
 	mpq_pathio **xsk;
 	uint32_t nxsk;
 };

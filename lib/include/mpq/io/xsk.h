@@ -46,6 +46,12 @@
  *   no progress), recvfrom() when the FILL ring asks.
  * - The port: a kernel UDP socket bound to the local address and port keeps
  *   the port ours (port 0 chooses one) and checks the address exists.
+ * - Families: an object bound to an address serves its family. The IPv6
+ *   wildcard serves both families of the interface, as a dual-stack UDP
+ *   socket does (its port is held in both; v6only: IPv6 alone); the IPv4
+ *   wildcard serves IPv4. A dual-stack object sizes max_payload for IPv6
+ *   headers, the larger ones.
+ * - Queues: an object serves one rx queue; xsk_set.h opens one per queue.
  *
  * - Several sockets on one queue (mpq_xsk_open_shared) share the UMEM and its
  *   FILL and COMPLETION rings, under a mutex.
@@ -93,6 +99,10 @@ typedef struct mpq_xsk_config {
 	bool verify_csum;	 /* drop received datagrams whose UDP checksum fails */
 	unsigned int resolve_ms; /* longest wait for a neighbour, default 1000 */
 	unsigned int neigh_ttl_ms; /* a next hop is asked again after, default 5000 */
+	bool v6only;		   /* the IPv6 wildcard serves IPv6 only (default: IPv4 too) */
+	/* The port of cfg.local (not 0) is held by the caller, e.g. by the
+	 * object of another queue (xsk_set.h): bind no kernel socket. */
+	bool port_held;
 } mpq_xsk_config;
 
 /* What the object got. */
@@ -138,9 +148,9 @@ typedef struct mpq_xsk_stats {
 MPQ_EXPORT void mpq_xsk_config_default(mpq_xsk_config *xcfg);
 
 /* Opens an AF_XDP socket on cfg->ifname (required) for cfg->local (an
- * address of that interface, or the wildcard of its family: then every
- * address of the interface is ours, and a datagram sent without a source
- * gets the route's preferred one), with |xcfg| (NULL: defaults). The generic
+ * address of that interface, or a wildcard: then every address of the
+ * interface in the family or families it serves is ours, and a datagram sent
+ * without a source gets the route's preferred one), with |xcfg| (NULL: defaults). The generic
  * mpq_pathio_xdp.open uses the defaults. Returns 0; MPQ_ERR_INVALID_ARGUMENT
  * (bad configuration, no interface given, not an Ethernet interface);
  * MPQ_ERR_NOT_FOUND (no such interface or local address); MPQ_ERR_NOMEM; or

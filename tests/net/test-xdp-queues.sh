@@ -1,0 +1,200 @@
+#!/bin/sh
+# mpq-server --io xdp on an interface with several rx queues and both address
+# families, as root: a client namespace and a server namespace joined by one
+# veth pair made with 4 rx and 4 tx queues on each end (10.68.1.0/24 and
+# fd68:1::/64). veth puts a frame on the peer's rx queue of the sender's tx
+# queue, which the kernel picks per socket: clients over kernel UDP from
+# different source ports land on different rx queues of the server's end.
+# Checks, with one server serving IPv4 and IPv6 on that interface:
+#   - it listens on both addresses over AF_XDP;
+#   - 12 fetches over IPv4 and 12 over IPv6 (4 at a time, each its own
+#     client process and port), then 12 alternating between the families at
+#     once, all byte-exact, and the server's rx queues (ethtool -S, the
+#     kernel's per-queue XDP counters) show that more than one queue carried
+#     them, so the check cannot pass on queue 0 alone;
+#   - a client with --io xdp over IPv4 and over IPv6;
+#   - ICMP echo (v4 and v6) and a kernel UDP service on another port still
+#     work while the steering program is attached;
+#   - the same fetches with --workers 2, both workers serving;
+#   - SIGTERM: exit 0, no XDP program left.
+# Every command runs under a time limit; the namespaces are deleted on any
+# exit. Exit 77 (skipped) without root or the tools. Prints "N passed,
+# N failed" last.
+#   tests/net/test-xdp-queues.sh [BINDIR]     (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces and AF_XDP"
+need_tools ip timeout sha256sum ethtool python3
+two_namespaces mpqq
+
+if [ ! -x "$BIN/mpq-server" ] || [ ! -x "$BIN/mpq-client" ]; then
+	not_ok "tools built" "$BIN/mpq-server or $BIN/mpq-client missing: run make"
+	finish
+fi
+VETH_QUEUES=4
+veth_pairs qc qs 68 1 v6
+VETH_QUEUES=
+nq=$(in_s ls /sys/class/net/qs1/queues | grep -c '^rx-')
+if [ "$nq" = 4 ]; then
+	ok "the server's veth end has 4 rx queues"
+else
+	not_ok "the server's veth end has 4 rx queues" "it has $nq"
+	finish
+fi
+mkdir "$tmp/www"
+head -c 300000 /dev/urandom >"$tmp/www/file"
+want_sha=$(sha256sum <"$tmp/www/file" | cut -d' ' -f1)
+url4="https://10.68.1.2:6121/file"
+url6="https://[fd68:1::2]:6121/file"
+
+spid=""
+# start_server NAME ARGS...: the server on qs1, its pid in $spid.
+start_server() {
+	name=$1
+	shift
+	# ip netns exec and timeout exec in place: $! is timeout, which passes
+	# SIGTERM on and exits with the server's status.
+	ip netns exec "$sns" timeout 120 "$BIN/mpq-server" --io xdp -n qs1 -v -port 6121 \
+		-www "$tmp/www" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	spid=$!
+	pids="$pids $spid"
+	for _ in $(seq 50); do
+		grep -q "^listening on" "$tmp/$name.out" 2>/dev/null && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	# Every address is listed by the time the first line is out.
+	sleep 0.2
+	grep -q "^listening on 10.68.1.2:6121 (qs1, xdp)" "$tmp/$name.out" || return 1
+	if grep -q "^listening on \[fd68:1::2\]:6121 (qs1, xdp)" "$tmp/$name.out"; then
+		ok "$name: listening on 10.68.1.2 and fd68:1::2 over AF_XDP ($(grep "^path I/O" "$tmp/$name.out"))"
+	else
+		not_ok "$name: listening on 10.68.1.2 and fd68:1::2 over AF_XDP" \
+			"$(cat "$tmp/$name.out" "$tmp/$name.err")"
+	fi
+}
+stop_server() {
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid"
+	src=$?
+	left=$(in_s ip -o link show | grep -c " xdp\|prog/xdp")
+	if [ "$src" = 0 ] && [ "$left" = 0 ]; then
+		ok "$1: SIGTERM: exit 0, no XDP program left on qs1"
+	else
+		not_ok "$1: SIGTERM: exit $src, $left XDP program(s) left" \
+			"$(tail -n 5 "$tmp/$1.err")"
+	fi
+}
+
+# The kernel's count of frames the XDP program saw on each rx queue of qs1.
+queue_packets() {
+	in_s ethtool -S qs1 | sed -n 's/^ *rx_queue_\([0-9]*\)_xdp_packets: \([0-9]*\)$/\1 \2/p'
+}
+# queues_used BEFORE AFTER: how many queues counted more frames in AFTER.
+queues_used() {
+	echo "$1" | while read -r q n; do
+		m=$(echo "$2" | sed -n "s/^$q \([0-9]*\)$/\1/p")
+		[ "${m:-0}" -gt "$n" ] && echo "$q"
+	done | wc -l
+}
+
+# fetch_round NAME URLS CLIENT-ARGS...: 12 fetches (URLS: one URL, or two
+# alternating), then the queues they arrived on.
+fetch_round() {
+	name=$1
+	urls=$2
+	shift 2
+	mkdir -p "$tmp/$name"
+	before=$(queue_packets)
+	fetches_what=$name
+	n_fetches 12 "$tmp/$name" "$want_sha" "$urls" \
+		in_c timeout 30 "$BIN/mpq-client" -k --no-progress "$@"
+	fetches_what=
+	after=$(queue_packets)
+	used=$(queues_used "$before" "$after")
+	if [ "$used" -ge 2 ]; then
+		ok "$name: the fetches arrived on $used of 4 rx queues"
+	else
+		not_ok "$name: the fetches arrived on $used of 4 rx queues (want 2 or more)" \
+			"before: $(echo $before)" "after: $(echo $after)"
+	fi
+}
+
+# ---- one worker ----
+if start_server one; then
+	fetch_round "IPv4, one worker" "$url4" --io udp
+	fetch_round "IPv6, one worker" "$url6" --io udp
+	fetch_round "IPv4 and IPv6 at once, one worker" "$url4 $url6" --io udp
+	for u in "$url4" "$url6"; do
+		if in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io xdp -o "$tmp/x.body" \
+			"$u" 2>"$tmp/x.err" &&
+			[ "$(sha256sum <"$tmp/x.body" | cut -d' ' -f1)" = "$want_sha" ]; then
+			ok "a client with --io xdp: $u byte-exact"
+		else
+			not_ok "a client with --io xdp: $u" "$(tail -n 3 "$tmp/x.err")"
+		fi
+	done
+	in_c sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range'
+	for a in 10.68.1.2 fd68:1::2; do
+		if in_c timeout 10 python3 "$(dirname "$0")/icmp_echo.py" "$a" >"$tmp/ping" 2>&1; then
+			ok "ICMP echo to $a with the steering program attached ($(cat "$tmp/ping"))"
+		else
+			not_ok "ICMP echo to $a" "$(tail -n 2 "$tmp/ping")"
+		fi
+	done
+	cat >"$tmp/echo.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.settimeout(30)
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data, peer)
+EOF
+	cat >"$tmp/udp.py" <<'EOF'
+import socket, sys
+v6 = ":" in sys.argv[1]
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+for i in range(20):
+    s.sendto(b"hello %d" % i, (sys.argv[1], int(sys.argv[2])))
+    try:
+        if s.recvfrom(2048)[0] == b"hello %d" % i:
+            print("echoed")
+            break
+    except OSError:
+        pass
+EOF
+	in_s timeout 60 python3 "$tmp/echo.py" 7000 >/dev/null 2>&1 &
+	epid=$!
+	pids="$pids $epid"
+	for a in 10.68.1.2 fd68:1::2; do
+		got=$(in_c timeout 20 python3 "$tmp/udp.py" "$a" 7000 2>&1)
+		if [ "$got" = echoed ]; then
+			ok "a kernel UDP service on port 7000 of $a still answers"
+		else
+			not_ok "a kernel UDP service on port 7000 of $a" "$got"
+		fi
+	done
+	kill "$epid" 2>/dev/null
+	wait "$epid" 2>/dev/null
+	stop_server one
+else
+	not_ok "one: server listens over AF_XDP" \
+		"$(cat "$tmp/one.out" "$tmp/one.err")"
+fi
+
+# ---- two workers ----
+if start_server two --workers 2; then
+	fetch_round "IPv4, two workers" "$url4" --io udp
+	fetch_round "IPv6, two workers" "$url6" --io udp
+	stop_server two
+	both_workers_served "$tmp/two.err" 24
+else
+	not_ok "two: server listens over AF_XDP with 2 workers" \
+		"$(cat "$tmp/two.out" "$tmp/two.err")"
+fi
+
+finish
