@@ -60,8 +60,9 @@ extern const char *const tool_io_names[];
 		 0, \
 		 "MODE", \
 		 TOOL_O_CHOICE(type, t.io, tool_io_names), \
-		 .help = "path I/O: auto (default) | udp | xdp (AF_XDP on queue 0\n" \
-			 "of each interface, with the steering program; needs root);\n" \
+		 .help = "path I/O: auto (default) | udp | xdp (AF_XDP on every rx\n" \
+			 "queue of each interface, IPv4 and IPv6, with the steering\n" \
+			 "program; needs root);\n" \
 			 "auto: xdp where it can run, else udp, saying why"}, \
 		{"max-paths", \
 		 NULL, \
