@@ -126,7 +126,6 @@ struct mpq_conn {
 
 	struct mpq_qlog *qlog;	/* NULL: no trace */
 	mpq_frame *qlog_frames; /* scratch for logging a packet's frames */
-	int qlog_cc_state;
 
 	uint64_t created;
 	uint64_t idle_deadline;
@@ -322,7 +321,7 @@ void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts);
 /* |trigger| ("ecn": the ACK reported new CE marks; NULL: none) goes with a
  * move into recovery. */
-void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts);
+void mpq_conn_qlog_metrics(mpq_conn *conn, mpq_conn_path *p, const char *trigger, uint64_t ts);
 /* |trigger| is an enum mpq_qlog_key_trigger. */
 void mpq_conn_qlog_key(mpq_conn *conn, int level, bool tx, bool discarded, int trigger,
 		       uint64_t ts);

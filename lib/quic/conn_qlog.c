@@ -163,9 +163,9 @@ void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_s
 	mpq_qlog_packet_lost(conn->qlog, ts, &h, pid, NULL, 0, trigger);
 }
 
-static int cc_state(const mpq_conn *conn)
+static int cc_state(const mpq_conn_path *p)
 {
-	const mpq_cc *cc = &conn->paths[0].cc.cc;
+	const mpq_cc *cc = &p->cc.cc;
 	if (mpq_cc_in_recovery(cc))
 		return MPQ_QLOG_CC_RECOVERY;
 	if (mpq_cc_app_limited(cc))
@@ -174,13 +174,14 @@ static int cc_state(const mpq_conn *conn)
 					: MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
 }
 
-void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts)
+void mpq_conn_qlog_metrics(mpq_conn *conn, mpq_conn_path *p, const char *trigger, uint64_t ts)
 {
 	if (!conn->qlog)
 		return;
 	mpq_qlog_metrics m;
 	mpq_qlog_metrics_init(&m);
-	const mpq_conn_path *p = &conn->paths[0];
+	/* Each path has its own window and RTT: its events name it. */
+	int64_t pid = mpq_conn_multipath(conn) ? (int64_t)p->id : -1;
 	m.min_rtt = p->rtt.min;
 	m.smoothed_rtt = p->rtt.smoothed;
 	m.latest_rtt = p->rtt.latest;
@@ -190,12 +191,12 @@ void mpq_conn_qlog_metrics(mpq_conn *conn, const char *trigger, uint64_t ts)
 	m.bytes_in_flight = p->bytes_in_flight;
 	if (mpq_cc_ssthresh(&p->cc.cc) != UINT64_MAX)
 		m.ssthresh = mpq_cc_ssthresh(&p->cc.cc);
-	mpq_qlog_recovery_metrics_updated(conn->qlog, ts, -1, &m);
-	int state = cc_state(conn);
-	if (state != conn->qlog_cc_state) {
-		mpq_qlog_congestion_state_updated(conn->qlog, ts, -1, conn->qlog_cc_state, state,
+	mpq_qlog_recovery_metrics_updated(conn->qlog, ts, pid, &m);
+	int state = cc_state(p);
+	if (state != p->qlog_cc_state) {
+		mpq_qlog_congestion_state_updated(conn->qlog, ts, pid, p->qlog_cc_state, state,
 						  state == MPQ_QLOG_CC_RECOVERY ? trigger : NULL);
-		conn->qlog_cc_state = state;
+		p->qlog_cc_state = state;
 	}
 }
 

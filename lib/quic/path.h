@@ -39,8 +39,9 @@ typedef struct mpq_conn_path {
 	uint64_t first_rtt_sample_time;
 	mpq_pacer pacer;
 	uint32_t pto_count;
-	mpq_ecn_path ecn; /* our marks on this path (Initial and Handshake: path 0) */
-	int ecn_logged;	  /* the ECN state qlog last showed */
+	mpq_ecn_path ecn;  /* our marks on this path (Initial and Handshake: path 0) */
+	int ecn_logged;	   /* the ECN state qlog last showed */
+	int qlog_cc_state; /* the congestion state qlog last showed */
 	size_t bytes_in_flight;
 	uint64_t next_send_time; /* the pacer holds the next packet until then; 0 = none */
 	uint8_t probe;		 /* ack-eliciting packets a PTO asks for on this path */

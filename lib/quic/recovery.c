@@ -261,7 +261,7 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 			     largest_sent_time ? largest_sent_time : newest_acked_sent, ts);
 	detect_lost(conn, path, ns, ts);
 	if (bytes_acked || ce)
-		mpq_conn_qlog_metrics(conn, ce ? "ecn" : NULL, ts);
+		mpq_conn_qlog_metrics(conn, path, ce ? "ecn" : NULL, ts);
 	/* A client keeps backing off until it knows the server validated it. */
 	if (conn->is_server || ns->level != MPQ_LEVEL_INITIAL)
 		path->pto_count = 0;

@@ -384,7 +384,8 @@ static void two_paths_minrtt(void **state)
 }
 
 /* qlog: packet events carry path_id, the second path's tuple is assigned, and
- * time never goes back, key updates and discards included. */
+ * time never goes back, key updates and discards included; the server's
+ * recovery metrics (window, RTT) come for each of the two paths. */
 static void qlog_names_paths(void **state)
 {
 	(void)state;
@@ -402,7 +403,7 @@ static void qlog_names_paths(void **state)
 	request(&p, &a, 300000);
 	assert_true(pair_run(&p, done, LIMIT));
 	pair_free(&p);
-	char cmd[1536];
+	char cmd[2048];
 	snprintf(cmd, sizeof(cmd),
 		 "for f in %s/*_client.sqlog; do python3 -c '"
 		 "import json,sys\n"
@@ -419,8 +420,18 @@ static void qlog_names_paths(void **state)
 		 "t=[e[\"time\"] for e in ev]\n"
 		 "assert t==sorted(t), [(e[\"name\"], e[\"time\"]) for e, a, b in zip(ev[1:], t, "
 		 "t[1:]) if b<a][:3]\n"
-		 "' $f || exit 1; done; rm -rf %s",
-		 dir, dir);
+		 "' $f || exit 1; done; "
+		 /* The sender's window and RTT per path: metrics name each path. */
+		 "for f in %s/*_server.sqlog.zst; do zstd -qdc $f | python3 -c '"
+		 "import json,sys\n"
+		 "recs=[json.loads(r) for r in "
+		 "sys.stdin.buffer.read().split(b\"\\x1e\")[2:]]\n"
+		 "m=[e[\"data\"] for e in recs if "
+		 "e[\"name\"]==\"quic:recovery_metrics_updated\"]\n"
+		 "ids=set(d.get(\"path_id\") for d in m if \"congestion_window\" in d)\n"
+		 "assert ids=={0,1}, ids\n"
+		 "' || exit 1; done; rm -rf %s",
+		 dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
 }
 
