@@ -1,0 +1,182 @@
+#!/bin/sh
+# mpq-testbed run, as root (docs/testbed.md):
+#   a tiny experiment (two schedulers, one repetition, a 1 MB download over
+#     two emulated paths) writes results.csv with CLI.md's columns and two ok
+#     rows of 1000000 bytes (body checked by sha256), one progress line per
+#     run, and non-empty SVG and PNG plots (completion time, a timeline per
+#     point from the qlogs with a cwnd line for each of the two paths);
+#   --resume runs nothing the second time; --points 1 runs one point;
+#   a bad experiment file: one line naming file and line, exit 2;
+#   SIGINT mid-run: no namespace and no process of the run left behind;
+#   testbed/experiments/handover (path 1 down at 2 s, up at 4 s) completes
+#     byte-exact, with bytes on both paths.
+#   tests/net/test-testbed-run.sh [BINDIR]     (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces"
+need_tools ip python3 gnuplot
+tb=$(cd "$(dirname "$0")/../../testbed" && pwd)/mpq-testbed
+name=ttr$$
+tmp=$(mktemp -d)
+export BIN MPQ_TESTBED_RUN="$tmp/run"
+cleanup() {
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	"$tb" down --name "$name" >/dev/null 2>&1
+	"$tb" down --name "${name}i" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+rpid=""
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+cat >"$tmp/tiny" <<'X'
+# tiny: two schedulers over two paths, a small download
+paths 2
+link 1 delay 5ms rate 50mbit queue 50ms
+link 2 delay 10ms rate 50mbit queue 50ms
+get 1MB
+sweep sched minrtt rr
+qlog yes
+X
+"$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out" >"$tmp/run1.out" 2>&1
+rc=$?
+csv=$tmp/out/results.csv
+cols=$(head -n 1 "$csv" 2>/dev/null)
+missing=""
+for c in experiment run scheduler cc io paths bytes seconds goodput_mbps ok path1_bytes \
+	path2_bytes param_sched; do
+	echo ",$cols," | grep -q ",$c," || missing="$missing $c"
+done
+if [ "$rc" = 0 ] && [ -z "$missing" ]; then
+	ok "run: exit 0, results.csv has the columns"
+else
+	not_ok "run: exit 0, results.csv has the columns" "exit $rc, missing:$missing" \
+		"$(cat "$tmp/run1.out")"
+fi
+good=$(python3 - "$csv" <<'X'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(sum(1 for r in rows if r["ok"] == "1" and r["bytes"] == "1000000"
+          and int(r["path1_bytes"]) + int(r["path2_bytes"]) >= 1000000), len(rows))
+X
+)
+if [ "$good" = "2 2" ]; then
+	ok "two ok rows of 1000000 bytes"
+else
+	not_ok "two ok rows of 1000000 bytes" "ok/rows: $good" "$(cat "$csv")"
+fi
+if [ "$(grep -c '^\[[12]/2\] tiny sched=[a-z]* rep=1: 1.0 MB in .* Mbit/s ok$' "$tmp/run1.out")" = 2 ]; then
+	ok "a progress line per run ($(sed -n 1p "$tmp/run1.out"))"
+else
+	not_ok "a progress line per run" "$(cat "$tmp/run1.out")"
+fi
+plots_ok=yes
+for p in completion $(cd "$tmp/out" && ls timeline-*.svg 2>/dev/null | sed 's/\.svg$//'); do
+	{ grep -q '<svg' "$tmp/out/$p.svg" &&
+		[ "$(head -c 4 "$tmp/out/$p.png" | od -An -c | tr -d ' ')" = '211PNG' ]; } ||
+		plots_ok="no ($p)"
+done
+ntl=$(ls "$tmp/out"/timeline-*.png 2>/dev/null | wc -l)
+if [ "$plots_ok" = yes ] && [ "$ntl" = 2 ]; then
+	ok "plots: completion and 2 timelines, SVG and PNG"
+else
+	not_ok "plots: completion and 2 timelines, SVG and PNG" "$plots_ok, $ntl timelines" \
+		"$(ls "$tmp/out")"
+fi
+# The timelines' cwnd comes from the server's qlog: a series per path.
+ncw=$(ls "$tmp/out"/runs/*/metrics-path*.dat 2>/dev/null | wc -l)
+if [ "$ncw" = 4 ]; then
+	ok "cwnd and RTT series for both paths of both runs"
+else
+	not_ok "cwnd and RTT series for both paths of both runs" "$ncw files" \
+		"$(ls "$tmp/out"/runs/*)"
+fi
+
+"$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out" --resume >"$tmp/run2.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && ! grep -q '^\[' "$tmp/run2.out" &&
+	grep -q "^resume: 2 of 2 runs" "$tmp/run2.out" && [ "$(wc -l <"$csv")" = 3 ]; then
+	ok "--resume runs nothing the second time"
+else
+	not_ok "--resume runs nothing the second time" "exit $rc" "$(cat "$tmp/run2.out")"
+fi
+"$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out" >"$tmp/run3.out" 2>&1
+if [ $? != 0 ] && grep -q "exists: --resume" "$tmp/run3.out"; then
+	ok "an existing results.csv without --resume is refused"
+else
+	not_ok "an existing results.csv without --resume is refused" "$(cat "$tmp/run3.out")"
+fi
+"$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out1" --points 1 >"$tmp/run4.out" 2>&1
+if [ "$(grep -c '^\[' "$tmp/run4.out")" = 1 ] && [ "$(wc -l <"$tmp/out1/results.csv")" = 2 ]; then
+	ok "--points 1: one run"
+else
+	not_ok "--points 1: one run" "$(cat "$tmp/run4.out")"
+fi
+
+# ---- a bad file: one line, naming the line ----
+printf 'paths 2\nlink 1 delay 5ms\nsched fastest\n' >"$tmp/bad"
+"$tb" run "$tmp/bad" --name "$name" --out "$tmp/bad-out" >"$tmp/bad.out" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/bad.out")" = 1 ] &&
+	grep -q "bad: line 3: sched: 'fastest' is not one of" "$tmp/bad.out"; then
+	ok "a bad experiment file: $(cat "$tmp/bad.out")"
+else
+	not_ok "a bad experiment file: one line naming it, exit 2" "exit $rc" "$(cat "$tmp/bad.out")"
+fi
+printf 'link 1 delay $d\n' >"$tmp/bad2"
+"$tb" run "$tmp/bad2" --name "$name" --out "$tmp/bad-out" >"$tmp/bad2.out" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/bad2.out")" = 1 ] && grep -q "line 1: no variable \$d" "$tmp/bad2.out"; then
+	ok "an unknown variable: $(cat "$tmp/bad2.out")"
+else
+	not_ok "an unknown variable: one line, exit 2" "exit $rc" "$(cat "$tmp/bad2.out")"
+fi
+
+# ---- SIGINT in the middle of a transfer ----
+sed 's/get 1MB/get 50MB/; s/rate 50mbit/rate 10mbit/' "$tmp/tiny" >"$tmp/slow"
+"$tb" run "$tmp/slow" --name "${name}i" --out "$tmp/int" >"$tmp/int.out" 2>&1 &
+rpid=$!
+inflight=""
+for _ in $(seq 300); do
+	if ip netns pids "${name}i-c" 2>/dev/null | grep -q .; then
+		inflight=$(for ns in c s r1 r2; do ip netns pids "${name}i-$ns" 2>/dev/null; done)
+		break
+	fi
+	sleep 0.1
+done
+sleep 0.5
+kill -INT "$rpid"
+wait "$rpid"
+rc=$?
+rpid=""
+left=$(ip netns list | awk '{print $1}' | grep "^${name}i-")
+# Alive: a process that is not a zombie (the emulators' parent is init, which
+# may reap them a moment later).
+alive=""
+for p in $inflight; do
+	[ -e "/proc/$p" ] && ! grep -q '^[0-9]* (.*) Z ' "/proc/$p/stat" 2>/dev/null &&
+		alive="$alive $p"
+done
+if [ -n "$inflight" ] && [ "$rc" = 130 ] && [ -z "$left" ] && [ -z "$alive" ] &&
+	[ ! -e "$MPQ_TESTBED_RUN/${name}i" ]; then
+	ok "SIGINT mid-run: exit 130, no namespace, none of the $(echo $inflight | wc -w) processes left"
+else
+	not_ok "SIGINT mid-run leaves nothing behind" "exit $rc; namespaces: $left; alive:$alive" \
+		"in flight: $inflight" "$(cat "$tmp/int.out")"
+fi
+
+# ---- handover: byte-exact ----
+"$tb" run "$(dirname "$tb")/experiments/handover" --name "$name" --out "$tmp/ho" >"$tmp/ho.out" 2>&1
+ho=$(python3 - "$tmp/ho/results.csv" <<'X'
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+print(r["ok"], r["bytes"], r["error"] or "-", int(r["path1_bytes"]) > 0, int(r["path2_bytes"]) > 0)
+X
+)
+if [ "$ho" = "1 20000000 - True True" ]; then
+	ok "handover: 20 MB byte-exact over both paths ($(grep '^\[' "$tmp/ho.out"))"
+else
+	not_ok "handover completes byte-exact" "ok bytes error p1>0 p2>0: $ho" "$(cat "$tmp/ho.out")"
+fi
+finish
