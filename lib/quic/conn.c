@@ -121,6 +121,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 							     ? settings->max_path_id
 							     : MPQ_MAX_PATHS - 1;
 	}
+	conn->local_max_path_id = conn->local_tp.initial_max_path_id;
 	mpq_tparams_default(&conn->peer_tp);
 	conn->created = ts;
 	conn->now = ts;

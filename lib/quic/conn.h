@@ -100,6 +100,11 @@ struct mpq_conn {
 	mpq_cidset local_cids[MPQ_MAX_PATHS]; /* by path ID */
 	mpq_cidset peer_cids[MPQ_MAX_PATHS];
 	uint64_t peer_max_path_id; /* initial_max_path_id or MAX_PATH_ID from the peer */
+	uint64_t
+		local_max_path_id; /* ours: initial_max_path_id, then MAX_PATH_ID (conn_pathid.c) */
+	bool max_path_id_pending;
+	bool paths_blocked_pending;
+	uint64_t paths_blocked_at; /* peer limit + 1 a PATHS_BLOCKED named; 0: none */
 	void (*cid_hook)(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add);
 	void *cid_hook_ud;  /* the endpoint, which routes by our CIDs */
 	uint8_t *new_token; /* server: to send in NEW_TOKEN; client: received */
@@ -289,6 +294,17 @@ static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 {
 	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
 }
+
+/* conn_pathid.c: our path ID limit (MAX_PATH_ID) and the peer's (PATHS_BLOCKED). */
+/* A closed path's state was released: its ID counts towards a higher limit. */
+void mpq_conn_pathids_on_release(mpq_conn *conn);
+/* Our client found no path ID it may open. */
+void mpq_conn_pathids_blocked(mpq_conn *conn);
+int mpq_conn_on_pathid_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
+bool mpq_conn_pathids_want_send(const mpq_conn *conn);
+size_t mpq_conn_write_pathid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
+				    size_t maxrecs);
+void mpq_conn_pathids_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 
 /* conn_dup.c: copies for the redundant scheduler. A STREAM frame of record
  * |r| left by path |p|: the other active paths owe a copy. */

@@ -47,7 +47,7 @@ uint32_t mpq_conn_max_path_id(const mpq_conn *conn)
 {
 	if (!mpq_conn_multipath(conn))
 		return 0;
-	uint64_t m = conn->local_tp.initial_max_path_id;
+	uint64_t m = conn->local_max_path_id;
 	if (conn->peer_max_path_id < m)
 		m = conn->peer_max_path_id;
 	return m < MPQ_MAX_PATHS - 1 ? (uint32_t)m : MPQ_MAX_PATHS - 1;
@@ -120,7 +120,7 @@ int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, ui
 	if (!mpq_conn_multipath(conn))
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated",
 				     ts);
-	if (pid > conn->local_tp.initial_max_path_id)
+	if (pid > conn->local_max_path_id)
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "path ID above the limit", ts);
 	if (pid >= MPQ_MAX_PATHS)
 		return -1;

@@ -56,6 +56,7 @@ MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_
 			*path_id = pid;
 		return rv;
 	}
+	mpq_conn_pathids_blocked(conn);
 	return MPQ_ERR_NOT_FOUND;
 }
 
@@ -186,19 +187,8 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_PATH_STATUS_AVAILABLE:
 		return on_status(conn, fr, ts);
 	case MPQ_FT_MAX_PATH_ID:
-		if (fr->max_path_id.max < conn->peer_tp.initial_max_path_id)
-			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
-					     "MAX_PATH_ID decreased", ts);
-		if (fr->max_path_id.max > conn->peer_max_path_id) {
-			conn->peer_max_path_id = fr->max_path_id.max;
-			mpq_conn_cids_replenish(conn);
-		}
-		return 0;
 	case MPQ_FT_PATHS_BLOCKED:
-		if (fr->max_path_id.max > conn->local_tp.initial_max_path_id)
-			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type,
-					     "PATHS_BLOCKED above ours", ts);
-		return 0;
+		return mpq_conn_on_pathid_frame(conn, fr, ts);
 	case MPQ_FT_PATH_CIDS_BLOCKED: {
 		int rv;
 		named_path(conn, fr, fr->path_cids_blocked.path_id, &rv, ts);
@@ -221,7 +211,7 @@ bool mpq_conn_mp_want_send(const mpq_conn *conn)
 	for (size_t i = 0; i < conn->npaths; i++)
 		if (conn->paths[i].abandon_pending || conn->paths[i].status_pending)
 			return true;
-	return false;
+	return mpq_conn_pathids_want_send(conn);
 }
 
 size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs, size_t maxrecs,
@@ -253,6 +243,8 @@ size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *re
 						    .offset = p->status_seq_tx};
 		}
 	}
+	if (n < maxrecs)
+		n += mpq_conn_write_pathid_frames(conn, w, recs + n, maxrecs - n);
 	if (n)
 		*ack_eliciting = true;
 	return n;
@@ -333,6 +325,7 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 			/* 3 PTO are over: late packets of this path are now dropped. */
 			mpq_pktns_free(&p->ns);
 			p->released = true;
+			mpq_conn_pathids_on_release(conn);
 		}
 	}
 	/* A path has failed when what we send on it goes unacknowledged for

@@ -58,6 +58,10 @@ void mpq_recovery_requeue(mpq_conn *conn, const mpq_sent_pkt *p)
 		case MPQ_REC_PATH_STATUS:
 			mpq_conn_mp_on_lost(conn, r);
 			break;
+		case MPQ_REC_MAX_PATH_ID:
+		case MPQ_REC_PATHS_BLOCKED:
+			mpq_conn_pathids_on_lost(conn, r);
+			break;
 		case MPQ_REC_ADD_ADDRESS:
 			mpq_conn_addr_on_lost(conn, r);
 			break;

@@ -25,9 +25,11 @@ enum mpq_rec_kind {
 	MPQ_REC_NEW_CID,	 /* id: sequence number */
 	MPQ_REC_RETIRE_CID,	 /* id: sequence number */
 	MPQ_REC_NEW_TOKEN,
-	MPQ_REC_PATH_ABANDON, /* id: path ID */
-	MPQ_REC_PATH_STATUS,  /* id: path ID, offset: status sequence number */
-	MPQ_REC_ADD_ADDRESS,  /* id: sequence number */
+	MPQ_REC_PATH_ABANDON,  /* id: path ID */
+	MPQ_REC_PATH_STATUS,   /* id: path ID, offset: status sequence number */
+	MPQ_REC_ADD_ADDRESS,   /* id: sequence number */
+	MPQ_REC_MAX_PATH_ID,   /* offset: the limit sent */
+	MPQ_REC_PATHS_BLOCKED, /* offset: the peer's limit it names */
 };
 
 typedef struct mpq_frame_rec {
