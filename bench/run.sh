@@ -5,7 +5,8 @@
 # one over two links shaped to 100 Mbit/s (bench/twopath_veth.sh, as root)
 # and the link emulator's forwarding rate against a kernel bridge
 # (bench/linkemu_veth.sh, as root) and mpq-trace decrypting a capture against
-# tshark (bench/trace.sh, as root).
+# tshark (bench/trace.sh, as root) and the aggregation experiment of the
+# testbed (bench/testbed_aggregation.sh, as root).
 # Benchmarks print ratios against a baseline measured in the same run; none
 # of them asserts.
 set -u
@@ -17,3 +18,4 @@ sh "$(dirname "$0")/xdp_veth.sh"
 sh "$(dirname "$0")/twopath_veth.sh"
 sh "$(dirname "$0")/linkemu_veth.sh"
 sh "$(dirname "$0")/trace.sh"
+sh "$(dirname "$0")/testbed_aggregation.sh"

@@ -177,7 +177,9 @@ def main(argv):
     for i, p in enumerate(points, 1):
         p["index"] = i
     reps = a.reps or int(exp.settings["reps"])
-    runs = [(p, r) for p in points for r in range(1, reps + 1)]
+    # Repetition by repetition: a slow spell of the machine touches every
+    # point once rather than one point's every repetition.
+    runs = [(p, r) for r in range(1, reps + 1) for p in points]
     csv_path = os.path.join(out, "results.csv")
     header = header_of(points, maxpaths)
     done = set()
