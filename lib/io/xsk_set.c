@@ -3,6 +3,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,26 +32,136 @@ static struct xsk_set *set_of(mpq_pathio *io)
 	return (struct xsk_set *)io;
 }
 
+/* One SIOCETHTOOL request on |ifname|: 0 or an errno. */
+static int ethtool(const char *ifname, void *req)
+{
+	struct ifreq ifr;
+	int fd, rv = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
+	ifr.ifr_data = req;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		rv = errno;
+	close(fd);
+	return rv;
+}
+
 int mpq_xsk_rx_queues(const char *ifname, uint32_t *n)
 {
 	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
-	struct ifreq ifr;
 	uint32_t index;
-	int fd;
 
 	if (mpq_if_index(ifname, &index) < 0)
 		return MPQ_ERR_NOT_FOUND;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return mpq_oserr_set(NULL, "socket", errno);
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
-	ifr.ifr_data = (void *)&ch;
 	*n = 1;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.rx_count + ch.combined_count > 0)
+	if (ethtool(ifname, &ch) == 0 && ch.rx_count + ch.combined_count > 0)
 		*n = ch.rx_count + ch.combined_count;
-	close(fd);
 	return 0;
+}
+
+/* An indirection table of |size| entries, from |ring| (NULL: queues
+ * 0..n-1 in turn), set or read (|cmd|). 0 or an errno. */
+static int indir_table(const char *ifname, uint32_t cmd, uint32_t size, uint32_t *ring, uint32_t n)
+{
+	struct ethtool_rxfh_indir *t = calloc(1, sizeof(*t) + size * sizeof(uint32_t));
+	int rv;
+
+	if (!t)
+		return ENOMEM;
+	t->cmd = cmd;
+	t->size = size;
+	for (uint32_t i = 0; cmd == ETHTOOL_SRXFHINDIR && i < size; i++)
+		t->ring_index[i] = ring ? ring[i] : i % n;
+	rv = ethtool(ifname, t);
+	if (rv == 0 && cmd == ETHTOOL_GRXFHINDIR)
+		memcpy(ring, t->ring_index, size * sizeof(uint32_t));
+	free(t);
+	return rv;
+}
+
+static int steer_indir(const char *ifname, uint32_t n, mpq_xsk_steer *st)
+{
+	struct ethtool_rxfh_indir q = {.cmd = ETHTOOL_GRXFHINDIR};
+	int rv = ethtool(ifname, &q);
+
+	if (rv == 0 && q.size == 0)
+		rv = EOPNOTSUPP;
+	if (rv)
+		return rv;
+	st->indir = calloc(q.size, sizeof(uint32_t));
+	if (!st->indir)
+		return ENOMEM;
+	st->indir_size = q.size;
+	rv = indir_table(ifname, ETHTOOL_GRXFHINDIR, q.size, st->indir, n);
+	if (rv == 0)
+		rv = indir_table(ifname, ETHTOOL_SRXFHINDIR, q.size, NULL, n);
+	if (rv) {
+		free(st->indir);
+		st->indir = NULL;
+	}
+	return rv;
+}
+
+/* Sets the rx-only and combined channels, the others as they are. 0 or an
+ * errno. */
+static int set_channels(const char *ifname, uint32_t rx, uint32_t combined)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	int rv = ethtool(ifname, &ch);
+
+	if (rv)
+		return rv;
+	ch.cmd = ETHTOOL_SCHANNELS;
+	ch.rx_count = rx;
+	ch.combined_count = combined;
+	return ethtool(ifname, &ch);
+}
+
+static int steer_channels(const char *ifname, uint32_t n, mpq_xsk_steer *st)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	int rv = ethtool(ifname, &ch);
+
+	if (rv)
+		return rv;
+	st->rx = ch.rx_count;
+	st->combined = ch.combined_count;
+	/* Rx-only channels come on top of the combined ones. */
+	if (ch.combined_count >= n)
+		return set_channels(ifname, 0, n);
+	return set_channels(ifname, n - ch.combined_count, ch.combined_count);
+}
+
+int mpq_xsk_steer_queues(const char *ifname, uint32_t n, mpq_xsk_steer *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!ifname || n == 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+	st->indir_errnum = steer_indir(ifname, n, st);
+	if (st->indir_errnum == 0)
+		return st->how = MPQ_XSK_STEER_INDIR;
+	st->channels_errnum = steer_channels(ifname, n, st);
+	if (st->channels_errnum == 0)
+		return st->how = MPQ_XSK_STEER_CHANNELS;
+	if (st->indir_errnum == ENOMEM || st->channels_errnum == ENOMEM)
+		return MPQ_ERR_NOMEM;
+	return MPQ_ERR_INTERNAL;
+}
+
+void mpq_xsk_steer_restore(mpq_xsk_steer *st)
+{
+	if (st->how == MPQ_XSK_STEER_INDIR)
+		indir_table(st->ifname, ETHTOOL_SRXFHINDIR, st->indir_size, st->indir, 1);
+	else if (st->how == MPQ_XSK_STEER_CHANNELS)
+		set_channels(st->ifname, st->rx, st->combined);
+	free(st->indir);
+	st->indir = NULL;
+	st->how = MPQ_XSK_STEER_NONE;
 }
 
 /* After a send that found the buffers full, the epoll descriptor also

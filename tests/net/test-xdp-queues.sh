@@ -16,7 +16,10 @@
 #   - ICMP echo (v4 and v6) and a kernel UDP service on another port still
 #     work while the steering program is attached;
 #   - the same fetches with --workers 2, both workers serving;
-#   - SIGTERM: exit 0, no XDP program left.
+#   - SIGTERM: exit 0, no XDP program left;
+#   - on a second pair with 80 queues, more than a set serves: sockets on 64,
+#     one line on stderr says how flows are steered to them (or why not),
+#     a fetch works, the channels are as before at exit.
 # Every command runs under a time limit; the namespaces are deleted on any
 # exit. Exit 77 (skipped) without root or the tools. Prints "N passed,
 # N failed" last.
@@ -121,20 +124,24 @@ fetch_round() {
 	fi
 }
 
+# xdp_fetch URL WHAT: one fetch by a client with --io xdp, byte-exact.
+xdp_fetch() {
+	if in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io xdp -o "$tmp/x.body" "$1" \
+		2>"$tmp/x.err" &&
+		[ "$(sha256sum <"$tmp/x.body" | cut -d' ' -f1)" = "$want_sha" ]; then
+		ok "$2: $1 byte-exact"
+	else
+		not_ok "$2: $1" "$(tail -n 3 "$tmp/x.err")"
+	fi
+}
+
 # ---- one worker ----
 if start_server one; then
 	fetch_round "IPv4, one worker" "$url4" --io udp
 	fetch_round "IPv6, one worker" "$url6" --io udp
 	fetch_round "IPv4 and IPv6 at once, one worker" "$url4 $url6" --io udp
-	for u in "$url4" "$url6"; do
-		if in_c timeout 30 "$BIN/mpq-client" -k --no-progress --io xdp -o "$tmp/x.body" \
-			"$u" 2>"$tmp/x.err" &&
-			[ "$(sha256sum <"$tmp/x.body" | cut -d' ' -f1)" = "$want_sha" ]; then
-			ok "a client with --io xdp: $u byte-exact"
-		else
-			not_ok "a client with --io xdp: $u" "$(tail -n 3 "$tmp/x.err")"
-		fi
-	done
+	xdp_fetch "$url4" "a client with --io xdp"
+	xdp_fetch "$url6" "a client with --io xdp"
 	in_c sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range'
 	for a in 10.68.1.2 fd68:1::2; do
 		if in_c timeout 10 python3 "$(dirname "$0")/icmp_echo.py" "$a" >"$tmp/ping" 2>&1; then
@@ -195,6 +202,43 @@ if start_server two --workers 2; then
 else
 	not_ok "two: server listens over AF_XDP with 2 workers" \
 		"$(cat "$tmp/two.out" "$tmp/two.err")"
+fi
+
+# ---- more queues than sockets ----
+# 80 queues, past the 64 a set serves: the first 64 get sockets and the
+# server says in one line how the NIC was told to put every flow there (veth
+# has no RSS indirection table and refuses fewer rx channels than its peer's
+# tx queues while XDP is attached, so here it says why it could not). A
+# client with --io xdp sends from its queue 0, which lands on queue 0.
+if ip link add name qc9 netns "$cns" numrxqueues 80 numtxqueues 80 type veth peer name qs9 \
+	netns "$sns" numrxqueues 80 numtxqueues 80 >"$tmp/nine.setup" 2>&1 &&
+	in_c ip addr add 10.68.9.1/24 dev qc9 && in_s ip addr add 10.68.9.2/24 dev qs9 &&
+	in_c ip link set dev qc9 up && in_s ip link set dev qs9 up; then
+	ip netns exec "$sns" timeout 60 "$BIN/mpq-server" --io xdp -n qs9 -port 6122 \
+		-www "$tmp/www" >"$tmp/nine.out" 2>"$tmp/nine.err" &
+	spid=$!
+	pids="$pids $spid"
+	wait_line "^listening on" "$tmp/nine.out"
+	said=$(grep -c "qs9: AF_XDP sockets on 64 of its 80 rx queues[;,] " "$tmp/nine.err")
+	if grep -q "^path I/O: xdp on qs9 (64 of 80 rx queues," "$tmp/nine.out" && [ "$said" = 1 ]; then
+		ok "80 rx queues: sockets on 64, said in one line ($(grep "qs9: AF_XDP" "$tmp/nine.err"))"
+	else
+		not_ok "80 rx queues: sockets on 64, said in one line" \
+			"$(cat "$tmp/nine.out" "$tmp/nine.err")"
+	fi
+	xdp_fetch "https://10.68.9.2:6122/file" "80 rx queues: a client with --io xdp"
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid"
+	src=$?
+	rx=$(in_s ethtool -l qs9 | sed -n '/Current/,$s/^RX:[[:space:]]*//p')
+	left=$(in_s ip -o link show | grep -c " xdp\|prog/xdp")
+	if [ "$src" = 0 ] && [ "$left" = 0 ] && [ "$rx" = 80 ]; then
+		ok "80 rx queues: SIGTERM: exit 0, no XDP program left, 80 rx channels"
+	else
+		not_ok "80 rx queues: SIGTERM: exit $src, $left XDP program(s) left, $rx rx channels"
+	fi
+else
+	not_ok "a veth pair with 80 queues" "$(cat "$tmp/nine.setup")"
 fi
 
 finish

@@ -183,7 +183,8 @@ static int hold_ports(struct tool_sock *s, struct tool_xdp_req *r, mpq_addr *loc
 			snprintf(why, len, "cannot bind %s: %s", text, strerror(e));
 			return mpq_oserr_set(NULL, "bind", e);
 		}
-		tool_warn("not listening on %s: %s", text, strerror(e));
+		if (!tool_addr_is_link_local(&a) || (r->verbose && *r->verbose))
+			tool_warn("not listening on %s: %s", text, strerror(e));
 	}
 	if (kept == 0) {
 		snprintf(why, len, "none of its addresses is available");
@@ -192,6 +193,28 @@ static int hold_ports(struct tool_sock *s, struct tool_xdp_req *r, mpq_addr *loc
 	r->n_serve = kept;
 	mpq_addr_set_port(local, port);
 	return 0;
+}
+
+/* Fewer queues have sockets than the interface has: every flow goes to
+ * those, if the NIC lets us, said in one line. */
+static void steer_to_served(struct tool_sock *s, const char *ifname, uint32_t served, uint32_t nq)
+{
+	int rv = mpq_xsk_steer_queues(ifname, served, &s->steer);
+
+	if (rv == MPQ_XSK_STEER_INDIR)
+		tool_warn("%s: AF_XDP sockets on %u of its %u rx queues; its RSS indirection "
+			  "table now spreads flows over those (put back at exit)",
+			  ifname, served, nq);
+	else if (rv == MPQ_XSK_STEER_CHANNELS)
+		tool_warn("%s: AF_XDP sockets on %u of its %u rx queues; it now has %u rx "
+			  "channels (put back at exit)",
+			  ifname, served, nq, served);
+	else
+		tool_warn("%s: AF_XDP sockets on %u of its %u rx queues, and flows cannot be "
+			  "steered to them (RSS indirection table: %s; channels: %s): flows on "
+			  "the others reach the kernel, not this program",
+			  ifname, served, nq, strerror(s->steer.indir_errnum),
+			  strerror(s->steer.channels_errnum));
 }
 
 /* The sets of |n_workers| over as many queues as open (xsk_set.h): when a
@@ -291,9 +314,7 @@ int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r
 		goto fail;
 	}
 	if (served < nq)
-		tool_warn("%s: AF_XDP sockets on %u of its %u rx queues: flows the NIC puts "
-			  "on the others reach the kernel, not this program",
-			  r->ifname, served, nq);
+		steer_to_served(s, r->ifname, served, nq);
 	mpq_xdp_prog_info_get(s->prog, &pi);
 	if (pi.replaced_stale)
 		tool_warn("%s: detached a steering program left there by an earlier run",
@@ -360,6 +381,7 @@ void tool_sock_close(struct tool_sock *s)
 	s->prog = NULL;
 	mpq_pathio_close(s->io);
 	s->io = NULL;
+	mpq_xsk_steer_restore(&s->steer);
 	for (size_t i = 0; i < s->n_port_fds; i++)
 		close(s->port_fds[i]);
 	free(s->port_fds);

@@ -17,6 +17,7 @@
 #include "mpq/io/oserr.h"
 #include "mpq/io/pathio.h"
 #include "mpq/io/xdp_prog.h"
+#include "mpq/io/xsk_set.h"
 #include "mpq/conn.h"
 
 #define TOOL_TX_DESCS 64
@@ -43,6 +44,7 @@ struct tool_sock {
 	char mode[160];
 	int *port_fds; /* xdp: kernel UDP sockets holding the port at each address served */
 	size_t n_port_fds;
+	mpq_xsk_steer steer; /* xdp: how flows were sent to the queues served */
 
 	/* Send queue: descriptors [tx_sent, tx_n) point into tx_buf[0, tx_used). */
 	mpq_dgram tx[TOOL_TX_DESCS];
@@ -106,8 +108,10 @@ struct tool_xdp_req {
  * and puts each socket in its slot: only QUIC to those addresses and that
  * port is taken from the kernel, which keeps answering ARP/ND, ping, TCP and
  * other UDP ports. Worker 0's set goes to |s|, worker k's (k >= 1) to
- * rest[k]. Queues past what the program's slots allow (or past the first
- * that cannot be opened) are left out, said on stderr. With r->refuse_other,
+ * rest[k]. Queues past what a set and the program's slots allow (or past
+ * the first that cannot be opened) are left out: the NIC is told to put every
+ * flow on the queues served (mpq_xsk_steer_queues, undone at close), said in
+ * one line on stderr with how, or why it could not be. With r->refuse_other,
  * an interface that already has an XDP program is refused (a client must not
  * take the place of a server's program). Returns 0, or an MPQ_ERR_* with one
  * phrase in |why| (nothing left open). */

@@ -60,4 +60,38 @@ MPQ_EXPORT uint32_t mpq_xsk_set_queues(mpq_pathio *set);
  * belongs to the set: do not close it. */
 MPQ_EXPORT mpq_pathio *mpq_xsk_set_member(mpq_pathio *set, uint32_t queue);
 
+/* How mpq_xsk_steer_queues sent every flow to the queues served. */
+enum {
+	MPQ_XSK_STEER_NONE,	/* not changed */
+	MPQ_XSK_STEER_INDIR,	/* the RSS indirection table spreads over them */
+	MPQ_XSK_STEER_CHANNELS, /* the interface has that many rx channels */
+};
+
+/* What mpq_xsk_steer_queues changed, to put back. */
+typedef struct mpq_xsk_steer {
+	char ifname[16];
+	int how;	 /* MPQ_XSK_STEER_* */
+	uint32_t *indir; /* INDIR: the table before */
+	uint32_t indir_size;
+	uint32_t rx, combined; /* CHANNELS: the counts before */
+	/* Why each way failed (errno, 0 when not tried or done). */
+	int indir_errnum, channels_errnum;
+} mpq_xsk_steer;
+
+/* When not every rx queue of |ifname| can have a socket (more queues than a
+ * set or the program's slots take, a queue someone else holds): makes the
+ * NIC put every flow on queues 0..n-1, by its RSS indirection table
+ * (ETHTOOL_SRXFHINDIR, every entry one of those queues) or else by
+ * reducing its rx (or combined) channels to n (ETHTOOL_SCHANNELS). Returns
+ * the MPQ_XSK_STEER_* used (> 0), with |st| filled for
+ * mpq_xsk_steer_restore; or MPQ_ERR_INTERNAL when neither works (veth has
+ * no indirection table and refuses fewer rx channels than its peer's tx
+ * queues while XDP is attached), with st->indir_errnum and
+ * st->channels_errnum saying why; or MPQ_ERR_NOMEM. */
+MPQ_EXPORT int mpq_xsk_steer_queues(const char *ifname, uint32_t n, mpq_xsk_steer *st);
+
+/* Puts back what mpq_xsk_steer_queues changed and frees |st|'s memory.
+ * Nothing when it changed nothing. */
+MPQ_EXPORT void mpq_xsk_steer_restore(mpq_xsk_steer *st);
+
 #endif
