@@ -29,92 +29,46 @@
 #include "mpq/mpq.h"
 #include "mpq/io/netaddr.h"
 #include "mpq/io/netif.h"
+#include "../common/netns.h"
 
 static const uint8_t mac_a[6] = {0x02, 0x88, 0, 0, 0, 0x01};
 static const uint8_t mac_b[6] = {0x02, 0x88, 0, 0, 0, 0x02};
 
 static struct {
-	int orig, ns_a, ns_b; /* network namespace descriptors */
-	char why[160];	      /* why the tests skip, when they do */
-	mpq_netif nl;	      /* opened in ns_a */
+	struct test_netns ns;
+	char why[160]; /* why the tests skip, when they do */
+	mpq_netif nl;  /* opened in ns_a */
 	uint32_t xa;
-} env = {.orig = -1, .ns_a = -1, .ns_b = -1, .nl = {.fd = -1}};
-
-/* Runs a shell command in the calling thread's namespace, quietly. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd) - 32, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd) - 32)
-		return -1;
-	memmove(cmd + 2, cmd, (size_t)n + 1);
-	memcpy(cmd, "{ ", 2);
-	strcat(cmd, "; } >/dev/null 2>&1");
-	return system(cmd);
-}
-
-/* A new anonymous namespace: its descriptor (the calling thread is left in
- * |back|). */
-static int new_netns(int back)
-{
-	int fd;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		return -1;
-	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (setns(back, CLONE_NEWNET) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
+} env = {.ns = TEST_NETNS_INIT, .nl = {.fd = -1}};
 
 static bool configure(void)
 {
 	/* The peer's namespace by a path ip(8) opens: this process's descriptor. */
-	if (setns(env.ns_a, CLONE_NEWNET) < 0 ||
-	    sh("ip link set lo up && ip link add xa address 02:88:00:00:00:01 type veth "
-	       "peer name xb address 02:88:00:00:00:02 netns /proc/%d/fd/%d && "
-	       "ip addr add 10.88.0.1/24 dev xa && ip addr add fd88::1/64 dev xa nodad && "
-	       "ip link set xa addrgenmode none && ip link set xa up && "
-	       "ip route add 10.99.0.0/24 via 10.88.0.2 && "
-	       "ip route add unreachable 10.77.0.0/24 && ip route add fd99::/64 via fd88::2 && "
-	       "sysctl -qw net.ipv4.neigh.xa.mcast_solicit=1 && "
-	       "sysctl -qw net.ipv4.neigh.xa.retrans_time_ms=100",
-	       (int)getpid(), env.ns_b) != 0)
+	if (setns(env.ns.ns_a, CLONE_NEWNET) < 0 ||
+	    test_sh("ip link set lo up && ip link add xa address 02:88:00:00:00:01 type veth "
+		    "peer name xb address 02:88:00:00:00:02 netns /proc/%d/fd/%d && "
+		    "ip addr add 10.88.0.1/24 dev xa && ip addr add fd88::1/64 dev xa nodad && "
+		    "ip link set xa addrgenmode none && ip link set xa up && "
+		    "ip route add 10.99.0.0/24 via 10.88.0.2 && "
+		    "ip route add unreachable 10.77.0.0/24 && ip route add fd99::/64 via fd88::2 "
+		    "&& "
+		    "sysctl -qw net.ipv4.neigh.xa.mcast_solicit=1 && "
+		    "sysctl -qw net.ipv4.neigh.xa.retrans_time_ms=100",
+		    (int)getpid(), env.ns.ns_b) != 0)
 		return false;
-	if (setns(env.ns_b, CLONE_NEWNET) < 0 ||
-	    sh("ip link set lo up && ip addr add 10.88.0.2/24 dev xb && "
-	       "ip addr add fd88::2/64 dev xb nodad && ip link set xb up") != 0)
+	if (setns(env.ns.ns_b, CLONE_NEWNET) < 0 ||
+	    test_sh("ip link set lo up && ip addr add 10.88.0.2/24 dev xb && "
+		    "ip addr add fd88::2/64 dev xb nodad && ip link set xb up") != 0)
 		return false;
-	return setns(env.ns_a, CLONE_NEWNET) == 0;
+	return setns(env.ns.ns_a, CLONE_NEWNET) == 0;
 }
 
 static int group_setup(void **state)
 {
 	mpq_link l;
 
-	if (geteuid() != 0) {
-		snprintf(env.why, sizeof(env.why), "not root (network namespaces, veth)");
+	if (test_netns_setup(&env.ns, "ip sysctl", env.why, sizeof(env.why)) < 0)
 		return 0;
-	}
-	if (sh("command -v ip && command -v sysctl") != 0) {
-		snprintf(env.why, sizeof(env.why), "needs ip(8) and sysctl(8) (make deps)");
-		return 0;
-	}
-	env.orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	env.ns_a = env.orig >= 0 ? new_netns(env.orig) : -1;
-	env.ns_b = env.ns_a >= 0 ? new_netns(env.orig) : -1;
-	if (env.ns_b < 0) {
-		snprintf(env.why, sizeof(env.why), "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return 0;
-	}
 	if (!configure()) {
 		snprintf(env.why, sizeof(env.why), "cannot set up a veth pair with ip(8)");
 		return 0;
@@ -128,25 +82,13 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	mpq_netif_close(&env.nl);
-	if (env.orig >= 0 && setns(env.orig, CLONE_NEWNET) < 0)
-		return -1;
-	if (env.ns_a >= 0)
-		close(env.ns_a);
-	if (env.ns_b >= 0)
-		close(env.ns_b);
-	if (env.orig >= 0)
-		close(env.orig);
-	return 0;
+	return test_netns_close(&env.ns);
 }
 
+/* Each test runs in namespace A. */
 static void need_env(void)
 {
-	if (env.why[0]) {
-		print_message("skip: %s\n", env.why);
-		skip();
-	}
-	/* Each test runs in namespace A. */
-	assert_int_equal(setns(env.ns_a, CLONE_NEWNET), 0);
+	test_netns_need(&env.ns, env.why);
 }
 
 static void ip_addr(mpq_addr *a, const char *text)
@@ -167,11 +109,11 @@ static void link_facts(void **state)
 	assert_memory_equal(l.mac, mac_a, 6);
 	assert_true(l.up);
 	/* By index the same; an MTU change is seen. */
-	assert_int_equal(sh("ip link set xa mtu 1400"), 0);
+	assert_int_equal(test_sh("ip link set xa mtu 1400"), 0);
 	assert_int_equal(mpq_netif_link(&env.nl, env.xa, NULL, &m), 0);
 	assert_string_equal(m.name, "xa");
 	assert_int_equal(m.mtu, 1400);
-	assert_int_equal(sh("ip link set xa mtu 1500"), 0);
+	assert_int_equal(test_sh("ip link set xa mtu 1500"), 0);
 	/* Loopback is no Ethernet. */
 	assert_int_equal(mpq_netif_link(&env.nl, 0, "lo", &m), 0);
 	assert_false(m.ether);
@@ -248,7 +190,7 @@ static void resolve_fresh(const char *ip, uint64_t pokes)
 	int pumped = 0, rv;
 
 	ip_addr(&a, ip);
-	assert_int_equal(sh("ip neigh flush dev xa"), 0);
+	assert_int_equal(test_sh("ip neigh flush dev xa"), 0);
 	assert_int_equal(mpq_netif_neigh_get(&env.nl, env.xa, &a, &n), MPQ_ERR_NOT_FOUND);
 	rv = mpq_netif_resolve(&env.nl, env.xa, &a, 2000, count_pump, &pumped, mac);
 	if (rv < 0)
@@ -280,7 +222,7 @@ static void resolve_arp_and_nd(void **state)
 	resolve_fresh("10.88.0.2", 0); /* NTF_USE alone */
 	resolve_fresh("fd88::2", 1);   /* no link-local: escalated */
 	/* Off-link: the gateway's address is what gets resolved. */
-	assert_int_equal(sh("ip neigh flush dev xa"), 0);
+	assert_int_equal(test_sh("ip neigh flush dev xa"), 0);
 	ip_addr(&d, "fd99::7");
 	assert_int_equal(mpq_netif_route(&env.nl, &d, env.xa, &r), 0);
 	assert_int_equal(mpq_netif_resolve(&env.nl, env.xa, &r.nexthop, 2000, NULL, NULL, mac), 0);
@@ -359,7 +301,7 @@ static void *unprivileged(void *arg)
 	mpq_netif nl;
 	mpq_addr a;
 
-	if (setns(env.ns_a, CLONE_NEWNET) < 0 || drop_net_admin() < 0 ||
+	if (setns(env.ns.ns_a, CLONE_NEWNET) < 0 || drop_net_admin() < 0 ||
 	    mpq_netif_open(&nl, NULL) < 0)
 		return NULL;
 	mpq_addr_parse_ip(&a, u->ip, 0);
@@ -381,7 +323,7 @@ static void resolve_without_net_admin(void **state)
 		pthread_t t;
 		void *ret;
 
-		assert_int_equal(sh("ip neigh flush dev xa"), 0);
+		assert_int_equal(test_sh("ip neigh flush dev xa"), 0);
 		assert_int_equal(pthread_create(&t, NULL, unprivileged, &u), 0);
 		assert_int_equal(pthread_join(t, &ret), 0);
 		assert_non_null(ret);

@@ -50,6 +50,7 @@
 #include "mpq/io/udp.h"
 #include "mpq/io/xdp_prog.h"
 #include "mpq/io/xsk.h"
+#include "../common/netns.h"
 
 #define PORT_A 4433
 #define PORT_B 5555
@@ -60,7 +61,7 @@
 static const uint8_t mac_a[6] = {0x02, 0x88, 0, 0, 0, 0x01};
 
 static struct {
-	int orig, ns_a, ns_b;
+	struct test_netns ns;
 	char why[200];
 	uint32_t xa;
 	/* What a failed test leaves behind, for its teardown. */
@@ -69,56 +70,27 @@ static struct {
 	bool thread_running;
 	mpq_pathio *thread_io; /* the thread's object, closed after it ends */
 	mpq_xdp_prog *prog;
-} env = {.orig = -1, .ns_a = -1, .ns_b = -1};
+} env = {.ns = TEST_NETNS_INIT};
 
 /* ---- namespaces ---------------------------------------------------------- */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1200];
-	va_list ap;
-	int n;
-
-	memcpy(cmd, "{ ", 2);
-	va_start(ap, fmt);
-	n = vsnprintf(cmd + 2, sizeof(cmd) - 40, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd) - 40)
-		return -1;
-	strcat(cmd, "; } >/dev/null 2>&1");
-	return system(cmd);
-}
-
-static int unshared(int back)
-{
-	int fd = -1;
-
-	if (unshare(CLONE_NEWNET) == 0)
-		fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (setns(back, CLONE_NEWNET) < 0 && fd >= 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 static bool make_pair(void)
 {
-	if (setns(env.ns_a, CLONE_NEWNET) < 0 ||
-	    sh("ip link set lo up && ip link add xa address 02:88:00:00:00:01 type veth peer "
-	       "name xb address 02:88:00:00:00:02 netns /proc/%d/fd/%d && "
-	       "ip addr add 10.88.0.1/24 dev xa && ip addr add fd88::1/64 dev xa nodad && "
-	       "ip link set xa up && ip route add 10.99.0.0/24 via 10.88.0.2 && "
-	       "ip route add fd99::/64 via fd88::2 && ethtool -K xa rx off",
-	       (int)getpid(), env.ns_b) != 0)
+	if (setns(env.ns.ns_a, CLONE_NEWNET) < 0 ||
+	    test_sh("ip link set lo up && ip link add xa address 02:88:00:00:00:01 type veth peer "
+		    "name xb address 02:88:00:00:00:02 netns /proc/%d/fd/%d && "
+		    "ip addr add 10.88.0.1/24 dev xa && ip addr add fd88::1/64 dev xa nodad && "
+		    "ip link set xa up && ip route add 10.99.0.0/24 via 10.88.0.2 && "
+		    "ip route add fd99::/64 via fd88::2 && ethtool -K xa rx off",
+		    (int)getpid(), env.ns.ns_b) != 0)
 		return false;
-	if (setns(env.ns_b, CLONE_NEWNET) < 0 ||
-	    sh("ip link set lo up && ip addr add 10.88.0.2/24 dev xb && "
-	       "ip addr add fd88::2/64 dev xb nodad && ip addr add 10.99.0.5/32 dev lo && "
-	       "ip addr add fd99::5/128 dev lo && ip link set xb up && "
-	       "ethtool -K xb rx off tx off") != 0)
+	if (setns(env.ns.ns_b, CLONE_NEWNET) < 0 ||
+	    test_sh("ip link set lo up && ip addr add 10.88.0.2/24 dev xb && "
+		    "ip addr add fd88::2/64 dev xb nodad && ip addr add 10.99.0.5/32 dev lo && "
+		    "ip addr add fd99::5/128 dev lo && ip link set xb up && "
+		    "ethtool -K xb rx off tx off") != 0)
 		return false;
-	return setns(env.ns_a, CLONE_NEWNET) == 0;
+	return setns(env.ns.ns_a, CLONE_NEWNET) == 0;
 }
 
 /* An xdp object on |ifname| for |local|. */
@@ -151,21 +123,8 @@ static bool xdp_works(void)
 
 static int group_setup(void **state)
 {
-	if (geteuid() != 0) {
-		snprintf(env.why, sizeof(env.why), "not root (namespaces, XDP, AF_XDP)");
+	if (test_netns_setup(&env.ns, "ip ethtool", env.why, sizeof(env.why)) < 0)
 		return 0;
-	}
-	if (sh("command -v ip && command -v ethtool") != 0) {
-		snprintf(env.why, sizeof(env.why), "needs ip(8) and ethtool(8) (make deps)");
-		return 0;
-	}
-	env.orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	env.ns_a = env.orig >= 0 ? unshared(env.orig) : -1;
-	env.ns_b = env.ns_a >= 0 ? unshared(env.orig) : -1;
-	if (env.ns_b < 0) {
-		snprintf(env.why, sizeof(env.why), "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return 0;
-	}
 	if (!make_pair()) {
 		snprintf(env.why, sizeof(env.why), "cannot set up a veth pair with ip(8)");
 		return 0;
@@ -177,12 +136,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	if (env.orig >= 0 && setns(env.orig, CLONE_NEWNET) < 0)
-		return -1;
-	for (int *fd = &env.orig; fd <= &env.ns_b; fd++)
-		if (*fd >= 0)
-			close(*fd);
-	return 0;
+	return test_netns_close(&env.ns);
 }
 
 static mpq_pathio *track(mpq_pathio *io)
@@ -233,11 +187,7 @@ static int test_teardown(void **state)
 
 static void need_env(void)
 {
-	if (env.why[0]) {
-		print_message("skip: %s\n", env.why);
-		skip();
-	}
-	assert_int_equal(setns(env.ns_a, CLONE_NEWNET), 0);
+	test_netns_need(&env.ns, env.why);
 }
 
 /* ---- datagrams ----------------------------------------------------------- */
@@ -369,7 +319,7 @@ static void *peer_main(void *arg)
 	mpq_dgram echo[MAXMSG];
 	int rv;
 
-	if (setns(env.ns_b, CLONE_NEWNET) < 0 || !(p->io = peer_open(p))) {
+	if (setns(env.ns.ns_b, CLONE_NEWNET) < 0 || !(p->io = peer_open(p))) {
 		atomic_store(&p->ready, -1);
 		return NULL;
 	}
@@ -377,7 +327,7 @@ static void *peer_main(void *arg)
 	atomic_store(&p->ready, 1);
 	collect(p->io, &p->got, p->expect);
 	if (p->flush)
-		sh("ip neigh flush dev xb");
+		test_sh("ip neigh flush dev xb");
 	for (size_t i = 0; i < p->got.n; i++) {
 		echo[i] = p->got.d[i];
 		echo[i].ifindex = 0;
@@ -548,7 +498,7 @@ static void exchange(struct plan *p, struct peer *peer, const mpq_xsk_config *xc
 	int rv;
 
 	checked_config(&x);
-	assert_int_equal(sh("ip neigh flush dev xa"), 0); /* A has to resolve B */
+	assert_int_equal(test_sh("ip neigh flush dev xa"), 0); /* A has to resolve B */
 	a = open_a(p->a, xcfg ? xcfg : &x);
 	print_message("     xa: %s\n", mpq_xsk_get_info(a)->mode);
 	make_plan(p, a);
@@ -644,7 +594,7 @@ static void *counter_main(void *arg)
 
 	mpq_xsk_config_default(&p.xcfg);
 	c->last = -1;
-	if (setns(env.ns_b, CLONE_NEWNET) < 0 || !(io = peer_open(&p))) {
+	if (setns(env.ns.ns_b, CLONE_NEWNET) < 0 || !(io = peer_open(&p))) {
 		memcpy(c->err, p.err, sizeof(c->err));
 		atomic_store(&c->ready, -1);
 		return NULL;
@@ -798,13 +748,13 @@ static void oversize_refused(void **state)
 	close_a(a);
 
 	/* The MTU is the interface's. */
-	assert_int_equal(sh("ip link set xa mtu 1280"), 0);
+	assert_int_equal(test_sh("ip link set xa mtu 1280"), 0);
 	a = open_a("10.88.0.1:4433", NULL);
 	assert_int_equal(mpq_xsk_get_info(a)->max_payload, 1280 - 28);
 	assert_int_equal(send_len(a, "10.88.0.2:5555", 1253, 0), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(send_len(a, "10.88.0.2:5555", 1252, 0), 1);
 	close_a(a);
-	assert_int_equal(sh("ip link set xa mtu 1500"), 0);
+	assert_int_equal(test_sh("ip link set xa mtu 1500"), 0);
 }
 
 /* ---- modes, failures, configurations ------------------------------------- */
@@ -979,7 +929,7 @@ static void steering_program_takes_over(void **state)
 	need_env();
 	checked_config(&x);
 	x.inhibit_prog = true;
-	assert_int_equal(sh("ip neigh flush dev xa"), 0);
+	assert_int_equal(test_sh("ip neigh flush dev xa"), 0);
 	a = open_a("10.88.0.1:4433", &x);
 	mpq_xdp_prog_config_default(&pc);
 	pc.ports[0] = PORT_A;
@@ -1234,8 +1184,8 @@ static void print_hooks_stay(void **state)
 	libxdp_set_print(xdp_hook);
 	assert_non_null(bpf_hook);
 	assert_non_null(xdp_hook);
-	c[0].ns = env.ns_a;
-	c[1].ns = env.ns_b;
+	c[0].ns = env.ns.ns_a;
+	c[1].ns = env.ns.ns_b;
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, churn_main, &c[i]), 0);
 	for (int i = 0; i < 2; i++)
