@@ -79,6 +79,8 @@ TEST_TIMEOUT ?= 300
 
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
+# The load client of the server benchmarks (public API and lib/io only).
+BENCH_LOAD := $(BUILD)/bench/mpq_load
 
 FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
@@ -180,14 +182,18 @@ $(BUILD)/bench/%.o: CPPFLAGS += -Itests/common
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPERS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIB_A) $(LIB_LIBS) -lcmocka
+$(BENCH_LOAD): $(BUILD)/bench/mpq_load.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS) -lpthread
 
 # The main job on a built-in default (testbed/demo.sh).
 demo: deps
 	@$(MAKE) --no-print-directory tools
 	@sh testbed/demo.sh
 
-bench: $(BENCH_BINS) tools
-	@sh bench/run.sh $(BENCH_BINS)
+# make bench [B="NAME..."] [QUICK=1]: bench/run.sh says what each NAME is.
+bench: $(BENCH_BINS) $(BENCH_LOAD) $(NET_HELPERS) tools
+	@BIN=$(BUILD)/bin BENCH_QUICK=$(QUICK) sh bench/run.sh $(B)
 
 # Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers.
 $(BUILD)/fuzz-obj/%.o: %.c
@@ -236,7 +242,7 @@ core-io: $(CORE_OBJS)
 # tests and the simulation run twice: as built, and with ASan + UBSan (stage
 # "san"); a binary past TEST_TIMEOUT seconds is killed and failed.
 test check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BINS) $(NET_HELPERS) $(BENCH_BINS) $(BENCH_LOAD)
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory san-bins
 	@CORE_OBJS="$(CORE_OBJS)" FORMAT_SRCS="$(FORMAT_SRCS)" TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh all $(UNIT_BINS) $(SIM_BINS) \

@@ -4,29 +4,18 @@
 # mpq-linkemu with no link options, against the same path with its router
 # bridging the two legs in the kernel (a Linux bridge, the emulator
 # stopped), in the same run, best of BENCH_REPS (default 3) interleaved.
-# Prints both rates in packets per second and their ratio. Needs root (says
-# so and exits 0 otherwise, so that bench/run.sh goes on).
+# Prints both rates in packets per second and their ratio. Needs root.
 set -u
-BIN=${BIN:-build/bin}
-REPS=${BENCH_REPS:-3}
-COUNT=${BENCH_DGRAMS:-200000}
+. "$(dirname "$0")/lib.sh"
+REPS=${BENCH_REPS:-$(quick 1 3)}
+COUNT=${BENCH_DGRAMS:-$(quick 20000 200000)}
 here=$(cd "$(dirname "$0")" && pwd)
 tb=$here/../testbed/mpq-testbed
 probe=$BIN/../tests/net/udp_probe
 name=lebench$$
 
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-	echo "linkemu_veth: skipped (needs root and ip for namespaces)"
-	exit 0
-fi
-if [ ! -x "$BIN/mpq-linkemu" ]; then
-	echo "linkemu_veth: needs $BIN/mpq-linkemu (make)"
-	exit 1
-fi
-if [ ! -x "$probe" ]; then	# a helper of the tests, built by make net
-	echo "linkemu_veth: skipped (needs $probe: make net)"
-	exit 0
-fi
+need_root "namespaces"
+need_bins "$BIN/mpq-linkemu" "$probe" # the probe: a helper of the tests (make net)
 export BIN MPQ_TESTBED_RUN="${TMPDIR:-/tmp}/$name.run"
 trap 'BIN=$BIN "$tb" down --name "$name" >/dev/null 2>&1; rm -rf "$MPQ_TESTBED_RUN"' EXIT
 trap 'exit 1' INT TERM

@@ -5,16 +5,14 @@
 # each (default 3), with mpq-testbed run. Prints the multipath goodput as a
 # fraction of the 100 Mbit/s offered (the issue's target: at least 0.90),
 # the single path's of its 50, and their ratio, with the load average.
-# Needs root (says so and exits 0 otherwise, so that bench/run.sh goes on).
+# Needs root. BENCH_QUICK (bench/run.sh): one repetition of 2 MB.
 #   bench/testbed_aggregation.sh [--set 'get 100MB']...
 set -u
-BIN=${BIN:-build/bin}
-REPS=${BENCH_REPS:-3}
+. "$(dirname "$0")/lib.sh"
+REPS=${BENCH_REPS:-$(quick 1 3)}
 here=$(cd "$(dirname "$0")" && pwd)
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-	echo "testbed_aggregation: skipped (needs root and ip for namespaces)"
-	exit 0
-fi
+need_root "namespaces"
+[ -n "${BENCH_QUICK:-}" ] && set -- --set 'get 2MB' "$@"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 trap 'exit 1' INT TERM

@@ -7,22 +7,16 @@
 # the client's SSLKEYLOGFILE. (Not the client's --pcap: its first Initial
 # has source 0.0.0.0, and tshark then decrypts nothing after the Initials.)
 # Prints both times and their ratio (target: mpq-trace at least 10x faster).
-# Needs root (says so and exits 0 otherwise, so that bench/run.sh goes on).
+# Needs root.
 set -u
-BIN=${BIN:-build/bin}
-BYTES=${BENCH_BYTES:-100000000}
-PORT=${BENCH_PORT:-47123}
-. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/lib.sh"
+BYTES=${BENCH_BYTES:-$(quick 2000000 100000000)}
+PORT=${BENCH_PORT:-47127}
+need_root "a namespace"
+command -v tshark >/dev/null && command -v dumpcap >/dev/null ||
+	skip "needs tshark and dumpcap (make deps)"
+need_bins "$BIN/mpq-trace" "$BIN/mpq-server" "$BIN/mpq-client"
 bench_namespaces mpqtr
-
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-	echo "trace: skipped (needs root and ip for a namespace)"
-	exit 0
-fi
-if ! command -v tshark >/dev/null || ! command -v dumpcap >/dev/null || [ ! -x "$BIN/mpq-trace" ]; then
-	echo "trace: needs tshark, dumpcap and $BIN/mpq-trace (make deps; make)"
-	exit 1
-fi
 ip netns add "$sns" && ip -n "$sns" link set lo up || {
 	echo "trace: cannot make the namespace"
 	exit 1
@@ -31,7 +25,7 @@ ip netns exec "$sns" ethtool -K lo tx-udp-segmentation off >/dev/null 2>&1
 
 ip netns exec "$sns" timeout 300 "$BIN/mpq-server" --addr 127.0.0.1 -port "$PORT" \
 	-www "$tmp" --io udp >"$tmp/server.log" 2>&1 &
-spid=$!
+pids=$!
 for _ in $(seq 50); do
 	grep -q "^listening on" "$tmp/server.log" 2>/dev/null && break
 	sleep 0.1

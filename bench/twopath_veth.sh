@@ -1,31 +1,26 @@
 #!/bin/sh
-# Two paths against one over links of 100 Mbit/s: two veth pairs between two
-# namespaces of our own (10.68.1.0/24, 10.68.2.0/24), each shaped by tbf on
-# both ends (no netem needed; queues of BENCH_TBF_LATENCY, default 20ms), with
-# --io udp (AF_XDP would send past the qdisc), and a BENCH_BYTES download
-# (default 40 MB) over path 1 alone, then over both (-n bc1,bc2 -mip), best of
-# BENCH_REPS (default 3) each, interleaved so that both see the same machine.
-# Prints both goodputs and their ratio: two links can give at most 2. The server's path
-# scheduler is BENCH_SCHED (default rr; minrtt on equal links may leave one
-# idle). Needs root (says so and exits 0 otherwise, so bench/run.sh goes on).
+# Multipath aggregation: two veth pairs between two namespaces of our own
+# (10.68.1.0/24, 10.68.2.0/24), each shaped to 100 Mbit/s by tbf on both ends
+# (queues of BENCH_TBF_LATENCY, default 20ms), --io udp (AF_XDP would send
+# past the qdisc). Each round downloads BENCH_BYTES (default 40 MB) over path
+# 1 alone, path 2 alone and both paths, with mpq-client from mpq-server (path
+# scheduler BENCH_SCHED, default rr: minrtt on equal links may leave one idle)
+# and then with picoquicdemo (../shared/peers/picoquicdemo or $PICOQUICDEMO;
+# -M, the second path with -A), BENCH_REPS rounds (default 3), medians.
+# Prints for each stack the two-path goodput over the sum of the one-path
+# goodputs (at most 1), and mpq's two-path goodput over picoquicdemo's.
+# Needs root; the picoquicdemo part skips with one line when it is absent.
 set -u
-BIN=${BIN:-build/bin}
-BYTES=${BENCH_BYTES:-40000000}
-REPS=${BENCH_REPS:-3}
+. "$(dirname "$0")/lib.sh"
+BYTES=${BENCH_BYTES:-$(quick 2000000 40000000)}
+REPS=${BENCH_REPS:-$(quick 1 3)}
 PORT=${BENCH_PORT:-47123}
 SCHED=${BENCH_SCHED:-rr}
 RATE=100mbit
-. "$(dirname "$0")/netns.sh"
+need_root "namespaces"
+command -v tc >/dev/null || skip "needs tc for tbf"
+need_bins "$BIN/mpq-server" "$BIN/mpq-client"
 bench_namespaces mpqt
-
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
-	echo "twopath_veth: skipped (needs root, ip and tc for namespaces and tbf)"
-	exit 0
-fi
-if [ ! -x "$BIN/mpq-server" ] || [ ! -x "$BIN/mpq-client" ]; then
-	echo "twopath_veth: needs $BIN/mpq-server and $BIN/mpq-client (make)"
-	exit 1
-fi
 
 # link I: bcI (client) -- bsI (server), 10.68.I.1 -- 10.68.I.2, RATE each way.
 link() {
@@ -34,9 +29,9 @@ link() {
 		ip -n "$sns" addr add "10.68.$1.2/24" dev "bs$1" &&
 		ip -n "$cns" link set "bc$1" up && ip -n "$sns" link set "bs$1" up &&
 		ip netns exec "$cns" tc qdisc add dev "bc$1" root tbf rate "$RATE" burst 32kb \
-			latency ${BENCH_TBF_LATENCY:-20ms} &&
+			latency "${BENCH_TBF_LATENCY:-20ms}" &&
 		ip netns exec "$sns" tc qdisc add dev "bs$1" root tbf rate "$RATE" burst 32kb \
-			latency ${BENCH_TBF_LATENCY:-20ms}
+			latency "${BENCH_TBF_LATENCY:-20ms}"
 }
 ip netns add "$cns" && ip netns add "$sns" && ip -n "$cns" link set lo up &&
 	ip -n "$sns" link set lo up && link 1 && link 2 || {
@@ -44,39 +39,59 @@ ip netns add "$cns" && ip netns add "$sns" && ip -n "$cns" link set lo up &&
 	exit 1
 }
 
-ip netns exec "$sns" timeout 600 "$BIN/mpq-server" --io udp --addr 10.68.1.2,10.68.2.2 -port "$PORT" \
-	-sc "$SCHED" -www "$tmp" >"$tmp/server.out" 2>"$tmp/server.err" &
-spid=$!
-for _ in $(seq 50); do
-	[ "$(grep -c "^listening on" "$tmp/server.out")" = 2 ] && break
-	sleep 0.1
-done
+ip netns exec "$sns" timeout 1200 "$BIN/mpq-server" --io udp --addr 10.68.1.2,10.68.2.2 \
+	-port "$PORT" -sc "$SCHED" -www "$tmp" >"$tmp/server.out" 2>"$tmp/server.err" &
+pids=$!
+pq=""
+if [ -x "$PICOQUICDEMO" ] && pq_cert "$tmp"; then
+	pq=yes
+	(cd "$tmp" && exec ip netns exec "$sns" "$PICOQUICDEMO" -M -c cert.pem -k key.pem \
+		-p $((PORT + 1)) -w . >pqserver.out 2>&1) &
+	pids="$pids $!"
+fi
+wait_listening "$tmp/server.out" 2
 
-# fetch ARGS...: the goodput (Mbit/s) of one download, 0 when it failed.
-fetch() {
-	ip netns exec "$cns" timeout 120 "$BIN/mpq-client" --io udp -k --discard --no-progress --json \
-		"$@" "https://10.68.1.2:$PORT/$BYTES" 2>>"$tmp/client.err" |
-		python3 -c 'import json,sys
-j = json.load(sys.stdin)
-print(j["goodput_mbps"] if j["urls"][0]["status"] == "ok" else 0)' 2>/dev/null || echo 0
+# mpq ARGS... ADDR: one mpq-client download from ADDR; Mbit/s, 0 when it failed.
+mpq() {
+	mpq_goodput ip netns exec "$cns" timeout 300 "$BIN/mpq-client" --io udp -k --discard \
+		--no-progress --json "$@"
 }
-
-best1=0
-best2=0
+# pq ARGS...: one picoquicdemo client download; Mbit/s, 0 when it failed.
+pq() {
+	pq_goodput ip netns exec "$cns" "$PICOQUICDEMO" -D -a hq-interop -n localhost -o . "$@"
+}
+ifindex2=$(ip -n "$cns" -o link show bc2 | cut -d: -f1)
+m1="" m2="" m12="" p1="" p2="" p12=""
 for _ in $(seq "$REPS"); do
-	best1=$(python3 -c 'import sys; print(max(map(float, sys.argv[1:])))' "$best1" \
-		"$(fetch -n bc1)")
-	best2=$(python3 -c 'import sys; print(max(map(float, sys.argv[1:])))' "$best2" \
-		"$(fetch -n bc1,bc2 -mip "10.68.2.2:$PORT")")
+	m1="$m1 $(mpq -n bc1 "https://10.68.1.2:$PORT/$BYTES")"
+	m2="$m2 $(mpq -n bc2 "https://10.68.2.2:$PORT/$BYTES")"
+	m12="$m12 $(mpq -n bc1,bc2 -mip "10.68.2.2:$PORT" "https://10.68.1.2:$PORT/$BYTES")"
+	[ -n "$pq" ] || continue
+	p1="$p1 $(pq 10.68.1.2 $((PORT + 1)) "/$BYTES")"
+	p2="$p2 $(pq 10.68.2.2 $((PORT + 1)) "/$BYTES")"
+	p12="$p12 $(pq -M -A "10.68.2.1/$ifindex2/10.68.2.2" 10.68.1.2 $((PORT + 1)) "/$BYTES")"
 done
-if [ "$best1" = 0.0 ] || [ "$best2" = 0.0 ]; then
-	echo "twopath_veth: a run failed"
-	tail -n 8 "$tmp/server.err" "$tmp/client.err" 2>/dev/null
+# shellcheck disable=SC2086 # one word per run
+if any_failed $m1 $m2 $m12 $p1 $p2 $p12; then
+	echo "twopath_veth: a run failed (mpq:$m1 /$m2 /$m12; picoquicdemo:$p1 /$p2 /$p12)"
+	tail -n 5 "$tmp/server.err" "$tmp/client.err" 2>/dev/null
 	exit 1
 fi
-python3 -c 'import sys
-one, two = float(sys.argv[1]), float(sys.argv[2])
-print("twopath_veth: two paths %.0f Mbit/s, one path %.0f Mbit/s, ratio %.2f "
-      "(%s bytes, best of %s, links of %s with tbf, path scheduler %s)"
-      % (two, one, two / one, sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]))' \
-	"$best1" "$best2" "$BYTES" "$REPS" "$RATE" "$SCHED"
+# report NAME ONE TWO BOTH: the line of one stack; sets $both to its median two-path goodput.
+report() {
+	# shellcheck disable=SC2086
+	a=$(median $2) b=$(median $3) both=$(median $4)
+	sum=$(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }')
+	echo "twopath_veth: $1: two paths $(runs "$both") Mbit/s, one path $(runs "$a") and" \
+		"$(runs "$b") Mbit/s, aggregation $(ratio "$both" "$sum") of their sum (runs in" \
+		"Mbit/s: path 1 $(runs $2); path 2 $(runs $3); both $(runs $4))"
+}
+report "mpq (path scheduler $SCHED)" "$m1" "$m2" "$m12"
+mboth=$both
+echo "twopath_veth: $BYTES bytes, median of $REPS rounds, links of $RATE with tbf$(pq_retries)"
+if [ -z "$pq" ]; then
+	echo "twopath_veth: picoquicdemo skipped (none at $PICOQUICDEMO, or no certificate)"
+	exit 0
+fi
+report picoquicdemo "$p1" "$p2" "$p12"
+echo "twopath_veth: two paths, mpq over picoquicdemo: $(ratio "$mboth" "$both")"

@@ -1,73 +1,63 @@
 #!/bin/sh
-# Single-path goodput over a veth pair between two namespaces of our own
-# (10.67.0.0/24), --io xdp on both ends against --io udp on both ends in the
-# same run: BENCH_BYTES per download (default 500 MB), best of BENCH_REPS
-# (default 3) for each, interleaved so that both see the same machine. Prints
-# both rates and their ratio, then the steering program's cost per packet from
-# build/bench/bench_xdp_prog when it was built. Needs root (says so and exits
-# 0 otherwise, so that bench/run.sh goes on).
+# Single-connection goodput over one veth pair between two namespaces of our
+# own (10.67.0.0/24): --io xdp on both ends against --io udp on both ends,
+# at MTU 1500 and then 9000 (both backends at the same MTU), BENCH_BYTES per
+# download (default 1 GB), BENCH_REPS runs of each (default 3) alternating,
+# a fresh server for each run (an XDP program left on the veth would change
+# the udp runs), medians. Prints both rates and their ratio for each MTU.
+# Needs root.
 set -u
-BIN=${BIN:-build/bin}
-BYTES=${BENCH_BYTES:-500000000}
-REPS=${BENCH_REPS:-3}
+. "$(dirname "$0")/lib.sh"
+BYTES=${BENCH_BYTES:-$(quick 5000000 1000000000)}
+REPS=${BENCH_REPS:-$(quick 1 3)}
 PORT=${BENCH_PORT:-47122}
-. "$(dirname "$0")/netns.sh"
+MTUS=${BENCH_MTUS:-1500 9000}
+need_root "namespaces and AF_XDP"
+need_bins "$BIN/mpq-server" "$BIN/mpq-client"
 bench_namespaces mpqb
 
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-	echo "xdp_veth: skipped (needs root and ip for namespaces and AF_XDP)"
-	exit 0
-fi
-if [ ! -x "$BIN/mpq-server" ]; then
-	echo "xdp_veth: needs $BIN/mpq-server (make)"
-	exit 1
-fi
-ip netns add "$cns" && ip netns add "$sns" &&
-	ip link add bc0 netns "$cns" type veth peer name bs0 netns "$sns" &&
-	ip -n "$cns" addr add 10.67.0.1/24 dev bc0 && ip -n "$sns" addr add 10.67.0.2/24 dev bs0 &&
-	ip -n "$cns" link set bc0 up && ip -n "$sns" link set bs0 up &&
-	ip -n "$cns" link set lo up && ip -n "$sns" link set lo up || {
-	echo "xdp_veth: cannot make the veth pair"
-	exit 1
-}
+veth_pair 67
 
-# run IO: the best goodput (Mbit/s) of REPS downloads with --io IO on both ends.
+# run IO: one download with --io IO on both ends; its goodput in Mbit/s, 0
+# when it failed (run in a subshell: what the server said of its I/O goes to
+# $tmp/mode.IO).
 run() {
 	ip netns exec "$sns" timeout 300 "$BIN/mpq-server" --io "$1" -n bs0 -port "$PORT" \
-		-www "$tmp" >"$tmp/server.$1" 2>&1 &
-	spid=$!
-	for _ in $(seq 50); do
-		grep -q "^listening on" "$tmp/server.$1" 2>/dev/null && break
-		sleep 0.1
-	done
-	best=0
-	for _ in $(seq "$REPS"); do
-		g=$(ip netns exec "$cns" timeout 120 "$BIN/mpq-client" --io "$1" -k --discard \
-			--no-progress --json "https://10.67.0.2:$PORT/$BYTES" 2>>"$tmp/client.$1" |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)["goodput_mbps"])' \
-			2>/dev/null)
-		best=$(python3 -c "import sys; print(max(float(sys.argv[1]), float(sys.argv[2] or 0)))" \
-			"$best" "$g")
-	done
-	kill "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
-	spid=
-	echo "$best"
+		-www "$tmp" >"$tmp/server.out" 2>"$tmp/server.err" &
+	pids=$!
+	if wait_listening "$tmp/server.out"; then
+		mpq_goodput ip netns exec "$cns" timeout 300 "$BIN/mpq-client" --io "$1" -k \
+			--discard --no-progress --json "https://10.67.0.2:$PORT/$BYTES"
+	else
+		echo 0
+	fi
+	sed -n 's/^path I\/O: //p' "$tmp/server.err" "$tmp/server.out" | head -n 1 >"$tmp/mode.$1"
+	kill "$pids" 2>/dev/null
+	wait "$pids" 2>/dev/null
+	pids=
 }
 
-xdp=$(run xdp)
-udp=$(run udp)
-mode=$(sed -n 's/^path I\/O: //p' "$tmp/server.xdp")
-if [ "$xdp" = 0.0 ] || [ "$udp" = 0.0 ]; then
-	echo "xdp_veth: a run failed"
-	cat "$tmp/server.xdp" "$tmp/client.xdp" "$tmp/server.udp" "$tmp/client.udp" 2>/dev/null |
-		tail -n 8
-	exit 1
-fi
-python3 -c "import sys; x,u=float(sys.argv[1]),float(sys.argv[2]); print('xdp_veth: --io xdp %.2f Gbit/s, --io udp %.2f Gbit/s, ratio %.2f (%d bytes, best of %s, one path over veth; %s)' % (x/1e3,u/1e3,x/u,int(sys.argv[3]),sys.argv[4],sys.argv[5]))" \
-	"$xdp" "$udp" "$BYTES" "$REPS" "$mode"
-BENCH_XDP_PROG=${BENCH_XDP_PROG:-$(dirname "$BIN")/bench/bench_xdp_prog}
-if [ -x "$BENCH_XDP_PROG" ]; then
-	echo "xdp_veth: the steering program's cost per packet (bench_xdp_prog):"
-	timeout 120 "$BENCH_XDP_PROG" 2>&1 | sed 's/^/  /'
-fi
+for mtu in $MTUS; do
+	ip -n "$cns" link set bc0 mtu "$mtu" && ip -n "$sns" link set bs0 mtu "$mtu" || {
+		echo "xdp_veth: cannot set MTU $mtu"
+		exit 1
+	}
+	xdp=""
+	udp=""
+	for _ in $(seq "$REPS"); do
+		xdp="$xdp $(run xdp)"
+		udp="$udp $(run udp)"
+	done
+	# shellcheck disable=SC2086 # one word per run
+	if any_failed $xdp $udp; then
+		echo "xdp_veth: a run failed at MTU $mtu (xdp:$xdp; udp:$udp)"
+		tail -n 5 "$tmp/server.err" "$tmp/client.err" 2>/dev/null
+		exit 1
+	fi
+	# shellcheck disable=SC2086
+	xmode=$(cat "$tmp/mode.xdp")
+	x=$(median $xdp) u=$(median $udp) xdp=$(runs $xdp) udp=$(runs $udp)
+	echo "xdp_veth: MTU $mtu: --io xdp $(ratio "$x" 1000) Gbit/s, --io udp $(ratio "$u" 1000)" \
+		"Gbit/s, ratio $(ratio "$x" "$u") ($BYTES bytes, median of $REPS alternating;" \
+		"runs in Mbit/s: xdp $xdp; udp $udp; ${xmode:-xdp mode not reported})"
+done

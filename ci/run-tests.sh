@@ -2,8 +2,8 @@
 # Runs test binaries and reports one closing line
 # "LABEL: N passed, N failed, N skipped".
 #   run-tests.sh LABEL BIN... [-- FUZZBIN...] [--san SANBIN...]
-#                                       (LABEL "all" adds tests/net and ci/interop.sh,
-#                                        NET=0 skips them)
+#                                       (LABEL "all" adds tests/net, ci/interop.sh
+#                                        and the benchmarks' quick mode, NET=0 skips them)
 # cmocka binaries are counted by the test cases of every group they run, shell
 # tests by their last line "N passed, N failed"; a binary that dies without its
 # summaries counts as one failure, one that exits 77 as skipped. Skipped tests
@@ -169,6 +169,14 @@ fi
 # when the peer is absent, as in a user's clone).
 if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
 	stage "$(dirname "$0")/interop.sh"
+fi
+
+# The benchmarks in quick mode (bench/run.sh: small sizes, the document left
+# alone), so that their scripts keep working; each counts as one test.
+if [ "${NET:-1}" = 1 ] && [ "$label" = all ]; then
+	BENCH_QUICK=1
+	export BENCH_QUICK
+	stage "$(dirname "$0")/../bench/run.sh"
 fi
 
 if [ -s "$skips" ]; then
