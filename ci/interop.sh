@@ -59,7 +59,8 @@ path-down|path-down|60m|
 abandon|abandon|60m|
 abandon-server|abandon-server|60m|
 backup|backup|60m|
-backup-server|backup-server|60m|'
+backup-server|backup-server|60m|
+path-ids|path-ids|60m|'
 
 two_namespaces i
 mkdir -p "$out"

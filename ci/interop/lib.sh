@@ -98,6 +98,7 @@ mpq_server_cmd() {
 		keyupdate-server) cmd="$cmd --key-update 16" ;;
 		abandon-server) cmd="$cmd --abandon-path 300" ;;
 		backup-server) cmd="$cmd --backup-path $backup_span" ;;
+		path-ids) cmd="$cmd --max-paths 1 --abandon-path 300" ;;
 		esac
 	done
 }
@@ -112,6 +113,7 @@ mpq_client_cmd() {
 			cmd="$cmd -n c1,c2 -mip $server_ip2:$port"
 			;;
 		backup) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --backup-path $backup_span" ;;
+		path-ids) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --replace-path 150" ;;
 		path-delay) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --path-delay 300" ;;
 		abandon) cmd="$cmd -n c1,c2 -mip $server_ip2:$port --abandon-path 300" ;;
 		fmp) cmd="$cmd -n c1 -fmp" ;;
@@ -201,12 +203,7 @@ assert [p["state"] for p in j["paths"]] == ["active", "abandoned"]' "$run/client
 			;;
 		abandon-server)
 			# Our server sent the first PATH_ABANDON (the peer answered).
-			if qnote=$(python3 ci/interop/qlog_check.py first-abandon \
-				"$run"/qlog/*_server.sqlog 2>&1); then
-				links="$links; $qnote"
-			else
-				why="$why$qnote; "
-			fi
+			qlog_says first-abandon "$run"/qlog/*_server.sqlog
 			;;
 		backup | backup-server)
 			# Our side marked path 1 backup, then available: no STREAM
@@ -214,12 +211,14 @@ assert [p["state"] for p in j["paths"]] == ["active", "abandoned"]' "$run/client
 			# from 100 ms after), some before and after (our qlog).
 			side=client way=received
 			[ "$f" = backup ] || side=server way=sent
-			if qnote=$(python3 ci/interop/qlog_check.py backup \
-				"$run"/qlog/*_$side.sqlog $way 2>&1); then
-				links="$links; $qnote"
-			else
-				why="$why$qnote; "
-			fi
+			qlog_says backup "$run"/qlog/*_$side.sqlog $way
+			;;
+		path-ids)
+			# A path ID past the server's initial_max_path_id carried
+			# packets, after the server's MAX_PATH_ID (our qlog).
+			side=client
+			[ "$dir" = mpq-client ] || side=server
+			qlog_says path-ids "$run"/qlog/*_$side.sqlog
 			;;
 		path-down)
 			case $down_note in
@@ -252,6 +251,16 @@ assert [p["state"] for p in j["paths"]] == ["active", "abandoned"]' "$run/client
 		esac
 	done
 	[ -z "$why" ]
+}
+
+# qlog_says ARGS...: ci/interop/qlog_check.py ARGS; its line goes into the
+# note, or into $why when the qlog does not show it.
+qlog_says() {
+	if qnote=$(python3 ci/interop/qlog_check.py "$@" 2>&1); then
+		links="$links; $qnote"
+	else
+		why="$why$qnote; "
+	fi
 }
 
 # tshark over the run's capture with its key log (ours or the peer's).

@@ -8,6 +8,10 @@
       backup (from the BACKUP frame, plus 100 ms for the peer to hear of it
       when the peer sends the data, until AVAILABLE) there must be none;
       before and after, some. Prints one line; exits 1 when not so.
+  qlog_check.py path-ids QLOG
+      Packets went on a path ID above both ends' initial_max_path_id (the
+      smaller one), which a MAX_PATH_ID (sent or received) allowed. Prints
+      one line; exits 1 when not so.
   qlog_check.py first-abandon QLOG
       This endpoint sent PATH_ABANDON before it received one (it started
       the abandonment). Prints one line; exits 1 when not so.
@@ -90,9 +94,40 @@ def first_abandon(path):
     return "no PATH_ABANDON sent or received"
 
 
+def path_ids(path):
+    limits = {}
+    top = -1
+    raised = {"sent": [], "received": []}
+    for ev in events(path):
+        data = ev.get("data", {})
+        if ev["name"] == "quic:parameters_set" and "initial_max_path_id" in data:
+            limits[data.get("initiator", "?")] = data["initial_max_path_id"]
+        if ev["name"] not in ("quic:packet_sent", "quic:packet_received"):
+            continue
+        pid = data.get("path_id")
+        if isinstance(pid, int) and pid > top:
+            top = pid
+        for fr in frames(ev):
+            if fr.get("frame_type") == "max_path_id":
+                raised[ev["name"][len("quic:packet_"):]].append(fr.get("maximum_path_id"))
+    if "local" not in limits or "remote" not in limits:
+        return "no initial_max_path_id of both ends in the qlog"
+    first = min(limits["local"], limits["remote"])
+    what = ("path IDs up to %d used, initial_max_path_id %d (ours) and %d (peer's); "
+            "MAX_PATH_ID sent %s, received %s"
+            % (top, limits["local"], limits["remote"], raised["sent"], raised["received"]))
+    if top <= first or not any(v is not None and v >= top
+                               for v in raised["sent"] + raised["received"]):
+        return "not as it should be: " + what
+    print(what)
+    return None
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "backup":
         err = backup(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "path-ids":
+        err = path_ids(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "first-abandon":
         err = first_abandon(sys.argv[2])
     else:

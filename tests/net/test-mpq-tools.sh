@@ -277,6 +277,23 @@ EOF
 }
 path_option --abandon-path abandoned
 path_option --backup-path backup
+# ---- --replace-path MS: path IDs past both ends' initial_max_path_id (4) ----
+# Two requests 500 ms apart keep the connection up for 10 replacements.
+if timeout 60 "$CLIENT" -k --no-progress --json -fmp --replace-path 50 --delay 500 --discard \
+	"$url/file20m" "$url/file20m" >"$tmp/rp.json" 2>"$tmp/rp.err" &&
+	python3 - "$tmp/rp.json" "$want_sha" <<'EOF' 2>"$tmp/rp.check"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert all(u["status"] == "ok" and u["sha256"] == sys.argv[2] for u in j["urls"]), j["urls"]
+states = [(p["path_id"], p["state"]) for p in j["paths"]]
+assert states[-1][0] >= 5 and all(s == "abandoned" for _, s in states[1:-1]), states
+EOF
+then
+	ok "--replace-path 50: path IDs up to $(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["paths"][-1]["path_id"])' "$tmp/rp.json"), both fetches whole"
+else
+	not_ok "--replace-path 50" "$(head -c 400 "$tmp/rp.err")" "$(tail -n 1 "$tmp/rp.check")"
+fi
 check "client: --backup-path BACK_MS not after MS: exit 2" 2 "want MS\[:BACK_MS\]" -- \
 	"$CLIENT" -k --backup-path 50:20 "$url/file20m"
 check "server: --backup-path not a number: exit 2" 2 "want MS\[:BACK_MS\]" -- \

@@ -33,6 +33,7 @@ struct client_opts {
 	bool fake_multipath;
 	uint64_t path_delay_ms;
 	struct tool_pathact pa; /* --abandon-path, --backup-path */
+	uint64_t replace_ms;	/* --replace-path: 0 none */
 	uint64_t delay_ms;
 	const char *output;
 	bool discard;
@@ -88,6 +89,7 @@ struct client {
 	mpq_loop_timer path_timer;    /* --path-delay */
 	mpq_loop_timer pathact_timer; /* --abandon-path, --backup-path */
 	struct tool_pathact_conn pathact;
+	mpq_loop_timer replace_timer;  /* --replace-path, periodic */
 	struct cpath paths[MAX_PATHS]; /* [0]: the URL's path */
 	size_t npaths;
 	char ifbuf[1024]; /* -n, split */
@@ -133,6 +135,9 @@ struct cpath *path_of(struct client *c, const void *user_data);
  * (a path opened just before the end is only not done yet). */
 const char *path_never_validated(const struct client *c, const struct cpath *p,
 				 const mpq_path_stats *st, char *buf, size_t len);
+/* --replace-path: abandons the open extra path with the highest path ID; it
+ * waits to be opened again, under a new path ID, from the same socket. */
+void replace_path(struct client *c);
 /* "10.0.2.1:40123 on veth1 to 10.0.2.2:6121", for messages. */
 void path_text(const struct cpath *p, char *buf, size_t len);
 bool is_icmp_errno(int e);

@@ -78,6 +78,10 @@ static const struct tool_option client_options[] = {
 	 .help = "open the extra paths MS ms after the handshake (default 0:\n"
 		 "as soon as the server allows)"},
 	TOOL_PATHACT_OPTIONS(O, pa),
+	{"replace-path", NULL, 0, "MS", TOOL_O_UINT(O, replace_ms, 1, 3600000),
+	 .help = "every MS ms after the handshake, abandon the last extra path\n"
+		 "and open a new one (a new path ID) from its socket: path IDs\n"
+		 "past the server's initial_max_path_id need its MAX_PATH_ID"},
 	{"output", NULL, 'o', "PATH", TOOL_O_STR(O, output),
 	 .help = "a file (one URL) or an existing directory (DIR/: made if\n"
 		 "missing); '-' writes the body to stdout. Default: the URL's\n"
@@ -434,6 +438,14 @@ static int on_pathact_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 	return rv < 0 ? rv : after_event(c);
 }
 
+static int on_replace_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
+{
+	struct client *c = ud;
+
+	replace_path(c);
+	return after_event(c);
+}
+
 static int on_handshake(mpq_conn *conn, void *ud)
 {
 	struct client *c = ud;
@@ -464,6 +476,13 @@ static int on_handshake(mpq_conn *conn, void *ud)
 				0);
 	if (rv < 0)
 		return rv;
+	if (c->o.replace_ms) {
+		rv = mpq_loop_timer_set(c->loop, &c->replace_timer,
+					mpq_loop_now() + c->o.replace_ms * MPQ_MS,
+					c->o.replace_ms * MPQ_MS);
+		if (rv < 0)
+			return rv;
+	}
 	/* Requests (and output files) wait for the handshake, so that a failed
 	 * connection leaves no empty files behind. The hq client's own hook,
 	 * called next, sends them. With -d the others follow on a timer. */
@@ -759,6 +778,7 @@ static int make_loop(struct client *c)
 	mpq_loop_timer_init(&c->delay_timer, on_delay, c);
 	mpq_loop_timer_init(&c->path_timer, on_path_timer, c);
 	mpq_loop_timer_init(&c->pathact_timer, on_pathact_timer, c);
+	mpq_loop_timer_init(&c->replace_timer, on_replace_timer, c);
 	/* The sockets opened before the loop existed. */
 	for (size_t i = 0; i < c->npaths; i++) {
 		struct cpath *p = &c->paths[i];
@@ -818,6 +838,7 @@ static void cleanup(struct client *c)
 		mpq_loop_timer_cancel(c->loop, &c->delay_timer);
 		mpq_loop_timer_cancel(c->loop, &c->path_timer);
 		mpq_loop_timer_cancel(c->loop, &c->pathact_timer);
+		mpq_loop_timer_cancel(c->loop, &c->replace_timer);
 	}
 	mpq_conn_del(c->conn);
 	mpq_hq_client_free(c->hq);

@@ -351,8 +351,10 @@ void open_paths(struct client *c)
 			give_up_paths(c, i, "the server does not offer multipath");
 			return;
 		}
-		/* Path IDs are used in order and never twice. */
-		if (mpq_conn_path_count(c->conn) > max) {
+		/* Path IDs are used in order and never twice. Past the
+		 * server's first limit only its MAX_PATH_ID helps: a replaced
+		 * path waits for one (OPEN_TRIES events). */
+		if (mpq_conn_path_count(c->conn) > max && !c->o.replace_ms) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
@@ -390,6 +392,32 @@ void open_paths(struct client *c)
 				      : mpq_strerror(rv));
 		return;
 	}
+}
+
+void replace_path(struct client *c)
+{
+	struct cpath *last = NULL;
+	int rv;
+
+	for (size_t i = 1; i < c->npaths; i++) {
+		struct cpath *p = &c->paths[i];
+
+		if (p->state == CPATH_OPEN && (!last || p->path_id > last->path_id))
+			last = p;
+	}
+	/* Once the library's table is used up, the last path stays. */
+	if (!last || c->closing || c->conn_err || mpq_conn_path_count(c->conn) >= MPQ_MAX_PATHS)
+		return;
+	rv = mpq_conn_abandon_path(c->conn, last->path_id, 0);
+	if (rv < 0) {
+		if (c->o.t.verbose)
+			tool_err("--replace-path: path %u: %s", last->path_id, mpq_strerror(rv));
+		return;
+	}
+	if (c->o.t.verbose)
+		tool_err("path %u: abandoned, to be replaced", last->path_id);
+	last->state = CPATH_WAITING;
+	last->tries = 0;
 }
 
 bool is_icmp_errno(int e)

@@ -13,7 +13,8 @@
 # path over the first link), path-delay, path-down, abandon (the client
 # abandons its second path mid-transfer), abandon-server (the server does),
 # backup (the client marks its second path backup, then available again),
-# backup-server (the server does), retry, chacha20,
+# backup-server (the server does), path-ids (more path IDs than
+# initial_max_path_id allows), retry, chacha20,
 # keyupdate (the client starts one), keyupdate-server (the server does), v2,
 # migrate (NAT rebinding).
 # Variables the runner sets: $run (the run's directory), $www, $cert, $key,
@@ -37,7 +38,7 @@ peer_server() {
 	cmd="$PEER_BIN -0 -c $cert -k $key -p $port -w $www -q $run/qlog"
 	for f; do
 		case $f in
-		multipath | fmp | path-delay | path-down | abandon | backup) cmd="$cmd -M" ;;
+		multipath | fmp | path-delay | path-down | abandon | backup | path-ids) cmd="$cmd -M" ;;
 		abandon-server) why="picoquicdemo has no option to abandon a path" ;;
 		backup-server) why="picoquicdemo has no option to set a path's status" ;;
 		retry) cmd="$cmd -r" ;;
@@ -66,6 +67,7 @@ peer_client() {
 	cmd="$PEER_BIN -0 -a hq-interop -n localhost -o $run/out -q $run/qlog"
 	for f; do
 		case $f in
+		path-ids) why="picoquicdemo opens its -A paths once, none after a PATH_ABANDON or our MAX_PATH_ID (tried: mpq-server --max-paths 1 --abandon-path 300 against -A with two paths: path ID 1 only)" ;;
 		multipath | path-down | abandon-server | backup-server)
 			cmd="$cmd -M -A $client_ip2/$client_ifindex2/$server_ip2"
 			;;
