@@ -206,7 +206,9 @@ def main(argv):
     skipped = sum(1 for p, r in runs if run_name(p, r) in done)
     if skipped:
         print("resume: %d of %d runs already in %s" % (skipped, len(runs), csv_path))
-    varying = [k for k in points[0]["params"]] if len(points) > 1 else []
+    varying = []  # the parameters that tell points apart, in file order
+    for p in points:
+        varying += [k for k in p["params"] if k not in varying]
     try:
         with open(csv_path, "a", newline="") as f:
             w = csv.DictWriter(f, fieldnames=header)
@@ -223,7 +225,8 @@ def main(argv):
                 row = row_of(exp, p, rep, run, res, maxpaths)
                 w.writerow(row)
                 f.flush()
-                label = " ".join("%s=%s" % (k, p["params"][k]) for k in varying)
+                label = " ".join("%s=%s" % (k, p["params"][k]) for k in varying
+                                 if k in p["params"])
                 what = "%s in %s s, %s Mbit/s" % (human(row["bytes"]), row["seconds"],
                                                    row["goodput_mbps"])
                 print("[%d/%d] %s%s rep=%d: %s %s" % (

@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo's script as root (testbed/demo.sh): a two-path testbed with
-# emulated links, one multipath transfer of 20 MB, the results printed, and
-# nothing left afterwards; without root it runs over loopback and says so.
+# emulated links (mpq-testbed run), one multipath transfer of 20 MB, the
+# results printed with where the qlogs, captures and plot are (there, and
+# not empty), and nothing left afterwards; without root it runs over
+# loopback and says so.
 # Prints "N passed, N failed" last.
 #   tests/net/test-demo.sh [BINDIR]     (default: build/bin)
 set -u
@@ -16,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 
 before=$(ip netns list | grep -c "^demo")
-BIN=$BIN timeout 120 sh "$demo" 20000000 >"$tmp/out" 2>&1
+BIN=$BIN DEMO_OUT=$tmp/demo timeout 120 sh "$demo" 20000000 >"$tmp/out" 2>&1
 rc=$?
 paths=$(grep -c "^path [01] p[12] .*: active, [0-9]*% of the bytes" "$tmp/out")
 small=$(sed -n 's/^path .*: active, \([0-9]*\)% of the bytes.*/\1/p' "$tmp/out" |
@@ -31,6 +33,16 @@ if [ "$(grep -c "^  path [12] \(ab\|ba\) forwarded=[1-9]" "$tmp/out")" = 4 ]; th
 	ok "the link emulators' counters printed, both directions of both paths"
 else
 	not_ok "the link emulators' counters printed" "$(cat "$tmp/out")"
+fi
+run=$(sed -n 's|^  results.csv; qlogs: runs/\([^/]*\)/qlog/.*|\1|p' "$tmp/out")
+d=$tmp/demo/runs/$run
+if [ -n "$run" ] && [ -s "$d/client.pcapng" ] && [ -s "$d/path1.pcapng" ] && [ -s "$d/path2.pcapng" ] &&
+	[ "$(ls "$d"/qlog/*.sqlog 2>/dev/null | wc -l)" = 2 ] &&
+	grep -q '<svg' "$tmp/demo/timeline-$run.svg" && [ -s "$tmp/demo/timeline-$run.png" ]; then
+	ok "qlogs (2), captures (client and both emulators) and the timeline plot where it says"
+else
+	not_ok "qlogs, captures and plot where it says" "$(grep -A2 '^files' "$tmp/out")" \
+		"$(ls -R "$tmp/demo" 2>&1 | head -20)"
 fi
 if [ "$(ip netns list | grep -c "^demo")" = "$before" ]; then
 	ok "the testbed is torn down afterwards"
