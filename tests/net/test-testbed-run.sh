@@ -138,8 +138,15 @@ sed 's/get 1MB/get 50MB/; s/rate 50mbit/rate 10mbit/' "$tmp/tiny" >"$tmp/slow"
 "$tb" run "$tmp/slow" --name "${name}i" --out "$tmp/int" >"$tmp/int.out" 2>&1 &
 rpid=$!
 inflight=""
+# The client's process (the namespace also runs up's short-lived commands).
+client_runs() {
+	for p in $(ip netns pids "${name}i-c" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = mpq-client ] && return 0
+	done
+	return 1
+}
 for _ in $(seq 300); do
-	if ip netns pids "${name}i-c" 2>/dev/null | grep -q .; then
+	if client_runs; then
 		inflight=$(for ns in c s r1 r2; do ip netns pids "${name}i-$ns" 2>/dev/null; done)
 		break
 	fi
