@@ -104,7 +104,7 @@ static int start(struct slot *s, uint64_t now)
 	struct load *ld = s->ld;
 	mpq_settings st;
 	mpq_tparams tp;
-	mpq_callbacks cb = {.rand = rnd, .handshake_completed = on_handshake, .user_data = s};
+	mpq_callbacks cb;
 	mpq_path path = {.remote = ld->server};
 	int rv;
 
@@ -112,6 +112,10 @@ static int start(struct slot *s, uint64_t now)
 		mpq_loop_timer_cancel(ld->loop, &s->timer);
 		return 0;
 	}
+	mpq_callbacks_default(&cb);
+	cb.rand = rnd;
+	cb.handshake_completed = on_handshake;
+	cb.user_data = s;
 	mpq_settings_default(&st);
 	st.server_name = "localhost";
 	st.handshake_timeout = HANDSHAKE_TIMEOUT;
@@ -237,13 +241,16 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct load ld = {0};
-	mpq_tls_config tc = {.alpn = "hq-interop", .insecure = true};
+	mpq_tls_config tc;
 	struct rlimit rl;
 	char errbuf[256];
 	long conc;
 	uint64_t t0, t1;
 	int err, rv;
 
+	mpq_tls_config_default(&tc);
+	tc.alpn = "hq-interop";
+	tc.insecure = true;
 	if (argc != 5 || (strcmp(argv[1], "handshakes") && strcmp(argv[1], "hold")))
 		return usage();
 	ld.hold = !strcmp(argv[1], "hold");
