@@ -147,11 +147,6 @@ $(LIB_PC): lib/libmpq.pc.in Makefile $(BUILD)/lib/pc-dirs
 # shared helpers as "common/...", and print the version.
 $(BUILD)/tools/%.o: CPPFLAGS = -Ilib/include -Ixdp -D_GNU_SOURCE -Itools \
 	-DMPQ_VERSION_STR='"$(VERSION)"'
-# The one exception, until the core has a public API for it (issue 12):
-# mpq-trace decrypts captures with the core's own packet, frame, crypto and
-# transport parameter code (lib/quic/*.h), one implementation, not two.
-$(BUILD)/tools/mpq-trace/%.o: CPPFLAGS += -Ilib
-
 # Tools link the static archive so they run from the build tree without LD_LIBRARY_PATH.
 $(BUILD)/bin/%: $(BUILD)/tools/%/main.o $(TOOLCOMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -174,7 +169,7 @@ $(BUILD)/tests/unit/test_trace_readers: $(TRACE_READERS:%=$(BUILD)/tools/mpq-tra
 $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: \
 	$(TRACE_READERS:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 # and its decoder, which its own harness drives.
-TRACE_DECODER := decrypt conns frames series tlsmsg keylog
+TRACE_DECODER := decrypt conns frames series tlsmsg
 $(BUILD)/fuzz/fuzz_trace_decode: $(TRACE_DECODER:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 
 # Benchmarks use the test helpers (in-memory pair, certificates).

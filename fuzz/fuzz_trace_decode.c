@@ -1,7 +1,8 @@
 /*
  * mpq-trace's decoder (tools/mpq-trace: decrypt.c, conns.c, frames.c, series.c,
- * tlsmsg.c, keylog.c) on any datagrams: the input is a key log text, then
- * datagrams each prefixed by a 2-byte length and a direction byte. The seeds
+ * tlsmsg.c) and the library's dissector (mpq/dissect.h) under it on any
+ * datagrams: the input is a key log text, then datagrams each prefixed by a
+ * 2-byte length and a direction byte. The seeds
  * hold RFC 9001's client and server Initials, which decrypt, so the
  * ClientHello, ServerHello and CRYPTO reassembly are reached.
  */
@@ -41,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	klen = (size_t)data[0] << 8 | data[1];
 	if (klen > size - 2)
 		klen = size - 2;
-	if (trace_keylog_add(&t.keys, (const char *)data + 2, klen) == 0) {
+	if (trace_keys_add(&t, (const char *)data + 2, klen) == 0) {
 		for (off = 2 + klen; size - off >= 3;) {
 			size_t len = (size_t)data[off] << 8 | data[off + 1];
 			int to_client = data[off + 2] & 1;

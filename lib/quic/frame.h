@@ -11,47 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpq/dissect.h"
 #include "mpq/mpq.h"
 #include "quic/wire.h"
 
-/* Frame type codepoints. Multipath ones: research/multipath.md §1.2. */
-#define MPQ_FT_PADDING 0x00ULL
-#define MPQ_FT_PING 0x01ULL
-#define MPQ_FT_ACK 0x02ULL
-#define MPQ_FT_ACK_ECN 0x03ULL
-#define MPQ_FT_RESET_STREAM 0x04ULL
-#define MPQ_FT_STOP_SENDING 0x05ULL
-#define MPQ_FT_CRYPTO 0x06ULL
-#define MPQ_FT_NEW_TOKEN 0x07ULL
-#define MPQ_FT_STREAM 0x08ULL /* 0x08..0x0f: | OFF 0x04 | LEN 0x02 | FIN 0x01 */
-#define MPQ_FT_MAX_DATA 0x10ULL
-#define MPQ_FT_MAX_STREAM_DATA 0x11ULL
-#define MPQ_FT_MAX_STREAMS_BIDI 0x12ULL
-#define MPQ_FT_MAX_STREAMS_UNI 0x13ULL
-#define MPQ_FT_DATA_BLOCKED 0x14ULL
-#define MPQ_FT_STREAM_DATA_BLOCKED 0x15ULL
-#define MPQ_FT_STREAMS_BLOCKED_BIDI 0x16ULL
-#define MPQ_FT_STREAMS_BLOCKED_UNI 0x17ULL
-#define MPQ_FT_NEW_CONNECTION_ID 0x18ULL
-#define MPQ_FT_RETIRE_CONNECTION_ID 0x19ULL
-#define MPQ_FT_PATH_CHALLENGE 0x1aULL
-#define MPQ_FT_PATH_RESPONSE 0x1bULL
-#define MPQ_FT_CONNECTION_CLOSE 0x1cULL
-#define MPQ_FT_CONNECTION_CLOSE_APP 0x1dULL
-#define MPQ_FT_HANDSHAKE_DONE 0x1eULL
-#define MPQ_FT_PATH_ACK 0x3eULL
-#define MPQ_FT_PATH_ACK_ECN 0x3fULL
-#define MPQ_FT_PATH_ABANDON 0x3e75ULL
-#define MPQ_FT_PATH_STATUS_BACKUP 0x3e76ULL
-#define MPQ_FT_PATH_STATUS_AVAILABLE 0x3e77ULL
-#define MPQ_FT_PATH_NEW_CONNECTION_ID 0x3e78ULL
-#define MPQ_FT_PATH_RETIRE_CONNECTION_ID 0x3e79ULL
-#define MPQ_FT_MAX_PATH_ID 0x3e7aULL
-#define MPQ_FT_PATHS_BLOCKED 0x3e7bULL
-#define MPQ_FT_PATH_CIDS_BLOCKED 0x3e7cULL
-/* ADD_ADDRESS extension, unregistered codepoints: docs/add_address.md. */
-#define MPQ_FT_ADD_ADDRESS 0x0addad01ULL
-#define MPQ_FT_REMOVE_ADDRESS 0x0addad02ULL
+/* Frame type codepoints (MPQ_FT_*): mpq/dissect.h. */
 
 /* ADD_ADDRESS IP Version field. */
 #define MPQ_ADD_ADDRESS_IPV4 4

@@ -14,18 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpq/dissect.h" /* enum mpq_pkt_type */
 #include "mpq/mpq.h"
 #include "quic/crypto.h"
 #include "quic/wire.h"
-
-enum mpq_pkt_type {
-	MPQ_PKT_INITIAL = 1,
-	MPQ_PKT_0RTT,
-	MPQ_PKT_HANDSHAKE,
-	MPQ_PKT_RETRY,
-	MPQ_PKT_1RTT,
-	MPQ_PKT_VERSION_NEGOTIATION,
-};
 
 typedef struct mpq_pkt_hd {
 	int type;	  /* enum mpq_pkt_type */

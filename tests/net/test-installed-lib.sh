@@ -5,7 +5,9 @@
 # alone (no lib/ path; every installed header compiles on its own), links the
 # installed libmpq.so and moves one datagram over each path I/O backend with
 # the public event loop: udp on loopback, and as root xdp (AF_XDP) both ways
-# over a veth pair to a udp socket in another namespace.
+# over a veth pair to a udp socket in another namespace. one_initial.c,
+# built the same way, decrypts RFC 9001 Appendix A.2's client Initial with
+# the public dissector (mpq/dissect.h) and reports its CRYPTO frame.
 # Uses the build in the repository's build/. Prints "N passed, N failed" last.
 #   tests/net/test-installed-lib.sh [BINDIR]      (BINDIR unused)
 set -u
@@ -21,7 +23,7 @@ if ! make -s -C "$repo" install DESTDIR="$dest" PREFIX=/opt/mpq >"$dest/make.log
 	finish
 fi
 mkdir "$dest/src"
-cp "$repo/tests/net/installed/one_dgram.c" "$dest/src/"
+cp "$repo/tests/net/installed/one_dgram.c" "$repo/tests/net/installed/one_initial.c" "$dest/src/"
 flags=$(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest/opt/mpq/lib/pkgconfig \
 	pkg-config --cflags --libs libmpq 2>&1)
 case "$flags" in
@@ -56,6 +58,19 @@ else
 	not_ok "it links the installed libmpq.so.0" "ldd says: $lib"
 fi
 export LD_LIBRARY_PATH="$dest/opt/mpq/lib"
+# The packet as tests/common/rfc9001_vectors.c holds it (the RFC's hex).
+initial=$(awk '/rfc9001_client_initial =/ { f = 1; next } f { print } f && /;/ { exit }' \
+	"$repo/tests/common/rfc9001_vectors.c" | tr -d '\t"; \n')
+want="v1 pn 2 dcid 8394c8f03e515708: crypto offset 0 len 241 (ClientHello), padding 917"
+if ! (cd "$dest/src" && cc -std=gnu11 -Wall -Wextra -Werror -o one_initial one_initial.c $flags) \
+	>"$dest/cc.log" 2>&1; then
+	not_ok "one_initial.c builds with pkg-config alone" "$(head -n 8 "$dest/cc.log")"
+elif out=$("$dest/src/one_initial" "$initial" 2>&1) && [ "$out" = "$want" ]; then
+	ok "one_initial.c decrypts RFC 9001 A.2's client Initial with the installed library: $out"
+else
+	not_ok "one_initial.c decrypts RFC 9001 A.2's client Initial (${#initial} hex digits)" \
+		"want: $want" "got:  $out"
+fi
 prog=$dest/src/one_dgram
 if out=$(timeout 10 "$prog" 2>&1) && echo "$out" | grep -q "^udp: 13 bytes from 127\.0\.0\.1:[0-9]*$"; then
 	ok "one datagram over the udp backend on loopback ($(echo "$out" | tail -n 1))"

@@ -27,7 +27,7 @@ struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id)
 	return p;
 }
 
-struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_t ts)
+struct trace_conn *trace_conn_new(struct trace *t, const mpq_dissect_hdr *hd, uint64_t ts)
 {
 	struct trace_conn *c;
 
@@ -49,11 +49,11 @@ struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_
 	c->largest_initial[0] = c->largest_initial[1] = -1;
 	c->largest_handshake[0] = c->largest_handshake[1] = -1;
 	c->largest_early = -1;
-	if (mpq_crypto_initial_keys(hd->version, &hd->dcid, &c->initial[TO_SERVER],
-				    &c->initial[TO_CLIENT]) == 0)
-		c->have_initial = true;
+	if (mpq_dissect_keys_new(&c->keys, hd->version, &hd->dcid))
+		c->keys = NULL; /* its packets are counted as keys missing */
 	if (trace_cid_add(t, c, &hd->dcid, TO_SERVER, 0) ||
 	    trace_cid_add(t, c, &hd->scid, TO_CLIENT, 0)) {
+		mpq_dissect_keys_free(c->keys);
 		free(c);
 		return NULL;
 	}
@@ -65,11 +65,9 @@ struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_
 
 void trace_conn_retry(struct trace_conn *c, const mpq_cid *new_dcid)
 {
-	mpq_crypto_keys_free(&c->initial[0]);
-	mpq_crypto_keys_free(&c->initial[1]);
 	c->initial_dcid = *new_dcid;
-	c->have_initial = mpq_crypto_initial_keys(c->version, new_dcid, &c->initial[TO_SERVER],
-						  &c->initial[TO_CLIENT]) == 0;
+	if (c->keys)
+		mpq_dissect_keys_retry(c->keys, new_dcid);
 	c->largest_initial[0] = c->largest_initial[1] = -1;
 	/* The client may start its handshake over (picoquic does, with a new
 	 * random): the key log lines are those of the ClientHello after Retry. */
@@ -149,70 +147,16 @@ struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *sr
 	return NULL;
 }
 
-/* The cipher of the connection: the ServerHello's suite, or from the secret
- * length while no ServerHello was seen. */
-static int conn_cipher(const struct trace_conn *c, size_t secretlen)
+mpq_dissect_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir)
 {
-	int cipher = c->tls.cipher_suite ? mpq_crypto_cipher_from_tls(c->tls.cipher_suite) : 0;
-
-	if (cipher > 0)
-		return cipher;
-	return secretlen == 48 ? MPQ_CIPHER_AES_256_GCM : MPQ_CIPHER_AES_128_GCM;
-}
-
-static bool derive(struct trace *t, struct trace_conn *c, enum trace_secret which,
-		   mpq_crypto_keys *k)
-{
-	const uint8_t *secret;
-	size_t len;
-
-	if (!c->tls.have_random)
-		return false;
-	secret = trace_keylog_find(&t->keys, c->tls.random, which, &len);
-	if (!secret)
-		return false;
-	return mpq_crypto_keys_init(k, conn_cipher(c, len), c->version, secret, len) == 0;
-}
-
-mpq_crypto_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir)
-{
-	switch (type) {
-	case MPQ_PKT_INITIAL:
-		return c->have_initial ? &c->initial[dir] : NULL;
-	case MPQ_PKT_HANDSHAKE:
-		if (!c->have_handshake[dir])
-			c->have_handshake[dir] = derive(t, c,
-							dir == TO_SERVER ? TRACE_CLIENT_HANDSHAKE
-									 : TRACE_SERVER_HANDSHAKE,
-							&c->handshake[dir]);
-		return c->have_handshake[dir] ? &c->handshake[dir] : NULL;
-	case MPQ_PKT_0RTT:
-		if (!c->have_early)
-			c->have_early = derive(t, c, TRACE_CLIENT_EARLY, &c->early);
-		return c->have_early ? &c->early : NULL;
-	case MPQ_PKT_1RTT:
-		return trace_app_keys(t, c, dir, 0);
-	}
-	return NULL;
-}
-
-mpq_crypto_keys *trace_app_keys(struct trace *t, struct trace_conn *c, int dir, int gen)
-{
-	if (gen < 0 || gen >= TRACE_MAX_GEN)
+	if (!c->keys)
 		return NULL;
-	if (!c->ngen[dir]) {
-		if (!derive(t, c,
-			    dir == TO_SERVER ? TRACE_CLIENT_TRAFFIC_0 : TRACE_SERVER_TRAFFIC_0,
-			    &c->app[dir][0]))
-			return NULL;
-		c->ngen[dir] = 1;
-	}
-	while (c->ngen[dir] <= gen) {
-		int g = c->ngen[dir];
-
-		if (mpq_crypto_keys_update(&c->app[dir][g], &c->app[dir][g - 1]))
-			return NULL;
-		c->ngen[dir]++;
-	}
-	return &c->app[dir][gen];
+	/* The ServerHello's suite, for the secrets installed after it; until
+	 * then the secret's length tells. */
+	if (!c->cipher_known && c->tls.cipher_suite)
+		c->cipher_known =
+			mpq_dissect_keys_set_cipher_suite(c->keys, c->tls.cipher_suite) == 0;
+	if (!mpq_dissect_keys_have(c->keys, type, dir) && c->tls.have_random && t->keys)
+		mpq_dissect_keys_from_keylog(c->keys, t->keys, c->tls.random);
+	return mpq_dissect_keys_have(c->keys, type, dir) ? c->keys : NULL;
 }

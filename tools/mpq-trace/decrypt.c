@@ -1,6 +1,6 @@
 /*
- * From UDP datagrams to decrypted QUIC packets, with lib/quic's header
- * decoding, header protection and AEAD: coalesced packets walked by their
+ * From UDP datagrams to decrypted QUIC packets, with the library's header
+ * decoding, header protection and AEAD (mpq/dissect.h): coalesced packets walked by their
  * Length fields; the connection found by DCID (or by address for empty
  * CIDs); the keys of the packet's level, direction and, for 1-RTT, key phase
  * generation on its path; the packet number decoded in the space of its path
@@ -31,8 +31,8 @@ struct dgram {
 
 /* A packet opened into |work|. */
 struct opened {
-	mpq_pkt_hd hd;
-	uint8_t *payload;
+	mpq_dissect_hdr hd;
+	const uint8_t *payload;
 	size_t payloadlen;
 	int gen;
 };
@@ -44,13 +44,13 @@ static uint16_t port_of(const mpq_addr *ss)
 	return ntohs(((const struct sockaddr_in *)&ss->ss)->sin_port);
 }
 
-static mpq_frame frames[TRACE_MAX_FRAMES];
+static mpq_dissect_frame frames[TRACE_MAX_FRAMES];
 
 /* Counts a packet and hands it to the consumer; |o| NULL with |drop| -1 is
  * a packet without protection (Retry, Version Negotiation). */
 static void emit(struct trace *t, struct trace_conn *c, const struct dgram *d, int dir,
-		 uint32_t path_id, const mpq_pkt_hd *hd, const struct opened *o, size_t nframes,
-		 int drop)
+		 uint32_t path_id, const mpq_dissect_hdr *hd, const struct opened *o,
+		 size_t nframes, int drop)
 {
 	struct trace_pkt p = {
 		.conn = c,
@@ -81,33 +81,6 @@ static void emit(struct trace *t, struct trace_conn *c, const struct dgram *d, i
 		t->on_packet(t->user, &p);
 }
 
-/* Removes header protection and decrypts a copy of the packet at |pkt| of
- * |pktlen| bytes with |hp| for the header and |k| (or, for 1-RTT, the
- * generation the key phase names). Returns 0 or DROP_*. */
-static int open_with(struct trace *t, struct trace_conn *c, const uint8_t *pkt, size_t pktlen,
-		     const mpq_pkt_hd *hd0, mpq_crypto_keys *k, int64_t largest, uint32_t path_id,
-		     int dir, int gen, struct opened *o)
-{
-	o->hd = *hd0;
-	o->hd.pktlen = pktlen;
-	if (o->hd.type == MPQ_PKT_1RTT)
-		o->hd.len = pktlen - o->hd.pn_offset;
-	memcpy(work, pkt, pktlen);
-	if (mpq_pkt_remove_hp(work, &o->hd, k, largest))
-		return DROP_MALFORMED;
-	if (o->hd.type == MPQ_PKT_1RTT && (gen & 1) != o->hd.key_phase)
-		return DROP_DECRYPTION_FAILED;
-	if (o->hd.type == MPQ_PKT_1RTT) {
-		k = trace_app_keys(t, c, dir, gen);
-		if (!k)
-			return DROP_KEYS_MISSING;
-	}
-	o->gen = gen;
-	if (mpq_pkt_decrypt(work, &o->hd, k, path_id, &o->payload, &o->payloadlen))
-		return DROP_DECRYPTION_FAILED;
-	return 0;
-}
-
 static int64_t *largest_of(struct trace_conn *c, struct trace_path *path, int type, int dir)
 {
 	switch (type) {
@@ -121,30 +94,33 @@ static int64_t *largest_of(struct trace_conn *c, struct trace_path *path, int ty
 	return &path->largest_pn[dir];
 }
 
-/* Opens a packet of |c|; 1-RTT packets try the path's current key
- * generation, the next one (a key update) and the previous (reordering). */
+/* Opens a copy of the packet at |pkt| of |pktlen| bytes (a GSO segment may
+ * be shorter than the header says) into |work|; 1-RTT packets with the key
+ * generation the key phase names on this path. Returns 0 or DROP_*. */
 static int open_pkt(struct trace *t, struct trace_conn *c, struct trace_path *path,
-		    const uint8_t *pkt, size_t pktlen, const mpq_pkt_hd *hd, int dir,
+		    const uint8_t *pkt, size_t pktlen, const mpq_dissect_hdr *hd, int dir,
 		    uint32_t path_id, struct opened *o)
 {
-	mpq_crypto_keys *k = trace_keys(t, c, hd->type, dir);
-	int64_t largest = *largest_of(c, path, hd->type, dir);
+	mpq_dissect_keys *k = trace_keys(t, c, hd->type, dir);
 	int rv;
 
 	if (!k)
 		return DROP_KEYS_MISSING;
-	if (hd->type != MPQ_PKT_1RTT)
-		return open_with(t, c, pkt, pktlen, hd, k, largest, path_id, dir, 0, o);
-	int g = path->gen[dir], tries[3] = {g, g + 1, g - 1};
-	rv = DROP_DECRYPTION_FAILED;
-	for (int i = 0; i < 3; i++) {
-		if (tries[i] < 0)
-			continue;
-		rv = open_with(t, c, pkt, pktlen, hd, k, largest, path_id, dir, tries[i], o);
-		if (rv != DROP_DECRYPTION_FAILED)
-			break;
+	o->hd = *hd;
+	o->hd.pktlen = pktlen;
+	o->gen = hd->type == MPQ_PKT_1RTT ? path->gen[dir] : 0;
+	rv = mpq_dissect_open(k, pkt, &o->hd, work, sizeof(work), dir, path_id,
+			      *largest_of(c, path, hd->type, dir), &o->gen, &o->payload,
+			      &o->payloadlen);
+	switch (rv) {
+	case 0:
+		return 0;
+	case MPQ_ERR_NOT_FOUND:
+		return DROP_KEYS_MISSING;
+	case MPQ_ERR_DECRYPT:
+		return DROP_DECRYPTION_FAILED;
 	}
-	return rv;
+	return DROP_MALFORMED;
 }
 
 static bool plausible_start(const struct trace *t, const struct trace_conn *c, const uint8_t *p,
@@ -164,7 +140,7 @@ static bool plausible_start(const struct trace *t, const struct trace_conn *c, c
  * every segment but the last is that long, so each boundary must look like
  * the start of a packet of the same connection. */
 static bool segment_opens(struct trace *t, struct trace_conn *c, struct trace_path *path,
-			  const struct dgram *d, size_t off, size_t s, const mpq_pkt_hd *hd,
+			  const struct dgram *d, size_t off, size_t s, const mpq_dissect_hdr *hd,
 			  int dir, uint32_t path_id, struct opened *o)
 {
 	size_t k;
@@ -178,7 +154,7 @@ static bool segment_opens(struct trace *t, struct trace_conn *c, struct trace_pa
 }
 
 static size_t find_segment(struct trace *t, struct trace_conn *c, struct trace_path *path,
-			   const struct dgram *d, size_t off, const mpq_pkt_hd *hd, int dir,
+			   const struct dgram *d, size_t off, const mpq_dissect_hdr *hd, int dir,
 			   uint32_t path_id, struct opened *o)
 {
 	size_t cached = c->seg_size[dir];
@@ -243,10 +219,10 @@ static void accepted(struct trace *t, struct trace_conn *c, struct trace_path *p
 /* Unprotected packets: Version Negotiation, and Retry (verified against the
  * connection's original DCID, whose new DCID then keys the Initials). */
 static void unprotected(struct trace *t, struct trace_conn *c, const struct dgram *d,
-			const uint8_t *pkt, const mpq_pkt_hd *hd, int dir)
+			const uint8_t *pkt, const mpq_dissect_hdr *hd, int dir)
 {
 	if (hd->type == MPQ_PKT_RETRY && c) {
-		if (!mpq_pkt_verify_retry(hd->version, &c->odcid, pkt, hd->pktlen)) {
+		if (!mpq_dissect_retry_valid(hd->version, &c->odcid, pkt, hd->pktlen)) {
 			emit(t, c, d, dir, 0, hd, NULL, 0, DROP_DECRYPTION_FAILED);
 			return;
 		}
@@ -267,11 +243,11 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 	struct trace_path *path;
 	uint32_t path_id = 0;
 	struct opened o;
-	mpq_pkt_hd hd;
+	mpq_dissect_hdr hd;
 	int dir = TO_SERVER, rv;
 
 	if (pkt[0] & 0x80) {
-		rv = mpq_pkt_decode_hd(&hd, pkt, left, 0);
+		rv = mpq_dissect_hdr_parse(&hd, pkt, left, 0);
 		if (rv) {
 			memset(&hd, 0, sizeof(hd));
 			emit(t, NULL, d, dir, 0, &hd, NULL, 0, DROP_MALFORMED);
@@ -283,7 +259,7 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 	} else {
 		e = trace_cid_find(t, pkt + 1, left - 1, -1);
 		memset(&hd, 0, sizeof(hd));
-		rv = mpq_pkt_decode_hd(&hd, pkt, left, e ? e->cid.len : 0);
+		rv = mpq_dissect_hdr_parse(&hd, pkt, left, e ? e->cid.len : 0);
 		if (rv) {
 			emit(t, e ? e->conn : NULL, d, dir, 0, &hd, NULL, 0, DROP_MALFORMED);
 			return left;
@@ -368,18 +344,19 @@ void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src, const mpq
 	walk(t, &d);
 }
 
+int trace_keys_add(struct trace *t, const char *text, size_t len)
+{
+	if (!t->keys && mpq_keylog_new(&t->keys))
+		return MPQ_ERR_NOMEM;
+	return mpq_keylog_add(t->keys, text, len);
+}
+
 void trace_free(struct trace *t)
 {
 	for (size_t i = 0; i < t->nconns; i++) {
 		struct trace_conn *c = t->conns[i];
 
-		for (int dir = 0; dir < 2; dir++) {
-			mpq_crypto_keys_free(&c->initial[dir]);
-			mpq_crypto_keys_free(&c->handshake[dir]);
-			for (int g = 0; g < c->ngen[dir]; g++)
-				mpq_crypto_keys_free(&c->app[dir][g]);
-		}
-		mpq_crypto_keys_free(&c->early);
+		mpq_dissect_keys_free(c->keys);
 		for (int p = 0; p < TRACE_MAX_PATHS; p++) {
 			trace_series_free(c->paths[p]);
 			free(c->paths[p]);
@@ -389,5 +366,5 @@ void trace_free(struct trace *t)
 	}
 	free(t->conns);
 	free(t->cids);
-	trace_keylog_free(&t->keys);
+	mpq_keylog_free(t->keys);
 }

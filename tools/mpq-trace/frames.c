@@ -2,7 +2,8 @@
  * What decrypted frames teach the decoder: CRYPTO data (the handshake
  * messages), the CIDs of NEW_CONNECTION_ID and PATH_NEW_CONNECTION_ID (and
  * the path they belong to), acknowledgements (RTT at the capture point), and
- * STREAM offsets (bytes sent again). Frames decode with lib/quic's decoder.
+ * STREAM offsets (bytes sent again). Frames decode with the library's decoder
+ * (mpq/dissect.h).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -11,7 +12,8 @@
 #include "trace.h"
 
 /* Frame kinds counted: the RFC 9000 types (STREAM's eight as one), then the
- * multipath and ADD_ADDRESS ones, then everything else. */
+ * multipath and ADD_ADDRESS ones, then other stacks' extensions the
+ * dissector skips by size, then everything else. */
 static const uint64_t kind_types[] = {
 	MPQ_FT_PADDING,
 	MPQ_FT_PING,
@@ -49,42 +51,11 @@ static const uint64_t kind_types[] = {
 	MPQ_FT_PATH_CIDS_BLOCKED,
 	MPQ_FT_ADD_ADDRESS,
 	MPQ_FT_REMOVE_ADDRESS,
+	MPQ_FT_ACK_FREQUENCY,
+	MPQ_FT_IMMEDIATE_ACK,
+	MPQ_FT_TIME_STAMP,
 };
 #define NKINDS (sizeof(kind_types) / sizeof(kind_types[0]))
-
-/* Extension frames other stacks send that lib/quic does not take (it does
- * not negotiate them): all varints, so they are skipped by count and
- * counted after the kinds above. picoquic sends both. */
-static const struct {
-	uint64_t type;
-	int nvarints;
-	const char *name;
-} ext_frames[] = {
-	{0xaf, 4, "ack_frequency"}, /* draft-ietf-quic-ack-frequency */
-	{0x1f, 0, "immediate_ack"},
-	{0x2f5, 1, "time_stamp"}, /* draft-huitema-quic-ts */
-};
-#define NEXT (sizeof(ext_frames) / sizeof(ext_frames[0]))
-
-/* Skips an extension frame at |r|; its kind, or -1 (|r| unchanged). */
-static int extension_frame(mpq_reader *r)
-{
-	mpq_reader x = *r;
-	uint64_t type, v;
-
-	if (mpq_read_varint(&x, &type))
-		return -1;
-	for (size_t i = 0; i < NEXT; i++) {
-		if (ext_frames[i].type != type)
-			continue;
-		for (int k = 0; k < ext_frames[i].nvarints; k++)
-			if (mpq_read_varint(&x, &v))
-				return -1;
-		*r = x;
-		return (int)(NKINDS + i);
-	}
-	return -1;
-}
 
 int trace_frame_kind(uint64_t type)
 {
@@ -100,11 +71,9 @@ const char *trace_frame_kind_name(int kind)
 {
 	if (kind == TRACE_NFRAME_KINDS - 1)
 		return "unknown";
-	if (kind < 0 || (size_t)kind >= NKINDS + NEXT)
+	if (kind < 0 || (size_t)kind >= NKINDS)
 		return NULL;
-	if ((size_t)kind >= NKINDS)
-		return ext_frames[kind - NKINDS].name;
-	return mpq_frame_name(kind_types[kind]);
+	return mpq_dissect_frame_name(kind_types[kind]);
 }
 
 static void crypto_data(struct trace_conn *c, int dir, int level, uint64_t offset,
@@ -135,17 +104,17 @@ static uint64_t since_first(const struct trace_conn *c, const struct trace_pkt *
 /* RTT at the capture point: from an ack-eliciting packet to the
  * acknowledgement of it as largest, in the other direction on its path. */
 static void ack(const struct trace *t, struct trace_conn *c, const struct trace_pkt *p,
-		const mpq_frame_ack *a, uint64_t path_id)
+		const mpq_dissect_frame *a, uint64_t path_id)
 {
 	int sent_dir = !p->dir;
 	struct trace_path *path;
 	struct trace_sent *s;
 	double sample;
 
-	if (path_id >= TRACE_MAX_PATHS || !a->nranges || !(path = c->paths[path_id]))
+	if (path_id >= TRACE_MAX_PATHS || !a->ack.nranges || !(path = c->paths[path_id]))
 		return;
-	s = &path->sent[sent_dir][a->ranges[0].largest % TRACE_RTT_RING];
-	if (s->pn != a->ranges[0].largest + 1 || p->ts < s->ts)
+	s = &path->sent[sent_dir][a->ack.ranges[0].largest % TRACE_RTT_RING];
+	if (s->pn != a->ack.ranges[0].largest + 1 || p->ts < s->ts)
 		return;
 	sample = (double)(p->ts - s->ts) / 1e6;
 	s->pn = 0; /* one sample per packet */
@@ -209,35 +178,24 @@ static int stream(const struct trace *t, struct trace_conn *c, const struct trac
 }
 
 int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
-		 mpq_frame *out, size_t *nout)
+		 mpq_dissect_frame *out, size_t *nout)
 {
 	struct trace_path *path = c->paths[p->path_id];
 	bool eliciting = false;
-	mpq_reader r;
+	mpq_dissect_frames it;
+	mpq_dissect_frame fr;
+	int rv, kind;
 
 	*nout = 0;
-	mpq_reader_init(&r, p->payload, p->payloadlen);
-	while (mpq_reader_left(&r)) {
-		mpq_frame fr;
-		int kind;
-
-		if (mpq_frame_decode(&fr, &r)) {
-			kind = extension_frame(&r);
-			if (kind < 0) {
-				/* Frames after one we cannot size are lost; the
-				 * packet itself was decrypted. */
-				t->frames[TRACE_NFRAME_KINDS - 1]++;
-				break;
-			}
-			t->frames[kind]++;
-			eliciting = true;
-			continue;
-		}
+	mpq_dissect_frames_init(&it, p->payload, p->payloadlen);
+	while ((rv = mpq_dissect_frame_next(&it, &fr)) == 1) {
 		kind = trace_frame_kind(fr.type);
 		t->frames[kind >= 0 ? kind : TRACE_NFRAME_KINDS - 1]++;
+		eliciting |= fr.ack_eliciting;
+		if (fr.extension)
+			continue;
 		if (*nout < TRACE_MAX_FRAMES)
 			out[(*nout)++] = fr;
-		eliciting |= mpq_frame_is_ack_eliciting(fr.type);
 		switch (fr.type) {
 		case MPQ_FT_CRYPTO:
 			crypto_data(c, p->dir, level, fr.crypto.offset, fr.crypto.data,
@@ -254,11 +212,11 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 		case MPQ_FT_ACK:
 		case MPQ_FT_ACK_ECN:
 			if (level == LVL_APP)
-				ack(t, c, p, &fr.ack, 0);
+				ack(t, c, p, &fr, 0);
 			break;
 		case MPQ_FT_PATH_ACK:
 		case MPQ_FT_PATH_ACK_ECN:
-			ack(t, c, p, &fr.ack, fr.ack.path_id);
+			ack(t, c, p, &fr, fr.ack.path_id);
 			break;
 		case MPQ_FT_PATH_RESPONSE:
 			path_event(c, p->path_id, offsetof(struct trace_path, validated_ts),
@@ -279,6 +237,10 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 				return DROP_MALFORMED;
 		}
 	}
+	/* Frames after one that does not parse are lost; the packet itself
+	 * was decrypted. */
+	if (rv < 0)
+		t->frames[TRACE_NFRAME_KINDS - 1]++;
 	if (eliciting && level == LVL_APP)
 		path->sent[p->dir][p->hd->pn % TRACE_RTT_RING] =
 			(struct trace_sent){p->hd->pn + 1, p->ts};

@@ -7,6 +7,7 @@
  * anywhere serves the whole file).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,13 +75,29 @@ static void decode(struct feed *f, const struct cap_record *rec)
 	trace_datagram(f->t, rec->ts_ns, &u.src, &u.dst, u.payload, u.len);
 }
 
+int trace_keys_load(struct trace *t, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int rv = 0;
+
+	if (!f)
+		return -1;
+	while (!rv && fgets(line, sizeof(line), f))
+		rv = trace_keys_add(t, line, strlen(line));
+	if (!rv && ferror(f))
+		rv = -1;
+	fclose(f);
+	return rv;
+}
+
 static int on_secrets(void *user, uint32_t type, const uint8_t *data, size_t len)
 {
 	struct feed *f = user;
 
 	if (type != MPQ_PCAPNG_SECRETS_TLS)
 		return 0;
-	return trace_keylog_add(&f->t->keys, (const char *)data, len) ? MPQ_ERR_NOMEM : 0;
+	return trace_keys_add(f->t, (const char *)data, len) ? MPQ_ERR_NOMEM : 0;
 }
 
 int trace_input_run(struct trace_input *in, struct trace *t)
@@ -91,15 +108,20 @@ int trace_input_run(struct trace_input *in, struct trace *t)
 	int rv;
 
 	if (in->keylog) {
-		rv = trace_keylog_load(&t->keys, in->keylog);
+		uint64_t lines = 0;
+		size_t randoms = 0;
+
+		rv = trace_keys_load(t, in->keylog);
 		if (rv) {
 			tool_err("%s: %s", in->keylog,
 				 rv == -1 ? strerror(errno) : "out of memory");
 			return TOOL_EXIT_USAGE;
 		}
-		if (t->keys.lines && !t->keys.n)
+		if (t->keys)
+			mpq_keylog_counts(t->keys, &lines, NULL, &randoms);
+		if (lines && !randoms)
 			tool_warn("%s: no TLS 1.3 secrets in %llu lines", in->keylog,
-				  (unsigned long long)t->keys.lines);
+				  (unsigned long long)lines);
 	}
 	rv = cap_load(in->capture, &cap);
 	if (rv) {

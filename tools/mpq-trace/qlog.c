@@ -1,6 +1,6 @@
 /*
  * mpq-trace qlog: one qlog per connection (vantage point network), named by
- * the ODCID, written by the core's qlog writer (the endpoints' vocabulary:
+ * the ODCID, written by the library's qlog writer (mpq/dissect.h) (the endpoints' vocabulary:
  * main-schema / quic-events-13, JSON-SEQ). Client to server is packet_sent,
  * server to client packet_received (the network vantage point's client flow);
  * each path is bound to its addresses by a quic:tuple_assigned whose tuple ID
@@ -20,7 +20,6 @@
 #include "common/tool.h"
 #include "input.h"
 #include "mpq/io/qlog_file.h"
-#include "quic/qlog.h"
 #include "qvis.h"
 
 struct qlog_opts {
@@ -110,8 +109,7 @@ static void on_conn_new(void *user, struct trace_conn *c)
 		rv = trace_qvis_sink(&sink, &file);
 	}
 	if (!rv)
-		rv = mpq_qlog_open(&qc->q, &sink, MPQ_QLOG_VP_NETWORK, &c->odcid, "mpq-trace",
-				   c->first_ts);
+		rv = mpq_dissect_qlog_open(&qc->q, &sink, &c->odcid, "mpq-trace", c->first_ts);
 	if (rv) {
 		free(qc);
 		fail(r, path, rv);
@@ -138,19 +136,15 @@ static const char *drop_trigger(int drop)
  * client (the flow of the network vantage point). */
 static int tuple(struct qconn *qc, const struct trace_pkt *p, const struct trace_path *path)
 {
-	char id[16], cbuf[MPQ_QLOG_ADDRSTRLEN], sbuf[MPQ_QLOG_ADDRSTRLEN];
-	mpq_qlog_endpoint local = {0}, remote = {0};
-
 	if (p->path_id >= 32 || (qc->tuples & 1u << p->path_id))
 		return 0;
 	qc->tuples |= 1u << p->path_id;
-	snprintf(id, sizeof(id), "%u", p->path_id);
-	if (mpq_qlog_endpoint_addr(&local, cbuf, sizeof(cbuf),
-				   (const struct sockaddr *)&path->client.ss) ||
-	    mpq_qlog_endpoint_addr(&remote, sbuf, sizeof(sbuf),
-				   (const struct sockaddr *)&path->server.ss))
-		return 0;
-	return mpq_qlog_tuple_assigned(qc->q, p->ts, id, &local, &remote);
+	int rv = mpq_dissect_qlog_path(qc->q, p->ts, p->path_id,
+				       (const struct sockaddr *)&path->client.ss,
+				       (const struct sockaddr *)&path->server.ss);
+
+	/* An address qlog cannot write (not IP) leaves the tuple out. */
+	return rv == MPQ_ERR_INVALID_ARGUMENT ? 0 : rv;
 }
 
 static void on_packet(void *user, const struct trace_pkt *p)
@@ -159,31 +153,25 @@ static void on_packet(void *user, const struct trace_pkt *p)
 	struct qconn *qc = p->conn ? p->conn->out : NULL;
 	const struct trace_conn *c = p->conn;
 	int64_t path_id;
-	mpq_qlog_hdr h;
 	int rv;
 
 	if (!qc || r->failed)
 		return; /* packets of no known connection have no file */
 	path_id = c->tls.client_multipath && c->tls.server_multipath ? (int64_t)p->path_id : -1;
-	mpq_qlog_hdr_from_pkt(&h, p->hd);
 	if (!p->payload) {
 		if (p->drop >= 0)
-			rv = mpq_qlog_packet_dropped(qc->q, p->ts, &h, path_id,
-						     drop_trigger(p->drop));
-		else if (p->dir == TO_SERVER)
-			rv = mpq_qlog_packet_sent(qc->q, p->ts, &h, path_id, NULL, 0, NULL);
+			rv = mpq_dissect_qlog_dropped(qc->q, p->ts, p->hd, path_id,
+						      drop_trigger(p->drop));
 		else
-			rv = mpq_qlog_packet_received(qc->q, p->ts, &h, path_id, NULL, 0, NULL);
+			rv = mpq_dissect_qlog_packet(qc->q, p->ts, p->dir, p->hd, path_id, NULL,
+						     0);
 	} else {
 		const struct trace_path *path = c->paths[p->path_id];
 
 		rv = path ? tuple(qc, p, path) : 0;
-		if (!rv && p->dir == TO_SERVER)
-			rv = mpq_qlog_packet_sent(qc->q, p->ts, &h, path_id, p->frames, p->nframes,
-						  NULL);
-		else if (!rv)
-			rv = mpq_qlog_packet_received(qc->q, p->ts, &h, path_id, p->frames,
-						      p->nframes, NULL);
+		if (!rv)
+			rv = mpq_dissect_qlog_packet(qc->q, p->ts, p->dir, p->hd, path_id,
+						     p->frames, p->nframes);
 	}
 	if (rv)
 		fail(r, "qlog", rv);
@@ -214,7 +202,7 @@ int trace_cmd_qlog(int argc, char **argv)
 	t.user = &r;
 	rv = trace_input_run(&in, &t);
 	for (size_t i = 0; i < r.n; i++) {
-		int crv = mpq_qlog_close(r.qs[i]->q);
+		int crv = mpq_dissect_qlog_close(r.qs[i]->q);
 
 		if (crv && !r.failed)
 			fail(&r, "qlog", crv);

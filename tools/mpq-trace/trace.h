@@ -13,14 +13,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "keylog.h"
 #include "mpq/conn.h"
-#include "quic/frame.h"
-#include "quic/packet.h"
+#include "mpq/dissect.h"
 #include "tlsmsg.h"
 
 #define TRACE_MAX_PATHS 16
-#define TRACE_MAX_GEN 64       /* 1-RTT key generations followed per direction */
 #define TRACE_RTT_RING 1024    /* ack-eliciting packets remembered per path and direction */
 #define TRACE_CRYPTO_BUF 16384 /* handshake bytes kept per level and direction */
 #define TRACE_NFRAME_KINDS 64
@@ -99,11 +96,8 @@ struct trace_conn {
 	uint32_t version;
 	uint64_t first_ts;
 	struct trace_tls tls;
-	int cipher; /* enum mpq_cipher, once known */
-	mpq_crypto_keys initial[2], handshake[2], early;
-	bool have_initial, have_handshake[2], have_early;
-	mpq_crypto_keys app[2][TRACE_MAX_GEN];
-	int ngen[2];
+	mpq_dissect_keys *keys; /* NULL: the Initial keys could not be made */
+	bool cipher_known;	/* the ServerHello's suite is given to keys */
 	int64_t largest_initial[2], largest_handshake[2], largest_early;
 	struct trace_crypto crypto[2][LVL_N];
 	struct trace_path *paths[TRACE_MAX_PATHS]; /* by path ID, allocated when seen */
@@ -128,16 +122,16 @@ struct trace_pkt {
 	uint32_t path_id;
 	uint64_t ts;
 	const mpq_addr *src, *dst;
-	const mpq_pkt_hd *hd;
+	const mpq_dissect_hdr *hd;
 	const uint8_t *payload; /* decrypted frames; NULL when dropped */
 	size_t payloadlen;
-	const mpq_frame *frames; /* the frames decoded (the first TRACE_MAX_FRAMES) */
+	const mpq_dissect_frame *frames; /* the frames decoded (the first TRACE_MAX_FRAMES) */
 	size_t nframes;
 	int drop; /* enum trace_drop when payload is NULL */
 };
 
 struct trace {
-	struct trace_keylog keys;
+	mpq_keylog *keys; /* created by the first trace_keys_add */
 	struct trace_conn **conns;
 	size_t nconns, conns_cap;
 	struct trace_cid *cids;
@@ -159,6 +153,11 @@ void trace_datagram(struct trace *t, uint64_t ts, const mpq_addr *src, const mpq
 		    const uint8_t *data, size_t len);
 void trace_free(struct trace *t);
 
+/* Key log lines (from a capture's DSB) for |t|; input.c: from a file.
+ * Return 0 or MPQ_ERR_NOMEM; trace_keys_load also -1 with errno set. */
+int trace_keys_add(struct trace *t, const char *text, size_t len);
+int trace_keys_load(struct trace *t, const char *path);
+
 /* series.c: add |n| to column |col| of the bin |since_ns| falls in; add an
  * RTT sample (after srtt_ms[dir] took it in); free (|p| may be NULL). */
 void trace_series_add(struct trace_path *p, uint64_t since_ns, int col, uint64_t n);
@@ -166,7 +165,7 @@ void trace_series_rtt(struct trace_path *p, uint64_t since_ns, int dir, double s
 void trace_series_free(struct trace_path *p);
 
 /* conns.c */
-struct trace_conn *trace_conn_new(struct trace *t, const mpq_pkt_hd *hd, uint64_t ts);
+struct trace_conn *trace_conn_new(struct trace *t, const mpq_dissect_hdr *hd, uint64_t ts);
 int trace_cid_add(struct trace *t, struct trace_conn *c, const mpq_cid *cid, int dir,
 		  uint32_t path_id);
 /* The CID entry a datagram's DCID names: exact for long headers, a prefix
@@ -175,11 +174,9 @@ const struct trace_cid *trace_cid_find(const struct trace *t, const uint8_t *dci
 				       int exact_len);
 struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *src,
 				       const mpq_addr *dst, int *dir);
-/* Keys of a level and direction, derived from the key log on first use.
- * NULL when the secrets are not known. */
-mpq_crypto_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir);
-/* 1-RTT keys of generation |gen|, derived by key updates as needed. */
-mpq_crypto_keys *trace_app_keys(struct trace *t, struct trace_conn *c, int dir, int gen);
+/* The connection's keys, with those of |type| and |dir| installed from the
+ * key log if they were not yet; NULL when they are not known. */
+mpq_dissect_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir);
 void trace_conn_retry(struct trace_conn *c, const mpq_cid *new_dcid);
 /* The path |id| of |c|, created on first use; NULL when out of range or memory. */
 struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
@@ -188,7 +185,7 @@ struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
  * decoded go to |out| (at most TRACE_MAX_FRAMES, their count in *nout).
  * Returns 0 or DROP_MALFORMED (out of memory). */
 int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
-		 mpq_frame *out, size_t *nout);
+		 mpq_dissect_frame *out, size_t *nout);
 int trace_frame_kind(uint64_t type);
 const char *trace_frame_kind_name(int kind);
 

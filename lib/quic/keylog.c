@@ -1,22 +1,50 @@
 /*
- * Key log lines are "LABEL <client random, 64 hex> <secret, hex>". Only the
- * TLS 1.3 labels QUIC needs are kept; one entry per client random.
+ * Key log lines (mpq/dissect.h) are "LABEL <client random, 64 hex> <secret,
+ * hex>". Only the TLS 1.3 labels QUIC needs are kept; one entry per client
+ * random. Text only: reading the file is the caller's.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "keylog.h"
+#include "mpq/dissect.h"
+#include "quic/crypto.h"
 
-static const char *const labels[TRACE_NSECRETS] = {
-	[TRACE_CLIENT_EARLY] = "CLIENT_EARLY_TRAFFIC_SECRET",
-	[TRACE_CLIENT_HANDSHAKE] = "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-	[TRACE_SERVER_HANDSHAKE] = "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-	[TRACE_CLIENT_TRAFFIC_0] = "CLIENT_TRAFFIC_SECRET_0",
-	[TRACE_SERVER_TRAFFIC_0] = "SERVER_TRAFFIC_SECRET_0",
+struct keylog_entry {
+	uint8_t random[32];
+	uint8_t len[MPQ_KEYLOG_NLABELS]; /* 0: not known */
+	uint8_t secret[MPQ_KEYLOG_NLABELS][MPQ_MAX_SECRETLEN];
 };
+
+struct mpq_keylog {
+	struct keylog_entry *entries;
+	size_t n, cap;
+	uint64_t lines, bad_lines;
+};
+
+static const char *const labels[MPQ_KEYLOG_NLABELS] = {
+	[MPQ_KEYLOG_CLIENT_EARLY] = "CLIENT_EARLY_TRAFFIC_SECRET",
+	[MPQ_KEYLOG_CLIENT_HANDSHAKE] = "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+	[MPQ_KEYLOG_SERVER_HANDSHAKE] = "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+	[MPQ_KEYLOG_CLIENT_TRAFFIC_0] = "CLIENT_TRAFFIC_SECRET_0",
+	[MPQ_KEYLOG_SERVER_TRAFFIC_0] = "SERVER_TRAFFIC_SECRET_0",
+};
+
+int mpq_keylog_new(mpq_keylog **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : MPQ_ERR_NOMEM;
+}
+
+void mpq_keylog_counts(const mpq_keylog *kl, uint64_t *lines, uint64_t *bad_lines, size_t *randoms)
+{
+	if (lines)
+		*lines = kl->lines;
+	if (bad_lines)
+		*bad_lines = kl->bad_lines;
+	if (randoms)
+		*randoms = kl->n;
+}
 
 static int hexval(char c)
 {
@@ -44,14 +72,14 @@ static int unhex(const char **p, const char *end, uint8_t *out, size_t max)
 	return (int)n;
 }
 
-static struct trace_keylog_entry *entry(struct trace_keylog *kl, const uint8_t random[32])
+static struct keylog_entry *entry(mpq_keylog *kl, const uint8_t random[32])
 {
 	for (size_t i = 0; i < kl->n; i++)
 		if (!memcmp(kl->entries[i].random, random, 32))
 			return &kl->entries[i];
 	if (kl->n == kl->cap) {
 		size_t cap = kl->cap ? kl->cap * 2 : 16;
-		struct trace_keylog_entry *e = realloc(kl->entries, cap * sizeof(*e));
+		struct keylog_entry *e = realloc(kl->entries, cap * sizeof(*e));
 
 		if (!e)
 			return NULL;
@@ -63,10 +91,10 @@ static struct trace_keylog_entry *entry(struct trace_keylog *kl, const uint8_t r
 	return &kl->entries[kl->n++];
 }
 
-static int add_line(struct trace_keylog *kl, const char *s, const char *end)
+static int add_line(mpq_keylog *kl, const char *s, const char *end)
 {
 	uint8_t random[32], secret[MPQ_MAX_SECRETLEN];
-	struct trace_keylog_entry *e;
+	struct keylog_entry *e;
 	int which = -1, n;
 
 	while (s < end && (*s == ' ' || *s == '\t'))
@@ -74,7 +102,7 @@ static int add_line(struct trace_keylog *kl, const char *s, const char *end)
 	if (s == end || *s == '#' || *s == '\r')
 		return 0;
 	kl->lines++;
-	for (int i = 0; i < TRACE_NSECRETS; i++) {
+	for (int i = 0; i < MPQ_KEYLOG_NLABELS; i++) {
 		size_t l = strlen(labels[i]);
 
 		if ((size_t)(end - s) > l && !memcmp(s, labels[i], l) && s[l] == ' ') {
@@ -103,7 +131,7 @@ static int add_line(struct trace_keylog *kl, const char *s, const char *end)
 	return 0;
 }
 
-int trace_keylog_add(struct trace_keylog *kl, const char *text, size_t len)
+int mpq_keylog_add(mpq_keylog *kl, const char *text, size_t len)
 {
 	const char *end = text + len;
 
@@ -119,27 +147,11 @@ int trace_keylog_add(struct trace_keylog *kl, const char *text, size_t len)
 	return 0;
 }
 
-int trace_keylog_load(struct trace_keylog *kl, const char *path)
+const uint8_t *mpq_keylog_find(const mpq_keylog *kl, const uint8_t random[32],
+			       enum mpq_keylog_label which, size_t *len)
 {
-	FILE *f = fopen(path, "r");
-	char line[512];
-	int rv = 0;
-
-	if (!f)
-		return -1;
-	while (!rv && fgets(line, sizeof(line), f))
-		rv = trace_keylog_add(kl, line, strlen(line));
-	if (!rv && ferror(f))
-		rv = -1;
-	fclose(f);
-	return rv;
-}
-
-const uint8_t *trace_keylog_find(const struct trace_keylog *kl, const uint8_t random[32],
-				 enum trace_secret which, size_t *len)
-{
-	for (size_t i = 0; i < kl->n; i++) {
-		const struct trace_keylog_entry *e = &kl->entries[i];
+	for (size_t i = 0; which < MPQ_KEYLOG_NLABELS && i < kl->n; i++) {
+		const struct keylog_entry *e = &kl->entries[i];
 
 		if (!memcmp(e->random, random, 32) && e->len[which]) {
 			*len = e->len[which];
@@ -150,8 +162,10 @@ const uint8_t *trace_keylog_find(const struct trace_keylog *kl, const uint8_t ra
 	return NULL;
 }
 
-void trace_keylog_free(struct trace_keylog *kl)
+void mpq_keylog_free(mpq_keylog *kl)
 {
+	if (!kl)
+		return;
 	free(kl->entries);
-	memset(kl, 0, sizeof(*kl));
+	free(kl);
 }
