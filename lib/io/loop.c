@@ -1,11 +1,11 @@
-/* epoll event loop with a timer heap on one timerfd: see loop.h. */
+/* epoll event loop with a timer heap; epoll_pwait2 sleeps until the earliest
+ * deadline: see loop.h. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +23,6 @@ struct loop_fd {
 
 struct mpq_loop {
 	int epfd;
-	int tfd;
 	int sfd;	     /* -1 until a signal is watched */
 	struct loop_fd *fds; /* indexed by descriptor */
 	size_t fds_cap;
@@ -31,7 +30,7 @@ struct mpq_loop {
 	size_t heap_len;
 	size_t heap_cap;
 	uint64_t seq;
-	uint64_t armed; /* deadline the timerfd is set to, MPQ_TIME_NEVER if none */
+	bool coarse; /* no epoll_pwait2 (before Linux 5.11): epoll_wait's milliseconds */
 	bool stop;
 	int signal;
 	sigset_t sigs;	  /* what the signalfd reads */
@@ -299,42 +298,6 @@ static int run_timers(mpq_loop *loop)
 	return 0;
 }
 
-/* Points the timerfd at the earliest deadline. */
-static int arm_timerfd(mpq_loop *loop)
-{
-	uint64_t want = loop->heap_len ? loop->heap[0]->deadline : MPQ_TIME_NEVER;
-	struct itimerspec its;
-
-	/* A deadline that moved later needs no system call: the earlier one
-	 * still fires, finds nothing due, and arms the real one then. A QUIC
-	 * connection pushes its deadlines back with almost every packet, and
-	 * re-arming each time cost a third of the server's CPU. */
-	if (want == loop->armed || (loop->armed != MPQ_TIME_NEVER && want > loop->armed))
-		return 0;
-	memset(&its, 0, sizeof(its));
-	if (want != MPQ_TIME_NEVER) {
-		uint64_t at = want ? want : 1; /* an all-zero it_value disarms */
-
-		its.it_value.tv_sec = (time_t)(at / MPQ_SEC);
-		its.it_value.tv_nsec = (long)(at % MPQ_SEC);
-	}
-	if (timerfd_settime(loop->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		return mpq_oserr_set(&loop->err, "timerfd_settime", errno);
-	loop->armed = want;
-	return 0;
-}
-
-static int on_timerfd(mpq_loop *loop, int fd, unsigned int events, void *user_data)
-{
-	uint64_t ticks;
-
-	/* EAGAIN is fine: the timer was re-armed after it expired. */
-	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		return mpq_oserr_set(&loop->err, "read timerfd", errno);
-	loop->armed = MPQ_TIME_NEVER; /* expired: the next arm_timerfd sets it again */
-	return 0;
-}
-
 static int on_signalfd(mpq_loop *loop, int fd, unsigned int events, void *user_data)
 {
 	struct signalfd_siginfo si;
@@ -357,28 +320,13 @@ int mpq_loop_new(mpq_loop **out, mpq_oserr *err)
 	loop = calloc(1, sizeof(*loop));
 	if (!loop)
 		return MPQ_ERR_NOMEM;
-	loop->tfd = -1;
 	loop->sfd = -1;
-	loop->armed = MPQ_TIME_NEVER;
 	sigemptyset(&loop->sigs);
 	sigemptyset(&loop->blocked);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0) {
 		rv = mpq_oserr_set(err, "epoll_create1", errno);
 		free(loop);
-		return rv;
-	}
-	loop->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (loop->tfd < 0) {
-		rv = mpq_oserr_set(err, "timerfd_create", errno);
-		mpq_loop_del(loop);
-		return rv;
-	}
-	rv = mpq_loop_add_fd(loop, loop->tfd, MPQ_LOOP_READ, on_timerfd, NULL);
-	if (rv < 0) {
-		if (err)
-			*err = loop->err;
-		mpq_loop_del(loop);
 		return rv;
 	}
 	*out = loop;
@@ -391,8 +339,6 @@ void mpq_loop_del(mpq_loop *loop)
 		return;
 	if (loop->sfd >= 0)
 		close(loop->sfd);
-	if (loop->tfd >= 0)
-		close(loop->tfd);
 	close(loop->epfd);
 	if (!sigisemptyset(&loop->blocked))
 		sigprocmask(SIG_UNBLOCK, &loop->blocked, NULL);
@@ -453,10 +399,41 @@ const mpq_oserr *mpq_loop_oserr(const mpq_loop *loop)
 	return &loop->err;
 }
 
-/* Waits for the next events (or the timerfd) and runs their callbacks. */
+/* Waits for events until the earliest deadline. The deadline is the wait's
+ * timeout, not a timerfd: a QUIC sender's pacing deadline moves with almost
+ * every burst, and timerfd_settime plus the read of the expiry cost two
+ * system calls per wakeup, a quarter of a busy sender's time (perf, see
+ * docs/performance.md); a wait that finds events ready arms no timer at all. */
+static int wait_events(mpq_loop *loop)
+{
+	uint64_t due = loop->heap_len ? loop->heap[0]->deadline : MPQ_TIME_NEVER;
+	uint64_t now = due == MPQ_TIME_NEVER ? 0 : mpq_loop_now();
+	uint64_t left = due > now ? due - now : 0;
+	struct timespec ts;
+	int n;
+
+	if (!loop->coarse) {
+		ts.tv_sec = (time_t)(left / MPQ_SEC);
+		ts.tv_nsec = (long)(left % MPQ_SEC);
+		n = epoll_pwait2(loop->epfd, loop->events, MAX_EVENTS,
+				 due == MPQ_TIME_NEVER ? NULL : &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		loop->coarse = true;
+	}
+	/* Rounded up: a timer never fires early. */
+	if (due == MPQ_TIME_NEVER)
+		return epoll_wait(loop->epfd, loop->events, MAX_EVENTS, -1);
+	left = (left + 999999) / 1000000;
+	return epoll_wait(loop->epfd, loop->events, MAX_EVENTS,
+			  left > INT32_MAX ? INT32_MAX : (int)left);
+}
+
+/* Waits for the next events (or the earliest deadline) and runs their
+ * callbacks. */
 static int dispatch(mpq_loop *loop)
 {
-	int n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, -1);
+	int n = wait_events(loop);
 
 	if (n < 0)
 		return errno == EINTR ? 0 : mpq_oserr_set(&loop->err, "epoll_wait", errno);
@@ -490,9 +467,6 @@ int mpq_loop_run(mpq_loop *loop)
 	while (!loop->stop) {
 		rv = run_timers(loop);
 		if (rv < 0 || loop->stop)
-			break;
-		rv = arm_timerfd(loop);
-		if (rv < 0)
 			break;
 		rv = dispatch(loop);
 		if (rv < 0)

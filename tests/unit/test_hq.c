@@ -5,7 +5,6 @@
  * www root by "..", "//", %2e%2e and symlinks, malformed requests) reported by
  * their reset code, and no file descriptor or request state left behind.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,6 +24,7 @@
 
 #include "app/hq.h"
 #include "conn_pair.h"
+#include "fds.h"
 #include "mpq/hq.h"
 #include "mpq/io/hq_files.h"
 
@@ -126,17 +126,6 @@ static int tree_teardown(void **state)
 	(void)state;
 	free(tree.big);
 	return nftw(tree.top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* ---- A pair with the hq server and client installed ---- */
@@ -243,7 +232,7 @@ static void hq_start_opts(struct hq_test *t, struct pair_opts *o, bool force_rea
 			  const mpq_callbacks *client)
 {
 	memset(t, 0, sizeof(*t));
-	t->fds_before = count_fds();
+	t->fds_before = test_count_fds();
 	assert_int_equal(mpq_hq_root_open(&t->root, tree.www, force_realpath), 0);
 	mpq_hq_server_config sc = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
 				   .files = mpq_hq_root_files(t->root)};
@@ -297,7 +286,7 @@ static void hq_finish(struct hq_test *t)
 	mpq_hq_client_free(t->cli);
 	mpq_hq_server_free(t->srv);
 	mpq_hq_root_close(t->root);
-	assert_int_equal(count_fds(), t->fds_before);
+	assert_int_equal(test_count_fds(), t->fds_before);
 }
 
 static mpq_hq_request *get(struct hq_test *t, const char *path, const mpq_hq_sink *sink)
@@ -621,7 +610,7 @@ static void generated_large_stopped_by_conn_close(void **state)
 	mpq_hq_client_free(t.cli);
 	mpq_hq_server_free(t.srv);
 	mpq_hq_root_close(t.root);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 }
 
 static void parallel_requests(void **state)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fds.h"
 #include "mpq/io/loop.h"
 
 #define GUARD (5 * MPQ_SEC)
@@ -585,6 +586,27 @@ static void timer_arguments(void **state)
 	mpq_loop_del(NULL);
 }
 
+/* The deadline is the wait's timeout: a loop holds its epoll descriptor and
+ * nothing else (no timerfd to set and read around every wakeup), and a timer
+ * still fires no earlier than its deadline. */
+static void timers_need_no_descriptor(void **state)
+{
+	struct recorder rec = {.n = 0};
+	struct rec_timer a = {.rec = &rec, .id = 1, .stops = true};
+	int before = test_count_fds();
+	mpq_loop_timer guard;
+	mpq_loop *loop = new_loop(&guard);
+
+	assert_int_equal(test_count_fds(), before + 1);
+	mpq_loop_timer_init(&a.t, record_cb, &a);
+	rec_set(loop, &a, mpq_loop_now() + 3 * MPQ_SEC / 1000);
+	assert_int_equal(mpq_loop_run(loop), 0);
+	assert_int_equal(rec.n, 1);
+	assert_true(rec.log[0].at >= a.due);
+	mpq_loop_del(loop);
+	assert_int_equal(test_count_fds(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +622,7 @@ int main(void)
 		cmocka_unit_test(signal_stops_loop),
 		cmocka_unit_test(past_timers_do_not_starve_fds),
 		cmocka_unit_test(timer_arguments),
+		cmocka_unit_test(timers_need_no_descriptor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * A small single-threaded event loop on epoll: callbacks for readable or
  * writable file descriptors, timers at absolute CLOCK_MONOTONIC deadlines in
- * nanoseconds (one timerfd set to the earliest one, so the loop sleeps until
- * something happens), and a clean stop from a callback or on SIGINT/SIGTERM
+ * nanoseconds (the wait for events times out at the earliest one, so the
+ * loop sleeps until something happens; no system call arms a timer), and a clean stop from a callback or on SIGINT/SIGTERM
  * (through a signalfd).
  *
  * File descriptors are level-triggered: a callback need not drain its socket.
@@ -50,7 +50,7 @@ struct mpq_loop_timer {
 MPQ_EXPORT uint64_t mpq_loop_now(void);
 
 /* Returns 0, MPQ_ERR_NOMEM, or another MPQ_ERR_* with the errno in |err|
- * (which may be NULL) when epoll_create1 or timerfd_create fails. */
+ * (which may be NULL) when epoll_create1 fails. */
 MPQ_EXPORT int mpq_loop_new(mpq_loop **out, mpq_oserr *err);
 
 /* Closes the loop's own descriptors (not the registered ones) and unblocks
@@ -108,7 +108,7 @@ MPQ_EXPORT void mpq_loop_stop(mpq_loop *loop);
 
 /* Fires timers and dispatches events until mpq_loop_stop, a watched signal or
  * a callback error. Returns 0 when stopped, the callback's MPQ_ERR_* value,
- * or what an epoll_wait/timerfd failure maps to (see mpq_loop_oserr). Can be
+ * or what an epoll_wait failure maps to (see mpq_loop_oserr). Can be
  * called again afterwards. */
 MPQ_EXPORT int mpq_loop_run(mpq_loop *loop);
 
