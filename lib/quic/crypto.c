@@ -89,6 +89,16 @@ int mpq_crypto_cipher_from_tls(uint16_t suite)
 	}
 }
 
+/* The HKDF implementation, fetched once per process: fetching it for each
+ * derivation (some twenty per handshake) cost more than the derivation. */
+static EVP_KDF *hkdf_kdf;
+static CRYPTO_ONCE hkdf_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void hkdf_fetch(void)
+{
+	hkdf_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+}
+
 /* One HKDF step through EVP_KDF: Extract (salt, ikm) or Expand (prk, info). */
 static int hkdf(const EVP_MD *md, int mode, const uint8_t *salt, size_t saltlen,
 		const uint8_t *key, size_t keylen, const uint8_t *info, size_t infolen,
@@ -110,11 +120,11 @@ static int hkdf(const EVP_MD *md, int mode, const uint8_t *salt, size_t saltlen,
 							 infolen);
 	*p = OSSL_PARAM_construct_end();
 
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	EVP_KDF_CTX *ctx = CRYPTO_THREAD_run_once(&hkdf_once, hkdf_fetch) && hkdf_kdf
+				   ? EVP_KDF_CTX_new(hkdf_kdf)
+				   : NULL;
 	int ok = ctx && EVP_KDF_derive(ctx, out, outlen, params) == 1;
 	EVP_KDF_CTX_free(ctx);
-	EVP_KDF_free(kdf);
 	return ok ? 0 : MPQ_ERR_TLS;
 }
 
