@@ -13,6 +13,9 @@
 #   PEER=NAME          the adapter ci/interop/peers/NAME.sh (default picoquic)
 #   INTEROP_CASES=...  only these cases (names as in the matrix)
 #   KEEP_CAPTURES=1    keep the captures of passed runs too
+#   INTEROP_DOC=FILE   also put the matrix into FILE, between its lines
+#                      "<!-- matrix: ... -->" and "<!-- end of matrix -->"
+#                      (make interop-doc: docs/interop.md); every case must run
 # Closes with "interop: N passed, N failed, N skipped" (unsupported and
 # skipped runs count as skipped); skips (one line) without the peer or root.
 set -u
@@ -29,6 +32,19 @@ if [ ! -f "ci/interop/peers/$PEER.sh" ]; then
 	exit 1
 fi
 . "ci/interop/peers/$PEER.sh"
+
+if [ -n "${INTEROP_DOC:-}" ]; then
+	if [ -n "${INTEROP_CASES:-}" ]; then
+		echo "interop: INTEROP_DOC wants the whole matrix: unset INTEROP_CASES"
+		echo "interop: 0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+	if ! grep -q '^<!-- matrix: ' "$INTEROP_DOC" || ! grep -q '^<!-- end of matrix -->' "$INTEROP_DOC"; then
+		echo "interop: $INTEROP_DOC has no <!-- matrix: ... --> and <!-- end of matrix --> lines"
+		echo "interop: 0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+fi
 
 skip() {
 	echo "interop: skipped: $1"
@@ -97,5 +113,14 @@ version=$(peer_version "$out"/*/peer-client/client.log)
 echo
 cat "$out/matrix.md"
 echo
+if [ -n "${INTEROP_DOC:-}" ]; then
+	# The lines between the markers become the matrix; the rest stays.
+	awk -v m="$out/matrix.md" '
+		/^<!-- end of matrix -->/ { skip = 0 }
+		!skip { print }
+		/^<!-- matrix: / { print ""; while ((getline l < m) > 0) print l; print ""; skip = 1 }
+	' "$INTEROP_DOC" >"$out/doc.tmp" && cat "$out/doc.tmp" >"$INTEROP_DOC" && rm -f "$out/doc.tmp"
+	echo "interop: matrix written into $INTEROP_DOC"
+fi
 echo "interop: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
