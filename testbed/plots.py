@@ -35,7 +35,8 @@ def quote(s):
 
 
 def label_of(row, keys):
-    return " ".join("%s=%s" % (k[len("param_"):], row[k]) for k in keys) or row["experiment"]
+    return " ".join("%s=%s" % (k[len("param_"):], row[k]) for k in keys if row[k]) \
+        or row["experiment"]
 
 
 def completion(out, rows, keys):
@@ -54,13 +55,20 @@ def completion(out, rows, keys):
         for i, (label, secs) in sorted(points.items()):
             if secs:
                 f.write("%d %.4f \"%s\"\n" % (i, sum(secs) / len(secs), quote(label)))
-    xt = "xticlabels(3)" if len(points) <= 24 else "1"
+    # Labels under the axis when they fit, else point numbers (the labels
+    # are in the data files).
+    fit = len(points) <= 24 and max(len(lb) for lb, _ in points.values()) <= 40
+    xt = "xticlabels(3)" if fit else "1"
+    secs = [x for _, ss in points.values() for x in ss]
+    logy = "set logscale y\n" if secs and min(secs) > 0 and max(secs) > 20 * min(secs) else \
+        "set yrange [0:*]\n"
     body = ("set title 'completion time per configuration (%d runs ok)'\n"
-            "set ylabel 'seconds'\nset xlabel 'configuration'\nset grid ytics\n"
-            "set yrange [0:*]\nset xrange [0.5:%d.5]\nset xtics rotate by -30 font ',9'\n"
+            "set ylabel 'seconds'\nset xlabel '%s'\nset grid ytics\nset key below\n"
+            "%sset xrange [0.5:%d.5]\nset xtics rotate by -30 font ',9'\n"
             "plot 'completion.dat' using 1:2 with points pt 7 ps 0.6 title 'run', "
             "'completion-mean.dat' using 1:2:%s with points pt 5 ps 1.2 title 'mean'\n"
-            % (sum(len(s) for _, s in points.values()), max(points), xt))
+            % (len(secs), "configuration" if fit else "point (completion-mean.dat names each)",
+               logy, max(points), xt))
     return gnuplot(out, "completion.gp", "completion", body, "1000,600")
 
 
@@ -82,7 +90,13 @@ def ratio_cdf(out, rows, ratio, together):
         if a in pair and b in pair and pair[b][0] > 0:
             classes.setdefault(pair[a][1], []).append(pair[a][0] / pair[b][0])
     if not classes:
-        return []
+        return [], []
+    notes = []
+    for cls, vals in sorted(classes.items()):
+        v = sorted(vals)
+        med = (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+        notes.append("%s: %d pairs, median %s=%s/%s=%s time ratio %.2f, below 1 in %d"
+                     % (cls, len(v), key, a, key, b, med, sum(1 for x in v if x < 1)))
     plots = []
     with open(os.path.join(out, "ratio-cdf.dat"), "w") as f:
         f.write("# per class (a block each): ratio %s=%s / %s=%s, cumulative fraction\n"
@@ -100,7 +114,7 @@ def ratio_cdf(out, rows, ratio, together):
             "set yrange [0:1]\nset grid\nset arrow from 1, graph 0 to 1, graph 1 nohead dt 2\n"
             "set key bottom right\nplot %s\n"
             % (key, a, key, b, key, a, ", ".join(plots)))
-    return gnuplot(out, "ratio-cdf.gp", "ratio-cdf", body)
+    return gnuplot(out, "ratio-cdf.gp", "ratio-cdf", body), notes
 
 
 def qlog_events(path):
@@ -167,15 +181,18 @@ def timeline(out, rundir, run):
 
 
 def draw(exp, out, csv_path):
+    """The plots made, and lines that summarize the ratios."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
+    notes = []
     if not rows:
-        return []
+        return [], notes
     keys = [k for k in rows[0] if k.startswith("param_")
             and len({r[k] for r in rows}) > 1]
     made = completion(out, rows, keys)
     if exp.ratio:
-        made += ratio_cdf(out, rows, exp.ratio, exp.axis_of(exp.ratio[0]))
+        images, notes = ratio_cdf(out, rows, exp.ratio, exp.axis_of(exp.ratio[0]))
+        made += images
     seen = set()
     for r in rows:
         if r["ok"] == "1" and r["point"] not in seen:
@@ -183,4 +200,4 @@ def draw(exp, out, csv_path):
             if tl:
                 seen.add(r["point"])
                 made += tl
-    return made
+    return made, notes

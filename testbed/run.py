@@ -240,7 +240,9 @@ def main(argv):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    made = plots.draw(exp, out, csv_path)
+    made, notes = plots.draw(exp, out, csv_path)
+    for n in notes:
+        print("ratio %s" % n)
     print("results: %s; plots: %s" % (csv_path, " ".join(os.path.relpath(m, out)
                                                           for m in made) or "none"))
     return 0

@@ -6,6 +6,9 @@
 #     run, and non-empty SVG and PNG plots (completion time, a timeline per
 #     point from the qlogs with a cwnd line for each of the two paths);
 #   --resume runs nothing the second time; --points 1 runs one point;
+#   a WSP design with both path orders and single path (cubic) against
+#     multipath (olia) runs its 4 combinations, swaps the links for order 21
+#     and draws the ratio CDF;
 #   a bad experiment file: one line naming file and line, exit 2;
 #   SIGINT mid-run: no namespace and no process of the run left behind;
 #   testbed/experiments/handover (path 1 down at 2 s, up at 4 s) completes
@@ -112,6 +115,41 @@ if [ "$(grep -c '^\[' "$tmp/run4.out")" = 1 ] && [ "$(wc -l <"$tmp/out1/results.
 	ok "--points 1: one run"
 else
 	not_ok "--points 1: one run" "$(cat "$tmp/run4.out")"
+fi
+
+# ---- a design: WSP points, both orders, a zipped sweep, the ratio CDF ----
+cat >"$tmp/design" <<'X'
+# design: one WSP point of two ranges, both path orders, one path against two
+paths 2
+design wsp 5
+class only
+vary bw1 20 40 mbit
+vary bw2 40 60 mbit
+order both
+link 1 delay 5ms rate $bw1 queue 50ms
+link 2 delay 10ms rate $bw2 queue 50ms
+get 1MB
+sweep multipath,cc no,cubic yes,olia
+ratio multipath yes no
+X
+"$tb" run "$tmp/design" --name "$name" --out "$tmp/design-out" --points 1 >"$tmp/design.out" 2>&1
+rc=$?
+dsum=$(python3 - "$tmp/design-out/results.csv" <<'X'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(len(rows), sum(r["ok"] == "1" for r in rows),
+      sorted({(r["param_order"], r["multipath"], r["cc"]) for r in rows}) ==
+      [("12", "no", "cubic"), ("12", "yes", "olia"), ("21", "no", "cubic"), ("21", "yes", "olia")],
+      # order 21 swaps the links
+      all(r["link1"].startswith("delay 5ms") == (r["param_order"] == "12") for r in rows))
+X
+)
+if [ "$rc" = 0 ] && [ "$dsum" = "4 4 True True" ] && grep -q '<svg' "$tmp/design-out/ratio-cdf.svg" &&
+	grep -q "^ratio only: 2 pairs, median multipath=yes/multipath=no time ratio" "$tmp/design.out"; then
+	ok "a design: 1 point x 2 orders x (cubic single path, olia multipath), ratio CDF ($(grep '^ratio' "$tmp/design.out"))"
+else
+	not_ok "a design: orders, zipped sweep, ratio CDF" "exit $rc; rows ok combos swapped: $dsum" \
+		"$(cat "$tmp/design.out")"
 fi
 
 # ---- a bad file: one line, naming the line ----
