@@ -91,7 +91,8 @@ struct xsk_sock {
 
 	int family;
 	bool wildcard;
-	bool dual; /* the IPv6 wildcard: IPv4 too, as a dual-stack socket */
+	bool dual;	       /* the IPv6 wildcard: IPv4 too, as a dual-stack socket */
+	uint32_t max_payload4; /* info.max_payload with IPv4 headers */
 	bool verify_csum;
 	size_t batch;
 	size_t max_dgram;
@@ -811,7 +812,8 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 		size_t segs = seg ? (g->len + seg - 1) / seg : 1;
 		struct next_hop *nh;
 
-		if (seg > s->info.max_payload) {
+		if (seg >
+		    (g->remote.ss.ss_family == AF_INET ? s->max_payload4 : s->info.max_payload)) {
 			rv = mpq_oserr_set(&io->err, "send (larger than the MTU allows)",
 					   EMSGSIZE);
 			break;
@@ -1156,6 +1158,8 @@ static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mp
 	if (l.mtu < l3)
 		l3 = l.mtu;
 	s->info.max_payload = l3 > hl ? (uint32_t)(l3 - hl) : 0;
+	hl = mpq_frame_hdr_udp_len(AF_INET) - MPQ_ETH_HLEN;
+	s->max_payload4 = l3 > hl ? (uint32_t)(l3 - hl) : 0;
 
 	rv = mpq_if_addrs(cfg->ifname, s->own, MAX_OWN);
 	if (rv < 0)

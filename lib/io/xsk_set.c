@@ -170,7 +170,7 @@ static void arm_out(struct xsk_set *s, bool on)
 {
 	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = 0};
 
-	if (on != s->out_armed &&
+	if (s->n > 1 && on != s->out_armed &&
 	    epoll_ctl(s->epfd, EPOLL_CTL_MOD, mpq_pathio_fd(s->q[0]), &ev) == 0)
 		s->out_armed = on;
 }
@@ -211,9 +211,13 @@ static int set_send(mpq_pathio *io, const mpq_dgram *d, size_t n)
 	return rv;
 }
 
+/* One queue: its socket's own descriptor, which says writable itself and
+ * spares the caller's loop a nested epoll. */
 static int set_fd(const mpq_pathio *io)
 {
-	return ((const struct xsk_set *)io)->epfd;
+	const struct xsk_set *s = (const struct xsk_set *)io;
+
+	return s->n == 1 ? mpq_pathio_fd(s->q[0]) : s->epfd;
 }
 
 static void set_close(mpq_pathio *io)

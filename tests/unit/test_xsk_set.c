@@ -13,6 +13,8 @@
  *   each: all 64 arrive through the set's one descriptor, on more than one
  *   queue's socket, with their families; a reply to each through the set
  *   reaches every socket (both families sent from one object).
+ * - dual_stack_sizes: a dual-stack socket sends IPv4 datagrams 20 octets
+ *   longer than its IPv6 ones (max_payload), one more is refused.
  * Skipped without root, ip(8) or ethtool(8).
  */
 #include <errno.h>
@@ -239,6 +241,41 @@ static void set_serves_every_queue_and_family(void **state)
 	mpq_pathio_close(set);
 }
 
+/* A send of |len| bytes to |to| through |io|: what send_batch returns. */
+static int send_len(mpq_pathio *io, const char *to, size_t len)
+{
+	static uint8_t buf[2048];
+	mpq_dgram d = {.data = buf, .len = len};
+
+	assert_int_equal(mpq_addr_parse(&d.remote, to), 0);
+	return mpq_pathio_send(io, &d, 1);
+}
+
+/* A dual-stack socket's largest datagram is IPv6's, and IPv4's 20 octets
+ * more (shorter headers); one more octet is refused in each family. */
+static void dual_stack_sizes(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_pathio *io = NULL;
+	const mpq_xsk_info *xi;
+	uint32_t v6;
+
+	need_env();
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "qa";
+	assert_int_equal(mpq_addr_parse_ip(&cfg.local, "[::]", 0), 0);
+	assert_int_equal(mpq_xsk_open(&io, &cfg, NULL, NULL), 0);
+	xi = mpq_xsk_get_info(io);
+	v6 = xi->max_payload;
+	assert_int_equal(v6, 1500 - 40 - 8);
+	assert_int_equal(send_len(io, "[fd77::2]:9", v6), 1);
+	assert_int_equal(send_len(io, "[fd77::2]:9", v6 + 1), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(send_len(io, "10.77.0.2:9", v6 + 20), 1);
+	assert_int_equal(send_len(io, "10.77.0.2:9", v6 + 21), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(io->err.errnum, EMSGSIZE);
+	mpq_pathio_close(io);
+}
+
 int main(void)
 {
 	if (getenv("TEST_FILTER"))
@@ -247,6 +284,7 @@ int main(void)
 		cmocka_unit_test(rx_queues_counted),
 		cmocka_unit_test(steer_by_channels_and_back),
 		cmocka_unit_test(set_serves_every_queue_and_family),
+		cmocka_unit_test(dual_stack_sizes),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -49,8 +49,8 @@
  * - Families: an object bound to an address serves its family. The IPv6
  *   wildcard serves both families of the interface, as a dual-stack UDP
  *   socket does (its port is held in both; v6only: IPv6 alone); the IPv4
- *   wildcard serves IPv4. A dual-stack object sizes max_payload for IPv6
- *   headers, the larger ones.
+ *   wildcard serves IPv4. A dual-stack object's max_payload is IPv6's; its
+ *   IPv4 datagrams may be 20 octets longer (shorter headers).
  * - Queues: an object serves one rx queue; xsk_set.h opens one per queue.
  *
  * - Several sockets on one queue (mpq_xsk_open_shared) share the UMEM and its

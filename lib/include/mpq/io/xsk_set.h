@@ -10,7 +10,7 @@
  * - fd: an epoll descriptor over the worker's sockets, readable when one of
  *   them has frames (or, after a send that found the buffers full, when the
  *   sending socket can take more: the caller's MPQ_LOOP_READ sees it, as a
- *   caller that keeps MPQ_LOOP_READ on does).
+ *   caller that keeps MPQ_LOOP_READ on does); with one queue, its socket's.
  * - recv_batch: every socket in turn, starting one further at each call, so
  *   that no queue starves the others; the batch is filled across them.
  * - send_batch: through the socket of queue 0 (any queue transmits).
