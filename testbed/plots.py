@@ -180,6 +180,21 @@ def timeline(out, rundir, run):
     return gnuplot(out, "timeline-%s.gp" % run, "timeline-" + run, body, "1000,1000")
 
 
+def capture_plots(bindir, rundir):
+    """With --capture: mpq-trace summary --plot of the client's capture in
+    RUNDIR/trace (per-path throughput and capture-point RTT, SVG and PNG;
+    its text summary in summary.txt); the images made."""
+    cap = os.path.join(rundir, "client.pcapng")
+    if not os.path.exists(cap):
+        return []
+    tdir = os.path.join(rundir, "trace")
+    os.makedirs(tdir, exist_ok=True)
+    with open(os.path.join(tdir, "summary.txt"), "w") as f:
+        subprocess.run([os.path.join(bindir, "mpq-trace"), "summary", cap, "--plot", tdir],
+                       stdout=f, stderr=subprocess.STDOUT)
+    return sorted(glob.glob(os.path.join(tdir, "*.svg")))
+
+
 def draw(exp, out, csv_path):
     """The plots made, and lines that summarize the ratios."""
     with open(csv_path, newline="") as f:

@@ -222,6 +222,8 @@ def main(argv):
                 rundir = os.path.join(out, "runs", run)
                 os.makedirs(rundir, exist_ok=True)
                 res = backend.run(p, rundir, a.capture)
+                if a.capture:
+                    plots.capture_plots(bindir, rundir)
                 row = row_of(exp, p, rep, run, res, maxpaths)
                 w.writerow(row)
                 f.flush()

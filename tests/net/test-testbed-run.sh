@@ -12,7 +12,8 @@
 #   a bad experiment file: one line naming file and line, exit 2;
 #   SIGINT mid-run: no namespace and no process of the run left behind;
 #   testbed/experiments/handover (path 1 down at 2 s, up at 4 s) completes
-#     byte-exact, with bytes on both paths.
+#     byte-exact, with bytes on both paths; with --capture, the client's and
+#     the emulators' captures, and mpq-trace's plots of the client's.
 #   tests/net/test-testbed-run.sh [BINDIR]     (default: build/bin)
 set -u
 
@@ -212,7 +213,8 @@ else
 fi
 
 # ---- handover: byte-exact ----
-"$tb" run "$(dirname "$tb")/experiments/handover" --name "$name" --out "$tmp/ho" >"$tmp/ho.out" 2>&1
+"$tb" run "$(dirname "$tb")/experiments/handover" --name "$name" --out "$tmp/ho" --capture \
+	>"$tmp/ho.out" 2>&1
 ho=$(python3 - "$tmp/ho/results.csv" <<'X'
 import csv, sys
 r = list(csv.DictReader(open(sys.argv[1])))[0]
@@ -223,5 +225,14 @@ if [ "$ho" = "1 20000000 - True True" ]; then
 	ok "handover: 20 MB byte-exact over both paths ($(grep '^\[' "$tmp/ho.out"))"
 else
 	not_ok "handover completes byte-exact" "ok bytes error p1>0 p2>0: $ho" "$(cat "$tmp/ho.out")"
+fi
+hod=$(ls -d "$tmp"/ho/runs/*)
+if [ -s "$hod/client.pcapng" ] && [ -s "$hod/path1.pcapng" ] && [ -s "$hod/path2.pcapng" ] &&
+	[ "$(ls "$hod"/trace/*-throughput.svg "$hod"/trace/*-rtt.png 2>/dev/null | wc -l)" = 2 ] &&
+	grep -q "decrypted [1-9][0-9]*, undecryptable 0" "$hod/trace/summary.txt"; then
+	ok "--capture: the client's and both emulators' pcapng, mpq-trace's plots of the client's"
+else
+	not_ok "--capture: captures and mpq-trace plots" "$(ls -R "$hod")" \
+		"$(head -3 "$hod/trace/summary.txt" 2>&1)"
 fi
 finish
