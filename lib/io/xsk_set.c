@@ -23,7 +23,8 @@ struct xsk_set {
 	uint32_t n;    /* queues */
 	uint32_t next; /* the queue the next recv_batch starts with */
 	int epfd;
-	bool out_armed; /* EPOLLOUT asked of queue 0's socket */
+	uint32_t txq;	/* the queue whose socket sends: worker k's is k % n */
+	bool out_armed; /* EPOLLOUT asked of that socket */
 	mpq_pathio *q[MPQ_XSK_SET_MAX_QUEUES];
 };
 
@@ -165,13 +166,13 @@ void mpq_xsk_steer_restore(mpq_xsk_steer *st)
 }
 
 /* After a send that found the buffers full, the epoll descriptor also
- * wakes the caller when queue 0's socket can take more. */
+ * wakes the caller when the sending socket can take more. */
 static void arm_out(struct xsk_set *s, bool on)
 {
-	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = 0};
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = s->txq};
 
 	if (s->n > 1 && on != s->out_armed &&
-	    epoll_ctl(s->epfd, EPOLL_CTL_MOD, mpq_pathio_fd(s->q[0]), &ev) == 0)
+	    epoll_ctl(s->epfd, EPOLL_CTL_MOD, mpq_pathio_fd(s->q[s->txq]), &ev) == 0)
 		s->out_armed = on;
 }
 
@@ -200,7 +201,7 @@ static int set_recv(mpq_pathio *io, mpq_dgram *d, size_t n)
 static int set_send(mpq_pathio *io, const mpq_dgram *d, size_t n)
 {
 	struct xsk_set *s = set_of(io);
-	mpq_pathio *m = s->q[0];
+	mpq_pathio *m = s->q[s->txq];
 	int rv;
 
 	m->capture = io->capture;
@@ -371,6 +372,7 @@ int mpq_xsk_set_open(mpq_pathio **out, uint32_t n_workers, uint32_t n_queues,
 			set_close(&s->base);
 			continue;
 		}
+		s->txq = k % n_queues; /* the workers' sends spread over the queues' UMEMs */
 		s->base.local = s->q[0]->local;
 		s->base.ifindex = s->q[0]->ifindex;
 		s->base.caps = s->q[0]->caps;

@@ -13,6 +13,8 @@
  *   each: all 64 arrive through the set's one descriptor, on more than one
  *   queue's socket, with their families; a reply to each through the set
  *   reaches every socket (both families sent from one object).
+ * - workers_send_on_their_queues: with 2 workers, worker k's set sends
+ *   through its socket of queue k, none of the others.
  * - dual_stack_sizes: a dual-stack socket sends IPv4 datagrams 20 octets
  *   longer than its IPv6 ones (max_payload), one more is refused.
  * Skipped without root, ip(8) or ethtool(8).
@@ -276,6 +278,41 @@ static void dual_stack_sizes(void **state)
 	mpq_pathio_close(io);
 }
 
+/* The tx_dgrams of queue |q|'s socket in |set|. */
+static uint64_t sent_on(mpq_pathio *set, uint32_t q)
+{
+	mpq_xsk_stats st;
+
+	assert_int_equal(mpq_xsk_get_stats(mpq_xsk_set_member(set, q), &st), 0);
+	return st.tx_dgrams;
+}
+
+/* Worker k sends through its socket of queue k: two workers, two queues'
+ * UMEMs. */
+static void workers_send_on_their_queues(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_xsk_config xcfg;
+	mpq_pathio *sets[2] = {NULL, NULL};
+
+	need_env();
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "qa";
+	assert_int_equal(mpq_addr_parse_ip(&cfg.local, "10.77.0.1", 0), 0);
+	mpq_xsk_config_default(&xcfg);
+	xcfg.inhibit_prog = true;
+	xcfg.frames = 1024;
+	assert_int_equal(mpq_xsk_set_open(sets, 2, QUEUES, &cfg, &xcfg, NULL, NULL), 0);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(send_len(sets[k], "10.77.0.2:9", 100), 1);
+	assert_int_equal(sent_on(sets[0], 0), 1);
+	assert_int_equal(sent_on(sets[1], 1), 1);
+	for (uint32_t q = 0; q < QUEUES; q++)
+		assert_int_equal(sent_on(sets[0], q) + sent_on(sets[1], q), q < 2);
+	mpq_pathio_close(sets[1]);
+	mpq_pathio_close(sets[0]);
+}
+
 int main(void)
 {
 	if (getenv("TEST_FILTER"))
@@ -285,6 +322,7 @@ int main(void)
 		cmocka_unit_test(steer_by_channels_and_back),
 		cmocka_unit_test(set_serves_every_queue_and_family),
 		cmocka_unit_test(dual_stack_sizes),
+		cmocka_unit_test(workers_send_on_their_queues),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

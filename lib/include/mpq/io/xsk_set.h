@@ -13,7 +13,9 @@
  *   caller that keeps MPQ_LOOP_READ on does); with one queue, its socket's.
  * - recv_batch: every socket in turn, starting one further at each call, so
  *   that no queue starves the others; the batch is filled across them.
- * - send_batch: through the socket of queue 0 (any queue transmits).
+ * - send_batch: through one socket, worker k's of queue k % queues (any
+ *   queue transmits; the workers' sends spread over the queues' UMEMs and
+ *   their COMPLETION rings instead of sharing queue 0's).
  * - The port is held once, by the first queue's object (xsk.h port_held for
  *   the others); the capture hook set on the set is used by its sockets.
  *
