@@ -153,10 +153,24 @@ static void senders_send(int *fds, uint16_t port)
 	assert_int_equal(setns(env.ns.ns_a, CLONE_NEWNET), 0);
 }
 
-static void set_serves_every_queue_and_family(void **state)
+/* Sets of |n_workers| on every queue of qa for |local| (port 0), for a
+ * steering program. */
+static int open_sets(mpq_pathio **out, uint32_t n_workers, const char *local, mpq_oserr *err)
 {
 	mpq_pathio_config cfg;
 	mpq_xsk_config xcfg;
+
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "qa";
+	assert_int_equal(mpq_addr_parse_ip(&cfg.local, local, 0), 0);
+	mpq_xsk_config_default(&xcfg);
+	xcfg.inhibit_prog = true;
+	xcfg.frames = 1024;
+	return mpq_xsk_set_open(out, n_workers, QUEUES, &cfg, &xcfg, NULL, err);
+}
+
+static void set_serves_every_queue_and_family(void **state)
+{
 	mpq_xdp_prog_config pcfg;
 	mpq_xdp_prog *prog = NULL;
 	mpq_pathio *set = NULL;
@@ -167,13 +181,7 @@ static void set_serves_every_queue_and_family(void **state)
 	long until;
 
 	need_env();
-	mpq_pathio_config_default(&cfg);
-	cfg.ifname = "qa";
-	assert_int_equal(mpq_addr_parse_ip(&cfg.local, "[::]", 0), 0);
-	mpq_xsk_config_default(&xcfg);
-	xcfg.inhibit_prog = true;
-	xcfg.frames = 1024;
-	assert_int_equal(mpq_xsk_set_open(&set, 1, QUEUES, &cfg, &xcfg, NULL, &err), 0);
+	assert_int_equal(open_sets(&set, 1, "[::]", &err), 0);
 	assert_int_equal(mpq_xsk_set_queues(set), QUEUES);
 	assert_null(mpq_xsk_set_member(set, QUEUES));
 	assert_true(mpq_addr_port(&set->local) != 0);
@@ -291,18 +299,10 @@ static uint64_t sent_on(mpq_pathio *set, uint32_t q)
  * UMEMs. */
 static void workers_send_on_their_queues(void **state)
 {
-	mpq_pathio_config cfg;
-	mpq_xsk_config xcfg;
 	mpq_pathio *sets[2] = {NULL, NULL};
 
 	need_env();
-	mpq_pathio_config_default(&cfg);
-	cfg.ifname = "qa";
-	assert_int_equal(mpq_addr_parse_ip(&cfg.local, "10.77.0.1", 0), 0);
-	mpq_xsk_config_default(&xcfg);
-	xcfg.inhibit_prog = true;
-	xcfg.frames = 1024;
-	assert_int_equal(mpq_xsk_set_open(sets, 2, QUEUES, &cfg, &xcfg, NULL, NULL), 0);
+	assert_int_equal(open_sets(sets, 2, "10.77.0.1", NULL), 0);
 	for (int k = 0; k < 2; k++)
 		assert_int_equal(send_len(sets[k], "10.77.0.2:9", 100), 1);
 	assert_int_equal(sent_on(sets[0], 0), 1);
