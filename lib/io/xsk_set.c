@@ -362,7 +362,7 @@ int mpq_xsk_set_open(mpq_pathio **out, uint32_t n_workers, uint32_t n_queues,
 	for (q = 0; q < n_queues && rv == 0; q++)
 		rv = open_queue(sets, n_workers, q, n_queues, cfg, &x, err);
 	if (rv < 0 && failed_queue)
-		*failed_queue = q - 1;
+		*failed_queue = q > 0 ? q - 1 : 0; /* 0 too when nothing was tried */
 	for (uint32_t k = 0; k < n_workers; k++) {
 		struct xsk_set *s = sets[k];
 

@@ -15,6 +15,8 @@
  *   reaches every socket (both families sent from one object).
  * - workers_send_on_their_queues: with 2 workers, worker k's set sends
  *   through its socket of queue k, none of the others.
+ * - a_held_queue_is_named: queue 2 held by another socket: opening all 8
+ *   fails naming queue 2 (EBUSY) and leaves nothing open; queues 0-1 open.
  * - dual_stack_sizes: a dual-stack socket sends IPv4 datagrams 20 octets
  *   longer than its IPv6 ones (max_payload), one more is refused.
  * Skipped without root, ip(8) or ethtool(8).
@@ -313,6 +315,35 @@ static void workers_send_on_their_queues(void **state)
 	mpq_pathio_close(sets[0]);
 }
 
+/* A queue another socket holds: the open fails, names that queue, and
+ * leaves nothing open (the queues before it open again). */
+static void a_held_queue_is_named(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_xsk_config xcfg;
+	mpq_pathio *other = NULL, *set = NULL;
+	uint32_t failed = 99;
+	mpq_oserr err;
+
+	need_env();
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "qa";
+	assert_int_equal(mpq_addr_parse_ip(&cfg.local, "10.77.0.1", 0), 0);
+	mpq_xsk_config_default(&xcfg);
+	xcfg.inhibit_prog = true;
+	xcfg.queue = 2;
+	assert_int_equal(mpq_xsk_open(&other, &cfg, &xcfg, NULL), 0);
+	xcfg.queue = 0;
+	assert_true(mpq_xsk_set_open(&set, 1, QUEUES, &cfg, &xcfg, &failed, &err) < 0);
+	assert_null(set);
+	assert_int_equal(failed, 2);
+	assert_int_equal(err.errnum, EBUSY);
+	assert_int_equal(mpq_xsk_set_open(&set, 1, 2, &cfg, &xcfg, NULL, NULL), 0);
+	assert_int_equal(mpq_xsk_set_queues(set), 2);
+	mpq_pathio_close(set);
+	mpq_pathio_close(other);
+}
+
 int main(void)
 {
 	if (getenv("TEST_FILTER"))
@@ -323,6 +354,7 @@ int main(void)
 		cmocka_unit_test(set_serves_every_queue_and_family),
 		cmocka_unit_test(dual_stack_sizes),
 		cmocka_unit_test(workers_send_on_their_queues),
+		cmocka_unit_test(a_held_queue_is_named),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
