@@ -142,10 +142,11 @@ def header_of(points, maxpaths):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[1])
-    ap.add_argument("experiment")
-    ap.add_argument("--reps", type=int)
-    ap.add_argument("--out")
-    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("experiment", help="a file, or a name in testbed/experiments/")
+    ap.add_argument("--reps", type=int, help="repetitions of each point (the file's reps)")
+    ap.add_argument("--out", metavar="DIR", help="results (default testbed-results/NAME)")
+    ap.add_argument("--resume", action="store_true",
+                    help="skip the runs already in DIR/results.csv")
     ap.add_argument("--capture", action="store_true",
                     help="capture at the client and in each emulator (pcapng)")
     ap.add_argument("--qlog", action="store_true", help="qlog at both ends (qlog yes)")
