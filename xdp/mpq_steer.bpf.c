@@ -162,7 +162,10 @@ static __always_inline __u32 tuple_hash(void *l3, int v6, struct udphdr *udp)
 	return mpq_steer_hash(mpq_steer_cfg.hash_seed, w, 9);
 }
 
-SEC("xdp")
+/* Frags-aware (BPF_F_XDP_HAS_FRAGS): it reads only the headers, which are in
+ * the first buffer, and veth refuses a native program that is not while its
+ * MTU is larger than a page (at 9000 we fell back to generic mode). */
+SEC("xdp.frags")
 int MPQ_STEER_PROG(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
