@@ -10,6 +10,7 @@ import argparse
 import csv
 import hashlib
 import os
+import shutil
 import signal
 import sys
 
@@ -221,7 +222,9 @@ def main(argv):
                 if run in done:
                     continue
                 rundir = os.path.join(out, "runs", run)
-                os.makedirs(rundir, exist_ok=True)
+                # What an interrupted attempt left (its qlogs) must not mix in.
+                shutil.rmtree(rundir, ignore_errors=True)
+                os.makedirs(rundir)
                 res = backend.run(p, rundir, a.capture)
                 if a.capture:
                     plots.capture_plots(bindir, rundir)

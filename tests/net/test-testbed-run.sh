@@ -5,7 +5,8 @@
 #     rows of 1000000 bytes (body checked by sha256), one progress line per
 #     run, and non-empty SVG and PNG plots (completion time, a timeline per
 #     point from the qlogs with a cwnd line for each of the two paths);
-#   --resume runs nothing the second time; --points 1 runs one point;
+#   --resume runs nothing the second time, and again (afresh) a run whose
+#     row is missing; --points 1 runs one point;
 #   a WSP design with both path orders and single path (cubic) against
 #     multipath (olia) runs its 4 combinations, swaps the links for order 21
 #     and draws the ratio CDF;
@@ -104,6 +105,19 @@ if [ "$rc" = 0 ] && ! grep -q '^\[' "$tmp/run2.out" &&
 	ok "--resume runs nothing the second time"
 else
 	not_ok "--resume runs nothing the second time" "exit $rc" "$(cat "$tmp/run2.out")"
+fi
+# An attempt interrupted before its row: --resume runs it again, afresh.
+last=$(tail -n 1 "$csv" | cut -d, -f2)
+sed -i '$d' "$csv"
+touch "$tmp/out/runs/$last/qlog/stale_client.sqlog"
+"$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out" --resume >"$tmp/run2b.out" 2>&1
+if [ "$(grep -c '^\[' "$tmp/run2b.out")" = 1 ] && [ "$(wc -l <"$csv")" = 3 ] &&
+	[ "$(tail -n 1 "$csv" | cut -d, -f2)" = "$last" ] &&
+	[ ! -e "$tmp/out/runs/$last/qlog/stale_client.sqlog" ]; then
+	ok "--resume runs a run without its row again, in a cleared directory"
+else
+	not_ok "--resume runs a run without its row again, afresh" "$(cat "$tmp/run2b.out")" \
+		"$(ls "$tmp/out/runs/$last/qlog")"
 fi
 "$tb" run "$tmp/tiny" --name "$name" --out "$tmp/out" >"$tmp/run3.out" 2>&1
 if [ $? != 0 ] && grep -q "exists: --resume" "$tmp/run3.out"; then
