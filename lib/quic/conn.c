@@ -85,7 +85,11 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	mpq_settings own = *settings;
 	if (mpq_settings_own_names(&own) != 0 || !cb->rand ||
 	    !mpq_pkt_version_supported(settings->version) ||
-	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM)
+	    settings->max_tx_udp_payload < MPQ_MIN_INITIAL_DATAGRAM ||
+	    settings->max_tx_udp_payload > UINT16_MAX ||
+	    (settings->pmtud_max_udp_payload &&
+	     (settings->pmtud_max_udp_payload < MPQ_MIN_INITIAL_DATAGRAM ||
+	      settings->pmtud_max_udp_payload > UINT16_MAX)))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	const struct mpq_cc_ops *cc = mpq_cc_find(own.cc);
 	const struct mpq_stream_sched_ops *sched = mpq_stream_sched_find(own.stream_sched);

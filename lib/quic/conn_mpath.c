@@ -355,7 +355,8 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 /* The congestion window and the pacer of |p| allow a full packet now. */
 bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
-	uint64_t mds = conn->settings.max_tx_udp_payload;
+	(void)conn;
+	uint64_t mds = p->pmtud.size;
 	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc))
 		return false;
 	uint64_t t = mpq_pacer_next_send_time(&p->pacer, mds, ts);
@@ -382,7 +383,7 @@ bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	if (!conn->handshake_complete || !mpq_conn_streams_want_send(conn))
 		return false;
-	uint64_t mds = conn->settings.max_tx_udp_payload;
+	uint64_t mds = p->pmtud.size;
 	if (p->bytes_in_flight + mds > mpq_cc_cwnd(&p->cc.cc)) {
 		mpq_cc_set_app_limited(&p->cc.cc, false);
 		return false;
@@ -521,5 +522,11 @@ MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_
 	out->ecn_peer_ect0 = p->ns.ecn_peer.ect0;
 	out->ecn_peer_ect1 = p->ns.ecn_peer.ect1;
 	out->ecn_peer_ce = p->ns.ecn_peer.ce;
+	out->max_udp_payload = p->pmtud.size;
+	out->largest_dgram_sent = p->largest_dgram_sent;
+	out->largest_pkt_received = p->largest_pkt_received;
+	out->pmtu_probes_sent = p->pmtud.probes_sent;
+	out->pmtu_probes_lost = p->pmtud.probes_lost;
+	out->pmtu_black_holes = p->pmtud.black_holes;
 	return 0;
 }

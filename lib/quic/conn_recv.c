@@ -367,6 +367,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 			cp->validation_deadline = again;
 	}
 	cp->bytes_received += hd.pktlen;
+	if (hd.pktlen > cp->largest_pkt_received)
+		cp->largest_pkt_received = hd.pktlen;
 	if (cp != mpq_conn_path0(conn) && !cp->validated)
 		cp->bytes_rx += hd.pktlen;
 	int rv = on_payload(conn, level, &rx, hd.type, payload, plen, &ack_eliciting, &non_probing,

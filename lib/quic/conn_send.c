@@ -29,7 +29,8 @@ typedef struct pkt_builder {
 	mpq_frame_rec recs[MPQ_SENT_MAX_RECS];
 	bool has_initial;
 	bool initial_eliciting;
-	bool pad_full; /* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
+	bool pad_full;	 /* PATH_CHALLENGE/RESPONSE inside: 1200 bytes (RFC 9000 §8.2) */
+	bool pmtu_probe; /* PING padded to the whole datagram, a PMTU probe */
 	bool has_handshake;
 	uint8_t ecn; /* the datagram's codepoint (MPQ_ECN_*) */
 } pkt_builder;
@@ -122,7 +123,8 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		return MPQ_ERR_NOMEM;
 	p->size = (uint32_t)n;
 	p->flags = (b->ack_eliciting ? MPQ_SENT_ACK_ELICITING : 0) |
-		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0);
+		   (b->ack_eliciting || b->padded ? MPQ_SENT_IN_FLIGHT : 0) |
+		   (b->pmtu_probe ? MPQ_SENT_PMTU_PROBE : 0);
 	p->nrecs = (uint8_t)b->nrecs;
 	memcpy(p->recs, b->recs, b->nrecs * sizeof(b->recs[0]));
 	/* Only packets the peer acknowledges test or use the path's ECN. */
@@ -369,13 +371,24 @@ static int finish_datagram(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	return pkt_seal(conn, b, ts);
 }
 
+/* The largest datagram the peer and |buflen| allow. */
+static size_t room_for(const mpq_conn *conn, size_t buflen)
+{
+	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < buflen)
+		return (size_t)conn->peer_tp.max_udp_payload_size;
+	return buflen;
+}
+
 static size_t send_limit(const mpq_conn *conn, const mpq_conn_path *p, size_t buflen)
 {
-	size_t limit = buflen < conn->settings.max_tx_udp_payload
-			       ? buflen
-			       : conn->settings.max_tx_udp_payload;
-	if (conn->have_peer_tp && conn->peer_tp.max_udp_payload_size < limit)
-		limit = (size_t)conn->peer_tp.max_udp_payload_size;
+	size_t limit = room_for(conn, buflen);
+	if (p->pmtud.size < limit)
+		limit = p->pmtud.size;
+	/* A PTO on a path that discovered large datagrams may mean they no
+	 * longer pass: probes of the base size still do, their ACKs show the
+	 * large packets lost, which is how a black hole is found (RFC 8899 §4.3). */
+	if (p->probe && mpq_pmtud_enabled(&p->pmtud) && limit > MPQ_PMTUD_BASE)
+		limit = MPQ_PMTUD_BASE;
 	/* RFC 9000 §8.1 and draft-21 §3.1: 3x what the path received until it is validated. */
 	if (conn->is_server && !p->validated) {
 		uint64_t allowed = 3 * p->bytes_rx - p->bytes_tx;
@@ -425,6 +438,44 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	return finish_datagram(conn, b, ts);
 }
 
+/* RFC 8899 §4.1: a PMTU probe on a path whose search wants one, once the
+ * handshake is confirmed and the path validated, when its congestion window
+ * has room: a PING padded to the size tried, alone in its datagram. Returns
+ * the datagram's length, 0 when none is due, or an error. */
+static int write_pmtu_probe(mpq_conn *conn, mpq_path *path_out, uint8_t *buf, size_t buflen,
+			    uint64_t ts)
+{
+	if (!conn->handshake_confirmed || mpq_key_update_tx_exhausted(conn))
+		return 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		mpq_conn_path *p = &conn->paths[i];
+		/* A client's paths are validated before they are active. */
+		if (p->state != MPQ_PATH_ACTIVE || p->released || p->probe || p->migrating ||
+		    (conn->is_server && !p->validated) || !mpq_pmtud_enabled(&p->pmtud))
+			continue;
+		uint32_t size =
+			mpq_pmtud_want_probe(&p->pmtud, (uint32_t)room_for(conn, buflen), ts);
+		if (!size || p->bytes_in_flight + size > mpq_cc_cwnd(&p->cc.cc))
+			continue;
+		pkt_builder b = {.path = p, .buf = buf, .cap = size, .pmtu_probe = true};
+		if (!pkt_open(conn, &b, MPQ_LEVEL_APP))
+			continue;
+		int rv = write_frame(&b, &(mpq_frame){.type = MPQ_FT_PING});
+		if (rv == 0)
+			rv = pad(&b, mpq_writer_left(&b.w));
+		if (rv == 0)
+			rv = pkt_seal(conn, &b, ts);
+		if (rv != 0)
+			return rv;
+		mpq_pmtud_on_probe_sent(&p->pmtud);
+		*path_out = p->tuple;
+		conn->stats.bytes_sent += b.len;
+		conn->stats.packets_sent++;
+		return (int)b.len;
+	}
+	return 0;
+}
+
 MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi_out,
 				  uint8_t *buf, size_t buflen, uint64_t ts)
 {
@@ -438,8 +489,12 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 		return conn->err.remote ? MPQ_ERR_DRAINING : MPQ_ERR_CLOSING;
 	if (conn->state == MPQ_CONN_DRAINING)
 		return 0;
-	if (conn->state < MPQ_CONN_CLOSING)
+	if (conn->state < MPQ_CONN_CLOSING) {
 		mpq_conn_streams_wake(conn);
+		int n = write_pmtu_probe(conn, path_out, buf, buflen, ts);
+		if (n != 0)
+			return n;
+	}
 	bool data_ok = false;
 	mpq_conn_path *p = conn->state == MPQ_CONN_CLOSING
 				   ? mpq_conn_path0(conn)
@@ -489,6 +544,8 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 		return rv;
 	if (conn->is_server && !p->validated)
 		p->bytes_tx += b.len;
+	if (b.len > p->largest_dgram_sent)
+		p->largest_dgram_sent = b.len;
 	if (b.len) {
 		conn->stats.bytes_sent += b.len;
 		conn->stats.packets_sent++;

@@ -17,6 +17,7 @@
 #include "quic/ecn.h"
 #include "quic/pacer.h"
 #include "quic/pktns.h"
+#include "quic/pmtud.h"
 #include "quic/rtt.h"
 
 enum mpq_path_state {
@@ -43,8 +44,11 @@ typedef struct mpq_conn_path {
 	int ecn_logged;	   /* the ECN state qlog last showed */
 	int qlog_cc_state; /* the congestion state qlog last showed */
 	size_t bytes_in_flight;
-	uint64_t next_send_time; /* the pacer holds the next packet until then; 0 = none */
-	uint8_t probe;		 /* ack-eliciting packets a PTO asks for on this path */
+	uint64_t next_send_time;       /* the pacer holds the next packet until then; 0 = none */
+	uint8_t probe;		       /* ack-eliciting packets a PTO asks for on this path */
+	mpq_pmtud pmtud;	       /* its largest datagram (pmtud.size), discovered */
+	uint64_t largest_dgram_sent;   /* PMTU probes aside */
+	uint64_t largest_pkt_received; /* a 1-RTT packet fills the rest of its datagram */
 
 	/* Multipath life cycle (conn_mpath.c). */
 	bool abandon_pending; /* PATH_ABANDON to (re)send */
@@ -86,5 +90,9 @@ typedef struct mpq_conn_path {
 int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple, const mpq_settings *s,
 		       const struct mpq_cc_ops *cc, uint64_t ts);
 void mpq_conn_path_free(mpq_conn_path *p);
+/* IP and UDP header bytes under each datagram to |tuple|'s peer. */
+uint32_t mpq_path_udp_overhead(const mpq_path *tuple);
+/* The congestion controller follows pmtud.size (RFC 9002 §7.2). */
+void mpq_conn_path_set_size(mpq_conn_path *p);
 
 #endif

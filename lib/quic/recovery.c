@@ -77,11 +77,22 @@ struct lost_batch {
 	uint64_t first_sent; /* earliest send time of a lost in-flight packet */
 	uint64_t last_sent;  /* latest */
 	bool any;
+	uint64_t big_sent; /* latest send time of a lost 1-RTT packet above the PMTU base */
 };
 
 static void on_lost(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p,
 		    struct lost_batch *lb)
 {
+	if (p->flags & MPQ_SENT_PMTU_PROBE) {
+		/* Too large for the path, not congestion (RFC 9000 §14.4). */
+		mpq_pmtud_on_probe_lost(&path->pmtud, p->size, conn->now);
+		mpq_conn_qlog_lost(conn, ns->level, path->id, p, "pmtu_probe", conn->now);
+		mpq_recovery_settle(path, ns, p);
+		mpq_sent_done(&ns->sent, p);
+		return;
+	}
+	if (ns->level == MPQ_LEVEL_APP && p->size > MPQ_PMTUD_BASE && p->time_sent > lb->big_sent)
+		lb->big_sent = p->time_sent;
 	if (p->flags & MPQ_SENT_IN_FLIGHT) {
 		if (!lb->any || p->time_sent < lb->first_sent)
 			lb->first_sent = p->time_sent;
@@ -128,6 +139,11 @@ uint64_t mpq_conn_largest_pto(const mpq_conn *conn)
 static void on_losses(mpq_conn *conn, mpq_conn_path *path, const struct lost_batch *lb,
 		      uint64_t ts)
 {
+	if (mpq_pmtud_on_losses(&path->pmtud, lb->big_sent, ts)) {
+		mpq_conn_log(conn, 1, "path %u: large datagrams no longer pass: back to %u bytes",
+			     path->id, (unsigned)path->pmtud.size);
+		mpq_conn_path_set_size(path);
+	}
 	if (!lb->any)
 		return;
 	mpq_cc_on_congestion_event(&path->cc.cc, lb->last_sent, ts);
@@ -194,6 +210,17 @@ static bool on_ack_ecn(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 	return ce;
 }
 
+static void pmtu_on_acked(mpq_conn *conn, mpq_conn_path *path, const mpq_sent_pkt *p, uint64_t ts)
+{
+	if (!(p->flags & MPQ_SENT_PMTU_PROBE)) {
+		mpq_pmtud_on_acked(&path->pmtud, p->size, p->time_sent);
+	} else if (mpq_pmtud_on_probe_acked(&path->pmtud, p->size, ts)) {
+		mpq_conn_log(conn, 1, "path %u: %u-byte datagrams pass", path->id,
+			     (unsigned)p->size);
+		mpq_conn_path_set_size(path);
+	}
+}
+
 int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 			const mpq_frame_ack *ack, uint64_t ts)
 {
@@ -224,6 +251,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 				newly_ect0++;
 			if (pn == largest)
 				largest_sent_time = p->time_sent;
+			if (ns->level == MPQ_LEVEL_APP)
+				pmtu_on_acked(conn, path, p, ts);
 			if (p->flags & MPQ_SENT_IN_FLIGHT) {
 				bytes_acked += p->size;
 				if (p->time_sent > newest_acked_sent)

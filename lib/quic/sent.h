@@ -45,8 +45,9 @@ typedef struct mpq_frame_rec {
 enum {
 	MPQ_SENT_ACK_ELICITING = 0x01,
 	MPQ_SENT_IN_FLIGHT = 0x02,
-	MPQ_SENT_DONE = 0x04, /* acknowledged or declared lost: slot is free */
-	MPQ_SENT_ECT0 = 0x08, /* left marked ECT(0) */
+	MPQ_SENT_DONE = 0x04,	    /* acknowledged or declared lost: slot is free */
+	MPQ_SENT_ECT0 = 0x08,	    /* left marked ECT(0) */
+	MPQ_SENT_PMTU_PROBE = 0x10, /* its loss is no congestion signal (RFC 9000 §14.4) */
 };
 
 typedef struct mpq_sent_pkt {

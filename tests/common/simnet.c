@@ -509,6 +509,11 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 		trace(n, (int)path, from, data, len, "killed", n->now);
 		return;
 	}
+	if (l->p.mtu && len + SIMNET_UDP_OVERHEAD > l->p.mtu) {
+		l->st.too_big++;
+		trace(n, (int)path, from, data, len, "too-big", n->now);
+		return;
+	}
 	if (lost) {
 		l->st.lost++;
 		trace(n, (int)path, from, data, len, "lost", n->now);
@@ -571,6 +576,8 @@ static void net_send(struct simnet *n, int from, const mpq_path *out, uint8_t ec
 	uint32_t len32 = (uint32_t)len;
 	l->st.sent++;
 	l->st.bytes_sent += len;
+	if (len > l->st.max_len_sent)
+		l->st.max_len_sent = len;
 	l->st.digest = fnv1a(l->st.digest, (const uint8_t *)&len32, sizeof(len32));
 	l->st.digest = fnv1a(l->st.digest, data, len);
 	bool twice = link_unit(l) < l->p.dup;
@@ -622,6 +629,8 @@ static void deliver(struct simnet *n, struct simnet_dgram *g)
 	}
 	l->st.delivered++;
 	l->st.bytes_delivered += g->len;
+	if (g->len > l->st.max_len_delivered)
+		l->st.max_len_delivered = g->len;
 	l->st.last_delivered_at = n->now;
 	if (!e->conn) {
 		int rv = mpq_conn_server_new(&e->conn, &path, g->data, g->len, &e->settings,
@@ -784,10 +793,10 @@ void simnet_link_format(const struct simnet_link *l, char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "delay %.3f ms jitter %.3f ms rate %.3f Mbit/s queue %llu B loss %.2f%% "
-		 "reorder %.2f%% by %.3f ms dup %.2f%%",
+		 "reorder %.2f%% by %.3f ms dup %.2f%% mtu %u",
 		 (double)l->delay / 1e6, (double)l->jitter / 1e6, (double)l->rate * 8 / 1e6,
 		 (unsigned long long)l->queue_bytes, l->loss * 100, l->reorder * 100,
-		 (double)l->reorder_delay / 1e6, l->dup * 100);
+		 (double)l->reorder_delay / 1e6, l->dup * 100, (unsigned)l->mtu);
 }
 
 static size_t describe_end(const struct simnet *n, int side, char *buf, size_t len)
@@ -824,19 +833,20 @@ static size_t describe_link(const struct simnet *n, unsigned path, int from, cha
 						  : &n->link[from].st;
 	char way[16];
 	way_name(way, sizeof(way), n, (int)path, from);
-	return (size_t)
-		snprintf(buf, len,
-			 "%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
-			 "reordered %llu "
-			 "killed %llu delivered %llu (%llu B) maxq %llu B ect %llu ce %llu\n",
-			 way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
-			 (unsigned long long)st->filtered, (unsigned long long)st->duplicated,
-			 (unsigned long long)st->lost, (unsigned long long)st->queue_drops,
-			 (unsigned long long)st->reordered, (unsigned long long)st->killed,
-			 (unsigned long long)st->delivered,
-			 (unsigned long long)st->bytes_delivered,
-			 (unsigned long long)st->max_queue_bytes, (unsigned long long)st->ect,
-			 (unsigned long long)st->ce_marked);
+	return (size_t)snprintf(
+		buf, len,
+		"%s: sent %llu (%llu B) filtered %llu dup %llu lost %llu qdrop %llu "
+		"reordered %llu too-big %llu "
+		"killed %llu delivered %llu (%llu B, largest %llu B) maxq %llu B ect %llu "
+		"ce %llu\n",
+		way, (unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
+		(unsigned long long)st->filtered, (unsigned long long)st->duplicated,
+		(unsigned long long)st->lost, (unsigned long long)st->queue_drops,
+		(unsigned long long)st->reordered, (unsigned long long)st->too_big,
+		(unsigned long long)st->killed, (unsigned long long)st->delivered,
+		(unsigned long long)st->bytes_delivered, (unsigned long long)st->max_len_delivered,
+		(unsigned long long)st->max_queue_bytes, (unsigned long long)st->ect,
+		(unsigned long long)st->ce_marked);
 }
 
 /* Side |side|'s counters of its path ID |i|. */
@@ -918,6 +928,16 @@ int simnet_write_pattern(mpq_conn *c, int64_t id, uint8_t salt, uint64_t size, u
 double simnet_draw(uint64_t *state, double lo, double hi)
 {
 	return lo + (hi - lo) * (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
+
+void simnet_note_first(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	if (buf[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
 }
 
 double simnet_wall_seconds(void)

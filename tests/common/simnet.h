@@ -61,7 +61,7 @@
 
 enum { SIMNET_CLIENT = 0, SIMNET_SERVER = 1 };
 
-#define SIMNET_DGRAM_MAX 2048
+#define SIMNET_DGRAM_MAX 9216 /* a jumbo frame: room for what PMTU discovery finds */
 #define SIMNET_MAX_PATHS 4
 #define SIMNET_DEFAULT_TIME_LIMIT (600 * MPQ_SEC)
 #define SIMNET_DEFAULT_ITER_LIMIT 4000000ULL
@@ -84,19 +84,29 @@ struct simnet_link {
 	uint64_t ce_threshold;
 	uint32_t ce_every;
 	bool bleach;
+	/* The link's IP MTU: a datagram that does not fit with its IPv4 and
+	 * UDP headers (SIMNET_UDP_OVERHEAD) is dropped, as a router does with
+	 * DF set (0: no limit). A test may change it mid-run through
+	 * simnet_link_of(...)->p.mtu. */
+	uint32_t mtu;
 };
 
+#define SIMNET_UDP_OVERHEAD 28 /* the fake addresses are IPv4 */
+
 struct simnet_link_stats {
-	uint64_t sent, bytes_sent; /* datagrams the sender wrote */
-	uint64_t digest;	   /* FNV-1a over their lengths and bytes, in order */
-	uint64_t filtered;	   /* dropped by the filter hook */
-	uint64_t duplicated;	   /* extra copies made */
-	uint64_t lost;		   /* copies lost at random */
-	uint64_t queue_drops;	   /* copies that found the queue full */
-	uint64_t reordered;	   /* copies held back */
-	uint64_t killed;	   /* copies dropped because the path was killed */
-	uint64_t killed_max_len;   /* the longest of them, bytes */
-	uint64_t delivered;	   /* copies handed to the receiver */
+	uint64_t sent, bytes_sent;  /* datagrams the sender wrote */
+	uint64_t digest;	    /* FNV-1a over their lengths and bytes, in order */
+	uint64_t filtered;	    /* dropped by the filter hook */
+	uint64_t duplicated;	    /* extra copies made */
+	uint64_t lost;		    /* copies lost at random */
+	uint64_t queue_drops;	    /* copies that found the queue full */
+	uint64_t reordered;	    /* copies held back */
+	uint64_t killed;	    /* copies dropped because the path was killed */
+	uint64_t killed_max_len;    /* the longest of them, bytes */
+	uint64_t too_big;	    /* copies larger than the MTU allows */
+	uint64_t max_len_sent;	    /* the longest datagram the sender wrote */
+	uint64_t max_len_delivered; /* the longest that arrived */
+	uint64_t delivered;	    /* copies handed to the receiver */
 	uint64_t bytes_delivered;
 	uint64_t last_delivered_at; /* when the last one was, ns */
 	uint64_t max_queue_bytes;   /* deepest the queue got */
@@ -255,6 +265,10 @@ uint8_t simnet_pattern(uint8_t salt, uint64_t off);
  * *|fin_written|. Returns 0 or the mpq_conn_stream_write error. */
 int simnet_write_pattern(mpq_conn *c, int64_t id, uint8_t salt, uint64_t size, uint64_t *written,
 			 bool *fin_written);
+/* The first thing that went wrong: formats into |buf| unless it already holds
+ * a message. */
+__attribute__((format(printf, 3, 4))) void simnet_note_first(char *buf, size_t len,
+							     const char *fmt, ...);
 /* Uniform in [lo, hi) from a splitmix64 |state|. */
 double simnet_draw(uint64_t *state, double lo, double hi);
 /* Monotonic wall-clock seconds, for reporting real time. */

@@ -77,15 +77,8 @@ static uint8_t pattern(uint8_t salt, uint64_t off)
 	return (uint8_t)(((uint32_t)off * 0x9e3779b1u) >> 24) ^ (uint8_t)(off >> 20) ^ salt;
 }
 
-__attribute__((format(printf, 2, 3))) static void set_bad(struct xfer *x, const char *fmt, ...)
-{
-	va_list ap;
-	if (x->bad[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(x->bad, sizeof(x->bad), fmt, ap);
-	va_end(ap);
-}
+/* The first thing that went wrong, kept in ->bad. */
+#define set_bad(p, ...) simnet_note_first((p)->bad, sizeof((p)->bad), __VA_ARGS__)
 
 static const char *side_name(int side)
 {
@@ -199,16 +192,16 @@ static int on_writable(mpq_conn *c, int64_t id, void *ud)
 static int on_reset(mpq_conn *c, int64_t id, uint64_t code, void *ud)
 {
 	struct simnet_end *e = ud;
-	set_bad(e->app, "%s: stream %lld reset (0x%llx)", side_name(e->side), (long long)id,
-		(unsigned long long)code);
+	set_bad((struct xfer *)e->app, "%s: stream %lld reset (0x%llx)", side_name(e->side),
+		(long long)id, (unsigned long long)code);
 	return 0;
 }
 
 static int on_stop(mpq_conn *c, int64_t id, uint64_t code, void *ud)
 {
 	struct simnet_end *e = ud;
-	set_bad(e->app, "%s: STOP_SENDING on stream %lld (0x%llx)", side_name(e->side),
-		(long long)id, (unsigned long long)code);
+	set_bad((struct xfer *)e->app, "%s: STOP_SENDING on stream %lld (0x%llx)",
+		side_name(e->side), (long long)id, (unsigned long long)code);
 	return 0;
 }
 

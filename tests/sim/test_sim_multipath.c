@@ -83,15 +83,8 @@ struct app {
 	char bad[256];	     /* the first thing that went wrong, in the callbacks */
 };
 
-__attribute__((format(printf, 2, 3))) static void set_bad(struct app *a, const char *fmt, ...)
-{
-	va_list ap;
-	if (a->bad[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(a->bad, sizeof(a->bad), fmt, ap);
-	va_end(ap);
-}
+/* The first thing that went wrong, kept in ->bad. */
+#define set_bad(p, ...) simnet_note_first((p)->bad, sizeof((p)->bad), __VA_ARGS__)
 
 static void pump(struct app *a, mpq_conn *c)
 {
@@ -189,8 +182,8 @@ static int on_writable(mpq_conn *c, int64_t id, void *ud)
 static int on_reset(mpq_conn *c, int64_t id, uint64_t code, void *ud)
 {
 	struct simnet_end *e = ud;
-	set_bad(e->app, "side %d: stream %lld reset (0x%llx)", e->side, (long long)id,
-		(unsigned long long)code);
+	set_bad((struct app *)e->app, "side %d: stream %lld reset (0x%llx)", e->side,
+		(long long)id, (unsigned long long)code);
 	return 0;
 }
 

@@ -70,8 +70,14 @@ typedef struct mpq_settings {
 	uint32_t version;	    /* MPQ_VERSION_1 (default) or MPQ_VERSION_2 */
 	uint64_t initial_rtt;	    /* ns, default 333 ms (RFC 9002) */
 	uint64_t handshake_timeout; /* ns, default 10 s; 0 = none */
-	size_t max_tx_udp_payload;  /* largest datagram we send, default 1452 */
-	uint8_t worker_id;	    /* carried in every CID we issue */
+	size_t max_tx_udp_payload;  /* largest datagram a path starts with, default 1452 */
+	/* Path MTU discovery (RFC 8899, RFC 9000 §14.3): each path probes for
+	 * datagrams up to this size, the local limit (the interface's MTU less
+	 * the IP and UDP headers), and the peer's max_udp_payload_size; a path
+	 * starts at max_tx_udp_payload (this, if smaller). 0: off, every path
+	 * keeps max_tx_udp_payload. At least 1200 otherwise. */
+	size_t pmtud_max_udp_payload;
+	uint8_t worker_id; /* carried in every CID we issue */
 	/* Names are looked up when the connection (or endpoint) is created;
 	 * the strings need not outlive that call. */
 	const char *cc;		       /* congestion controller: "cubic" (default), "newreno" */
@@ -348,6 +354,14 @@ typedef struct mpq_path_stats {
 	uint64_t ecn_rx_ect0, ecn_rx_ect1, ecn_rx_ce;
 	uint64_t ecn_peer_ect0, ecn_peer_ect1, ecn_peer_ce;
 	uint64_t ecn_ce_events;
+	/* PMTU discovery: the largest datagram the path carries as far as we
+	 * know (what it sends now), the largest it sent (probes aside) and the
+	 * largest packet it received (a 1-RTT packet fills the rest of its
+	 * datagram), probes sent and lost, and black holes detected (back to
+	 * 1200 bytes). */
+	uint64_t max_udp_payload;
+	uint64_t largest_dgram_sent, largest_pkt_received;
+	uint64_t pmtu_probes_sent, pmtu_probes_lost, pmtu_black_holes;
 } mpq_path_stats;
 
 /* ECN validation of a path (RFC 9000 §13.4.2, Appendix A.4). */

@@ -54,6 +54,16 @@ int mpq_cc_init(mpq_cc_any *any, const struct mpq_cc_ops *ops, uint64_t max_data
 	return ops->init(cc, mds, initial_window_packets, ts);
 }
 
+void mpq_cc_set_max_datagram_size(mpq_cc *cc, uint64_t max_datagram_size)
+{
+	if (max_datagram_size == 0 || max_datagram_size > UINT64_MAX / UINT32_MAX)
+		return;
+	cc->max_datagram_size = max_datagram_size;
+	cc->min_window = MPQ_CC_MIN_WINDOW_PACKETS * max_datagram_size;
+	if (cc->cwnd < cc->min_window)
+		cc->cwnd = cc->min_window;
+}
+
 void mpq_cc_on_packet_sent(mpq_cc *cc, uint64_t bytes, uint64_t ts)
 {
 	if (cc->ops->on_packet_sent)

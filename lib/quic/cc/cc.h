@@ -192,6 +192,10 @@ void mpq_cc_on_persistent_congestion(mpq_cc *cc, uint64_t ts);
  * there is nothing to undo (no reduction, already undone, or persistent
  * congestion since) or the algorithm has no undo. */
 int mpq_cc_on_spurious_congestion(mpq_cc *cc, uint64_t ts);
+/* The path's largest datagram changed (RFC 9002 §7.2, PMTU discovery): the
+ * window's increments and its minimum follow; the window keeps its bytes,
+ * raised to the new minimum if below it. */
+void mpq_cc_set_max_datagram_size(mpq_cc *cc, uint64_t max_datagram_size);
 
 /* Adds |cc| to |g| (idempotent) and points cc->group at it. Returns 0,
  * MPQ_ERR_NOBUF (full) or MPQ_ERR_INVALID_ARGUMENT (cc in another group, or
