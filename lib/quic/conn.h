@@ -288,7 +288,8 @@ void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r);
 uint64_t mpq_conn_mp_expiry(const mpq_conn *conn);
 void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts);
 /* A path stopped delivering: abandon it and move its data elsewhere. */
-void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+/* |reason|: enum mpq_path_fail. */
+void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, int reason, uint64_t ts);
 /* Is |p| one that may carry packets (validating or active, not released)? */
 static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 {

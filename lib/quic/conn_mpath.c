@@ -89,36 +89,41 @@ static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
 	p->probe = 0;
 }
 
-static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool send, uint64_t ts)
+/* |remote|: the peer abandoned it (else we did). */
+static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool remote, uint64_t ts)
 {
 	if (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_UNUSED)
 		return;
 	p->state = MPQ_PATH_ABANDONED;
 	p->abandon_code = code;
-	p->abandon_pending = send && !p->abandon_sent;
+	p->abandon_pending = !p->abandon_sent;
 	p->abandon_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	p->challenge_pending = false;
 	p->migrating = false;
 	move_in_flight(conn, p);
 	mpq_conn_dup_forget_path(conn, p);
 	mpq_cc_group_remove(&conn->cc_group, &p->cc.cc);
-	mpq_conn_log(conn, 1, "path %u abandoned (0x%llx)", p->id, (unsigned long long)code);
+	mpq_conn_log(conn, 2, "path %u abandoned (0x%llx)", p->id, (unsigned long long)code);
+	if (conn->cb.path_abandoned)
+		conn->cb.path_abandoned(conn, p->id, code, remote, conn->cb.user_data);
 }
 
 MPQ_EXPORT int mpq_conn_abandon_path(mpq_conn *conn, uint32_t path_id, uint64_t error)
 {
 	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
 		return MPQ_ERR_NOT_FOUND;
-	abandon(conn, &conn->paths[path_id], error, true, conn->now);
+	abandon(conn, &conn->paths[path_id], error, false, conn->now);
 	return 0;
 }
 
-void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
+void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, int reason, uint64_t ts)
 {
 	if (!mpq_conn_path_usable(p))
 		return;
-	mpq_conn_log(conn, 1, "path %u failed", p->id);
-	abandon(conn, p, ERR_PATH_UNSTABLE, true, ts);
+	mpq_conn_log(conn, 2, "path %u failed", p->id);
+	if (conn->cb.path_failed)
+		conn->cb.path_failed(conn, p->id, reason, conn->cb.user_data);
+	abandon(conn, p, ERR_PATH_UNSTABLE, false, ts);
 	p->state = MPQ_PATH_FAILED;
 }
 
@@ -127,11 +132,14 @@ MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool b
 	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
 		return MPQ_ERR_NOT_FOUND;
 	mpq_conn_path *p = &conn->paths[path_id];
+	bool changed = p->backup != backup;
 	p->backup = backup;
 	if (mpq_conn_multipath(conn)) {
 		p->status_seq_tx++;
 		p->status_pending = true;
 	}
+	if (changed && conn->cb.path_status_changed)
+		conn->cb.path_status_changed(conn, p->id, backup, false, conn->cb.user_data);
 	return 0;
 }
 
@@ -171,7 +179,12 @@ static int on_status(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	if (fr->path_status.seq + 1 <= p->status_seq_rx)
 		return 0;
 	p->status_seq_rx = fr->path_status.seq + 1;
-	p->backup = fr->type == MPQ_FT_PATH_STATUS_BACKUP;
+	bool backup = fr->type == MPQ_FT_PATH_STATUS_BACKUP;
+	if (p->backup == backup)
+		return 0;
+	p->backup = backup;
+	if (conn->cb.path_status_changed)
+		conn->cb.path_status_changed(conn, p->id, backup, true, conn->cb.user_data);
 	return 0;
 }
 
@@ -345,7 +358,7 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >=
 					     ts;
 			if (k != i && o->state == MPQ_PATH_ACTIVE && alive) {
-				mpq_conn_path_failed(conn, p, ts);
+				mpq_conn_path_failed(conn, p, MPQ_PATH_FAIL_IDLE, ts);
 				break;
 			}
 		}

@@ -75,7 +75,9 @@ int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr
 		p->challenge_pending = false;
 		if (p->state == MPQ_PATH_VALIDATING)
 			p->state = MPQ_PATH_ACTIVE;
-		mpq_conn_log(conn, 1, "path %u validated", p->id);
+		mpq_conn_log(conn, 2, "path %u validated", p->id);
+		if (conn->cb.path_validated)
+			conn->cb.path_validated(conn, p->id, &p->tuple, conn->cb.user_data);
 	}
 	(void)ts;
 	return 0;
@@ -95,7 +97,7 @@ void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 		return;
 	if (ts >= p->validation_deadline && p->state == MPQ_PATH_VALIDATING) {
 		/* A new path that never answered is failed and abandoned (draft-21 §3.1). */
-		mpq_conn_path_failed(conn, p, ts);
+		mpq_conn_path_failed(conn, p, MPQ_PATH_FAIL_VALIDATION, ts);
 		return;
 	}
 	if (ts >= p->validation_deadline) {

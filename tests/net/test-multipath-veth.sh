@@ -8,8 +8,12 @@
 #   (b) the same over IPv6;
 #   (c) -fmp: two paths over one interface, both used;
 #   (d) server --advertise, no -mip: the client opens the second path itself;
-#   (e) one path's veth taken down mid-transfer of 100 MB: the fetch still
-#       completes byte-exact and that path ends failed or abandoned.
+#   (e) (after f) one path's veth taken down mid-transfer of 100 MB: the fetch still
+#       completes byte-exact and that path ends failed or abandoned;
+#   (f) path events: with -v, --backup-path 50:100 and --abandon-path 150 the
+#       client prints path 1 validated (with its addresses), backup and
+#       available again by us, abandoned by us, in that order, and --json
+#       lists the same events; a -v server prints them as the peer's.
 # The servers use -sc rr: on two equal links minrtt may leave a path nearly
 # idle (its shares are printed as an "info" line, not checked). Links are
 # shaped with tbf where the kernel has it, so that (e) is surely mid-transfer.
@@ -47,13 +51,15 @@ start_server() { # NAME PORT ARGS...
 start_server rr 4433 -sc rr
 start_server adv 4434 -sc rr --advertise
 start_server minrtt 4435
+start_server ev 4436 -sc rr -v
 for _ in $(seq 50); do
-	n=$(cat "$tmp/rr.out" "$tmp/adv.out" "$tmp/minrtt.out" | grep -c "^listening on ")
-	[ "$n" = 12 ] && break
+	n=$(cat "$tmp/rr.out" "$tmp/adv.out" "$tmp/minrtt.out" "$tmp/ev.out" |
+		grep -c "^listening on ")
+	[ "$n" = 16 ] && break
 	sleep 0.1
 done
-if [ "$n" = 12 ] && grep -q "^announcing 10.77.2.2:4434$" "$tmp/adv.out"; then
-	ok "three servers listen on both links, IPv4 and IPv6; --advertise announces"
+if [ "$n" = 16 ] && grep -q "^announcing 10.77.2.2:4434$" "$tmp/adv.out"; then
+	ok "four servers listen on both links, IPv4 and IPv6; --advertise announces"
 else
 	not_ok "servers start" "$(cat "$tmp"/*.out "$tmp"/*.err)"
 	finish
@@ -133,6 +139,57 @@ then
 	echo "info minrtt on two equal links: $(cat "$tmp/minrtt.check")"
 else
 	not_ok "minrtt on two equal links" "$(cat "$tmp/minrtt.err" "$tmp/minrtt.check")"
+fi
+
+# ---- (f) path events on stderr (-v) and in --json ----
+name="(f) path events"
+fetch f -v -n vc1,vc2 -mip 10.77.2.2:4436 --backup-path 50:100 --abandon-path 150 \
+	--discard https://10.77.1.2:4436/300000000
+rc=$?
+# The lines of one side's path 1 events, in order, without the program name.
+events() { # FILE
+	sed -n 's/^mpq-[a-z]*: \(path 1: \(validated\|backup (\|available (\|abandoned\|failed\).*\)/\1/p' "$1"
+}
+cat >"$tmp/f.want" <<'EOF'
+path 1: validated, 10.77.2.1:PORT -> 10.77.2.2:4436
+path 1: backup (by us)
+path 1: available (by us)
+path 1: abandoned by us, error 0x0
+EOF
+events "$tmp/f.err" | sed 's/^\(path 1: validated, 10\.77\.2\.1:\)[0-9]*/\1PORT/' >"$tmp/f.got"
+python3 - "$tmp/f.json" >"$tmp/f.check" 2>&1 <<'EOF'
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1]))["path_events"] if e["path_id"] == 1]
+got = [(e["event"], e.get("by"), e.get("error")) for e in ev]
+want = [("validated", None, None), ("backup", "us", None), ("available", "us", None),
+        ("abandoned", "us", 0)]
+assert got == want, "path_events %s, want %s" % (got, want)
+assert ev[0]["local"].startswith("10.77.2.1:") and ev[0]["remote"] == "10.77.2.2:4436", ev[0]
+print("%d events, path 1 validated at %.1f ms" % (len(ev), ev[0]["ms"]))
+EOF
+if [ "$rc" = 0 ] && cmp -s "$tmp/f.want" "$tmp/f.got" && [ -s "$tmp/f.check" ] &&
+	! grep -q Error "$tmp/f.check"; then
+	ok "$name: the client prints and reports them ($(cat "$tmp/f.check"))"
+else
+	not_ok "$name" "exit $rc; got: $(cat "$tmp/f.got")" "$(cat "$tmp/f.check")" \
+		"$(grep -v "WARNING: --insecure" "$tmp/f.err" | head -c 800)"
+fi
+# The server's lines for the peer's abandon may come a moment after the client exits.
+for _ in $(seq 20); do
+	grep -q "path 1: abandoned" "$tmp/ev.err" && break
+	sleep 0.1
+done
+cat >"$tmp/fs.want" <<'EOF'
+path 1: validated, 10.77.2.2:4436 -> 10.77.2.1:PORT
+path 1: backup (by the peer)
+path 1: available (by the peer)
+path 1: abandoned by the peer, error 0x0
+EOF
+events "$tmp/ev.err" | sed 's/\(-> 10\.77\.2\.1:\)[0-9]*$/\1PORT/' >"$tmp/fs.got"
+if cmp -s "$tmp/fs.want" "$tmp/fs.got"; then
+	ok "$name: the -v server prints the client's as the peer's"
+else
+	not_ok "$name: server" "got: $(cat "$tmp/fs.got")" "$(head -c 800 "$tmp/ev.err")"
 fi
 
 # ---- (e) vc2 down once 25 MB of 100 MB have arrived ----

@@ -6,13 +6,28 @@
  * application's callbacks aside and installs forwarders whose user_data is a
  * struct tool_callbacks: the key log and an optional handshake hook go to
  * the tool (and announced addresses, to both), everything else to the
- * application as before.
+ * application as before. Path events are printed, one line each on stderr
+ * when the tool is verbose, and handed to the tool's path_event hook.
  */
 #ifndef MPQ_TOOL_CALLBACKS_H
 #define MPQ_TOOL_CALLBACKS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "keylog.h"
 #include "mpq/conn.h"
+
+/* One path event (mpq_callbacks.path_*). */
+struct tool_path_event {
+	const char *what; /* "validated", "backup", "available", "failed", "abandoned" */
+	uint32_t path_id;
+	bool remote;	    /* backup, available, abandoned: the peer did it (else we did) */
+	uint64_t error;	    /* abandoned: the PATH_ABANDON error code */
+	const char *reason; /* failed: "validation" or "idle" */
+	char local[64];	    /* validated: the path's addresses */
+	char peer[64];
+};
 
 struct tool_callbacks {
 	mpq_callbacks app;	    /* the application's callbacks and user_data */
@@ -21,6 +36,9 @@ struct tool_callbacks {
 	int (*handshake_completed)(mpq_conn *conn, void *tool);
 	/* Client: the server announced |addr| (ADD_ADDRESS); may be NULL. */
 	int (*address_added)(mpq_conn *conn, const mpq_addr *addr, void *tool);
+	/* Each path event, after its line; may be NULL. */
+	void (*path_event)(mpq_conn *conn, const struct tool_path_event *ev, void *tool);
+	const int *verbose; /* non-zero: a line per path event on stderr; may be NULL */
 	void *tool;
 };
 

@@ -77,6 +77,13 @@ struct fetch {
 	mpq_hq_request *req;
 };
 
+/* Path events kept for --json (later ones are counted, not kept). */
+#define MAX_PATH_EVENTS 64
+struct path_event_rec {
+	uint64_t at; /* ns from the start */
+	struct tool_path_event ev;
+};
+
 struct client {
 	struct client_opts o;
 	struct fetch *fetches;
@@ -112,6 +119,8 @@ struct client {
 	char reason[256];     /* why it failed, for the error line */
 	mpq_conn_stats stats; /* taken before the connection is deleted */
 	char alpn[32];
+	struct path_event_rec events[MAX_PATH_EVENTS];
+	size_t nevents; /* all of them, also those not kept */
 };
 
 /* main.c */

@@ -716,6 +716,15 @@ static uint64_t hq_now(void *user_data)
 	return mpq_loop_now();
 }
 
+static void on_path_event(mpq_conn *conn, const struct tool_path_event *ev, void *tool)
+{
+	struct client *c = tool;
+
+	if (c->nevents < MAX_PATH_EVENTS)
+		c->events[c->nevents] = (struct path_event_rec){mpq_loop_now() - c->start, *ev};
+	c->nevents++;
+}
+
 static int make_conn(struct client *c)
 {
 	mpq_hq_client_config hcfg = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
@@ -751,6 +760,8 @@ static int make_conn(struct client *c)
 	c->cbw.keylog = &c->o.t.keylog;
 	c->cbw.handshake_completed = on_handshake;
 	c->cbw.address_added = on_address;
+	c->cbw.path_event = on_path_event;
+	c->cbw.verbose = &c->o.t.verbose;
 	c->cbw.tool = c;
 	tool_callbacks_wrap(&cb, &c->cbw);
 

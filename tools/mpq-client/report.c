@@ -125,6 +125,39 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 	tool_json_obj_end(j);
 }
 
+/* {"ms": 12.5, "path_id": 1, "event": "validated", "local": ..., "remote": ...};
+ * backup, available, abandoned add "by": "us" | "peer", abandoned "error",
+ * failed "reason". */
+static void json_path_event(struct tool_json *j, const struct path_event_rec *r)
+{
+	const struct tool_path_event *ev = &r->ev;
+
+	tool_json_obj_begin(j);
+	tool_json_key(j, "ms");
+	tool_json_num(j, (double)r->at / 1e6, 3);
+	tool_json_key(j, "path_id");
+	tool_json_u64(j, ev->path_id);
+	tool_json_key(j, "event");
+	tool_json_str(j, ev->what);
+	if (ev->local[0]) {
+		tool_json_key(j, "local");
+		tool_json_str(j, ev->local);
+		tool_json_key(j, "remote");
+		tool_json_str(j, ev->peer);
+	} else if (ev->reason) {
+		tool_json_key(j, "reason");
+		tool_json_str(j, ev->reason);
+	} else {
+		tool_json_key(j, "by");
+		tool_json_str(j, ev->remote ? "peer" : "us");
+	}
+	if (!strcmp(ev->what, "abandoned")) {
+		tool_json_key(j, "error");
+		tool_json_u64(j, ev->error);
+	}
+	tool_json_obj_end(j);
+}
+
 void print_json(struct client *c)
 {
 	struct tool_json j;
@@ -169,6 +202,11 @@ void print_json(struct client *c)
 		if (mpq_conn_get_path_stats(c->conn, i, &st) == 0 && st.state)
 			json_path(c, &j, &st);
 	}
+	tool_json_arr_end(&j);
+	tool_json_key(&j, "path_events");
+	tool_json_arr_begin(&j);
+	for (size_t i = 0; i < c->nevents && i < MAX_PATH_EVENTS; i++)
+		json_path_event(&j, &c->events[i]);
 	tool_json_arr_end(&j);
 	tool_json_obj_end(&j);
 	fflush(stdout);

@@ -365,6 +365,7 @@ static int make_endpoint(struct server *s)
 	cfg.settings.worker_id = (uint8_t)s->worker;
 	mpq_hq_server_callbacks(&cfg.callbacks, s->hq);
 	s->cbw.keylog = &s->o.t.keylog;
+	s->cbw.verbose = &s->o.t.verbose;
 	tool_callbacks_wrap(&cfg.callbacks, &s->cbw);
 	cfg.tls = s->tls;
 	cfg.retry = s->o.retry;

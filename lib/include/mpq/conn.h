@@ -124,6 +124,15 @@ typedef struct mpq_settings {
 	void *log_user_data;
 } mpq_settings;
 
+/* Why a path failed (mpq_callbacks.path_failed). */
+enum mpq_path_fail {
+	/* A new path never answered our PATH_CHALLENGE (RFC 9000 §8.2.4, draft-21 §3.1). */
+	MPQ_PATH_FAIL_VALIDATION = 1,
+	/* Nothing sent on it was acknowledged for mpq_settings.path_fail_ptos PTOs
+	 * and nothing arrived on it, while another path worked. */
+	MPQ_PATH_FAIL_IDLE,
+};
+
 #define MPQ_CALLBACKS_V1 1
 #define MPQ_CALLBACKS_VERSION MPQ_CALLBACKS_V1
 typedef struct mpq_callbacks {
@@ -158,6 +167,28 @@ typedef struct mpq_callbacks {
 	/* Client: the server announced another address (ADD_ADDRESS extension,
 	 * docs/add_address.md); paths to it may be opened. */
 	int (*address_added)(mpq_conn *conn, const mpq_addr *addr, void *user_data);
+	/* Path events (multipath draft-21, and the migration of path 0), each
+	 * with the path ID (as in mpq_path_stats). They report and cannot fail;
+	 * each may be NULL. |tuple| is valid during the call only. */
+	/* |path_id| answered our PATH_CHALLENGE at |tuple|'s addresses: a new
+	 * path is in use, or a path whose peer moved goes on at its new address. */
+	void (*path_validated)(mpq_conn *conn, uint32_t path_id, const mpq_path *tuple,
+			       void *user_data);
+	/* |path_id| became a backup path (carries data only while no available
+	 * path works) or available again, by mpq_conn_set_path_status (|remote|
+	 * false) or by the peer's PATH_STATUS frame (|remote| true). Only changes
+	 * are reported. */
+	void (*path_status_changed)(mpq_conn *conn, uint32_t path_id, bool backup, bool remote,
+				    void *user_data);
+	/* |path_id| failed, |reason| an enum mpq_path_fail; we abandon it, so
+	 * path_abandoned (by us, PATH_UNSTABLE_OR_POOR) follows at once. */
+	void (*path_failed)(mpq_conn *conn, uint32_t path_id, int reason, void *user_data);
+	/* |path_id| is abandoned (PATH_ABANDON, draft-21 §3.3) with |error|: by
+	 * us (|remote| false: mpq_conn_abandon_path or a failure) or by the
+	 * peer. Every path that goes away gets exactly one call; nothing is sent
+	 * on it afterwards, and its mpq_path.user_data may be freed. */
+	void (*path_abandoned)(mpq_conn *conn, uint32_t path_id, uint64_t error, bool remote,
+			       void *user_data);
 	void *user_data;
 } mpq_callbacks;
 
