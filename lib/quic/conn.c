@@ -347,6 +347,7 @@ void mpq_conn_discard_level(mpq_conn *conn, int level, uint64_t ts)
 	mpq_sent_clear(&ns->sent);
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_crypto_keys_free(&ns->rx);
+	mpq_pktns_release(ns);
 	ns->discarded = true;
 	mpq_conn_qlog_key(conn, level, true, true, MPQ_QLOG_KEY_TRIGGER_NONE, ts);
 	mpq_conn_qlog_key(conn, level, false, true, MPQ_QLOG_KEY_TRIGGER_NONE, ts);

@@ -28,11 +28,16 @@ void mpq_pktns_free(mpq_pktns *ns)
 	mpq_crypto_keys_free(&ns->rx);
 	mpq_crypto_keys_free(&ns->tx);
 	mpq_ranges_free(&ns->rx_pns);
+	mpq_pktns_release(ns);
+}
+
+void mpq_pktns_release(mpq_pktns *ns)
+{
 	mpq_sent_free(&ns->sent);
 	mpq_rob_free(&ns->crypto_rx);
 	mpq_ranges_free(&ns->crypto_tx.unsent);
 	free(ns->crypto_tx.buf);
-	ns->crypto_tx.buf = NULL;
+	memset(&ns->crypto_tx, 0, sizeof(ns->crypto_tx));
 }
 
 int mpq_crypto_tx_append(mpq_crypto_tx *c, const uint8_t *data, size_t len)

@@ -59,6 +59,10 @@ typedef struct mpq_pktns {
 
 int mpq_pktns_init(mpq_pktns *ns, int level);
 void mpq_pktns_free(mpq_pktns *ns);
+/* Once the space's keys are discarded nothing more is sent or received in
+ * it: frees its sent packets, CRYPTO reassembly ring and CRYPTO data (about
+ * 30 kB of each connection after its handshake); mpq_pktns_free stays safe. */
+void mpq_pktns_release(mpq_pktns *ns);
 
 static inline bool mpq_pktns_can_send(const mpq_pktns *ns)
 {
