@@ -496,6 +496,9 @@ static int setup_common(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 	}
 	/* RFC 9001 §8.4: no middlebox compatibility mode (no CCS, empty session ID). */
 	SSL_CTX_clear_options(sc, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	/* The record buffers (some 33 kB) only while a flight is read or written,
+	 * not for the life of every connection. */
+	SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(sc, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(sc, TLS1_3_VERSION))
 		return MPQ_ERR_TLS;
