@@ -31,9 +31,11 @@ int mpq_dissect_qlog_path(mpq_qlog *q, uint64_t ts, uint32_t path_id,
 	mpq_qlog_endpoint local = {0}, remote = {0};
 	int rv;
 
+	snprintf(id, sizeof(id), "%u", path_id);
+	if (!client && !server)
+		return mpq_qlog_tuple_assigned(q, ts, id, NULL, NULL);
 	if (!client || !server)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	snprintf(id, sizeof(id), "%u", path_id);
 	rv = mpq_qlog_endpoint_addr(&local, cbuf, sizeof(cbuf), client);
 	if (!rv)
 		rv = mpq_qlog_endpoint_addr(&remote, sbuf, sizeof(sbuf), server);

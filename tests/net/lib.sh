@@ -104,6 +104,16 @@ wait_line() {
 	return 1
 }
 
+# wait_lines N PATTERN FILE: waits up to 5 s for N lines matching PATTERN
+# in FILE (a server listening on N addresses); non-zero if they did not come.
+wait_lines() {
+	for _ in $(seq 50); do
+		[ "$(grep -c "$2" "$3" 2>/dev/null)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Prints the summary and exits, non-zero when anything failed.
 finish() {
 	echo "$passed passed, $failed failed"

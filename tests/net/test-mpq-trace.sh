@@ -26,7 +26,8 @@
 #       connections: one file per connection named by its ODCID, as many
 #       packet events as packets (undecryptable ones as packet_dropped with
 #       the reason), path_id and a tuple_assigned per path; --format qvis
-#       the same events as one qlog 0.3 JSON document;
+#       the same events as one qlog 0.3 JSON document that qvis loads
+#       (qvis_check.py);
 #   (e) picoquicdemo transfers decrypt fully: multipath; multipath with QUIC
 #       v2, ChaCha20 and key updates (the generations followed); Retry;
 #       when ../shared/peers/picoquicdemo (or $PICOQUICDEMO) is there.
@@ -47,10 +48,7 @@ ip netns exec "$sns" env SSLKEYLOGFILE="$tmp/server.keys" "$BIN/mpq-server" \
 	--addr 10.79.1.2,10.79.2.2 -port 4433 -www "$tmp/www" --io udp \
 	>"$tmp/server.out" 2>&1 &
 pids="$pids $!"
-for _ in $(seq 50); do
-	[ "$(grep -c "^listening on " "$tmp/server.out")" = 2 ] && break
-	sleep 0.1
-done
+wait_lines 2 "^listening on " "$tmp/server.out"
 
 # capture NAME IFACES CLIENT-ARGS...: one fetch with dumpcap running on the
 # client's IFACES (comma-separated) into $tmp/NAME.pcapng, the client's
@@ -431,7 +429,7 @@ PY
 mkdir -p "$tmp/qv"
 if "$TRACE" qlog "$tmp/b.pcapng" --keylog "$tmp/b.keys" -o "$tmp/qv" --format qvis 2>"$tmp/qv.err" &&
 	f=$(ls "$tmp/qv"/*.qlog) && python3 "$tmp/qvis.py" "$f" "$tmp/ql-b/$(basename "$f" .qlog).sqlog" \
-	>"$tmp/qv.check" 2>&1; then
+	>"$tmp/qv.check" 2>&1 && python3 "$(dirname "$0")/qvis_check.py" "$f" >>"$tmp/qv.check" 2>&1; then
 	ok "(f) qlog --format qvis: $(cat "$tmp/qv.check")"
 else
 	not_ok "(f) qlog --format qvis" "$(cat "$tmp/qv.err" "$tmp/qv.check" | tail -4)"

@@ -419,6 +419,10 @@ static void qlog_of_dissected_packets(void **state)
 						 n),
 			 0);
 	assert_int_equal(mpq_dissect_qlog_dropped(q, 4000, &hd, 2, "decryption_failure"), 0);
+	/* The path abandoned: its tuple without endpoints. */
+	assert_int_equal(mpq_dissect_qlog_path(q, 5000, 2, (struct sockaddr *)&c, NULL),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_dissect_qlog_path(q, 5000, 2, NULL, NULL), 0);
 	assert_int_equal(mpq_dissect_qlog_close(q), 0);
 	assert_non_null(
 		strstr(qlog_text, "\"vantage_point\":{\"type\":\"network\",\"flow\":\"client\"}"));
@@ -434,6 +438,8 @@ static void qlog_of_dissected_packets(void **state)
 	assert_non_null(strstr(qlog_text, "\"packet_number\":7"));
 	assert_non_null(strstr(qlog_text, "\"name\":\"quic:packet_dropped\""));
 	assert_non_null(strstr(qlog_text, "\"trigger\":\"decryption_failure\""));
+	assert_non_null(strstr(qlog_text, "\"time\":0.004,\"name\":\"quic:tuple_assigned\","
+					  "\"data\":{\"tuple_id\":\"2\"}}"));
 	mpq_dissect_keys_free(k);
 }
 

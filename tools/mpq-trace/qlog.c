@@ -59,7 +59,8 @@ static const struct tool_command qlog_command = {
 /* The writer's state, one per connection (trace_conn.out). */
 struct qconn {
 	mpq_qlog *q;
-	uint32_t tuples; /* paths whose tuple_assigned is written, by path ID */
+	uint32_t tuples;    /* paths whose tuple_assigned is written, by path ID */
+	uint32_t abandoned; /* paths whose abandonment is written */
 };
 
 struct qlog_run {
@@ -147,6 +148,24 @@ static int tuple(struct qconn *qc, const struct trace_pkt *p, const struct trace
 	return rv == MPQ_ERR_INVALID_ARGUMENT ? 0 : rv;
 }
 
+/* The first PATH_ABANDON naming a path ends its tuple: a tuple_assigned
+ * with no endpoints, at the time the frame was seen (summary's abandoned). */
+static int abandoned(struct qconn *qc, const struct trace_pkt *p)
+{
+	int rv = 0;
+
+	for (size_t i = 0; i < p->nframes && !rv; i++) {
+		uint64_t id = p->frames[i].path_abandon.path_id;
+
+		if (p->frames[i].type != MPQ_FT_PATH_ABANDON || id >= 32 ||
+		    (qc->abandoned & 1u << id))
+			continue;
+		qc->abandoned |= 1u << id;
+		rv = mpq_dissect_qlog_path(qc->q, p->ts, (uint32_t)id, NULL, NULL);
+	}
+	return rv;
+}
+
 static void on_packet(void *user, const struct trace_pkt *p)
 {
 	struct qlog_run *r = user;
@@ -172,6 +191,8 @@ static void on_packet(void *user, const struct trace_pkt *p)
 		if (!rv)
 			rv = mpq_dissect_qlog_packet(qc->q, p->ts, p->dir, p->hd, path_id,
 						     p->frames, p->nframes);
+		if (!rv)
+			rv = abandoned(qc, p);
 	}
 	if (rv)
 		fail(r, "qlog", rv);

@@ -56,10 +56,10 @@ static int head(struct qvis *q, const char *rec, size_t n)
 		g += sizeof(key) - 1;
 		end = memchr(g, '"', n - (size_t)(g - rec));
 	}
-	rv = outs(q,
-		  "{\"qlog_version\":\"0.3\",\"qlog_format\":\"JSON\",\"title\":\"mpq-trace\","
-		  "\"traces\":[{\"vantage_point\":{\"name\":\"mpq-trace\",\"type\":\"network\"},"
-		  "\"common_fields\":{\"time_format\":\"relative\",\"reference_time\":0");
+	rv = outs(q, "{\"qlog_version\":\"0.3\",\"qlog_format\":\"JSON\",\"title\":\"mpq-trace\","
+		     "\"traces\":[{\"vantage_point\":{\"name\":\"mpq-trace\",\"type\":\"network\","
+		     "\"flow\":\"client\"},"
+		     "\"common_fields\":{\"time_format\":\"relative\",\"reference_time\":0");
 	if (!rv && g && end) {
 		rv = outs(q, ",\"group_id\":\"");
 		if (!rv)

@@ -344,7 +344,8 @@ MPQ_EXPORT int mpq_dissect_qlog_open(mpq_qlog **out, const mpq_qlog_sink *sink,
 MPQ_EXPORT int mpq_dissect_qlog_close(mpq_qlog *q);
 
 /* quic:tuple_assigned: the path |path_id| runs between |client| and
- * |server| (AF_INET or AF_INET6). */
+ * |server| (AF_INET or AF_INET6); both NULL: the path is abandoned (its
+ * tuple_id assigned no endpoints). */
 MPQ_EXPORT int mpq_dissect_qlog_path(mpq_qlog *q, uint64_t ts, uint32_t path_id,
 				     const struct sockaddr *client, const struct sockaddr *server);
 
