@@ -824,6 +824,48 @@ static void path_id_above_limit_is_a_violation(void **state)
 	pair_free(&p);
 }
 
+static int path_id_frame(struct conn_pair *p, uint64_t type, uint64_t value)
+{
+	mpq_frame fr = {.type = type};
+	fr.max_path_id.max = value;
+	return mpq_conn_on_mp_frame(p->conn[PAIR_SERVER], &fr, p->now);
+}
+
+/* The limits' rules (draft-21): PATHS_BLOCKED at our limit with no path
+ * closed moves nothing (the limit is the application's), below it gets our
+ * MAX_PATH_ID again, above it is a violation; a MAX_PATH_ID that does not
+ * raise the peer's limit is ignored, one under its initial_max_path_id is a
+ * violation. */
+static void path_id_limit_frames(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	uint64_t ours = s->local_max_path_id;
+	assert_int_equal(ours, s->local_tp.initial_max_path_id);
+	assert_int_equal(path_id_frame(&p, MPQ_FT_PATHS_BLOCKED, ours), 0);
+	assert_int_equal(s->local_max_path_id, ours);
+	assert_false(s->max_path_id_pending);
+	s->local_max_path_id = ours + 1; /* as if raised before */
+	assert_int_equal(path_id_frame(&p, MPQ_FT_PATHS_BLOCKED, ours), 0);
+	assert_true(s->max_path_id_pending);
+	uint64_t theirs = s->peer_max_path_id;
+	assert_int_equal(path_id_frame(&p, MPQ_FT_MAX_PATH_ID, theirs + 2), 0);
+	assert_int_equal(s->peer_max_path_id, theirs + 2);
+	assert_int_equal(path_id_frame(&p, MPQ_FT_MAX_PATH_ID, theirs + 1), 0);
+	assert_int_equal(s->peer_max_path_id, theirs + 2);
+	assert_true(path_id_frame(&p, MPQ_FT_PATHS_BLOCKED, ours + 2) < 0);
+	assert_int_equal(mpq_conn_get_error(s)->code, MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	assert_true(path_id_frame(&p, MPQ_FT_MAX_PATH_ID,
+				  p.conn[PAIR_SERVER]->peer_tp.initial_max_path_id - 1) < 0);
+	assert_int_equal(mpq_conn_get_error(p.conn[PAIR_SERVER])->code, MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +885,7 @@ int main(void)
 		cmocka_unit_test(backup_path_only_when_needed),
 		cmocka_unit_test(backup_path_probe_carries_no_data),
 		cmocka_unit_test(path_id_above_limit_is_a_violation),
+		cmocka_unit_test(path_id_limit_frames),
 		cmocka_unit_test(nonce_carries_the_path_id),
 		cmocka_unit_test(advertised_address_gets_a_path),
 		cmocka_unit_test(add_address_needs_both_ends),
