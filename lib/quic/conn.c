@@ -294,6 +294,7 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
 	free(conn->new_token);
+	free(conn->dups);
 	mpq_conn_qlog_close(conn);
 	mpq_key_phase_free(&conn->kp);
 	mpq_tls_free(conn->tls);

@@ -113,12 +113,14 @@ struct mpq_conn {
 
 	uint64_t migrations; /* times the peer's address changed (conn_path.c) */
 
-	/* Redundant scheduling (conn_dup.c): STREAM frames other paths still owe. */
+	/* Redundant scheduling (conn_dup.c): STREAM frames other paths still owe,
+	 * a ring of MPQ_DUP_MAX allocated at the first copy (16 kB that other
+	 * schedulers never use). */
 #define MPQ_DUP_MAX 512
 	struct mpq_dup {
 		mpq_frame_rec rec;
 		uint32_t mask; /* paths (by ID) still to carry a copy */
-	} dups[MPQ_DUP_MAX];
+	} * dups;
 	size_t dup_head, ndups;
 
 	/* ADD_ADDRESS extension (conn_addr.c): ours to announce, or the server's. */

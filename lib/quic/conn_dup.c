@@ -5,6 +5,7 @@
  * copy; those paths take copies from the stream's send buffer as their
  * congestion windows allow. A copy of bytes already acknowledged is skipped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "quic/conn.h"
@@ -24,6 +25,8 @@ void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_conn_path *p, const mpq_fram
 			mask |= 1u << i;
 	if (!mask || conn->ndups == MPQ_DUP_MAX)
 		return; /* no other path, or too far behind: the first copy will do */
+	if (!conn->dups && !(conn->dups = calloc(MPQ_DUP_MAX, sizeof(*conn->dups))))
+		return; /* no memory for the records: the first copy will do too */
 	struct mpq_dup *d = &conn->dups[(conn->dup_head + conn->ndups++) % MPQ_DUP_MAX];
 	d->rec = *r;
 	d->mask = mask;

@@ -65,13 +65,14 @@ static void on_failed(mpq_conn *c, uint32_t id, int reason, void *ud)
 {
 	add(ud, "failed %u %s", id,
 	    reason == MPQ_PATH_FAIL_VALIDATION ? "validation"
-	    : reason == MPQ_PATH_FAIL_IDLE	   ? "idle"
-					   : "?");
+	    : reason == MPQ_PATH_FAIL_IDLE     ? "idle"
+					       : "?");
 }
 
 static void on_abandoned(mpq_conn *c, uint32_t id, uint64_t error, bool remote, void *ud)
 {
-	add(ud, "abandoned %u 0x%llx %s", id, (unsigned long long)error, remote ? "peer" : "local");
+	add(ud, "abandoned %u 0x%llx %s", id, (unsigned long long)error,
+	    remote ? "peer" : "local");
 }
 
 static const mpq_callbacks path_cb = {
@@ -236,7 +237,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-		cmocka_unit_test(validated_in_order),	cmocka_unit_test(status_backup_and_back),
+		cmocka_unit_test(validated_in_order),  cmocka_unit_test(status_backup_and_back),
 		cmocka_unit_test(abandoned_by_client), cmocka_unit_test(abandoned_by_server),
 		cmocka_unit_test(validation_failed),
 	};

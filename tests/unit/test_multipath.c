@@ -368,6 +368,9 @@ static void second_path_validated_and_used(const char *sched)
 		assert_true(s0.bytes_received * 2 >= total);
 		assert_true(s1.bytes_received * 50 >= total);
 	}
+	/* Only the redundant scheduler's copies need their records. */
+	assert_null(p.conn[0]->dups);
+	assert_null(p.conn[1]->dups);
 	pair_free(&p);
 }
 
@@ -509,6 +512,7 @@ static void redundant_sends_everything_twice(void **state)
 		      (unsigned long long)s1.bytes_received);
 	assert_true(s0.bytes_received >= 1800000);
 	assert_true(s1.bytes_received >= 1800000);
+	assert_non_null(p.conn[PAIR_SERVER]->dups);
 	pair_free(&p);
 }
 
