@@ -379,7 +379,8 @@ static void kick_tx(struct xsk_sock *s)
  * wakeup before it takes them again. */
 static void kick_rx(struct xsk_sock *s)
 {
-	if (xsk_ring_prod__needs_wakeup(&s->sh->fill)) {
+	/* Busy polling: the system call is what runs the NAPI. */
+	if (s->info.busy_poll || xsk_ring_prod__needs_wakeup(&s->sh->fill)) {
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		s->stats.rx_kicks++;
 	}
@@ -1022,6 +1023,26 @@ static void describe_mode(struct xsk_sock *s)
 	}
 	strcpy(s->info.mode, attach);
 	strcat(s->info.mode, s->info.zerocopy ? " zero-copy" : " copy");
+	if (s->info.busy_poll)
+		strcat(s->info.mode, ", busy poll");
+}
+
+/* Busy polling as x->busy_poll_us asks, all three options or none. */
+static void set_busy_poll(struct xsk_sock *s, const mpq_xsk_config *x)
+{
+	int on = 1, off = 0, us = (int)x->busy_poll_us;
+	int budget = (int)(x->busy_poll_budget ? x->busy_poll_budget : s->batch);
+
+	if (!x->busy_poll_us)
+		return;
+	if (setsockopt(s->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof(on)) == 0 &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) == 0 &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) == 0) {
+		s->info.busy_poll = true;
+		return;
+	}
+	setsockopt(s->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &off, sizeof(off));
+	setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &off, sizeof(off));
 }
 
 static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
@@ -1055,6 +1076,7 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 	s->fd = xsk_socket__fd(s->xsk);
 	s->info.need_wakeup = !x->no_need_wakeup;
 	s->info.own_prog = !x->inhibit_prog;
+	set_busy_poll(s, x);
 	describe_mode(s);
 	return 0;
 }

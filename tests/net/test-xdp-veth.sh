@@ -16,7 +16,9 @@
 #       server, which detaches it again on SIGTERM;
 #   (h) at MTU 9000 (jumbo frames, larger than a page) the steering program
 #       still runs native (it is frags-aware, so veth accepts it) and 1 MB
-#       comes byte-exact with --io xdp on both ends.
+#       comes byte-exact with --io xdp on both ends;
+#   (i) --busy-poll 50: the server's sockets busy-poll (its path I/O line
+#       says so) and 1 MB comes byte-exact.
 # Checksum offload: frames the kernel sends over veth carry only the
 # pseudo-header sum (CHECKSUM_PARTIAL); the AF_XDP backend does not verify UDP
 # checksums on receive (QUIC's AEAD protects every packet) and computes full
@@ -271,6 +273,9 @@ fi
 # ---- (h) jumbo MTU: the program stays native ----
 in_c ip link set xc2 mtu 9000 && in_s ip link set xs2 mtu 9000
 small_xdp h "(h) MTU 9000" https://10.66.2.2:6121/small "program native" -n xs2
+
+# ---- (i) busy polling ----
+small_xdp i "(i) --busy-poll 50" https://10.66.1.2:6121/small "busy poll" -n xs1 --busy-poll 50
 
 # ---- usage ----
 in_c timeout 10 "$BIN/mpq-client" --io xdp https://127.0.0.1:6121/x >/dev/null 2>"$tmp/u.err"

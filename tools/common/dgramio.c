@@ -52,6 +52,7 @@ void tool_loop_del(mpq_loop *loop)
 }
 
 const mpq_capture *tool_capture;
+uint32_t tool_busy_poll_us;
 
 int tool_sock_open(struct tool_sock *s, const mpq_addr *local, const char *ifname, mpq_oserr *err)
 {
@@ -272,6 +273,7 @@ int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r
 	xcfg.inhibit_prog = true; /* the steering program below redirects to us */
 	xcfg.v6only = r->v6only;
 	xcfg.port_held = r->n_serve > 0;
+	xcfg.busy_poll_us = tool_busy_poll_us;
 	s->tx_buf = malloc(TOOL_TX_BUF);
 	if (!s->tx_buf) {
 		snprintf(why, len, "out of memory");
@@ -320,6 +322,10 @@ int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r
 		tool_warn("%s: detached a steering program left there by an earlier run",
 			  r->ifname);
 	xi = mpq_xsk_get_info(mpq_xsk_set_member(s->io, 0));
+	if (tool_busy_poll_us && xi && !xi->busy_poll)
+		tool_warn("%s: --busy-poll: the kernel refused busy polling on the AF_XDP "
+			  "sockets (Linux 5.11+); left off",
+			  r->ifname);
 	snprintf(workers, sizeof(workers), " x %u workers", n);
 	snprintf(s->mode, sizeof(s->mode), "%u of %u rx queue%s%s, socket%s %s, program %s",
 		 served, nq, nq == 1 ? "" : "s", n > 1 ? workers : "", n * served > 1 ? "s" : "",

@@ -61,6 +61,8 @@ struct tool_sock {
 
 /* The capture hook every socket opened from here on gets (--pcap), NULL: none. */
 extern const mpq_capture *tool_capture;
+/* --busy-poll for every AF_XDP socket opened from here on, 0: off. */
+extern uint32_t tool_busy_poll_us;
 
 /* A new event loop that stops on SIGINT and SIGTERM. Returns 0, or
  * TOOL_EXIT_FAIL after one line on stderr. */

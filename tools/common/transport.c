@@ -93,6 +93,7 @@ int tool_transport_start(struct tool_transport *t)
 		rv = tool_keylog_open(&t->keylog, t->keylog_flag);
 	if (rv == 0 && t->pcap_flag)
 		rv = open_pcap(t);
+	tool_busy_poll_us = (uint32_t)t->busy_poll_us;
 	return rv;
 }
 

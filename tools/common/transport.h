@@ -64,6 +64,15 @@ extern const char *const tool_io_names[];
 			 "queue of each interface, IPv4 and IPv6, with the steering\n" \
 			 "program; needs root);\n" \
 			 "auto: xdp where it can run, else udp, saying why"}, \
+		{"busy-poll", \
+		 NULL, \
+		 0, \
+		 "US", \
+		 TOOL_O_UINT(type, t.busy_poll_us, 0, 1000000), \
+		 .help = "with --io xdp: busy-poll the AF_XDP sockets, each system\n" \
+			 "call running the queue's NAPI for up to US microseconds\n" \
+			 "(SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET;\n" \
+			 "Linux 5.11+, else left off and said); default 0: off"}, \
 		{"max-paths", \
 		 NULL, \
 		 0, \
@@ -129,6 +138,7 @@ struct tool_transport {
 	const char *sched; /* path scheduler, NULL: the library's default */
 	const char *stream_sched;
 	const char *io;
+	uint64_t busy_poll_us; /* --busy-poll, 0: off */
 	uint64_t max_paths;    /* initial_max_path_id; 0: multipath off */
 	const char *qlog_flag; /* --qlog-dir as given */
 	const char *keylog_flag;

@@ -103,6 +103,15 @@ typedef struct mpq_xsk_config {
 	/* The port of cfg.local (not 0) is held by the caller, e.g. by the
 	 * object of another queue (xsk_set.h): bind no kernel socket. */
 	bool port_held;
+	/* Busy polling (Linux 5.11+): each receive and send system call on the
+	 * socket runs the queue's NAPI itself for up to busy_poll_us
+	 * microseconds, at most busy_poll_budget packets a round (0: the
+	 * receive batch), and the kernel defers its own processing to it
+	 * (SO_PREFER_BUSY_POLL); every empty receive then asks (recvfrom), with
+	 * or without need_wakeup. 0: off (default). A kernel that refuses it
+	 * leaves it off: see mpq_xsk_info.busy_poll. */
+	uint32_t busy_poll_us;
+	uint32_t busy_poll_budget;
 } mpq_xsk_config;
 
 /* What the object got. */
@@ -110,7 +119,8 @@ typedef struct mpq_xsk_info {
 	char mode[32]; /* "native copy", "generic copy", "native zero-copy", ... */
 	bool zerocopy;
 	bool need_wakeup;
-	bool own_prog; /* libxdp's program was loaded for us (not inhibited) */
+	bool own_prog;	/* libxdp's program was loaded for us (not inhibited) */
+	bool busy_poll; /* busy polling is on (asked for and accepted) */
 	uint32_t queue;
 	uint32_t frames;
 	uint32_t frame_size;
