@@ -142,7 +142,8 @@ int mpq_qlog_open(mpq_qlog **out, const mpq_qlog_sink *sink, enum mpq_qlog_vanta
 	mpq_qlog *q;
 	int rv;
 
-	if (!sink)
+	/* A sink of a version we do not know is not ours to read, not even close. */
+	if (!sink || sink->struct_version != MPQ_QLOG_SINK_V1)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (!out || !sink->write || (int)vantage < MPQ_QLOG_VP_CLIENT ||
 	    (int)vantage > MPQ_QLOG_VP_NETWORK) {

@@ -386,7 +386,7 @@ static void qlog_of_dissected_packets(void **state)
 	(void)state;
 	uint8_t pkt[256], secret[32];
 	size_t len = mp_packet(pkt, sizeof(pkt), 2, 0, 7), payloadlen, n = 0;
-	mpq_qlog_sink sink = {.write = mem_write};
+	mpq_qlog_sink sink = {.struct_version = MPQ_QLOG_SINK_VERSION, .write = mem_write};
 	mpq_dissect_frame frames[4];
 	mpq_dissect_frames it;
 	const uint8_t *payload;

@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #include "quic/json.h"
+#include "mpq/dissect.h"
 #include "mpq/io/qlog_file.h"
 #include "quic/qlog.h"
 
@@ -1105,6 +1106,14 @@ static void arguments_and_null_trace(void **state)
 	assert_int_equal(m.closes, 1);
 	assert_int_equal(mpq_qlog_open(&q, NULL, MPQ_QLOG_VP_CLIENT, NULL, NULL, 0),
 			 MPQ_ERR_INVALID_ARGUMENT);
+	/* A sink of an unknown version is refused and left alone (mpq.h). */
+	sink = mem_sink(&m);
+	sink.struct_version = MPQ_QLOG_SINK_VERSION + 1;
+	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_CLIENT, NULL, NULL, 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_dissect_qlog_open(&q, &sink, NULL, NULL, 0),
+			 MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(m.closes, 0);
 	sink = mem_sink(&m);
 	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_CLIENT, NULL, NULL, 0), 0);
 	assert_int_equal(mpq_qlog_congestion_state_updated(q, 0, 0, 0, 0, NULL),

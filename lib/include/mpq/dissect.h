@@ -336,7 +336,9 @@ typedef struct mpq_qlog mpq_qlog;
 
 /* Opens a trace named by the connection's |odcid| whose event times count
  * from |ref_ts|; takes the sink over (closed by mpq_dissect_qlog_close, or
- * here on failure). Returns 0, MPQ_ERR_NOMEM or the sink's error. */
+ * here on failure, unless its struct_version is unknown). Returns 0,
+ * MPQ_ERR_INVALID_ARGUMENT (no write callback, an unknown struct_version),
+ * MPQ_ERR_NOMEM or the sink's error. */
 MPQ_EXPORT int mpq_dissect_qlog_open(mpq_qlog **out, const mpq_qlog_sink *sink,
 				     const mpq_cid *odcid, const char *title, uint64_t ref_ts);
 
