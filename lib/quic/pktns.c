@@ -13,7 +13,7 @@ int mpq_pktns_init(mpq_pktns *ns, int level)
 	mpq_pn_dedup_init(&ns->rx_seen);
 	int rv = mpq_ranges_init(&ns->rx_pns, MPQ_ACK_RANGES_KEPT);
 	if (rv == 0)
-		rv = mpq_sent_init(&ns->sent, 64);
+		rv = mpq_sent_init(&ns->sent, 16); /* grows by doubling as packets fly */
 	if (rv == 0)
 		rv = mpq_rob_init(&ns->crypto_rx, MPQ_CRYPTO_RX_MAX);
 	if (rv == 0)
