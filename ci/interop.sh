@@ -8,6 +8,8 @@
 # that tshark decrypts every packet. A case one side cannot do is
 # "unsupported", with the reason. Everything of each run (logs, qlogs, key
 # logs, the capture of a failed run) is kept in build/interop/CASE/DIRECTION;
+# a run whose capture dropped packets and did not decrypt runs once more (the
+# first kept in DIRECTION-dropped);
 # the matrix is printed and written to build/interop/matrix.md.
 #   ci/interop.sh [BINDIR]     (default build/bin)
 #   PEER=NAME          the adapter ci/interop/peers/NAME.sh (default picoquic)
