@@ -17,6 +17,10 @@
  *   validation_failed      path 1 is dead from the start: the client reports
  *                          it failed validation, then abandoned by itself with
  *                          PATH_UNSTABLE_OR_POOR; the server never saw it
+ *   failed_idle            path 1 dies while the server sends on both (rr,
+ *                          10 Mbit/s links): an end reports it failed (idle)
+ *                          and abandoned by itself; the other the same, or
+ *                          abandoned by the peer
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +33,15 @@
 
 static struct simnet_tls tls;
 
-/* One side's events as text. */
+/* One side's events as text, and the download of failed_idle. */
 struct events {
 	char line[1024];
+	int64_t stream;	  /* server: the client's stream it sends on */
+	uint64_t written; /* server: bytes written to it */
+	bool fin_written;
 };
+
+#define DOWNLOAD_SIZE (1ULL << 30) /* more than any case lets through */
 
 __attribute__((format(printf, 2, 3))) static void add(struct simnet_end *e, const char *fmt, ...)
 {
@@ -75,6 +84,43 @@ static void on_abandoned(mpq_conn *c, uint32_t id, uint64_t error, bool remote, 
 	    remote ? "peer" : "local");
 }
 
+static void pump(struct events *ev, mpq_conn *c)
+{
+	if (ev->stream >= 0)
+		assert_int_equal(simnet_write_pattern(c, ev->stream, 1, DOWNLOAD_SIZE,
+						      &ev->written, &ev->fin_written),
+				 0);
+}
+
+static int dl_handshake(mpq_conn *c, void *ud)
+{
+	struct simnet_end *e = ud;
+	static const uint8_t req[] = "GET /1GiB\r\n";
+	int64_t id;
+	if (e->side == SIMNET_CLIENT) {
+		assert_int_equal(mpq_conn_open_stream(c, true, &id), 0);
+		assert_int_equal(mpq_conn_stream_write(c, id, req, sizeof(req) - 1, true),
+				 (int64_t)sizeof(req) - 1);
+	}
+	return 0;
+}
+
+static int dl_open(mpq_conn *c, int64_t id, void *ud)
+{
+	struct simnet_end *e = ud;
+	struct events *ev = e->app;
+	ev->stream = id;
+	pump(ev, c);
+	return 0;
+}
+
+static int dl_writable(mpq_conn *c, int64_t id, void *ud)
+{
+	struct simnet_end *e = ud;
+	pump(e->app, c);
+	return 0;
+}
+
 static const mpq_callbacks path_cb = {
 	.struct_version = MPQ_CALLBACKS_VERSION,
 	.path_validated = on_validated,
@@ -92,13 +138,23 @@ struct run {
 
 static struct run *current;
 
-static void start(struct run *r, unsigned npaths, unsigned dead_path)
+/* |download|: the server sends DOWNLOAD_SIZE bytes over every path (rr) at
+ * 10 Mbit/s a link. */
+static void start(struct run *r, unsigned npaths, unsigned dead_path, bool download)
 {
+	mpq_callbacks cb = path_cb; /* simnet_init copies it */
+	if (download) {
+		cb.handshake_completed = dl_handshake;
+		cb.stream_open = dl_open;
+		cb.stream_writable = dl_writable;
+	}
 	memset(r, 0, sizeof(*r));
 	current = r;
+	r->ev[SIMNET_CLIENT].stream = r->ev[SIMNET_SERVER].stream = -1;
 	struct simnet_config cfg = {
 		.seed = 7,
-		.app = {&path_cb, &path_cb},
+		.app = {&cb, &cb},
+		.path_sched = download ? "rr" : NULL,
 		.app_state = {&r->ev[SIMNET_CLIENT], &r->ev[SIMNET_SERVER]},
 		.npaths = npaths,
 		.time_limit = RUN_LIMIT,
@@ -106,10 +162,13 @@ static void start(struct run *r, unsigned npaths, unsigned dead_path)
 	};
 	for (unsigned k = 0; k < npaths; k++)
 		for (int i = 0; i < 2; i++)
-			simnet_config_link(&cfg, k, i)->delay = 10 * MPQ_MS;
+			*simnet_config_link(&cfg, k, i) =
+				(struct simnet_link){.delay = 10 * MPQ_MS,
+						     .rate = download ? 1250000 : 0};
 	if (dead_path)
 		cfg.kill_at[dead_path] = 1; /* from the start */
 	assert_int_equal(simnet_init(&r->n, &cfg, &tls), 0);
+	r->n.cfg.app[0] = r->n.cfg.app[1] = NULL; /* |cb| was copied; it goes out of scope */
 	assert_int_equal(simnet_start(&r->n), 0);
 }
 
@@ -147,7 +206,7 @@ static void validated_in_order(void **state)
 {
 	(void)state;
 	struct run r;
-	start(&r, 3, 0);
+	start(&r, 3, 0, false);
 	run_until(&r, "validated 2", "validated 2", MPQ_SEC);
 	assert_string_equal(r.ev[SIMNET_CLIENT].line, "validated 1, validated 2");
 	assert_string_equal(r.ev[SIMNET_SERVER].line, "validated 1, validated 2");
@@ -158,7 +217,7 @@ static void status_backup_and_back(void **state)
 {
 	(void)state;
 	struct run r;
-	start(&r, 2, 0);
+	start(&r, 2, 0, false);
 	run_until(&r, "validated 1", "validated 1", 0);
 	assert_int_equal(mpq_conn_set_path_status(conn_of(&r, SIMNET_CLIENT), 1, true), 0);
 	/* Setting what it already is changes nothing. */
@@ -177,7 +236,7 @@ static void abandoned_by(int side, uint64_t code)
 {
 	struct run r;
 	char local[128], peer[128];
-	start(&r, 2, 0);
+	start(&r, 2, 0, false);
 	run_until(&r, "validated 1", "validated 1", 0);
 	assert_int_equal(mpq_conn_abandon_path(conn_of(&r, side), 1, code), 0);
 	snprintf(local, sizeof(local), "validated 1, abandoned 1 0x%llx local",
@@ -212,12 +271,45 @@ static void validation_failed(void **state)
 	(void)state;
 	struct run r;
 	char want[128];
-	start(&r, 2, 1);
+	start(&r, 2, 1, false);
 	run_until(&r, "abandoned", NULL, MPQ_SEC);
 	snprintf(want, sizeof(want), "failed 1 validation, abandoned 1 0x%llx local",
 		 PATH_UNSTABLE);
 	assert_string_equal(r.ev[SIMNET_CLIENT].line, want);
 	assert_string_equal(r.ev[SIMNET_SERVER].line, "");
+	simnet_free(&r.n);
+}
+
+/* The server sent 200 kB on path 1. */
+static bool sent_200k(struct simnet *n)
+{
+	mpq_path_stats st;
+	return mpq_conn_get_path_stats(n->end[SIMNET_SERVER].conn, 1, &st) == 0 &&
+	       st.bytes_sent >= 200000;
+}
+
+static void failed_idle(void **state)
+{
+	(void)state;
+	struct run r;
+	char by_peer[128], by_us[128];
+	start(&r, 2, 0, true);
+	run_until(&r, "validated 1", "validated 1", 0);
+	assert_int_equal(simnet_run(&r.n, sent_200k), SIMNET_DONE);
+	simnet_kill_path(&r.n, 1, r.n.now);
+	run_until(&r, "abandoned 1", "abandoned 1", MPQ_SEC);
+	snprintf(by_peer, sizeof(by_peer), "validated 1, abandoned 1 0x%llx peer", PATH_UNSTABLE);
+	snprintf(by_us, sizeof(by_us), "validated 1, failed 1 idle, abandoned 1 0x%llx local",
+		 PATH_UNSTABLE);
+	/* Each end abandons it once: because it failed there, or because the
+	 * other end said so first; at least one end found the failure. */
+	for (int side = 0; side < 2; side++)
+		if (strcmp(r.ev[side].line, by_peer) != 0)
+			assert_string_equal(r.ev[side].line, by_us);
+	assert_true(!strcmp(r.ev[SIMNET_CLIENT].line, by_us) ||
+		    !strcmp(r.ev[SIMNET_SERVER].line, by_us));
+	print_message("client: %s\nserver: %s\n", r.ev[SIMNET_CLIENT].line,
+		      r.ev[SIMNET_SERVER].line);
 	simnet_free(&r.n);
 }
 
@@ -239,7 +331,7 @@ int main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(validated_in_order),  cmocka_unit_test(status_backup_and_back),
 		cmocka_unit_test(abandoned_by_client), cmocka_unit_test(abandoned_by_server),
-		cmocka_unit_test(validation_failed),
+		cmocka_unit_test(validation_failed),   cmocka_unit_test(failed_idle),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
