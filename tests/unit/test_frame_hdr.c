@@ -130,10 +130,26 @@ static void checksum_reference(void **state)
 		}
 		assert_int_equal(our_csum(sum), want);
 	}
-	/* All ones: the 64-bit accumulator folds every carry. */
+	/* All ones: the accumulator folds every carry; and a jumbo frame's
+	 * worth, after a sum that is already large. */
 	memset(buf, 0xff, sizeof(buf));
 	assert_int_equal(our_csum(mpq_frame_hdr_csum_add(0, buf, sizeof(buf))),
 			 ref_csum(buf, sizeof(buf)));
+	{
+		static uint8_t big[9000];
+		uint64_t sum = UINT64_MAX - 1;
+
+		memset(big, 0xff, sizeof(big));
+		sum = mpq_frame_hdr_csum_add(sum, big, sizeof(big));
+		assert_true(sum < (1ull << 35)); /* room to add more */
+		/* 0xffff words add nothing (modulo 0xffff) to what was there. */
+		assert_int_equal(mpq_frame_hdr_csum_fold(sum),
+				 mpq_frame_hdr_csum_fold(UINT64_MAX - 1));
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)(i * 31 + 7);
+		assert_int_equal(our_csum(mpq_frame_hdr_csum_add(0, big, sizeof(big))),
+				 ref_csum(big, sizeof(big)));
+	}
 }
 
 static void build_udp4_known_frame(void **state)
