@@ -121,6 +121,10 @@ int pair_init(struct conn_pair *p, const struct pair_opts *o)
 			p->cb[i].stream_closed = a->stream_closed;
 			p->cb[i].streams_available = a->streams_available;
 			p->cb[i].address_added = a->address_added;
+			p->cb[i].path_validated = a->path_validated;
+			p->cb[i].path_status_changed = a->path_status_changed;
+			p->cb[i].path_failed = a->path_failed;
+			p->cb[i].path_abandoned = a->path_abandoned;
 		}
 		p->cb[i].user_data = p;
 		if (o->app_user_data[i]) {

@@ -38,6 +38,9 @@ struct side {
 	uint64_t reset_code;
 	bool got_reset, got_stop, closed;
 	uint64_t stop_after; /* receiver asks the peer to stop after this many bytes */
+	unsigned validated;  /* path_validated calls */
+	uint32_t validated_path;
+	mpq_path validated_tuple; /* of the last one */
 };
 
 struct app {
@@ -131,8 +134,18 @@ static int on_closed(mpq_conn *c, int64_t id, void *ud)
 	return 0;
 }
 
+static void on_path_validated(mpq_conn *c, uint32_t path_id, const mpq_path *tuple, void *ud)
+{
+	struct conn_pair *p = ud;
+	struct side *s = &((struct app *)p->app)->side[side_of(p, c)];
+	s->validated++;
+	s->validated_path = path_id;
+	s->validated_tuple = *tuple;
+}
+
 static const mpq_callbacks app_cb = {
 	.struct_version = MPQ_CALLBACKS_VERSION,
+	.path_validated = on_path_validated,
 	.stream_data = on_data,
 	.stream_writable = on_writable,
 	.stream_reset = on_reset,
@@ -243,6 +256,12 @@ static void nat_rebinding_mid_transfer(void **state)
 	assert_false(s->paths[0].migrating);
 	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->paths[0].tuple.remote.ss;
 	assert_int_equal(ntohs(in->sin_port), 40001);
+	/* It said so once, with path 0 and the new address (path_validated). */
+	assert_int_equal(a.side[PAIR_SERVER].validated, 1);
+	assert_int_equal(a.side[PAIR_SERVER].validated_path, 0);
+	in = (const struct sockaddr_in *)&a.side[PAIR_SERVER].validated_tuple.remote.ss;
+	assert_int_equal(ntohs(in->sin_port), 40001);
+	assert_int_equal(a.side[PAIR_CLIENT].validated, 0);
 	pair_free(&p);
 }
 
