@@ -240,33 +240,61 @@ static void on_dgram(void *user_data, const mpq_capture_dgram *d)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int mpq_capture_pcap_open(mpq_capture_pcap **out, const char *path)
+/* A capture writing to |w| (freed here on failure). */
+static int capture_new(mpq_capture_pcap **out, mpq_pcapng *w)
 {
-	struct mpq_capture_pcap *c;
-	int rv;
+	struct mpq_capture_pcap *c = calloc(1, sizeof(*c));
 
-	if (!out || !path)
-		return MPQ_ERR_INVALID_ARGUMENT;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return MPQ_ERR_NOMEM;
-	c->pending = malloc(PENDING_MAX);
-	c->scratch = malloc(SCRATCH);
-	if (!c->pending || !c->scratch) {
-		rv = MPQ_ERR_NOMEM;
-		goto fail;
+	if (c) {
+		c->pending = malloc(PENDING_MAX);
+		c->scratch = malloc(SCRATCH);
 	}
-	rv = mpq_pcapng_open(&c->w, path);
-	if (rv < 0)
-		goto fail;
+	if (!c || !c->pending || !c->scratch) {
+		if (c) {
+			free(c->pending);
+			free(c->scratch);
+		}
+		free(c);
+		mpq_pcapng_close(w);
+		return MPQ_ERR_NOMEM;
+	}
+	c->w = w;
 	pthread_mutex_init(&c->lock, NULL);
 	c->hook = (mpq_capture){on_dgram, c};
 	*out = c;
 	return 0;
-fail:
-	free(c->pending);
-	free(c->scratch);
-	free(c);
+}
+
+int mpq_capture_pcap_open(mpq_capture_pcap **out, const char *path)
+{
+	mpq_pcapng *w;
+	int rv;
+
+	if (!out || !path)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	rv = mpq_pcapng_open(&w, path);
+	return rv < 0 ? rv : capture_new(out, w);
+}
+
+int mpq_capture_pcap_open_sink(mpq_capture_pcap **out, const mpq_qlog_sink *sink)
+{
+	mpq_pcapng *w;
+	int rv;
+
+	if (!out)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	rv = mpq_pcapng_open_sink(&w, sink);
+	return rv < 0 ? rv : capture_new(out, w);
+}
+
+int mpq_capture_pcap_flush(mpq_capture_pcap *c)
+{
+	int rv;
+
+	pthread_mutex_lock(&c->lock);
+	flush_pending(c);
+	rv = mpq_pcapng_flush(c->w);
+	pthread_mutex_unlock(&c->lock);
 	return rv;
 }
 

@@ -15,6 +15,8 @@
 #define IF_NAME 2
 #define IF_TSRESOL 9
 
+#define WRITE_RING (4u << 20) /* bytes of records between the writer and the file */
+
 struct mpq_pcapng {
 	mpq_qlog_sink sink;
 	uint32_t n_if;
@@ -127,7 +129,7 @@ static int owned_close(void *ud)
 
 int mpq_pcapng_open(mpq_pcapng **out, const char *path)
 {
-	mpq_qlog_sink sink;
+	mpq_qlog_sink sink, file;
 	struct owned_file *o;
 	FILE *f;
 	int fd, rv;
@@ -156,7 +158,14 @@ int mpq_pcapng_open(mpq_pcapng **out, const char *path)
 		return rv;
 	}
 	o->f = f;
-	sink = (mpq_qlog_sink){MPQ_QLOG_SINK_VERSION, owned_write, owned_flush, owned_close, o};
+	file = (mpq_qlog_sink){MPQ_QLOG_SINK_VERSION, owned_write, owned_flush, owned_close, o};
+	/* Writing to the file (page cache, zstd) on a thread of its own: the
+	 * hook of a busy path I/O loop then only copies each record. */
+	rv = mpq_qlog_sink_thread(&sink, &file, WRITE_RING);
+	if (rv) {
+		owned_close(o);
+		return rv;
+	}
 	return mpq_pcapng_open_sink(out, &sink);
 }
 

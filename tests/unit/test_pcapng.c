@@ -5,7 +5,9 @@
  * nanosecond, lengths and the UDP inside raw IP packets. */
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 #include "mpq/io/netaddr.h"
 #include "mpq/io/capture_pcap.h"
 #include "mpq/io/pcapng.h"
+#include "mpq/io/qlog_file.h"
 
 #define MAXN 16
 
@@ -428,12 +431,123 @@ static void test_capture_pcap(void **state)
 	unlink(path);
 }
 
+/* A sink into memory that can be made to fail, and counts its calls. */
+struct mem {
+	uint8_t buf[1 << 20];
+	size_t len;
+	int writes, flushes, closes;
+	int fail_at; /* the write that fails (1-based); 0: none */
+};
+
+static int mem_write(void *user, const void *data, size_t len)
+{
+	struct mem *m = user;
+
+	if (++m->writes == m->fail_at)
+		return MPQ_ERR_INTERNAL;
+	assert_true(m->len + len <= sizeof(m->buf));
+	memcpy(m->buf + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+static int mem_flush(void *user)
+{
+	((struct mem *)user)->flushes++;
+	return 0;
+}
+
+static int mem_close(void *user)
+{
+	((struct mem *)user)->closes++;
+	return 0;
+}
+
+/* Threads of this process other than the main one that do not block |sig|
+ * (SigBlk in /proc/self/task/TID/status). */
+static int threads_taking(int sig)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0, others = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[320], line[128];
+		unsigned long long blk = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "SigBlk: %llx", &blk);
+		fclose(f);
+		others++;
+		if (!(blk & 1ULL << (sig - 1)))
+			n++;
+	}
+	closedir(d);
+	assert_true(others > 0); /* the writer thread is there */
+	return n;
+}
+
+/* mpq_qlog_sink_thread: signals are not the thread's, every byte arrives in order, in pieces far fewer
+ * than the writes (a quarter ring each), flush drains the ring before it
+ * flushes, writes larger than the ring wait for room, and an error of the
+ * inner sink comes back. */
+static void test_sink_thread(void **state)
+{
+	(void)state;
+	static struct mem m;
+	static uint8_t want[600000];
+	mpq_qlog_sink inner = {MPQ_QLOG_SINK_VERSION, mem_write, mem_flush, mem_close, &m}, t;
+	size_t off = 0, n;
+
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 7 + i / 251);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(mpq_qlog_sink_thread(&t, &inner, 100), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_qlog_sink_thread(&t, &inner, 65536), 0);
+	/* A signal the program blocks later to read it from a signalfd (as
+	 * mpq_loop does) must not be the thread's: SIGTERM delivered there
+	 * would end the process. Every thread but this one blocks it. */
+	assert_int_equal(threads_taking(SIGTERM), 0);
+	/* Small writes of varied sizes, then one over the ring's size. */
+	for (n = 1; off + n <= 200000; off += n, n = n % 97 + 1)
+		assert_int_equal(t.write(t.user_data, want + off, n), 0);
+	assert_int_equal(t.flush(t.user_data), 0);
+	assert_int_equal(m.len, off);
+	assert_int_equal(m.flushes, 1);
+	assert_true(m.writes < 200000 / 16384 + 8);
+	assert_int_equal(t.write(t.user_data, want + off, sizeof(want) - off), 0);
+	assert_int_equal(t.close(t.user_data), 0);
+	assert_int_equal(m.closes, 1);
+	assert_int_equal(m.len, sizeof(want));
+	assert_memory_equal(m.buf, want, sizeof(want));
+
+	/* The inner sink fails its second write: later calls return it. */
+	memset(&m, 0, sizeof(m));
+	m.fail_at = 2;
+	assert_int_equal(mpq_qlog_sink_thread(&t, &inner, 4096), 0);
+	int rv = 0;
+	for (int i = 0; i < 100 && !rv; i++)
+		rv = t.write(t.user_data, want, 1000);
+	assert_int_equal(rv, MPQ_ERR_INTERNAL);
+	assert_int_equal(t.flush(t.user_data), MPQ_ERR_INTERNAL);
+	assert_int_equal(t.close(t.user_data), MPQ_ERR_INTERNAL);
+	assert_int_equal(m.closes, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_back),   cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_open_errors),  cmocka_unit_test(test_tshark_reads),
-		cmocka_unit_test(test_capture_pcap),
+		cmocka_unit_test(test_capture_pcap), cmocka_unit_test(test_sink_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

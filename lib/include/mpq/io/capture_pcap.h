@@ -21,6 +21,11 @@ typedef struct mpq_capture_pcap mpq_capture_pcap;
  * or MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_capture_pcap_open(mpq_capture_pcap **out, const char *path);
 
+/* The same into a byte sink (mpq_pcapng_open_sink: copied, closed at close
+ * and on failure here). mpq_capture_pcap_open's file is written by a thread
+ * (mpq_qlog_sink_thread); a sink given here is written by the callers. */
+MPQ_EXPORT int mpq_capture_pcap_open_sink(mpq_capture_pcap **out, const mpq_qlog_sink *sink);
+
 /* The hook to set as mpq_pathio.capture; valid until close. */
 MPQ_EXPORT const mpq_capture *mpq_capture_pcap_hook(mpq_capture_pcap *c);
 
@@ -29,6 +34,10 @@ MPQ_EXPORT void mpq_capture_pcap_keylog(mpq_capture_pcap *c, const char *line);
 
 /* Datagrams written, and those left out (not IP, or a failed write). */
 MPQ_EXPORT void mpq_capture_pcap_counts(mpq_capture_pcap *c, uint64_t *written, uint64_t *skipped);
+
+/* Writes the datagrams held back and flushes the file. Returns 0 or the
+ * first write error. */
+MPQ_EXPORT int mpq_capture_pcap_flush(mpq_capture_pcap *c);
 
 /* Writes what waits, ends the file, frees |c|. Returns 0 or the first
  * write error (the file is then incomplete). NULL is a no-op. */

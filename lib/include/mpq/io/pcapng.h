@@ -32,7 +32,10 @@
 typedef struct mpq_pcapng mpq_pcapng;
 
 /* Creates (or truncates) |path| with mode 0600 (the file may hold secrets),
- * compressed when it ends in ".zst", and writes the section header.
+ * compressed when it ends in ".zst", and writes the section header. The
+ * file is written by a thread of the writer's (mpq_qlog_sink_thread): calls
+ * copy their records into its ring and seldom wait; write errors show in a
+ * later call, and in flush and close.
  * Returns 0, MPQ_ERR_INVALID_ARGUMENT, MPQ_ERR_NOT_FOUND (no such
  * directory), MPQ_ERR_INTERNAL (other open or write failures, errno set)
  * or MPQ_ERR_NOMEM. */

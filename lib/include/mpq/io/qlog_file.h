@@ -30,6 +30,17 @@ MPQ_EXPORT int mpq_qlog_sink_file(mpq_qlog_sink *sink, FILE *f, bool zstd);
  * MPQ_ERR_INTERNAL. */
 MPQ_EXPORT int mpq_qlog_sink_path(mpq_qlog_sink *sink, const char *path, bool zstd);
 
+/* A sink that copies each write into a ring of |ring| bytes (at least 4096)
+ * and hands it to |inner| from a thread of its own, in pieces of a quarter
+ * of the ring or more: the writer pays a memcpy, the thread the system calls
+ * (and zstd). A write waits while the ring is full: nothing is dropped.
+ * flush writes out the ring, then flushes |inner|; close writes it out,
+ * ends the thread and closes |inner|. An error of |inner| is returned by
+ * every call after it. |inner| is copied and used by the thread only.
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM (also when no
+ * thread could be started). */
+MPQ_EXPORT int mpq_qlog_sink_thread(mpq_qlog_sink *sink, const mpq_qlog_sink *inner, size_t ring);
+
 /* Writes the trace of |conn| to DIR/<original DCID in hex>_<client|server>.sqlog,
  * zstd-compressed with a .zst suffix when |zstd| (mpq_conn_set_qlog with a
  * path sink). Call it right after creating the connection. Returns 0,
