@@ -60,6 +60,8 @@ def completion(out, rows, keys):
     fit = len(points) <= 24 and max(len(lb) for lb, _ in points.values()) <= 40
     xt = "xticlabels(3)" if fit else "1"
     secs = [x for _, ss in points.values() for x in ss]
+    if not secs:
+        return []  # no run was ok: nothing to draw
     logy = "set logscale y\n" if secs and min(secs) > 0 and max(secs) > 20 * min(secs) else \
         "set yrange [0:*]\n"
     body = ("set title 'completion time per configuration (%d runs ok)'\n"

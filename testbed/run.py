@@ -234,7 +234,8 @@ def main(argv):
                 label = " ".join("%s=%s" % (k, p["params"][k]) for k in varying
                                  if k in p["params"])
                 what = "%s in %s s, %s Mbit/s" % (human(row["bytes"]), row["seconds"],
-                                                   row["goodput_mbps"])
+                                                   row["goodput_mbps"]) \
+                    if row["seconds"] != "" else "no summary,"
                 print("[%d/%d] %s%s rep=%d: %s %s" % (
                     n, len(runs), exp.name, " " + label if label else "", rep, what,
                     "ok" if row["ok"] else "FAILED (%s)" % row["error"]), flush=True)
