@@ -125,6 +125,38 @@ else
 fi
 set_link 1 delay 0 jitter 0 noreorder
 
+# ---- reorder P (netem's): a packet skips the delay with probability P ----
+# 2000 datagrams 100 us apart over a 5 ms delay: one that skips it arrives
+# while the ones before it are held, so "early" (arrived before a lower
+# number) counts the packets sent ahead, binomial(2000, P); none lost or
+# duplicated.
+overtakes() { # P: "received N early E dups D" over path 1
+	set_link 1 delay 5ms reorder "$1"
+	in_s timeout 20 "$probe" sink 7001 300 >"$tmp/sink.out" &
+	sp=$!
+	sleep 0.2
+	in_c timeout 10 "$probe" send 10.100.1.2 7001 100 2000 8
+	wait "$sp"
+	r=$(cat "$tmp/sink.out")
+	echo "$(field received "$r") $(field early "$r") $(field dups "$r")"
+}
+# shellcheck disable=SC2046
+set -- $(overtakes 25%)
+# shellcheck disable=SC2046
+if [ "$1" = 2000 ] && [ "$3" = 0 ] && inside "$2" 2000 $(binom99 0.25 2000 1); then
+	ok "reorder 25 %: $2 of 2000 sent ahead (99 % interval $(binom99 0.25 2000 1 | awk '{ printf "%.0f..%.0f", $1 * 2000, $2 * 2000 }')), none lost or duplicated"
+else
+	not_ok "reorder 25 %: overtakers inside the binomial 99 % interval, none lost or duplicated" "received $1 early $2 dups $3"
+fi
+# shellcheck disable=SC2046
+set -- $(overtakes 0)
+if [ "$1" = 2000 ] && [ "$2" = 0 ] && [ "$3" = 0 ]; then
+	ok "reorder 0: 2000 of 2000 in order"
+else
+	not_ok "reorder 0: none out of order" "received $1 early $2 dups $3"
+fi
+set_link 1 delay 0 noreorder
+
 # ---- rate ----
 in_s timeout 30 "$probe" sink 7001 500 >"$tmp/sink.out" &
 sp=$!

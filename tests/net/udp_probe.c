@@ -9,9 +9,11 @@
  *       starting with its number
  *   udp_probe sink PORT IDLE_MS               counts datagrams until IDLE_MS pass
  *       without one (after the first); prints "received N bytes B span_us T
- *       rate_bps R reordered O last_us L" (R: bytes after the first over the span
- *       between first and last; O: datagrams numbered below one already received;
- *       L: CLOCK_MONOTONIC of the last)
+ *       rate_bps R reordered O last_us L early E dups D" (R: bytes after the first
+ *       over the span between first and last; O: datagrams numbered below one
+ *       already received; L: CLOCK_MONOTONIC of the last; E: datagrams that
+ *       arrived while one numbered below them had not, i.e. that overtook; D:
+ *       numbers received twice; E and D count numbers below SEEN_MAX)
  * ADDR is IPv4 or IPv6; the listening modes take both.
  */
 #include <arpa/inet.h>
@@ -176,11 +178,14 @@ static int send_paced(int fd, long size, long count, double mbit)
 	return 0;
 }
 
+#define SEEN_MAX (1u << 20)
+
 static int sink(int fd, long idle_ms)
 {
+	static uint8_t seen[SEEN_MAX / 8];
 	char buf[65536];
-	uint64_t first = 0, last = 0, bytes = 0, first_len = 0, top = 0, seq;
-	long n = 0, reordered = 0;
+	uint64_t first = 0, last = 0, bytes = 0, first_len = 0, top = 0, seq, low = 0;
+	long n = 0, reordered = 0, early = 0, dups = 0;
 
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
@@ -203,12 +208,21 @@ static int sink(int fd, long idle_ms)
 				reordered++;
 			else
 				top = seq;
+			if (seq < SEEN_MAX && (seen[seq / 8] >> (seq % 8) & 1)) {
+				dups++;
+			} else if (seq < SEEN_MAX) {
+				early += seq > low;
+				seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+				while (low < SEEN_MAX && (seen[low / 8] >> (low % 8) & 1))
+					low++;
+			}
 		}
 	}
-	printf("received %ld bytes %llu span_us %llu rate_bps %.0f reordered %ld last_us %llu\n",
+	printf("received %ld bytes %llu span_us %llu rate_bps %.0f reordered %ld last_us %llu"
+	       " early %ld dups %ld\n",
 	       n, (unsigned long long)bytes, (unsigned long long)(last - first),
 	       last > first ? (double)(bytes - first_len) * 8e6 / (double)(last - first) : 0.0,
-	       reordered, (unsigned long long)last);
+	       reordered, (unsigned long long)last, early, dups);
 	return 0;
 }
 

@@ -152,6 +152,12 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint
 		l->free_ns = now_ns + wait + tx;
 		t = l->free_ns;
 	}
+	if (c->reorder_p > 0 && uniform(l) < c->reorder_p) {
+		/* Ahead of the held frames; the next ones stay behind them. */
+		l->stats.reordered++;
+		*depart_ns = t;
+		return EMU_PASS;
+	}
 	t += c->delay_ns;
 	if (c->jitter_ns) {
 		double j = (uniform(l) * 2 - 1) * (double)c->jitter_ns;
@@ -301,8 +307,12 @@ int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t
 			int bad = 0;
 
 			takes_value = true;
-			if (!strcmp(key, "reorder") || !strcmp(key, "noreorder")) {
+			if (!strcmp(key, "reorder") && val && !parse_prob(val, &c->reorder_p)) {
+				/* "reorder P"; a bare "reorder" is the jitter's. */
+			} else if (!strcmp(key, "reorder") || !strcmp(key, "noreorder")) {
 				c->reorder = key[0] == 'r';
+				if (!c->reorder)
+					c->reorder_p = 0;
 				takes_value = false;
 			} else if (!strcmp(key, "up") || !strcmp(key, "down")) {
 				c->down = key[0] == 'd';
@@ -364,7 +374,7 @@ int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s)
 	return snprintf(buf, len,
 			"forwarded=%" PRIu64 " bytes=%" PRIu64 " loss=%" PRIu64 " queue=%" PRIu64
 			" down=%" PRIu64 " delayed=%" PRIu64 " duplicated=%" PRIu64
-			" send_errors=%" PRIu64,
+			" reordered=%" PRIu64 " send_errors=%" PRIu64,
 			s->forwarded, s->forwarded_bytes, s->dropped_loss, s->dropped_queue,
-			s->dropped_down, s->delayed, s->duplicated, s->send_errors);
+			s->dropped_down, s->delayed, s->duplicated, s->reordered, s->send_errors);
 }

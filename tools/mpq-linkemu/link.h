@@ -9,7 +9,10 @@
  * drop-tail queue is what waits to be serialized: refused when it would
  * hold more than its bytes or its time), then propagated for the delay plus
  * a uniform jitter. Without "reorder" a frame never leaves before the one
- * ahead of it (the jitter only ever holds a frame longer).
+ * ahead of it (the jitter only ever holds a frame longer). With "reorder P"
+ * (netem's) a frame is, with probability P, sent ahead of those held before
+ * it: it skips the delay and the jitter (not the rate), and the frames
+ * after it still keep their order behind the others.
  */
 #ifndef MPQ_LINKEMU_LINK_H
 #define MPQ_LINKEMU_LINK_H
@@ -24,6 +27,7 @@ typedef struct emu_link_cfg {
 	uint64_t delay_ns;
 	uint64_t jitter_ns;	/* uniform in [-jitter, +jitter] around the delay */
 	bool reorder;		/* jitter may let a frame overtake another */
+	double reorder_p;	/* probability a frame skips the delay */
 	double loss;		/* Bernoulli loss probability */
 	bool ge;		/* Gilbert-Elliott instead of Bernoulli */
 	double ge_p;		/* P(good -> bad) per frame */
@@ -46,6 +50,7 @@ typedef struct emu_link_stats {
 	uint64_t dropped_down;
 	uint64_t delayed; /* frames held past the time they were read */
 	uint64_t duplicated;
+	uint64_t reordered;   /* frames sent ahead by reorder P */
 	uint64_t send_errors; /* the outgoing leg refused the frame */
 } emu_link_stats;
 
@@ -78,7 +83,8 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint
 
 /*
  * Applies the tokens of a link specification to cfg[0] (a to b) and cfg[1]
- * (b to a): "delay T", "jitter T", "reorder", "noreorder", "loss P",
+ * (b to a): "delay T", "jitter T", "reorder", "reorder P", "noreorder"
+ * (both off), "loss P",
  * "ge P/R[/BAD[/GOOD]]", "rate R", "trace FILE" (mahimahi's format, in
  * place of the rate), "dup P", "queue N", "up", "down", and the
  * selectors "ab", "ba", "both" for the tokens after them. T is a time
@@ -95,7 +101,8 @@ int emu_parse_time(const char *s, uint64_t *ns);
 /* After EMU_PASS: whether the frame also leaves a second time (counted). */
 bool emu_link_duplicate(emu_link *l);
 
-/* "forwarded=N bytes=N loss=N queue=N down=N delayed=N duplicated=N send_errors=N" */
+/* "forwarded=N bytes=N loss=N queue=N down=N delayed=N duplicated=N
+ * reordered=N send_errors=N" */
 int emu_link_fmt_stats(char *buf, size_t len, const emu_link_stats *s);
 
 #endif

@@ -88,7 +88,7 @@ static void usage(FILE *f)
 		" [--rt] IF_A IF_B [LINK OPTIONS...]\n"
 		"       mpq-linkemu ctl PATH [[at T] LINK OPTIONS... | stats]\n"
 		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
-		"  delay T  jitter T  reorder|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
+		"  delay T  jitter T  reorder [P]|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
 		"  rate R  trace FILE  dup P  queue SIZE|T  up|down\n"
 		"  T: 10ms 250us 1s; P: 1%% or 0.01; R: 50mbit 500kbit; SIZE: 64kB 1500B 1MiB\n");
 }
