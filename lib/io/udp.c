@@ -98,6 +98,7 @@ static const struct sockopt ip6_options[] = {
 	{IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"},
 	{IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS"},
 	{IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE, "IPV6_MTU_DISCOVER"},
+	{IPPROTO_IPV6, IPV6_DONTFRAG, 1, "IPV6_DONTFRAG"},
 	{0, 0, 0, NULL},
 };
 
@@ -212,6 +213,7 @@ static int setup(struct udp_sock *s, const mpq_pathio_config *cfg, mpq_oserr *er
 		return mpq_oserr_set(err, "getsockname", errno);
 	s->base.local.len = len;
 	s->wildcard = mpq_addr_is_any(&s->base.local);
+	s->base.max_udp_payload = mpq_if_max_udp_payload(&s->base.local, s->base.ifindex);
 
 	s->slot = (s->base.caps & MPQ_PATHIO_GRO) ? GRO_SLOT : s->max_dgram;
 	return alloc_buffers(s);

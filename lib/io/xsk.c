@@ -1182,6 +1182,8 @@ static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mp
 	s->info.max_payload = l3 > hl ? (uint32_t)(l3 - hl) : 0;
 	hl = mpq_frame_hdr_udp_len(AF_INET) - MPQ_ETH_HLEN;
 	s->max_payload4 = l3 > hl ? (uint32_t)(l3 - hl) : 0;
+	/* The socket's family's (a dual socket's IPv6 one, the smaller). */
+	s->base.max_udp_payload = s->info.max_payload;
 
 	rv = mpq_if_addrs(cfg->ifname, s->own, MAX_OWN);
 	if (rv < 0)

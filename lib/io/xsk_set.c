@@ -376,6 +376,7 @@ int mpq_xsk_set_open(mpq_pathio **out, uint32_t n_workers, uint32_t n_queues,
 		s->base.local = s->q[0]->local;
 		s->base.ifindex = s->q[0]->ifindex;
 		s->base.caps = s->q[0]->caps;
+		s->base.max_udp_payload = s->q[0]->max_udp_payload;
 		out[k] = &s->base;
 	}
 	return rv;

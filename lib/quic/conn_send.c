@@ -442,8 +442,8 @@ static int write_close(mpq_conn *conn, pkt_builder *b, uint64_t ts)
  * handshake is confirmed and the path validated, when its congestion window
  * has room: a PING padded to the size tried, alone in its datagram. Returns
  * the datagram's length, 0 when none is due, or an error. */
-static int write_pmtu_probe(mpq_conn *conn, mpq_path *path_out, uint8_t *buf, size_t buflen,
-			    uint64_t ts)
+static int write_pmtu_probe(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi_out, uint8_t *buf,
+			    size_t buflen, uint64_t ts)
 {
 	if (!conn->handshake_confirmed || mpq_key_update_tx_exhausted(conn))
 		return 0;
@@ -469,6 +469,11 @@ static int write_pmtu_probe(mpq_conn *conn, mpq_path *path_out, uint8_t *buf, si
 			return rv;
 		mpq_pmtud_on_probe_sent(&p->pmtud);
 		*path_out = p->tuple;
+		/* Marked like the path's other packets once ECN is validated there,
+		 * but not counted for it: a probe lost for its size says nothing
+		 * of ECN, and counts that rise more than expected are allowed. */
+		if (pi_out && p->ecn.state == MPQ_ECN_STATE_CAPABLE)
+			pi_out->ecn = MPQ_ECN_ECT0;
 		conn->stats.bytes_sent += b.len;
 		conn->stats.packets_sent++;
 		return (int)b.len;
@@ -491,7 +496,7 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 		return 0;
 	if (conn->state < MPQ_CONN_CLOSING) {
 		mpq_conn_streams_wake(conn);
-		int n = write_pmtu_probe(conn, path_out, buf, buflen, ts);
+		int n = write_pmtu_probe(conn, path_out, pi_out, buf, buflen, ts);
 		if (n != 0)
 			return n;
 	}

@@ -65,7 +65,9 @@ rm -f "$tmp/big.out"
 # It captures only some time after it says so (libpcap drops what came before
 # the filter was set): on a loaded machine a fixed sleep missed the handshake,
 # and tshark could then decrypt nothing. So datagrams to the discard port go
-# out until the capture file shows one.
+# out until the capture file shows one. The client accepts 1452-byte
+# datagrams at most (--max-udp-payload): PMTU discovery would otherwise take
+# the server to loopback's 65507 and the 5 MB to a hundred-odd datagrams.
 in_ns tshark -B 256 -a duration:30 -i lo -f "udp port 4433 or udp port 9" \
 	-w "$tmp/cap.pcapng" -q 2>"$tmp/tshark.err" &
 tpid=$!
@@ -76,7 +78,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"probe", ("127.0.0.1", 
 	sleep 0.2
 done
 in_ns env SSLKEYLOGFILE="$tmp/keys.log" QLOGDIR="$tmp/qlog" timeout 60 "$BIN/mpq-client" -k \
-	--max-paths 0 --no-progress -o "$tmp/small.out" https://127.0.0.1:4433/small 2>"$tmp/small.err"
+	--max-paths 0 --max-udp-payload 1452 --no-progress -o "$tmp/small.out" https://127.0.0.1:4433/small 2>"$tmp/small.err"
 crc=$?
 wait "$tpid" 2>/dev/null
 tsh() { tshark -r "$tmp/cap.pcapng" -o "tls.keylog_file:$tmp/keys.log" "$@" 2>/dev/null; }

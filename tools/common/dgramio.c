@@ -406,11 +406,18 @@ void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err)
 		snprintf(buf, len, "%s", mpq_strerror(rv));
 }
 
+size_t tool_sock_max_payload(const struct tool_sock *s)
+{
+	return s->io->max_udp_payload ? s->io->max_udp_payload : TOOL_TX_ROOM;
+}
+
 uint8_t *tool_tx_space(struct tool_sock *s, size_t *room)
 {
-	if (s->tx_blocked || s->tx_n == TOOL_TX_DESCS || TOOL_TX_BUF - s->tx_used < TOOL_MAX_DGRAM)
+	size_t max = tool_sock_max_payload(s);
+
+	if (s->tx_blocked || s->tx_n == TOOL_TX_DESCS || TOOL_TX_BUF - s->tx_used < max)
 		return NULL;
-	*room = TOOL_MAX_DGRAM;
+	*room = max;
 	return s->tx_buf + s->tx_used;
 }
 
@@ -488,7 +495,7 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 		mpq_path path;
 		mpq_pkt_info pi = {.version = MPQ_PKT_INFO_VERSION};
 		struct tool_sock *to;
-		size_t room;
+		size_t room = 0;
 		uint8_t *buf = tool_tx_space(cur, &room);
 		int n;
 
@@ -498,6 +505,8 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 			if (rv != 0)
 				return rv < 0 ? rv : 0;
 			buf = tool_tx_space(cur, &room);
+			if (!buf)
+				return 0;
 		}
 		n = mpq_conn_write_pkt(conn, &path, &pi, buf, room, now);
 		if (n <= 0)
@@ -512,6 +521,8 @@ int tool_conn_send(struct tool_sock *s, mpq_conn *conn, uint64_t now)
 				tbuf = tool_tx_space(to, &troom);
 			if (!tbuf)
 				return 0; /* lost, as in a full network queue; recovery resends */
+			if ((size_t)n > troom)
+				continue; /* too large for that interface: lost (a PMTU probe) */
 			memcpy(tbuf, buf, (size_t)n);
 			cur = to;
 		}

@@ -22,8 +22,10 @@
 
 #define TOOL_TX_DESCS 64
 #define TOOL_TX_BUF (512 * 1024)
-/* The largest datagram the tools send or receive whole. */
-#define TOOL_MAX_DGRAM 1500
+/* The largest datagram the tools receive whole (IPv4's limit). */
+#define TOOL_MAX_DGRAM 65507
+/* Room for a datagram to send on a socket whose interface MTU is unknown. */
+#define TOOL_TX_ROOM 1500
 
 /* --io, parsed. */
 enum tool_io {
@@ -132,7 +134,11 @@ void tool_sock_print_counters(struct tool_sock *s);
 /* "bind: Address already in use" for an open that returned |rv|. */
 void tool_oserr_text(char *buf, size_t len, int rv, const mpq_oserr *err);
 
-/* Room for the next datagram (at least TOOL_MAX_DGRAM bytes), or NULL when
+/* The largest datagram |s| sends: what its interface allows
+ * (mpq_pathio.max_udp_payload), TOOL_TX_ROOM when that is unknown. */
+size_t tool_sock_max_payload(const struct tool_sock *s);
+
+/* Room for the next datagram (tool_sock_max_payload bytes), or NULL when
  * the queue is full or blocked: flush first. */
 uint8_t *tool_tx_space(struct tool_sock *s, size_t *room);
 

@@ -114,8 +114,24 @@ void tool_transport_stop(struct tool_transport *t)
 	}
 }
 
-void tool_transport_apply(const struct tool_transport *t, bool server, mpq_settings *s,
-			  mpq_tparams *tp)
+/* PMTU discovery up to what the sockets send, or --max-udp-payload; that
+ * is also what we accept (RFC 9000 §18.2: max_udp_payload_size). */
+static void apply_max_payload(const struct tool_transport *t, uint32_t local_max, mpq_settings *s,
+			      mpq_tparams *tp)
+{
+	uint64_t max = t->max_udp_payload ? t->max_udp_payload : local_max;
+
+	if (max < MPQ_MIN_INITIAL_DATAGRAM)
+		return; /* unknown: the library's defaults */
+	tp->max_udp_payload_size = max;
+	if (s->max_tx_udp_payload > max)
+		s->max_tx_udp_payload = (size_t)max;
+	if (!t->no_pmtud)
+		s->pmtud_max_udp_payload = (size_t)max;
+}
+
+void tool_transport_apply(const struct tool_transport *t, bool server, uint32_t local_max,
+			  mpq_settings *s, mpq_tparams *tp)
 {
 	uint64_t window = t->flow_kb * 1024;
 
@@ -139,6 +155,7 @@ void tool_transport_apply(const struct tool_transport *t, bool server, mpq_setti
 	/* hq-interop: the client opens one bidirectional stream per request. */
 	tp->initial_max_streams_bidi = server ? SERVER_MAX_STREAMS : 0;
 	tp->initial_max_streams_uni = 0;
+	apply_max_payload(t, local_max, s, tp);
 }
 
 void tool_log(void *user_data, int level, const char *msg)

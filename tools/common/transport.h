@@ -73,6 +73,21 @@ extern const char *const tool_io_names[];
 			 "call running the queue's NAPI for up to US microseconds\n" \
 			 "(SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET;\n" \
 			 "Linux 5.11+, else left off and said); default 0: off"}, \
+		{"max-udp-payload", \
+		 NULL, \
+		 0, \
+		 "N", \
+		 TOOL_O_UINT(type, t.max_udp_payload, 1200, 65527), \
+		 .help = "largest UDP payload to send and to accept, in bytes\n" \
+			 "(max_udp_payload_size; default: what the interface's MTU\n" \
+			 "allows, found per path by PMTU discovery)"}, \
+		{"no-pmtud", \
+		 NULL, \
+		 0, \
+		 NULL, \
+		 TOOL_O_TRUE(type, t.no_pmtud), \
+		 .help = "no path MTU discovery: datagrams stay at 1452 bytes\n" \
+			 "(or --max-udp-payload, if smaller)"}, \
 		{"max-paths", \
 		 NULL, \
 		 0, \
@@ -145,7 +160,9 @@ struct tool_transport {
 	const char *pcap_flag; /* --pcap FILE */
 	uint64_t idle_ms;
 	uint64_t handshake_ms;
-	uint64_t key_update; /* packets between our key updates, 0: none */
+	uint64_t key_update;	  /* packets between our key updates, 0: none */
+	uint64_t max_udp_payload; /* --max-udp-payload, 0: the interfaces' */
+	bool no_pmtud;
 	int verbose;
 	bool quiet; /* -q: errors and warnings only */
 
@@ -166,9 +183,12 @@ void tool_transport_stop(struct tool_transport *t);
 
 /* Settings and transport parameters for a connection; |server| allows the
  * peer to open bidirectional streams (requests). Multipath is offered unless
- * --max-paths is 0; the ADD_ADDRESS extension is left to the tool. */
-void tool_transport_apply(const struct tool_transport *t, bool server, mpq_settings *s,
-			  mpq_tparams *tp);
+ * --max-paths is 0; the ADD_ADDRESS extension is left to the tool. Paths
+ * probe for datagrams up to |local_max| (the largest the tool's sockets send,
+ * tool_sock_max_payload; 0: unknown) or --max-udp-payload, which is also the
+ * max_udp_payload_size we accept. */
+void tool_transport_apply(const struct tool_transport *t, bool server, uint32_t local_max,
+			  mpq_settings *s, mpq_tparams *tp);
 
 /* mpq_log_fn writing "prog: msg" on stderr when |level| <= the int
  * pointed to by |user_data| (the verbosity). */

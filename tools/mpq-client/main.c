@@ -725,6 +725,23 @@ static void on_path_event(mpq_conn *conn, const struct tool_path_event *ev, void
 	c->nevents++;
 }
 
+/* The largest datagram path 0 sends: what its socket's interface allows, or
+ * for a socket on the wildcard, the interface the route to the server
+ * leaves by. */
+static uint32_t path0_max_payload(const struct client *c)
+{
+	const struct tool_sock *s0 = &c->paths[0].sock;
+	mpq_addr src;
+	uint32_t max;
+
+	if (mpq_addr_is_any(&s0->io->local) && tool_route_source(&c->paths[0].remote, &src) == 0) {
+		max = mpq_if_max_udp_payload(&src, 0);
+		if (max)
+			return max;
+	}
+	return (uint32_t)tool_sock_max_payload(s0);
+}
+
 static int make_conn(struct client *c)
 {
 	mpq_hq_client_config hcfg = {.struct_version = MPQ_HQ_CLIENT_CONFIG_VERSION,
@@ -750,7 +767,7 @@ static int make_conn(struct client *c)
 	}
 	mpq_settings_default(&settings);
 	mpq_tparams_default(&tparams);
-	tool_transport_apply(&c->o.t, false, &settings, &tparams);
+	tool_transport_apply(&c->o.t, false, path0_max_payload(c), &settings, &tparams);
 	/* A client always listens to announced addresses (docs/add_address.md). */
 	settings.add_address = settings.multipath;
 	settings.server_name = c->fetches[0].url.host;

@@ -81,6 +81,12 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 		tool_json_null(j);
 	tool_json_key(j, "cwnd");
 	tool_json_u64(j, st->cwnd);
+	tool_json_key(j, "max_udp_payload");
+	tool_json_u64(j, st->max_udp_payload);
+	tool_json_key(j, "largest_sent");
+	tool_json_u64(j, st->largest_dgram_sent);
+	tool_json_key(j, "largest_received");
+	tool_json_u64(j, st->largest_pkt_received);
 	tool_json_obj_end(j);
 }
 

@@ -200,7 +200,7 @@ static void send_stateless(struct server *s)
 		mpq_path path;
 		struct tool_sock *sock = &s->listen[0].sock;
 		size_t room;
-		uint8_t scratch[TOOL_MAX_DGRAM];
+		uint8_t scratch[TOOL_TX_ROOM];
 		uint8_t *buf;
 		int n = mpq_endpoint_write_stateless(s->ep, &path, scratch, sizeof(scratch));
 
@@ -344,6 +344,18 @@ static int on_timer(mpq_loop *loop, mpq_loop_timer *t, void *ud)
 
 /* ---- Setting up and running ---- */
 
+/* The largest datagram a listening socket sends: a connection's paths probe
+ * up to it, and a socket's own limit caps each datagram it takes. */
+static uint32_t listeners_max_payload(const struct server *s)
+{
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < s->nlisten; i++)
+		if (tool_sock_max_payload(&s->listen[i].sock) > max)
+			max = (uint32_t)tool_sock_max_payload(&s->listen[i].sock);
+	return max;
+}
+
 static int make_endpoint(struct server *s)
 {
 	mpq_hq_server_config hcfg = {.struct_version = MPQ_HQ_SERVER_CONFIG_VERSION,
@@ -361,7 +373,7 @@ static int make_endpoint(struct server *s)
 		return rv == MPQ_ERR_INVALID_ARGUMENT ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
 	}
 	mpq_endpoint_config_default(&cfg);
-	tool_transport_apply(&s->o.t, true, &cfg.settings, &cfg.tparams);
+	tool_transport_apply(&s->o.t, true, listeners_max_payload(s), &cfg.settings, &cfg.tparams);
 	cfg.settings.worker_id = (uint8_t)s->worker;
 	mpq_hq_server_callbacks(&cfg.callbacks, s->hq);
 	s->cbw.keylog = &s->o.t.keylog;

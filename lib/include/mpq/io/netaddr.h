@@ -65,4 +65,10 @@ MPQ_EXPORT int mpq_if_index(const char *name, uint32_t *index);
  * MPQ_ERR_NOMEM. */
 MPQ_EXPORT int mpq_if_addrs(const char *name, mpq_addr *out, size_t max);
 
+/* The largest UDP payload a socket bound to |local| sends without
+ * fragmenting: the MTU, less the IP and UDP headers of |local|'s family, of
+ * interface |ifindex| (0: the interface with |local|'s address; for the
+ * wildcard the largest of the interfaces that are up). 0 when unknown. */
+MPQ_EXPORT uint32_t mpq_if_max_udp_payload(const mpq_addr *local, uint32_t ifindex);
+
 #endif

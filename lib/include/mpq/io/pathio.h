@@ -65,7 +65,11 @@ typedef struct mpq_pathio {
 	mpq_addr local;	   /* bound address, with the port chosen for port 0 */
 	uint32_t ifindex;  /* the interface it is bound to, 0 for none */
 	unsigned int caps; /* MPQ_PATHIO_* in use */
-	mpq_oserr err;	   /* the system call that failed last */
+	/* The largest datagram it sends whole (its interface's MTU less the IP
+	 * and UDP headers; xdp: what a frame holds too), the local limit of PMTU
+	 * discovery (mpq_settings.pmtud_max_udp_payload); 0: unknown. */
+	uint32_t max_udp_payload;
+	mpq_oserr err; /* the system call that failed last */
 	/* Sees every datagram sent and received (io/capture.h); NULL: off. */
 	const struct mpq_capture *capture;
 } mpq_pathio;
