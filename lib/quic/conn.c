@@ -228,6 +228,9 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 {
 	const mpq_cid *odcid = info->odcid;
 	mpq_pkt_hd hd;
+	/* Before |settings| is copied below: a version we do not know is not read. */
+	if (mpq_settings_check(settings, tparams, cb) != 0)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	int rv = mpq_pkt_decode_hd(&hd, pkt, pktlen, MPQ_CID_LEN);
 	if (rv != 0)
 		return rv;

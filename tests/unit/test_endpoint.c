@@ -785,6 +785,11 @@ static void unknown_struct_versions_refused(void **state)
 		s.struct_version = bad[i];
 		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
 				 MPQ_ERR_INVALID_ARGUMENT);
+		/* The server's settings are refused before its packet is looked at. */
+		static const uint8_t junk[MPQ_MIN_INITIAL_DATAGRAM];
+		assert_int_equal(mpq_conn_server_new(&c, &w.spath, junk, sizeof(junk), &s, &tp,
+						     &cb, w.sctx, w.now),
+				 MPQ_ERR_INVALID_ARGUMENT);
 		s.struct_version = MPQ_SETTINGS_VERSION;
 		tp.struct_version = bad[i];
 		assert_int_equal(mpq_conn_client_new(&c, &w.cpath, &s, &tp, &cb, w.cctx, w.now),
