@@ -454,6 +454,7 @@ static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
 		in->cwnd = mpq_cc_cwnd(&p->cc.cc);
 		in->bytes_in_flight = p->bytes_in_flight;
 		in->pacing_ready = p->next_send_time;
+		in->max_datagram = p->pmtud.size;
 		which[n++] = p;
 	}
 	uint64_t queued = conn->tx_max_data > conn->tx_data ? conn->tx_max_data - conn->tx_data

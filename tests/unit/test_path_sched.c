@@ -199,6 +199,21 @@ static void test_minrtt_lowest_rtt_with_room(void **state)
 	assert_int_equal(pick(&s, p, N(p), 0), 0);
 }
 
+/* A path whose packets are larger (PMTU discovery) needs room for one of
+ * its own, not for the size asked about. */
+static void test_room_for_the_paths_own_size(void **state)
+{
+	mpq_path_sched s = start("minrtt");
+	mpq_path_info p[] = {measured(0, 10), measured(1, 30)};
+
+	p[0].max_datagram = 8 * PKT;
+	p[0].bytes_in_flight = CWND - 4 * PKT;
+	assert_int_equal(pick(&s, p, N(p), 0), 1);
+	p[0].bytes_in_flight = CWND - 8 * PKT;
+	assert_int_equal(pick(&s, p, N(p), 0), 0);
+	(void)state;
+}
+
 static void test_minrtt_ties_and_alias(void **state)
 {
 	mpq_path_sched s = start("mrtt");
@@ -438,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_rr_order_by_path_id),
 		cmocka_unit_test(test_rr_backup),
 		cmocka_unit_test(test_minrtt_lowest_rtt_with_room),
+		cmocka_unit_test(test_room_for_the_paths_own_size),
 		cmocka_unit_test(test_minrtt_ties_and_alias),
 		cmocka_unit_test(test_minrtt_unmeasured),
 		cmocka_unit_test(test_minrtt_backup_only_without_available),

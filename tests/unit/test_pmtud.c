@@ -168,17 +168,22 @@ static void off(void **state)
 	assert_false(mpq_pmtud_enabled(&m));
 	assert_int_equal(mpq_pmtud_want_probe(&m, 65527, SEC), 0);
 	for (int i = 0; i < 5; i++)
-		assert_false(mpq_pmtud_on_losses(&m, (uint64_t)(i + 2) * SEC, (uint64_t)(i + 2) * SEC));
+		assert_false(
+			mpq_pmtud_on_losses(&m, (uint64_t)(i + 2) * SEC, (uint64_t)(i + 2) * SEC));
 	assert_int_equal(m.size, 1452);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(jumbo_first_probe),	 cmocka_unit_test(ethernet_after_jumbo_fails),
-		cmocka_unit_test(ipv6_sizes),		 cmocka_unit_test(peer_and_buffer_limit),
-		cmocka_unit_test(one_loss_is_no_failure), cmocka_unit_test(raise_timer),
-		cmocka_unit_test(black_hole),		 cmocka_unit_test(large_ack_clears_suspicion),
+		cmocka_unit_test(jumbo_first_probe),
+		cmocka_unit_test(ethernet_after_jumbo_fails),
+		cmocka_unit_test(ipv6_sizes),
+		cmocka_unit_test(peer_and_buffer_limit),
+		cmocka_unit_test(one_loss_is_no_failure),
+		cmocka_unit_test(raise_timer),
+		cmocka_unit_test(black_hole),
+		cmocka_unit_test(large_ack_clears_suspicion),
 		cmocka_unit_test(off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ typedef struct mpq_path_info {
 	uint64_t cwnd;
 	uint64_t bytes_in_flight;
 	uint64_t pacing_ready; /* earliest time the pacer lets a packet out */
+	uint64_t max_datagram; /* its packets' size (PMTU discovery); 0: the |bytes| asked about */
 } mpq_path_info;
 
 typedef struct mpq_path_sched {
@@ -76,10 +77,11 @@ int mpq_path_sched_tier(const mpq_path_info *paths, size_t n);
 int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_room,
 			   size_t bytes);
 
-/* A path with room in its congestion window for |bytes| more. */
+/* A path with room in its congestion window for |bytes| more (for a packet
+ * of its own size, when it says). */
 static inline bool mpq_path_info_has_room(const mpq_path_info *p, size_t bytes)
 {
-	return p->bytes_in_flight + bytes <= p->cwnd;
+	return p->bytes_in_flight + (p->max_datagram ? p->max_datagram : bytes) <= p->cwnd;
 }
 
 #endif
