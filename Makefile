@@ -116,6 +116,8 @@ $(BUILD)/xdp/%.skel.h: $(BUILD)/xdp/%.bpf.o
 $(BUILD)/lib/io/xdp_prog.o $(BUILD)/fuzz-obj/lib/io/xdp_prog.o: $(BUILD)/xdp/mpq_steer.skel.h
 $(BUILD)/xdp/mpq_reuseport.bpf.o: xdp/mpq_reuseport.h
 $(BUILD)/lib/io/reuseport.o $(BUILD)/fuzz-obj/lib/io/reuseport.o: $(BUILD)/xdp/mpq_reuseport.skel.h
+$(BUILD)/xdp/mpq_redirect_all.bpf.o: xdp/mpq_redirect_all.h
+$(BUILD)/lib/io/xdp_redirect.o $(BUILD)/fuzz-obj/lib/io/xdp_redirect.o: $(BUILD)/xdp/mpq_redirect_all.skel.h
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

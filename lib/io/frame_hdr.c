@@ -493,3 +493,63 @@ int mpq_frame_hdr_build_nd(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
 	memcpy(icmp + 2, &csum, 2);
 	return (int)flen;
 }
+
+/* Where a TCP or UDP segment starts and its length, for the checksum fix:
+ * 0 for a frame that is neither over IPv4 (not a fragment) nor over IPv6
+ * with no extension header. */
+static size_t l4_of(const uint8_t *f, size_t len, uint8_t *proto, size_t *l4len)
+{
+	uint16_t type = mpq_frame_hdr_ethertype(f, len);
+	const uint8_t *ip = f + MPQ_ETH_HLEN;
+
+	if (type == MPQ_ETH_P_IP && len >= MPQ_ETH_HLEN + MPQ_IP4_HLEN) {
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4, total = (size_t)ip[2] << 8 | ip[3];
+
+		if ((ip[0] >> 4) != 4 || ihl < MPQ_IP4_HLEN || total < ihl ||
+		    MPQ_ETH_HLEN + total > len || ((ip[6] & 0x3f) | ip[7]))
+			return 0;
+		*proto = ip[9];
+		*l4len = total - ihl;
+		return MPQ_ETH_HLEN + ihl;
+	}
+	if (type == MPQ_ETH_P_IPV6 && len >= MPQ_ETH_HLEN + MPQ_IP6_HLEN) {
+		size_t plen = (size_t)ip[4] << 8 | ip[5];
+
+		if ((ip[0] >> 4) != 6 || MPQ_ETH_HLEN + MPQ_IP6_HLEN + plen > len)
+			return 0;
+		*proto = ip[6];
+		*l4len = plen;
+		return MPQ_ETH_HLEN + MPQ_IP6_HLEN;
+	}
+	return 0;
+}
+
+bool mpq_frame_hdr_l4_csum_fix(uint8_t *f, size_t len)
+{
+	bool v4 = mpq_frame_hdr_ethertype(f, len) == MPQ_ETH_P_IP;
+	size_t l4len = 0, at, off;
+	uint8_t proto = 0, *c;
+	uint16_t csum;
+	uint64_t sum;
+
+	at = l4_of(f, len, &proto, &l4len);
+	if (!at)
+		return false;
+	if (proto == IPPROTO_UDP && l4len >= 8)
+		off = 6;
+	else if (proto == IPPROTO_TCP && l4len >= 20)
+		off = 16;
+	else
+		return false;
+	c = f + at + off;
+	if (proto == IPPROTO_UDP && v4 && !c[0] && !c[1])
+		return false; /* no checksum */
+	c[0] = c[1] = 0;
+	sum = v4 ? pseudo_sum(f + MPQ_ETH_HLEN + 12, f + MPQ_ETH_HLEN + 16, 4, proto, l4len)
+		 : pseudo_sum(f + MPQ_ETH_HLEN + 8, f + MPQ_ETH_HLEN + 24, 16, proto, l4len);
+	csum = mpq_frame_hdr_csum_fold(mpq_frame_hdr_csum_add(sum, f + at, l4len));
+	if (proto == IPPROTO_UDP && !csum)
+		csum = 0xffff; /* 0 means none */
+	memcpy(c, &csum, sizeof(csum));
+	return true;
+}

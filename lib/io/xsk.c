@@ -94,6 +94,7 @@ struct xsk_sock {
 	bool dual;	       /* the IPv6 wildcard: IPv4 too, as a dual-stack socket */
 	uint32_t max_payload4; /* info.max_payload with IPv4 headers */
 	bool verify_csum;
+	bool raw; /* whole frames: mpq_xsk_raw_* */
 	size_t batch;
 	size_t max_dgram;
 	uint64_t neigh_ttl_ns;
@@ -1107,8 +1108,9 @@ static int hold_port(struct xsk_sock *s, const mpq_addr *local, const mpq_xsk_co
 	int size = 1024, fd;
 	socklen_t len = sizeof(s->base.local.ss);
 
-	if (s->index > 0) {
-		s->base.local = sh->member[0]->base.local; /* the port the first one holds */
+	if (s->index > 0 || x->raw) {
+		/* The port the first one holds; raw mode holds none. */
+		s->base.local = s->index > 0 ? sh->member[0]->base.local : *local;
 		return 0;
 	}
 	if (x->port_held) {
@@ -1236,6 +1238,7 @@ static int open_member(struct xsk_shared *sh, uint32_t index, const mpq_pathio_c
 	s->batch = cfg->batch;
 	s->max_dgram = cfg->max_dgram;
 	s->verify_csum = x->verify_csum;
+	s->raw = x->raw;
 	s->resolve_ms = x->resolve_ms;
 	s->neigh_ttl_ns = (uint64_t)x->neigh_ttl_ms * 1000000ull;
 	s->frame_mask = ~(uint64_t)(x->frame_size - 1);
@@ -1319,6 +1322,85 @@ int mpq_xsk_open(mpq_pathio **out, const mpq_pathio_config *cfg, const mpq_xsk_c
 static int xsk_open_default(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_oserr *err)
 {
 	return mpq_xsk_open(out, cfg, NULL, err);
+}
+
+/* ---- raw mode: whole frames -------------------------------------------- */
+
+#define RAW_BATCH 64
+
+int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t queue,
+		     const mpq_xsk_config *xcfg, mpq_oserr *err)
+{
+	mpq_pathio_config cfg = {.ifname = ifname, .batch = RAW_BATCH, .max_dgram = UINT16_MAX};
+	struct sockaddr_in6 any = {.sin6_family = AF_INET6};
+	mpq_xsk_config x;
+
+	if (xcfg)
+		x = *xcfg;
+	else
+		mpq_xsk_config_default(&x);
+	x.queue = queue;
+	x.inhibit_prog = true;
+	x.raw = true;
+	memcpy(&cfg.local.ss, &any, sizeof(any));
+	cfg.local.len = sizeof(any);
+	return mpq_xsk_open(out, &cfg, &x, err);
+}
+
+int mpq_xsk_raw_recv(mpq_pathio *io, mpq_xsk_frame *f, size_t n)
+{
+	struct xsk_sock *s = xsk_of(io);
+	uint32_t idx, m;
+
+	if (!s || io->ops != &mpq_pathio_xdp || !s->raw || (!f && n))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	/* The frames of the last call are the caller's no more. */
+	fill_return(s, s->held, s->n_held);
+	s->n_held = 0;
+	m = xsk_ring_cons__peek(&s->rx, (uint32_t)(n < s->batch ? n : s->batch), &idx);
+	for (uint32_t i = 0; i < m; i++) {
+		const struct xdp_desc *x = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+
+		f[i] = (mpq_xsk_frame){frame_at(s, x->addr), x->len};
+		s->held[s->n_held++] = x->addr;
+	}
+	xsk_ring_cons__release(&s->rx, m);
+	if (m == 0)
+		kick_rx(s);
+	complete_tx(s);
+	kick_tx(s);
+	s->stats.rx_dgrams += m;
+	return (int)m;
+}
+
+int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n)
+{
+	struct xsk_sock *s = xsk_of(io);
+	uint64_t addr;
+	size_t sent = 0;
+
+	if (!s || io->ops != &mpq_pathio_xdp || !s->raw || (!f && n))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	complete_tx(s);
+	for (; sent < n; sent++) {
+		if (f[sent].len > s->info.frame_size) {
+			mpq_oserr_set(&s->base.err, "raw send", EMSGSIZE);
+			break;
+		}
+		if (!tx_frame_get(s, &addr))
+			break;
+		if (!tx_put(s, addr, f[sent].len)) {
+			tx_frame_put(s, addr);
+			break;
+		}
+		memcpy(frame_at(s, addr), f[sent].data, f[sent].len);
+	}
+	if (sent) {
+		xsk_ring_prod__submit(&s->tx, (uint32_t)sent);
+		s->stats.tx_dgrams += sent;
+	}
+	kick_tx(s);
+	return (int)sent;
 }
 
 const struct mpq_pathio_ops mpq_pathio_xdp = {

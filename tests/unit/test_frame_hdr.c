@@ -246,6 +246,55 @@ static void udp_zero_checksum_sent_as_ffff(void **state)
 	}
 }
 
+/* What a sender that left the checksum to offload puts in the field (the
+ * pseudo-header sum, here anything) is replaced by the whole checksum. */
+static void l4_csum_fix(void **state)
+{
+	const char *fam[2][2] = {{"10.0.0.1:1", "10.0.0.2:2"}, {"[fd00::1]:1", "[fd00::2]:2"}};
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t f[128] = {0};
+		size_t hl = i ? MPQ_FRAME_HDR_UDP6 : MPQ_FRAME_HDR_UDP4;
+		mpq_frame_udp h;
+		uint16_t want, tcp;
+
+		fill_udp(&h, fam[i][0], fam[i][1], 0);
+		for (int k = 0; k < 37; k++)
+			f[hl + k] = (uint8_t)(k * 7 + 1);
+		assert_int_equal(mpq_frame_hdr_build_udp(f, sizeof(f), &h, 37), (int)hl + 37);
+		want = be16_at(f + hl - 2);
+		f[hl - 2] = 0x12;
+		f[hl - 1] = 0x34;
+		assert_true(mpq_frame_hdr_l4_csum_fix(f, hl + 37));
+		assert_int_equal(be16_at(f + hl - 2), want);
+		/* Ethernet padding past the IP length is not summed. */
+		assert_true(mpq_frame_hdr_l4_csum_fix(f, sizeof(f)));
+		assert_int_equal(be16_at(f + hl - 2), want);
+		/* TCP: the field at 16, the same sum whatever it held. */
+		f[i ? 14 + 6 : 14 + 9] = 6;
+		assert_true(mpq_frame_hdr_l4_csum_fix(f, hl + 37));
+		tcp = be16_at(f + hl - 8 + 16);
+		f[hl - 8 + 16] ^= 0x5a;
+		assert_true(mpq_frame_hdr_l4_csum_fix(f, hl + 37));
+		assert_int_equal(be16_at(f + hl - 8 + 16), tcp);
+		f[i ? 14 + 6 : 14 + 9] = 17;
+	}
+	{
+		uint8_t f[128] = {0};
+		mpq_frame_udp h;
+
+		fill_udp(&h, "10.0.0.1:1", "10.0.0.2:2", 0);
+		assert_int_equal(mpq_frame_hdr_build_udp(f, sizeof(f), &h, 10), 52);
+		f[40] = f[41] = 0; /* IPv4 UDP without a checksum stays so */
+		assert_false(mpq_frame_hdr_l4_csum_fix(f, 52));
+		assert_int_equal(be16_at(f + 40), 0);
+		f[40] = 1;
+		f[14 + 6] |= 0x20; /* a fragment: the segment is not all here */
+		assert_false(mpq_frame_hdr_l4_csum_fix(f, 52));
+		assert_false(mpq_frame_hdr_l4_csum_fix(f, 30)); /* truncated */
+	}
+}
+
 static void build_refusals(void **state)
 {
 	uint8_t f[100];
@@ -601,6 +650,7 @@ int main(void)
 		cmocka_unit_test(build_ip4_header_checksum),
 		cmocka_unit_test(build_udp6_known_frame),
 		cmocka_unit_test(udp_zero_checksum_sent_as_ffff),
+		cmocka_unit_test(l4_csum_fix),
 		cmocka_unit_test(build_refusals),
 		cmocka_unit_test(parse_known_frames),
 		cmocka_unit_test(parse_truncations),

@@ -143,4 +143,12 @@ MPQ_EXPORT int mpq_frame_hdr_parse_nd(const uint8_t *frame, size_t len, mpq_fram
 MPQ_EXPORT int mpq_frame_hdr_build_nd(uint8_t *frame, size_t cap, const uint8_t *eth_dst,
 				      const uint8_t *eth_src, const mpq_frame_nd *nd);
 
+/* Completes the TCP or UDP checksum of an Ethernet frame over IPv4 (not a
+ * fragment) or IPv6 (no extension header): the sum over the pseudo-header
+ * and the segment, whatever the field held (a local sender that left it to
+ * offload over veth put only the pseudo-header sum there; a forwarder of
+ * whole frames, xsk.h raw mode, passes it on complete). An IPv4 UDP checksum
+ * of 0 (none) stays. Returns whether it wrote one. */
+MPQ_EXPORT bool mpq_frame_hdr_l4_csum_fix(uint8_t *frame, size_t len);
+
 #endif

@@ -53,6 +53,17 @@
  *   IPv4 datagrams may be 20 octets longer (shorter headers).
  * - Queues: an object serves one rx queue; xsk_set.h opens one per queue.
  *
+ * - Raw mode (mpq_xsk_raw_open): whole Ethernet frames for a forwarder (a
+ *   router leg). Every frame the queue's program hands over is the caller's,
+ *   as it came (mpq_xsk_raw_recv), and the caller's frames go out as they are
+ *   (mpq_xsk_raw_send), through the same UMEM, rings, wakeups and counters;
+ *   no port is held, nothing is parsed, no ARP or ND is answered, and
+ *   recv_batch/send_batch are not for it. The caller attaches the program
+ *   (xdp_redirect.h) and puts the socket in its map. A frame from a local
+ *   sender over veth whose checksum was left to offload arrives with only
+ *   the pseudo-header sum in it: a forwarder completes it
+ *   (mpq_frame_hdr_l4_csum_fix) or the receiver drops it.
+ *
  * - Several sockets on one queue (mpq_xsk_open_shared) share the UMEM and its
  *   FILL and COMPLETION rings, under a mutex.
  *
@@ -112,6 +123,7 @@ typedef struct mpq_xsk_config {
 	 * leaves it off: see mpq_xsk_info.busy_poll. */
 	uint32_t busy_poll_us;
 	uint32_t busy_poll_budget;
+	bool raw; /* whole frames (set by mpq_xsk_raw_open) */
 } mpq_xsk_config;
 
 /* What the object got. */
@@ -203,5 +215,33 @@ MPQ_EXPORT int mpq_xsk_get_stats(mpq_pathio *io, mpq_xsk_stats *out);
  * with inhibit_prog). Returns 0, MPQ_ERR_INVALID_ARGUMENT or, with io->err,
  * the mapped errno. */
 MPQ_EXPORT int mpq_xsk_xskmap_update(mpq_pathio *io, int map_fd, uint32_t key);
+
+/* A whole Ethernet frame of raw mode. */
+typedef struct mpq_xsk_frame {
+	uint8_t *data; /* from the Ethernet header */
+	uint32_t len;
+} mpq_xsk_frame;
+
+/* Opens an AF_XDP socket in raw mode on |queue| of |ifname| with |xcfg|
+ * (NULL: defaults; its queue is ignored, inhibit_prog and raw are set, so
+ * attach and v6only are ignored too). The socket gets no frame until the
+ * caller's program redirects to it (xdp_redirect.h, with mpq_pathio_fd).
+ * Returns as mpq_xsk_open. Close with mpq_pathio_close. */
+MPQ_EXPORT int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t queue,
+				const mpq_xsk_config *xcfg, mpq_oserr *err);
+
+/* Up to |n| received frames into f[] (at most 64 a call): they point into
+ * the UMEM and are the caller's until the next mpq_xsk_raw_recv on |io|,
+ * which gives them back to the kernel. Also sends what waits on the TX ring
+ * and takes back the frames the kernel has sent. Returns how many (0: none
+ * waits); MPQ_ERR_INVALID_ARGUMENT (not a raw object). */
+MPQ_EXPORT int mpq_xsk_raw_recv(mpq_pathio *io, mpq_xsk_frame *f, size_t n);
+
+/* Copies up to |n| frames into free send frames of the UMEM, in order, and
+ * has the kernel transmit them. Returns how many went: fewer when the send
+ * frames or the TX ring ran out (the rest are still the caller's: retry after
+ * a recv or later) or at a frame longer than a UMEM frame (errno EMSGSIZE in
+ * io->err, not sent); MPQ_ERR_INVALID_ARGUMENT (not a raw object). */
+MPQ_EXPORT int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n);
 
 #endif
