@@ -19,8 +19,13 @@
 #     set down 300 ms later ("at 300ms down") stops it 300 ms later;
 #   --pcap: tshark reads as many frames forwarded and dropped as the counters
 #     down prints;
+#   reorder P: the packets sent ahead fall in the binomial 99 % interval,
+#   none lost or duplicated; reorder 0: none;
 #   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
 #   nothing; down clears a crashed run's leftovers; no root, one line.
+# Every check runs with the emulator's --io $MPQ_LINKEMU_IO (default packet;
+# test-linkemu-xdp.sh: xdp, which also checks that xdp is the default and
+# that an interface without AF_XDP falls back to packet with one line).
 #   tests/net/test-linkemu.sh [BINDIR]     (default: build/bin)
 set -u
 
@@ -32,7 +37,8 @@ tb=$(cd "$(dirname "$0")/../../testbed" && pwd)/mpq-testbed
 name=tle$$
 other=tlx$$
 tmp=$(mktemp -d)
-export BIN MPQ_TESTBED_RUN="$tmp/run"
+io=${MPQ_LINKEMU_IO:-packet}
+export BIN MPQ_TESTBED_RUN="$tmp/run" MPQ_LINKEMU_IO="$io"
 cleanup() {
 	for pid in $pids; do
 		kill "$pid" 2>/dev/null
@@ -66,8 +72,8 @@ field() { # KEY LINE...: the value after KEY
 }
 
 if "$tb" up --name "$name" --paths 2 --link1 "delay 0" --link2 "rate 20mbit queue 300kB" \
-	>"$tmp/up.out" 2>&1; then
-	ok "mpq-testbed up: 2 paths ($(grep -c '^path' "$tmp/up.out") listed)"
+	>"$tmp/up.out" 2>&1 && grep -q "($io)" "$MPQ_TESTBED_RUN/$name/r1.log"; then
+	ok "mpq-testbed up: 2 paths ($(grep -c '^path' "$tmp/up.out") listed), $(cat "$MPQ_TESTBED_RUN/$name/r1.log")"
 else
 	not_ok "mpq-testbed up" "$(cat "$tmp/up.out")"
 	finish
@@ -312,7 +318,25 @@ fi
 set_link 1 up
 
 # ---- several testbeds, interruption, leftovers, root ----
-"$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1
+if [ "$io" = xdp ]; then
+	# The second with the emulator's default backend: xdp.
+	MPQ_LINKEMU_IO="" "$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1
+	if grep -q "(xdp)" "$MPQ_TESTBED_RUN/$other/r1.log"; then
+		ok "the default backend is xdp: $(cat "$MPQ_TESTBED_RUN/$other/r1.log")"
+	else
+		not_ok "the default backend is xdp" "$(cat "$MPQ_TESTBED_RUN/$other/r1.log")"
+	fi
+	# lo is no Ethernet interface: no AF_XDP raw socket, AF_PACKET instead.
+	ip netns exec "$other-r1" timeout 0.5 "$BIN/mpq-linkemu" lo lo >"$tmp/lo.out" 2>"$tmp/lo.err"
+	if [ "$(wc -l <"$tmp/lo.err")" = 1 ] && grep -q "using packet" "$tmp/lo.err" &&
+		grep -q "(packet)" "$tmp/lo.out"; then
+		ok "no AF_XDP on lo: one line ($(cat "$tmp/lo.err")), then packet"
+	else
+		not_ok "no AF_XDP: falls back to packet with one line" "$(cat "$tmp/lo.err" "$tmp/lo.out")"
+	fi
+else
+	"$tb" up --name "$other" --paths 1 >"$tmp/other.out" 2>&1
+fi
 r=$(ip netns exec "$other-c" "$probe" rtt 10.100.1.2 7000 5 1000 2>&1)
 # The echo runs in the first testbed only: the second's server has none.
 if ip netns list | grep -q "^$other-r1" && ip netns list | grep -q "^$name-r1" &&

@@ -7,8 +7,8 @@
  * heap keyed by departure time (heldq.h); one thread, one clock read per
  * batch, ppoll until the next departure.
  *
- *   mpq-linkemu [--ctl PATH] [--pcap FILE] [--at "T OPTIONS"]... [--seed N] [--rt]
- *               IF_A IF_B [LINK OPTIONS...]
+ *   mpq-linkemu [--io xdp|packet] [--ctl PATH] [--pcap FILE] [--at "T OPTIONS"]...
+ *               [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]
  *   mpq-linkemu ctl PATH [[at T] LINK OPTIONS... | stats]
  *
  * A control socket (a Unix seqpacket socket at PATH) takes link options
@@ -17,7 +17,8 @@
  * with the time it was applied (t_ns=, CLOCK_MONOTONIC) and the counters of
  * both directions. SIGUSR1 prints them on stdout, as
  * does the exit on SIGINT or SIGTERM. --pcap: what it forwards and drops
- * (tap.h).
+ * (tap.h). --io: how the legs move frames (port.h): AF_XDP by default,
+ * AF_PACKET when AF_XDP cannot be had on a leg (one line on stderr says why).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -84,8 +85,8 @@ typedef struct dir {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mpq-linkemu [--ctl PATH] [--pcap FILE] [--at \"T OPTIONS\"]... [--seed N]"
-		" [--rt] IF_A IF_B [LINK OPTIONS...]\n"
+		"usage: mpq-linkemu [--io xdp|packet] [--ctl PATH] [--pcap FILE]"
+		" [--at \"T OPTIONS\"]... [--seed N] [--rt] IF_A IF_B [LINK OPTIONS...]\n"
 		"       mpq-linkemu ctl PATH [[at T] LINK OPTIONS... | stats]\n"
 		"link options (for both directions, or after 'ab' / 'ba' for one):\n"
 		"  delay T  jitter T  reorder [P]|noreorder  loss P  ge P/R[/BAD[/GOOD]]\n"
@@ -148,7 +149,8 @@ static int admit_batch(dir *d, uint64_t now)
 {
 	uint64_t at[EMU_BATCH];
 	uint32_t len[EMU_BATCH];
-	int n = d->in->ops->recv(d->in, len, at, EMU_BATCH);
+	uint8_t *data[EMU_BATCH];
+	int n = d->in->ops->recv(d->in, data, len, at, EMU_BATCH);
 
 	for (int i = 0; i < n; i++) {
 		/* The frame's own arrival, not when we got to it; never ahead
@@ -161,13 +163,14 @@ static int admit_batch(dir *d, uint64_t now)
 		d->last_arrival_ns = t;
 		if (emu_link_admit(&d->link, t, len[i] - d->in->hdr_len, &depart) != EMU_PASS) {
 			if (d->tap)
-				emu_tap_frame(d->tap, d->index, true, t,
-					      d->in->bufs[i] + d->in->hdr_len,
+				emu_tap_frame(d->tap, d->index, true, t, data[i] + d->in->hdr_len,
 					      len[i] - d->in->hdr_len);
 			continue;
 		}
 		if (depart > now)
 			d->link.stats.delayed++;
+		/* Held in our own memory: the leg's buffer is its own again at
+		 * the next recv (port_xsk.c says why not the UMEM's). */
 		for (int copies = 1 + emu_link_duplicate(&d->link); copies; copies--) {
 			f = malloc(sizeof(*f) + len[i]);
 			if (!f || heldq_push(&d->held, depart, f)) {
@@ -176,7 +179,7 @@ static int admit_batch(dir *d, uint64_t now)
 				continue;
 			}
 			f->len = len[i];
-			memcpy(f->data, d->in->bufs[i], len[i]);
+			memcpy(f->data, data[i], len[i]);
 		}
 	}
 	return n;
@@ -350,6 +353,37 @@ static int ctl_client(int argc, char **argv)
 	return strchr(reply, '=') ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
 }
 
+/* Opens both legs with the backend |io| asks for ("auto": xdp, else packet,
+ * saying why on stderr). */
+static int open_legs(emu_port legs[2], char **ifs, const char *io)
+{
+	const emu_port_ops *ops = strcmp(io, "packet") ? &emu_port_xsk : &emu_port_packet;
+
+	for (;;) {
+		char why[256];
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			legs[k] = (emu_port){.ops = ops, .fd = -1};
+			if (ops->open(&legs[k], ifs[k]))
+				break;
+		}
+		if (k == 2)
+			return 0;
+		snprintf(why, sizeof(why), "%s: %s", ifs[k],
+			 legs[k].why[0] ? legs[k].why : strerror(errno));
+		if (k == 1)
+			legs[0].ops->close(&legs[0]);
+		if (ops == &emu_port_xsk && !strcmp(io, "auto")) {
+			tool_warn("--io xdp: %s; using packet", why);
+			ops = &emu_port_packet;
+			continue;
+		}
+		tool_err("%s", why);
+		return -1;
+	}
+}
+
 static void set_realtime(void)
 {
 	struct sched_param sp = {.sched_priority = 10};
@@ -360,7 +394,7 @@ static void set_realtime(void)
 
 int main(int argc, char **argv)
 {
-	const char *ctl_path = NULL, *pcap_path = NULL, *at[EVENTS_MAX];
+	const char *ctl_path = NULL, *pcap_path = NULL, *at[EVENTS_MAX], *io = "auto";
 	int n_at = 0;
 	emu_tap *tap = NULL;
 	uint64_t seed = 0;
@@ -378,6 +412,9 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--ctl") && i + 1 < argc) {
 			ctl_path = argv[++i];
+		} else if (!strcmp(argv[i], "--io") && i + 1 < argc &&
+			   (!strcmp(argv[i + 1], "xdp") || !strcmp(argv[i + 1], "packet"))) {
+			io = argv[++i];
 		} else if (!strcmp(argv[i], "--at") && i + 1 < argc) {
 			at[n_at++ % EVENTS_MAX] = argv[++i];
 		} else if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
@@ -420,13 +457,10 @@ int main(int argc, char **argv)
 			return TOOL_EXIT_USAGE;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2; k++)
 		heldq_init(&d[k].held, HELD_MAX);
-		if (legs[k].ops->open(&legs[k], argv[i + k])) {
-			tool_err("%s: %s", argv[i + k], strerror(errno));
-			return TOOL_EXIT_FAIL;
-		}
-	}
+	if (open_legs(legs, argv + i, io))
+		return TOOL_EXIT_FAIL;
 	if (pcap_path) {
 		tap = emu_tap_open(pcap_path, err, sizeof(err));
 		if (!tap) {

@@ -91,7 +91,7 @@ static uint64_t arrival_ns(struct msghdr *mh, int64_t mono_minus_real)
 	return 0;
 }
 
-static int packet_recv(emu_port *p, uint32_t *len, uint64_t *at_ns, int max)
+static int packet_recv(emu_port *p, uint8_t **data, uint32_t *len, uint64_t *at_ns, int max)
 {
 	struct mmsghdr msgs[EMU_BATCH];
 	struct iovec iov[EMU_BATCH];
@@ -123,6 +123,7 @@ static int packet_recv(emu_port *p, uint32_t *len, uint64_t *at_ns, int max)
 		}
 		if (out != i)
 			memcpy(p->bufs[out], p->bufs[i], msgs[i].msg_len);
+		data[out] = p->bufs[out];
 		at_ns[out] = arrival_ns(&msgs[i].msg_hdr, ts_ns(&mono) - ts_ns(&real));
 		len[out++] = msgs[i].msg_len;
 	}
