@@ -282,4 +282,5 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(TEST_HELPERS:.o=.d) $(TOOLCOMMON:.o=.d) \
-	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(NET_HELPERS:%=%.d) $(TOOL_SRCS:%.c=$(BUILD)/%.d)
+	 $(UNIT_BINS:%=%.d) $(SIM_BINS:%=%.d) $(NET_HELPERS:%=%.d) $(TOOL_SRCS:%.c=$(BUILD)/%.d) \
+	 $(BENCH_BINS:%=%.d) $(BENCH_LOAD:%=%.d)
