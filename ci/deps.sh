@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make pkg-config libssl-dev libcmocka-dev libzstd-dev libpcap-dev libbpf-dev
 libxdp-dev linux-libc-dev clang llvm libclang-rt-14-dev iproute2 ethtool tshark bpftool valgrind python3 zstd iperf3
-gnuplot-nox clang-format"
+gnuplot-nox clang-format openssh-server openssh-client parallel rsync"
 
 missing=""
 for p in $PKGS; do

@@ -1,5 +1,6 @@
 """mpq-testbed run EXPERIMENT [--reps N] [--out DIR] [--resume] [--capture]
                   [--qlog] [--points N] [--set 'KEY VALUE...']... [--name NAME]
+                  [--hosts FILE | --sshloginfile FILE [--runner-testbed PATH]]
 
 Runs every point of an experiment file (docs/testbed.md) REPS times: one
 row per run in DIR/results.csv, the run's files in DIR/runs/RUN/, a
@@ -17,7 +18,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import experiment  # noqa: E402
 import plots  # noqa: E402
+import hosts as hostsfile  # noqa: E402
+import runners  # noqa: E402
 from backend_local import LocalBackend  # noqa: E402
+from backend_hosts import HostsBackend  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROG = "mpq-testbed run"
@@ -121,7 +125,8 @@ def row_of(exp, point, rep, run, res, maxpaths):
         row["path%d_bytes" % i] = 0
     for p in sm.get("paths", []):
         iface = p.get("iface", "")
-        i = int(iface[1:]) if iface[1:].isdigit() else p.get("path_id", 0) + 1
+        i = p.get("testbed_path") or (int(iface[1:]) if iface[1:].isdigit()
+                                      else p.get("path_id", 0) + 1)
         if i <= maxpaths:
             row["path%d_bytes" % i] += p.get("bytes_received", 0)
     for k, v in point["params"].items():
@@ -156,7 +161,16 @@ def main(argv):
                     help="a last line for the experiment file, e.g. --set 'get 2MB'")
     ap.add_argument("--name", default="tbr%d" % (os.getpid() % 100000),
                     help="the testbed's name (namespaces NAME-c, NAME-s, NAME-rI)")
+    ap.add_argument("--hosts", metavar="FILE",
+                    help="run on the client and server hosts of FILE over ssh (docs/testbed.md)")
+    ap.add_argument("--sshloginfile", metavar="FILE",
+                    help="spread the runs over the runners of FILE with GNU parallel")
+    ap.add_argument("--runner-testbed", metavar="PATH",
+                    help="mpq-testbed on the runners (default: this one's path)")
+    ap.add_argument("--only", action="append", metavar="RUN", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.hosts and a.sshloginfile:
+        die("--hosts or --sshloginfile, not both", 2)
     path = experiment_path(a.experiment)
     overrides = list(a.set) + (["qlog yes"] if a.qlog else [])
     try:
@@ -166,11 +180,24 @@ def main(argv):
         die("%s: %s" % (path, e), 2)
     if a.points is not None and a.points < 1:
         die("--points: at least 1", 2)
-    if os.geteuid() != 0:
+    hosts = None
+    if a.hosts:
+        try:
+            hosts = hostsfile.parse(a.hosts)
+        except hostsfile.HostsError as e:
+            die(str(e), 2)
+        err, note = hostsfile.check(hosts, points)
+        if err:
+            die("%s: %s" % (a.hosts, err), 2)
+        if note:
+            print(note)
+    elif not a.sshloginfile and os.geteuid() != 0:
         die("needs root (network namespaces); try: sudo testbed/mpq-testbed run ...")
     bindir = os.environ.get("BIN", os.path.join(HERE, "..", "build", "bin"))
     bindir = os.path.abspath(bindir)
-    for tool in ("mpq-server", "mpq-client", "mpq-linkemu"):
+    tools = () if a.sshloginfile or (hosts and not hosts.copy) else \
+        ("mpq-server", "mpq-client") if hosts else ("mpq-server", "mpq-client", "mpq-linkemu")
+    for tool in tools:
         if not os.access(os.path.join(bindir, tool), os.X_OK):
             die("no %s/%s (make, or BIN=DIR)" % (bindir, tool))
     out = os.path.abspath(a.out or os.path.join("testbed-results", exp.name))
@@ -182,6 +209,8 @@ def main(argv):
     # Repetition by repetition: a slow spell of the machine touches every
     # point once rather than one point's every repetition.
     runs = [(p, r) for r in range(1, reps + 1) for p in points]
+    if a.only:
+        runs = [(p, r) for p, r in runs if run_name(p, r) in a.only]
     csv_path = os.path.join(out, "results.csv")
     header = header_of(points, maxpaths)
     done = set()
@@ -197,7 +226,10 @@ def main(argv):
         done = {r["run"] for r in rows}
     new_file = not done and not (os.path.exists(csv_path) and os.path.getsize(csv_path))
 
-    backend = LocalBackend(os.path.join(HERE, "mpq-testbed"), bindir, a.name)
+    if hosts:
+        backend = HostsBackend(hosts, bindir)
+    else:
+        backend = LocalBackend(os.path.join(HERE, "mpq-testbed"), bindir, a.name)
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt
@@ -205,6 +237,15 @@ def main(argv):
     # Also SIGINT: a shell's background job starts with it ignored.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    if a.sshloginfile:
+        try:
+            runners.spread(a, path, [run_name(p, r) for p, r in runs], done, out, csv_path,
+                           header, new_file, PROG)
+        except KeyboardInterrupt:
+            print("%s: interrupted; %s --resume goes on" % (PROG, " ".join(sys.argv[1:])),
+                  file=sys.stderr)
+            return 130
+        return draw_plots(exp, out, csv_path)
     skipped = sum(1 for p, r in runs if run_name(p, r) in done)
     if skipped:
         print("resume: %d of %d runs already in %s" % (skipped, len(runs), csv_path))
@@ -247,6 +288,12 @@ def main(argv):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(backend, "close"):
+        backend.close()
+    return draw_plots(exp, out, csv_path)
+
+
+def draw_plots(exp, out, csv_path):
     made, notes = plots.draw(exp, out, csv_path)
     for n in notes:
         print("ratio %s" % n)

@@ -1,0 +1,284 @@
+"""One run of an experiment point on two real hosts over SSH (mpq-testbed
+run --hosts; the hosts file: hosts.py). Per run: a scratch directory on
+each host, tbf qdiscs for the links' rates (links tc), mpq-server started
+on the server host in its own session, mpq-client --json run on the
+client host, the server stopped (its qlogs are written as it exits), the
+files fetched back with scp, then the qdiscs and directories removed.
+Every remote process is stopped by its process group, also when the run
+fails or is interrupted (abort).
+
+ssh runs with BatchMode (no password prompts), a ConnectTimeout, and one
+ControlMaster connection per host for the whole batch (close() ends them).
+"""
+import json
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+import hosts as hostsfile
+from experiment import seconds, size_bytes
+
+PIDS = ".mpq-testbed-pids"  # in a run's remote directory: one file per process group
+
+
+class HostsBackend:
+    def __init__(self, h, bindir):
+        self.h = h
+        self.bin = bindir  # local build/bin, for bin ... copy
+        self.ctl = tempfile.mkdtemp(prefix="mpqssh")  # ControlPath sockets (short paths)
+        self.seq = 0
+        self.rdir = None  # the current run's remote directory
+        self.tc_on = []  # (host, iface) with our tbf
+        self.procs = []  # local ssh processes of the current run
+        self.masters = []
+        self.copied = False
+
+    # ---- ssh and scp ----
+    def _common(self, host):
+        return ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+                "-o", "ControlPath=%s/%%C" % self.ctl] + host.ssh_options()
+
+    def _ssh(self, host):
+        return ["ssh", "-q"] + self._common(host) + ["-o", "ControlMaster=auto", host.dest]
+
+    def _master(self, host):
+        """One connection per host that the others reuse; it stays until
+        close() (or 10 idle minutes, if we were killed)."""
+        if host.dest in self.masters:
+            return
+        r = subprocess.run(["ssh", "-q"] + self._common(host) +
+                           ["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-fN",
+                            host.dest], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        if r.returncode:
+            raise RuntimeError("ssh %s: %s" % (host.dest, (r.stderr.strip().splitlines()
+                                                           or ["exit %d" % r.returncode])[-1]))
+        self.masters.append(host.dest)
+
+    def sh(self, host, script, timeout=60):
+        """Runs SCRIPT in the remote shell; (exit status, output)."""
+        self._master(host)
+        p = subprocess.Popen(self._ssh(host) + [script], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+        self.procs.append(p)
+        try:
+            out, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            return 124, out
+        finally:
+            self.procs.remove(p)
+        return p.returncode, out
+
+    def must(self, host, script, what):
+        rc, out = self.sh(host, script)
+        if rc:
+            raise RuntimeError("%s on %s: %s" % (what, host.dest, (out.strip().splitlines()
+                                                                  or ["exit %d" % rc])[-1]))
+        return out
+
+    def scp(self, args):
+        return subprocess.run(["scp", "-q", "-r"] + args, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True, timeout=600)
+
+    # ---- the batch ----
+    def _copy_tools(self):
+        """bin DIR copy: the local mpq-server and mpq-client to DIR on
+        both hosts, once a batch."""
+        if self.copied or not self.h.copy:
+            return
+        for host in (self.h.client, self.h.server):
+            self.must(host, "mkdir -p %s" % shlex.quote(self.h.bin), "mkdir")
+            tools = [os.path.join(self.bin, t) for t in ("mpq-server", "mpq-client")]
+            r = self.scp(self._common(host) + tools + [host.scp_target(self.h.bin + "/")])
+            if r.returncode:
+                raise RuntimeError("scp to %s: %s" % (host.dest, r.stdout.strip()))
+        self.copied = True
+
+    def close(self):
+        """Ends the master connections (after the batch)."""
+        for host in (self.h.client, self.h.server):
+            if host.dest in self.masters:
+                subprocess.run(["ssh"] + self._common(host) + ["-O", "exit", host.dest],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30)
+        self.masters = []
+        try:
+            os.rmdir(self.ctl)
+        except OSError:
+            pass
+
+    def abort(self):
+        """Stops what the current run started on both hosts and removes it,
+        also when interrupted halfway; then the connections."""
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for p in list(self.procs):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.procs = []
+            self._stop_all()
+            self._cleanup()
+            self.close()
+        finally:
+            signal.signal(signal.SIGINT, old)
+
+    # ---- one run ----
+    def _stop_all(self):
+        """TERM to every process group the run started on each host (its
+        pid files), KILL to those still there after 3 s."""
+        if not self.rdir:
+            return
+        script = ("cd %s 2>/dev/null || exit 0; for f in %s/*; do [ -f \"$f\" ] && "
+                  "kill -TERM -- -$(cat \"$f\") 2>/dev/null; done; for i in $(seq 30); do "
+                  "left=; for f in %s/*; do [ -f \"$f\" ] && kill -0 -- -$(cat \"$f\") "
+                  "2>/dev/null && left=1; done; [ -z \"$left\" ] && exit 0; sleep 0.1; done; "
+                  "for f in %s/*; do [ -f \"$f\" ] && kill -KILL -- -$(cat \"$f\") 2>/dev/null;"
+                  " done; exit 0") % (shlex.quote(self.rdir), PIDS, PIDS, PIDS)
+        for host in (self.h.client, self.h.server):
+            self.sh(host, script)
+
+    def _cleanup(self):
+        """Removes our qdiscs and the run's directories."""
+        for host, iface in self.tc_on:
+            self.sh(host, "tc qdisc del dev %s root" % shlex.quote(iface))
+        self.tc_on = []
+        if self.rdir:
+            for host in (self.h.client, self.h.server):
+                self.sh(host, "rm -rf %s" % shlex.quote(self.rdir))
+        self.rdir = None
+
+    def _spawn_script(self, name, argv, out, err):
+        """The remote shell words that run ARGV in a session of its own,
+        its group id in the pid file NAME, its output in the files OUT
+        and ERR."""
+        inner = "echo $$ >%s/%s; exec %s >%s 2>%s </dev/null" % (
+            PIDS, name, " ".join(shlex.quote(a) for a in argv), out, err)
+        return "setsid -w sh -c %s" % shlex.quote(inner)
+
+    def _apply_links(self, point, npaths):
+        if not self.h.tc:
+            return
+        for i in range(1, npaths + 1):
+            plan, _ = hostsfile.tc_plan(point["links"].get(i, ""))
+            cif, sif, _ = self.h.paths[i]
+            for d, host, iface in (("ab", self.h.client, cif), ("ba", self.h.server, sif)):
+                args = hostsfile.tbf_args(plan[d])
+                if args is None:
+                    continue
+                self.tc_on.append((host, iface))
+                self.must(host, "tc qdisc replace dev %s root tbf %s"
+                          % (shlex.quote(iface), " ".join(args)), "tc (path %d)" % i)
+
+    def run(self, point, rundir, capture):
+        self.seq += 1
+        s = point["settings"]
+        npaths = int(s["paths"])
+        self.rdir = os.path.join(self.h.workdir, "mpq-testbed-%d-%d" % (os.getpid(), self.seq))
+        try:
+            self._copy_tools()
+            for host in (self.h.client, self.h.server):
+                self.must(host, "mkdir -p %s/%s %s/qlog" % (
+                    shlex.quote(self.rdir), PIDS, shlex.quote(self.rdir)), "mkdir")
+            self._apply_links(point, npaths)
+            res = self._transfer(point, capture, npaths)
+            self._stop_all()
+            fetched = self._fetch(rundir)
+            if res is None:
+                res = self._summary(rundir)
+            if fetched and res.get("ok"):
+                res = {"ok": False, "error": fetched}
+            return res
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            self._stop_all()
+            return {"ok": False, "error": str(e)}
+        finally:
+            self._stop_all()
+            self._cleanup()
+
+    def _fetch(self, rundir):
+        """Both hosts' files of the run into RUNDIR; an error or ''."""
+        for host in (self.h.server, self.h.client):
+            r = self.scp(self._common(host) + [host.scp_target(self.rdir + "/*"), rundir])
+            if r.returncode:
+                return "scp from %s: %s" % (host.dest, (r.stdout.strip().splitlines()
+                                                        or ["exit %d" % r.returncode])[-1])
+        return ""
+
+    def _transfer(self, point, capture, npaths):
+        """Runs the server and the client; None when the client ran (its
+        summary is fetched), else the failure."""
+        s = point["settings"]
+        port = self.h.port
+        d = shlex.quote(self.rdir)
+        addrs = [self.h.paths[i][2] for i in range(1, npaths + 1)]
+        hostport = ["[%s]:%d" % (a, port) if ":" in a else "%s:%d" % (a, port) for a in addrs]
+        common = ["--sched", s["sched"], "--stream-sched", s["stream-sched"], "--cc", s["cc"],
+                  "--io", s["io"]]
+        if s["qlog"] == "yes":
+            common += ["--qlog-dir", "qlog"]
+        sargv = [self.h.bin + "/mpq-server", "--addr", ",".join(addrs), "--port", str(port),
+                 "--www", s["www"] or self.rdir] + common + s["server-args"].split()
+        self.must(self.h.server, "cd %s && { %s & }" % (
+            d, self._spawn_script("server", sargv, "server.log", "&1")), "start mpq-server")
+        deadline = time.monotonic() + 10
+        while True:
+            rc, out = self.sh(self.h.server, "cd %s && grep -c 'listening on' server.log; "
+                              "kill -0 -- -$(cat %s/server) 2>/dev/null || echo exited" % (d, PIDS))
+            lines = out.split()
+            if lines and lines[0].isdigit() and int(lines[0]) >= len(addrs):
+                break
+            if "exited" in lines or time.monotonic() > deadline:
+                _, log = self.sh(self.h.server, "tail -n 1 %s/server.log" % d)
+                return {"ok": False, "error": "server: " + (log.strip() or "did not start")}
+            time.sleep(0.1)
+        urls = ["https://%s/%s" % (hostport[0],
+                                   w.lstrip("/") if size_bytes(w) is None else size_bytes(w))
+                for w in s["get"].split()]
+        cargv = [self.h.bin + "/mpq-client", "-k", "--no-progress", "--json",
+                 "--discard"] + common
+        ifaces = [self.h.paths[i][0] for i in range(1, npaths + 1)]
+        if s["multipath"] == "yes" and npaths > 1:
+            cargv += ["-n", ",".join(ifaces), "-mip", ",".join(hostport[1:])]
+        else:
+            cargv += ["-n", ifaces[0], "--max-paths", "0"]
+        if capture:
+            cargv += ["--pcap", "client.pcapng"]
+        cargv += s["client-args"].split() + urls
+        rc, out = self.sh(self.h.client, "cd %s && %s" % (
+            d, self._spawn_script("client", cargv, "client.json", "client.log")),
+            timeout=seconds(s["timeout"]))
+        if rc == 124:
+            return {"ok": False, "error": "timeout after %s" % s["timeout"]}
+        if rc == 255:
+            return {"ok": False, "error": "ssh %s: %s" % (self.h.client.dest, out.strip())}
+        self.client_rc = rc
+        return None
+
+    def _summary(self, rundir):
+        rc = self.client_rc
+        try:
+            with open(os.path.join(rundir, "client.json")) as f:
+                summary = json.load(f)
+        except (OSError, ValueError):
+            try:
+                with open(os.path.join(rundir, "client.log")) as f:
+                    last = (f.read().strip().splitlines() or ["no output"])[-1]
+            except OSError:
+                last = "no output"
+            return {"ok": False, "error": "client exit %d: %s" % (rc, last)}
+        # Which path of the hosts file each of the client's paths took.
+        path_of = {self.h.paths[i][0]: i for i in self.h.paths}
+        for p in summary.get("paths", []):
+            if p.get("iface") in path_of:
+                p["testbed_path"] = path_of[p["iface"]]
+        return {"ok": rc == 0, "error": "" if rc == 0 else "client exit %d" % rc,
+                "summary": summary}

@@ -1,0 +1,285 @@
+#!/bin/sh
+# mpq-testbed run beyond one machine (docs/testbed.md "Real hosts", "Several
+# runners"), with OpenSSH servers in namespaces of this machine standing for
+# the machines: a driver namespace reaches each "host" over a veth pair.
+#   --hosts: a client host and a server host joined by two veth pairs (two
+#     paths), sshd in each; a 2-run experiment with rates applied by tbf
+#     (bin ... copy: the tools scp'd over): rows ok with 2000000 bytes, bytes
+#     on both paths, both ends' qlogs fetched back; after the run no process
+#     of it on either host, no tbf, no remote directory;
+#   an experiment with a delay under `links tc`: refused in one line;
+#   SIGINT mid-transfer: exit 130, nothing left on either host;
+#   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
+#     4-point batch with GNU parallel, each with the local backend: 4 ok rows
+#     in one results.csv in the batch's order, both runners used; --resume
+#     after a row is lost sends out that run only.
+# No file of this machine's own ssh setup is touched: keys, host keys,
+# known_hosts and sshd configs are in a scratch directory.
+#   tests/net/test-testbed-hosts.sh [BINDIR]     (default: build/bin)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces and sshd"
+need_tools ip python3 ssh scp ssh-keygen parallel rsync tc
+if [ ! -x /usr/sbin/sshd ]; then
+	echo "skipped: needs /usr/sbin/sshd (openssh-server; make deps)"
+	exit 77
+fi
+tb=$(cd "$(dirname "$0")/../../testbed" && pwd)/mpq-testbed
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+export BIN MPQ_TESTBED_RUN="$tmp/run"
+ctl=thd$$ hc=thc$$ hs=ths$$ r1=thr$$a r2=thr$$b
+made_run_sshd=""
+cleanup() {
+	for ns in $ctl $hc $hs $r1 $r2; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
+	# The runners' testbeds (their state is in $MPQ_TESTBED_RUN).
+	for d in "$tmp"/run/*; do
+		[ -d "$d" ] && "$tb" down --name "${d##*/}" >/dev/null 2>&1
+	done
+	for ns in $ctl $hc $hs $r1 $r2; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# sshd's privilege separation directory (compiled in); removed at exit if
+# this test made it.
+if [ ! -d /run/sshd ]; then
+	mkdir -m 755 /run/sshd && made_run_sshd=yes
+fi
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/id" && ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" ||
+	{ not_ok "ssh keys"; finish; }
+cp "$tmp/id.pub" "$tmp/authorized_keys"
+cat >"$tmp/sshd_config" <<X
+HostKey $tmp/hostkey
+AuthorizedKeysFile $tmp/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+MaxSessions 100
+MaxStartups 100
+Subsystem sftp internal-sftp
+# bash reads ~/.bashrc for an sshd command unless nested (SHLVL); this
+# machine's may be slow (seconds), a real host's should not be.
+SetEnv SHLVL=1
+X
+
+# veth NS1 IF1 ADDR1 NS2 IF2 ADDR2 (/24 each)
+veth() {
+	ip link add name "$2" netns "$1" type veth peer name "$5" netns "$4" &&
+		ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
+		ip -n "$1" link set dev "$2" up && ip -n "$4" link set dev "$5" up
+}
+setup() {
+	for ns in $ctl $hc $hs $r1 $r2; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+	done
+	veth "$ctl" mc 10.77.1.1 "$hc" m 10.77.1.2 &&
+		veth "$ctl" ms 10.77.2.1 "$hs" m 10.77.2.2 &&
+		veth "$ctl" m1 10.77.3.1 "$r1" m 10.77.3.2 &&
+		veth "$ctl" m2 10.77.4.1 "$r2" m 10.77.4.2 &&
+		veth "$hc" c1 10.78.1.1 "$hs" s1 10.78.1.2 &&
+		veth "$hc" c2 10.78.2.1 "$hs" s2 10.78.2.2 || return 1
+	: >"$tmp/known_hosts"
+	i=1
+	for ns in $hc $hs $r1 $r2; do
+		ip netns exec "$ns" /usr/sbin/sshd -D -f "$tmp/sshd_config" \
+			-o "ListenAddress=10.77.$i.2" -E "$tmp/sshd-$ns.log" &
+		echo "10.77.$i.2 $(cat "$tmp/hostkey.pub")" >>"$tmp/known_hosts"
+		i=$((i + 1))
+	done
+}
+if ! setup >"$tmp/setup.err" 2>&1; then
+	not_ok "namespaces, veth pairs and sshd" "$(cat "$tmp/setup.err")"
+	finish
+fi
+sshopts="-i $tmp/id -o UserKnownHostsFile=$tmp/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
+up=0
+for _ in $(seq 50); do
+	up=0
+	for a in 10.77.1.2 10.77.2.2 10.77.3.2 10.77.4.2; do
+		# shellcheck disable=SC2086
+		ip netns exec "$ctl" ssh $sshopts "root@$a" true 2>/dev/null && up=$((up + 1))
+	done
+	[ "$up" = 4 ] && break
+	sleep 0.1
+done
+if [ "$up" = 4 ]; then
+	ok "four sshd in namespaces answer with key login"
+else
+	not_ok "four sshd in namespaces answer" "$up of 4" "$(cat "$tmp"/sshd-*.log)"
+	finish
+fi
+# sshd's own listener (an sshd whose parent is no sshd) is all a host may run
+# outside a run; waits up to 3 s for the others to go ($extra: those left).
+only_sshd() {
+	for _ in $(seq 30); do
+		extra=""
+		for ns in "$@"; do
+			for p in $(ip netns pids "$ns"); do
+				pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)
+				[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sshd ] &&
+					[ "$(cat "/proc/$pp/comm" 2>/dev/null)" != sshd ] ||
+					extra="$extra $p($(cat "/proc/$p/comm" 2>/dev/null))"
+			done
+		done
+		[ -z "$extra" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- --hosts ----
+mkdir -p "$tmp/work"
+cat >"$tmp/hosts" <<X
+# the client and server hosts: sshd in two namespaces
+client root@10.77.1.2 identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts option StrictHostKeyChecking=yes
+server 10.77.2.2 user root identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts
+bin $tmp/bin copy
+workdir $tmp/work
+path 1 client c1 server s1 10.78.1.2
+path 2 client c2 server s2 10.78.2.2
+links tc
+X
+cat >"$tmp/tiny" <<'X'
+# tiny: two schedulers over two paths of 40 Mbit/s
+paths 2
+link 1 rate 40mbit queue 50ms
+link 2 rate 40mbit queue 50ms
+get 2MB
+sweep sched minrtt rr
+qlog yes
+X
+ip netns exec "$ctl" "$tb" run "$tmp/tiny" --hosts "$tmp/hosts" --out "$tmp/h" >"$tmp/h.out" 2>&1
+rc=$?
+hsum=$(python3 - "$tmp/h/results.csv" <<'X'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(len(rows), sum(r["ok"] == "1" and r["bytes"] == "2000000" and int(r["path1_bytes"]) > 0
+                     and int(r["path2_bytes"]) > 0 for r in rows))
+X
+)
+if [ "$rc" = 0 ] && [ "$hsum" = "2 2" ]; then
+	ok "--hosts: 2 ok rows of 2000000 bytes, bytes on both paths ($(grep -m1 '^\[' "$tmp/h.out"))"
+else
+	not_ok "--hosts: 2 ok rows, both paths" "exit $rc, rows ok: $hsum" "$(cat "$tmp/h.out")" \
+		"$(cat "$tmp/h/results.csv" 2>/dev/null)"
+fi
+nq=0
+for d in "$tmp"/h/runs/*/; do
+	ls "$d"qlog/*client*.sqlog >/dev/null 2>&1 && ls "$d"qlog/*server*.sqlog >/dev/null 2>&1 &&
+		[ -s "$d/client.json" ] && [ -s "$d/server.log" ] && nq=$((nq + 1))
+done
+if [ "$nq" = 2 ] && [ "$(ls "$tmp"/h/timeline-*.svg 2>/dev/null | wc -l)" = 2 ]; then
+	ok "both ends' qlogs, client.json and server.log fetched back; timelines drawn"
+else
+	not_ok "qlogs fetched back" "$nq of 2 runs" "$(ls -R "$tmp/h/runs")"
+fi
+qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
+if only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] && ! echo "$qd" | grep -q tbf &&
+	[ -z "$(ip netns pids "$ctl")" ]; then
+	ok "after the run: only sshd on both hosts, no tbf, no remote directory, no ssh master"
+else
+	not_ok "after the run: nothing left" "processes:$extra" "work: $(ls "$tmp/work")" "$qd"
+fi
+
+# ---- a link that needs netem ----
+printf 'paths 2\nlink 1 delay 10ms rate 40mbit\nget 1MB\n' >"$tmp/delay"
+ip netns exec "$ctl" "$tb" run "$tmp/delay" --hosts "$tmp/hosts" --out "$tmp/d" >"$tmp/d.out" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/d.out")" = 1 ] && grep -q "'link 1 delay 10ms' needs netem" "$tmp/d.out"; then
+	ok "a delay under links tc is refused: $(cat "$tmp/d.out")"
+else
+	not_ok "a delay under links tc is refused in one line" "exit $rc" "$(cat "$tmp/d.out")"
+fi
+
+# ---- SIGINT mid-transfer ----
+sed 's/get 2MB/get 40MB/; s/40mbit/10mbit/g' "$tmp/tiny" >"$tmp/slow"
+ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/i" >"$tmp/i.out" 2>&1 &
+running=""
+for _ in $(seq 300); do
+	for p in $(ip netns pids "$hc"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = mpq-client ] && running=$p
+	done
+	[ -n "$running" ] && break
+	sleep 0.1
+done
+# The links' rates as tbf at each host's egress while the transfer runs.
+tbf=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
+if [ "$(echo "$tbf" | grep -c "^qdisc tbf .* rate 10Mbit ")" = 2 ]; then
+	ok "links tc: a tbf of 10 Mbit/s on the client's and the server's path interfaces"
+else
+	not_ok "links tc: tbf on both ends" "$tbf"
+fi
+sleep 0.5
+for p in $(ip netns pids "$ctl"); do
+	case $(cat "/proc/$p/comm" 2>/dev/null) in python3) kill -INT "$p" ;; esac
+done
+wait $!
+rc=$?
+qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
+if [ -n "$running" ] && [ "$rc" = 130 ] && only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] &&
+	! echo "$qd" | grep -q tbf && [ -z "$(ip netns pids "$ctl")" ]; then
+	ok "SIGINT mid-transfer: exit 130, only sshd left on both hosts, no tbf, no directory"
+else
+	not_ok "SIGINT mid-transfer leaves nothing" "exit $rc, client pid ${running:-none}" \
+		"processes:$extra" "work: $(ls "$tmp/work")" "$qd" "$(cat "$tmp/i.out")"
+fi
+
+# ---- --sshloginfile: two runners ----
+cat >"$tmp/runners" <<X
+# two runner machines (sshd in namespaces)
+ssh $sshopts root@10.77.3.2
+ssh $sshopts root@10.77.4.2
+X
+cat >"$tmp/batch" <<'X'
+# batch: four points over two emulated paths
+paths 2
+link 1 delay 5ms rate 50mbit queue 50ms
+link 2 delay 10ms rate 50mbit queue 50ms
+get 1MB
+sweep sched minrtt rr ecf redundant
+X
+ip netns exec "$ctl" "$tb" run "$tmp/batch" --sshloginfile "$tmp/runners" --out "$tmp/p" \
+	>"$tmp/p.out" 2>&1
+rc=$?
+psum=$(python3 - "$tmp/p/results.csv" <<'X'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(len(rows), sum(r["ok"] == "1" and r["bytes"] == "1000000" for r in rows),
+      [r["param_sched"] for r in rows] == ["minrtt", "rr", "ecf", "redundant"])
+X
+)
+hostsused=$(awk -F'\t' 'NR > 1 {print $2}' "$tmp/p/runners/joblog" 2>/dev/null | sort -u | wc -l)
+if [ "$rc" = 0 ] && [ "$psum" = "4 4 True" ] && [ "$hostsused" = 2 ] &&
+	[ "$(ls -d "$tmp"/p/runs/p00*/client.json | wc -l)" = 4 ]; then
+	ok "--sshloginfile: 4 ok rows in one results.csv in order, over 2 runners"
+else
+	not_ok "--sshloginfile: 4 ok rows over 2 runners" "exit $rc, rows ok ordered: $psum," \
+		"runners used: $hostsused" "$(cat "$tmp/p.out")" "$(cat "$tmp/p/runners/joblog")"
+fi
+lost=$(sed -n 3p "$tmp/p/results.csv" | cut -d, -f2)
+sed -i 3d "$tmp/p/results.csv"
+ip netns exec "$ctl" "$tb" run "$tmp/batch" --sshloginfile "$tmp/runners" --out "$tmp/p" \
+	--resume >"$tmp/p2.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^runners: 1 runs" "$tmp/p2.out" &&
+	[ "$(sed -n 3p "$tmp/p/results.csv" | cut -d, -f2)" = "$lost" ] &&
+	[ "$(wc -l <"$tmp/p/results.csv")" = 5 ]; then
+	ok "--resume over runners runs the lost run only, back in its place"
+else
+	not_ok "--resume over runners" "exit $rc" "$(cat "$tmp/p2.out")" "$(cat "$tmp/p/results.csv")"
+fi
+if only_sshd "$r1" "$r2" && [ -z "$(ls "$tmp/run")" ]; then
+	ok "no runner process or testbed left"
+else
+	not_ok "no runner process or testbed left" "$extra" "$(ls "$tmp/run")"
+fi
+finish
