@@ -11,7 +11,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 REPS=${BENCH_REPS:-$(quick 1 3)}
-COUNT=${BENCH_DGRAMS:-$(quick 20000 200000)}
+COUNT=${BENCH_DGRAMS:-$(quick 5000 200000)}
 here=$(cd "$(dirname "$0")" && pwd)
 tb=$here/../testbed/mpq-testbed
 probe=$BIN/../tests/net/udp_probe

@@ -14,7 +14,7 @@ set -u
 BYTES=${BENCH_BYTES:-$(quick 5000000 1000000000)}
 REPS=${BENCH_REPS:-$(quick 1 3)}
 PORT=${BENCH_PORT:-47122}
-MTUS=${BENCH_MTUS:-1500 9000}
+MTUS=${BENCH_MTUS:-$(quick 9000 "1500 9000")} # quick: the MTU change alone
 need_root "namespaces and AF_XDP"
 need_bins "$BIN/mpq-server" "$BIN/mpq-client"
 bench_namespaces mpqb
