@@ -38,9 +38,10 @@ class HostsBackend:
 
     # ---- ssh and scp ----
     def _common(self, host):
-        return ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
-                "-o", "ControlPath=%s/%%C" % self.ctl] + host.ssh_options()
+        # The hosts file's options first: ssh keeps the first value given.
+        return host.ssh_options() + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                                     "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+                                     "-o", "ControlPath=%s/%%C" % self.ctl]
 
     def _ssh(self, host):
         return ["ssh", "-q"] + self._common(host) + ["-o", "ControlMaster=auto", host.dest]

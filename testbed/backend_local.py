@@ -5,7 +5,7 @@ emulators, mpq-client with --json in the client namespace, then the
 testbed down. Everything the run made is left in its directory.
 
 A backend is an object with run(point, rundir, capture) -> result dict
-and abort(); a backend for real hosts replaces this file.
+and abort(); backend_hosts.py is the one for real hosts.
 """
 import json
 import os

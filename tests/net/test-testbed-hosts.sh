@@ -7,7 +7,8 @@
 #     (bin ... copy: the tools scp'd over): rows ok with 2000000 bytes, bytes
 #     on both paths, both ends' qlogs fetched back; after the run no process
 #     of it on either host, no tbf, no remote directory;
-#   an experiment with a delay under `links tc`: refused in one line;
+#   an experiment with a delay under `links tc`: refused in one line; under
+#     `links tc real` it runs with the delay ignored, said once;
 #   SIGINT mid-transfer: exit 130, nothing left on either host;
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
@@ -198,6 +199,18 @@ if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/d.out")" = 1 ] && grep -q "'link 1 delay 1
 	ok "a delay under links tc is refused: $(cat "$tmp/d.out")"
 else
 	not_ok "a delay under links tc is refused in one line" "exit $rc" "$(cat "$tmp/d.out")"
+fi
+
+sed 's/^links tc$/links tc real/' "$tmp/hosts" >"$tmp/hosts-real"
+ip netns exec "$ctl" "$tb" run "$tmp/delay" --hosts "$tmp/hosts-real" --out "$tmp/r" >"$tmp/r.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^links real: ignored: link 1 delay 10ms$" "$tmp/r.out" &&
+	[ "$(python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))
+print(len(r), r[0]["bytes"], r[0]["ok"])' "$tmp/r/results.csv" 2>/dev/null)" = "1 1000000 1" ]; then
+	ok "links tc real: the delay ignored (said once), the run ok"
+else
+	not_ok "links tc real: the delay ignored, the run ok" "exit $rc" "$(cat "$tmp/r.out")" \
+		"$(cat "$tmp/r/results.csv" 2>/dev/null)"
 fi
 
 # ---- SIGINT mid-transfer ----
