@@ -336,6 +336,9 @@ void mpq_conn_qlog_lost(mpq_conn *conn, int level, uint32_t path_id, const mpq_s
 			const char *trigger, uint64_t ts);
 /* quic:ecn_state_updated when path |p|'s ECN state changed since the last. */
 void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
+/* Path |p|'s datagram size changed from |old| (PMTU discovery): the congestion
+ * controller follows it (RFC 9002 §7.2), and qlog shows it. */
+void mpq_conn_path_size_changed(mpq_conn *conn, mpq_conn_path *p, uint32_t old, uint64_t ts);
 /* quic:tuple_assigned for path |p| (its 4-tuple bound). */
 void mpq_conn_qlog_tuple(mpq_conn *conn, const mpq_conn_path *p, uint64_t ts);
 /* |trigger| ("ecn": the ACK reported new CE marks; NULL: none) goes with a

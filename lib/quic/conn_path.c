@@ -45,9 +45,11 @@ void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *f
 	p->tuple = *from;
 	p->ecn = (mpq_ecn_path){0}; /* a new path: its ECN is tested anew (RFC 9000 §13.4.2) */
 	/* ... and its MTU (RFC 9000 §14.2). */
+	uint32_t old = p->pmtud.size;
 	p->pmtud.hdr = mpq_path_udp_overhead(from);
 	mpq_pmtud_restart(&p->pmtud);
-	mpq_conn_path_set_size(p);
+	if (p->pmtud.size != old)
+		mpq_conn_path_size_changed(conn, p, old, ts);
 	p->migrating = true;
 	conn->migrations++;
 	p->validated = false;

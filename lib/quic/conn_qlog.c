@@ -104,6 +104,13 @@ static int64_t logged_path(const mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t 
 	return hd && hd->type != MPQ_PKT_1RTT ? 0 : (int64_t)path_id;
 }
 
+void mpq_conn_path_size_changed(mpq_conn *conn, mpq_conn_path *p, uint32_t old, uint64_t ts)
+{
+	mpq_conn_path_set_size(p);
+	mpq_qlog_mtu_updated(conn->qlog, ts, logged_path(conn, NULL, p->id), old, p->pmtud.size,
+			     p->pmtud.complete);
+}
+
 void mpq_conn_qlog_ecn(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 {
 	if (p->ecn.state == p->ecn_logged)

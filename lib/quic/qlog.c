@@ -698,6 +698,22 @@ int mpq_qlog_ecn_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, int ol
 	return event_end(q);
 }
 
+int mpq_qlog_mtu_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, uint32_t old,
+			 uint32_t new_size, bool done)
+{
+	if (!q)
+		return 0;
+	if (!event_begin(q, ts, "quic:mtu_updated"))
+		return q->j.err;
+	if (old)
+		mpq_json_kv_u64(&q->j, "old", old);
+	mpq_json_kv_u64(&q->j, "new", new_size);
+	mpq_json_kv_bool(&q->j, "done", done);
+	if (path_id >= 0)
+		mpq_json_kv_i64(&q->j, "path_id", path_id);
+	return event_end(q);
+}
+
 static const char *const cc_state_names[] = {
 	[MPQ_QLOG_CC_SLOW_START] = "slow_start",
 	[MPQ_QLOG_CC_CONGESTION_AVOIDANCE] = "congestion_avoidance",

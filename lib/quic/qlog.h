@@ -209,6 +209,12 @@ enum mpq_qlog_cc_state {
 int mpq_qlog_ecn_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, int old_state,
 			       int new_state);
 
+/* quic:mtu_updated (quic-events-13): a path's largest datagram went from
+ * |old| (0: left out) to |new_size| bytes by PMTU discovery; |done| when its
+ * search is over for now. */
+int mpq_qlog_mtu_updated(mpq_qlog *q, uint64_t ts, int64_t path_id, uint32_t old,
+			 uint32_t new_size, bool done);
+
 /* quic:congestion_state_updated: old (NONE: left out), new, path_id and an
  * optional trigger (e.g. "persistent_congestion", "ecn"; NULL: none).
  * Returns MPQ_ERR_INVALID_ARGUMENT for a state outside the enum. */

@@ -139,10 +139,11 @@ uint64_t mpq_conn_largest_pto(const mpq_conn *conn)
 static void on_losses(mpq_conn *conn, mpq_conn_path *path, const struct lost_batch *lb,
 		      uint64_t ts)
 {
+	uint32_t old = path->pmtud.size;
 	if (mpq_pmtud_on_losses(&path->pmtud, lb->big_sent, ts)) {
 		mpq_conn_log(conn, 1, "path %u: large datagrams no longer pass: back to %u bytes",
 			     path->id, (unsigned)path->pmtud.size);
-		mpq_conn_path_set_size(path);
+		mpq_conn_path_size_changed(conn, path, old, ts);
 	}
 	if (!lb->any)
 		return;
@@ -212,12 +213,13 @@ static bool on_ack_ecn(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 
 static void pmtu_on_acked(mpq_conn *conn, mpq_conn_path *path, const mpq_sent_pkt *p, uint64_t ts)
 {
+	uint32_t old = path->pmtud.size;
 	if (!(p->flags & MPQ_SENT_PMTU_PROBE)) {
 		mpq_pmtud_on_acked(&path->pmtud, p->size, p->time_sent);
 	} else if (mpq_pmtud_on_probe_acked(&path->pmtud, p->size, ts)) {
 		mpq_conn_log(conn, 1, "path %u: %u-byte datagrams pass", path->id,
 			     (unsigned)p->size);
-		mpq_conn_path_set_size(path);
+		mpq_conn_path_size_changed(conn, path, old, ts);
 	}
 }
 

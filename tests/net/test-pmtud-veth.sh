@@ -4,7 +4,7 @@
 #   (a) MTU 9000, --io udp on both ends: 5 MB byte-exact, and the server's
 #       datagrams reach the client at 8900 bytes or more (the client's --json:
 #       largest_received) while the client says the path carries as much
-#       (max_udp_payload);
+#       (max_udp_payload), and the server's qlog says so (quic:mtu_updated);
 #   (b) MTU 9000, --io xdp on both ends: byte-exact, datagrams above 1472
 #       bytes and no larger than an AF_XDP frame (4096 bytes; no multi-buffer);
 #   (c) MTU 1500, --io udp: byte-exact, nothing above 1472 bytes, and 1472
@@ -87,8 +87,16 @@ run_case() {
 udp="--io udp --addr 10.67.1.2"
 
 mtu 9000
-run_case a "(a) MTU 9000, udp: datagrams of 8900 bytes or more" "$udp" "--io udp" \
-	'[ "${got:-0}" -ge 8900 ] && [ "${max:-0}" -ge 8900 ]'
+mkdir "$tmp/qlog"
+run_case a "(a) MTU 9000, udp: datagrams of 8900 bytes or more" "$udp --qlog-dir $tmp/qlog" \
+	"--io udp" '[ "${got:-0}" -ge 8900 ] && [ "${max:-0}" -ge 8900 ]'
+# (the server's qlog is complete once it stopped)
+if cat "$tmp"/qlog/* 2>/dev/null | grep "quic:mtu_updated" | grep -q "\"new\":8972"; then
+	ok "(a) the server's qlog: quic:mtu_updated to 8972"
+else
+	not_ok "(a) the server's qlog: quic:mtu_updated to 8972" "$(ls "$tmp/qlog")" \
+		"$(cat "$tmp"/qlog/* 2>/dev/null | grep -c mtu_updated) mtu_updated events"
+fi
 run_case b "(b) MTU 9000, xdp: above 1472 bytes, within a 4096-byte frame" "--io xdp -n ps1" \
 	"--io xdp" '[ "${got:-0}" -gt 1472 ] && [ "${got:-0}" -le 4096 ]'
 run_case d "(d) MTU 9000, --no-pmtud: nothing above 1452 bytes" "$udp --no-pmtud" "--io udp" \

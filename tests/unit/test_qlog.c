@@ -622,6 +622,8 @@ static void emit_all(mpq_qlog *q)
 	assert_int_equal(mpq_qlog_ecn_state_updated(q, MS(36), 1, MPQ_ECN_STATE_TESTING,
 						    MPQ_ECN_STATE_CAPABLE),
 			 0);
+	assert_int_equal(mpq_qlog_mtu_updated(q, MS(36), -1, 0, 1452, false), 0);
+	assert_int_equal(mpq_qlog_mtu_updated(q, MS(36), 1, 1452, 8972, true), 0);
 	assert_int_equal(mpq_qlog_packet_lost(q, MS(36), &onertt, 1, &stream, 1, "time_threshold"),
 			 0);
 	assert_int_equal(mpq_qlog_packet_lost(q, MS(37), &initial, -1, NULL, 0,
@@ -664,6 +666,8 @@ static const char *const emit_all_names[] = {
 	"quic:congestion_state_updated",
 	"quic:ecn_state_updated",
 	"quic:ecn_state_updated",
+	"quic:mtu_updated",
+	"quic:mtu_updated",
 	"quic:packet_lost",
 	"quic:packet_lost",
 	"quic:packet_dropped",
@@ -802,6 +806,10 @@ static const struct {
 	{"quic:ecn_state_updated", 1,
 	 EV("36.000",
 	    "quic:ecn_state_updated") "\"old\":\"testing\",\"new\":\"capable\",\"path_id\":1}}"},
+	{"quic:mtu_updated", 0, EV("36.000", "quic:mtu_updated") "\"new\":1452,\"done\":false}}"},
+	{"quic:mtu_updated", 1,
+	 EV("36.000",
+	    "quic:mtu_updated") "\"old\":1452,\"new\":8972,\"done\":true,\"path_id\":1}}"},
 	{"quic:tuple_assigned", 0,
 	 EV("39.000",
 	    "quic:tuple_assigned") "\"tuple_id\":\"1\","
@@ -1489,7 +1497,7 @@ static void python_json_agrees(void **state)
 		"f=s[1][\"data\"][\"frames\"]\n"
 		"assert f[2][\"acked_ranges\"]==[[9,12],[5],[1,3]]\n"
 		"assert all(isinstance(e[\"time\"],float) for e in v[1:])\n"
-		"sys.exit(0 if len(v)==29 else 1)'";
+		"sys.exit(0 if len(v)==31 else 1)'";
 	struct membuf m;
 	struct records r;
 	FILE *p;
