@@ -29,8 +29,7 @@ void mpq_xdp_redirect_del(mpq_xdp_redirect *r)
 	free(r);
 }
 
-int mpq_xdp_redirect_attach(mpq_xdp_redirect **out, int ifindex, mpq_xdp_mode mode,
-			    mpq_oserr *err)
+int mpq_xdp_redirect_attach(mpq_xdp_redirect **out, int ifindex, mpq_xdp_mode mode, mpq_oserr *err)
 {
 	static const struct {
 		mpq_xdp_mode mode;
@@ -42,8 +41,8 @@ int mpq_xdp_redirect_attach(mpq_xdp_redirect **out, int ifindex, mpq_xdp_mode mo
 	mpq_xdp_redirect *r;
 	int rv = 0, prog;
 
-	if (!out || (mode != MPQ_XDP_MODE_AUTO && mode != MPQ_XDP_MODE_NATIVE &&
-		     mode != MPQ_XDP_MODE_SKB))
+	if (!out ||
+	    (mode != MPQ_XDP_MODE_AUTO && mode != MPQ_XDP_MODE_NATIVE && mode != MPQ_XDP_MODE_SKB))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	*out = NULL;
 	mpq_bpf_quiet();
@@ -84,9 +83,9 @@ int mpq_xdp_redirect_set_xsk(mpq_xdp_redirect *r, uint32_t queue, int xsk_fd)
 		return bpf_map_delete_elem(map, &queue) && errno != ENOENT
 			       ? mpq_oserr_set(NULL, "xskmap delete", errno)
 			       : 0;
-	return bpf_map_update_elem(map, &queue, &v, BPF_ANY) ? mpq_oserr_set(NULL, "xskmap update",
-									   errno)
-							     : 0;
+	return bpf_map_update_elem(map, &queue, &v, BPF_ANY)
+		       ? mpq_oserr_set(NULL, "xskmap update", errno)
+		       : 0;
 }
 
 mpq_xdp_mode mpq_xdp_redirect_mode(const mpq_xdp_redirect *r)
