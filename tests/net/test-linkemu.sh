@@ -45,6 +45,9 @@ cleanup() {
 	done
 	"$tb" down --name "$name" >/dev/null 2>&1
 	"$tb" down --name "$other" >/dev/null 2>&1
+	for ns in c r s; do
+		ip netns del "mq$$$ns" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -132,12 +135,12 @@ fi
 set_link 1 delay 0 jitter 0 noreorder
 
 # ---- reorder P (netem's): a packet skips the delay with probability P ----
-# 2000 datagrams 100 us apart over a 5 ms delay: one that skips it arrives
-# while the ones before it are held, so "early" (arrived before a lower
-# number) counts the packets sent ahead, binomial(2000, P); none lost or
-# duplicated.
+# 2000 datagrams 100 us apart over a 20 ms delay: one that skips it arrives
+# while the ones before it are held (unless the sender stalled for 20 ms
+# just before it), so "early" (arrived before a lower number) counts the
+# packets sent ahead, binomial(2000, P); none lost or duplicated.
 overtakes() { # P: "received N early E dups D" over path 1
-	set_link 1 delay 5ms reorder "$1"
+	set_link 1 delay 20ms reorder "$1"
 	in_s timeout 20 "$probe" sink 7001 300 >"$tmp/sink.out" &
 	sp=$!
 	sleep 0.2
@@ -325,6 +328,35 @@ if [ "$io" = xdp ]; then
 		ok "the default backend is xdp: $(cat "$MPQ_TESTBED_RUN/$other/r1.log")"
 	else
 		not_ok "the default backend is xdp" "$(cat "$MPQ_TESTBED_RUN/$other/r1.log")"
+	fi
+	# Every rx queue served: legs of 4 queues, on which veth spreads flows
+	# by the sender's tx queue; 8 flows (a socket each) all answered.
+	mq=mq$$
+	for ns in c r s; do ip netns add "$mq$ns"; done
+	ip link add name a netns "$mq"r numrxqueues 4 numtxqueues 4 type veth peer name p \
+		netns "$mq"c numrxqueues 4 numtxqueues 4
+	ip link add name b netns "$mq"r numrxqueues 4 numtxqueues 4 type veth peer name p \
+		netns "$mq"s numrxqueues 4 numtxqueues 4
+	for ns in c s; do
+		ip -n "$mq$ns" addr add "10.77.0.$([ $ns = c ] && echo 1 || echo 2)/24" dev p
+		ip -n "$mq$ns" link set dev p up
+	done
+	ip -n "$mq"r link set dev a up
+	ip -n "$mq"r link set dev b up
+	ip netns exec "$mq"r "$BIN/mpq-linkemu" --io xdp a b >"$tmp/mq.out" 2>&1 &
+	pids="$pids $!"
+	ip netns exec "$mq"s "$probe" echo 7000 >/dev/null 2>&1 &
+	pids="$pids $!"
+	sleep 0.5
+	answered=""
+	for _ in 1 2 3 4 5 6 7 8; do
+		answered="$answered $(field received "$(ip netns exec "$mq"c "$probe" rtt 10.77.0.2 7000 20 1000)")"
+	done
+	if [ "$answered" = " 20 20 20 20 20 20 20 20" ]; then
+		ok "legs of 4 rx queues: 8 flows, each 20 of 20 answered"
+	else
+		not_ok "every rx queue served: 8 flows over 4-queue legs all answered" "answered:$answered" \
+			"$(cat "$tmp/mq.out")"
 	fi
 	# lo is no Ethernet interface: no AF_XDP raw socket, AF_PACKET instead.
 	ip netns exec "$other-r1" timeout 0.5 "$BIN/mpq-linkemu" lo lo >"$tmp/lo.out" 2>"$tmp/lo.err"
