@@ -47,8 +47,10 @@
 
 #include "mpq/mpq.h"
 #include "mpq/io/netaddr.h"
+#include "mpq/io/frame_hdr.h"
 #include "mpq/io/udp.h"
 #include "mpq/io/xdp_prog.h"
+#include "mpq/io/xdp_redirect.h"
 #include "mpq/io/xsk.h"
 #include "../common/netns.h"
 
@@ -972,6 +974,87 @@ static void steering_program_takes_over(void **state)
 	close_a(a);
 }
 
+/* Runs |cmd| in namespace B (the calling thread goes back to A). */
+static int in_b(const char *cmd)
+{
+	int rv;
+
+	if (setns(env.ns.ns_b, CLONE_NEWNET) < 0)
+		return -1;
+	rv = test_sh("%s", cmd);
+	return setns(env.ns.ns_a, CLONE_NEWNET) < 0 ? -1 : rv;
+}
+
+/* Raw mode under the whole-frame program: frames A builds whole reach B's
+ * kernel as datagrams, and B's answers come back whole, ARP requests and
+ * all (A's kernel sees none: B learns A's MAC from a static entry). */
+static void raw_frames_both_ways(void **state)
+{
+	static struct peer peer;
+	static const uint8_t mac_b[6] = {0x02, 0x88, 0, 0, 0, 0x02};
+	mpq_xdp_redirect *prog = NULL;
+	mpq_xsk_frame out[4], in[16];
+	uint8_t frames[4][400];
+	mpq_frame_udp h;
+	mpq_pathio *a;
+	mpq_oserr err;
+	int got = 0, dgrams = 0, len = 0;
+	uint64_t end;
+
+	need_env();
+	assert_int_equal(mpq_xsk_raw_open(&a, "xa", 0, NULL, &err), 0);
+	track(a);
+	assert_int_equal(mpq_xsk_raw_recv(a, in, 0), 0);
+	assert_int_equal(mpq_xdp_redirect_attach(&prog, (int)env.xa, MPQ_XDP_MODE_AUTO, &err), 0);
+	assert_int_equal(mpq_xdp_redirect_set_xsk(prog, 0, mpq_pathio_fd(a)), 0);
+	assert_int_equal(in_b("ip neigh replace 10.88.0.1 lladdr 02:88:00:00:00:01 dev xb"), 0);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.src_mac, mac_a, 6);
+	memcpy(h.dst_mac, mac_b, 6);
+	mpq_addr_parse(&h.src, "10.88.0.1:4433");
+	mpq_addr_parse(&h.dst, "10.88.0.2:5555");
+	for (int i = 0; i < 4; i++) {
+		fill(frames[i] + MPQ_FRAME_HDR_UDP4, 300, (uint32_t)i);
+		len = mpq_frame_hdr_build_udp(frames[i], sizeof(frames[i]), &h, 300);
+		out[i] = (mpq_xsk_frame){frames[i], (uint32_t)len};
+	}
+	peer = (struct peer){.local = "0.0.0.0:5555", .expect = 4};
+	peer_start(&peer);
+	assert_int_equal(mpq_xsk_raw_send(a, out, 4), 4);
+	end = now_ms() + WAIT_MS;
+	while (dgrams < 4 && now_ms() < end) {
+		int n = mpq_xsk_raw_recv(a, in, 16);
+
+		for (int i = 0; i < n; i++) {
+			mpq_frame_udp p;
+
+			got++;
+			if (mpq_frame_hdr_parse_udp(in[i].data, in[i].len, &p) < 0 ||
+			    p.payload_len != 300)
+				continue;
+			/* The payload A sent, whole (seq_of checks every byte). */
+			assert_in_range(seq_of(in[i].data + p.payload_off, 300), 0, 3);
+			dgrams++;
+		}
+		if (n == 0)
+			wait_fd(mpq_pathio_fd(a), POLLIN, 10);
+	}
+	atomic_store(&peer.done, 1);
+	peer_end(&peer);
+	in_b("ip neigh del 10.88.0.1 dev xb");
+	mpq_xdp_redirect_del(prog);
+	assert_int_equal(peer.got.n, 4);
+	assert_int_equal(dgrams, 4);
+	print_message("     xa raw: %s, %d frames back, %d of them the echoes\n",
+		      mpq_xsk_get_info(a)->mode, got, dgrams);
+	/* Not raw: the datagram object refuses the raw calls. */
+	close_a(a);
+	a = open_a("10.88.0.1:4433", NULL);
+	assert_int_equal(mpq_xsk_raw_recv(a, in, 1), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_xsk_raw_send(a, out, 1), MPQ_ERR_INVALID_ARGUMENT);
+	close_a(a);
+}
+
 /* A's address on xa, for mpq_xsk_open_shared. */
 static void xa_config(mpq_pathio_config *cfg)
 {
@@ -1303,6 +1386,7 @@ int main(void)
 		cmocka_unit_test_teardown(unreachable_next_hops, test_teardown),
 		cmocka_unit_test_teardown(bad_configs_and_sends, test_teardown),
 		cmocka_unit_test_teardown(steering_program_takes_over, test_teardown),
+		cmocka_unit_test_teardown(raw_frames_both_ways, test_teardown),
 		cmocka_unit_test_teardown(shared_sockets_open_and_close, test_teardown),
 		cmocka_unit_test_teardown(shared_sockets_keep_their_frames, test_teardown),
 		cmocka_unit_test_teardown(print_hooks_stay, test_teardown),
