@@ -57,12 +57,16 @@ def sort_rows(csv_path, header, order):
     os.replace(tmp, csv_path)
 
 
+def runner_env():
+    """The environment a runner's mpq-testbed gets from ours."""
+    env = ["%s=%s" % (k, os.environ[k]) for k in ("BIN", "MPQ_TESTBED_RUN") if k in os.environ]
+    return ["env"] + env if env else []
+
+
 def job_command(a, exp_file, name_prefix):
     """The command each job runs on its runner ({} is the run)."""
     testbed = a.runner_testbed or os.path.join(HERE, "mpq-testbed")
-    env = ["%s=%s" % (k, os.environ[k]) for k in ("BIN", "MPQ_TESTBED_RUN") if k in os.environ]
-    argv = (["env"] + env if env else []) + [testbed, "run", exp_file, "--out", "job-{}",
-                                             "--only", "{}"]
+    argv = runner_env() + [testbed, "run", exp_file, "--out", "job-{}", "--only", "{}"]
     if a.reps:
         argv += ["--reps", str(a.reps)]
     if a.points is not None:
@@ -76,6 +80,21 @@ def job_command(a, exp_file, name_prefix):
     # Testbed names unique over the batch: runners may share a kernel.
     return " ".join("--name %s{#}" % name_prefix if w == "NAME" else
                     w if "{}" in w else shlex.quote(w) for w in argv + ["NAME"])
+
+
+def down_everywhere(a, name_prefix):
+    """Takes down, on every runner, the testbeds of this batch's jobs that
+    were killed before they could (parallel ends a job's processes with
+    TERM then KILL): each namespace or state directory named PREFIX<job>."""
+    testbed = a.runner_testbed or os.path.join(HERE, "mpq-testbed")
+    find = ("{ ip netns list | awk '{print $1}'; ls \"${MPQ_TESTBED_RUN:-/run/mpq-testbed}\" "
+            "2>/dev/null; } | sed -n 's/^\\(%s[0-9]*\\)\\(-c\\)\\{0,1\\}$/\\1/p' | sort -u"
+            % name_prefix)
+    script = "".join("export %s; " % shlex.quote(w) for w in runner_env()[1:]) + \
+        "for n in $(%s); do %s down --name \"$n\"; done" % (find, shlex.quote(testbed))
+    subprocess.run(["parallel", "--sshloginfile", os.path.abspath(a.sshloginfile), "--nonall",
+                    script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=300)
 
 
 def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
@@ -93,7 +112,8 @@ def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
     todo = [r for r in names if r not in done]
     exp_file = os.path.basename(exp_path)
     shutil.copyfile(exp_path, os.path.join(stage, exp_file))
-    cmd = job_command(a, exp_file, "tb%dj" % (os.getpid() % 10000))
+    prefix = "tb%dj" % (os.getpid() % 10000)
+    cmd = job_command(a, exp_file, prefix)
     argv = ["parallel", "--sshloginfile", os.path.abspath(a.sshloginfile), "-j1",
             "--workdir", "...", "--transferfile", exp_file, "--return", "job-{}",
             "--cleanup", "--tagstring", "{}", "--joblog", "joblog", cmd]
@@ -129,6 +149,7 @@ def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+        down_everywhere(a, prefix)
         raise
     finally:
         for run in todo:

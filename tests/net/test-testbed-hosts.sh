@@ -13,7 +13,8 @@
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
 #     in one results.csv in the batch's order, both runners used; --resume
-#     after a row is lost sends out that run only.
+#     after a row is lost sends out that run only; SIGINT while both runners
+#     run leaves no job and no testbed on either.
 # No file of this machine's own ssh setup is touched: keys, host keys,
 # known_hosts and sshd configs are in a scratch directory.
 #   tests/net/test-testbed-hosts.sh [BINDIR]     (default: build/bin)
@@ -294,5 +295,29 @@ if only_sshd "$r1" "$r2" && [ -z "$(ls "$tmp/run")" ]; then
 	ok "no runner process or testbed left"
 else
 	not_ok "no runner process or testbed left" "$extra" "$(ls "$tmp/run")"
+fi
+# SIGINT while both runners run: their jobs are killed (parallel: TERM, then
+# KILL), and their testbeds are taken down on each runner afterwards.
+printf 'paths 2\nlink 1 rate 10mbit\nlink 2 rate 10mbit\nget 40MB\nsweep sched minrtt rr\n' \
+	>"$tmp/slowbatch"
+ip netns exec "$ctl" "$tb" run "$tmp/slowbatch" --sshloginfile "$tmp/runners" --out "$tmp/q" \
+	>"$tmp/q.out" 2>&1 &
+up=""
+for _ in $(seq 300); do
+	[ "$(ls "$tmp/run" | wc -l)" = 2 ] && up=$(ls "$tmp/run") && break
+	sleep 0.1
+done
+sleep 1
+for p in $(ip netns pids "$ctl"); do
+	case $(cat "/proc/$p/comm" 2>/dev/null) in python3) kill -INT "$p" ;; esac
+done
+wait $!
+rc=$?
+left=$(ls "$tmp/run"; ip netns list | grep "^tb[0-9]*j")
+if [ -n "$up" ] && [ "$rc" = 130 ] && only_sshd "$r1" "$r2" && [ -z "$left" ]; then
+	ok "SIGINT with both runners busy: exit 130, no job and no testbed left on either"
+else
+	not_ok "SIGINT with both runners busy: nothing left" "exit $rc, testbeds up: $up" \
+		"left: $left" "processes:$extra" "$(cat "$tmp/q.out")"
 fi
 finish
