@@ -58,9 +58,14 @@ struct mpq_conn {
 	bool peer_scid_known;
 
 	mpq_tls *tls;
-	mpq_pktns hs_ns[2];		    /* Initial and Handshake spaces (1-RTT: per path) */
-	mpq_conn_path paths[MPQ_MAX_PATHS]; /* indexed by path ID */
-	size_t npaths;			    /* highest path ID in use + 1 */
+	mpq_pktns hs_ns[2]; /* Initial and Handshake spaces (1-RTT: per path) */
+	/* Slots of the path IDs in use (conn_slots.c): the paths open at once,
+	 * each slot named by its ID; slot 0 is path 0's for good. */
+	mpq_conn_path paths[MPQ_MAX_PATHS];
+	size_t npaths;		   /* slots ever taken (highest + 1) */
+	uint32_t slots_taken;	   /* bit per slot: its path ID is in use */
+	uint64_t pathid_next;	   /* the next path ID our CIDs go to (issued in order) */
+	uint64_t pathids_released; /* path IDs whose state is gone (3 PTO after closing) */
 	mpq_path_sched psched;
 	mpq_cc_group cc_group; /* coupled congestion control over the paths */
 	uint64_t now;	       /* the time of the call in progress (or the last) */
@@ -97,7 +102,7 @@ struct mpq_conn {
 	bool max_data_pending;
 
 	/* CIDs and tokens (conn_cid.c). */
-	mpq_cidset local_cids[MPQ_MAX_PATHS]; /* by path ID */
+	mpq_cidset local_cids[MPQ_MAX_PATHS]; /* by slot */
 	mpq_cidset peer_cids[MPQ_MAX_PATHS];
 	uint64_t peer_max_path_id; /* initial_max_path_id or MAX_PATH_ID from the peer */
 	uint64_t
@@ -119,7 +124,7 @@ struct mpq_conn {
 #define MPQ_DUP_MAX 512
 	struct mpq_dup {
 		mpq_frame_rec rec;
-		uint32_t mask; /* paths (by ID) still to carry a copy */
+		uint32_t mask; /* paths (by slot) still to carry a copy */
 	} * dups;
 	size_t dup_head, ndups;
 
@@ -240,14 +245,15 @@ bool mpq_conn_cids_want_send(const mpq_conn *conn);
  * for them: a peer may open a path as soon as it is confirmed). */
 bool mpq_conn_cids_announcing(const mpq_conn *conn);
 /* Multipath negotiated (both sent initial_max_path_id), and the largest path ID
- * both allow (capped at MPQ_MAX_PATHS - 1); 0 without multipath. */
+ * both allow; 0 without multipath. */
 bool mpq_conn_multipath(const mpq_conn *conn);
 uint32_t mpq_conn_max_path_id(const mpq_conn *conn);
-/* The path ID a DCID of ours belongs to, or -1. */
-int mpq_conn_path_id_of(const mpq_conn *conn, const mpq_cid *dcid);
-/* Checks the path ID of a multipath frame: returns it, -1 to ignore the frame,
- * or an error (the connection then closes). */
-int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, uint64_t ts);
+/* The slot of the path ID a DCID of ours belongs to, or -1. */
+int mpq_conn_slot_of_cid(const mpq_conn *conn, const mpq_cid *dcid);
+/* Checks the path ID of a multipath frame: returns its slot, -1 to ignore the
+ * frame, or an error (the connection then closes). |take|: a path ID not yet
+ * in use gets a slot (the peer's CIDs for it). */
+int mpq_conn_frame_slot(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, bool take, uint64_t ts);
 bool mpq_conn_is_peer_reset_token(const mpq_conn *conn, const uint8_t token[16]);
 size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 				 size_t maxrecs, bool *ack_eliciting);
@@ -269,9 +275,9 @@ size_t mpq_conn_write_path_frames(mpq_conn_path *p, mpq_writer *w, bool *pad, bo
 bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to);
 
 /* conn_mpath.c: multipath life cycle and the choice of path per datagram. */
-/* The server side of a path the client opened: a packet arrived for path ID
- * |pid| from |from|. Returns the path, or NULL when it cannot be accepted. */
-mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t pid, const mpq_path *from,
+/* The server side of a path the client opened: a packet arrived for the path
+ * ID in |slot| from |from|. Returns the path, or NULL when it cannot be accepted. */
+mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t slot, const mpq_path *from,
 				    uint64_t ts);
 int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts);
 /* The path the next datagram leaves by; |data_ok| says whether stream data may
@@ -296,6 +302,22 @@ void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, int reason, uint64_t
 static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 {
 	return p->state == MPQ_PATH_VALIDATING || p->state == MPQ_PATH_ACTIVE;
+}
+
+/* conn_slots.c: path IDs to slots. The slot of |pid|, or -1. */
+int mpq_conn_slot_find(const mpq_conn *conn, uint64_t pid);
+/* The slot of |pid|, taken if it has none: a free one or one whose path was
+ * released (its state, CIDs and key phase marks cleared). -1: none left. */
+int mpq_conn_slot_take(mpq_conn *conn, uint32_t pid);
+static inline uint32_t mpq_conn_slot_index(const mpq_conn *conn, const mpq_conn_path *p)
+{
+	return (uint32_t)(p - conn->paths);
+}
+/* The path of |pid| (opened or not), or NULL. */
+static inline mpq_conn_path *mpq_conn_path_by_id(mpq_conn *conn, uint64_t pid)
+{
+	int s = mpq_conn_slot_find(conn, pid);
+	return s < 0 ? NULL : &conn->paths[s];
 }
 
 /* conn_pathid.c: our path ID limit (MAX_PATH_ID) and the peer's (PATHS_BLOCKED). */

@@ -35,6 +35,8 @@ void mpq_conn_cids_init(mpq_conn *conn)
 	memset(conn->peer_cids, 0, sizeof(conn->peer_cids));
 	mpq_cidset_init_local(&conn->local_cids[0], &conn->scid, token);
 	mpq_cidset_init_peer(&conn->peer_cids[0], &conn->dcid);
+	conn->slots_taken = 1; /* slot 0: path 0 */
+	conn->pathid_next = 1;
 }
 
 bool mpq_conn_multipath(const mpq_conn *conn)
@@ -50,13 +52,14 @@ uint32_t mpq_conn_max_path_id(const mpq_conn *conn)
 	uint64_t m = conn->local_max_path_id;
 	if (conn->peer_max_path_id < m)
 		m = conn->peer_max_path_id;
-	return m < MPQ_MAX_PATHS - 1 ? (uint32_t)m : MPQ_MAX_PATHS - 1;
+	return m < UINT32_MAX ? (uint32_t)m : UINT32_MAX;
 }
 
-/* Issues CIDs of |pid| until the peer holds as many as it allows. */
-static void replenish_path(mpq_conn *conn, uint32_t pid)
+/* Issues CIDs of the path ID in |slot| until the peer holds as many as it
+ * allows. */
+static void replenish_path(mpq_conn *conn, uint32_t slot)
 {
-	mpq_cidset *s = &conn->local_cids[pid];
+	mpq_cidset *s = &conn->local_cids[slot];
 	uint64_t want = conn->peer_tp.active_connection_id_limit;
 	if (want > MPQ_CIDS_MAX)
 		want = MPQ_CIDS_MAX;
@@ -77,11 +80,20 @@ void mpq_conn_cids_replenish(mpq_conn *conn)
 {
 	if (!conn->handshake_complete || !conn->have_peer_tp)
 		return;
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++) {
+		int st = conn->paths[slot].state;
+		if ((conn->slots_taken & 1u << slot) &&
+		    (slot == 0 || (st != MPQ_PATH_ABANDONED && st != MPQ_PATH_FAILED)))
+			replenish_path(conn, slot);
+	}
+	/* New path IDs in order; one waits when no slot is free yet. */
 	uint32_t max = mpq_conn_max_path_id(conn);
-	for (uint32_t pid = 0; pid <= max; pid++) {
-		int st = conn->paths[pid].state;
-		if (pid == 0 || (st != MPQ_PATH_ABANDONED && st != MPQ_PATH_FAILED))
-			replenish_path(conn, pid);
+	while (conn->pathid_next <= max) {
+		int slot = mpq_conn_slot_take(conn, (uint32_t)conn->pathid_next);
+		if (slot < 0)
+			return;
+		replenish_path(conn, (uint32_t)slot);
+		conn->pathid_next++;
 	}
 }
 
@@ -101,64 +113,66 @@ void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid)
 	conn->peer_cids[0].v[0].cid = *cid;
 }
 
-int mpq_conn_path_id_of(const mpq_conn *conn, const mpq_cid *dcid)
+int mpq_conn_slot_of_cid(const mpq_conn *conn, const mpq_cid *dcid)
 {
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++) {
-		const mpq_cidset *s = &conn->local_cids[pid];
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++) {
+		const mpq_cidset *s = &conn->local_cids[slot];
 		for (size_t i = 0; i < s->n; i++)
 			if (mpq_cid_eq(dcid, &s->v[i].cid))
-				return (int)pid;
+				return (int)slot;
 	}
 	return -1;
 }
 
 /* The path ID an MP frame names: above our limit is a violation, a path we no
- * longer keep is ignored (draft-21 §8). Returns the ID, -1 to ignore, or an
- * error after closing. */
-int mpq_conn_frame_path_id(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, uint64_t ts)
+ * longer keep is ignored (draft-21 §8). With |take|, an ID at or above the
+ * next we issue CIDs for is new and gets a slot; one below it without a slot
+ * was released. */
+int mpq_conn_frame_slot(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, bool take, uint64_t ts)
 {
 	if (!mpq_conn_multipath(conn))
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "multipath frame unnegotiated",
 				     ts);
 	if (pid > conn->local_max_path_id)
 		return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "path ID above the limit", ts);
-	if (pid >= MPQ_MAX_PATHS)
-		return -1;
-	return (int)pid;
+	int slot = mpq_conn_slot_find(conn, pid);
+	if (slot < 0 && take && pid >= conn->pathid_next)
+		slot = mpq_conn_slot_take(conn, (uint32_t)pid);
+	return slot;
 }
 
 static int on_new_cid(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 {
-	int pid = 0;
+	int slot = 0;
 	if (fr->type == MPQ_FT_PATH_NEW_CONNECTION_ID) {
-		pid = mpq_conn_frame_path_id(conn, fr, fr->new_cid.path_id, ts);
-		if (pid < 0)
-			return pid == -1 ? 0 : pid;
-		int st = conn->paths[pid].state;
+		slot = mpq_conn_frame_slot(conn, fr, fr->new_cid.path_id, true, ts);
+		if (slot < 0)
+			return slot == -1 ? 0 : slot;
+		int st = conn->paths[slot].state;
 		if (st == MPQ_PATH_ABANDONED || st == MPQ_PATH_FAILED)
 			return 0;
 	}
-	int rv = mpq_cidset_on_new(&conn->peer_cids[pid], fr->new_cid.seq,
+	int rv = mpq_cidset_on_new(&conn->peer_cids[slot], fr->new_cid.seq,
 				   fr->new_cid.retire_prior_to, &fr->new_cid.cid,
 				   fr->new_cid.reset_token,
 				   (size_t)conn->local_tp.active_connection_id_limit);
 	if (rv != 0)
 		return mpq_conn_fail(conn, rv, fr->type, "bad NEW_CONNECTION_ID", ts);
-	if (pid == 0)
+	if (slot == 0)
 		conn->dcid = *mpq_cidset_current(&conn->peer_cids[0]);
 	return 0;
 }
 
 static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt_dcid, uint64_t ts)
 {
-	int pid = 0;
+	int slot = 0;
 	if (fr->type == MPQ_FT_PATH_RETIRE_CONNECTION_ID) {
-		pid = mpq_conn_frame_path_id(conn, fr, fr->retire_cid.path_id, ts);
-		if (pid < 0)
-			return pid == -1 ? 0 : pid;
+		slot = mpq_conn_frame_slot(conn, fr, fr->retire_cid.path_id, false, ts);
+		if (slot < 0)
+			return slot == -1 ? 0 : slot;
 	}
 	mpq_cid gone;
-	int rv = mpq_cidset_retire_local(&conn->local_cids[pid], fr->retire_cid.seq, &gone);
+	int rv = mpq_cidset_retire_local(&conn->local_cids[slot], fr->retire_cid.seq, &gone);
 	if (rv == MPQ_ERR_NOT_FOUND)
 		return 0;
 	/* RFC 9000 §19.16: not the CID the packet itself was sent to. */
@@ -212,8 +226,8 @@ static bool any_pending(const mpq_cidset *s)
 
 bool mpq_conn_cids_announcing(const mpq_conn *conn)
 {
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
-		if (any_pending(&conn->local_cids[pid]))
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
+		if (any_pending(&conn->local_cids[slot]))
 			return true;
 	return false;
 }
@@ -222,8 +236,8 @@ bool mpq_conn_cids_want_send(const mpq_conn *conn)
 {
 	if (mpq_conn_cids_announcing(conn))
 		return true;
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
-		if (any_pending(&conn->peer_cids[pid]))
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
+		if (any_pending(&conn->peer_cids[slot]))
 			return true;
 	return conn->new_token_pending;
 }
@@ -231,9 +245,10 @@ bool mpq_conn_cids_want_send(const mpq_conn *conn)
 /* Path 0 keeps the RFC 9000 frames, which every peer understands. Writes the
  * first NEW_CONNECTION_ID of |pid| still owed: 1 written, 0 none owed, -1 no
  * room. */
-static int write_one_new_cid(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *rec)
+static int write_one_new_cid(mpq_conn *conn, uint32_t slot, mpq_writer *w, mpq_frame_rec *rec)
 {
-	mpq_cidset *l = &conn->local_cids[pid];
+	mpq_cidset *l = &conn->local_cids[slot];
+	uint32_t pid = conn->paths[slot].id;
 	for (size_t i = 0; i < l->n; i++) {
 		mpq_cid_entry *e = &l->v[i];
 		if (!e->pending)
@@ -262,8 +277,8 @@ static size_t write_new_cids(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 	bool more = true;
 	while (more && n < maxrecs) {
 		more = false;
-		for (uint32_t pid = 0; pid < MPQ_MAX_PATHS && n < maxrecs; pid++) {
-			int rv = write_one_new_cid(conn, pid, w, &recs[n]);
+		for (uint32_t slot = 0; slot < MPQ_MAX_PATHS && n < maxrecs; slot++) {
+			int rv = write_one_new_cid(conn, slot, w, &recs[n]);
 			if (rv < 0)
 				return n;
 			n += (size_t)rv;
@@ -273,11 +288,12 @@ static size_t write_new_cids(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 	return n;
 }
 
-static size_t write_retire_cids(mpq_conn *conn, uint32_t pid, mpq_writer *w, mpq_frame_rec *recs,
+static size_t write_retire_cids(mpq_conn *conn, uint32_t slot, mpq_writer *w, mpq_frame_rec *recs,
 				size_t maxrecs)
 {
 	size_t n = 0;
-	mpq_cidset *p = &conn->peer_cids[pid];
+	mpq_cidset *p = &conn->peer_cids[slot];
+	uint32_t pid = conn->paths[slot].id;
 	for (size_t i = 0; i < p->n && n < maxrecs; i++) {
 		mpq_cid_entry *e = &p->v[i];
 		if (!e->pending)
@@ -299,8 +315,8 @@ size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *r
 				 size_t maxrecs, bool *ack_eliciting)
 {
 	size_t n = write_new_cids(conn, w, recs, maxrecs);
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS && n < maxrecs; pid++)
-		n += write_retire_cids(conn, pid, w, recs + n, maxrecs - n);
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS && n < maxrecs; slot++)
+		n += write_retire_cids(conn, slot, w, recs + n, maxrecs - n);
 	if (conn->new_token_pending && n < maxrecs) {
 		mpq_frame fr = {.type = MPQ_FT_NEW_TOKEN};
 		fr.new_token.token = conn->new_token;
@@ -315,24 +331,27 @@ size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *r
 	return n;
 }
 
+/* The records name path IDs; one whose slot went since is forgotten. */
 void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 {
-	if (r->kind == MPQ_REC_RETIRE_CID && r->offset < MPQ_MAX_PATHS)
-		mpq_cidset_forget_peer(&conn->peer_cids[r->offset], r->id);
+	int slot = r->kind == MPQ_REC_RETIRE_CID ? mpq_conn_slot_find(conn, r->offset) : -1;
+	if (slot >= 0)
+		mpq_cidset_forget_peer(&conn->peer_cids[slot], r->id);
 }
 
 void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 {
 	mpq_cid_entry *e;
-	if (r->kind != MPQ_REC_NEW_TOKEN && r->offset >= MPQ_MAX_PATHS)
+	int slot = r->kind == MPQ_REC_NEW_TOKEN ? 0 : mpq_conn_slot_find(conn, r->offset);
+	if (slot < 0)
 		return;
 	switch (r->kind) {
 	case MPQ_REC_NEW_CID:
-		if ((e = mpq_cidset_find(&conn->local_cids[r->offset], r->id)))
+		if ((e = mpq_cidset_find(&conn->local_cids[slot], r->id)))
 			e->pending = true;
 		break;
 	case MPQ_REC_RETIRE_CID:
-		if ((e = mpq_cidset_find(&conn->peer_cids[r->offset], r->id)) && e->retired)
+		if ((e = mpq_cidset_find(&conn->peer_cids[slot], r->id)) && e->retired)
 			e->pending = true;
 		break;
 	case MPQ_REC_NEW_TOKEN:
@@ -346,8 +365,8 @@ void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 bool mpq_conn_is_peer_reset_token(const mpq_conn *conn, const uint8_t token[16])
 {
 	bool hit = false;
-	for (uint32_t pid = 0; pid < MPQ_MAX_PATHS; pid++)
-		hit |= mpq_cidset_is_reset_token(&conn->peer_cids[pid], token);
+	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
+		hit |= mpq_cidset_is_reset_token(&conn->peer_cids[slot], token);
 	return hit;
 }
 

@@ -43,7 +43,7 @@ static void trim(mpq_conn *conn)
 
 bool mpq_conn_dup_owed(mpq_conn *conn, const mpq_conn_path *p)
 {
-	uint32_t bit = 1u << p->id;
+	uint32_t bit = 1u << mpq_conn_slot_index(conn, p);
 	for (size_t i = 0; i < conn->ndups; i++)
 		if (conn->dups[(conn->dup_head + i) % MPQ_DUP_MAX].mask & bit)
 			return true;
@@ -53,7 +53,7 @@ bool mpq_conn_dup_owed(mpq_conn *conn, const mpq_conn_path *p)
 size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_frame_rec *recs,
 			   size_t maxrecs, bool *ack_eliciting)
 {
-	uint32_t bit = 1u << p->id;
+	uint32_t bit = 1u << mpq_conn_slot_index(conn, p);
 	size_t n = 0;
 	for (size_t i = 0; i < conn->ndups && n < maxrecs; i++) {
 		struct mpq_dup *d = &conn->dups[(conn->dup_head + i) % MPQ_DUP_MAX];
@@ -115,7 +115,7 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 
 void mpq_conn_dup_forget_path(mpq_conn *conn, const mpq_conn_path *p)
 {
-	uint32_t bit = 1u << p->id;
+	uint32_t bit = 1u << mpq_conn_slot_index(conn, p);
 	for (size_t i = 0; i < conn->ndups; i++)
 		conn->dups[(conn->dup_head + i) % MPQ_DUP_MAX].mask &= ~bit;
 	trim(conn);

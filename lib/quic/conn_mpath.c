@@ -16,9 +16,11 @@ MPQ_EXPORT bool mpq_conn_is_multipath(const mpq_conn *conn)
 	return mpq_conn_multipath(conn);
 }
 
-static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64_t ts)
+/* Opens the path ID held by |slot|. */
+static int open_path(mpq_conn *conn, uint32_t slot, const mpq_path *tuple, uint64_t ts)
 {
-	mpq_conn_path *p = &conn->paths[pid];
+	mpq_conn_path *p = &conn->paths[slot];
+	uint32_t pid = p->id;
 	int rv = mpq_conn_path_init(p, pid, tuple, &conn->settings, conn->paths[0].cc.cc.ops, ts);
 	if (rv == 0) {
 		rv = mpq_cc_group_add(&conn->cc_group, &p->cc.cc);
@@ -30,8 +32,8 @@ static int open_path(mpq_conn *conn, uint32_t pid, const mpq_path *tuple, uint64
 		return rv;
 	}
 	p->state = MPQ_PATH_VALIDATING;
-	if (conn->npaths < pid + 1)
-		conn->npaths = pid + 1;
+	if (conn->npaths < slot + 1)
+		conn->npaths = slot + 1;
 	p->migrating = true; /* a challenge is outstanding */
 	mpq_conn_path_challenge(conn, p, ts);
 	mpq_conn_log(conn, 1, "path %u opening", pid);
@@ -45,31 +47,37 @@ MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_
 	    conn->state >= MPQ_CONN_CLOSING)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	uint32_t max = mpq_conn_max_path_id(conn);
-	/* Path IDs are used in order and never twice (draft-21 §4). */
-	for (uint32_t pid = 1; pid <= max; pid++) {
-		if (conn->paths[pid].state != MPQ_PATH_UNUSED)
-			continue;
-		if (conn->peer_cids[pid].n == 0 || conn->local_cids[pid].n == 0)
-			return MPQ_ERR_NOT_FOUND;
-		int rv = open_path(conn, pid, tuple, conn->now);
-		if (rv == 0)
-			*path_id = pid;
-		return rv;
+	/* Path IDs are used in order and never twice (draft-21 §4): the lowest
+	 * one with a slot and no path yet. */
+	int slot = -1;
+	for (uint32_t s = 1; s < MPQ_MAX_PATHS; s++) {
+		const mpq_conn_path *p = &conn->paths[s];
+		if ((conn->slots_taken & 1u << s) && p->state == MPQ_PATH_UNUSED && p->id <= max &&
+		    (slot < 0 || p->id < conn->paths[slot].id))
+			slot = (int)s;
 	}
-	mpq_conn_pathids_blocked(conn);
-	return MPQ_ERR_NOT_FOUND;
+	if (slot < 0) {
+		mpq_conn_pathids_blocked(conn);
+		return MPQ_ERR_NOT_FOUND;
+	}
+	if (conn->peer_cids[slot].n == 0 || conn->local_cids[slot].n == 0)
+		return MPQ_ERR_NOT_FOUND;
+	int rv = open_path(conn, (uint32_t)slot, tuple, conn->now);
+	if (rv == 0)
+		*path_id = conn->paths[slot].id;
+	return rv;
 }
 
-mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t pid, const mpq_path *from,
+mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t slot, const mpq_path *from,
 				    uint64_t ts)
 {
-	if (!conn->is_server || !conn->handshake_confirmed || pid >= MPQ_MAX_PATHS || !from)
+	if (!conn->is_server || !conn->handshake_confirmed || slot >= MPQ_MAX_PATHS || !from)
 		return NULL;
-	if (conn->peer_cids[pid].n == 0)
+	if (conn->peer_cids[slot].n == 0)
 		return NULL; /* we could not answer: the client sent no CID for it */
-	if (open_path(conn, pid, from, ts) != 0)
+	if (open_path(conn, slot, from, ts) != 0)
 		return NULL;
-	return &conn->paths[pid];
+	return &conn->paths[slot];
 }
 
 /* What was sent on a path that is going away goes to the others: stream
@@ -110,9 +118,10 @@ static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool remote
 
 MPQ_EXPORT int mpq_conn_abandon_path(mpq_conn *conn, uint32_t path_id, uint64_t error)
 {
-	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
+	mpq_conn_path *p = mpq_conn_path_by_id(conn, path_id);
+	if (!p || !mpq_conn_path_usable(p))
 		return MPQ_ERR_NOT_FOUND;
-	abandon(conn, &conn->paths[path_id], error, false, conn->now);
+	abandon(conn, p, error, false, conn->now);
 	return 0;
 }
 
@@ -129,9 +138,9 @@ void mpq_conn_path_failed(mpq_conn *conn, mpq_conn_path *p, int reason, uint64_t
 
 MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool backup)
 {
-	if (path_id >= conn->npaths || !mpq_conn_path_usable(&conn->paths[path_id]))
+	mpq_conn_path *p = mpq_conn_path_by_id(conn, path_id);
+	if (!p || !mpq_conn_path_usable(p))
 		return MPQ_ERR_NOT_FOUND;
-	mpq_conn_path *p = &conn->paths[path_id];
 	bool changed = p->backup != backup;
 	p->backup = backup;
 	if (mpq_conn_multipath(conn)) {
@@ -147,11 +156,11 @@ MPQ_EXPORT int mpq_conn_set_path_status(mpq_conn *conn, uint32_t path_id, bool b
 static mpq_conn_path *named_path(mpq_conn *conn, const mpq_frame *fr, uint64_t pid, int *rv,
 				 uint64_t ts)
 {
-	int id = mpq_conn_frame_path_id(conn, fr, pid, ts);
-	*rv = id < -1 ? id : 0;
-	if (id < 0 || conn->paths[id].state == MPQ_PATH_UNUSED)
+	int slot = mpq_conn_frame_slot(conn, fr, pid, false, ts);
+	*rv = slot < -1 ? slot : 0;
+	if (slot < 0 || conn->paths[slot].state == MPQ_PATH_UNUSED)
 		return NULL;
-	return &conn->paths[id];
+	return &conn->paths[slot];
 }
 
 static int on_abandon(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
@@ -203,13 +212,13 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 	case MPQ_FT_PATHS_BLOCKED:
 		return mpq_conn_on_pathid_frame(conn, fr, ts);
 	case MPQ_FT_PATH_CIDS_BLOCKED: {
-		int rv;
-		named_path(conn, fr, fr->path_cids_blocked.path_id, &rv, ts);
-		if (rv != 0)
-			return rv;
-		uint64_t pid = fr->path_cids_blocked.path_id;
-		if (pid < MPQ_MAX_PATHS &&
-		    fr->path_cids_blocked.next_seq > conn->local_cids[pid].next_seq)
+		int slot = mpq_conn_frame_slot(conn, fr, fr->path_cids_blocked.path_id, false, ts);
+		if (slot < -1)
+			return slot;
+		/* No slot: released, or a path ID we issued no CIDs for yet. */
+		uint64_t issued = slot >= 0 ? conn->local_cids[slot].next_seq : 0;
+		if ((slot >= 0 || fr->path_cids_blocked.path_id >= conn->pathid_next) &&
+		    fr->path_cids_blocked.next_seq > issued)
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "CIDs we never issued",
 					     ts);
 		return 0;
@@ -265,9 +274,9 @@ size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *re
 
 void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 {
-	if (r->id >= conn->npaths)
+	mpq_conn_path *p = mpq_conn_path_by_id(conn, r->id);
+	if (!p)
 		return;
-	mpq_conn_path *p = &conn->paths[r->id];
 	if (r->kind == MPQ_REC_PATH_ABANDON && !p->released)
 		p->abandon_pending = true;
 	/* A status is resent only while it is still the latest (draft-21 §8.3). */
@@ -338,6 +347,7 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 			/* 3 PTO are over: late packets of this path are now dropped. */
 			mpq_pktns_free(&p->ns);
 			p->released = true;
+			conn->pathids_released++;
 			mpq_conn_pathids_on_release(conn);
 		}
 	}

@@ -2,8 +2,8 @@
  * Path ID limits (multipath draft-21 §4, MAX_PATH_ID and PATHS_BLOCKED).
  * Path IDs are never reused, so each path closed (abandoned or failed) is one
  * fewer the peer can open: the limit we give moves up by one for each, so that
- * initial_max_path_id + 1 path IDs stay open to the peer, up to the last ID
- * our table holds (MPQ_MAX_PATHS - 1). We raise it once a closed path's state
+ * initial_max_path_id + 1 path IDs stay open to the peer, as many as our
+ * slots hold (MPQ_MAX_PATHS at once, conn_slots.c). We raise it once a closed path's state
  * is released (3 PTO after PATH_ABANDON), or at once when the peer says it is
  * blocked (PATHS_BLOCKED) or when we are; the CIDs of the new path IDs follow
  * the MAX_PATH_ID. When the peer's limit blocks our client, it sends
@@ -12,19 +12,23 @@
 #include "quic/conn.h"
 
 /* Our limit to the peer from the path IDs closed: released ones, and with
- * |unreleased| those still in their 3 PTO too. */
+ * |unreleased| those still in their 3 PTO too. Never more unreleased IDs
+ * than slots (conn_slots.c), nor past the largest path ID (2^32-1). */
 static void raise_limit(mpq_conn *conn, bool unreleased)
 {
-	uint64_t closed = 0;
-	for (size_t i = 0; i < conn->npaths; i++) {
+	uint64_t closed = conn->pathids_released;
+	for (size_t i = 0; unreleased && i < conn->npaths; i++) {
 		const mpq_conn_path *p = &conn->paths[i];
-		if (p->released || (unreleased && (p->state == MPQ_PATH_ABANDONED ||
-						   p->state == MPQ_PATH_FAILED)))
+		if (!p->released &&
+		    (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED))
 			closed++;
 	}
 	uint64_t want = conn->local_tp.initial_max_path_id + closed;
-	if (want > MPQ_MAX_PATHS - 1)
-		want = MPQ_MAX_PATHS - 1;
+	uint64_t room = conn->pathids_released + MPQ_MAX_PATHS - 1;
+	if (want > room)
+		want = room;
+	if (want > UINT32_MAX)
+		want = UINT32_MAX;
 	if (want <= conn->local_max_path_id)
 		return;
 	mpq_conn_log(conn, 1, "path IDs up to %llu allowed", (unsigned long long)want);

@@ -92,10 +92,10 @@ static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mp
 		return 0;
 	case MPQ_FT_PATH_ACK:
 	case MPQ_FT_PATH_ACK_ECN: {
-		int pid = mpq_conn_frame_path_id(conn, fr, fr->ack.path_id, ts);
-		if (pid < 0)
-			return pid == -1 ? 0 : pid;
-		mpq_conn_path *p = &conn->paths[pid];
+		int slot = mpq_conn_frame_slot(conn, fr, fr->ack.path_id, false, ts);
+		if (slot < 0)
+			return slot == -1 ? 0 : slot;
+		mpq_conn_path *p = &conn->paths[slot];
 		/* ACKs for a path we no longer keep are ignored (draft-21 §7.1). */
 		if (p->state == MPQ_PATH_UNUSED || p->released)
 			return 0;
@@ -193,7 +193,7 @@ static bool dcid_ok(const mpq_conn *conn, const mpq_pkt_hd *hd)
 {
 	if (mpq_cid_eq(&hd->dcid, &conn->scid))
 		return true;
-	if (mpq_conn_path_id_of(conn, &hd->dcid) >= 0)
+	if (mpq_conn_slot_of_cid(conn, &hd->dcid) >= 0)
 		return true;
 	return conn->is_server && hd->type == MPQ_PKT_INITIAL &&
 	       mpq_cid_eq(&hd->dcid, &conn->initial_dcid);
@@ -302,12 +302,12 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	 * and nonce (draft-21 §4, §5). */
 	mpq_conn_path *cp = mpq_conn_path0(conn);
 	if (level == MPQ_LEVEL_APP && mpq_conn_multipath(conn)) {
-		int pid = mpq_conn_path_id_of(conn, &hd.dcid);
-		if (pid < 0)
+		int slot = mpq_conn_slot_of_cid(conn, &hd.dcid);
+		if (slot < 0)
 			return 0;
-		cp = &conn->paths[pid];
+		cp = &conn->paths[slot];
 		if (cp->state == MPQ_PATH_UNUSED &&
-		    !(cp = mpq_conn_accept_path(conn, (uint32_t)pid, path, ts)))
+		    !(cp = mpq_conn_accept_path(conn, (uint32_t)slot, path, ts)))
 			return 0;
 		if (cp->released)
 			return 0;
@@ -324,7 +324,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	bool next_phase = false;
 	mpq_crypto_keys *k = &keys->rx;
 	if (level == MPQ_LEVEL_APP &&
-	    !(k = mpq_key_update_rx_keys(conn, &hd, cp->id, &next_phase)))
+	    !(k = mpq_key_update_rx_keys(conn, &hd, mpq_conn_slot_index(conn, cp), &next_phase)))
 		return 0;
 	if (mpq_pkt_decrypt(pkt, &hd, k, level == MPQ_LEVEL_APP ? cp->id : 0, &payload, &plen) !=
 	    0) {
@@ -336,7 +336,8 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	mpq_conn_qlog_packet(conn, false, &hd, cp->id, hd.pktlen,
 			     mpq_conn_qlog_decode(conn, payload, plen), ts);
 	if (level == MPQ_LEVEL_APP) {
-		int rv = mpq_key_update_on_opened(conn, &hd, cp->id, next_phase, ts);
+		int rv = mpq_key_update_on_opened(conn, &hd, mpq_conn_slot_index(conn, cp),
+						  next_phase, ts);
 		if (rv != 0)
 			return mpq_conn_fail(conn, rv, 0, "key update failed", ts);
 	}

@@ -57,7 +57,8 @@ static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 	b->hd.version = conn->version;
 	b->hd.dcid = conn->dcid;
 	if (level == MPQ_LEVEL_APP && b->path->id != 0)
-		b->hd.dcid = *mpq_cidset_current(&conn->peer_cids[b->path->id]);
+		b->hd.dcid =
+			*mpq_cidset_current(&conn->peer_cids[mpq_conn_slot_index(conn, b->path)]);
 	b->hd.scid = conn->scid;
 	b->hd.pn = ns->next_pn;
 	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
@@ -138,7 +139,7 @@ static int pkt_seal(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 	if (!p->flags)
 		mpq_sent_done(&ns->sent, p); /* nothing to wait for */
 	if (b->level == MPQ_LEVEL_APP)
-		mpq_key_update_on_sent(conn, path->id, b->hd.pn, ts);
+		mpq_key_update_on_sent(conn, mpq_conn_slot_index(conn, path), b->hd.pn, ts);
 	ns->next_pn++;
 	/* RFC 9000 §10.1: only the first ack-eliciting packet after a receipt
 	 * restarts the idle timer, or probes would keep a dead peer alive. */

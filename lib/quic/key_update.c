@@ -12,7 +12,7 @@ void mpq_key_phase_free(mpq_key_phase *kp)
 	mpq_crypto_keys_free(&kp->rx_prev);
 }
 
-mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id,
+mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t slot,
 					bool *next)
 {
 	mpq_key_phase *kp = &conn->kp;
@@ -23,9 +23,9 @@ mpq_crypto_keys *mpq_key_update_rx_keys(mpq_conn *conn, const mpq_pkt_hd *hd, ui
 	/* The other phase: an older packet of the previous phase, or the peer's
 	 * first packets of the next one (RFC 9001 §6.3, §6.5), judged within
 	 * the path's own packet numbers. */
-	if (path_id >= MPQ_MAX_PATHS)
+	if (slot >= MPQ_MAX_PATHS)
 		return NULL;
-	if (kp->rx_prev.cipher && hd->pn < kp->rx_phase_first_pn[path_id])
+	if (kp->rx_prev.cipher && hd->pn < kp->rx_phase_first_pn[slot])
 		return &kp->rx_prev;
 	if (!conn->handshake_confirmed)
 		return NULL; /* no key update before confirmation (RFC 9001 §6.1) */
@@ -52,18 +52,18 @@ static int update_tx(mpq_conn *conn)
 	return 0;
 }
 
-int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path_id, bool next,
+int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t slot, bool next,
 			     uint64_t ts)
 {
 	uint64_t pn = hd->pn;
 	mpq_key_phase *kp = &conn->kp;
 	mpq_pktns *ns = mpq_conn_ns(conn, MPQ_LEVEL_APP);
-	if (path_id >= MPQ_MAX_PATHS)
+	if (slot >= MPQ_MAX_PATHS)
 		return 0;
 	if (!next) {
 		/* a late packet of the previous phase leaves the start alone */
-		if (hd->key_phase == kp->rx_phase && pn < kp->rx_phase_first_pn[path_id])
-			kp->rx_phase_first_pn[path_id] = pn;
+		if (hd->key_phase == kp->rx_phase && pn < kp->rx_phase_first_pn[slot])
+			kp->rx_phase_first_pn[slot] = pn;
 		return 0;
 	}
 	mpq_crypto_keys_free(&kp->rx_prev);
@@ -73,7 +73,7 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path
 	kp->rx_phase = !kp->rx_phase;
 	for (size_t i = 0; i < MPQ_MAX_PATHS; i++)
 		kp->rx_phase_first_pn[i] = UINT64_MAX;
-	kp->rx_phase_first_pn[path_id] = pn;
+	kp->rx_phase_first_pn[slot] = pn;
 	/* The peer started it: answer with our own new keys (RFC 9001 §6.2). */
 	if (kp->tx_phase != kp->rx_phase) {
 		int rv = update_tx(conn);
@@ -89,12 +89,12 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t path
 	return 0;
 }
 
-void mpq_key_update_on_acked(mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts)
+void mpq_key_update_on_acked(mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts)
 {
 	mpq_key_phase *kp = &conn->kp;
-	if (path_id >= MPQ_MAX_PATHS || !(kp->tx_started & (1u << path_id)))
+	if (slot >= MPQ_MAX_PATHS || !(kp->tx_started & (1u << slot)))
 		return;
-	if (!kp->phase_acked && pn >= kp->tx_phase_first_pn[path_id]) {
+	if (!kp->phase_acked && pn >= kp->tx_phase_first_pn[slot]) {
 		kp->phase_acked = true;
 		kp->phase_acked_at = ts;
 	}
@@ -145,12 +145,12 @@ bool mpq_key_update_tx_exhausted(const mpq_conn *conn)
 	return mpq_conn_ns_c(conn, MPQ_LEVEL_APP)->tx.sealed >= tx_limit(conn);
 }
 
-void mpq_key_update_on_sent(mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts)
+void mpq_key_update_on_sent(mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts)
 {
 	mpq_key_phase *kp = &conn->kp;
-	if (path_id < MPQ_MAX_PATHS && !(kp->tx_started & (1u << path_id))) {
-		kp->tx_started |= 1u << path_id;
-		kp->tx_phase_first_pn[path_id] = pn;
+	if (slot < MPQ_MAX_PATHS && !(kp->tx_started & (1u << slot))) {
+		kp->tx_started |= 1u << slot;
+		kp->tx_phase_first_pn[slot] = pn;
 	}
 	if (conn->state >= MPQ_CONN_CLOSING)
 		return; /* the closes go out with the key we have */

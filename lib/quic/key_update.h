@@ -27,7 +27,7 @@ struct mpq_pkt_hd;
 typedef struct mpq_key_phase {
 	bool tx_phase; /* key phase bit we send */
 	bool rx_phase; /* key phase bit of the current receive keys */
-	/* Per path ID: the first packet sent in the current tx phase (valid
+	/* Per path slot: the first packet sent in the current tx phase (valid
 	 * where tx_started has the path's bit), the lowest received in the
 	 * current rx phase (UINT64_MAX: none yet, so the previous phase's keys
 	 * open that path's packets of the other phase). */
@@ -44,26 +44,26 @@ typedef struct mpq_key_phase {
 
 void mpq_key_phase_free(mpq_key_phase *kp);
 
-/* The keys for a received 1-RTT packet of path |path_id| whose header
+/* The keys for a received 1-RTT packet of the path in slot |slot| whose header
  * protection is removed; |*next| is set when they are the next phase's.
  * NULL: drop the packet. */
 mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_pkt_hd *hd,
-					uint32_t path_id, bool *next);
+					uint32_t slot, bool *next);
 
-/* A 1-RTT packet of path |path_id| opened: with the next phase's keys
+/* A 1-RTT packet of the path in slot |slot| opened: with the next phase's keys
  * (|next|) the peer moved on, so the receive keys switch and, when the peer
  * started the update, ours too; with the current keys it may move back where
  * the path's current phase starts. */
-int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd, uint32_t path_id,
+int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd, uint32_t slot,
 			     bool next, uint64_t ts);
 
-/* The largest 1-RTT packet acknowledged on path |path_id| is |pn|, at |ts|. */
-void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
+/* The largest 1-RTT packet acknowledged on the path in slot |slot| is |pn|, at |ts|. */
+void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts);
 
 /* A 1-RTT packet of ours was protected: starts an update when the interval
  * or 3/4 of the confidentiality limit is reached, or closes the connection
  * (AEAD_LIMIT_REACHED) when the key nears its limit and no update could start. */
-void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t path_id, uint64_t pn, uint64_t ts);
+void mpq_key_update_on_sent(struct mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts);
 
 /* Has our 1-RTT key protected all the packets it may? Nothing more is sent with it. */
 bool mpq_key_update_tx_exhausted(const struct mpq_conn *conn);

@@ -273,7 +273,7 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 
 	/* Packet numbers are per path: the key phase's start is kept per path. */
 	if (ns->level == MPQ_LEVEL_APP)
-		mpq_key_update_on_acked(conn, path->id, largest, ts);
+		mpq_key_update_on_acked(conn, mpq_conn_slot_index(conn, path), largest, ts);
 	/* RFC 9001 §4.1.2: an ACK of a 1-RTT packet confirms the client's
 	 * handshake too, should HANDSHAKE_DONE be lost with the only path. */
 	if (ns->level == MPQ_LEVEL_APP && largest_sent_time)
