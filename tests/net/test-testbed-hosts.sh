@@ -138,6 +138,13 @@ only_sshd() {
 	return 1
 }
 
+# SIGINT to mpq-testbed run (python, in the driver namespace).
+interrupt_driver() {
+	for p in $(ip netns pids "$ctl"); do
+		case $(cat "/proc/$p/comm" 2>/dev/null) in python3) kill -INT "$p" ;; esac
+	done
+}
+
 # ---- --hosts ----
 mkdir -p "$tmp/work"
 cat >"$tmp/hosts" <<X
@@ -233,9 +240,7 @@ else
 	not_ok "links tc: tbf on both ends" "$tbf"
 fi
 sleep 0.5
-for p in $(ip netns pids "$ctl"); do
-	case $(cat "/proc/$p/comm" 2>/dev/null) in python3) kill -INT "$p" ;; esac
-done
+interrupt_driver
 wait $!
 rc=$?
 qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
@@ -308,9 +313,7 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 sleep 1
-for p in $(ip netns pids "$ctl"); do
-	case $(cat "/proc/$p/comm" 2>/dev/null) in python3) kill -INT "$p" ;; esac
-done
+interrupt_driver
 wait $!
 rc=$?
 left=$(ls "$tmp/run"; ip netns list | grep "^tb[0-9]*j")
