@@ -93,7 +93,12 @@ static int xsk_port_open(emu_port *p, const char *ifname)
 		return fail(p, "rx queues", &(mpq_oserr){.errnum = ERANGE});
 	mpq_xsk_config_default(&cfg);
 	for (; x->n < queues; x->n++) {
-		if (mpq_xsk_raw_open(&x->q[x->n], ifname, x->n, &cfg, &err) < 0)
+		int rv = mpq_xsk_raw_open(&x->q[x->n], ifname, x->n, &cfg, &err);
+
+		/* Refused before any system call: not an Ethernet interface. */
+		if (rv == MPQ_ERR_INVALID_ARGUMENT && !err.errnum)
+			return fail(p, "AF_XDP socket (not an Ethernet interface)", NULL);
+		if (rv < 0)
 			return fail(p, "AF_XDP socket", &err);
 	}
 	if (mpq_xdp_redirect_attach(&x->prog, p->ifindex, MPQ_XDP_MODE_AUTO, &err) < 0)
