@@ -7,8 +7,9 @@
 #     (bin ... copy: the tools scp'd over): rows ok with 2000000 bytes, bytes
 #     on both paths, both ends' qlogs fetched back; after the run no process
 #     of it on either host, no tbf, no remote directory;
-#   an experiment with a delay under `links tc`: refused in one line; under
-#     `links tc real` it runs with the delay ignored, said once;
+#   a bad hosts file line, and an experiment with a delay under `links tc`:
+#     refused in one line; under `links tc real` it runs with the delay
+#     ignored, said once;
 #   SIGINT mid-transfer: exit 130, nothing left on either host;
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
@@ -209,6 +210,15 @@ else
 	not_ok "a delay under links tc is refused in one line" "exit $rc" "$(cat "$tmp/d.out")"
 fi
 
+sed 's/^links tc$/links netem/' "$tmp/hosts" >"$tmp/hosts-bad"
+ip netns exec "$ctl" "$tb" run "$tmp/tiny" --hosts "$tmp/hosts-bad" --out "$tmp/b" >"$tmp/b.out" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/b.out")" = 1 ] &&
+	grep -q "hosts-bad: line 8: links tc | links real | links tc real$" "$tmp/b.out"; then
+	ok "a bad hosts file: $(cat "$tmp/b.out")"
+else
+	not_ok "a bad hosts file: one line naming file and line, exit 2" "exit $rc" "$(cat "$tmp/b.out")"
+fi
 sed 's/^links tc$/links tc real/' "$tmp/hosts" >"$tmp/hosts-real"
 ip netns exec "$ctl" "$tb" run "$tmp/delay" --hosts "$tmp/hosts-real" --out "$tmp/r" >"$tmp/r.out" 2>&1
 rc=$?
