@@ -5,8 +5,9 @@
 #   --hosts: a client host and a server host joined by two veth pairs (two
 #     paths), sshd in each; a 2-run experiment with rates applied by tbf
 #     (bin ... copy: the tools scp'd over): rows ok with 2000000 bytes, bytes
-#     on both paths, both ends' qlogs fetched back; after the run no process
-#     of it on either host, no tbf, no remote directory;
+#     on both paths, both ends' qlogs and the client's capture (--capture)
+#     fetched back; after the run no process of it on either host, no tbf,
+#     no remote directory;
 #   a bad hosts file line, and an experiment with a delay under `links tc`:
 #     refused in one line; under `links tc real` it runs with the delay
 #     ignored, said once;
@@ -167,7 +168,8 @@ get 2MB
 sweep sched minrtt rr
 qlog yes
 X
-ip netns exec "$ctl" "$tb" run "$tmp/tiny" --hosts "$tmp/hosts" --out "$tmp/h" >"$tmp/h.out" 2>&1
+ip netns exec "$ctl" "$tb" run "$tmp/tiny" --hosts "$tmp/hosts" --out "$tmp/h" --capture \
+	>"$tmp/h.out" 2>&1
 rc=$?
 hsum=$(python3 - "$tmp/h/results.csv" <<'X'
 import csv, sys
@@ -185,10 +187,11 @@ fi
 nq=0
 for d in "$tmp"/h/runs/*/; do
 	ls "$d"qlog/*client*.sqlog >/dev/null 2>&1 && ls "$d"qlog/*server*.sqlog >/dev/null 2>&1 &&
-		[ -s "$d/client.json" ] && [ -s "$d/server.log" ] && nq=$((nq + 1))
+		[ -s "$d/client.json" ] && [ -s "$d/server.log" ] && [ -s "$d/client.pcapng" ] &&
+		nq=$((nq + 1))
 done
 if [ "$nq" = 2 ] && [ "$(ls "$tmp"/h/timeline-*.svg 2>/dev/null | wc -l)" = 2 ]; then
-	ok "both ends' qlogs, client.json and server.log fetched back; timelines drawn"
+	ok "both ends' qlogs, client.json, client.pcapng and server.log fetched back; timelines drawn"
 else
 	not_ok "qlogs fetched back" "$nq of 2 runs" "$(ls -R "$tmp/h/runs")"
 fi
