@@ -177,6 +177,8 @@ static int cc_state(const mpq_conn_path *p)
 		return MPQ_QLOG_CC_RECOVERY;
 	if (mpq_cc_app_limited(cc))
 		return MPQ_QLOG_CC_APPLICATION_LIMITED;
+	if (mpq_cc_in_css(cc))
+		return MPQ_QLOG_CC_CONSERVATIVE_SLOW_START;
 	return mpq_cc_in_slow_start(cc) ? MPQ_QLOG_CC_SLOW_START
 					: MPQ_QLOG_CC_CONGESTION_AVOIDANCE;
 }

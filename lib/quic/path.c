@@ -20,6 +20,8 @@ int mpq_conn_path_init(mpq_conn_path *p, uint32_t id, const mpq_path *tuple, con
 		       mpq_path_udp_overhead(tuple));
 	int rv = mpq_cc_init(&p->cc, cc, size, s->initial_cwnd_packets, ts);
 	if (rv == 0)
+		mpq_cc_set_hystart(&p->cc.cc, !s->no_hystart);
+	if (rv == 0)
 		rv = mpq_pktns_init(&p->ns, MPQ_LEVEL_APP);
 	if (rv != 0)
 		return rv;

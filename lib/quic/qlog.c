@@ -719,6 +719,7 @@ static const char *const cc_state_names[] = {
 	[MPQ_QLOG_CC_CONGESTION_AVOIDANCE] = "congestion_avoidance",
 	[MPQ_QLOG_CC_APPLICATION_LIMITED] = "application_limited",
 	[MPQ_QLOG_CC_RECOVERY] = "recovery",
+	[MPQ_QLOG_CC_CONSERVATIVE_SLOW_START] = "conservative_slow_start",
 };
 
 int mpq_qlog_congestion_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
@@ -727,8 +728,10 @@ int mpq_qlog_congestion_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
 {
 	if (!q)
 		return 0;
-	if ((int)old_state < MPQ_QLOG_CC_NONE || (int)old_state > MPQ_QLOG_CC_RECOVERY ||
-	    (int)new_state <= MPQ_QLOG_CC_NONE || (int)new_state > MPQ_QLOG_CC_RECOVERY)
+	if ((int)old_state < MPQ_QLOG_CC_NONE ||
+	    (int)old_state > MPQ_QLOG_CC_CONSERVATIVE_SLOW_START ||
+	    (int)new_state <= MPQ_QLOG_CC_NONE ||
+	    (int)new_state > MPQ_QLOG_CC_CONSERVATIVE_SLOW_START)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (!event_begin(q, ts, "quic:congestion_state_updated"))
 		return q->j.err;

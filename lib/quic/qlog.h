@@ -193,13 +193,15 @@ void mpq_qlog_metrics_init(mpq_qlog_metrics *m);
 int mpq_qlog_recovery_metrics_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
 				      const mpq_qlog_metrics *m);
 
-/* RFC 9002 NewReno states (quic-events §congestion_state_updated). */
+/* RFC 9002 NewReno states (quic-events §congestion_state_updated), and
+ * HyStart++'s conservative slow start (RFC 9406). */
 enum mpq_qlog_cc_state {
 	MPQ_QLOG_CC_NONE = 0, /* as |old|: left out */
 	MPQ_QLOG_CC_SLOW_START,
 	MPQ_QLOG_CC_CONGESTION_AVOIDANCE,
 	MPQ_QLOG_CC_APPLICATION_LIMITED,
 	MPQ_QLOG_CC_RECOVERY,
+	MPQ_QLOG_CC_CONSERVATIVE_SLOW_START,
 };
 
 /* quic:ecn_state_updated (quic-events-13): a path's ECN validation moved

@@ -28,6 +28,8 @@ void mpq_recovery_on_sent(mpq_conn_path *path, mpq_pktns *ns, mpq_sent_pkt *p, u
 		ns->last_ack_eliciting_time = ts;
 		ns->ack_eliciting_in_flight++;
 	}
+	if (ns->level == MPQ_LEVEL_APP)
+		mpq_cc_hystart_on_sent(&path->cc.cc, p->pn);
 	if (p->flags & MPQ_SENT_IN_FLIGHT) {
 		path->bytes_in_flight += p->size;
 		mpq_cc_on_packet_sent(&path->cc.cc, p->size, ts);
@@ -278,8 +280,10 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 	 * handshake too, should HANDSHAKE_DONE be lost with the only path. */
 	if (ns->level == MPQ_LEVEL_APP && largest_sent_time)
 		mpq_handshake_confirm(conn, ts);
+	uint64_t rtt_sample = 0;
 	if (largest_sent_time && eliciting_acked && ts >= largest_sent_time) {
 		uint64_t delay = 0;
+		rtt_sample = ts - largest_sent_time;
 		if (ns->level == MPQ_LEVEL_APP && conn->have_peer_tp)
 			delay = (ack->ack_delay << conn->peer_tp.ack_delay_exponent) * 1000;
 		if (!path->rtt.has_sample)
@@ -288,6 +292,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 			       conn->handshake_confirmed, conn->peer_tp.max_ack_delay * MPQ_MS);
 	}
 	if (bytes_acked) {
+		if (ns->level == MPQ_LEVEL_APP)
+			mpq_cc_hystart_on_ack(&path->cc.cc, largest, rtt_sample);
 		mpq_cc_on_packets_acked(&path->cc.cc, bytes_acked, newest_acked_sent, &path->rtt,
 					ts);
 		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);

@@ -65,6 +65,8 @@ struct mp_params {
 	int kill_path;	     /* mp_download kills it a third of the way; -1: none */
 	uint64_t kill_after; /* ... or once this many bytes arrived, when not 0 */
 	bool late_request;   /* asked once every path is active, not at the handshake */
+	const char *cc;	     /* NULL: the library's default */
+	bool no_hystart;
 };
 
 /* The download, as both ends see it. */
@@ -290,6 +292,7 @@ static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *na
 		.app = {&app_cb, &app_cb},
 		.app_state = {&r->a, &r->a},
 		.npaths = p->npaths,
+		.cc = p->cc,
 		.path_sched = p->sched,
 		.path_opened = on_path_opened,
 		.time_limit = TRANSFER_LIMIT,
@@ -304,6 +307,8 @@ static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *na
 	 * control, decide where the bytes go. */
 	r->n.end[SIMNET_CLIENT].tparams.initial_max_data = 16 << 20;
 	r->n.end[SIMNET_CLIENT].tparams.initial_max_stream_data_bidi_local = 8 << 20;
+	for (int i = 0; i < 2; i++)
+		r->n.end[i].settings.no_hystart = p->no_hystart;
 	assert_int_equal(simnet_start(&r->n), 0);
 }
 
@@ -526,6 +531,49 @@ static void minrtt_fast_path(void **state)
 	mp_check(fast * 10 > (fast + slow) * 6, &r, "more than 60 % on the 10 ms path");
 	mp_close(&r);
 	mp_end(&r);
+}
+
+/* The server's packets declared lost and the drops at the paths' queues in a
+ * download over two paths, as in testbed/experiments/aggregation. */
+static void hystart_run(bool off, const char *cc, uint64_t *lost, uint64_t *drops)
+{
+	struct mp_params p = two_paths(250, "minrtt", link_of(10, 50, 0), link_of(20, 50, 0));
+	p.cc = cc;
+	p.no_hystart = off;
+	struct mp_run r;
+	mp_begin(&r, &p, off ? "hystart off" : "hystart on");
+	mp_transfer(&r, NULL);
+	print_paths(&r, off ? "hystart off" : "hystart on");
+	mpq_conn_stats st;
+	mpq_conn_get_stats(r.n.end[SIMNET_SERVER].conn, &st);
+	*lost = st.packets_lost;
+	*drops = 0;
+	for (unsigned k = 0; k < p.npaths; k++)
+		*drops += simnet_link_of(&r.n, k, SIMNET_SERVER)->st.queue_drops;
+	mp_close(&r);
+	mp_end(&r);
+}
+
+/* HyStart++ per path (RFC 9406): two 50 Mbit/s paths of 20 and 40 ms RTT
+ * behind drop-tail queues of a BDP plus 32 datagrams, each path with its own
+ * rounds and RTT samples, end their first slow starts with fewer packets lost
+ * than with HyStart++ off, under OLIA and uncoupled CUBIC. */
+static void hystart_two_paths_lose_less(void **state)
+{
+	(void)state;
+	static const char *const ccs[] = {"olia", "cubic"};
+	for (size_t i = 0; i < sizeof(ccs) / sizeof(ccs[0]); i++) {
+		uint64_t lost, drops, lost_off, drops_off;
+		hystart_run(false, ccs[i], &lost, &drops);
+		hystart_run(true, ccs[i], &lost_off, &drops_off);
+		print_message("%s: %llu lost (%llu queue drops) with HyStart++, %llu (%llu) "
+			      "without\n",
+			      ccs[i], (unsigned long long)lost, (unsigned long long)drops,
+			      (unsigned long long)lost_off, (unsigned long long)drops_off);
+		assert_true(drops_off > 0);
+		assert_true(lost < lost_off);
+		assert_true(drops < drops_off);
+	}
 }
 
 /* ECN per path (draft-21 §7.1, RFC 9000 §13.4): CE marks on every 10th
@@ -847,6 +895,7 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest picked[] = {
 		cmocka_unit_test(rr_every_path),
 		cmocka_unit_test(minrtt_fast_path),
+		cmocka_unit_test(hystart_two_paths_lose_less),
 		cmocka_unit_test(ecn_counts_per_path),
 		cmocka_unit_test(backup_until_kill),
 		cmocka_unit_test(rr_path1_killed),

@@ -1515,11 +1515,38 @@ static void python_json_agrees(void **state)
 	free(m.data);
 }
 
+/* HyStart++'s conservative slow start (RFC 9406) between slow start and
+ * congestion avoidance, by name. */
+static void conservative_slow_start_state(void **state)
+{
+	(void)state;
+	struct membuf m;
+	mpq_qlog_sink sink = mem_sink(&m);
+	mpq_qlog *q;
+
+	assert_int_equal(mpq_qlog_open(&q, &sink, MPQ_QLOG_VP_SERVER, NULL, NULL, 0), 0);
+	assert_int_equal(mpq_qlog_congestion_state_updated(q, MS(1), 1, MPQ_QLOG_CC_SLOW_START,
+							   MPQ_QLOG_CC_CONSERVATIVE_SLOW_START,
+							   NULL),
+			 0);
+	assert_int_equal(mpq_qlog_congestion_state_updated(q, MS(2), 1,
+							   MPQ_QLOG_CC_CONSERVATIVE_SLOW_START,
+							   MPQ_QLOG_CC_CONGESTION_AVOIDANCE, NULL),
+			 0);
+	assert_int_equal(mpq_qlog_close(q), 0);
+	assert_non_null(strstr(m.data, "\"old\":\"slow_start\",\"new\":\"conservative_slow_"
+				       "start\",\"path_id\":1"));
+	assert_non_null(strstr(m.data, "\"old\":\"conservative_slow_start\",\"new\":"
+				       "\"congestion_avoidance\""));
+	free(m.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(header_and_event_names),
 		cmocka_unit_test(events_exact),
+		cmocka_unit_test(conservative_slow_start_state),
 		cmocka_unit_test(frames_array_exact),
 		cmocka_unit_test(strings_stay_valid_json),
 		cmocka_unit_test(record_larger_than_buffer),

@@ -137,6 +137,7 @@ void tool_transport_apply(const struct tool_transport *t, bool server, uint32_t 
 
 	s->cc = cc_name(t->cc);
 	s->initial_cwnd_packets = (uint32_t)t->init_cwnd;
+	s->no_hystart = t->no_hystart;
 	s->stream_sched = t->stream_sched;
 	if (t->sched)
 		s->path_sched = t->sched;

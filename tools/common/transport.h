@@ -88,6 +88,13 @@ extern const char *const tool_io_names[];
 		 TOOL_O_TRUE(type, t.no_pmtud), \
 		 .help = "no path MTU discovery: datagrams stay at 1452 bytes\n" \
 			 "(or --max-udp-payload, if smaller)"}, \
+		{"no-hystart", \
+		 NULL, \
+		 0, \
+		 NULL, \
+		 TOOL_O_TRUE(type, t.no_hystart), \
+		 .help = "no HyStart++ (RFC 9406): each path's first slow start\n" \
+			 "runs until its first loss; for comparisons"}, \
 		{"max-paths", \
 		 NULL, \
 		 0, \
@@ -163,6 +170,7 @@ struct tool_transport {
 	uint64_t key_update;	  /* packets between our key updates, 0: none */
 	uint64_t max_udp_payload; /* --max-udp-payload, 0: the interfaces' */
 	bool no_pmtud;
+	bool no_hystart;
 	int verbose;
 	bool quiet; /* -q: errors and warnings only */
 

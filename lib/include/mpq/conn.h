@@ -82,7 +82,10 @@ typedef struct mpq_settings {
 	 * the strings need not outlive that call. */
 	const char *cc;		       /* congestion controller: "cubic" (default), "newreno" */
 	uint32_t initial_cwnd_packets; /* 0: RFC 9002's initial window */
-	const char *stream_sched;      /* stream scheduler: "rr" (default) */
+	/* No HyStart++ (RFC 9406): each path's first slow start runs until its
+	 * first loss, as before; for comparisons. */
+	bool no_hystart;
+	const char *stream_sched; /* stream scheduler: "rr" (default) */
 	/* Server: 32-byte key for stateless reset tokens (RFC 9000 §10.3.2);
 	 * NULL: none are offered. The endpoint sets it. Copied. */
 	const uint8_t *reset_secret;

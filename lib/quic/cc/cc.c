@@ -51,6 +51,7 @@ int mpq_cc_init(mpq_cc_any *any, const struct mpq_cc_ops *ops, uint64_t max_data
 	cc->recovery_start = 0;
 	cc->srtt = 0;
 	cc->group = NULL;
+	mpq_hystart_init(&cc->hystart, true);
 	return ops->init(cc, mds, initial_window_packets, ts);
 }
 
@@ -153,10 +154,34 @@ bool mpq_cc_ack_in_ca(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_s
 	if (!mpq_cc_ack_may_grow(cc, largest_acked_sent_time))
 		return false;
 	if (cc->cwnd < cc->ssthresh) {
-		cc->cwnd += bytes_acked;
+		cc->cwnd += mpq_hystart_increase(&cc->hystart, bytes_acked);
 		return false;
 	}
 	return true;
+}
+
+void mpq_cc_set_hystart(mpq_cc *cc, bool enabled)
+{
+	cc->hystart.enabled = enabled;
+	if (!enabled)
+		cc->hystart.in_css = false;
+}
+
+void mpq_cc_hystart_on_sent(mpq_cc *cc, uint64_t pn)
+{
+	mpq_hystart_on_sent(&cc->hystart, pn);
+}
+
+void mpq_cc_hystart_on_ack(mpq_cc *cc, uint64_t largest_pn, uint64_t rtt_sample)
+{
+	/* Only the first slow start (RFC 9406 §4.3): later ones end at the
+	 * ssthresh the first congestion event set. */
+	if (cc->ssthresh != UINT64_MAX || cc->cwnd >= cc->ssthresh) {
+		cc->hystart.in_css = false;
+		return;
+	}
+	if (mpq_hystart_on_ack(&cc->hystart, largest_pn, rtt_sample) == MPQ_HYSTART_LEAVE)
+		cc->ssthresh = cc->cwnd;
 }
 
 void mpq_cc_reno_increase(mpq_cc *cc, uint64_t *acked_in_ca, uint64_t bytes_acked)

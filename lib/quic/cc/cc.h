@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "mpq/mpq.h"
+#include "quic/cc/hystart.h"
 #include "quic/rtt.h"
 
 #define MPQ_CC_DEFAULT_INITIAL_PACKETS 10
@@ -59,6 +60,7 @@ struct mpq_cc {
 	bool in_recovery;	 /* no packet sent after recovery_start acked yet */
 	bool app_limited;
 	struct mpq_cc_undo undo;
+	struct mpq_hystart hystart; /* the first slow start's exit (on by default) */
 };
 
 /*
@@ -122,7 +124,7 @@ struct mpq_cc_cubic_vars {
 	double frac;	      /* sub-byte cwnd growth carried to the next ack */
 };
 
-/* CUBIC (RFC 9438) without HyStart, cc/cubic.c. */
+/* CUBIC (RFC 9438), cc/cubic.c. */
 typedef struct mpq_cc_cubic {
 	mpq_cc cc;
 	struct mpq_cc_cubic_vars v;
@@ -197,6 +199,17 @@ int mpq_cc_on_spurious_congestion(mpq_cc *cc, uint64_t ts);
  * raised to the new minimum if below it. */
 void mpq_cc_set_max_datagram_size(mpq_cc *cc, uint64_t max_datagram_size);
 
+/* HyStart++ on (the default) or off: off, the first slow start runs until
+ * the first congestion event. */
+void mpq_cc_set_hystart(mpq_cc *cc, bool enabled);
+/* HyStart++'s rounds are the path's 1-RTT packet numbers: the connection
+ * reports each 1-RTT packet |pn| it sends on the path, and, before
+ * mpq_cc_on_packets_acked for an ACK of 1-RTT packets, the ACK's largest
+ * packet number and its RTT sample (0: it gave none). In the first slow start
+ * this may enter or leave conservative slow start, or end slow start. */
+void mpq_cc_hystart_on_sent(mpq_cc *cc, uint64_t pn);
+void mpq_cc_hystart_on_ack(mpq_cc *cc, uint64_t largest_pn, uint64_t rtt_sample);
+
 /* Adds |cc| to |g| (idempotent) and points cc->group at it. Returns 0,
  * MPQ_ERR_NOBUF (full) or MPQ_ERR_INVALID_ARGUMENT (cc in another group, or
  * its ops differ from the members'). */
@@ -233,6 +246,12 @@ static inline bool mpq_cc_in_slow_start(const mpq_cc *cc)
 	return cc->cwnd < cc->ssthresh;
 }
 
+/* In slow start, HyStart++'s conservative part (RFC 9406 §4.2). */
+static inline bool mpq_cc_in_css(const mpq_cc *cc)
+{
+	return mpq_cc_in_slow_start(cc) && cc->hystart.in_css;
+}
+
 /* The sender had less in flight than cwnd and was not pacing-limited: no
  * growth until cleared (RFC 9002 §7.8). The connection sets it as it sends. */
 static inline void mpq_cc_set_app_limited(mpq_cc *cc, bool app_limited)
@@ -261,7 +280,8 @@ bool mpq_cc_begin_reduction(mpq_cc *cc, uint64_t sent_time, uint64_t ts);
 void mpq_cc_collapse(mpq_cc *cc);
 /* Restores the snapshot (cwnd never shrinks); false when none is valid. */
 bool mpq_cc_undo_reduction(mpq_cc *cc);
-/* Ends recovery and applies slow start like NewReno (RFC 9002 §7.3.1); true
+/* Ends recovery and applies slow start like NewReno (RFC 9002 §7.3.1), or
+ * HyStart++'s conservative slow start while it says so; true
  * when the ack falls in congestion avoidance and may grow cwnd, for the
  * algorithm to apply its own increase. */
 bool mpq_cc_ack_in_ca(mpq_cc *cc, uint64_t bytes_acked, uint64_t largest_acked_sent_time);

@@ -1,6 +1,6 @@
 /*
- * CUBIC, RFC 9438, in bytes. HyStart is not implemented: slow start is
- * RFC 9002's and ends at the first congestion event.
+ * CUBIC, RFC 9438, in bytes. Slow start is the shared one (cc.c): RFC 9002's
+ * with HyStart++ (RFC 9406, hystart.h) to leave it before the first loss.
  *
  * In congestion avoidance, t seconds after the stage began,
  *	W_cubic(t) = C * mds * (t - K)^3 + W_max	(bytes; C = 0.4 segments/s^3)
@@ -130,12 +130,8 @@ static void cubic_on_packets_acked(mpq_cc *cc, uint64_t bytes_acked,
 	struct mpq_cc_cubic_vars *v = &cu->v;
 
 	track_app_limited(cu, ts);
-	if (!mpq_cc_ack_may_grow(cc, largest_acked_sent_time))
+	if (!mpq_cc_ack_in_ca(cc, bytes_acked, largest_acked_sent_time))
 		return;
-	if (cc->cwnd < cc->ssthresh) {
-		cc->cwnd += bytes_acked;
-		return;
-	}
 	if (v->epoch_start == MPQ_CC_NO_TIME)
 		start_epoch(cc, v, ts);
 
