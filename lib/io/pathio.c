@@ -13,6 +13,7 @@ static const struct mpq_pathio_ops *const backends[] = {
 void mpq_pathio_config_default(mpq_pathio_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_PATHIO_CONFIG_VERSION;
 	cfg->batch = 32;
 	cfg->max_dgram = 2048;
 	cfg->sockbuf = 4 << 20;

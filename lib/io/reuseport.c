@@ -202,7 +202,7 @@ int mpq_reuseport_open(mpq_reuseport **out, const mpq_pathio_config *cfg, uint32
 
 	if (err)
 		mpq_oserr_clear(err);
-	if (!out || !cfg)
+	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	*out = NULL;
 	if (n_workers < 1 || n_workers > MPQ_REUSEPORT_MAX_WORKERS)

@@ -228,7 +228,7 @@ static int udp_open(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_oserr *e
 
 	if (err)
 		mpq_oserr_clear(err);
-	if (!out || !cfg)
+	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	*out = NULL;
 	if (cfg->local.ss.ss_family == AF_INET)

@@ -1261,7 +1261,8 @@ int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *c
 
 	if (err)
 		mpq_oserr_clear(err);
-	if (!out || !cfg || n == 0 || n > MPQ_XSK_MAX_SHARED)
+	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1 || n == 0 ||
+	    n > MPQ_XSK_MAX_SHARED)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	for (uint32_t k = 0; k < n; k++)
 		out[k] = NULL;
@@ -1331,7 +1332,10 @@ static int xsk_open_default(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_
 int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t queue,
 		     const mpq_xsk_config *xcfg, mpq_oserr *err)
 {
-	mpq_pathio_config cfg = {.ifname = ifname, .batch = RAW_BATCH, .max_dgram = UINT16_MAX};
+	mpq_pathio_config cfg = {.struct_version = MPQ_PATHIO_CONFIG_VERSION,
+				 .ifname = ifname,
+				 .batch = RAW_BATCH,
+				 .max_dgram = UINT16_MAX};
 	struct sockaddr_in6 any = {.sin6_family = AF_INET6};
 	mpq_xsk_config x;
 

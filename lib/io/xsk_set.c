@@ -238,7 +238,7 @@ static int set_open_default(mpq_pathio **out, const mpq_pathio_config *cfg, mpq_
 	int rv;
 
 	*out = NULL;
-	if (!cfg || !cfg->ifname)
+	if (!cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1 || !cfg->ifname)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	rv = mpq_xsk_rx_queues(cfg->ifname, &n);
 	if (rv < 0)
@@ -344,8 +344,8 @@ int mpq_xsk_set_open(mpq_pathio **out, uint32_t n_workers, uint32_t n_queues,
 
 	if (err)
 		mpq_oserr_clear(err);
-	if (!out || !cfg || n_workers == 0 || n_workers > MPQ_XSK_MAX_SHARED || n_queues == 0 ||
-	    n_queues > MPQ_XSK_SET_MAX_QUEUES)
+	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1 || n_workers == 0 ||
+	    n_workers > MPQ_XSK_MAX_SHARED || n_queues == 0 || n_queues > MPQ_XSK_SET_MAX_QUEUES)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (xcfg)
 		x = *xcfg;

@@ -48,16 +48,21 @@ typedef struct mpq_dgram {
 	uint16_t gso_size;
 } mpq_dgram;
 
+/* Versioned as the core's structs (mpq.h): fill with mpq_pathio_config_default.
+ * Read during open only: nothing in it (ifname included) need outlive the call. */
+#define MPQ_PATHIO_CONFIG_V1 1
+#define MPQ_PATHIO_CONFIG_VERSION MPQ_PATHIO_CONFIG_V1
 typedef struct mpq_pathio_config {
-	mpq_addr local;	    /* udp: address and port to bind (wildcard, port 0 allowed) */
-	const char *ifname; /* udp: SO_BINDTODEVICE to it (NULL: no); xdp: the interface */
-	size_t batch;	    /* datagrams per system call the buffers are sized for */
-	size_t max_dgram;   /* largest datagram received whole (larger ones are dropped) */
-	int sockbuf;	    /* SO_RCVBUF and SO_SNDBUF in bytes, 0: leave the kernel's */
-	bool gro;	    /* let the kernel coalesce receives where it can */
-	bool no_gso;	    /* never hand segments to the kernel (split here instead) */
-	bool reuseaddr;	    /* SO_REUSEADDR (off: a port in use is an error) */
-	bool reuseport;	    /* udp: SO_REUSEPORT, to join a group (io/reuseport.h) */
+	uint32_t struct_version; /* MPQ_PATHIO_CONFIG_VERSION, set by the default */
+	mpq_addr local;		 /* udp: address and port to bind (wildcard, port 0 allowed) */
+	const char *ifname;	 /* udp: SO_BINDTODEVICE to it (NULL: no); xdp: the interface */
+	size_t batch;		 /* datagrams per system call the buffers are sized for */
+	size_t max_dgram;	 /* largest datagram received whole (larger ones are dropped) */
+	int sockbuf;		 /* SO_RCVBUF and SO_SNDBUF in bytes, 0: leave the kernel's */
+	bool gro;		 /* let the kernel coalesce receives where it can */
+	bool no_gso;		 /* never hand segments to the kernel (split here instead) */
+	bool reuseaddr;		 /* SO_REUSEADDR (off: a port in use is an error) */
+	bool reuseport;		 /* udp: SO_REUSEPORT, to join a group (io/reuseport.h) */
 } mpq_pathio_config;
 
 typedef struct mpq_pathio {
@@ -76,7 +81,8 @@ typedef struct mpq_pathio {
 
 struct mpq_pathio_ops {
 	const char *name;
-	/* Opens an object as |cfg| says. Returns 0; MPQ_ERR_INVALID_ARGUMENT;
+	/* Opens an object as |cfg| says. Returns 0; MPQ_ERR_INVALID_ARGUMENT (also
+	 * a struct_version the library does not know, before any other field);
 	 * MPQ_ERR_NOT_FOUND (no such interface or local address); MPQ_ERR_NOMEM;
 	 * or, with the errno and the failing call in |err| (may be NULL),
 	 * whatever mpq_oserr_set maps it to (EADDRINUSE, EPERM:
@@ -99,8 +105,8 @@ struct mpq_pathio_ops {
 	void (*close)(mpq_pathio *io);
 };
 
-/* Defaults: batch 32, max_dgram 2048, sockbuf 4 MiB, gro on, everything else
- * off or empty (local is left zeroed: set it). */
+/* Defaults: the struct version, batch 32, max_dgram 2048, sockbuf 4 MiB, gro
+ * on, everything else off or empty (local is left zeroed: set it). */
 MPQ_EXPORT void mpq_pathio_config_default(mpq_pathio_config *cfg);
 
 /* The backend called |name| ("udp"), NULL when there is none. */
