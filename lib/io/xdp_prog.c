@@ -172,6 +172,7 @@ static int fail(mpq_xdp_prog *p, const char *call, int neg_errno)
 void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_version = MPQ_XDP_PROG_CONFIG_VERSION;
 	cfg->ports[0] = 443;
 	cfg->n_workers = 1;
 }
@@ -185,6 +186,8 @@ static bool config_ok(const mpq_xdp_prog_config *cfg)
 {
 	bool port = false;
 
+	if (!cfg || cfg->struct_version != MPQ_XDP_PROG_CONFIG_V1)
+		return false;
 	for (int i = 0; i < MPQ_STEER_MAX_PORTS; i++)
 		port |= cfg->ports[i] != 0;
 	if (!port || cfg->n_workers < 1 || cfg->n_workers > MPQ_STEER_MAX_WORKERS ||

@@ -186,6 +186,7 @@ static int in_netns(const struct xsk_sock *s, void (*fn)(void *), void *arg)
 void mpq_xsk_config_default(mpq_xsk_config *xcfg)
 {
 	memset(xcfg, 0, sizeof(*xcfg));
+	xcfg->struct_version = MPQ_XSK_CONFIG_VERSION;
 	xcfg->frames = 4096;
 	xcfg->frame_size = 4096;
 	xcfg->resolve_ms = 1000;
@@ -1262,7 +1263,7 @@ int mpq_xsk_open_shared(mpq_pathio **out, uint32_t n, const mpq_pathio_config *c
 	if (err)
 		mpq_oserr_clear(err);
 	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1 || n == 0 ||
-	    n > MPQ_XSK_MAX_SHARED)
+	    n > MPQ_XSK_MAX_SHARED || (xcfg && xcfg->struct_version != MPQ_XSK_CONFIG_V1))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	for (uint32_t k = 0; k < n; k++)
 		out[k] = NULL;
@@ -1339,6 +1340,8 @@ int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t queue,
 	struct sockaddr_in6 any = {.sin6_family = AF_INET6};
 	mpq_xsk_config x;
 
+	if (xcfg && xcfg->struct_version != MPQ_XSK_CONFIG_V1)
+		return MPQ_ERR_INVALID_ARGUMENT;
 	if (xcfg)
 		x = *xcfg;
 	else

@@ -345,7 +345,8 @@ int mpq_xsk_set_open(mpq_pathio **out, uint32_t n_workers, uint32_t n_queues,
 	if (err)
 		mpq_oserr_clear(err);
 	if (!out || !cfg || cfg->struct_version != MPQ_PATHIO_CONFIG_V1 || n_workers == 0 ||
-	    n_workers > MPQ_XSK_MAX_SHARED || n_queues == 0 || n_queues > MPQ_XSK_SET_MAX_QUEUES)
+	    n_workers > MPQ_XSK_MAX_SHARED || n_queues == 0 || n_queues > MPQ_XSK_SET_MAX_QUEUES ||
+	    (xcfg && xcfg->struct_version != MPQ_XSK_CONFIG_V1))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	if (xcfg)
 		x = *xcfg;

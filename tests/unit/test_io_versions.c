@@ -20,6 +20,7 @@
 #include "mpq/io/netaddr.h"
 #include "mpq/io/reuseport.h"
 #include "mpq/io/udp.h"
+#include "mpq/io/xdp_prog.h"
 #include "mpq/io/xsk.h"
 #include "mpq/io/xsk_set.h"
 
@@ -45,20 +46,68 @@ static void pathio_config_versions(void **state)
 	loopback_config(&cfg);
 	assert_int_equal(mpq_pathio_udp.open(&io, &cfg, &err), 0);
 	mpq_pathio_close(io);
+	cfg.ifname = "nosuchif0";
+	assert_int_equal(mpq_pathio_xdp.open(&io, &cfg, &err), MPQ_ERR_NOT_FOUND);
+	assert_int_equal(mpq_pathio_xdp_set.open(&io, &cfg, &err), MPQ_ERR_NOT_FOUND);
 	for (size_t i = 0; i < N_BAD; i++) {
 		loopback_config(&cfg);
 		cfg.struct_version = bad_versions[i];
 		assert_int_equal(mpq_pathio_udp.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
 		assert_int_equal(mpq_reuseport_open(&g, &cfg, 1, &err), MPQ_ERR_INVALID_ARGUMENT);
-		/* AF_XDP: refused before the interface is even looked for. */
-		cfg.ifname = "lo";
+		/* AF_XDP: refused before the interface is looked for (an
+		 * interface that does not exist is NOT_FOUND otherwise). */
+		cfg.ifname = "nosuchif0";
 		assert_int_equal(mpq_pathio_xdp.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
-		assert_int_equal(mpq_pathio_xdp_set.open(&io, &cfg, &err), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_pathio_xdp_set.open(&io, &cfg, &err),
+				 MPQ_ERR_INVALID_ARGUMENT);
 		assert_int_equal(mpq_xsk_open(&io, &cfg, NULL, &err), MPQ_ERR_INVALID_ARGUMENT);
 		assert_int_equal(mpq_xsk_open_shared(set, 1, &cfg, NULL, &err),
 				 MPQ_ERR_INVALID_ARGUMENT);
 		assert_int_equal(mpq_xsk_set_open(set, 1, 1, &cfg, NULL, NULL, &err),
 				 MPQ_ERR_INVALID_ARGUMENT);
+	}
+}
+
+static void xsk_config_versions(void **state)
+{
+	mpq_pathio_config cfg;
+	mpq_xsk_config x;
+	mpq_pathio *io, *set[1];
+	mpq_oserr err;
+
+	(void)state;
+	loopback_config(&cfg);
+	cfg.ifname = "nosuchif0";
+	mpq_xsk_config_default(&x);
+	assert_int_equal(x.struct_version, MPQ_XSK_CONFIG_VERSION);
+	assert_int_equal(mpq_xsk_open(&io, &cfg, &x, &err), MPQ_ERR_NOT_FOUND);
+	assert_int_equal(mpq_xsk_raw_open(&io, "nosuchif0", 0, &x, &err), MPQ_ERR_NOT_FOUND);
+	for (size_t i = 0; i < N_BAD; i++) {
+		x.struct_version = bad_versions[i];
+		assert_int_equal(mpq_xsk_open(&io, &cfg, &x, &err), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_xsk_open_shared(set, 1, &cfg, &x, &err),
+				 MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_xsk_set_open(set, 1, 1, &cfg, &x, NULL, &err),
+				 MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_xsk_raw_open(&io, "nosuchif0", 0, &x, &err),
+				 MPQ_ERR_INVALID_ARGUMENT);
+	}
+}
+
+static void xdp_prog_config_versions(void **state)
+{
+	mpq_xdp_prog_config cfg;
+	mpq_xdp_prog *p;
+
+	(void)state;
+	mpq_xdp_prog_config_default(&cfg);
+	assert_int_equal(cfg.struct_version, MPQ_XDP_PROG_CONFIG_VERSION);
+	assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), 0);
+	mpq_xdp_prog_del(p);
+	for (size_t i = 0; i < N_BAD; i++) {
+		cfg.struct_version = bad_versions[i];
+		assert_int_equal(mpq_xdp_prog_new(&p, &cfg, NULL), MPQ_ERR_INVALID_ARGUMENT);
+		assert_null(p);
 	}
 }
 
@@ -86,7 +135,8 @@ static void pathio_ifname_not_kept(void **state)
 	assert_int_equal(io->ifindex, if_nametoindex("lo"));
 	d.remote = io->local;
 	assert_int_equal(mpq_pathio_send(io, &d, 1), 1);
-	assert_int_equal(poll(&(struct pollfd){.fd = mpq_pathio_fd(io), .events = POLLIN}, 1, 2000),
+	assert_int_equal(poll(&(struct pollfd){.fd = mpq_pathio_fd(io), .events = POLLIN}, 1,
+			      2000),
 			 1);
 	assert_int_equal(mpq_pathio_recv(io, &r, 1), 1);
 	assert_int_equal(r.len, 1);
@@ -99,6 +149,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pathio_config_versions),
 		cmocka_unit_test(pathio_ifname_not_kept),
+		cmocka_unit_test(xsk_config_versions),
+		cmocka_unit_test(xdp_prog_config_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,13 @@ typedef enum mpq_xdp_mode {
 	MPQ_XDP_MODE_SKB,      /* generic: works on every interface, slower */
 } mpq_xdp_mode;
 
+/* Versioned as the core's structs (mpq.h): fill with
+ * mpq_xdp_prog_config_default. Copied by mpq_xdp_prog_new, addresses
+ * included; only log_ud is used after the call. */
+#define MPQ_XDP_PROG_CONFIG_V1 1
+#define MPQ_XDP_PROG_CONFIG_VERSION MPQ_XDP_PROG_CONFIG_V1
 typedef struct mpq_xdp_prog_config {
+	uint32_t struct_version;	     /* MPQ_XDP_PROG_CONFIG_VERSION, set by the default */
 	uint16_t ports[MPQ_STEER_MAX_PORTS]; /* UDP ports steered, host order; 0 = unused */
 	uint32_t n_workers; /* 1..MPQ_STEER_MAX_WORKERS; worker IDs are 0..n_workers-1 */
 	uint32_t hash_seed; /* seed of the 4-tuple hash that places Initials */
@@ -67,7 +73,7 @@ typedef struct mpq_xdp_prog_config {
 	mpq_addr addrs[MPQ_XDP_PROG_CFG_ADDRS];
 	uint32_t n_addrs;
 	mpq_log_fn log; /* NULL: silent */
-	void *log_ud;
+	void *log_ud;	/* kept: must outlive the object */
 } mpq_xdp_prog_config;
 
 typedef struct mpq_xdp_prog_info {
@@ -78,11 +84,13 @@ typedef struct mpq_xdp_prog_info {
 	uint32_t prog_id;    /* kernel ID of the program, 0 if not loaded */
 } mpq_xdp_prog_info;
 
-/* One port, one worker, seed 0, every address of the interface, silent. */
+/* The struct version, one port (443), one worker, seed 0, every address of
+ * the interface, silent. */
 MPQ_EXPORT void mpq_xdp_prog_config_default(mpq_xdp_prog_config *cfg);
 
 /* Opens the embedded object and writes |cfg| into its configuration; the
- * kernel sees nothing yet. Returns 0; MPQ_ERR_INVALID_ARGUMENT (no port,
+ * kernel sees nothing yet. Returns 0; MPQ_ERR_INVALID_ARGUMENT (a
+ * struct_version the library does not know, no port,
  * n_workers out of range, n_addrs past MPQ_XDP_PROG_CFG_ADDRS or an address
  * neither IPv4 nor IPv6); MPQ_ERR_NOMEM; or, with the errno and the failing
  * call in |err| (may be NULL), what mpq_oserr_set maps it to. */

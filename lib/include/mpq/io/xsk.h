@@ -99,7 +99,12 @@ enum {
 	MPQ_XSK_BIND_COPY,
 };
 
+/* Versioned as the core's structs (mpq.h): fill with mpq_xsk_config_default.
+ * Copied at open: it need not outlive the call. */
+#define MPQ_XSK_CONFIG_V1 1
+#define MPQ_XSK_CONFIG_VERSION MPQ_XSK_CONFIG_V1
 typedef struct mpq_xsk_config {
+	uint32_t struct_version; /* MPQ_XSK_CONFIG_VERSION, set by the default */
 	uint32_t queue;		 /* the interface queue, default 0 */
 	uint32_t frames;	 /* UMEM frames, a power of two from 256 to 65536, default 4096 */
 	uint32_t frame_size;	 /* 2048 or 4096 (default) */
@@ -165,7 +170,7 @@ typedef struct mpq_xsk_stats {
 	uint64_t k_tx_ring_empty;
 } mpq_xsk_stats;
 
-/* Defaults: queue 0, 4096 frames of 4096 bytes, auto attach and bind,
+/* Defaults: the struct version, queue 0, 4096 frames of 4096 bytes, auto attach and bind,
  * libxdp's program, need_wakeup, no checksum check, 1000 ms, 5000 ms. */
 MPQ_EXPORT void mpq_xsk_config_default(mpq_xsk_config *xcfg);
 
@@ -174,7 +179,8 @@ MPQ_EXPORT void mpq_xsk_config_default(mpq_xsk_config *xcfg);
  * interface in the family or families it serves is ours, and a datagram sent
  * without a source gets the route's preferred one), with |xcfg| (NULL: defaults). The generic
  * mpq_pathio_xdp.open uses the defaults. Returns 0; MPQ_ERR_INVALID_ARGUMENT
- * (bad configuration, no interface given, not an Ethernet interface);
+ * (bad configuration, a struct_version of |cfg| or |xcfg| the library does
+ * not know, no interface given, not an Ethernet interface);
  * MPQ_ERR_NOT_FOUND (no such interface or local address); MPQ_ERR_NOMEM; or
  * the error of the failing call with |err| set (EPERM without privileges:
  * MPQ_ERR_INTERNAL; EADDRINUSE; EOPNOTSUPP when no mode works). */
