@@ -25,7 +25,7 @@ struct issuer {
 
 static bool params_valid(const mpq_cert_params *p)
 {
-	if (!p || !p->names || p->nnames == 0)
+	if (!p || p->struct_version != MPQ_CERT_PARAMS_V1 || !p->names || p->nnames == 0)
 		return false;
 	if (!p->issuer_cert_pem != !p->issuer_key_pem)
 		return false;
@@ -239,6 +239,12 @@ static int export_pem(X509 *x, EVP_PKEY *key, char **cert_pem, char **key_pem,
 	return 0;
 }
 
+void mpq_cert_params_default(mpq_cert_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->struct_version = MPQ_CERT_PARAMS_VERSION;
+}
+
 int mpq_cert_issue(const mpq_cert_params *p, char **cert_pem, char **key_pem,
 		   uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN])
 {
@@ -268,6 +274,8 @@ int mpq_cert_issue(const mpq_cert_params *p, char **cert_pem, char **key_pem,
 int mpq_cert_self_signed(const char *const *names, size_t nnames, char **cert_pem, char **key_pem,
 			 uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN])
 {
-	mpq_cert_params p = {.names = names, .nnames = nnames};
+	mpq_cert_params p = {.struct_version = MPQ_CERT_PARAMS_VERSION,
+			     .names = names,
+			     .nnames = nnames};
 	return mpq_cert_issue(&p, cert_pem, key_pem, sha256_fingerprint);
 }

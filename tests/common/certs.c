@@ -11,7 +11,12 @@
 static int make_ca(const char *name, char **cert_pem, char **key_pem)
 {
 	const char *names[] = {name};
-	mpq_cert_params p = {.names = names, .nnames = 1, .is_ca = true};
+	mpq_cert_params p;
+
+	mpq_cert_params_default(&p);
+	p.names = names;
+	p.nnames = 1;
+	p.is_ca = true;
 	return mpq_cert_issue(&p, cert_pem, key_pem, NULL) == 0 ? 0 : -1;
 }
 
@@ -19,6 +24,7 @@ static int make_leaf(struct test_certs *tc)
 {
 	static const char *const names[] = {"localhost", "127.0.0.1"};
 	mpq_cert_params p = {
+		.struct_version = MPQ_CERT_PARAMS_VERSION,
 		.names = names,
 		.nnames = 2,
 		.issuer_cert_pem = tc->ca_pem,

@@ -130,9 +130,13 @@ static void ca_issues_leaf(void **state)
 	static const char *const ca_names[] = {"mpquic-test-ca"};
 	static const char *const leaf_names[] = {"localhost"};
 	char *ca_pem, *ca_key_pem, *leaf_pem, *leaf_key_pem;
-	mpq_cert_params ca = {.names = ca_names, .nnames = 1, .is_ca = true};
+	mpq_cert_params ca = {.struct_version = MPQ_CERT_PARAMS_VERSION,
+			      .names = ca_names,
+			      .nnames = 1,
+			      .is_ca = true};
 	assert_int_equal(mpq_cert_issue(&ca, &ca_pem, &ca_key_pem, NULL), 0);
 	mpq_cert_params leaf = {
+		.struct_version = MPQ_CERT_PARAMS_VERSION,
 		.names = leaf_names,
 		.nnames = 1,
 		.issuer_cert_pem = ca_pem,
@@ -182,7 +186,22 @@ static void bad_arguments(void **state)
 	assert_int_equal(mpq_cert_self_signed(empty, 1, &c, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_cert_self_signed(null, 1, &c, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_cert_self_signed(good, 1, NULL, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);
-	mpq_cert_params p = {.names = good, .nnames = 1, .issuer_cert_pem = "x"};
+	mpq_cert_params p;
+	mpq_cert_params_default(&p);
+	p.names = good;
+	p.nnames = 1;
+	assert_int_equal(mpq_cert_issue(&p, &c, &k, NULL), 0);
+	free(c);
+	free(k);
+	c = k = NULL;
+	/* An unknown version is refused, however good the rest. */
+	static const uint32_t bad_versions[] = {0, MPQ_CERT_PARAMS_VERSION + 1, UINT32_MAX};
+	for (size_t i = 0; i < sizeof(bad_versions) / sizeof(bad_versions[0]); i++) {
+		p.struct_version = bad_versions[i];
+		assert_int_equal(mpq_cert_issue(&p, &c, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);
+	}
+	p.struct_version = MPQ_CERT_PARAMS_VERSION;
+	p.issuer_cert_pem = "x";
 	assert_int_equal(mpq_cert_issue(&p, &c, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);
 	p.issuer_key_pem = "y";
 	assert_int_equal(mpq_cert_issue(&p, &c, &k, NULL), MPQ_ERR_INVALID_ARGUMENT);

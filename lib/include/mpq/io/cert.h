@@ -20,7 +20,13 @@ extern "C" {
 
 #define MPQ_CERT_FINGERPRINT_LEN 32
 
+/* Versioned as the core's structs (mpq.h): fill with mpq_cert_params_default
+ * or name .struct_version = MPQ_CERT_PARAMS_VERSION. Every string is read
+ * during mpq_cert_issue only: none need outlive it. */
+#define MPQ_CERT_PARAMS_V1 1
+#define MPQ_CERT_PARAMS_VERSION MPQ_CERT_PARAMS_V1
 typedef struct mpq_cert_params {
+	uint32_t struct_version;  /* MPQ_CERT_PARAMS_VERSION, set by the default */
 	const char *const *names; /* at least one; names[0] is the CN */
 	size_t nnames;
 	bool is_ca; /* basicConstraints CA:TRUE, keyCertSign; no SANs */
@@ -29,11 +35,14 @@ typedef struct mpq_cert_params {
 	const char *issuer_key_pem;
 } mpq_cert_params;
 
+/* Zeroes |p| and sets its struct_version: then set names (and the rest). */
+MPQ_EXPORT void mpq_cert_params_default(mpq_cert_params *p);
+
 /* Makes a key and a certificate for it as described by |p|. On success
  * |*cert_pem| and |*key_pem| are malloc'd NUL-terminated PEM strings (free()
  * them) and |sha256_fingerprint| (may be NULL) holds the SHA-256 of the DER
- * certificate. Returns 0, MPQ_ERR_INVALID_ARGUMENT (no names, an empty name, a
- * bad issuer PEM), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
+ * certificate. Returns 0, MPQ_ERR_INVALID_ARGUMENT (a struct_version the
+ * library does not know, no names, an empty name, a bad issuer PEM), MPQ_ERR_NOMEM or MPQ_ERR_TLS. */
 MPQ_EXPORT int mpq_cert_issue(const mpq_cert_params *p, char **cert_pem, char **key_pem,
 			      uint8_t sha256_fingerprint[MPQ_CERT_FINGERPRINT_LEN]);
 
