@@ -72,7 +72,8 @@ int mpq_pcapng_open_sink(mpq_pcapng **out, const mpq_qlog_sink *sink)
 	mpq_pcapng *w;
 	int rv;
 
-	if (!out || !sink || !sink->write || !sink->close)
+	if (!out || !sink || sink->struct_version != MPQ_QLOG_SINK_V1 || !sink->write ||
+	    !sink->close)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	w = calloc(1, sizeof(*w));
 	if (!w) {

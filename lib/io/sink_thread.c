@@ -138,7 +138,8 @@ int mpq_qlog_sink_thread(mpq_qlog_sink *sink, const mpq_qlog_sink *inner, size_t
 {
 	struct tsink *t;
 
-	if (!sink || !inner || !inner->write || ring < 4096)
+	if (!sink || !inner || inner->struct_version != MPQ_QLOG_SINK_V1 || !inner->write ||
+	    ring < 4096)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->ring = malloc(ring))) {

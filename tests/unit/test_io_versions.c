@@ -17,7 +17,10 @@
 
 #include <cmocka.h>
 
+#include "mpq/io/capture_pcap.h"
 #include "mpq/io/netaddr.h"
+#include "mpq/io/pcapng.h"
+#include "mpq/io/qlog_file.h"
 #include "mpq/io/reuseport.h"
 #include "mpq/io/udp.h"
 #include "mpq/io/xdp_prog.h"
@@ -111,6 +114,43 @@ static void xdp_prog_config_versions(void **state)
 	}
 }
 
+static int count_write(void *user_data, const void *data, size_t len)
+{
+	(void)data;
+	*(size_t *)user_data += len;
+	return 0;
+}
+
+static int count_close(void *user_data)
+{
+	*(size_t *)user_data += 1000000;
+	return 0;
+}
+
+/* The I/O layer's entry points that take a byte sink (the core's versioned
+ * mpq_qlog_sink) check it too: an unknown version is neither written nor
+ * closed. */
+static void byte_sink_versions(void **state)
+{
+	size_t used = 0;
+	mpq_qlog_sink sink = {MPQ_QLOG_SINK_VERSION, count_write, NULL, count_close, &used}, t;
+	mpq_pcapng *w;
+	mpq_capture_pcap *c;
+
+	(void)state;
+	assert_int_equal(mpq_pcapng_open_sink(&w, &sink), 0);
+	assert_int_equal(mpq_pcapng_close(w), 0);
+	assert_true(used > 1000000); /* a section header written, then closed */
+	for (size_t i = 0; i < N_BAD; i++) {
+		used = 0;
+		sink.struct_version = bad_versions[i];
+		assert_int_equal(mpq_pcapng_open_sink(&w, &sink), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_capture_pcap_open_sink(&c, &sink), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(mpq_qlog_sink_thread(&t, &sink, 65536), MPQ_ERR_INVALID_ARGUMENT);
+		assert_int_equal(used, 0);
+	}
+}
+
 /* The interface name is read during open only: a socket bound to "lo" from a
  * name freed at once stays bound to lo and carries datagrams. */
 static void pathio_ifname_not_kept(void **state)
@@ -151,6 +191,7 @@ int main(void)
 		cmocka_unit_test(pathio_ifname_not_kept),
 		cmocka_unit_test(xsk_config_versions),
 		cmocka_unit_test(xdp_prog_config_versions),
+		cmocka_unit_test(byte_sink_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,7 +75,9 @@ typedef struct mpq_pathio {
 	 * discovery (mpq_settings.pmtud_max_udp_payload); 0: unknown. */
 	uint32_t max_udp_payload;
 	mpq_oserr err; /* the system call that failed last */
-	/* Sees every datagram sent and received (io/capture.h); NULL: off. */
+	/* Sees every datagram sent and received (io/capture.h); NULL: off.
+	 * Kept: the hook and its user_data must outlive the object or be
+	 * unset first. */
 	const struct mpq_capture *capture;
 } mpq_pathio;
 

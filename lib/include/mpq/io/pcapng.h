@@ -42,7 +42,8 @@ typedef struct mpq_pcapng mpq_pcapng;
 MPQ_EXPORT int mpq_pcapng_open(mpq_pcapng **out, const char *path);
 
 /* The same on a byte sink (copied; closed by mpq_pcapng_close, and on
- * failure here). */
+ * failure here, but for MPQ_ERR_INVALID_ARGUMENT: no write or close, or a
+ * struct_version the library does not know, when no field is read). */
 MPQ_EXPORT int mpq_pcapng_open_sink(mpq_pcapng **out, const mpq_qlog_sink *sink);
 
 /* Adds an interface of |linktype| named |name| (may be NULL) capturing at

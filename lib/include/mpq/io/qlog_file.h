@@ -37,7 +37,8 @@ MPQ_EXPORT int mpq_qlog_sink_path(mpq_qlog_sink *sink, const char *path, bool zs
  * flush writes out the ring, then flushes |inner|; close writes it out,
  * ends the thread and closes |inner|. An error of |inner| is returned by
  * every call after it. |inner| is copied and used by the thread only.
- * Returns 0, MPQ_ERR_INVALID_ARGUMENT or MPQ_ERR_NOMEM (also when no
+ * Returns 0, MPQ_ERR_INVALID_ARGUMENT (|inner| of an unknown struct_version
+ * or without write, a ring too small) or MPQ_ERR_NOMEM (also when no
  * thread could be started). */
 MPQ_EXPORT int mpq_qlog_sink_thread(mpq_qlog_sink *sink, const mpq_qlog_sink *inner, size_t ring);
 
