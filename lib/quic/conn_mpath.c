@@ -165,6 +165,17 @@ static mpq_conn_path *named_path(mpq_conn *conn, const mpq_frame *fr, uint64_t p
 
 static int on_abandon(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 {
+	int slot = mpq_conn_frame_slot(conn, fr, fr->path_abandon.path_id, false, ts);
+	if (slot > 0 && conn->paths[slot].state == MPQ_PATH_UNUSED) {
+		/* Closed before any packet of it came: no late ones to wait
+		 * for, and its slot and ID count as released at once (else a
+		 * path the peer dropped while validating held them for good). */
+		conn->paths[slot].state = MPQ_PATH_ABANDONED;
+		conn->paths[slot].released = true;
+		conn->pathids_released++;
+		mpq_conn_pathids_on_release(conn);
+		return 0;
+	}
 	int rv;
 	mpq_conn_path *p = named_path(conn, fr, fr->path_abandon.path_id, &rv, ts);
 	if (!p)

@@ -40,6 +40,8 @@ static void raise_limit(mpq_conn *conn, bool unreleased)
 void mpq_conn_pathids_on_release(mpq_conn *conn)
 {
 	raise_limit(conn, false);
+	/* Its slot is free: CIDs for a path ID that waited for one. */
+	mpq_conn_cids_replenish(conn);
 }
 
 void mpq_conn_pathids_blocked(mpq_conn *conn)

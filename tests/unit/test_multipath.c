@@ -828,6 +828,95 @@ static void path_id_above_limit_is_a_violation(void **state)
 	pair_free(&p);
 }
 
+/* A frame of |type| naming path ID |pid| (with a sequence number of 1). */
+static int named_frame(mpq_conn *c, uint64_t type, uint64_t pid, uint64_t now)
+{
+	static const mpq_cid dcid = {.len = 8};
+	mpq_frame fr = {.type = type};
+	switch (type) {
+	case MPQ_FT_PATH_NEW_CONNECTION_ID:
+		fr.new_cid.path_id = pid;
+		fr.new_cid.seq = 1;
+		fr.new_cid.cid = (mpq_cid){.len = 8, .data = {1, 2, 3, 4, 5, 6, 7, 8}};
+		return mpq_conn_on_cid_frame(c, &fr, &dcid, now);
+	case MPQ_FT_PATH_RETIRE_CONNECTION_ID:
+		fr.retire_cid.path_id = pid;
+		fr.retire_cid.seq = 1;
+		return mpq_conn_on_cid_frame(c, &fr, &dcid, now);
+	case MPQ_FT_PATH_CIDS_BLOCKED:
+		fr.path_cids_blocked.path_id = pid;
+		fr.path_cids_blocked.next_seq = 1;
+		return mpq_conn_on_mp_frame(c, &fr, now);
+	case MPQ_FT_PATH_ABANDON:
+		fr.path_abandon.path_id = pid;
+		return mpq_conn_on_mp_frame(c, &fr, now);
+	default:
+		fr.path_status.path_id = pid;
+		fr.path_status.seq = 1;
+		return mpq_conn_on_mp_frame(c, &fr, now);
+	}
+}
+
+/* Path IDs near 2^32-1 (draft-21's largest): above our limit each frame that
+ * names one is a violation; with the limit raised that far, an ID not in use
+ * is ignored (its CIDs go to a free slot), and a PATH_CIDS_BLOCKED for CIDs
+ * never issued is a violation. Nothing indexes past the 8 slots (ASan). */
+static void large_path_ids(void **state)
+{
+	(void)state;
+	static const uint64_t types[] = {
+		MPQ_FT_PATH_ABANDON,	       MPQ_FT_PATH_STATUS_BACKUP,
+		MPQ_FT_PATH_STATUS_AVAILABLE,  MPQ_FT_PATH_CIDS_BLOCKED,
+		MPQ_FT_PATH_NEW_CONNECTION_ID, MPQ_FT_PATH_RETIRE_CONNECTION_ID,
+	};
+	struct conn_pair p;
+	struct app a;
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		start(&p, &a, &(struct pair_opts){.multipath = true});
+		mpq_conn *s = p.conn[PAIR_SERVER];
+		assert_true(named_frame(s, types[t], UINT32_MAX, p.now) < 0);
+		assert_int_equal(mpq_conn_get_error(s)->code, MPQ_TE_PROTOCOL_VIOLATION);
+		pair_free(&p);
+
+		start(&p, &a, &(struct pair_opts){.multipath = true});
+		s = p.conn[PAIR_SERVER];
+		s->local_max_path_id = UINT32_MAX; /* as if raised that far */
+		int rv = named_frame(s, types[t], UINT32_MAX - 1, p.now);
+		if (types[t] == MPQ_FT_PATH_CIDS_BLOCKED) {
+			assert_true(rv < 0);
+		} else {
+			assert_int_equal(rv, 0);
+			assert_false(mpq_conn_get_error(s)->set);
+		}
+		int slot = mpq_conn_slot_find(s, UINT32_MAX - 1);
+		assert_true(types[t] == MPQ_FT_PATH_NEW_CONNECTION_ID ? slot > 0 : slot < 0);
+		pair_free(&p);
+	}
+}
+
+/* A PATH_ABANDON for a path ID whose CIDs we hold but on which no packet came
+ * (the client gave up while validating): the ID is released at once, its slot
+ * free for another ID and our limit one higher. */
+static void abandon_of_unopened_path_id_releases_it(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	uint32_t id = mpq_conn_max_path_id(s);
+	int slot = mpq_conn_slot_find(s, id);
+	assert_true(slot > 0);
+	assert_int_equal(s->paths[slot].state, MPQ_PATH_UNUSED);
+	uint64_t limit = s->local_max_path_id;
+	assert_int_equal(named_frame(s, MPQ_FT_PATH_ABANDON, id, p.now), 0);
+	assert_false(mpq_conn_get_error(s)->set);
+	assert_true(s->paths[slot].released);
+	assert_int_equal(s->pathids_released, 1);
+	assert_int_equal(s->local_max_path_id, limit + 1);
+	pair_free(&p);
+}
+
 static int path_id_frame(struct conn_pair *p, uint64_t type, uint64_t value)
 {
 	mpq_frame fr = {.type = type};
@@ -890,6 +979,8 @@ int main(void)
 		cmocka_unit_test(backup_path_probe_carries_no_data),
 		cmocka_unit_test(path_id_above_limit_is_a_violation),
 		cmocka_unit_test(path_id_limit_frames),
+		cmocka_unit_test(large_path_ids),
+		cmocka_unit_test(abandon_of_unopened_path_id_releases_it),
 		cmocka_unit_test(nonce_carries_the_path_id),
 		cmocka_unit_test(advertised_address_gets_a_path),
 		cmocka_unit_test(add_address_needs_both_ends),

@@ -405,8 +405,8 @@ void replace_path(struct client *c)
 		if (p->state == CPATH_OPEN && (!last || p->path_id > last->path_id))
 			last = p;
 	}
-	/* Once the library's table is used up, the last path stays. */
-	if (!last || c->closing || c->conn_err || mpq_conn_path_count(c->conn) >= MPQ_MAX_PATHS)
+	/* Path IDs are not used up: the library reuses a released path's slot. */
+	if (!last || c->closing || c->conn_err)
 		return;
 	rv = mpq_conn_abandon_path(c->conn, last->path_id, 0);
 	if (rv < 0) {
