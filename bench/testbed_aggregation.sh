@@ -6,6 +6,7 @@
 # fraction of the 100 Mbit/s offered (the issue's target: at least 0.90),
 # the single path's of its 50, and their ratio, with the load average.
 # Needs root. BENCH_QUICK (bench/run.sh): one repetition of 2 MB.
+# BENCH_NO_HYSTART=1: both tools with --no-hystart, to compare against.
 #   bench/testbed_aggregation.sh [--set 'get 100MB']...
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -13,6 +14,8 @@ REPS=${BENCH_REPS:-$(quick 1 3)}
 here=$(cd "$(dirname "$0")" && pwd)
 need_root "namespaces"
 [ -n "${BENCH_QUICK:-}" ] && set -- --set 'get 2MB' "$@"
+[ -n "${BENCH_NO_HYSTART:-}" ] &&
+	set -- --set 'server-args --no-hystart' --set 'client-args --no-hystart' "$@"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 trap 'exit 1' INT TERM
@@ -24,7 +27,8 @@ MPQ_TESTBED_RUN=$out/run "$here/../testbed/mpq-testbed" run aggregation --reps "
 	cat "$out/log"
 	exit 1
 }
-python3 - "$out/r/results.csv" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+python3 - "$out/r/results.csv" "$(cut -d' ' -f1 /proc/loadavg)" \
+	"$([ -n "${BENCH_NO_HYSTART:-}" ] && echo off || echo on)" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 def mean(mp):
@@ -33,7 +37,8 @@ def mean(mp):
 m, mn, mt = mean("yes")
 s, sn, st = mean("no")
 size = rows[0]["bytes"] if rows else "?"
-print("testbed_aggregation: 2 x 50 Mbit/s, RTT 20 and 40 ms, %s bytes, load %s" % (size, sys.argv[2]))
+print("testbed_aggregation: 2 x 50 Mbit/s, RTT 20 and 40 ms, %s bytes, HyStart++ %s, load %s"
+      % (size, sys.argv[3], sys.argv[2]))
 print("  multipath   %.1f Mbit/s (%d of %d ok) = %.2f of the 100 Mbit/s offered (target >= 0.90)"
       % (m, mn, mt, m / 100))
 print("  single path %.1f Mbit/s (%d of %d ok) = %.2f of its 50 Mbit/s" % (s, sn, st, s / 50))
