@@ -174,6 +174,7 @@ $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: 
 # and its decoder, which its own harness drives.
 TRACE_DECODER := decrypt conns frames series tlsmsg
 $(BUILD)/fuzz/fuzz_trace_decode: $(TRACE_DECODER:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
+$(BUILD)/tests/unit/test_trace_paths: $(TRACE_DECODER:%=$(BUILD)/tools/mpq-trace/%.o)
 
 # Benchmarks use the test helpers (in-memory pair, certificates).
 $(BUILD)/bench/%.o: CPPFLAGS += -Itests/common

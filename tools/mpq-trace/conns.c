@@ -11,19 +11,55 @@
 #include "mpq/io/netaddr.h"
 #include "trace.h"
 
+/* Where path |id| is or would go in |c|'s paths (sorted by ID). */
+static size_t path_slot(const struct trace_conn *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->npaths;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->paths[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct trace_path *trace_path_find(const struct trace_conn *c, uint64_t id)
+{
+	size_t i = path_slot(c, id);
+
+	return i < c->npaths && c->paths[i]->id == id ? c->paths[i] : NULL;
+}
+
 struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id)
 {
+	size_t i = path_slot(c, id);
 	struct trace_path *p;
 
-	if (id >= TRACE_MAX_PATHS)
+	if (i < c->npaths && c->paths[i]->id == id)
+		return c->paths[i];
+	if (c->npaths >= TRACE_MAX_PATHS)
 		return NULL;
-	if (c->paths[id])
-		return c->paths[id];
+	if (c->npaths == c->paths_cap) {
+		size_t cap = c->paths_cap ? c->paths_cap * 2 : 4;
+		struct trace_path **n = realloc(c->paths, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->paths = n;
+		c->paths_cap = cap;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->id = id;
 	p->largest_pn[0] = p->largest_pn[1] = -1;
-	c->paths[id] = p;
+	memmove(&c->paths[i + 1], &c->paths[i], (c->npaths - i) * sizeof(*c->paths));
+	c->paths[i] = p;
+	c->npaths++;
 	return p;
 }
 
@@ -127,10 +163,10 @@ struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *sr
 	for (size_t i = t->nconns; i-- > 0;) {
 		struct trace_conn *c = t->conns[i];
 
-		for (int p = 0; p < TRACE_MAX_PATHS; p++) {
+		for (size_t p = 0; p < c->npaths; p++) {
 			const struct trace_path *path = c->paths[p];
 
-			if (!path || !path->seen)
+			if (!path->seen)
 				continue;
 			if (mpq_addr_equal(src, &path->client) &&
 			    mpq_addr_equal(dst, &path->server)) {

@@ -18,6 +18,7 @@ const char *const trace_drop_names[DROP_NREASONS] = {
 	[DROP_KEYS_MISSING] = "keys_missing",
 	[DROP_DECRYPTION_FAILED] = "decryption_failed",
 	[DROP_MALFORMED] = "malformed",
+	[DROP_PATH_LIMIT] = "path_limit",
 };
 
 /* One datagram being walked. */
@@ -287,7 +288,8 @@ static size_t packet(struct trace *t, const struct dgram *d, size_t off)
 	}
 	path = trace_path_get(c, path_id);
 	if (!path) {
-		emit(t, c, d, dir, path_id, &hd, NULL, 0, DROP_MALFORMED);
+		emit(t, c, d, dir, path_id, &hd, NULL, 0,
+		     c->npaths >= TRACE_MAX_PATHS ? DROP_PATH_LIMIT : DROP_MALFORMED);
 		return hd.pktlen;
 	}
 	rv = open_pkt(t, c, path, pkt, hd.pktlen, &hd, dir, path_id, &o);
@@ -357,10 +359,11 @@ void trace_free(struct trace *t)
 		struct trace_conn *c = t->conns[i];
 
 		mpq_dissect_keys_free(c->keys);
-		for (int p = 0; p < TRACE_MAX_PATHS; p++) {
+		for (size_t p = 0; p < c->npaths; p++) {
 			trace_series_free(c->paths[p]);
 			free(c->paths[p]);
 		}
+		free(c->paths);
 		free(c->streams);
 		free(c);
 	}

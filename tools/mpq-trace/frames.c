@@ -111,7 +111,7 @@ static void ack(const struct trace *t, struct trace_conn *c, const struct trace_
 	struct trace_sent *s;
 	double sample;
 
-	if (path_id >= TRACE_MAX_PATHS || !a->ack.nranges || !(path = c->paths[path_id]))
+	if (!a->ack.nranges || !(path = trace_path_find(c, path_id)))
 		return;
 	s = &path->sent[sent_dir][a->ack.ranges[0].largest % TRACE_RTT_RING];
 	if (s->pn != a->ack.ranges[0].largest + 1 || p->ts < s->ts)
@@ -130,7 +130,7 @@ static void ack(const struct trace *t, struct trace_conn *c, const struct trace_
 /* The first time |*ts| is set for the path |id| (one already seen). */
 static void path_event(struct trace_conn *c, uint64_t id, size_t field, uint64_t ts)
 {
-	struct trace_path *path = id < TRACE_MAX_PATHS ? c->paths[id] : NULL;
+	struct trace_path *path = trace_path_find(c, id);
 	uint64_t *at;
 
 	if (!path)
@@ -180,7 +180,7 @@ static int stream(const struct trace *t, struct trace_conn *c, const struct trac
 int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
 		 mpq_dissect_frame *out, size_t *nout)
 {
-	struct trace_path *path = c->paths[p->path_id];
+	struct trace_path *path = trace_path_find(c, p->path_id);
 	bool eliciting = false;
 	mpq_dissect_frames it;
 	mpq_dissect_frame fr;
@@ -204,7 +204,7 @@ int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *
 		case MPQ_FT_NEW_CONNECTION_ID:
 		case MPQ_FT_PATH_NEW_CONNECTION_ID:
 			/* The sender's CID: packets to the sender carry it. */
-			if (fr.new_cid.path_id < TRACE_MAX_PATHS &&
+			if (fr.new_cid.path_id <= UINT32_MAX &&
 			    trace_cid_add(t, c, &fr.new_cid.cid, !p->dir,
 					  (uint32_t)fr.new_cid.path_id))
 				return DROP_MALFORMED;

@@ -93,8 +93,10 @@ static int write_script(const char *dir, const char *hex, const char *what, cons
 		"set title 'connection %s: %s'\nset xlabel 'time since the first packet (s)'\n"
 		"set ylabel '%s'\nset key outside right\nset grid\n",
 		hex, what, ylabel);
-	for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
-		if (!c->paths[p] || !c->paths[p]->seen)
+	for (size_t i = 0; i < c->npaths; i++) {
+		uint32_t p = c->paths[i]->id;
+
+		if (!c->paths[i]->seen)
 			continue;
 		for (int d = 0; d < 2; d++) {
 			if (rtt)
@@ -142,10 +144,11 @@ static int plot_conn(const struct trace_conn *c, const char *dir, bool *no_gnupl
 	static const char *const what[2] = {"throughput", "rtt"};
 
 	tool_hex(hex, c->odcid.data, c->odcid.len);
-	for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
-		const struct trace_path *path = c->paths[p];
+	for (size_t i = 0; i < c->npaths; i++) {
+		const struct trace_path *path = c->paths[i];
+		uint32_t p = path->id;
 
-		if (!path || !path->seen)
+		if (!path->seen)
 			continue;
 		if (path->series.incomplete) {
 			tool_err("--plot: out of memory for path %u of %s", p, hex);

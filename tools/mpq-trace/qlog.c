@@ -59,8 +59,7 @@ static const struct tool_command qlog_command = {
 /* The writer's state, one per connection (trace_conn.out). */
 struct qconn {
 	mpq_qlog *q;
-	uint32_t tuples;    /* paths whose tuple_assigned is written, by path ID */
-	uint32_t abandoned; /* paths whose abandonment is written */
+	uint32_t abandoned; /* paths no packet showed whose abandonment is written */
 };
 
 struct qlog_run {
@@ -135,11 +134,11 @@ static const char *drop_trigger(int drop)
 
 /* quic:tuple_assigned for a path seen for the first time: local is the
  * client (the flow of the network vantage point). */
-static int tuple(struct qconn *qc, const struct trace_pkt *p, const struct trace_path *path)
+static int tuple(struct qconn *qc, const struct trace_pkt *p, struct trace_path *path)
 {
-	if (p->path_id >= 32 || (qc->tuples & 1u << p->path_id))
+	if (path->qlog_tuple)
 		return 0;
-	qc->tuples |= 1u << p->path_id;
+	path->qlog_tuple = true;
 	int rv = mpq_dissect_qlog_path(qc->q, p->ts, p->path_id,
 				       (const struct sockaddr *)&path->client.ss,
 				       (const struct sockaddr *)&path->server.ss);
@@ -156,11 +155,20 @@ static int abandoned(struct qconn *qc, const struct trace_pkt *p)
 
 	for (size_t i = 0; i < p->nframes && !rv; i++) {
 		uint64_t id = p->frames[i].path_abandon.path_id;
+		struct trace_path *path;
 
-		if (p->frames[i].type != MPQ_FT_PATH_ABANDON || id >= 32 ||
-		    (qc->abandoned & 1u << id))
+		if (p->frames[i].type != MPQ_FT_PATH_ABANDON)
 			continue;
-		qc->abandoned |= 1u << id;
+		path = trace_path_find(p->conn, id);
+		if (path) {
+			if (path->qlog_abandoned)
+				continue;
+			path->qlog_abandoned = true;
+		} else {
+			if (id >= 32 || (qc->abandoned & 1u << id))
+				continue;
+			qc->abandoned |= 1u << id;
+		}
 		rv = mpq_dissect_qlog_path(qc->q, p->ts, (uint32_t)id, NULL, NULL);
 	}
 	return rv;
@@ -185,7 +193,7 @@ static void on_packet(void *user, const struct trace_pkt *p)
 			rv = mpq_dissect_qlog_packet(qc->q, p->ts, p->dir, p->hd, path_id, NULL,
 						     0);
 	} else {
-		const struct trace_path *path = c->paths[p->path_id];
+		struct trace_path *path = trace_path_find(c, p->path_id);
 
 		rv = path ? tuple(qc, p, path) : 0;
 		if (!rv)

@@ -65,8 +65,8 @@ static int key_updates(const struct trace_conn *c)
 {
 	int n = 0;
 
-	for (int p = 0; p < TRACE_MAX_PATHS; p++)
-		for (int dir = 0; dir < 2 && c->paths[p]; dir++)
+	for (size_t p = 0; p < c->npaths; p++)
+		for (int dir = 0; dir < 2; dir++)
 			if (c->paths[p]->gen[dir] > n)
 				n = c->paths[p]->gen[dir];
 	return n;
@@ -149,9 +149,9 @@ static void json_conn(struct tool_json *j, const struct trace_conn *c)
 	tool_json_u64(j, (uint64_t)key_updates(c));
 	tool_json_key(j, "paths");
 	tool_json_arr_begin(j);
-	for (uint32_t i = 0; i < TRACE_MAX_PATHS; i++)
-		if (c->paths[i] && c->paths[i]->seen)
-			json_path(j, i, c->paths[i], c->first_ts);
+	for (size_t i = 0; i < c->npaths; i++)
+		if (c->paths[i]->seen)
+			json_path(j, c->paths[i]->id, c->paths[i], c->first_ts);
 	tool_json_arr_end(j);
 	tool_json_obj_end(j);
 }
@@ -285,13 +285,13 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 		       hex, c->version, c->tls.alpn[0] ? c->tls.alpn : "?",
 		       multipath(c) ? "yes" : "no", (unsigned long long)c->packets,
 		       (unsigned long long)c->decrypted, key_updates(c));
-		for (uint32_t p = 0; p < TRACE_MAX_PATHS; p++) {
+		for (size_t p = 0; p < c->npaths; p++) {
 			const struct trace_path *path = c->paths[p];
 			char cl[MPQ_ADDR_STRLEN], sv[MPQ_ADDR_STRLEN], bs[32], bc[32],
 				rtt[32] = "?";
 			double ms;
 
-			if (!path || !path->seen)
+			if (!path->seen)
 				continue;
 			mpq_addr_format(&path->client, cl, sizeof(cl));
 			mpq_addr_format(&path->server, sv, sizeof(sv));
@@ -301,7 +301,7 @@ static void print_text(const struct trace *t, const struct trace_input *in)
 				snprintf(rtt, sizeof(rtt), "%.1f ms", ms);
 			printf("  path %u %s <-> %s: to server %llu packets %s, to client %llu "
 			       "packets %s, rtt %s, retransmitted %llu B\n",
-			       p, cl, sv, (unsigned long long)path->packets[TO_SERVER], bs,
+			       path->id, cl, sv, (unsigned long long)path->packets[TO_SERVER], bs,
 			       (unsigned long long)path->packets[TO_CLIENT], bc, rtt,
 			       (unsigned long long)path->retransmitted_bytes);
 			print_events(path, c->first_ts);
@@ -333,6 +333,10 @@ int trace_cmd_summary(int argc, char **argv)
 			tool_warn("%llu of %llu QUIC packets could not be decrypted",
 				  (unsigned long long)(t.packets - t.decrypted),
 				  (unsigned long long)t.packets);
+		if (t.dropped[DROP_PATH_LIMIT])
+			tool_warn("%llu packets on path IDs past the first %d of their "
+				  "connection were skipped",
+				  (unsigned long long)t.dropped[DROP_PATH_LIMIT], TRACE_MAX_PATHS);
 		if (!t.packets)
 			tool_warn("%s: no QUIC packets", in.capture);
 		if (o.plot && trace_plot(&t, o.plot))

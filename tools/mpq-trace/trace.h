@@ -17,7 +17,10 @@
 #include "mpq/dissect.h"
 #include "tlsmsg.h"
 
-#define TRACE_MAX_PATHS 16
+/* Distinct path IDs one connection may open: a path holds its RTT rings
+ * (about 33 KB), so a hostile capture cannot make the decoder grow without
+ * bound. Packets on more are counted (DROP_PATH_LIMIT) and skipped. */
+#define TRACE_MAX_PATHS 4096
 #define TRACE_RTT_RING 1024    /* ack-eliciting packets remembered per path and direction */
 #define TRACE_CRYPTO_BUF 16384 /* handshake bytes kept per level and direction */
 #define TRACE_NFRAME_KINDS 64
@@ -32,6 +35,7 @@ enum trace_drop {
 	DROP_KEYS_MISSING,	 /* no key log lines for this connection or level */
 	DROP_DECRYPTION_FAILED,	 /* the keys did not open it (wrong keys, corruption) */
 	DROP_MALFORMED,		 /* header or frames do not parse */
+	DROP_PATH_LIMIT,	 /* on a path past the TRACE_MAX_PATHS its connection opened */
 	DROP_NREASONS,
 };
 
@@ -62,7 +66,9 @@ struct trace_series {
 };
 
 struct trace_path {
+	uint32_t id;
 	bool seen;
+	bool qlog_tuple, qlog_abandoned; /* qlog.c wrote its tuple, its end */
 	mpq_addr client, server;
 	uint64_t packets[2], bytes[2];
 	int64_t largest_pn[2];
@@ -100,7 +106,8 @@ struct trace_conn {
 	bool cipher_known;	/* the ServerHello's suite is given to keys */
 	int64_t largest_initial[2], largest_handshake[2], largest_early;
 	struct trace_crypto crypto[2][LVL_N];
-	struct trace_path *paths[TRACE_MAX_PATHS]; /* by path ID, allocated when seen */
+	struct trace_path **paths; /* sorted by ID, allocated when seen */
+	size_t npaths, paths_cap;
 	struct trace_stream *streams;
 	size_t nstreams, streams_cap;
 	uint64_t packets, decrypted;
@@ -178,7 +185,9 @@ struct trace_conn *trace_conn_by_tuple(const struct trace *t, const mpq_addr *sr
  * key log if they were not yet; NULL when they are not known. */
 mpq_dissect_keys *trace_keys(struct trace *t, struct trace_conn *c, int type, int dir);
 void trace_conn_retry(struct trace_conn *c, const mpq_cid *new_dcid);
-/* The path |id| of |c|, created on first use; NULL when out of range or memory. */
+/* The path |id| of |c|: found (NULL when not seen), or created on first use
+ * (NULL past TRACE_MAX_PATHS paths or out of memory). */
+struct trace_path *trace_path_find(const struct trace_conn *c, uint64_t id);
 struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
 
 /* frames.c: what the decrypted frames of one packet teach; the frames
