@@ -39,6 +39,21 @@ make_www() {
 	done
 }
 
+# shape_links CASE: cases that act on a path at a time (taken down after
+# 5 MB, backup from 300 to 1300 ms, abandoned) get the server's two links at
+# 100 Mbit/s each, so the 60 MB transfer lasts over 2 s on any machine; an idle
+# one moved it in under 0.5 s, before the action. Other cases run unshaped.
+shape_links() {
+	for i in 1 2; do
+		case $1 in
+		path-down | abandon* | backup*)
+			in_s tc qdisc replace dev "s$i" root tbf rate 100mbit burst 256k latency 100ms
+			;;
+		*) in_s tc qdisc del dev "s$i" root 2>/dev/null ;;
+		esac
+	done
+}
+
 make_file() {
 	[ -f "$www/$1" ] && [ "$(stat -c %s "$www/$1")" = "$2" ] ||
 		head -c "$2" /dev/urandom >"$www/$1"
@@ -335,6 +350,7 @@ run_once() {
 	echo "$server" >"$run/server.cmd"
 	echo "$client" >"$run/client.cmd"
 	in_c ip link set c2 up
+	shape_links "$name"
 	start_capture
 	start_server "$server"
 	if ! wait_udp_port; then
