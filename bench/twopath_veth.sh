@@ -60,7 +60,10 @@ mpq() {
 pq() {
 	pq_goodput ip netns exec "$cns" "$PICOQUICDEMO" -D -a hq-interop -n localhost -o . "$@"
 }
-ifindex2=$(ip -n "$cns" -o link show bc2 | cut -d: -f1)
+# (not ip link show: it names the peer namespace by asking the kernel about
+# every name in /run/netns, and one being made or removed by another run prints
+# "Error: Peer netns reference is invalid.")
+ifindex2=$(ip netns exec "$cns" cat /sys/class/net/bc2/ifindex)
 m1="" m2="" m12="" p1="" p2="" p12=""
 for _ in $(seq "$REPS"); do
 	m1="$m1 $(mpq -n bc1 "https://10.68.1.2:$PORT/$BYTES")"
