@@ -63,10 +63,14 @@ def runner_env():
     return ["env"] + env if env else []
 
 
-def job_command(a, exp_file, name_prefix):
-    """The command each job runs on its runner ({} is the run)."""
+def job_command(a, exp_file, stage, name_prefix):
+    """The command each job runs on its runner ({} is the run). A job of
+    this machine (':') gets neither the transferred file nor --return
+    (parallel only does them over ssh) and starts in an empty directory:
+    it reads the experiment and writes its results in STAGE itself."""
     testbed = a.runner_testbed or os.path.join(HERE, "mpq-testbed")
-    argv = runner_env() + [testbed, "run", exp_file, "--out", "job-{}", "--only", "{}"]
+    argv = runner_env() + [testbed, "run", "DIR/" + exp_file, "--out", "DIR/job-{}",
+                           "--only", "{}"]
     if a.reps:
         argv += ["--reps", str(a.reps)]
     if a.points is not None:
@@ -78,8 +82,11 @@ def job_command(a, exp_file, name_prefix):
     if a.capture:
         argv.append("--capture")
     # Testbed names unique over the batch: runners may share a kernel.
-    return " ".join("--name %s{#}" % name_prefix if w == "NAME" else
-                    w if "{}" in w else shlex.quote(w) for w in argv + ["NAME"])
+    words = ("--name %s{#}" % name_prefix if w == "NAME" else
+             '"$d"/' + (w[4:] if "{}" in w else shlex.quote(w[4:])) if w.startswith("DIR/") else
+             w if "{}" in w else shlex.quote(w) for w in argv + ["NAME"])
+    return "d=.; [ -e %s ] || d=%s; %s" % (shlex.quote(exp_file), shlex.quote(stage),
+                                          " ".join(words))
 
 
 def down_everywhere(a, name_prefix):
@@ -113,7 +120,7 @@ def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
     exp_file = os.path.basename(exp_path)
     shutil.copyfile(exp_path, os.path.join(stage, exp_file))
     prefix = "tb%dj" % (os.getpid() % 10000)
-    cmd = job_command(a, exp_file, prefix)
+    cmd = job_command(a, exp_file, os.path.abspath(stage), prefix)
     argv = ["parallel", "--sshloginfile", os.path.abspath(a.sshloginfile), "-j1",
             "--workdir", "...", "--transferfile", exp_file, "--return", "job-{}",
             "--cleanup", "--tagstring", "{}", "--joblog", "joblog", cmd]

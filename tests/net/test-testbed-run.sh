@@ -6,7 +6,8 @@
 #     run, and non-empty SVG and PNG plots (completion time, a timeline per
 #     point from the qlogs with a cwnd line for each of the two paths);
 #   --resume runs nothing the second time, and again (afresh) a run whose
-#     row is missing; --points 1 runs one point;
+#     row is missing; --points 1 runs one point; --sshloginfile with this
+#     machine (':') runs them two at once;
 #   a WSP design with both path orders and single path (cubic) against
 #     multipath (olia) runs its 4 combinations, swaps the links for order 21
 #     and draws the ratio CDF;
@@ -130,6 +131,23 @@ if [ "$(grep -c '^\[' "$tmp/run4.out")" = 1 ] && [ "$(wc -l <"$tmp/out1/results.
 	ok "--points 1: one run"
 else
 	not_ok "--points 1: one run" "$(cat "$tmp/run4.out")"
+fi
+
+# --sshloginfile with this machine (':'), two runs at once: parallel neither
+# transfers the file nor returns results for local jobs, which start in an
+# empty directory (before: 'no experiment file tiny', no row).
+if command -v parallel >/dev/null; then
+	echo "2/:" >"$tmp/here"
+	"$tb" run "$tmp/tiny" --sshloginfile "$tmp/here" --out "$tmp/outp" >"$tmp/runp.out" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ] && [ "$(grep -c '^\[[12]/2\] tiny sched=[a-z]* rep=1: 1.0 MB in .* ok$' \
+		"$tmp/runp.out")" = 2 ] && [ "$(grep -c ',1,,' "$tmp/outp/results.csv")" = 2 ] &&
+		[ "$(ls "$tmp/outp/runs" | wc -l)" = 2 ] && [ -z "$(ls "$tmp/outp/runners" | grep job-)" ]; then
+		ok "--sshloginfile ':' (this machine, 2 at once): 2 ok rows, their runs' files merged"
+	else
+		not_ok "--sshloginfile ':': 2 ok rows" "exit $rc" "$(cat "$tmp/runp.out")" \
+			"$(cat "$tmp/outp/results.csv")"
+	fi
 fi
 
 # ---- a design: WSP points, both orders, a zipped sweep, the ratio CDF ----
