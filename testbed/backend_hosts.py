@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import hosts as hostsfile
-from experiment import seconds, size_bytes
+from experiment import limit_seconds, size_bytes
 
 PIDS = ".mpq-testbed-pids"  # in a run's remote directory: one file per process group
 
@@ -256,9 +256,9 @@ class HostsBackend:
         cargv += s["client-args"].split() + urls
         rc, out = self.sh(self.h.client, "cd %s && %s" % (
             d, self._spawn_script("client", cargv, "client.json", "client.log")),
-            timeout=seconds(s["timeout"]))
+            timeout=limit_seconds(point))
         if rc == 124:
-            return {"ok": False, "error": "timeout after %s" % s["timeout"]}
+            return {"ok": False, "error": "timeout after %gs" % round(limit_seconds(point))}
         if rc == 255:
             return {"ok": False, "error": "ssh %s: %s" % (self.h.client.dest, out.strip())}
         self.client_rc = rc

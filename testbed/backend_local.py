@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 
-from experiment import seconds, size_bytes
+from experiment import limit_seconds, size_bytes
 
 PORT = 4433
 
@@ -132,12 +132,13 @@ class LocalBackend:
         with open(os.path.join(rundir, "client.json"), "w") as out, \
                 open(os.path.join(rundir, "client.log"), "w") as err:
             client = self._spawn("c", cargv, out, err)
+            limit = limit_seconds(point)
             try:
-                rc = client.wait(seconds(s["timeout"]))
+                rc = client.wait(limit)
             except subprocess.TimeoutExpired:
                 os.killpg(client.pid, signal.SIGKILL)
                 client.wait()
-                return {"ok": False, "error": "timeout after %s" % s["timeout"]}
+                return {"ok": False, "error": "timeout after %gs" % round(limit)}
         try:
             with open(os.path.join(rundir, "client.json")) as f:
                 summary = json.load(f)

@@ -45,6 +45,16 @@ UNITS = {"b": 1, "kb": 1000, "mb": 10**6, "gb": 10**9,
          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 
 
+# mpq-linkemu's options and how many values each takes.
+LINK_ARGS = {"delay": 1, "jitter": 1, "loss": 1, "ge": 1, "rate": 1, "trace": 1, "dup": 1,
+             "queue": 1, "reorder": 0, "noreorder": 0, "down": 0, "up": 0}
+DIRECTIONS = ("ab", "ba", "both")
+# What limit_seconds() takes for a full packet, and how many times the
+# time its model gives a run may take.
+PACKET_BITS = 1450 * 8
+LIMIT_FACTOR = 2
+
+
 class ExperimentError(Exception):
     pass
 
@@ -63,6 +73,77 @@ def seconds(word):
     if not m:
         return None
     return float(m.group(1)) * {"ms": 1e-3, "us": 1e-6, "s": 1, None: 1}[m.group(2)]
+
+
+def rate_bps(word):
+    """'50mbit' -> 50000000 (bit/s); None when not a rate tc takes."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(kbit|mbit|gbit|bit)?", word.lower())
+    if not m:
+        return None
+    return float(m.group(1)) * {"kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1, None: 1}[
+        m.group(2)]
+
+
+def link_options(spec, keep=LINK_ARGS):
+    """SPEC (mpq-linkemu's link options) as {"ab": {...}, "ba": {...}} of
+    the options in KEEP (option -> value, None for one without), and the
+    others (with their values) in a list."""
+    opts = {"ab": {}, "ba": {}}
+    dirs = ("ab", "ba")
+    rest = []
+    words = spec.split()
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in DIRECTIONS:
+            dirs = ("ab", "ba") if w == "both" else (w,)
+            i += 1
+            continue
+        n = LINK_ARGS.get(w, 0)
+        val = words[i + 1] if n and i + 1 < len(words) else None
+        if w in keep and (val is not None or not n):
+            for d in dirs:
+                opts[d][w] = val
+        else:
+            rest.append(" ".join(words[i:i + 1 + n]))
+        i += 1 + n
+    return opts, rest
+
+
+def path_bps(spec):
+    """The rate a download gets over a link of SPEC (the server sends on
+    'ba'): its rate, or with loss p the loss-limited rate of Reno-like
+    congestion control, sqrt(3/2) packets per RTT over sqrt(p) (Mathis et
+    al. 1997; cubic does a little better), with the RTT of the two delays
+    (below the link's rate the queue stays empty); None when unbounded."""
+    o, _ = link_options(spec)
+    best = rate_bps(o["ba"].get("rate") or "0") or None
+    rtt = 0.0
+    for d in ("ab", "ba"):
+        w = o[d].get("delay") or "0"
+        rtt += seconds(w) * (1e-3 if re.fullmatch(r"[\d.]+", w) else 1) if seconds(w) else 0
+    w = o["ba"].get("loss") or "0"
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(%?)", w)
+    p = float(m.group(1)) / (100 if m.group(2) else 1) if m else 0
+    if p > 0 and rtt > 0:
+        mathis = PACKET_BITS / rtt * math.sqrt(1.5 / p)
+        best = min(best, mathis) if best else mathis
+    return best
+
+
+def limit_seconds(point):
+    """How long POINT's run may take: its timeout, or LIMIT_FACTOR times
+    the download over the best path it uses (path_bps) when that is
+    longer. A coupled multipath cc (lia, olia) takes no more than the best
+    path would alone, so a multipath run is given the best path's time."""
+    s = point["settings"]
+    floor = seconds(s["timeout"])
+    nbytes = sum(size_bytes(w) or 0 for w in s["get"].split())
+    npaths = 1 if s["multipath"] != "yes" else int(s["paths"])
+    rates = [path_bps(point["links"].get(i, "")) for i in range(1, npaths + 1)]
+    if not nbytes or None in rates:
+        return floor
+    return max(floor, LIMIT_FACTOR * nbytes * 8 / max(rates))
 
 
 class Experiment:

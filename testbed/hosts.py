@@ -10,14 +10,10 @@ events that need an emulator or netem, which hosts' kernels may lack).
 """
 import re
 
-from experiment import seconds, size_bytes
+from experiment import link_options, rate_bps, seconds, size_bytes
 
-# Link options tbf can apply, and the words that only switch direction.
+# Link options tbf can apply.
 TC_OPTIONS = ("rate", "queue")
-DIRECTIONS = ("ab", "ba", "both")
-# mpq-linkemu's options and how many values each takes.
-LINK_ARGS = {"delay": 1, "jitter": 1, "loss": 1, "ge": 1, "rate": 1, "trace": 1, "dup": 1,
-             "queue": 1, "reorder": 0, "noreorder": 0, "down": 0, "up": 0}
 
 
 class HostsError(Exception):
@@ -140,35 +136,7 @@ def parse_text(text):
 def tc_plan(spec):
     """SPEC (mpq-linkemu's link options) as {"ab": {...}, "ba": {...}}
     of what tbf applies (rate, queue), and the options it cannot."""
-    plan = {"ab": {}, "ba": {}}
-    dirs = ("ab", "ba")
-    rest = []
-    words = spec.split()
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in DIRECTIONS:
-            dirs = ("ab", "ba") if w == "both" else (w,)
-            i += 1
-            continue
-        n = LINK_ARGS.get(w, 0)
-        val = words[i + 1] if n and i + 1 < len(words) else None
-        if w in TC_OPTIONS and val is not None:
-            for d in dirs:
-                plan[d][w] = val
-        else:
-            rest.append(" ".join(words[i:i + 1 + n]))
-        i += 1 + n
-    return plan, rest
-
-
-def rate_bps(word):
-    """'50mbit' -> 50000000 (bit/s); None when not a rate tc takes."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(kbit|mbit|gbit|bit)?", word.lower())
-    if not m:
-        return None
-    return float(m.group(1)) * {"kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1, None: 1}[
-        m.group(2)]
+    return link_options(spec, TC_OPTIONS)
 
 
 def tbf_args(opts):

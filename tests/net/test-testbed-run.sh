@@ -11,6 +11,8 @@
 #   a WSP design with both path orders and single path (cubic) against
 #     multipath (olia) runs its 4 combinations, swaps the links for order 21
 #     and draws the ratio CDF;
+#   the time limit of a run from its links (the file's timeout the floor):
+#     the model's figures, and a run that cannot finish fails at it;
 #   a bad experiment file: one line naming file and line, exit 2;
 #   SIGINT mid-run: no namespace and no process of the run left behind;
 #   testbed/experiments/handover (path 1 down at 2 s, up at 4 s) completes
@@ -183,6 +185,48 @@ if [ "$rc" = 0 ] && [ "$dsum" = "4 4 True True" ] && grep -q '<svg' "$tmp/design
 else
 	not_ok "a design: orders, zipped sweep, ratio CDF" "exit $rc; rows ok combos swapped: $dsum" \
 		"$(cat "$tmp/design.out")"
+fi
+
+# ---- the time limit follows from the links: timeout is its floor ----
+# Twice the download at the link's rate, or at the loss-limited rate of
+# Reno (sqrt(3/2) packets of 1450 bytes per RTT over sqrt(p)) when lower,
+# over the best path a run uses; before, every run had the file's timeout
+# (300 s in conext17, too short for 20 MB at 1.4 Mbit/s with 1.9 % loss).
+lims=$(python3 - "$(dirname "$tb")" <<'X'
+import sys
+sys.path.insert(0, sys.argv[1])
+from experiment import limit_seconds
+def point(multipath, *links):
+    return {"settings": {"timeout": "300s", "get": "20MB", "multipath": multipath,
+                         "paths": str(len(links))},
+            "links": {i: l for i, l in enumerate(links, 1)}}
+slow = "delay 196.2ms rate 1.439mbit queue 98.92ms loss 1.93%"
+fast = "ab delay 139.8ms ba delay 139.8 rate 12.8mbit queue 1916ms loss 0.01083"
+print(round(limit_seconds(point("no", slow, fast))), round(limit_seconds(point("no", fast, slow))),
+      round(limit_seconds(point("yes", slow, fast))),
+      round(limit_seconds(point("no", "delay 10ms rate 50mbit loss 1%"))),
+      round(limit_seconds(point("no", "trace /x loss 2%", slow))))
+X
+)
+if [ "$lims" = "1228 655 655 300 300" ]; then
+	ok "time limits from the links: 1228 s, 655 s (single path), 655 s (multipath: the best path), the floor 300 s twice"
+else
+	not_ok "time limits from the links" "got $lims, want 1228 655 655 300 300"
+fi
+# A run whose link never delivers: it fails at the limit its link gives
+# (1 MB at 4 Mbit/s: 2 s, twice that), not at the file's 1 s.
+cat >"$tmp/stuck" <<'X'
+paths 1
+link 1 rate 4mbit
+at 0s link 1 down
+get 1MB
+timeout 1s
+X
+"$tb" run "$tmp/stuck" --name "$name" --out "$tmp/stuck-out" >"$tmp/stuck.out" 2>&1
+if grep -q '^\[1/1\] stuck rep=1: no summary, FAILED (timeout after 4s)$' "$tmp/stuck.out"; then
+	ok "a run past its limit: $(grep '^\[' "$tmp/stuck.out")"
+else
+	not_ok "a run past its limit fails at 4 s" "$(cat "$tmp/stuck.out")"
 fi
 
 # ---- a bad file: one line, naming the line ----
