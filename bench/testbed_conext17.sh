@@ -20,6 +20,7 @@ need_root "namespaces"
 BENCH_POINTS=${BENCH_POINTS:-$(quick 1 10)}
 BENCH_REPS=${BENCH_REPS:-$(quick 1 "")}
 out=${BENCH_OUT:-$(mktemp -d /tmp/mpq-conext17.XXXXXX)}
+mkdir -p "$out" || exit 1
 BIN=$(cd "$BIN" && pwd) || exit 1
 export BIN
 set -- --points "$BENCH_POINTS" --out "$out" "$@"
