@@ -217,6 +217,7 @@ static void on_packet_received(mpq_conn *conn, mpq_pktns *ns, const mpq_pkt_hd *
 {
 	bool in_order = (int64_t)hd->pn == ns->largest_rx + 1;
 	mpq_ranges_insert(&ns->rx_pns, hd->pn, hd->pn);
+	ns->rx_since_ack = true;
 	mpq_ecn_count_rx(&ns->ecn_rx, ecn);
 	if ((int64_t)hd->pn > ns->largest_rx) {
 		ns->largest_rx = (int64_t)hd->pn;

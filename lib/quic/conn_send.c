@@ -201,10 +201,19 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid,
 	int rv = write_frame(b, &fr);
 	if (rv == 0) {
 		ns->ack_needed = false;
+		ns->rx_since_ack = false;
 		ns->eliciting_since_ack = 0;
 		ns->ack_deadline = 0;
 	}
 	return rv;
+}
+
+/* Whether a packet should carry an ACK of |ns|: one is owed, or a packet came
+ * since the last one. Not again otherwise: a data sender that put an ACK in
+ * every packet would spend some 10 bytes of each telling what the last said. */
+static bool ack_news(const mpq_pktns *ns)
+{
+	return mpq_ranges_count(&ns->rx_pns) && (ns->ack_needed || ns->rx_since_ack);
 }
 
 /* The ACKs a packet carries: its own space's, and with multipath a PATH_ACK
@@ -213,15 +222,15 @@ static int write_acks(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
 	if (b->level != MPQ_LEVEL_APP) {
 		mpq_pktns *ns = mpq_conn_ns(conn, b->level);
-		return mpq_ranges_count(&ns->rx_pns) ? write_ack(conn, b, ns, -1, ts) : 0;
+		return ack_news(ns) ? write_ack(conn, b, ns, -1, ts) : 0;
 	}
 	if (!mpq_conn_multipath(conn)) {
 		mpq_pktns *ns = &b->path->ns;
-		return mpq_ranges_count(&ns->rx_pns) ? write_ack(conn, b, ns, -1, ts) : 0;
+		return ack_news(ns) ? write_ack(conn, b, ns, -1, ts) : 0;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
 		mpq_conn_path *p = &conn->paths[i];
-		if (p->state == MPQ_PATH_UNUSED || p->released || !mpq_ranges_count(&p->ns.rx_pns))
+		if (p->state == MPQ_PATH_UNUSED || p->released || !ack_news(&p->ns))
 			continue;
 		if (p != b->path && !p->ns.ack_needed)
 			continue;

@@ -43,6 +43,7 @@ typedef struct mpq_pktns {
 	mpq_ranges rx_pns;	      /* received packet numbers to acknowledge */
 	mpq_pn_dedup rx_seen;	      /* packet numbers already processed */
 	bool ack_needed;	      /* send an ACK now */
+	bool rx_since_ack;	      /* a packet arrived since our last ACK of this space */
 	uint32_t eliciting_since_ack; /* ack-eliciting packets not yet acknowledged */
 	uint64_t ack_deadline;	      /* delayed ACK timer (1-RTT), 0 = none */
 	mpq_ecn_counts ecn_rx;	      /* received packets by codepoint, for ACK_ECN */

@@ -683,6 +683,42 @@ static void transport_close_reaches_peer(void **state)
 	close_and_trace(PAIR_SERVER, false, "error");
 }
 
+/* A data sender's packets carry an ACK only when a packet came since its last
+ * one: in a 2 MB download the server receives the client's ACKs and sends
+ * some 1400 packets, and reports what it received no more often than packets
+ * arrive (it once put an ACK in every packet, 10 bytes of each). */
+static void acks_only_with_news(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mpq-acks-XXXXXX", cmd[1024], out[128] = "";
+	assert_non_null(mkdtemp(dir));
+	run_transfer(&(struct pair_opts){.qlog_dir = dir}, 100, 2000000);
+	snprintf(cmd, sizeof(cmd),
+		 "zstd -dcf %s/*_server.sqlog* | python3 -c '"
+		 "import sys, json\n"
+		 "recs = [json.loads(r) for r in sys.stdin.buffer.read().split(b\"\\x1e\")[1:]]\n"
+		 "one = [r for r in recs if r.get(\"data\", {}).get(\"header\", {})"
+		 ".get(\"packet_type\") == \"1RTT\"]\n"
+		 "sent = [r for r in one if r[\"name\"] == \"quic:packet_sent\"]\n"
+		 "acks = [r for r in sent if any(f[\"frame_type\"] in (\"ack\", \"path_ack\")"
+		 " for f in r[\"data\"].get(\"frames\", []))]\n"
+		 "print(len(sent), len(acks), sum(r[\"name\"] == \"quic:packet_received\" for r in "
+		 "one))\n'",
+		 dir);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(out, sizeof(out), f));
+	assert_int_equal(pclose(f), 0);
+	remove_dir(dir);
+	unsigned sent = 0, acks = 0, received = 0;
+	assert_int_equal(sscanf(out, "%u %u %u", &sent, &acks, &received), 3);
+	print_message("server: %u 1-RTT packets sent, %u with an ACK, %u received\n", sent, acks,
+		      received);
+	assert_true(sent > 1000);
+	assert_true(acks >= 1);
+	assert_true(acks <= received);
+}
+
 static void stream_limit_enforced_and_raised(void **state)
 {
 	(void)state;
@@ -725,6 +761,7 @@ int main(void)
 		cmocka_unit_test(qlog_traces_parse),
 		cmocka_unit_test(nat_rebinding_mid_transfer),
 		cmocka_unit_test(nat_rebinding_one_datagram),
+		cmocka_unit_test(acks_only_with_news),
 		cmocka_unit_test(stop_sending_resets_stream),
 		cmocka_unit_test(stream_limit_enforced_and_raised),
 		cmocka_unit_test(application_close_reaches_peer),
