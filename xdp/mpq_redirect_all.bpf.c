@@ -17,7 +17,9 @@ struct {
 	__type(value, __u32);
 } MPQ_REDIRECT_ALL_MAP SEC(".maps");
 
-SEC("xdp")
+/* Frags-aware: it reads no packet byte, and veth takes it natively at an
+ * MTU larger than a page (AF_XDP multi-buffer) only so. */
+SEC("xdp.frags")
 int MPQ_REDIRECT_ALL_PROG(struct xdp_md *ctx)
 {
 	return (int)bpf_redirect_map(&MPQ_REDIRECT_ALL_MAP, ctx->rx_queue_index, XDP_PASS);

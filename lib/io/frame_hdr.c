@@ -149,7 +149,33 @@ static const uint8_t *addr_bytes(const mpq_addr *a, const uint8_t **port)
 	return (const uint8_t *)&sin6->sin6_addr;
 }
 
+/* The header bytes of |h| with |payload_len| bytes of payload, or
+ * MPQ_ERR_INVALID_ARGUMENT when its headers cannot say so. */
+static int udp_hdr_len(const mpq_frame_udp *h, size_t payload_len)
+{
+	int fam = h->src.ss.ss_family;
+	size_t hlen = mpq_frame_hdr_udp_len(fam);
+
+	if (!hlen || h->dst.ss.ss_family != fam || h->ecn > 3)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	if (MPQ_UDP_HLEN + payload_len + (fam == AF_INET ? MPQ_IP4_HLEN : 0) > UINT16_MAX)
+		return MPQ_ERR_INVALID_ARGUMENT;
+	return (int)hlen;
+}
+
 int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h, size_t payload_len)
+{
+	int hlen = udp_hdr_len(h, payload_len);
+
+	if (hlen < 0)
+		return hlen;
+	if (cap < (size_t)hlen + payload_len)
+		return MPQ_ERR_NOBUF;
+	return mpq_frame_hdr_build_udp_hdr(frame, h, frame + hlen, payload_len);
+}
+
+int mpq_frame_hdr_build_udp_hdr(uint8_t *frame, const mpq_frame_udp *h, const uint8_t *payload,
+				size_t payload_len)
 {
 	int fam = h->src.ss.ss_family;
 	size_t hlen = mpq_frame_hdr_udp_len(fam);
@@ -162,12 +188,8 @@ int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h, 
 	uint64_t sum;
 	uint16_t csum;
 
-	if (!hlen || h->dst.ss.ss_family != fam || h->ecn > 3)
+	if (udp_hdr_len(h, payload_len) < 0)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	if (ulen + (fam == AF_INET ? MPQ_IP4_HLEN : 0) > UINT16_MAX)
-		return MPQ_ERR_INVALID_ARGUMENT;
-	if (cap < hlen + payload_len)
-		return MPQ_ERR_NOBUF;
 	src = addr_bytes(&h->src, &sport);
 	dst = addr_bytes(&h->dst, &dport);
 
@@ -195,7 +217,8 @@ int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h, 
 	put16(udp + 4, (uint16_t)ulen);
 	put16(udp + 6, 0);
 	sum = pseudo_sum(src, dst, alen, IPPROTO_UDP_NUM, ulen);
-	csum = mpq_frame_hdr_csum_fold(mpq_frame_hdr_csum_add(sum, udp, ulen));
+	sum = mpq_frame_hdr_csum_add(sum, udp, MPQ_UDP_HLEN);
+	csum = mpq_frame_hdr_csum_fold(mpq_frame_hdr_csum_add(sum, payload, payload_len));
 	if (csum == 0)
 		csum = 0xffff; /* 0 means "no checksum" (RFC 768) */
 	memcpy(udp + 6, &csum, 2);

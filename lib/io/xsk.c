@@ -24,6 +24,7 @@
 #include "mpq/io/netif.h"
 #include "mpq/io/xdp_prog.h"
 #include "mpq/io/xsk.h"
+#include "io/xsk_sg.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -39,6 +40,11 @@
 #define BUSY_WAIT_NS 10000000L
 #define MIN_SEND_FRAMES 64		/* of each member of a shared UMEM */
 #define RX_HEADROOM XDP_PACKET_HEADROOM /* where the kernel puts a received frame */
+#define VLAN_HLEN 4
+/* Multi-buffer: a sent frame takes at most this many UMEM frames (copy mode
+ * makes an skb of the first and one page fragment of each other, at most
+ * MAX_SKB_FRAGS = 17 of them). */
+#define SG_MAX_FRAMES 17
 
 enum { NH_FREE, NH_VALID, NH_FAILED };
 
@@ -105,7 +111,16 @@ struct xsk_sock {
 	uint64_t *held; /* receive frames handed out by the last recv_batch */
 	uint32_t n_held;
 	struct xdp_desc *backlog; /* ours, read while waiting for a neighbour: a FIFO */
-	uint32_t bl_cap, bl_head, bl_len;
+	uint32_t bl_cap, bl_head, bl_len; /* bl_cap a power of two */
+
+	/* Multi-buffer (info.multi_buffer): a frame received over several
+	 * UMEM frames is gathered into the slot of its datagram, rx_slot bytes
+	 * each, batch of them; max_chain bounds the descriptors of one. */
+	bool want_sg;
+	uint8_t *rxbuf;
+	size_t rx_slot;
+	uint32_t max_chain;
+	uint8_t *txcap; /* a sent frame in one piece, for the capture hook */
 
 	struct next_hop hops[NH_SLOTS];
 	uint32_t hop_next;	   /* the slot to reuse next */
@@ -289,6 +304,22 @@ static void fill_return(struct xsk_sock *s, const uint64_t *addrs, uint32_t n)
 static void fill_return_one(struct xsk_sock *s, uint64_t addr)
 {
 	fill_return(s, &addr, 1);
+}
+
+/* The |n| frames of the descriptors from |idx| of |r| back to the kernel. */
+static void fill_return_chain(struct xsk_sock *s, const struct xsk_ring_cons *r, uint32_t idx,
+			      uint32_t n)
+{
+	uint64_t addrs[SG_MAX_FRAMES + 1];
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		addrs[k++] = xsk_ring_cons__rx_desc(r, idx + i)->addr;
+		if (k == sizeof(addrs) / sizeof(addrs[0]) || i + 1 == n) {
+			fill_return(s, addrs, k);
+			k = 0;
+		}
+	}
 }
 
 /* Send frames the kernel is done with come back to their owner's free
@@ -492,12 +523,11 @@ static void on_nd(struct xsk_sock *s, const uint8_t *f, uint32_t len)
 
 enum { NOT_OURS, OURS, DROPPED };
 
-/* Whether the frame at |addr| holds a datagram for us (our MAC, address
+/* Whether the frame |f| holds a datagram for us (our MAC, address
  * and port, untagged); when |d| is given, fills it and checks what a
  * receive checks (size, checksum): DROPPED if one fails. */
-static int ours(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d)
+static int ours(struct xsk_sock *s, const uint8_t *f, uint32_t len, mpq_dgram *d)
 {
-	const uint8_t *f = frame_at(s, addr);
 	mpq_frame_udp h;
 
 	if (mpq_frame_hdr_parse_udp(f, len, &h) < 0 || h.vlan_tagged ||
@@ -550,33 +580,37 @@ static void not_ours(struct xsk_sock *s, uint64_t addr, uint32_t len)
 static void pump(void *ctx)
 {
 	struct xsk_sock *s = ctx;
-	uint32_t idx, n = xsk_ring_cons__peek(&s->rx, PUMP_BATCH, &idx);
+	uint32_t idx, n = xsk_ring_cons__peek(&s->rx, PUMP_BATCH, &idx), used, nd;
 
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
-		uint64_t addr = d->addr;
-		uint32_t len = d->len;
+	for (used = 0; used < n; used += nd) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + used);
 
-		if (ours(s, addr, len, NULL) == NOT_OURS) {
-			not_ours(s, addr, len);
-		} else if (s->bl_len < s->bl_cap) {
-			s->backlog[(s->bl_head + s->bl_len++) % s->bl_cap] =
-				(struct xdp_desc){.addr = addr, .len = len};
+		nd = mpq_xsk_sg_chain(&s->rx, idx + used, n - used);
+		if (nd == 0)
+			break; /* the rest of a multi-buffer frame: next time */
+		if (nd == 1 && ours(s, frame_at(s, d->addr), d->len, NULL) == NOT_OURS) {
+			not_ours(s, d->addr, d->len);
+		} else if (s->bl_len + nd <= s->bl_cap) {
+			/* Kept whole, chains too: recv_batch looks at them. */
+			for (uint32_t i = 0; i < nd; i++)
+				s->backlog[(s->bl_head + s->bl_len++) & (s->bl_cap - 1)] =
+					*xsk_ring_cons__rx_desc(&s->rx, idx + used + i);
 		} else {
 			s->stats.rx_dropped++;
-			fill_return_one(s, addr);
+			fill_return_chain(s, &s->rx, idx + used, nd);
 		}
 	}
-	xsk_ring_cons__release(&s->rx, n);
+	xsk_ring_cons__cancel(&s->rx, n - used);
+	xsk_ring_cons__release(&s->rx, used);
 	if (n == 0)
 		kick_rx(s);
 	complete_tx(s);
 	kick_tx(s);
 }
 
-/* The frame at |addr| as sent or received, for the capture hook. */
+/* A frame as sent or received, for the capture hook. */
 static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src, const mpq_addr *dst,
-			  uint64_t addr, uint32_t len, const uint8_t *data, size_t dlen)
+			  const uint8_t *frame, uint32_t len, const uint8_t *data, size_t dlen)
 {
 	mpq_capture_dgram r = {
 		.ts_ns = mpq_capture_now(),
@@ -586,7 +620,7 @@ static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src, co
 		.dst = dst,
 		.data = data,
 		.len = dlen,
-		.frame = frame_at(s, addr),
+		.frame = frame,
 		.frame_len = len,
 	};
 
@@ -596,11 +630,11 @@ static void capture_frame(struct xsk_sock *s, bool sent, const mpq_addr *src, co
 /* Hands out |addr| as d[*out] if it is ours; else it goes back. */
 static void deliver(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *d, size_t *out)
 {
-	switch (ours(s, addr, len, &d[*out])) {
+	switch (ours(s, frame_at(s, addr), len, &d[*out])) {
 	case OURS:
 		if (s->base.capture)
-			capture_frame(s, false, &d[*out].remote, &d[*out].local, addr, len,
-				      d[*out].data, d[*out].len);
+			capture_frame(s, false, &d[*out].remote, &d[*out].local,
+				      frame_at(s, addr), len, d[*out].data, d[*out].len);
 		s->held[s->n_held++] = addr;
 		(*out)++;
 		break;
@@ -613,11 +647,57 @@ static void deliver(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *
 	}
 }
 
+/* The frame of the |nd| descriptors from |idx| of |r| handed out as d[*out]
+ * if it is ours: one UMEM frame as it is, several gathered into the
+ * datagram's slot of rxbuf (their UMEM frames go back at once). */
+static void deliver_chain(struct xsk_sock *s, const struct xsk_ring_cons *r, uint32_t idx,
+			  uint32_t nd, mpq_dgram *d, size_t *out)
+{
+	const struct xdp_desc *x = xsk_ring_cons__rx_desc(r, idx);
+	uint8_t *buf;
+	long len;
+
+	if (nd == 1) {
+		deliver(s, x->addr, x->len, d, out);
+		return;
+	}
+	buf = s->rxbuf ? s->rxbuf + *out * s->rx_slot : NULL;
+	len = buf ? mpq_xsk_sg_gather(r, idx, nd, s->area, buf, s->rx_slot) : -1;
+	fill_return_chain(s, r, idx, nd);
+	if (len < 0) {
+		s->stats.rx_dropped++;
+		return;
+	}
+	switch (ours(s, buf, (uint32_t)len, &d[*out])) {
+	case OURS:
+		if (s->base.capture)
+			capture_frame(s, false, &d[*out].remote, &d[*out].local, buf,
+				      (uint32_t)len, d[*out].data, d[*out].len);
+		(*out)++;
+		s->stats.rx_multi_buffer++;
+		break;
+	case DROPPED:
+		break;
+	default:
+		s->stats.rx_not_ours++; /* no ARP or ND is that long */
+		break;
+	}
+}
+
+/* The descriptors to peek for |n| more datagrams. */
+static uint32_t rx_want(const struct xsk_sock *s, size_t n)
+{
+	size_t want = n * s->max_chain;
+
+	return want < s->rx.size ? (uint32_t)want : s->rx.size;
+}
+
 static int xsk_recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
 {
 	struct xsk_sock *s = xsk_of(io);
+	struct xsk_ring_cons bl = {.ring = s->backlog, .mask = s->bl_cap - 1};
 	size_t out = 0;
-	uint32_t idx, m;
+	uint32_t idx, m, used, nd;
 
 	if (!d && n)
 		return MPQ_ERR_INVALID_ARGUMENT;
@@ -627,19 +707,23 @@ static int xsk_recv_batch(mpq_pathio *io, mpq_dgram *d, size_t n)
 	fill_return(s, s->held, s->n_held);
 	s->n_held = 0;
 	while (out < n && s->bl_len > 0) {
-		struct xdp_desc b = s->backlog[s->bl_head];
-
-		s->bl_head = (s->bl_head + 1) % s->bl_cap;
-		s->bl_len--;
-		deliver(s, b.addr, b.len, d, &out);
+		/* pump keeps whole chains */
+		nd = mpq_xsk_sg_chain(&bl, s->bl_head, s->bl_len);
+		if (nd == 0)
+			nd = s->bl_len;
+		deliver_chain(s, &bl, s->bl_head, nd, d, &out);
+		s->bl_head = (s->bl_head + nd) & (s->bl_cap - 1);
+		s->bl_len -= nd;
 	}
-	m = out < n ? xsk_ring_cons__peek(&s->rx, (uint32_t)(n - out), &idx) : 0;
-	for (uint32_t i = 0; i < m; i++) {
-		const struct xdp_desc *x = xsk_ring_cons__rx_desc(&s->rx, idx + i);
-
-		deliver(s, x->addr, x->len, d, &out);
+	m = out < n ? xsk_ring_cons__peek(&s->rx, rx_want(s, n - out), &idx) : 0;
+	for (used = 0; used < m && out < n; used += nd) {
+		nd = mpq_xsk_sg_chain(&s->rx, idx + used, m - used);
+		if (nd == 0)
+			break; /* the rest of a multi-buffer frame: next time */
+		deliver_chain(s, &s->rx, idx + used, nd, d, &out);
 	}
-	xsk_ring_cons__release(&s->rx, m);
+	xsk_ring_cons__cancel(&s->rx, m - used);
+	xsk_ring_cons__release(&s->rx, used);
 	if (m == 0)
 		kick_rx(s);
 	/* Sends left on the TX ring in copy mode go when someone kicks. */
@@ -751,32 +835,82 @@ static int check_dgram(const struct xsk_sock *s, const mpq_dgram *d)
 	return 0;
 }
 
-/* Writes one datagram of |len| bytes from |data| into a free frame and
- * reserves its TX descriptor (the caller checked both are there). */
-static void put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data, size_t len)
+/* UMEM frames a frame of |len| bytes takes on the TX ring. */
+static uint32_t tx_frames_for(const struct xsk_sock *s, size_t len)
+{
+	return s->info.multi_buffer ? mpq_xsk_sg_frames(len, s->info.frame_size) : 1;
+}
+
+/* Writes one frame longer than a UMEM frame, its headers |hdr| (|hl| bytes)
+ * then |len| bytes from |data|, over free frames and their TX descriptors
+ * (the caller checked there are enough of both). */
+static uint32_t put_frame_sg(struct xsk_sock *s, const uint8_t *hdr, size_t hl,
+			     const uint8_t *data, size_t len)
+{
+	uint64_t addrs[SG_MAX_FRAMES];
+	uint32_t k = tx_frames_for(s, hl + len), idx, got = 0;
+
+	while (got < k && tx_frame_get(s, &addrs[got]))
+		got++;
+	if (got < k || xsk_ring_prod__reserve(&s->tx, k, &idx) != k) {
+		while (got > 0)
+			tx_frame_put(s, addrs[--got]);
+		return 0;
+	}
+	s->stats.tx_multi_buffer++;
+	return mpq_xsk_sg_scatter(&s->tx, idx, s->area, addrs, s->info.frame_size, hdr, hl, data,
+				  len);
+}
+
+/* Writes one datagram of |len| bytes from |data| into a free frame (or
+ * several) and reserves its TX descriptors (the caller checked both are
+ * there): how many. */
+static uint32_t put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data, size_t len)
 {
 	size_t hl = mpq_frame_hdr_udp_len(h->dst.ss.ss_family);
 	uint8_t *f;
 	uint64_t addr;
 	int flen;
 
+	if (hl + len > s->info.frame_size) {
+		uint8_t hdr[MPQ_FRAME_HDR_UDP6];
+		uint32_t k;
+
+		flen = mpq_frame_hdr_build_udp_hdr(hdr, h, data, len);
+		k = flen < 0 ? 0 : put_frame_sg(s, hdr, hl, data, len);
+		if (k == 0)
+			return 0;
+		if (s->base.capture && s->txcap) {
+			memcpy(s->txcap, hdr, hl);
+			memcpy(s->txcap + hl, data, len);
+			capture_frame(s, true, &h->src, &h->dst, s->txcap, (uint32_t)flen,
+				      s->txcap + hl, len);
+		}
+		s->stats.tx_dgrams++;
+		return k;
+	}
 	if (!tx_frame_get(s, &addr))
-		return; /* the caller checked: only we take from our stack */
+		return 0; /* the caller checked: only we take from our stack */
 	f = frame_at(s, addr);
 	memcpy(f + hl, data, len);
 	flen = mpq_frame_hdr_build_udp(f, s->info.frame_size, h, len);
+	if (flen < 0 || !tx_put(s, addr, (uint32_t)flen)) {
+		tx_frame_put(s, addr);
+		return 0;
+	}
 	if (s->base.capture)
-		capture_frame(s, true, &h->src, &h->dst, addr, (uint32_t)flen, f + hl, len);
-	tx_put(s, addr, (uint32_t)flen);
+		capture_frame(s, true, &h->src, &h->dst, f, (uint32_t)flen, f + hl, len);
 	s->stats.tx_dgrams++;
+	return 1;
 }
 
 /* Sends descriptor |d|, split into |segs| segments of |seg| bytes, through
- * next hop |nh|. */
-static void put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh, size_t seg,
+ * next hop |nh|: the TX descriptors reserved. */
+static uint32_t put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh, size_t seg,
 		     size_t segs)
 {
 	mpq_frame_udp h;
+	uint32_t k = 0;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.dst_mac, nh->mac, MPQ_ETH_ALEN);
@@ -791,9 +925,10 @@ static void put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_h
 	h.dst = d->remote;
 	h.ecn = d->ecn;
 	for (size_t i = 0, off = 0; i < segs; i++, off += seg)
-		put_dgram(s, &h, d->data + off, d->len - off < seg ? d->len - off : seg);
+		k += put_dgram(s, &h, d->data + off, d->len - off < seg ? d->len - off : seg);
 	if (segs > 1)
 		s->stats.tx_split++;
+	return k;
 }
 
 static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
@@ -812,7 +947,7 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 	for (i = 0; i < n; i++) {
 		const mpq_dgram *g = &d[i];
 		size_t seg = g->gso_size && g->len > g->gso_size ? g->gso_size : g->len;
-		size_t segs = seg ? (g->len + seg - 1) / seg : 1;
+		size_t segs = seg ? (g->len + seg - 1) / seg : 1, frames;
 		struct next_hop *nh;
 
 		if (seg >
@@ -828,10 +963,11 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 			rv = mpq_oserr_set(&io->err, "source address", EADDRNOTAVAIL);
 			break;
 		}
-		if (tx_frames_free(s) < segs || xsk_prod_nb_free(&s->tx, (uint32_t)segs) < segs)
+		frames = segs * tx_frames_for(s, mpq_frame_hdr_udp_len(g->remote.ss.ss_family) + seg);
+		if (tx_frames_free(s) < frames ||
+		    xsk_prod_nb_free(&s->tx, (uint32_t)frames) < frames)
 			break; /* full: the caller waits for writability */
-		put_desc(s, g, nh, seg ? seg : 1, segs);
-		queued += (uint32_t)segs;
+		queued += put_desc(s, g, nh, seg ? seg : 1, segs);
 	}
 	if (queued)
 		xsk_ring_prod__submit(&s->tx, queued);
@@ -887,6 +1023,8 @@ static void xsk_close(mpq_pathio *io)
 	free(s->tx_free);
 	free(s->held);
 	free(s->backlog);
+	free(s->rxbuf);
+	free(s->txcap);
 	free(s);
 }
 
@@ -936,7 +1074,7 @@ static bool attempt_allowed(const struct attempt *a, const mpq_xsk_config *x)
  * member); or another socket on the UMEM, the queue's FILL and COMPLETION
  * rings shared (the others). */
 static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
-		      const struct attempt *a)
+		      const struct attempt *a, bool sg)
 {
 	struct xsk_shared *sh = s->sh;
 	struct xsk_umem_config ucfg = {
@@ -949,8 +1087,9 @@ static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_conf
 		.tx_size = ucfg.comp_size,
 		.libxdp_flags = x->inhibit_prog ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0,
 		.xdp_flags = a->xdp_flags,
-		.bind_flags =
-			(uint16_t)(a->bind_flags | (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP)),
+		.bind_flags = (uint16_t)(a->bind_flags |
+					 (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP) |
+					 (sg ? XDP_USE_SG : 0)),
 	};
 	int rv;
 
@@ -1047,6 +1186,27 @@ static void set_busy_poll(struct xsk_sock *s, const mpq_xsk_config *x)
 	setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &off, sizeof(off));
 }
 
+/* One attempt, with multi-buffer if it is wanted, else (or when the kernel
+ * refuses it: before 6.6, or a zero-copy driver without it) without:
+ * s->info says which and why. */
+static int try_socket_sg(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
+			 const struct attempt *a)
+{
+	int rv, refused;
+
+	s->info.multi_buffer = false;
+	if (s->index > 0 ? !s->sh->member[0]->info.multi_buffer : !s->want_sg)
+		return try_socket(s, ifname, x, a, false);
+	refused = try_socket(s, ifname, x, a, true);
+	if (refused == 0)
+		s->info.multi_buffer = true;
+	if (refused != -EINVAL && refused != -EOPNOTSUPP)
+		return refused;
+	rv = try_socket(s, ifname, x, a, false);
+	s->info.sg_errnum = rv == 0 ? -refused : 0;
+	return rv;
+}
+
 static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
 			 mpq_oserr *err)
 {
@@ -1057,12 +1217,12 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 		if (s->index > 0 ? (int)i != s->sh->how : !attempt_allowed(&attempts[i], x))
 			continue;
 		s->sh->how = (int)i;
-		rv = try_socket(s, ifname, x, &attempts[i]);
+		rv = try_socket_sg(s, ifname, x, &attempts[i]);
 		/* A socket just closed on the queue lets go of it a little
 		 * later (the kernel releases its pool from a work queue). */
 		for (int k = 0; rv == -EBUSY && k < BUSY_TRIES; k++) {
 			nanosleep(&(struct timespec){.tv_nsec = BUSY_WAIT_NS}, NULL);
-			rv = try_socket(s, ifname, x, &attempts[i]);
+			rv = try_socket_sg(s, ifname, x, &attempts[i]);
 		}
 		if (rv == 0 || rv == -EBUSY)
 			break;
@@ -1160,9 +1320,7 @@ static int check_config(const mpq_pathio_config *cfg, const mpq_xsk_config *x)
 static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk_config *x,
 		      mpq_oserr *err)
 {
-	size_t hl = mpq_frame_hdr_udp_len(s->family) - MPQ_ETH_HLEN;
 	mpq_link l;
-	uint32_t l3;
 	int rv;
 
 	rv = mpq_netif_open(&s->nl, err);
@@ -1178,15 +1336,9 @@ static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mp
 	s->base.ifindex = l.ifindex;
 	s->info.mtu = l.mtu;
 	memcpy(s->info.mac, l.mac, MPQ_ETH_ALEN);
-	/* An IP packet fits the MTU and, after the kernel's headroom, a frame. */
-	l3 = s->info.frame_size - RX_HEADROOM - MPQ_ETH_HLEN;
-	if (l.mtu < l3)
-		l3 = l.mtu;
-	s->info.max_payload = l3 > hl ? (uint32_t)(l3 - hl) : 0;
-	hl = mpq_frame_hdr_udp_len(AF_INET) - MPQ_ETH_HLEN;
-	s->max_payload4 = l3 > hl ? (uint32_t)(l3 - hl) : 0;
-	/* The socket's family's (a dual socket's IPv6 one, the smaller). */
-	s->base.max_udp_payload = s->info.max_payload;
+	/* A frame of the MTU (tagged) longer than a UMEM frame holds after
+	 * the kernel's headroom: multi-buffer. */
+	s->want_sg = l.mtu + MPQ_ETH_HLEN + VLAN_HLEN > s->info.frame_size - RX_HEADROOM;
 
 	rv = mpq_if_addrs(cfg->ifname, s->own, MAX_OWN);
 	if (rv < 0)
@@ -1196,6 +1348,36 @@ static int setup_link(struct xsk_sock *s, const mpq_pathio_config *cfg, const mp
 	s->dual = s->wildcard && s->family == AF_INET6 && !x->v6only;
 	if (!s->wildcard && !owns(s, s->family, ip_of(&cfg->local)))
 		return mpq_oserr_set(err, "local address", EADDRNOTAVAIL);
+	return 0;
+}
+
+/* The largest datagrams, and with multi-buffer the buffers a frame over
+ * several UMEM frames is gathered into, once the binding is known. */
+static int setup_payload(struct xsk_sock *s)
+{
+	size_t hl = mpq_frame_hdr_udp_len(s->family) - MPQ_ETH_HLEN;
+	size_t l3 = s->info.frame_size - RX_HEADROOM - MPQ_ETH_HLEN;
+
+	s->max_chain = 1;
+	if (s->info.multi_buffer) {
+		/* An IP packet fits the MTU, its frame SG_MAX_FRAMES frames. */
+		l3 = (size_t)SG_MAX_FRAMES * s->info.frame_size - MPQ_ETH_HLEN;
+		s->rx_slot = MPQ_ETH_HLEN + VLAN_HLEN + s->info.mtu;
+		s->max_chain = mpq_xsk_sg_frames(s->rx_slot, s->info.frame_size - RX_HEADROOM);
+		s->rxbuf = malloc(s->batch * s->rx_slot);
+		s->txcap = malloc(s->rx_slot);
+		if (!s->rxbuf || !s->txcap)
+			return MPQ_ERR_NOMEM;
+	}
+	/* An IP packet fits the MTU and, after the kernel's headroom, a frame
+	 * (or, with multi-buffer, SG_MAX_FRAMES frames). */
+	if (s->info.mtu < l3)
+		l3 = s->info.mtu;
+	s->info.max_payload = l3 > hl ? (uint32_t)(l3 - hl) : 0;
+	hl = mpq_frame_hdr_udp_len(AF_INET) - MPQ_ETH_HLEN;
+	s->max_payload4 = l3 > hl ? (uint32_t)(l3 - hl) : 0;
+	/* The socket's family's (a dual socket's IPv6 one, the smaller). */
+	s->base.max_udp_payload = s->info.max_payload;
 	return 0;
 }
 
@@ -1217,7 +1399,10 @@ static int setup(struct xsk_sock *s, const mpq_pathio_config *cfg, const mpq_xsk
 	if (!s->tx_free || !s->held || !s->backlog)
 		return MPQ_ERR_NOMEM;
 	s->bl_cap = half;
-	return create_socket(s, cfg->ifname, x, err);
+	rv = create_socket(s, cfg->ifname, x, err);
+	if (rv < 0)
+		return rv;
+	return setup_payload(s);
 }
 
 /* Member |index| of |sh| (the caller closes every member on failure). */
@@ -1357,27 +1542,48 @@ int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t queue,
 int mpq_xsk_raw_recv(mpq_pathio *io, mpq_xsk_frame *f, size_t n)
 {
 	struct xsk_sock *s = xsk_of(io);
-	uint32_t idx, m;
+	uint32_t idx, m, used, nd;
+	size_t out = 0;
 
 	if (!s || io->ops != &mpq_pathio_xdp || !s->raw || (!f && n))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	/* The frames of the last call are the caller's no more. */
 	fill_return(s, s->held, s->n_held);
 	s->n_held = 0;
-	m = xsk_ring_cons__peek(&s->rx, (uint32_t)(n < s->batch ? n : s->batch), &idx);
-	for (uint32_t i = 0; i < m; i++) {
-		const struct xdp_desc *x = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+	if (n > s->batch)
+		n = s->batch;
+	m = xsk_ring_cons__peek(&s->rx, rx_want(s, n), &idx);
+	for (used = 0; used < m && out < n; used += nd) {
+		const struct xdp_desc *x = xsk_ring_cons__rx_desc(&s->rx, idx + used);
+		uint8_t *buf = s->rxbuf ? s->rxbuf + out * s->rx_slot : NULL;
+		long len;
 
-		f[i] = (mpq_xsk_frame){frame_at(s, x->addr), x->len};
-		s->held[s->n_held++] = x->addr;
+		nd = mpq_xsk_sg_chain(&s->rx, idx + used, m - used);
+		if (nd == 0)
+			break; /* the rest of a multi-buffer frame: next time */
+		if (nd == 1) {
+			f[out++] = (mpq_xsk_frame){frame_at(s, x->addr), x->len};
+			s->held[s->n_held++] = x->addr;
+			continue;
+		}
+		/* Over several UMEM frames: gathered into its slot. */
+		len = buf ? mpq_xsk_sg_gather(&s->rx, idx + used, nd, s->area, buf, s->rx_slot) : -1;
+		fill_return_chain(s, &s->rx, idx + used, nd);
+		if (len < 0) {
+			s->stats.rx_dropped++;
+			continue;
+		}
+		f[out++] = (mpq_xsk_frame){buf, (uint32_t)len};
+		s->stats.rx_multi_buffer++;
 	}
-	xsk_ring_cons__release(&s->rx, m);
+	xsk_ring_cons__cancel(&s->rx, m - used);
+	xsk_ring_cons__release(&s->rx, used);
 	if (m == 0)
 		kick_rx(s);
 	complete_tx(s);
 	kick_tx(s);
-	s->stats.rx_dgrams += m;
-	return (int)m;
+	s->stats.rx_dgrams += out;
+	return (int)out;
 }
 
 int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n)
@@ -1385,14 +1591,26 @@ int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n)
 	struct xsk_sock *s = xsk_of(io);
 	uint64_t addr;
 	size_t sent = 0;
+	uint32_t queued = 0; /* TX descriptors */
 
 	if (!s || io->ops != &mpq_pathio_xdp || !s->raw || (!f && n))
 		return MPQ_ERR_INVALID_ARGUMENT;
 	complete_tx(s);
 	for (; sent < n; sent++) {
-		if (f[sent].len > s->info.frame_size) {
+		uint32_t k = tx_frames_for(s, f[sent].len);
+
+		if (f[sent].len > s->info.frame_size &&
+		    (!s->info.multi_buffer || k > SG_MAX_FRAMES)) {
 			mpq_oserr_set(&s->base.err, "raw send", EMSGSIZE);
 			break;
+		}
+		if (k > 1) {
+			/* Over several UMEM frames, as it is. */
+			if (tx_frames_free(s) < k || xsk_prod_nb_free(&s->tx, k) < k ||
+			    put_frame_sg(s, NULL, 0, f[sent].data, f[sent].len) != k)
+				break;
+			queued += k;
+			continue;
 		}
 		if (!tx_frame_get(s, &addr))
 			break;
@@ -1401,11 +1619,11 @@ int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n)
 			break;
 		}
 		memcpy(frame_at(s, addr), f[sent].data, f[sent].len);
+		queued++;
 	}
-	if (sent) {
-		xsk_ring_prod__submit(&s->tx, (uint32_t)sent);
-		s->stats.tx_dgrams += sent;
-	}
+	if (queued)
+		xsk_ring_prod__submit(&s->tx, queued);
+	s->stats.tx_dgrams += sent;
 	kick_tx(s);
 	return (int)sent;
 }

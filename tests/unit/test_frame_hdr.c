@@ -246,6 +246,41 @@ static void udp_zero_checksum_sent_as_ffff(void **state)
 	}
 }
 
+/* The headers alone, the payload elsewhere (a frame over several AF_XDP
+ * buffers): the same bytes as the frame built whole, for odd and even
+ * payload lengths in both families, and the same refusals. */
+static void build_udp_hdr_payload_apart(void **state)
+{
+	const char *fam[2][2] = {{"10.0.0.1:1", "10.0.0.2:2"}, {"[fd00::1]:1", "[fd00::2]:2"}};
+	static const size_t lens[] = {0, 1, 2, 7, 8, 33, 1472, 8971, 8972};
+	static uint8_t whole[9100], body[9000];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 13 + 5);
+	for (int i = 0; i < 2; i++) {
+		size_t hl = i ? MPQ_FRAME_HDR_UDP6 : MPQ_FRAME_HDR_UDP4;
+		mpq_frame_udp h, p;
+
+		fill_udp(&h, fam[i][0], fam[i][1], 1);
+		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			uint8_t hdr[MPQ_FRAME_HDR_UDP6];
+
+			memcpy(whole + hl, body, lens[k]);
+			assert_int_equal(mpq_frame_hdr_build_udp(whole, sizeof(whole), &h, lens[k]),
+					 (int)(hl + lens[k]));
+			assert_int_equal(mpq_frame_hdr_build_udp_hdr(hdr, &h, body, lens[k]),
+					 (int)(hl + lens[k]));
+			assert_memory_equal(hdr, whole, hl);
+			assert_int_equal(mpq_frame_hdr_parse_udp(whole, hl + lens[k], &p), 0);
+			assert_true(mpq_frame_hdr_udp_csum_ok(whole, &p));
+		}
+		h.ecn = 4;
+		assert_int_equal(mpq_frame_hdr_build_udp_hdr(whole, &h, body, 1),
+				 MPQ_ERR_INVALID_ARGUMENT);
+	}
+}
+
 /* What a sender that left the checksum to offload puts in the field (the
  * pseudo-header sum, here anything) is replaced by the whole checksum. */
 static void l4_csum_fix(void **state)
@@ -650,6 +685,7 @@ int main(void)
 		cmocka_unit_test(build_ip4_header_checksum),
 		cmocka_unit_test(build_udp6_known_frame),
 		cmocka_unit_test(udp_zero_checksum_sent_as_ffff),
+		cmocka_unit_test(build_udp_hdr_payload_apart),
 		cmocka_unit_test(l4_csum_fix),
 		cmocka_unit_test(build_refusals),
 		cmocka_unit_test(parse_known_frames),

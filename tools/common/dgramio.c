@@ -326,10 +326,15 @@ int tool_xdp_open(struct tool_sock *s, mpq_pathio **rest, struct tool_xdp_req *r
 		tool_warn("%s: --busy-poll: the kernel refused busy polling on the AF_XDP "
 			  "sockets (Linux 5.11+); left off",
 			  r->ifname);
+	if (xi && xi->sg_errnum)
+		tool_warn("%s: the kernel refused AF_XDP multi-buffer (%s): datagrams of at most "
+			  "%u bytes, not the MTU's",
+			  r->ifname, strerror(xi->sg_errnum), xi->max_payload);
 	snprintf(workers, sizeof(workers), " x %u workers", n);
-	snprintf(s->mode, sizeof(s->mode), "%u of %u rx queue%s%s, socket%s %s, program %s",
+	snprintf(s->mode, sizeof(s->mode), "%u of %u rx queue%s%s, socket%s %s%s, program %s",
 		 served, nq, nq == 1 ? "" : "s", n > 1 ? workers : "", n * served > 1 ? "s" : "",
-		 xi ? xi->mode : "?", prog_mode(&pi));
+		 xi ? xi->mode : "?", xi && xi->multi_buffer ? " multi-buffer" : "",
+		 prog_mode(&pi));
 	s->io->capture = tool_capture;
 	mpq_addr_format(&s->io->local, s->name, sizeof(s->name));
 	return 0;

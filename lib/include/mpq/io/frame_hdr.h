@@ -102,6 +102,13 @@ MPQ_EXPORT size_t mpq_frame_hdr_udp_len(int family);
 MPQ_EXPORT int mpq_frame_hdr_build_udp(uint8_t *frame, size_t cap, const mpq_frame_udp *h,
 				       size_t payload_len);
 
+/* The headers alone, as mpq_frame_hdr_build_udp writes them, into the
+ * mpq_frame_hdr_udp_len(family) bytes at |hdr|, the UDP checksum summed over
+ * |payload| wherever it is (a frame sent over several buffers). Returns the
+ * frame length or MPQ_ERR_INVALID_ARGUMENT, as mpq_frame_hdr_build_udp. */
+MPQ_EXPORT int mpq_frame_hdr_build_udp_hdr(uint8_t *hdr, const mpq_frame_udp *h,
+					   const uint8_t *payload, size_t payload_len);
+
 /* Parses an Ethernet frame holding one whole UDP datagram over IPv4 or IPv6
  * (one optional VLAN tag; IPv4 options and IPv6 hop-by-hop, routing and
  * destination options headers skipped). Checks every length, the IPv4 header

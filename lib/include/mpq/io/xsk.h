@@ -41,6 +41,13 @@
  *   EHOSTUNREACH or ETIMEDOUT). A datagram (or GSO segment) larger than the
  *   interface MTU allows, or a frame, is refused with MPQ_ERR_INVALID_ARGUMENT
  *   and errno EMSGSIZE. GSO descriptors are split into one frame per segment.
+ * - Multi-buffer: when the interface's MTU makes frames longer than a UMEM
+ *   frame holds, the socket binds with XDP_USE_SG (without it if the kernel
+ *   refuses: mpq_xsk_info.sg_errnum). A frame received over several UMEM
+ *   frames is copied into a buffer of the object (its datagram points
+ *   there), one sent is written over several; the program that redirects to
+ *   the socket must be frags-aware (xdp.frags: the steering program is;
+ *   libxdp's own before 1.4 is not, so it attaches in generic mode).
  * - Wakeups: XDP_USE_NEED_WAKEUP; sendto() kicks transmission when the
  *   kernel asks (copy mode: until the TX ring is empty or the kernel makes
  *   no progress), recvfrom() when the FILL ring asks.
@@ -144,6 +151,13 @@ typedef struct mpq_xsk_info {
 	uint32_t mtu;	      /* the interface's, at open */
 	uint32_t max_payload; /* largest UDP payload sent or received whole */
 	uint8_t mac[6];
+	/* AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6): asked for when a frame
+	 * of the MTU does not fit a UMEM frame; then a frame spans several on
+	 * receive and send, and max_payload follows the MTU. When the kernel
+	 * refused it, multi_buffer is false, sg_errnum says why, and
+	 * max_payload is what one UMEM frame holds. */
+	bool multi_buffer;
+	int sg_errnum;
 } mpq_xsk_info;
 
 typedef struct mpq_xsk_stats {
@@ -168,6 +182,8 @@ typedef struct mpq_xsk_stats {
 	uint64_t k_rx_ring_full;
 	uint64_t k_fill_empty;
 	uint64_t k_tx_ring_empty;
+	uint64_t rx_multi_buffer; /* datagrams received over several UMEM frames */
+	uint64_t tx_multi_buffer; /* frames sent over several UMEM frames */
 } mpq_xsk_stats;
 
 /* Defaults: the struct version, queue 0, 4096 frames of 4096 bytes, auto attach and bind,
@@ -237,7 +253,9 @@ MPQ_EXPORT int mpq_xsk_raw_open(mpq_pathio **out, const char *ifname, uint32_t q
 				const mpq_xsk_config *xcfg, mpq_oserr *err);
 
 /* Up to |n| received frames into f[] (at most 64 a call): they point into
- * the UMEM and are the caller's until the next mpq_xsk_raw_recv on |io|,
+ * the UMEM (or, a frame received over several UMEM frames with
+ * multi-buffer, into the object's buffer for it) and are the caller's until
+ * the next mpq_xsk_raw_recv on |io|,
  * which gives them back to the kernel. Also sends what waits on the TX ring
  * and takes back the frames the kernel has sent. Returns how many (0: none
  * waits); MPQ_ERR_INVALID_ARGUMENT (not a raw object). */
@@ -246,7 +264,8 @@ MPQ_EXPORT int mpq_xsk_raw_recv(mpq_pathio *io, mpq_xsk_frame *f, size_t n);
 /* Copies up to |n| frames into free send frames of the UMEM, in order, and
  * has the kernel transmit them. Returns how many went: fewer when the send
  * frames or the TX ring ran out (the rest are still the caller's: retry after
- * a recv or later) or at a frame longer than a UMEM frame (errno EMSGSIZE in
+ * a recv or later) or at a frame longer than a UMEM frame holds (with
+ * multi-buffer: 17 of them) (errno EMSGSIZE in
  * io->err, not sent); MPQ_ERR_INVALID_ARGUMENT (not a raw object). */
 MPQ_EXPORT int mpq_xsk_raw_send(mpq_pathio *io, const mpq_xsk_frame *f, size_t n);
 
