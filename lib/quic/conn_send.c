@@ -296,13 +296,17 @@ static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, uint64_t ts)
 {
 	uint8_t *probe = level == MPQ_LEVEL_APP ? &b->path->probe : &conn->probe_pending[level];
+	/* Control frames owed, asked once: writing them scans every path ID's
+	 * CIDs, which most packets (stream data) need not do. */
+	bool app = level == MPQ_LEVEL_APP && conn->handshake_complete;
+	bool cids = app && mpq_conn_cids_want_send(conn);
+	bool mp = app && mpq_conn_mp_want_send(conn);
+	bool addr = app && mpq_conn_addr_want_send(conn);
 	/* Whether this packet has a reason beyond the stream data it may carry. */
 	bool owed = level != MPQ_LEVEL_APP || any_ack_needed(conn) || *probe ||
 		    conn->handshake_done_pending || mpq_conn_path_want_send(b->path) ||
-		    mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
-		    (conn->handshake_complete &&
-		     (mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn) ||
-		      mpq_conn_addr_want_send(conn)));
+		    mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 || cids || mp ||
+		    addr;
 	if (b->open) {
 		int rv = pkt_seal(conn, b, ts);
 		if (rv != 0)
@@ -314,9 +318,11 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	if (rv == 0 && level == MPQ_LEVEL_APP) {
 		mpq_conn_write_path_frames(b->path, &b->w, &b->pad_full, &b->ack_eliciting);
 		if (conn->handshake_complete) {
-			b->nrecs += mpq_conn_write_cid_frames(conn, &b->w, b->recs + b->nrecs,
-							      MPQ_SENT_MAX_RECS - b->nrecs,
-							      &b->ack_eliciting);
+			if (cids)
+				b->nrecs += mpq_conn_write_cid_frames(conn, &b->w,
+								      b->recs + b->nrecs,
+								      MPQ_SENT_MAX_RECS - b->nrecs,
+								      &b->ack_eliciting);
 			/* After the CIDs of every path ID: a peer may open a
 			 * path once confirmed (picoquic does, at once). */
 			if (conn->handshake_done_pending && !mpq_conn_cids_announcing(conn) &&
@@ -328,12 +334,16 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 					conn->handshake_done_pending = false;
 				}
 			}
-			b->nrecs += mpq_conn_write_mp_frames(conn, &b->w, b->recs + b->nrecs,
-							     MPQ_SENT_MAX_RECS - b->nrecs,
-							     &b->ack_eliciting);
-			b->nrecs += mpq_conn_write_addr_frames(conn, &b->w, b->recs + b->nrecs,
-							       MPQ_SENT_MAX_RECS - b->nrecs,
-							       &b->ack_eliciting);
+			if (mp)
+				b->nrecs += mpq_conn_write_mp_frames(conn, &b->w,
+								     b->recs + b->nrecs,
+								     MPQ_SENT_MAX_RECS - b->nrecs,
+								     &b->ack_eliciting);
+			if (addr)
+				b->nrecs +=
+					mpq_conn_write_addr_frames(conn, &b->w, b->recs + b->nrecs,
+								   MPQ_SENT_MAX_RECS - b->nrecs,
+								   &b->ack_eliciting);
 		}
 	}
 	if (rv == 0)

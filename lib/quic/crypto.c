@@ -1,6 +1,7 @@
 /* QUIC packet protection on OpenSSL libcrypto: see crypto.h. */
 #include "crypto.h"
 
+#include <endian.h>
 #include <limits.h>
 #include <string.h>
 
@@ -289,14 +290,16 @@ int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_ke
 void mpq_crypto_nonce(const mpq_crypto_keys *k, uint32_t path_id, uint64_t pn,
 		      uint8_t nonce[MPQ_AEAD_IVLEN])
 {
-	uint8_t ppn[MPQ_AEAD_IVLEN];
-
-	/* Path ID (32 bits) ‖ 0b00 ‖ packet number (62 bits). */
-	mpq_put_u32(ppn, path_id);
-	mpq_put_u32(ppn + 4, (uint32_t)((pn & MPQ_MAX_VARINT) >> 32));
-	mpq_put_u32(ppn + 8, (uint32_t)pn);
-	for (size_t i = 0; i < MPQ_AEAD_IVLEN; i++)
-		nonce[i] = k->iv[i] ^ ppn[i];
+	/* Path ID (32 bits) ‖ 0b00 ‖ packet number (62 bits), XORed into the IV
+	 * a word at a time (once per packet each way). */
+	uint32_t hi;
+	uint64_t lo;
+	memcpy(&hi, k->iv, 4);
+	memcpy(&lo, k->iv + 4, 8);
+	hi ^= htobe32(path_id);
+	lo ^= htobe64(pn & MPQ_MAX_VARINT);
+	memcpy(nonce, &hi, 4);
+	memcpy(nonce + 4, &lo, 8);
 }
 
 /* Sets the nonce for one packet and feeds the associated data. */
