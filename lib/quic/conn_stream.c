@@ -340,9 +340,26 @@ static bool rx_window_update(struct mpq_rx_window *w, uint64_t *limit, uint64_t 
 	return true;
 }
 
+/* The round trip the receive windows are measured against: the largest
+ * srtt + 4 rttvar of the active paths. Data held at the receiver behind a loss
+ * on a slow path waits about that long while the other paths deliver past it,
+ * and the credit must cover it; path 0's srtt alone kept the windows of a 20
+ * ms + 40 ms RTT pair at 2 MiB, and the sender blocked. */
+static uint64_t window_rtt(const mpq_conn *conn)
+{
+	uint64_t rtt = 0;
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *p = &conn->paths[i];
+		uint64_t t = p->rtt.smoothed + 4 * p->rtt.rttvar;
+		if ((i == 0 || (p->state == MPQ_PATH_ACTIVE && p->rtt.has_sample)) && t > rtt)
+			rtt = t;
+	}
+	return rtt;
+}
+
 static void update_rx_windows(mpq_conn *conn, mpq_stream *s, uint64_t ts)
 {
-	uint64_t rtt = conn->paths[0].rtt.smoothed;
+	uint64_t rtt = window_rtt(conn);
 	if (s && s->recv_state == MPQ_RECV_OPEN && s->r_final == UINT64_MAX &&
 	    rx_window_update(&s->r_window, &s->r_max_data, s->r_delivered, MAX_RX_WINDOW, rtt,
 			     ts)) {
