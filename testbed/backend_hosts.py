@@ -51,9 +51,11 @@ class HostsBackend:
         close() (or 10 idle minutes, if we were killed)."""
         if host.dest in self.masters:
             return
-        r = subprocess.run(["ssh", "-q"] + self._common(host) +
-                           ["-o", "ControlMaster=yes", "-o", "ControlPersist=600", "-fN",
-                            host.dest], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        # Errors only (not -q): why a host cannot be reached.
+        r = subprocess.run(["ssh"] + self._common(host) +
+                           ["-o", "LogLevel=ERROR", "-o", "ControlMaster=yes",
+                            "-o", "ControlPersist=600", "-fN", host.dest],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, timeout=60)
         if r.returncode:
             raise RuntimeError("ssh %s: %s" % (host.dest, (r.stderr.strip().splitlines()
@@ -62,7 +64,10 @@ class HostsBackend:
 
     def sh(self, host, script, timeout=60):
         """Runs SCRIPT in the remote shell; (exit status, output)."""
-        self._master(host)
+        try:
+            self._master(host)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            return 255, str(e)
         p = subprocess.Popen(self._ssh(host) + [script], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)

@@ -8,6 +8,7 @@ host's egress, `real` applies nothing. check(hosts, points) says in one
 line why an experiment cannot run as the hosts file asks (link options or
 events that need an emulator or netem, which hosts' kernels may lack).
 """
+import ipaddress
 import re
 
 from experiment import link_options, rate_bps, seconds, size_bytes
@@ -53,6 +54,14 @@ class Hosts:
         return self.client if role == "client" else self.server
 
 
+def unbracket(dest):
+    """[USER@]HOST with an IPv6 HOST's brackets taken off (ssh wants none)."""
+    user, at, host = dest.rpartition("@")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return user + at + host
+
+
 def parse(path):
     try:
         with open(path) as f:
@@ -77,7 +86,7 @@ def parse_text(text):
             if not args:
                 raise HostsError("line %d: %s [USER@]HOST [port N] [user U] [identity FILE]"
                                  " [option KEY=VALUE]..." % (ln, key))
-            host = Host(key, args[0])
+            host = Host(key, unbracket(args[0]))
             rest = args[1:]
             if len(rest) % 2:
                 raise HostsError("line %d: '%s' needs a value" % (ln, rest[-1]))
@@ -99,7 +108,12 @@ def parse_text(text):
                     or args[3] != "server" or not 1 <= int(args[0]) <= 250:
                 raise HostsError("line %d: path I client IFACE server IFACE SERVER_ADDRESS"
                                  % ln)
-            h.paths[int(args[0])] = (args[2], args[4], args[5])
+            try:
+                addr = str(ipaddress.ip_address(args[5].strip("[]")))
+            except ValueError:
+                raise HostsError("line %d: '%s': the server's address on the path, IPv4 or"
+                                 " IPv6" % (ln, args[5])) from None
+            h.paths[int(args[0])] = (args[2], args[4], addr)
         elif key == "bin":
             if len(args) not in (1, 2) or not args[0].startswith("/") \
                     or args[1:] not in ([], ["copy"]):

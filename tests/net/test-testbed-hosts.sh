@@ -9,8 +9,10 @@
 #     fetched back; after the run no process of it on either host, no tbf,
 #     no remote directory;
 #   a bad hosts file line, and an experiment with a delay under `links tc`:
-#     refused in one line; under `links tc real` it runs with the delay
-#     ignored, said once;
+#     refused in one line;
+#   a client host ssh cannot reach: a failed row with ssh's reason;
+#   IPv6: ssh to the hosts' IPv6 addresses, the paths' server addresses
+#     IPv6, `links tc real`: the delay ignored (said once), the row ok;
 #   SIGINT mid-transfer: exit 130, nothing left on either host;
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
@@ -75,28 +77,33 @@ Subsystem sftp internal-sftp
 SetEnv SHLVL=1
 X
 
-# veth NS1 IF1 ADDR1 NS2 IF2 ADDR2 (/24 each)
+# veth NS1 IF1 ADDR1 NS2 IF2 ADDR2 [ADDR6_1 ADDR6_2] (/24 and /64 each)
 veth() {
 	ip link add name "$2" netns "$1" type veth peer name "$5" netns "$4" &&
 		ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
+		if [ $# -gt 6 ]; then
+			ip -n "$1" addr add "$7/64" dev "$2" nodad &&
+				ip -n "$4" addr add "$8/64" dev "$5" nodad
+		fi &&
 		ip -n "$1" link set dev "$2" up && ip -n "$4" link set dev "$5" up
 }
 setup() {
 	for ns in $ctl $hc $hs $r1 $r2; do
 		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
 	done
-	veth "$ctl" mc 10.77.1.1 "$hc" m 10.77.1.2 &&
-		veth "$ctl" ms 10.77.2.1 "$hs" m 10.77.2.2 &&
-		veth "$ctl" m1 10.77.3.1 "$r1" m 10.77.3.2 &&
-		veth "$ctl" m2 10.77.4.1 "$r2" m 10.77.4.2 &&
-		veth "$hc" c1 10.78.1.1 "$hs" s1 10.78.1.2 &&
-		veth "$hc" c2 10.78.2.1 "$hs" s2 10.78.2.2 || return 1
+	veth "$ctl" mc 10.77.1.1 "$hc" m 10.77.1.2 fd77:1::1 fd77:1::2 &&
+		veth "$ctl" ms 10.77.2.1 "$hs" m 10.77.2.2 fd77:2::1 fd77:2::2 &&
+		veth "$ctl" m1 10.77.3.1 "$r1" m 10.77.3.2 fd77:3::1 fd77:3::2 &&
+		veth "$ctl" m2 10.77.4.1 "$r2" m 10.77.4.2 fd77:4::1 fd77:4::2 &&
+		veth "$hc" c1 10.78.1.1 "$hs" s1 10.78.1.2 fd78:1::1 fd78:1::2 &&
+		veth "$hc" c2 10.78.2.1 "$hs" s2 10.78.2.2 fd78:2::1 fd78:2::2 || return 1
 	: >"$tmp/known_hosts"
 	i=1
 	for ns in $hc $hs $r1 $r2; do
 		ip netns exec "$ns" /usr/sbin/sshd -D -f "$tmp/sshd_config" \
-			-o "ListenAddress=10.77.$i.2" -E "$tmp/sshd-$ns.log" &
-		echo "10.77.$i.2 $(cat "$tmp/hostkey.pub")" >>"$tmp/known_hosts"
+			-o "ListenAddress=10.77.$i.2" -o "ListenAddress=[fd77:$i::2]" \
+			-E "$tmp/sshd-$ns.log" &
+		echo "10.77.$i.2,fd77:$i::2 $(cat "$tmp/hostkey.pub")" >>"$tmp/known_hosts"
 		i=$((i + 1))
 	done
 }
@@ -108,17 +115,17 @@ sshopts="-i $tmp/id -o UserKnownHostsFile=$tmp/known_hosts -o StrictHostKeyCheck
 up=0
 for _ in $(seq 50); do
 	up=0
-	for a in 10.77.1.2 10.77.2.2 10.77.3.2 10.77.4.2; do
+	for a in 10.77.1.2 10.77.2.2 10.77.3.2 10.77.4.2 fd77:1::2 fd77:2::2; do
 		# shellcheck disable=SC2086
 		ip netns exec "$ctl" ssh $sshopts "root@$a" true 2>/dev/null && up=$((up + 1))
 	done
-	[ "$up" = 4 ] && break
+	[ "$up" = 6 ] && break
 	sleep 0.1
 done
-if [ "$up" = 4 ]; then
-	ok "four sshd in namespaces answer with key login"
+if [ "$up" = 6 ]; then
+	ok "four sshd in namespaces answer with key login (two also over IPv6)"
 else
-	not_ok "four sshd in namespaces answer" "$up of 4" "$(cat "$tmp"/sshd-*.log)"
+	not_ok "four sshd in namespaces answer" "$up of 6" "$(cat "$tmp"/sshd-*.log)"
 	finish
 fi
 # sshd's own listener (an sshd whose parent is no sshd) is all a host may run
@@ -222,16 +229,45 @@ if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/b.out")" = 1 ] &&
 else
 	not_ok "a bad hosts file: one line naming file and line, exit 2" "exit $rc" "$(cat "$tmp/b.out")"
 fi
-sed 's/^links tc$/links tc real/' "$tmp/hosts" >"$tmp/hosts-real"
-ip netns exec "$ctl" "$tb" run "$tmp/delay" --hosts "$tmp/hosts-real" --out "$tmp/r" >"$tmp/r.out" 2>&1
+# A host ssh cannot reach (nothing listens on port 1): the run's row fails
+# with ssh's reason, in one line, and the batch goes on to its end.
+sed 's/^client root@10.77.1.2 /&port 1 /' "$tmp/hosts" >"$tmp/hosts-off"
+printf 'paths 1\nget 1MB\n' >"$tmp/one"
+ip netns exec "$ctl" "$tb" run "$tmp/one" --hosts "$tmp/hosts-off" --out "$tmp/o" >"$tmp/o.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && ! grep -q Traceback "$tmp/o.out" &&
+	grep -q "FAILED (mkdir on root@10.77.1.2: ssh root@10.77.1.2: .*port 1: Connection refused)$" "$tmp/o.out"; then
+	ok "an unreachable host: $(grep -o 'FAILED.*' "$tmp/o.out")"
+else
+	not_ok "an unreachable host: a failed row with ssh's reason" "exit $rc" "$(cat "$tmp/o.out")"
+fi
+
+# ---- IPv6, links tc real ----
+cat >"$tmp/hosts6" <<X
+client root@[fd77:1::2] identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts option StrictHostKeyChecking=yes
+server fd77:2::2 user root identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts
+bin $tmp/bin copy
+workdir $tmp/work
+path 1 client c1 server s1 fd78:1::2
+path 2 client c2 server s2 [fd78:2::2]
+links tc real
+X
+printf 'paths 2\nlink 1 delay 10ms rate 40mbit\nlink 2 rate 40mbit\nget 4MB\n' >"$tmp/v6"
+ip netns exec "$ctl" "$tb" run "$tmp/v6" --hosts "$tmp/hosts6" --out "$tmp/r" >"$tmp/r.out" 2>&1
 rc=$?
 if [ "$rc" = 0 ] && grep -q "^links real: ignored: link 1 delay 10ms$" "$tmp/r.out" &&
 	[ "$(python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))
-print(len(r), r[0]["bytes"], r[0]["ok"])' "$tmp/r/results.csv" 2>/dev/null)" = "1 1000000 1" ]; then
-	ok "links tc real: the delay ignored (said once), the run ok"
+print(len(r), r[0]["bytes"], r[0]["ok"], int(r[0]["path2_bytes"]) > 0)' "$tmp/r/results.csv" 2>/dev/null)" = "1 4000000 1 True" ]; then
+	ok "IPv6 hosts and paths, links tc real: the delay ignored (said once), the run ok"
 else
-	not_ok "links tc real: the delay ignored, the run ok" "exit $rc" "$(cat "$tmp/r.out")" \
-		"$(cat "$tmp/r/results.csv" 2>/dev/null)"
+	not_ok "IPv6 hosts and paths, links tc real: the run ok" "exit $rc" "$(cat "$tmp/r.out")" \
+		"$(cat "$tmp/r/results.csv" 2>/dev/null)" "$(tail -n 3 "$tmp"/r/runs/*/client.log)"
+fi
+qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s1)
+if only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] && ! echo "$qd" | grep -Eq "tbf|pfifo"; then
+	ok "after the IPv6 run: only sshd on both hosts, no qdisc, no directory"
+else
+	not_ok "after the IPv6 run: nothing left" "processes:$extra" "work: $(ls "$tmp/work")" "$qd"
 fi
 
 # ---- SIGINT mid-transfer ----
@@ -329,7 +365,9 @@ sleep 1
 interrupt_driver
 wait $!
 rc=$?
-left=$(ls "$tmp/run"; ip netns list | grep "^tb[0-9]*j")
+# This batch's testbeds only (tbPIDjJOB): other batches may run here.
+batch=$(echo "$up" | sed -n '1s/j[0-9]*$/j/p')
+left=$(ls "$tmp/run"; ip netns list | grep "^${batch:-tb}[0-9]")
 if [ -n "$up" ] && [ "$rc" = 130 ] && only_sshd "$r1" "$r2" && [ -z "$left" ]; then
 	ok "SIGINT with both runners busy: exit 130, no job and no testbed left on either"
 else
