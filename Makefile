@@ -86,7 +86,8 @@ BENCH_LOAD := $(BUILD)/bench/mpq_load
 FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/fuzz-obj/%.o)
-FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined
 
 .SECONDARY:
 .PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net interop interop-doc fuzz fuzz-smoke deps core-io FORCE \
@@ -194,14 +195,20 @@ demo: deps
 bench: $(BENCH_BINS) $(BENCH_LOAD) $(NET_HELPERS) tools
 	@BIN=$(BUILD)/bin BENCH_QUICK=$(QUICK) sh bench/run.sh $(B)
 
-# Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers.
-$(BUILD)/fuzz-obj/%.o: %.c
+# Fuzz harnesses: the library rebuilt with clang's coverage and sanitizers
+# (again when FUZZ_FLAGS change: a stamp holds them, as for libmpq.pc).
+$(BUILD)/fuzz-obj/flags: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(FUZZ_FLAGS)' ] || echo '$(FUZZ_FLAGS)' > $@
+
+$(BUILD)/fuzz-obj/%.o: %.c $(BUILD)/fuzz-obj/flags
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
+$(BUILD)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIB_LIBS)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $(filter-out %.h,$^) $(LIB_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -9,14 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuzz_util.h"
 #include "../tools/mpq-trace/capfile.h"
 #include "../tools/mpq-trace/udpdecode.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			__builtin_trap(); \
-	} while (0)
 
 struct fuzz_span {
 	const uint8_t *data;

@@ -9,15 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "quic/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			__builtin_trap(); \
-	} while (0)
 
 static const mpq_cid rfc_dcid = {8, {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}};
 

@@ -11,20 +11,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "../tools/mpq-trace/trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void addr(mpq_addr *a, uint8_t last, uint16_t port)
-{
-	struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
-
-	memset(a, 0, sizeof(*a));
-	s->sin_family = AF_INET;
-	s->sin_addr.s_addr = htonl(0x0a000000u | last);
-	s->sin_port = htons(port);
-	a->len = sizeof(*s);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&t, 0, sizeof(t));
 	t.series = true; /* summary's per-path series (series.c) too */
-	addr(&client, 1, 40000);
-	addr(&server, 2, 443);
+	fuzz_addr4(&client, 0x0a000001, 40000);
+	fuzz_addr4(&server, 0x0a000002, 443);
 	klen = (size_t)data[0] << 8 | data[1];
 	if (klen > size - 2)
 		klen = size - 2;
