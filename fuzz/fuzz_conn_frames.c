@@ -1,49 +1,22 @@
 /*
  * Peer input after the handshake: a client and a server connection complete a
- * handshake in memory, then the fuzz input becomes the frames of a correctly
- * protected 1-RTT packet from the client, so stream, flow control, CID, path
- * and close frames all reach the server's handlers. Afterwards the two sides
- * exchange packets for a while; nothing may crash or trip a sanitizer.
+ * handshake in memory (multipath and ADD_ADDRESS negotiated), then the fuzz
+ * input becomes the frames of a correctly protected 1-RTT packet from the
+ * client, so stream, flow control, CID, path and close frames all reach the
+ * server's handlers, and then of one from the server, so the client's
+ * handlers (NEW_TOKEN, HANDSHAKE_DONE, the server's PATH_* and ADD_ADDRESS)
+ * get them too. Afterwards the two sides exchange packets for a while;
+ * nothing may crash or trip a sanitizer.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpq/io/cert.h"
+#include "fuzz_tls.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
-#include "quic/tls.h"
 
 static mpq_tls_ctx *sctx, *cctx;
-static uint64_t seed;
-
-static void fuzz_rand(uint8_t *dest, size_t len, void *ud)
-{
-	(void)ud;
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		dest[i] = (uint8_t)(seed >> 56);
-	}
-}
-
-static int setup(void)
-{
-	static const char *const names[] = {"localhost"};
-	char *cert, *key, err[256];
-	int rv;
-	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
-		return -1;
-	mpq_tls_ctx_config sc = {.is_server = true,
-				 .alpn = "hq-interop",
-				 .cert_pem = cert,
-				 .key_pem = key};
-	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
-	sctx = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
-	cctx = mpq_tls_ctx_new(&cc, &rv, err, sizeof(err));
-	free(cert);
-	free(key);
-	return sctx && cctx ? 0 : -1;
-}
 
 /* Moves datagrams both ways until both are quiet or |rounds| pass. */
 static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const mpq_tparams *tp,
@@ -77,8 +50,8 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 	}
 }
 
-/* A 1-RTT packet from the client with |data| as its frames. */
-static size_t client_packet(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
+/* A 1-RTT packet from |c| on path 0 with |data| as its frames. */
+static size_t packet_from(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
 {
 	mpq_pktns *ns = &c->paths[0].ns;
 	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
@@ -102,10 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static int ready;
 	if (!ready)
-		ready = setup() == 0 ? 1 : -1;
+		ready = fuzz_tls_contexts(&sctx, &cctx) == 0 ? 1 : -1;
 	if (ready < 0 || len > 1400)
 		return 0;
-	seed = 11;
+	fuzz_seed = 11;
 	mpq_settings cs, ss;
 	mpq_tparams tp;
 	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = fuzz_rand};
@@ -133,9 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (!s || !mpq_conn_is_handshake_complete(s) || !c->handshake_confirmed)
 		__builtin_trap(); /* a clean in-memory handshake must complete */
 	uint8_t pkt[1500];
-	size_t n = client_packet(c, data, len, pkt, sizeof(pkt));
+	size_t n = packet_from(c, data, len, pkt, sizeof(pkt));
 	if (n)
 		mpq_conn_read_pkt(s, &path, NULL, pkt, n, now);
+	n = packet_from(s, data, len, pkt, sizeof(pkt));
+	if (n)
+		mpq_conn_read_pkt(c, &path, NULL, pkt, n, now);
 	exchange(&c, &s, &ss, &tp, &cb, &now, 20);
 	mpq_conn_del(c);
 	mpq_conn_del(s);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpq/io/cert.h"
+#include "fuzz_tls.h"
 #include "quic/cid.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
@@ -19,35 +19,11 @@ static mpq_tls_ctx *server_ctx;
 static uint8_t first[1500];
 static size_t first_len;
 static mpq_cid odcid, client_scid;
-static uint64_t seed;
-
-static void fuzz_rand(uint8_t *dest, size_t len, void *ud)
-{
-	(void)ud;
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		dest[i] = (uint8_t)(seed >> 56);
-	}
-}
 
 static int setup(void)
 {
-	static const char *const names[] = {"localhost"};
-	char *cert, *key;
-	char err[256];
-	int rv;
-	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
-		return -1;
-	mpq_tls_ctx_config sc = {.is_server = true,
-				 .alpn = "hq-interop",
-				 .cert_pem = cert,
-				 .key_pem = key};
-	server_ctx = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
-	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
-	mpq_tls_ctx *client_ctx = mpq_tls_ctx_new(&cc, &rv, err, sizeof(err));
-	free(cert);
-	free(key);
-	if (!server_ctx || !client_ctx)
+	mpq_tls_ctx *client_ctx;
+	if (fuzz_tls_contexts(&server_ctx, &client_ctx) != 0)
 		return -1;
 
 	mpq_settings s;
@@ -113,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		ready = setup() == 0 ? 1 : -1;
 	if (ready < 0 || len > 8192)
 		return 0;
-	seed = 7;
+	fuzz_seed = 7;
 
 	mpq_settings s;
 	mpq_tparams tp;

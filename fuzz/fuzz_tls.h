@@ -1,0 +1,46 @@
+/*
+ * What the harnesses that run connections share: a deterministic random
+ * source (reseeded per input, so a crash replays) and a server and a client
+ * TLS context with a self-signed certificate for "localhost", ALPN hq-interop.
+ */
+#ifndef MPQ_FUZZ_TLS_H
+#define MPQ_FUZZ_TLS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "mpq/io/cert.h"
+#include "quic/tls.h"
+
+static uint64_t fuzz_seed;
+
+static inline void fuzz_rand(uint8_t *dest, size_t len, void *ud)
+{
+	(void)ud;
+	for (size_t i = 0; i < len; i++) {
+		fuzz_seed = fuzz_seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		dest[i] = (uint8_t)(fuzz_seed >> 56);
+	}
+}
+
+/* Returns 0, or -1 when either context could not be made. */
+static inline int fuzz_tls_contexts(mpq_tls_ctx **server, mpq_tls_ctx **client)
+{
+	static const char *const names[] = {"localhost"};
+	char *cert, *key, err[256];
+	int rv;
+	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
+		return -1;
+	mpq_tls_ctx_config sc = {.is_server = true,
+				 .alpn = "hq-interop",
+				 .cert_pem = cert,
+				 .key_pem = key};
+	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
+	*server = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
+	*client = mpq_tls_ctx_new(&cc, &rv, err, sizeof(err));
+	free(cert);
+	free(key);
+	return *server && *client ? 0 : -1;
+}
+
+#endif
