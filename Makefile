@@ -176,6 +176,9 @@ $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: 
 TRACE_DECODER := decrypt conns frames series tlsmsg
 $(BUILD)/fuzz/fuzz_trace_decode: $(TRACE_DECODER:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 $(BUILD)/tests/unit/test_trace_paths: $(TRACE_DECODER:%=$(BUILD)/tools/mpq-trace/%.o)
+# mpq-linkemu's link model and trace reader, which its harness drives.
+$(BUILD)/fuzz/fuzz_linkemu: $(BUILD)/fuzz-obj/tools/mpq-linkemu/link.o \
+	$(BUILD)/fuzz-obj/tools/mpq-linkemu/trace.o
 
 # Benchmarks use the test helpers (in-memory pair, certificates).
 $(BUILD)/bench/%.o: CPPFLAGS += -Itests/common

@@ -9,13 +9,26 @@
 emu_trace *emu_trace_load(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
+	emu_trace *tr;
+
+	if (!f) {
+		snprintf(err, errlen, "trace %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	tr = emu_trace_read(f, path, err, errlen);
+	fclose(f);
+	return tr;
+}
+
+emu_trace *emu_trace_read(FILE *f, const char *path, char *err, size_t errlen)
+{
 	emu_trace *tr = calloc(1, sizeof(*tr));
 	size_t cap = 0, line = 0;
 	char buf[64];
 
-	if (!f || !tr) {
-		snprintf(err, errlen, "trace %s: %s", path, strerror(errno));
-		goto fail;
+	if (!tr) {
+		snprintf(err, errlen, "trace %s: out of memory", path);
+		return NULL;
 	}
 	while (fgets(buf, sizeof(buf), f)) {
 		char *end;
@@ -46,13 +59,9 @@ emu_trace *emu_trace_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	tr->period_ns = tr->at_ns[tr->n - 1];
-	fclose(f);
 	return tr;
 fail:
-	if (f)
-		fclose(f);
-	if (tr)
-		free(tr->at_ns);
+	free(tr->at_ns);
 	free(tr);
 	return NULL;
 }

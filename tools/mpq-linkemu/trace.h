@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define EMU_TRACE_MTU 1500
 
@@ -20,6 +21,8 @@ typedef struct emu_trace {
 
 /* Reads a trace file; NULL with a message in err. */
 emu_trace *emu_trace_load(const char *path, char *err, size_t errlen);
+/* The same from an open file (|path| names it in messages). */
+emu_trace *emu_trace_read(FILE *f, const char *path, char *err, size_t errlen);
 /* When opportunity |k| comes, counting from |base_ns|. */
 uint64_t emu_trace_time(const emu_trace *tr, uint64_t base_ns, uint64_t k);
 /* How many opportunities come before |t_ns| (base_ns <= t_ns). */
