@@ -10,6 +10,11 @@
 #include "link.h"
 
 #define DEFAULT_QUEUE_NS 100000000ull /* 100 ms */
+/* The largest values taken, so that times, rates and sizes stay far inside
+ * 64 bits when added to a clock (casting a larger double is undefined). */
+#define MAX_TIME_NS 86400e9 /* a day, as the longest trace */
+#define MAX_RATE_BPS 1e12   /* 1 Tbit/s */
+#define MAX_QUEUE_BYTES 1e12
 
 static uint64_t rotl(uint64_t x, int k)
 {
@@ -188,6 +193,8 @@ int emu_parse_time(const char *s, uint64_t *ns)
 		mul = 1;
 	else
 		return -1;
+	if (v * mul > MAX_TIME_NS)
+		return -1;
 	*ns = (uint64_t)(v * mul + 0.5);
 	return 0;
 }
@@ -224,7 +231,8 @@ static int parse_rate(const char *s, uint64_t *bps)
 	if (end == s || !(v > 0) || !isfinite(v))
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcasecmp(end, units[i].unit) && v * units[i].mul >= 1) {
+		if (!strcasecmp(end, units[i].unit) && v * units[i].mul >= 1 &&
+		    v * units[i].mul <= MAX_RATE_BPS) {
 			*bps = (uint64_t)(v * units[i].mul + 0.5);
 			return 0;
 		}
@@ -249,6 +257,8 @@ static int parse_queue(const char *s, emu_link_cfg *c)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (!strcmp(end, units[i].unit)) {
+			if (v * units[i].mul > MAX_QUEUE_BYTES)
+				return -1;
 			c->queue_bytes = (uint64_t)(v * units[i].mul + 0.5);
 			c->queue_ns = 0;
 			return 0;

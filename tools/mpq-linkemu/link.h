@@ -88,14 +88,15 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint
  * "ge P/R[/BAD[/GOOD]]", "rate R", "trace FILE" (mahimahi's format, in
  * place of the rate), "dup P", "queue N", "up", "down", and the
  * selectors "ab", "ba", "both" for the tokens after them. T is a time
- * (10ms, 250us, 1s, 5ns; a bare number is ms), P a probability (1% or
- * 0.01), R a rate (50mbit, 500kbit, 1gbit, a bare number is bit/s), N a size
- * (64kB, 1500B, 1MB, KiB, MiB) or a time. Returns 0, or -1 with a message
+ * (10ms, 250us, 1s, 5ns; a bare number is ms) up to a day, P a probability
+ * (1% or 0.01), R a rate (50mbit, 500kbit, 1gbit, a bare number is bit/s)
+ * up to 1 Tbit/s, N a size (64kB, 1500B, 1MB, KiB, MiB) up to 1 TB or a time. Returns 0, or -1 with a message
  * in err; the cfgs are then unchanged.
  */
 int emu_link_parse(emu_link_cfg cfg[2], int argc, char **argv, char *err, size_t errlen);
 
-/* "10ms", "250us", "1s", "5ns", "1.5ms"; a bare number is ms. 0 or -1. */
+/* "10ms", "250us", "1s", "5ns", "1.5ms"; a bare number is ms; at most a
+ * day. 0 or -1. */
 int emu_parse_time(const char *s, uint64_t *ns);
 
 /* After EMU_PASS: whether the frame also leaves a second time (counted). */
