@@ -176,6 +176,9 @@ $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: 
 TRACE_DECODER := decrypt conns frames series tlsmsg
 $(BUILD)/fuzz/fuzz_trace_decode: $(TRACE_DECODER:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 $(BUILD)/tests/unit/test_trace_paths: $(TRACE_DECODER:%=$(BUILD)/tools/mpq-trace/%.o)
+# The tools' parsers of command line values.
+$(BUILD)/fuzz/fuzz_tool_args: $(patsubst %,$(BUILD)/fuzz-obj/tools/common/%.o,url localaddr tool \
+	pathact opts)
 # mpq-linkemu's link model and trace reader, which its harness drives.
 $(BUILD)/fuzz/fuzz_linkemu: $(BUILD)/fuzz-obj/tools/mpq-linkemu/link.o \
 	$(BUILD)/fuzz-obj/tools/mpq-linkemu/trace.o
