@@ -165,9 +165,11 @@ enum emu_verdict emu_link_admit(emu_link *l, uint64_t now_ns, uint32_t len, uint
 	}
 	t += c->delay_ns;
 	if (c->jitter_ns) {
-		double j = (uniform(l) * 2 - 1) * (double)c->jitter_ns;
+		/* From the arrival: a jitter below -(delay) leaves at arrival,
+		 * never before (a fraction of a ns below it included). */
+		double d = (double)(t - now_ns) + (uniform(l) * 2 - 1) * (double)c->jitter_ns;
 
-		t = j < 0 && (uint64_t)-j > t - now_ns ? now_ns : (uint64_t)((double)t + j);
+		t = d > 0 ? now_ns + (uint64_t)d : now_ns;
 	}
 	if (!c->reorder && t < l->last_depart_ns)
 		t = l->last_depart_ns;
