@@ -1,7 +1,8 @@
 /* Connection IDs we issue: see cid.h for the layout. */
-#include <openssl/hmac.h>
+#include <string.h>
 
 #include "quic/cid.h"
+#include "quic/crypto_algs.h"
 
 void mpq_cid_new(mpq_cid *cid, uint8_t worker_id, mpq_rand_fn rand, void *rand_ud)
 {
@@ -16,8 +17,7 @@ void mpq_cid_reset_token(const uint8_t secret[MPQ_RESET_SECRET_LEN], const mpq_c
 			 uint8_t token[MPQ_RESET_TOKEN_LEN])
 {
 	uint8_t mac[32];
-	unsigned int maclen = sizeof(mac);
-	if (!HMAC(EVP_sha256(), secret, MPQ_RESET_SECRET_LEN, cid->data, cid->len, mac, &maclen))
-		memset(mac, 0, sizeof(mac)); /* cannot happen with SHA-256; never leak stack */
+	if (mpq_crypto_hmac_sha256(secret, MPQ_RESET_SECRET_LEN, cid->data, cid->len, mac))
+		memset(mac, 0, sizeof(mac)); /* out of memory only; never leak stack */
 	memcpy(token, mac, MPQ_RESET_TOKEN_LEN);
 }

@@ -11,20 +11,20 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "crypto_algs.h"
 #include "wire.h"
 
-/* What a cipher suite needs: its AEAD, header protection cipher and hash. */
+/* What a cipher suite needs besides its ciphers (crypto_algs.c): its hash. */
 struct suite {
-	const EVP_CIPHER *(*aead)(void);
-	const EVP_CIPHER *(*hp)(void);
-	const EVP_MD *(*md)(void);
+	enum mpq_digest md;
+	size_t hashlen;
 	size_t keylen;
 };
 
 static const struct suite suites[] = {
-	[MPQ_CIPHER_AES_128_GCM] = {EVP_aes_128_gcm, EVP_aes_128_ecb, EVP_sha256, 16},
-	[MPQ_CIPHER_AES_256_GCM] = {EVP_aes_256_gcm, EVP_aes_256_ecb, EVP_sha384, 32},
-	[MPQ_CIPHER_CHACHA20_POLY1305] = {EVP_chacha20_poly1305, EVP_chacha20, EVP_sha256, 32},
+	[MPQ_CIPHER_AES_128_GCM] = {MPQ_DIGEST_SHA256, 32, 16},
+	[MPQ_CIPHER_AES_256_GCM] = {MPQ_DIGEST_SHA384, 48, 32},
+	[MPQ_CIPHER_CHACHA20_POLY1305] = {MPQ_DIGEST_SHA256, 32, 32},
 };
 
 /* What changes with the version: labels (RFC 9369 §3.3.2), the Initial salt
@@ -90,43 +90,36 @@ int mpq_crypto_cipher_from_tls(uint16_t suite)
 	}
 }
 
-/* The HKDF implementation, fetched once per process: fetching it for each
- * derivation (some twenty per handshake) cost more than the derivation. */
-static EVP_KDF *hkdf_kdf;
-static CRYPTO_ONCE hkdf_once = CRYPTO_ONCE_STATIC_INIT;
-
-static void hkdf_fetch(void)
+/* HKDF-Expand (RFC 5869 §2.3) from a context keyed with the PRK: T(i) =
+ * HMAC(PRK, T(i-1) ‖ info ‖ i), each block from a copy of |prk|, which
+ * stays keyed for the next label. */
+static int hkdf_expand(const EVP_MAC_CTX *prk, size_t hashlen, const uint8_t *info,
+		       size_t infolen, uint8_t *out, size_t outlen)
 {
-	hkdf_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-}
+	uint8_t t[EVP_MAX_MD_SIZE];
+	size_t tlen = 0;
 
-/* One HKDF step through EVP_KDF: Extract (salt, ikm) or Expand (prk, info). */
-static int hkdf(const EVP_MD *md, int mode, const uint8_t *salt, size_t saltlen,
-		const uint8_t *key, size_t keylen, const uint8_t *info, size_t infolen,
-		uint8_t *out, size_t outlen)
-{
-	/* An empty key (zero-length CID) is legal HKDF input; OpenSSL wants a pointer. */
-	static const uint8_t empty[1];
-	OSSL_PARAM params[6], *p = params;
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)EVP_MD_get0_name(md), 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						 (void *)(keylen ? key : empty), keylen);
-	if (salt)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-							 saltlen);
-	if (info)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							 infolen);
-	*p = OSSL_PARAM_construct_end();
-
-	EVP_KDF_CTX *ctx = CRYPTO_THREAD_run_once(&hkdf_once, hkdf_fetch) && hkdf_kdf
-				   ? EVP_KDF_CTX_new(hkdf_kdf)
-				   : NULL;
-	int ok = ctx && EVP_KDF_derive(ctx, out, outlen, params) == 1;
-	EVP_KDF_CTX_free(ctx);
-	return ok ? 0 : MPQ_ERR_TLS;
+	if (outlen > 255 * hashlen)
+		return MPQ_ERR_TLS;
+	for (uint8_t i = 1; outlen > 0; i++) {
+		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(prk);
+		size_t n = 0;
+		int ok = c && EVP_MAC_update(c, t, tlen) == 1 &&
+			 EVP_MAC_update(c, info, infolen) == 1 && EVP_MAC_update(c, &i, 1) == 1 &&
+			 EVP_MAC_final(c, t, &n, sizeof(t)) == 1 && n == hashlen;
+		EVP_MAC_CTX_free(c);
+		if (!ok) {
+			OPENSSL_cleanse(t, sizeof(t));
+			return MPQ_ERR_TLS;
+		}
+		tlen = n;
+		n = outlen < n ? outlen : n;
+		memcpy(out, t, n);
+		out += n;
+		outlen -= n;
+	}
+	OPENSSL_cleanse(t, sizeof(t));
+	return 0;
 }
 
 int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t outlen)
@@ -146,25 +139,53 @@ int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t ou
 	return (int)(cap - mpq_writer_left(&w));
 }
 
+/* HKDF-Expand-Label for each of |n| labels from one keyed PRK. */
+static int expand_labels(const struct suite *s, const uint8_t *secret, size_t secretlen,
+			 const char *const *labels, uint8_t *const *outs, const size_t *outlens,
+			 size_t n)
+{
+	uint8_t info[2 + 1 + 255 + 1];
+	EVP_MAC_CTX *prk = mpq_crypto_hmac_new(s->md, secret, secretlen);
+	int rv = prk ? 0 : MPQ_ERR_TLS;
+
+	for (size_t i = 0; rv == 0 && i < n; i++) {
+		int infolen = mpq_crypto_hkdf_label(info, sizeof(info), labels[i], outlens[i]);
+		rv = infolen < 0 ? MPQ_ERR_TLS
+				 : hkdf_expand(prk, s->hashlen, info, (size_t)infolen, outs[i],
+					       outlens[i]);
+	}
+	EVP_MAC_CTX_free(prk);
+	return rv;
+}
+
 int mpq_crypto_hkdf_expand_label(int cipher, const uint8_t *secret, size_t secretlen,
 				 const char *label, uint8_t *out, size_t outlen)
 {
 	const struct suite *s = suite_of(cipher);
-	uint8_t info[2 + 1 + 255 + 1];
 
 	if (!s)
 		return MPQ_ERR_TLS;
-	int infolen = mpq_crypto_hkdf_label(info, sizeof(info), label, outlen);
-	if (infolen < 0)
+	return expand_labels(s, secret, secretlen, &label, &out, &outlen, 1);
+}
+
+int mpq_crypto_hkdf_expand_key_iv(int cipher, const uint8_t *secret, size_t secretlen,
+				  const char *key_label, uint8_t *key, size_t keylen,
+				  const char *iv_label, uint8_t iv[MPQ_AEAD_IVLEN])
+{
+	const struct suite *s = suite_of(cipher);
+	const char *labels[] = {key_label, iv_label};
+	uint8_t *outs[] = {key, iv};
+	size_t lens[] = {keylen, MPQ_AEAD_IVLEN};
+
+	if (!s)
 		return MPQ_ERR_TLS;
-	return hkdf(s->md(), EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, secret, secretlen, info,
-		    (size_t)infolen, out, outlen);
+	return expand_labels(s, secret, secretlen, labels, outs, lens, 2);
 }
 
 /* A context with |cipher| and |key| set once; the IV comes per use. */
 static EVP_CIPHER_CTX *cipher_ctx_new(const EVP_CIPHER *cipher, const uint8_t *key)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
 	if (ctx && EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, 1) == 1)
 		return ctx;
 	EVP_CIPHER_CTX_free(ctx);
@@ -179,26 +200,22 @@ static int keys_derive(mpq_crypto_keys *k, int cipher, uint32_t version, const u
 	const struct version_params *vp = version_of(version);
 
 	memset(k, 0, sizeof(*k));
-	if (!s || !vp || !secret || secretlen != (size_t)EVP_MD_get_size(s->md()))
+	if (!s || !vp || !secret || secretlen != s->hashlen)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	k->cipher = cipher;
 	k->version = version;
 	memcpy(k->secret, secret, secretlen);
 	k->secretlen = secretlen;
 	k->keylen = s->keylen;
-	int rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->key, k->key,
-					      k->keylen);
-	if (rv == 0)
-		rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->iv, k->iv,
-						  MPQ_AEAD_IVLEN);
+	const char *labels[] = {vp->key, vp->iv, vp->hp};
+	uint8_t *outs[] = {k->key, k->iv, k->hp};
+	size_t lens[] = {k->keylen, MPQ_AEAD_IVLEN, k->keylen};
+	int rv = expand_labels(s, secret, secretlen, labels, outs, lens, hp ? 2 : 3);
 	if (rv == 0 && hp)
 		memcpy(k->hp, hp, k->keylen);
-	else if (rv == 0)
-		rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, vp->hp, k->hp,
-						  k->keylen);
 	if (rv == 0) {
-		k->aead = cipher_ctx_new(s->aead(), k->key);
-		k->hp_ctx = cipher_ctx_new(s->hp(), k->hp);
+		k->aead = cipher_ctx_new(mpq_crypto_aead_cipher(cipher), k->key);
+		k->hp_ctx = cipher_ctx_new(mpq_crypto_hp_cipher(cipher), k->hp);
 		if (!k->aead || !k->hp_ctx)
 			rv = MPQ_ERR_NOMEM;
 		else if (cipher != MPQ_CIPHER_CHACHA20_POLY1305)
@@ -251,39 +268,38 @@ int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
 
 	if (!vp || dcid->len > MPQ_MAX_CIDLEN)
 		return MPQ_ERR_INVALID_ARGUMENT;
-	return hkdf(EVP_sha256(), EVP_KDF_HKDF_MODE_EXTRACT_ONLY, vp->salt, sizeof(vp->salt),
-		    dcid->data, dcid->len, NULL, 0, out, MPQ_INITIAL_SECRETLEN);
-}
-
-/* One direction's Initial keys from the initial secret. */
-static int initial_side(mpq_crypto_keys *k, uint32_t version, const uint8_t *initial,
-			const char *label)
-{
-	uint8_t secret[MPQ_INITIAL_SECRETLEN];
-	int rv = mpq_crypto_hkdf_expand_label(MPQ_CIPHER_AES_128_GCM, initial,
-					      MPQ_INITIAL_SECRETLEN, label, secret,
-					      sizeof(secret));
-	if (rv == 0)
-		rv = mpq_crypto_keys_init(k, MPQ_CIPHER_AES_128_GCM, version, secret,
-					  sizeof(secret));
-	OPENSSL_cleanse(secret, sizeof(secret));
-	return rv;
+	/* HKDF-Extract: PRK = HMAC(salt, IKM). */
+	EVP_MAC_CTX *ctx = mpq_crypto_hmac_new(MPQ_DIGEST_SHA256, vp->salt, sizeof(vp->salt));
+	size_t n = 0;
+	int ok = ctx && EVP_MAC_update(ctx, dcid->data, dcid->len) == 1 &&
+		 EVP_MAC_final(ctx, out, &n, MPQ_INITIAL_SECRETLEN) == 1 &&
+		 n == MPQ_INITIAL_SECRETLEN;
+	EVP_MAC_CTX_free(ctx);
+	return ok ? 0 : MPQ_ERR_TLS;
 }
 
 int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_keys *client,
 			    mpq_crypto_keys *server)
 {
-	uint8_t initial[MPQ_INITIAL_SECRETLEN];
+	uint8_t initial[MPQ_INITIAL_SECRETLEN], cs[MPQ_INITIAL_SECRETLEN], ss[MPQ_INITIAL_SECRETLEN];
+	const char *labels[] = {"client in", "server in"};
+	uint8_t *outs[] = {cs, ss};
+	size_t lens[] = {sizeof(cs), sizeof(ss)};
 	int rv = mpq_crypto_initial_secret(version, dcid, initial);
 
 	if (rv == 0)
-		rv = initial_side(client, version, initial, "client in");
+		rv = expand_labels(&suites[MPQ_CIPHER_AES_128_GCM], initial, sizeof(initial),
+				   labels, outs, lens, 2);
+	if (rv == 0)
+		rv = mpq_crypto_keys_init(client, MPQ_CIPHER_AES_128_GCM, version, cs, sizeof(cs));
 	if (rv == 0) {
-		rv = initial_side(server, version, initial, "server in");
+		rv = mpq_crypto_keys_init(server, MPQ_CIPHER_AES_128_GCM, version, ss, sizeof(ss));
 		if (rv)
 			mpq_crypto_keys_free(client);
 	}
 	OPENSSL_cleanse(initial, sizeof(initial));
+	OPENSSL_cleanse(cs, sizeof(cs));
+	OPENSSL_cleanse(ss, sizeof(ss));
 	return rv;
 }
 
@@ -402,7 +418,8 @@ int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *
 	if (!ctx)
 		return MPQ_ERR_NOMEM;
 	/* AAD is the pseudo-packet ODCID Length ‖ ODCID ‖ Retry, fed in pieces. */
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, vp->retry_key, vp->retry_nonce) ==
+	ok = EVP_EncryptInit_ex(ctx, mpq_crypto_aead_cipher(MPQ_CIPHER_AES_128_GCM), NULL,
+				vp->retry_key, vp->retry_nonce) ==
 		     1 &&
 	     EVP_EncryptUpdate(ctx, NULL, &n, &odcidlen, 1) == 1 &&
 	     (!odcid->len || EVP_EncryptUpdate(ctx, NULL, &n, odcid->data, odcid->len) == 1) &&

@@ -56,6 +56,12 @@ int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t ou
 int mpq_crypto_hkdf_expand_label(int cipher, const uint8_t *secret, size_t secretlen,
 				 const char *label, uint8_t *out, size_t outlen);
 
+/* Two labels from one secret (a key and its IV), keying the HMAC once.
+ * Returns 0 or MPQ_ERR_TLS. */
+int mpq_crypto_hkdf_expand_key_iv(int cipher, const uint8_t *secret, size_t secretlen,
+				  const char *key_label, uint8_t *key, size_t keylen,
+				  const char *iv_label, uint8_t iv[MPQ_AEAD_IVLEN]);
+
 /* Derives key, iv and hp from |secret| ("quic key"/"quic iv"/"quic hp", or the
  * "quicv2 " labels for v2) and creates the cipher contexts. |k| is overwritten
  * (free it first if it held keys); |secretlen| must be the suite's hash length.

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
+#include "crypto_algs.h"
 #include "tls.h"
 
 #define TP_EXT_TYPE 0x39
@@ -269,32 +270,16 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 
 /* --- secrets --- */
 
-static const EVP_CIPHER *aead_of(int cipher)
-{
-	switch (cipher) {
-	case MPQ_CIPHER_AES_128_GCM:
-		return EVP_aes_128_gcm();
-	case MPQ_CIPHER_AES_256_GCM:
-		return EVP_aes_256_gcm();
-	case MPQ_CIPHER_CHACHA20_POLY1305:
-		return EVP_chacha20_poly1305();
-	default:
-		return NULL;
-	}
-}
-
 static int record_key_set(struct record_key *rk, int cipher, const uint8_t *secret,
 			  size_t secretlen)
 {
-	const EVP_CIPHER *evp = aead_of(cipher);
+	const EVP_CIPHER *evp = mpq_crypto_aead_cipher(cipher);
 	uint8_t key[32];
 	if (!evp)
 		return MPQ_ERR_TLS;
 	size_t keylen = (size_t)EVP_CIPHER_get_key_length(evp);
-	int rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, "key", key, keylen);
-	if (rv == 0)
-		rv = mpq_crypto_hkdf_expand_label(cipher, secret, secretlen, "iv", rk->iv,
-						  MPQ_AEAD_IVLEN);
+	int rv = mpq_crypto_hkdf_expand_key_iv(cipher, secret, secretlen, "key", key, keylen, "iv",
+					       rk->iv);
 	if (rv == 0 && !rk->aead && !(rk->aead = EVP_CIPHER_CTX_new()))
 		rv = MPQ_ERR_NOMEM;
 	if (rv == 0 && (!EVP_CIPHER_CTX_reset(rk->aead) ||
