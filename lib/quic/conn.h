@@ -112,6 +112,8 @@ struct mpq_conn {
 	uint64_t paths_blocked_at; /* peer limit + 1 a PATHS_BLOCKED named; 0: none */
 	void (*cid_hook)(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add);
 	void *cid_hook_ud;  /* the endpoint, which routes by our CIDs */
+	uint32_t ep_cids;   /* endpoint: the first of this connection's CID slots */
+	size_t ep_index;    /* endpoint: where it is in the endpoint's list */
 	uint8_t *new_token; /* server: to send in NEW_TOKEN; client: received */
 	size_t new_token_len;
 	bool new_token_pending;

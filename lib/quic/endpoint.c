@@ -31,7 +31,10 @@
 struct cid_slot {
 	mpq_cid cid;
 	mpq_conn *conn; /* NULL: empty; TOMBSTONE: removed */
+	uint32_t next;	/* the connection's next CID slot, or NO_SLOT */
 };
+
+#define NO_SLOT UINT32_MAX
 
 static mpq_conn *const TOMBSTONE = (mpq_conn *)&TOMBSTONE;
 
@@ -109,20 +112,51 @@ static int cid_insert(mpq_endpoint *ep, const mpq_cid *cid, mpq_conn *conn)
 		if (!s->conn || s->conn == TOMBSTONE) {
 			s->cid = *cid;
 			s->conn = conn;
+			s->next = conn->ep_cids;
+			conn->ep_cids = (uint32_t)i;
 			ep->used++;
 			return 0;
 		}
 	}
 }
 
-static void cid_remove_conn(mpq_endpoint *ep, const mpq_conn *conn)
+/* Empties slot |i|. Tombstones keep probe sequences going past a removed
+ * CID; one followed by an empty slot ends no sequence, so it and the
+ * tombstones before it become empty again: lookups of unknown CIDs (every
+ * new client's Initial) stay short however many connections came and went. */
+static void slot_clear(mpq_endpoint *ep, size_t i)
 {
-	for (size_t i = 0; i < ep->nslots; i++) {
-		if (ep->slots[i].conn == conn) {
-			ep->slots[i].conn = TOMBSTONE;
-			ep->used--;
+	size_t mask = ep->nslots - 1;
+	ep->slots[i].conn = TOMBSTONE;
+	ep->used--;
+	while (ep->slots[i].conn == TOMBSTONE && !ep->slots[(i + 1) & mask].conn) {
+		ep->slots[i].conn = NULL;
+		i = (i - 1) & mask;
+	}
+}
+
+/* Removes one CID of |conn|, unlinking its slot from the connection's list. */
+static void cid_remove(mpq_endpoint *ep, mpq_conn *conn, struct cid_slot *s)
+{
+	uint32_t idx = (uint32_t)(s - ep->slots);
+	for (uint32_t *p = &conn->ep_cids; *p != NO_SLOT; p = &ep->slots[*p].next) {
+		if (*p == idx) {
+			*p = s->next;
+			slot_clear(ep, idx);
+			return;
 		}
 	}
+}
+
+/* Removes every CID of |conn|: its own list, not a scan of the table. */
+static void cid_remove_conn(mpq_endpoint *ep, mpq_conn *conn)
+{
+	for (uint32_t i = conn->ep_cids; i != NO_SLOT;) {
+		uint32_t next = ep->slots[i].next;
+		slot_clear(ep, i);
+		i = next;
+	}
+	conn->ep_cids = NO_SLOT;
 }
 
 MPQ_EXPORT int mpq_endpoint_new(mpq_endpoint **out, const mpq_endpoint_config *cfg)
@@ -363,10 +397,8 @@ static void on_cid(void *ud, mpq_conn *conn, const mpq_cid *cid, bool add)
 		return;
 	}
 	struct cid_slot *s = cid_lookup(ep, cid);
-	if (s && s->conn == conn) {
-		s->conn = TOMBSTONE;
-		ep->used--;
-	}
+	if (s && s->conn == conn)
+		cid_remove(ep, conn, s);
 }
 
 /* A token for the client's next connection (RFC 9000 §8.1.3). */
@@ -392,6 +424,7 @@ static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
 		ep->conns = c;
 		ep->capconns *= 2;
 	}
+	conn->ep_cids = NO_SLOT;
 	int rv = cid_insert(ep, &conn->scid, conn);
 	if (rv == 0)
 		rv = cid_insert(ep, &conn->initial_dcid, conn);
@@ -399,6 +432,7 @@ static int add_conn(mpq_endpoint *ep, mpq_conn *conn)
 		cid_remove_conn(ep, conn);
 		return rv;
 	}
+	conn->ep_index = ep->nconns;
 	ep->conns[ep->nconns++] = conn;
 	conn->send_mem.parent = &ep->send_mem;
 	conn->cid_hook = on_cid;
@@ -552,15 +586,14 @@ MPQ_EXPORT mpq_conn *mpq_endpoint_conn_at(const mpq_endpoint *ep, size_t i)
 
 MPQ_EXPORT void mpq_endpoint_remove(mpq_endpoint *ep, mpq_conn *conn)
 {
-	for (size_t i = 0; i < ep->nconns; i++) {
-		if (ep->conns[i] == conn) {
-			ep->conns[i] = ep->conns[--ep->nconns];
-			cid_remove_conn(ep, conn);
-			mpq_halfopen_remove(&ep->half, conn);
-			mpq_conn_del(conn);
-			return;
-		}
-	}
+	size_t i = conn ? conn->ep_index : 0;
+	if (i >= ep->nconns || ep->conns[i] != conn)
+		return; /* not one of ours */
+	ep->conns[i] = ep->conns[--ep->nconns];
+	ep->conns[i]->ep_index = i;
+	cid_remove_conn(ep, conn);
+	mpq_halfopen_remove(&ep->half, conn);
+	mpq_conn_del(conn);
 }
 
 MPQ_EXPORT size_t mpq_endpoint_send_memory(const mpq_endpoint *ep)

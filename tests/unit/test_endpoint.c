@@ -442,6 +442,52 @@ static void new_cids_are_routed_and_retired(void **state)
 	teardown_world(&w);
 }
 
+/* Forty connections come and go through an endpoint sized for eight (64 CID
+ * slots, each connection holding several CIDs): a removed connection's CIDs
+ * are all taken out (its client then gets a stateless reset), the table keeps
+ * room and routing for the next ones, and a CID issued after the churn finds
+ * its connection. */
+static void connections_come_and_go(void **state)
+{
+	(void)state;
+	struct world w;
+	setup_world(&w, MPQ_VERSION_1, false);
+	mpq_endpoint_del(w.ep);
+	w.cfg.max_conns = 8;
+	make_endpoint(&w);
+	assert_true(run_until_complete(&w));
+	for (uint16_t i = 0; i < 40; i++) {
+		reconnect_from(&w, 1, (uint16_t)(40001 + i), NULL, 0);
+		for (int k = 0; k < 20; k++)
+			step(&w); /* NEW_CONNECTION_ID: more CIDs in the table */
+		assert_int_equal(w.client_rv, 0);
+		assert_int_equal(mpq_endpoint_conn_count(w.ep), 1);
+	}
+	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
+	assert_int_equal(s->local_cids[0].n, 2);
+	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids[0]), 0);
+	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids[0]);
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hi", 2, true), 2);
+	for (int k = 0; k < 50; k++)
+		step(&w);
+	assert_int_equal(w.client_rv, 0);
+	assert_int_equal(w.reset_seen, 0);
+	assert_null(mpq_cidset_find(&s->local_cids[0], 0));
+	/* Its server connection gone, the client's next packet finds no one. */
+	mpq_endpoint_remove(w.ep, s);
+	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
+	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hello", 5, true),
+			 5);
+	for (int k = 0; k < 50 && !w.client_rv; k++)
+		step(&w);
+	assert_true(w.reset_seen >= 1);
+	assert_int_equal(w.client_rv, MPQ_ERR_STATELESS_RESET);
+	teardown_world(&w);
+}
+
 static void garbage_initials_create_no_connection(void **state)
 {
 	(void)state;
@@ -916,6 +962,7 @@ int main(void)
 		cmocka_unit_test(stateless_reset_after_server_restart),
 		cmocka_unit_test(new_token_skips_retry),
 		cmocka_unit_test(new_cids_are_routed_and_retired),
+		cmocka_unit_test(connections_come_and_go),
 		cmocka_unit_test(garbage_initials_create_no_connection),
 		cmocka_unit_test(busy_endpoint_sends_retry),
 		cmocka_unit_test(retry_threshold_counts_half_open),
