@@ -23,7 +23,7 @@ PORT=${BENCH_PORT:-47125}
 LOAD=${LOAD:-$(dirname "$BIN")/bench/mpq_load}
 TLSFLOOR=${TLSFLOOR:-$(dirname "$BIN")/bench/bench_tls_handshake}
 # The bench_tls_handshake variant configured as mpq-server's TLS context is.
-TLSVARIANT=${TLSVARIANT:-keylog}
+TLSVARIANT=${TLSVARIANT:-tickets1}
 command -v taskset >/dev/null || skip "needs taskset (util-linux)"
 need_bins "$BIN/mpq-server" "$LOAD" "$TLSFLOOR"
 scratch

@@ -516,6 +516,11 @@ static int setup_server(mpq_tls_ctx *ctx, const mpq_tls_ctx_config *cfg, char *e
 		return MPQ_ERR_INVALID_ARGUMENT;
 	}
 	SSL_CTX_set_alpn_select_cb(sc, alpn_select_cb, ctx);
+	/* One NewSessionTicket, not OpenSSL's two: a client resumes with one,
+	 * and each costs the server a serialised, encrypted session (some 12 %
+	 * of OpenSSL's CPU per handshake here, docs/performance.md). */
+	if (!SSL_CTX_set_num_tickets(sc, 1))
+		return MPQ_ERR_TLS;
 	return 0;
 }
 
