@@ -5,11 +5,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "crypto_algs.h"
 #include "wire.h"
@@ -90,36 +87,34 @@ int mpq_crypto_cipher_from_tls(uint16_t suite)
 	}
 }
 
-/* HKDF-Expand (RFC 5869 §2.3) from a context keyed with the PRK: T(i) =
- * HMAC(PRK, T(i-1) ‖ info ‖ i), each block from a copy of |prk|, which
- * stays keyed for the next label. */
-static int hkdf_expand(const EVP_MAC_CTX *prk, size_t hashlen, const uint8_t *info,
-		       size_t infolen, uint8_t *out, size_t outlen)
+/* HKDF-Expand (RFC 5869 §2.3) with an HMAC keyed with the PRK: T(i) =
+ * HMAC(PRK, T(i-1) ‖ info ‖ i). |prk| stays keyed for the next label. */
+static int hkdf_expand(mpq_hmac *prk, const uint8_t *info, size_t infolen, uint8_t *out,
+		       size_t outlen)
 {
 	uint8_t t[EVP_MAX_MD_SIZE];
 	size_t tlen = 0;
+	int rv = outlen > 255 * prk->len ? MPQ_ERR_TLS : 0;
 
-	if (outlen > 255 * hashlen)
-		return MPQ_ERR_TLS;
-	for (uint8_t i = 1; outlen > 0; i++) {
-		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(prk);
-		size_t n = 0;
-		int ok = c && EVP_MAC_update(c, t, tlen) == 1 &&
-			 EVP_MAC_update(c, info, infolen) == 1 && EVP_MAC_update(c, &i, 1) == 1 &&
-			 EVP_MAC_final(c, t, &n, sizeof(t)) == 1 && n == hashlen;
-		EVP_MAC_CTX_free(c);
-		if (!ok) {
-			OPENSSL_cleanse(t, sizeof(t));
-			return MPQ_ERR_TLS;
-		}
-		tlen = n;
-		n = outlen < n ? outlen : n;
-		memcpy(out, t, n);
+	for (uint8_t i = 1; rv == 0 && outlen > 0; i++) {
+		rv = mpq_hmac_begin(prk);
+		if (rv == 0)
+			rv = mpq_hmac_update(prk, t, tlen);
+		if (rv == 0)
+			rv = mpq_hmac_update(prk, info, infolen);
+		if (rv == 0)
+			rv = mpq_hmac_update(prk, &i, 1);
+		if (rv == 0)
+			rv = mpq_hmac_finish(prk, t);
+		tlen = prk->len;
+		size_t n = outlen < tlen ? outlen : tlen;
+		if (rv == 0)
+			memcpy(out, t, n);
 		out += n;
 		outlen -= n;
 	}
 	OPENSSL_cleanse(t, sizeof(t));
-	return 0;
+	return rv;
 }
 
 int mpq_crypto_hkdf_label(uint8_t *buf, size_t cap, const char *label, size_t outlen)
@@ -145,16 +140,16 @@ static int expand_labels(const struct suite *s, const uint8_t *secret, size_t se
 			 size_t n)
 {
 	uint8_t info[2 + 1 + 255 + 1];
-	EVP_MAC_CTX *prk = mpq_crypto_hmac_new(s->md, secret, secretlen);
-	int rv = prk ? 0 : MPQ_ERR_TLS;
-
+	mpq_hmac prk;
+	int rv = mpq_hmac_init(&prk, s->md, secret, secretlen);
+	if (rv)
+		return rv;
 	for (size_t i = 0; rv == 0 && i < n; i++) {
 		int infolen = mpq_crypto_hkdf_label(info, sizeof(info), labels[i], outlens[i]);
 		rv = infolen < 0 ? MPQ_ERR_TLS
-				 : hkdf_expand(prk, s->hashlen, info, (size_t)infolen, outs[i],
-					       outlens[i]);
+				 : hkdf_expand(&prk, info, (size_t)infolen, outs[i], outlens[i]);
 	}
-	EVP_MAC_CTX_free(prk);
+	mpq_hmac_free(&prk);
 	return rv;
 }
 
@@ -269,13 +264,7 @@ int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
 	if (!vp || dcid->len > MPQ_MAX_CIDLEN)
 		return MPQ_ERR_INVALID_ARGUMENT;
 	/* HKDF-Extract: PRK = HMAC(salt, IKM). */
-	EVP_MAC_CTX *ctx = mpq_crypto_hmac_new(MPQ_DIGEST_SHA256, vp->salt, sizeof(vp->salt));
-	size_t n = 0;
-	int ok = ctx && EVP_MAC_update(ctx, dcid->data, dcid->len) == 1 &&
-		 EVP_MAC_final(ctx, out, &n, MPQ_INITIAL_SECRETLEN) == 1 &&
-		 n == MPQ_INITIAL_SECRETLEN;
-	EVP_MAC_CTX_free(ctx);
-	return ok ? 0 : MPQ_ERR_TLS;
+	return mpq_crypto_hmac_sha256(vp->salt, sizeof(vp->salt), dcid->data, dcid->len, out);
 }
 
 int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_keys *client,

@@ -7,7 +7,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include "quic/crypto.h"
+#include "quic/crypto_algs.h"
 #include "../common/hex.h"
 
 /* RFC 9001 A.1 / RFC 9369 A.1: the client's first DCID. */
@@ -50,6 +55,81 @@ static void hkdf_label_bytes(void **state)
 	uint8_t small[8];
 	assert_int_equal(mpq_crypto_hkdf_label(small, sizeof(small), "quic key", 16),
 			 MPQ_ERR_NOBUF);
+}
+
+/* RFC 4231 §4.2, §4.3 and §4.7 (a key longer than a block is hashed first). */
+static void hmac_rfc4231(void **state)
+{
+	(void)state;
+	uint8_t key[131], out[48];
+	mpq_hmac h;
+
+	memset(key, 0x0b, 20);
+	assert_int_equal(mpq_crypto_hmac_sha256(key, 20, (const uint8_t *)"Hi There", 8, out), 0);
+	assert_hex(out, 32, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	assert_int_equal(mpq_hmac_init(&h, MPQ_DIGEST_SHA384, key, 20), 0);
+	for (int i = 0; i < 2; i++) { /* the key stays for a second message */
+		assert_int_equal(mpq_hmac_begin(&h), 0);
+		assert_int_equal(mpq_hmac_update(&h, "Hi ", 3), 0);
+		assert_int_equal(mpq_hmac_update(&h, "There", 5), 0);
+		assert_int_equal(mpq_hmac_finish(&h, out), 0);
+		assert_hex(out, h.len,
+			   "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59c"
+			   "faea9ea9076ede7f4af152e8b2fa9cb6");
+	}
+	mpq_hmac_free(&h);
+	const char *q = "what do ya want for nothing?";
+	assert_int_equal(mpq_crypto_hmac_sha256((const uint8_t *)"Jefe", 4, (const uint8_t *)q,
+						strlen(q), out),
+			 0);
+	assert_hex(out, 32, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, sizeof(key));
+	q = "Test Using Larger Than Block-Size Key - Hash Key First";
+	assert_int_equal(
+		mpq_crypto_hmac_sha256(key, sizeof(key), (const uint8_t *)q, strlen(q), out), 0);
+	assert_hex(out, 32, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+/* HKDF-Expand-Label against OpenSSL's HKDF for every length up to three
+ * blocks, both hashes. */
+static void expand_label_matches_openssl(void **state)
+{
+	(void)state;
+	static const struct {
+		int cipher;
+		const char *md;
+		size_t hashlen;
+	} suites[] = {{MPQ_CIPHER_AES_128_GCM, "SHA256", 32}, {MPQ_CIPHER_AES_256_GCM, "SHA384", 48}};
+	uint8_t secret[48], info[64], got[144], want[144];
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	assert_non_null(kdf);
+	for (size_t i = 0; i < sizeof(secret); i++)
+		secret[i] = (uint8_t)(i * 7 + 1);
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t len = 1; len <= 3 * suites[s].hashlen; len++) {
+			int infolen = mpq_crypto_hkdf_label(info, sizeof(info), "quic key", len);
+			int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+			OSSL_PARAM params[] = {
+				OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+				OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+								 (char *)suites[s].md, 0),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret,
+								  suites[s].hashlen),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info,
+								  (size_t)infolen),
+				OSSL_PARAM_construct_end(),
+			};
+			EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
+			assert_int_equal(EVP_KDF_derive(ctx, want, len, params), 1);
+			EVP_KDF_CTX_free(ctx);
+			assert_int_equal(mpq_crypto_hkdf_expand_label(suites[s].cipher, secret,
+								      suites[s].hashlen, "quic key",
+								      got, len),
+					 0);
+			assert_memory_equal(got, want, len);
+		}
+	}
+	EVP_KDF_free(kdf);
 }
 
 static void assert_keys(const mpq_crypto_keys *k, const char *secret, const char *key,
@@ -433,6 +513,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hkdf_label_bytes),
+		cmocka_unit_test(hmac_rfc4231),
+		cmocka_unit_test(expand_label_matches_openssl),
 		cmocka_unit_test(rfc9001_initial_keys),
 		cmocka_unit_test(rfc9369_initial_keys),
 		cmocka_unit_test(rfc9001_chacha20),
