@@ -29,6 +29,11 @@
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
+/* Linux 6.17: descriptors one copy-mode sendto may take (32 before, and by
+ * default); Debian 12's 6.1 headers lack it. */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9
+#endif
 
 #define MAX_BATCH 1024
 #define MAX_OWN 16		   /* addresses of the interface we answer for */
@@ -1207,6 +1212,18 @@ static int try_socket_sg(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 	return rv;
 }
 
+/* In copy mode each sendto sends at most 32 descriptors unless the kernel
+ * lets us say more (6.17): the whole TX ring, so that one kick sends what a
+ * batch queued (a 9000-byte datagram is 3 descriptors with multi-buffer).
+ * Older kernels keep 32 (ENOPROTOOPT): kick_tx goes on while they progress. */
+static void set_tx_budget(struct xsk_sock *s)
+{
+	unsigned int budget = s->tx.size;
+
+	if (setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)) == 0)
+		s->info.tx_budget = budget;
+}
+
 static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_config *x,
 			 mpq_oserr *err)
 {
@@ -1236,6 +1253,7 @@ static int create_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_c
 	if (rv)
 		return mpq_oserr_set(err, "xsk_socket__create", -(first ? first : rv));
 	s->fd = xsk_socket__fd(s->xsk);
+	set_tx_budget(s);
 	s->info.need_wakeup = !x->no_need_wakeup;
 	s->info.own_prog = !x->inhibit_prog;
 	set_busy_poll(s, x);

@@ -13,6 +13,11 @@
  *   (d) 1000 datagrams in sequence, xsk to xsk and xsk to a kernel socket:
  *       none reordered, at least 99 % delivered (losses are printed);
  *   (e) datagrams larger than the MTU refused, also after an MTU change;
+ *   (f) MTU 9000, multi-buffer: 8972-byte datagrams (and GSO runs of them)
+ *       over three UMEM frames each to a kernel UDP socket, whose kernel
+ *       checks their checksums, and one back, byte-exact; 64 of them in
+ *       one send go with at most 2 wakeups (the kernel takes the whole
+ *       batch per sendto, XDP_MAX_TX_SKB_BUDGET; 32 descriptors before);
  *   and modes (generic attach, zero-copy refused on veth, no program),
  *   unresolvable next hops, bad configurations. The last test prints
  *   datagrams/s for xsk and for the udp backend over the same pair.
@@ -39,6 +44,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
@@ -759,6 +766,163 @@ static void oversize_refused(void **state)
 	assert_int_equal(test_sh("ip link set xa mtu 1500"), 0);
 }
 
+/* ---- multi-buffer ------------------------------------------------------- */
+
+#define JUMBO 8972 /* the UDP payload of MTU 9000 over IPv4 */
+#define JUMBO_RUN 64
+
+static void set_mtu(int mtu)
+{
+	assert_int_equal(test_sh("ip link set xa mtu %d", mtu), 0);
+	assert_int_equal(setns(env.ns.ns_b, CLONE_NEWNET), 0);
+	assert_int_equal(test_sh("ip link set xb mtu %d", mtu), 0);
+	assert_int_equal(setns(env.ns.ns_a, CLONE_NEWNET), 0);
+}
+
+static int jumbo_fd = -1;
+
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &ma, &mi) == 2 &&
+	       (ma > major || (ma == major && mi >= minor));
+}
+
+static int jumbo_teardown(void **state)
+{
+	test_teardown(state);
+	if (jumbo_fd >= 0)
+		close(jumbo_fd);
+	jumbo_fd = -1;
+	if (env.ns.ns_b >= 0 && env.why[0] == 0)
+		set_mtu(1500);
+	return 0;
+}
+
+/* A kernel UDP socket on 10.88.0.2:5555 in B, with room for a run of
+ * jumbo datagrams. */
+static int b_socket(void)
+{
+	int fd, size = 4 << 20;
+	mpq_addr b;
+
+	assert_int_equal(setns(env.ns.ns_b, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setns(env.ns.ns_a, CLONE_NEWNET), 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	mpq_addr_parse(&b, "10.88.0.2:5555");
+	jumbo_fd = fd;
+	assert_int_equal(bind(fd, (const struct sockaddr *)&b.ss, b.len), 0);
+	return fd;
+}
+
+/* B's socket gets datagrams |first|.. |first + n - 1| of fill(), each JUMBO
+ * bytes, byte-exact. */
+static void b_gets(int fd, uint32_t first, uint32_t n)
+{
+	static uint8_t got[JUMBO + 1], want[JUMBO];
+
+	for (uint32_t k = 0; k < n; k++) {
+		ssize_t len;
+
+		wait_fd(fd, POLLIN, WAIT_MS);
+		len = recv(fd, got, sizeof(got), MSG_DONTWAIT);
+		assert_int_equal(len, JUMBO);
+		fill(want, JUMBO, first + k);
+		assert_memory_equal(got, want, JUMBO);
+	}
+}
+
+static void jumbo_frames_multi_buffer(void **state)
+{
+	static uint8_t buf[JUMBO_RUN * JUMBO];
+	const mpq_xsk_info *info;
+	mpq_xsk_stats st, before;
+	mpq_xsk_config x;
+	mpq_dgram d[JUMBO_RUN], r;
+	mpq_pathio_config cfg;
+	mpq_addr a_addr;
+	mpq_oserr err;
+	uint64_t end;
+	mpq_pathio *a;
+	int fd, k = 0;
+
+	need_env();
+	set_mtu(9000);
+	checked_config(&x); /* what B's kernel sends is checked too */
+	mpq_pathio_config_default(&cfg);
+	cfg.ifname = "xa";
+	cfg.max_dgram = JUMBO;
+	mpq_addr_parse(&cfg.local, "10.88.0.1:4433");
+	assert_int_equal(mpq_xsk_open(&a, &cfg, &x, &err), 0);
+	track(a);
+	info = mpq_xsk_get_info(a);
+	if (!info->multi_buffer) {
+		/* A kernel before 6.6: a UMEM frame's worth, and why. */
+		assert_int_not_equal(info->sg_errnum, 0);
+		assert_int_equal(info->max_payload, 4096 - 256 - 14 - 28);
+		skip();
+	}
+	assert_int_equal(info->max_payload, JUMBO);
+	fd = b_socket();
+
+	/* One datagram, then a GSO run of three. */
+	for (uint32_t i = 0; i < JUMBO_RUN; i++)
+		fill(buf + i * JUMBO, JUMBO, i);
+	d[0] = (mpq_dgram){.data = buf, .len = JUMBO};
+	mpq_addr_parse(&d[0].remote, "10.88.0.2:5555");
+	assert_int_equal(send_all(a, d, 1), 0);
+	b_gets(fd, 0, 1);
+	d[0] = (mpq_dgram){.data = buf + JUMBO, .len = 3 * JUMBO, .gso_size = JUMBO,
+			   .remote = d[0].remote};
+	assert_int_equal(send_all(a, d, 1), 0);
+	b_gets(fd, 1, 3);
+	assert_int_equal(mpq_xsk_get_stats(a, &st), 0);
+	assert_int_equal(st.tx_multi_buffer, 4);
+
+	/* One back: gathered from three UMEM frames. */
+	mpq_addr_parse(&a_addr, "10.88.0.1:4433");
+	assert_int_equal(sendto(fd, buf + 7 * JUMBO, JUMBO, 0, (struct sockaddr *)&a_addr.ss,
+				a_addr.len),
+			 JUMBO);
+	for (end = now_ms() + WAIT_MS; k == 0 && now_ms() < end;) {
+		k = mpq_pathio_recv(a, &r, 1);
+		if (k == 0)
+			wait_fd(mpq_pathio_fd(a), POLLIN, 10);
+	}
+	assert_int_equal(k, 1);
+	assert_int_equal(r.len, JUMBO);
+	assert_memory_equal(r.data, buf + 7 * JUMBO, JUMBO);
+	assert_int_equal(mpq_xsk_get_stats(a, &st), 0);
+	assert_int_equal(st.rx_multi_buffer, 1);
+	assert_int_equal(st.rx_bad_csum, 0);
+
+	/* 64 in one send: 192 descriptors, one wakeup where the kernel takes
+	 * them all (two if the first met a full veth ring). */
+	for (uint32_t i = 0; i < JUMBO_RUN; i++) {
+		d[i] = (mpq_dgram){.data = buf + i * JUMBO, .len = JUMBO, .remote = d[0].remote};
+	}
+	before = st;
+	assert_int_equal(mpq_pathio_send(a, d, JUMBO_RUN), JUMBO_RUN);
+	assert_int_equal(mpq_xsk_get_stats(a, &st), 0);
+	if (kernel_at_least(6, 17)) {
+		assert_int_equal(info->tx_budget, 2048); /* the TX ring's size */
+		assert_true(st.tx_kicks - before.tx_kicks <= 2);
+	}
+	b_gets(fd, 0, JUMBO_RUN);
+
+	/* A byte more than the MTU allows: refused. */
+	d[0].len = JUMBO + 1;
+	assert_int_equal(mpq_pathio_send(a, d, 1), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(a->err.errnum, EMSGSIZE);
+	close(fd);
+	jumbo_fd = -1;
+	close_a(a);
+}
+
 /* ---- modes, failures, configurations ------------------------------------- */
 
 static void modes(void **state)
@@ -1382,6 +1546,7 @@ int main(void)
 		ON(xsk_xsk, v6),
 		cmocka_unit_test_teardown(thousand_in_sequence, test_teardown),
 		cmocka_unit_test_teardown(oversize_refused, test_teardown),
+		cmocka_unit_test_teardown(jumbo_frames_multi_buffer, jumbo_teardown),
 		cmocka_unit_test_teardown(modes, test_teardown),
 		cmocka_unit_test_teardown(unreachable_next_hops, test_teardown),
 		cmocka_unit_test_teardown(bad_configs_and_sends, test_teardown),

@@ -158,6 +158,10 @@ typedef struct mpq_xsk_info {
 	 * max_payload is what one UMEM frame holds. */
 	bool multi_buffer;
 	int sg_errnum;
+	/* Descriptors one sendto may send in copy mode, when the kernel took
+	 * ours (XDP_MAX_TX_SKB_BUDGET, Linux 6.17: the TX ring's size); 0: its
+	 * default, 32. */
+	uint32_t tx_budget;
 } mpq_xsk_info;
 
 typedef struct mpq_xsk_stats {
