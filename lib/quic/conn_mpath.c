@@ -474,8 +474,12 @@ static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
 		in->min_rtt = p->rtt.min;
 		in->cwnd = mpq_cc_cwnd(&p->cc.cc);
 		in->bytes_in_flight = p->bytes_in_flight;
-		in->pacing_ready = p->next_send_time;
+		in->pacing_ready = mpq_pacer_next_send_time(&p->pacer, p->pmtud.size, ts);
 		in->max_datagram = p->pmtud.size;
+		/* A path held back by its pacer alone wakes us when it may send. */
+		if (in->use != MPQ_PATH_USE_NONE && in->pacing_ready > ts &&
+		    mpq_path_info_has_room(in, 0))
+			p->next_send_time = in->pacing_ready;
 		which[n++] = p;
 	}
 	uint64_t queued = conn->tx_max_data > conn->tx_data ? conn->tx_max_data - conn->tx_data

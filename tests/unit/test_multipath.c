@@ -360,12 +360,13 @@ static void second_path_validated_and_used(const char *sched)
 		      (unsigned long long)s0.bytes_received,
 		      (unsigned long long)s1.bytes_received);
 	/* rr shares evenly; minrtt fills the first path and spills to the other
-	 * only when its window is full, so on equal links it must use both. */
+	 * when its window is full or its pacer holds it, so on equal links it
+	 * must use both (about evenly: the pacer holds path 0 half the time). */
 	if (strcmp(sched, "rr") == 0) {
 		assert_true(s0.bytes_received * 5 >= total);
 		assert_true(s1.bytes_received * 5 >= total);
 	} else {
-		assert_true(s0.bytes_received * 2 >= total);
+		assert_true(s0.bytes_received * 5 >= total);
 		assert_true(s1.bytes_received * 50 >= total);
 	}
 	/* Only the redundant scheduler's copies need their records. */

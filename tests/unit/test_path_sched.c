@@ -1,7 +1,7 @@
 /*
  * Path schedulers on synthetic path arrays: rr's turns, minrtt's choice by
- * smoothed RTT and window room, paths without RTT samples, BACKUP paths only
- * when no path is AVAILABLE, ecf's wait-or-send rule worked out by hand
+ * smoothed RTT, window room and pacing, paths without RTT samples, BACKUP
+ * paths only when no path is AVAILABLE, ecf's wait-or-send rule worked out by hand
  * (boundaries to the byte, hysteresis), redundant's duplicate flag, and
  * lookup by name.
  */
@@ -197,6 +197,39 @@ static void test_minrtt_lowest_rtt_with_room(void **state)
 	p[1].use = MPQ_PATH_USE_NONE;
 	p[0].bytes_in_flight = 0;
 	assert_int_equal(pick(&s, p, N(p), 0), 0);
+}
+
+/* A path whose pacer holds it back (pacing_ready after now, pick's 7 ms) is
+ * passed over like a full one: minrtt and rr send on a path that may send
+ * now rather than nothing (a fast path paced below its window kept the slow
+ * one idle); ecf waits for a fast path its pacer alone holds back. */
+static void test_paced_path_passed_over(void **state)
+{
+	mpq_path_info p[] = {measured(0, 10), measured(1, 30)};
+	mpq_path_sched s = start("minrtt");
+
+	p[0].pacing_ready = 7 * MS + 1;
+	assert_int_equal(pick(&s, p, N(p), 0), 1);
+	p[0].pacing_ready = 7 * MS;
+	assert_int_equal(pick(&s, p, N(p), 0), 0);
+	/* Both paced: nothing now. */
+	p[0].pacing_ready = p[1].pacing_ready = 8 * MS;
+	assert_int_equal(pick(&s, p, N(p), 0), -1);
+
+	s = start("rr");
+	p[0].pacing_ready = p[1].pacing_ready = 0;
+	assert_int_equal(pick(&s, p, N(p), 0), 0);
+	p[1].pacing_ready = 8 * MS;
+	assert_int_equal(pick(&s, p, N(p), 0), 0);
+	p[1].pacing_ready = 0;
+	assert_int_equal(pick(&s, p, N(p), 0), 1);
+
+	s = start("ecf");
+	p[0].pacing_ready = 8 * MS;
+	assert_int_equal(pick(&s, p, N(p), 12000), -1);
+	fill(&p[0]);
+	assert_int_equal(pick(&s, p, N(p), 0), 1);
+	(void)state;
 }
 
 /* A path whose packets are larger (PMTU discovery) needs room for one of
@@ -453,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_rr_order_by_path_id),
 		cmocka_unit_test(test_rr_backup),
 		cmocka_unit_test(test_minrtt_lowest_rtt_with_room),
+		cmocka_unit_test(test_paced_path_passed_over),
 		cmocka_unit_test(test_room_for_the_paths_own_size),
 		cmocka_unit_test(test_minrtt_ties_and_alias),
 		cmocka_unit_test(test_minrtt_unmeasured),

@@ -72,10 +72,13 @@ static int ecf_select(mpq_path_sched *sch, const mpq_path_info *paths, size_t n,
 
 	if (use < 0)
 		return -1;
-	fi = mpq_path_sched_fastest(paths, n, use, false, 0);
-	if (mpq_path_info_has_room(&paths[fi], bytes))
+	fi = mpq_path_sched_fastest(paths, n, use, false, 0, ts);
+	if (mpq_path_info_ready(&paths[fi], bytes, ts))
 		return fi;
-	si = mpq_path_sched_fastest(paths, n, use, true, bytes);
+	/* Only its pacer holds f back: it sends within a packet's time. */
+	if (mpq_path_info_has_room(&paths[fi], bytes))
+		return -1;
+	si = mpq_path_sched_fastest(paths, n, use, true, bytes, ts);
 	if (si < 0)
 		return -1;
 	if (!paths[fi].has_rtt_sample || !paths[si].has_rtt_sample)

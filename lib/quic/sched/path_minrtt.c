@@ -1,6 +1,7 @@
 /*
  * Lowest-RTT path schedulers. minrtt (the seed's "mrtt") sends on the
- * AVAILABLE path with window room and the lowest smoothed RTT; paths without
+ * AVAILABLE path with window room, its pacer ready, and the lowest smoothed
+ * RTT; paths without
  * an RTT sample come after measured ones, lowest path ID first. BACKUP paths
  * are used only when no path is AVAILABLE, so a full AVAILABLE path means
  * waiting (-1). redundant picks the same first path and asks the connection
@@ -16,7 +17,7 @@ static int minrtt_select(mpq_path_sched *s, const mpq_path_info *paths, size_t n
 
 	if (use < 0)
 		return -1;
-	return mpq_path_sched_fastest(paths, n, use, true, bytes);
+	return mpq_path_sched_fastest(paths, n, use, true, bytes, ts);
 }
 
 const struct mpq_path_sched_ops mpq_path_sched_minrtt = {

@@ -1,7 +1,7 @@
 /*
  * Round-robin path scheduler: each packet goes to the next path, by path ID
  * after the one used last and wrapping around, that is AVAILABLE and has
- * window room. BACKUP paths take turns the same way, but only while no path
+ * window room and its pacer ready. BACKUP paths take turns the same way, but only while no path
  * is AVAILABLE at all; a full AVAILABLE path means waiting, not the backup.
  */
 #include "quic/sched/path_sched.h"
@@ -19,7 +19,7 @@ static int rr_select(mpq_path_sched *s, const mpq_path_info *paths, size_t n, si
 		 * UINT32_MAX for the last path itself. */
 		uint32_t dist = p->path_id - s->last_path_id - 1;
 
-		if (p->use != use || !mpq_path_info_has_room(p, bytes))
+		if (p->use != use || !mpq_path_info_ready(p, bytes, ts))
 			continue;
 		if (best < 0 || dist < best_dist) {
 			best = (int)i;

@@ -47,15 +47,15 @@ static bool faster(const mpq_path_info *a, const mpq_path_info *b)
 	return a->path_id < b->path_id;
 }
 
-int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_room,
-			   size_t bytes)
+int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_ready,
+			   size_t bytes, uint64_t ts)
 {
 	int best = -1;
 
 	for (size_t i = 0; i < n; i++) {
 		const mpq_path_info *p = &paths[i];
 
-		if (p->use != use || (need_room && !mpq_path_info_has_room(p, bytes)))
+		if (p->use != use || (need_ready && !mpq_path_info_ready(p, bytes, ts)))
 			continue;
 		if (best < 0 || faster(p, &paths[best]))
 			best = (int)i;

@@ -25,7 +25,7 @@ typedef struct mpq_path_info {
 	uint64_t srtt, rttvar, min_rtt;
 	uint64_t cwnd;
 	uint64_t bytes_in_flight;
-	uint64_t pacing_ready; /* earliest time the pacer lets a packet out */
+	uint64_t pacing_ready; /* earliest time the pacer lets a packet out (<= ts: now) */
 	uint64_t max_datagram; /* its packets' size (PMTU discovery); 0: the |bytes| asked about */
 } mpq_path_info;
 
@@ -73,15 +73,24 @@ int mpq_path_sched_tier(const mpq_path_info *paths, size_t n);
 
 /* The index of the fastest path whose use is |use|: paths with an RTT sample
  * before those without, then the lowest srtt, then the lowest path_id. With
- * |need_room| only paths with window room for |bytes| count. -1 if none. */
-int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_room,
-			   size_t bytes);
+ * |need_ready| only paths that may send |bytes| at |ts| count. -1 if none. */
+int mpq_path_sched_fastest(const mpq_path_info *paths, size_t n, int use, bool need_ready,
+			   size_t bytes, uint64_t ts);
 
 /* A path with room in its congestion window for |bytes| more (for a packet
  * of its own size, when it says). */
 static inline bool mpq_path_info_has_room(const mpq_path_info *p, size_t bytes)
 {
 	return p->bytes_in_flight + (p->max_datagram ? p->max_datagram : bytes) <= p->cwnd;
+}
+
+/* A path that may send now: window room, and its pacer lets a packet out at
+ * |ts|. A path waiting for its pacer is passed over, not waited for: else a
+ * fast path paced below its window (slow start, or a sender woken late on a
+ * busy machine) held every other path idle with it. */
+static inline bool mpq_path_info_ready(const mpq_path_info *p, size_t bytes, uint64_t ts)
+{
+	return mpq_path_info_has_room(p, bytes) && p->pacing_ready <= ts;
 }
 
 #endif
