@@ -1,9 +1,12 @@
 """One run of an experiment point on two real hosts over SSH (mpq-testbed
 run --hosts; the hosts file: hosts.py). Per run: a scratch directory on
-each host, tbf qdiscs for the links' rates (links tc), mpq-server started
-on the server host in its own session, mpq-client --json run on the
-client host, the server stopped (its qlogs are written as it exits), the
-files fetched back with scp, then the qdiscs and directories removed.
+each host, the root qdiscs of links tc (hosts.tc_schedule: tbf for a
+rate, a pfifo of limit 0 for a path down), mpq-server started on the
+server host in its own session, mpq-client --json run on the client host
+with a script on each host that changes those qdiscs at the events'
+times (the server's let go when the client starts), the server stopped
+(its qlogs are written as it exits), the files fetched back with scp,
+then the qdiscs and directories removed.
 Every remote process is stopped by its process group, also when the run
 fails or is interrupted (abort).
 
@@ -16,6 +19,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import hosts as hostsfile
@@ -162,27 +166,46 @@ class HostsBackend:
                 self.sh(host, "rm -rf %s" % shlex.quote(self.rdir))
         self.rdir = None
 
-    def _spawn_script(self, name, argv, out, err):
+    def _spawn_script(self, name, argv, out, err, first=""):
         """The remote shell words that run ARGV in a session of its own,
         its group id in the pid file NAME, its output in the files OUT
-        and ERR."""
-        inner = "echo $$ >%s/%s; exec %s >%s 2>%s </dev/null" % (
-            PIDS, name, " ".join(shlex.quote(a) for a in argv), out, err)
+        and ERR (after the shell words FIRST, if any)."""
+        inner = "echo $$ >%s/%s; %sexec %s >%s 2>%s </dev/null" % (
+            PIDS, name, first, " ".join(shlex.quote(a) for a in argv), out, err)
         return "setsid -w sh -c %s" % shlex.quote(inner)
 
-    def _apply_links(self, point, npaths):
+    def _qdisc(self, iface, words):
+        """The remote command that makes WORDS (root_qdisc's) IFACE's root
+        qdisc; None: back to the default one."""
+        if words is None:
+            return "tc qdisc del dev %s root 2>/dev/null; true" % shlex.quote(iface)
+        return "tc qdisc replace dev %s root %s" % (shlex.quote(iface), " ".join(words))
+
+    def _apply_links(self, point):
+        """links tc: each path interface's root qdisc for the start of the
+        run; {role: its host's events script} for the rest."""
         if not self.h.tc:
-            return
-        for i in range(1, npaths + 1):
-            plan, _ = hostsfile.tc_plan(point["links"].get(i, ""))
-            cif, sif, _ = self.h.paths[i]
-            for d, host, iface in (("ab", self.h.client, cif), ("ba", self.h.server, sif)):
-                args = hostsfile.tbf_args(plan[d])
-                if args is None:
-                    continue
-                self.tc_on.append((host, iface))
-                self.must(host, "tc qdisc replace dev %s root tbf %s"
-                          % (shlex.quote(iface), " ".join(args)), "tc (path %d)" % i)
+            return {}
+        timed = {}
+        for (role, iface), steps in sorted(hostsfile.tc_schedule(self.h, point).items()):
+            host = self.h.host(role)
+            self.tc_on.append((host, iface))
+            for t, words in steps:
+                if t is None:
+                    if words is not None:
+                        self.must(host, self._qdisc(iface, words), "tc (%s)" % iface)
+                else:
+                    timed.setdefault(role, []).append((t, self._qdisc(iface, words)))
+        scripts = {}
+        for role, steps in timed.items():
+            lines, now = [], 0.0
+            for t, cmd in sorted(steps, key=lambda x: x[0]):
+                if t > now:
+                    lines.append("sleep %.3f" % (t - now))
+                    now = t
+                lines += ["echo %s" % shlex.quote("at %gs: %s" % (t, cmd)), cmd]
+            scripts[role] = "; ".join(lines)
+        return scripts
 
     def run(self, point, rundir, capture):
         self.seq += 1
@@ -194,8 +217,8 @@ class HostsBackend:
             for host in (self.h.client, self.h.server):
                 self.must(host, "mkdir -p %s/%s %s/qlog" % (
                     shlex.quote(self.rdir), PIDS, shlex.quote(self.rdir)), "mkdir")
-            self._apply_links(point, npaths)
-            res = self._transfer(point, capture, npaths)
+            events = self._apply_links(point)
+            res = self._transfer(point, capture, npaths, events)
             self._stop_all()
             fetched = self._fetch(rundir)
             if res is None:
@@ -208,6 +231,7 @@ class HostsBackend:
             return {"ok": False, "error": str(e)}
         finally:
             self._stop_all()
+            self._reap()
             self._cleanup()
 
     def _fetch(self, rundir):
@@ -219,8 +243,71 @@ class HostsBackend:
                                                         or ["exit %d" % r.returncode])[-1])
         return ""
 
-    def _transfer(self, point, capture, npaths):
-        """Runs the server and the client; None when the client ran (its
+    def _events(self, role, script, first=""):
+        """The remote shell words that run the events' SCRIPT on ROLE's
+        host (its own session, its log tc-ROLE.log) after FIRST."""
+        return self._spawn_script("tc-" + role, ["sh", "-c", script], "tc-%s.log" % role, "&1",
+                                  first)
+
+    def _client(self, argv, timeout, events):
+        """Runs the client (ARGV) on its host, its EVENTS started just
+        before it. The server's EVENTS start here too, waiting for a line
+        that is sent when the client's host says the client starts: both
+        are timed from the client's start, whatever ssh's delays.
+        (exit status, output)."""
+        d = shlex.quote(self.rdir)
+        go = None
+        if "server" in events:
+            go = subprocess.Popen(self._ssh(self.h.server) + ["cd %s && %s" % (
+                d, self._events("server", events["server"], "read go || exit 0; "))],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+            self.procs.append(go)
+        script = "cd %s && " % d
+        if "client" in events:
+            # Not a child of the shell: the client's setsid -w, which the
+            # shell may exec, would take its end for the client's.
+            script += "( %s >/dev/null 2>&1 & ) && " % self._events("client", events["client"])
+        script += "echo go && " + self._spawn_script("client", argv, "client.json", "client.log")
+        p = subprocess.Popen(self._ssh(self.h.client) + [script], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+        self.procs.append(p)
+        late = []
+        timer = threading.Timer(timeout, lambda: late.append(p.kill()))
+        timer.start()
+        try:
+            out = []
+            for line in p.stdout:
+                if line != "go\n":
+                    out.append(line)
+                elif go:
+                    try:
+                        go.stdin.write("go\n")
+                        go.stdin.close()
+                    except OSError:
+                        pass
+                    go = None
+            p.wait()
+        finally:
+            timer.cancel()
+            self.procs.remove(p)
+        return (124 if late else p.returncode), "".join(out)
+
+    def _reap(self):
+        """Waits for the run's ssh processes still here (the server's
+        events, ended by _stop_all), killing those that stay."""
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+    def _transfer(self, point, capture, npaths, events):
+        """Runs the server and the client, and EVENTS ({role: script})
+        timed from the client's start; None when the client ran (its
         summary is fetched), else the failure."""
         s = point["settings"]
         port = self.h.port
@@ -259,9 +346,7 @@ class HostsBackend:
         if capture:
             cargv += ["--pcap", "client.pcapng"]
         cargv += s["client-args"].split() + urls
-        rc, out = self.sh(self.h.client, "cd %s && %s" % (
-            d, self._spawn_script("client", cargv, "client.json", "client.log")),
-            timeout=limit_seconds(point))
+        rc, out = self._client(cargv, limit_seconds(point), events)
         if rc == 124:
             return {"ok": False, "error": "timeout after %gs" % round(limit_seconds(point))}
         if rc == 255:

@@ -4,17 +4,20 @@ parse(path) reads one into a Hosts: the client and server hosts (ssh
 destinations with their options), the paths (an interface on each host and
 the server's address on it), where the tools are, and what to do with the
 experiment's links: `tc` applies their rate and queue with tbf at each
-host's egress, `real` applies nothing. check(hosts, points) says in one
-line why an experiment cannot run as the hosts file asks (link options or
-events that need an emulator or netem, which hosts' kernels may lack).
+host's egress, and a path down (or up) and rate or queue changes at time t
+by replacing that root qdisc; `real` applies nothing. check(hosts, points)
+says in one line why an experiment cannot run as the hosts file asks (link
+options or events that need an emulator or netem, which hosts' kernels may
+lack). tc_schedule(hosts, point) is what links tc does in one run.
 """
 import ipaddress
 import re
 
 from experiment import link_options, rate_bps, seconds, size_bytes
 
-# Link options tbf can apply.
-TC_OPTIONS = ("rate", "queue")
+# Link options tc can apply without netem (tbf's rate and queue; down: a
+# pfifo of limit 0, which drops every packet), also in `at` events.
+TC_OPTIONS = ("rate", "queue", "down", "up")
 
 
 class HostsError(Exception):
@@ -149,8 +152,14 @@ def parse_text(text):
 
 def tc_plan(spec):
     """SPEC (mpq-linkemu's link options) as {"ab": {...}, "ba": {...}}
-    of what tbf applies (rate, queue), and the options it cannot."""
-    return link_options(spec, TC_OPTIONS)
+    of what tc applies (rate, queue, down: True or False), and the
+    options it cannot."""
+    plan, rest = link_options(spec, TC_OPTIONS)
+    for opts in plan.values():
+        if "down" in opts or "up" in opts:
+            opts["down"] = "up" not in opts
+            opts.pop("up", None)
+    return plan, rest
 
 
 def tbf_args(opts):
@@ -169,40 +178,106 @@ def tbf_args(opts):
     return args
 
 
+def root_qdisc(opts):
+    """tc's words for the root qdisc of a direction in state OPTS ({rate,
+    queue, down}): a pfifo of limit 0 when down (it drops every packet,
+    and replacing it drops what the tbf held, as the emulator's down), a
+    tbf for a rate, None for none."""
+    if opts.get("down"):
+        return ["pfifo", "limit", "0"]
+    args = tbf_args(opts)
+    return ["tbf"] + args if args else None
+
+
+def tc_schedule(h, point):
+    """What links tc does in a run of POINT: {(role, iface): [(t, words)]},
+    per path interface it touches the root qdisc at the start (t None)
+    and after each event at time t (seconds from the client's start), in
+    time order; words are root_qdisc's (None: no qdisc)."""
+    out = {}
+    events = sorted(point["events"], key=lambda e: e[0])  # stable: file order at one t
+    for i in range(1, int(point["settings"]["paths"]) + 1):
+        state, _ = tc_plan(point["links"].get(i, ""))
+        ends = {"ab": ("client", h.paths[i][0]), "ba": ("server", h.paths[i][1])}
+        steps = {d: [(None, root_qdisc(state[d]))] for d in ends}
+        for t, p, spec in events:
+            if p != i:
+                continue
+            change, _ = tc_plan(spec)
+            for d in ends:
+                if change[d]:
+                    state[d] = dict(state[d], **change[d])
+                    steps[d].append((t, root_qdisc(state[d])))
+        for d, key in ends.items():
+            if len(steps[d]) > 1 or steps[d][0][1] is not None:
+                out.setdefault(key, []).extend(steps[d])
+    return out
+
+
+def tc_errors(i, spec):
+    """Why tc cannot take path I's link options SPEC ('' when it can)."""
+    plan, _ = tc_plan(spec)
+    for d in ("ab", "ba"):
+        if "rate" in plan[d] and rate_bps(plan[d]["rate"]) is None:
+            return "link %d: rate %s: tc takes 50mbit, 500kbit, 1gbit or bit/s" \
+                % (i, plan[d]["rate"])
+        q = plan[d].get("queue")
+        if q and seconds(q) is None and size_bytes(q) is None:
+            return "link %d: queue %s: a size or a time" % (i, q)
+    return ""
+
+
 def check(h, points):
     """One line saying why POINTS cannot run on H as its links line asks,
     else ''; also the note to print when links are real and some of the
     experiment is ignored ('' when nothing is)."""
     ignored = []
+
+    def ignore(what):
+        if what not in ignored:
+            ignored.append(what)
+
     for p in points:
         npaths = int(p["settings"]["paths"])
         if npaths > len(h.paths):
             return "the experiment has %d paths, the hosts file %d" % (npaths, len(h.paths)), ""
+        applied = []  # what tc applies, as the file says it
         for i, spec in sorted(p["links"].items()):
             if i > npaths:
                 continue
-            if not h.tc:
-                rest = [spec] if spec else []
-            else:
+            rest = [spec] if spec else []
+            if h.tc:
+                err = tc_errors(i, spec)
+                if err:
+                    return err, ""
                 plan, rest = tc_plan(spec)
-                for d in ("ab", "ba"):
-                    if "rate" in plan[d] and rate_bps(plan[d]["rate"]) is None:
-                        return "link %d: rate %s: tc takes 50mbit, 500kbit, 1gbit or bit/s" \
-                            % (i, plan[d]["rate"]), ""
-                    q = plan[d].get("queue")
-                    if q and seconds(q) is None and size_bytes(q) is None:
-                        return "link %d: queue %s: a size or a time" % (i, q), ""
+                if any(plan.values()):
+                    applied.append("link %d %s" % (i, spec))
             for r in rest:
-                if "link %d %s" % (i, r) not in ignored:
-                    ignored.append("link %d %s" % (i, r))
+                ignore("link %d %s" % (i, r))
         for t, i, spec in p["events"]:
-            ev = "at %gs link %d %s" % (t, i, spec)
-            if ev not in ignored:
-                ignored.append(ev)
+            rest = [spec]
+            if h.tc:
+                err = tc_errors(i, spec)
+                if err:
+                    return "at %gs %s" % (t, err), ""
+                plan, rest = tc_plan(spec)
+                if any(plan.values()):
+                    applied.append("at %gs link %d %s" % (t, i, spec))
+            for r in rest:
+                ignore("at %gs link %d %s" % (t, i, r))
+        if p["settings"]["io"] != "udp" and h.tc and tc_schedule(h, p):
+            # AF_XDP transmits straight to the driver, past every qdisc.
+            what = "'io %s' sends with AF_XDP, past the hosts' qdiscs, so tc cannot apply" \
+                " '%s'" % (p["settings"]["io"], applied[0])
+            if not h.real:
+                return what + "; io udp, or 'links real' in the hosts file", ""
+            ignore("%s (io %s)" % (applied[0], p["settings"]["io"]))
     if ignored and not h.real:
-        return ("'%s' needs netem or the emulator, which the hosts' tc may lack; on real"
-                " links, 'links tc real' (or 'links real') in the hosts file runs the"
-                " experiment with it ignored" % ignored[0]), ""
+        return ("'%s' needs netem or the emulator, which the hosts' tc may lack (links tc"
+                " applies rate, queue, down and up, also at time t); on real links, 'links"
+                " tc real' (or 'links real') in the hosts file runs the experiment with it"
+                " ignored" % ignored[0]), ""
     if ignored:
         return "", "links real: ignored: " + "; ".join(ignored)
     return "", ""

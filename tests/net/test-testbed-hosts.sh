@@ -8,11 +8,15 @@
 #     on both paths, both ends' qlogs and the client's capture (--capture)
 #     fetched back; after the run no process of it on either host, no tbf,
 #     no remote directory;
-#   a bad hosts file line, and an experiment with a delay under `links tc`:
-#     refused in one line;
+#   a bad hosts file line, an experiment with a delay (or a delay event)
+#     under `links tc`, and one with rates under `io xdp`: refused in one
+#     line;
 #   a client host ssh cannot reach: a failed row with ssh's reason;
 #   IPv6: ssh to the hosts' IPv6 addresses, the paths' server addresses
-#     IPv6, `links tc real`: the delay ignored (said once), the row ok;
+#     IPv6, `links tc real`: the delay ignored (said once), the rates
+#     applied, and `at 0.3s link 1 down` a pfifo of limit 0 on both ends
+#     of path 1 that drops packets until the run ends; the row ok, the
+#     events' logs fetched back;
 #   SIGINT mid-transfer: exit 130, nothing left on either host;
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
@@ -229,6 +233,22 @@ if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/b.out")" = 1 ] &&
 else
 	not_ok "a bad hosts file: one line naming file and line, exit 2" "exit $rc" "$(cat "$tmp/b.out")"
 fi
+# One line each: an event tc cannot apply (it names it), rates under io xdp.
+printf 'paths 2\nlink 1 rate 40mbit\nat 1s link 1 delay 20ms\nget 1MB\n' >"$tmp/delayev"
+ip netns exec "$ctl" "$tb" run "$tmp/delayev" --hosts "$tmp/hosts" --out "$tmp/e" >"$tmp/e.out" 2>&1
+rc=$?
+printf 'paths 2\nlink 1 rate 40mbit\nget 1MB\nio xdp\n' >"$tmp/xdp"
+ip netns exec "$ctl" "$tb" run "$tmp/xdp" --hosts "$tmp/hosts" --out "$tmp/x" >"$tmp/x.out" 2>&1
+rcx=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/e.out")" = 1 ] &&
+	grep -q "'at 1s link 1 delay 20ms' needs netem or the emulator, .*(links tc applies rate, queue, down and up" "$tmp/e.out" &&
+	[ "$rcx" = 2 ] && [ "$(wc -l <"$tmp/x.out")" = 1 ] &&
+	grep -q "'io xdp' sends with AF_XDP, past the hosts' qdiscs, so tc cannot apply 'link 1 rate 40mbit'" "$tmp/x.out"; then
+	ok "refused in one line: a delay event under links tc, rates under io xdp"
+else
+	not_ok "a delay event and io xdp refused in one line" "exit $rc, $rcx" "$(cat "$tmp/e.out" "$tmp/x.out")"
+fi
+
 # A host ssh cannot reach (nothing listens on port 1): the run's row fails
 # with ssh's reason, in one line, and the batch goes on to its end.
 sed 's/^client root@10.77.1.2 /&port 1 /' "$tmp/hosts" >"$tmp/hosts-off"
@@ -242,30 +262,53 @@ else
 	not_ok "an unreachable host: a failed row with ssh's reason" "exit $rc" "$(cat "$tmp/o.out")"
 fi
 
-# ---- IPv6, links tc real ----
+# ---- IPv6, links tc real, a path-down event ----
+# (The tools are where the first run copied them: the "hosts" share this
+# machine's files.)
 cat >"$tmp/hosts6" <<X
 client root@[fd77:1::2] identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts option StrictHostKeyChecking=yes
 server fd77:2::2 user root identity $tmp/id option UserKnownHostsFile=$tmp/known_hosts
-bin $tmp/bin copy
+bin $tmp/bin
 workdir $tmp/work
 path 1 client c1 server s1 fd78:1::2
 path 2 client c2 server s2 [fd78:2::2]
 links tc real
 X
-printf 'paths 2\nlink 1 delay 10ms rate 40mbit\nlink 2 rate 40mbit\nget 4MB\n' >"$tmp/v6"
-ip netns exec "$ctl" "$tb" run "$tmp/v6" --hosts "$tmp/hosts6" --out "$tmp/r" >"$tmp/r.out" 2>&1
+printf 'paths 2\nlink 1 delay 10ms rate 40mbit\nlink 2 rate 40mbit\nat 0.3s link 1 down\nget 3MB\n' \
+	>"$tmp/v6"
+ip netns exec "$ctl" "$tb" run "$tmp/v6" --hosts "$tmp/hosts6" --out "$tmp/r" >"$tmp/r.out" 2>&1 &
+# Path 1's root qdisc on each end while the run goes on: its last
+# statistics once it is the pfifo of the down.
+down_c="" down_s=""
+while kill -0 $! 2>/dev/null; do
+	q=$(tc -s -n "$hc" qdisc show dev c1 | tr '\n' ' ')
+	case $q in *"qdisc pfifo "*"limit 0p"*) down_c=$q ;; esac
+	q=$(tc -s -n "$hs" qdisc show dev s1 | tr '\n' ' ')
+	case $q in *"qdisc pfifo "*"limit 0p"*) down_s=$q ;; esac
+	sleep 0.05
+done
+wait $!
 rc=$?
+drops=$(echo "$down_c $down_s" | grep -o 'dropped [0-9]*' | awk '{n += $2} END {print n + 0}')
 if [ "$rc" = 0 ] && grep -q "^links real: ignored: link 1 delay 10ms$" "$tmp/r.out" &&
 	[ "$(python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))
-print(len(r), r[0]["bytes"], r[0]["ok"], int(r[0]["path2_bytes"]) > 0)' "$tmp/r/results.csv" 2>/dev/null)" = "1 4000000 1 True" ]; then
+print(len(r), r[0]["bytes"], r[0]["ok"], int(r[0]["path2_bytes"]) > 0)' "$tmp/r/results.csv" 2>/dev/null)" = "1 3000000 1 True" ]; then
 	ok "IPv6 hosts and paths, links tc real: the delay ignored (said once), the run ok"
 else
 	not_ok "IPv6 hosts and paths, links tc real: the run ok" "exit $rc" "$(cat "$tmp/r.out")" \
 		"$(cat "$tmp/r/results.csv" 2>/dev/null)" "$(tail -n 3 "$tmp"/r/runs/*/client.log)"
 fi
+if [ -n "$down_c" ] && [ -n "$down_s" ] && [ "$drops" -gt 0 ] &&
+	grep -q "^at 0.3s: tc qdisc replace dev c1 root pfifo limit 0$" "$tmp"/r/runs/*/tc-client.log &&
+	grep -q "^at 0.3s: tc qdisc replace dev s1 root pfifo limit 0$" "$tmp"/r/runs/*/tc-server.log; then
+	ok "at 0.3s link 1 down: a pfifo of limit 0 on c1 and s1 dropped $drops packets; logs fetched"
+else
+	not_ok "at 0.3s link 1 down: pfifo limit 0 on both ends, dropping" "client: $down_c" \
+		"server: $down_s" "$(cat "$tmp"/r/runs/*/tc-*.log)"
+fi
 qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s1)
 if only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] && ! echo "$qd" | grep -Eq "tbf|pfifo"; then
-	ok "after the IPv6 run: only sshd on both hosts, no qdisc, no directory"
+	ok "after the IPv6 run: only sshd on both hosts, no tbf or pfifo, no directory"
 else
 	not_ok "after the IPv6 run: nothing left" "processes:$extra" "work: $(ls "$tmp/work")" "$qd"
 fi
