@@ -71,6 +71,10 @@ size_t mpq_conn_write_dups(mpq_conn *conn, mpq_conn_path *p, mpq_writer *w, mpq_
 			off = s->s_acked;
 		size_t len = (size_t)(end - off), contiguous = 0;
 		const uint8_t *data = len ? mpq_sendbuf_at(&s->sbuf, off, &contiguous) : NULL;
+		if (len && !data) {
+			d->mask &= ~bit; /* its chunk is acknowledged whole */
+			continue;
+		}
 		if (len > contiguous)
 			len = contiguous;
 		size_t room = mpq_writer_left(w);

@@ -717,6 +717,12 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	/* A frame's data is contiguous in one chunk: stop at its end. */
 	size_t contiguous = 0;
 	const uint8_t *data = n ? mpq_sendbuf_at(&s->sbuf, lo, &contiguous) : NULL;
+	if (n && !data) {
+		/* Acknowledged whole since it was queued again (a late ACK after
+		 * a loss was declared): nothing of that chunk goes out again. */
+		mpq_ranges_remove_below(&s->s_pending, lo + contiguous);
+		return write_stream_data(conn, s, c);
+	}
 	if (n > contiguous)
 		n = contiguous;
 	bool fin = s->fin_pending && lo + n == s->s_written;

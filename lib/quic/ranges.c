@@ -137,9 +137,14 @@ void mpq_ranges_remove_below(mpq_ranges *r, uint64_t x)
 
 bool mpq_ranges_contains(const mpq_ranges *r, uint64_t x)
 {
+	return mpq_ranges_find(r, x) != NULL;
+}
+
+const mpq_range *mpq_ranges_find(const mpq_ranges *r, uint64_t x)
+{
 	size_t i = first_ending_from(r, x);
 
-	return i < r->n && r->v[i].lo <= x;
+	return i < r->n && r->v[i].lo <= x ? &r->v[i] : NULL;
 }
 
 const mpq_range *mpq_ranges_top(const mpq_ranges *r, size_t i)

@@ -48,6 +48,9 @@ void mpq_ranges_remove_below(mpq_ranges *r, uint64_t x);
 
 bool mpq_ranges_contains(const mpq_ranges *r, uint64_t x);
 
+/* The interval that holds |x|, or NULL. */
+const mpq_range *mpq_ranges_find(const mpq_ranges *r, uint64_t x);
+
 static inline size_t mpq_ranges_count(const mpq_ranges *r)
 {
 	return r->n;

@@ -62,6 +62,7 @@ static bool add_chunk(mpq_sendbuf *sb, uint64_t end, mpq_mem_budget *budget)
 	if (sb->n == 0)
 		sb->base = end - end % CHUNK;
 	*slot(sb, sb->n++) = c;
+	sb->held++;
 	charge(budget, CHUNK);
 	return true;
 }
@@ -97,25 +98,48 @@ const uint8_t *mpq_sendbuf_at(const mpq_sendbuf *sb, uint64_t offset, size_t *co
 {
 	size_t in = (size_t)(offset % CHUNK);
 	*contiguous = CHUNK - in;
-	return *slot(sb, (size_t)((offset - sb->base) / CHUNK)) + in;
+	uint8_t *c = *slot(sb, (size_t)((offset - sb->base) / CHUNK));
+	return c ? c + in : NULL;
+}
+
+/* Frees chunk |k| unless it is freed already. */
+static void drop_chunk(mpq_sendbuf *sb, size_t k, mpq_mem_budget *budget)
+{
+	uint8_t **c = slot(sb, k);
+	if (!*c)
+		return;
+	free(*c);
+	*c = NULL;
+	sb->held--;
+	credit(budget, CHUNK);
 }
 
 void mpq_sendbuf_release_below(mpq_sendbuf *sb, uint64_t acked, mpq_mem_budget *budget)
 {
 	while (sb->n && sb->base + CHUNK <= acked) {
-		free(*slot(sb, 0));
+		drop_chunk(sb, 0, budget);
 		sb->head = (sb->head + 1) & (sb->cap - 1);
 		sb->n--;
 		sb->base += CHUNK;
-		credit(budget, CHUNK);
 	}
+}
+
+void mpq_sendbuf_release_inside(mpq_sendbuf *sb, uint64_t lo, uint64_t end, mpq_mem_budget *budget)
+{
+	uint64_t limit = sb->base + (uint64_t)sb->n * CHUNK;
+	if (lo < sb->base)
+		lo = sb->base;
+	if (end > limit)
+		end = limit;
+	/* The first chunk that starts at or after lo, up to the last that ends by end. */
+	for (uint64_t at = (lo + CHUNK - 1) / CHUNK * CHUNK; at + CHUNK <= end; at += CHUNK)
+		drop_chunk(sb, (size_t)((at - sb->base) / CHUNK), budget);
 }
 
 void mpq_sendbuf_free(mpq_sendbuf *sb, mpq_mem_budget *budget)
 {
 	for (size_t k = 0; k < sb->n; k++)
-		free(*slot(sb, k));
-	credit(budget, sb->n * CHUNK);
+		drop_chunk(sb, k, budget);
 	free(sb->chunks);
 	memset(sb, 0, sizeof(*sb));
 }

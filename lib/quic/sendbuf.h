@@ -4,6 +4,9 @@
  * freed as acknowledgements pass them (as quinn-proto's send_buffer.rs keeps
  * a list of segments, not a ring of fixed size). Chunk k of the buffer holds
  * offsets [base + k * MPQ_SENDBUF_CHUNK, base + (k + 1) * MPQ_SENDBUF_CHUNK).
+ * A chunk the peer acknowledged whole above a hole is freed at once (its slot
+ * empty): after a loss, the bytes acknowledged above it would otherwise stay
+ * until the hole is filled, up to the whole window.
  *
  * Every chunk is charged to a memory budget: the connection's, whose parent is
  * the endpoint's, so that neither one peer nor all of them together can make
@@ -33,6 +36,7 @@ typedef struct mpq_sendbuf {
 	size_t cap;	  /* a power of two, or 0 */
 	size_t head;
 	size_t n;
+	size_t held;   /* chunks allocated: |n| less the empty slots */
 	uint64_t base; /* offset of the first chunk's first byte */
 } mpq_sendbuf;
 
@@ -47,11 +51,16 @@ size_t mpq_sendbuf_tail_room(const mpq_sendbuf *sb, uint64_t end);
 
 /* The buffered byte at |offset| and how many follow it contiguously (to the
  * end of its chunk). |offset| must lie between the acknowledged point and the
- * buffer's end. */
+ * buffer's end. NULL (with *contiguous still set) when its chunk was freed by
+ * mpq_sendbuf_release_inside: those bytes are acknowledged. */
 const uint8_t *mpq_sendbuf_at(const mpq_sendbuf *sb, uint64_t offset, size_t *contiguous);
 
 /* Frees the chunks wholly below |acked|. */
 void mpq_sendbuf_release_below(mpq_sendbuf *sb, uint64_t acked, mpq_mem_budget *budget);
+
+/* Frees the chunks wholly inside [lo, end), bytes the peer acknowledged. */
+void mpq_sendbuf_release_inside(mpq_sendbuf *sb, uint64_t lo, uint64_t end,
+				mpq_mem_budget *budget);
 
 /* Frees every chunk. */
 void mpq_sendbuf_free(mpq_sendbuf *sb, mpq_mem_budget *budget);
@@ -59,7 +68,7 @@ void mpq_sendbuf_free(mpq_sendbuf *sb, mpq_mem_budget *budget);
 /* Bytes of chunks held. */
 static inline size_t mpq_sendbuf_bytes(const mpq_sendbuf *sb)
 {
-	return sb->n * MPQ_SENDBUF_CHUNK;
+	return sb->held * MPQ_SENDBUF_CHUNK;
 }
 
 #endif

@@ -148,8 +148,17 @@ bool mpq_stream_on_acked(mpq_stream *s, uint64_t offset, uint64_t len, mpq_mem_b
 	}
 	size_t n = mpq_ranges_count(&s->s_acked_ranges);
 	const mpq_range *low = mpq_ranges_top(&s->s_acked_ranges, n - 1);
-	if (low->lo > s->s_acked)
+	if (low->lo > s->s_acked) {
+		/* Above a hole: the chunks this ack completes need not wait
+		 * for it (only those it touches: the others were checked). */
+		const mpq_range *r = mpq_ranges_find(&s->s_acked_ranges, offset);
+		uint64_t lo = offset - offset % MPQ_SENDBUF_CHUNK;
+		uint64_t end = offset + len + MPQ_SENDBUF_CHUNK - 1;
+		end -= end % MPQ_SENDBUF_CHUNK;
+		mpq_sendbuf_release_inside(&s->sbuf, lo > r->lo ? lo : r->lo,
+					   end < r->hi + 1 ? end : r->hi + 1, budget);
 		return false;
+	}
 	s->s_acked = low->hi + 1;
 	mpq_ranges_remove_below(&s->s_acked_ranges, s->s_acked);
 	/* Nothing below the acknowledged point needs sending again. */

@@ -79,6 +79,92 @@ static void bytes_exact_across_chunks(void **state)
 	assert_int_equal(budget.used, 0);
 }
 
+/* Chunks acknowledged whole above a hole are freed (and read as NULL), the
+ * others keep their bytes; releasing below and freeing skip them, and the
+ * budget is credited once for each chunk. */
+static void chunks_freed_inside(void **state)
+{
+	(void)state;
+	mpq_mem_budget budget = {.limit = 1 << 20};
+	mpq_sendbuf sb = {0};
+	static uint8_t buf[8 * CHUNK];
+	fill(buf, 0, sizeof(buf));
+	assert_int_equal(mpq_sendbuf_append(&sb, 0, buf, sizeof(buf), &budget), sizeof(buf));
+	/* [CHUNK + 1, 4 * CHUNK): chunks 2 and 3 whole, chunk 1 not. */
+	mpq_sendbuf_release_inside(&sb, CHUNK + 1, 4 * CHUNK, &budget);
+	assert_int_equal(mpq_sendbuf_bytes(&sb), 6 * CHUNK);
+	assert_int_equal(budget.used, 6 * CHUNK);
+	size_t contiguous = 0;
+	assert_null(mpq_sendbuf_at(&sb, 2 * CHUNK + 5, &contiguous));
+	assert_int_equal(contiguous, CHUNK - 5);
+	assert_null(mpq_sendbuf_at(&sb, 3 * CHUNK, &contiguous));
+	check_bytes(&sb, 0, 2 * CHUNK);
+	check_bytes(&sb, 4 * CHUNK, 8 * CHUNK);
+	/* Again, and past the end: nothing more to free. */
+	mpq_sendbuf_release_inside(&sb, 2 * CHUNK, 4 * CHUNK, &budget);
+	mpq_sendbuf_release_inside(&sb, 7 * CHUNK + 1, 100 * CHUNK, &budget);
+	assert_int_equal(budget.used, 6 * CHUNK);
+	/* The hole filled: the front goes, freed slots included, once. */
+	mpq_sendbuf_release_below(&sb, 5 * CHUNK, &budget);
+	assert_int_equal(budget.used, 3 * CHUNK);
+	assert_int_equal(mpq_sendbuf_bytes(&sb), 3 * CHUNK);
+	check_bytes(&sb, 5 * CHUNK, 8 * CHUNK);
+	mpq_sendbuf_release_inside(&sb, 6 * CHUNK, 7 * CHUNK, &budget);
+	fill(buf, 8 * CHUNK, 10);
+	assert_int_equal(mpq_sendbuf_append(&sb, 8 * CHUNK, buf, 10, &budget), 10);
+	check_bytes(&sb, 8 * CHUNK, 8 * CHUNK + 10);
+	assert_int_equal(budget.used, 3 * CHUNK);
+	mpq_sendbuf_free(&sb, &budget);
+	assert_int_equal(budget.used, 0);
+}
+
+/* After a loss the peer acknowledges what follows the hole: a stream keeps
+ * the chunks around the hole, not the whole window behind it. Acks arrive
+ * one packet's worth at a time, in random order, until all but the hole is
+ * acknowledged; then the hole's ack frees everything. */
+static void stream_frees_acked_chunks_above_a_hole(void **state)
+{
+	(void)state;
+	mpq_mem_budget budget = {.limit = 64 << 20};
+	mpq_streams t;
+	mpq_stream *s;
+	enum { PKT = 1200, TOTAL = 64 * CHUNK, NPKT = (TOTAL + PKT - 1) / PKT };
+	static uint8_t buf[TOTAL];
+	static uint32_t order[NPKT];
+	assert_int_equal(mpq_streams_init(&t, &budget), 0);
+	assert_int_equal(mpq_streams_add(&t, 1, true, false, TOTAL, 0, &s), 0);
+	fill(buf, 0, TOTAL);
+	assert_int_equal(mpq_stream_buffer(s, buf, TOTAL, &budget), TOTAL);
+	s->s_sent_max = TOTAL;
+	for (uint32_t i = 0; i < NPKT; i++)
+		order[i] = i;
+	uint64_t x = 42;
+	for (uint32_t i = NPKT - 1; i > 0; i--) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t j = (uint32_t)((x >> 33) % (i + 1)), tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	uint32_t hole = 3; /* packet 3 is lost */
+	for (uint32_t i = 0; i < NPKT; i++) {
+		uint64_t off = (uint64_t)order[i] * PKT;
+		uint64_t len = off + PKT <= TOTAL ? PKT : TOTAL - off;
+		if (order[i] != hole)
+			mpq_stream_on_acked(s, off, len, &budget);
+	}
+	/* Only the hole's chunk is left. */
+	assert_int_equal(s->s_acked, hole * PKT);
+	assert_true(mpq_sendbuf_bytes(&s->sbuf) <= 2 * CHUNK);
+	assert_int_equal(budget.used, mpq_sendbuf_bytes(&s->sbuf));
+	check_bytes(&s->sbuf, hole * PKT, hole * PKT + PKT);
+	assert_true(mpq_stream_on_acked(s, hole * PKT, PKT, &budget));
+	assert_int_equal(s->s_acked, TOTAL);
+	assert_int_equal(budget.used, mpq_sendbuf_bytes(&s->sbuf));
+	assert_true(budget.used <= CHUNK);
+	mpq_streams_free(&t);
+	assert_int_equal(budget.used, 0);
+}
+
 static void budget_chain_limits_appends(void **state)
 {
 	(void)state;
@@ -343,6 +429,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bytes_exact_across_chunks),
 		cmocka_unit_test(budget_chain_limits_appends),
+		cmocka_unit_test(chunks_freed_inside),
+		cmocka_unit_test(stream_frees_acked_chunks_above_a_hole),
 		cmocka_unit_test(stream_memory_bounded_by_credit),
 		cmocka_unit_test(stream_memory_bounded_by_window),
 		cmocka_unit_test(budget_exhaustion_blocks_then_resumes),
