@@ -1,6 +1,7 @@
 /*
  * Peer input after the handshake: a client and a server connection complete a
- * handshake in memory (multipath and ADD_ADDRESS negotiated), then the fuzz
+ * handshake in memory (multipath and ADD_ADDRESS negotiated) and open path 1
+ * from a second client address, then the fuzz
  * input becomes the frames of a correctly protected 1-RTT packet from the
  * client, so stream, flow control, CID, path and close frames all reach the
  * server's handlers, and then of one from the server, so the client's
@@ -13,32 +14,45 @@
 #include <string.h>
 
 #include "fuzz_tls.h"
+#include "fuzz_util.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
 
 static mpq_tls_ctx *sctx, *cctx;
 
-/* Moves datagrams both ways until both are quiet or |rounds| pass. */
+/* What the receiver of a datagram sent on |out| sees. */
+static mpq_path reversed(const mpq_path *out)
+{
+	mpq_path in;
+	memset(&in, 0, sizeof(in));
+	in.local = out->remote;
+	in.remote = out->local;
+	return in;
+}
+
+/* Moves datagrams both ways, each on the path it was sent on, until both are
+ * quiet or |rounds| pass. */
 static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const mpq_tparams *tp,
 		     const mpq_callbacks *cb, uint64_t *now, int rounds)
 {
 	uint8_t buf[1500];
-	mpq_path path;
-	memset(&path, 0, sizeof(path));
+	mpq_path out, in;
 	for (int r = 0; r < rounds; r++) {
 		bool any = false;
 		int n;
-		while ((n = mpq_conn_write_pkt(*c, &path, NULL, buf, sizeof(buf), *now)) > 0) {
+		while ((n = mpq_conn_write_pkt(*c, &out, NULL, buf, sizeof(buf), *now)) > 0) {
 			any = true;
-			if (!*s && mpq_conn_server_new(s, &path, buf, (size_t)n, ss, tp, cb, sctx,
+			in = reversed(&out);
+			if (!*s && mpq_conn_server_new(s, &in, buf, (size_t)n, ss, tp, cb, sctx,
 						       *now) != 0)
 				return;
-			mpq_conn_read_pkt(*s, &path, NULL, buf, (size_t)n, *now);
+			mpq_conn_read_pkt(*s, &in, NULL, buf, (size_t)n, *now);
 		}
 		while (*s &&
-		       (n = mpq_conn_write_pkt(*s, &path, NULL, buf, sizeof(buf), *now)) > 0) {
+		       (n = mpq_conn_write_pkt(*s, &out, NULL, buf, sizeof(buf), *now)) > 0) {
 			any = true;
-			mpq_conn_read_pkt(*c, &path, NULL, buf, (size_t)n, *now);
+			in = reversed(&out);
+			mpq_conn_read_pkt(*c, &in, NULL, buf, (size_t)n, *now);
 		}
 		*now += 1000000;
 		if (mpq_conn_get_expiry(*c) <= *now)
@@ -48,6 +62,15 @@ static void exchange(mpq_conn **c, mpq_conn **s, const mpq_settings *ss, const m
 		if (!any && r > 4)
 			break;
 	}
+}
+
+static bool path_active(const mpq_conn *conn, uint32_t path_id)
+{
+	mpq_path_stats st;
+	for (size_t i = 0; i < mpq_conn_path_count(conn); i++)
+		if (mpq_conn_get_path_stats(conn, i, &st) == 0 && st.path_id == path_id)
+			return st.state == MPQ_PATH_STATE_ACTIVE;
+	return false;
 }
 
 /* A 1-RTT packet from |c| on path 0 with |data| as its frames. */
@@ -96,19 +119,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	tp.initial_max_streams_bidi = 8;
 	tp.initial_max_streams_uni = 8;
 	tp.active_connection_id_limit = 4;
-	mpq_path path;
+	mpq_path path, second, at_server;
 	memset(&path, 0, sizeof(path));
+	fuzz_addr4(&path.local, 0x0a000001, 40000);
+	fuzz_addr4(&path.remote, 0x0a000002, 443);
+	second = path;
+	fuzz_addr4(&second.local, 0x0a000101, 40001);
+	at_server = reversed(&path);
 	mpq_conn *c = NULL, *s = NULL;
 	uint64_t now = 0;
+	uint32_t id;
 	if (mpq_conn_client_new(&c, &path, &cs, &tp, &cb, cctx, now) != 0)
 		__builtin_trap();
 	exchange(&c, &s, &ss, &tp, &cb, &now, 50);
 	if (!s || !mpq_conn_is_handshake_complete(s) || !c->handshake_confirmed)
 		__builtin_trap(); /* a clean in-memory handshake must complete */
+	/* Path 1 from another client address, so frames naming it find it. */
+	if (mpq_conn_open_path(c, &second, &id) != 0 || id != 1)
+		__builtin_trap();
+	exchange(&c, &s, &ss, &tp, &cb, &now, 20);
+	if (!path_active(c, 1) || !path_active(s, 1))
+		__builtin_trap();
 	uint8_t pkt[1500];
 	size_t n = packet_from(c, data, len, pkt, sizeof(pkt));
 	if (n)
-		mpq_conn_read_pkt(s, &path, NULL, pkt, n, now);
+		mpq_conn_read_pkt(s, &at_server, NULL, pkt, n, now);
 	n = packet_from(s, data, len, pkt, sizeof(pkt));
 	if (n)
 		mpq_conn_read_pkt(c, &path, NULL, pkt, n, now);
