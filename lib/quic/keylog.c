@@ -1,7 +1,9 @@
 /*
  * Key log lines (mpq/dissect.h) are "LABEL <client random, 64 hex> <secret,
  * hex>". Only the TLS 1.3 labels QUIC needs are kept; one entry per client
- * random. Text only: reading the file is the caller's.
+ * random, found through a hash index (a server's key log holds a connection
+ * per line or five: a search through every entry per line made reading one
+ * quadratic). Text only: reading the file is the caller's.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ struct keylog_entry {
 struct mpq_keylog {
 	struct keylog_entry *entries;
 	size_t n, cap;
+	size_t *index;	  /* open addressing: entry number + 1, 0 empty */
+	size_t index_cap; /* a power of two, at least twice n */
 	uint64_t lines, bad_lines;
 };
 
@@ -72,11 +76,51 @@ static int unhex(const char **p, const char *end, uint8_t *out, size_t max)
 	return (int)n;
 }
 
+/* FNV-1a over the whole random: a crafted file may vary any of its bytes. */
+static size_t hash_random(const uint8_t random[32])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 32; i++)
+		h = (h ^ random[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* The index slot of |random|: its entry's, or the empty one it would take. */
+static size_t *slot_of(const mpq_keylog *kl, const uint8_t random[32])
+{
+	size_t mask = kl->index_cap - 1, i = hash_random(random) & mask;
+
+	while (kl->index[i] && memcmp(kl->entries[kl->index[i] - 1].random, random, 32))
+		i = (i + 1) & mask;
+	return &kl->index[i];
+}
+
+static int index_grow(mpq_keylog *kl)
+{
+	size_t cap = kl->index_cap ? kl->index_cap * 2 : 32, *old = kl->index;
+
+	kl->index = calloc(cap, sizeof(*kl->index));
+	if (!kl->index) {
+		kl->index = old;
+		return MPQ_ERR_NOMEM;
+	}
+	kl->index_cap = cap;
+	for (size_t i = 0; i < kl->n; i++)
+		*slot_of(kl, kl->entries[i].random) = i + 1;
+	free(old);
+	return 0;
+}
+
 static struct keylog_entry *entry(mpq_keylog *kl, const uint8_t random[32])
 {
-	for (size_t i = 0; i < kl->n; i++)
-		if (!memcmp(kl->entries[i].random, random, 32))
-			return &kl->entries[i];
+	size_t *slot;
+
+	if ((kl->n + 1) * 2 > kl->index_cap && index_grow(kl))
+		return NULL;
+	slot = slot_of(kl, random);
+	if (*slot)
+		return &kl->entries[*slot - 1];
 	if (kl->n == kl->cap) {
 		size_t cap = kl->cap ? kl->cap * 2 : 16;
 		struct keylog_entry *e = realloc(kl->entries, cap * sizeof(*e));
@@ -88,7 +132,8 @@ static struct keylog_entry *entry(mpq_keylog *kl, const uint8_t random[32])
 	}
 	memset(&kl->entries[kl->n], 0, sizeof(kl->entries[0]));
 	memcpy(kl->entries[kl->n].random, random, 32);
-	return &kl->entries[kl->n++];
+	*slot = ++kl->n;
+	return &kl->entries[kl->n - 1];
 }
 
 static int add_line(mpq_keylog *kl, const char *s, const char *end)
@@ -150,13 +195,12 @@ int mpq_keylog_add(mpq_keylog *kl, const char *text, size_t len)
 const uint8_t *mpq_keylog_find(const mpq_keylog *kl, const uint8_t random[32],
 			       enum mpq_keylog_label which, size_t *len)
 {
-	for (size_t i = 0; which < MPQ_KEYLOG_NLABELS && i < kl->n; i++) {
-		const struct keylog_entry *e = &kl->entries[i];
+	size_t slot = which < MPQ_KEYLOG_NLABELS && kl->n ? *slot_of(kl, random) : 0;
+	const struct keylog_entry *e = slot ? &kl->entries[slot - 1] : NULL;
 
-		if (!memcmp(e->random, random, 32) && e->len[which]) {
-			*len = e->len[which];
-			return e->secret[which];
-		}
+	if (e && e->len[which]) {
+		*len = e->len[which];
+		return e->secret[which];
 	}
 	*len = 0;
 	return NULL;
@@ -166,6 +210,7 @@ void mpq_keylog_free(mpq_keylog *kl)
 {
 	if (!kl)
 		return;
+	free(kl->index);
 	free(kl->entries);
 	free(kl);
 }

@@ -264,6 +264,77 @@ static void multipath_1rtt_from_keylog(void **state)
 	mpq_keylog_free(kl);
 }
 
+/* Random |i| in hex: its number in the first and the last bytes, so randoms
+ * differ where a hash over part of them would not look. */
+static void many_random(uint8_t r[32], char hex[65], unsigned i)
+{
+	memset(r, 0x5a, 32);
+	memcpy(r, &i, sizeof(i));
+	memcpy(r + 28, &i, sizeof(i));
+	for (int b = 0; b < 32; b++)
+		sprintf(hex + 2 * b, "%02x", r[b]);
+}
+
+/* A key log of a busy server: 4000 connections' two 1-RTT secrets (secret
+ * 2i and 2i+1 as numbers), added line by line, every one found again through
+ * the index as it grows; a line repeated with another secret replaces it. */
+static void keylog_many_randoms(void **state)
+{
+	(void)state;
+	enum { N = 4000 };
+	static const char *const label[2] = {"CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"};
+	mpq_keylog *kl;
+	uint8_t r[32], secret[32];
+	char line[256], rhex[65];
+	const uint8_t *found;
+	uint64_t lines, bad;
+	size_t len, randoms;
+	int n;
+
+	assert_int_equal(mpq_keylog_new(&kl), 0);
+	for (unsigned i = 0; i < N; i++) {
+		many_random(r, rhex, i);
+		for (unsigned l = 0; l < 2; l++) {
+			n = snprintf(line, sizeof(line), "%s %s %064x\n", label[l], rhex,
+				     2 * i + l);
+			assert_int_equal(mpq_keylog_add(kl, line, (size_t)n), 0);
+		}
+	}
+	many_random(r, rhex, 0);
+	n = snprintf(line, sizeof(line), "%s %s %s\n", label[0], rhex,
+		     "7777777777777777777777777777777777777777777777777777777777777777");
+	assert_int_equal(mpq_keylog_add(kl, line, (size_t)n), 0);
+	mpq_keylog_counts(kl, &lines, &bad, &randoms);
+	assert_int_equal(lines, 2 * N + 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(randoms, N);
+	for (unsigned i = 0; i < N; i++) {
+		many_random(r, rhex, i);
+		for (unsigned l = 0; l < 2; l++) {
+			unsigned v = 2 * i + l;
+
+			found = mpq_keylog_find(kl, r,
+						l ? MPQ_KEYLOG_SERVER_TRAFFIC_0
+						  : MPQ_KEYLOG_CLIENT_TRAFFIC_0,
+						&len);
+			assert_non_null(found);
+			assert_int_equal(len, 32);
+			memset(secret, v == 0 ? 0x77 : 0, 32);
+			if (v) {
+				secret[29] = (uint8_t)(v >> 16);
+				secret[30] = (uint8_t)(v >> 8);
+				secret[31] = (uint8_t)v;
+			}
+			assert_memory_equal(found, secret, 32);
+		}
+		assert_null(mpq_keylog_find(kl, r, MPQ_KEYLOG_CLIENT_HANDSHAKE, &len));
+		assert_int_equal(len, 0);
+	}
+	many_random(r, rhex, N);
+	assert_null(mpq_keylog_find(kl, r, MPQ_KEYLOG_CLIENT_TRAFFIC_0, &len));
+	mpq_keylog_free(kl);
+}
+
 static void key_phase_updates(void **state)
 {
 	(void)state;
@@ -450,6 +521,7 @@ int main(void)
 		cmocka_unit_test(rfc9001_server_initial_opens),
 		cmocka_unit_test(rfc9369_initials_open),
 		cmocka_unit_test(multipath_1rtt_from_keylog),
+		cmocka_unit_test(keylog_many_randoms),
 		cmocka_unit_test(key_phase_updates),
 		cmocka_unit_test(extension_and_bad_frames),
 		cmocka_unit_test(malformed_input),
