@@ -6,17 +6,20 @@ server host in its own session, mpq-client --json run on the client host
 with a script on each host that changes those qdiscs at the events'
 times (the server's let go when the client starts), the server stopped
 (its qlogs are written as it exits), the files fetched back with scp,
-then the qdiscs and directories removed.
-Every remote process is stopped by its process group, also when the run
-fails or is interrupted (abort).
+then the qdiscs and directories removed. Every remote process is stopped
+by its process group, also when the run fails or is interrupted (abort).
+A batch first sweeps up what the runs of a driver on this machine that
+was killed (SIGKILL) left on the hosts (_sweep).
 
 ssh runs with BatchMode (no password prompts), a ConnectTimeout, and one
 ControlMaster connection per host for the whole batch (close() ends them).
 """
 import json
 import os
+import re
 import shlex
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -26,6 +29,31 @@ import hosts as hostsfile
 from experiment import limit_seconds, size_bytes
 
 PIDS = ".mpq-testbed-pids"  # in a run's remote directory: one file per process group
+TCFILE = ".mpq-testbed-tc"  # and there, the interfaces whose root qdisc the run sets
+# This machine's name in the runs' remote directories (mpq-testbed-DRIVER-PID-N).
+DRIVER = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "driver"
+
+
+def stop_groups(d):
+    """The remote shell words that stop every process group of the run
+    directory D (its pid files): TERM, then KILL to those still there
+    after 3 s."""
+    return ("(cd %s 2>/dev/null || exit 0; for f in %s/*; do [ -f \"$f\" ] && "
+            "kill -TERM -- -$(cat \"$f\") 2>/dev/null; done; for i in $(seq 30); do "
+            "left=; for f in %s/*; do [ -f \"$f\" ] && kill -0 -- -$(cat \"$f\") "
+            "2>/dev/null && left=1; done; [ -z \"$left\" ] && exit 0; sleep 0.1; done; "
+            "for f in %s/*; do [ -f \"$f\" ] && kill -KILL -- -$(cat \"$f\") 2>/dev/null;"
+            " done; exit 0)") % (shlex.quote(d), PIDS, PIDS, PIDS)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
 
 
 class HostsBackend:
@@ -39,6 +67,7 @@ class HostsBackend:
         self.procs = []  # local ssh processes of the current run
         self.masters = []
         self.copied = False
+        self.swept = False
 
     # ---- ssh and scp ----
     def _common(self, host):
@@ -147,14 +176,28 @@ class HostsBackend:
         pid files), KILL to those still there after 3 s."""
         if not self.rdir:
             return
-        script = ("cd %s 2>/dev/null || exit 0; for f in %s/*; do [ -f \"$f\" ] && "
-                  "kill -TERM -- -$(cat \"$f\") 2>/dev/null; done; for i in $(seq 30); do "
-                  "left=; for f in %s/*; do [ -f \"$f\" ] && kill -0 -- -$(cat \"$f\") "
-                  "2>/dev/null && left=1; done; [ -z \"$left\" ] && exit 0; sleep 0.1; done; "
-                  "for f in %s/*; do [ -f \"$f\" ] && kill -KILL -- -$(cat \"$f\") 2>/dev/null;"
-                  " done; exit 0") % (shlex.quote(self.rdir), PIDS, PIDS, PIDS)
         for host in (self.h.client, self.h.server):
-            self.sh(host, script)
+            self.sh(host, stop_groups(self.rdir))
+
+    def _sweep(self):
+        """Once a batch, before its first run: what the runs of a driver on
+        this machine that is gone (killed by SIGKILL, its machine reset)
+        left on the hosts: their processes stopped, the root qdiscs they
+        set deleted, their directories removed."""
+        if self.swept:
+            return
+        self.swept = True
+        prefix = "mpq-testbed-%s-" % DRIVER
+        for host in (self.h.client, self.h.server):
+            _, out = self.sh(host, "cd %s 2>/dev/null && ls -d %s* 2>/dev/null"
+                             % (shlex.quote(self.h.workdir), prefix))
+            stale = [n for n in out.split() if re.fullmatch(r"\d+-\d+", n[len(prefix):])
+                     and n.startswith(prefix) and not alive(int(n[len(prefix):].split("-")[0]))]
+            for n in stale:
+                d = shlex.quote(os.path.join(self.h.workdir, n))
+                self.sh(host, "%s; for i in $(cat %s/%s 2>/dev/null); do tc qdisc del dev \"$i\""
+                        " root 2>/dev/null; done; rm -rf %s" % (
+                            stop_groups(os.path.join(self.h.workdir, n)), d, TCFILE, d))
 
     def _cleanup(self):
         """Removes our qdiscs and the run's directories."""
@@ -187,7 +230,15 @@ class HostsBackend:
         if not self.h.tc:
             return {}
         timed = {}
-        for (role, iface), steps in sorted(hostsfile.tc_schedule(self.h, point).items()):
+        schedule = sorted(hostsfile.tc_schedule(self.h, point).items())
+        for role in ("client", "server"):
+            # Which root qdiscs are ours, for a later batch's _sweep if we die.
+            ifaces = [iface for (r, iface), _ in schedule if r == role]
+            if ifaces:
+                self.must(self.h.host(role), "printf '%%s\\n' %s >%s/%s" % (
+                    " ".join(shlex.quote(i) for i in ifaces), shlex.quote(self.rdir), TCFILE),
+                    "tc")
+        for (role, iface), steps in schedule:
             host = self.h.host(role)
             self.tc_on.append((host, iface))
             for t, words in steps:
@@ -211,8 +262,10 @@ class HostsBackend:
         self.seq += 1
         s = point["settings"]
         npaths = int(s["paths"])
-        self.rdir = os.path.join(self.h.workdir, "mpq-testbed-%d-%d" % (os.getpid(), self.seq))
+        self.rdir = os.path.join(self.h.workdir, "mpq-testbed-%s-%d-%d"
+                                 % (DRIVER, os.getpid(), self.seq))
         try:
+            self._sweep()
             self._copy_tools()
             for host in (self.h.client, self.h.server):
                 self.must(host, "mkdir -p %s/%s %s/qlog" % (

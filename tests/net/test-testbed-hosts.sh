@@ -17,7 +17,9 @@
 #     applied, and `at 0.3s link 1 down` a pfifo of limit 0 on both ends
 #     of path 1 that drops packets until the run ends; the row ok, the
 #     events' logs fetched back;
-#   SIGINT mid-transfer: exit 130, nothing left on either host;
+#   SIGKILL to the driver mid-transfer: the run goes on on the hosts; the
+#     next batch sweeps it up first; SIGINT mid-transfer (events pending):
+#     exit 130, nothing left on either host of either run;
 #   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
 #     4-point batch with GNU parallel, each with the local backend: 4 ok rows
 #     in one results.csv in the batch's order, both runners used; --resume
@@ -313,17 +315,41 @@ else
 	not_ok "after the IPv6 run: nothing left" "processes:$extra" "work: $(ls "$tmp/work")" "$qd"
 fi
 
-# ---- SIGINT mid-transfer ----
-sed 's/get 2MB/get 40MB/; s/40mbit/10mbit/g' "$tmp/tiny" >"$tmp/slow"
-ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/i" >"$tmp/i.out" 2>&1 &
-running=""
-for _ in $(seq 300); do
-	for p in $(ip netns pids "$hc"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = mpq-client ] && running=$p
+# ---- SIGKILL, then SIGINT, mid-transfer ----
+# 40 MB at 10 Mbit/s, with an event still to come (its scripts asleep).
+sed 's/get 2MB/get 40MB/; s/40mbit/10mbit/g; $a at 60s link 2 rate 5mbit' "$tmp/tiny" >"$tmp/slow"
+# The mpq-client in the client host that is not $1, once there ($running).
+client_up() {
+	running=""
+	for _ in $(seq 300); do
+		for p in $(ip netns pids "$hc"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = mpq-client ] && [ "$p" != "$1" ] &&
+				running=$p
+		done
+		[ -n "$running" ] && return 0
+		sleep 0.1
 	done
-	[ -n "$running" ] && break
-	sleep 0.1
-done
+	return 1
+}
+# A driver killed by SIGKILL cleans nothing up: its run's processes, tbf and
+# directory stay on the hosts until the next batch from this machine.
+ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/k" >/dev/null 2>&1 &
+client_up ""
+killed=$running
+kill -9 $!
+wait $! 2>/dev/null
+# Its ssh processes here (the client's, the master) are this machine's.
+for p in $(ip netns pids "$ctl"); do kill "$p"; done
+sleep 0.5
+left=$(for p in $(ip netns pids "$hc") $(ip netns pids "$hs"); do cat "/proc/$p/comm"; done |
+	sort | uniq -c | tr -s ' \n' ' ')
+case $left in
+*" mpq-client "*" mpq-server "*" sleep "*)
+	ok "SIGKILL mid-transfer: the run goes on on the hosts:$left" ;;
+*) not_ok "SIGKILL mid-transfer: the run goes on on the hosts" "$left" ;;
+esac
+ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/i" >"$tmp/i.out" 2>&1 &
+client_up "$killed"
 # The links' rates as tbf at each host's egress while the transfer runs.
 tbf=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
 if [ "$(echo "$tbf" | grep -c "^qdisc tbf .* rate 10Mbit ")" = 2 ]; then
@@ -335,10 +361,11 @@ sleep 0.5
 interrupt_driver
 wait $!
 rc=$?
+# Nothing of either run: the second swept up the first's leftovers first.
 qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
 if [ -n "$running" ] && [ "$rc" = 130 ] && only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] &&
 	! echo "$qd" | grep -q tbf && [ -z "$(ip netns pids "$ctl")" ]; then
-	ok "SIGINT mid-transfer: exit 130, only sshd left on both hosts, no tbf, no directory"
+	ok "SIGINT mid-transfer: exit 130, only sshd left on both hosts (the killed run's too), no tbf, no directory"
 else
 	not_ok "SIGINT mid-transfer leaves nothing" "exit $rc, client pid ${running:-none}" \
 		"processes:$extra" "work: $(ls "$tmp/work")" "$qd" "$(cat "$tmp/i.out")"
