@@ -89,6 +89,20 @@ def job_command(a, exp_file, stage, name_prefix):
                                           " ".join(words))
 
 
+def one_job_default(path, stage):
+    """A copy of the sshloginfile PATH in STAGE with '1/' before each
+    runner that does not say how many runs it takes: parallel's -j1 would
+    do that for ssh runners, but it also holds this machine (':') to one
+    job, whatever N/ it is given."""
+    out = os.path.join(stage, "sshlogins")
+    with open(path) as f, open(out, "w") as w:
+        for line in f:
+            s = line.strip()
+            w.write(line if not s or s.startswith("#") or re.match(r"\d+/", s)
+                    else "1/" + line.lstrip())
+    return out
+
+
 def down_everywhere(a, name_prefix):
     """Takes down, on every runner, the testbeds of this batch's jobs that
     were killed before they could (parallel ends a job's processes with
@@ -121,7 +135,7 @@ def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
     shutil.copyfile(exp_path, os.path.join(stage, exp_file))
     prefix = "tb%dj" % (os.getpid() % 10000)
     cmd = job_command(a, exp_file, os.path.abspath(stage), prefix)
-    argv = ["parallel", "--sshloginfile", os.path.abspath(a.sshloginfile), "-j1",
+    argv = ["parallel", "--sshloginfile", one_job_default(a.sshloginfile, stage),
             "--workdir", "...", "--transferfile", exp_file, "--return", "job-{}",
             "--cleanup", "--tagstring", "{}", "--joblog", "joblog", cmd]
     print("runners: %d runs over the runners of %s (GNU parallel)"
