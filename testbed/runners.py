@@ -131,6 +131,10 @@ def spread(a, exp_path, names, done, out, csv_path, header, new_file, prog):
         if run not in done and merge_one(stage, run, out, csv_path, header):
             done.add(run)
     todo = [r for r in names if r not in done]
+    # What an interrupted job of this machine left in STAGE (its
+    # results.csv without a row would stop the job sent again).
+    for run in todo:
+        shutil.rmtree(os.path.join(stage, "job-" + run), ignore_errors=True)
     exp_file = os.path.basename(exp_path)
     shutil.copyfile(exp_path, os.path.join(stage, exp_file))
     prefix = "tb%dj" % (os.getpid() % 10000)

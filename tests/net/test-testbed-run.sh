@@ -160,6 +160,22 @@ X
 		not_ok "--sshloginfile ':': 2 ok rows, at once" "exit $rc, overlap $overlap" \
 			"$(cat "$tmp/runp.out")" "$(cat "$tmp/outp/results.csv")" "$(cat "$tmp/outp/runners/joblog")"
 	fi
+	# A local job interrupted before its row leaves DIR/runners/job-RUN with
+	# a results.csv of the header only: --resume sends RUN again and gets it
+	# (before: 'job-RUN/results.csv exists: --resume ...', no row).
+	last=$(tail -n 1 "$tmp/outp/results.csv" | cut -d, -f2)
+	sed -i '$d' "$tmp/outp/results.csv"
+	mkdir "$tmp/outp/runners/job-$last"
+	head -n 1 "$tmp/outp/results.csv" >"$tmp/outp/runners/job-$last/results.csv"
+	"$tb" run "$tmp/tiny" --sshloginfile "$tmp/here" --out "$tmp/outp" --resume \
+		>"$tmp/runp2.out" 2>&1
+	if [ "$(grep -c '^\[2/2\] tiny .* ok$' "$tmp/runp2.out")" = 1 ] &&
+		[ "$(tail -n 1 "$tmp/outp/results.csv" | cut -d, -f2,15)" = "$last,1" ]; then
+		ok "--sshloginfile ':' --resume after a job was interrupted: its run again, ok"
+	else
+		not_ok "--sshloginfile ':' --resume after an interrupted job" "$(cat "$tmp/runp2.out")" \
+			"$(cat "$tmp/outp/results.csv")"
+	fi
 fi
 
 # ---- a design: WSP points, both orders, a zipped sweep, the ratio CDF ----
