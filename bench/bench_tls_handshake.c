@@ -12,8 +12,10 @@
  *   tickets1 keylog with one NewSessionTicket instead of two
  *   tickets0 keylog with no NewSessionTicket (no resumption)
  * Prints "tls_handshake VARIANT: N us server CPU, R/s on one core" per variant.
+ * CONC handshakes are under way at a time, their flights interleaved as a
+ * server's would be (bench/handshakes.sh gives its load client's concurrency).
  *
- *   build/bench/bench_tls_handshake [N]      (default 2000 handshakes each)
+ *   build/bench/bench_tls_handshake [N [CONC]]   (default 2000 handshakes each, CONC 1)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 
 #include "mpq/io/cert.h"
 
+#define MAX_CONC 256
 #define SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 static double thread_cpu(void)
@@ -100,43 +103,94 @@ static SSL *ssl_new(SSL_CTX *c, bool server)
 	return s;
 }
 
-/* One handshake; adds the server's CPU time to |*cpu|. Returns 0 or -1. */
-static int handshake(SSL_CTX *cc, SSL_CTX *sc, double *cpu)
+/* A handshake under way: a client and a server object and how far each got. */
+struct pair {
+	SSL *c, *s;
+	int round;
+	bool cdone, sdone;
+};
+
+static int pair_start(struct pair *p, SSL_CTX *cc, SSL_CTX *sc, double *cpu)
 {
 	double t0 = thread_cpu();
-	SSL *s = ssl_new(sc, true);
+	p->s = ssl_new(sc, true);
 	*cpu += thread_cpu() - t0;
-	SSL *c = ssl_new(cc, false);
-	int rc = -1, sdone = 0, cdone = 0;
+	p->c = ssl_new(cc, false);
+	p->round = 0;
+	p->cdone = p->sdone = false;
+	return p->c && p->s ? 0 : -1;
+}
 
-	for (int round = 0; s && c && round < 8 && !(sdone && cdone); round++) {
-		if (!cdone) {
-			int r = SSL_do_handshake(c);
-			if (r == 1)
-				cdone = 1;
-			else if (SSL_get_error(c, r) != SSL_ERROR_WANT_READ)
-				break;
-		}
-		if (shuttle(c, s))
-			break;
-		if (!sdone) {
-			t0 = thread_cpu();
-			int r = SSL_do_handshake(s);
-			*cpu += thread_cpu() - t0;
-			if (r == 1)
-				sdone = 1;
-			else if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ)
-				break;
-		}
-		if (shuttle(s, c))
-			break;
-	}
-	rc = sdone && cdone ? 0 : -1;
-	SSL_free(c);
-	t0 = thread_cpu();
-	SSL_free(s);
+static void pair_end(struct pair *p, double *cpu)
+{
+	SSL_free(p->c);
+	double t0 = thread_cpu();
+	SSL_free(p->s);
 	*cpu += thread_cpu() - t0;
+	p->c = p->s = NULL;
 	ERR_clear_error();
+}
+
+/* One flight each way; adds the server's CPU time to |*cpu|. Returns 1 when
+ * the handshake is complete, 0 while it goes on, -1 when it failed. */
+static int pair_step(struct pair *p, double *cpu)
+{
+	if (p->round++ == 8)
+		return -1;
+	if (!p->cdone) {
+		int r = SSL_do_handshake(p->c);
+		if (r == 1)
+			p->cdone = true;
+		else if (SSL_get_error(p->c, r) != SSL_ERROR_WANT_READ)
+			return -1;
+	}
+	if (shuttle(p->c, p->s))
+		return -1;
+	if (!p->sdone) {
+		double t0 = thread_cpu();
+		int r = SSL_do_handshake(p->s);
+		*cpu += thread_cpu() - t0;
+		if (r == 1)
+			p->sdone = true;
+		else if (SSL_get_error(p->s, r) != SSL_ERROR_WANT_READ)
+			return -1;
+	}
+	if (shuttle(p->s, p->c))
+		return -1;
+	return p->cdone && p->sdone;
+}
+
+/* |n| handshakes, |conc| under way at a time, their flights interleaved as a
+ * server's are; the server's CPU time in |*cpu|. Returns 0 or -1. */
+static int handshakes(SSL_CTX *cc, SSL_CTX *sc, int n, int conc, double *cpu)
+{
+	struct pair pairs[MAX_CONC];
+	int started = 0, done = 0, rc = 0;
+
+	for (int i = 0; i < conc; i++) {
+		pairs[i].c = pairs[i].s = NULL;
+		if (started < n && pair_start(&pairs[i], cc, sc, cpu) == 0)
+			started++;
+	}
+	while (done < n && rc == 0) {
+		for (int i = 0; i < conc && rc == 0; i++) {
+			if (!pairs[i].s)
+				continue;
+			int r = pair_step(&pairs[i], cpu);
+			if (r == 0)
+				continue;
+			rc = r < 0 ? -1 : 0;
+			pair_end(&pairs[i], cpu);
+			done++;
+			if (started < n && rc == 0 && pair_start(&pairs[i], cc, sc, cpu) == 0)
+				started++;
+		}
+		if (done < n && rc == 0 && started == done)
+			rc = -1; /* none under way: a start failed */
+	}
+	for (int i = 0; i < conc; i++)
+		if (pairs[i].s || pairs[i].c)
+			pair_end(&pairs[i], cpu);
 	return rc;
 }
 
@@ -158,9 +212,11 @@ int main(int argc, char **argv)
 	char *cert_pem = NULL, *key_pem = NULL;
 	uint8_t fp[MPQ_CERT_FINGERPRINT_LEN];
 	int n = argc > 1 ? atoi(argv[1]) : 2000;
+	int conc = argc > 2 ? atoi(argv[2]) : 1;
 
-	if (n <= 0 || mpq_cert_self_signed(names, 1, &cert_pem, &key_pem, fp) != 0) {
-		fprintf(stderr, "usage: bench_tls_handshake [N>0] (or no certificate)\n");
+	if (n <= 0 || conc <= 0 || conc > MAX_CONC || mpq_cert_self_signed(names, 1, &cert_pem, &key_pem, fp) != 0) {
+		fprintf(stderr, "usage: bench_tls_handshake [N>0 [CONC 1..%d]] (or no certificate)\n",
+			MAX_CONC);
 		return 1;
 	}
 	SSL_CTX *cc = ctx_new(false);
@@ -175,14 +231,10 @@ int main(int argc, char **argv)
 			SSL_CTX_set_keylog_callback(sc, keylog_sink);
 		if (variants[v].tickets >= 0)
 			SSL_CTX_set_num_tickets(sc, (size_t)variants[v].tickets);
-		for (int i = 0; i < 50; i++) /* warm up */
-			handshake(cc, sc, &cpu);
-		cpu = 0;
-		for (int i = 0; i < n; i++) {
-			if (handshake(cc, sc, &cpu)) {
-				fprintf(stderr, "bench_tls_handshake: handshake %d failed\n", i);
-				return 1;
-			}
+		if (handshakes(cc, sc, 50, conc, &cpu) != 0 || /* warm up */
+		    (cpu = 0, handshakes(cc, sc, n, conc, &cpu)) != 0) {
+			fprintf(stderr, "bench_tls_handshake: a handshake failed\n");
+			return 1;
 		}
 		printf("tls_handshake %s: %.0f us server CPU, %.0f/s on one core\n",
 		       variants[v].name, cpu * 1e6 / n, n / cpu);

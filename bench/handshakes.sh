@@ -14,7 +14,8 @@
 # TLS 1.3 handshake on the server side (build/bench/bench_tls_handshake: two
 # SSL objects over memory BIOs, same certificate type, suites and groups, with
 # the key log callback lib/quic/tls.c needs and the tickets mpq-server sends):
-# the second ratio says how far the rest (QUIC, sockets, the loop) is from it.
+# the second ratio says how far the rest (QUIC, sockets, the loop) is from it
+# (its handshakes interleaved BENCH_CONCURRENCY at a time, as the server's are).
 set -u
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_HANDSHAKES:-$(quick 300 20000)}
@@ -53,7 +54,7 @@ floor=$(taskset -c 0 openssl speed -seconds 1 ecdsap256 ecdhx25519 2>/dev/null |
 	/ecdsa \(nistp256\)/ { sign = $(NF - 1) }
 	/ecdh \(X25519\)/ { x = $NF }
 	END { if (sign && x) printf "%.0f", 1 / (1 / sign + 2 / x) }')
-tls=$(taskset -c 0 "$TLSFLOOR" "$(quick 200 2000)" | awk -v v="$TLSVARIANT" '
+tls=$(taskset -c 0 "$TLSFLOOR" "$(quick 200 2000)" "$CONC" | awk -v v="$TLSVARIANT" '
 	$2 == v ":" { print $3 }')
 echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v floor="${floor:-0}" \
 	-v tls="${tls:-0}" -v tv="$TLSVARIANT" -v n="$N" -v c="$CONC" '{
