@@ -6,8 +6,8 @@
 # a fresh server for each run (an XDP program left on the veth would change
 # the udp runs), medians. Prints both rates and their ratio for each MTU, and
 # the largest datagram each backend carried: path MTU discovery (on in the
-# tools) takes --io udp to 8972 bytes at MTU 9000, --io xdp to what its
-# 4096-byte AF_XDP frames hold.
+# tools) takes both to 8972 bytes at MTU 9000 (--io xdp with AF_XDP
+# multi-buffer: three 4096-byte UMEM frames a datagram).
 # Needs root.
 set -u
 . "$(dirname "$0")/lib.sh"
