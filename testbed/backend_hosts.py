@@ -200,13 +200,16 @@ class HostsBackend:
                             stop_groups(os.path.join(self.h.workdir, n)), d, TCFILE, d))
 
     def _cleanup(self):
-        """Removes our qdiscs and the run's directories."""
-        for host, iface in self.tc_on:
-            self.sh(host, "tc qdisc del dev %s root" % shlex.quote(iface))
+        """Removes our qdiscs and the run's directories (one command a
+        host)."""
+        for host in (self.h.client, self.h.server):
+            cmds = ["tc qdisc del dev %s root 2>/dev/null" % shlex.quote(iface)
+                    for h, iface in self.tc_on if h is host]
+            if self.rdir:
+                cmds.append("rm -rf %s" % shlex.quote(self.rdir))
+            if cmds:
+                self.sh(host, "; ".join(cmds))
         self.tc_on = []
-        if self.rdir:
-            for host in (self.h.client, self.h.server):
-                self.sh(host, "rm -rf %s" % shlex.quote(self.rdir))
         self.rdir = None
 
     def _spawn_script(self, name, argv, out, err, first=""):
@@ -230,23 +233,22 @@ class HostsBackend:
         if not self.h.tc:
             return {}
         timed = {}
-        schedule = sorted(hostsfile.tc_schedule(self.h, point).items())
-        for role in ("client", "server"):
-            # Which root qdiscs are ours, for a later batch's _sweep if we die.
-            ifaces = [iface for (r, iface), _ in schedule if r == role]
-            if ifaces:
-                self.must(self.h.host(role), "printf '%%s\\n' %s >%s/%s" % (
-                    " ".join(shlex.quote(i) for i in ifaces), shlex.quote(self.rdir), TCFILE),
-                    "tc")
-        for (role, iface), steps in schedule:
-            host = self.h.host(role)
-            self.tc_on.append((host, iface))
+        first = {}  # role -> the commands of the start, one ssh command a host
+        for (role, iface), steps in sorted(hostsfile.tc_schedule(self.h, point).items()):
+            if role not in first:
+                # Which root qdiscs are ours, for a later batch's _sweep if we die.
+                first[role] = [": >%s/%s" % (shlex.quote(self.rdir), TCFILE)]
+            first[role].append("echo %s >>%s/%s" % (shlex.quote(iface), shlex.quote(self.rdir),
+                                                     TCFILE))
+            self.tc_on.append((self.h.host(role), iface))
             for t, words in steps:
                 if t is None:
                     if words is not None:
-                        self.must(host, self._qdisc(iface, words), "tc (%s)" % iface)
+                        first[role].append(self._qdisc(iface, words))
                 else:
                     timed.setdefault(role, []).append((t, self._qdisc(iface, words)))
+        for role, cmds in first.items():
+            self.must(self.h.host(role), " && ".join(cmds), "tc")
         scripts = {}
         for role, steps in timed.items():
             lines, now = [], 0.0

@@ -20,9 +20,10 @@
 #   SIGKILL to the driver mid-transfer: the run goes on on the hosts; the
 #     next batch sweeps it up first; SIGINT mid-transfer (events pending):
 #     exit 130, nothing left on either host of either run;
-#   --sshloginfile: two runner "machines" (sshd in two more namespaces) run a
-#     4-point batch with GNU parallel, each with the local backend: 4 ok rows
-#     in one results.csv in the batch's order, both runners used; --resume
+#   --sshloginfile: two runner "machines" (sshd in two more namespaces, one
+#     reached over IPv6) run a 4-point batch with GNU parallel, each with the
+#     local backend: 4 ok rows in one results.csv in the batch's order, both
+#     runners used; --resume
 #     after a row is lost sends out that run only; SIGINT while both runners
 #     run leaves no job and no testbed on either.
 # No file of this machine's own ssh setup is touched: keys, host keys,
@@ -316,8 +317,10 @@ else
 fi
 
 # ---- SIGKILL, then SIGINT, mid-transfer ----
-# 40 MB at 10 Mbit/s, with an event still to come (its scripts asleep).
+# 40 MB at 10 Mbit/s, with an event still to come (its scripts asleep);
+# the tools where the first run copied them.
 sed 's/get 2MB/get 40MB/; s/40mbit/10mbit/g; $a at 60s link 2 rate 5mbit' "$tmp/tiny" >"$tmp/slow"
+sed 's/^\(bin .*\) copy$/\1/' "$tmp/hosts" >"$tmp/hosts-kept"
 # The mpq-client in the client host that is not $1, once there ($running).
 client_up() {
 	running=""
@@ -333,7 +336,7 @@ client_up() {
 }
 # A driver killed by SIGKILL cleans nothing up: its run's processes, tbf and
 # directory stay on the hosts until the next batch from this machine.
-ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/k" >/dev/null 2>&1 &
+ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts-kept" --out "$tmp/k" >/dev/null 2>&1 &
 client_up ""
 killed=$running
 kill -9 $!
@@ -348,7 +351,7 @@ case $left in
 	ok "SIGKILL mid-transfer: the run goes on on the hosts:$left" ;;
 *) not_ok "SIGKILL mid-transfer: the run goes on on the hosts" "$left" ;;
 esac
-ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts" --out "$tmp/i" >"$tmp/i.out" 2>&1 &
+ip netns exec "$ctl" "$tb" run "$tmp/slow" --hosts "$tmp/hosts-kept" --out "$tmp/i" >"$tmp/i.out" 2>&1 &
 client_up "$killed"
 # The links' rates as tbf at each host's egress while the transfer runs.
 tbf=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s2)
@@ -373,9 +376,9 @@ fi
 
 # ---- --sshloginfile: two runners ----
 cat >"$tmp/runners" <<X
-# two runner machines (sshd in namespaces)
+# two runner machines (sshd in namespaces), the second over IPv6
 ssh $sshopts root@10.77.3.2
-ssh $sshopts root@10.77.4.2
+ssh $sshopts root@fd77:4::2
 X
 cat >"$tmp/batch" <<'X'
 # batch: four points over two emulated paths
