@@ -268,13 +268,14 @@ void mpq_conn_path_challenge(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 /* |len|: the packet's size, the new address's first 3x budget if it moved. */
 void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *from,
 			     bool non_probing, bool largest, size_t len, uint64_t ts);
+/* |len|: the size of the packet that carried |fr|. */
 int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr,
-			   const mpq_path *from, uint64_t ts);
+			   const mpq_path *from, size_t len, uint64_t ts);
 uint64_t mpq_conn_path_expiry(const mpq_conn_path *p);
 void mpq_conn_path_on_timeout(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_path_want_send(const mpq_conn_path *p);
 size_t mpq_conn_write_path_frames(mpq_conn_path *p, mpq_writer *w, bool *pad, bool *ack_eliciting);
-bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to);
+bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to, size_t *budget);
 
 /* conn_mpath.c: multipath life cycle and the choice of path per datagram. */
 /* The server side of a path the client opened: a packet arrived for the path

