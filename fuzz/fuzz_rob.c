@@ -56,11 +56,7 @@ static void do_push(mpq_rob *rob, struct model *m, uint64_t offset, size_t len)
 		check(rv == MPQ_ERR_NOBUF);
 		return;
 	}
-	if (rv == MPQ_ERR_NOBUF) {
-		/* Only the run limit may refuse data inside the window. */
-		check(mpq_ranges_count(&rob->have) == rob->have.cap);
-		return;
-	}
+	/* Data inside the window is taken however finely it is cut. */
 	check(rv == 0);
 	for (uint64_t o = offset > rd ? offset : rd; o < offset + len; o++)
 		m->present[o % MODEL] = 1;

@@ -415,7 +415,7 @@ static int on_stream_data(mpq_conn *conn, mpq_stream *s, uint64_t off, const uin
 		return mpq_conn_fail(conn, pushed, 0, "out of memory", ts);
 	if (pushed != 0)
 		return mpq_conn_fail(conn, MPQ_ERR_FLOW_CONTROL, MPQ_FT_STREAM,
-				     "stream data too fragmented", ts);
+				     "stream data beyond the window", ts);
 	const uint8_t *p;
 	size_t n;
 	while (s->recv_state == MPQ_RECV_OPEN && (n = mpq_rob_peek(&s->rob, &p)) > 0) {

@@ -2,10 +2,14 @@
  * Reassembly buffer for CRYPTO and STREAM data: pieces arrive at any offset, in
  * any order, duplicated or overlapping; the reader takes contiguous bytes from
  * the read offset. Storage is a ring (byte at offset o lives at o % size) plus
- * the set of offsets present. The ring starts at MPQ_ROB_FIRST_SIZE and
- * doubles, up to max_buffered, when data lands beyond it: one byte out of
- * order costs 64 KiB, not the whole window (a peer can make every stream
- * hold one).
+ * a bitmap of the bytes present (bit o % size). The ring starts at
+ * MPQ_ROB_FIRST_SIZE and doubles, up to max_buffered, when data lands beyond
+ * it: one byte out of order costs 64 KiB, not the whole window (a peer can
+ * make every stream hold one). The bitmap adds an eighth to the ring, and
+ * makes the work of a push, consume or skip proportional to its bytes (a word
+ * per 64), however finely a peer cuts its data and in whatever order: a list
+ * of runs sorted by offset cost a move of every run above the new one, up to
+ * a megabyte per one-byte fragment of a 16 MiB window.
  */
 #ifndef MPQ_ROB_H
 #define MPQ_ROB_H
@@ -15,20 +19,16 @@
 #include <stdint.h>
 
 #include "mpq/mpq.h"
-#include "quic/ranges.h"
 
-/* How many separate runs of data the buffer tracks for a given size. Each run
- * costs 16 bytes; a peer that fragments its data more finely than one hole
- * per 256 bytes of window is refused rather than given unbounded bookkeeping. */
-#define MPQ_ROB_MAX_RUNS(max_buffered) ((max_buffered) / 256 + 64)
 #define MPQ_ROB_FIRST_SIZE (64 * 1024)
 
 typedef struct mpq_rob {
 	uint8_t *ring;
+	uint64_t *bits;	      /* bit o % size: the byte at offset o is present */
 	size_t size;	      /* of the ring now */
 	size_t max;	      /* max_buffered */
 	uint64_t read_offset; /* everything below has been consumed */
-	mpq_ranges have;      /* offsets present, all >= read_offset */
+	size_t buffered;      /* bytes present, all at or above read_offset */
 } mpq_rob;
 
 /* Returns 0, MPQ_ERR_INVALID_ARGUMENT (max_buffered 0) or MPQ_ERR_NOMEM. */
@@ -39,8 +39,7 @@ void mpq_rob_free(mpq_rob *rob);
  * offset are ignored; bytes already present are overwritten with the same
  * data (RFC 9000 §2.2: data at an offset never changes). Returns 0,
  * MPQ_ERR_NOMEM (the ring could not grow), or MPQ_ERR_NOBUF, with nothing
- * stored, when the data would end past read_offset + max_buffered or would
- * split the buffered data into more than MPQ_ROB_MAX_RUNS runs. The caller
+ * stored, when the data would end past read_offset + max_buffered. The caller
  * maps MPQ_ERR_NOBUF to the connection error
  * that fits: MPQ_ERR_CRYPTO_BUFFER for CRYPTO, MPQ_ERR_FLOW_CONTROL for STREAM
  * data past the advertised window. */
@@ -63,7 +62,7 @@ int mpq_rob_skip_to(mpq_rob *rob, uint64_t offset);
 /* Bytes stored ahead of the read offset, waiting for a hole to fill. */
 static inline bool mpq_rob_empty(const mpq_rob *rob)
 {
-	return mpq_ranges_count(&rob->have) == 0;
+	return rob->buffered == 0;
 }
 
 static inline uint64_t mpq_rob_read_offset(const mpq_rob *rob)

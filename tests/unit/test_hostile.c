@@ -21,11 +21,16 @@
 
 #define LIMIT (60 * MPQ_SEC)
 
-static void start(struct conn_pair *p, bool multipath)
+static void start_with(struct conn_pair *p, struct pair_opts *o)
 {
-	assert_int_equal(pair_init(p, &(struct pair_opts){.multipath = multipath}), 0);
+	assert_int_equal(pair_init(p, o), 0);
 	assert_true(pair_run(p, pair_both_complete, LIMIT));
 	pair_run(p, NULL, 50 * MPQ_MS); /* HANDSHAKE_DONE, CIDs, ACKs */
+}
+
+static void start(struct conn_pair *p, bool multipath)
+{
+	start_with(p, &(struct pair_opts){.multipath = multipath});
 }
 
 /* A 1-RTT packet from the client on path 0 carrying |frames|, as seen by the
@@ -146,11 +151,92 @@ static void path_challenge_flood_answers_once(void **state)
 	pair_free(&p);
 }
 
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 10));
+}
+
+/* What the server's application got on stream 0: in order, intact? */
+static struct {
+	uint64_t next;
+	bool corrupt;
+} got;
+
+static int count_data(mpq_conn *c, int64_t id, uint64_t off, const uint8_t *d, size_t len,
+		      bool fin, void *ud)
+{
+	for (size_t i = 0; i < len; i++)
+		got.corrupt |= d[i] != pattern(off + i) || off + i != got.next + i;
+	got.next = off + len;
+	return 0;
+}
+
+static const mpq_callbacks data_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+				      .stream_data = count_data};
+
+/* STREAM frames of stream 0 for [off, off + len) in pieces of |piece| bytes
+ * every |stride|, |per| to a packet, until |end|. Returns what the server
+ * said of the first packet it refused, or 0. */
+static int send_pieces(struct conn_pair *p, uint64_t off, uint64_t end, size_t piece,
+		       size_t stride, size_t per)
+{
+	static uint8_t data[1400];
+	mpq_frame fr[200];
+	while (off < end) {
+		size_t n = 0;
+		for (; n < per && off < end; n++, off += stride) {
+			size_t len = end - off < piece ? (size_t)(end - off) : piece;
+			for (size_t i = 0; i < len; i++)
+				data[(n * piece + i) % sizeof(data)] = pattern(off + i);
+			fr[n] = (mpq_frame){.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
+			fr[n].stream.offset = off;
+			fr[n].stream.data = &data[(n * piece) % sizeof(data)];
+			fr[n].stream.len = len;
+		}
+		int rv;
+		client_sends(p, fr, n, NULL, &rv);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+/* A flood of one-byte STREAM fragments with a hole before each, 70,000 of
+ * them (more runs than a run list allowed for a 16 MiB window, which closed
+ * the connection with FLOW_CONTROL_ERROR): all taken, nothing delivered
+ * until the holes fill, then everything in order. A byte past the stream's
+ * window is FLOW_CONTROL_ERROR. */
+static void one_byte_fragments_with_gaps(void **state)
+{
+	(void)state;
+	enum { N = 70000, STRIDE = 4, WINDOW = 1 << 20 };
+	struct conn_pair p;
+	memset(&got, 0, sizeof(got));
+	start_with(&p, &(struct pair_opts){.app = {NULL, &data_cb},
+					   .max_data = WINDOW,
+					   .max_stream_data = WINDOW});
+	assert_int_equal(send_pieces(&p, 1, (uint64_t)N * STRIDE, 1, STRIDE, 150), 0);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	assert_int_equal(s->state, MPQ_CONN_ESTABLISHED);
+	assert_int_equal(got.next, 0);
+	assert_int_equal(send_pieces(&p, 0, (uint64_t)N * STRIDE, 1000, 1000, 1), 0);
+	assert_int_equal(s->state, MPQ_CONN_ESTABLISHED);
+	assert_int_equal(got.next, (uint64_t)N * STRIDE);
+	assert_false(got.corrupt);
+	/* The window moved on as the application read; past it is refused. */
+	const mpq_stream *st = mpq_streams_find(&s->streams, 0);
+	assert_non_null(st);
+	assert_true(send_pieces(&p, st->r_max_data, st->r_max_data + 1, 1, 1, 1) < 0);
+	assert_int_equal(mpq_conn_get_error(s)->code, MPQ_TE_FLOW_CONTROL_ERROR);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_response_elsewhere_within_3x),
 		cmocka_unit_test(path_challenge_flood_answers_once),
+		cmocka_unit_test(one_byte_fragments_with_gaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Reassembly buffer: order, overlap, duplicates, ring wrap, limits, and a seeded shuffle. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,23 +120,6 @@ static void over_limit_rejected(void **state)
 	mpq_rob_free(&rob);
 }
 
-static void fragmentation_limit(void **state)
-{
-	(void)state;
-	mpq_rob rob;
-	const size_t size = 1024, runs = MPQ_ROB_MAX_RUNS(size);
-	const uint8_t *p;
-	assert_int_equal(mpq_rob_init(&rob, size), 0);
-	for (size_t i = 0; i < runs; i++)
-		assert_int_equal(mpq_rob_push(&rob, 2 * i + 1, (const uint8_t *)"x", 1), 0);
-	assert_int_equal(mpq_rob_push(&rob, 2 * runs + 1, (const uint8_t *)"y", 1), MPQ_ERR_NOBUF);
-	/* Filling holes merges runs and is always accepted. */
-	for (size_t i = 0; i <= runs; i++)
-		assert_int_equal(mpq_rob_push(&rob, 2 * i, (const uint8_t *)"x", 1), 0);
-	assert_int_equal(mpq_rob_peek(&rob, &p), 2 * runs + 1); /* the refused "y" is absent */
-	mpq_rob_free(&rob);
-}
-
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -143,6 +127,51 @@ static uint64_t xorshift(uint64_t *s)
 	*s ^= *s << 17;
 	return *s;
 }
+
+/* A hostile peer's pattern: the whole window in one-byte fragments, every
+ * other byte, last first, then the holes in random order. All of it is taken
+ * (a list of runs refused it past one hole per 256 bytes, which closed the
+ * connection), the buffer holds no more than the window and an eighth, and
+ * every byte reads back. */
+static void one_byte_fragments_fill_the_window(void **state)
+{
+	(void)state;
+	enum { MAX = 1 << 20 };
+	static uint8_t want[MAX];
+	static uint32_t order[MAX / 2];
+	uint64_t seed = 7;
+	for (size_t i = 0; i < MAX; i++)
+		want[i] = (uint8_t)(i * 13 + (i >> 8));
+	mpq_rob rob;
+	assert_int_equal(mpq_rob_init(&rob, MAX), 0);
+	for (size_t k = MAX / 2; k > 0; k--)
+		assert_int_equal(mpq_rob_push(&rob, 2 * k - 1, want + 2 * k - 1, 1), 0);
+	assert_int_equal(rob.buffered, MAX / 2);
+	assert_int_equal(rob.size, MAX); /* memory: the ring, and its bitmap */
+	for (size_t i = 0; i < MAX / 2; i++)
+		order[i] = (uint32_t)(2 * i);
+	for (size_t i = MAX / 2 - 1; i > 0; i--) {
+		size_t j = xorshift(&seed) % (i + 1);
+		uint32_t t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	const uint8_t *p;
+	bool first = false;
+	for (size_t i = 0; i < MAX / 2; i++) {
+		assert_int_equal(mpq_rob_push(&rob, order[i], want + order[i], 1), 0);
+		first |= order[i] == 0;
+		if (!first)
+			assert_int_equal(mpq_rob_peek(&rob, &p), 0);
+	}
+	assert_int_equal(rob.buffered, MAX);
+	assert_int_equal(mpq_rob_peek(&rob, &p), MAX);
+	assert_memory_equal(p, want, MAX);
+	assert_int_equal(mpq_rob_consume(&rob, MAX), 0);
+	assert_true(mpq_rob_empty(&rob));
+	mpq_rob_free(&rob);
+}
+
 
 #define MSG_LEN 40000
 #define MAX_PIECES 4096
@@ -264,7 +293,7 @@ int main(void)
 		cmocka_unit_test(overlapping_and_duplicate),
 		cmocka_unit_test(wrap_around),
 		cmocka_unit_test(over_limit_rejected),
-		cmocka_unit_test(fragmentation_limit),
+		cmocka_unit_test(one_byte_fragments_fill_the_window),
 		cmocka_unit_test(randomized_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
