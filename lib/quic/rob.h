@@ -4,8 +4,10 @@
  * the read offset. Storage is a ring (byte at offset o lives at o % size) plus
  * a bitmap of the bytes present (bit o % size). The ring starts at
  * MPQ_ROB_FIRST_SIZE and doubles, up to max_buffered, when data lands beyond
- * it: one byte out of order costs 64 KiB, not the whole window (a peer can
- * make every stream hold one). The bitmap adds an eighth to the ring, and
+ * it: one byte out of order costs 1 KiB, not the whole window nor 64 KiB (a
+ * peer can make every stream hold one: 1,000 streams held 64 MiB for a few
+ * kilobytes sent); beyond that a ring is at most twice the span from the read
+ * offset to the furthest byte, which flow control bounds. The bitmap adds an eighth to the ring, and
  * makes the work of a push, consume or skip proportional to its bytes (a word
  * per 64), however finely a peer cuts its data and in whatever order: a list
  * of runs sorted by offset cost a move of every run above the new one, up to
@@ -20,7 +22,7 @@
 
 #include "mpq/mpq.h"
 
-#define MPQ_ROB_FIRST_SIZE (64 * 1024)
+#define MPQ_ROB_FIRST_SIZE 1024
 
 typedef struct mpq_rob {
 	uint8_t *ring;

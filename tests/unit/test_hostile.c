@@ -231,12 +231,57 @@ static void one_byte_fragments_with_gaps(void **state)
 	pair_free(&p);
 }
 
+/* Every stream the server allows (100) opened with one byte out of order:
+ * each holds a 1 KiB reassembly ring and its bitmap, 100 KiB in all (64 KiB
+ * a stream before, 6.4 MiB for 100 frames of 5 bytes). Then the streams'
+ * first bytes: every stream delivers both. */
+static void many_streams_each_holding_a_byte(void **state)
+{
+	(void)state;
+	enum { STREAMS = 100 };
+	struct conn_pair p;
+	start(&p, false);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	assert_int_equal(s->local_max_streams[0], STREAMS);
+	static const uint8_t byte[1] = {'x'};
+	mpq_frame fr[STREAMS];
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < STREAMS; i++) {
+			fr[i] = (mpq_frame){.type = MPQ_FT_STREAM | MPQ_STREAM_FLAG_LEN};
+			fr[i].stream.stream_id = 4 * i;
+			fr[i].stream.offset = 1 - k; /* the second byte first */
+			fr[i].stream.data = byte;
+			fr[i].stream.len = 1;
+		}
+		int rv;
+		client_sends(&p, fr, STREAMS, NULL, &rv);
+		assert_int_equal(rv, 0);
+		if (k == 1)
+			break;
+		size_t held = 0;
+		for (size_t i = 0; i < STREAMS; i++) {
+			const mpq_stream *st = mpq_streams_find(&s->streams, (int64_t)(4 * i));
+			assert_non_null(st);
+			assert_false(mpq_rob_empty(&st->rob));
+			held += st->rob.size;
+		}
+		assert_true(held <= STREAMS * 1024);
+	}
+	for (size_t i = 0; i < STREAMS; i++) {
+		const mpq_stream *st = mpq_streams_find(&s->streams, (int64_t)(4 * i));
+		assert_int_equal(st->r_delivered, 2);
+	}
+	assert_int_equal(s->state, MPQ_CONN_ESTABLISHED);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_response_elsewhere_within_3x),
 		cmocka_unit_test(path_challenge_flood_answers_once),
 		cmocka_unit_test(one_byte_fragments_with_gaps),
+		cmocka_unit_test(many_streams_each_holding_a_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
