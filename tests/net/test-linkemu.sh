@@ -22,7 +22,9 @@
 #   reorder P: the packets sent ahead fall in the binomial 99 % interval,
 #   none lost or duplicated; reorder 0: none;
 #   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
-#   nothing; down clears a crashed run's leftovers; no root, one line.
+#   nothing; down clears a crashed run's leftovers; no root, one line;
+#   with xdp: legs of 4 rx queues all served, and jumbo frames (MTU 9000,
+#   AF_XDP multi-buffer) forwarded byte-exact.
 # Every check runs with the emulator's --io $MPQ_LINKEMU_IO (default packet;
 # test-linkemu-xdp.sh: xdp, which also checks that xdp is the default and
 # that an interface without AF_XDP falls back to packet with one line).
@@ -344,7 +346,8 @@ if [ "$io" = xdp ]; then
 	ip -n "$mq"r link set dev a up
 	ip -n "$mq"r link set dev b up
 	ip netns exec "$mq"r "$BIN/mpq-linkemu" --io xdp a b >"$tmp/mq.out" 2>&1 &
-	pids="$pids $!"
+	mqpid=$!
+	pids="$pids $mqpid"
 	ip netns exec "$mq"s "$probe" echo 7000 >/dev/null 2>&1 &
 	pids="$pids $!"
 	sleep 0.5
@@ -357,6 +360,43 @@ if [ "$io" = xdp ]; then
 	else
 		not_ok "every rx queue served: 8 flows over 4-queue legs all answered" "answered:$answered" \
 			"$(cat "$tmp/mq.out")"
+	fi
+	# Jumbo frames: the same legs at MTU 9000, a fresh emulator (AF_XDP
+	# multi-buffer: a 9014-byte frame is three UMEM frames each way); 20
+	# datagrams of 8972 bytes (DF) to an echo and back, byte-exact.
+	kill "$mqpid" 2>/dev/null
+	wait "$mqpid" 2>/dev/null
+	for ns in c s; do ip -n "$mq$ns" link set dev p mtu 9000; done
+	ip -n "$mq"r link set dev a mtu 9000
+	ip -n "$mq"r link set dev b mtu 9000
+	ip netns exec "$mq"r "$BIN/mpq-linkemu" --io xdp a b >"$tmp/jumbo.out" 2>&1 &
+	pids="$pids $!"
+	ip netns exec "$mq"s timeout 20 python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.2", 7002))
+s.settimeout(10)
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d, a)' 2>/dev/null &
+	pids="$pids $!"
+	sleep 0.5
+	jumbo=$(ip netns exec "$mq"c timeout 20 python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER: IP_PMTUDISC_DO
+s.settimeout(0.5)
+back = 0
+for i in range(20):
+    p = bytes((i * 7 + k * 13) & 255 for k in range(8972))
+    s.sendto(p, ("10.77.0.2", 7002))
+    try:
+        back += s.recvfrom(65536)[0] == p
+    except OSError:
+        pass
+print(back)' 2>&1)
+	if [ "$jumbo" = 20 ] && grep -q "(xdp)" "$tmp/jumbo.out"; then
+		ok "MTU 9000 legs: 20 of 20 datagrams of 8972 bytes there and back byte-exact ($(cat "$tmp/jumbo.out"))"
+	else
+		not_ok "MTU 9000 legs: 8972-byte datagrams forwarded" "back: $jumbo" "$(cat "$tmp/jumbo.out")"
 	fi
 	# lo is no Ethernet interface: no AF_XDP raw socket, AF_PACKET instead.
 	ip netns exec "$other-r1" timeout 0.5 "$BIN/mpq-linkemu" lo lo >"$tmp/lo.out" 2>"$tmp/lo.err"
