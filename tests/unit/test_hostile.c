@@ -275,6 +275,207 @@ static void many_streams_each_holding_a_byte(void **state)
 	pair_free(&p);
 }
 
+/* One frame from the client; returns what the server said. */
+static int client_frame(struct conn_pair *p, const mpq_frame *fr)
+{
+	int rv;
+	client_sends(p, fr, 1, NULL, &rv);
+	return rv;
+}
+
+static uint64_t server_error(const struct conn_pair *p)
+{
+	return mpq_conn_get_error(p->conn[PAIR_SERVER])->code;
+}
+
+/* An ACK of a packet number the server never sent is PROTOCOL_VIOLATION; so
+ * is a PATH_ACK naming a path ID above the limit, while one naming an ID
+ * within it but never used is ignored (draft-21 §7.1). */
+static void acks_of_what_was_never_sent(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, true);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	mpq_frame fr = {.type = MPQ_FT_PATH_ACK};
+	fr.ack.path_id = 3; /* within the limit, never opened */
+	fr.ack.nranges = 1;
+	fr.ack.ranges[0] = (mpq_ack_range){0, 5};
+	assert_int_equal(client_frame(&p, &fr), 0);
+	assert_int_equal(s->state, MPQ_CONN_ESTABLISHED);
+	fr.ack.path_id = s->local_max_path_id + 1;
+	assert_true(client_frame(&p, &fr) < 0);
+	assert_int_equal(server_error(&p), MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+
+	start(&p, false);
+	s = p.conn[PAIR_SERVER];
+	fr = (mpq_frame){.type = MPQ_FT_ACK};
+	fr.ack.nranges = 1;
+	fr.ack.ranges[0] = (mpq_ack_range){0, s->paths[0].ns.next_pn};
+	assert_true(client_frame(&p, &fr) < 0);
+	assert_int_equal(server_error(&p), MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
+/* Streams past MAX_STREAMS (100 bidirectional, 10 unidirectional here) are
+ * STREAM_LIMIT_ERROR, whether opened by STREAM, RESET_STREAM or STOP_SENDING
+ * (RFC 9000 §4.6); a flood of RESET_STREAMs and STOP_SENDINGs within the
+ * limit holds no more streams than it allows. */
+static void streams_past_the_limit(void **state)
+{
+	(void)state;
+	static const uint64_t types[] = {MPQ_FT_STREAM, MPQ_FT_RESET_STREAM, MPQ_FT_STOP_SENDING};
+	for (size_t t = 0; t < 3; t++) {
+		for (int uni = 0; uni < 2; uni++) {
+			struct conn_pair p;
+			start(&p, false);
+			mpq_conn *s = p.conn[PAIR_SERVER];
+			uint64_t limit = s->local_max_streams[uni];
+			mpq_frame fr = {.type = types[t]};
+			uint64_t id = 4 * limit + (uni ? 2 : 0); /* the first one past */
+			fr.stream.stream_id = fr.reset_stream.stream_id =
+				fr.stop_sending.stream_id = id;
+			if (types[t] == MPQ_FT_STOP_SENDING && uni)
+				id = 0; /* STOP_SENDING for a receive-only stream: a state error */
+			else if (types[t] == MPQ_FT_STREAM)
+				fr.type |= MPQ_STREAM_FLAG_LEN;
+			if (id == 0) {
+				pair_free(&p);
+				continue;
+			}
+			assert_true(client_frame(&p, &fr) < 0);
+			assert_int_equal(server_error(&p), MPQ_TE_STREAM_LIMIT_ERROR);
+			pair_free(&p);
+		}
+	}
+
+	struct conn_pair p;
+	start(&p, false);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	mpq_frame fr[150];
+	for (size_t round = 0; round < 20; round++) {
+		for (size_t i = 0; i < 75; i++) {
+			uint64_t id = 4 * ((round * 75 + i) % 100);
+			fr[2 * i] = (mpq_frame){.type = MPQ_FT_RESET_STREAM};
+			fr[2 * i].reset_stream.stream_id = id;
+			fr[2 * i + 1] = (mpq_frame){.type = MPQ_FT_STOP_SENDING};
+			fr[2 * i + 1].stop_sending.stream_id = id;
+		}
+		int rv;
+		client_sends(&p, fr, 150, NULL, &rv);
+		assert_int_equal(rv, 0);
+	}
+	assert_int_equal(s->state, MPQ_CONN_ESTABLISHED);
+	assert_true(s->streams.count <= 100);
+	pair_free(&p);
+}
+
+/* NEW_CONNECTION_ID past our active_connection_id_limit (2) is
+ * CONNECTION_ID_LIMIT_ERROR, on path 0 and, with PATH_NEW_CONNECTION_ID, on
+ * another path ID. */
+static void cids_past_the_limit(void **state)
+{
+	(void)state;
+	for (int mp = 0; mp < 2; mp++) {
+		struct conn_pair p;
+		start(&p, mp);
+		mpq_conn *s = p.conn[PAIR_SERVER];
+		assert_int_equal(s->local_tp.active_connection_id_limit, 2);
+		uint64_t first = mp ? 0 : s->peer_cids[0].v[s->peer_cids[0].n - 1].seq + 1;
+		int rv = 0;
+		for (uint64_t k = 0; k < 4 && rv == 0; k++) {
+			mpq_frame fr = {.type = mp ? MPQ_FT_PATH_NEW_CONNECTION_ID
+						   : MPQ_FT_NEW_CONNECTION_ID};
+			fr.new_cid.path_id = mp ? 1 : 0;
+			fr.new_cid.seq = first + 10 + k;
+			fr.new_cid.cid =
+				(mpq_cid){.len = 8, .data = {9, 9, 9, 9, 0, 0, mp, (uint8_t)k}};
+			memset(fr.new_cid.reset_token, (int)k + 1, 16);
+			rv = client_frame(&p, &fr);
+		}
+		assert_true(rv < 0);
+		assert_int_equal(server_error(&p), MPQ_TE_CONNECTION_ID_LIMIT_ERROR);
+		pair_free(&p);
+	}
+}
+
+/* Retire Prior To churn (RFC 9000 §5.1.2): each NEW_CONNECTION_ID retires all
+ * before it, and the peer never acknowledges our RETIRE_CONNECTION_IDs. The
+ * CIDs kept (and the RETIREs owed) stay within the set's 8 entries: at least
+ * twice the limit of 2 are tolerated, then CONNECTION_ID_LIMIT_ERROR. */
+static void retire_prior_to_churn(void **state)
+{
+	(void)state;
+	for (int mp = 0; mp < 2; mp++) {
+		struct conn_pair p;
+		start(&p, mp);
+		mpq_conn *s = p.conn[PAIR_SERVER];
+		int slot = mp ? 1 : 0;
+		uint64_t base = s->peer_cids[slot].n
+					? s->peer_cids[slot].v[s->peer_cids[slot].n - 1].seq + 1
+					: 1;
+		int rv = 0;
+		uint64_t k;
+		for (k = 0; k < 100 && rv == 0; k++) {
+			mpq_frame fr = {.type = mp ? MPQ_FT_PATH_NEW_CONNECTION_ID
+						   : MPQ_FT_NEW_CONNECTION_ID};
+			fr.new_cid.path_id = mp ? 1 : 0;
+			fr.new_cid.seq = base + k;
+			fr.new_cid.retire_prior_to = base + k;
+			fr.new_cid.cid =
+				(mpq_cid){.len = 8, .data = {7, 7, 7, 7, 0, mp, 0, (uint8_t)k}};
+			memset(fr.new_cid.reset_token, (int)k + 1, 16);
+			rv = client_frame(&p, &fr);
+			assert_true(s->peer_cids[slot].n <= MPQ_CIDS_MAX);
+		}
+		assert_true(rv < 0);
+		assert_true(k > 4); /* twice the limit: 6 owed are tolerated, the 7th closes */
+		assert_int_equal(server_error(&p), MPQ_TE_CONNECTION_ID_LIMIT_ERROR);
+		pair_free(&p);
+	}
+}
+
+/* CRYPTO data past the 64 KiB a level buffers is CRYPTO_BUFFER_EXCEEDED. */
+static void crypto_far_ahead(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, false);
+	static const uint8_t byte[1] = {0};
+	mpq_frame fr = {.type = MPQ_FT_CRYPTO};
+	fr.crypto.offset = 1ULL << 40;
+	fr.crypto.data = byte;
+	fr.crypto.len = 1;
+	assert_true(client_frame(&p, &fr) < 0);
+	assert_int_equal(server_error(&p), MPQ_TE_CRYPTO_BUFFER_EXCEEDED);
+	pair_free(&p);
+}
+
+/* A client's NEW_TOKEN is PROTOCOL_VIOLATION (RFC 9000 §19.7); packets of
+ * PADDING alone elicit nothing (not ack-eliciting). */
+static void new_token_and_padding(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, false);
+	mpq_frame fr = {.type = MPQ_FT_PADDING};
+	fr.padding_len = 1000;
+	mpq_path to = p.conn[PAIR_SERVER]->paths[0].tuple;
+	size_t others;
+	server_bytes_to(&p, &to, &others); /* whatever was due */
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(client_frame(&p, &fr), 0);
+	assert_int_equal(server_bytes_to(&p, &to, &others), 0);
+	static const uint8_t token[4] = {1, 2, 3, 4};
+	fr = (mpq_frame){.type = MPQ_FT_NEW_TOKEN};
+	fr.new_token.token = token;
+	fr.new_token.len = sizeof(token);
+	assert_true(client_frame(&p, &fr) < 0);
+	assert_int_equal(server_error(&p), MPQ_TE_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +483,12 @@ int main(void)
 		cmocka_unit_test(path_challenge_flood_answers_once),
 		cmocka_unit_test(one_byte_fragments_with_gaps),
 		cmocka_unit_test(many_streams_each_holding_a_byte),
+		cmocka_unit_test(acks_of_what_was_never_sent),
+		cmocka_unit_test(streams_past_the_limit),
+		cmocka_unit_test(cids_past_the_limit),
+		cmocka_unit_test(retire_prior_to_churn),
+		cmocka_unit_test(crypto_far_ahead),
+		cmocka_unit_test(new_token_and_padding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
