@@ -371,6 +371,19 @@ static void streams_past_the_limit(void **state)
 	pair_free(&p);
 }
 
+/* A NEW_CONNECTION_ID (PATH_NEW_CONNECTION_ID for path 1 with |mp|) of
+ * sequence number |seq|, its CID and token unique to (|tag|, seq). */
+static mpq_frame new_cid_frame(bool mp, uint64_t seq, uint64_t retire_prior_to, uint8_t tag)
+{
+	mpq_frame fr = {.type = mp ? MPQ_FT_PATH_NEW_CONNECTION_ID : MPQ_FT_NEW_CONNECTION_ID};
+	fr.new_cid.path_id = mp ? 1 : 0;
+	fr.new_cid.seq = seq;
+	fr.new_cid.retire_prior_to = retire_prior_to;
+	fr.new_cid.cid = (mpq_cid){.len = 8, .data = {tag, tag, tag, mp, 0, 0, 0, (uint8_t)seq}};
+	memset(fr.new_cid.reset_token, (int)(tag + seq), 16);
+	return fr;
+}
+
 /* NEW_CONNECTION_ID past our active_connection_id_limit (2) is
  * CONNECTION_ID_LIMIT_ERROR, on path 0 and, with PATH_NEW_CONNECTION_ID, on
  * another path ID. */
@@ -385,13 +398,7 @@ static void cids_past_the_limit(void **state)
 		uint64_t first = mp ? 0 : s->peer_cids[0].v[s->peer_cids[0].n - 1].seq + 1;
 		int rv = 0;
 		for (uint64_t k = 0; k < 4 && rv == 0; k++) {
-			mpq_frame fr = {.type = mp ? MPQ_FT_PATH_NEW_CONNECTION_ID
-						   : MPQ_FT_NEW_CONNECTION_ID};
-			fr.new_cid.path_id = mp ? 1 : 0;
-			fr.new_cid.seq = first + 10 + k;
-			fr.new_cid.cid =
-				(mpq_cid){.len = 8, .data = {9, 9, 9, 9, 0, 0, mp, (uint8_t)k}};
-			memset(fr.new_cid.reset_token, (int)k + 1, 16);
+			mpq_frame fr = new_cid_frame(mp, first + 10 + k, 0, 9);
 			rv = client_frame(&p, &fr);
 		}
 		assert_true(rv < 0);
@@ -418,14 +425,7 @@ static void retire_prior_to_churn(void **state)
 		int rv = 0;
 		uint64_t k;
 		for (k = 0; k < 100 && rv == 0; k++) {
-			mpq_frame fr = {.type = mp ? MPQ_FT_PATH_NEW_CONNECTION_ID
-						   : MPQ_FT_NEW_CONNECTION_ID};
-			fr.new_cid.path_id = mp ? 1 : 0;
-			fr.new_cid.seq = base + k;
-			fr.new_cid.retire_prior_to = base + k;
-			fr.new_cid.cid =
-				(mpq_cid){.len = 8, .data = {7, 7, 7, 7, 0, mp, 0, (uint8_t)k}};
-			memset(fr.new_cid.reset_token, (int)k + 1, 16);
+			mpq_frame fr = new_cid_frame(mp, base + k, base + k, 7);
 			rv = client_frame(&p, &fr);
 			assert_true(s->peer_cids[slot].n <= MPQ_CIDS_MAX);
 		}
@@ -476,6 +476,53 @@ static void new_token_and_padding(void **state)
 	pair_free(&p);
 }
 
+/* A client's first Initial whose CRYPTO frame starts at 2^40 gets a server
+ * connection that closes at once with CRYPTO_BUFFER_EXCEEDED: a level buffers
+ * no more than 64 KiB ahead of what TLS took. */
+static void initial_with_huge_crypto_offset(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	assert_int_equal(pair_init(&p, &(struct pair_opts){0}), 0);
+	mpq_conn *c = p.conn[PAIR_CLIENT];
+	uint8_t payload[1200], out[1500];
+	static const uint8_t byte[1] = {1};
+	mpq_writer fw;
+	mpq_writer_init(&fw, payload, sizeof(payload));
+	mpq_frame fr = {.type = MPQ_FT_CRYPTO};
+	fr.crypto.offset = 1ULL << 40;
+	fr.crypto.data = byte;
+	fr.crypto.len = 1;
+	assert_int_equal(mpq_frame_encode(&fw, &fr), 0);
+	size_t len = (size_t)(fw.pos - payload);
+	memset(fw.pos, 0, 1160 - len); /* PADDING up to a full Initial */
+	mpq_pktns *ns = &c->hs_ns[MPQ_LEVEL_INITIAL];
+	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL,
+			 .version = c->version,
+			 .dcid = c->dcid,
+			 .scid = c->scid,
+			 .pn = ns->next_pn++,
+			 .pn_len = 4};
+	mpq_writer w;
+	mpq_writer_init(&w, out, sizeof(out));
+	assert_int_equal(mpq_pkt_encode_hd(&w, &hd), 0);
+	memcpy(w.pos, payload, 1160);
+	int n = mpq_pkt_protect(out, sizeof(out), &hd, 1160, &ns->tx, 0);
+	assert_true(n >= 1200);
+	mpq_path from = c->paths[0].tuple;
+	from.local = c->paths[0].tuple.remote;
+	from.remote = c->paths[0].tuple.local;
+	mpq_conn *s;
+	assert_int_equal(mpq_conn_server_new(&s, &from, out, (size_t)n, &p.settings[PAIR_SERVER],
+					     &p.tparams[PAIR_SERVER], &p.cb[PAIR_SERVER],
+					     p.tls[PAIR_SERVER], p.now),
+			 0);
+	p.conn[PAIR_SERVER] = s;
+	assert_true(mpq_conn_read_pkt(s, &from, NULL, out, (size_t)n, p.now) < 0);
+	assert_int_equal(server_error(&p), MPQ_TE_CRYPTO_BUFFER_EXCEEDED);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +536,7 @@ int main(void)
 		cmocka_unit_test(retire_prior_to_churn),
 		cmocka_unit_test(crypto_far_ahead),
 		cmocka_unit_test(new_token_and_padding),
+		cmocka_unit_test(initial_with_huge_crypto_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
