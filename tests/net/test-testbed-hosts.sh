@@ -14,8 +14,9 @@
 #   a client host ssh cannot reach: a failed row with ssh's reason;
 #   IPv6: ssh to the hosts' IPv6 addresses, the paths' server addresses
 #     IPv6, `links tc real`: the delay ignored (said once), the rates
-#     applied, and `at 0.3s link 1 down` a pfifo of limit 0 on both ends
-#     of path 1 that drops packets until the run ends; the row ok, the
+#     applied, `at 0.3s link 1 down` a pfifo of limit 0 on both ends of
+#     path 1 that drops packets, `at 1.5s link 1 up` the tbf back, `at 0.3s
+#     link 2 ab rate 5mbit` the client's tbf at 5 Mbit/s; the row ok, the
 #     events' logs fetched back;
 #   SIGKILL to the driver mid-transfer: the run goes on on the hosts; the
 #     next batch sweeps it up first; SIGINT mid-transfer (events pending):
@@ -277,17 +278,28 @@ path 1 client c1 server s1 fd78:1::2
 path 2 client c2 server s2 [fd78:2::2]
 links tc real
 X
-printf 'paths 2\nlink 1 delay 10ms rate 40mbit\nlink 2 rate 40mbit\nat 0.3s link 1 down\nget 3MB\n' \
-	>"$tmp/v6"
+# 10 Mbit/s a link: whatever the machine, path 1 goes down and comes back
+# while the 4 MB are under way.
+printf '%s\n' 'paths 2' 'link 1 delay 10ms rate 10mbit' 'link 2 rate 10mbit' \
+	'at 0.3s link 1 down' 'at 0.3s link 2 ab rate 5mbit' 'at 1.5s link 1 up' 'get 4MB' >"$tmp/v6"
 ip netns exec "$ctl" "$tb" run "$tmp/v6" --hosts "$tmp/hosts6" --out "$tmp/r" >"$tmp/r.out" 2>&1 &
-# Path 1's root qdisc on each end while the run goes on: its last
-# statistics once it is the pfifo of the down.
-down_c="" down_s=""
+# While the run goes on: path 1's root qdisc on each end, its statistics
+# while it is the pfifo of the down, and the tbf once back (up); the
+# client's end of path 2 once its rate is 5 Mbit/s.
+down_c="" down_s="" up_c="" up_s="" rate_c=""
 while kill -0 $! 2>/dev/null; do
 	q=$(tc -s -n "$hc" qdisc show dev c1 | tr '\n' ' ')
-	case $q in *"qdisc pfifo "*"limit 0p"*) down_c=$q ;; esac
+	case $q in
+	*"qdisc pfifo "*"limit 0p"*) down_c=$q ;;
+	*"qdisc tbf "*) [ -n "$down_c" ] && up_c=$q ;;
+	esac
 	q=$(tc -s -n "$hs" qdisc show dev s1 | tr '\n' ' ')
-	case $q in *"qdisc pfifo "*"limit 0p"*) down_s=$q ;; esac
+	case $q in
+	*"qdisc pfifo "*"limit 0p"*) down_s=$q ;;
+	*"qdisc tbf "*) [ -n "$down_s" ] && up_s=$q ;;
+	esac
+	q=$(tc -n "$hc" qdisc show dev c2)
+	case $q in *"qdisc tbf "*" rate 5Mbit "*) rate_c=$q ;; esac
 	sleep 0.05
 done
 wait $!
@@ -295,19 +307,27 @@ rc=$?
 drops=$(echo "$down_c $down_s" | grep -o 'dropped [0-9]*' | awk '{n += $2} END {print n + 0}')
 if [ "$rc" = 0 ] && grep -q "^links real: ignored: link 1 delay 10ms$" "$tmp/r.out" &&
 	[ "$(python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))
-print(len(r), r[0]["bytes"], r[0]["ok"], int(r[0]["path2_bytes"]) > 0)' "$tmp/r/results.csv" 2>/dev/null)" = "1 3000000 1 True" ]; then
+print(len(r), r[0]["bytes"], r[0]["ok"], int(r[0]["path2_bytes"]) > 0)' "$tmp/r/results.csv" 2>/dev/null)" = "1 4000000 1 True" ]; then
 	ok "IPv6 hosts and paths, links tc real: the delay ignored (said once), the run ok"
 else
 	not_ok "IPv6 hosts and paths, links tc real: the run ok" "exit $rc" "$(cat "$tmp/r.out")" \
 		"$(cat "$tmp/r/results.csv" 2>/dev/null)" "$(tail -n 3 "$tmp"/r/runs/*/client.log)"
 fi
-if [ -n "$down_c" ] && [ -n "$down_s" ] && [ "$drops" -gt 0 ] &&
+if [ -n "$down_c" ] && [ -n "$down_s" ] && [ "$drops" -gt 0 ] && [ -n "$up_c" ] && [ -n "$up_s" ] &&
 	grep -q "^at 0.3s: tc qdisc replace dev c1 root pfifo limit 0$" "$tmp"/r/runs/*/tc-client.log &&
 	grep -q "^at 0.3s: tc qdisc replace dev s1 root pfifo limit 0$" "$tmp"/r/runs/*/tc-server.log; then
-	ok "at 0.3s link 1 down: a pfifo of limit 0 on c1 and s1 dropped $drops packets; logs fetched"
+	ok "at 0.3s link 1 down, at 1.5s up: a pfifo of limit 0 on c1 and s1 dropped $drops packets, then the tbf back; logs fetched"
 else
-	not_ok "at 0.3s link 1 down: pfifo limit 0 on both ends, dropping" "client: $down_c" \
-		"server: $down_s" "$(cat "$tmp"/r/runs/*/tc-*.log)"
+	not_ok "at 0.3s link 1 down, at 1.5s up: pfifo limit 0 on both ends, dropping, then tbf" \
+		"client: $down_c / $up_c" "server: $down_s / $up_s" "$(cat "$tmp"/r/runs/*/tc-*.log)"
+fi
+# ab only: the server's end of path 2 keeps its 10 Mbit/s.
+if [ -n "$rate_c" ] && ! grep -q "dev s2" "$tmp"/r/runs/*/tc-server.log &&
+	grep -q "^at 0.3s: tc qdisc replace dev c2 root tbf rate 5000000bit " "$tmp"/r/runs/*/tc-client.log; then
+	ok "at 0.3s link 2 ab rate 5mbit: the client's tbf on c2 at 5 Mbit/s, the server's left"
+else
+	not_ok "at 0.3s link 2 ab rate 5mbit: c2's tbf at 5 Mbit/s" "c2: $rate_c" \
+		"$(cat "$tmp"/r/runs/*/tc-*.log)"
 fi
 qd=$(tc -n "$hc" qdisc show dev c1; tc -n "$hs" qdisc show dev s1)
 if only_sshd "$hc" "$hs" && [ -z "$(ls "$tmp/work")" ] && ! echo "$qd" | grep -Eq "tbf|pfifo"; then
