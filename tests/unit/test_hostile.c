@@ -128,6 +128,36 @@ static void path_response_elsewhere_within_3x(void **state)
 	pair_free(&p);
 }
 
+/* Non-probing packets from 16 new addresses in turn, as a peer that moves or
+ * spoofs them sends: the server follows each (a migration) but sends no more
+ * than 3x what came from it until it answers (RFC 9000 §9.3); afterwards
+ * the connection settles back on the client's own address. */
+static void migration_from_many_addresses_within_3x(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	start(&p, false);
+	mpq_conn *s = p.conn[PAIR_SERVER];
+	mpq_path home = s->paths[0].tuple;
+	for (uint16_t port = 51000; port < 51016; port++) {
+		mpq_path from = other_client_port(&p, port);
+		mpq_frame fr = {.type = MPQ_FT_PING};
+		int rv;
+		size_t in = client_sends(&p, &fr, 1, &from, &rv);
+		assert_int_equal(rv, 0);
+		assert_true(s->paths[0].migrating);
+		size_t others;
+		size_t out = server_bytes_to(&p, &from, &others);
+		assert_true(out > 0);
+		assert_true(out <= 3 * in);
+		assert_int_equal(others, 0);
+	}
+	pair_run(&p, NULL, 5 * MPQ_SEC);
+	assert_false(s->paths[0].migrating);
+	assert_true(same_remote(&s->paths[0].tuple, &home));
+	pair_free(&p);
+}
+
 /* A packet of 200 PATH_CHALLENGEs from the current address: one PATH_RESPONSE
  * is queued (the last), not 200. */
 static void path_challenge_flood_answers_once(void **state)
@@ -528,6 +558,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_response_elsewhere_within_3x),
 		cmocka_unit_test(path_challenge_flood_answers_once),
+		cmocka_unit_test(migration_from_many_addresses_within_3x),
 		cmocka_unit_test(one_byte_fragments_with_gaps),
 		cmocka_unit_test(many_streams_each_holding_a_byte),
 		cmocka_unit_test(acks_of_what_was_never_sent),
