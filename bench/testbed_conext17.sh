@@ -2,9 +2,11 @@
 # testbed/experiments/conext17 on a sample: BENCH_POINTS design points
 # (default 10, shared out over the four classes), each with both path orders,
 # single path (cubic) against multipath (olia), BENCH_REPS repetitions
-# (default the file's 3) of a 20 MB download: 120 runs, about two and a half
-# hours here (one repetition, 40 runs, took 48 min), so bench/run.sh does not
-# run it. Prints how many runs were ok, per class
+# (default the file's 3) of a 20 MB download: 120 runs whose own times add
+# up to about two and a half hours here, so bench/run.sh does not run it;
+# `--sshloginfile FILE` with `5/:` in FILE runs five at once on this machine
+# (the last 80 runs took 28 min so; docs/testbed.md). Prints how many runs
+# were ok, per class
 # the median of multipath's completion time over single path's and how often
 # multipath was faster, and where ratio-cdf.svg (the paper's CDFs) is. The
 # results stay in BENCH_OUT (default a new /tmp/mpq-conext17.XXXXXX); run it
