@@ -44,7 +44,6 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 export BIN MPQ_TESTBED_RUN="$tmp/run"
 ctl=thd$$ hc=thc$$ hs=ths$$ r1=thr$$a r2=thr$$b
-made_run_sshd=""
 cleanup() {
 	for ns in $ctl $hc $hs $r1 $r2; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
@@ -54,17 +53,15 @@ cleanup() {
 		[ -d "$d" ] && "$tb" down --name "${d##*/}" >/dev/null 2>&1
 	done
 	for ns in $ctl $hc $hs $r1 $r2; do ip netns del "$ns" 2>/dev/null; done
-	[ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# sshd's privilege separation directory (compiled in); removed at exit if
-# this test made it.
-if [ ! -d /run/sshd ]; then
-	mkdir -m 755 /run/sshd && made_run_sshd=yes
-fi
+# sshd's privilege separation directory (compiled in). Left in place at
+# exit, as the openssh-server package leaves it: a copy of this test removing
+# it under another copy's sshd made that one's logins fail ('Connection reset').
+mkdir -p -m 755 /run/sshd
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/id" && ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" ||
 	{ not_ok "ssh keys"; finish; }
 cp "$tmp/id.pub" "$tmp/authorized_keys"
