@@ -18,7 +18,9 @@
 #   a path set down stops delivery within 1 ms and up brings it back; one
 #     set down 300 ms later ("at 300ms down") stops it 300 ms later;
 #   --pcap: tshark reads as many frames forwarded and dropped as the counters
-#     down prints;
+#     down prints, and no ARP or neighbour solicitation among them: up gives
+#     each end the other's link-layer address (permanent neighbours), so a
+#     path's first packet does not wait a round trip at the path's delay;
 #   reorder P: the packets sent ahead fall in the binomial 99 % interval,
 #   none lost or duplicated; reorder 0: none;
 #   IPv6 on both paths; two testbeds side by side; an interrupted up leaves
@@ -82,6 +84,24 @@ if "$tb" up --name "$name" --paths 2 --link1 "delay 0" --link2 "rate 20mbit queu
 else
 	not_ok "mpq-testbed up" "$(cat "$tmp/up.out")"
 	finish
+fi
+# ---- neighbours: static, so that no ARP or ND crosses the emulated links ----
+bad=""
+for i in 1 2; do
+	for side in c:s:2 s:c:1; do
+		near=${side%%:*} there=${side#*:} host=${side##*:}
+		there=${there%:*}
+		mac=$(ip netns exec "$name-$there" cat "/sys/class/net/p$i/address")
+		for a in "10.100.$i.$host" "fd00:100:$i::$host"; do
+			ip -n "$name-$near" neigh show "$a" dev "p$i" |
+				grep -q "lladdr $mac PERMANENT" || bad="$bad $near:$a"
+		done
+	done
+done
+if [ -z "$bad" ]; then
+	ok "each end holds the other's link-layer address for both paths and families (permanent)"
+else
+	not_ok "static neighbours on both ends" "missing:$bad" "$(ip -n "$name-c" neigh)"
 fi
 # shellcheck disable=SC2086
 ip netns exec "$name-s" $rt "$probe" echo 7000 >/dev/null 2>&1 &
@@ -468,6 +488,15 @@ if command -v tshark >/dev/null; then
 		ok "--pcap: tshark reads the frames forwarded, lost and sent back as counted ($got)"
 	else
 		not_ok "--pcap: the capture matches the counters" "capture: $got" "counters: $want"
+	fi
+	# (Duplicate address detection's solicitations, from ::, resolve nothing.)
+	resolving='arp || (icmpv6.type == 135 && ipv6.src != ::)'
+	resolve=$(tshark -r "$tmp/cap/path1.pcapng" -Y "$resolving" 2>/dev/null | wc -l)
+	if [ "$resolve" = 0 ]; then
+		ok "--pcap: no ARP or neighbour solicitation crossed the emulated link"
+	else
+		not_ok "no ARP or neighbour solicitation crosses the emulated link" \
+			"$(tshark -r "$tmp/cap/path1.pcapng" -Y "$resolving" 2>/dev/null)"
 	fi
 else
 	echo "info --pcap not checked: no tshark"
