@@ -14,6 +14,18 @@
  * the application is called again, few enough to stay in the caches (the
  * window, far larger, is for bytes in flight). */
 #define SEND_AHEAD (1024 * 1024)
+/* ... but no more than it has sent, from FIRST_AHEAD: a request's first
+ * answer leaves without waiting for a whole SEND_AHEAD to be copied in (a
+ * server read the request, then filled 1 MiB before its first packet), and
+ * the allowance grows as fast as slow start can take it. */
+#define FIRST_AHEAD (64 * 1024)
+
+static uint64_t send_ahead(const mpq_stream *s)
+{
+	if (s->s_sent_max < FIRST_AHEAD)
+		return FIRST_AHEAD;
+	return s->s_sent_max < SEND_AHEAD ? s->s_sent_max : SEND_AHEAD;
+}
 
 static int kind_of(int64_t id)
 {
@@ -105,15 +117,15 @@ static mpq_stream *find(const mpq_conn *conn, int64_t id)
 
 /* What a stream may still buffer: up to its window past the acknowledged
  * point, at most one chunk beyond the peer's credit (so that a write can find
- * the stream blocked and say so), SEND_AHEAD beyond what it sent, and what
+ * the stream blocked and say so), send_ahead beyond what it sent, and what
  * the memory budgets leave. */
 static size_t write_room(const mpq_conn *conn, mpq_stream *s, bool *by_budget)
 {
 	uint64_t limit = s->s_acked + conn->settings.stream_send_window;
 	if (s->peer_max_data + MPQ_SENDBUF_CHUNK < limit)
 		limit = s->peer_max_data + MPQ_SENDBUF_CHUNK;
-	if (s->s_sent_max + SEND_AHEAD < limit) {
-		limit = s->s_sent_max + SEND_AHEAD;
+	if (s->s_sent_max + send_ahead(s) < limit) {
+		limit = s->s_sent_max + send_ahead(s);
 		s->ahead_full = limit <= s->s_written;
 	}
 	uint64_t room = limit > s->s_written ? limit - s->s_written : 0;
@@ -744,7 +756,7 @@ static int write_stream_data(mpq_conn *conn, mpq_stream *s, struct send_ctx *c)
 	if (lo + n > s->s_sent_max) {
 		conn->tx_data += lo + n - s->s_sent_max;
 		s->s_sent_max = lo + n;
-		if (s->ahead_full && s->s_written - s->s_sent_max <= SEND_AHEAD / 2) {
+		if (s->ahead_full && s->s_written - s->s_sent_max <= send_ahead(s) / 2) {
 			/* Not from here, while packets are being built: at the next
 			 * mpq_conn_write_pkt (mpq_conn_streams_wake). */
 			s->ahead_full = false;

@@ -111,11 +111,11 @@ typedef struct mpq_settings {
 	/* Send buffering, allocated as the application writes (0: the default).
 	 * One stream holds at most stream_send_window bytes not yet acknowledged
 	 * (default 16 MiB, enough for 1 Gbit/s at 100 ms RTT), at most one
-	 * 16 KiB chunk beyond what the peer's flow control lets us send and at
-	 * most 1 MiB beyond what it has sent; all the connection's streams
-	 * together hold at most send_budget bytes (default 32 MiB). A write
-	 * these limits stop takes fewer bytes, or none: wait for
-	 * stream_writable. */
+	 * 16 KiB chunk beyond what the peer's flow control lets us send and,
+	 * beyond what it has sent, at most as much again (64 KiB to 1 MiB: the
+	 * first packets leave early); all the connection's streams together
+	 * hold at most send_budget bytes (default 32 MiB). A write these limits
+	 * stop takes fewer bytes, or none: wait for stream_writable. */
 	size_t stream_send_window;
 	size_t send_budget;
 	/* Client: a NEW_TOKEN token from an earlier connection to this server
