@@ -21,14 +21,31 @@ static u128 rate_den(const mpq_pacer *p)
 	return (u128)MPQ_PACER_N_DEN * p->srtt;
 }
 
+/* The send quantum: QUANTUM_NS worth of bytes at the current rate. */
+static uint64_t quantum(const mpq_pacer *p)
+{
+	u128 q = (u128)MPQ_PACER_N_NUM * p->cwnd * MPQ_PACER_QUANTUM_NS / rate_den(p);
+
+	return q < MPQ_PACER_QUANTUM_MAX ? (uint64_t)q : MPQ_PACER_QUANTUM_MAX;
+}
+
+/* The bucket's depth: room for a quantum even above the configured burst. */
+static uint64_t depth(const mpq_pacer *p)
+{
+	uint64_t q = quantum(p);
+
+	return q > p->capacity ? q : p->capacity;
+}
+
 /* The bucket as it stands at |now| >= p->last. */
 static void refill(const mpq_pacer *p, uint64_t now, int64_t *tokens, uint64_t *rem)
 {
-	int64_t cap = (int64_t)p->capacity;
+	int64_t cap = (int64_t)depth(p);
 
 	*tokens = p->tokens;
 	*rem = p->rem;
 	if (*tokens >= cap) {
+		*tokens = cap; /* a lower rate shrank the quantum */
 		*rem = 0;
 		return;
 	}
@@ -68,15 +85,20 @@ void mpq_pacer_update_rate(mpq_pacer *p, uint64_t cwnd, uint64_t srtt)
 uint64_t mpq_pacer_next_send_time(const mpq_pacer *p, uint64_t bytes, uint64_t ts)
 {
 	uint64_t now = ts > p->last ? ts : p->last;
-	uint64_t want = bytes < p->capacity ? bytes : p->capacity;
 	int64_t tokens;
 	uint64_t rem;
 
 	if (!paced(p))
 		return ts;
+	uint64_t cap = depth(p);
+	uint64_t want = bytes < cap ? bytes : cap;
 	refill(p, now, &tokens, &rem);
 	if (tokens >= (int64_t)want)
 		return ts;
+	/* Held back: wake when a whole quantum may leave, not a packet. */
+	uint64_t q = quantum(p);
+	if (q > want)
+		want = q;
 	/* Smallest w with w * N_NUM * cwnd + rem >= (want - tokens) * den. */
 	u128 need = gap((int64_t)want, tokens) * rate_den(p) - rem;
 	u128 per_ns = (u128)MPQ_PACER_N_NUM * p->cwnd;

@@ -4,6 +4,14 @@
  * largest burst, e.g. the initial window of 10 packets). Times are ns from the
  * caller; the arithmetic is exact integer math with the fraction of a byte
  * carried over, so a paced train never drifts from its rate.
+ *
+ * Send quantum (as Linux fq, RFC 9002 §7.7): a held-back packet is released
+ * when the bucket holds MPQ_PACER_QUANTUM_NS worth of bytes at the current
+ * rate (at most MPQ_PACER_QUANTUM_MAX), not as soon as it holds the one
+ * packet, so that each wakeup releases a batch the I/O layer sends in one
+ * call. The bucket may then hold the quantum even above its depth. The
+ * average rate is unchanged; below QUANTUM_MAX / QUANTUM_NS each packet is
+ * paced alone whenever it takes longer than QUANTUM_NS.
  */
 #ifndef MPQ_PACER_H
 #define MPQ_PACER_H
@@ -12,6 +20,8 @@
 
 #define MPQ_PACER_N_NUM 5 /* N = 1.25 */
 #define MPQ_PACER_N_DEN 4
+#define MPQ_PACER_QUANTUM_NS 250000ULL	  /* 250 us: a wakeup per packet costs more below */
+#define MPQ_PACER_QUANTUM_MAX (64 * 1024) /* one GSO batch */
 
 typedef struct mpq_pacer {
 	uint64_t capacity; /* bucket depth in bytes */
@@ -32,8 +42,9 @@ void mpq_pacer_init(mpq_pacer *p, uint64_t burst_bytes, uint64_t ts);
 void mpq_pacer_update_rate(mpq_pacer *p, uint64_t cwnd, uint64_t srtt);
 
 /* The earliest time, not before |ts|, at which a packet of |bytes| may leave:
- * when the bucket holds |bytes| tokens (or is full, for a packet larger than
- * the bucket). |ts| itself when pacing is off. */
+ * |ts| if the bucket holds |bytes| tokens now, else when it holds the larger
+ * of |bytes| and the send quantum (or is full, for a packet larger than the
+ * bucket). |ts| itself when pacing is off. */
 uint64_t mpq_pacer_next_send_time(const mpq_pacer *p, uint64_t bytes, uint64_t ts);
 
 /* A packet of |bytes| left at |ts|. Sending before next_send_time is allowed

@@ -1,7 +1,8 @@
 /*
  * Token-bucket pacer: the burst leaves at once, then packets are spaced at
  * 1.25 * cwnd / srtt, checked to the nanosecond; rate updates, idle refill,
- * early sends, oversized packets, pacing off.
+ * early sends, oversized packets, pacing off; at high rates each release
+ * lets a send quantum of jumbo datagrams go, at the same average rate.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,7 +166,9 @@ static void packet_larger_than_bucket(void **state)
 	mpq_pacer_on_sent(&p, 1500, T0);
 	/* -500 tokens: 1500 more needed for a full bucket = 1 ms. */
 	assert_int_equal(mpq_pacer_next_send_time(&p, 1500, T0), T0 + MS);
-	assert_int_equal(mpq_pacer_next_send_time(&p, 100, T0), T0 + 400000);
+	assert_int_equal(mpq_pacer_next_send_time(&p, 400, T0), T0 + 600000);
+	/* A smaller one waits for the send quantum, 250 us = 375 bytes. */
+	assert_int_equal(mpq_pacer_next_send_time(&p, 100, T0), T0 + 583334);
 }
 
 static void no_rate_no_pacing(void **state)
@@ -206,6 +209,74 @@ static void extremes_do_not_overflow(void **state)
 	assert_int_equal(mpq_pacer_next_send_time(&p, 1200, 1000), UINT64_MAX);
 }
 
+/* cwnd 1 MB over 4 ms at N = 1.25: 0.3125 bytes/ns = 2.5 Gbit/s, where a
+ * 9000-byte datagram takes 28.8 us and the quantum is 64 KiB. */
+#define FAST_CWND 1000000
+#define FAST_SRTT (4 * MS)
+#define JUMBO 9000
+#define IW 14720
+
+/* Sends every datagram the pacer lets go at |ts|; returns how many. */
+static uint64_t release(mpq_pacer *p, uint64_t ts)
+{
+	uint64_t n = 0;
+
+	while (mpq_pacer_next_send_time(p, JUMBO, ts) == ts) {
+		mpq_pacer_on_sent(p, JUMBO, ts);
+		n++;
+	}
+	return n;
+}
+
+static void quantum_releases_a_batch(void **state)
+{
+	(void)state;
+	mpq_pacer p;
+
+	mpq_pacer_init(&p, IW, T0);
+	mpq_pacer_update_rate(&p, FAST_CWND, FAST_SRTT);
+	assert_int_equal(release(&p, T0), 1);
+	/* Each wakeup lets 64 KiB go (7 datagrams), not one at a time. */
+	uint64_t ts = T0;
+	for (int i = 0; i < 100; i++) {
+		uint64_t next = mpq_pacer_next_send_time(&p, JUMBO, ts);
+		assert_true(next > ts);
+		assert_true(next - ts >= time_for(6 * JUMBO, FAST_CWND, FAST_SRTT));
+		ts = next;
+		assert_int_equal(release(&p, ts), 7);
+	}
+	/* A lower rate shrinks the quantum (375 bytes) and the bucket with it
+	 * (back to IW): at 1.25 * 120000 / 100 ms each jumbo datagram goes alone. */
+	mpq_pacer_update_rate(&p, CWND, SRTT);
+	ts += SEC;
+	assert_int_equal(release(&p, ts), 1);
+	assert_int_equal(mpq_pacer_next_send_time(&p, JUMBO, ts),
+			 ts + time_for(JUMBO - (IW - JUMBO), CWND, SRTT));
+}
+
+/* 200 MB of jumbo datagrams, each release at the time the pacer names: at
+ * no time has more left than the initial bucket plus the rate times the time
+ * elapsed, and the whole transfer keeps within 0.1 % of the rate. */
+static void quantum_keeps_the_average_rate(void **state)
+{
+	(void)state;
+	mpq_pacer p;
+	uint64_t ts = T0, sent = 0, releases = 0;
+
+	mpq_pacer_init(&p, IW, T0);
+	mpq_pacer_update_rate(&p, FAST_CWND, FAST_SRTT);
+	while (sent < 200000000) {
+		ts = mpq_pacer_next_send_time(&p, JUMBO, ts);
+		sent += release(&p, ts) * JUMBO;
+		releases++;
+		/* sent <= IW + (ts - T0) * 5 * cwnd / (4 * srtt) */
+		assert_true(sent * 4 * FAST_SRTT <=
+			    IW * 4 * FAST_SRTT + (ts - T0) * 5 * FAST_CWND);
+	}
+	assert_true((sent - IW) * 4 * FAST_SRTT * 1000 >= (ts - T0) * 5 * FAST_CWND * 999);
+	assert_true(releases <= sent / JUMBO / 7 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +288,8 @@ int main(void)
 		cmocka_unit_test(packet_larger_than_bucket),
 		cmocka_unit_test(no_rate_no_pacing),
 		cmocka_unit_test(extremes_do_not_overflow),
+		cmocka_unit_test(quantum_releases_a_batch),
+		cmocka_unit_test(quantum_keeps_the_average_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
