@@ -214,8 +214,10 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 2000;
 	int conc = argc > 2 ? atoi(argv[2]) : 1;
 
-	if (n <= 0 || conc <= 0 || conc > MAX_CONC || mpq_cert_self_signed(names, 1, &cert_pem, &key_pem, fp) != 0) {
-		fprintf(stderr, "usage: bench_tls_handshake [N>0 [CONC 1..%d]] (or no certificate)\n",
+	if (n <= 0 || conc <= 0 || conc > MAX_CONC ||
+	    mpq_cert_self_signed(names, 1, &cert_pem, &key_pem, fp) != 0) {
+		fprintf(stderr,
+			"usage: bench_tls_handshake [N>0 [CONC 1..%d]] (or no certificate)\n",
 			MAX_CONC);
 		return 1;
 	}

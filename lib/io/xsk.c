@@ -115,7 +115,7 @@ struct xsk_sock {
 	uint32_t n_tx_free;
 	uint64_t *held; /* receive frames handed out by the last recv_batch */
 	uint32_t n_held;
-	struct xdp_desc *backlog; /* ours, read while waiting for a neighbour: a FIFO */
+	struct xdp_desc *backlog;	  /* ours, read while waiting for a neighbour: a FIFO */
 	uint32_t bl_cap, bl_head, bl_len; /* bl_cap a power of two */
 
 	/* Multi-buffer (info.multi_buffer): a frame received over several
@@ -638,8 +638,8 @@ static void deliver(struct xsk_sock *s, uint64_t addr, uint32_t len, mpq_dgram *
 	switch (ours(s, frame_at(s, addr), len, &d[*out])) {
 	case OURS:
 		if (s->base.capture)
-			capture_frame(s, false, &d[*out].remote, &d[*out].local,
-				      frame_at(s, addr), len, d[*out].data, d[*out].len);
+			capture_frame(s, false, &d[*out].remote, &d[*out].local, frame_at(s, addr),
+				      len, d[*out].data, d[*out].len);
 		s->held[s->n_held++] = addr;
 		(*out)++;
 		break;
@@ -870,7 +870,8 @@ static uint32_t put_frame_sg(struct xsk_sock *s, const uint8_t *hdr, size_t hl,
 /* Writes one datagram of |len| bytes from |data| into a free frame (or
  * several) and reserves its TX descriptors (the caller checked both are
  * there): how many. */
-static uint32_t put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data, size_t len)
+static uint32_t put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint8_t *data,
+			  size_t len)
 {
 	size_t hl = mpq_frame_hdr_udp_len(h->dst.ss.ss_family);
 	uint8_t *f;
@@ -911,8 +912,8 @@ static uint32_t put_dgram(struct xsk_sock *s, const mpq_frame_udp *h, const uint
 
 /* Sends descriptor |d|, split into |segs| segments of |seg| bytes, through
  * next hop |nh|: the TX descriptors reserved. */
-static uint32_t put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh, size_t seg,
-		     size_t segs)
+static uint32_t put_desc(struct xsk_sock *s, const mpq_dgram *d, const struct next_hop *nh,
+			 size_t seg, size_t segs)
 {
 	mpq_frame_udp h;
 	uint32_t k = 0;
@@ -968,7 +969,8 @@ static int xsk_send_batch(mpq_pathio *io, const mpq_dgram *d, size_t n)
 			rv = mpq_oserr_set(&io->err, "source address", EADDRNOTAVAIL);
 			break;
 		}
-		frames = segs * tx_frames_for(s, mpq_frame_hdr_udp_len(g->remote.ss.ss_family) + seg);
+		frames = segs *
+			 tx_frames_for(s, mpq_frame_hdr_udp_len(g->remote.ss.ss_family) + seg);
 		if (tx_frames_free(s) < frames ||
 		    xsk_prod_nb_free(&s->tx, (uint32_t)frames) < frames)
 			break; /* full: the caller waits for writability */
@@ -1092,9 +1094,9 @@ static int try_socket(struct xsk_sock *s, const char *ifname, const mpq_xsk_conf
 		.tx_size = ucfg.comp_size,
 		.libxdp_flags = x->inhibit_prog ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0,
 		.xdp_flags = a->xdp_flags,
-		.bind_flags = (uint16_t)(a->bind_flags |
-					 (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP) |
-					 (sg ? XDP_USE_SG : 0)),
+		.bind_flags =
+			(uint16_t)(a->bind_flags | (x->no_need_wakeup ? 0 : XDP_USE_NEED_WAKEUP) |
+				   (sg ? XDP_USE_SG : 0)),
 	};
 	int rv;
 
@@ -1585,7 +1587,8 @@ int mpq_xsk_raw_recv(mpq_pathio *io, mpq_xsk_frame *f, size_t n)
 			continue;
 		}
 		/* Over several UMEM frames: gathered into its slot. */
-		len = buf ? mpq_xsk_sg_gather(&s->rx, idx + used, nd, s->area, buf, s->rx_slot) : -1;
+		len = buf ? mpq_xsk_sg_gather(&s->rx, idx + used, nd, s->area, buf, s->rx_slot)
+			  : -1;
 		fill_return_chain(s, &s->rx, idx + used, nd);
 		if (len < 0) {
 			s->stats.rx_dropped++;

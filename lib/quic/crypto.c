@@ -270,7 +270,8 @@ int mpq_crypto_initial_secret(uint32_t version, const mpq_cid *dcid,
 int mpq_crypto_initial_keys(uint32_t version, const mpq_cid *dcid, mpq_crypto_keys *client,
 			    mpq_crypto_keys *server)
 {
-	uint8_t initial[MPQ_INITIAL_SECRETLEN], cs[MPQ_INITIAL_SECRETLEN], ss[MPQ_INITIAL_SECRETLEN];
+	uint8_t initial[MPQ_INITIAL_SECRETLEN], cs[MPQ_INITIAL_SECRETLEN],
+		ss[MPQ_INITIAL_SECRETLEN];
 	const char *labels[] = {"client in", "server in"};
 	uint8_t *outs[] = {cs, ss};
 	size_t lens[] = {sizeof(cs), sizeof(ss)};
@@ -408,8 +409,7 @@ int mpq_crypto_retry_tag(uint32_t version, const mpq_cid *odcid, const uint8_t *
 		return MPQ_ERR_NOMEM;
 	/* AAD is the pseudo-packet ODCID Length ‖ ODCID ‖ Retry, fed in pieces. */
 	ok = EVP_EncryptInit_ex(ctx, mpq_crypto_aead_cipher(MPQ_CIPHER_AES_128_GCM), NULL,
-				vp->retry_key, vp->retry_nonce) ==
-		     1 &&
+				vp->retry_key, vp->retry_nonce) == 1 &&
 	     EVP_EncryptUpdate(ctx, NULL, &n, &odcidlen, 1) == 1 &&
 	     (!odcid->len || EVP_EncryptUpdate(ctx, NULL, &n, odcid->data, odcid->len) == 1) &&
 	     (!len || EVP_EncryptUpdate(ctx, NULL, &n, retry, (int)len) == 1) &&

@@ -314,8 +314,8 @@ static void mp_begin(struct mp_run *r, const struct mp_params *p, const char *na
 	/* Windows that let every path fill its pipe: the schedulers, not flow
 	 * control, decide where the bytes go. */
 	r->n.end[SIMNET_CLIENT].tparams.initial_max_data = p->window ? p->window : 16 << 20;
-	r->n.end[SIMNET_CLIENT].tparams.initial_max_stream_data_bidi_local =
-		p->window ? p->window : 8 << 20;
+	r->n.end[SIMNET_CLIENT].tparams.initial_max_stream_data_bidi_local = p->window ? p->window
+										       : 8 << 20;
 	for (int i = 0; i < 2; i++)
 		r->n.end[i].settings.no_hystart = p->no_hystart;
 	assert_int_equal(simnet_start(&r->n), 0);

@@ -85,8 +85,9 @@ static void hmac_rfc4231(void **state)
 	assert_hex(out, 32, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	memset(key, 0xaa, sizeof(key));
 	q = "Test Using Larger Than Block-Size Key - Hash Key First";
-	assert_int_equal(
-		mpq_crypto_hmac_sha256(key, sizeof(key), (const uint8_t *)q, strlen(q), out), 0);
+	assert_int_equal(mpq_crypto_hmac_sha256(key, sizeof(key), (const uint8_t *)q, strlen(q),
+						out),
+			 0);
 	assert_hex(out, 32, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
@@ -99,7 +100,8 @@ static void expand_label_matches_openssl(void **state)
 		int cipher;
 		const char *md;
 		size_t hashlen;
-	} suites[] = {{MPQ_CIPHER_AES_128_GCM, "SHA256", 32}, {MPQ_CIPHER_AES_256_GCM, "SHA384", 48}};
+	} suites[] = {{MPQ_CIPHER_AES_128_GCM, "SHA256", 32},
+		      {MPQ_CIPHER_AES_256_GCM, "SHA384", 48}};
 	uint8_t secret[48], info[64], got[144], want[144];
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
 	assert_non_null(kdf);
@@ -123,8 +125,8 @@ static void expand_label_matches_openssl(void **state)
 			assert_int_equal(EVP_KDF_derive(ctx, want, len, params), 1);
 			EVP_KDF_CTX_free(ctx);
 			assert_int_equal(mpq_crypto_hkdf_expand_label(suites[s].cipher, secret,
-								      suites[s].hashlen, "quic key",
-								      got, len),
+								      suites[s].hashlen,
+								      "quic key", got, len),
 					 0);
 			assert_memory_equal(got, want, len);
 		}

@@ -267,7 +267,8 @@ static void build_udp_hdr_payload_apart(void **state)
 			uint8_t hdr[MPQ_FRAME_HDR_UDP6];
 
 			memcpy(whole + hl, body, lens[k]);
-			assert_int_equal(mpq_frame_hdr_build_udp(whole, sizeof(whole), &h, lens[k]),
+			assert_int_equal(mpq_frame_hdr_build_udp(whole, sizeof(whole), &h,
+								 lens[k]),
 					 (int)(hl + lens[k]));
 			assert_int_equal(mpq_frame_hdr_build_udp_hdr(hdr, &h, body, lens[k]),
 					 (int)(hl + lens[k]));

@@ -876,7 +876,9 @@ static void jumbo_frames_multi_buffer(void **state)
 	mpq_addr_parse(&d[0].remote, "10.88.0.2:5555");
 	assert_int_equal(send_all(a, d, 1), 0);
 	b_gets(fd, 0, 1);
-	d[0] = (mpq_dgram){.data = buf + JUMBO, .len = 3 * JUMBO, .gso_size = JUMBO,
+	d[0] = (mpq_dgram){.data = buf + JUMBO,
+			   .len = 3 * JUMBO,
+			   .gso_size = JUMBO,
 			   .remote = d[0].remote};
 	assert_int_equal(send_all(a, d, 1), 0);
 	b_gets(fd, 1, 3);

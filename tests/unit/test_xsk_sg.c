@@ -40,7 +40,7 @@ static void chains_across_the_wrap(void **state)
 	struct xsk_ring_cons r = rx_ring();
 
 	(void)state;
-	put(5, 0, 100, 0);			/* a frame of its own */
+	put(5, 0, 100, 0);			      /* a frame of its own */
 	put(6, 1 * FSIZE + 256, 3840, XDP_PKT_CONTD); /* three, over the wrap */
 	put(7, 2 * FSIZE, 4096, XDP_PKT_CONTD);
 	put(8, 3 * FSIZE, 1078, 0);
