@@ -401,6 +401,16 @@ bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 	return true;
 }
 
+bool mpq_conn_other_path_delivers(const mpq_conn *conn, const mpq_conn_path *p)
+{
+	for (size_t i = 0; i < conn->npaths; i++) {
+		const mpq_conn_path *o = &conn->paths[i];
+		if (o != p && o->state == MPQ_PATH_ACTIVE && o->pto_count == 0)
+			return true;
+	}
+	return false;
+}
+
 bool mpq_conn_path_holds_data(const mpq_conn *conn, const mpq_conn_path *p)
 {
 	if (!p->backup)
@@ -444,7 +454,10 @@ static mpq_conn_path *lowest_rtt_path(mpq_conn *conn, uint64_t ts)
 			continue;
 		if (!recent || p->last_rx_time > recent->last_rx_time)
 			recent = p;
-		bool live = p->last_rx_time + 3 * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) >= ts;
+		/* Live: it delivers to us, and what we send on it is not in doubt
+		 * (a path can die one way only). */
+		bool live = p->last_rx_time + 3 * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) >= ts &&
+			    p->pto_count == 0;
 		if (live && (!best || p->rtt.smoothed < best->rtt.smoothed))
 			best = p;
 	}

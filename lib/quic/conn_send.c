@@ -352,9 +352,12 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 		b->nrecs += mpq_conn_write_dups(conn, b->path, &b->w, b->recs + b->nrecs,
 						MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting);
 	/* A probe may carry new data, except on a backup path another path
-	 * stands in for: the data would go where the peer asked it not to. */
-	if (rv == 0 && level == MPQ_LEVEL_APP &&
-	    (data_ok || (*probe && !mpq_conn_path_holds_data(conn, b->path)))) {
+	 * stands in for: the data would go where the peer asked it not to; and
+	 * on a path in doubt while another delivers: the data its PTO gave back
+	 * (the oldest, what the peer waits for) would go into the same hole. */
+	bool probe_data = *probe && !mpq_conn_path_holds_data(conn, b->path) &&
+			  !(b->path->pto_count && mpq_conn_other_path_delivers(conn, b->path));
+	if (rv == 0 && level == MPQ_LEVEL_APP && (data_ok || probe_data)) {
 		size_t first = b->nrecs;
 		b->nrecs += mpq_conn_write_streams(conn, &b->w, b->recs + b->nrecs,
 						   MPQ_SENT_MAX_RECS - b->nrecs, &b->ack_eliciting,

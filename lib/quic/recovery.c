@@ -425,6 +425,12 @@ void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 	 * or a PING, and the ACK they draw out lets loss detection do the rest. */
 	if (level != MPQ_LEVEL_APP)
 		requeue_in_flight(conn, s.ns);
+	/* A path that went silent one way never sees the ACKs loss detection
+	 * needs: what it holds would wait for the path to be declared failed,
+	 * many backed-off PTOs later, while the receiver's window stays pinned
+	 * behind the hole. Another path that delivers sends it again now. */
+	else if (mpq_conn_other_path_delivers(conn, s.path))
+		requeue_in_flight(conn, s.ns);
 	/* RFC 9002 §6.2.4: two probes, so one lost datagram does not cost
 	 * another, doubled, timeout. */
 	if (level == MPQ_LEVEL_APP)
