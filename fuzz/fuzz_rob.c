@@ -79,11 +79,14 @@ static void do_consume(mpq_rob *rob, struct model *m, uint8_t op, uint16_t b)
 	check(mpq_rob_read_offset(rob) == rd + n);
 }
 
-/* The peeked span is exactly what the model predicts, and holds the pattern. */
+/* The peeked span is exactly what the model predicts, and holds the pattern.
+ * It stops at the end of the ring as it is now: the ring grows towards
+ * m->size as data lands further ahead, so its end is rob->size. */
 static void check_peek(const mpq_rob *rob, const struct model *m)
 {
 	uint64_t rd = mpq_rob_read_offset(rob);
-	size_t to_end = m->size - (size_t)(rd % m->size);
+	check(rob->size <= m->size);
+	size_t to_end = rob->size - (size_t)(rd % rob->size);
 	size_t run = model_run(m, rd);
 	const uint8_t *p;
 	size_t n = mpq_rob_peek(rob, &p);
