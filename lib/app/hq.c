@@ -73,26 +73,19 @@ static bool has_dotdot(const char *rel)
 	}
 }
 
-uint64_t mpq_hq_parse_request(const char *line, size_t len, char *rel, size_t relsize)
+MPQ_EXPORT uint64_t mpq_hq_parse_path(const char *path, size_t len, char *rel, size_t relsize)
 {
-	if (len < 5 || memcmp(line, "GET /", 5) != 0)
+	if (len < 1 || path[0] != '/' || relsize < 1)
 		return MPQ_HQ_ERR_BAD_REQUEST;
-	/* The path runs to the first space; only spaces may follow it. */
-	size_t start = 5, end = start;
-	while (end < len && line[end] != ' ')
-		end++;
-	for (size_t i = end; i < len; i++)
-		if (line[i] != ' ')
-			return MPQ_HQ_ERR_BAD_REQUEST;
 	size_t o = 0;
 	bool nul = false;
-	for (size_t i = start; i < end; i++) {
-		unsigned char c = (unsigned char)line[i];
+	for (size_t i = 1; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
 		if (c < 0x20 || c == 0x7f)
 			return c == 0 ? MPQ_HQ_ERR_FORBIDDEN : MPQ_HQ_ERR_BAD_REQUEST;
 		if (c == '%') {
-			int hi = i + 2 < end ? hexval(line[i + 1]) : -1;
-			int lo = i + 2 < end ? hexval(line[i + 2]) : -1;
+			int hi = i + 2 < len ? hexval(path[i + 1]) : -1;
+			int lo = i + 2 < len ? hexval(path[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return MPQ_HQ_ERR_BAD_REQUEST;
 			c = (unsigned char)(hi << 4 | lo);
@@ -113,6 +106,84 @@ uint64_t mpq_hq_parse_request(const char *line, size_t len, char *rel, size_t re
 	return 0;
 }
 
+uint64_t mpq_hq_parse_request(const char *line, size_t len, char *rel, size_t relsize)
+{
+	if (len < 5 || memcmp(line, "GET /", 5) != 0)
+		return MPQ_HQ_ERR_BAD_REQUEST;
+	/* The path runs to the first space; only spaces may follow it. */
+	size_t end = 4;
+	while (end < len && line[end] != ' ')
+		end++;
+	for (size_t i = end; i < len; i++)
+		if (line[i] != ' ')
+			return MPQ_HQ_ERR_BAD_REQUEST;
+	return mpq_hq_parse_path(line + 4, end - 4, rel, relsize);
+}
+
+/* ---- Bodies: a file of the www root, or a generated one ---- */
+
+/* "123" → 123 when it is all digits and at most MPQ_HQ_MAX_GENERATED. */
+static bool generated_size(const char *rel, uint64_t *size)
+{
+	uint64_t v = 0;
+	if (!rel[0])
+		return false;
+	for (const char *p = rel; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > MPQ_HQ_MAX_GENERATED)
+			return false;
+	}
+	*size = v;
+	return true;
+}
+
+MPQ_EXPORT uint64_t mpq_hq_body_open(const mpq_hq_files *files, const char *rel, mpq_hq_body *body)
+{
+	memset(body, 0, sizeof(*body));
+	if (!rel[0])
+		return MPQ_HQ_ERR_NOT_FOUND;
+	void *f = NULL;
+	uint64_t code = files->open(files->user_data, rel, &f, &body->size);
+	if (code == 0 && !f)
+		code = MPQ_HQ_ERR_INTERNAL; /* a file we could not close */
+	if (code == 0) {
+		body->file = f;
+		return 0;
+	}
+	body->size = 0;
+	if (code == MPQ_HQ_ERR_NOT_FOUND && generated_size(rel, &body->size)) {
+		body->generated = true;
+		return 0;
+	}
+	return code;
+}
+
+MPQ_EXPORT int64_t mpq_hq_body_read(const mpq_hq_files *files, const mpq_hq_body *body,
+				    uint8_t *buf, size_t len, uint64_t offset)
+{
+	if (offset >= body->size)
+		return 0;
+	if (len > body->size - offset)
+		len = (size_t)(body->size - offset);
+	if (body->generated) {
+		mpq_hq_pattern_fill(buf, offset, len);
+		return (int64_t)len;
+	}
+	if (!body->file)
+		return -EBADF;
+	int64_t got = files->read(files->user_data, body->file, buf, len, offset);
+	return got > (int64_t)len ? 0 : got;
+}
+
+MPQ_EXPORT void mpq_hq_body_close(const mpq_hq_files *files, mpq_hq_body *body)
+{
+	if (body->file)
+		files->close(files->user_data, body->file);
+	body->file = NULL;
+}
+
 /* ---- Server ---- */
 
 /* One request on a stream of some connection. */
@@ -127,9 +198,8 @@ struct hq_sreq {
 	bool parsed;	   /* the request line is complete */
 	bool fin_received; /* the client's side ended (FIN or reset) */
 	bool done;	   /* answered whole, or refused */
-	void *file;	   /* the file being sent, NULL when none */
-	bool generated;
-	uint64_t size, offset;
+	mpq_hq_body body;  /* what is being sent (its file NULL when none) */
+	uint64_t offset;
 };
 
 struct mpq_hq_server {
@@ -229,9 +299,7 @@ static void index_remove(mpq_hq_server *srv, struct hq_sreq *r)
 
 static void sreq_release(struct hq_sreq *r)
 {
-	if (r->file)
-		r->srv->files.close(r->srv->files.user_data, r->file);
-	r->file = NULL;
+	mpq_hq_body_close(&r->srv->files, &r->body);
 	free(r->line);
 	r->line = NULL;
 }
@@ -306,38 +374,6 @@ const char *mpq_hq_code_name(uint64_t code)
 	}
 }
 
-/* Opens |rel| below the root through the caller's files. Returns 0 (|*file|,
- * |*size| set) or the code to refuse with. */
-static uint64_t srv_open(mpq_hq_server *srv, const char *rel, void **file, uint64_t *size)
-{
-	if (!rel[0])
-		return MPQ_HQ_ERR_NOT_FOUND;
-	void *f = NULL;
-	uint64_t code = srv->files.open(srv->files.user_data, rel, &f, size);
-	if (code == 0 && !f)
-		code = MPQ_HQ_ERR_INTERNAL; /* a file we could not close */
-	if (code == 0)
-		*file = f;
-	return code;
-}
-
-/* "123" → 123 when it is all digits and at most MPQ_HQ_MAX_GENERATED. */
-static bool generated_size(const char *rel, uint64_t *size)
-{
-	uint64_t v = 0;
-	if (!rel[0])
-		return false;
-	for (const char *p = rel; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > MPQ_HQ_MAX_GENERATED)
-			return false;
-	}
-	*size = v;
-	return true;
-}
-
 /* Moves body bytes into the stream's send buffer as far as the library takes
  * them (the stream's window, the client's credit, the memory budgets) or the
  * body ends (then FIN); stream_writable says when to go on. */
@@ -345,7 +381,7 @@ static void sreq_pump(struct hq_sreq *r)
 {
 	uint8_t buf[CHUNK];
 	while (!r->done) {
-		uint64_t left = r->size - r->offset;
+		uint64_t left = r->body.size - r->offset;
 		size_t n = mpq_conn_stream_write_room(r->conn, r->id);
 		if (n > sizeof(buf))
 			n = sizeof(buf);
@@ -353,12 +389,10 @@ static void sreq_pump(struct hq_sreq *r)
 			n = (size_t)left;
 		if (n == 0 && left > 0)
 			return; /* wait for stream_writable */
-		if (r->generated) {
-			mpq_hq_pattern_fill(buf, r->offset, n);
-		} else if (n > 0) {
-			int64_t got = r->srv->files.read(r->srv->files.user_data, r->file, buf, n,
-							 r->offset);
-			if (got <= 0 || (uint64_t)got > n) {
+		if (n > 0) {
+			int64_t got =
+				mpq_hq_body_read(&r->srv->files, &r->body, buf, n, r->offset);
+			if (got <= 0) {
 				/* A read error, or the file shrank under us. */
 				char eb[64];
 				const char *why = "file truncated";
@@ -371,7 +405,7 @@ static void sreq_pump(struct hq_sreq *r)
 			}
 			n = (size_t)got;
 		}
-		bool fin = r->offset + n == r->size;
+		bool fin = r->offset + n == r->body.size;
 		int64_t took = mpq_conn_stream_write(r->conn, r->id, buf, n, fin);
 		if (took < 0) {
 			/* Our side was reset (STOP_SENDING): nothing more to send. */
@@ -397,13 +431,8 @@ static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
 	char rel[MPQ_HQ_MAX_REQUEST + 1];
 	r->parsed = true;
 	uint64_t code = mpq_hq_parse_request(line, len, rel, sizeof(rel));
-	if (code == 0) {
-		code = srv_open(srv, rel, &r->file, &r->size);
-		if (code == MPQ_HQ_ERR_NOT_FOUND && generated_size(rel, &r->size)) {
-			r->generated = true;
-			code = 0;
-		}
-	}
+	if (code == 0)
+		code = mpq_hq_body_open(&srv->files, rel, &r->body);
 	free(r->line);
 	r->line = NULL;
 	if (code != 0) {
@@ -416,7 +445,7 @@ static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
 		return;
 	}
 	srv_log(srv, 1, "stream %lld: GET /%.200s: %llu bytes%s", (long long)r->id, rel,
-		(unsigned long long)r->size, r->generated ? " (generated)" : "");
+		(unsigned long long)r->body.size, r->body.generated ? " (generated)" : "");
 	sreq_pump(r);
 }
 
