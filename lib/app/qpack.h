@@ -48,16 +48,19 @@ enum {
  * (at most |cap|), or MPQ_QPACK_ERR_NOBUF. */
 ssize_t mpq_qpack_encode(uint8_t *out, size_t cap, const mpq_qpack_field *fields, size_t n);
 
-/* Called once per field line in order. |f|'s strings point into the
- * decoder's scratch buffer or the static table and stay valid until the
- * decode call returns. A non-zero return stops decoding and is returned. */
+/* Called once per field line in order. |f|'s strings point into |in| (raw
+ * literals), the decoder's scratch buffer (Huffman-coded ones) or the static
+ * table, are not NUL-terminated and stay valid until the decode call returns.
+ * A non-zero return stops decoding and is returned. */
 typedef int (*mpq_qpack_field_cb)(void *user_data, const mpq_qpack_field *f);
 
 /* Decodes the field section |in| of |len| bytes (a HEADERS frame's payload),
  * calling |cb| per field. Huffman-coded strings are decoded into |scratch|
  * (|scratchsize| bytes for all the section's decoded strings together).
- * Returns 0, MPQ_QPACK_ERR_DECOMPRESSION, MPQ_QPACK_ERR_TOO_LARGE, or what
- * |cb| returned. Never reads outside |in| whatever it holds. */
+ * Raw literals take no scratch. Nothing is checked of HTTP's rules (name
+ * case, pseudo-headers): that is the caller's. Returns 0,
+ * MPQ_QPACK_ERR_DECOMPRESSION, MPQ_QPACK_ERR_TOO_LARGE, or what |cb|
+ * returned. Never reads outside |in| whatever it holds. */
 int mpq_qpack_decode(const uint8_t *in, size_t len, uint8_t *scratch, size_t scratchsize,
 		     mpq_qpack_field_cb cb, void *user_data);
 
