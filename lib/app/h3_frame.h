@@ -14,8 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPQ_H3_ALPN "h3"
-
 /* Error codes (RFC 9114 §8.1, RFC 9204 §6). */
 #define MPQ_H3_NO_ERROR 0x100ULL
 #define MPQ_H3_GENERAL_PROTOCOL_ERROR 0x101ULL

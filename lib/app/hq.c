@@ -14,10 +14,14 @@
 
 #include <openssl/evp.h>
 
+#include "app/h3_conn.h"
+#include "app/h3_msg.h"
 #include "app/hq.h"
 
 /* Body bytes moved per file read / stream write. */
 #define CHUNK 16384
+/* Largest HTTP/3 DATA frame the server sends. */
+#define H3_DATA_MAX (256 * 1024)
 
 MPQ_EXPORT void mpq_hq_pattern_fill(uint8_t *buf, uint64_t offset, size_t len)
 {
@@ -200,6 +204,14 @@ struct hq_sreq {
 	bool done;	   /* answered whole, or refused */
 	mpq_hq_body body;  /* what is being sent (its file NULL when none) */
 	uint64_t offset;
+	/* HTTP/3: frames of the request, and framing of the answer: bytes to
+	 * send before the body goes on (HEADERS, a DATA frame header), and
+	 * what is left of the current DATA frame. */
+	bool h3;
+	struct mpq_h3_reader rd;
+	uint8_t pend[64];
+	size_t pend_len, pend_off;
+	uint64_t frame_left;
 };
 
 struct mpq_hq_server {
@@ -211,7 +223,8 @@ struct mpq_hq_server {
 	/* Requests by (connection, stream): stream_closed comes after the
 	 * library forgot the stream, so its user data cannot be read there. */
 	struct hq_sreq **index;
-	size_t nbuckets; /* power of two */
+	size_t nbuckets;	/* power of two */
+	struct mpq_h3_conn *h3; /* HTTP/3 connections */
 };
 
 __attribute__((format(printf, 3, 4))) static void srv_log(const mpq_hq_server *srv, int level,
@@ -308,6 +321,7 @@ static void sreq_free(struct hq_sreq *r)
 {
 	mpq_hq_server *srv = r->srv;
 	sreq_release(r);
+	mpq_h3_reader_free(&r->rd);
 	index_remove(srv, r);
 	if (r->prev)
 		r->prev->next = r->next;
@@ -325,6 +339,7 @@ MPQ_EXPORT void mpq_hq_server_free(mpq_hq_server *srv)
 		return;
 	while (srv->head)
 		sreq_free(srv->head);
+	mpq_h3_conn_free_all(&srv->h3);
 	free(srv->index);
 	free(srv);
 }
@@ -345,6 +360,7 @@ MPQ_EXPORT void mpq_hq_server_conn_closed(mpq_hq_server *srv, mpq_conn *conn)
 		}
 		r = next;
 	}
+	mpq_h3_conn_release(&srv->h3, conn);
 }
 
 /* Ends the answer with RESET_STREAM |code| (and STOP_SENDING while the
@@ -370,6 +386,9 @@ const char *mpq_hq_code_name(uint64_t code)
 	case MPQ_HQ_ERR_INTERNAL:
 		return "internal error";
 	default:
+		if (code >= MPQ_H3_NO_ERROR && code <= MPQ_QPACK_DECODER_STREAM_ERROR &&
+		    strcmp(mpq_h3_error_name(code), "unknown") != 0)
+			return mpq_h3_error_name(code);
 		return "refused";
 	}
 }
@@ -377,11 +396,39 @@ const char *mpq_hq_code_name(uint64_t code)
 /* Moves body bytes into the stream's send buffer as far as the library takes
  * them (the stream's window, the client's credit, the memory budgets) or the
  * body ends (then FIN); stream_writable says when to go on. */
+/* Writes the framing bytes held in r->pend: true when all are out. */
+static bool sreq_flush(struct hq_sreq *r)
+{
+	if (r->pend_off == r->pend_len)
+		return true;
+	int64_t took = mpq_conn_stream_write(r->conn, r->id, r->pend + r->pend_off,
+					     r->pend_len - r->pend_off, false);
+	if (took < 0) {
+		r->done = true;
+		sreq_release(r);
+		return false;
+	}
+	r->pend_off += (size_t)took;
+	return r->pend_off == r->pend_len;
+}
+
 static void sreq_pump(struct hq_sreq *r)
 {
 	uint8_t buf[CHUNK];
 	while (!r->done) {
+		if (!sreq_flush(r))
+			return;
 		uint64_t left = r->body.size - r->offset;
+		if (r->h3 && r->frame_left == 0 && left > 0) {
+			/* The next DATA frame: its header, then its payload. */
+			r->frame_left = left < H3_DATA_MAX ? left : H3_DATA_MAX;
+			r->pend_len = mpq_h3_write_frame_header(r->pend, sizeof(r->pend),
+								MPQ_H3_DATA, r->frame_left);
+			r->pend_off = 0;
+			continue;
+		}
+		if (r->h3 && left > r->frame_left)
+			left = r->frame_left;
 		size_t n = mpq_conn_stream_write_room(r->conn, r->id);
 		if (n > sizeof(buf))
 			n = sizeof(buf);
@@ -400,7 +447,8 @@ static void sreq_pump(struct hq_sreq *r)
 					why = strerror_r((int)-got, eb, sizeof(eb));
 				srv_log(r->srv, 0, "stream %lld: read failed at %llu: %s",
 					(long long)r->id, (unsigned long long)r->offset, why);
-				sreq_refuse(r, MPQ_HQ_ERR_INTERNAL);
+				sreq_refuse(r,
+					    r->h3 ? MPQ_H3_INTERNAL_ERROR : MPQ_HQ_ERR_INTERNAL);
 				return;
 			}
 			n = (size_t)got;
@@ -414,6 +462,8 @@ static void sreq_pump(struct hq_sreq *r)
 			return;
 		}
 		r->offset += (uint64_t)took;
+		if (r->h3)
+			r->frame_left -= (uint64_t)took;
 		if (fin && (size_t)took == n) {
 			r->done = true;
 			sreq_release(r);
@@ -424,29 +474,70 @@ static void sreq_pump(struct hq_sreq *r)
 	}
 }
 
-/* The request line (line end removed) is complete: answer it. */
-static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
+/* HTTP/3: answers with a HEADERS frame of |status| (a body of r->body.size
+ * follows when it is 200), and takes no more of the request. */
+static void sreq_h3_respond(struct hq_sreq *r, unsigned status)
+{
+	r->pend_len = mpq_h3_write_response(r->pend, sizeof(r->pend), status, r->body.size);
+	r->pend_off = 0;
+	if (!r->pend_len) {
+		sreq_refuse(r, MPQ_H3_INTERNAL_ERROR);
+		return;
+	}
+	sreq_pump(r);
+}
+
+static unsigned status_of(uint64_t code)
+{
+	switch (code) {
+	case MPQ_HQ_ERR_NOT_FOUND:
+		return 404;
+	case MPQ_HQ_ERR_FORBIDDEN:
+		return 403;
+	case MPQ_HQ_ERR_BAD_REQUEST:
+		return 400;
+	default:
+		return 500;
+	}
+}
+
+/* The request for |rel| is complete, |code| what checking its path gave:
+ * answer it. */
+static void sreq_serve(struct hq_sreq *r, uint64_t code, const char *rel)
 {
 	mpq_hq_server *srv = r->srv;
-	char rel[MPQ_HQ_MAX_REQUEST + 1];
 	r->parsed = true;
-	uint64_t code = mpq_hq_parse_request(line, len, rel, sizeof(rel));
-	if (code == 0)
-		code = mpq_hq_body_open(&srv->files, rel, &r->body);
 	free(r->line);
 	r->line = NULL;
+	if (code == 0)
+		code = mpq_hq_body_open(&srv->files, rel, &r->body);
 	if (code != 0) {
 		if (code == MPQ_HQ_ERR_BAD_REQUEST)
 			srv_log(srv, 1, "stream %lld: bad request", (long long)r->id);
 		else
 			srv_log(srv, 1, "stream %lld: GET /%.200s: %s", (long long)r->id, rel,
 				mpq_hq_code_name(code));
-		sreq_refuse(r, code);
+		if (r->h3) {
+			r->body.size = 0;
+			sreq_h3_respond(r, status_of(code));
+		} else {
+			sreq_refuse(r, code);
+		}
 		return;
 	}
 	srv_log(srv, 1, "stream %lld: GET /%.200s: %llu bytes%s", (long long)r->id, rel,
 		(unsigned long long)r->body.size, r->body.generated ? " (generated)" : "");
-	sreq_pump(r);
+	if (r->h3)
+		sreq_h3_respond(r, 200);
+	else
+		sreq_pump(r);
+}
+
+/* The request line (line end removed) is complete: answer it. */
+static void sreq_answer(struct hq_sreq *r, const char *line, size_t len)
+{
+	char rel[MPQ_HQ_MAX_REQUEST + 1];
+	sreq_serve(r, mpq_hq_parse_request(line, len, rel, sizeof(rel)), rel);
 }
 
 static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
@@ -469,6 +560,7 @@ static struct hq_sreq *sreq_get(mpq_hq_server *srv, mpq_conn *conn, int64_t id)
 	r->srv = srv;
 	r->conn = conn;
 	r->id = id;
+	r->h3 = mpq_h3_conn_is_h3(conn);
 	r->next = srv->head;
 	if (srv->head)
 		srv->head->prev = r;
@@ -482,19 +574,88 @@ static bool is_client_bidi(int64_t id)
 	return (id & 3) == 0;
 }
 
+/* The HTTP/3 state of |conn|, NULL for hq-interop (or out of memory). */
+static struct mpq_h3_conn *srv_h3(mpq_hq_server *srv, mpq_conn *conn)
+{
+	return mpq_h3_conn_is_h3(conn) ? mpq_h3_conn_get(&srv->h3, conn) : NULL;
+}
+
 static int srv_on_open(mpq_conn *conn, int64_t id, void *ud)
 {
-	(void)ud;
+	/* HTTP/3: our control stream opens with the client's first stream. */
+	if (srv_h3(ud, conn))
+		return 0;
 	/* hq-interop requests use bidirectional streams only. */
 	if (!is_client_bidi(id))
 		mpq_conn_stream_stop_sending(conn, id, MPQ_HQ_ERR_BAD_REQUEST);
 	return 0;
 }
 
+/* HTTP/3 request streams: frames other than HEADERS and DATA. */
+static uint64_t srv_h3_frame(void *ud, uint64_t type, const uint8_t *p, size_t len)
+{
+	struct hq_sreq *r = ud;
+	uint64_t err = mpq_h3_request_frame_check(type, true);
+	if (err || type != MPQ_H3_HEADERS || r->parsed)
+		return err; /* unknown frames and trailers are ignored */
+	struct mpq_h3_request_head head;
+	err = mpq_h3_parse_request_head(p, len, &head);
+	if (err == MPQ_H3_MESSAGE_ERROR) {
+		r->parsed = true;
+		srv_log(r->srv, 1, "stream %lld: malformed request", (long long)r->id);
+		sreq_refuse(r, err);
+		return 0;
+	}
+	if (err)
+		return err;
+	if (!head.get) {
+		r->parsed = true;
+		srv_log(r->srv, 1, "stream %lld: method not allowed", (long long)r->id);
+		sreq_h3_respond(r, 405);
+		return 0;
+	}
+	char rel[MPQ_HQ_MAX_REQUEST + 1];
+	sreq_serve(r, mpq_hq_parse_path(head.path, head.pathlen, rel, sizeof(rel)), rel);
+	return 0;
+}
+
+static uint64_t srv_h3_data_start(void *ud, uint64_t len)
+{
+	(void)len;
+	/* DATA before the HEADERS (§4.1); after them a GET's body is ignored. */
+	return ((struct hq_sreq *)ud)->parsed ? 0 : MPQ_H3_FRAME_UNEXPECTED;
+}
+
+static const struct mpq_h3_reader_cb srv_h3_cb = {
+	.frame = srv_h3_frame,
+	.data_start = srv_h3_data_start,
+};
+
+static void srv_h3_data(struct mpq_h3_conn *h, struct hq_sreq *r, const uint8_t *data, size_t len,
+			bool fin)
+{
+	if (r->parsed && r->done)
+		return;
+	uint64_t err = mpq_h3_read(&r->rd, data, len, &srv_h3_cb, r);
+	if (!err && fin && !mpq_h3_reader_at_boundary(&r->rd))
+		err = MPQ_H3_FRAME_ERROR;
+	if (err) {
+		mpq_h3_conn_fail(h, err, mpq_h3_error_name(err));
+		return;
+	}
+	if (fin && !r->parsed) {
+		/* The request ended without its HEADERS. */
+		r->parsed = true;
+		sreq_refuse(r, MPQ_H3_REQUEST_INCOMPLETE);
+	}
+}
+
 static int srv_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_t *data,
 		       size_t len, bool fin, void *ud)
 {
-	(void)offset;
+	struct mpq_h3_conn *h = srv_h3(ud, conn);
+	if (h && !is_client_bidi(id))
+		mpq_h3_conn_uni_data(h, id, offset, data, len, fin);
 	if (!is_client_bidi(id))
 		return 0;
 	struct hq_sreq *r = sreq_get(ud, conn, id);
@@ -502,6 +663,10 @@ static int srv_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_
 		return MPQ_ERR_NOMEM; /* closes the connection: we cannot answer */
 	if (fin)
 		r->fin_received = true;
+	if (h) {
+		srv_h3_data(h, r, data, len, fin);
+		return 0;
+	}
 	if (r->parsed)
 		return 0; /* bytes after the request line are ignored */
 	const uint8_t *nl = len ? memchr(data, '\n', len) : NULL;
@@ -533,9 +698,20 @@ static int srv_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_
 	return 0;
 }
 
+/* Is |id| a unidirectional stream we opened (the HTTP/3 control stream)? */
+static bool is_own_uni(const mpq_conn *conn, int64_t id)
+{
+	return (id & 3) == (mpq_conn_is_server(conn) ? 3 : 2);
+}
+
 static int srv_on_writable(mpq_conn *conn, int64_t id, void *ud)
 {
-	(void)ud;
+	if (is_own_uni(conn, id)) {
+		struct mpq_h3_conn *h = srv_h3(ud, conn);
+		if (h)
+			mpq_h3_conn_writable(h, id);
+		return 0;
+	}
 	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
 	if (r && r->parsed && !r->done)
 		sreq_pump(r);
@@ -544,8 +720,13 @@ static int srv_on_writable(mpq_conn *conn, int64_t id, void *ud)
 
 static int srv_on_reset(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
 {
-	(void)ud;
 	(void)app_error;
+	if (!is_client_bidi(id)) {
+		struct mpq_h3_conn *h = srv_h3(ud, conn);
+		if (h)
+			mpq_h3_conn_uni_reset(h, id);
+		return 0;
+	}
 	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
 	if (!r)
 		return 0;
@@ -553,15 +734,20 @@ static int srv_on_reset(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud
 	/* The client gave up before its request was whole. */
 	if (!r->parsed) {
 		r->parsed = true;
-		sreq_refuse(r, MPQ_HQ_ERR_BAD_REQUEST);
+		sreq_refuse(r, r->h3 ? MPQ_H3_REQUEST_INCOMPLETE : MPQ_HQ_ERR_BAD_REQUEST);
 	}
 	return 0;
 }
 
 static int srv_on_stop_sending(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
 {
-	(void)ud;
 	(void)app_error;
+	if (is_own_uni(conn, id)) {
+		struct mpq_h3_conn *h = srv_h3(ud, conn);
+		if (h)
+			mpq_h3_conn_stopped(h, id);
+		return 0;
+	}
 	struct hq_sreq *r = mpq_conn_stream_get_user_data(conn, id);
 	if (!r)
 		return 0;
@@ -611,6 +797,11 @@ struct mpq_hq_request {
 	uint64_t t_sent, t_first, t_last;
 	bool got_first; /* t_first is set */
 	struct mpq_hq_request *wait_next;
+	size_t req_len; /* bytes of the request (line or HEADERS frame) */
+	/* HTTP/3: the response's frames and its final status. */
+	bool h3;
+	struct mpq_h3_reader rd;
+	unsigned http_status;
 };
 
 /* The requests waiting for a stream of one connection, in order. Kept until
@@ -629,6 +820,8 @@ struct mpq_hq_client {
 	size_t n, cap;
 	size_t unfinished;
 	struct wait_queue *queues;
+	struct mpq_h3_conn *h3; /* HTTP/3 connections */
+	char authority[256];	/* HTTP/3 :authority */
 };
 
 static uint64_t cli_now(const mpq_hq_client *cli)
@@ -662,7 +855,17 @@ MPQ_EXPORT int mpq_hq_client_new(mpq_hq_client **out, const mpq_hq_client_config
 	if (!cli)
 		return MPQ_ERR_NOMEM;
 	cli->cfg = *cfg;
+	strcpy(cli->authority, "localhost");
 	*out = cli;
+	return 0;
+}
+
+MPQ_EXPORT int mpq_hq_client_set_authority(mpq_hq_client *cli, const char *authority)
+{
+	if (!cli || !authority || !authority[0] || strlen(authority) >= sizeof(cli->authority) ||
+	    strpbrk(authority, "\r\n /"))
+		return MPQ_ERR_INVALID_ARGUMENT;
+	strcpy(cli->authority, authority);
 	return 0;
 }
 
@@ -671,6 +874,7 @@ MPQ_EXPORT void mpq_hq_client_free(mpq_hq_client *cli)
 	if (!cli)
 		return;
 	for (size_t i = 0; i < cli->n; i++) {
+		mpq_h3_reader_free(&cli->reqs[i]->rd);
 		EVP_MD_CTX_free(cli->reqs[i]->md);
 		free(cli->reqs[i]->path);
 		free(cli->reqs[i]);
@@ -681,6 +885,7 @@ MPQ_EXPORT void mpq_hq_client_free(mpq_hq_client *cli)
 		cli->queues = q->next;
 		free(q);
 	}
+	mpq_h3_conn_free_all(&cli->h3);
 	free(cli);
 }
 
@@ -709,7 +914,9 @@ static void finish(mpq_hq_request *r, enum mpq_hq_status status)
 	EVP_MD_CTX_free(r->md);
 	r->md = NULL;
 	cli->unfinished--;
-	if (status == MPQ_HQ_RESET)
+	if (status == MPQ_HQ_RESET && r->http_status)
+		cli_log(cli, 1, "GET %.200s: http status %u", r->path, r->http_status);
+	else if (status == MPQ_HQ_RESET)
 		cli_log(cli, 1, "GET %.200s: reset with code 0x%llx after %llu bytes", r->path,
 			(unsigned long long)r->code, (unsigned long long)r->bytes);
 	else
@@ -719,14 +926,23 @@ static void finish(mpq_hq_request *r, enum mpq_hq_status status)
 		cli->cfg.request_done(r, cli->cfg.user_data);
 }
 
-/* Writes what is left of the request line, FIN with its last byte. */
+/* Writes what is left of the request (its line, or its HEADERS frame), FIN
+ * with its last byte. */
 static int send_line(mpq_hq_request *r)
 {
-	char line[MPQ_HQ_MAX_REQUEST];
+	char line[MPQ_HQ_MAX_REQUEST + 512];
 	size_t len = r->path_len + 6;
-	memcpy(line, "GET ", 4);
-	memcpy(line + 4, r->path, r->path_len);
-	memcpy(line + 4 + r->path_len, "\r\n", 2);
+	if (r->h3) {
+		len = mpq_h3_write_request((uint8_t *)line, sizeof(line), r->cli->authority,
+					   r->path);
+		if (!len)
+			return MPQ_ERR_INVALID_ARGUMENT;
+	} else {
+		memcpy(line, "GET ", 4);
+		memcpy(line + 4, r->path, r->path_len);
+		memcpy(line + 4 + r->path_len, "\r\n", 2);
+	}
+	r->req_len = len;
 	int64_t took = mpq_conn_stream_write(r->conn, r->id, (const uint8_t *)line + r->line_sent,
 					     len - r->line_sent, true);
 	if (took < 0)
@@ -739,6 +955,7 @@ static int send_line(mpq_hq_request *r)
  * (|r| keeps waiting), or another error that ended |r|. */
 static int start(mpq_hq_request *r)
 {
+	r->h3 = mpq_h3_conn_is_h3(r->conn);
 	int rv = mpq_conn_open_stream(r->conn, true, &r->id);
 	if (rv == MPQ_ERR_STREAM_LIMIT)
 		return rv;
@@ -765,7 +982,12 @@ MPQ_EXPORT int mpq_hq_client_issue(mpq_hq_client *cli, mpq_conn *conn)
 	struct wait_queue *q = queue_of(cli, conn);
 	/* A request_done callback that makes a request on |conn| lands here
 	 * again: the running loop picks the new request up. */
-	if (!q || q->issuing || !mpq_conn_is_handshake_complete(conn))
+	if (!mpq_conn_is_handshake_complete(conn))
+		return 0;
+	/* HTTP/3: our control stream opens first. */
+	if (mpq_h3_conn_is_h3(conn) && !mpq_h3_conn_get(&cli->h3, conn))
+		return MPQ_ERR_NOMEM;
+	if (!q || q->issuing)
 		return 0;
 	q->issuing = true;
 	int err = 0;
@@ -859,6 +1081,7 @@ MPQ_EXPORT void mpq_hq_client_conn_closed(mpq_hq_client *cli, mpq_conn *conn)
 		q->head = q->tail = NULL;
 		q->conn = NULL;
 	}
+	mpq_h3_conn_release(&cli->h3, conn);
 	/* By index: a request_done callback may add requests. */
 	for (size_t i = 0; i < cli->n; i++) {
 		mpq_hq_request *r = cli->reqs[i];
@@ -888,35 +1111,139 @@ static mpq_hq_request *active_req(mpq_conn *conn, int64_t id)
 	return r && r->status == MPQ_HQ_ACTIVE ? r : NULL;
 }
 
-static int cli_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_t *data,
-		       size_t len, bool fin, void *ud)
+/* Body bytes for |r|: to the sink, counted and hashed. False when the sink
+ * failed (|r| has then ended). */
+static bool deliver(mpq_hq_request *r, const uint8_t *data, size_t len)
 {
-	(void)offset;
-	(void)ud;
-	mpq_hq_request *r = active_req(conn, id);
-	if (!r)
-		return 0;
-	stamp(r);
 	int err = r->sink.write && len ? r->sink.write(r->sink.user_data, data, len) : 0;
 	if (err) {
 		r->sys_errno = err;
-		mpq_conn_stream_stop_sending(conn, id, MPQ_HQ_ERR_INTERNAL);
+		mpq_conn_stream_stop_sending(r->conn, r->id,
+					     r->h3 ? MPQ_H3_REQUEST_CANCELLED
+						   : MPQ_HQ_ERR_INTERNAL);
 		finish(r, MPQ_HQ_INCOMPLETE);
-		return 0;
+		return false;
 	}
 	if (len)
 		EVP_DigestUpdate(r->md, data, len);
 	r->bytes += len;
-	if (fin)
+	return true;
+}
+
+/* HTTP/3 response frames other than DATA. */
+static uint64_t cli_h3_frame(void *ud, uint64_t type, const uint8_t *p, size_t len)
+{
+	mpq_hq_request *r = ud;
+	uint64_t err = mpq_h3_request_frame_check(type, false);
+	if (err || type != MPQ_H3_HEADERS || r->status != MPQ_HQ_ACTIVE || (r->http_status >= 200))
+		return err; /* unknown frames and trailers are ignored */
+	unsigned status;
+	err = mpq_h3_parse_response_head(p, len, &status);
+	if (err == MPQ_H3_MESSAGE_ERROR) {
+		/* A malformed response: a stream error (§4.1.2). */
+		r->error = MPQ_ERR_PROTO;
+		mpq_conn_stream_stop_sending(r->conn, r->id, MPQ_H3_MESSAGE_ERROR);
+		finish(r, MPQ_HQ_INCOMPLETE);
+		return 0;
+	}
+	if (err || status < 200)
+		return err; /* an interim response: the final one follows */
+	r->http_status = status;
+	if (status >= 300) {
+		/* Refused: the body (if any) is not what was asked for. */
+		mpq_conn_stream_stop_sending(r->conn, r->id, MPQ_H3_NO_ERROR);
+		finish(r, MPQ_HQ_RESET);
+	}
+	return 0;
+}
+
+static uint64_t cli_h3_data_start(void *ud, uint64_t len)
+{
+	(void)len;
+	mpq_hq_request *r = ud;
+	return r->status != MPQ_HQ_ACTIVE || r->http_status >= 200 ? 0 : MPQ_H3_FRAME_UNEXPECTED;
+}
+
+static uint64_t cli_h3_data(void *ud, const uint8_t *data, size_t len)
+{
+	mpq_hq_request *r = ud;
+	if (r->status == MPQ_HQ_ACTIVE)
+		deliver(r, data, len);
+	return 0;
+}
+
+static const struct mpq_h3_reader_cb cli_h3_cb = {
+	.frame = cli_h3_frame,
+	.data_start = cli_h3_data_start,
+	.data = cli_h3_data,
+};
+
+static void cli_h3_response(mpq_hq_request *r, const uint8_t *data, size_t len, bool fin)
+{
+	struct mpq_h3_conn *h = mpq_h3_conn_get(&r->cli->h3, r->conn);
+	uint64_t err = mpq_h3_read(&r->rd, data, len, &cli_h3_cb, r);
+	if (!err && fin && !mpq_h3_reader_at_boundary(&r->rd))
+		err = MPQ_H3_FRAME_ERROR;
+	if (err) {
+		if (h)
+			mpq_h3_conn_fail(h, err, mpq_h3_error_name(err));
+		if (r->status == MPQ_HQ_ACTIVE) {
+			r->error = MPQ_ERR_PROTO;
+			finish(r, MPQ_HQ_INCOMPLETE);
+		}
+		return;
+	}
+	if (r->status != MPQ_HQ_ACTIVE) {
+		mpq_h3_reader_free(&r->rd); /* what else comes is dropped */
+		return;
+	}
+	if (!fin)
+		return;
+	mpq_h3_reader_free(&r->rd);
+	if (r->http_status >= 200) {
+		finish(r, MPQ_HQ_OK);
+	} else {
+		r->error = MPQ_ERR_PROTO; /* ended without a response */
+		finish(r, MPQ_HQ_INCOMPLETE);
+	}
+}
+
+static int cli_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_t *data,
+		       size_t len, bool fin, void *ud)
+{
+	mpq_hq_client *cli = ud;
+	if ((id & 2) && !is_own_uni(conn, id)) {
+		struct mpq_h3_conn *h = mpq_h3_conn_is_h3(conn) ? mpq_h3_conn_get(&cli->h3, conn)
+								: NULL;
+		if (h)
+			mpq_h3_conn_uni_data(h, id, offset, data, len, fin);
+		return 0;
+	}
+	mpq_hq_request *r = active_req(conn, id);
+	if (!r)
+		return 0;
+	stamp(r);
+	if (r->h3) {
+		cli_h3_response(r, data, len, fin);
+		return 0;
+	}
+	if (deliver(r, data, len) && fin)
 		finish(r, MPQ_HQ_OK);
 	return 0;
 }
 
 static int cli_on_writable(mpq_conn *conn, int64_t id, void *ud)
 {
-	(void)ud;
+	mpq_hq_client *cli = ud;
+	if (is_own_uni(conn, id)) {
+		struct mpq_h3_conn *h = mpq_h3_conn_is_h3(conn) ? mpq_h3_conn_get(&cli->h3, conn)
+								: NULL;
+		if (h)
+			mpq_h3_conn_writable(h, id);
+		return 0;
+	}
 	mpq_hq_request *r = active_req(conn, id);
-	if (r && r->line_sent < r->path_len + 6) {
+	if (r && r->line_sent < r->req_len) {
 		int rv = send_line(r);
 		if (rv != 0) {
 			r->error = rv;
@@ -928,13 +1255,32 @@ static int cli_on_writable(mpq_conn *conn, int64_t id, void *ud)
 
 static int cli_on_reset(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
 {
-	(void)ud;
+	mpq_hq_client *cli = ud;
+	if (id & 2) {
+		struct mpq_h3_conn *h = mpq_h3_conn_is_h3(conn) ? mpq_h3_conn_get(&cli->h3, conn)
+								: NULL;
+		if (h)
+			mpq_h3_conn_uni_reset(h, id);
+		return 0;
+	}
 	mpq_hq_request *r = active_req(conn, id);
 	if (!r)
 		return 0;
 	stamp(r);
 	r->code = app_error;
 	finish(r, MPQ_HQ_RESET);
+	return 0;
+}
+
+static int cli_on_stop_sending(mpq_conn *conn, int64_t id, uint64_t app_error, void *ud)
+{
+	(void)app_error;
+	mpq_hq_client *cli = ud;
+	struct mpq_h3_conn *h = is_own_uni(conn, id) && mpq_h3_conn_is_h3(conn)
+					? mpq_h3_conn_get(&cli->h3, conn)
+					: NULL;
+	if (h)
+		mpq_h3_conn_stopped(h, id);
 	return 0;
 }
 
@@ -969,6 +1315,7 @@ MPQ_EXPORT void mpq_hq_client_callbacks(mpq_callbacks *cb, mpq_hq_client *cli)
 	cb->stream_data = cli_on_data;
 	cb->stream_writable = cli_on_writable;
 	cb->stream_reset = cli_on_reset;
+	cb->stream_stop_sending = cli_on_stop_sending;
 	cb->stream_closed = cli_on_closed;
 	cb->streams_available = cli_on_streams;
 	cb->user_data = cli;
@@ -1034,6 +1381,11 @@ MPQ_EXPORT uint64_t mpq_hq_request_bytes(const mpq_hq_request *req)
 MPQ_EXPORT uint64_t mpq_hq_request_code(const mpq_hq_request *req)
 {
 	return req->code;
+}
+
+MPQ_EXPORT unsigned mpq_hq_request_http_status(const mpq_hq_request *req)
+{
+	return req->http_status;
 }
 
 MPQ_EXPORT int mpq_hq_request_error(const mpq_hq_request *req)

@@ -537,6 +537,11 @@ MPQ_EXPORT const uint8_t *mpq_conn_alpn(const mpq_conn *conn, size_t *len)
 	return mpq_tls_alpn(conn->tls, len);
 }
 
+MPQ_EXPORT uint64_t mpq_conn_now(const mpq_conn *conn)
+{
+	return conn->now;
+}
+
 MPQ_EXPORT const mpq_conn_error *mpq_conn_get_error(const mpq_conn *conn)
 {
 	return &conn->err;

@@ -1,5 +1,5 @@
 /*
- * HTTP/0.9 (hq-interop) over an in-memory client/server pair: files fetched
+ * HTTP/0.9 (hq-interop) and HTTP/3 over an in-memory client/server pair: files fetched
  * byte-exact with their SHA-256, generated bodies, parallel requests and
  * requests beyond the stream limit, refusals (not found, traversal out of the
  * www root by "..", "//", %2e%2e and symlinks, malformed requests) reported by
@@ -22,7 +22,10 @@
 
 #include <openssl/evp.h>
 
+#include "app/h3_frame.h"
+#include "app/h3_msg.h"
 #include "app/hq.h"
+#include "app/qpack.h"
 #include "conn_pair.h"
 #include "fds.h"
 #include "mpq/hq.h"
@@ -1353,6 +1356,380 @@ static void logs_requests(void **state)
 	mpq_hq_root_close(t.root);
 }
 
+/* ---- HTTP/3 over the same server and client ---- */
+
+/* A pair speaking h3 (the server offers both protocols). */
+static void h3_start_opts(struct hq_test *t, const mpq_callbacks *client)
+{
+	struct pair_opts o = {.client_alpn = MPQ_H3_ALPN, .server_alpn = "hq-interop,h3"};
+	hq_start_opts(t, &o, false, client);
+	assert_true(pair_run(&t->p, pair_both_complete, LIMIT));
+	size_t n = 0;
+	const uint8_t *a = mpq_conn_alpn(t->p.conn[PAIR_SERVER], &n);
+	assert_int_equal(n, 2);
+	assert_memory_equal(a, "h3", 2);
+}
+
+/* Ended by a refusal status, with no body. */
+static void expect_status(const mpq_hq_request *r, unsigned status)
+{
+	char hex[65];
+	sha256_hex("", 0, hex);
+	assert_int_equal(mpq_hq_request_status(r), MPQ_HQ_RESET);
+	assert_int_equal(mpq_hq_request_http_status(r), status);
+	assert_int_equal(mpq_hq_request_code(r), 0);
+	assert_int_equal(mpq_hq_request_bytes(r), 0);
+	assert_string_equal(mpq_hq_request_sha256(r), hex);
+}
+
+static void h3_fetch(void **state)
+{
+	(void)state;
+	struct hq_test t;
+	h3_start_opts(&t, NULL);
+	assert_int_equal(mpq_hq_client_set_authority(t.cli, "localhost:4433"), 0);
+	assert_int_equal(mpq_hq_client_set_authority(t.cli, "a b"), MPQ_ERR_INVALID_ARGUMENT);
+	assert_int_equal(mpq_hq_client_set_authority(t.cli, ""), MPQ_ERR_INVALID_ARGUMENT);
+	mpq_hq_request *small = get(&t, "/small.txt", NULL);
+	mpq_hq_request *big = get(&t, "/big.bin", NULL);
+	mpq_hq_request *gen = get(&t, "/300001", NULL);
+	mpq_hq_request *empty = get(&t, "/empty", NULL);
+	mpq_hq_request *inner = get(&t, "/dir/inner.txt", NULL);
+	mpq_hq_request *missing = get(&t, "/nope", NULL);
+	mpq_hq_request *dir = get(&t, "/dir", NULL);
+	mpq_hq_request *dotdot = get(&t, "/../x", NULL);
+	mpq_hq_request *escape = get(&t, "/escape_rel", NULL);
+	mpq_hq_request *badpct = get(&t, "/%zz", NULL);
+	hq_run(&t);
+	expect_body(small, small_body, strlen(small_body));
+	expect_body(big, tree.big, BIG_SIZE);
+	uint8_t *pattern = malloc(300001);
+	assert_non_null(pattern);
+	mpq_hq_pattern_fill(pattern, 0, 300001);
+	expect_body(gen, pattern, 300001);
+	free(pattern);
+	expect_body(empty, "", 0);
+	expect_body(inner, inner_body, strlen(inner_body));
+	assert_int_equal(mpq_hq_request_http_status(small), 200);
+	expect_status(missing, 404);
+	expect_status(dir, 404);
+	expect_status(dotdot, 403);
+	expect_status(escape, 403);
+	expect_status(badpct, 400);
+	/* All on the one connection, each on its own stream. */
+	for (size_t i = 0; i < mpq_hq_client_count(t.cli); i++)
+		assert_int_equal(mpq_hq_request_stream(mpq_hq_client_request(t.cli, i)), 4 * i);
+	assert_false(mpq_conn_get_error(t.p.conn[PAIR_SERVER])->set);
+	hq_finish(&t);
+}
+
+/* The server offering both still speaks hq-interop to an hq client. */
+static void h3_server_speaks_hq_too(void **state)
+{
+	(void)state;
+	struct hq_test t;
+	struct pair_opts o = {.server_alpn = "hq-interop,h3"};
+	hq_start_opts(&t, &o, false, NULL);
+	assert_true(pair_run(&t.p, pair_both_complete, LIMIT));
+	mpq_hq_request *small = get(&t, "/small.txt", NULL);
+	mpq_hq_request *missing = get(&t, "/nope", NULL);
+	hq_run(&t);
+	expect_body(small, small_body, strlen(small_body));
+	expect_reset(missing, MPQ_HQ_ERR_NOT_FOUND);
+	assert_int_equal(mpq_hq_request_http_status(small), 0);
+	hq_finish(&t);
+}
+
+/* Raw HTTP/3 from the client side. */
+static int64_t raw_uni(struct hq_test *t, const void *data, size_t len, bool fin)
+{
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(t->p.conn[PAIR_CLIENT], false, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(t->p.conn[PAIR_CLIENT], id, data, len, fin),
+			 (int64_t)len);
+	return id;
+}
+
+#define F(n, v) \
+	{ \
+		(const uint8_t *)(n), sizeof(n) - 1, (const uint8_t *)(v), sizeof(v) - 1 \
+	}
+
+/* A HEADERS frame of |n| fields. */
+static size_t headers(uint8_t *out, size_t cap, const mpq_qpack_field *f, size_t n)
+{
+	uint8_t sec[512];
+	ssize_t len = mpq_qpack_encode(sec, sizeof(sec), f, n);
+	assert_true(len > 0);
+	size_t h = mpq_h3_write_frame_header(out, cap, MPQ_H3_HEADERS, (uint64_t)len);
+	assert_true(h > 0 && h + (size_t)len <= cap);
+	memcpy(out + h, sec, (size_t)len);
+	return h + (size_t)len;
+}
+
+static int64_t raw_request(struct hq_test *t, const mpq_qpack_field *f, size_t n)
+{
+	uint8_t frame[600];
+	return raw_send(t, frame, headers(frame, sizeof(frame), f, n), true);
+}
+
+/* The :status of the response HEADERS at the start of |head|. */
+static unsigned raw_status(const uint8_t *head, size_t len)
+{
+	uint64_t type, flen;
+	size_t a = mpq_h3_varint(head, len, &type);
+	size_t b = mpq_h3_varint(head + a, len - a, &flen);
+	assert_int_equal(type, MPQ_H3_HEADERS);
+	assert_true(a && b && a + b + flen <= len);
+	unsigned status = 0;
+	assert_int_equal(mpq_h3_parse_response_head(head + a + b, (size_t)flen, &status), 0);
+	return status;
+}
+
+static void h3_malformed_requests(void **state)
+{
+	(void)state;
+	struct raw_test *rt = calloc(1, sizeof(*rt));
+	assert_non_null(rt);
+	struct hq_test *t = &rt->t;
+	mpq_callbacks raw_cb = {
+		.struct_version = MPQ_CALLBACKS_VERSION,
+		.stream_data = raw_data,
+		.stream_reset = raw_reset,
+		.stream_stop_sending = raw_stop,
+		.user_data = rt,
+	};
+	h3_start_opts(t, &raw_cb);
+	struct raw *w = &rt->w;
+	uint8_t ctl[64] = {MPQ_H3_STREAM_CONTROL};
+	raw_uni(t, ctl, 1 + mpq_h3_write_settings(ctl + 1, sizeof(ctl) - 1, 0), false);
+	static const uint8_t enc[] = {MPQ_H3_STREAM_QPACK_ENCODER, 0x20};
+	raw_uni(t, enc, sizeof(enc), false);
+	static const uint8_t odd[] = {0x21, 'x', 'y'};
+	int64_t unknown = raw_uni(t, odd, sizeof(odd), false);
+
+	const mpq_qpack_field ok_host[] = {F(":method", "GET"), F(":scheme", "https"),
+					   F(":path", "/small.txt"), F("host", "localhost")};
+	const mpq_qpack_field no_auth[] = {F(":method", "GET"), F(":scheme", "https"),
+					   F(":path", "/small.txt")};
+	const mpq_qpack_field upper[] = {F(":method", "GET"), F(":scheme", "https"),
+					 F(":authority", "x"), F(":path", "/small.txt"),
+					 F("User-Agent", "x")};
+	const mpq_qpack_field late[] = {F(":method", "GET"), F(":scheme", "https"),
+					F("user-agent", "x"), F(":authority", "x"),
+					F(":path", "/small.txt")};
+	const mpq_qpack_field status[] = {F(":method", "GET"), F(":scheme", "https"),
+					  F(":authority", "x"), F(":path", "/small.txt"),
+					  F(":status", "200")};
+	const mpq_qpack_field twice[] = {F(":method", "GET"), F(":scheme", "https"),
+					 F(":authority", "x"), F(":path", "/small.txt"),
+					 F(":path", "/small.txt")};
+	const mpq_qpack_field conn[] = {F(":method", "GET"), F(":scheme", "https"),
+					F(":authority", "x"), F(":path", "/small.txt"),
+					F("connection", "close")};
+	const mpq_qpack_field post[] = {F(":method", "POST"), F(":scheme", "https"),
+					F(":authority", "x"), F(":path", "/small.txt")};
+	int64_t good = raw_request(t, ok_host, 4);
+	int64_t bad[] = {
+		raw_request(t, no_auth, 3), raw_request(t, upper, 5), raw_request(t, late, 5),
+		raw_request(t, status, 5),  raw_request(t, twice, 5), raw_request(t, conn, 5),
+	};
+	int64_t p405 = raw_request(t, post, 4);
+	int64_t nohead = raw_send(t, "", 0, true);
+	pair_run(&t->p, NULL, 3 * MPQ_SEC);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t s = raw_slot(bad[i]);
+		assert_true(w->reset[s]);
+		assert_int_equal(w->reset_code[s], MPQ_H3_MESSAGE_ERROR);
+		assert_int_equal(w->bytes[s], 0);
+	}
+	assert_true(w->reset[raw_slot(nohead)]);
+	assert_int_equal(w->reset_code[raw_slot(nohead)], MPQ_H3_REQUEST_INCOMPLETE);
+	size_t s = raw_slot(p405);
+	assert_true(w->fin[s] && !w->reset[s]);
+	assert_int_equal(raw_status(w->head[s], (size_t)w->bytes[s]), 405);
+	/* The good one: 200, then the body in a DATA frame. */
+	s = raw_slot(good);
+	assert_true(w->fin[s] && !w->reset[s]);
+	assert_int_equal(raw_status(w->head[s], sizeof(w->head[s])), 200);
+	const uint8_t *tail = w->head[s] + w->bytes[s] - strlen(small_body);
+	assert_memory_equal(tail, small_body, strlen(small_body));
+	assert_int_equal(tail[-2], MPQ_H3_DATA);
+	assert_int_equal(tail[-1], strlen(small_body));
+	/* The unknown stream type is stopped; the server's control stream
+	 * (3) starts with its type and SETTINGS. */
+	assert_true(w->stopped[raw_slot(unknown)]);
+	assert_int_equal(w->stop_code[raw_slot(unknown)], MPQ_H3_STREAM_CREATION_ERROR);
+	s = raw_slot(3);
+	assert_true(w->bytes[s] > 3);
+	assert_int_equal(w->head[s][0], MPQ_H3_STREAM_CONTROL);
+	assert_int_equal(w->head[s][1], MPQ_H3_SETTINGS);
+	assert_false(w->fin[s]);
+	assert_false(mpq_conn_get_error(t->p.conn[PAIR_SERVER])->set);
+	hq_finish(t);
+	free(rt);
+}
+
+/* What makes the server close the connection, with which code. */
+struct h3_case {
+	const char *name;
+	bool bidi;    /* on a request stream, else a unidirectional one */
+	bool control; /* a valid control stream opens first */
+	uint8_t data[8];
+	size_t len;
+	bool fin;
+	uint64_t code;
+};
+
+static const struct h3_case h3_cases[] = {
+	{"first control frame not SETTINGS",
+	 false,
+	 false,
+	 {0x00, 0x07, 0x01, 0x00},
+	 4,
+	 false,
+	 MPQ_H3_MISSING_SETTINGS},
+	{"HTTP/2 setting",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x02, 0x02, 0x00},
+	 5,
+	 false,
+	 MPQ_H3_SETTINGS_ERROR},
+	{"duplicate setting",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x04, 0x06, 0x01, 0x06, 0x02},
+	 7,
+	 false,
+	 MPQ_H3_SETTINGS_ERROR},
+	{"second SETTINGS",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x00, 0x04, 0x00},
+	 5,
+	 false,
+	 MPQ_H3_FRAME_UNEXPECTED},
+	{"DATA on the control stream",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x00, 0x00, 0x00},
+	 5,
+	 false,
+	 MPQ_H3_FRAME_UNEXPECTED},
+	{"HTTP/2 PING on the control stream",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x00, 0x06, 0x00},
+	 5,
+	 false,
+	 MPQ_H3_FRAME_UNEXPECTED},
+	{"control stream closed",
+	 false,
+	 false,
+	 {0x00, 0x04, 0x00},
+	 3,
+	 true,
+	 MPQ_H3_CLOSED_CRITICAL_STREAM},
+	{"second control stream",
+	 false,
+	 true,
+	 {0x00, 0x04, 0x00},
+	 3,
+	 false,
+	 MPQ_H3_STREAM_CREATION_ERROR},
+	{"push stream from a client",
+	 false,
+	 true,
+	 {0x01, 0x00},
+	 2,
+	 false,
+	 MPQ_H3_STREAM_CREATION_ERROR},
+	{"encoder stream inserts",
+	 false,
+	 true,
+	 {0x02, 0x3f, 0x01},
+	 3,
+	 false,
+	 MPQ_QPACK_ENCODER_STREAM_ERROR},
+	{"decoder stream acknowledges",
+	 false,
+	 true,
+	 {0x03, 0x81},
+	 2,
+	 false,
+	 MPQ_QPACK_DECODER_STREAM_ERROR},
+	{"encoder stream closed",
+	 false,
+	 true,
+	 {0x02, 0x20},
+	 2,
+	 true,
+	 MPQ_H3_CLOSED_CRITICAL_STREAM},
+	{"DATA before HEADERS", true, true, {0x00, 0x01, 'x'}, 3, true, MPQ_H3_FRAME_UNEXPECTED},
+	{"SETTINGS on a request", true, true, {0x04, 0x00}, 2, true, MPQ_H3_FRAME_UNEXPECTED},
+	{"GOAWAY on a request", true, true, {0x07, 0x01, 0x00}, 3, true, MPQ_H3_FRAME_UNEXPECTED},
+	{"PUSH_PROMISE from a client",
+	 true,
+	 true,
+	 {0x05, 0x01, 0x00},
+	 3,
+	 true,
+	 MPQ_H3_FRAME_UNEXPECTED},
+	{"HTTP/2 WINDOW_UPDATE", true, true, {0x08, 0x00}, 2, true, MPQ_H3_FRAME_UNEXPECTED},
+	{"request ends inside a frame",
+	 true,
+	 true,
+	 {0x01, 0x05, 0x00},
+	 3,
+	 true,
+	 MPQ_H3_FRAME_ERROR},
+	{"bad QPACK",
+	 true,
+	 true,
+	 {0x01, 0x03, 0x00, 0x00, 0xff},
+	 5,
+	 true,
+	 MPQ_QPACK_DECOMPRESSION_FAILED},
+};
+
+static void h3_connection_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(h3_cases) / sizeof(h3_cases[0]); i++) {
+		const struct h3_case *c = &h3_cases[i];
+		struct raw_test *rt = calloc(1, sizeof(*rt));
+		assert_non_null(rt);
+		struct hq_test *t = &rt->t;
+		mpq_callbacks raw_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+					.stream_data = raw_data,
+					.user_data = rt};
+		h3_start_opts(t, &raw_cb);
+		if (c->control)
+			raw_uni(t, "\x00\x04\x00", 3, false);
+		if (c->bidi)
+			raw_send(t, c->data, c->len, c->fin);
+		else
+			raw_uni(t, c->data, c->len, c->fin);
+		pair_run(&t->p, NULL, 1 * MPQ_SEC);
+		const mpq_conn_error *e = mpq_conn_get_error(t->p.conn[PAIR_SERVER]);
+		print_message("%s\n", c->name);
+		assert_true(e->set && e->app);
+		assert_int_equal(e->code, c->code);
+		e = mpq_conn_get_error(t->p.conn[PAIR_CLIENT]);
+		assert_true(e->set && e->remote);
+		assert_int_equal(e->code, c->code);
+		mpq_hq_client_conn_closed(t->cli, t->p.conn[PAIR_CLIENT]);
+		mpq_hq_server_conn_closed(t->srv, t->p.conn[PAIR_SERVER]);
+		pair_free(&t->p);
+		mpq_hq_client_free(t->cli);
+		mpq_hq_server_free(t->srv);
+		mpq_hq_root_close(t->root);
+		free(rt);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1376,6 +1753,10 @@ int main(void)
 		cmocka_unit_test(server_reads_through_files),
 		cmocka_unit_test(fetch_with_loss),
 		cmocka_unit_test(logs_requests),
+		cmocka_unit_test(h3_fetch),
+		cmocka_unit_test(h3_server_speaks_hq_too),
+		cmocka_unit_test(h3_malformed_requests),
+		cmocka_unit_test(h3_connection_errors),
 	};
 	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
 }

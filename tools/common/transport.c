@@ -153,9 +153,10 @@ void tool_transport_apply(const struct tool_transport *t, bool server, uint32_t 
 	tp->initial_max_stream_data_bidi_local = window;
 	tp->initial_max_stream_data_bidi_remote = window;
 	tp->initial_max_stream_data_uni = window;
-	/* hq-interop: the client opens one bidirectional stream per request. */
+	/* hq-interop and HTTP/3: the client opens one bidirectional stream per
+	 * request; HTTP/3's control and QPACK streams are unidirectional. */
 	tp->initial_max_streams_bidi = server ? SERVER_MAX_STREAMS : 0;
-	tp->initial_max_streams_uni = 0;
+	tp->initial_max_streams_uni = 8;
 	apply_max_payload(t, local_max, s, tp);
 }
 

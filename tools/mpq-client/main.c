@@ -162,10 +162,6 @@ static int check_available(const struct client_opts *o)
 		tool_err("%s: needs multipath (--max-paths 0 turns it off)", mp);
 		return TOOL_EXIT_USAGE;
 	}
-	if (o->alpn && strcmp(o->alpn, "h3") == 0) {
-		tool_err("--alpn h3: HTTP/3 is not available yet (use hq-interop)");
-		return TOOL_EXIT_USAGE;
-	}
 	if (o->tcp || o->mptcp) {
 		tool_err("--tcp/--mptcp: fetching over TCP is not available yet");
 		return TOOL_EXIT_USAGE;
@@ -672,7 +668,7 @@ static int make_tls(struct client *c)
 	uint8_t pin[32];
 	mpq_tls_config cfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
 			      .is_server = false,
-			      .alpn = MPQ_HQ_ALPN,
+			      .alpn = c->o.alpn ? c->o.alpn : MPQ_HQ_ALPN,
 			      .ca_file = c->o.ca,
 			      .insecure = c->o.insecure};
 	char why[256] = "";
@@ -773,6 +769,12 @@ static int make_conn(struct client *c)
 	settings.server_name = c->fetches[0].url.host;
 	if (c->o.quic_version && strcmp(c->o.quic_version, "2") == 0)
 		settings.version = MPQ_VERSION_2;
+	/* HTTP/3's :authority: the URL's host and port. */
+	const struct tool_url *u = &c->fetches[0].url;
+	char authority[TOOL_URL_HOSTLEN + 16];
+	snprintf(authority, sizeof(authority), strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host,
+		 (unsigned)u->port);
+	mpq_hq_client_set_authority(c->hq, authority);
 	mpq_hq_client_callbacks(&cb, c->hq);
 	c->cbw.keylog = &c->o.t.keylog;
 	c->cbw.handshake_completed = on_handshake;

@@ -119,6 +119,10 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 		tool_json_key(j, "code");
 		tool_json_u64(j, mpq_hq_request_code(req));
 	}
+	if (req && mpq_hq_request_http_status(req)) {
+		tool_json_key(j, "http_status");
+		tool_json_u64(j, mpq_hq_request_http_status(req));
+	}
 	errnum = f->out.errnum ? f->out.errnum : req ? mpq_hq_request_errno(req) : 0;
 	if (errnum) {
 		tool_json_key(j, "error");
@@ -176,7 +180,7 @@ void print_json(struct client *c)
 	tool_json_init(&j, stdout);
 	tool_json_obj_begin(&j);
 	tool_json_key(&j, "alpn");
-	tool_json_str(&j, c->alpn[0] ? c->alpn : MPQ_HQ_ALPN);
+	tool_json_str(&j, c->alpn[0] ? c->alpn : c->o.alpn ? c->o.alpn : MPQ_HQ_ALPN);
 	tool_json_key(&j, "multipath");
 	tool_json_bool(&j, mpq_conn_is_multipath(c->conn));
 	tool_json_key(&j, "handshake_ms");
@@ -245,6 +249,9 @@ static void report_failed_urls(const struct client *c, bool conn_failed)
 		}
 		if (f->out.errnum)
 			snprintf(why, sizeof(why), "cannot save it: %s", strerror(f->out.errnum));
+		else if (st == MPQ_HQ_RESET && mpq_hq_request_http_status(f->req))
+			snprintf(why, sizeof(why), "http status %u",
+				 mpq_hq_request_http_status(f->req));
 		else if (st == MPQ_HQ_RESET)
 			snprintf(why, sizeof(why), "%s (stream reset with code 0x%llx)",
 				 mpq_hq_code_name(mpq_hq_request_code(f->req)),

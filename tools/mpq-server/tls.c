@@ -85,7 +85,7 @@ int make_tls(struct server *s)
 {
 	mpq_tls_config cfg = {.struct_version = MPQ_TLS_CONFIG_VERSION,
 			      .is_server = true,
-			      .alpn = MPQ_HQ_ALPN};
+			      .alpn = MPQ_HQ_ALPN "," MPQ_H3_ALPN};
 	char why[256] = "";
 	int err = 0, rv;
 

@@ -414,6 +414,10 @@ MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_
  * in mpq_settings.token of a later connection to it; NULL if none. */
 MPQ_EXPORT const uint8_t *mpq_conn_new_token(const mpq_conn *conn, size_t *len);
 
+/* The time of the call in progress (or the last) that passed one: what a
+ * stream callback passes to mpq_conn_close when it has no clock. */
+MPQ_EXPORT uint64_t mpq_conn_now(const mpq_conn *conn);
+
 /* Closes the connection with an application error (CONNECTION_CLOSE 0x1d). */
 MPQ_EXPORT void mpq_conn_close(mpq_conn *conn, uint64_t app_error, const char *reason,
 			       uint64_t ts);

@@ -35,6 +35,21 @@
  * Any refusal resets the stream (RESET_STREAM) with the code and, when the
  * request was not complete, asks the client to stop sending (STOP_SENDING)
  * with the same code.
+ *
+ * HTTP/3: the same server and client speak HTTP/3 on every connection whose
+ * ALPN is "h3" (MPQ_H3_ALPN), picked per connection; files, path checks,
+ * generated bodies, sinks, hashes and timings are the same. Each side opens
+ * a control stream with SETTINGS (QPACK dynamic table 0, no blocked streams:
+ * QPACK uses the static table and literals only) and accepts the peer's
+ * control and QPACK streams; there is no server push. A request is a
+ * HEADERS frame (GET, https, :authority, :path); the answer a HEADERS frame
+ * with :status and content-length, then DATA frames. Refusals are answered
+ * with a status and no body instead of a reset: NOT_FOUND 404, FORBIDDEN 403,
+ * BAD_REQUEST 400, a method other than GET 405; a malformed request resets
+ * the stream with H3_MESSAGE_ERROR (0x10e), a file that cannot be read to its
+ * end with H3_INTERNAL_ERROR (0x102). Protocol errors on the connection close
+ * it with their HTTP/3 code. Both need the peer to allow 3 unidirectional
+ * streams (initial_max_streams_uni) and give it as many.
  */
 #ifndef MPQ_HQ_H
 #define MPQ_HQ_H
@@ -51,6 +66,8 @@ extern "C" {
 #endif
 
 #define MPQ_HQ_ALPN "hq-interop"
+/* HTTP/3 (RFC 9114) over the same server and client: see below. */
+#define MPQ_H3_ALPN "h3"
 
 /* Application error codes in RESET_STREAM / STOP_SENDING. */
 #define MPQ_HQ_ERR_NOT_FOUND 0x1ULL   /* no such file (or a directory, or too large a number) */
@@ -171,7 +188,9 @@ enum mpq_hq_status {
 	MPQ_HQ_WAITING,	   /* not sent yet: handshake or stream limit */
 	MPQ_HQ_ACTIVE,	   /* sent, body not finished */
 	MPQ_HQ_OK,	   /* the whole body arrived (FIN) */
-	MPQ_HQ_RESET,	   /* the server reset the stream: see mpq_hq_request_code */
+	MPQ_HQ_RESET,	   /* the server reset the stream: see mpq_hq_request_code;
+			    * HTTP/3: or answered with a status of 300 or more,
+			    * see mpq_hq_request_http_status */
 	MPQ_HQ_INCOMPLETE, /* ended otherwise: see mpq_hq_request_error / _errno */
 };
 
@@ -215,6 +234,11 @@ MPQ_EXPORT void mpq_hq_client_callbacks(mpq_callbacks *cb, mpq_hq_client *cli);
 MPQ_EXPORT int mpq_hq_client_get(mpq_hq_client *cli, mpq_conn *conn, const char *path,
 				 const mpq_hq_sink *sink, mpq_hq_request **out);
 
+/* The :authority of the HTTP/3 requests made after this call ("host:port";
+ * "localhost" until set). Returns 0 or MPQ_ERR_INVALID_ARGUMENT (empty, 256
+ * bytes or more, or a space, '/', CR or LF in it). */
+MPQ_EXPORT int mpq_hq_client_set_authority(mpq_hq_client *cli, const char *authority);
+
 /* Sends the requests waiting on |conn| that its stream limit allows (called
  * by the installed handshake_completed and streams_available). Returns 0, or
  * a negative MPQ_ERR_* when |conn| refused a stream for another reason than
@@ -245,8 +269,11 @@ MPQ_EXPORT const char *mpq_hq_code_name(uint64_t code);
 MPQ_EXPORT int64_t mpq_hq_request_stream(const mpq_hq_request *req);
 /* Body bytes received (and written to the sink). */
 MPQ_EXPORT uint64_t mpq_hq_request_bytes(const mpq_hq_request *req);
-/* The server's RESET_STREAM code (MPQ_HQ_ERR_*), 0 unless RESET. */
+/* The server's RESET_STREAM code (MPQ_HQ_ERR_*, HTTP/3's codes), 0 unless
+ * RESET (and 0 when an HTTP/3 status ended it). */
 MPQ_EXPORT uint64_t mpq_hq_request_code(const mpq_hq_request *req);
+/* HTTP/3: the final :status of the response (0 before it, and for hq). */
+MPQ_EXPORT unsigned mpq_hq_request_http_status(const mpq_hq_request *req);
 /* Why a request is INCOMPLETE: a negative MPQ_ERR_* (stream could not be
  * opened or written, MPQ_ERR_CLOSING: the connection ended), 0 otherwise. */
 MPQ_EXPORT int mpq_hq_request_error(const mpq_hq_request *req);
