@@ -56,6 +56,7 @@
 #include "mpq/endpoint.h"
 #include "mpq/hq.h"
 #include "server.h"
+#include "tcp.h"
 
 #define RX_ROUNDS 16 /* receive batches per readable event before the timers run */
 
@@ -93,9 +94,11 @@ static const struct tool_option server_options[] = {
 	 .help = "validate every client address with Retry (without it, Retry is\n"
 		 "sent once 128 handshakes are pending, and one address may hold 32)"},
 	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
-	 .help = "also serve over HTTPS on TCP (not available yet)"},
+	 .help = "also serve the same files over HTTPS on TCP (HTTP/1.1,\n"
+		 "ALPN http/1.1, same certificate), at the same addresses and port"},
 	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),
-	 .help = "with --tcp: use MPTCP (not available yet)"},
+	 .help = "--tcp over MPTCP (IPPROTO_MPTCP; implies --tcp): the kernel's\n"
+		 "path manager adds subflows (ip mptcp endpoint, ip mptcp limits)"},
 	TOOL_PATHACT_OPTIONS(O, pa),
 	TOOL_TRANSPORT_OPTIONS(O),
 	TOOL_OPTION_HELP,
@@ -128,10 +131,6 @@ static int check_options(const struct server_opts *o)
 	if (o->workers > MPQ_XSK_MAX_SHARED && tool_io_parse(o->t.io) == TOOL_IO_XDP) {
 		tool_err("--workers %llu: at most %d with --io xdp",
 			 (unsigned long long)o->workers, MPQ_XSK_MAX_SHARED);
-		return TOOL_EXIT_USAGE;
-	}
-	if (o->tcp || o->mptcp) {
-		tool_err("--tcp/--mptcp: serving over TCP is not available yet");
 		return TOOL_EXIT_USAGE;
 	}
 	if (o->ifaces && o->addrs) {
@@ -401,7 +400,7 @@ static int make_endpoint(struct server *s)
 	return 0;
 }
 
-static int on_stop(mpq_loop *loop, int fd, unsigned int events, void *ud)
+int on_stop_fd(mpq_loop *loop, int fd, unsigned int events, void *ud)
 {
 	uint64_t v;
 
@@ -422,7 +421,7 @@ static int worker_loop_new(struct server *s)
 			rv = mpq_oserr_set(&err, "eventfd", errno);
 	}
 	if (rv == 0)
-		rv = mpq_loop_add_fd(s->loop, s->stop_fd, MPQ_LOOP_READ, on_stop, s);
+		rv = mpq_loop_add_fd(s->loop, s->stop_fd, MPQ_LOOP_READ, on_stop_fd, s);
 	if (rv < 0) {
 		char text[160];
 
@@ -509,6 +508,7 @@ static void print_group_counters(struct listener *l)
 
 static void cleanup(struct server *s)
 {
+	tcp_stop(s); /* its thread first: it may still use the certificate */
 	if (s->ep) {
 		for (size_t i = mpq_endpoint_conn_count(s->ep); i-- > 0;)
 			mpq_hq_server_conn_closed(s->hq, mpq_endpoint_conn_at(s->ep, i));
@@ -724,6 +724,11 @@ static int server_main(struct server *s, int argc, char **argv)
 		       s->nlisten && s->listen[0].sock.prog ? "AF_XDP steering program"
 							    : "SO_REUSEPORT");
 	print_listening(s);
+	if (s->o.tcp || s->o.mptcp) {
+		rv = tcp_start(s);
+		if (rv != 0)
+			return stop_workers(s, rv);
+	}
 	return stop_workers(s, run(s));
 }
 

@@ -1,8 +1,8 @@
 /*
  * mpq-server's state, shared by its parts: main.c (options, connections, the
  * event loop, workers), listen.c (the addresses and their sockets), tls.c
- * (certificate and TLS context) and connlog.c (what it says about
- * connections).
+ * (certificate and TLS context), connlog.c (what it says about
+ * connections) and tcp_*.c (--tcp: the same files over HTTPS on TCP).
  */
 #ifndef MPQ_SERVER_H
 #define MPQ_SERVER_H
@@ -103,7 +103,13 @@ struct server {
 	int stop_signal; /* the signal that stopped worker 0 */
 	int result;	 /* a worker's exit status */
 	uint8_t secret[MPQ_ENDPOINT_SECRET_LEN]; /* shared: stateless resets, Retry */
+	struct tcp_server *tcp;			 /* --tcp, worker 0's: HTTPS over TCP (tcp.h) */
 };
+
+/* main.c */
+/* An eventfd became readable: stops the loop it is watched by (how worker
+ * 0 stops the other threads). */
+int on_stop_fd(mpq_loop *loop, int fd, unsigned int events, void *ud);
 
 /* listen.c */
 /* The sockets of --addr LIST, -n LIST, or every address of this host.
