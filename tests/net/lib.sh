@@ -114,6 +114,16 @@ wait_lines() {
 	return 1
 }
 
+# want_sha N: the sha256 of the N-byte body mpq-server generates for
+# GET /N (byte i is i mod 251).
+want_sha() {
+	python3 -c 'import hashlib, sys
+n = int(sys.argv[1]); p = bytes(i % 251 for i in range(251)) * 4096
+h = hashlib.sha256()
+for _ in range(n // len(p)): h.update(p)
+h.update(p[:n % len(p)]); print(h.hexdigest())' "$1"
+}
+
 # Prints the summary and exits, non-zero when anything failed.
 finish() {
 	echo "$passed passed, $failed failed"

@@ -65,14 +65,6 @@ else
 	finish
 fi
 
-# sha256 of a generated body: byte i is i mod 251.
-want_sha() {
-	python3 -c 'import hashlib, sys
-n = int(sys.argv[1]); p = bytes(i % 251 for i in range(251)) * 4096
-h = hashlib.sha256()
-for _ in range(n // len(p)): h.update(p)
-h.update(p[:n % len(p)]); print(h.hexdigest())' "$1"
-}
 sha50=$(want_sha 50000000)
 sha100=$(want_sha 100000000)
 

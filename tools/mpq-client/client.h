@@ -70,11 +70,35 @@ struct cpath {
 	bool watched; /* the socket is in the loop */
 };
 
+/* --tcp: what one URL's fetch over HTTPS brought (the hq request's
+ * counterpart; report.c reads it when there is no request). */
+struct tcp_result {
+	enum mpq_hq_status status;  /* WAITING until sent, ACTIVE, OK, RESET, INCOMPLETE */
+	uint64_t bytes;		    /* body bytes received */
+	uint64_t sent, first, last; /* ns: request written, first and last body byte */
+	int http_status;	    /* 0: no response head */
+	uint64_t code;		    /* with RESET: hq's code for the status (mpq/http1.h) */
+	int errnum;		    /* writing the body out failed */
+	char sha256[65];	    /* of the body received, "" until it ended */
+};
+
 /* One URL to fetch and where its body goes. */
 struct fetch {
 	struct tool_url url;
 	struct output out; /* where the body goes */
 	mpq_hq_request *req;
+	struct tcp_result tcp;
+};
+
+/* --tcp: the connection (or one MPTCP subflow) as the kernel saw it at
+ * the end (TCP_INFO, MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS). */
+struct tcp_path {
+	mpq_addr local, remote;
+	uint64_t bytes_sent, bytes_received;
+	uint64_t segs_out, segs_in;
+	uint64_t lost, retrans;
+	uint64_t rtt_us;
+	uint64_t cwnd; /* bytes: snd_cwnd * snd_mss */
 };
 
 /* Path events kept for --json (later ones are counted, not kept). */
@@ -121,6 +145,11 @@ struct client {
 	char alpn[32];
 	struct path_event_rec events[MAX_PATH_EVENTS];
 	size_t nevents; /* all of them, also those not kept */
+
+	/* --tcp */
+	struct tcp_path tcp_paths[MAX_PATHS];
+	size_t ntcp_paths;
+	const char *transport; /* "tcp", "mptcp", "tcp (mptcp fallback)" */
 };
 
 /* main.c */
@@ -152,6 +181,18 @@ void path_text(const struct cpath *p, char *buf, size_t len);
 bool is_icmp_errno(int e);
 void on_icmp_error(struct client *c, struct cpath *p, int errnum);
 void drain_errqueue(struct cpath *p);
+
+/* tcp.c */
+/* --tcp: fetches every URL over one HTTPS connection on TCP or MPTCP, in
+ * sequence with keep-alive; the results go where report.c finds them. */
+void tcp_run(struct client *c);
+
+/* tcp_info.c */
+/* The connection's (or every subflow's) counters from the kernel, taken
+ * before |fd| closes. Sets c->tcp_paths and c->transport. */
+void tcp_collect_paths(struct client *c, int fd);
+/* More than one subflow carried data. */
+bool tcp_multipath(const struct client *c);
 
 /* report.c */
 void print_json(struct client *c);

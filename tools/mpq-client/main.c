@@ -108,9 +108,11 @@ static const struct tool_option client_options[] = {
 	{"quic-version", NULL, 0, "V", TOOL_O_CHOICE(O, quic_version, quic_version_names),
 	 .help = "QUIC version offered: 1 (default) or 2 (RFC 9369)"},
 	{"tcp", NULL, 0, NULL, TOOL_O_TRUE(O, tcp),
-	 .help = "fetch over HTTPS on TCP instead (not available yet)"},
+	 .help = "fetch over HTTPS on TCP instead (HTTP/1.1, keep-alive, one\n"
+		 "connection), for comparison runs (mpq-server --tcp)"},
 	{"mptcp", NULL, 0, NULL, TOOL_O_TRUE(O, mptcp),
-	 .help = "with --tcp: use MPTCP (not available yet)"},
+	 .help = "--tcp over MPTCP (implies --tcp): subflows come from the\n"
+		 "kernel's path manager (ip mptcp endpoint ... subflow)"},
 	TOOL_TRANSPORT_OPTIONS(O),
 	TOOL_OPTION_HELP,
 	TOOL_OPTION_VERSION,
@@ -147,6 +149,32 @@ static const struct tool_command client_command = {
 	.set = set_option,
 };
 
+/* --tcp: the options of multipath QUIC have no meaning there. */
+static int check_tcp(const struct client_opts *o)
+{
+	const char *quic = o->more_remotes		      ? "-mip"
+			   : o->fake_multipath		      ? "-fmp"
+			   : o->replace_ms		      ? "--replace-path"
+			   : o->path_delay_ms		      ? "--path-delay"
+			   : o->pin_sha256		      ? "--pin-sha256"
+			   : o->quic_version		      ? "--quic-version"
+			   : o->alpn			      ? "--alpn"
+			   : o->t.qlog_flag		      ? "--qlog-dir"
+			   : o->t.pcap_flag		      ? "--pcap"
+			   : o->pa.abandon_ms || o->pa.backup ? "--abandon-path/--backup-path"
+							      : NULL;
+
+	if (quic) {
+		tool_err("%s: for QUIC only, not with --tcp/--mptcp", quic);
+		return TOOL_EXIT_USAGE;
+	}
+	if (!o->mptcp && o->ifaces && strchr(o->ifaces, ',')) {
+		tool_err("--tcp: one interface (-n IF); several need --mptcp");
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Refuses what is parsed but cannot work (yet). */
 static int check_available(const struct client_opts *o)
 {
@@ -162,11 +190,7 @@ static int check_available(const struct client_opts *o)
 		tool_err("%s: needs multipath (--max-paths 0 turns it off)", mp);
 		return TOOL_EXIT_USAGE;
 	}
-	if (o->tcp || o->mptcp) {
-		tool_err("--tcp/--mptcp: fetching over TCP is not available yet");
-		return TOOL_EXIT_USAGE;
-	}
-	return 0;
+	return o->tcp ? check_tcp(o) : 0;
 }
 
 /* ---- URLs and outputs ---- */
@@ -892,6 +916,7 @@ static int client_main(struct client *c, int argc, char **argv)
 	rv = tool_parse(&client_command, &c->o, argc, argv, &first);
 	if (rv != TOOL_PARSE_OK)
 		return rv;
+	c->o.tcp |= c->o.mptcp;
 	rv = check_available(&c->o);
 	if (rv == 0)
 		rv = tool_pathact_check(&c->o.pa);
@@ -908,6 +933,15 @@ static int client_main(struct client *c, int argc, char **argv)
 	for (size_t i = 1; i < c->nfetches; i++)
 		c->fetches[i].url.addr = c->fetches[0].url.addr;
 	mpq_addr_format(&c->fetches[0].url.addr, c->server, sizeof(c->server));
+	if (c->o.tcp) {
+		c->transport = c->o.mptcp ? "mptcp" : "tcp";
+		c->start = mpq_loop_now();
+		tool_progress_init(&c->progress, c->o.progress, c->start, expected_total(c));
+		tcp_run(c);
+		if (c->o.json)
+			print_json(c);
+		return verdict(c);
+	}
 	rv = plan_paths(c);
 	if (rv == 0)
 		rv = make_tls(c);

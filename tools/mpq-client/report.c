@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "common/jsonout.h"
+#include "common/localaddr.h"
 #include "common/tool.h"
 
 /* CLI.md's name for a path's state; a connection that failed takes its
@@ -24,6 +25,105 @@ static const char *path_state(const struct client *c, const mpq_path_stats *st)
 	default:
 		return "failed";
 	}
+}
+
+/* What a fetch brought: from its hq request (QUIC) or its --tcp result. */
+static bool fetch_issued(const struct fetch *f)
+{
+	return f->req || f->tcp.status != MPQ_HQ_WAITING;
+}
+
+static enum mpq_hq_status fetch_status(const struct fetch *f)
+{
+	return f->req ? mpq_hq_request_status(f->req) : f->tcp.status;
+}
+
+static uint64_t fetch_bytes(const struct fetch *f)
+{
+	return f->req ? mpq_hq_request_bytes(f->req) : f->tcp.bytes;
+}
+
+static uint64_t fetch_code(const struct fetch *f)
+{
+	return f->req ? mpq_hq_request_code(f->req) : f->tcp.code;
+}
+
+/* The HTTP status of the response (HTTP/3 or --tcp), 0 for hq. */
+static unsigned fetch_http_status(const struct fetch *f)
+{
+	return f->req ? mpq_hq_request_http_status(f->req) : (unsigned)f->tcp.http_status;
+}
+
+static int fetch_errno(const struct fetch *f)
+{
+	return f->req ? mpq_hq_request_errno(f->req) : f->tcp.errnum;
+}
+
+static const char *fetch_sha256(const struct fetch *f)
+{
+	if (f->req)
+		return mpq_hq_request_sha256(f->req);
+	return f->tcp.sha256[0] ? f->tcp.sha256 : NULL;
+}
+
+static void fetch_times(const struct fetch *f, uint64_t *sent, uint64_t *first, uint64_t *last)
+{
+	if (f->req) {
+		mpq_hq_request_times(f->req, sent, first, last);
+		return;
+	}
+	*sent = f->tcp.sent;
+	*first = f->tcp.first;
+	*last = f->tcp.last;
+}
+
+/* The fields every entry of "paths" has (CLI.md): a QUIC path or a TCP
+ * subflow. */
+struct path_fields {
+	uint64_t path_id;
+	const char *iface; /* "": null */
+	const char *local, *remote, *state;
+	uint64_t bytes_sent, bytes_received;
+	uint64_t packets_sent, packets_received, packets_lost;
+	uint64_t srtt_ns; /* 0: no RTT sample yet (null) */
+	uint64_t cwnd;
+};
+
+static void json_path_fields(struct tool_json *j, const struct path_fields *f)
+{
+	const struct {
+		const char *key;
+		uint64_t v;
+	} counters[] = {
+		{"bytes_sent", f->bytes_sent},	   {"bytes_received", f->bytes_received},
+		{"packets_sent", f->packets_sent}, {"packets_received", f->packets_received},
+		{"packets_lost", f->packets_lost},
+	};
+
+	tool_json_key(j, "path_id");
+	tool_json_u64(j, f->path_id);
+	tool_json_key(j, "iface");
+	if (f->iface[0])
+		tool_json_str(j, f->iface);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "local");
+	tool_json_str(j, f->local);
+	tool_json_key(j, "remote");
+	tool_json_str(j, f->remote);
+	tool_json_key(j, "state");
+	tool_json_str(j, f->state);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		tool_json_key(j, counters[i].key);
+		tool_json_u64(j, counters[i].v);
+	}
+	tool_json_key(j, "srtt_ms");
+	if (f->srtt_ns)
+		tool_json_num(j, (double)f->srtt_ns / 1e6, 3);
+	else
+		tool_json_null(j);
+	tool_json_key(j, "cwnd");
+	tool_json_u64(j, f->cwnd);
 }
 
 static void json_path(struct client *c, struct tool_json *j, const mpq_path_stats *st)
@@ -47,40 +147,24 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 		if_indextoname(p->seen_ifindex, ifname);
 
 	tool_json_obj_begin(j);
-	tool_json_key(j, "path_id");
-	tool_json_u64(j, st->path_id);
-	tool_json_key(j, "iface");
-	if (ifname[0])
-		tool_json_str(j, ifname);
-	else
-		tool_json_null(j);
-	tool_json_key(j, "local");
-	tool_json_str(j, local);
-	tool_json_key(j, "remote");
-	tool_json_str(j, remote);
-	tool_json_key(j, "state");
-	tool_json_str(j, never ? "failed" : path_state(c, st));
+	json_path_fields(j, &(struct path_fields){
+				    .path_id = st->path_id,
+				    .iface = ifname,
+				    .local = local,
+				    .remote = remote,
+				    .state = never ? "failed" : path_state(c, st),
+				    .bytes_sent = st->bytes_sent,
+				    .bytes_received = st->bytes_received,
+				    .packets_sent = st->packets_sent,
+				    .packets_received = st->packets_received,
+				    .packets_lost = st->packets_lost,
+				    .srtt_ns = st->srtt,
+				    .cwnd = st->cwnd,
+			    });
 	if (never) {
 		tool_json_key(j, "error");
 		tool_json_str(j, never);
 	}
-	tool_json_key(j, "bytes_sent");
-	tool_json_u64(j, st->bytes_sent);
-	tool_json_key(j, "bytes_received");
-	tool_json_u64(j, st->bytes_received);
-	tool_json_key(j, "packets_sent");
-	tool_json_u64(j, st->packets_sent);
-	tool_json_key(j, "packets_received");
-	tool_json_u64(j, st->packets_received);
-	tool_json_key(j, "packets_lost");
-	tool_json_u64(j, st->packets_lost);
-	tool_json_key(j, "srtt_ms");
-	if (st->srtt) /* 0: no RTT sample yet */
-		tool_json_num(j, (double)st->srtt / 1e6, 3);
-	else
-		tool_json_null(j);
-	tool_json_key(j, "cwnd");
-	tool_json_u64(j, st->cwnd);
 	tool_json_key(j, "max_udp_payload");
 	tool_json_u64(j, st->max_udp_payload);
 	tool_json_key(j, "largest_sent");
@@ -90,16 +174,43 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 	tool_json_obj_end(j);
 }
 
+/* --tcp: the connection, or MPTCP subflow |i|, as TCP_INFO saw it. */
+static void json_tcp_path(struct tool_json *j, const struct tcp_path *p, size_t i)
+{
+	char local[MPQ_ADDR_STRLEN] = "", remote[MPQ_ADDR_STRLEN] = "", ifname[IF_NAMESIZE] = "";
+
+	mpq_addr_format(&p->local, local, sizeof(local));
+	mpq_addr_format(&p->remote, remote, sizeof(remote));
+	if (!p->local.len || tool_addr_iface(&p->local, ifname, sizeof(ifname)) < 0)
+		ifname[0] = '\0';
+	tool_json_obj_begin(j);
+	json_path_fields(j, &(struct path_fields){
+				    .path_id = i,
+				    .iface = ifname,
+				    .local = local,
+				    .remote = remote,
+				    .state = "active",
+				    .bytes_sent = p->bytes_sent,
+				    .bytes_received = p->bytes_received,
+				    .packets_sent = p->segs_out,
+				    .packets_received = p->segs_in,
+				    .packets_lost = p->lost,
+				    .srtt_ns = p->rtt_us * 1000,
+				    .cwnd = p->cwnd,
+			    });
+	tool_json_key(j, "retransmits");
+	tool_json_u64(j, p->retrans);
+	tool_json_obj_end(j);
+}
+
 static void json_url(struct tool_json *j, const struct fetch *f)
 {
-	const mpq_hq_request *req = f->req;
-	enum mpq_hq_status st = req ? mpq_hq_request_status(req) : MPQ_HQ_WAITING;
-	const char *sha = req ? mpq_hq_request_sha256(req) : NULL;
+	enum mpq_hq_status st = fetch_status(f);
+	const char *sha = fetch_sha256(f);
 	uint64_t sent = 0, first = 0, last = 0;
 	int errnum;
 
-	if (req)
-		mpq_hq_request_times(req, &sent, &first, &last);
+	fetch_times(f, &sent, &first, &last);
 	tool_json_obj_begin(j);
 	tool_json_key(j, "url");
 	tool_json_str(j, f->url.text);
@@ -107,7 +218,7 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 	/* A request never sent ended with the connection: incomplete. */
 	tool_json_str(j, mpq_hq_status_name(st < MPQ_HQ_OK ? MPQ_HQ_INCOMPLETE : st));
 	tool_json_key(j, "bytes");
-	tool_json_u64(j, req ? mpq_hq_request_bytes(req) : 0);
+	tool_json_u64(j, fetch_bytes(f));
 	tool_json_key(j, "sha256");
 	if (sha)
 		tool_json_str(j, sha);
@@ -117,13 +228,13 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 	tool_json_num(j, sent && last > sent ? (double)(last - sent) / 1e9 : 0, 3);
 	if (st == MPQ_HQ_RESET) {
 		tool_json_key(j, "code");
-		tool_json_u64(j, mpq_hq_request_code(req));
+		tool_json_u64(j, fetch_code(f));
 	}
-	if (req && mpq_hq_request_http_status(req)) {
+	if (fetch_http_status(f)) {
 		tool_json_key(j, "http_status");
-		tool_json_u64(j, mpq_hq_request_http_status(req));
+		tool_json_u64(j, fetch_http_status(f));
 	}
-	errnum = f->out.errnum ? f->out.errnum : req ? mpq_hq_request_errno(req) : 0;
+	errnum = f->out.errnum ? f->out.errnum : fetch_errno(f);
 	if (errnum) {
 		tool_json_key(j, "error");
 		tool_json_str(j, strerror(errnum));
@@ -175,14 +286,20 @@ void print_json(struct client *c)
 	double secs = (double)(c->end - c->start) / 1e9;
 
 	for (size_t i = 0; i < c->nfetches; i++)
-		if (c->fetches[i].req)
-			total += mpq_hq_request_bytes(c->fetches[i].req);
+		total += fetch_bytes(&c->fetches[i]);
 	tool_json_init(&j, stdout);
 	tool_json_obj_begin(&j);
 	tool_json_key(&j, "alpn");
-	tool_json_str(&j, c->alpn[0] ? c->alpn : c->o.alpn ? c->o.alpn : MPQ_HQ_ALPN);
+	if (c->alpn[0] || !c->o.tcp)
+		tool_json_str(&j, c->alpn[0] ? c->alpn : c->o.alpn ? c->o.alpn : MPQ_HQ_ALPN);
+	else
+		tool_json_null(&j); /* TLS over TCP without ALPN */
 	tool_json_key(&j, "multipath");
-	tool_json_bool(&j, mpq_conn_is_multipath(c->conn));
+	tool_json_bool(&j, c->o.tcp ? tcp_multipath(c) : mpq_conn_is_multipath(c->conn));
+	if (c->o.tcp) {
+		tool_json_key(&j, "transport");
+		tool_json_str(&j, c->transport);
+	}
 	tool_json_key(&j, "handshake_ms");
 	if (c->stats.handshake_time)
 		tool_json_num(&j, (double)c->stats.handshake_time / 1e6, 3);
@@ -205,7 +322,9 @@ void print_json(struct client *c)
 	tool_json_arr_end(&j);
 	tool_json_key(&j, "paths");
 	tool_json_arr_begin(&j);
-	for (size_t i = 0; i < mpq_conn_path_count(c->conn); i++) {
+	for (size_t i = 0; c->o.tcp && i < c->ntcp_paths; i++)
+		json_tcp_path(&j, &c->tcp_paths[i], i);
+	for (size_t i = 0; c->conn && i < mpq_conn_path_count(c->conn); i++) {
 		mpq_path_stats st;
 
 		/* Path IDs are used in order, but a slot may never have been. */
@@ -224,7 +343,7 @@ void print_json(struct client *c)
 
 static bool fetch_ok(const struct fetch *f)
 {
-	return f->req && mpq_hq_request_status(f->req) == MPQ_HQ_OK && !f->out.errnum;
+	return fetch_status(f) == MPQ_HQ_OK && !f->out.errnum;
 }
 
 /* One line per URL that did not arrive whole, saying what became of its
@@ -234,28 +353,28 @@ static void report_failed_urls(const struct client *c, bool conn_failed)
 {
 	for (size_t i = 0; i < c->nfetches; i++) {
 		const struct fetch *f = &c->fetches[i];
-		enum mpq_hq_status st = f->req ? mpq_hq_request_status(f->req) : MPQ_HQ_WAITING;
-		uint64_t bytes = f->req ? mpq_hq_request_bytes(f->req) : 0;
-		int errnum = f->req ? mpq_hq_request_errno(f->req) : 0;
+		enum mpq_hq_status st = fetch_status(f);
+		uint64_t bytes = fetch_bytes(f);
+		int errnum = fetch_errno(f);
 		char note[sizeof(f->out.path) + 64], why[128];
 
-		if (fetch_ok(f) || (conn_failed && (!f->req || f->out.kind == OUTPUT_NONE)))
+		if (fetch_ok(f) ||
+		    (conn_failed && (!fetch_issued(f) || f->out.kind == OUTPUT_NONE)))
 			continue;
 		output_note(&f->out, bytes, note, sizeof(note));
-		if (f->out.errnum && !f->req) {
+		if (f->out.errnum && !fetch_issued(f)) {
 			tool_err("%s: cannot create %s: %s", f->url.text, f->out.path,
 				 strerror(f->out.errnum));
 			continue;
 		}
 		if (f->out.errnum)
 			snprintf(why, sizeof(why), "cannot save it: %s", strerror(f->out.errnum));
-		else if (st == MPQ_HQ_RESET && mpq_hq_request_http_status(f->req))
-			snprintf(why, sizeof(why), "http status %u",
-				 mpq_hq_request_http_status(f->req));
+		else if (st == MPQ_HQ_RESET && fetch_http_status(f))
+			snprintf(why, sizeof(why), "http status %u", fetch_http_status(f));
 		else if (st == MPQ_HQ_RESET)
 			snprintf(why, sizeof(why), "%s (stream reset with code 0x%llx)",
-				 mpq_hq_code_name(mpq_hq_request_code(f->req)),
-				 (unsigned long long)mpq_hq_request_code(f->req));
+				 mpq_hq_code_name(fetch_code(f)),
+				 (unsigned long long)fetch_code(f));
 		else if (errnum)
 			snprintf(why, sizeof(why), "cannot write it: %s", strerror(errnum));
 		else
@@ -270,13 +389,19 @@ static void paths_text(const struct client *c, char *buf, size_t len)
 	uint64_t got[MAX_PATHS] = {0}, total = 0;
 	size_t n = 0, off;
 
-	for (size_t i = 0; i < mpq_conn_path_count(c->conn) && n < MAX_PATHS; i++) {
+	for (size_t i = 0; c->conn && i < mpq_conn_path_count(c->conn) && n < MAX_PATHS; i++) {
 		mpq_path_stats st;
 
 		if (mpq_conn_get_path_stats(c->conn, i, &st) == 0 && st.state &&
 		    st.bytes_received) {
 			got[n++] = st.bytes_received;
 			total += st.bytes_received;
+		}
+	}
+	for (size_t i = 0; c->o.tcp && i < c->ntcp_paths && n < MAX_PATHS; i++) {
+		if (c->tcp_paths[i].bytes_received) {
+			got[n++] = c->tcp_paths[i].bytes_received;
+			total += c->tcp_paths[i].bytes_received;
 		}
 	}
 	off = (size_t)snprintf(buf, len, "over %zu path%s", n, n == 1 ? "" : "s");
@@ -290,7 +415,7 @@ static void paths_text(const struct client *c, char *buf, size_t len)
  * that never answers), which --json calls failed. */
 static void report_unvalidated_paths(struct client *c)
 {
-	for (size_t i = 0; i < mpq_conn_path_count(c->conn); i++) {
+	for (size_t i = 0; c->conn && i < mpq_conn_path_count(c->conn); i++) {
 		char text[256], why[128];
 		const struct cpath *p;
 		mpq_path_stats st;
@@ -319,8 +444,8 @@ static void report_results(const struct client *c)
 
 		if (!fetch_ok(f))
 			continue;
-		bytes = mpq_hq_request_bytes(f->req);
-		mpq_hq_request_times(f->req, &sent, &first, &last);
+		bytes = fetch_bytes(f);
+		fetch_times(f, &sent, &first, &last);
 		secs = last > sent ? (double)(last - sent) / 1e9 : 0;
 		tool_fmt_bytes(size, sizeof(size), bytes);
 		if (f->out.kind == OUTPUT_NONE)

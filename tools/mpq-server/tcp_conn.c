@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -140,9 +142,35 @@ static void refuse(struct tcp_conn *c, int status)
 	c->out_len += (size_t)n;
 }
 
+/* Fills c->out after its first |keep| bytes (the head, so that it leaves
+ * with the body's first bytes) with the next body chunk. Returns 1, 0 when
+ * the body is whole, -1 when the file cannot be read (the connection ends:
+ * the length is promised already). */
+static int next_chunk(struct tcp_conn *c, size_t keep)
+{
+	uint64_t left = c->body.size - c->body_off;
+	size_t room = sizeof(c->out) - keep, n = left < room ? (size_t)left : room;
+	int64_t got;
+
+	if (!n)
+		return 0;
+	got = mpq_hq_body_read(&c->t->files, &c->body, c->out + keep, n, c->body_off);
+	if (got <= 0) {
+		tool_err("tcp %s: GET /%.200s: read failed at %" PRIu64 ": %s", c->peer,
+			 c->req.rel, c->body_off,
+			 got < 0 ? strerror((int)-got) : "file truncated");
+		return -1;
+	}
+	c->out_len = keep + (size_t)got;
+	c->out_off = 0;
+	c->body_off += (uint64_t)got;
+	return 1;
+}
+
 /* A complete head is at the start of c->in (|status| from the parser):
- * takes it out of the buffer and starts the answer. */
-static void answer(struct tcp_conn *c, int status)
+ * takes it out of the buffer and starts the answer. Returns 0, or -1 when
+ * the body cannot be read. */
+static int answer(struct tcp_conn *c, int status)
 {
 	size_t used = c->req.head_len;
 	uint64_t code = 0;
@@ -166,12 +194,13 @@ static void answer(struct tcp_conn *c, int status)
 		else if (verbose(c, 1))
 			tool_err("tcp %s: %d %s", c->peer, status, mpq_http1_reason(status));
 		refuse(c, status);
-		return;
+		return 0;
 	}
 	if (verbose(c, 1))
 		tool_err("tcp %s: GET /%.200s: %" PRIu64 " bytes%s", c->peer, c->req.rel,
 			 c->body.size, c->body.generated ? " (generated)" : "");
 	start_response(c, 200, c->body.size, false);
+	return next_chunk(c, c->out_len) < 0 ? -1 : 0;
 }
 
 /* Reads until a head is complete (then answers it) or the socket is dry.
@@ -181,10 +210,8 @@ static int read_head(struct tcp_conn *c)
 	for (;;) {
 		int status = c->in_len ? mpq_http1_parse_request(c->in, c->in_len, &c->req) : 0;
 
-		if (status) {
-			answer(c, status);
-			return 1;
-		}
+		if (status)
+			return answer(c, status) < 0 ? -1 : 1;
 		/* The parser asks for more only while there is room for it. */
 		int n = SSL_read(c->ssl, c->in + c->in_len, (int)(sizeof(c->in) - c->in_len));
 
@@ -195,37 +222,13 @@ static int read_head(struct tcp_conn *c)
 	}
 }
 
-/* Fills c->out with the next body chunk. Returns 1, 0 when the body is
- * whole, -1 when the file cannot be read (the connection ends: the length
- * is promised already). */
-static int next_chunk(struct tcp_conn *c)
-{
-	uint64_t left = c->body.size - c->body_off;
-	size_t n = left < sizeof(c->out) ? (size_t)left : sizeof(c->out);
-	int64_t got;
-
-	if (!n)
-		return 0;
-	got = mpq_hq_body_read(&c->t->files, &c->body, c->out, n, c->body_off);
-	if (got <= 0) {
-		tool_err("tcp %s: GET /%.200s: read failed at %" PRIu64 ": %s", c->peer,
-			 c->req.rel, c->body_off,
-			 got < 0 ? strerror((int)-got) : "file truncated");
-		return -1;
-	}
-	c->out_len = (size_t)got;
-	c->out_off = 0;
-	c->body_off += (uint64_t)got;
-	return 1;
-}
-
 /* Writes the response as far as the socket takes it. Returns 1 when it is
  * all sent, 0 to wait, -1 when over. */
 static int write_body(struct tcp_conn *c)
 {
 	for (int chunks = 0; chunks < CHUNKS_PER_EVENT; chunks++) {
 		if (c->out_off == c->out_len) {
-			int rv = next_chunk(c);
+			int rv = next_chunk(c, 0);
 
 			if (rv <= 0)
 				return rv == 0 ? 1 : -1;
@@ -292,6 +295,7 @@ static int on_conn(mpq_loop *loop, int fd, unsigned int events, void *ud)
 int tcp_conn_new(struct tcp_server *t, int fd, const mpq_addr *peer)
 {
 	struct tcp_conn *c = t->nconns < TCP_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+	int one = 1;
 
 	if (!c) {
 		close(fd);
@@ -301,6 +305,9 @@ int tcp_conn_new(struct tcp_server *t, int fd, const mpq_addr *peer)
 	c->fd = fd;
 	c->last_active = mpq_loop_now();
 	mpq_addr_format(peer, c->peer, sizeof(c->peer));
+	/* Every write is a whole response or a 16 KiB record: no reason to
+	 * hold a small last one back. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ssl = SSL_new(t->ssl);
 	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 ||
 	    mpq_loop_add_fd(t->loop, fd, MPQ_LOOP_READ, on_conn, c) < 0) {
