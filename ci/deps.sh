@@ -5,7 +5,8 @@ set -eu
 
 PKGS="gcc make pkg-config libssl-dev libcmocka-dev libzstd-dev libpcap-dev libbpf-dev
 libxdp-dev linux-libc-dev clang llvm libclang-rt-14-dev iproute2 ethtool tshark bpftool valgrind python3 zstd iperf3
-gnuplot-nox clang-format openssh-server openssh-client parallel rsync"
+gnuplot-nox clang-format openssh-server openssh-client parallel rsync
+ngtcp2-client ngtcp2-server"
 
 missing=""
 for p in $PKGS; do

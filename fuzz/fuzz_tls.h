@@ -1,7 +1,8 @@
 /*
  * What the harnesses that run connections share: a deterministic random
  * source (reseeded per input, so a crash replays) and a server and a client
- * TLS context with a self-signed certificate for "localhost", ALPN hq-interop.
+ * TLS context with a self-signed certificate for "localhost", ALPN hq-interop
+ * (or FUZZ_TLS_ALPN when defined before including this).
  */
 #ifndef MPQ_FUZZ_TLS_H
 #define MPQ_FUZZ_TLS_H
@@ -11,6 +12,10 @@
 
 #include "mpq/io/cert.h"
 #include "quic/tls.h"
+
+#ifndef FUZZ_TLS_ALPN
+#define FUZZ_TLS_ALPN "hq-interop"
+#endif
 
 static uint64_t fuzz_seed;
 
@@ -32,10 +37,10 @@ static inline int fuzz_tls_contexts(mpq_tls_ctx **server, mpq_tls_ctx **client)
 	if (mpq_cert_self_signed(names, 1, &cert, &key, NULL) != 0)
 		return -1;
 	mpq_tls_ctx_config sc = {.is_server = true,
-				 .alpn = "hq-interop",
+				 .alpn = FUZZ_TLS_ALPN,
 				 .cert_pem = cert,
 				 .key_pem = key};
-	mpq_tls_ctx_config cc = {.alpn = "hq-interop", .insecure = true};
+	mpq_tls_ctx_config cc = {.alpn = FUZZ_TLS_ALPN, .insecure = true};
 	*server = mpq_tls_ctx_new(&sc, &rv, err, sizeof(err));
 	*client = mpq_tls_ctx_new(&cc, &rv, err, sizeof(err));
 	free(cert);
