@@ -1358,11 +1358,15 @@ static void logs_requests(void **state)
 
 /* ---- HTTP/3 over the same server and client ---- */
 
-/* A pair speaking h3 (the server offers both protocols). */
-static void h3_start_opts(struct hq_test *t, const mpq_callbacks *client)
+/* A pair speaking h3 (the server offers both protocols). With |server| the
+ * server side gets those callbacks instead of the hq server's. */
+static void h3_start_opts(struct hq_test *t, const mpq_callbacks *client,
+			  const mpq_callbacks *server)
 {
 	struct pair_opts o = {.client_alpn = MPQ_H3_ALPN, .server_alpn = "hq-interop,h3"};
 	hq_start_opts(t, &o, false, client);
+	if (server)
+		t->scb = *server;
 	assert_true(pair_run(&t->p, pair_both_complete, LIMIT));
 	size_t n = 0;
 	const uint8_t *a = mpq_conn_alpn(t->p.conn[PAIR_SERVER], &n);
@@ -1386,7 +1390,7 @@ static void h3_fetch(void **state)
 {
 	(void)state;
 	struct hq_test t;
-	h3_start_opts(&t, NULL);
+	h3_start_opts(&t, NULL, NULL);
 	assert_int_equal(mpq_hq_client_set_authority(t.cli, "localhost:4433"), 0);
 	assert_int_equal(mpq_hq_client_set_authority(t.cli, "a b"), MPQ_ERR_INVALID_ARGUMENT);
 	assert_int_equal(mpq_hq_client_set_authority(t.cli, ""), MPQ_ERR_INVALID_ARGUMENT);
@@ -1499,7 +1503,7 @@ static void h3_malformed_requests(void **state)
 		.stream_stop_sending = raw_stop,
 		.user_data = rt,
 	};
-	h3_start_opts(t, &raw_cb);
+	h3_start_opts(t, &raw_cb, NULL);
 	struct raw *w = &rt->w;
 	uint8_t ctl[64] = {MPQ_H3_STREAM_CONTROL};
 	raw_uni(t, ctl, 1 + mpq_h3_write_settings(ctl + 1, sizeof(ctl) - 1, 0), false);
@@ -1568,6 +1572,31 @@ static void h3_malformed_requests(void **state)
 	assert_false(w->fin[s]);
 	assert_false(mpq_conn_get_error(t->p.conn[PAIR_SERVER])->set);
 	hq_finish(t);
+	free(rt);
+}
+
+/* An h3 pair whose client side (or with |server|, server side) is raw. */
+static struct raw_test *h3_raw_start(bool server)
+{
+	struct raw_test *rt = calloc(1, sizeof(*rt));
+	assert_non_null(rt);
+	mpq_callbacks raw_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+				.stream_data = raw_data,
+				.user_data = rt};
+	h3_start_opts(&rt->t, server ? NULL : &raw_cb, server ? &raw_cb : NULL);
+	return rt;
+}
+
+/* Tears it down after its connection failed (the client's requests were
+ * ended by mpq_hq_client_conn_closed). */
+static void h3_raw_end(struct raw_test *rt)
+{
+	struct hq_test *t = &rt->t;
+	mpq_hq_server_conn_closed(t->srv, t->p.conn[PAIR_SERVER]);
+	pair_free(&t->p);
+	mpq_hq_client_free(t->cli);
+	mpq_hq_server_free(t->srv);
+	mpq_hq_root_close(t->root);
 	free(rt);
 }
 
@@ -1699,13 +1728,8 @@ static void h3_connection_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(h3_cases) / sizeof(h3_cases[0]); i++) {
 		const struct h3_case *c = &h3_cases[i];
-		struct raw_test *rt = calloc(1, sizeof(*rt));
-		assert_non_null(rt);
+		struct raw_test *rt = h3_raw_start(false);
 		struct hq_test *t = &rt->t;
-		mpq_callbacks raw_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
-					.stream_data = raw_data,
-					.user_data = rt};
-		h3_start_opts(t, &raw_cb);
 		if (c->control)
 			raw_uni(t, "\x00\x04\x00", 3, false);
 		if (c->bidi)
@@ -1721,12 +1745,194 @@ static void h3_connection_errors(void **state)
 		assert_true(e->set && e->remote);
 		assert_int_equal(e->code, c->code);
 		mpq_hq_client_conn_closed(t->cli, t->p.conn[PAIR_CLIENT]);
-		mpq_hq_server_conn_closed(t->srv, t->p.conn[PAIR_SERVER]);
-		pair_free(&t->p);
-		mpq_hq_client_free(t->cli);
-		mpq_hq_server_free(t->srv);
-		mpq_hq_root_close(t->root);
-		free(rt);
+		h3_raw_end(rt);
+	}
+}
+
+/* What a client makes of a raw server's answer on stream 0 to GET /x. */
+struct h3_answer {
+	const char *name;
+	uint8_t ctrl[8]; /* the server's first unidirectional stream */
+	size_t ctrl_len;
+	uint8_t resp[24]; /* on the request stream */
+	size_t resp_len;
+	bool fin;
+	uint64_t reset;	    /* then resets the stream with this code */
+	uint64_t conn_code; /* the client closes the connection with it, or 0 */
+	enum mpq_hq_status status;
+	unsigned http_status;
+	size_t bytes;
+};
+
+#define SETTINGS_EMPTY {0x00, 0x04, 0x00}, 3
+static const struct h3_answer h3_answers[] = {
+	{"103 then 200 with a body",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x03, 0x00, 0x00, 0xd8, 0x01, 0x03, 0x00, 0x00, 0xd9, 0x00, 0x02, 'o', 'k'},
+	 14,
+	 true,
+	 0,
+	 0,
+	 MPQ_HQ_OK,
+	 200,
+	 2},
+	{"200, DATA and trailers",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x03, 0x00, 0x00, 0xd9, 0x00, 0x01, 'x', 0x21, 0x00, 0x01, 0x02, 0x00, 0x00},
+	 14,
+	 true,
+	 0,
+	 0,
+	 MPQ_HQ_OK,
+	 200,
+	 1},
+	{"500",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x04, 0x00, 0x00, 0xff, 0x08},
+	 6,
+	 true,
+	 0,
+	 0,
+	 MPQ_HQ_RESET,
+	 500,
+	 0},
+	{"404 with a body",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x03, 0x00, 0x00, 0xdb, 0x00, 0x01, 'x'},
+	 8,
+	 true,
+	 0,
+	 0,
+	 MPQ_HQ_RESET,
+	 404,
+	 0},
+	{"reset", SETTINGS_EMPTY, {0}, 0, false, MPQ_H3_INTERNAL_ERROR, 0, MPQ_HQ_RESET, 0, 0},
+	{"no :status",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x03, 0x00, 0x00, 0xd1},
+	 5,
+	 true,
+	 0,
+	 0,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"FIN without HEADERS", SETTINGS_EMPTY, {0}, 0, true, 0, 0, MPQ_HQ_INCOMPLETE, 0, 0},
+	{"DATA before HEADERS",
+	 SETTINGS_EMPTY,
+	 {0x00, 0x01, 'x'},
+	 3,
+	 true,
+	 0,
+	 MPQ_H3_FRAME_UNEXPECTED,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"PUSH_PROMISE never allowed",
+	 SETTINGS_EMPTY,
+	 {0x05, 0x01, 0x00},
+	 3,
+	 false,
+	 0,
+	 MPQ_H3_ID_ERROR,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"response ends inside a frame",
+	 SETTINGS_EMPTY,
+	 {0x01, 0x05, 0x00},
+	 3,
+	 true,
+	 0,
+	 MPQ_H3_FRAME_ERROR,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"control stream without SETTINGS",
+	 {0x00, 0x07, 0x01, 0x00},
+	 4,
+	 {0},
+	 0,
+	 false,
+	 0,
+	 MPQ_H3_MISSING_SETTINGS,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"MAX_PUSH_ID from a server",
+	 {0x00, 0x04, 0x00, 0x0d, 0x01, 0x00},
+	 6,
+	 {0},
+	 0,
+	 false,
+	 0,
+	 MPQ_H3_FRAME_UNEXPECTED,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"push stream never allowed",
+	 {0x01, 0x00},
+	 2,
+	 {0},
+	 0,
+	 false,
+	 0,
+	 MPQ_H3_ID_ERROR,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+	{"GOAWAY naming a server stream",
+	 {0x00, 0x04, 0x00, 0x07, 0x01, 0x01},
+	 6,
+	 {0},
+	 0,
+	 false,
+	 0,
+	 MPQ_H3_ID_ERROR,
+	 MPQ_HQ_INCOMPLETE,
+	 0,
+	 0},
+};
+
+static void h3_client_answers(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(h3_answers) / sizeof(h3_answers[0]); i++) {
+		const struct h3_answer *a = &h3_answers[i];
+		struct raw_test *rt = h3_raw_start(true);
+		struct hq_test *t = &rt->t;
+		mpq_conn *s = t->p.conn[PAIR_SERVER];
+		mpq_hq_request *r = get(t, "/x", NULL);
+		pair_run(&t->p, NULL, 100 * MPQ_MS);
+		/* The client's control stream (2) opened first, then the GET. */
+		assert_int_equal(rt->w.head[raw_slot(2)][0], MPQ_H3_STREAM_CONTROL);
+		assert_int_equal(rt->w.head[raw_slot(2)][1], MPQ_H3_SETTINGS);
+		assert_int_equal(rt->w.head[raw_slot(0)][0], MPQ_H3_HEADERS);
+		assert_true(rt->w.fin[raw_slot(0)]);
+		int64_t ctl;
+		assert_int_equal(mpq_conn_open_stream(s, false, &ctl), 0);
+		assert_int_equal(mpq_conn_stream_write(s, ctl, a->ctrl, a->ctrl_len, false),
+				 (int64_t)a->ctrl_len);
+		pair_run(&t->p, NULL, 100 * MPQ_MS);
+		if (a->resp_len || a->fin)
+			assert_int_equal(mpq_conn_stream_write(s, 0, a->resp, a->resp_len, a->fin),
+					 (int64_t)a->resp_len);
+		if (a->reset)
+			mpq_conn_stream_reset(s, 0, a->reset);
+		pair_run(&t->p, NULL, 1 * MPQ_SEC);
+		print_message("%s\n", a->name);
+		const mpq_conn_error *e = mpq_conn_get_error(t->p.conn[PAIR_CLIENT]);
+		assert_int_equal(e->set, a->conn_code != 0);
+		if (a->conn_code) {
+			assert_true(e->app && !e->remote);
+			assert_int_equal(e->code, a->conn_code);
+		}
+		mpq_hq_client_conn_closed(t->cli, t->p.conn[PAIR_CLIENT]);
+		assert_int_equal(mpq_hq_request_status(r), a->status);
+		assert_int_equal(mpq_hq_request_http_status(r), a->http_status);
+		assert_int_equal(mpq_hq_request_bytes(r), a->bytes);
+		assert_int_equal(mpq_hq_request_code(r), a->reset);
+		h3_raw_end(rt);
 	}
 }
 
@@ -1757,6 +1963,7 @@ int main(void)
 		cmocka_unit_test(h3_server_speaks_hq_too),
 		cmocka_unit_test(h3_malformed_requests),
 		cmocka_unit_test(h3_connection_errors),
+		cmocka_unit_test(h3_client_answers),
 	};
 	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
 }
