@@ -76,7 +76,7 @@ static bool path_active(const mpq_conn *conn, uint32_t path_id)
 /* A 1-RTT packet from |c| on path 0 with |data| as its frames. */
 static size_t packet_from(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
 {
-	mpq_pktns *ns = &c->paths[0].ns;
+	mpq_pktns *ns = &c->paths[0]->ns;
 	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
 			 .dcid = c->dcid,
 			 .pn = ns->next_pn++,

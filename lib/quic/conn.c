@@ -97,6 +97,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	mpq_conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return MPQ_ERR_NOMEM;
+	mpq_conn_slots_init(conn);
 	conn->is_server = is_server;
 	conn->state = MPQ_CONN_HANDSHAKE;
 	conn->version = settings->version;
@@ -129,7 +130,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	mpq_tparams_default(&conn->peer_tp);
 	conn->created = ts;
 	conn->now = ts;
-	int rv = mpq_conn_path_init(&conn->paths[0], 0, path, settings, cc, ts);
+	int rv = mpq_conn_path_init(conn->paths[0], 0, path, settings, cc, ts);
 	if (rv == 0)
 		conn->npaths = 1;
 	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP && rv == 0; l++)
@@ -137,7 +138,7 @@ static int conn_alloc(mpq_conn **out, bool is_server, const mpq_path *path,
 	if (rv == 0)
 		rv = mpq_conn_streams_init(conn);
 	if (rv == 0)
-		rv = mpq_cc_group_add(&conn->cc_group, &conn->paths[0].cc.cc);
+		rv = mpq_cc_group_add(&conn->cc_group, &conn->paths[0]->cc.cc);
 	if (rv != 0) {
 		mpq_conn_del(conn);
 		return rv;
@@ -257,9 +258,9 @@ int mpq_conn_server_accept(mpq_conn **out, const mpq_path *path, const uint8_t *
 		conn->retry_scid = hd.dcid;
 		conn->local_tp.has_retry_scid = 1;
 		conn->local_tp.retry_scid = hd.dcid;
-		conn->paths[0].validated = true;
+		conn->paths[0]->validated = true;
 	}
-	conn->paths[0].validated |= info->validated;
+	conn->paths[0]->validated |= info->validated;
 	if (conn->settings.reset_secret) {
 		conn->local_tp.has_stateless_reset_token = 1;
 		mpq_cid_reset_token(conn->settings.reset_secret, &conn->scid,
@@ -292,7 +293,8 @@ MPQ_EXPORT void mpq_conn_del(mpq_conn *conn)
 	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP; l++)
 		mpq_pktns_free(&conn->hs_ns[l]);
 	for (size_t i = 0; i < conn->npaths; i++)
-		mpq_conn_path_free(&conn->paths[i]);
+		mpq_conn_path_free(conn->paths[i]);
+	mpq_conn_slots_free(conn);
 	if (conn->streams.buckets)
 		mpq_streams_free(&conn->streams);
 	free(conn->token);
@@ -327,7 +329,7 @@ int mpq_conn_client_restart(mpq_conn *conn, uint32_t version, const mpq_cid *dci
 
 MPQ_EXPORT void mpq_conn_get_stats(const mpq_conn *conn, mpq_conn_stats *stats)
 {
-	const mpq_conn_path *p = &conn->paths[0];
+	const mpq_conn_path *p = conn->paths[0];
 	*stats = conn->stats;
 	stats->srtt = p->rtt.smoothed;
 	stats->min_rtt = p->rtt.min;
@@ -425,14 +427,14 @@ MPQ_EXPORT uint64_t mpq_conn_get_expiry(const mpq_conn *conn)
 		return conn->close_deadline;
 	uint64_t t = mpq_recovery_expiry(conn);
 	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
+		const mpq_conn_path *p = conn->paths[i];
 		if (p->ns.ack_deadline && p->ns.ack_deadline < t)
 			t = p->ns.ack_deadline;
 		if (p->next_send_time && p->next_send_time < t)
 			t = p->next_send_time;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
-		uint64_t p = mpq_conn_path_expiry(&conn->paths[i]);
+		uint64_t p = mpq_conn_path_expiry(conn->paths[i]);
 		if (p < t)
 			t = p;
 	}
@@ -476,7 +478,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 		return MPQ_ERR_HANDSHAKE_TIMEOUT;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->ns.ack_deadline && p->ns.ack_deadline <= ts) {
 			p->ns.ack_deadline = 0;
 			p->ns.ack_needed = true;
@@ -485,7 +487,7 @@ MPQ_EXPORT int mpq_conn_handle_expiry(mpq_conn *conn, uint64_t ts)
 			p->next_send_time = 0; /* the pacer allows the next packet: write again */
 	}
 	for (size_t i = 0; i < conn->npaths; i++)
-		mpq_conn_path_on_timeout(conn, &conn->paths[i], ts);
+		mpq_conn_path_on_timeout(conn, conn->paths[i], ts);
 	mpq_conn_mp_on_timeout(conn, ts);
 	mpq_recovery_on_timeout(conn, ts);
 	return 0;

@@ -60,8 +60,13 @@ struct mpq_conn {
 	mpq_tls *tls;
 	mpq_pktns hs_ns[2]; /* Initial and Handshake spaces (1-RTT: per path) */
 	/* Slots of the path IDs in use (conn_slots.c): the paths open at once,
-	 * each slot named by its ID; slot 0 is path 0's for good. */
-	mpq_conn_path paths[MPQ_MAX_PATHS];
+	 * each slot named by its ID; slot 0 is path 0's for good and lives here
+	 * (path0, local_cids0, peer_cids0). Slots 1 and up come in one block
+	 * (more) allocated when the first of them is taken: without multipath
+	 * they are never used, and a connection starts 23 KB smaller. The
+	 * pointers of a slot not allocated are NULL; mpq_conn_nslots() says how
+	 * many are. */
+	mpq_conn_path *paths[MPQ_MAX_PATHS];
 	size_t npaths;		   /* slots ever taken (highest + 1) */
 	uint32_t slots_taken;	   /* bit per slot: its path ID is in use */
 	uint64_t pathid_next;	   /* the next path ID our CIDs go to (issued in order) */
@@ -102,8 +107,8 @@ struct mpq_conn {
 	bool max_data_pending;
 
 	/* CIDs and tokens (conn_cid.c). */
-	mpq_cidset local_cids[MPQ_MAX_PATHS]; /* by slot */
-	mpq_cidset peer_cids[MPQ_MAX_PATHS];
+	mpq_cidset *local_cids[MPQ_MAX_PATHS]; /* by slot */
+	mpq_cidset *peer_cids[MPQ_MAX_PATHS];
 	uint64_t peer_max_path_id; /* initial_max_path_id or MAX_PATH_ID from the peer */
 	uint64_t
 		local_max_path_id; /* ours: initial_max_path_id, then MAX_PATH_ID (conn_pathid.c) */
@@ -147,23 +152,31 @@ struct mpq_conn {
 	uint64_t close_deadline;      /* end of closing or draining */
 	bool close_pending;	      /* a CONNECTION_CLOSE to (re)send */
 	mpq_conn_error err;
+
+	mpq_conn_path path0;
+	mpq_cidset local_cids0, peer_cids0;
+	struct mpq_conn_slots {
+		mpq_conn_path paths[MPQ_MAX_PATHS - 1];
+		mpq_cidset local_cids[MPQ_MAX_PATHS - 1];
+		mpq_cidset peer_cids[MPQ_MAX_PATHS - 1];
+	} * more; /* slots 1 and up, or NULL */
 };
 
 /* The path the handshake ran on; the only one without multipath. */
 static inline mpq_conn_path *mpq_conn_path0(mpq_conn *conn)
 {
-	return &conn->paths[0];
+	return conn->paths[0];
 }
 
 /* The packet number space of |level| on path 0. */
 static inline mpq_pktns *mpq_conn_ns(mpq_conn *conn, int level)
 {
-	return level == MPQ_LEVEL_APP ? &conn->paths[0].ns : &conn->hs_ns[level];
+	return level == MPQ_LEVEL_APP ? &conn->paths[0]->ns : &conn->hs_ns[level];
 }
 
 static inline const mpq_pktns *mpq_conn_ns_c(const mpq_conn *conn, int level)
 {
-	return level == MPQ_LEVEL_APP ? &conn->paths[0].ns : &conn->hs_ns[level];
+	return level == MPQ_LEVEL_APP ? &conn->paths[0]->ns : &conn->hs_ns[level];
 }
 
 /* conn.c: enter the closing state with a transport error (or an application
@@ -312,17 +325,27 @@ static inline bool mpq_conn_path_usable(const mpq_conn_path *p)
 /* conn_slots.c: path IDs to slots. The slot of |pid|, or -1. */
 int mpq_conn_slot_find(const mpq_conn *conn, uint64_t pid);
 /* The slot of |pid|, taken if it has none: a free one or one whose path was
- * released (its state, CIDs and key phase marks cleared). -1: none left. */
+ * released (its state, CIDs and key phase marks cleared). -1: none left;
+ * MPQ_ERR_NOMEM: the state of slots 1 and up could not be allocated. */
 int mpq_conn_slot_take(mpq_conn *conn, uint32_t pid);
+/* Slot 0's pointers to its state in the connection; the block of the others
+ * freed. */
+void mpq_conn_slots_init(mpq_conn *conn);
+void mpq_conn_slots_free(mpq_conn *conn);
 static inline uint32_t mpq_conn_slot_index(const mpq_conn *conn, const mpq_conn_path *p)
 {
-	return (uint32_t)(p - conn->paths);
+	return p == &conn->path0 ? 0 : 1 + (uint32_t)(p - conn->more->paths);
+}
+/* How many slots have their state allocated: 1 until a second one is taken. */
+static inline uint32_t mpq_conn_nslots(const mpq_conn *conn)
+{
+	return conn->more ? MPQ_MAX_PATHS : 1;
 }
 /* The path of |pid| (opened or not), or NULL. */
 static inline mpq_conn_path *mpq_conn_path_by_id(mpq_conn *conn, uint64_t pid)
 {
 	int s = mpq_conn_slot_find(conn, pid);
-	return s < 0 ? NULL : &conn->paths[s];
+	return s < 0 ? NULL : conn->paths[s];
 }
 
 /* conn_pathid.c: our path ID limit (MAX_PATH_ID) and the peer's (PATHS_BLOCKED). */

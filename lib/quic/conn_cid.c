@@ -31,10 +31,8 @@ void mpq_conn_cids_init(mpq_conn *conn)
 	const uint8_t *token = conn->local_tp.has_stateless_reset_token
 				       ? conn->local_tp.stateless_reset_token
 				       : NULL;
-	memset(conn->local_cids, 0, sizeof(conn->local_cids));
-	memset(conn->peer_cids, 0, sizeof(conn->peer_cids));
-	mpq_cidset_init_local(&conn->local_cids[0], &conn->scid, token);
-	mpq_cidset_init_peer(&conn->peer_cids[0], &conn->dcid);
+	mpq_cidset_init_local(conn->local_cids[0], &conn->scid, token);
+	mpq_cidset_init_peer(conn->peer_cids[0], &conn->dcid);
 	conn->slots_taken = 1; /* slot 0: path 0 */
 	conn->pathid_next = 1;
 }
@@ -59,7 +57,7 @@ uint32_t mpq_conn_max_path_id(const mpq_conn *conn)
  * allows. */
 static void replenish_path(mpq_conn *conn, uint32_t slot)
 {
-	mpq_cidset *s = &conn->local_cids[slot];
+	mpq_cidset *s = conn->local_cids[slot];
 	uint64_t want = conn->peer_tp.active_connection_id_limit;
 	if (want > MPQ_CIDS_MAX)
 		want = MPQ_CIDS_MAX;
@@ -80,8 +78,8 @@ void mpq_conn_cids_replenish(mpq_conn *conn)
 {
 	if (!conn->handshake_complete || !conn->have_peer_tp)
 		return;
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++) {
-		int st = conn->paths[slot].state;
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn); slot++) {
+		int st = conn->paths[slot]->state;
 		if ((conn->slots_taken & 1u << slot) &&
 		    (slot == 0 || (st != MPQ_PATH_ABANDONED && st != MPQ_PATH_FAILED)))
 			replenish_path(conn, slot);
@@ -101,8 +99,8 @@ void mpq_conn_cids_on_peer_tparams(mpq_conn *conn)
 {
 	/* The server's handshake CID carries the reset token of its parameters. */
 	if (conn->peer_tp.has_stateless_reset_token) {
-		memcpy(conn->peer_cids[0].v[0].token, conn->peer_tp.stateless_reset_token, 16);
-		conn->peer_cids[0].v[0].has_token = true;
+		memcpy(conn->peer_cids[0]->v[0].token, conn->peer_tp.stateless_reset_token, 16);
+		conn->peer_cids[0]->v[0].has_token = true;
 	}
 	conn->peer_max_path_id = conn->peer_tp.initial_max_path_id;
 }
@@ -110,13 +108,13 @@ void mpq_conn_cids_on_peer_tparams(mpq_conn *conn)
 /* The peer's first CID is only known after its first long header packet. */
 void mpq_conn_cids_set_peer_first(mpq_conn *conn, const mpq_cid *cid)
 {
-	conn->peer_cids[0].v[0].cid = *cid;
+	conn->peer_cids[0]->v[0].cid = *cid;
 }
 
 int mpq_conn_slot_of_cid(const mpq_conn *conn, const mpq_cid *dcid)
 {
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++) {
-		const mpq_cidset *s = &conn->local_cids[slot];
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn); slot++) {
+		const mpq_cidset *s = conn->local_cids[slot];
 		for (size_t i = 0; i < s->n; i++)
 			if (mpq_cid_eq(dcid, &s->v[i].cid))
 				return (int)slot;
@@ -148,18 +146,18 @@ static int on_new_cid(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 		slot = mpq_conn_frame_slot(conn, fr, fr->new_cid.path_id, true, ts);
 		if (slot < 0)
 			return slot == -1 ? 0 : slot;
-		int st = conn->paths[slot].state;
+		int st = conn->paths[slot]->state;
 		if (st == MPQ_PATH_ABANDONED || st == MPQ_PATH_FAILED)
 			return 0;
 	}
-	int rv = mpq_cidset_on_new(&conn->peer_cids[slot], fr->new_cid.seq,
+	int rv = mpq_cidset_on_new(conn->peer_cids[slot], fr->new_cid.seq,
 				   fr->new_cid.retire_prior_to, &fr->new_cid.cid,
 				   fr->new_cid.reset_token,
 				   (size_t)conn->local_tp.active_connection_id_limit);
 	if (rv != 0)
 		return mpq_conn_fail(conn, rv, fr->type, "bad NEW_CONNECTION_ID", ts);
 	if (slot == 0)
-		conn->dcid = *mpq_cidset_current(&conn->peer_cids[0]);
+		conn->dcid = *mpq_cidset_current(conn->peer_cids[0]);
 	return 0;
 }
 
@@ -172,7 +170,7 @@ static int on_retire_cid(mpq_conn *conn, const mpq_frame *fr, const mpq_cid *pkt
 			return slot == -1 ? 0 : slot;
 	}
 	mpq_cid gone;
-	int rv = mpq_cidset_retire_local(&conn->local_cids[slot], fr->retire_cid.seq, &gone);
+	int rv = mpq_cidset_retire_local(conn->local_cids[slot], fr->retire_cid.seq, &gone);
 	if (rv == MPQ_ERR_NOT_FOUND)
 		return 0;
 	/* RFC 9000 §19.16: not the CID the packet itself was sent to. */
@@ -226,8 +224,8 @@ static bool any_pending(const mpq_cidset *s)
 
 bool mpq_conn_cids_announcing(const mpq_conn *conn)
 {
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
-		if (any_pending(&conn->local_cids[slot]))
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn); slot++)
+		if (any_pending(conn->local_cids[slot]))
 			return true;
 	return false;
 }
@@ -236,8 +234,8 @@ bool mpq_conn_cids_want_send(const mpq_conn *conn)
 {
 	if (mpq_conn_cids_announcing(conn))
 		return true;
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
-		if (any_pending(&conn->peer_cids[slot]))
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn); slot++)
+		if (any_pending(conn->peer_cids[slot]))
 			return true;
 	return conn->new_token_pending;
 }
@@ -247,8 +245,8 @@ bool mpq_conn_cids_want_send(const mpq_conn *conn)
  * room. */
 static int write_one_new_cid(mpq_conn *conn, uint32_t slot, mpq_writer *w, mpq_frame_rec *rec)
 {
-	mpq_cidset *l = &conn->local_cids[slot];
-	uint32_t pid = conn->paths[slot].id;
+	mpq_cidset *l = conn->local_cids[slot];
+	uint32_t pid = conn->paths[slot]->id;
 	for (size_t i = 0; i < l->n; i++) {
 		mpq_cid_entry *e = &l->v[i];
 		if (!e->pending)
@@ -277,7 +275,7 @@ static size_t write_new_cids(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *recs,
 	bool more = true;
 	while (more && n < maxrecs) {
 		more = false;
-		for (uint32_t slot = 0; slot < MPQ_MAX_PATHS && n < maxrecs; slot++) {
+		for (uint32_t slot = 0; slot < mpq_conn_nslots(conn) && n < maxrecs; slot++) {
 			int rv = write_one_new_cid(conn, slot, w, &recs[n]);
 			if (rv < 0)
 				return n;
@@ -292,8 +290,8 @@ static size_t write_retire_cids(mpq_conn *conn, uint32_t slot, mpq_writer *w, mp
 				size_t maxrecs)
 {
 	size_t n = 0;
-	mpq_cidset *p = &conn->peer_cids[slot];
-	uint32_t pid = conn->paths[slot].id;
+	mpq_cidset *p = conn->peer_cids[slot];
+	uint32_t pid = conn->paths[slot]->id;
 	for (size_t i = 0; i < p->n && n < maxrecs; i++) {
 		mpq_cid_entry *e = &p->v[i];
 		if (!e->pending)
@@ -315,7 +313,7 @@ size_t mpq_conn_write_cid_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *r
 				 size_t maxrecs, bool *ack_eliciting)
 {
 	size_t n = write_new_cids(conn, w, recs, maxrecs);
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS && n < maxrecs; slot++)
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn) && n < maxrecs; slot++)
 		n += write_retire_cids(conn, slot, w, recs + n, maxrecs - n);
 	if (conn->new_token_pending && n < maxrecs) {
 		mpq_frame fr = {.type = MPQ_FT_NEW_TOKEN};
@@ -336,7 +334,7 @@ void mpq_conn_cids_on_acked(mpq_conn *conn, const mpq_frame_rec *r)
 {
 	int slot = r->kind == MPQ_REC_RETIRE_CID ? mpq_conn_slot_find(conn, r->offset) : -1;
 	if (slot >= 0)
-		mpq_cidset_forget_peer(&conn->peer_cids[slot], r->id);
+		mpq_cidset_forget_peer(conn->peer_cids[slot], r->id);
 }
 
 void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
@@ -347,11 +345,11 @@ void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 		return;
 	switch (r->kind) {
 	case MPQ_REC_NEW_CID:
-		if ((e = mpq_cidset_find(&conn->local_cids[slot], r->id)))
+		if ((e = mpq_cidset_find(conn->local_cids[slot], r->id)))
 			e->pending = true;
 		break;
 	case MPQ_REC_RETIRE_CID:
-		if ((e = mpq_cidset_find(&conn->peer_cids[slot], r->id)) && e->retired)
+		if ((e = mpq_cidset_find(conn->peer_cids[slot], r->id)) && e->retired)
 			e->pending = true;
 		break;
 	case MPQ_REC_NEW_TOKEN:
@@ -365,8 +363,8 @@ void mpq_conn_cids_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 bool mpq_conn_is_peer_reset_token(const mpq_conn *conn, const uint8_t token[16])
 {
 	bool hit = false;
-	for (uint32_t slot = 0; slot < MPQ_MAX_PATHS; slot++)
-		hit |= mpq_cidset_is_reset_token(&conn->peer_cids[slot], token);
+	for (uint32_t slot = 0; slot < mpq_conn_nslots(conn); slot++)
+		hit |= mpq_cidset_is_reset_token(conn->peer_cids[slot], token);
 	return hit;
 }
 

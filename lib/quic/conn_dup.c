@@ -21,7 +21,7 @@ void mpq_conn_dup_on_sent(mpq_conn *conn, const mpq_conn_path *p, const mpq_fram
 		return;
 	uint32_t mask = 0;
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].state == MPQ_PATH_ACTIVE && &conn->paths[i] != p)
+		if (conn->paths[i]->state == MPQ_PATH_ACTIVE && conn->paths[i] != p)
 			mask |= 1u << i;
 	if (!mask || conn->ndups == MPQ_DUP_MAX)
 		return; /* no other path, or too far behind: the first copy will do */

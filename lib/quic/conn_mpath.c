@@ -19,9 +19,9 @@ MPQ_EXPORT bool mpq_conn_is_multipath(const mpq_conn *conn)
 /* Opens the path ID held by |slot|. */
 static int open_path(mpq_conn *conn, uint32_t slot, const mpq_path *tuple, uint64_t ts)
 {
-	mpq_conn_path *p = &conn->paths[slot];
+	mpq_conn_path *p = conn->paths[slot];
 	uint32_t pid = p->id;
-	int rv = mpq_conn_path_init(p, pid, tuple, &conn->settings, conn->paths[0].cc.cc.ops, ts);
+	int rv = mpq_conn_path_init(p, pid, tuple, &conn->settings, conn->paths[0]->cc.cc.ops, ts);
 	if (rv == 0) {
 		rv = mpq_cc_group_add(&conn->cc_group, &p->cc.cc);
 		if (rv != 0)
@@ -50,34 +50,35 @@ MPQ_EXPORT int mpq_conn_open_path(mpq_conn *conn, const mpq_path *tuple, uint32_
 	/* Path IDs are used in order and never twice (draft-21 §4): the lowest
 	 * one with a slot and no path yet. */
 	int slot = -1;
-	for (uint32_t s = 1; s < MPQ_MAX_PATHS; s++) {
-		const mpq_conn_path *p = &conn->paths[s];
+	for (uint32_t s = 1; s < mpq_conn_nslots(conn); s++) {
+		const mpq_conn_path *p = conn->paths[s];
 		if ((conn->slots_taken & 1u << s) && p->state == MPQ_PATH_UNUSED && p->id <= max &&
-		    (slot < 0 || p->id < conn->paths[slot].id))
+		    (slot < 0 || p->id < conn->paths[slot]->id))
 			slot = (int)s;
 	}
 	if (slot < 0) {
 		mpq_conn_pathids_blocked(conn);
 		return MPQ_ERR_NOT_FOUND;
 	}
-	if (conn->peer_cids[slot].n == 0 || conn->local_cids[slot].n == 0)
+	if (conn->peer_cids[slot]->n == 0 || conn->local_cids[slot]->n == 0)
 		return MPQ_ERR_NOT_FOUND;
 	int rv = open_path(conn, (uint32_t)slot, tuple, conn->now);
 	if (rv == 0)
-		*path_id = conn->paths[slot].id;
+		*path_id = conn->paths[slot]->id;
 	return rv;
 }
 
 mpq_conn_path *mpq_conn_accept_path(mpq_conn *conn, uint32_t slot, const mpq_path *from,
 				    uint64_t ts)
 {
-	if (!conn->is_server || !conn->handshake_confirmed || slot >= MPQ_MAX_PATHS || !from)
+	if (!conn->is_server || !conn->handshake_confirmed || slot >= mpq_conn_nslots(conn) ||
+	    !from)
 		return NULL;
-	if (conn->peer_cids[slot].n == 0)
+	if (conn->peer_cids[slot]->n == 0)
 		return NULL; /* we could not answer: the client sent no CID for it */
 	if (open_path(conn, slot, from, ts) != 0)
 		return NULL;
-	return &conn->paths[slot];
+	return conn->paths[slot];
 }
 
 /* What was sent on a path that is going away goes to the others: stream
@@ -158,20 +159,20 @@ static mpq_conn_path *named_path(mpq_conn *conn, const mpq_frame *fr, uint64_t p
 {
 	int slot = mpq_conn_frame_slot(conn, fr, pid, false, ts);
 	*rv = slot < -1 ? slot : 0;
-	if (slot < 0 || conn->paths[slot].state == MPQ_PATH_UNUSED)
+	if (slot < 0 || conn->paths[slot]->state == MPQ_PATH_UNUSED)
 		return NULL;
-	return &conn->paths[slot];
+	return conn->paths[slot];
 }
 
 static int on_abandon(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 {
 	int slot = mpq_conn_frame_slot(conn, fr, fr->path_abandon.path_id, false, ts);
-	if (slot > 0 && conn->paths[slot].state == MPQ_PATH_UNUSED) {
+	if (slot > 0 && conn->paths[slot]->state == MPQ_PATH_UNUSED) {
 		/* Closed before any packet of it came: no late ones to wait
 		 * for, and its slot and ID count as released at once (else a
 		 * path the peer dropped while validating held them for good). */
-		conn->paths[slot].state = MPQ_PATH_ABANDONED;
-		conn->paths[slot].released = true;
+		conn->paths[slot]->state = MPQ_PATH_ABANDONED;
+		conn->paths[slot]->released = true;
 		conn->pathids_released++;
 		mpq_conn_pathids_on_release(conn);
 		return 0;
@@ -227,7 +228,7 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 		if (slot < -1)
 			return slot;
 		/* No slot: released, or a path ID we issued no CIDs for yet. */
-		uint64_t issued = slot >= 0 ? conn->local_cids[slot].next_seq : 0;
+		uint64_t issued = slot >= 0 ? conn->local_cids[slot]->next_seq : 0;
 		if ((slot >= 0 || fr->path_cids_blocked.path_id >= conn->pathid_next) &&
 		    fr->path_cids_blocked.next_seq > issued)
 			return mpq_conn_fail(conn, MPQ_ERR_PROTO, fr->type, "CIDs we never issued",
@@ -242,7 +243,7 @@ int mpq_conn_on_mp_frame(mpq_conn *conn, const mpq_frame *fr, uint64_t ts)
 bool mpq_conn_mp_want_send(const mpq_conn *conn)
 {
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].abandon_pending || conn->paths[i].status_pending)
+		if (conn->paths[i]->abandon_pending || conn->paths[i]->status_pending)
 			return true;
 	return mpq_conn_pathids_want_send(conn);
 }
@@ -252,7 +253,7 @@ size_t mpq_conn_write_mp_frames(mpq_conn *conn, mpq_writer *w, mpq_frame_rec *re
 {
 	size_t n = 0;
 	for (size_t i = 0; i < conn->npaths && n < maxrecs; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->abandon_pending) {
 			mpq_frame fr = {.type = MPQ_FT_PATH_ABANDON};
 			fr.path_abandon.path_id = p->id;
@@ -305,7 +306,7 @@ static uint64_t silence_check_time(const mpq_conn *conn, const mpq_conn_path *p)
 	    p->bytes_in_flight || p->probe || p->pinged_silent_rx == p->last_rx_time + 1)
 		return MPQ_TIME_NEVER;
 	for (size_t k = 0; k < conn->npaths; k++) {
-		const mpq_conn_path *o = &conn->paths[k];
+		const mpq_conn_path *o = conn->paths[k];
 		if (o != p && o->state == MPQ_PATH_ACTIVE && o->last_rx_time > p->last_rx_time)
 			return p->last_rx_time + 3 * mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
 	}
@@ -315,11 +316,11 @@ static uint64_t silence_check_time(const mpq_conn *conn, const mpq_conn_path *p)
 static void ping_silent_paths(mpq_conn *conn, uint64_t ts)
 {
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (silence_check_time(conn, p) > ts)
 			continue;
 		for (size_t k = 0; k < conn->npaths; k++) {
-			const mpq_conn_path *o = &conn->paths[k];
+			const mpq_conn_path *o = conn->paths[k];
 			if (o != p && o->state == MPQ_PATH_ACTIVE &&
 			    o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts) {
 				p->probe = 1;
@@ -335,12 +336,12 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 	uint64_t t = MPQ_TIME_NEVER;
 	for (size_t i = 0; i < conn->npaths; i++) {
 		/* Only ahead of now: a due check that found no live path waits. */
-		uint64_t s = silence_check_time(conn, &conn->paths[i]);
+		uint64_t s = silence_check_time(conn, conn->paths[i]);
 		if (s > conn->now && s < t)
 			t = s;
 	}
 	for (size_t i = 1; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
+		const mpq_conn_path *p = conn->paths[i];
 		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) &&
 		    !p->released && p->abandon_deadline < t)
 			t = p->abandon_deadline;
@@ -352,7 +353,7 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 {
 	ping_silent_paths(conn, ts);
 	for (size_t i = 1; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) &&
 		    !p->released && ts >= p->abandon_deadline && !p->abandon_pending) {
 			/* 3 PTO are over: late packets of this path are now dropped. */
@@ -369,12 +370,12 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
 						       : DEFAULT_FAIL_PTOS;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (!mpq_conn_path_usable(p) || p->pto_count < limit ||
 		    p->last_rx_time + limit * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) > ts)
 			continue;
 		for (size_t k = 0; k < conn->npaths; k++) {
-			mpq_conn_path *o = &conn->paths[k];
+			mpq_conn_path *o = conn->paths[k];
 			bool alive = o->pto_count == 0 ||
 				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >=
 					     ts;
@@ -404,7 +405,7 @@ bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts)
 bool mpq_conn_other_path_delivers(const mpq_conn *conn, const mpq_conn_path *p)
 {
 	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *o = &conn->paths[i];
+		const mpq_conn_path *o = conn->paths[i];
 		if (o != p && o->state == MPQ_PATH_ACTIVE && o->pto_count == 0)
 			return true;
 	}
@@ -416,7 +417,7 @@ bool mpq_conn_path_holds_data(const mpq_conn *conn, const mpq_conn_path *p)
 	if (!p->backup)
 		return false;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *o = &conn->paths[i];
+		const mpq_conn_path *o = conn->paths[i];
 		if (o != p && o->state == MPQ_PATH_ACTIVE && !o->backup)
 			return true;
 	}
@@ -449,7 +450,7 @@ static mpq_conn_path *lowest_rtt_path(mpq_conn *conn, uint64_t ts)
 {
 	mpq_conn_path *best = NULL, *recent = NULL;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->state != MPQ_PATH_ACTIVE)
 			continue;
 		if (!recent || p->last_rx_time > recent->last_rx_time)
@@ -473,7 +474,7 @@ static mpq_conn_path *scheduled_path(mpq_conn *conn, uint64_t ts)
 	mpq_conn_path *which[MPQ_MAX_PATHS];
 	size_t n = 0;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->state == MPQ_PATH_UNUSED)
 			continue;
 		mpq_path_info *in = &info[n];
@@ -512,13 +513,13 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok)
 	}
 	/* A path's own business first: validation and probes go on that path. */
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (mpq_conn_path_usable(p) && (mpq_conn_path_want_send(p) || p->probe))
 			return p;
 	}
 	/* Redundant: a path owed copies sends them when its window allows. */
 	for (size_t i = 0; conn->ndups && i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->state == MPQ_PATH_ACTIVE && mpq_conn_dup_owed(conn, p) &&
 		    mpq_conn_path_may_send_copy(conn, p, ts)) {
 			*data_ok = true;
@@ -545,7 +546,7 @@ MPQ_EXPORT int mpq_conn_get_path_stats(const mpq_conn *conn, size_t i, mpq_path_
 {
 	if (i >= conn->npaths)
 		return MPQ_ERR_NOT_FOUND;
-	const mpq_conn_path *p = &conn->paths[i];
+	const mpq_conn_path *p = conn->paths[i];
 	static const int states[] = {
 		[MPQ_PATH_UNUSED] = 0,
 		[MPQ_PATH_VALIDATING] = MPQ_PATH_STATE_VALIDATING,

@@ -18,7 +18,7 @@ static void raise_limit(mpq_conn *conn, bool unreleased)
 {
 	uint64_t closed = conn->pathids_released;
 	for (size_t i = 0; unreleased && i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
+		const mpq_conn_path *p = conn->paths[i];
 		if (!p->released &&
 		    (p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED))
 			closed++;

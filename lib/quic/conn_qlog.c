@@ -61,8 +61,8 @@ MPQ_EXPORT int mpq_conn_set_qlog(mpq_conn *conn, const mpq_qlog_sink *sink)
 	}
 	char lbuf[MPQ_QLOG_ADDRSTRLEN], rbuf[MPQ_QLOG_ADDRSTRLEN];
 	mpq_qlog_endpoint local, remote;
-	endpoint_of(&conn->paths[0].tuple.local, &local, lbuf);
-	endpoint_of(&conn->paths[0].tuple.remote, &remote, rbuf);
+	endpoint_of(&conn->paths[0]->tuple.local, &local, lbuf);
+	endpoint_of(&conn->paths[0]->tuple.remote, &remote, rbuf);
 	local.cids = &conn->scid;
 	local.ncids = 1;
 	remote.cids = &conn->dcid;

@@ -96,7 +96,7 @@ static int on_frame(mpq_conn *conn, int level, const struct rx_pkt *rx, const mp
 		int slot = mpq_conn_frame_slot(conn, fr, fr->ack.path_id, false, ts);
 		if (slot < 0)
 			return slot == -1 ? 0 : slot;
-		mpq_conn_path *p = &conn->paths[slot];
+		mpq_conn_path *p = conn->paths[slot];
 		/* ACKs for a path we no longer keep are ignored (draft-21 §7.1). */
 		if (p->state == MPQ_PATH_UNUSED || p->released)
 			return 0;
@@ -307,7 +307,7 @@ static int read_packet(mpq_conn *conn, const mpq_path *path, uint8_t ecn, uint8_
 		int slot = mpq_conn_slot_of_cid(conn, &hd.dcid);
 		if (slot < 0)
 			return 0;
-		cp = &conn->paths[slot];
+		cp = conn->paths[slot];
 		if (cp->state == MPQ_PATH_UNUSED &&
 		    !(cp = mpq_conn_accept_path(conn, (uint32_t)slot, path, ts)))
 			return 0;

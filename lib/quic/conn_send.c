@@ -58,7 +58,7 @@ static bool pkt_open(mpq_conn *conn, pkt_builder *b, int level)
 	b->hd.dcid = conn->dcid;
 	if (level == MPQ_LEVEL_APP && b->path->id != 0)
 		b->hd.dcid =
-			*mpq_cidset_current(&conn->peer_cids[mpq_conn_slot_index(conn, b->path)]);
+			*mpq_cidset_current(conn->peer_cids[mpq_conn_slot_index(conn, b->path)]);
 	b->hd.scid = conn->scid;
 	b->hd.pn = ns->next_pn;
 	b->hd.pn_len = mpq_pkt_pn_len(ns->next_pn, ns->largest_acked);
@@ -229,7 +229,7 @@ static int write_acks(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 		return ack_news(ns) ? write_ack(conn, b, ns, -1, ts) : 0;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		if (p->state == MPQ_PATH_UNUSED || p->released || !ack_news(&p->ns))
 			continue;
 		if (p != b->path && !p->ns.ack_needed)
@@ -270,8 +270,8 @@ static void write_crypto(mpq_conn *conn, pkt_builder *b)
 static bool any_ack_needed(const mpq_conn *conn)
 {
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].state != MPQ_PATH_UNUSED && !conn->paths[i].released &&
-		    conn->paths[i].ns.ack_needed)
+		if (conn->paths[i]->state != MPQ_PATH_UNUSED && !conn->paths[i]->released &&
+		    conn->paths[i]->ns.ack_needed)
 			return true;
 	return false;
 }
@@ -287,7 +287,7 @@ static bool has_data(mpq_conn *conn, pkt_builder *b, int level, bool data_ok)
 	}
 	return any_ack_needed(conn) || b->path->probe || conn->handshake_done_pending || data_ok ||
 	       mpq_conn_path_want_send(b->path) ||
-	       mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 ||
+	       mpq_ranges_count(&conn->paths[0]->ns.crypto_tx.unsent) > 0 ||
 	       (conn->handshake_complete &&
 		(mpq_conn_cids_want_send(conn) || mpq_conn_mp_want_send(conn) ||
 		 mpq_conn_addr_want_send(conn)));
@@ -305,7 +305,7 @@ static int write_level(mpq_conn *conn, pkt_builder *b, int level, bool data_ok, 
 	/* Whether this packet has a reason beyond the stream data it may carry. */
 	bool owed = level != MPQ_LEVEL_APP || any_ack_needed(conn) || *probe ||
 		    conn->handshake_done_pending || mpq_conn_path_want_send(b->path) ||
-		    mpq_ranges_count(&conn->paths[0].ns.crypto_tx.unsent) > 0 || cids || mp ||
+		    mpq_ranges_count(&conn->paths[0]->ns.crypto_tx.unsent) > 0 || cids || mp ||
 		    addr;
 	if (b->open) {
 		int rv = pkt_seal(conn, b, ts);
@@ -471,7 +471,7 @@ static int write_pmtu_probe(mpq_conn *conn, mpq_path *path_out, mpq_pkt_info *pi
 	if (!conn->handshake_confirmed || mpq_key_update_tx_exhausted(conn))
 		return 0;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		mpq_conn_path *p = &conn->paths[i];
+		mpq_conn_path *p = conn->paths[i];
 		/* A client's paths are validated before they are active. */
 		if (p->state != MPQ_PATH_ACTIVE || p->released || p->probe || p->migrating ||
 		    (conn->is_server && !p->validated) || !mpq_pmtud_enabled(&p->pmtud))

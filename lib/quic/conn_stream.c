@@ -361,7 +361,7 @@ static uint64_t window_rtt(const mpq_conn *conn)
 {
 	uint64_t rtt = 0;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
+		const mpq_conn_path *p = conn->paths[i];
 		uint64_t t = p->rtt.smoothed + 4 * p->rtt.rttvar;
 		if ((i == 0 || (p->state == MPQ_PATH_ACTIVE && p->rtt.has_sample)) && t > rtt)
 			rtt = t;

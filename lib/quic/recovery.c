@@ -128,7 +128,7 @@ uint64_t mpq_conn_largest_pto(const mpq_conn *conn)
 {
 	uint64_t max = 0;
 	for (size_t i = 0; i < conn->npaths; i++) {
-		const mpq_conn_path *p = &conn->paths[i];
+		const mpq_conn_path *p = conn->paths[i];
 		uint64_t t = mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
 		if (p->state != MPQ_PATH_UNUSED && !p->released && t > max)
 			max = t;
@@ -324,14 +324,14 @@ static size_t spaces(const mpq_conn *cconn, struct space *out)
 	for (int l = MPQ_LEVEL_INITIAL; l < MPQ_LEVEL_APP; l++)
 		out[n++] = (struct space){mpq_conn_path0(conn), &conn->hs_ns[l]};
 	for (size_t i = 0; i < conn->npaths; i++)
-		if (conn->paths[i].state != MPQ_PATH_UNUSED && !conn->paths[i].released)
-			out[n++] = (struct space){&conn->paths[i], &conn->paths[i].ns};
+		if (conn->paths[i]->state != MPQ_PATH_UNUSED && !conn->paths[i]->released)
+			out[n++] = (struct space){conn->paths[i], &conn->paths[i]->ns};
 	return n;
 }
 
 static bool at_amplification_limit(const mpq_conn *conn)
 {
-	const mpq_conn_path *p = &conn->paths[0];
+	const mpq_conn_path *p = conn->paths[0];
 	return conn->is_server && !p->validated && p->bytes_tx >= 3 * p->bytes_rx;
 }
 

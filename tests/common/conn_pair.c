@@ -189,7 +189,7 @@ static void enqueue(struct conn_pair *p, int from, const mpq_path *out, const mp
 	p->bytes_sent[from] += len;
 	if (is_initial(d, len, p->settings[0].version) && len < MPQ_MIN_INITIAL_DATAGRAM)
 		p->small_initial_dgrams[from]++;
-	if (p->conn[1] && !p->conn[1]->paths[0].validated) {
+	if (p->conn[1] && !p->conn[1]->paths[0]->validated) {
 		if (from == PAIR_SERVER)
 			p->server_bytes_before_validation += len;
 	}
@@ -241,7 +241,7 @@ static void deliver(struct conn_pair *p, int to, struct pair_dgram *g)
 		if (p->qlog_dir)
 			mpq_conn_set_qlog_dir(p->conn[1], p->qlog_dir, true);
 	}
-	if (to == PAIR_SERVER && !p->conn[1]->paths[0].validated)
+	if (to == PAIR_SERVER && !p->conn[1]->paths[0]->validated)
 		p->client_bytes_before_validation += g->len;
 	mpq_path path = g->path.local.len ? g->path : path_of(to);
 	if (to == PAIR_SERVER && p->rebind_after && ++p->delivered_to_server > p->rebind_after)

@@ -236,7 +236,7 @@ static void max_path_id_raises_our_limit(void **state)
 	/* The client issued CIDs for the new IDs, and the server holds them. */
 	int s3 = mpq_conn_slot_find(server(&n), 3), s4 = mpq_conn_slot_find(server(&n), 4);
 	assert_true(s3 >= 0 && s4 >= 0);
-	assert_true(server(&n)->peer_cids[s3].n > 0 && server(&n)->peer_cids[s4].n > 0);
+	assert_true(server(&n)->peer_cids[s3]->n > 0 && server(&n)->peer_cids[s4]->n > 0);
 	end(&n);
 }
 

@@ -39,9 +39,9 @@ static void handshake_completes(void **state)
 	mpq_conn *c = p.conn[PAIR_CLIENT], *s = p.conn[PAIR_SERVER];
 
 	/* Both ends hold the same 1-RTT keys, each direction. */
-	assert_true(key_eq(&c->paths[0].ns.tx, &s->paths[0].ns.rx));
-	assert_true(key_eq(&s->paths[0].ns.tx, &c->paths[0].ns.rx));
-	assert_false(key_eq(&c->paths[0].ns.tx, &c->paths[0].ns.rx));
+	assert_true(key_eq(&c->paths[0]->ns.tx, &s->paths[0]->ns.rx));
+	assert_true(key_eq(&s->paths[0]->ns.tx, &c->paths[0]->ns.rx));
+	assert_false(key_eq(&c->paths[0]->ns.tx, &c->paths[0]->ns.rx));
 
 	/* ALPN agreed on both sides. */
 	size_t len;
@@ -171,7 +171,7 @@ static void lost_first_flights_recovered(void **state)
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	assert_true(p.flights[PAIR_CLIENT] >= 2);
 	assert_true(p.flights[PAIR_SERVER] >= 2);
-	assert_true(key_eq(&p.conn[0]->paths[0].ns.tx, &p.conn[1]->paths[0].ns.rx));
+	assert_true(key_eq(&p.conn[0]->paths[0]->ns.tx, &p.conn[1]->paths[0]->ns.rx));
 	assert_int_equal(p.small_initial_dgrams[PAIR_CLIENT], 0);
 	pair_free(&p);
 }
@@ -195,7 +195,7 @@ static void server_respects_amplification_limit(void **state)
 	assert_int_equal(pair_init(&p, &(struct pair_opts){.drop = drop_client_after_first}), 0);
 	pair_run(&p, NULL, 5 * MPQ_SEC);
 	assert_non_null(p.conn[1]);
-	assert_false(p.conn[1]->paths[0].validated);
+	assert_false(p.conn[1]->paths[0]->validated);
 	assert_true(p.client_bytes_before_validation >= MPQ_MIN_INITIAL_DATAGRAM);
 	assert_true(p.server_bytes_before_validation > 0);
 	assert_true(p.server_bytes_before_validation <= 3 * p.client_bytes_before_validation);
@@ -227,7 +227,7 @@ static void handshake_v2(void **state)
 	assert_int_equal(pair_init(&p, &(struct pair_opts){.version = MPQ_VERSION_2}), 0);
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
 	assert_int_equal(p.conn[1]->version, MPQ_VERSION_2);
-	assert_true(key_eq(&p.conn[0]->paths[0].ns.tx, &p.conn[1]->paths[0].ns.rx));
+	assert_true(key_eq(&p.conn[0]->paths[0]->ns.tx, &p.conn[1]->paths[0]->ns.rx));
 	pair_free(&p);
 }
 

@@ -233,7 +233,7 @@ static void retry_validates_address(void **state)
 	assert_int_equal(w.retry_seen, 1);
 	assert_true(w.client->retried);
 	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
-	assert_true(s->paths[0].validated);
+	assert_true(s->paths[0]->validated);
 	/* Both sides agree on the original and the Retry's CIDs (RFC 9000 §7.3). */
 	const mpq_tparams *tp = mpq_conn_peer_tparams(w.client);
 	assert_true(tp->has_retry_scid);
@@ -405,7 +405,7 @@ static void new_token_skips_retry(void **state)
 	reconnect_from(&w, 1, 40001, saved, len);
 	assert_int_equal(w.retry_seen, 1);
 	assert_false(w.client->retried);
-	assert_true(mpq_endpoint_conn_at(w.ep, 0)->paths[0].validated);
+	assert_true(mpq_endpoint_conn_at(w.ep, 0)->paths[0]->validated);
 	/* From another address it is no proof: Retry. */
 	reconnect_from(&w, 3, 40000, saved, len);
 	assert_int_equal(w.retry_seen, 2);
@@ -423,11 +423,11 @@ static void new_cids_are_routed_and_retired(void **state)
 		step(&w);
 	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
 	/* The client allows 2 active CIDs: the server issued one more. */
-	assert_int_equal(w.client->peer_cids[0].n, 2);
-	assert_int_equal(s->local_cids[0].n, 2);
+	assert_int_equal(w.client->peer_cids[0]->n, 2);
+	assert_int_equal(s->local_cids[0]->n, 2);
 	/* The client moves to the new CID; the endpoint still finds the server... */
-	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids[0]), 0);
-	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids[0]);
+	assert_int_equal(mpq_cidset_rotate(w.client->peer_cids[0]), 0);
+	w.client->dcid = *mpq_cidset_current(w.client->peer_cids[0]);
 	int64_t id;
 	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
 	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hi", 2, true), 2);
@@ -436,9 +436,9 @@ static void new_cids_are_routed_and_retired(void **state)
 	assert_int_equal(w.client_rv, 0);
 	assert_true(mpq_endpoint_conn_count(w.ep) == 1);
 	/* ...which retired sequence 0 and issued sequence 2 in its place. */
-	assert_null(mpq_cidset_find(&s->local_cids[0], 0));
-	assert_non_null(mpq_cidset_find(&s->local_cids[0], 2));
-	assert_int_equal(w.client->peer_cids[0].n, 2);
+	assert_null(mpq_cidset_find(s->local_cids[0], 0));
+	assert_non_null(mpq_cidset_find(s->local_cids[0], 2));
+	assert_int_equal(w.client->peer_cids[0]->n, 2);
 	teardown_world(&w);
 }
 
@@ -464,9 +464,9 @@ static void connections_come_and_go(void **state)
 		assert_int_equal(mpq_endpoint_conn_count(w.ep), 1);
 	}
 	mpq_conn *s = mpq_endpoint_conn_at(w.ep, 0);
-	assert_int_equal(s->local_cids[0].n, 2);
-	assert_int_equal(mpq_cidset_rotate(&w.client->peer_cids[0]), 0);
-	w.client->dcid = *mpq_cidset_current(&w.client->peer_cids[0]);
+	assert_int_equal(s->local_cids[0]->n, 2);
+	assert_int_equal(mpq_cidset_rotate(w.client->peer_cids[0]), 0);
+	w.client->dcid = *mpq_cidset_current(w.client->peer_cids[0]);
 	int64_t id;
 	assert_int_equal(mpq_conn_open_stream(w.client, true, &id), 0);
 	assert_int_equal(mpq_conn_stream_write(w.client, id, (const uint8_t *)"hi", 2, true), 2);
@@ -474,7 +474,7 @@ static void connections_come_and_go(void **state)
 		step(&w);
 	assert_int_equal(w.client_rv, 0);
 	assert_int_equal(w.reset_seen, 0);
-	assert_null(mpq_cidset_find(&s->local_cids[0], 0));
+	assert_null(mpq_cidset_find(s->local_cids[0], 0));
 	/* Its server connection gone, the client's next packet finds no one. */
 	mpq_endpoint_remove(w.ep, s);
 	assert_int_equal(mpq_endpoint_conn_count(w.ep), 0);
@@ -936,7 +936,7 @@ static void caller_strings_not_kept(void **state)
 
 	assert_true(run_until_complete(&w));
 	mpq_conn *srv = mpq_endpoint_conn_at(w.ep, 0);
-	assert_string_equal(srv->paths[0].cc.cc.ops->name, "newreno");
+	assert_string_equal(srv->paths[0]->cc.cc.ops->name, "newreno");
 	assert_string_equal(srv->sched.ops->name, "prio");
 	assert_string_equal(srv->psched.ops->name, "rr");
 	size_t len;

@@ -46,7 +46,7 @@ static size_t client_sends(struct conn_pair *p, const mpq_frame *frames, size_t 
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(mpq_frame_encode(&fw, &frames[i]), 0);
 	size_t len = (size_t)(fw.pos - payload);
-	mpq_pktns *ns = &c->paths[0].ns;
+	mpq_pktns *ns = &c->paths[0]->ns;
 	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
 			 .dcid = c->dcid,
 			 .pn = ns->next_pn++,
@@ -73,7 +73,7 @@ static size_t client_sends(struct conn_pair *p, const mpq_frame *frames, size_t 
 /* The server's address as the client sees it, from another client port. */
 static mpq_path other_client_port(const struct conn_pair *p, uint16_t port)
 {
-	mpq_path t = p->conn[PAIR_SERVER]->paths[0].tuple;
+	mpq_path t = p->conn[PAIR_SERVER]->paths[0]->tuple;
 	struct sockaddr_in *in = (struct sockaddr_in *)&t.remote.ss;
 	in->sin_port = htons(port);
 	return t;
@@ -138,14 +138,14 @@ static void migration_from_many_addresses_within_3x(void **state)
 	struct conn_pair p;
 	start(&p, false);
 	mpq_conn *s = p.conn[PAIR_SERVER];
-	mpq_path home = s->paths[0].tuple;
+	mpq_path home = s->paths[0]->tuple;
 	for (uint16_t port = 51000; port < 51016; port++) {
 		mpq_path from = other_client_port(&p, port);
 		mpq_frame fr = {.type = MPQ_FT_PING};
 		int rv;
 		size_t in = client_sends(&p, &fr, 1, &from, &rv);
 		assert_int_equal(rv, 0);
-		assert_true(s->paths[0].migrating);
+		assert_true(s->paths[0]->migrating);
 		size_t others;
 		size_t out = server_bytes_to(&p, &from, &others);
 		assert_true(out > 0);
@@ -153,8 +153,8 @@ static void migration_from_many_addresses_within_3x(void **state)
 		assert_int_equal(others, 0);
 	}
 	pair_run(&p, NULL, 5 * MPQ_SEC);
-	assert_false(s->paths[0].migrating);
-	assert_true(same_remote(&s->paths[0].tuple, &home));
+	assert_false(s->paths[0]->migrating);
+	assert_true(same_remote(&s->paths[0]->tuple, &home));
 	pair_free(&p);
 }
 
@@ -174,7 +174,7 @@ static void path_challenge_flood_answers_once(void **state)
 	client_sends(&p, fr, 120, NULL, &rv);
 	assert_int_equal(rv, 0);
 	size_t others;
-	mpq_path to = p.conn[PAIR_SERVER]->paths[0].tuple;
+	mpq_path to = p.conn[PAIR_SERVER]->paths[0]->tuple;
 	size_t bytes = server_bytes_to(&p, &to, &others);
 	assert_true(bytes > 0 && bytes <= 1500); /* one datagram with one response */
 	assert_int_equal(others, 0);
@@ -342,7 +342,7 @@ static void acks_of_what_was_never_sent(void **state)
 	s = p.conn[PAIR_SERVER];
 	fr = (mpq_frame){.type = MPQ_FT_ACK};
 	fr.ack.nranges = 1;
-	fr.ack.ranges[0] = (mpq_ack_range){0, s->paths[0].ns.next_pn};
+	fr.ack.ranges[0] = (mpq_ack_range){0, s->paths[0]->ns.next_pn};
 	assert_true(client_frame(&p, &fr) < 0);
 	assert_int_equal(server_error(&p), MPQ_TE_PROTOCOL_VIOLATION);
 	pair_free(&p);
@@ -425,7 +425,7 @@ static void cids_past_the_limit(void **state)
 		start(&p, mp);
 		mpq_conn *s = p.conn[PAIR_SERVER];
 		assert_int_equal(s->local_tp.active_connection_id_limit, 2);
-		uint64_t first = mp ? 0 : s->peer_cids[0].v[s->peer_cids[0].n - 1].seq + 1;
+		uint64_t first = mp ? 0 : s->peer_cids[0]->v[s->peer_cids[0]->n - 1].seq + 1;
 		int rv = 0;
 		for (uint64_t k = 0; k < 4 && rv == 0; k++) {
 			mpq_frame fr = new_cid_frame(mp, first + 10 + k, 0, 9);
@@ -449,15 +449,15 @@ static void retire_prior_to_churn(void **state)
 		start(&p, mp);
 		mpq_conn *s = p.conn[PAIR_SERVER];
 		int slot = mp ? 1 : 0;
-		uint64_t base = s->peer_cids[slot].n
-					? s->peer_cids[slot].v[s->peer_cids[slot].n - 1].seq + 1
+		uint64_t base = s->peer_cids[slot]->n
+					? s->peer_cids[slot]->v[s->peer_cids[slot]->n - 1].seq + 1
 					: 1;
 		int rv = 0;
 		uint64_t k;
 		for (k = 0; k < 100 && rv == 0; k++) {
 			mpq_frame fr = new_cid_frame(mp, base + k, base + k, 7);
 			rv = client_frame(&p, &fr);
-			assert_true(s->peer_cids[slot].n <= MPQ_CIDS_MAX);
+			assert_true(s->peer_cids[slot]->n <= MPQ_CIDS_MAX);
 		}
 		assert_true(rv < 0);
 		assert_true(k > 4); /* twice the limit: 6 owed are tolerated, the 7th closes */
@@ -491,7 +491,7 @@ static void new_token_and_padding(void **state)
 	start(&p, false);
 	mpq_frame fr = {.type = MPQ_FT_PADDING};
 	fr.padding_len = 1000;
-	mpq_path to = p.conn[PAIR_SERVER]->paths[0].tuple;
+	mpq_path to = p.conn[PAIR_SERVER]->paths[0]->tuple;
 	size_t others;
 	server_bytes_to(&p, &to, &others); /* whatever was due */
 	for (int i = 0; i < 50; i++)
@@ -539,9 +539,9 @@ static void initial_with_huge_crypto_offset(void **state)
 	memcpy(w.pos, payload, 1160);
 	int n = mpq_pkt_protect(out, sizeof(out), &hd, 1160, &ns->tx, 0);
 	assert_true(n >= 1200);
-	mpq_path from = c->paths[0].tuple;
-	from.local = c->paths[0].tuple.remote;
-	from.remote = c->paths[0].tuple.local;
+	mpq_path from = c->paths[0]->tuple;
+	from.local = c->paths[0]->tuple.remote;
+	from.remote = c->paths[0]->tuple.local;
 	mpq_conn *s;
 	assert_int_equal(mpq_conn_server_new(&s, &from, out, (size_t)n, &p.settings[PAIR_SERVER],
 					     &p.tparams[PAIR_SERVER], &p.cb[PAIR_SERVER],

@@ -22,6 +22,23 @@
 
 #define LIMIT (120 * MPQ_SEC)
 
+/* calloc of exactly this many bytes fails (0: none): the state of path slots
+ * 1 and up, allocated on demand, made to fail. Interposes the C library's
+ * (not under ASan, whose allocator must see every block). */
+static size_t fail_calloc_size;
+#if defined(__SANITIZE_ADDRESS__)
+#define CALLOC_FAILS 0
+#else
+#define CALLOC_FAILS 1
+extern void *__libc_calloc(size_t n, size_t size);
+void *calloc(size_t n, size_t size)
+{
+	if (fail_calloc_size && n * size == fail_calloc_size)
+		return NULL;
+	return __libc_calloc(n, size);
+}
+#endif
+
 static uint8_t pattern(uint64_t i)
 {
 	return (uint8_t)(i * 131 + (i >> 10));
@@ -105,7 +122,7 @@ static bool done(struct conn_pair *p)
 /* A second client address: another port on another loopback address. */
 static mpq_path second_tuple(const struct conn_pair *p)
 {
-	mpq_path t = p->conn[PAIR_CLIENT]->paths[0].tuple;
+	mpq_path t = p->conn[PAIR_CLIENT]->paths[0]->tuple;
 	struct sockaddr_in *in = (struct sockaddr_in *)&t.local.ss;
 	in->sin_addr.s_addr = htonl(0x7f000003u);
 	in->sin_port = htons(40002);
@@ -162,12 +179,42 @@ static void negotiation_and_cids(void **state)
 		assert_true(mpq_conn_is_multipath(p.conn[s]));
 		/* CIDs for every path ID both allow (3 by default), ahead of need. */
 		for (uint32_t pid = 1; pid <= 3; pid++)
-			assert_true(p.conn[s]->peer_cids[pid].n >= 1);
+			assert_true(p.conn[s]->peer_cids[pid]->n >= 1);
+		/* which needed the state of the slots past path 0's */
+		assert_non_null(p.conn[s]->more);
+		assert_int_equal(mpq_conn_nslots(p.conn[s]), MPQ_MAX_PATHS);
 	}
 	pair_free(&p);
 }
 
-/* A multipath pair whose datagrams pass |drop|, before its handshake. */
+/* Without the state of slots 1 and up (its allocation fails at both ends),
+ * a multipath connection lives on path 0: no CIDs for other path IDs, so no
+ * second path opens (an error, not a crash), and data flows. */
+static void slots_unallocated_path0_only(void **state)
+{
+	(void)state;
+	struct conn_pair p;
+	struct app a;
+	if (!CALLOC_FAILS)
+		skip();
+	fail_calloc_size = sizeof(struct mpq_conn_slots);
+	start(&p, &a, &(struct pair_opts){.multipath = true});
+	mpq_path t = second_tuple(&p);
+	uint32_t pid;
+	for (int s = 0; s < 2; s++) {
+		assert_true(mpq_conn_is_multipath(p.conn[s]));
+		assert_null(p.conn[s]->more);
+		assert_false(mpq_conn_get_error(p.conn[s])->set);
+	}
+	assert_int_equal(mpq_conn_open_path(p.conn[PAIR_CLIENT], &t, &pid), MPQ_ERR_NOT_FOUND);
+	request(&p, &a, 100000);
+	assert_true(pair_run(&p, done, LIMIT));
+	fail_calloc_size = 0;
+	assert_int_equal(a.received, 100000);
+	assert_false(a.corrupt);
+	pair_free(&p);
+}
+
 static void init_dropping(struct conn_pair *p, struct app *a, pair_drop_fn drop)
 {
 	memset(a, 0, sizeof(*a));
@@ -209,7 +256,7 @@ static bool app_flight_held(struct conn_pair *p)
  * before one that carries a NEW_CONNECTION_ID. */
 static bool handshake_done_before_cids(mpq_conn *s)
 {
-	mpq_sent *sent = &s->paths[0].ns.sent;
+	mpq_sent *sent = &s->paths[0]->ns.sent;
 	bool done = false;
 	for (size_t i = 0; i < sent->n; i++) {
 		const mpq_sent_pkt *pkt = mpq_sent_at(sent, i);
@@ -246,13 +293,13 @@ static void cids_of_every_path_id_with_handshake_done(void **state)
 	assert_false(c->handshake_confirmed);
 	assert_int_equal(pair_inject(&p, PAIR_CLIENT, held.data[0], held.len[0]), 0);
 	for (uint32_t pid = 0; pid <= max; pid++)
-		assert_true(c->peer_cids[pid].n >= 1);
+		assert_true(c->peer_cids[pid]->n >= 1);
 	for (size_t i = 1; i < held.n; i++)
 		assert_int_equal(pair_inject(&p, PAIR_CLIENT, held.data[i], held.len[i]), 0);
 	assert_true(c->handshake_confirmed);
 	assert_false(handshake_done_before_cids(s));
 	for (uint32_t pid = 0; pid <= max; pid++)
-		assert_int_equal(c->peer_cids[pid].n, s->local_cids[pid].n);
+		assert_int_equal(c->peer_cids[pid]->n, s->local_cids[pid]->n);
 	pair_free(&p);
 }
 
@@ -268,10 +315,10 @@ static bool drop_handshake_done(struct conn_pair *p, int from, size_t index, siz
 	(void)data;
 	(void)len;
 	mpq_conn *server = p->conn[PAIR_SERVER]; /* NULL until the first Initial */
-	if (from != PAIR_SERVER || !server || server->paths[0].ns.sent.n == 0 ||
+	if (from != PAIR_SERVER || !server || server->paths[0]->ns.sent.n == 0 ||
 	    p->conn[PAIR_CLIENT]->handshake_confirmed)
 		return false;
-	mpq_sent *sent = &server->paths[0].ns.sent;
+	mpq_sent *sent = &server->paths[0]->ns.sent;
 	const mpq_sent_pkt *last = mpq_sent_at(sent, sent->n - 1);
 	for (size_t r = 0; r < last->nrecs; r++)
 		if (last->recs[r].kind == MPQ_REC_HANDSHAKE_DONE)
@@ -330,6 +377,11 @@ static void one_side_without_multipath_is_single_path(void **state)
 	assert_true(pair_run(&p, done, LIMIT));
 	assert_int_equal(a.received, 300000);
 	assert_false(a.corrupt);
+	/* nor did either allocate the state of path slots past path 0's */
+	for (int s = 0; s < 2; s++) {
+		assert_null(p.conn[s]->more);
+		assert_int_equal(mpq_conn_nslots(p.conn[s]), 1);
+	}
 	pair_free(&p);
 }
 
@@ -622,14 +674,14 @@ static void abandon_both_ways_releases_state(void **state)
 	pair_run(&p, NULL, 20 * MPQ_MS);
 	/* The server answered with its own PATH_ABANDON; both keep state a while... */
 	for (int s = 0; s < 2; s++) {
-		assert_int_equal(p.conn[s]->paths[1].state, MPQ_PATH_ABANDONED);
-		assert_true(p.conn[s]->paths[1].abandon_sent);
-		assert_false(p.conn[s]->paths[1].released);
+		assert_int_equal(p.conn[s]->paths[1]->state, MPQ_PATH_ABANDONED);
+		assert_true(p.conn[s]->paths[1]->abandon_sent);
+		assert_false(p.conn[s]->paths[1]->released);
 	}
 	/* ...and release it after 3 PTO, while the connection goes on. */
 	pair_run(&p, NULL, 5 * MPQ_SEC);
 	for (int s = 0; s < 2; s++)
-		assert_true(p.conn[s]->paths[1].released);
+		assert_true(p.conn[s]->paths[1]->released);
 	request(&p, &a, 200000);
 	assert_true(pair_run(&p, done, LIMIT));
 	assert_int_equal(a.received, 200000);
@@ -664,7 +716,7 @@ static void backup_path_only_when_needed(void **state)
 	/* The client marks path 1 backup; the server learns it by PATH_STATUS_BACKUP. */
 	assert_int_equal(mpq_conn_set_path_status(p.conn[PAIR_CLIENT], 1, true), 0);
 	pair_run(&p, NULL, 50 * MPQ_MS);
-	assert_true(p.conn[PAIR_SERVER]->paths[1].backup);
+	assert_true(p.conn[PAIR_SERVER]->paths[1]->backup);
 	request(&p, &a, 1000000);
 	assert_true(pair_run(&p, done, LIMIT));
 	mpq_path_stats st;
@@ -726,7 +778,7 @@ static void backup_path_probe_carries_no_data(void **state)
 	request(&p, &a, 2000000);
 	pair_run(&p, NULL, 30 * MPQ_MS);
 	assert_true(a.received > 0);
-	p.conn[PAIR_SERVER]->paths[1].probe = 1;
+	p.conn[PAIR_SERVER]->paths[1]->probe = 1;
 	mpq_path_stats st;
 	assert_int_equal(mpq_conn_get_path_stats(p.conn[PAIR_SERVER], 1, &st), 0);
 	uint64_t packets = st.packets_sent;
@@ -748,7 +800,7 @@ static void advertised_address_gets_a_path(void **state)
 	nannounced = 0;
 	start(&p, &a,
 	      &(struct pair_opts){.multipath = true, .add_address = true, .path_sched = "rr"});
-	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0].tuple.local;
+	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0]->tuple.local;
 	((struct sockaddr_in *)&extra.ss)->sin_addr.s_addr = htonl(0x7f000009u);
 	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_SERVER], &extra), 0);
 	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_CLIENT], &extra),
@@ -757,14 +809,15 @@ static void advertised_address_gets_a_path(void **state)
 	assert_int_equal(nannounced, 1);
 	assert_int_equal(announced.len, extra.len);
 	assert_memory_equal(&announced.ss, &extra.ss, extra.len);
-	mpq_path t = p.conn[PAIR_CLIENT]->paths[0].tuple;
+	mpq_path t = p.conn[PAIR_CLIENT]->paths[0]->tuple;
 	t.remote = announced;
 	uint32_t pid;
 	assert_int_equal(mpq_conn_open_path(p.conn[PAIR_CLIENT], &t, &pid), 0);
 	pair_run(&p, NULL, 200 * MPQ_MS);
-	assert_int_equal(p.conn[PAIR_SERVER]->paths[pid].state, MPQ_PATH_ACTIVE);
+	assert_int_equal(p.conn[PAIR_SERVER]->paths[pid]->state, MPQ_PATH_ACTIVE);
 	/* The server's side of the new path has its announced address as local. */
-	assert_memory_equal(&p.conn[PAIR_SERVER]->paths[pid].tuple.local.ss, &extra.ss, extra.len);
+	assert_memory_equal(&p.conn[PAIR_SERVER]->paths[pid]->tuple.local.ss, &extra.ss,
+			    extra.len);
 	pair_free(&p);
 }
 
@@ -782,7 +835,7 @@ static void add_address_needs_both_ends(void **state)
 	assert_int_equal(pair_init(&p, &o), 0);
 	p.settings[1].add_address = false; /* the server does not offer it */
 	assert_true(pair_run(&p, pair_both_complete, LIMIT));
-	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0].tuple.local;
+	mpq_addr extra = p.conn[PAIR_SERVER]->paths[0]->tuple.local;
 	assert_int_equal(mpq_conn_advertise_address(p.conn[PAIR_SERVER], &extra), 0);
 	pair_run(&p, NULL, 100 * MPQ_MS);
 	assert_int_equal(nannounced, 0); /* nothing was sent */
@@ -807,13 +860,13 @@ static void nonce_carries_the_path_id(void **state)
 	open_second(&p);
 	pair_run(&p, NULL, 200 * MPQ_MS);
 	mpq_conn *c = p.conn[PAIR_CLIENT];
-	c->paths[1].probe = 1; /* makes the next datagram go on path 1 */
+	c->paths[1]->probe = 1; /* makes the next datagram go on path 1 */
 	uint8_t dgram[1500], copy[1500];
 	mpq_path out;
 	int n = mpq_conn_write_pkt(c, &out, NULL, dgram, sizeof(dgram), p.now);
 	assert_true(n > 0);
 	assert_true(is_second(&out, PAIR_CLIENT));
-	mpq_crypto_keys *k = &c->paths[0].ns.tx;
+	mpq_crypto_keys *k = &c->paths[0]->ns.tx;
 	int opened[2];
 	for (uint32_t pid = 0; pid < 2; pid++) {
 		memcpy(copy, dgram, (size_t)n);
@@ -821,7 +874,7 @@ static void nonce_carries_the_path_id(void **state)
 		uint8_t *payload;
 		size_t plen;
 		assert_int_equal(mpq_pkt_decode_hd(&hd, copy, (size_t)n, 8), 0);
-		assert_true(mpq_cid_eq(&hd.dcid, mpq_cidset_current(&c->peer_cids[1])));
+		assert_true(mpq_cid_eq(&hd.dcid, mpq_cidset_current(c->peer_cids[1])));
 		assert_int_equal(mpq_pkt_remove_hp(copy, &hd, k, -1), 0);
 		opened[pid] = mpq_pkt_decrypt(copy, &hd, k, pid, &payload, &plen);
 	}
@@ -922,11 +975,11 @@ static void abandon_of_unopened_path_id_releases_it(void **state)
 	uint32_t id = mpq_conn_max_path_id(s);
 	int slot = mpq_conn_slot_find(s, id);
 	assert_true(slot > 0);
-	assert_int_equal(s->paths[slot].state, MPQ_PATH_UNUSED);
+	assert_int_equal(s->paths[slot]->state, MPQ_PATH_UNUSED);
 	uint64_t limit = s->local_max_path_id;
 	assert_int_equal(named_frame(s, MPQ_FT_PATH_ABANDON, id, p.now), 0);
 	assert_false(mpq_conn_get_error(s)->set);
-	assert_true(s->paths[slot].released);
+	assert_true(s->paths[slot]->released);
 	assert_int_equal(s->pathids_released, 1);
 	assert_int_equal(s->local_max_path_id, limit + 1);
 	pair_free(&p);
@@ -978,6 +1031,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(negotiation_and_cids),
+		cmocka_unit_test(slots_unallocated_path0_only),
 		cmocka_unit_test(cids_of_every_path_id_with_handshake_done),
 		cmocka_unit_test(ack_of_1rtt_confirms_client),
 		cmocka_unit_test(one_side_without_multipath_is_single_path),

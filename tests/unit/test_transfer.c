@@ -274,9 +274,9 @@ static void nat_rebinding_mid_transfer(void **state)
 	mpq_conn_stats st;
 	mpq_conn_get_stats(s, &st);
 	assert_int_equal(st.migrations, 1);
-	assert_true(s->paths[0].validated);
-	assert_false(s->paths[0].migrating);
-	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->paths[0].tuple.remote.ss;
+	assert_true(s->paths[0]->validated);
+	assert_false(s->paths[0]->migrating);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&s->paths[0]->tuple.remote.ss;
 	assert_int_equal(ntohs(in->sin_port), 40001);
 	/* It said so once, with path 0 and the new address (path_validated). */
 	assert_int_equal(a.side[PAIR_SERVER].validated, 1);
@@ -313,13 +313,13 @@ static void nat_rebinding_one_datagram(void **state)
 	mpq_path out;
 	int n = mpq_conn_write_pkt(c, &out, NULL, buf, sizeof(buf), p.now);
 	assert_true(n > 0 && n < 200);
-	mpq_path from = s->paths[0].tuple;
+	mpq_path from = s->paths[0]->tuple;
 	((struct sockaddr_in *)&from.remote.ss)->sin_port = htons(40001);
 	assert_int_equal(mpq_conn_read_pkt(s, &from, NULL, buf, (size_t)n, p.now), 0);
 	int m = mpq_conn_write_pkt(s, &out, NULL, buf, sizeof(buf), p.now);
 	assert_true(m > 0 && m <= 3 * n);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&out.remote.ss)->sin_port), 40001);
-	assert_false(s->paths[0].challenge_pending); /* the challenge went in it */
+	assert_false(s->paths[0]->challenge_pending); /* the challenge went in it */
 	pair_free(&p);
 }
 
@@ -342,7 +342,7 @@ static bool drop_for_replay(struct conn_pair *p, int from, size_t index, size_t 
 	if (!replay.armed || from != PAIR_CLIENT || (d[0] & 0x80))
 		return false;
 	if (!replay.first_len) {
-		const mpq_pktns *ns = &p->conn[PAIR_CLIENT]->paths[0].ns;
+		const mpq_pktns *ns = &p->conn[PAIR_CLIENT]->paths[0]->ns;
 		if (mpq_pkt_pn_len(ns->next_pn - 1, ns->largest_acked) >= 2) {
 			memcpy(replay.first, d, len);
 			replay.first_len = len;
@@ -428,7 +428,7 @@ static bool watch_sealed(struct conn_pair *p, int from, size_t index, size_t fli
 	(void)flight;
 	(void)d;
 	(void)len;
-	uint64_t n = p->conn[PAIR_SERVER] ? p->conn[PAIR_SERVER]->paths[0].ns.tx.sealed : 0;
+	uint64_t n = p->conn[PAIR_SERVER] ? p->conn[PAIR_SERVER]->paths[0]->ns.tx.sealed : 0;
 	if (from == PAIR_SERVER && n > most_sealed)
 		most_sealed = n;
 	return false;
