@@ -532,6 +532,23 @@ static void padding_runs_and_zero_copy_data(void **state)
 	assert_int_equal(mpq_reader_left(&r), 0);
 	expect_reject(pkt + 4, 1); /* no stream ID */
 
+	/* Runs of every length around the decoder's 8-byte steps, each ended by
+	 * a PING or by the end of the packet. */
+	uint8_t pad[64];
+	for (size_t len = 1; len < sizeof(pad); len++) {
+		for (int ping = 0; ping < 2; ping++) {
+			memset(pad, 0, sizeof(pad));
+			size_t n = len;
+			if (ping)
+				pad[n++] = MPQ_FT_PING;
+			mpq_reader_init(&r, pad, n);
+			assert_int_equal(mpq_frame_decode(&f, &r), 0);
+			assert_int_equal(f.type, MPQ_FT_PADDING);
+			assert_int_equal(f.padding_len, len);
+			assert_int_equal(mpq_reader_left(&r), (size_t)ping);
+		}
+	}
+
 	static const uint8_t crypto[] = {0x06, 0x00, 0x02, 'h', 'i'};
 	f = decode_all(crypto, sizeof(crypto));
 	assert_ptr_equal(f.crypto.data, crypto + 3);
