@@ -241,7 +241,7 @@ net: tools $(NET_HELPERS)
 
 # The interop matrix against another implementation's binaries (docs/interop.md).
 interop: tools
-	@sh ci/interop.sh
+	@sh ci/interop.sh; rc=$$?; PEER=ngtcp2 sh ci/interop.sh && exit $$rc
 
 interop-doc: tools
 	@INTEROP_DOC=docs/interop.md sh ci/interop.sh

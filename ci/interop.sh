@@ -12,7 +12,8 @@
 # first kept in DIRECTION-dropped);
 # the matrix is printed and written to build/interop/matrix.md.
 #   ci/interop.sh [BINDIR]     (default build/bin)
-#   PEER=NAME          the adapter ci/interop/peers/NAME.sh (default picoquic)
+#   PEER=NAME          the adapter ci/interop/peers/NAME.sh (default picoquic;
+#                      another's runs and matrix go to build/interop-NAME)
 #   INTEROP_CASES=...  only these cases (names as in the matrix)
 #   KEEP_CAPTURES=1    keep the captures of passed runs too
 #   INTEROP_DOC=FILE   also put the matrix into FILE, between its lines
@@ -24,9 +25,10 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 . tests/net/lib.sh
-out=$root/build/interop
-www=$out/www
 PEER=${PEER:-picoquic}
+out=$root/build/interop
+[ "$PEER" = picoquic ] || out=$out-$PEER
+www=$out/www
 . ci/interop/lib.sh
 if [ ! -f "ci/interop/peers/$PEER.sh" ]; then
 	echo "interop: no adapter ci/interop/peers/$PEER.sh"
@@ -78,7 +80,8 @@ abandon|abandon|60m|
 abandon-server|abandon-server|60m|
 backup|backup|60m|
 backup-server|backup-server|60m|
-path-ids|path-ids|60m|'
+path-ids|path-ids|60m|
+h3|h3|1m 5m s1 s2|decrypt'
 
 two_namespaces i
 mkdir -p "$out"

@@ -135,8 +135,11 @@ mpq_client_cmd() {
 		keyupdate) cmd="$cmd --key-update 16" ;;
 		v2) cmd="$cmd --quic-version 2" ;;
 		migrate) why="mpq-client has no option to migrate" ;;
+		h3) cmd="$cmd --alpn h3" ;;
 		esac
 	done
+	# A peer that speaks only HTTP/3 (the adapter's peer_alpn) gets it always.
+	[ "${peer_alpn:-}" = h3 ] && case " $* " in *" h3 "*) ;; *) cmd="$cmd --alpn h3" ;; esac
 	for p in $paths; do
 		cmd="$cmd https://$server_ip:$port/$p"
 	done

@@ -16,7 +16,9 @@
 # backup-server (the server does), path-ids (more path IDs than
 # initial_max_path_id allows), retry, chacha20,
 # keyupdate (the client starts one), keyupdate-server (the server does), v2,
-# migrate (NAT rebinding).
+# migrate (NAT rebinding), h3 (HTTP/3 instead of hq-interop).
+# An adapter whose peer speaks only HTTP/3 sets peer_alpn=h3: our client then
+# asks for h3 in every case.
 # Variables the runner sets: $run (the run's directory), $www, $cert, $key,
 # $port, $server_ip, $server_ip2, $client_ip2, $client_ifindex2, $paths.
 peer_name=picoquic
@@ -64,7 +66,9 @@ peer_client() {
 		fi
 		sid=$((sid + 4))
 	done
-	cmd="$PEER_BIN -0 -a hq-interop -n localhost -o $run/out -q $run/qlog"
+	alpn=hq-interop
+	case " $* " in *" h3 "*) alpn=h3 ;; esac
+	cmd="$PEER_BIN -0 -a $alpn -n localhost -o $run/out -q $run/qlog"
 	for f; do
 		case $f in
 		path-ids) why="picoquicdemo opens its -A paths once, none after a PATH_ABANDON or our MAX_PATH_ID (tried: mpq-server --max-paths 1 --abandon-path 300 against -A with two paths: path ID 1 only)" ;;
