@@ -26,6 +26,7 @@ TITLES = {
     "xdp": "Single connection over a veth pair: --io xdp against --io udp, MTU 1500 and 9000",
     "picoquic": "Single connection: mpq against picoquicdemo, loopback and veth",
     "multipath": "Multipath aggregation on two rate-limited veth paths",
+    "tcp": "Multipath QUIC against TCP and MPTCP on the same two rate-limited veth paths",
     "testbed": "Multipath aggregation through the testbed (mpq-testbed run aggregation)",
     "handshakes": "Handshakes per second, server on one core",
     "memory": "Memory per idle connection and per active transfer",

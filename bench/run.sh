@@ -22,7 +22,7 @@ cd "$here/.." || exit 1 # the commands below are as run from the top
 BIN=${BIN:-build/bin}
 BB=$(dirname "$BIN")/bench
 export BIN BENCH_QUICK=${BENCH_QUICK:-}
-ALL="conn capture xdpprog loopback xdp picoquic multipath testbed handshakes memory linkemu trace"
+ALL="conn capture xdpprog loopback xdp picoquic multipath tcp testbed handshakes memory linkemu trace"
 
 # quick Q FULL: Q in quick mode, else FULL.
 quick() {
@@ -39,6 +39,7 @@ command_of() {
 	xdp) echo "sh bench/xdp_veth.sh" ;;
 	picoquic) echo "sh bench/picoquic.sh" ;;
 	multipath) echo "sh bench/twopath_veth.sh" ;;
+	tcp) echo "sh bench/tcp_compare.sh" ;;
 	testbed) echo "sh bench/testbed_aggregation.sh" ;;
 	handshakes) echo "sh bench/handshakes.sh" ;;
 	memory) echo "sh bench/memory.sh" ;;
