@@ -21,9 +21,12 @@ static u128 rate_den(const mpq_pacer *p)
 	return (u128)MPQ_PACER_N_DEN * p->srtt;
 }
 
-/* The send quantum: QUANTUM_NS worth of bytes at the current rate. */
-static uint64_t quantum(const mpq_pacer *p)
+/* The send quantum: QUANTUM_NS worth of bytes at the current rate. A 128-bit
+ * division, so it is worked out when the rate changes, not per packet. */
+static uint64_t quantum_at_rate(const mpq_pacer *p)
 {
+	if (!paced(p))
+		return 0;
 	u128 q = (u128)MPQ_PACER_N_NUM * p->cwnd * MPQ_PACER_QUANTUM_NS / rate_den(p);
 
 	return q < MPQ_PACER_QUANTUM_MAX ? (uint64_t)q : MPQ_PACER_QUANTUM_MAX;
@@ -32,9 +35,7 @@ static uint64_t quantum(const mpq_pacer *p)
 /* The bucket's depth: room for a quantum even above the configured burst. */
 static uint64_t depth(const mpq_pacer *p)
 {
-	uint64_t q = quantum(p);
-
-	return q > p->capacity ? q : p->capacity;
+	return p->quantum > p->capacity ? p->quantum : p->capacity;
 }
 
 /* The bucket as it stands at |now| >= p->last. */
@@ -70,6 +71,7 @@ void mpq_pacer_init(mpq_pacer *p, uint64_t burst_bytes, uint64_t ts)
 	p->last = ts;
 	p->cwnd = 0;
 	p->srtt = 0;
+	p->quantum = 0;
 }
 
 void mpq_pacer_update_rate(mpq_pacer *p, uint64_t cwnd, uint64_t srtt)
@@ -80,6 +82,7 @@ void mpq_pacer_update_rate(mpq_pacer *p, uint64_t cwnd, uint64_t srtt)
 		p->rem = (uint64_t)((u128)p->rem * srtt / p->srtt); /* same fraction of a byte */
 	p->cwnd = cwnd;
 	p->srtt = srtt;
+	p->quantum = quantum_at_rate(p);
 }
 
 uint64_t mpq_pacer_next_send_time(const mpq_pacer *p, uint64_t bytes, uint64_t ts)
@@ -96,9 +99,8 @@ uint64_t mpq_pacer_next_send_time(const mpq_pacer *p, uint64_t bytes, uint64_t t
 	if (tokens >= (int64_t)want)
 		return ts;
 	/* Held back: wake when a whole quantum may leave, not a packet. */
-	uint64_t q = quantum(p);
-	if (q > want)
-		want = q;
+	if (p->quantum > want)
+		want = p->quantum;
 	/* Smallest w with w * N_NUM * cwnd + rem >= (want - tokens) * den. */
 	u128 need = gap((int64_t)want, tokens) * rate_den(p) - rem;
 	u128 per_ns = (u128)MPQ_PACER_N_NUM * p->cwnd;

@@ -30,6 +30,7 @@ typedef struct mpq_pacer {
 	uint64_t last;	   /* when tokens were last brought up to date */
 	uint64_t cwnd;	   /* 0: no rate yet, pacing off */
 	uint64_t srtt;
+	uint64_t quantum; /* the send quantum at this rate (0: pacing off), set with it */
 } mpq_pacer;
 
 /* A full bucket of |burst_bytes| at |ts|, with no rate: pacing starts with the

@@ -254,6 +254,40 @@ static void quantum_releases_a_batch(void **state)
 			 ts + time_for(JUMBO - (IW - JUMBO), CWND, SRTT));
 }
 
+/* The quantum is worked out when the rate changes: after each change a held
+ * packet waits for the quantum of the new rate (QUANTUM_NS of its bytes, at
+ * most QUANTUM_MAX; a packet alone below one), and none with pacing off. */
+static void quantum_follows_rate_changes(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t cwnd, srtt, quantum;
+	} rates[] = {
+		{1000000, 10 * MS, 31250},		  /* 125 bytes/us */
+		{2000000, 10 * MS, 62500},		  /* twice the rate */
+		{2000000, 5 * MS, MPQ_PACER_QUANTUM_MAX}, /* capped */
+		{CWND, SRTT, 1200},			  /* 375 bytes: the packet */
+		{1000000, 20 * MS, 15625},		  /* a longer RTT */
+		{0, SRTT, 0},				  /* pacing off */
+		{1000000, 10 * MS, 31250},		  /* and on again */
+	};
+	mpq_pacer p;
+
+	mpq_pacer_init(&p, 1200, T0);
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		mpq_pacer_update_rate(&p, rates[i].cwnd, rates[i].srtt);
+		mpq_pacer_on_sent(&p, p.tokens > 0 ? (uint64_t)p.tokens : 0, T0);
+		uint64_t next = mpq_pacer_next_send_time(&p, 1200, T0);
+		if (!rates[i].quantum) {
+			assert_int_equal(next, T0);
+			continue;
+		}
+		assert_int_equal(p.tokens, 0);
+		assert_int_equal(next,
+				 T0 + time_for(rates[i].quantum, rates[i].cwnd, rates[i].srtt));
+	}
+}
+
 /* 200 MB of jumbo datagrams, each release at the time the pacer names: at
  * no time has more left than the initial bucket plus the rate times the time
  * elapsed, and the whole transfer keeps within 0.1 % of the rate. */
@@ -289,6 +323,7 @@ int main(void)
 		cmocka_unit_test(no_rate_no_pacing),
 		cmocka_unit_test(extremes_do_not_overflow),
 		cmocka_unit_test(quantum_releases_a_batch),
+		cmocka_unit_test(quantum_follows_rate_changes),
 		cmocka_unit_test(quantum_keeps_the_average_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
