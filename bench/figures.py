@@ -20,6 +20,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # The suite's order (bench/run.sh) and what each part is called.
 TITLES = {
     "conn": "Protocol core in memory (against sealing the same bytes)",
+    "rob": "Reassembly of one-byte fragments, out of order (against in order)",
     "capture": "Capture hook on the UDP backend (against no hook)",
     "xdpprog": "XDP steering program per packet (against an empty XDP_PASS program)",
     "loopback": "Single connection on loopback: --io udp against iperf3 TCP",

@@ -22,7 +22,7 @@ cd "$here/.." || exit 1 # the commands below are as run from the top
 BIN=${BIN:-build/bin}
 BB=$(dirname "$BIN")/bench
 export BIN BENCH_QUICK=${BENCH_QUICK:-}
-ALL="conn capture xdpprog loopback xdp picoquic multipath tcp testbed handshakes memory linkemu trace"
+ALL="conn rob capture xdpprog loopback xdp picoquic multipath tcp testbed handshakes memory linkemu trace"
 
 # quick Q FULL: Q in quick mode, else FULL.
 quick() {
@@ -33,6 +33,7 @@ quick() {
 command_of() {
 	case $1 in
 	conn) echo "$BB/bench_conn $(quick 20 200)" ;;
+	rob) echo "$BB/bench_rob $(quick 4096 65536)" ;;
 	capture) echo "$BB/bench_capture $(quick 5000 200000)" ;;
 	xdpprog) echo "$BB/bench_xdp_prog $(quick 100000 2000000)" ;;
 	loopback) echo "sh bench/loopback.sh" ;;
