@@ -1,5 +1,5 @@
 /*
- * HTTP/0.9 (lib/app/hq.c) on peer input, both ends: a client and a server
+ * HTTP/0.9 (lib/app/hq_server.c, hq_client.c, hq_body.c) on peer input, both ends: a client and a server
  * connection complete a handshake in memory, the server with the hq server
  * callbacks over three in-memory files, the client with the hq client's.
  * The input is records of an op byte, a length byte and that many bytes:

@@ -15,7 +15,7 @@
 #include "fuzz_util.h"
 #include "mpq/http1.h"
 
-/* A ".." segment, found otherwise than hq.c finds it: "..", "../x", "x/..",
+/* A ".." segment, found otherwise than hq_body.c finds it: "..", "../x", "x/..",
  * "x/../y". */
 static bool has_dotdot(const char *rel)
 {

@@ -1,9 +1,9 @@
 /*
  * The connection-wide part of HTTP/3 (RFC 9114 §6.2): our control stream with
  * its SETTINGS, and the peer's unidirectional streams (control, QPACK encoder
- * and decoder; others are stopped). Shared by the server and the client of
- * hq.c, which hand it the callbacks of unidirectional streams. Connection
- * errors close the connection with their HTTP/3 code.
+ * and decoder; others are stopped). Shared by the server (hq_server.c) and
+ * the client (hq_client.c), which hand it the callbacks of unidirectional
+ * streams. Connection errors close the connection with their HTTP/3 code.
  */
 #ifndef MPQ_APP_H3_CONN_H
 #define MPQ_APP_H3_CONN_H

@@ -1,7 +1,7 @@
 /*
  * HTTP/3 frames (RFC 9114 §7) and settings: an incremental reader for stream
  * data that arrives in pieces, the writers our endpoints need, and the error
- * codes of §8.1. Internal to lib/app (hq.c, h3_conn.c and the tests).
+ * codes of §8.1. Internal to lib/app (hq_server.c, hq_client.c, h3_conn.c and the tests).
  *
  * Reader errors, like a callback's own refusal, are HTTP/3 error codes
  * (MPQ_H3_*, never 0): the caller closes the connection or resets the stream

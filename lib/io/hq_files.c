@@ -1,7 +1,7 @@
 /*
- * hq's file access, the I/O layer below lib/app/hq.c (which opens nothing):
- * a www root served without ever leaving it, and sinks that write response
- * bodies to a file descriptor or a FILE. See mpq/io/hq_files.h.
+ * hq's file access, the I/O layer below lib/app/hq_server.c (which opens
+ * nothing): a www root served without ever leaving it, and sinks that write
+ * response bodies to a file descriptor or a FILE. See mpq/io/hq_files.h.
  */
 #include <errno.h>
 #include <fcntl.h>
