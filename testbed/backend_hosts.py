@@ -263,6 +263,10 @@ class HostsBackend:
     def run(self, point, rundir, capture):
         self.seq += 1
         s = point["settings"]
+        if s["transport"] != "quic":
+            # The hosts' MPTCP endpoints are their administrators' to set.
+            return {"ok": False, "error": "transport %s: on the namespace testbed only"
+                    % s["transport"]}
         npaths = int(s["paths"])
         self.rdir = os.path.join(self.h.workdir, "mpq-testbed-%s-%d-%d"
                                  % (DRIVER, os.getpid(), self.seq))

@@ -16,6 +16,7 @@ import time
 from experiment import limit_seconds, size_bytes
 
 PORT = 4433
+MPTCP_LIMIT = 8  # subflows and announced addresses each end accepts
 
 
 class LocalBackend:
@@ -81,6 +82,25 @@ class LocalBackend:
                     p.wait()
         self.procs = []
 
+    def _mptcp_endpoints(self, addrs):
+        """transport mptcp: both ends accept subflows, and the server
+        announces its other addresses (ADD_ADDR), to which the client's
+        path manager opens a subflow each, from the address its routes
+        choose (path I's). An error, or ''."""
+        cmds = [("c", ["limits", "set", "subflow", str(MPTCP_LIMIT), "add_addr_accepted",
+                       str(MPTCP_LIMIT)]),
+                ("s", ["limits", "set", "subflow", str(MPTCP_LIMIT), "add_addr_accepted",
+                       str(MPTCP_LIMIT)])]
+        cmds += [("s", ["endpoint", "add", a, "dev", "p%d" % i, "signal"])
+                 for i, a in enumerate(addrs[1:], 2)]
+        for ns, args in cmds:
+            r = subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.name, ns), "ip", "mptcp"]
+                               + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+            if r.returncode:
+                return "ip mptcp %s: %s" % (" ".join(args), r.stdout.strip())
+        return ""
+
     def _transfer(self, point, rundir, capture, npaths):
         s = point["settings"]
         addrs = ["10.100.%d.2" % i for i in range(1, npaths + 1)]
@@ -95,10 +115,18 @@ class LocalBackend:
         www = s["www"] or rundir
         sargv = [os.path.join(self.bin, "mpq-server"), "--addr", ",".join(addrs),
                  "--port", str(PORT), "--www", www] + common + common_q + s["server-args"].split()
+        transport = s["transport"]
+        if transport != "quic":
+            sargv.append("--" + transport)
+        if transport == "mptcp":
+            err = self._mptcp_endpoints(addrs)
+            if err:
+                return {"ok": False, "error": err}
         slog = open(os.path.join(rundir, "server.log"), "w")
         server = self._spawn("s", sargv, slog, subprocess.STDOUT)
         slog.close()
-        want = "listening on %s:%d" % (addrs[-1], PORT)
+        want = "listening on %s:%d%s" % (addrs[-1], PORT,
+                                         "" if transport == "quic" else " (" + transport)
         for _ in range(100):
             with open(os.path.join(rundir, "server.log")) as f:
                 if want in f.read():
@@ -120,13 +148,19 @@ class LocalBackend:
                                       w.lstrip("/") if size_bytes(w) is None else size_bytes(w))
                 for w in s["get"].split()]
         cargv = [os.path.join(self.bin, "mpq-client"), "-k", "--no-progress", "--json",
-                 "--discard"] + common + common_q
-        if s["multipath"] == "yes" and npaths > 1:
+                 "--discard"] + common
+        if transport != "quic":
+            # MPTCP's subflows come from the kernel's path manager.
+            ifs = npaths if transport == "mptcp" and s["multipath"] == "yes" else 1
+            cargv += ["--" + transport, "-n", ",".join("p%d" % i for i in range(1, ifs + 1))]
+        elif s["multipath"] == "yes" and npaths > 1:
             cargv += ["-n", ",".join("p%d" % i for i in range(1, npaths + 1)),
                       "-mip", ",".join("%s:%d" % (a, PORT) for a in addrs[1:])]
         else:
             cargv += ["-n", "p1", "--max-paths", "0"]
-        if capture:
+        if transport == "quic":
+            cargv += common_q
+        if capture and transport == "quic":
             cargv += ["--pcap", os.path.join(rundir, "client.pcapng")]
         cargv += s["client-args"].split() + urls
         with open(os.path.join(rundir, "client.json"), "w") as out, \

@@ -23,6 +23,7 @@ SETTINGS = {
     "io": "udp",
     "alpn": "hq-interop",
     "multipath": "yes",
+    "transport": "quic",
     "reps": "1",
     "timeout": "120s",
     "qlog": "no",
@@ -37,6 +38,7 @@ CHOICES = {
     "io": ("udp", "xdp", "auto"),
     "alpn": ("hq-interop",),
     "multipath": ("yes", "no"),
+    "transport": ("quic", "tcp", "mptcp"),
     "qlog": ("yes", "no"),
 }
 # Settings that take several words as one value (not a sweep).

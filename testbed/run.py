@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROG = "mpq-testbed run"
 FIXED = ["experiment", "run", "point", "rep", "scheduler", "stream_scheduler", "cc", "io",
          "multipath", "paths", "bytes", "seconds", "goodput_mbps", "handshake_ms", "ok",
-         "error"]
+         "error", "transport"]
 
 
 def die(msg, code=1):
@@ -111,7 +111,7 @@ def row_of(exp, point, rep, run, res, maxpaths):
     sm = res.get("summary") or {}
     row = {"experiment": exp.name, "run": run, "point": point["index"], "rep": rep,
            "scheduler": s["sched"], "stream_scheduler": s["stream-sched"], "cc": s["cc"],
-           "io": s["io"], "multipath": s["multipath"],
+           "io": s["io"], "multipath": s["multipath"], "transport": s["transport"],
            "paths": sum(1 for p in sm.get("paths", []) if p.get("bytes_received", 0) > 0),
            "bytes": sm.get("bytes_total", 0), "seconds": sm.get("seconds", ""),
            "goodput_mbps": sm.get("goodput_mbps", ""), "handshake_ms": sm.get("handshake_ms", ""),
