@@ -77,7 +77,7 @@ struct mpq_h3_conn *mpq_h3_conn_get(struct mpq_h3_conn **list, mpq_conn *conn)
 		return NULL;
 	}
 	h->conn = conn;
-	h->ctrl_in = h->qenc_in = h->qdec_in = -1;
+	h->ctrl_in = h->qenc_in = h->qdec_in = h->max_request = -1;
 	h->next = *list;
 	*list = h;
 	open_control(h);
@@ -340,6 +340,24 @@ void mpq_h3_conn_uni_reset(struct mpq_h3_conn *h, int64_t id)
 		*pp = u->next;
 		free(u);
 	}
+}
+
+void mpq_h3_conn_goaway(struct mpq_h3_conn *h)
+{
+	/* The first request stream we will not process: past the highest. */
+	uint64_t next = h->max_request < 0 ? 0 : (uint64_t)h->max_request + 4;
+	uint8_t v[8];
+	size_t vl = mpq_h3_write_varint(v, sizeof(v), next);
+	if (h->ctrl_out < 0 || h->goaway_out || h->failed)
+		return;
+	size_t n = mpq_h3_write_frame_header(h->out + h->out_len, sizeof(h->out) - h->out_len,
+					     MPQ_H3_GOAWAY, vl);
+	if (!n || sizeof(h->out) - h->out_len - n < vl)
+		return;
+	memcpy(h->out + h->out_len + n, v, vl);
+	h->out_len += n + vl;
+	h->goaway_out = true;
+	flush_control(h);
 }
 
 void mpq_h3_conn_writable(struct mpq_h3_conn *h, int64_t id)

@@ -32,7 +32,9 @@ struct mpq_h3_conn {
 	bool qdec_cont; /* inside a multi-byte integer on the decoder stream */
 	bool goaway_in;
 	uint64_t goaway_id;
+	int64_t max_request;	    /* server: the highest request stream seen, -1 */
 	bool failed;		    /* we closed the connection */
+	bool goaway_out;	    /* we sent GOAWAY */
 	struct mpq_h3_uni *pending; /* peer streams whose type is still coming */
 	struct mpq_h3_conn *next;
 };
@@ -56,6 +58,9 @@ void mpq_h3_conn_fail(struct mpq_h3_conn *h, uint64_t code, const char *why);
 void mpq_h3_conn_uni_data(struct mpq_h3_conn *h, int64_t id, uint64_t offset, const uint8_t *data,
 			  size_t len, bool fin);
 void mpq_h3_conn_uni_reset(struct mpq_h3_conn *h, int64_t id);
+/* Server: sends GOAWAY on our control stream (once). */
+void mpq_h3_conn_goaway(struct mpq_h3_conn *h);
+
 /* Our control stream became writable, or the peer stopped it. */
 void mpq_h3_conn_writable(struct mpq_h3_conn *h, int64_t id);
 void mpq_h3_conn_stopped(struct mpq_h3_conn *h, int64_t id);

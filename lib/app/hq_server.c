@@ -460,6 +460,8 @@ static int srv_on_data(mpq_conn *conn, int64_t id, uint64_t offset, const uint8_
 		return MPQ_ERR_NOMEM; /* closes the connection: we cannot answer */
 	if (fin)
 		r->fin_received = true;
+	if (h && id > h->max_request)
+		h->max_request = id;
 	if (h) {
 		srv_h3_data(h, r, data, len, fin);
 		return 0;
@@ -555,6 +557,18 @@ static int srv_on_closed(mpq_conn *conn, int64_t id, void *ud)
 	if (r)
 		sreq_free(r);
 	return 0;
+}
+
+MPQ_EXPORT void mpq_hq_server_goaway(mpq_hq_server *srv, mpq_conn *conn)
+{
+	struct mpq_h3_conn *h = srv_h3(srv, conn);
+	if (h)
+		mpq_h3_conn_goaway(h);
+}
+
+MPQ_EXPORT uint64_t mpq_hq_close_code(const mpq_conn *conn)
+{
+	return mpq_h3_conn_is_h3(conn) ? MPQ_H3_NO_ERROR : 0;
 }
 
 MPQ_EXPORT void mpq_hq_server_callbacks(mpq_callbacks *cb, mpq_hq_server *srv)

@@ -1424,6 +1424,8 @@ static void h3_fetch(void **state)
 	for (size_t i = 0; i < mpq_hq_client_count(t.cli); i++)
 		assert_int_equal(mpq_hq_request_stream(mpq_hq_client_request(t.cli, i)), 4 * i);
 	assert_false(mpq_conn_get_error(t.p.conn[PAIR_SERVER])->set);
+	/* A GOAWAY (naming stream 40) is no error for the client. */
+	mpq_hq_server_goaway(t.srv, t.p.conn[PAIR_SERVER]);
 	hq_finish(&t);
 }
 
@@ -1441,6 +1443,9 @@ static void h3_server_speaks_hq_too(void **state)
 	expect_body(small, small_body, strlen(small_body));
 	expect_reset(missing, MPQ_HQ_ERR_NOT_FOUND);
 	assert_int_equal(mpq_hq_request_http_status(small), 0);
+	/* Nothing to say before closing on hq-interop, and code 0. */
+	mpq_hq_server_goaway(t.srv, t.p.conn[PAIR_SERVER]);
+	assert_int_equal(mpq_hq_close_code(t.p.conn[PAIR_SERVER]), 0);
 	hq_finish(&t);
 }
 
@@ -1571,6 +1576,15 @@ static void h3_malformed_requests(void **state)
 	assert_int_equal(w->head[s][1], MPQ_H3_SETTINGS);
 	assert_false(w->fin[s]);
 	assert_false(mpq_conn_get_error(t->p.conn[PAIR_SERVER])->set);
+	/* Shutting down: GOAWAY names the stream after the last request (32),
+	 * once; the close code is H3_NO_ERROR. */
+	uint64_t before = w->bytes[s];
+	mpq_hq_server_goaway(t->srv, t->p.conn[PAIR_SERVER]);
+	mpq_hq_server_goaway(t->srv, t->p.conn[PAIR_SERVER]);
+	pair_run(&t->p, NULL, 100 * MPQ_MS);
+	assert_int_equal(w->bytes[s], before + 3);
+	assert_memory_equal(w->head[s] + before, "\x07\x01\x24", 3);
+	assert_int_equal(mpq_hq_close_code(t->p.conn[PAIR_SERVER]), MPQ_H3_NO_ERROR);
 	hq_finish(t);
 	free(rt);
 }

@@ -642,7 +642,7 @@ static int after_event(struct client *c)
 
 	if (!c->closing && !c->conn_err && all_done(c)) {
 		c->end = now;
-		mpq_conn_close(c->conn, 0, "", now);
+		mpq_conn_close(c->conn, mpq_hq_close_code(c->conn), "", now);
 		c->closing = true;
 	}
 	open_paths(c);
@@ -861,7 +861,7 @@ static int run(struct client *c)
 	if (rv == 0 && !c->ended && mpq_loop_signal(c->loop)) {
 		uint64_t now = mpq_loop_now();
 
-		mpq_conn_close(c->conn, 0, "interrupted", now);
+		mpq_conn_close(c->conn, mpq_hq_close_code(c->conn), "interrupted", now);
 		tool_conn_send(&c->paths[0].sock, c->conn, now);
 		for (size_t i = 0; i < c->npaths; i++)
 			tool_tx_flush(&c->paths[i].sock);

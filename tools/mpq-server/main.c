@@ -460,7 +460,8 @@ static void shut_down(struct server *s)
 
 		if (!mpq_conn_get_error(conn)->set)
 			open++; /* not already closing or draining */
-		mpq_conn_close(conn, 0, "server shutting down", now);
+		mpq_hq_server_goaway(s->hq, conn);
+		mpq_conn_close(conn, mpq_hq_close_code(conn), "server shutting down", now);
 		tool_conn_send(&s->listen[0].sock, conn, now);
 	}
 	for (size_t i = 0; i < s->nlisten; i++)

@@ -166,6 +166,15 @@ MPQ_EXPORT void mpq_hq_server_conn_closed(mpq_hq_server *srv, mpq_conn *conn);
 /* Requests whose state is held now (each holds at most one open file). */
 MPQ_EXPORT size_t mpq_hq_server_active(const mpq_hq_server *srv);
 
+/* Before closing |conn| on purpose: on HTTP/3, sends GOAWAY naming the first
+ * request stream not served (the highest seen + 4), so the client knows the
+ * rest was never processed; nothing on hq-interop. */
+MPQ_EXPORT void mpq_hq_server_goaway(mpq_hq_server *srv, mpq_conn *conn);
+
+/* The application error code that closes |conn| without an error:
+ * H3_NO_ERROR (0x100) on HTTP/3, 0 on hq-interop. */
+MPQ_EXPORT uint64_t mpq_hq_close_code(const mpq_conn *conn);
+
 /* ---- Client ---- */
 
 typedef struct mpq_hq_client mpq_hq_client;
