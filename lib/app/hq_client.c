@@ -14,6 +14,7 @@
 #include "app/h3_conn.h"
 #include "app/h3_msg.h"
 #include "app/hq.h"
+#include "mpq/http1.h"
 
 struct mpq_hq_request {
 	mpq_hq_client *cli;
@@ -386,6 +387,8 @@ static uint64_t cli_h3_frame(void *ud, uint64_t type, const uint8_t *p, size_t l
 		return err; /* an interim response: the final one follows */
 	r->http_status = status;
 	if (status >= 300) {
+		/* The hq code it stands for, as HTTP/1.1 reports it (404 -> 1). */
+		r->code = mpq_http1_code_of((int)status);
 		/* Refused: the body (if any) is not what was asked for. */
 		mpq_conn_stream_stop_sending(r->conn, r->id, MPQ_H3_NO_ERROR);
 		finish(r, MPQ_HQ_RESET);

@@ -107,9 +107,9 @@ timeout 30 "$CLIENT" --alpn h3 -k --no-progress --json -o "$tmp/nf/" "$url/nope"
 	"$url/small.txt" >"$tmp/json" 2>"$tmp/err"
 rc=$?
 if [ "$rc" = 1 ] && grep -q "nope: http status 404" "$tmp/err" &&
-	grep -q '"status": "reset", "bytes": 0, .*"http_status": 404' "$tmp/json" &&
+	grep -q '"status": "reset", "bytes": 0, .*"code": 1, "http_status": 404' "$tmp/json" &&
 	cmp -s "$tmp/nf/small.txt" "$tmp/www/small.txt"; then
-	ok "h3 404: exit 1, 'http status 404', --json status reset with http_status 404"
+	ok "h3 404: exit 1, 'http status 404', --json status reset, code 1, http_status 404"
 else
 	not_ok "h3 404" "exit $rc (want 1)" "$(head -c 600 "$tmp/err")" "$(head -c 600 "$tmp/json")"
 fi

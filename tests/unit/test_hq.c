@@ -29,6 +29,7 @@
 #include "conn_pair.h"
 #include "fds.h"
 #include "mpq/hq.h"
+#include "mpq/http1.h"
 #include "mpq/io/hq_files.h"
 
 #define LIMIT (120 * MPQ_SEC)
@@ -1374,14 +1375,15 @@ static void h3_start_opts(struct hq_test *t, const mpq_callbacks *client,
 	assert_memory_equal(a, "h3", 2);
 }
 
-/* Ended by a refusal status, with no body. */
-static void expect_status(const mpq_hq_request *r, unsigned status)
+/* Ended by a refusal status, with no body; the code is the hq one it
+ * stands for. */
+static void expect_status(const mpq_hq_request *r, unsigned status, uint64_t code)
 {
 	char hex[65];
 	sha256_hex("", 0, hex);
 	assert_int_equal(mpq_hq_request_status(r), MPQ_HQ_RESET);
 	assert_int_equal(mpq_hq_request_http_status(r), status);
-	assert_int_equal(mpq_hq_request_code(r), 0);
+	assert_int_equal(mpq_hq_request_code(r), code);
 	assert_int_equal(mpq_hq_request_bytes(r), 0);
 	assert_string_equal(mpq_hq_request_sha256(r), hex);
 }
@@ -1415,11 +1417,11 @@ static void h3_fetch(void **state)
 	expect_body(empty, "", 0);
 	expect_body(inner, inner_body, strlen(inner_body));
 	assert_int_equal(mpq_hq_request_http_status(small), 200);
-	expect_status(missing, 404);
-	expect_status(dir, 404);
-	expect_status(dotdot, 403);
-	expect_status(escape, 403);
-	expect_status(badpct, 400);
+	expect_status(missing, 404, MPQ_HQ_ERR_NOT_FOUND);
+	expect_status(dir, 404, MPQ_HQ_ERR_NOT_FOUND);
+	expect_status(dotdot, 403, MPQ_HQ_ERR_FORBIDDEN);
+	expect_status(escape, 403, MPQ_HQ_ERR_FORBIDDEN);
+	expect_status(badpct, 400, MPQ_HQ_ERR_BAD_REQUEST);
 	/* All on the one connection, each on its own stream. */
 	for (size_t i = 0; i < mpq_hq_client_count(t.cli); i++)
 		assert_int_equal(mpq_hq_request_stream(mpq_hq_client_request(t.cli, i)), 4 * i);
@@ -1945,7 +1947,9 @@ static void h3_client_answers(void **state)
 		assert_int_equal(mpq_hq_request_status(r), a->status);
 		assert_int_equal(mpq_hq_request_http_status(r), a->http_status);
 		assert_int_equal(mpq_hq_request_bytes(r), a->bytes);
-		assert_int_equal(mpq_hq_request_code(r), a->reset);
+		/* A reset's code, or the hq code of a refusal status. */
+		assert_int_equal(mpq_hq_request_code(r),
+				 a->reset ? a->reset : mpq_http1_code_of((int)a->http_status));
 		h3_raw_end(rt);
 	}
 }

@@ -279,7 +279,8 @@ MPQ_EXPORT int64_t mpq_hq_request_stream(const mpq_hq_request *req);
 /* Body bytes received (and written to the sink). */
 MPQ_EXPORT uint64_t mpq_hq_request_bytes(const mpq_hq_request *req);
 /* The server's RESET_STREAM code (MPQ_HQ_ERR_*, HTTP/3's codes), 0 unless
- * RESET (and 0 when an HTTP/3 status ended it). */
+ * RESET. When an HTTP/3 status ended it: the hq code the status stands for
+ * (mpq_http1_code_of: 404 -> NOT_FOUND, 403, 400, 5xx -> INTERNAL; else 0). */
 MPQ_EXPORT uint64_t mpq_hq_request_code(const mpq_hq_request *req);
 /* HTTP/3: the final :status of the response (0 before it, and for hq). */
 MPQ_EXPORT unsigned mpq_hq_request_http_status(const mpq_hq_request *req);
