@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_pkt.h"
 #include "fuzz_tls.h"
 #include "quic/cid.h"
 #include "quic/conn.h"
@@ -26,16 +27,10 @@ static int setup(void)
 	if (fuzz_tls_contexts(&server_ctx, &client_ctx) != 0)
 		return -1;
 
-	mpq_settings s;
-	mpq_tparams tp;
-	mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION, .rand = fuzz_rand};
 	mpq_path path;
 	memset(&path, 0, sizeof(path));
-	mpq_settings_default(&s);
-	s.server_name = "localhost";
-	mpq_tparams_default(&tp);
 	mpq_conn *client;
-	if (mpq_conn_client_new(&client, &path, &s, &tp, &cb, client_ctx, 0) != 0)
+	if (fuzz_client_new(&client, client_ctx, false, 0) != 0)
 		return -1;
 	int n = mpq_conn_write_pkt(client, &path, NULL, first, sizeof(first), 0);
 	odcid = client->odcid;
@@ -54,28 +49,8 @@ static size_t build_initial(uint8_t *buf, size_t cap, const uint8_t *data, size_
 	mpq_crypto_keys ck = {0}, sk = {0};
 	if (mpq_crypto_initial_keys(MPQ_VERSION_1, &odcid, &ck, &sk) != 0)
 		return 0;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_INITIAL,
-			 .version = MPQ_VERSION_1,
-			 .dcid = odcid,
-			 .scid = client_scid,
-			 .pn = 1,
-			 .pn_len = 2};
-	mpq_writer w;
-	mpq_writer_init(&w, buf, cap);
-	size_t out = 0;
-	if (mpq_pkt_encode_hd(&w, &hd) == 0 && mpq_writer_left(&w) >= len + MPQ_AEAD_TAGLEN + 4) {
-		memcpy(w.pos, data, len);
-		size_t payload = len;
-		/* Pad to a full sample and to a 1200-byte datagram with PADDING frames. */
-		size_t hdr = (size_t)(w.pos - buf);
-		size_t want = hdr + payload + MPQ_AEAD_TAGLEN < 1200 ? 1200 - hdr - MPQ_AEAD_TAGLEN
-								     : payload;
-		if (want < 4)
-			want = 4;
-		memset(w.pos + payload, 0, want - payload);
-		int n = mpq_pkt_protect(buf, cap, &hd, want, &ck, 0);
-		out = n > 0 ? (size_t)n : 0;
-	}
+	size_t out = fuzz_long_packet(buf, cap, MPQ_PKT_INITIAL, &odcid, &client_scid, 1, data,
+				      len, 1200, &ck);
 	mpq_crypto_keys_free(&ck);
 	mpq_crypto_keys_free(&sk);
 	return out;

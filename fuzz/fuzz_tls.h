@@ -2,14 +2,18 @@
  * What the harnesses that run connections share: a deterministic random
  * source (reseeded per input, so a crash replays) and a server and a client
  * TLS context with a self-signed certificate for "localhost", ALPN hq-interop
- * (or FUZZ_TLS_ALPN when defined before including this).
+ * (or FUZZ_TLS_ALPN when defined before including this), and a client to go
+ * with them.
  */
 #ifndef MPQ_FUZZ_TLS_H
 #define MPQ_FUZZ_TLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mpq/conn.h"
 #include "mpq/io/cert.h"
 #include "quic/tls.h"
 
@@ -46,6 +50,24 @@ static inline int fuzz_tls_contexts(mpq_tls_ctx **server, mpq_tls_ctx **client)
 	free(cert);
 	free(key);
 	return *server && *client ? 0 : -1;
+}
+
+/* A client for "localhost" on a zeroed path, with the deterministic random
+ * source and default settings; |multipath| offers path IDs up to 2. */
+static inline int fuzz_client_new(mpq_conn **out, mpq_tls_ctx *ctx, bool multipath, uint64_t now)
+{
+	static const mpq_callbacks cb = {.struct_version = MPQ_CALLBACKS_VERSION,
+					 .rand = fuzz_rand};
+	mpq_settings s;
+	mpq_tparams tp;
+	mpq_path path;
+	memset(&path, 0, sizeof(path));
+	mpq_settings_default(&s);
+	s.server_name = "localhost";
+	mpq_tparams_default(&tp);
+	tp.has_initial_max_path_id = multipath;
+	tp.initial_max_path_id = multipath ? 2 : 0;
+	return mpq_conn_client_new(out, &path, &s, &tp, &cb, ctx, now);
 }
 
 #endif
