@@ -8,6 +8,8 @@
 #   make fuzz         build the libFuzzer harnesses (clang)
 #   make format       clang-format our C sources in place; make format-check only reports
 #   make san          the unit tests and the simulation built with SAN=1 (in build/san) and run
+#   make soak         the chaos simulation with ASan + UBSan over new seeds for SOAK_SECONDS
+#                     (default 300); SOAK_SEED=N make soak replays the seed it reports
 #   make core-io      check that the core (lib/quic, lib/app) calls no I/O (ci/check-core-io.sh)
 #   make interop      the interop matrix against a peer's binaries, as root (docs/interop.md)
 #   make interop-doc  the same, and the matrix written into docs/interop.md
@@ -90,7 +92,7 @@ FUZZ_FLAGS := -g -O1 -fno-strict-aliasing -fsanitize=fuzzer-no-link,address,unde
               -fno-sanitize-recover=undefined
 
 .SECONDARY:
-.PHONY: demo bench all lib tools test check unit sim san test-bins san-bins net interop interop-doc fuzz fuzz-smoke deps core-io FORCE \
+.PHONY: demo bench all lib tools test check unit sim san soak test-bins san-bins net interop interop-doc fuzz fuzz-smoke deps core-io FORCE \
 	install uninstall clean format format-check
 all: lib tools
 
@@ -234,6 +236,15 @@ san-bins:
 
 san: san-bins
 	@TEST_TIMEOUT=$(TEST_TIMEOUT) sh ci/run-tests.sh san $(SAN_BINS)
+
+# The chaos simulation (tests/sim/test_sim_chaos.c) over seeds from
+# SOAK_FIRST (default 1000) until SOAK_SECONDS pass, with ASan + UBSan; it
+# stops at the first failing seed and prints it.
+SOAK_SECONDS ?= 300
+soak:
+	@$(MAKE) --no-print-directory SAN=1 BUILD=$(SAN_BUILD) $(SAN_BUILD)/tests/sim/test_sim_chaos
+	@SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) SOAK_FIRST=$(SOAK_FIRST) \
+		$(SAN_BUILD)/tests/sim/test_sim_chaos
 
 # End-to-end tests of the tools (loopback; netns/veth ones skip without root).
 net: tools $(NET_HELPERS)

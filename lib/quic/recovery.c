@@ -437,6 +437,15 @@ void mpq_recovery_on_timeout(mpq_conn *conn, uint64_t ts)
 		s.path->probe = 2;
 	else
 		conn->probe_pending[level] = 2;
+	/* RFC 9002 §6.2.4: a probe goes to the other spaces with data in flight
+	 * too. Before its handshake is confirmed a client's PTO is a Handshake
+	 * one, which a server that completed (and dropped those keys) cannot
+	 * read: if its HANDSHAKE_DONE cannot reach the client (a NAT rebound
+	 * the client's port), only a 1-RTT packet shows it where the client is. */
+	mpq_conn_path *p0 = mpq_conn_path0(conn);
+	if (level != MPQ_LEVEL_APP && p0->ns.ack_eliciting_in_flight &&
+	    mpq_pktns_can_send(&p0->ns) && !p0->probe)
+		p0->probe = 1;
 	/* A client with Initial data in flight probes Handshake too, and vice versa. */
 	mpq_pktns *hs = &conn->hs_ns[MPQ_LEVEL_HANDSHAKE];
 	if (level == MPQ_LEVEL_INITIAL && mpq_pktns_can_send(hs) && hs->ack_eliciting_in_flight) {

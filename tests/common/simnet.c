@@ -101,20 +101,34 @@ static bool addr_is(const mpq_addr *a, const mpq_addr *b)
 	       x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
 }
 
+/* The client's address on path |path| as side |side| sees it: behind the
+ * NAT's port at the server once the path was rebound. */
+static void client_addr(const struct simnet *n, mpq_addr *a, int side, unsigned path)
+{
+	simnet_path_addr(a, SIMNET_CLIENT, path);
+	if (side == SIMNET_SERVER && n->nat_port[path])
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(n->nat_port[path]);
+}
+
 /* The path a datagram side |from| writes on |out| takes, by the client's
  * address in it; -1 when that names no path. */
 static int route(const struct simnet *n, int from, const mpq_path *out)
 {
 	const mpq_addr *client = from == SIMNET_CLIENT ? &out->local : &out->remote;
 	mpq_addr a;
-	if (n->npaths == 1)
+	if (n->npaths == 1 && !n->nat_port[0])
 		return 0;
 	for (unsigned k = 0; k < n->npaths; k++) {
-		simnet_path_addr(&a, SIMNET_CLIENT, k);
+		client_addr(n, &a, from, k);
 		if (addr_is(client, &a))
 			return (int)k;
 	}
 	return -1;
+}
+
+void simnet_rebind(struct simnet *n, unsigned path, uint16_t port)
+{
+	n->nat_port[path] = port;
 }
 
 struct simnet_link *simnet_config_link(struct simnet_config *cfg, unsigned path, int from)
@@ -555,6 +569,8 @@ static void link_send(struct simnet *n, unsigned path, int from, const mpq_path 
 	memset(&g->tuple, 0, sizeof(g->tuple));
 	g->tuple.local = out->remote;
 	g->tuple.remote = out->local;
+	/* The NAT translates the client's address, both ways. */
+	client_addr(n, from == SIMNET_CLIENT ? &g->tuple.remote : &g->tuple.local, !from, path);
 	g->ecn = ecn;
 	g->len = len;
 	memcpy(g->data, data, len);
@@ -654,6 +670,8 @@ static void deliver(struct simnet *n, struct simnet_dgram *g)
 static uint64_t next_event(const struct simnet *n)
 {
 	uint64_t t = n->nheap ? n->heap[0]->arrival : MPQ_TIME_NEVER;
+	if (n->wake_at > n->now && n->wake_at < t)
+		t = n->wake_at;
 	for (int s = 0; s < 2; s++) {
 		if (n->end[s].conn) {
 			uint64_t x = mpq_conn_get_expiry(n->end[s].conn);
@@ -949,8 +967,11 @@ double simnet_wall_seconds(void)
 
 bool simnet_conns_closed(struct simnet *n)
 {
-	return mpq_conn_get_expiry(n->end[0].conn) == MPQ_TIME_NEVER &&
-	       mpq_conn_get_expiry(n->end[1].conn) == MPQ_TIME_NEVER;
+	/* A server no datagram ever reached has no connection at all. */
+	for (int s = 0; s < 2; s++)
+		if (n->end[s].conn && mpq_conn_get_expiry(n->end[s].conn) != MPQ_TIME_NEVER)
+			return false;
+	return true;
 }
 
 int simnet_test_main(int argc, char **argv, const char *group, const struct CMUnitTest *picked,

@@ -41,6 +41,9 @@
  * cfg.path_opened hears of each. A path can be killed from a simulated time
  * on (cfg.kill_at, simnet_kill_path): from then on every datagram sent on it,
  * either way, is dropped, and so is every one still in flight on it.
+ * A NAT in front of the client can rebind a path (simnet_rebind): the server
+ * then sees the client's datagrams on it from another port, and what it
+ * sends to the old one is unrouted.
  *
  * Use: simnet_tls_init once; then per run simnet_init, adjust n->end[i].settings
  * and .tparams if needed, simnet_start, simnet_run (as often as needed),
@@ -205,7 +208,9 @@ struct simnet {
 	uint64_t open_tries;		      /* mpq_conn_open_path calls that said "later" */
 	int open_err;			      /* the first other error it returned */
 	uint64_t unrouted;		      /* datagrams whose 4-tuple names no path */
-	uint64_t written[2];		      /* datagrams side i wrote, on every path */
+	uint16_t nat_port[SIMNET_MAX_PATHS];  /* path k's client port at the server; 0: its own */
+	uint64_t wake_at;    /* the loop stops by then, for a test to act (0: never) */
+	uint64_t written[2]; /* datagrams side i wrote, on every path */
 	uint64_t now;
 	uint64_t iters;		    /* loop turns over all runs */
 	uint64_t seq;		    /* ties between equal arrival times go by send order */
@@ -242,6 +247,9 @@ struct simnet_link *simnet_config_link(struct simnet_config *cfg, unsigned path,
 struct simnet_link_state *simnet_link_of(struct simnet *n, unsigned path, int from);
 /* Path |path| (both directions) drops everything from time |at| on. */
 void simnet_kill_path(struct simnet *n, unsigned path, uint64_t at);
+/* From now on the server sees the client's datagrams on path |path| come from
+ * port |port| (a NAT rebinding); 0 gives the client its own port back. */
+void simnet_rebind(struct simnet *n, unsigned path, uint16_t port);
 /* Side |side|'s address on path |path|. */
 void simnet_path_addr(mpq_addr *a, int side, unsigned path);
 /* Paths the client has opened so far, path 0 included. */
