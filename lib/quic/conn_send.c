@@ -171,9 +171,11 @@ static int write_frame(pkt_builder *b, const mpq_frame *fr)
 	return rv;
 }
 
-/* An ACK (or, for path |pid| with multipath, a PATH_ACK) of |ns|; its ECN
- * variant once a packet arrived marked (RFC 9000 §19.3.2). */
-static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid, uint64_t ts)
+/* An ACK (or, for path |pid| with multipath, a PATH_ACK) of |ns|, the 1-RTT
+ * space of |path| (NULL: a handshake space); its ECN variant once a packet
+ * arrived marked (RFC 9000 §19.3.2). */
+static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, const mpq_conn_path *path,
+		     int64_t pid, uint64_t ts)
 {
 	bool ecn = mpq_ecn_counts_any(&ns->ecn_rx);
 	mpq_frame fr = {.type = pid < 0 ? (ecn ? MPQ_FT_ACK_ECN : MPQ_FT_ACK)
@@ -199,6 +201,9 @@ static int write_ack(mpq_conn *conn, pkt_builder *b, mpq_pktns *ns, int64_t pid,
 	while (fr.ack.nranges > 1 && mpq_frame_encoded_len(&fr) > mpq_writer_left(&b->w))
 		fr.ack.nranges--;
 	int rv = write_frame(b, &fr);
+	if (rv == 0 && path)
+		mpq_key_update_on_ack_sent(conn, mpq_conn_slot_index(conn, path),
+					   fr.ack.ranges[0].largest);
 	if (rv == 0) {
 		ns->ack_needed = false;
 		ns->rx_since_ack = false;
@@ -222,11 +227,11 @@ static int write_acks(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 {
 	if (b->level != MPQ_LEVEL_APP) {
 		mpq_pktns *ns = mpq_conn_ns(conn, b->level);
-		return ack_news(ns) ? write_ack(conn, b, ns, -1, ts) : 0;
+		return ack_news(ns) ? write_ack(conn, b, ns, NULL, -1, ts) : 0;
 	}
 	if (!mpq_conn_multipath(conn)) {
 		mpq_pktns *ns = &b->path->ns;
-		return ack_news(ns) ? write_ack(conn, b, ns, -1, ts) : 0;
+		return ack_news(ns) ? write_ack(conn, b, ns, b->path, -1, ts) : 0;
 	}
 	for (size_t i = 0; i < conn->npaths; i++) {
 		mpq_conn_path *p = conn->paths[i];
@@ -234,7 +239,7 @@ static int write_acks(mpq_conn *conn, pkt_builder *b, uint64_t ts)
 			continue;
 		if (p != b->path && !p->ns.ack_needed)
 			continue;
-		int rv = write_ack(conn, b, &p->ns, (int64_t)p->id, ts);
+		int rv = write_ack(conn, b, &p->ns, p, (int64_t)p->id, ts);
 		if (rv != 0)
 			return rv;
 	}

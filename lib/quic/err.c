@@ -54,6 +54,8 @@ MPQ_EXPORT const char *mpq_strerror(int err)
 		return "stateless reset";
 	case MPQ_ERR_NOT_FOUND:
 		return "not found";
+	case MPQ_ERR_KEY_UPDATE:
+		return "key update error";
 	case MPQ_ERR_NOMEM:
 		return "out of memory";
 	case MPQ_ERR_TLS:
@@ -98,6 +100,8 @@ MPQ_EXPORT uint64_t mpq_err_to_transport(int err)
 		return MPQ_TE_CONNECTION_ID_LIMIT_ERROR;
 	case MPQ_ERR_AEAD_LIMIT:
 		return MPQ_TE_AEAD_LIMIT_REACHED;
+	case MPQ_ERR_KEY_UPDATE:
+		return MPQ_TE_KEY_UPDATE_ERROR;
 	default:
 		return MPQ_TE_INTERNAL_ERROR;
 	}

@@ -66,6 +66,11 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t slot
 			kp->rx_phase_first_pn[slot] = pn;
 		return 0;
 	}
+	/* RFC 9001 §6.2: the peer starts another update (not an answer to
+	 * ours) before it can have seen an ACK of its last one: we sent none
+	 * that covered a packet of that phase. Consecutive updates: an error. */
+	if (kp->tx_phase == kp->rx_phase && kp->rx_unacked)
+		return MPQ_ERR_KEY_UPDATE;
 	mpq_crypto_keys_free(&kp->rx_prev);
 	kp->rx_prev = ns->rx;
 	ns->rx = kp->rx_next;
@@ -74,6 +79,7 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t slot
 	for (size_t i = 0; i < MPQ_MAX_PATHS; i++)
 		kp->rx_phase_first_pn[i] = UINT64_MAX;
 	kp->rx_phase_first_pn[slot] = pn;
+	kp->rx_unacked = true;
 	/* The peer started it: answer with our own new keys (RFC 9001 §6.2). */
 	if (kp->tx_phase != kp->rx_phase) {
 		int rv = update_tx(conn);
@@ -87,6 +93,15 @@ int mpq_key_update_on_opened(mpq_conn *conn, const mpq_pkt_hd *hd, uint32_t slot
 			  ts);
 	mpq_conn_log(conn, 2, "key phase %d", kp->rx_phase);
 	return 0;
+}
+
+void mpq_key_update_on_ack_sent(mpq_conn *conn, uint32_t slot, uint64_t largest)
+{
+	mpq_key_phase *kp = &conn->kp;
+	/* Packets at or above the phase's first are of that phase: older
+	 * keys no longer open them. */
+	if (slot < MPQ_MAX_PATHS && largest >= kp->rx_phase_first_pn[slot])
+		kp->rx_unacked = false;
 }
 
 void mpq_key_update_on_acked(mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts)

@@ -3,9 +3,11 @@
  * packet (current, next phase, or the previous phase for late packets), the
  * switch when the peer moves to the next phase, and starting an update of our
  * own (on request, every N packets when the settings ask for it, and before
- * the AEAD's confidentiality limit), and the AEAD limits (RFC 9001 §6.6). Key
- * phases belong to the connection, not a path: all paths share the keys. But
- * packet numbers are per path, so where a phase starts is kept per path ID.
+ * the AEAD's confidentiality limit), a peer's consecutive updates (one before
+ * it could have had an ACK of the last: KEY_UPDATE_ERROR, §6.2), and the AEAD
+ * limits (RFC 9001 §6.6). Key phases belong to the connection, not a path:
+ * all paths share the keys. But packet numbers are per path, so where a phase
+ * starts is kept per path ID.
  *
  * The limits bound the uses of a key, whatever the nonces: packets protected
  * on every path count together against the key they share (the path ID in
@@ -38,6 +40,9 @@ typedef struct mpq_key_phase {
 	mpq_crypto_keys rx_prev; /* the previous phase's, for reordered packets */
 	uint64_t open_failures;	 /* packets that failed authentication, all keys */
 	bool phase_acked;	 /* a packet of the current tx phase was acknowledged */
+	/* The peer's current phase began and no ACK of ours has covered a
+	 * packet of it yet: the peer may not start another (RFC 9001 §6.2). */
+	bool rx_unacked;
 	uint64_t phase_acked_at;
 	uint64_t updates; /* key updates done, both directions counted once */
 } mpq_key_phase;
@@ -53,9 +58,15 @@ mpq_crypto_keys *mpq_key_update_rx_keys(struct mpq_conn *conn, const struct mpq_
 /* A 1-RTT packet of the path in slot |slot| opened: with the next phase's keys
  * (|next|) the peer moved on, so the receive keys switch and, when the peer
  * started the update, ours too; with the current keys it may move back where
- * the path's current phase starts. */
+ * the path's current phase starts. Returns 0, MPQ_ERR_KEY_UPDATE when the
+ * peer started an update before any ACK of ours covered a packet of its
+ * previous one (RFC 9001 §6.2), or the error making the keys. */
 int mpq_key_update_on_opened(struct mpq_conn *conn, const struct mpq_pkt_hd *hd, uint32_t slot,
 			     bool next, uint64_t ts);
+
+/* We wrote an ACK of the path in slot |slot| whose largest is |largest|, in
+ * a 1-RTT packet (protected with our current keys). */
+void mpq_key_update_on_ack_sent(struct mpq_conn *conn, uint32_t slot, uint64_t largest);
 
 /* The largest 1-RTT packet acknowledged on the path in slot |slot| is |pn|, at |ts|. */
 void mpq_key_update_on_acked(struct mpq_conn *conn, uint32_t slot, uint64_t pn, uint64_t ts);

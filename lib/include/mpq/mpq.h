@@ -43,6 +43,7 @@ enum {
 	MPQ_ERR_VERSION_NEGOTIATION = -223,
 	MPQ_ERR_STATELESS_RESET = -224,
 	MPQ_ERR_NOT_FOUND = -225,
+	MPQ_ERR_KEY_UPDATE = -226, /* the peer updated its keys twice without waiting */
 	MPQ_ERR_FATAL = -500,
 	MPQ_ERR_NOMEM = -501,
 	MPQ_ERR_TLS = -502, /* the TLS library failed (not the peer) */
