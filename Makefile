@@ -213,9 +213,11 @@ $(BUILD)/fuzz-obj/%.o: %.c $(BUILD)/fuzz-obj/flags
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJS)
+# The harnesses share tests/common/forge.c with the unit tests.
+FUZZ_HELPERS := $(BUILD)/fuzz-obj/tests/common/forge.o
+$(BUILD)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJS) $(FUZZ_HELPERS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS) -Itests/common -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o $@ $(filter-out %.h,$^) $(LIB_LIBS)
 
 fuzz: $(FUZZ_BINS)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz_tls.h"
+#include "forge.h"
 #include "fuzz_util.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
@@ -73,26 +74,6 @@ static bool path_active(const mpq_conn *conn, uint32_t path_id)
 	return false;
 }
 
-/* A 1-RTT packet from |c| on path 0 with |data| as its frames. */
-static size_t packet_from(mpq_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
-{
-	mpq_pktns *ns = &c->paths[0]->ns;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
-			 .dcid = c->dcid,
-			 .pn = ns->next_pn++,
-			 .pn_len = 4,
-			 .key_phase = c->kp.tx_phase};
-	mpq_writer w;
-	mpq_writer_init(&w, out, cap);
-	if (mpq_pkt_encode_hd(&w, &hd) != 0 || mpq_writer_left(&w) < len + 4 + MPQ_AEAD_TAGLEN)
-		return 0;
-	memcpy(w.pos, data, len);
-	size_t plen = len < 4 ? 4 : len;
-	memset(w.pos + len, 0, plen - len);
-	int n = mpq_pkt_protect(out, cap, &hd, plen, &ns->tx, 0);
-	return n > 0 ? (size_t)n : 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -141,10 +122,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (!path_active(c, 1) || !path_active(s, 1))
 		__builtin_trap();
 	uint8_t pkt[1500];
-	size_t n = packet_from(c, data, len, pkt, sizeof(pkt));
+	size_t n = forge_1rtt(c, data, len, pkt, sizeof(pkt));
 	if (n)
 		mpq_conn_read_pkt(s, &at_server, NULL, pkt, n, now);
-	n = packet_from(s, data, len, pkt, sizeof(pkt));
+	n = forge_1rtt(s, data, len, pkt, sizeof(pkt));
 	if (n)
 		mpq_conn_read_pkt(c, &path, NULL, pkt, n, now);
 	exchange(&c, &s, &ss, &tp, &cb, &now, 20);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fuzz_tls.h"
+#include "forge.h"
 #include "fuzz_util.h"
 #include "mpq/endpoint.h"
 #include "quic/conn.h"
@@ -56,17 +57,6 @@ static void xor_over(uint8_t *d, size_t len, const uint8_t *x, size_t xlen)
 		d[i] ^= x[i];
 }
 
-static void timers(struct world *w)
-{
-	if (mpq_conn_get_expiry(w->client) <= w->now)
-		mpq_conn_handle_expiry(w->client, w->now);
-	for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
-		mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
-		if (mpq_conn_get_expiry(c) <= w->now)
-			mpq_conn_handle_expiry(c, w->now);
-	}
-}
-
 static void exchange(struct world *w, int rounds)
 {
 	uint8_t buf[1500];
@@ -78,7 +68,7 @@ static void exchange(struct world *w, int rounds)
 		while ((n = server_datagram(w, buf, sizeof(buf))) > 0)
 			mpq_conn_read_pkt(w->client, &w->cpath, NULL, buf, (size_t)n, w->now);
 		w->now += 5000000;
-		timers(w);
+		forge_timers(w->client, w->ep, w->now);
 	}
 }
 

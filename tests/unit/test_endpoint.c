@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "certs.h"
+#include "forge.h"
 #include "noise_initial.h"
 #include "mpq/endpoint.h"
 #include "quic/cid.h"
@@ -184,13 +185,7 @@ static void step(struct world *w)
 	uint64_t t = mpq_conn_get_expiry(w->client);
 	uint64_t e = mpq_endpoint_get_expiry(w->ep);
 	w->now = (t < e ? t : e) > w->now + MPQ_MS ? w->now + MPQ_MS : (t < e ? t : e);
-	if (mpq_conn_get_expiry(w->client) <= w->now)
-		mpq_conn_handle_expiry(w->client, w->now);
-	for (size_t i = 0; i < mpq_endpoint_conn_count(w->ep); i++) {
-		mpq_conn *c = mpq_endpoint_conn_at(w->ep, i);
-		if (mpq_conn_get_expiry(c) <= w->now)
-			mpq_conn_handle_expiry(c, w->now);
-	}
+	forge_timers(w->client, w->ep, w->now);
 }
 
 static bool run_until_complete(struct world *w)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "conn_pair.h"
+#include "forge.h"
 #include "quic/conn.h"
 #include "quic/packet.h"
 
@@ -46,28 +47,15 @@ static size_t client_sends(struct conn_pair *p, const mpq_frame *frames, size_t 
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(mpq_frame_encode(&fw, &frames[i]), 0);
 	size_t len = (size_t)(fw.pos - payload);
-	mpq_pktns *ns = &c->paths[0]->ns;
-	mpq_pkt_hd hd = {.type = MPQ_PKT_1RTT,
-			 .dcid = c->dcid,
-			 .pn = ns->next_pn++,
-			 .pn_len = 4,
-			 .key_phase = c->kp.tx_phase};
-	mpq_writer w;
-	mpq_writer_init(&w, out, sizeof(out));
-	assert_int_equal(mpq_pkt_encode_hd(&w, &hd), 0);
-	memcpy(w.pos, payload, len);
-	size_t plen = len < 4 ? 4 : len;
-	memset(w.pos + len, 0, plen - len);
-	int sealed = mpq_pkt_protect(out, sizeof(out), &hd, plen, &ns->tx, 0);
+	size_t sealed = forge_1rtt(c, payload, len, out, sizeof(out));
 	assert_true(sealed > 0);
 	if (!from) {
-		*rv = pair_inject(p, PAIR_SERVER, out, (size_t)sealed);
+		*rv = pair_inject(p, PAIR_SERVER, out, sealed);
 	} else {
 		mpq_path path = *from;
-		*rv = mpq_conn_read_pkt(p->conn[PAIR_SERVER], &path, NULL, out, (size_t)sealed,
-					p->now);
+		*rv = mpq_conn_read_pkt(p->conn[PAIR_SERVER], &path, NULL, out, sealed, p->now);
 	}
-	return (size_t)sealed;
+	return sealed;
 }
 
 /* The server's address as the client sees it, from another client port. */
