@@ -117,3 +117,18 @@ void tool_json_null(struct tool_json *j)
 	separate(j);
 	fputs("null", j->f);
 }
+
+void tool_json_kv_u64(struct tool_json *j, const char *key, uint64_t v)
+{
+	tool_json_key(j, key);
+	tool_json_u64(j, v);
+}
+
+void tool_json_kv_str(struct tool_json *j, const char *key, const char *s)
+{
+	tool_json_key(j, key);
+	if (s)
+		tool_json_str(j, s);
+	else
+		tool_json_null(j);
+}

@@ -34,4 +34,9 @@ void tool_json_num(struct tool_json *j, double v, int decimals);
 void tool_json_bool(struct tool_json *j, bool v);
 void tool_json_null(struct tool_json *j);
 
+/* A member: |key| and its value, as tool_json_key then the value. */
+void tool_json_kv_u64(struct tool_json *j, const char *key, uint64_t v);
+/* |s| NULL: null. */
+void tool_json_kv_str(struct tool_json *j, const char *key, const char *s);
+
 #endif

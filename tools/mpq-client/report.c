@@ -100,30 +100,19 @@ static void json_path_fields(struct tool_json *j, const struct path_fields *f)
 		{"packets_lost", f->packets_lost},
 	};
 
-	tool_json_key(j, "path_id");
-	tool_json_u64(j, f->path_id);
-	tool_json_key(j, "iface");
-	if (f->iface[0])
-		tool_json_str(j, f->iface);
-	else
-		tool_json_null(j);
-	tool_json_key(j, "local");
-	tool_json_str(j, f->local);
-	tool_json_key(j, "remote");
-	tool_json_str(j, f->remote);
-	tool_json_key(j, "state");
-	tool_json_str(j, f->state);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		tool_json_key(j, counters[i].key);
-		tool_json_u64(j, counters[i].v);
-	}
+	tool_json_kv_u64(j, "path_id", f->path_id);
+	tool_json_kv_str(j, "iface", f->iface[0] ? f->iface : NULL);
+	tool_json_kv_str(j, "local", f->local);
+	tool_json_kv_str(j, "remote", f->remote);
+	tool_json_kv_str(j, "state", f->state);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		tool_json_kv_u64(j, counters[i].key, counters[i].v);
 	tool_json_key(j, "srtt_ms");
 	if (f->srtt_ns)
 		tool_json_num(j, (double)f->srtt_ns / 1e6, 3);
 	else
 		tool_json_null(j);
-	tool_json_key(j, "cwnd");
-	tool_json_u64(j, f->cwnd);
+	tool_json_kv_u64(j, "cwnd", f->cwnd);
 }
 
 static void json_path(struct client *c, struct tool_json *j, const mpq_path_stats *st)
@@ -161,16 +150,11 @@ static void json_path(struct client *c, struct tool_json *j, const mpq_path_stat
 				    .srtt_ns = st->srtt,
 				    .cwnd = st->cwnd,
 			    });
-	if (never) {
-		tool_json_key(j, "error");
-		tool_json_str(j, never);
-	}
-	tool_json_key(j, "max_udp_payload");
-	tool_json_u64(j, st->max_udp_payload);
-	tool_json_key(j, "largest_sent");
-	tool_json_u64(j, st->largest_dgram_sent);
-	tool_json_key(j, "largest_received");
-	tool_json_u64(j, st->largest_pkt_received);
+	if (never)
+		tool_json_kv_str(j, "error", never);
+	tool_json_kv_u64(j, "max_udp_payload", st->max_udp_payload);
+	tool_json_kv_u64(j, "largest_sent", st->largest_dgram_sent);
+	tool_json_kv_u64(j, "largest_received", st->largest_pkt_received);
 	tool_json_obj_end(j);
 }
 
@@ -198,8 +182,7 @@ static void json_tcp_path(struct tool_json *j, const struct tcp_path *p, size_t 
 				    .srtt_ns = p->rtt_us * 1000,
 				    .cwnd = p->cwnd,
 			    });
-	tool_json_key(j, "retransmits");
-	tool_json_u64(j, p->retrans);
+	tool_json_kv_u64(j, "retransmits", p->retrans);
 	tool_json_obj_end(j);
 }
 
@@ -212,13 +195,11 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 
 	fetch_times(f, &sent, &first, &last);
 	tool_json_obj_begin(j);
-	tool_json_key(j, "url");
-	tool_json_str(j, f->url.text);
+	tool_json_kv_str(j, "url", f->url.text);
 	tool_json_key(j, "status");
 	/* A request never sent ended with the connection: incomplete. */
 	tool_json_str(j, mpq_hq_status_name(st < MPQ_HQ_OK ? MPQ_HQ_INCOMPLETE : st));
-	tool_json_key(j, "bytes");
-	tool_json_u64(j, fetch_bytes(f));
+	tool_json_kv_u64(j, "bytes", fetch_bytes(f));
 	tool_json_key(j, "sha256");
 	if (sha)
 		tool_json_str(j, sha);
@@ -226,23 +207,15 @@ static void json_url(struct tool_json *j, const struct fetch *f)
 		tool_json_null(j);
 	tool_json_key(j, "seconds");
 	tool_json_num(j, sent && last > sent ? (double)(last - sent) / 1e9 : 0, 3);
-	if (st == MPQ_HQ_RESET) {
-		tool_json_key(j, "code");
-		tool_json_u64(j, fetch_code(f));
-	}
-	if (fetch_http_status(f)) {
-		tool_json_key(j, "http_status");
-		tool_json_u64(j, fetch_http_status(f));
-	}
+	if (st == MPQ_HQ_RESET)
+		tool_json_kv_u64(j, "code", fetch_code(f));
+	if (fetch_http_status(f))
+		tool_json_kv_u64(j, "http_status", fetch_http_status(f));
 	errnum = f->out.errnum ? f->out.errnum : fetch_errno(f);
-	if (errnum) {
-		tool_json_key(j, "error");
-		tool_json_str(j, strerror(errnum));
-	}
-	if (f->out.kind == OUTPUT_FILE || f->out.kind == OUTPUT_DIRECT) {
-		tool_json_key(j, "file");
-		tool_json_str(j, f->out.path);
-	}
+	if (errnum)
+		tool_json_kv_str(j, "error", strerror(errnum));
+	if (f->out.kind == OUTPUT_FILE || f->out.kind == OUTPUT_DIRECT)
+		tool_json_kv_str(j, "file", f->out.path);
 	tool_json_obj_end(j);
 }
 
@@ -256,26 +229,18 @@ static void json_path_event(struct tool_json *j, const struct path_event_rec *r)
 	tool_json_obj_begin(j);
 	tool_json_key(j, "ms");
 	tool_json_num(j, (double)r->at / 1e6, 3);
-	tool_json_key(j, "path_id");
-	tool_json_u64(j, ev->path_id);
-	tool_json_key(j, "event");
-	tool_json_str(j, ev->what);
+	tool_json_kv_u64(j, "path_id", ev->path_id);
+	tool_json_kv_str(j, "event", ev->what);
 	if (ev->local[0]) {
-		tool_json_key(j, "local");
-		tool_json_str(j, ev->local);
-		tool_json_key(j, "remote");
-		tool_json_str(j, ev->peer);
+		tool_json_kv_str(j, "local", ev->local);
+		tool_json_kv_str(j, "remote", ev->peer);
 	} else if (ev->reason) {
-		tool_json_key(j, "reason");
-		tool_json_str(j, ev->reason);
+		tool_json_kv_str(j, "reason", ev->reason);
 	} else {
-		tool_json_key(j, "by");
-		tool_json_str(j, ev->remote ? "peer" : "us");
+		tool_json_kv_str(j, "by", ev->remote ? "peer" : "us");
 	}
-	if (!strcmp(ev->what, "abandoned")) {
-		tool_json_key(j, "error");
-		tool_json_u64(j, ev->error);
-	}
+	if (!strcmp(ev->what, "abandoned"))
+		tool_json_kv_u64(j, "error", ev->error);
 	tool_json_obj_end(j);
 }
 
@@ -296,10 +261,8 @@ void print_json(struct client *c)
 		tool_json_null(&j); /* TLS over TCP without ALPN */
 	tool_json_key(&j, "multipath");
 	tool_json_bool(&j, c->o.tcp ? tcp_multipath(c) : mpq_conn_is_multipath(c->conn));
-	if (c->o.tcp) {
-		tool_json_key(&j, "transport");
-		tool_json_str(&j, c->transport);
-	}
+	if (c->o.tcp)
+		tool_json_kv_str(&j, "transport", c->transport);
 	tool_json_key(&j, "handshake_ms");
 	if (c->stats.handshake_time)
 		tool_json_num(&j, (double)c->stats.handshake_time / 1e6, 3);
@@ -307,14 +270,11 @@ void print_json(struct client *c)
 		tool_json_null(&j);
 	tool_json_key(&j, "seconds");
 	tool_json_num(&j, secs, 3);
-	tool_json_key(&j, "bytes_total");
-	tool_json_u64(&j, total);
+	tool_json_kv_u64(&j, "bytes_total", total);
 	tool_json_key(&j, "goodput_mbps");
 	tool_json_num(&j, secs > 0 ? (double)total * 8 / secs / 1e6 : 0, 3);
-	if (c->conn_err && !c->closing) {
-		tool_json_key(&j, "error");
-		tool_json_str(&j, c->reason);
-	}
+	if (c->conn_err && !c->closing)
+		tool_json_kv_str(&j, "error", c->reason);
 	tool_json_key(&j, "urls");
 	tool_json_arr_begin(&j);
 	for (size_t i = 0; i < c->nfetches; i++)

@@ -93,29 +93,21 @@ static void json_path(struct tool_json *j, uint32_t id, const struct trace_path 
 	double rtt;
 
 	tool_json_obj_begin(j);
-	tool_json_key(j, "path_id");
-	tool_json_u64(j, id);
+	tool_json_kv_u64(j, "path_id", id);
 	mpq_addr_format(&p->client, a, sizeof(a));
-	tool_json_key(j, "client");
-	tool_json_str(j, a);
+	tool_json_kv_str(j, "client", a);
 	mpq_addr_format(&p->server, a, sizeof(a));
-	tool_json_key(j, "server");
-	tool_json_str(j, a);
-	tool_json_key(j, "packets_to_server");
-	tool_json_u64(j, p->packets[TO_SERVER]);
-	tool_json_key(j, "packets_to_client");
-	tool_json_u64(j, p->packets[TO_CLIENT]);
-	tool_json_key(j, "bytes_to_server");
-	tool_json_u64(j, p->bytes[TO_SERVER]);
-	tool_json_key(j, "bytes_to_client");
-	tool_json_u64(j, p->bytes[TO_CLIENT]);
+	tool_json_kv_str(j, "server", a);
+	tool_json_kv_u64(j, "packets_to_server", p->packets[TO_SERVER]);
+	tool_json_kv_u64(j, "packets_to_client", p->packets[TO_CLIENT]);
+	tool_json_kv_u64(j, "bytes_to_server", p->bytes[TO_SERVER]);
+	tool_json_kv_u64(j, "bytes_to_client", p->bytes[TO_CLIENT]);
 	tool_json_key(j, "rtt_ms");
 	if (path_rtt(p, &rtt))
 		tool_json_num(j, rtt, 3);
 	else
 		tool_json_null(j);
-	tool_json_key(j, "retransmitted_bytes");
-	tool_json_u64(j, p->retransmitted_bytes);
+	tool_json_kv_u64(j, "retransmitted_bytes", p->retransmitted_bytes);
 	json_event(j, "opened_ms", p->opened_ts, first);
 	json_event(j, "validated_ms", p->validated_ts, first);
 	json_event(j, "backup_ms", p->backup_ts, first);
@@ -129,11 +121,9 @@ static void json_conn(struct tool_json *j, const struct trace_conn *c)
 
 	tool_json_obj_begin(j);
 	cid_hex(hex, &c->odcid);
-	tool_json_key(j, "odcid");
-	tool_json_str(j, hex);
+	tool_json_kv_str(j, "odcid", hex);
 	snprintf(ver, sizeof(ver), "0x%08x", c->version);
-	tool_json_key(j, "version");
-	tool_json_str(j, ver);
+	tool_json_kv_str(j, "version", ver);
 	tool_json_key(j, "alpn");
 	if (c->tls.alpn[0])
 		tool_json_str(j, c->tls.alpn);
@@ -141,12 +131,9 @@ static void json_conn(struct tool_json *j, const struct trace_conn *c)
 		tool_json_null(j);
 	tool_json_key(j, "multipath");
 	tool_json_bool(j, multipath(c));
-	tool_json_key(j, "packets");
-	tool_json_u64(j, c->packets);
-	tool_json_key(j, "decrypted");
-	tool_json_u64(j, c->decrypted);
-	tool_json_key(j, "key_updates");
-	tool_json_u64(j, (uint64_t)key_updates(c));
+	tool_json_kv_u64(j, "packets", c->packets);
+	tool_json_kv_u64(j, "decrypted", c->decrypted);
+	tool_json_kv_u64(j, "key_updates", (uint64_t)key_updates(c));
 	tool_json_key(j, "paths");
 	tool_json_arr_begin(j);
 	for (size_t i = 0; i < c->npaths; i++)
@@ -176,10 +163,8 @@ static void json_frames(struct tool_json *j, const struct trace *t)
 		for (int e = k; e < TRACE_NFRAME_KINDS; e++)
 			if (trace_frame_kind_name(e) && !strcmp(trace_frame_kind_name(e), name))
 				n += t->frames[e];
-		if (n) {
-			tool_json_key(j, name);
-			tool_json_u64(j, n);
-		}
+		if (n)
+			tool_json_kv_u64(j, name, n);
 	}
 	tool_json_obj_end(j);
 }
@@ -190,19 +175,14 @@ static void print_json(const struct trace *t)
 
 	tool_json_init(&j, stdout);
 	tool_json_obj_begin(&j);
-	tool_json_key(&j, "packets");
-	tool_json_u64(&j, t->packets);
-	tool_json_key(&j, "decrypted");
-	tool_json_u64(&j, t->decrypted);
-	tool_json_key(&j, "undecryptable");
-	tool_json_u64(&j, t->packets - t->decrypted);
+	tool_json_kv_u64(&j, "packets", t->packets);
+	tool_json_kv_u64(&j, "decrypted", t->decrypted);
+	tool_json_kv_u64(&j, "undecryptable", t->packets - t->decrypted);
 	tool_json_key(&j, "undecryptable_reasons");
 	tool_json_obj_begin(&j);
 	for (int r = 0; r < DROP_NREASONS; r++) {
-		if (t->dropped[r]) {
-			tool_json_key(&j, trace_drop_names[r]);
-			tool_json_u64(&j, t->dropped[r]);
-		}
+		if (t->dropped[r])
+			tool_json_kv_u64(&j, trace_drop_names[r], t->dropped[r]);
 	}
 	tool_json_obj_end(&j);
 	tool_json_key(&j, "frames");
