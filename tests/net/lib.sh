@@ -94,6 +94,35 @@ make_veth_pairs() {
 	done
 }
 
+# ns_server NAME SECS ARGS...: mpq-server ARGS in the server's namespace,
+# killed after SECS, its output in $tmp/NAME.out and $tmp/NAME.err, its pid in
+# $spid (and $pids); waits up to 5 s for its first "listening on" line:
+# non-zero if none came or the server exited. Not through in_s: ip netns exec
+# and timeout exec in place, so $! is timeout, which passes SIGTERM on and
+# exits with the server's status.
+ns_server() {
+	_nsname=$1 _nssecs=$2
+	shift 2
+	ip netns exec "$sns" timeout "$_nssecs" "$BIN/mpq-server" "$@" \
+		>"$tmp/$_nsname.out" 2>"$tmp/$_nsname.err" &
+	spid=$!
+	pids="$pids $spid"
+	for _ in $(seq 50); do
+		grep -q "^listening on" "$tmp/$_nsname.out" 2>/dev/null && return 0
+		kill -0 "$spid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_server: SIGTERM to the server ns_server started; its exit status in $src.
+stop_server() {
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid"
+	# shellcheck disable=SC2034 # the scripts read it
+	src=$?
+}
+
 # wait_line PATTERN FILE: waits up to 5 s for a line matching PATTERN in
 # FILE (a program saying it is ready); non-zero if none came.
 wait_line() {

@@ -38,15 +38,7 @@ spid=""
 start_server() {
 	name=$1
 	shift
-	ip netns exec "$sns" timeout 60 "$BIN/mpq-server" -www "$tmp/www" -port 6122 \
-		"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	spid=$!
-	pids="$pids $spid"
-	wait_line "^listening on" "$tmp/$name.out"
-}
-stop_server() {
-	kill -TERM "$spid" 2>/dev/null
-	wait "$spid"
+	ns_server "$name" 60 -www "$tmp/www" -port 6122 "$@"
 }
 
 # fetch NAME ARGS...: the client; body to $tmp/NAME.body, --json to NAME.json.

@@ -32,15 +32,7 @@ T="$BIN/mpq-trace"
 start_server() {
 	io=$1
 	shift
-	ip netns exec "$sns" timeout 60 "$BIN/mpq-server" -www "$tmp" -port 6121 --io "$io" "$@" \
-		>"$tmp/s.out" 2>"$tmp/s.err" &
-	spid=$!
-	pids="$pids $spid"
-	wait_line "^listening on" "$tmp/s.out"
-}
-stop_server() {
-	kill -TERM "$spid" 2>/dev/null
-	wait "$spid"
+	ns_server s 60 -www "$tmp" -port 6121 --io "$io" "$@"
 }
 # start_capture NAME ARGS...: mpq-trace capture in the client namespace,
 # pid in $cpid, stderr in $tmp/NAME.err.

@@ -56,17 +56,7 @@ spid=""
 start_server() {
 	name=$1
 	shift
-	# ip netns exec and timeout exec in place: $! is timeout, which passes
-	# SIGTERM on and exits with the server's status.
-	ip netns exec "$sns" timeout 120 "$BIN/mpq-server" --io xdp -n qs1 -v -port 6121 \
-		-www "$tmp/www" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	spid=$!
-	pids="$pids $spid"
-	for _ in $(seq 50); do
-		grep -q "^listening on" "$tmp/$name.out" 2>/dev/null && break
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
+	ns_server "$name" 120 --io xdp -n qs1 -v -port 6121 -www "$tmp/www" "$@"
 	# Every address is listed by the time the first line is out.
 	sleep 0.2
 	grep -q "^listening on 10.68.1.2:6121 (qs1, xdp)" "$tmp/$name.out" || return 1
@@ -77,10 +67,9 @@ start_server() {
 			"$(cat "$tmp/$name.out" "$tmp/$name.err")"
 	fi
 }
-stop_server() {
-	kill -TERM "$spid" 2>/dev/null
-	wait "$spid"
-	src=$?
+# stop_xdp_server NAME: lib.sh's, then checks no XDP program is left.
+stop_xdp_server() {
+	stop_server
 	left=$(in_s ip -o link show | grep -c " xdp\|prog/xdp")
 	if [ "$src" = 0 ] && [ "$left" = 0 ]; then
 		ok "$1: SIGTERM: exit 0, no XDP program left on qs1"
@@ -187,7 +176,7 @@ EOF
 	done
 	kill "$epid" 2>/dev/null
 	wait "$epid" 2>/dev/null
-	stop_server one
+	stop_xdp_server one
 else
 	not_ok "one: server listens over AF_XDP" \
 		"$(cat "$tmp/one.out" "$tmp/one.err")"
@@ -197,7 +186,7 @@ fi
 if start_server two --workers 2; then
 	fetch_round "IPv4, two workers" "$url4" --io udp
 	fetch_round "IPv6, two workers" "$url6" --io udp
-	stop_server two
+	stop_xdp_server two
 	both_workers_served "$tmp/two.err" 24
 else
 	not_ok "two: server listens over AF_XDP with 2 workers" \
@@ -214,11 +203,7 @@ if ip link add name qc9 netns "$cns" numrxqueues 80 numtxqueues 80 type veth pee
 	netns "$sns" numrxqueues 80 numtxqueues 80 >"$tmp/nine.setup" 2>&1 &&
 	in_c ip addr add 10.68.9.1/24 dev qc9 && in_s ip addr add 10.68.9.2/24 dev qs9 &&
 	in_c ip link set dev qc9 up && in_s ip link set dev qs9 up; then
-	ip netns exec "$sns" timeout 60 "$BIN/mpq-server" --io xdp -n qs9 -port 6122 \
-		-www "$tmp/www" >"$tmp/nine.out" 2>"$tmp/nine.err" &
-	spid=$!
-	pids="$pids $spid"
-	wait_line "^listening on" "$tmp/nine.out"
+	ns_server nine 60 --io xdp -n qs9 -port 6122 -www "$tmp/www"
 	said=$(grep -c "qs9: AF_XDP sockets on 64 of its 80 rx queues[;,] " "$tmp/nine.err")
 	if grep -q "^path I/O: xdp on qs9 (64 of 80 rx queues," "$tmp/nine.out" && [ "$said" = 1 ]; then
 		ok "80 rx queues: sockets on 64, said in one line ($(grep "qs9: AF_XDP" "$tmp/nine.err"))"

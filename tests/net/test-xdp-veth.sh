@@ -44,24 +44,7 @@ spid=""
 start_server() {
 	name=$1
 	shift
-	# ip netns exec and timeout exec in place: $! is timeout, which passes
-	# SIGTERM on and exits with the server's status.
-	ip netns exec "$sns" timeout 120 "$BIN/mpq-server" -www "$tmp/www" -port 6121 "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" &
-	spid=$!
-	pids="$pids $spid"
-	for _ in $(seq 50); do
-		grep -q "^listening on" "$tmp/$name.out" 2>/dev/null && return 0
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-# stop_server: SIGTERM, then its exit status in $src.
-stop_server() {
-	kill -TERM "$spid" 2>/dev/null
-	wait "$spid"
-	src=$?
+	ns_server "$name" 120 -www "$tmp/www" -port 6121 "$@"
 }
 xdp_left() { "$@" ip -o link show | grep -c " xdp\|prog/xdp"; }
 
