@@ -377,9 +377,17 @@ static struct mpq_h3_conn *srv_h3(mpq_hq_server *srv, mpq_conn *conn)
 	return mpq_h3_conn_is_h3(conn) ? mpq_h3_conn_get(&srv->h3, conn) : NULL;
 }
 
+static int srv_on_handshake(mpq_conn *conn, void *ud)
+{
+	/* HTTP/3: SETTINGS without waiting for the client's first stream (a
+	 * client may wait for them). */
+	srv_h3(ud, conn);
+	return 0;
+}
+
 static int srv_on_open(mpq_conn *conn, int64_t id, void *ud)
 {
-	/* HTTP/3: our control stream opens with the client's first stream. */
+	/* HTTP/3: the control stream is there (opened at the handshake). */
 	if (srv_h3(ud, conn))
 		return 0;
 	/* hq-interop requests use bidirectional streams only. */
@@ -411,8 +419,11 @@ static uint64_t srv_h3_frame(void *ud, uint64_t type, const uint8_t *p, size_t l
 		sreq_h3_respond(r, 405);
 		return 0;
 	}
+	/* A query (after "?") names no file: the path ends before it. */
+	const char *q = memchr(head.path, '?', head.pathlen);
+	size_t plen = q ? (size_t)(q - head.path) : head.pathlen;
 	char rel[MPQ_HQ_MAX_REQUEST + 1];
-	sreq_serve(r, mpq_hq_parse_path(head.path, head.pathlen, rel, sizeof(rel)), rel);
+	sreq_serve(r, mpq_hq_parse_path(head.path, plen, rel, sizeof(rel)), rel);
 	return 0;
 }
 
@@ -573,6 +584,7 @@ MPQ_EXPORT uint64_t mpq_hq_close_code(const mpq_conn *conn)
 
 MPQ_EXPORT void mpq_hq_server_callbacks(mpq_callbacks *cb, mpq_hq_server *srv)
 {
+	cb->handshake_completed = srv_on_handshake;
 	cb->stream_open = srv_on_open;
 	cb->stream_data = srv_on_data;
 	cb->stream_writable = srv_on_writable;

@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "app/h3_conn.h"
 #include "app/h3_frame.h"
 #include "app/h3_msg.h"
 #include "app/hq.h"
@@ -250,7 +251,7 @@ static void hq_start_opts(struct hq_test *t, struct pair_opts *o, bool force_rea
 	mpq_hq_client_callbacks(&t->ccb, t->cli);
 	assert_ptr_equal(t->scb.user_data, t->srv);
 	assert_ptr_equal(t->ccb.user_data, t->cli);
-	assert_null(t->scb.handshake_completed);
+	assert_non_null(t->scb.handshake_completed);
 	assert_null(t->ccb.stream_open);
 	if (client)
 		t->ccb = *client;
@@ -1401,6 +1402,7 @@ static void h3_fetch(void **state)
 	mpq_hq_request *gen = get(&t, "/300001", NULL);
 	mpq_hq_request *empty = get(&t, "/empty", NULL);
 	mpq_hq_request *inner = get(&t, "/dir/inner.txt", NULL);
+	mpq_hq_request *query = get(&t, "/small.txt?v=1&w=%zz", NULL);
 	mpq_hq_request *missing = get(&t, "/nope", NULL);
 	mpq_hq_request *dir = get(&t, "/dir", NULL);
 	mpq_hq_request *dotdot = get(&t, "/../x", NULL);
@@ -1416,6 +1418,7 @@ static void h3_fetch(void **state)
 	free(pattern);
 	expect_body(empty, "", 0);
 	expect_body(inner, inner_body, strlen(inner_body));
+	expect_body(query, small_body, strlen(small_body));
 	assert_int_equal(mpq_hq_request_http_status(small), 200);
 	expect_status(missing, 404, MPQ_HQ_ERR_NOT_FOUND);
 	expect_status(dir, 404, MPQ_HQ_ERR_NOT_FOUND);
@@ -1426,7 +1429,7 @@ static void h3_fetch(void **state)
 	for (size_t i = 0; i < mpq_hq_client_count(t.cli); i++)
 		assert_int_equal(mpq_hq_request_stream(mpq_hq_client_request(t.cli, i)), 4 * i);
 	assert_false(mpq_conn_get_error(t.p.conn[PAIR_SERVER])->set);
-	/* A GOAWAY (naming stream 40) is no error for the client. */
+	/* A GOAWAY (naming stream 44) is no error for the client. */
 	mpq_hq_server_goaway(t.srv, t.p.conn[PAIR_SERVER]);
 	hq_finish(&t);
 }
@@ -1614,6 +1617,26 @@ static void h3_raw_end(struct raw_test *rt)
 	mpq_hq_server_free(t->srv);
 	mpq_hq_root_close(t->root);
 	free(rt);
+}
+
+/* The server's control stream and SETTINGS come right after the handshake,
+ * before the client opened any stream. */
+static void h3_server_settings_first(void **state)
+{
+	(void)state;
+	struct raw_test *rt = h3_raw_start(false);
+	pair_run(&rt->t.p, NULL, 100 * MPQ_MS);
+	size_t s = raw_slot(3);
+	assert_true(rt->w.bytes[s] > 3);
+	assert_int_equal(rt->w.head[s][0], MPQ_H3_STREAM_CONTROL);
+	assert_int_equal(rt->w.head[s][1], MPQ_H3_SETTINGS);
+	struct mpq_h3_settings st;
+	assert_int_equal(mpq_h3_parse_settings(rt->w.head[s] + 3, rt->w.head[s][2], &st), 0);
+	assert_int_equal(st.qpack_max_table_capacity, 0);
+	assert_int_equal(st.qpack_blocked_streams, 0);
+	assert_int_equal(st.max_field_section_size, MPQ_H3_MAX_FIELD_SECTION);
+	assert_false(mpq_conn_get_error(rt->t.p.conn[PAIR_SERVER])->set);
+	h3_raw_end(rt);
 }
 
 /* What makes the server close the connection, with which code. */
@@ -1980,6 +2003,7 @@ int main(void)
 		cmocka_unit_test(h3_fetch),
 		cmocka_unit_test(h3_server_speaks_hq_too),
 		cmocka_unit_test(h3_malformed_requests),
+		cmocka_unit_test(h3_server_settings_first),
 		cmocka_unit_test(h3_connection_errors),
 		cmocka_unit_test(h3_client_answers),
 	};

@@ -155,8 +155,10 @@ MPQ_EXPORT int mpq_hq_server_new(mpq_hq_server **out, const mpq_hq_server_config
 /* Releases every request still open (closing their files) and the server. */
 MPQ_EXPORT void mpq_hq_server_free(mpq_hq_server *srv);
 
-/* Sets cb->stream_open, stream_data, stream_writable, stream_reset,
- * stream_stop_sending and stream_closed, and cb->user_data = |srv|. */
+/* Sets cb->handshake_completed (HTTP/3: our control stream and SETTINGS go
+ * out at once), stream_open, stream_data, stream_writable, stream_reset,
+ * stream_stop_sending and stream_closed, and cb->user_data = |srv|. A tool
+ * that needs handshake_completed itself calls the installed one from its own. */
 MPQ_EXPORT void mpq_hq_server_callbacks(mpq_callbacks *cb, mpq_hq_server *srv);
 
 /* Releases the requests of |conn| (still valid: their user data is cleared).
