@@ -11,8 +11,8 @@
  *    with a proper error (idle or handshake timeout, no viable path), and
  *    never while a path stayed usable throughout (never gone, never down
  *    longer than OUTAGE_OK at once, counting every event that cuts it, and
- *    not rebound by the NAT) and was open (path 0, or another the client
- *    had opened);
+ *    not rebound by the NAT) and was validated (path 0, or another the
+ *    client had opened and validated);
  *  - a graceful close then ends both connections; built with ASan (make san,
  *    make soak) nothing leaks.
  * CI runs NSEEDS seeds. make soak runs new seeds for SOAK_SECONDS and prints
@@ -79,7 +79,9 @@ struct chaos {
 	uint64_t events_end;		 /* events happen before */
 	bool usable[NPATHS];		 /* the path stays usable throughout */
 	bool reopen[NPATHS];
-	uint64_t retry_at; /* when to try the reopens again */
+	bool validated[NPATHS]; /* the client had the path active at some point */
+	bool abandoned[NPATHS]; /* by the client, to be reopened */
+	uint64_t retry_at;	/* when to try the reopens again */
 	/* The downloads. */
 	unsigned nstreams;
 	uint64_t size[MAX_STREAMS], written[MAX_STREAMS], received[MAX_STREAMS];
@@ -243,11 +245,13 @@ static bool usable_path(const struct chaos *c, unsigned path)
 }
 
 /* The transfer must complete: path 0 stays usable, or another one does
- * and the connection got as far as opening it. */
+ * and the connection got as far as validating it (path validation has a
+ * budget of its own, RFC 9000 §8.2.4, which loss and an outage can spend). */
 static bool must_complete(struct chaos *c)
 {
+	c->validated[0] = true;
 	for (unsigned p = 0; p < NPATHS; p++)
-		if (c->usable[p] && p < simnet_paths_opened(&c->n))
+		if (c->usable[p] && c->validated[p])
 			return true;
 	return false;
 }
@@ -353,6 +357,18 @@ static void try_reopen(struct chaos *c)
 	}
 }
 
+/* Is a path other than |path| active at the client? */
+static bool other_path_active(const struct chaos *c, unsigned path)
+{
+	const mpq_conn *cl = c->n.end[SIMNET_CLIENT].conn;
+	mpq_path_stats st;
+	for (unsigned p = 0; p < simnet_paths_opened(&c->n); p++)
+		if (p != path && mpq_conn_get_path_stats(cl, p ? c->n.path_id[p] : 0, &st) == 0 &&
+		    st.state == MPQ_PATH_STATE_ACTIVE)
+			return true;
+	return false;
+}
+
 static void apply(struct chaos *c, const struct event *e)
 {
 	struct simnet *n = &c->n;
@@ -400,12 +416,15 @@ static void apply(struct chaos *c, const struct event *e)
 		simnet_rebind(n, e->path, (uint16_t)(50000 + e->v % 10000));
 		break;
 	case EV_ABANDON:
+		/* As an application would: while another path is active. */
 		id = path_id(c, e->path);
-		if (id >= 0 && n->end[SIMNET_CLIENT].conn)
-			mpq_conn_abandon_path(n->end[SIMNET_CLIENT].conn, (uint32_t)id, 0);
+		c->abandoned[e->path] =
+			id >= 0 && other_path_active(c, e->path) &&
+			mpq_conn_abandon_path(n->end[SIMNET_CLIENT].conn, (uint32_t)id, 0) == 0;
 		break;
 	case EV_REOPEN:
-		c->reopen[e->path] = !c->gone[e->path] && path_id(c, e->path) >= 0;
+		c->reopen[e->path] = c->abandoned[e->path] && !c->gone[e->path];
+		c->abandoned[e->path] = false;
 		break;
 	case EV_KEY_UPDATE:
 		if (side)
@@ -436,9 +455,21 @@ static bool client_closed(const struct simnet *n)
 }
 
 /* Stop for the next event, a reopen to retry, or the end of the transfer. */
+/* Notes the client's paths that became active (validated). */
+static void note_validated(struct chaos *c)
+{
+	const mpq_conn *cl = c->n.end[SIMNET_CLIENT].conn;
+	mpq_path_stats st;
+	for (unsigned p = 1; p < simnet_paths_opened(&c->n); p++)
+		if (!c->validated[p] && mpq_conn_get_path_stats(cl, c->n.path_id[p], &st) == 0 &&
+		    st.state == MPQ_PATH_STATE_ACTIVE)
+			c->validated[p] = true;
+}
+
 static bool until_event(struct simnet *n)
 {
 	struct chaos *c = n->end[SIMNET_CLIENT].app;
+	note_validated(c);
 	if (c->bad[0] || all_received(c) || client_closed(n))
 		return true;
 	if (c->next < c->nev && n->now >= c->ev[c->next].at)
