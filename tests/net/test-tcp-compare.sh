@@ -17,6 +17,7 @@
 #       body;
 #   (d) --mptcp against a TCP-only server falls back to TCP and says so;
 #   (e) a QUIC fetch while a TCP fetch runs: both byte-exact;
+#   (g) SIGINT during a TCP body: exit 1, "interrupted", no file left;
 #   (f) net.mptcp.enabled=0 in the client's namespace: one clear line
 #       naming the sysctl, exit 3; in the server's: the same line, exit 1.
 # Exit 77 (skipped) without root or ip; the namespaces go on any exit.
@@ -43,8 +44,9 @@ file_sha=$(sha256sum <"$tmp/www/file.bin" | cut -d' ' -f1)
 start_server() { # NAME PORT ARGS...
 	out=$1 port=$2
 	shift 2
-	ip netns exec "$sns" "$BIN/mpq-server" --addr 10.93.1.2,10.93.2.2 -port "$port" \
-		-www "$tmp/www" "$@" >"$tmp/$out.out" 2>"$tmp/$out.err" &
+	# --io udp: no XDP program on the veths the TCP traffic crosses.
+	ip netns exec "$sns" "$BIN/mpq-server" --io udp --addr 10.93.1.2,10.93.2.2 \
+		-port "$port" -www "$tmp/www" "$@" >"$tmp/$out.out" 2>"$tmp/$out.err" &
 	pids="$pids $!"
 }
 in_s ip mptcp limits set subflow 2 add_addr_accepted 2
@@ -198,6 +200,37 @@ if [ "$quic_rc" = 0 ] && [ "$tcp_rc" = 0 ] &&
 else
 	not_ok "(e) QUIC during TCP" "QUIC exit $quic_rc, TCP exit $tcp_rc" \
 		"$(grep -v WARNING "$tmp/e_quic.err" "$tmp/e_tcp.err" | head -c 800)"
+fi
+
+# ---- (g) SIGINT mid-body: exit 1, "interrupted", no file left ----
+mkdir "$tmp/g"
+# (Not through in_c: $! would be a subshell's, not the client's.)
+ip netns exec "$cns" "$BIN/mpq-client" --tcp -k --no-progress -o "$tmp/g/big" \
+	"$u/100000000000" 2>"$tmp/g.err" &
+gpid=$!
+for _ in $(seq 50); do # until the body flows into the temporary
+	[ -n "$(find "$tmp/g" -name '.big*' -size +1M 2>/dev/null)" ] && break
+	sleep 0.1
+done
+kill -INT "$gpid"
+for _ in $(seq 50); do
+	kill -0 "$gpid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$gpid" 2>/dev/null; then
+	kill -KILL "$gpid"
+	wait "$gpid"
+	not_ok "(g) SIGINT mid-body" "still running 5 s after SIGINT" "$(cat "$tmp/g.err")"
+else
+	wait "$gpid"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q "^mpq-client: interrupted$" "$tmp/g.err" &&
+		[ -z "$(ls -A "$tmp/g")" ]; then
+		ok "(g) SIGINT mid-body: exit 1, interrupted, the partial body removed"
+	else
+		not_ok "(g) SIGINT mid-body" "exit $rc (want 1); left: $(ls -A "$tmp/g")" \
+			"$(cat "$tmp/g.err")"
+	fi
 fi
 
 # ---- (f) MPTCP off in the client's namespace ----

@@ -243,11 +243,22 @@ static int send_request(struct tcp_conn *t, struct fetch *f)
 	return write_all(t, req, (size_t)n);
 }
 
-/* Reads into t->in. Returns the count, or -1 after fail(). */
-static int read_more(struct tcp_conn *t, char *buf, size_t room, const char *what)
+/* Reads into |buf|. Returns the count, 0 when the server closed the
+ * connection cleanly and |eof_ok|, or -1 after fail(). A signal may land
+ * outside the read (in a write to the output), so it is looked at before
+ * each. */
+static int read_more(struct tcp_conn *t, char *buf, size_t room, const char *what, bool eof_ok)
 {
-	int n = SSL_read(t->ssl, buf, (int)room);
+	int n = stop_signal ? -1 : SSL_read(t->ssl, buf, (int)room);
 
+	if (stop_signal) {
+		fail(t->c, MPQ_ERR_CLOSING, "interrupted");
+		return -1;
+	}
+	if (n <= 0 && eof_ok && SSL_get_error(t->ssl, n) == SSL_ERROR_ZERO_RETURN) {
+		t->closed = true;
+		return 0;
+	}
 	if (n <= 0) {
 		fail_ssl(t, n, what);
 		return -1;
@@ -267,7 +278,7 @@ static int read_head(struct tcp_conn *t, mpq_http1_response *resp)
 		}
 		if (rv > 0)
 			break;
-		n = read_more(t, t->in + t->in_len, sizeof(t->in) - t->in_len, "response");
+		n = read_more(t, t->in + t->in_len, sizeof(t->in) - t->in_len, "response", false);
 		if (n < 0)
 			return -1;
 		t->in_len += (size_t)n;
@@ -334,17 +345,11 @@ static int read_body(struct tcp_conn *t, struct fetch *f, const mpq_http1_respon
 	t->in_len -= n;
 	left -= n;
 	while (left) {
-		int got = SSL_read(t->ssl, buf, (int)(left < sizeof(buf) ? left : sizeof(buf)));
+		int got = read_more(t, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf),
+				    "body", !resp->has_length);
 
-		if (got <= 0 && !resp->has_length &&
-		    SSL_get_error(t->ssl, got) == SSL_ERROR_ZERO_RETURN) {
-			t->closed = true;
-			return 0; /* the end of the connection ends the body */
-		}
-		if (got <= 0) {
-			fail_ssl(t, got, "body");
-			return -1;
-		}
+		if (got <= 0)
+			return got; /* 0: the end of the connection ends the body */
 		take_body(t->c, f, sha, buf, (size_t)got);
 		left -= (uint64_t)got;
 	}
