@@ -155,6 +155,8 @@ static uint64_t control_frame(void *ud, uint64_t type, const uint8_t *p, size_t 
 			return MPQ_H3_ID_ERROR;
 		h->goaway_in = true;
 		h->goaway_id = v;
+		if (h->on_goaway)
+			h->on_goaway(h->goaway_user_data, h->conn, v);
 		return 0;
 	case MPQ_H3_MAX_PUSH_ID:
 		if (!server)

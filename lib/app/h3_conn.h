@@ -32,7 +32,11 @@ struct mpq_h3_conn {
 	bool qdec_cont; /* inside a multi-byte integer on the decoder stream */
 	bool goaway_in;
 	uint64_t goaway_id;
-	int64_t max_request;	    /* server: the highest request stream seen, -1 */
+	int64_t max_request; /* server: the highest request stream seen, -1 */
+	/* Client: told of the peer's GOAWAY (requests from stream |id| on
+	 * were not and will not be processed). */
+	void (*on_goaway)(void *user_data, mpq_conn *conn, uint64_t id);
+	void *goaway_user_data;
 	bool failed;		    /* we closed the connection */
 	bool goaway_out;	    /* we sent GOAWAY */
 	struct mpq_h3_uni *pending; /* peer streams whose type is still coming */

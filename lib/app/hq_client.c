@@ -193,6 +193,13 @@ static int send_line(mpq_hq_request *r)
 static int start(mpq_hq_request *r)
 {
 	r->h3 = mpq_h3_conn_is_h3(r->conn);
+	struct mpq_h3_conn *h = r->h3 ? mpq_h3_conn_get(&r->cli->h3, r->conn) : NULL;
+	if (h && h->goaway_in) {
+		/* The server said it takes no more requests. */
+		r->error = MPQ_ERR_CLOSING;
+		finish(r, MPQ_HQ_INCOMPLETE);
+		return MPQ_ERR_CLOSING;
+	}
 	int rv = mpq_conn_open_stream(r->conn, true, &r->id);
 	if (rv == MPQ_ERR_STREAM_LIMIT)
 		return rv;
@@ -214,6 +221,26 @@ static int start(mpq_hq_request *r)
 	return rv;
 }
 
+/* The server's GOAWAY: requests on streams from |id| on were not processed
+ * and end INCOMPLETE (MPQ_ERR_CLOSING), their streams reset; those still
+ * waiting end so when their turn comes (start). */
+static void cli_goaway(void *ud, mpq_conn *conn, uint64_t id)
+{
+	mpq_hq_client *cli = ud;
+	/* By index: a request_done callback may add requests. */
+	for (size_t i = 0; i < cli->n; i++) {
+		mpq_hq_request *r = cli->reqs[i];
+		if (r->conn != conn || r->status != MPQ_HQ_ACTIVE || (uint64_t)r->id < id)
+			continue;
+		mpq_conn_stream_set_user_data(conn, r->id, NULL);
+		mpq_conn_stream_reset(conn, r->id, MPQ_H3_REQUEST_CANCELLED);
+		mpq_conn_stream_stop_sending(conn, r->id, MPQ_H3_REQUEST_CANCELLED);
+		r->error = MPQ_ERR_CLOSING;
+		finish(r, MPQ_HQ_INCOMPLETE);
+	}
+	mpq_hq_client_issue(cli, conn);
+}
+
 MPQ_EXPORT int mpq_hq_client_issue(mpq_hq_client *cli, mpq_conn *conn)
 {
 	struct wait_queue *q = queue_of(cli, conn);
@@ -222,8 +249,13 @@ MPQ_EXPORT int mpq_hq_client_issue(mpq_hq_client *cli, mpq_conn *conn)
 	if (!mpq_conn_is_handshake_complete(conn))
 		return 0;
 	/* HTTP/3: our control stream opens first. */
-	if (mpq_h3_conn_is_h3(conn) && !mpq_h3_conn_get(&cli->h3, conn))
-		return MPQ_ERR_NOMEM;
+	if (mpq_h3_conn_is_h3(conn)) {
+		struct mpq_h3_conn *h = mpq_h3_conn_get(&cli->h3, conn);
+		if (!h)
+			return MPQ_ERR_NOMEM;
+		h->on_goaway = cli_goaway;
+		h->goaway_user_data = cli;
+	}
 	if (!q || q->issuing)
 		return 0;
 	q->issuing = true;

@@ -1601,6 +1601,8 @@ static struct raw_test *h3_raw_start(bool server)
 	assert_non_null(rt);
 	mpq_callbacks raw_cb = {.struct_version = MPQ_CALLBACKS_VERSION,
 				.stream_data = raw_data,
+				.stream_reset = raw_reset,
+				.stream_stop_sending = raw_stop,
 				.user_data = rt};
 	h3_start_opts(&rt->t, server ? NULL : &raw_cb, server ? &raw_cb : NULL);
 	return rt;
@@ -1636,6 +1638,43 @@ static void h3_server_settings_first(void **state)
 	assert_int_equal(st.qpack_blocked_streams, 0);
 	assert_int_equal(st.max_field_section_size, MPQ_H3_MAX_FIELD_SECTION);
 	assert_false(mpq_conn_get_error(rt->t.p.conn[PAIR_SERVER])->set);
+	h3_raw_end(rt);
+}
+
+/* A server's GOAWAY 4 after GETs on streams 0 and 4: the one on 4 ends at
+ * once (the server is asked to stop), the one on 0 is answered, a GET made afterwards
+ * is never sent. */
+static void h3_client_goaway(void **state)
+{
+	(void)state;
+	struct raw_test *rt = h3_raw_start(true);
+	struct hq_test *t = &rt->t;
+	mpq_conn *s = t->p.conn[PAIR_SERVER];
+	mpq_hq_request *a = get(t, "/a", NULL), *b = get(t, "/b", NULL);
+	pair_run(&t->p, NULL, 100 * MPQ_MS);
+	assert_int_equal(mpq_hq_request_stream(b), 4);
+	static const uint8_t ctl[] = {0x00, 0x04, 0x00, 0x07, 0x01, 0x04};
+	int64_t id;
+	assert_int_equal(mpq_conn_open_stream(s, false, &id), 0);
+	assert_int_equal(mpq_conn_stream_write(s, id, ctl, sizeof(ctl), false), sizeof(ctl));
+	pair_run(&t->p, NULL, 100 * MPQ_MS);
+	assert_int_equal(mpq_hq_request_status(b), MPQ_HQ_INCOMPLETE);
+	assert_int_equal(mpq_hq_request_error(b), MPQ_ERR_CLOSING);
+	/* Its request went out whole: the server is asked to stop sending. */
+	assert_true(rt->w.stopped[raw_slot(4)]);
+	assert_int_equal(rt->w.stop_code[raw_slot(4)], MPQ_H3_REQUEST_CANCELLED);
+	assert_int_equal(mpq_hq_request_status(a), MPQ_HQ_ACTIVE);
+	static const uint8_t resp[] = {0x01, 0x03, 0x00, 0x00, 0xd9, 0x00, 0x02, 'o', 'k'};
+	assert_int_equal(mpq_conn_stream_write(s, 0, resp, sizeof(resp), true), sizeof(resp));
+	mpq_hq_request *c = get(t, "/c", NULL);
+	pair_run(&t->p, NULL, 100 * MPQ_MS);
+	expect_body(a, "ok", 2);
+	assert_int_equal(mpq_hq_request_status(c), MPQ_HQ_INCOMPLETE);
+	assert_int_equal(mpq_hq_request_error(c), MPQ_ERR_CLOSING);
+	assert_int_equal(mpq_hq_request_stream(c), -1);
+	assert_true(mpq_hq_client_done(t->cli));
+	assert_false(mpq_conn_get_error(t->p.conn[PAIR_CLIENT])->set);
+	mpq_hq_client_conn_closed(t->cli, t->p.conn[PAIR_CLIENT]);
 	h3_raw_end(rt);
 }
 
@@ -2006,6 +2045,7 @@ int main(void)
 		cmocka_unit_test(h3_server_settings_first),
 		cmocka_unit_test(h3_connection_errors),
 		cmocka_unit_test(h3_client_answers),
+		cmocka_unit_test(h3_client_goaway),
 	};
 	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
 }

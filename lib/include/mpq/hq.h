@@ -48,7 +48,9 @@
  * BAD_REQUEST 400, a method other than GET 405; a malformed request resets
  * the stream with H3_MESSAGE_ERROR (0x10e), a file that cannot be read to its
  * end with H3_INTERNAL_ERROR (0x102). Protocol errors on the connection close
- * it with their HTTP/3 code. Both need the peer to allow 3 unidirectional
+ * it with their HTTP/3 code. After a server's GOAWAY, the client's requests
+ * on streams it names or later, and those not yet sent, end INCOMPLETE with
+ * MPQ_ERR_CLOSING. Both need the peer to allow 3 unidirectional
  * streams (initial_max_streams_uni) and give it as many.
  */
 #ifndef MPQ_HQ_H
