@@ -147,6 +147,18 @@ rx2=$(rx vc2)
 sha50=$(want_sha 50000000)
 fetch c --mptcp -n vc1,vc2 --discard https://10.93.1.2:4444/50000000
 rc=$?
+# About 1 MPTCP connection in 50 here fails its TLS handshake when the second
+# subflow joins during it (server: "wrong version number", client: "tlsv1
+# alert protocol version"; never seen over plain TCP in 160 runs; our code
+# hands every byte to OpenSSL, so this looks like the kernel's). That one
+# signature gets a second connection, said on a line of its own.
+if [ "$rc" != 0 ] && grep -q "protocol version\|wrong version number" "$tmp/c.err"; then
+	echo "info (c): MPTCP TLS handshake failed once ($(grep -v WARNING "$tmp/c.err" | head -n 1)): connecting again"
+	rx1=$(rx vc1)
+	rx2=$(rx vc2)
+	fetch c --mptcp -n vc1,vc2 --discard https://10.93.1.2:4444/50000000
+	rc=$?
+fi
 d1=$(($(rx vc1) - rx1))
 d2=$(($(rx vc2) - rx2))
 if [ "$rc" = 0 ] && python3 "$tmp/check.py" "$tmp/c.json" "ok:50000000:$sha50" \
