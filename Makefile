@@ -175,7 +175,7 @@ $(BUILD)/tests/unit/test_trace_readers: $(TRACE_READERS:%=$(BUILD)/tools/mpq-tra
 $(BUILD)/fuzz/fuzz_pcap $(BUILD)/fuzz/fuzz_pcapng $(BUILD)/fuzz/fuzz_udpdecode: \
 	$(TRACE_READERS:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 # and its decoder, which its own harness drives.
-TRACE_DECODER := decrypt conns frames series tlsmsg
+TRACE_DECODER := decrypt conns frames series tlsmsg h3
 $(BUILD)/fuzz/fuzz_trace_decode: $(TRACE_DECODER:%=$(BUILD)/fuzz-obj/tools/mpq-trace/%.o)
 $(BUILD)/tests/unit/test_trace_paths: $(TRACE_DECODER:%=$(BUILD)/tools/mpq-trace/%.o)
 # The tools' parsers of command line values.

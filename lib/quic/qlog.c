@@ -129,6 +129,12 @@ static void write_header_record(mpq_qlog *q, enum mpq_qlog_vantage vantage, cons
 	mpq_json_key(j, "event_schemas");
 	mpq_json_arr_begin(j);
 	mpq_json_str(j, MPQ_QLOG_EVENT_SCHEMA);
+	/* A capture's trace may hold HTTP/3 events and warnings about what
+	 * could not be parsed (mpq_dissect_h3). */
+	if (vantage == MPQ_QLOG_VP_NETWORK) {
+		mpq_json_str(j, MPQ_QLOG_EVENT_SCHEMA_HTTP3);
+		mpq_json_str(j, MPQ_QLOG_EVENT_SCHEMA_LOGLEVEL);
+	}
 	mpq_json_arr_end(j);
 
 	mpq_json_obj_end(j);
@@ -742,5 +748,15 @@ int mpq_qlog_congestion_state_updated(mpq_qlog *q, uint64_t ts, int64_t path_id,
 		mpq_json_kv_str(&q->j, "trigger", trigger);
 	if (path_id >= 0)
 		mpq_json_kv_i64(&q->j, "path_id", path_id);
+	return event_end(q);
+}
+
+mpq_json *mpq_qlog_event_open(mpq_qlog *q, uint64_t ts, const char *name)
+{
+	return event_begin(q, ts, name) ? &q->j : NULL;
+}
+
+int mpq_qlog_event_close(mpq_qlog *q)
+{
 	return event_end(q);
 }

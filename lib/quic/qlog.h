@@ -38,12 +38,17 @@
 #include "mpq/conn.h"
 #include "mpq/mpq.h"
 #include "quic/frame.h"
+#include "quic/json.h"
 #include "quic/packet.h"
 
 #define MPQ_QLOG_FILE_SCHEMA "urn:ietf:params:qlog:file:sequential"
 #define MPQ_QLOG_SERIALIZATION "application/qlog+json-seq"
 /* Draft implementations append "-<draft number>" (quic-events §2.1). */
 #define MPQ_QLOG_EVENT_SCHEMA "urn:ietf:params:qlog:events:quic-13"
+/* draft-ietf-quic-qlog-h3-events-13, published with quic-events-13; the
+ * main schema's generic loglevel events. */
+#define MPQ_QLOG_EVENT_SCHEMA_HTTP3 "urn:ietf:params:qlog:events:http3-13"
+#define MPQ_QLOG_EVENT_SCHEMA_LOGLEVEL "urn:ietf:params:qlog:events:loglevel"
 
 /* Where the bytes go: mpq_qlog_sink (mpq/conn.h), a write callback as in
  * ngtcp2's qlog. The file and zstd sinks are the I/O layer's
@@ -273,5 +278,12 @@ int mpq_qlog_connection_closed(mpq_qlog *q, uint64_t ts, enum mpq_qlog_initiator
  * local and remote endpoints; both NULL means the tuple is abandoned. */
 int mpq_qlog_tuple_assigned(mpq_qlog *q, uint64_t ts, const char *tuple_id,
 			    const mpq_qlog_endpoint *local, const mpq_qlog_endpoint *remote);
+
+/* An event of another schema (HTTP/3: lib/app/dissect_h3.c): opens the record
+ * of |name| and its data object and returns the JSON writer to fill the data
+ * with (NULL after an earlier error); mpq_qlog_event_close ends and writes it,
+ * returning 0 or the sink's error. */
+mpq_json *mpq_qlog_event_open(mpq_qlog *q, uint64_t ts, const char *name);
+int mpq_qlog_event_close(mpq_qlog *q);
 
 #endif

@@ -382,7 +382,8 @@ for c in s["connections"]:
     hdr = json.loads(recs[1])
     assert hdr["file_schema"] == "urn:ietf:params:qlog:file:sequential", hdr
     assert hdr["trace"]["vantage_point"]["type"] == "network", hdr
-    assert hdr["trace"]["event_schemas"] == ["urn:ietf:params:qlog:events:quic-13"], hdr
+    assert hdr["trace"]["event_schemas"] == ["urn:ietf:params:qlog:events:quic-13",
+        "urn:ietf:params:qlog:events:http3-13", "urn:ietf:params:qlog:events:loglevel"], hdr
     ev = [json.loads(r) for r in recs[2:]]
     names = collections.Counter(e["name"] for e in ev)
     pk = [e for e in ev if e["name"] in ("quic:packet_sent", "quic:packet_received")]

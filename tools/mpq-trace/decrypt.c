@@ -365,6 +365,7 @@ void trace_free(struct trace *t)
 		}
 		free(c->paths);
 		free(c->streams);
+		mpq_dissect_h3_free(c->h3);
 		free(c);
 	}
 	free(t->conns);

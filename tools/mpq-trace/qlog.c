@@ -6,7 +6,8 @@
  * each path is bound to its addresses by a quic:tuple_assigned whose tuple ID
  * is the path ID, and every packet event carries path_id once multipath is
  * negotiated. Packets that could not be decrypted are quic:packet_dropped
- * with the reason.
+ * with the reason. A connection that negotiated "h3" also gets its HTTP/3
+ * frames (h3.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -201,6 +202,8 @@ static void on_packet(void *user, const struct trace_pkt *p)
 						     p->frames, p->nframes);
 		if (!rv)
 			rv = abandoned(qc, p);
+		if (!rv)
+			rv = trace_h3_packet(p->conn, p, qc->q);
 	}
 	if (rv)
 		fail(r, "qlog", rv);

@@ -112,6 +112,7 @@ struct trace_conn {
 	size_t nstreams, streams_cap;
 	uint64_t packets, decrypted;
 	uint32_t seg_size[2]; /* GSO segment size last found */
+	mpq_dissect_h3 *h3;   /* its HTTP/3, once "h3" was negotiated (h3.c) */
 	void *out;	      /* the qlog writer's state */
 };
 
@@ -196,6 +197,9 @@ struct trace_path *trace_path_get(struct trace_conn *c, uint32_t id);
 int trace_frames(struct trace *t, struct trace_conn *c, const struct trace_pkt *p, int level,
 		 mpq_dissect_frame *out, size_t *nout);
 int trace_frame_kind(uint64_t type);
+/* h3.c: when |c| negotiated "h3", the STREAM frames of |p| as HTTP/3 events
+ * to |q|. Returns 0, MPQ_ERR_NOMEM or the qlog sink's error. */
+int trace_h3_packet(struct trace_conn *c, const struct trace_pkt *p, mpq_qlog *q);
 const char *trace_frame_kind_name(int kind);
 
 #endif

@@ -363,6 +363,28 @@ MPQ_EXPORT int mpq_dissect_qlog_packet(mpq_qlog *q, uint64_t ts, int dir,
 MPQ_EXPORT int mpq_dissect_qlog_dropped(mpq_qlog *q, uint64_t ts, const mpq_dissect_hdr *hd,
 					int64_t path_id, const char *trigger);
 
+/*
+ * HTTP/3 (RFC 9114) of a connection that negotiated "h3", from its STREAM
+ * frames as a capture shows them (out of order, sent again): each stream is
+ * reassembled and its frames written to the connection's qlog as
+ * http3:frame_created (sent by the client: the client flow of the network
+ * vantage point) or http3:frame_parsed (sent by the server), with
+ * http3:stream_type_set for unidirectional streams. DATA payloads are
+ * skipped, never kept. What does not parse (or a stream over the bounds)
+ * becomes a loglevel:warning and the rest of that stream is ignored.
+ */
+typedef struct mpq_dissect_h3 mpq_dissect_h3;
+
+/* Returns 0 or MPQ_ERR_NOMEM. */
+MPQ_EXPORT int mpq_dissect_h3_new(mpq_dissect_h3 **out);
+MPQ_EXPORT void mpq_dissect_h3_free(mpq_dissect_h3 *h);
+
+/* One STREAM frame's data (|fin|: the frame ends the stream), seen at |ts|
+ * going |dir|; events go to |q|. Returns 0 or the qlog sink's error. */
+MPQ_EXPORT int mpq_dissect_h3_stream(mpq_dissect_h3 *h, mpq_qlog *q, uint64_t ts, int dir,
+				     uint64_t stream_id, uint64_t offset, const uint8_t *data,
+				     size_t len, bool fin);
+
 #ifdef __cplusplus
 }
 #endif
