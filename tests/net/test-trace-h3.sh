@@ -5,8 +5,9 @@
 # frames: the client's HEADERS (http3:frame_created) with :path the URLs'
 # paths, the server's (http3:frame_parsed) with :status 200, DATA lengths
 # adding up to each body's size, both SETTINGS frames, and both control
-# streams typed by http3:stream_type_set; no warning. Prints "N passed,
-# N failed" last.
+# streams typed by http3:stream_type_set; no warning. --format qvis: the
+# same frames as http:frame_created/http:frame_parsed in a document qvis
+# loads (qvis_check.py). Prints "N passed, N failed" last.
 #   tests/net/test-trace-h3.sh [BINDIR]      (default: build/bin)
 set -u
 
@@ -89,5 +90,16 @@ PY
 	ok "qlog http3 events: :path, :status 200, DATA sizes, SETTINGS both ways, control streams ($out)"
 else
 	not_ok "qlog http3 events" "$out"
+fi
+
+mkdir "$tmp/qvis"
+"$BIN/mpq-trace" qlog "$tmp/h3.pcapng" --keylog "$tmp/keys" -o "$tmp/qvis" --format qvis \
+	>/dev/null 2>"$tmp/qvis.err"
+f=$(ls "$tmp"/qvis/*.qlog 2>/dev/null)
+n=$(grep -o '"name":"http:frame_[a-z]*"' "$f" 2>/dev/null | wc -l)
+if [ "$n" = "${out%% frames}" ] && python3 "$(dirname "$0")/qvis_check.py" "$f" >"$tmp/qv.check" 2>&1; then
+	ok "--format qvis: $n http:frame_* events, qvis loads it"
+else
+	not_ok "--format qvis" "$n http:frame_* events (want ${out%% frames})" "$(cat "$tmp/qv.check" "$tmp/qvis.err")"
 fi
 finish

@@ -3,7 +3,8 @@
  * header record becomes the document's head with the trace's group_id kept,
  * each event record becomes an element of "events" with its name moved to
  * the 0.3 category (packet and datagram events are "transport:", key events
- * "security:", recovery events "recovery:", the rest "connectivity:").
+ * "security:", recovery events "recovery:", the rest "connectivity:"; HTTP/3
+ * events "http:", warnings "generic:").
  * Records are rewritten as text: the writer's records are flat enough that
  * only the name and the separators change.
  */
@@ -33,6 +34,8 @@ static const struct {
 	{"\"name\":\"quic:connection_", "\"name\":\"connectivity:connection_"},
 	{"\"name\":\"quic:tuple_assigned\"", "\"name\":\"connectivity:tuple_assigned\""},
 	{"\"name\":\"quic:", "\"name\":\"transport:"},
+	{"\"name\":\"http3:", "\"name\":\"http:"},
+	{"\"name\":\"loglevel:", "\"name\":\"generic:"},
 };
 
 static int out(struct qvis *q, const char *s, size_t n)
