@@ -302,7 +302,9 @@ mpq_conn_path *mpq_conn_choose_path(mpq_conn *conn, uint64_t ts, bool *data_ok);
 /* May stream data go out on |p| now? Sets p->next_send_time when paced. */
 bool mpq_conn_path_may_send_data(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
 bool mpq_conn_path_may_send_copy(mpq_conn *conn, mpq_conn_path *p, uint64_t ts);
-/* Another active path has nothing unacknowledged past its PTO. */
+/* Another active path has nothing unacknowledged past its PTO and delivered
+ * later than |p| did (a packet arrived on it, or an ACK acknowledged one sent
+ * on it). */
 bool mpq_conn_other_path_delivers(const mpq_conn *conn, const mpq_conn_path *p);
 /* |p| is backup while another path is available: no stream data on it, not
  * even in a PTO probe (which is then a PING). */

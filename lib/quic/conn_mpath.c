@@ -296,6 +296,20 @@ void mpq_conn_mp_on_lost(mpq_conn *conn, const mpq_frame_rec *r)
 		p->status_pending = true;
 }
 
+/* The last sign that |p| delivers: a packet arrived on it, or an ACK
+ * acknowledged one sent on it. */
+static uint64_t delivered_time(const mpq_conn_path *p)
+{
+	return p->last_rx_time > p->last_acked_time ? p->last_rx_time : p->last_acked_time;
+}
+
+/* |o| is active and delivered later than |p| did (not merely through |p|:
+ * ACKs for |o| may travel on |p|). */
+static bool delivered_since(const mpq_conn_path *o, const mpq_conn_path *p)
+{
+	return o != p && o->state == MPQ_PATH_ACTIVE && delivered_time(o) > delivered_time(p);
+}
+
 /* A path we only acknowledge on never times out on our side when it dies: a
  * path silent for 3 PTO while another delivers gets one PING per silence, so
  * that its PTOs can declare it failed (and the peer learns of it from our
@@ -331,6 +345,31 @@ static void ping_silent_paths(mpq_conn *conn, uint64_t ts)
 	}
 }
 
+/* What we send on |p| went unacknowledged for several PTOs, and nothing
+ * arrived on it either. PTOs alone prove nothing: ACKs may travel on another
+ * path, and that one may be the broken one. */
+static bool path_silent(const mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
+{
+	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
+						       : DEFAULT_FAIL_PTOS;
+	return mpq_conn_path_usable(p) && p->pto_count >= limit &&
+	       p->last_rx_time + limit * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) <= ts;
+}
+
+/* Another path delivered later than |p| and within its own last 3 PTO: no
+ * PTO pending on it proves nothing (with nothing in flight, none could run),
+ * nor does a delivery from before an outage that may have cut both. */
+static bool other_delivers(const mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
+{
+	for (size_t k = 0; k < conn->npaths; k++) {
+		const mpq_conn_path *o = conn->paths[k];
+		if (delivered_since(o, p) &&
+		    delivered_time(o) + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts)
+			return true;
+	}
+	return false;
+}
+
 uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 {
 	uint64_t t = MPQ_TIME_NEVER;
@@ -339,6 +378,11 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 		uint64_t s = silence_check_time(conn, conn->paths[i]);
 		if (s > conn->now && s < t)
 			t = s;
+		/* A silent path is given up as soon as another shows it delivers
+		 * (the ACK of the PING that asked). */
+		if (path_silent(conn, conn->paths[i], conn->now) &&
+		    other_delivers(conn, conn->paths[i], conn->now))
+			t = conn->now;
 	}
 	for (size_t i = 1; i < conn->npaths; i++) {
 		const mpq_conn_path *p = conn->paths[i];
@@ -365,24 +409,22 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 	}
 	/* A path has failed when what we send on it goes unacknowledged for
 	 * several PTOs AND nothing arrives on it either, while another path
-	 * still delivers. PTOs alone prove nothing: ACKs may travel on another
-	 * path, and that one may be the broken one. */
-	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
-						       : DEFAULT_FAIL_PTOS;
+	 * still delivers. */
 	for (size_t i = 0; i < conn->npaths; i++) {
 		mpq_conn_path *p = conn->paths[i];
-		if (!mpq_conn_path_usable(p) || p->pto_count < limit ||
-		    p->last_rx_time + limit * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) > ts)
+		if (!path_silent(conn, p, ts))
 			continue;
+		if (other_delivers(conn, p, ts)) {
+			mpq_conn_path_failed(conn, p, MPQ_PATH_FAIL_IDLE, ts);
+			continue;
+		}
+		/* No evidence either way: a PING on each idle path gets some
+		 * (its ACK, or its PTOs). */
 		for (size_t k = 0; k < conn->npaths; k++) {
 			mpq_conn_path *o = conn->paths[k];
-			bool alive = o->pto_count == 0 ||
-				     o->last_rx_time + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >=
-					     ts;
-			if (k != i && o->state == MPQ_PATH_ACTIVE && alive) {
-				mpq_conn_path_failed(conn, p, MPQ_PATH_FAIL_IDLE, ts);
-				break;
-			}
+			if (o != p && o->state == MPQ_PATH_ACTIVE && !o->bytes_in_flight &&
+			    !o->pto_count && !o->probe)
+				o->probe = 1;
 		}
 	}
 }
@@ -406,7 +448,7 @@ bool mpq_conn_other_path_delivers(const mpq_conn *conn, const mpq_conn_path *p)
 {
 	for (size_t i = 0; i < conn->npaths; i++) {
 		const mpq_conn_path *o = conn->paths[i];
-		if (o != p && o->state == MPQ_PATH_ACTIVE && o->pto_count == 0)
+		if (o->pto_count == 0 && delivered_since(o, p))
 			return true;
 	}
 	return false;

@@ -81,7 +81,8 @@ typedef struct mpq_conn_path {
 	 * the packet that carried the challenge (RFC 9000 §8.2.1, §9.3). */
 	size_t response_budget;
 
-	uint64_t last_rx_time; /* when a packet last arrived on this path */
+	uint64_t last_rx_time;	  /* when a packet last arrived on this path */
+	uint64_t last_acked_time; /* when an ACK last acknowledged a packet sent on it */
 
 	/* Counters for the API, --json and qlog. */
 	uint64_t bytes_sent, bytes_received;

@@ -298,6 +298,8 @@ int mpq_recovery_on_ack(mpq_conn *conn, mpq_conn_path *path, mpq_pktns *ns,
 					ts);
 		mpq_pacer_update_rate(&path->pacer, mpq_cc_cwnd(&path->cc.cc), path->rtt.smoothed);
 	}
+	if (bytes_acked || eliciting_acked)
+		path->last_acked_time = ts; /* the path delivers what we send */
 	bool ce = on_ack_ecn(conn, path, ns, ack, newly_ect0, advanced,
 			     largest_sent_time ? largest_sent_time : newest_acked_sent, ts);
 	detect_lost(conn, path, ns, ts);

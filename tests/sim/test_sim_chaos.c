@@ -666,10 +666,16 @@ static const uint64_t seed_9[] = {9, 0};
  * the server, done with its handshake, could not read, and it went on
  * sending to the old port until the idle timeout. */
 static const uint64_t seed_29[] = {29, 1};
+/* Path 1 gone for good, path 0 cut client to server for 0.92 s: the server
+ * declared path 0 failed, counting path 1 as delivering because it had no
+ * PTO pending (its ACKs had come over path 0, before the cut), and sent
+ * only on the dead path 1 until the idle timeout. */
+static const uint64_t seed_6437[] = {6437, 1};
 
 static const struct CMUnitTest regressions[] = {
 	{"server_never_created", regression, NULL, NULL, (void *)seed_9},
 	{"rebound_before_confirmation", regression, NULL, NULL, (void *)seed_29},
+	{"failed_path_with_no_other_delivering", regression, NULL, NULL, (void *)seed_6437},
 };
 
 static int group_setup(void **state)

@@ -31,6 +31,10 @@
  *                      black-holed one way only, for good, early in a 3 MiB
  *                      download: the rest arrives (on path 0) no later than
  *                      path 0 alone takes for it, plus half
+ *   path0_cut_path1_dead
+ *                      path 1 dead for good with nothing in flight on it, path 0
+ *                      cut client to server for 1 s (minrtt, then rr): the
+ *                      download completes on path 0, which the server keeps
  *   redundant_two      redundant scheduler: byte-exact although most bytes
  *                      come twice
  *   path0_killed_client_validation_lost, redundant_loss_on_fast_path,
@@ -801,6 +805,53 @@ static void path1_dead_client_to_server(void **state)
 }
 
 /*
+ * Chaos seed 6437 made deterministic: path 1 (slow) dies for good with
+ * nothing in flight on it, then path 0 drops everything client to server
+ * for CUT (the ACKs stop; the download still reaches the client). The rest
+ * must arrive over path 0, byte-exact, and the server keep path 0. It used
+ * to declare path 0 failed during the cut, as path 1 had no PTO pending
+ * (nothing in flight, so none could run) and that counted as delivering;
+ * it then sent only on the dead path 1 until the idle timeout.
+ */
+#define CUT (1 * MPQ_SEC)
+
+static bool server_uses_path1(struct simnet *n)
+{
+	struct app *a = n->end[SIMNET_CLIENT].app;
+	return a->bad[0] || a->fin ||
+	       (a->received && path_state(n, SIMNET_SERVER, 1) == MPQ_PATH_STATE_ACTIVE);
+}
+
+static void cut_with_path1_dead(const char *sched)
+{
+	struct mp_params p = two_paths(600, sched, link_of(4, 20, 0), link_of(150, 10, 0));
+	struct mp_run r;
+	mp_begin(&r, &p, "path0_cut_path1_dead");
+	mp_transfer(&r, server_uses_path1);
+	mp_check(!r.a.fin, &r, "not done when path 1 dies");
+	simnet_kill_path(&r.n, 1, r.n.now);
+	struct simnet_link *up = &simnet_link_of(&r.n, 0, SIMNET_CLIENT)->p;
+	up->loss = 1.0;
+	r.n.cfg.time_limit = CUT;
+	simnet_run(&r.n, downloaded);
+	up->loss = 0;
+	r.n.cfg.time_limit = TRANSFER_LIMIT;
+	mp_transfer(&r, NULL);
+	mp_check(path_state(&r.n, SIMNET_SERVER, 0) == MPQ_PATH_STATE_ACTIVE, &r,
+		 "the server kept path 0");
+	print_paths(&r, "path0_cut_path1_dead");
+	mp_close(&r);
+	mp_end(&r);
+}
+
+static void path0_cut_path1_dead(void **state)
+{
+	(void)state;
+	cut_with_path1_dead("minrtt");
+	cut_with_path1_dead("rr");
+}
+
+/*
  * Regression, found by seeded kills (seed 732; only the loss draws on path
  * 1's client to server link matter). Path 0 dies a third of the way. The
  * client's three PATH_CHALLENGEs on path 1 (at 0.02, 1.05 and 2.07 s) are
@@ -1017,6 +1068,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(path1_dead_server_to_client),
 		cmocka_unit_test(path1_dead_client_to_server),
 		cmocka_unit_test(path0_killed_client_validation_lost),
+		cmocka_unit_test(path0_cut_path1_dead),
 		cmocka_unit_test(redundant_two),
 		cmocka_unit_test(redundant_loss_on_fast_path),
 		cmocka_unit_test(late_request_windows_grow),
