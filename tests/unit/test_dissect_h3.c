@@ -1,7 +1,7 @@
 /* The HTTP/3 dissector (mpq_dissect_h3, lib/app/dissect_h3*.c) on stream data
  * as a capture shows it: a request cut in pieces that arrive out of order and
  * twice gives its HEADERS and DATA once each; a control stream's type varint
- * cut between packets; DATA bodies are skipped however large; what does not
+ * cut between packets, its SETTINGS and a GOAWAY cut in two; DATA bodies are skipped however large; what does not
  * parse (an HTTP/2 frame type, a QPACK section that does not decode, a
  * SETTINGS cut short, a stream ending inside a frame, data too far past a
  * gap) is one loglevel:warning, the rest of that stream ignored and the
@@ -146,6 +146,15 @@ static void control_stream_type_cut(void **state)
 	assert_non_null(strstr(f.m.data, "\"name\":\"http3:frame_parsed\""));
 	assert_non_null(strstr(f.m.data, "{\"name\":\"settings_max_field_section_size\","
 					 "\"value\":16384}"));
+	/* Then a GOAWAY with stream ID 8, cut inside its payload varint. */
+	buf[0] = MPQ_H3_GOAWAY;
+	buf[1] = 2;
+	buf[2] = 0x40;
+	buf[3] = 8;
+	feed(&f, MPQ_DISSECT_TO_CLIENT, 3, n, buf, 3, false);
+	assert_null(strstr(f.m.data, "goaway"));
+	feed(&f, MPQ_DISSECT_TO_CLIENT, 3, n + 3, buf + 3, 1, false);
+	assert_non_null(strstr(f.m.data, "\"frame_type\":\"goaway\",\"id\":8,"));
 	/* A QPACK encoder stream and one of an unknown type: typed, not read. */
 	buf[0] = MPQ_H3_STREAM_QPACK_ENCODER;
 	buf[1] = 0xff;
