@@ -53,10 +53,12 @@ peer_client() {
 		case $f in
 		chacha20) cmd="$cmd --ciphers=$ngtcp2_chacha20" ;;
 		keyupdate) cmd="$cmd --key-update=100ms" ;;
-		# A new local port, validated by the client. With --nat-rebinding
-		# (no validation by the client) a 50 MB download from mpq-server
-		# stalled after the server validated the new port (loopback,
-		# 2026-12-06): not yet understood, see the h3 report.
+		# A new local port, validated by the client. Not --nat-rebinding:
+		# with it gtlsclient 0.12 ignores what reaches its old socket and
+		# sends nothing from the new one unless something of its own is
+		# in flight, so no server learns the new port (gtlsserver stalls
+		# the same way, 5 of 5); when it does send from there, mpq-server
+		# validates the port and the download completes byte-exact.
 		migrate) cmd="$cmd --change-local-addr=10ms" ;;
 		esac
 	done
