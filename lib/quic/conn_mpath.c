@@ -348,23 +348,33 @@ static void ping_silent_paths(mpq_conn *conn, uint64_t ts)
 /* What we send on |p| went unacknowledged for several PTOs, and nothing
  * arrived on it either. PTOs alone prove nothing: ACKs may travel on another
  * path, and that one may be the broken one. */
-static bool path_silent(const mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
+static uint32_t fail_ptos(const mpq_conn *conn)
 {
-	uint32_t limit = conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos
-						       : DEFAULT_FAIL_PTOS;
-	return mpq_conn_path_usable(p) && p->pto_count >= limit &&
-	       p->last_rx_time + limit * mpq_conn_pto(conn, p, MPQ_LEVEL_APP) <= ts;
+	return conn->settings.path_fail_ptos ? conn->settings.path_fail_ptos : DEFAULT_FAIL_PTOS;
 }
 
-/* Another path delivered later than |p| and within its own last 3 PTO: no
- * PTO pending on it proves nothing (with nothing in flight, none could run),
- * nor does a delivery from before an outage that may have cut both. */
+static uint64_t fail_span(const mpq_conn *conn, const mpq_conn_path *p)
+{
+	return fail_ptos(conn) * mpq_conn_pto(conn, p, MPQ_LEVEL_APP);
+}
+
+static bool path_silent(const mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
+{
+	return mpq_conn_path_usable(p) && p->pto_count >= fail_ptos(conn) &&
+	       p->last_rx_time + fail_span(conn, p) <= ts;
+}
+
+/* Another path delivered once |p| had been silent for as long as it takes to
+ * fail, and within its own last 3 PTO: no PTO pending on it proves nothing
+ * (with nothing in flight, none could run), nor does a delivery from before
+ * an outage that may have cut both. */
 static bool other_delivers(const mpq_conn *conn, const mpq_conn_path *p, uint64_t ts)
 {
 	for (size_t k = 0; k < conn->npaths; k++) {
 		const mpq_conn_path *o = conn->paths[k];
-		if (delivered_since(o, p) &&
-		    delivered_time(o) + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts)
+		uint64_t t = delivered_time(o);
+		if (delivered_since(o, p) && t > delivered_time(p) + fail_span(conn, p) &&
+		    t + 3 * mpq_conn_pto(conn, o, MPQ_LEVEL_APP) >= ts)
 			return true;
 	}
 	return false;
@@ -386,8 +396,9 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 	}
 	for (size_t i = 1; i < conn->npaths; i++) {
 		const mpq_conn_path *p = conn->paths[i];
+		/* Not while its PATH_ABANDON waits to go out: the release waits too. */
 		if ((p->state == MPQ_PATH_ABANDONED || p->state == MPQ_PATH_FAILED) &&
-		    !p->released && p->abandon_deadline < t)
+		    !p->released && !p->abandon_pending && p->abandon_deadline < t)
 			t = p->abandon_deadline;
 	}
 	return t;

@@ -671,11 +671,23 @@ static const uint64_t seed_29[] = {29, 1};
  * PTO pending (its ACKs had come over path 0, before the cut), and sent
  * only on the dead path 1 until the idle timeout. */
 static const uint64_t seed_6437[] = {6437, 1};
+/* Both paths down 0.9 s (1039, a draft of the fix), path 0 gone while the
+ * server still validated path 1 (6581, fbe9ba0): a path that delivered just
+ * before the outage, and not since, was taken for one that still delivers,
+ * and the other path failed. */
+static const uint64_t seed_1039[] = {1039, 1};
+static const uint64_t seed_6581[] = {6581, 1};
+/* A failed path's PATH_ABANDON still waiting to go out (fbe9ba0): its
+ * release deadline passed, and the timer stayed due without releasing it. */
+static const uint64_t seed_7537[] = {7537, 0};
 
 static const struct CMUnitTest regressions[] = {
 	{"server_never_created", regression, NULL, NULL, (void *)seed_9},
 	{"rebound_before_confirmation", regression, NULL, NULL, (void *)seed_29},
 	{"failed_path_with_no_other_delivering", regression, NULL, NULL, (void *)seed_6437},
+	{"stale_delivery_all_down", regression, NULL, NULL, (void *)seed_1039},
+	{"stale_delivery_path0_gone", regression, NULL, NULL, (void *)seed_6581},
+	{"release_waits_for_abandon", regression, NULL, NULL, (void *)seed_7537},
 };
 
 static int group_setup(void **state)
