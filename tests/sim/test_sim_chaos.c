@@ -12,7 +12,8 @@
  *    never while a path stayed usable throughout (never gone, never down
  *    longer than OUTAGE_OK at once, counting every event that cuts it, and
  *    not rebound by the NAT) and was validated (path 0, or another the
- *    client had opened and validated);
+ *    client had opened and validated; one it abandoned and opened again
+ *    is a new path, validated anew);
  *  - a graceful close then ends both connections; built with ASan (make san,
  *    make soak) nothing leaks.
  * CI runs NSEEDS seeds. make soak runs new seeds for SOAK_SECONDS and prints
@@ -79,7 +80,7 @@ struct chaos {
 	uint64_t events_end;		 /* events happen before */
 	bool usable[NPATHS];		 /* the path stays usable throughout */
 	bool reopen[NPATHS];
-	bool validated[NPATHS]; /* the client had the path active at some point */
+	bool validated[NPATHS]; /* the client had the path, as last opened, active */
 	bool abandoned[NPATHS]; /* by the client, to be reopened */
 	uint64_t retry_at;	/* when to try the reopens again */
 	/* The downloads. */
@@ -247,9 +248,8 @@ static bool usable_path(const struct chaos *c, unsigned path)
 /* The transfer must complete: path 0 stays usable, or another one does
  * and the connection got as far as validating it (path validation has a
  * budget of its own, RFC 9000 §8.2.4, which loss and an outage can spend). */
-static bool must_complete(struct chaos *c)
+static bool must_complete(const struct chaos *c)
 {
-	c->validated[0] = true;
 	for (unsigned p = 0; p < NPATHS; p++)
 		if (c->usable[p] && c->validated[p])
 			return true;
@@ -334,7 +334,7 @@ static void updown(struct chaos *c, unsigned p, int dir, int delta)
 /* The client's path ID of path |p|, or -1 before it was opened. */
 static int64_t path_id(const struct chaos *c, unsigned p)
 {
-	return p < simnet_paths_opened(&c->n) ? (int64_t)(p ? c->n.path_id[p] : 0) : -1;
+	return p < simnet_paths_opened(&c->n) ? (int64_t)c->n.path_id[p] : -1;
 }
 
 static void try_reopen(struct chaos *c)
@@ -350,9 +350,11 @@ static void try_reopen(struct chaos *c)
 		simnet_path_addr(&tuple.remote, SIMNET_SERVER, p);
 		int rv = mpq_conn_open_path(cl, &tuple, &id);
 		if (rv == 0) {
-			if (p)
-				c->n.path_id[p] = id;
+			c->n.path_id[p] = id;
 			c->reopen[p] = false;
+			/* A new path ID, validated anew, under the budget of
+			 * RFC 9000 §8.2.4 that loss can spend. */
+			c->validated[p] = false;
 		}
 	}
 }
@@ -363,7 +365,7 @@ static bool other_path_active(const struct chaos *c, unsigned path)
 	const mpq_conn *cl = c->n.end[SIMNET_CLIENT].conn;
 	mpq_path_stats st;
 	for (unsigned p = 0; p < simnet_paths_opened(&c->n); p++)
-		if (p != path && mpq_conn_get_path_stats(cl, p ? c->n.path_id[p] : 0, &st) == 0 &&
+		if (p != path && mpq_conn_get_path_stats(cl, c->n.path_id[p], &st) == 0 &&
 		    st.state == MPQ_PATH_STATE_ACTIVE)
 			return true;
 	return false;
@@ -460,7 +462,7 @@ static void note_validated(struct chaos *c)
 {
 	const mpq_conn *cl = c->n.end[SIMNET_CLIENT].conn;
 	mpq_path_stats st;
-	for (unsigned p = 1; p < simnet_paths_opened(&c->n); p++)
+	for (unsigned p = 0; p < simnet_paths_opened(&c->n); p++)
 		if (!c->validated[p] && mpq_conn_get_path_stats(cl, c->n.path_id[p], &st) == 0 &&
 		    st.state == MPQ_PATH_STATE_ACTIVE)
 			c->validated[p] = true;
@@ -536,6 +538,7 @@ static int chaos_run(struct chaos *c, uint64_t seed, bool complete)
 	c->seed = seed;
 	current_seed = seed;
 	draw(c);
+	c->validated[0] = true; /* by the handshake */
 	struct simnet_config cfg = {
 		.seed = seed,
 		.app = {&app_cb, &app_cb},
@@ -680,6 +683,11 @@ static const uint64_t seed_6581[] = {6581, 1};
 /* A failed path's PATH_ABANDON still waiting to go out (fbe9ba0): its
  * release deadline passed, and the timer stayed due without releasing it. */
 static const uint64_t seed_7537[] = {7537, 0};
+/* Path 0 rebound, then gone; path 1 (15 % loss) abandoned by the client
+ * and opened again as a new path ID, whose validation then failed (the
+ * server's answers to all three challenges lost): the rule counted the
+ * validation of the path's first opening. The connection may end. */
+static const uint64_t seed_3448[] = {3448, 0};
 
 static const struct CMUnitTest regressions[] = {
 	{"server_never_created", regression, NULL, NULL, (void *)seed_9},
@@ -688,6 +696,7 @@ static const struct CMUnitTest regressions[] = {
 	{"stale_delivery_all_down", regression, NULL, NULL, (void *)seed_1039},
 	{"stale_delivery_path0_gone", regression, NULL, NULL, (void *)seed_6581},
 	{"release_waits_for_abandon", regression, NULL, NULL, (void *)seed_7537},
+	{"reopened_path_failed_validation", regression, NULL, NULL, (void *)seed_3448},
 };
 
 static int group_setup(void **state)
