@@ -71,6 +71,7 @@ struct mpq_conn {
 	uint32_t slots_taken;	   /* bit per slot: its path ID is in use */
 	uint64_t pathid_next;	   /* the next path ID our CIDs go to (issued in order) */
 	uint64_t pathids_released; /* path IDs whose state is gone (3 PTO after closing) */
+	uint64_t no_path_deadline; /* no usable path since: closed then unless one opens; 0 */
 	mpq_path_sched psched;
 	mpq_cc_group cc_group; /* coupled congestion control over the paths */
 	uint64_t now;	       /* the time of the call in progress (or the last) */

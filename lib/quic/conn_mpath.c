@@ -98,6 +98,14 @@ static void move_in_flight(mpq_conn *conn, mpq_conn_path *p)
 	p->probe = 0;
 }
 
+static bool any_path_usable(const mpq_conn *conn)
+{
+	for (size_t i = 0; i < conn->npaths; i++)
+		if (mpq_conn_path_usable(conn->paths[i]))
+			return true;
+	return false;
+}
+
 /* |remote|: the peer abandoned it (else we did). */
 static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool remote, uint64_t ts)
 {
@@ -113,6 +121,10 @@ static void abandon(mpq_conn *conn, mpq_conn_path *p, uint64_t code, bool remote
 	mpq_conn_dup_forget_path(conn, p);
 	mpq_cc_group_remove(&conn->cc_group, &p->cc.cc);
 	mpq_conn_log(conn, 2, "path %u abandoned (0x%llx)", p->id, (unsigned long long)code);
+	/* The last one: the draft-21 §3.4 endpoint closes, or may first try (or
+	 * wait for) a new path; 3 PTO for that, then NO_VIABLE_PATH. */
+	if (!any_path_usable(conn) && !conn->no_path_deadline)
+		conn->no_path_deadline = ts + 3 * mpq_conn_largest_pto(conn);
 	if (conn->cb.path_abandoned)
 		conn->cb.path_abandoned(conn, p->id, code, remote, conn->cb.user_data);
 }
@@ -401,7 +413,25 @@ uint64_t mpq_conn_mp_expiry(const mpq_conn *conn)
 		    !p->released && !p->abandon_pending && p->abandon_deadline < t)
 			t = p->abandon_deadline;
 	}
+	if (conn->no_path_deadline && conn->no_path_deadline < t)
+		t = conn->no_path_deadline > conn->now ? conn->no_path_deadline : conn->now;
 	return t;
+}
+
+/* RFC 9000 §20.1 NO_VIABLE_PATH: no path is left (draft-21 §3.4), rather
+ * than waiting for the idle timeout. */
+static void close_without_path(mpq_conn *conn, uint64_t ts)
+{
+	if (!mpq_conn_multipath(conn) || !conn->handshake_confirmed ||
+	    conn->state >= MPQ_CONN_CLOSING || !conn->no_path_deadline)
+		return;
+	if (any_path_usable(conn)) {
+		conn->no_path_deadline = 0; /* a new path opened meanwhile */
+	} else if (ts >= conn->no_path_deadline) {
+		conn->no_path_deadline = 0;
+		mpq_conn_close_transport(conn, MPQ_TE_NO_VIABLE_PATH, 0,
+					 "no viable path: every path was abandoned", ts);
+	}
 }
 
 void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
@@ -438,6 +468,7 @@ void mpq_conn_mp_on_timeout(mpq_conn *conn, uint64_t ts)
 				o->probe = 1;
 		}
 	}
+	close_without_path(conn, ts);
 }
 
 /* The congestion window and the pacer of |p| allow a full packet now. */

@@ -21,6 +21,8 @@
  *                          10 Mbit/s links): an end reports it failed (idle)
  *                          and abandoned by itself; the other the same, or
  *                          abandoned by the peer
+ *   last_path_abandoned    the client abandons path 1, then path 0: both ends
+ *                          close with NO_VIABLE_PATH within 8 PTO
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +315,64 @@ static void failed_idle(void **state)
 	simnet_free(&r.n);
 }
 
+/* Both ends have closed or learnt of a close. */
+static bool both_erred(struct simnet *n)
+{
+	return mpq_conn_get_error(n->end[SIMNET_CLIENT].conn)->set &&
+	       mpq_conn_get_error(n->end[SIMNET_SERVER].conn)->set;
+}
+
+/* The largest PTO an end's paths may back off from: srtt + 4 rttvar +
+ * max_ack_delay (25 ms), from its srtt and rttvar (path 0's), with the
+ * largest srtt of its paths. */
+static uint64_t pto_of(mpq_conn *c)
+{
+	mpq_conn_stats st;
+	mpq_path_stats ps;
+	mpq_conn_get_stats(c, &st);
+	uint64_t srtt = st.srtt;
+	for (size_t i = 0; mpq_conn_get_path_stats(c, i, &ps) == 0; i++)
+		if (ps.srtt > srtt)
+			srtt = ps.srtt;
+	return srtt + 4 * st.rttvar + 25 * MPQ_MS;
+}
+
+/* Both ends close with NO_VIABLE_PATH (transport, not application), each
+ * within |bound| of |since|, long before the 60 s idle timeout. */
+static void closed_no_viable_path(struct run *r, uint64_t since, uint64_t bound)
+{
+	assert_true(bound < 30 * MPQ_SEC);
+	assert_int_equal(simnet_run(&r->n, both_erred), SIMNET_DONE);
+	print_message("closed %.3f s after the last path went (bound %.3f s)\n",
+		      (double)(r->n.now - since) / MPQ_SEC, (double)bound / MPQ_SEC);
+	assert_true(r->n.now - since <= bound);
+	for (int side = 0; side < 2; side++) {
+		const mpq_conn_error *e = mpq_conn_get_error(conn_of(r, side));
+		assert_false(e->app);
+		assert_int_equal(e->code, MPQ_TE_NO_VIABLE_PATH);
+	}
+	assert_int_equal(simnet_run(&r->n, simnet_conns_closed), SIMNET_DONE);
+}
+
+/* The client abandons path 1, then its last path, 0: both ends have no path
+ * left, and close after the 3 PTO the draft lets them wait for a new one. */
+static void last_path_abandoned(void **state)
+{
+	(void)state;
+	struct run r;
+	start(&r, 2, 0, false);
+	run_until(&r, "validated 1", "validated 1", 0);
+	mpq_conn *c = conn_of(&r, SIMNET_CLIENT);
+	assert_int_equal(mpq_conn_abandon_path(c, 1, 0x42), 0);
+	run_until(&r, NULL, "abandoned 1", 0);
+	assert_false(both_erred(&r.n));
+	uint64_t pto = pto_of(c);
+	uint64_t t0 = r.n.now;
+	assert_int_equal(mpq_conn_abandon_path(c, 0, 0x42), 0);
+	closed_no_viable_path(&r, t0, 8 * pto);
+	simnet_free(&r.n);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -332,6 +392,7 @@ int main(void)
 		cmocka_unit_test(validated_in_order),  cmocka_unit_test(status_backup_and_back),
 		cmocka_unit_test(abandoned_by_client), cmocka_unit_test(abandoned_by_server),
 		cmocka_unit_test(validation_failed),   cmocka_unit_test(failed_idle),
+		cmocka_unit_test(last_path_abandoned),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
