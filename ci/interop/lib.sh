@@ -401,9 +401,14 @@ run_once() {
 	[ "${KEEP_CAPTURES:-0}" = 1 ] || rm -f "$run/capture.pcapng"
 }
 
+# The client's last error lines, and the server's: ngtcp2 names its errors
+# ERR_IDLE_CLOSE, ERR_FINAL_SIZE..., and gtlsclient exits 0 whatever ended
+# its loop, so how each side saw the end is what tells a failure's cause.
 last_words() {
 	grep -hv "WARNING: --insecure" "$run/client.err" "$run/client.log" 2>/dev/null |
-		grep -i "error\|fail\|exit\|closed" | tail -n 2 | tr '\n' ' '
+		grep -i "error\|fail\|exit\|closed\|ERR_" | tail -n 2 | tr '\n' ' '
+	printf 'server: '
+	grep -i "error\|fail\|closed\|ERR_" "$run/server.log" 2>/dev/null | tail -n 2 | tr '\n' ' '
 }
 
 # record CASE DIRECTION RESULT NOTE: a line of the matrix ($out/results).
