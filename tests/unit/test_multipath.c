@@ -196,7 +196,8 @@ static void slots_unallocated_path0_only(void **state)
 	struct conn_pair p;
 	struct app a;
 	if (!CALLOC_FAILS) {
-		printf("skip: calloc cannot be made to fail in this build (a sanitizer owns it)\n");
+		printf("skip: calloc cannot be made to fail in this build (a sanitizer owns "
+		       "it)\n");
 		skip();
 	}
 	fail_calloc_size = sizeof(struct mpq_conn_slots);
